@@ -1,0 +1,130 @@
+/*
+ * kith ingest: reads event, social, user-attribute, item-category and
+ * user-feature files (CSV/TSV, see csv.h), validates every row, maps
+ * string ids to dense indices (order of first appearance: events, then
+ * social, then the users file, then the features file; items: events,
+ * then the items file), merges duplicates and builds an in-memory
+ * struct kith_store ready for kith_store_write().
+ *
+ * Also the string-to-index map used by ingest (and by readers of test and
+ * label files that need the same kind of map).
+ */
+#ifndef KITH_INGEST_H
+#define KITH_INGEST_H
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <stdint.h>
+
+#include "kith/csv.h"
+#include "kith/store.h"
+
+G_BEGIN_DECLS
+
+/*
+ * Id map: strings to dense indices 0..n-1 in order of insertion.  Open
+ * addressing on an xxh3 hash; keys are copied into arena blocks.  Lookup
+ * and insertion O(len) expected.
+ */
+struct kith_idmap;
+typedef struct kith_idmap kith_idmap;
+
+struct kith_idmap *kith_idmap_new(void);
+void kith_idmap_free(struct kith_idmap *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(kith_idmap, kith_idmap_free)
+
+/* Index of KEY (len bytes), inserting it if absent (*added TRUE then;
+ * added may be NULL).  Returns -1 when the map already holds INT32_MAX
+ * keys (the key is not inserted). */
+int64_t kith_idmap_add(struct kith_idmap *m, const char *key, size_t len,
+                       gboolean *added);
+/* Index of KEY or -1. */
+int64_t kith_idmap_find(const struct kith_idmap *m, const char *key,
+                        size_t len);
+int64_t kith_idmap_size(const struct kith_idmap *m);
+/* Key of index i (NUL-terminated, borrowed from the map). */
+const char *kith_idmap_key(const struct kith_idmap *m, int64_t i);
+/* Moves the key storage into the store (freed with it) and returns the
+ * array of n keys, owned by the store.  The map is emptied. */
+char **kith_idmap_give(struct kith_idmap *m, struct kith_store *s);
+
+/* Called with one-line notes (memory estimate, per-step timings) that the
+ * CLI prints unless --quiet. */
+typedef void (*kith_ingest_note_fn)(void *data, const char *msg);
+
+struct kith_ingest_options {
+	const char *events;         /* files; NULL when not given */
+	const char *social;
+	const char *users;
+	const char *items;
+	const char *user_features;
+	struct kith_csv_options csv; /* sep, header, comment, max_line_bytes
+	                                for every file (a preset overrides) */
+	const char *columns;        /* --columns for the events file */
+	const char *event_weights;  /* "view=1,cart=3"; NULL: defaults */
+	gboolean directed;          /* keep social links directed */
+	gboolean skip_errors;       /* --on-error skip */
+	int64_t max_rejects;        /* < 0: no limit */
+	double max_rejects_pct;     /* < 0: no limit; else percent of records */
+	gboolean allow_negative;
+	const char *preset;         /* NULL or "movielens" */
+	int max_levels;             /* one-hot levels per categorical column
+	                               of --users (0: 32) */
+	kith_ingest_note_fn note;
+	void *note_data;
+};
+
+/* Per-file accounting (see kith_ingest_summary_json() for the keys). */
+struct kith_ingest_file {
+	const char *kind;           /* "events", "social", "users", ... */
+	char *path;
+	struct kith_csv_stats st;
+	int64_t rejected[KITH_CSV_N_REASONS];
+	int64_t accepted;
+	int64_t unique;             /* distinct pairs / rows kept */
+	int64_t merged;             /* accepted rows merged into another */
+	int64_t self_loops;         /* social only (dropped, counted as
+	                               accepted) */
+	char *mapping;              /* "user=0,item=1" */
+	char sep;
+	gboolean header;
+};
+
+struct kith_ingest_result {
+	struct kith_store *store;   /* owned by the result */
+	JsonObject *extra;          /* manifest members for kith_store_write */
+	struct kith_ingest_file files[5];
+	int n_files;
+	int64_t n_rejected;
+	GString *rejects;           /* rejects.tsv content (header + rows) */
+	GPtrArray *unknown_types;   /* event types without a weight (char *) */
+	GHashTable *weights;        /* event type -> double weight */
+	double seconds;
+};
+
+/* Runs the ingest.  On success fills *out (release with
+ * kith_ingest_result_clear()); the store holds rejects.tsv content when
+ * skip_errors.  Errors: KITH_ERROR_DATA "FILE:LINE: reason (excerpt)" on
+ * the first bad row unless skip_errors, or for an empty or header-only
+ * file; KITH_ERROR_LIMIT past max_rejects; KITH_ERROR_USAGE for bad
+ * options (unknown role, missing user/item column, bad --event-weight);
+ * KITH_ERROR_IO; KITH_ERROR_NOMEM. */
+gboolean kith_ingest_run(const struct kith_ingest_options *opt,
+                         struct kith_ingest_result *out, GError **error);
+void kith_ingest_result_clear(struct kith_ingest_result *r);
+
+/* The summary as a JSON object (caller unrefs): per file lines, header,
+ * comments, blank, accepted, rejected, rejected_by_reason, unique,
+ * merged, self_loops; totals; unknown_event_types; counts of the store. */
+JsonNode *kith_ingest_summary_json(const struct kith_ingest_result *r);
+/* The same as human-readable lines; caller frees. */
+char *kith_ingest_summary_text(const struct kith_ingest_result *r);
+
+/* Parses "view=1,click=1,cart=3" into a table (type -> double in a
+ * g_malloc'd slot); KITH_ERROR_USAGE on a bad entry.  NULL spec: the
+ * defaults view=1,click=1,cart=3,purchase=5. */
+GHashTable *kith_ingest_parse_weights(const char *spec, GError **error);
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,120 @@
+/*
+ * kith I/O: NumPy .npy v1.0 arrays, atomic output folders, checksums and
+ * JSON manifests.  Readers never trust their input: every size is checked
+ * against the file before use.
+ */
+#ifndef KITH_IO_H
+#define KITH_IO_H
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <stdint.h>
+#include <stdio.h>
+
+G_BEGIN_DECLS
+
+/* Element types kith stores (little-endian, as numpy's descr). */
+enum kith_dtype {
+	KITH_DT_I8,   /* '|i1' */
+	KITH_DT_U8,   /* '|u1' */
+	KITH_DT_I32,  /* '<i4' */
+	KITH_DT_U32,  /* '<u4' */
+	KITH_DT_I64,  /* '<i8' */
+	KITH_DT_F32,  /* '<f4' */
+	KITH_DT_F64   /* '<f8' */
+};
+
+size_t kith_dtype_size(enum kith_dtype t);
+const char *kith_dtype_descr(enum kith_dtype t);
+
+/* A read-only array mapped from a .npy file (or an empty array). */
+struct kith_npy {
+	enum kith_dtype dtype;
+	int ndim;            /* 1 or 2 */
+	int64_t shape[2];    /* shape[1] is 1 when ndim == 1 */
+	const void *data;    /* borrowed from the mapping */
+	size_t nbytes;
+	void *map;           /* mmap base, or NULL */
+	size_t map_len;
+};
+
+/* Maps PATH read-only and validates its header (magic, version 1.0/2.0,
+ * descr, fortran_order False, shape, and that the file holds exactly the
+ * data the shape implies).  KITH_ERROR_CORRUPT on any mismatch.  Release
+ * with kith_npy_unmap(). */
+gboolean kith_npy_map(struct kith_npy *out, const char *path, GError **error);
+void kith_npy_unmap(struct kith_npy *a);
+
+/* Writes a .npy v1.0 file at PATH (created mode `mode`, e.g. 0644 or
+ * 0600), fsynced.  ncols == 0 writes a 1-D array of nrows elements.  On
+ * success and if xxh64_out is not NULL, stores the xxh64 of the whole file.
+ * On failure the partial file is removed. */
+gboolean kith_npy_write(const char *path, enum kith_dtype dtype,
+                        int64_t nrows, int64_t ncols, const void *data,
+                        int mode, uint64_t *xxh64_out, GError **error);
+
+/* xxh64 (seed 0) of a whole file, streamed. */
+gboolean kith_file_xxh64(const char *path, uint64_t *out, GError **error);
+/* SHA-256 of a whole file as lowercase hex (caller frees) plus its size. */
+char *kith_file_sha256(const char *path, int64_t *size_out, GError **error);
+
+/*
+ * Atomic output folders.  kith_outdir_begin() makes a sibling temporary
+ * folder "FINAL.tmp-XXXXXX"; the caller writes files into od->tmp; commit
+ * fsyncs every file and the folder, then renames it into place (with
+ * renameat2(RENAME_EXCHANGE) when FINAL exists, after which the old folder
+ * is removed).  A kill at any moment leaves either the old or the new
+ * folder at FINAL.  Abort removes the temporary folder.
+ */
+struct kith_outdir {
+	char *final;
+	char *tmp;
+	gboolean done;
+};
+
+struct kith_outdir *kith_outdir_begin(const char *final, GError **error);
+/* Path of NAME inside the temporary folder; caller frees with g_free(). */
+char *kith_outdir_path(const struct kith_outdir *od, const char *name);
+gboolean kith_outdir_commit(struct kith_outdir *od, GError **error);
+/* Removes the temporary folder if not committed, and frees od. */
+void kith_outdir_free(struct kith_outdir *od);
+typedef struct kith_outdir kith_outdir;   /* for g_autoptr() */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(kith_outdir, kith_outdir_free)
+
+/* Writes a string/bytes to PATH (mode), fsynced; removes it on failure. */
+gboolean kith_write_file(const char *path, const void *data, size_t len,
+                         int mode, GError **error);
+
+/* Serialises a JSON node (pretty, 2 spaces) to PATH atomically in its
+ * folder (write PATH.tmp, fsync, rename).  Mode 0644. */
+gboolean kith_json_write(const char *path, JsonNode *root, GError **error);
+/* Parses PATH; caller frees with json_node_unref().  KITH_ERROR_CORRUPT
+ * when it is not a JSON object. */
+JsonNode *kith_json_read(const char *path, GError **error);
+
+/*
+ * Manifest helpers.  Every kith output folder holds manifest.json with at
+ * least: "format" (e.g. "kith-store"), "format_version", "kith_version",
+ * "created" (ISO-8601 UTC), and "arrays": { "name.npy": { "dtype", "shape",
+ * "xxh64" (16 hex digits), "bytes" } }.
+ */
+JsonBuilder *kith_manifest_begin(const char *format, int version);
+/* Adds one array entry (inside an open "arrays" object). */
+void kith_manifest_add_array(JsonBuilder *b, const char *name,
+                             enum kith_dtype dtype, int64_t nrows,
+                             int64_t ncols, uint64_t xxh64, int64_t bytes);
+/* Recomputes the xxh64 of every array listed in DIR/manifest.json.  On the
+ * first mismatch returns FALSE with KITH_ERROR_CORRUPT naming the array. */
+gboolean kith_manifest_verify(const char *dir, GError **error);
+
+/* Writes NAME.npy into the temporary folder of od (mode) and, if b is not
+ * NULL, adds its entry to the open "arrays" object of that manifest
+ * builder.  ncols == 0: 1-D. */
+gboolean kith_outdir_npy(struct kith_outdir *od, JsonBuilder *b,
+                         const char *name, enum kith_dtype dtype,
+                         int64_t nrows, int64_t ncols, const void *data,
+                         int mode, GError **error);
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,149 @@
+/*
+ * The kith store: a folder of .npy arrays plus manifest.json, users.tsv,
+ * items.tsv (see DESIGN.md).  Opened stores map their arrays read-only;
+ * stores built in memory (by ingest, split, update) own theirs.
+ *
+ * Files of a store (n = users, m = items):
+ *   ui.indptr <i8 (n+1)  ui.indices <i4  ui.weight <f4  ui.count <i4
+ *   ui.ts_first <i8  ui.ts_last <i8  ui.types <u4 (bit t = event type t)
+ *   ui.value <f4 (sum of the value column)          user -> item CSR
+ *   iu.indptr iu.indices iu.weight                   item -> user CSR
+ *   uu.indptr uu.indices uu.weight                   user -> user CSR
+ *   item_cat.indptr item_cat.indices                 item -> category CSR
+ *   uf.indptr uf.indices uf.value                    user sparse features
+ *   user_attr <f4 (n x a)                            dense user attributes
+ *   user_type_count <i4 (n x t)                      events per user, type
+ *   users.tsv items.tsv categories.tsv event_types.tsv user_attr.tsv
+ *   user_features.tsv: header "id" then one name per line (row i = index i)
+ * Arrays that a store lacks (no social file, no categories) are written
+ * with zero entries (indptr all zeros) so readers need no special case.
+ */
+#ifndef KITH_STORE_H
+#define KITH_STORE_H
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <stdint.h>
+
+#include "kith/csr.h"
+
+G_BEGIN_DECLS
+
+#define KITH_STORE_FORMAT "kith-store"
+#define KITH_STORE_VERSION 1
+
+struct kith_store {
+	char *path;             /* NULL for an unsaved store */
+	JsonNode *manifest;     /* owned; NULL for an unsaved store */
+
+	int64_t n_users;
+	int64_t n_items;
+	int64_t n_events;       /* accepted event rows (before merging) */
+	int64_t n_categories;
+	int64_t n_event_types;
+	int64_t n_user_attrs;   /* columns of user_attr */
+	int64_t n_user_feats;   /* columns of uf */
+	gboolean directed_social;
+
+	struct kith_csr ui;     /* values = merged weight */
+	struct kith_csr iu;     /* values = merged weight */
+	struct kith_csr uu;     /* values = link weight */
+	struct kith_csr item_cat;  /* values NULL */
+	struct kith_csr uf;     /* values = feature value */
+
+	int32_t *ui_count;      /* events merged into each pair */
+	int64_t *ui_ts_first;   /* unix seconds; INT64_MIN when unknown */
+	int64_t *ui_ts_last;
+	uint32_t *ui_types;     /* bit mask of event types seen */
+	float *ui_value;        /* summed value column (0 when absent) */
+	float *user_attr;       /* n_users x n_user_attrs, may be NULL */
+	int32_t *user_type_count; /* n_users x n_event_types, may be NULL */
+
+	char **user_ids;        /* n_users strings */
+	char **item_ids;
+	char **category_names;  /* n_categories */
+	char **event_type_names;/* n_event_types */
+	char **user_attr_names; /* n_user_attrs */
+	char **user_feat_names; /* n_user_feats */
+
+	/* Written as STORE/rejects.tsv (mode 0600) by kith_store_write() when
+	 * not NULL; borrowed. */
+	const char *rejects_tsv;
+	size_t rejects_len;
+
+	/* private */
+	GPtrArray *owned;       /* blocks freed with the store */
+	GPtrArray *maps;        /* struct kith_npy * mappings */
+	GStringChunk *strings;
+	GHashTable *user_index; /* built on first lookup */
+	GHashTable *item_index;
+};
+
+/* An empty in-memory store (all counts zero).  Free with kith_store_free(). */
+struct kith_store *kith_store_new(void);
+
+/* Registers a g_malloc'd block to be freed with the store; returns it. */
+void *kith_store_own(struct kith_store *s, void *block);
+/* Copies a string into the store's string chunk; returns the copy. */
+char *kith_store_intern(struct kith_store *s, const char *str);
+
+/* Opens the store at PATH, mapping every array and checking shapes and
+ * cross-references (indptr monotone, indices in range).  Checksums are not
+ * recomputed (see kith_manifest_verify()).  KITH_ERROR_CORRUPT or
+ * KITH_ERROR_IO on failure.  Caller frees with kith_store_free(). */
+struct kith_store *kith_store_open(const char *path, GError **error);
+void kith_store_free(struct kith_store *s);
+typedef struct kith_store kith_store;   /* for g_autoptr() */
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(kith_store, kith_store_free)
+
+/* Index of a user/item by original id, or -1. */
+int64_t kith_store_user_index(struct kith_store *s, const char *id);
+int64_t kith_store_item_index(struct kith_store *s, const char *id);
+
+/* Writes s atomically as a store folder at PATH.  `extra` (may be NULL) is
+ * a JSON object whose members are copied into manifest.json (sources,
+ * column mapping, ingest summary, ...).  Files holding user data are
+ * created 0600 when `private_mode`, else 0644. */
+gboolean kith_store_write(const struct kith_store *s, const char *path,
+                          JsonObject *extra, gboolean private_mode,
+                          GError **error);
+
+/* Checks internal consistency of an in-memory or opened store (CSR shapes,
+ * sortedness, index ranges, transpose agreement of ui/iu).  O(nnz). */
+gboolean kith_store_check(const struct kith_store *s, GError **error);
+
+/* Degree summary of one side of a graph. */
+struct kith_degree_stats {
+	int64_t min;
+	int64_t median;
+	int64_t p99;
+	int64_t max;
+	double mean;
+	int64_t zero;          /* nodes of degree 0 */
+};
+
+/* Statistics printed by `kith info`. */
+struct kith_store_stats {
+	struct kith_degree_stats user_items;   /* items per user */
+	struct kith_degree_stats item_users;   /* users per item */
+	struct kith_degree_stats user_social;  /* social neighbours per user */
+	int64_t ui_components;       /* components of the bipartite graph,
+	                              * over nodes with >= 1 interaction */
+	int64_t ui_largest;          /* nodes in its largest component */
+	int64_t uu_components;       /* components of the social graph over
+	                              * users with >= 1 link */
+	int64_t uu_largest;
+	double density;              /* interactions / (users * items) */
+	int64_t ts_min;              /* INT64_MIN when no timestamps */
+	int64_t ts_max;
+	int64_t bytes_on_disk;       /* 0 for an unsaved store */
+};
+
+/* Computes the statistics (components through igraph, weakly connected for
+ * a directed social graph).  O(n + nnz log nnz). */
+gboolean kith_store_stats(struct kith_store_stats *out,
+                          const struct kith_store *s, GError **error);
+
+G_END_DECLS
+
+#endif

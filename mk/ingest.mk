@@ -1,0 +1,1 @@
+## ingest: sources, tests and man pages of this part.

@@ -1,0 +1,1 @@
+## nn: sources, tests and man pages of this part.

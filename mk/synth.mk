@@ -1,0 +1,1 @@
+## synth: sources, tests and man pages of this part.

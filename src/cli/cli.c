@@ -1,0 +1,125 @@
+/* Option parsing, messages and progress shared by the commands. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "cli.h"
+
+static const struct kith_cli *progress_cli;
+
+GOptionContext *
+kith_cli_context(const char *cmd, const char *params, const char *summary,
+                 const char *description, const GOptionEntry *entries,
+                 struct kith_cli *cli)
+{
+	g_autofree char *p = g_strdup_printf("%s- %s", params ? params : "",
+	                                     summary);
+	GOptionContext *ctx = g_option_context_new(p);
+	GOptionGroup *g;
+	GOptionEntry global[] = {
+		{ "threads", 0, 0, G_OPTION_ARG_INT, &cli->threads,
+		  "worker threads (default: all cores)", "N" },
+		{ "seed", 0, 0, G_OPTION_ARG_INT64, &cli->seed,
+		  "random seed (default 42)", "S" },
+		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &cli->quiet,
+		  "no messages or progress on stderr", NULL },
+		{ NULL }
+	};
+	g_autofree char *prg = g_strdup_printf("kith %s", cmd);
+
+	g_set_prgname(prg);
+	if (entries != NULL)
+		g_option_context_add_main_entries(ctx, entries, NULL);
+	g = g_option_group_new("global", "Options of every command:",
+	                       "Show options of every command", NULL, NULL);
+	g_option_group_add_entries(g, global);
+	g_option_context_add_group(ctx, g);
+	if (description != NULL)
+		g_option_context_set_description(ctx, description);
+	return ctx;
+}
+
+static void
+progress_print(const char *label, double done, double total)
+{
+	static double last;
+	double now = kith_now();
+
+	if (progress_cli == NULL || !progress_cli->tty)
+		return;
+	if (done < total && now - last < 0.2)
+		return;
+	last = now;
+	if (total > 0)
+		fprintf(stderr, "\r\033[K%s: %.0f%%", label, 100.0 * done / total);
+	else
+		fprintf(stderr, "\r\033[K%s: %.0f", label, done);
+	if (done >= total && total > 0)
+		fprintf(stderr, "\r\033[K");
+	fflush(stderr);
+}
+
+int
+kith_cli_parse(GOptionContext *ctx, int *argc, char ***argv,
+               struct kith_cli *cli)
+{
+	g_autoptr(GError) err = NULL;
+
+	if (!g_option_context_parse(ctx, argc, argv, &err)) {
+		fprintf(stderr, "%s: %s\nTry '%s --help'.\n", g_get_prgname(),
+		        err->message, g_get_prgname());
+		return 2;
+	}
+	if (cli->threads < 0) {
+		fprintf(stderr, "%s: --threads must be >= 0\n", g_get_prgname());
+		return 2;
+	}
+	kith_set_threads(cli->threads);
+	cli->tty = !cli->quiet && isatty(STDERR_FILENO);
+	progress_cli = cli;
+	kith_progress_set(progress_print);
+	return 0;
+}
+
+int
+kith_cli_fail(const char *cmd, GError *err)
+{
+	int status = err->domain == KITH_ERROR &&
+	                     err->code == KITH_ERROR_USAGE ? 2 : 1;
+
+	if (err->domain == KITH_ERROR && err->code == KITH_ERROR_INTERRUPTED)
+		status = 130;
+	fprintf(stderr, "kith %s: %s\n", cmd, err->message);
+	g_error_free(err);
+	return status;
+}
+
+int
+kith_cli_usage(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "kith %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'kith %s --help'.\n", cmd);
+	return 2;
+}
+
+void
+kith_cli_info(const struct kith_cli *cli, const char *cmd, const char *fmt,
+              ...)
+{
+	va_list ap;
+
+	if (cli->quiet)
+		return;
+	fprintf(stderr, "kith %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}

@@ -1,0 +1,54 @@
+/*
+ * The CLI frame shared by every src/cli/cmd-*.c file.  A command is
+ * int cmd_NAME(int argc, char **argv, struct kith_cli *cli): argv[0] is the
+ * command name; it parses its own options with kith_cli_context() /
+ * kith_cli_parse() (which add --threads, --seed, --quiet), calls the
+ * library, prints, and returns the exit status: 0 ok, 1 data or runtime
+ * error, 2 usage error.
+ */
+#ifndef KITH_CLI_H
+#define KITH_CLI_H
+
+#include <glib.h>
+
+#include "kith/core.h"
+
+struct kith_cli {
+	int threads;       /* --threads, 0 = all cores */
+	gint64 seed;       /* --seed, default 42 */
+	gboolean quiet;    /* --quiet */
+	gboolean tty;      /* stderr is a terminal and not --quiet */
+};
+
+/* A GOptionContext for "kith CMD PARAMS" with ENTRIES plus the global
+ * options bound to cli.  SUMMARY is the one-line description; DESCRIPTION
+ * (may be NULL) is printed after the options in --help. */
+GOptionContext *kith_cli_context(const char *cmd, const char *params,
+                                 const char *summary,
+                                 const char *description,
+                                 const GOptionEntry *entries,
+                                 struct kith_cli *cli);
+
+/* Parses; on error prints "kith CMD: message" and a usage hint to stderr
+ * and returns 2; on success applies --threads and returns 0. */
+int kith_cli_parse(GOptionContext *ctx, int *argc, char ***argv,
+                   struct kith_cli *cli);
+
+/* Prints "kith CMD: message" for err, frees it, returns 2 for
+ * KITH_ERROR_USAGE and 1 otherwise. */
+int kith_cli_fail(const char *cmd, GError *err);
+
+/* Prints "kith CMD: message" (printf-style) and returns 2. */
+int kith_cli_usage(const char *cmd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+
+/* Message on stderr unless --quiet ("kith CMD: ..."). */
+void kith_cli_info(const struct kith_cli *cli, const char *cmd,
+                   const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+/* Declared for every command listed in commands.h. */
+#define KITH_COMMAND(name, summary) \
+	int cmd_##name(int argc, char **argv, struct kith_cli *cli);
+#include "commands.h"
+#undef KITH_COMMAND
+
+#endif

@@ -1,0 +1,3 @@
+/* The command table: KITH_COMMAND(name, one-line summary), one per
+ * src/cli/cmd-NAME.c, in the order `kith help` lists them. */
+KITH_COMMAND(info, "print counts and statistics of a store; verify checksums")

@@ -1,0 +1,629 @@
+/*
+ * The store folder: writing it atomically from an in-memory struct
+ * kith_store, opening it by mapping every array, and checking that the
+ * arrays agree with each other.  Opening costs O(n + nnz) for the checks;
+ * the data itself is paged in lazily by mmap.
+ */
+#include "config.h"
+
+#include <string.h>
+
+#include "kith/core.h"
+#include "kith/io.h"
+#include "kith/store.h"
+
+struct kith_store *
+kith_store_new(void)
+{
+	struct kith_store *s = g_new0(struct kith_store, 1);
+
+	s->owned = g_ptr_array_new_with_free_func(g_free);
+	s->maps = g_ptr_array_new();
+	s->strings = g_string_chunk_new(1 << 16);
+	return s;
+}
+
+void *
+kith_store_own(struct kith_store *s, void *block)
+{
+	if (block != NULL)
+		g_ptr_array_add(s->owned, block);
+	return block;
+}
+
+char *
+kith_store_intern(struct kith_store *s, const char *str)
+{
+	return g_string_chunk_insert(s->strings, str);
+}
+
+void
+kith_store_free(struct kith_store *s)
+{
+	guint i;
+
+	if (s == NULL)
+		return;
+	kith_csr_clear(&s->ui);
+	kith_csr_clear(&s->iu);
+	kith_csr_clear(&s->uu);
+	kith_csr_clear(&s->item_cat);
+	kith_csr_clear(&s->uf);
+	for (i = 0; i < s->maps->len; i++) {
+		struct kith_npy *a = g_ptr_array_index(s->maps, i);
+		kith_npy_unmap(a);
+		g_free(a);
+	}
+	g_ptr_array_free(s->maps, TRUE);
+	g_ptr_array_free(s->owned, TRUE);
+	g_string_chunk_free(s->strings);
+	if (s->user_index)
+		g_hash_table_destroy(s->user_index);
+	if (s->item_index)
+		g_hash_table_destroy(s->item_index);
+	if (s->manifest)
+		json_node_unref(s->manifest);
+	g_free(s->path);
+	g_free(s);
+}
+
+static GHashTable *
+build_index(char **ids, int64_t n)
+{
+	GHashTable *h = g_hash_table_new(g_str_hash, g_str_equal);
+	int64_t i;
+
+	for (i = n - 1; i >= 0; i--)
+		g_hash_table_insert(h, ids[i], GINT_TO_POINTER((gint)(i + 1)));
+	return h;
+}
+
+int64_t
+kith_store_user_index(struct kith_store *s, const char *id)
+{
+	if (s->user_index == NULL)
+		s->user_index = build_index(s->user_ids, s->n_users);
+	return (int64_t)GPOINTER_TO_INT(g_hash_table_lookup(s->user_index, id)) - 1;
+}
+
+int64_t
+kith_store_item_index(struct kith_store *s, const char *id)
+{
+	if (s->item_index == NULL)
+		s->item_index = build_index(s->item_ids, s->n_items);
+	return (int64_t)GPOINTER_TO_INT(g_hash_table_lookup(s->item_index, id)) - 1;
+}
+
+/* ---- writing ---------------------------------------------------------- */
+
+static void
+escape_into(GString *out, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '\\': g_string_append(out, "\\\\"); break;
+		case '\t': g_string_append(out, "\\t"); break;
+		case '\n': g_string_append(out, "\\n"); break;
+		case '\r': g_string_append(out, "\\r"); break;
+		default: g_string_append_c(out, *s);
+		}
+	}
+}
+
+static gboolean
+write_names(struct kith_outdir *od, JsonBuilder *b, const char *name,
+            char **names, int64_t n, int mode, GError **error)
+{
+	GString *buf = g_string_sized_new(64 + (gsize)n * 8);
+	g_autofree char *path = kith_outdir_path(od, name);
+	uint64_t h;
+	int64_t i;
+	gboolean ok;
+	char hex[17];
+
+	g_string_append(buf, "id\n");
+	for (i = 0; i < n; i++) {
+		escape_into(buf, names[i] ? names[i] : "");
+		g_string_append_c(buf, '\n');
+	}
+	ok = kith_write_file(path, buf->str, buf->len, mode, error) &&
+	     kith_file_xxh64(path, &h, error);
+	if (ok) {
+		g_snprintf(hex, sizeof(hex), "%016" G_GINT64_MODIFIER "x", h);
+		json_builder_set_member_name(b, name);
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "dtype");
+		json_builder_add_string_value(b, "text");
+		json_builder_set_member_name(b, "shape");
+		json_builder_begin_array(b);
+		json_builder_add_int_value(b, n);
+		json_builder_end_array(b);
+		json_builder_set_member_name(b, "bytes");
+		json_builder_add_int_value(b, (gint64)buf->len);
+		json_builder_set_member_name(b, "xxh64");
+		json_builder_add_string_value(b, hex);
+		json_builder_end_object(b);
+	}
+	g_string_free(buf, TRUE);
+	return ok;
+}
+
+static gboolean
+write_csr(struct kith_outdir *od, JsonBuilder *b, const char *prefix,
+          const char *valname, const struct kith_csr *m, int64_t n_rows,
+          int mode, GError **error)
+{
+	g_autofree char *n_ptr = g_strdup_printf("%s.indptr.npy", prefix);
+	g_autofree char *n_idx = g_strdup_printf("%s.indices.npy", prefix);
+	g_autofree char *n_val = valname ? g_strdup_printf("%s.%s.npy", prefix,
+	                                                    valname) : NULL;
+	g_autofree int64_t *zeros = NULL;
+	g_autofree float *ones = NULL;
+	const int64_t *indptr = m->indptr;
+	const float *vals = m->values;
+	int64_t j;
+
+	if (indptr == NULL) {
+		zeros = kith_alloc0_n((size_t)n_rows + 1, sizeof(int64_t), error);
+		if (zeros == NULL)
+			return FALSE;
+		indptr = zeros;
+	}
+	if (!kith_outdir_npy(od, b, n_ptr, KITH_DT_I64, n_rows + 1, 0, indptr,
+	                     mode, error) ||
+	    !kith_outdir_npy(od, b, n_idx, KITH_DT_I32, m->nnz, 0, m->indices,
+	                     mode, error))
+		return FALSE;
+	if (valname == NULL)
+		return TRUE;
+	if (vals == NULL) {
+		ones = kith_alloc_n((size_t)m->nnz, sizeof(float), error);
+		if (ones == NULL)
+			return FALSE;
+		for (j = 0; j < m->nnz; j++)
+			ones[j] = 1.0f;
+		vals = ones;
+	}
+	return kith_outdir_npy(od, b, n_val, KITH_DT_F32, m->nnz, 0, vals, mode,
+	                       error);
+}
+
+static void
+add_count(JsonBuilder *b, const char *name, int64_t v)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_int_value(b, v);
+}
+
+gboolean
+kith_store_write(const struct kith_store *s, const char *path,
+                 JsonObject *extra, gboolean private_mode, GError **error)
+{
+	g_autoptr(kith_outdir) od = NULL;
+	g_autoptr(JsonBuilder) b = NULL;
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree char *mpath = NULL;
+	int umode = private_mode ? 0600 : 0644;
+	int64_t nnz = s->ui.nnz, j;
+	g_autofree int32_t *cnt = NULL;
+	g_autofree int64_t *tsf = NULL, *tsl = NULL;
+	g_autofree uint32_t *types = NULL;
+	g_autofree float *val = NULL;
+	int64_t social_pairs;
+
+	if (!kith_store_check(s, error))
+		return FALSE;
+	od = kith_outdir_begin(path, error);
+	if (od == NULL)
+		return FALSE;
+	b = kith_manifest_begin(KITH_STORE_FORMAT, KITH_STORE_VERSION);
+
+	/* defaults for pair arrays an in-memory store may lack */
+	if (s->ui_count == NULL) {
+		cnt = kith_alloc_n((size_t)nnz, sizeof(int32_t), error);
+		if (cnt == NULL)
+			return FALSE;
+		for (j = 0; j < nnz; j++)
+			cnt[j] = 1;
+	}
+	if (s->ui_ts_first == NULL || s->ui_ts_last == NULL) {
+		tsf = kith_alloc_n((size_t)nnz, sizeof(int64_t), error);
+		tsl = kith_alloc_n((size_t)nnz, sizeof(int64_t), error);
+		if (tsf == NULL || tsl == NULL)
+			return FALSE;
+		for (j = 0; j < nnz; j++)
+			tsf[j] = tsl[j] = INT64_MIN;
+	}
+	if (s->ui_types == NULL) {
+		types = kith_alloc0_n((size_t)nnz, sizeof(uint32_t), error);
+		if (types == NULL)
+			return FALSE;
+	}
+	if (s->ui_value == NULL) {
+		val = kith_alloc0_n((size_t)nnz, sizeof(float), error);
+		if (val == NULL)
+			return FALSE;
+	}
+
+	json_builder_set_member_name(b, "arrays");
+	json_builder_begin_object(b);
+	if (!write_csr(od, b, "ui", "weight", &s->ui, s->n_users, umode, error) ||
+	    !kith_outdir_npy(od, b, "ui.count.npy", KITH_DT_I32, nnz, 0,
+	                     cnt ? cnt : s->ui_count, umode, error) ||
+	    !kith_outdir_npy(od, b, "ui.ts_first.npy", KITH_DT_I64, nnz, 0,
+	                     tsf ? tsf : s->ui_ts_first, umode, error) ||
+	    !kith_outdir_npy(od, b, "ui.ts_last.npy", KITH_DT_I64, nnz, 0,
+	                     tsl ? tsl : s->ui_ts_last, umode, error) ||
+	    !kith_outdir_npy(od, b, "ui.types.npy", KITH_DT_U32, nnz, 0,
+	                     types ? types : s->ui_types, umode, error) ||
+	    !kith_outdir_npy(od, b, "ui.value.npy", KITH_DT_F32, nnz, 0,
+	                     val ? val : s->ui_value, umode, error) ||
+	    !write_csr(od, b, "iu", "weight", &s->iu, s->n_items, umode, error) ||
+	    !write_csr(od, b, "uu", "weight", &s->uu, s->n_users, umode, error) ||
+	    !write_csr(od, b, "item_cat", NULL, &s->item_cat, s->n_items, 0644,
+	               error) ||
+	    !write_csr(od, b, "uf", "value", &s->uf, s->n_users, umode, error))
+		return FALSE;
+	if (s->n_user_attrs > 0 && s->user_attr != NULL) {
+		if (!kith_outdir_npy(od, b, "user_attr.npy", KITH_DT_F32,
+		                     s->n_users, s->n_user_attrs, s->user_attr,
+		                     umode, error))
+			return FALSE;
+	} else if (!kith_outdir_npy(od, b, "user_attr.npy", KITH_DT_F32, 0, 0,
+	                            NULL, umode, error))
+		return FALSE;
+	if (s->n_event_types > 0 && s->user_type_count != NULL) {
+		if (!kith_outdir_npy(od, b, "user_type_count.npy", KITH_DT_I32,
+		                     s->n_users, s->n_event_types,
+		                     s->user_type_count, umode, error))
+			return FALSE;
+	} else if (!kith_outdir_npy(od, b, "user_type_count.npy", KITH_DT_I32,
+	                            0, 0, NULL, umode, error))
+		return FALSE;
+	if (!write_names(od, b, "users.tsv", s->user_ids, s->n_users, umode,
+	                 error) ||
+	    !write_names(od, b, "items.tsv", s->item_ids, s->n_items, 0644,
+	                 error) ||
+	    !write_names(od, b, "categories.tsv", s->category_names,
+	                 s->n_categories, 0644, error) ||
+	    !write_names(od, b, "event_types.tsv", s->event_type_names,
+	                 s->n_event_types, 0644, error) ||
+	    !write_names(od, b, "user_attr.tsv", s->user_attr_names,
+	                 s->n_user_attrs, 0644, error) ||
+	    !write_names(od, b, "user_features.tsv", s->user_feat_names,
+	                 s->n_user_feats, 0644, error))
+		return FALSE;
+	json_builder_end_object(b);
+
+	if (s->rejects_tsv != NULL) {
+		g_autofree char *rp = kith_outdir_path(od, "rejects.tsv");
+		if (!kith_write_file(rp, s->rejects_tsv, s->rejects_len, 0600,
+		                     error))
+			return FALSE;
+	}
+
+	social_pairs = s->directed_social ? s->uu.nnz : s->uu.nnz / 2;
+	json_builder_set_member_name(b, "counts");
+	json_builder_begin_object(b);
+	add_count(b, "users", s->n_users);
+	add_count(b, "items", s->n_items);
+	add_count(b, "events", s->n_events);
+	add_count(b, "interactions", s->ui.nnz);
+	add_count(b, "social_pairs", social_pairs);
+	add_count(b, "social_entries", s->uu.nnz);
+	add_count(b, "categories", s->n_categories);
+	add_count(b, "item_categories", s->item_cat.nnz);
+	add_count(b, "event_types", s->n_event_types);
+	add_count(b, "user_attrs", s->n_user_attrs);
+	add_count(b, "user_features", s->n_user_feats);
+	add_count(b, "user_feature_entries", s->uf.nnz);
+	json_builder_end_object(b);
+	json_builder_set_member_name(b, "directed_social");
+	json_builder_add_boolean_value(b, s->directed_social);
+	json_builder_end_object(b);
+
+	root = json_builder_get_root(b);
+	if (extra != NULL) {
+		JsonObject *o = json_node_get_object(root);
+		g_autoptr(GList) names = json_object_get_members(extra);
+		GList *l;
+		for (l = names; l != NULL; l = l->next) {
+			if (json_object_has_member(o, l->data))
+				continue;
+			json_object_set_member(o, l->data,
+			                       json_node_copy(json_object_get_member(
+			                               extra, l->data)));
+		}
+	}
+	mpath = kith_outdir_path(od, "manifest.json");
+	if (!kith_json_write(mpath, root, error))
+		return FALSE;
+	return kith_outdir_commit(od, error);
+}
+
+/* ---- checking ----------------------------------------------------------- */
+
+static gboolean
+check_csr(const struct kith_csr *m, const char *name, int64_t n_rows,
+          int64_t n_cols, gboolean sorted, GError **error)
+{
+	int64_t i, j;
+
+	if (m->indptr == NULL) {
+		if (m->nnz == 0)
+			return TRUE;
+		goto bad;
+	}
+	if (m->n_rows != n_rows || m->n_cols != n_cols || m->indptr[0] != 0 ||
+	    m->indptr[n_rows] != m->nnz)
+		goto bad;
+	for (i = 0; i < n_rows; i++) {
+		int64_t s = m->indptr[i], e = m->indptr[i + 1];
+		if (e < s || e > m->nnz)
+			goto bad;
+		for (j = s; j < e; j++) {
+			if (m->indices[j] < 0 || m->indices[j] >= n_cols)
+				goto bad;
+			if (sorted && j > s && m->indices[j] <= m->indices[j - 1])
+				goto bad;
+		}
+	}
+	return TRUE;
+bad:
+	g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
+	            "sparse matrix '%s' is inconsistent", name);
+	return FALSE;
+}
+
+gboolean
+kith_store_check(const struct kith_store *s, GError **error)
+{
+	if (!check_csr(&s->ui, "ui", s->n_users, s->n_items, TRUE, error) ||
+	    !check_csr(&s->iu, "iu", s->n_items, s->n_users, TRUE, error) ||
+	    !check_csr(&s->uu, "uu", s->n_users, s->n_users, TRUE, error) ||
+	    !check_csr(&s->item_cat, "item_cat", s->n_items, s->n_categories,
+	               TRUE, error) ||
+	    !check_csr(&s->uf, "uf", s->n_users, s->n_user_feats, TRUE, error))
+		return FALSE;
+	if (s->ui.nnz != s->iu.nnz) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
+		            "user-item and item-user matrices disagree");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* ---- opening ------------------------------------------------------------- */
+
+static const void *
+map_array(struct kith_store *s, const char *name, enum kith_dtype dt,
+          int64_t rows, int64_t cols, GError **error)
+{
+	g_autofree char *path = g_build_filename(s->path, name, NULL);
+	struct kith_npy *a = g_new0(struct kith_npy, 1);
+	int64_t have;
+
+	if (!kith_npy_map(a, path, error)) {
+		g_free(a);
+		return NULL;
+	}
+	g_ptr_array_add(s->maps, a);
+	have = a->shape[0] * a->shape[1];
+	if (a->dtype != dt ||
+	    (rows >= 0 && !(have == rows * (cols > 0 ? cols : 1) &&
+	                    (cols <= 0 || a->ndim == 2 || have == 0)))) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
+		            "'%s' has the wrong type or shape", path);
+		return NULL;
+	}
+	return a->data ? a->data : (const void *)"";
+}
+
+static gboolean
+map_csr(struct kith_store *s, struct kith_csr *m, const char *prefix,
+        const char *valname, int64_t n_rows, int64_t n_cols, GError **error)
+{
+	g_autofree char *n_ptr = g_strdup_printf("%s.indptr.npy", prefix);
+	g_autofree char *n_idx = g_strdup_printf("%s.indices.npy", prefix);
+	const int64_t *ptr;
+	const struct kith_npy *last;
+
+	memset(m, 0, sizeof(*m));
+	ptr = map_array(s, n_ptr, KITH_DT_I64, n_rows + 1, 0, error);
+	if (ptr == NULL)
+		return FALSE;
+	m->n_rows = n_rows;
+	m->n_cols = n_cols;
+	m->indptr = (int64_t *)ptr;
+	if (map_array(s, n_idx, KITH_DT_I32, -1, 0, error) == NULL)
+		return FALSE;
+	last = g_ptr_array_index(s->maps, s->maps->len - 1);
+	m->nnz = last->shape[0];
+	m->indices = (int32_t *)last->data;
+	if (valname != NULL) {
+		g_autofree char *n_val = g_strdup_printf("%s.%s.npy", prefix, valname);
+		m->values = (float *)map_array(s, n_val, KITH_DT_F32, m->nnz, 0,
+		                               error);
+		if (m->values == NULL)
+			return FALSE;
+	}
+	return TRUE;
+}
+
+static char *
+unescape(struct kith_store *s, const char *line)
+{
+	GString *out = g_string_sized_new(strlen(line));
+	char *r;
+
+	for (; *line; line++) {
+		if (*line == '\\' && line[1]) {
+			line++;
+			switch (*line) {
+			case 't': g_string_append_c(out, '\t'); break;
+			case 'n': g_string_append_c(out, '\n'); break;
+			case 'r': g_string_append_c(out, '\r'); break;
+			default: g_string_append_c(out, *line);
+			}
+		} else {
+			g_string_append_c(out, *line);
+		}
+	}
+	r = kith_store_intern(s, out->str);
+	g_string_free(out, TRUE);
+	return r;
+}
+
+static char **
+read_names(struct kith_store *s, const char *name, int64_t n, GError **error)
+{
+	g_autofree char *path = g_build_filename(s->path, name, NULL);
+	g_autofree char *text = NULL;
+	gsize len;
+	char **out, *p, *nl;
+	int64_t i = -1;
+
+	if (!g_file_get_contents(path, &text, &len, NULL)) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
+		            "cannot read '%s'", path);
+		return NULL;
+	}
+	out = kith_store_own(s, g_new0(char *, n + 1));
+	for (p = text; *p; p = nl + 1) {
+		char *tab;
+		nl = strchr(p, '\n');
+		if (nl == NULL)
+			break;
+		*nl = '\0';
+		tab = strchr(p, '\t');
+		if (tab)
+			*tab = '\0';
+		if (i >= 0) {
+			if (i >= n)
+				break;
+			out[i] = unescape(s, p);
+		}
+		i++;
+	}
+	if (i != n || (size_t)(p - text) != len) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
+		            "'%s' has %" G_GINT64_FORMAT " rows, expected %"
+		            G_GINT64_FORMAT, path, i < 0 ? 0 : i, n);
+		return NULL;
+	}
+	return out;
+}
+
+static gboolean
+get_count(JsonObject *counts, const char *name, int64_t *out, GError **error)
+{
+	JsonNode *n = counts ? json_object_get_member(counts, name) : NULL;
+
+	if (n == NULL || json_node_get_value_type(n) != G_TYPE_INT64 ||
+	    json_node_get_int(n) < 0 || json_node_get_int(n) > INT32_MAX) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
+		            "manifest: missing or invalid count '%s'", name);
+		return FALSE;
+	}
+	*out = json_node_get_int(n);
+	return TRUE;
+}
+
+struct kith_store *
+kith_store_open(const char *path, GError **error)
+{
+	g_autoptr(kith_store) s = kith_store_new();
+	g_autofree char *mpath = g_build_filename(path, "manifest.json", NULL);
+	JsonObject *root, *counts;
+	const char *fmt;
+	int64_t events;
+
+	if (!g_file_test(path, G_FILE_TEST_IS_DIR)) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+		            "'%s' is not a store folder", path);
+		return NULL;
+	}
+	s->path = g_strdup(path);
+	s->manifest = kith_json_read(mpath, error);
+	if (s->manifest == NULL)
+		return NULL;
+	root = json_node_get_object(s->manifest);
+	fmt = json_object_get_string_member_with_default(root, "format", "");
+	if (strcmp(fmt, KITH_STORE_FORMAT) != 0 ||
+	    json_object_get_int_member_with_default(root, "format_version", 0) !=
+	            KITH_STORE_VERSION) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
+		            "'%s' is not a kith store (format version %d)", path,
+		            KITH_STORE_VERSION);
+		return NULL;
+	}
+	counts = json_object_get_object_member(root, "counts");
+	if (!get_count(counts, "users", &s->n_users, error) ||
+	    !get_count(counts, "items", &s->n_items, error) ||
+	    !get_count(counts, "categories", &s->n_categories, error) ||
+	    !get_count(counts, "event_types", &s->n_event_types, error) ||
+	    !get_count(counts, "user_attrs", &s->n_user_attrs, error) ||
+	    !get_count(counts, "user_features", &s->n_user_feats, error))
+		return NULL;
+	events = json_object_get_int_member_with_default(counts, "events", 0);
+	s->n_events = events;
+	s->directed_social =
+	        json_object_get_boolean_member_with_default(root,
+	                                                    "directed_social",
+	                                                    FALSE);
+	if (!map_csr(s, &s->ui, "ui", "weight", s->n_users, s->n_items, error))
+		return NULL;
+	if ((s->ui_count = (int32_t *)map_array(s, "ui.count.npy", KITH_DT_I32,
+	                                        s->ui.nnz, 0, error)) == NULL ||
+	    (s->ui_ts_first = (int64_t *)map_array(s, "ui.ts_first.npy",
+	                                           KITH_DT_I64, s->ui.nnz, 0,
+	                                           error)) == NULL ||
+	    (s->ui_ts_last = (int64_t *)map_array(s, "ui.ts_last.npy", KITH_DT_I64,
+	                                          s->ui.nnz, 0, error)) == NULL ||
+	    (s->ui_types = (uint32_t *)map_array(s, "ui.types.npy", KITH_DT_U32,
+	                                         s->ui.nnz, 0, error)) == NULL ||
+	    (s->ui_value = (float *)map_array(s, "ui.value.npy", KITH_DT_F32,
+	                                      s->ui.nnz, 0, error)) == NULL)
+		return NULL;
+	if (!map_csr(s, &s->iu, "iu", "weight", s->n_items, s->n_users, error) ||
+	    !map_csr(s, &s->uu, "uu", "weight", s->n_users, s->n_users, error) ||
+	    !map_csr(s, &s->item_cat, "item_cat", NULL, s->n_items,
+	             s->n_categories, error) ||
+	    !map_csr(s, &s->uf, "uf", "value", s->n_users, s->n_user_feats,
+	             error))
+		return NULL;
+	s->user_attr = (float *)map_array(s, "user_attr.npy", KITH_DT_F32,
+	                                  s->n_user_attrs ? s->n_users : 0,
+	                                  s->n_user_attrs, error);
+	if (s->user_attr == NULL)
+		return NULL;
+	if (s->n_user_attrs == 0)
+		s->user_attr = NULL;
+	s->user_type_count = (int32_t *)map_array(s, "user_type_count.npy",
+	                                          KITH_DT_I32,
+	                                          s->n_event_types ? s->n_users
+	                                                           : 0,
+	                                          s->n_event_types, error);
+	if (s->user_type_count == NULL)
+		return NULL;
+	if (s->n_event_types == 0)
+		s->user_type_count = NULL;
+	if ((s->user_ids = read_names(s, "users.tsv", s->n_users, error)) ==
+	            NULL ||
+	    (s->item_ids = read_names(s, "items.tsv", s->n_items, error)) ==
+	            NULL ||
+	    (s->category_names = read_names(s, "categories.tsv",
+	                                    s->n_categories, error)) == NULL ||
+	    (s->event_type_names = read_names(s, "event_types.tsv",
+	                                      s->n_event_types, error)) == NULL ||
+	    (s->user_attr_names = read_names(s, "user_attr.tsv",
+	                                     s->n_user_attrs, error)) == NULL ||
+	    (s->user_feat_names = read_names(s, "user_features.tsv",
+	                                     s->n_user_feats, error)) == NULL)
+		return NULL;
+	if (!kith_store_check(s, error)) {
+		g_prefix_error(error, "'%s': ", path);
+		return NULL;
+	}
+	return g_steal_pointer(&s);
+}

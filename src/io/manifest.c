@@ -1,0 +1,172 @@
+/*
+ * JSON files and manifests (json-glib).  A manifest lists every array of
+ * its folder with dtype, shape, size in bytes and the xxh64 of the whole
+ * file, so that kith_manifest_verify() can name the first damaged array.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kith/core.h"
+#include "kith/io.h"
+
+gboolean
+kith_json_write(const char *path, JsonNode *root, GError **error)
+{
+	g_autoptr(JsonGenerator) gen = json_generator_new();
+	g_autofree char *text = NULL;
+	g_autofree char *tmp = g_strdup_printf("%s.tmp", path);
+	gsize len;
+
+	json_generator_set_pretty(gen, TRUE);
+	json_generator_set_indent(gen, 2);
+	json_generator_set_root(gen, root);
+	text = json_generator_to_data(gen, &len);
+	if (!kith_write_file(tmp, text, len, 0644, error))
+		return FALSE;
+	if (rename(tmp, path) != 0) {
+		int e = errno;
+		unlink(tmp);
+		g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+		            "cannot rename to '%s': %s", path, g_strerror(e));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+JsonNode *
+kith_json_read(const char *path, GError **error)
+{
+	g_autoptr(JsonParser) parser = json_parser_new();
+	g_autoptr(GError) err = NULL;
+	g_autofree char *text = NULL;
+	gsize len;
+	JsonNode *root;
+
+	if (!g_file_get_contents(path, &text, &len, &err)) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_IO, "cannot read '%s': %s",
+		            path, err->message);
+		return NULL;
+	}
+	if (!json_parser_load_from_data(parser, text, (gssize)len, &err)) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
+		            "'%s': invalid JSON: %s", path, err->message);
+		return NULL;
+	}
+	root = json_parser_get_root(parser);
+	if (root == NULL || !JSON_NODE_HOLDS_OBJECT(root)) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
+		            "'%s': not a JSON object", path);
+		return NULL;
+	}
+	return json_node_copy(root);
+}
+
+JsonBuilder *
+kith_manifest_begin(const char *format, int version)
+{
+	JsonBuilder *b = json_builder_new();
+	g_autoptr(GDateTime) now = g_date_time_new_now_utc();
+	g_autofree char *created = g_date_time_format(now, "%Y-%m-%dT%H:%M:%SZ");
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "format");
+	json_builder_add_string_value(b, format);
+	json_builder_set_member_name(b, "format_version");
+	json_builder_add_int_value(b, version);
+	json_builder_set_member_name(b, "kith_version");
+	json_builder_add_string_value(b, kith_version());
+	json_builder_set_member_name(b, "created");
+	json_builder_add_string_value(b, created);
+	return b;
+}
+
+void
+kith_manifest_add_array(JsonBuilder *b, const char *name,
+                        enum kith_dtype dtype, int64_t nrows, int64_t ncols,
+                        uint64_t xxh64, int64_t bytes)
+{
+	char hex[17];
+
+	g_snprintf(hex, sizeof(hex), "%016" G_GINT64_MODIFIER "x", xxh64);
+	json_builder_set_member_name(b, name);
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "dtype");
+	json_builder_add_string_value(b, kith_dtype_descr(dtype));
+	json_builder_set_member_name(b, "shape");
+	json_builder_begin_array(b);
+	json_builder_add_int_value(b, nrows);
+	if (ncols > 0)
+		json_builder_add_int_value(b, ncols);
+	json_builder_end_array(b);
+	json_builder_set_member_name(b, "bytes");
+	json_builder_add_int_value(b, bytes);
+	json_builder_set_member_name(b, "xxh64");
+	json_builder_add_string_value(b, hex);
+	json_builder_end_object(b);
+}
+
+gboolean
+kith_manifest_verify(const char *dir, GError **error)
+{
+	g_autofree char *mpath = g_build_filename(dir, "manifest.json", NULL);
+	g_autoptr(JsonNode) root = kith_json_read(mpath, error);
+	JsonObject *arrays;
+	g_autoptr(GList) names = NULL;
+	GList *l;
+
+	if (root == NULL)
+		return FALSE;
+	arrays = json_object_get_object_member(json_node_get_object(root),
+	                                       "arrays");
+	if (arrays == NULL) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
+		            "'%s': no \"arrays\" member", mpath);
+		return FALSE;
+	}
+	names = json_object_get_members(arrays);
+	for (l = names; l != NULL; l = l->next) {
+		const char *name = l->data;
+		g_autofree char *path = g_build_filename(dir, name, NULL);
+		JsonObject *a = json_object_get_object_member(arrays, name);
+		const char *want;
+		char hex[17];
+		uint64_t h;
+		struct stat st;
+
+		if (a == NULL || !json_object_has_member(a, "xxh64")) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
+			            "'%s': entry of '%s' has no checksum", mpath, name);
+			return FALSE;
+		}
+		want = json_object_get_string_member(a, "xxh64");
+		if (stat(path, &st) != 0) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
+			            "array '%s' is missing", name);
+			return FALSE;
+		}
+		if (json_object_has_member(a, "bytes") &&
+		    json_object_get_int_member(a, "bytes") != (gint64)st.st_size) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
+			            "array '%s' is damaged: size %" G_GINT64_FORMAT
+			            " bytes, manifest says %" G_GINT64_FORMAT, name,
+			            (gint64)st.st_size,
+			            json_object_get_int_member(a, "bytes"));
+			return FALSE;
+		}
+		if (!kith_file_xxh64(path, &h, error))
+			return FALSE;
+		g_snprintf(hex, sizeof(hex), "%016" G_GINT64_MODIFIER "x", h);
+		if (want == NULL || strcmp(want, hex) != 0) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
+			            "array '%s' is damaged: checksum %s, manifest says %s",
+			            name, hex, want ? want : "(none)");
+			return FALSE;
+		}
+	}
+	return TRUE;
+}

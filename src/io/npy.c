@@ -1,0 +1,432 @@
+/*
+ * NumPy .npy files, format v1.0 (and v2.0 on read): magic "\x93NUMPY",
+ * version, little-endian header length, a Python dict literal
+ * {'descr': '<f4', 'fortran_order': False, 'shape': (n, d), } padded with
+ * spaces to a multiple of 64 bytes, then the C-order data.  Reading maps
+ * the file and checks every field against the file size; writing streams
+ * the data, hashing it with xxh64 on the way, and fsyncs.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#include "kith/core.h"
+#include "kith/io.h"
+
+static const struct {
+	enum kith_dtype t;
+	const char *descr;
+	size_t size;
+} dtypes[] = {
+	{ KITH_DT_I8, "|i1", 1 },  { KITH_DT_U8, "|u1", 1 },
+	{ KITH_DT_I32, "<i4", 4 }, { KITH_DT_U32, "<u4", 4 },
+	{ KITH_DT_I64, "<i8", 8 }, { KITH_DT_F32, "<f4", 4 },
+	{ KITH_DT_F64, "<f8", 8 },
+};
+
+size_t
+kith_dtype_size(enum kith_dtype t)
+{
+	return dtypes[t].size;
+}
+
+const char *
+kith_dtype_descr(enum kith_dtype t)
+{
+	return dtypes[t].descr;
+}
+
+static gboolean
+corrupt(GError **error, const char *path, const char *what)
+{
+	g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
+	            "'%s': not a valid .npy file: %s", path, what);
+	return FALSE;
+}
+
+/* Parses the header dict; TRUE on success. */
+static gboolean
+parse_header(const char *h, size_t len, enum kith_dtype *dt, int *ndim,
+             int64_t shape[2])
+{
+	g_autofree char *s = g_strndup(h, len);
+	const char *p, *q;
+	size_t i;
+	int n = 0;
+
+	if (strlen(s) != len)
+		return FALSE;
+	p = strstr(s, "'descr':");
+	if (p == NULL)
+		return FALSE;
+	p += 8;
+	while (*p == ' ')
+		p++;
+	if (*p != '\'')
+		return FALSE;
+	p++;
+	q = strchr(p, '\'');
+	if (q == NULL)
+		return FALSE;
+	for (i = 0; i < G_N_ELEMENTS(dtypes); i++) {
+		size_t l = strlen(dtypes[i].descr);
+		if ((size_t)(q - p) == l && memcmp(p, dtypes[i].descr, l) == 0)
+			break;
+		/* single-byte types may be written with '<' or '|' */
+		if (dtypes[i].size == 1 && q - p == 3 && p[0] == '<' &&
+		    memcmp(p + 1, dtypes[i].descr + 1, 2) == 0)
+			break;
+	}
+	if (i == G_N_ELEMENTS(dtypes))
+		return FALSE;
+	*dt = dtypes[i].t;
+	p = strstr(s, "'fortran_order':");
+	if (p == NULL)
+		return FALSE;
+	p += 16;
+	while (*p == ' ')
+		p++;
+	if (strncmp(p, "False", 5) != 0)
+		return FALSE;
+	p = strstr(s, "'shape':");
+	if (p == NULL)
+		return FALSE;
+	p += 8;
+	while (*p == ' ')
+		p++;
+	if (*p != '(')
+		return FALSE;
+	p++;
+	shape[0] = 1;
+	shape[1] = 1;
+	for (;;) {
+		char *end;
+		gint64 v;
+		while (*p == ' ')
+			p++;
+		if (*p == ')')
+			break;
+		if (!g_ascii_isdigit(*p) || n == 2)
+			return FALSE;
+		errno = 0;
+		v = g_ascii_strtoll(p, &end, 10);
+		if (errno != 0 || v < 0)
+			return FALSE;
+		shape[n++] = v;
+		p = end;
+		while (*p == ' ')
+			p++;
+		if (*p == ',')
+			p++;
+		else if (*p != ')')
+			return FALSE;
+	}
+	if (n == 0)
+		return FALSE;   /* 0-d arrays are not used by kith */
+	*ndim = n;
+	return TRUE;
+}
+
+gboolean
+kith_npy_map(struct kith_npy *out, const char *path, GError **error)
+{
+	struct stat st;
+	unsigned char *base;
+	size_t hlen, off, esz, count, need;
+	int fd;
+
+	memset(out, 0, sizeof(*out));
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		g_set_error(error, KITH_ERROR, KITH_ERROR_IO, "cannot open '%s': %s",
+		            path, g_strerror(e));
+		return FALSE;
+	}
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return corrupt(error, path, "not a regular file");
+	}
+	if (st.st_size < 10) {
+		close(fd);
+		return corrupt(error, path, "truncated header");
+	}
+	base = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (base == MAP_FAILED) {
+		int e = errno;
+		g_set_error(error, KITH_ERROR, KITH_ERROR_IO, "cannot map '%s': %s",
+		            path, g_strerror(e));
+		return FALSE;
+	}
+	out->map = base;
+	out->map_len = (size_t)st.st_size;
+	if (memcmp(base, "\x93NUMPY", 6) != 0) {
+		kith_npy_unmap(out);
+		return corrupt(error, path, "bad magic");
+	}
+	if (base[6] == 1) {
+		hlen = base[8] | ((size_t)base[9] << 8);
+		off = 10;
+	} else if (base[6] == 2 || base[6] == 3) {
+		if (st.st_size < 12) {
+			kith_npy_unmap(out);
+			return corrupt(error, path, "truncated header");
+		}
+		hlen = base[8] | ((size_t)base[9] << 8) | ((size_t)base[10] << 16) |
+		       ((size_t)base[11] << 24);
+		off = 12;
+	} else {
+		kith_npy_unmap(out);
+		return corrupt(error, path, "unsupported version");
+	}
+	if (hlen > out->map_len - off) {
+		kith_npy_unmap(out);
+		return corrupt(error, path, "truncated header");
+	}
+	if (!parse_header((const char *)base + off, hlen, &out->dtype,
+	                  &out->ndim, out->shape)) {
+		kith_npy_unmap(out);
+		return corrupt(error, path, "unreadable header");
+	}
+	off += hlen;
+	esz = kith_dtype_size(out->dtype);
+	if (!g_size_checked_mul(&count, (size_t)out->shape[0],
+	                        (size_t)out->shape[1]) ||
+	    !g_size_checked_mul(&need, count, esz)) {
+		kith_npy_unmap(out);
+		return corrupt(error, path, "shape overflows");
+	}
+	if (need != out->map_len - off) {
+		kith_npy_unmap(out);
+		return corrupt(error, path,
+		               need > out->map_len - off ? "data truncated"
+		                                        : "trailing bytes");
+	}
+	out->data = base + off;
+	out->nbytes = need;
+	return TRUE;
+}
+
+void
+kith_npy_unmap(struct kith_npy *a)
+{
+	if (a->map != NULL)
+		munmap(a->map, a->map_len);
+	memset(a, 0, sizeof(*a));
+}
+
+static gboolean
+write_all(int fd, const void *buf, size_t len, XXH64_state_t *h,
+          const char *path, GError **error)
+{
+	const char *p = buf;
+
+	if (h != NULL)
+		XXH64_update(h, buf, len);
+	while (len > 0) {
+		size_t chunk = len > (1u << 26) ? (1u << 26) : len;
+		ssize_t w = write(fd, p, chunk);
+		if (w < 0) {
+			int e = errno;
+			if (e == EINTR)
+				continue;
+			g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+			            "cannot write '%s': %s", path, g_strerror(e));
+			return FALSE;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return TRUE;
+}
+
+static gboolean
+sync_close(int fd, const char *path, GError **error)
+{
+	if (fsync(fd) != 0) {
+		int e = errno;
+		close(fd);
+		g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+		            "cannot sync '%s': %s", path, g_strerror(e));
+		return FALSE;
+	}
+	if (close(fd) != 0) {
+		int e = errno;
+		g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+		            "cannot close '%s': %s", path, g_strerror(e));
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+kith_npy_write(const char *path, enum kith_dtype dtype, int64_t nrows,
+               int64_t ncols, const void *data, int mode, uint64_t *xxh64_out,
+               GError **error)
+{
+	char header[256];
+	int n, pad, fd;
+	size_t count, nbytes;
+	XXH64_state_t *h;
+	gboolean ok;
+
+	if (nrows < 0 || ncols < 0 ||
+	    !g_size_checked_mul(&count, (size_t)nrows,
+	                        (size_t)(ncols ? ncols : 1)) ||
+	    !g_size_checked_mul(&nbytes, count, kith_dtype_size(dtype))) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
+		            "array too large for '%s'", path);
+		return FALSE;
+	}
+	if (ncols == 0)
+		n = g_snprintf(header + 10, sizeof(header) - 10,
+		               "{'descr': '%s', 'fortran_order': False, "
+		               "'shape': (%" G_GINT64_FORMAT ",), }",
+		               kith_dtype_descr(dtype), nrows);
+	else
+		n = g_snprintf(header + 10, sizeof(header) - 10,
+		               "{'descr': '%s', 'fortran_order': False, "
+		               "'shape': (%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
+		               "), }",
+		               kith_dtype_descr(dtype), nrows, ncols);
+	pad = 64 - (10 + n + 1) % 64;
+	if (pad == 64)
+		pad = 0;
+	memset(header + 10 + n, ' ', (size_t)pad);
+	header[10 + n + pad] = '\n';
+	memcpy(header, "\x93NUMPY\x01\x00", 8);
+	header[8] = (char)((n + pad + 1) & 0xff);
+	header[9] = (char)((n + pad + 1) >> 8);
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0) {
+		int e = errno;
+		g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+		            "cannot create '%s': %s", path, g_strerror(e));
+		return FALSE;
+	}
+	h = XXH64_createState();
+	XXH64_reset(h, 0);
+	ok = write_all(fd, header, (size_t)(10 + n + pad + 1), h, path, error) &&
+	     (nbytes == 0 || write_all(fd, data, nbytes, h, path, error));
+	if (ok)
+		ok = sync_close(fd, path, error);
+	else
+		close(fd);
+	if (ok && xxh64_out != NULL)
+		*xxh64_out = XXH64_digest(h);
+	XXH64_freeState(h);
+	if (!ok)
+		unlink(path);
+	return ok;
+}
+
+gboolean
+kith_write_file(const char *path, const void *data, size_t len, int mode,
+                GError **error)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+
+	if (fd < 0) {
+		int e = errno;
+		g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+		            "cannot create '%s': %s", path, g_strerror(e));
+		return FALSE;
+	}
+	if (!write_all(fd, data, len, NULL, path, error)) {
+		close(fd);
+		unlink(path);
+		return FALSE;
+	}
+	if (!sync_close(fd, path, error)) {
+		unlink(path);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+kith_file_xxh64(const char *path, uint64_t *out, GError **error)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	XXH64_state_t *h;
+	char *buf;
+	ssize_t r;
+
+	if (fd < 0) {
+		int e = errno;
+		g_set_error(error, KITH_ERROR, KITH_ERROR_IO, "cannot open '%s': %s",
+		            path, g_strerror(e));
+		return FALSE;
+	}
+	buf = g_malloc(1 << 20);
+	h = XXH64_createState();
+	XXH64_reset(h, 0);
+	while ((r = read(fd, buf, 1 << 20)) != 0) {
+		if (r < 0) {
+			int e = errno;
+			if (e == EINTR)
+				continue;
+			g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+			            "cannot read '%s': %s", path, g_strerror(e));
+			XXH64_freeState(h);
+			g_free(buf);
+			close(fd);
+			return FALSE;
+		}
+		XXH64_update(h, buf, (size_t)r);
+	}
+	*out = XXH64_digest(h);
+	XXH64_freeState(h);
+	g_free(buf);
+	close(fd);
+	return TRUE;
+}
+
+char *
+kith_file_sha256(const char *path, int64_t *size_out, GError **error)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	GChecksum *c;
+	char *buf, *hex;
+	ssize_t r;
+	int64_t size = 0;
+
+	if (fd < 0) {
+		int e = errno;
+		g_set_error(error, KITH_ERROR, KITH_ERROR_IO, "cannot open '%s': %s",
+		            path, g_strerror(e));
+		return NULL;
+	}
+	buf = g_malloc(1 << 20);
+	c = g_checksum_new(G_CHECKSUM_SHA256);
+	while ((r = read(fd, buf, 1 << 20)) != 0) {
+		if (r < 0) {
+			int e = errno;
+			if (e == EINTR)
+				continue;
+			g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+			            "cannot read '%s': %s", path, g_strerror(e));
+			g_checksum_free(c);
+			g_free(buf);
+			close(fd);
+			return NULL;
+		}
+		g_checksum_update(c, (const guchar *)buf, (gssize)r);
+		size += r;
+	}
+	hex = g_strdup(g_checksum_get_string(c));
+	g_checksum_free(c);
+	g_free(buf);
+	close(fd);
+	if (size_out != NULL)
+		*size_out = size;
+	return hex;
+}

@@ -1,0 +1,195 @@
+/*
+ * Atomic output folders: build in FINAL.tmp-XXXXXX beside FINAL, fsync
+ * every file and the folder, then swap it into place.  When FINAL already
+ * exists, renameat2(RENAME_EXCHANGE) swaps the two folders in one step and
+ * the old one (now at the temporary name) is removed; a crash between the
+ * two leaves the new folder at FINAL and a stale temporary folder beside it.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kith/core.h"
+#include "kith/io.h"
+
+#ifndef RENAME_EXCHANGE
+#define RENAME_EXCHANGE (1 << 1)
+#endif
+
+struct kith_outdir *
+kith_outdir_begin(const char *final, GError **error)
+{
+	struct kith_outdir *od;
+	struct stat st;
+	g_autofree char *trimmed = g_strdup(final);
+	size_t len = strlen(trimmed);
+
+	while (len > 1 && trimmed[len - 1] == '/')
+		trimmed[--len] = '\0';
+	if (len == 0) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+		            "empty output path");
+		return NULL;
+	}
+	if (stat(trimmed, &st) == 0 && !S_ISDIR(st.st_mode)) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+		            "'%s' exists and is not a folder", trimmed);
+		return NULL;
+	}
+	od = g_new0(struct kith_outdir, 1);
+	od->final = g_strdup(trimmed);
+	od->tmp = g_strdup_printf("%s.tmp-XXXXXX", trimmed);
+	if (g_mkdtemp_full(od->tmp, 0755) == NULL) {
+		int e = errno;
+		g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+		            "cannot create a folder beside '%s': %s", trimmed,
+		            g_strerror(e));
+		g_free(od->final);
+		g_free(od->tmp);
+		g_free(od);
+		return NULL;
+	}
+	return od;
+}
+
+char *
+kith_outdir_path(const struct kith_outdir *od, const char *name)
+{
+	return g_build_filename(od->tmp, name, NULL);
+}
+
+static gboolean
+fsync_path(const char *path, gboolean dir, GError **error)
+{
+	int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+
+	if (fd < 0 || fsync(fd) != 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+		            "cannot sync '%s': %s", path, g_strerror(e));
+		return FALSE;
+	}
+	close(fd);
+	return TRUE;
+}
+
+static gboolean
+fsync_tree(const char *dir, GError **error)
+{
+	GDir *d = g_dir_open(dir, 0, error);
+	const char *name;
+
+	if (d == NULL)
+		return FALSE;
+	while ((name = g_dir_read_name(d)) != NULL) {
+		g_autofree char *p = g_build_filename(dir, name, NULL);
+		gboolean ok = g_file_test(p, G_FILE_TEST_IS_DIR)
+		                  ? fsync_tree(p, error)
+		                  : fsync_path(p, FALSE, error);
+		if (!ok) {
+			g_dir_close(d);
+			return FALSE;
+		}
+	}
+	g_dir_close(d);
+	return fsync_path(dir, TRUE, error);
+}
+
+static void
+remove_tree(const char *dir)
+{
+	GDir *d = g_dir_open(dir, 0, NULL);
+	const char *name;
+
+	if (d != NULL) {
+		while ((name = g_dir_read_name(d)) != NULL) {
+			g_autofree char *p = g_build_filename(dir, name, NULL);
+			if (g_file_test(p, G_FILE_TEST_IS_DIR) &&
+			    !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
+				remove_tree(p);
+			else
+				unlink(p);
+		}
+		g_dir_close(d);
+	}
+	rmdir(dir);
+}
+
+gboolean
+kith_outdir_commit(struct kith_outdir *od, GError **error)
+{
+	g_autofree char *parent = g_path_get_dirname(od->final);
+
+	if (!fsync_tree(od->tmp, error))
+		return FALSE;
+	if (g_file_test(od->final, G_FILE_TEST_IS_DIR)) {
+		if (renameat2(AT_FDCWD, od->tmp, AT_FDCWD, od->final,
+		              RENAME_EXCHANGE) != 0) {
+			int e = errno;
+			g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+			            "cannot replace '%s': %s", od->final,
+			            g_strerror(e));
+			return FALSE;
+		}
+		od->done = TRUE;
+		if (!fsync_path(parent, TRUE, error))
+			return FALSE;
+		remove_tree(od->tmp);   /* the old folder, now at tmp */
+	} else {
+		if (rename(od->tmp, od->final) != 0) {
+			int e = errno;
+			g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+			            "cannot rename to '%s': %s", od->final,
+			            g_strerror(e));
+			return FALSE;
+		}
+		od->done = TRUE;
+		if (!fsync_path(parent, TRUE, error))
+			return FALSE;
+	}
+	return TRUE;
+}
+
+void
+kith_outdir_free(struct kith_outdir *od)
+{
+	if (od == NULL)
+		return;
+	if (!od->done)
+		remove_tree(od->tmp);
+	g_free(od->final);
+	g_free(od->tmp);
+	g_free(od);
+}
+
+gboolean
+kith_outdir_npy(struct kith_outdir *od, JsonBuilder *b, const char *name,
+                enum kith_dtype dtype, int64_t nrows, int64_t ncols,
+                const void *data, int mode, GError **error)
+{
+	g_autofree char *path = kith_outdir_path(od, name);
+	uint64_t h;
+	struct stat st;
+
+	if (!kith_npy_write(path, dtype, nrows, ncols, data, mode, &h, error))
+		return FALSE;
+	if (b != NULL) {
+		if (stat(path, &st) != 0) {
+			int e = errno;
+			g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+			            "cannot stat '%s': %s", path, g_strerror(e));
+			return FALSE;
+		}
+		kith_manifest_add_array(b, name, dtype, nrows, ncols, h,
+		                        (int64_t)st.st_size);
+	}
+	return TRUE;
+}
