@@ -6,9 +6,13 @@ libkith_a_SOURCES += \
 	src/analytics/metrics.c \
 	src/analytics/rank-eval.c \
 	src/analytics/split.c \
-	src/analytics/classify.c
+	src/analytics/classify.c \
+	src/analytics/testset.c \
+	src/analytics/link-eval.c
 
 check_PROGRAMS += tests/unit/test-metrics tests/unit/test-topk
 tests_unit_test_metrics_LDADD = $(KITH_LIBS)
 tests_unit_test_topk_LDADD = $(KITH_LIBS)
 TESTS += tests/unit/test-metrics tests/unit/test-topk
+
+src_kith_SOURCES += src/cli/cmd-eval.c

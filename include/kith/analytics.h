@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "kith/csr.h"
+struct kith_store;
 
 G_BEGIN_DECLS
 
@@ -138,6 +139,101 @@ gboolean kith_rank_eval_multi(struct kith_rank_metrics *out, const int *ks,
                               const struct kith_csr *train,
                               const struct kith_csr *test,
                               const int32_t *extra_misses, GError **error);
+
+/* Held-out rows of an evaluation file mapped to store indices.
+ * test: n_users x (n_items, or n_users for user-user pairs) CSR of the
+ * known pairs, deduplicated; extra_misses: per user, distinct test rows
+ * whose item is unknown to the store (they count as misses).  Counts:
+ * rows = data rows read; used = distinct usable rows (test.nnz +
+ * unknown_item); skipped rows: unknown_user, bad (unparsable, missing
+ * field), duplicate, self_pair (user-user only). */
+struct kith_testset {
+	struct kith_csr test;
+	int32_t *extra_misses;
+	int64_t rows;
+	int64_t used;
+	int64_t unknown_user;
+	int64_t unknown_item;
+	int64_t bad;
+	int64_t duplicate;
+	int64_t self_pair;
+};
+
+/* Reads PATH ("-": stdin) with the CSV reader.  The two id columns come
+ * from `columns` (a role spec such as "user,item,_"; NULL: the header's
+ * user/item (or src/dst) columns, else the first two columns).
+ * user_user: both ids are users (pairs of the social graph; a pair with an
+ * unknown user is skipped).  Caller clears with kith_testset_clear(). */
+gboolean kith_read_test_pairs(struct kith_testset *out, struct kith_store *s,
+                              const char *path, const char *columns,
+                              gboolean user_user, GError **error);
+void kith_testset_clear(struct kith_testset *t);
+
+enum {
+	KITH_SPLIT_NONE = 0,
+	KITH_SPLIT_TRAIN,
+	KITH_SPLIT_VAL,
+	KITH_SPLIT_TEST
+};
+
+/* Node labels (`node label split`, header optional: without it the
+ * columns are node, label[, split]) mapped to store users.  Classes are
+ * numbered by their sorted names.  label[u] = -1 for unlabelled users;
+ * split[u] one of KITH_SPLIT_*.  Counts as in kith_testset (unknown_node:
+ * a node that is not a store user; duplicate: a node listed again, the
+ * first row wins).  Caller clears with kith_labels_clear(). */
+struct kith_labels {
+	int64_t n_nodes;
+	int32_t *label;
+	uint8_t *split;
+	int n_classes;
+	char **class_names;      /* n_classes + NULL */
+	int64_t rows;
+	int64_t labelled;
+	int64_t unknown_node;
+	int64_t bad;
+	int64_t duplicate;
+};
+
+gboolean kith_read_labels(struct kith_labels *out, struct kith_store *s,
+                          const char *path, GError **error);
+void kith_labels_clear(struct kith_labels *l);
+
+/* Link prediction (see src/analytics/link-eval.c): AUC of the unordered
+ * held-out pairs in pos (n_users x n_users) against as many sampled
+ * non-edges (not in known, may be NULL, nor in pos), scores U[a]·U[b].
+ * in_train counts held-out pairs that are also known edges. */
+struct kith_link_result {
+	double auc;
+	int64_t n_pos;
+	int64_t n_neg;
+	int64_t in_train;
+};
+gboolean kith_eval_link(struct kith_link_result *out, const float *U,
+                        int64_t n_users, int d, const struct kith_csr *pos,
+                        const struct kith_csr *known, uint64_t seed,
+                        GError **error);
+
+/* Node classification on the split of `lab` (see kith_read_labels()).
+ * With pred == NULL a kith_logreg_fit() model is trained on the train
+ * nodes' rows of X (n_nodes x d) for each λ in {1, 0.1, 0.01, 0.001,
+ * 0.0001} and the λ with the best validation accuracy is kept (the first,
+ * i.e. the strongest, on ties; 0.01 when there is no validation node);
+ * with pred != NULL (a class per node, e.g. a model's own predictions)
+ * those are scored.  Metrics on the test nodes; confusion is
+ * n_classes x n_classes (owned, g_free).  KITH_ERROR_DATA when there are
+ * no test nodes (or no train nodes for the classifier). */
+struct kith_classify_result {
+	struct kith_class_metrics test;
+	int64_t *confusion;
+	double lambda;           /* chosen λ (0 with pred) */
+	double val_accuracy;     /* of the chosen model, -1 without val */
+	int64_t n_train, n_val, n_test;
+};
+gboolean kith_eval_classify(struct kith_classify_result *out, const float *X,
+                            int d, const struct kith_labels *lab,
+                            const int32_t *pred, GError **error);
+void kith_classify_result_clear(struct kith_classify_result *r);
 
 G_END_DECLS
 

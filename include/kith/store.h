@@ -13,6 +13,8 @@
  *   uf.indptr uf.indices uf.value                    user sparse features
  *   user_attr <f4 (n x a)                            dense user attributes
  *   user_type_count <i4 (n x t)                      events per user, type
+ *   ev.user <i4  ev.item <i4  ev.ts <i8  ev.type |u1  ev.value <f4
+ *                                                    the event log
  *   users.tsv items.tsv categories.tsv event_types.tsv user_attr.tsv
  *   user_features.tsv: header "id" then one name per line (row i = index i)
  * Arrays that a store lacks (no social file, no categories) are written
@@ -58,6 +60,17 @@ struct kith_store {
 	float *ui_value;        /* summed value column (0 when absent) */
 	float *user_attr;       /* n_users x n_user_attrs, may be NULL */
 	int32_t *user_type_count; /* n_users x n_event_types, may be NULL */
+
+	/* The event log: one row per accepted event row (n_log == n_events
+	 * when the ingest kept it, else 0), sorted by user, then time, then
+	 * input order.  ev_type is the event-type index, or 255 when the file
+	 * has no event column; ev_ts is INT64_MIN when unknown. */
+	int64_t n_log;
+	int32_t *ev_user;
+	int32_t *ev_item;
+	int64_t *ev_ts;
+	uint8_t *ev_type;
+	float *ev_value;
 
 	char **user_ids;        /* n_users strings */
 	char **item_ids;

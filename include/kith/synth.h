@@ -36,6 +36,12 @@ struct kith_synth_params {
  * degree 10, start 2024-01-01T00:00:00Z. */
 void kith_synth_params_init(struct kith_synth_params *p);
 
+/* Parses --start: YYYY-MM-DD (midnight UTC), an ISO-8601 date-time (UTC
+ * unless it names a zone) or unix seconds (more than 8 digits).
+ * KITH_ERROR_USAGE when it cannot be parsed. */
+gboolean kith_synth_parse_start(const char *text, int64_t *out,
+                                GError **error);
+
 /* KITH_ERROR_USAGE naming the first invalid parameter. */
 gboolean kith_synth_params_check(const struct kith_synth_params *p,
                                  GError **error);
@@ -56,6 +62,7 @@ struct kith_synth_event {
 };
 
 struct kith_synth;
+typedef struct kith_synth kith_synth; /* for g_autoptr() */
 
 /* Builds the model: community sizes and membership, category sizes, items
  * (categories, popularity, price), community preferences and favourite

@@ -171,3 +171,114 @@ kith_logreg_predict(int32_t *pred, const float *W, const float *mean,
 		pred[i] = best;
 	}
 }
+
+static int64_t *
+split_nodes(const struct kith_labels *lab, uint8_t which, int64_t *n_out,
+            GError **error)
+{
+	int64_t n = 0;
+	for (int64_t u = 0; u < lab->n_nodes; u++)
+		n += lab->label[u] >= 0 && lab->split[u] == which;
+	int64_t *idx = kith_alloc_n(MAX(n, 1), sizeof(int64_t), error);
+	if (!idx)
+		return NULL;
+	n = 0;
+	for (int64_t u = 0; u < lab->n_nodes; u++)
+		if (lab->label[u] >= 0 && lab->split[u] == which)
+			idx[n++] = u;
+	*n_out = n;
+	return idx;
+}
+
+#define LOGREG_ITERS 300
+
+gboolean
+kith_eval_classify(struct kith_classify_result *out, const float *X, int d,
+                   const struct kith_labels *lab, const int32_t *pred,
+                   GError **error)
+{
+	static const double grid[] = { 1.0, 0.1, 0.01, 0.001, 0.0001 };
+	const int C = lab->n_classes;
+	memset(out, 0, sizeof(*out));
+	out->val_accuracy = -1;
+	g_autofree int64_t *tr = split_nodes(lab, KITH_SPLIT_TRAIN,
+	                                     &out->n_train, error);
+	g_autofree int64_t *va = split_nodes(lab, KITH_SPLIT_VAL, &out->n_val,
+	                                     error);
+	g_autofree int64_t *te = split_nodes(lab, KITH_SPLIT_TEST, &out->n_test,
+	                                     error);
+	if (!tr || !va || !te)
+		return FALSE;
+	if (out->n_test == 0) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+		            "no labelled node in the test split");
+		return FALSE;
+	}
+	g_autofree int32_t *truth = kith_alloc_n((size_t)out->n_test,
+	                                         sizeof(int32_t), error);
+	g_autofree int32_t *p = kith_alloc_n((size_t)MAX(out->n_test,
+	                                                 out->n_val),
+	                                     sizeof(int32_t), error);
+	out->confusion = kith_alloc0_n((size_t)MAX(C, 1) * MAX(C, 1),
+	                               sizeof(int64_t), error);
+	if (!truth || !p || !out->confusion)
+		return FALSE;
+	for (int64_t i = 0; i < out->n_test; i++)
+		truth[i] = lab->label[te[i]];
+
+	if (pred) {
+		for (int64_t i = 0; i < out->n_test; i++)
+			p[i] = pred[te[i]];
+		kith_metric_classify(&out->test, truth, p, out->n_test, C,
+		                     out->confusion);
+		return TRUE;
+	}
+	if (out->n_train == 0 || C < 2) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+		            "the classifier needs labelled train nodes of at "
+		            "least two classes");
+		return FALSE;
+	}
+	size_t nw = (size_t)(d + 1) * C;
+	g_autofree float *W = kith_alloc_n(nw, sizeof(float), error);
+	g_autofree float *mean = kith_alloc_n((size_t)d, sizeof(float), error);
+	g_autofree float *scale = kith_alloc_n((size_t)d, sizeof(float),
+	                                       error);
+	if (!W || !mean || !scale)
+		return FALSE;
+	double best_lambda = 0.01, best_acc = -1;
+	if (out->n_val > 0) {
+		for (size_t g = 0; g < G_N_ELEMENTS(grid); g++) {
+			if (!kith_logreg_fit(W, mean, scale, X, d, tr,
+			                     out->n_train, lab->label, C, grid[g],
+			                     LOGREG_ITERS, error))
+				return FALSE;
+			kith_logreg_predict(p, W, mean, scale, X, d, va,
+			                    out->n_val, C);
+			int64_t ok = 0;
+			for (int64_t i = 0; i < out->n_val; i++)
+				ok += p[i] == lab->label[va[i]];
+			double acc = (double)ok / out->n_val;
+			if (acc > best_acc) {
+				best_acc = acc;
+				best_lambda = grid[g];
+			}
+		}
+		out->val_accuracy = best_acc;
+	}
+	out->lambda = best_lambda;
+	if (!kith_logreg_fit(W, mean, scale, X, d, tr, out->n_train,
+	                     lab->label, C, best_lambda, LOGREG_ITERS, error))
+		return FALSE;
+	kith_logreg_predict(p, W, mean, scale, X, d, te, out->n_test, C);
+	kith_metric_classify(&out->test, truth, p, out->n_test, C,
+	                     out->confusion);
+	return TRUE;
+}
+
+void
+kith_classify_result_clear(struct kith_classify_result *r)
+{
+	g_free(r->confusion);
+	memset(r, 0, sizeof(*r));
+}

@@ -90,8 +90,6 @@ static const double hour_w[24] = {
 };
 static const double dow_w[7] = { 1.20, 0.90, 0.90, 0.95, 1.00, 1.05, 1.25 };
 
-static const char *const type_names[3] = { "view", "cart", "purchase" };
-
 /* Vose alias table over n weights. */
 struct alias {
 	int64_t n;
@@ -164,16 +162,15 @@ alias_build(struct alias *a, const double *w, int64_t n, GError **error)
 	double sum = 0;
 
 	a->n = n;
-	a->prob = kith_alloc_n(n, sizeof(double), error);
-	a->alias = kith_alloc_n(n, sizeof(int32_t), error && !*error ? error : NULL);
+	a->prob = g_try_new(double, n);
+	a->alias = g_try_new(int32_t, n);
 	small = g_try_new(int64_t, n);
 	large = g_try_new(int64_t, n);
 	q = g_try_new(double, n);
 	if (!a->prob || !a->alias || !small || !large || !q) {
-		if (error && !*error)
-			g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
-			            "out of memory for an alias table of %" G_GINT64_FORMAT
-			            " entries", n);
+		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
+		            "out of memory for an alias table of %" G_GINT64_FORMAT
+		            " entries", n);
 		return FALSE;
 	}
 	for (i = 0; i < n; i++)
@@ -249,10 +246,8 @@ assign_labels(int32_t *lab, int64_t n, const double *w, int k,
 
 	for (int j = 0; j < k; j++)
 		s += w[j];
-	for (int j = 0, acc = 0; j < k; j++) {
-		(void)acc;
+	for (int j = 0; j < k; j++)
 		cdf[j] = (j ? cdf[j - 1] : 0) + w[j] / s;
-	}
 	cdf[k - 1] = 1.0;
 	for (i = 0; i < n; i++)
 		lab[i] = i < k ? (int32_t)i
@@ -351,7 +346,7 @@ activity_total(const double *a, int64_t n, double s)
 {
 	int64_t tot = 0;
 
-#pragma omp parallel for reduction(+ : tot) schedule(static)
+#pragma omp parallel for reduction(+ : tot) schedule(static) if (n > 200000)
 	for (int64_t u = 0; u < n; u++) {
 		double x = floor(a[u] * s);
 		tot += x < 1 ? 1 : x > MAX_USER_EVENTS ? MAX_USER_EVENTS
@@ -370,7 +365,7 @@ build_activity(struct kith_synth *s, GError **error)
 
 	if (a == NULL)
 		return FALSE;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (s->N > 20000)
 	for (int64_t u = 0; u < s->N; u++) {
 		struct kith_rng ru;
 		double x;
@@ -422,7 +417,7 @@ build_items(struct kith_synth *s, struct kith_rng *r, GError **error)
 		median[k] = exp(log(5.0) + kith_rng_uniform(r) * log(400.0 / 5.0));
 	}
 	assign_labels(s->cat0, s->M, w, s->C, r);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (s->M > 20000)
 	for (int64_t i = 0; i < s->M; i++) {
 		struct kith_rng ri;
 		double price;
@@ -862,9 +857,9 @@ kith_synth_generate_user(const struct kith_synth *s, int64_t u,
 static void
 radix_sort_u64(uint64_t *a, uint64_t *tmp, int64_t n, int bits)
 {
-	size_t count[1 << 16];
+	g_autofree size_t *count = g_new(size_t, 1 << 16);
 	for (int shift = 0; shift < bits; shift += 16) {
-		memset(count, 0, sizeof(count));
+		memset(count, 0, (1 << 16) * sizeof(size_t));
 		for (int64_t i = 0; i < n; i++)
 			count[(a[i] >> shift) & 0xffff]++;
 		for (size_t j = 0, acc = 0; j < (1 << 16); j++) {
@@ -896,7 +891,7 @@ kith_synth_social(const struct kith_synth *s, int64_t **pairs_out,
 		return FALSE;
 	off[0] = 0;
 	if (s->p.social_degree > 0 && N > 1) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (N > 20000)
 		for (int64_t u = 0; u < N; u++) {
 			struct kith_rng r;
 			double x;
@@ -917,7 +912,7 @@ kith_synth_social(const struct kith_synth *s, int64_t **pairs_out,
 	tmp = kith_alloc_n(MAX(S, 1), sizeof(uint64_t), error);
 	if (tmp == NULL)
 		return FALSE;
-#pragma omp parallel for schedule(dynamic, 1024)
+#pragma omp parallel for schedule(dynamic, 1024) if (N > 20000)
 	for (int64_t u = 0; u < N; u++) {
 		struct kith_rng r;
 		int c = s->comm[u];
@@ -943,8 +938,8 @@ kith_synth_social(const struct kith_synth *s, int64_t **pairs_out,
 			                : ((uint64_t)v << 32) | (uint64_t)u;
 		}
 	}
-	radix_sort_u64(keys, tmp, S, 32 + digits(0) * 0 + 64 -
-	               __builtin_clzll((uint64_t)N | 1));
+	radix_sort_u64(keys, tmp, S,
+	               32 + 64 - __builtin_clzll((uint64_t)N | 1));
 	g_clear_pointer(&tmp, g_free);
 	for (int64_t j = 0; j < S; j++)
 		if (j == 0 || keys[j] != keys[j - 1])
@@ -1040,7 +1035,7 @@ kith_synth_write_events(const struct kith_synth *s, FILE *f,
 	static const char header[] = "user_id,item_id,event,timestamp,value\n";
 	const size_t line = (size_t)s->uw + s->iw + 64;
 	int64_t cap_ev = MAX((int64_t)BLOCK_EVENTS, s->max_events);
-	int64_t cap_users = MIN(s->N, (int64_t)BLOCK_EVENTS) + 1;
+	int64_t cap_users = MIN(s->N, cap_ev) + 1;
 	g_autofree struct kith_synth_event *ev = NULL;
 	g_autofree char *text = NULL;
 	g_autofree int64_t *off = NULL, *len = NULL;
@@ -1083,7 +1078,8 @@ kith_synth_write_events(const struct kith_synth *s, FILE *f,
 			off[u1 - u0] = nev;
 		}
 		nb = u1 - u0;
-#pragma omp parallel for schedule(dynamic, 64) reduction(+ : v, c, p)
+#pragma omp parallel for schedule(dynamic, 64) reduction(+ : v, c, p) \
+	if (nev > 20000)
 		for (int64_t b = 0; b < nb; b++) {
 			int64_t u = u0 + b, n = s->n_events[u];
 			struct kith_synth_event *e = ev + off[b];

@@ -280,6 +280,24 @@ kith_store_write(const struct kith_store *s, const char *path,
 	} else if (!kith_outdir_npy(od, b, "user_type_count.npy", KITH_DT_I32,
 	                            0, 0, NULL, umode, error))
 		return FALSE;
+	if (s->n_log > 0 &&
+	    (s->ev_user == NULL || s->ev_item == NULL || s->ev_ts == NULL ||
+	     s->ev_type == NULL || s->ev_value == NULL)) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
+		            "event log arrays missing");
+		return FALSE;
+	}
+	if (!kith_outdir_npy(od, b, "ev.user.npy", KITH_DT_I32, s->n_log, 0,
+	                     s->ev_user, umode, error) ||
+	    !kith_outdir_npy(od, b, "ev.item.npy", KITH_DT_I32, s->n_log, 0,
+	                     s->ev_item, umode, error) ||
+	    !kith_outdir_npy(od, b, "ev.ts.npy", KITH_DT_I64, s->n_log, 0,
+	                     s->ev_ts, umode, error) ||
+	    !kith_outdir_npy(od, b, "ev.type.npy", KITH_DT_U8, s->n_log, 0,
+	                     s->ev_type, umode, error) ||
+	    !kith_outdir_npy(od, b, "ev.value.npy", KITH_DT_F32, s->n_log, 0,
+	                     s->ev_value, umode, error))
+		return FALSE;
 	if (!write_names(od, b, "users.tsv", s->user_ids, s->n_users, umode,
 	                 error) ||
 	    !write_names(od, b, "items.tsv", s->item_ids, s->n_items, 0644,
@@ -317,6 +335,7 @@ kith_store_write(const struct kith_store *s, const char *path,
 	add_count(b, "user_attrs", s->n_user_attrs);
 	add_count(b, "user_features", s->n_user_feats);
 	add_count(b, "user_feature_entries", s->uf.nnz);
+	add_count(b, "event_log", s->n_log);
 	json_builder_end_object(b);
 	json_builder_set_member_name(b, "directed_social");
 	json_builder_add_boolean_value(b, s->directed_social);
@@ -608,6 +627,37 @@ kith_store_open(const char *path, GError **error)
 		return NULL;
 	if (s->n_event_types == 0)
 		s->user_type_count = NULL;
+	s->n_log = json_object_get_int_member_with_default(counts, "event_log", 0);
+	if (s->n_log < 0 || s->n_log > INT32_MAX * (int64_t)64) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
+		            "manifest: invalid count 'event_log'");
+		return NULL;
+	}
+	if ((s->ev_user = (int32_t *)map_array(s, "ev.user.npy", KITH_DT_I32,
+	                                       s->n_log, 0, error)) == NULL ||
+	    (s->ev_item = (int32_t *)map_array(s, "ev.item.npy", KITH_DT_I32,
+	                                       s->n_log, 0, error)) == NULL ||
+	    (s->ev_ts = (int64_t *)map_array(s, "ev.ts.npy", KITH_DT_I64,
+	                                     s->n_log, 0, error)) == NULL ||
+	    (s->ev_type = (uint8_t *)map_array(s, "ev.type.npy", KITH_DT_U8,
+	                                       s->n_log, 0, error)) == NULL ||
+	    (s->ev_value = (float *)map_array(s, "ev.value.npy", KITH_DT_F32,
+	                                      s->n_log, 0, error)) == NULL)
+		return NULL;
+	{
+		int64_t j;
+		for (j = 0; j < s->n_log; j++)
+			if (s->ev_user[j] < 0 || s->ev_user[j] >= s->n_users ||
+			    s->ev_item[j] < 0 || s->ev_item[j] >= s->n_items ||
+			    (s->ev_type[j] != 255 &&
+			     s->ev_type[j] >= s->n_event_types) ||
+			    (j > 0 && s->ev_user[j] < s->ev_user[j - 1])) {
+				g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
+				            "'%s': event log row %" G_GINT64_FORMAT
+				            " is inconsistent", path, j);
+				return NULL;
+			}
+	}
 	if ((s->user_ids = read_names(s, "users.tsv", s->n_users, error)) ==
 	            NULL ||
 	    (s->item_ids = read_names(s, "items.tsv", s->n_items, error)) ==

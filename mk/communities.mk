@@ -1,0 +1,1 @@
+## communities: sources, tests and man pages of this part.

@@ -1,0 +1,1 @@
+## profile: sources, tests and man pages of this part.

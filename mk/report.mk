@@ -1,0 +1,1 @@
+## report: sources, tests and man pages of this part.

@@ -1,0 +1,991 @@
+/*
+ * kith ingest: files -> validated rows -> id maps -> merged CSR store.
+ *
+ * Every file is streamed once through the CSV reader (csv.h).  A row is
+ * fully validated before any of its ids is inserted, so a rejected row
+ * never creates a node.  Events are kept as parallel arrays (user, item,
+ * type, ts, value: 21 bytes per event); the CSR build (ingest-build.c)
+ * counting-sorts them by user, sorts each row by (item, arrival) and
+ * merges duplicates: weight = sum of event-type weights (1 per event
+ * without an event column), count, first/last ts, type mask, value sum.
+ * Cost: O(bytes) to read, O(E log d) to build (d = user degree).
+ *
+ * Accounting per file: lines = header + comments + blank + accepted +
+ * rejected, accepted = unique + merged (+ self_loops for social files).
+ */
+#include <math.h>
+#include <string.h>
+
+#include "kith/core.h"
+#include "kith/io.h"
+#include "kith/ingest.h"
+#include "ingest-internal.h"
+
+#define MAX_EVENT_TYPES 32
+#define EXCERPT_BYTES 120
+
+static const char *const movielens_genres[19] = {
+	"unknown", "Action", "Adventure", "Animation", "Children's", "Comedy",
+	"Crime", "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror",
+	"Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
+};
+
+GHashTable *
+kith_ingest_parse_weights(const char *spec, GError **error)
+{
+	GHashTable *h = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	                                      g_free);
+	if (!spec)
+		spec = "view=1,click=1,cart=3,purchase=5";
+	g_auto(GStrv) parts = g_strsplit(spec, ",", -1);
+	for (int i = 0; parts[i]; i++) {
+		char *p = g_strstrip(parts[i]);
+		if (!*p)
+			continue;
+		char *eq = strchr(p, '=');
+		double w;
+		if (!eq || eq == p ||
+		    kith_parse_double(eq + 1, strlen(eq + 1), &w) != KITH_CSV_OK) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+			            "bad --event-weight entry '%s' (want TYPE=NUMBER)",
+			            p);
+			g_hash_table_destroy(h);
+			return NULL;
+		}
+		double *slot = g_new(double, 1);
+		*slot = w;
+		g_hash_table_replace(h, g_strndup(p, (gsize)(eq - p)), slot);
+	}
+	return h;
+}
+
+/* ------------------------------------------------------------ rejections */
+
+static gboolean
+check_limit(struct ingest_ctx *c, GError **error)
+{
+	const struct kith_ingest_options *o = c->opt;
+	if (o->max_rejects >= 0 && c->res->n_rejected > o->max_rejects) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_LIMIT,
+		            "more than %" G_GINT64_FORMAT " rejected rows "
+		            "(--max-rejects)", o->max_rejects);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static gboolean
+check_pct(struct ingest_ctx *c, GError **error)
+{
+	const struct kith_ingest_options *o = c->opt;
+	if (o->max_rejects_pct < 0 || c->n_records == 0)
+		return TRUE;
+	double pct = 100.0 * (double)c->res->n_rejected / (double)c->n_records;
+	if (pct > o->max_rejects_pct) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_LIMIT,
+		            "%.2f%% of rows rejected, more than %g%% "
+		            "(--max-rejects)", pct, o->max_rejects_pct);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+ingest_reject(struct ingest_ctx *c, struct kith_ingest_file *f,
+              const struct kith_csv_record *rec, enum kith_csv_reason why,
+              const char *column, GError **error)
+{
+	f->rejected[why]++;
+	c->res->n_rejected++;
+	if (!c->opt->skip_errors) {
+		GString *ex = g_string_new(NULL);
+		kith_csv_escape(ex, rec->raw, rec->raw_len, EXCERPT_BYTES);
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+		            "%s:%" G_GINT64_FORMAT ": %s%s%s%s ('%s')", f->path,
+		            rec->line, kith_csv_reason_text(why),
+		            column ? " in column '" : "", column ? column : "",
+		            column ? "'" : "", ex->str);
+		g_string_free(ex, TRUE);
+		return FALSE;
+	}
+	GString *r = c->res->rejects;
+	kith_csv_escape(r, f->path, strlen(f->path), 4096);
+	g_string_append_printf(r, "\t%" G_GINT64_FORMAT "\t%" G_GINT64_FORMAT
+	                       "\t%s\t", rec->line, rec->offset,
+	                       kith_csv_reason_name(why));
+	kith_csv_escape(r, rec->raw, rec->raw_len, EXCERPT_BYTES);
+	g_string_append_c(r, '\n');
+	return check_limit(c, error);
+}
+
+/* Opens a file of the ingest and registers its accounting slot. */
+struct kith_csv *
+ingest_open(struct ingest_ctx *c, const char *kind, const char *path,
+            const struct kith_csv_options *copt,
+            struct kith_ingest_file **fout, GError **error)
+{
+	struct kith_ingest_file *f = &c->res->files[c->res->n_files++];
+	memset(f, 0, sizeof *f);
+	f->kind = kind;
+	f->path = g_strdup(path);
+	*fout = f;
+	struct kith_csv *r = kith_csv_open(path, copt, error);
+	if (!r)
+		return NULL;
+	f->sep = kith_csv_sep(r);
+	f->header = kith_csv_has_header(r);
+	return r;
+}
+
+/* Next record without a tokenizer-level problem: 1, 0 at EOF, -1 on
+ * error (I/O, stop on first error, limit). */
+int
+ingest_next(struct ingest_ctx *c, struct kith_ingest_file *f,
+            struct kith_csv *r, struct kith_csv_record *rec, GError **error)
+{
+	for (;;) {
+		int rc = kith_csv_next(r, rec, error);
+		if (rc <= 0)
+			return rc;
+		c->n_records++;
+		if (rec->reason == KITH_CSV_OK)
+			return 1;
+		if (!ingest_reject(c, f, rec, rec->reason, NULL, error))
+			return -1;
+	}
+}
+
+/* Ends a file: copies the stats, fails on an empty or header-only file,
+ * checks the percentage limit. */
+gboolean
+ingest_close(struct ingest_ctx *c, struct kith_ingest_file *f,
+             struct kith_csv *r, GError **error)
+{
+	f->st = *kith_csv_stats(r);
+	enum kith_csv_reason why = kith_csv_end_reason(r);
+	if (why != KITH_CSV_OK) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA, "%s: %s",
+		            f->path, kith_csv_reason_text(why));
+		return FALSE;
+	}
+	int64_t rej = 0;
+	for (int k = 0; k < KITH_CSV_N_REASONS; k++)
+		rej += f->rejected[k];
+	f->accepted = f->st.records_ok + f->st.records_bad - rej;
+	return check_pct(c, error);
+}
+
+static inline gboolean
+id_ok(struct ingest_ctx *c, struct kith_ingest_file *f,
+      const struct kith_csv_record *rec, int col, const char *name,
+      GError **error, gboolean *bad)
+{
+	if (rec->len[col] == 0) {
+		*bad = TRUE;
+		return ingest_reject(c, f, rec, KITH_CSV_EMPTY_FIELD, name, error);
+	}
+	return TRUE;
+}
+
+/* ---------------------------------------------------------------- events */
+
+static gboolean
+grow_events(struct ingest_ctx *c, GError **error)
+{
+	int64_t ncap = c->ev_cap ? c->ev_cap * 2 : (int64_t)1 << 16;
+	if ((uint64_t)ncap > UINT32_MAX) {
+		if (c->ev_cap >= (int64_t)UINT32_MAX) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
+			            "more than 2^32-1 events");
+			return FALSE;
+		}
+		ncap = UINT32_MAX;
+	}
+	size_t n = (size_t)ncap;
+	void *u = g_try_realloc_n(c->ev_u, n, sizeof(int32_t));
+	if (u) c->ev_u = u;
+	void *i = g_try_realloc_n(c->ev_i, n, sizeof(int32_t));
+	if (i) c->ev_i = i;
+	void *t = g_try_realloc_n(c->ev_t, n, sizeof(uint8_t));
+	if (t) c->ev_t = t;
+	void *ts = c->has_ts ? g_try_realloc_n(c->ev_ts, n, sizeof(int64_t))
+	                     : (void *)1;
+	if (ts && c->has_ts) c->ev_ts = ts;
+	void *v = c->has_value ? g_try_realloc_n(c->ev_val, n, sizeof(float))
+	                       : (void *)1;
+	if (v && c->has_value) c->ev_val = v;
+	if (!u || !i || !t || !ts || !v) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
+		            "cannot allocate room for %" G_GINT64_FORMAT
+		            " events", ncap);
+		return FALSE;
+	}
+	c->ev_cap = ncap;
+	return TRUE;
+}
+
+static gboolean
+looks_like_ts(const char *s, size_t len)
+{
+	int64_t v;
+	if (kith_parse_int64(s, len, &v) == KITH_CSV_OK)
+		return v >= 100000000;      /* after 1973-03-03 in seconds */
+	return len >= 10 && s[4] == '-' && kith_parse_timestamp(s, len, &v) ==
+	       KITH_CSV_OK;
+}
+
+/* Roles of a headerless events file from its first record. */
+static void
+guess_event_roles(struct kith_csv_roles *ro, const struct kith_csv_record *rec)
+{
+	for (int k = 0; k < KITH_ROLE_N; k++)
+		ro->col[k] = -1;
+	ro->col[KITH_ROLE_USER] = 0;
+	ro->col[KITH_ROLE_ITEM] = 1;
+	for (int j = 2; j < rec->n_fields; j++) {
+		double d;
+		if (ro->col[KITH_ROLE_TS] < 0 &&
+		    looks_like_ts(rec->field[j], rec->len[j]))
+			ro->col[KITH_ROLE_TS] = j;
+		else if (kith_parse_double(rec->field[j], rec->len[j], &d) ==
+		         KITH_CSV_OK) {
+			if (ro->col[KITH_ROLE_VALUE] < 0)
+				ro->col[KITH_ROLE_VALUE] = j;
+		} else if (ro->col[KITH_ROLE_EVENT] < 0) {
+			ro->col[KITH_ROLE_EVENT] = j;
+		}
+	}
+}
+
+static int
+event_type(struct ingest_ctx *c, struct kith_ingest_file *f,
+           const char *s, size_t len, GError **error)
+{
+	if (c->last_type >= 0 && c->last_type_len == len &&
+	    memcmp(c->last_type_name, s, len) == 0)
+		return c->last_type;
+	gboolean added;
+	int64_t t = kith_idmap_add(c->types, s, len, &added);
+	if (t >= MAX_EVENT_TYPES) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+		            "%s: more than %d event types (is the event column "
+		            "right? see --columns)", f->path, MAX_EVENT_TYPES);
+		return -1;
+	}
+	if (added) {
+		const char *name = kith_idmap_key(c->types, t);
+		double *w = g_hash_table_lookup(c->res->weights, name);
+		c->type_weight[t] = w ? *w : 1.0;
+		if (!w)
+			g_ptr_array_add(c->res->unknown_types, g_strdup(name));
+	}
+	c->last_type = (int)t;
+	c->last_type_name = kith_idmap_key(c->types, t);
+	c->last_type_len = len;
+	return (int)t;
+}
+
+static gboolean
+read_events(struct ingest_ctx *c, GError **error)
+{
+	const struct kith_ingest_options *o = c->opt;
+	struct kith_csv_options copt = o->csv;
+	const char *spec = o->columns;
+	if (c->preset_movielens) {
+		copt.sep = '\t';
+		copt.header = KITH_CSV_HEADER_NO;
+		if (!spec)
+			spec = "user,item,value,ts";
+	}
+	struct kith_ingest_file *f;
+	g_autoptr(kith_csv) r = ingest_open(c, "events", o->events, &copt, &f,
+	                                    error);
+	if (!r)
+		return FALSE;
+	struct kith_csv_roles ro;
+	gboolean have_roles = FALSE;
+	if (spec) {
+		if (!kith_csv_roles_from_spec(&ro, spec, kith_csv_n_columns(r),
+		                              error))
+			return FALSE;
+		have_roles = TRUE;
+	} else if (kith_csv_has_header(r)) {
+		const char *const *h = kith_csv_header_names(r);
+		kith_csv_roles_from_header(&ro, h, (int)g_strv_length((char **)h));
+		have_roles = TRUE;
+	}
+	struct kith_csv_record rec;
+	int rc;
+	int cu = -1, ci = -1, ce = -1, ct = -1, cv = -1, need = 0;
+	c->last_type = -1;
+	while ((rc = ingest_next(c, f, r, &rec, error)) > 0) {
+		if (cu < 0) {
+			if (!have_roles)
+				guess_event_roles(&ro, &rec);
+			cu = ro.col[KITH_ROLE_USER];
+			ci = ro.col[KITH_ROLE_ITEM];
+			if (cu < 0 || ci < 0) {
+				g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+				            "%s: no %s column (header names: user, "
+				            "user_id, uid, ...; or use --columns)",
+				            f->path, cu < 0 ? "user" : "item");
+				return FALSE;
+			}
+			ce = ro.col[KITH_ROLE_EVENT];
+			ct = ro.col[KITH_ROLE_TS];
+			cv = ro.col[KITH_ROLE_VALUE];
+			for (int k = 1; k < KITH_ROLE_N; k++)
+				if (ro.col[k] >= need)
+					need = ro.col[k] + 1;
+			if (need > rec.n_fields) {
+				g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+				            "%s: the column roles need %d columns, "
+				            "the file has %d", f->path, need,
+				            rec.n_fields);
+				return FALSE;
+			}
+			c->has_ts = ct >= 0;
+			c->has_value = cv >= 0;
+			c->has_event = ce >= 0;
+			f->mapping = kith_csv_roles_describe(&ro);
+			if (!c->has_event) {
+				/* one implicit type "event" of weight 1 */
+				kith_idmap_add(c->types, "event", 5, NULL);
+				c->type_weight[0] = 1.0;
+			}
+		}
+		gboolean bad = FALSE;
+		if (!id_ok(c, f, &rec, cu, "user", error, &bad) ||
+		    (!bad && !id_ok(c, f, &rec, ci, "item", error, &bad)))
+			return FALSE;
+		if (bad)
+			continue;
+		int64_t ts = 0;
+		float val = 0;
+		enum kith_csv_reason why;
+		if (ct >= 0 && (why = kith_parse_timestamp(rec.field[ct],
+		                                           rec.len[ct], &ts))) {
+			if (why == KITH_CSV_EMPTY_FIELD)
+				why = KITH_CSV_BAD_TIMESTAMP;
+			if (!ingest_reject(c, f, &rec, why, "ts", error))
+				return FALSE;
+			continue;
+		}
+		if (cv >= 0) {
+			why = kith_parse_float(rec.field[cv], rec.len[cv], &val);
+			if (!why && val < 0 && !o->allow_negative)
+				why = KITH_CSV_NEGATIVE;
+			if (why) {
+				if (!ingest_reject(c, f, &rec, why, "value", error))
+					return FALSE;
+				continue;
+			}
+		}
+		int t = 0;
+		if (ce >= 0) {
+			if (rec.len[ce] == 0) {
+				if (!ingest_reject(c, f, &rec, KITH_CSV_EMPTY_FIELD,
+				                   "event", error))
+					return FALSE;
+				continue;
+			}
+			t = event_type(c, f, rec.field[ce], rec.len[ce], error);
+			if (t < 0)
+				return FALSE;
+		}
+		int64_t u = kith_idmap_add(c->users, rec.field[cu], rec.len[cu],
+		                           NULL);
+		int64_t it = kith_idmap_add(c->items, rec.field[ci], rec.len[ci],
+		                            NULL);
+		if (u < 0 || it < 0) {
+			if (!ingest_reject(c, f, &rec, KITH_CSV_OVERFLOW,
+			                   u < 0 ? "user" : "item", error))
+				return FALSE;
+			continue;
+		}
+		if (c->n_ev == c->ev_cap && !grow_events(c, error))
+			return FALSE;
+		int64_t k = c->n_ev++;
+		c->ev_u[k] = (int32_t)u;
+		c->ev_i[k] = (int32_t)it;
+		c->ev_t[k] = (uint8_t)t;
+		if (c->has_ts)
+			c->ev_ts[k] = ts;
+		if (c->has_value)
+			c->ev_val[k] = val;
+		if ((k & 0xfffff) == 0 && kith_interrupted()) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_INTERRUPTED,
+			            "interrupted");
+			return FALSE;
+		}
+	}
+	if (rc < 0)
+		return FALSE;
+	if (!f->mapping)
+		f->mapping = spec || have_roles ? kith_csv_roles_describe(&ro)
+		                                : g_strdup("");
+	return ingest_close(c, f, r, error);
+}
+
+/* ---------------------------------------------------------------- social */
+
+static gboolean
+read_social(struct ingest_ctx *c, GError **error)
+{
+	const struct kith_ingest_options *o = c->opt;
+	struct kith_ingest_file *f;
+	g_autoptr(kith_csv) r = ingest_open(c, "social", o->social, &o->csv, &f,
+	                                    error);
+	if (!r)
+		return FALSE;
+	struct kith_csv_roles ro;
+	for (int k = 0; k < KITH_ROLE_N; k++)
+		ro.col[k] = -1;
+	if (kith_csv_has_header(r)) {
+		const char *const *h = kith_csv_header_names(r);
+		kith_csv_roles_from_header(&ro, h, (int)g_strv_length((char **)h));
+	}
+	int cs = ro.col[KITH_ROLE_SRC] >= 0 ? ro.col[KITH_ROLE_SRC]
+	       : ro.col[KITH_ROLE_USER] >= 0 ? ro.col[KITH_ROLE_USER] : 0;
+	int cd = ro.col[KITH_ROLE_DST] >= 0 ? ro.col[KITH_ROLE_DST]
+	       : cs == 0 ? 1 : 0;
+	int cw = ro.col[KITH_ROLE_VALUE], ct = ro.col[KITH_ROLE_TS];
+	if (!kith_csv_has_header(r)) {
+		int n = kith_csv_n_columns(r);
+		(void)n;
+	}
+	struct kith_csv_record rec;
+	int rc;
+	gboolean first = TRUE;
+	while ((rc = ingest_next(c, f, r, &rec, error)) > 0) {
+		if (first) {
+			first = FALSE;
+			if (!kith_csv_has_header(r)) {
+				if (rec.n_fields >= 3)
+					cw = 2;
+				if (rec.n_fields >= 4)
+					ct = 3;
+			}
+			if (rec.n_fields < 2 || cs >= rec.n_fields ||
+			    cd >= rec.n_fields) {
+				g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+				            "%s: a social file needs src and dst "
+				            "columns", f->path);
+				return FALSE;
+			}
+			struct kith_csv_roles m;
+			for (int k = 0; k < KITH_ROLE_N; k++)
+				m.col[k] = -1;
+			m.col[KITH_ROLE_SRC] = cs;
+			m.col[KITH_ROLE_DST] = cd;
+			m.col[KITH_ROLE_VALUE] = cw;
+			m.col[KITH_ROLE_TS] = ct;
+			f->mapping = kith_csv_roles_describe(&m);
+		}
+		gboolean bad = FALSE;
+		if (!id_ok(c, f, &rec, cs, "src", error, &bad) ||
+		    (!bad && !id_ok(c, f, &rec, cd, "dst", error, &bad)))
+			return FALSE;
+		if (bad)
+			continue;
+		float w = 1.0f;
+		int64_t ts;
+		enum kith_csv_reason why;
+		if (cw >= 0 && (why = kith_parse_float(rec.field[cw], rec.len[cw],
+		                                       &w)) == KITH_CSV_OK &&
+		    w < 0 && !o->allow_negative)
+			why = KITH_CSV_NEGATIVE;
+		if (cw >= 0 && why) {
+			if (!ingest_reject(c, f, &rec, why, "weight", error))
+				return FALSE;
+			continue;
+		}
+		if (ct >= 0 && (why = kith_parse_timestamp(rec.field[ct],
+		                                           rec.len[ct], &ts))) {
+			if (!ingest_reject(c, f, &rec, KITH_CSV_BAD_TIMESTAMP, "ts",
+			                   error))
+				return FALSE;
+			continue;
+		}
+		int64_t a = kith_idmap_add(c->users, rec.field[cs], rec.len[cs],
+		                           NULL);
+		int64_t b = kith_idmap_add(c->users, rec.field[cd], rec.len[cd],
+		                           NULL);
+		if (a < 0 || b < 0) {
+			if (!ingest_reject(c, f, &rec, KITH_CSV_OVERFLOW, "src",
+			                   error))
+				return FALSE;
+			continue;
+		}
+		if (a == b) {
+			f->self_loops++;
+			continue;
+		}
+		if (!o->directed && a > b) {
+			int64_t t = a;
+			a = b;
+			b = t;
+		}
+		if (c->n_so == c->so_cap) {
+			c->so_cap = c->so_cap ? 2 * c->so_cap : 4096;
+			c->so_key = g_renew(uint64_t, c->so_key, c->so_cap);
+			c->so_w = g_renew(float, c->so_w, c->so_cap);
+		}
+		c->so_key[c->n_so] = ((uint64_t)a << 32) | (uint64_t)b;
+		c->so_w[c->n_so] = w;
+		c->n_so++;
+	}
+	if (rc < 0)
+		return FALSE;
+	return ingest_close(c, f, r, error);
+}
+
+/* --------------------------------------------------------- user features */
+
+static gboolean
+read_features(struct ingest_ctx *c, GError **error)
+{
+	const struct kith_ingest_options *o = c->opt;
+	struct kith_ingest_file *f;
+	g_autoptr(kith_csv) r = ingest_open(c, "user_features", o->user_features,
+	                                    &o->csv, &f, error);
+	if (!r)
+		return FALSE;
+	struct kith_csv_roles ro;
+	for (int k = 0; k < KITH_ROLE_N; k++)
+		ro.col[k] = -1;
+	if (kith_csv_has_header(r)) {
+		const char *const *h = kith_csv_header_names(r);
+		kith_csv_roles_from_header(&ro, h, (int)g_strv_length((char **)h));
+	}
+	int cn = ro.col[KITH_ROLE_NODE] >= 0 ? ro.col[KITH_ROLE_NODE]
+	       : ro.col[KITH_ROLE_USER] >= 0 ? ro.col[KITH_ROLE_USER] : 0;
+	int cf = ro.col[KITH_ROLE_FEATURE] >= 0 ? ro.col[KITH_ROLE_FEATURE] : 1;
+	int cv = ro.col[KITH_ROLE_VALUE];
+	struct kith_csv_record rec;
+	int rc;
+	gboolean first = TRUE;
+	while ((rc = ingest_next(c, f, r, &rec, error)) > 0) {
+		if (first) {
+			first = FALSE;
+			if (cv < 0 && rec.n_fields >= 3)
+				cv = 2;
+			if (cn >= rec.n_fields || cf >= rec.n_fields ||
+			    cn == cf) {
+				g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+				            "%s: a feature file needs node and "
+				            "feature columns", f->path);
+				return FALSE;
+			}
+			struct kith_csv_roles m;
+			for (int k = 0; k < KITH_ROLE_N; k++)
+				m.col[k] = -1;
+			m.col[KITH_ROLE_NODE] = cn;
+			m.col[KITH_ROLE_FEATURE] = cf;
+			m.col[KITH_ROLE_VALUE] = cv;
+			f->mapping = kith_csv_roles_describe(&m);
+		}
+		gboolean bad = FALSE;
+		if (!id_ok(c, f, &rec, cn, "node", error, &bad) ||
+		    (!bad && !id_ok(c, f, &rec, cf, "feature", error, &bad)))
+			return FALSE;
+		if (bad)
+			continue;
+		float v = 1.0f;
+		enum kith_csv_reason why;
+		if (cv >= 0 && (why = kith_parse_float(rec.field[cv], rec.len[cv],
+		                                       &v))) {
+			if (!ingest_reject(c, f, &rec, why, "value", error))
+				return FALSE;
+			continue;
+		}
+		int64_t u = kith_idmap_add(c->users, rec.field[cn], rec.len[cn],
+		                           NULL);
+		int64_t ft = kith_idmap_add(c->feats, rec.field[cf], rec.len[cf],
+		                            NULL);
+		if (u < 0 || ft < 0) {
+			if (!ingest_reject(c, f, &rec, KITH_CSV_OVERFLOW, "node",
+			                   error))
+				return FALSE;
+			continue;
+		}
+		if (c->n_uf == c->uf_cap) {
+			c->uf_cap = c->uf_cap ? 2 * c->uf_cap : 4096;
+			c->uf_u = g_renew(int32_t, c->uf_u, c->uf_cap);
+			c->uf_f = g_renew(int32_t, c->uf_f, c->uf_cap);
+			c->uf_v = g_renew(float, c->uf_v, c->uf_cap);
+		}
+		c->uf_u[c->n_uf] = (int32_t)u;
+		c->uf_f[c->n_uf] = (int32_t)ft;
+		c->uf_v[c->n_uf] = v;
+		c->n_uf++;
+	}
+	if (rc < 0)
+		return FALSE;
+	return ingest_close(c, f, r, error);
+}
+
+/* ----------------------------------------------------------------- items */
+
+static void
+add_item_cat(struct ingest_ctx *c, int32_t item, const char *name,
+             size_t len)
+{
+	while (len && name[0] == ' ') {
+		name++;
+		len--;
+	}
+	while (len && name[len - 1] == ' ')
+		len--;
+	if (!len)
+		return;
+	int64_t k = kith_idmap_add(c->cats, name, len, NULL);
+	if (k < 0)
+		return;
+	if (c->n_ic == c->ic_cap) {
+		c->ic_cap = c->ic_cap ? 2 * c->ic_cap : 4096;
+		c->ic_item = g_renew(int32_t, c->ic_item, c->ic_cap);
+		c->ic_cat = g_renew(int32_t, c->ic_cat, c->ic_cap);
+	}
+	c->ic_item[c->n_ic] = item;
+	c->ic_cat[c->n_ic] = (int32_t)k;
+	c->n_ic++;
+}
+
+static gboolean
+read_items(struct ingest_ctx *c, GError **error)
+{
+	const struct kith_ingest_options *o = c->opt;
+	struct kith_csv_options copt = o->csv;
+	if (c->preset_movielens) {
+		copt.sep = '|';
+		copt.header = KITH_CSV_HEADER_NO;
+		copt.latin1 = TRUE;
+		copt.no_quotes = TRUE;
+		/* genre names in u.genre order, so that category k is genre k
+		 * even when no item has it */
+		for (int g = 0; g < 19; g++)
+			kith_idmap_add(c->cats, movielens_genres[g],
+			               strlen(movielens_genres[g]), NULL);
+	}
+	struct kith_ingest_file *f;
+	g_autoptr(kith_csv) r = ingest_open(c, "items", o->items, &copt, &f,
+	                                    error);
+	if (!r)
+		return FALSE;
+	struct kith_csv_roles ro;
+	for (int k = 0; k < KITH_ROLE_N; k++)
+		ro.col[k] = -1;
+	if (kith_csv_has_header(r)) {
+		const char *const *h = kith_csv_header_names(r);
+		kith_csv_roles_from_header(&ro, h, (int)g_strv_length((char **)h));
+	}
+	int cid = ro.col[KITH_ROLE_ITEM] >= 0 ? ro.col[KITH_ROLE_ITEM]
+	        : ro.col[KITH_ROLE_NODE] >= 0 ? ro.col[KITH_ROLE_NODE] : 0;
+	int ccat = ro.col[KITH_ROLE_CATEGORY];
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_direct_hash,
+	                                               g_direct_equal);
+	struct kith_csv_record rec;
+	int rc;
+	gboolean first = TRUE;
+	while ((rc = ingest_next(c, f, r, &rec, error)) > 0) {
+		if (first) {
+			first = FALSE;
+			if (c->preset_movielens) {
+				if (rec.n_fields != 24) {
+					g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+					            "%s:%" G_GINT64_FORMAT ": u.item "
+					            "rows have 24 fields, not %d",
+					            f->path, rec.line, rec.n_fields);
+					return FALSE;
+				}
+				f->mapping = g_strdup("item=0,genre_flags=5..23");
+			} else {
+				if (ccat < 0 && rec.n_fields == 2)
+					ccat = 1 - cid;
+				if (ccat < 0 || cid >= rec.n_fields) {
+					g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+					            "%s: no category column (header "
+					            "names: category, genre, "
+					            "categories)", f->path);
+					return FALSE;
+				}
+				struct kith_csv_roles m;
+				for (int k = 0; k < KITH_ROLE_N; k++)
+					m.col[k] = -1;
+				m.col[KITH_ROLE_ITEM] = cid;
+				m.col[KITH_ROLE_CATEGORY] = ccat;
+				f->mapping = kith_csv_roles_describe(&m);
+			}
+		}
+		gboolean bad = FALSE;
+		if (!id_ok(c, f, &rec, cid, "item", error, &bad))
+			return FALSE;
+		if (bad)
+			continue;
+		if (c->preset_movielens) {
+			int g;
+			for (g = 0; g < 19; g++) {
+				const char *v = rec.field[5 + g];
+				if (rec.len[5 + g] != 1 || (v[0] != '0' && v[0] != '1'))
+					break;
+			}
+			if (g < 19) {
+				if (!ingest_reject(c, f, &rec, KITH_CSV_NOT_NUMBER,
+				                   movielens_genres[g], error))
+					return FALSE;
+				continue;
+			}
+		}
+		int64_t it = kith_idmap_add(c->items, rec.field[cid],
+		                            rec.len[cid], NULL);
+		if (it < 0) {
+			if (!ingest_reject(c, f, &rec, KITH_CSV_OVERFLOW, "item",
+			                   error))
+				return FALSE;
+			continue;
+		}
+		if (g_hash_table_contains(seen, GINT_TO_POINTER(it + 1)))
+			f->merged++;
+		else
+			g_hash_table_add(seen, GINT_TO_POINTER(it + 1));
+		if (c->preset_movielens) {
+			for (int g = 0; g < 19; g++)
+				if (rec.field[5 + g][0] == '1')
+					add_item_cat(c, (int32_t)it,
+					             movielens_genres[g],
+					             strlen(movielens_genres[g]));
+			continue;
+		}
+		const char *s = rec.field[ccat];
+		size_t n = rec.len[ccat];
+		size_t a = 0;
+		for (size_t k = 0; k <= n; k++) {
+			if (k == n || s[k] == '|') {
+				add_item_cat(c, (int32_t)it, s + a, k - a);
+				a = k + 1;
+			}
+		}
+	}
+	if (rc < 0)
+		return FALSE;
+	f->unique = g_hash_table_size(seen);
+	return ingest_close(c, f, r, error);
+}
+
+/* ------------------------------------------------------------------ users */
+
+static gboolean
+read_users(struct ingest_ctx *c, GError **error)
+{
+	const struct kith_ingest_options *o = c->opt;
+	struct kith_csv_options copt = o->csv;
+	static const char *const ml_names[] = { "user", "age", "gender",
+	                                        "occupation", "zip", NULL };
+	if (c->preset_movielens) {
+		copt.sep = '|';
+		copt.header = KITH_CSV_HEADER_NO;
+		copt.no_quotes = TRUE;
+		copt.latin1 = TRUE;
+	}
+	struct kith_ingest_file *f;
+	g_autoptr(kith_csv) r = ingest_open(c, "users", o->users, &copt, &f,
+	                                    error);
+	if (!r)
+		return FALSE;
+	const char *const *hdr = c->preset_movielens ? ml_names
+	                                             : kith_csv_header_names(r);
+	int cid = 0;
+	if (hdr) {
+		struct kith_csv_roles ro;
+		kith_csv_roles_from_header(&ro, hdr, (int)g_strv_length((char **)hdr));
+		cid = ro.col[KITH_ROLE_USER] >= 0 ? ro.col[KITH_ROLE_USER]
+		    : ro.col[KITH_ROLE_NODE] >= 0 ? ro.col[KITH_ROLE_NODE] : 0;
+	}
+	g_autoptr(GHashTable) seen = g_hash_table_new(g_direct_hash,
+	                                               g_direct_equal);
+	struct kith_csv_record rec;
+	int rc, ncol = 0;
+	while ((rc = ingest_next(c, f, r, &rec, error)) > 0) {
+		if (ncol == 0) {
+			ncol = rec.n_fields;
+			if (c->preset_movielens && ncol != 5) {
+				g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+				            "%s:%" G_GINT64_FORMAT ": u.user rows "
+				            "have 5 fields, not %d", f->path,
+				            rec.line, ncol);
+				return FALSE;
+			}
+			c->ua_ncol = ncol;
+			c->ua_cid = cid;
+			c->ua_names = g_new0(char *, ncol + 1);
+			for (int j = 0; j < ncol; j++)
+				c->ua_names[j] = hdr && hdr[j] ? g_strdup(hdr[j])
+				                 : g_strdup_printf("col%d", j + 1);
+			c->ua_rows = g_ptr_array_new_with_free_func(
+				(GDestroyNotify)g_strfreev);
+			f->mapping = g_strdup_printf("user=%d", cid);
+		}
+		gboolean bad = FALSE;
+		if (!id_ok(c, f, &rec, cid, "user", error, &bad))
+			return FALSE;
+		if (bad)
+			continue;
+		int64_t u = kith_idmap_find(c->users, rec.field[cid],
+		                            rec.len[cid]);
+		if (u >= 0 && g_hash_table_contains(seen, GINT_TO_POINTER(u + 1))) {
+			if (!ingest_reject(c, f, &rec, KITH_CSV_DUPLICATE_ID, "user",
+			                   error))
+				return FALSE;
+			continue;
+		}
+		if (c->preset_movielens) {
+			double age;
+			enum kith_csv_reason why = kith_parse_double(rec.field[1],
+			                                             rec.len[1], &age);
+			if (why) {
+				if (!ingest_reject(c, f, &rec, why, "age", error))
+					return FALSE;
+				continue;
+			}
+		}
+		u = kith_idmap_add(c->users, rec.field[cid], rec.len[cid], NULL);
+		if (u < 0) {
+			if (!ingest_reject(c, f, &rec, KITH_CSV_OVERFLOW, "user",
+			                   error))
+				return FALSE;
+			continue;
+		}
+		g_hash_table_add(seen, GINT_TO_POINTER(u + 1));
+		char **row = g_new0(char *, ncol + 2);
+		row[0] = g_strdup_printf("%" G_GINT64_FORMAT, u);
+		for (int j = 0; j < ncol; j++)
+			row[j + 1] = g_strndup(rec.field[j], rec.len[j]);
+		g_ptr_array_add(c->ua_rows, row);
+	}
+	if (rc < 0)
+		return FALSE;
+	f->unique = g_hash_table_size(seen);
+	return ingest_close(c, f, r, error);
+}
+
+/* ------------------------------------------------------------------- run */
+
+static void
+note(struct ingest_ctx *c, const char *fmt, ...)
+{
+	if (!c->opt->note)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	char *s = g_strdup_vprintf(fmt, ap);
+	va_end(ap);
+	c->opt->note(c->opt->note_data, s);
+	g_free(s);
+}
+
+static void
+ctx_clear(struct ingest_ctx *c)
+{
+	kith_idmap_free(c->users);
+	kith_idmap_free(c->items);
+	kith_idmap_free(c->types);
+	kith_idmap_free(c->cats);
+	kith_idmap_free(c->feats);
+	g_free(c->ev_u);
+	g_free(c->ev_i);
+	g_free(c->ev_t);
+	g_free(c->ev_ts);
+	g_free(c->ev_val);
+	g_free(c->so_key);
+	g_free(c->so_w);
+	g_free(c->ic_item);
+	g_free(c->ic_cat);
+	g_free(c->uf_u);
+	g_free(c->uf_f);
+	g_free(c->uf_v);
+	g_strfreev(c->ua_names);
+	if (c->ua_rows)
+		g_ptr_array_unref(c->ua_rows);
+}
+
+void
+kith_ingest_result_clear(struct kith_ingest_result *r)
+{
+	if (r->store)
+		kith_store_free(r->store);
+	if (r->extra)
+		json_object_unref(r->extra);
+	for (int i = 0; i < r->n_files; i++) {
+		g_free(r->files[i].path);
+		g_free(r->files[i].mapping);
+	}
+	if (r->rejects)
+		g_string_free(r->rejects, TRUE);
+	if (r->unknown_types)
+		g_ptr_array_unref(r->unknown_types);
+	if (r->weights)
+		g_hash_table_destroy(r->weights);
+	memset(r, 0, sizeof *r);
+}
+
+gboolean
+kith_ingest_run(const struct kith_ingest_options *opt,
+                struct kith_ingest_result *out, GError **error)
+{
+	memset(out, 0, sizeof *out);
+	if (!opt->events && !opt->social) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+		            "give --events FILE, --social FILE or both");
+		return FALSE;
+	}
+	struct ingest_ctx c = { 0 };
+	c.opt = opt;
+	c.res = out;
+	if (opt->preset) {
+		if (strcmp(opt->preset, "movielens") != 0) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+			            "unknown preset '%s' (known: movielens)",
+			            opt->preset);
+			return FALSE;
+		}
+		c.preset_movielens = TRUE;
+	}
+	out->weights = kith_ingest_parse_weights(opt->event_weights, error);
+	if (!out->weights)
+		return FALSE;
+	out->unknown_types = g_ptr_array_new_with_free_func(g_free);
+	out->rejects = g_string_new("file\tline\tbyte_offset\treason\texcerpt\n");
+	c.users = kith_idmap_new();
+	c.items = kith_idmap_new();
+	c.types = kith_idmap_new();
+	c.cats = kith_idmap_new();
+	c.feats = kith_idmap_new();
+	double t0 = kith_now();
+	struct sha_job *sha = ingest_sha_start(opt);
+
+	gboolean ok = (!opt->events || read_events(&c, error)) &&
+	              (!opt->social || read_social(&c, error)) &&
+	              (!opt->users || read_users(&c, error)) &&
+	              (!opt->items || read_items(&c, error)) &&
+	              (!opt->user_features || read_features(&c, error)) &&
+	              check_pct(&c, error);
+	if (ok)
+		note(&c, "read %" G_GINT64_FORMAT " events, %" G_GINT64_FORMAT
+		     " social rows in %.2f s", c.n_ev, c.n_so, kith_now() - t0);
+	if (ok)
+		ok = ingest_build(&c, error);
+	JsonNode *sources = ingest_sha_finish(sha, out, ok ? error : NULL);
+	if (ok && !sources)
+		ok = FALSE;
+	if (ok) {
+		out->seconds = kith_now() - t0;
+		ingest_extra(&c, sources);
+	} else if (sources) {
+		json_node_unref(sources);
+	}
+	ctx_clear(&c);
+	if (!ok)
+		kith_ingest_result_clear(out);
+	return ok;
+}
