@@ -6,10 +6,15 @@ libkith_a_SOURCES += \
 	include/kith/store.h include/kith/emb.h include/kith/nn.h \
 	include/kith/analytics.h \
 	src/io/core.c src/io/npy.c src/io/outdir.c src/io/manifest.c \
-	src/graph/csr.c src/graph/store.c src/graph/stats.c src/nn/emb.c
+	src/graph/csr.c src/graph/store.c src/graph/stats.c src/nn/emb.c \
+	include/kith/pipeline.h src/io/pipeline.c
 
 src_kith_SOURCES += src/cli/main.c src/cli/cli.c src/cli/cli.h \
-	src/cli/commands.h src/cli/cmd-info.c
+	src/cli/commands.h src/cli/cmd-info.c src/cli/cmd-run.c \
+	src/cli/cmd-demo.c
+src_kith_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DKITH_SRCDATADIR=\"$(abs_top_srcdir)/datasets\" \
+	-DKITH_PKGDATADIR=\"$(pkgdatadir)\"
 
 dist_man_MANS += man/kith.1 man/kith-info.1
 
@@ -24,3 +29,19 @@ if HAVE_MANDOC
 TESTS += tests/cli/t0001-man-lint.sh
 endif
 EXTRA_DIST += tests/cli/t0001-man-lint.sh
+
+## Fuzz targets (tools/fuzz runs them under libFuzzer); in make check their
+## corpus and every crash found are replayed through the same entry point.
+check_PROGRAMS += tests/fuzz/replay-csv tests/fuzz/replay-npy \
+	tests/fuzz/replay-json
+tests_fuzz_replay_csv_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-csv.c
+tests_fuzz_replay_csv_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME=\"csv\"
+tests_fuzz_replay_csv_LDADD = $(KITH_LIBS)
+tests_fuzz_replay_npy_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-npy.c
+tests_fuzz_replay_npy_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME=\"npy\"
+tests_fuzz_replay_npy_LDADD = $(KITH_LIBS)
+tests_fuzz_replay_json_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-json.c
+tests_fuzz_replay_json_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME=\"json\"
+tests_fuzz_replay_json_LDADD = $(KITH_LIBS)
+TESTS += tests/fuzz/replay-csv tests/fuzz/replay-npy tests/fuzz/replay-json
+EXTRA_DIST += tools/fuzz tests/fuzz/corpus tests/fuzz/crashes

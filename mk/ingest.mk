@@ -1,1 +1,25 @@
-## ingest: sources, tests and man pages of this part.
+## ingest: CSV/TSV reader, id map, `kith ingest`, its tests, man page and
+## benchmark.
+
+libkith_a_SOURCES += include/kith/csv.h include/kith/ingest.h \
+	src/io/csv.c src/graph/idmap.c src/graph/ingest.c \
+	src/graph/ingest-build.c src/graph/ingest-internal.h
+
+src_kith_SOURCES += src/cli/cmd-ingest.c
+
+dist_man_MANS += man/kith-ingest.1
+
+check_PROGRAMS += tests/unit/test-csv tests/unit/test-ingest
+tests_unit_test_csv_LDADD = $(KITH_LIBS)
+tests_unit_test_ingest_LDADD = $(KITH_LIBS)
+TESTS += tests/unit/test-csv tests/unit/test-ingest
+
+INGEST_SH = tests/cli/t1000-ingest-basic.sh \
+	tests/cli/t1010-ingest-bad-input.sh \
+	tests/cli/t1020-ingest-stop-atomic.sh \
+	tests/cli/t1030-ingest-python.sh \
+	tests/cli/t1050-ingest-movielens.sh \
+	tests/cli/t1051-ingest-lastfm.sh \
+	tests/cli/t1052-ingest-cora.sh
+TESTS += $(INGEST_SH)
+EXTRA_DIST += $(INGEST_SH) tests/data/ingest tools/bench-ingest

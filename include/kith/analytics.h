@@ -235,6 +235,78 @@ gboolean kith_eval_classify(struct kith_classify_result *out, const float *X,
                             const int32_t *pred, GError **error);
 void kith_classify_result_clear(struct kith_classify_result *r);
 
+/* The held-out mask of a store's interactions for kith split: held[e] = 1
+ * (test) per kith_split_mask() with test_ratio (by_time: latest by
+ * ui.ts_last; KITH_ERROR_DATA when the store has no timestamps), then,
+ * when val_ratio > 0, held[e] = 2 (validation) for a split of the rest at
+ * val_ratio / (1 - test_ratio) (seed varied).  held: ui.nnz bytes. */
+gboolean kith_split_store_mask(uint8_t *held, const struct kith_store *s,
+                               gboolean by_time, double test_ratio,
+                               double val_ratio, uint64_t seed,
+                               GError **error);
+
+/* A new in-memory store: s without the interactions e where held[e] != 0
+ * (see src/analytics/split.c for what is kept).  It borrows s's id
+ * strings, social graph, categories and attributes: free it before s.
+ * Caller frees with kith_store_free(). */
+struct kith_store *kith_store_split(const struct kith_store *s,
+                                    const uint8_t *held, GError **error);
+
+/* Writes "user\titem" (header) then one line of original ids for each
+ * interaction e with held[e] == which, in store order, atomically (temp
+ * file + rename).  *n_out (may be NULL) gets the line count. */
+gboolean kith_write_pairs_tsv(const char *path, const struct kith_store *s,
+                              const uint8_t *held, uint8_t which,
+                              int64_t *n_out, GError **error);
+
+/* Embedding export (src/analytics/export.c describes each format). */
+enum kith_export_format {
+	KITH_EXPORT_NPY,
+	KITH_EXPORT_W2V,
+	KITH_EXPORT_W2V_BIN,
+	KITH_EXPORT_FVECS,
+	KITH_EXPORT_PROJECTOR
+};
+
+/* "npy", "w2v", "w2v-bin", "fvecs", "projector"; FALSE if unknown. */
+gboolean kith_export_format_parse(enum kith_export_format *out,
+                                  const char *name);
+
+/* The rows to export: n_users rows of users then n_items rows of items
+ * (either count may be 0), all borrowed.  ids may be NULL (row index is
+ * the name); prefix: names get "u:" / "i:". */
+struct kith_export_rows {
+	const float *users;
+	int64_t n_users;
+	const float *items;
+	int64_t n_items;
+	int dim;
+	char *const *user_ids;
+	char *const *item_ids;
+	gboolean prefix;
+};
+
+/* Writes the rows at PATH in format f, atomically. */
+gboolean kith_export(const char *path, enum kith_export_format f,
+                     const struct kith_export_rows *x, GError **error);
+
+/* Recommendation output (src/analytics/recommend.c). */
+enum kith_rec_mode {
+	KITH_REC_ITEMS,           /* top-K unseen items per user, by dot */
+	KITH_REC_SIMILAR_USERS,   /* top-K other users per user, cosine */
+	KITH_REC_SIMILAR_ITEMS    /* top-K other items per item, cosine */
+};
+
+/* Computes and writes the lists for query rows (users, or items for
+ * SIMILAR_ITEMS; query NULL: all of them) to PATH ("-": stdout) as TSV
+ * with original ids, atomically.  users / items: the store's users x d
+ * and items x d embeddings.  *rows_out (may be NULL): lines written. */
+gboolean kith_recommend_write(const char *path, const struct kith_store *s,
+                              enum kith_rec_mode mode, const float *users,
+                              const float *items, int d,
+                              const int64_t *query, int64_t n_query, int k,
+                              int64_t *rows_out, GError **error);
+
 G_END_DECLS
 
 #endif

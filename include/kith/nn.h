@@ -46,6 +46,31 @@ void kith_adam_clear(struct kith_adam *a);
 /* One step: w -= lr * mhat / (sqrt(vhat) + eps).  OpenMP over n. */
 void kith_adam_step(struct kith_adam *a, float *w, const float *g);
 
+/* ==== Dense buffers (src/nn/dense.c) =================================== */
+
+/* A float array of n elements (zero-filled when zero), 2 MiB-aligned and
+ * backed by transparent huge pages when large (gathers of SpMM then rarely
+ * miss the TLB).  NULL and KITH_ERROR_NOMEM on failure.  Free with
+ * kith_floats_free() (or free()). */
+float *kith_floats_new(size_t n, gboolean zero, GError **error);
+void kith_floats_free(float *p);
+
+/* ==== Normalised adjacency (src/nn/adj.c) ============================== */
+
+/* out = D^-1/2 [[0, B], [Bᵀ, 0]] D^-1/2 over n+m nodes (users first, then
+ * items), B the binary pattern of R (n x m).  RT is R's transpose (e.g.
+ * the store's iu CSR) or NULL to compute it.  out is owned; caller frees
+ * with kith_csr_clear().  KITH_ERROR_LIMIT when n+m > INT32_MAX,
+ * KITH_ERROR_NOMEM. */
+gboolean kith_adj_bipartite(struct kith_csr *out, const struct kith_csr *R,
+                            const struct kith_csr *RT, GError **error);
+
+/* out = D̃^-1/2 (P + I) D̃^-1/2 (Kipf & Welling) with P the binary pattern
+ * of A (square, rows sorted) — of A ∪ Aᵀ when symmetrise — without its
+ * diagonal.  Owned; caller frees with kith_csr_clear(). */
+gboolean kith_adj_gcn(struct kith_csr *out, const struct kith_csr *A,
+                      gboolean symmetrise, GError **error);
+
 G_END_DECLS
 
 #endif

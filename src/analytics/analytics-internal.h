@@ -29,4 +29,18 @@ gboolean kith_i_topk_generic(int32_t *out_items, float *out_scores,
                              const struct kith_csr *mask,
                              gboolean skip_self, GError **error);
 
+/* Atomic text output: writes go to PATH.tmp-XXXXXX in PATH's folder;
+ * commit flushes, fsyncs and renames it to PATH (mode 0644); abort (or a
+ * failed commit) removes it.  "-" writes to stdout (commit flushes). */
+#include <stdio.h>
+struct kith_i_atomic {
+	FILE *fp;
+	char *tmp;
+	char *path;
+};
+gboolean kith_i_atomic_open(struct kith_i_atomic *af, const char *path,
+                            GError **error);
+gboolean kith_i_atomic_commit(struct kith_i_atomic *af, GError **error);
+void kith_i_atomic_abort(struct kith_i_atomic *af);
+
 #endif

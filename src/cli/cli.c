@@ -68,14 +68,26 @@ kith_cli_parse(GOptionContext *ctx, int *argc, char ***argv,
 	g_autoptr(GError) err = NULL;
 
 	if (!g_option_context_parse(ctx, argc, argv, &err)) {
+		if (cli->check_only) {
+			g_free(cli->check_error);
+			cli->check_error = g_strdup(err->message);
+			return 2;
+		}
 		fprintf(stderr, "%s: %s\nTry '%s --help'.\n", g_get_prgname(),
 		        err->message, g_get_prgname());
 		return 2;
 	}
 	if (cli->threads < 0) {
+		if (cli->check_only) {
+			g_free(cli->check_error);
+			cli->check_error = g_strdup("--threads must be >= 0");
+			return 2;
+		}
 		fprintf(stderr, "%s: --threads must be >= 0\n", g_get_prgname());
 		return 2;
 	}
+	if (cli->check_only)
+		return KITH_CLI_CHECKED;
 	kith_set_threads(cli->threads);
 	cli->tty = !cli->quiet && isatty(STDERR_FILENO);
 	progress_cli = cli;

@@ -18,7 +18,20 @@ struct kith_cli {
 	gint64 seed;       /* --seed, default 42 */
 	gboolean quiet;    /* --quiet */
 	gboolean tty;      /* stderr is a terminal and not --quiet */
+	/* `kith run` validates a stage's keys by calling the command with
+	 * check_only set: kith_cli_parse() then returns KITH_CLI_CHECKED after
+	 * a successful parse (the command returns it unchanged and does no
+	 * work), or 2 with the message in check_error (nothing printed). */
+	gboolean check_only;
+	char *check_error;
 };
+
+#define KITH_CLI_CHECKED 3
+
+/* Runs the pipeline file INI into folder OUT (kith run / kith demo); FORCE
+ * reruns every stage.  Returns the exit status. */
+int kith_cli_run_pipeline(const char *ini, const char *out, gboolean force,
+                          struct kith_cli *cli);
 
 /* A GOptionContext for "kith CMD PARAMS" with ENTRIES plus the global
  * options bound to cli.  SUMMARY is the one-line description; DESCRIPTION

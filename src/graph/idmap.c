@@ -115,7 +115,7 @@ kith_idmap_add(struct kith_idmap *m, const char *key, size_t len,
                gboolean *added)
 {
 	uint64_t h = XXH3_64bits(key, len);
-	size_t where;
+	size_t where = 0;
 	int64_t idx = probe(m, key, len, h, &where);
 	if (added)
 		*added = FALSE;

@@ -964,6 +964,7 @@ kith_ingest_run(const struct kith_ingest_options *opt,
 	double t0 = kith_now();
 	struct sha_job *sha = ingest_sha_start(opt);
 
+
 	gboolean ok = (!opt->events || read_events(&c, error)) &&
 	              (!opt->social || read_social(&c, error)) &&
 	              (!opt->users || read_users(&c, error)) &&
@@ -975,14 +976,11 @@ kith_ingest_run(const struct kith_ingest_options *opt,
 		     " social rows in %.2f s", c.n_ev, c.n_so, kith_now() - t0);
 	if (ok)
 		ok = ingest_build(&c, error);
-	JsonNode *sources = ingest_sha_finish(sha, out, ok ? error : NULL);
-	if (ok && !sources)
+	if (!ingest_sha_finish(sha, &c, ok ? error : NULL))
 		ok = FALSE;
 	if (ok) {
 		out->seconds = kith_now() - t0;
-		ingest_extra(&c, sources);
-	} else if (sources) {
-		json_node_unref(sources);
+		ingest_extra(&c);
 	}
 	ctx_clear(&c);
 	if (!ok)

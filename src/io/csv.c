@@ -57,6 +57,7 @@ struct kith_csv {
 
 	gboolean has_header;
 	gboolean header_pending;
+	gboolean header_only;     /* next() stops after the header */
 	char **header;       /* NULL-terminated */
 	int n_columns;
 	struct kith_csv_stats st;
@@ -493,6 +494,8 @@ kith_csv_next(struct kith_csv *r, struct kith_csv_record *rec,
 			r->header_pending = FALSE;
 			r->st.header = 1;
 			take_header(r, nf);
+			if (r->header_only)
+				return 2;
 			continue;
 		}
 		if (!rec->reason) {
@@ -681,6 +684,15 @@ reader_start(struct kith_csv *r, GError **error)
 		r->pos = 3;
 	sniff(r);
 	set_classes(r);
+	if (r->header_pending) {
+		/* read the header now so that its names are known at open */
+		struct kith_csv_record rec;
+		r->header_only = TRUE;
+		int rc = kith_csv_next(r, &rec, error);
+		r->header_only = FALSE;
+		if (rc < 0)
+			return FALSE;
+	}
 	return TRUE;
 }
 

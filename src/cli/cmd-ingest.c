@@ -1,0 +1,199 @@
+/* kith ingest -o STORE --events FILE [--social FILE] [...] */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "kith/ingest.h"
+#include "kith/store.h"
+
+static void
+note_cb(void *data, const char *msg)
+{
+	kith_cli_info(data, "ingest", "%s", msg);
+}
+
+static gboolean
+parse_sep(const char *s, char *out)
+{
+	if (!s || strcmp(s, "auto") == 0)
+		*out = 0;
+	else if (strcmp(s, "tab") == 0 || strcmp(s, "\\t") == 0 ||
+	         strcmp(s, "\t") == 0)
+		*out = '\t';
+	else if (strcmp(s, "comma") == 0)
+		*out = ',';
+	else if (strcmp(s, "pipe") == 0)
+		*out = '|';
+	else if (strcmp(s, "semicolon") == 0)
+		*out = ';';
+	else if (strlen(s) == 1 && strchr(",|;", s[0]))
+		*out = s[0];
+	else
+		return FALSE;
+	return TRUE;
+}
+
+int
+cmd_ingest(int argc, char **argv, struct kith_cli *cli)
+{
+	g_autofree char *out = NULL, *events = NULL, *social = NULL;
+	g_autofree char *users = NULL, *items = NULL, *features = NULL;
+	g_autofree char *sep = NULL, *header = NULL, *comment = NULL;
+	g_autofree char *columns = NULL, *weights = NULL, *on_error = NULL;
+	g_autofree char *max_rejects = NULL, *preset = NULL;
+	gint64 max_line = 0;
+	gint max_levels = 0;
+	gboolean directed = FALSE, allow_negative = FALSE, json = FALSE;
+	gboolean private_mode = FALSE;
+	GOptionEntry entries[] = {
+		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &out,
+		  "store folder to write", "STORE" },
+		{ "events", 0, 0, G_OPTION_ARG_FILENAME, &events,
+		  "user-item events (user,item[,event][,ts][,value]); - = stdin",
+		  "FILE" },
+		{ "social", 0, 0, G_OPTION_ARG_FILENAME, &social,
+		  "user-user links (src,dst[,weight,ts])", "FILE" },
+		{ "users", 0, 0, G_OPTION_ARG_FILENAME, &users,
+		  "user attributes (user,age,gender,...)", "FILE" },
+		{ "items", 0, 0, G_OPTION_ARG_FILENAME, &items,
+		  "item categories (item,category; '|' separates several)",
+		  "FILE" },
+		{ "user-features", 0, 0, G_OPTION_ARG_FILENAME, &features,
+		  "sparse user features (node,feature,value)", "FILE" },
+		{ "sep", 0, 0, G_OPTION_ARG_STRING, &sep,
+		  "field separator: , tab | ; or auto (default)", "SEP" },
+		{ "header", 0, 0, G_OPTION_ARG_STRING, &header,
+		  "first line is a header: yes, no or auto (default)", "WHEN" },
+		{ "comment", 0, 0, G_OPTION_ARG_STRING, &comment,
+		  "skip lines starting with this character", "CHAR" },
+		{ "columns", 0, 0, G_OPTION_ARG_STRING, &columns,
+		  "roles of the event columns, e.g. user,item,_,ts", "LIST" },
+		{ "event-weight", 0, 0, G_OPTION_ARG_STRING, &weights,
+		  "weights of event types (view=1,click=1,cart=3,purchase=5)",
+		  "T=W,..." },
+		{ "directed", 0, 0, G_OPTION_ARG_NONE, &directed,
+		  "keep social links directed", NULL },
+		{ "on-error", 0, 0, G_OPTION_ARG_STRING, &on_error,
+		  "stop (default) or skip bad rows into STORE/rejects.tsv",
+		  "stop|skip" },
+		{ "max-rejects", 0, 0, G_OPTION_ARG_STRING, &max_rejects,
+		  "abort past N rejected rows or P% of rows", "N|P%" },
+		{ "max-line-bytes", 0, 0, G_OPTION_ARG_INT64, &max_line,
+		  "longest accepted line (default 1048576)", "N" },
+		{ "allow-negative", 0, 0, G_OPTION_ARG_NONE, &allow_negative,
+		  "accept negative values and weights", NULL },
+		{ "preset", 0, 0, G_OPTION_ARG_STRING, &preset,
+		  "file layouts of a known data set: movielens", "NAME" },
+		{ "max-levels", 0, 0, G_OPTION_ARG_INT, &max_levels,
+		  "one-hot columns per categorical user attribute (default 32)",
+		  "N" },
+		{ "private", 0, 0, G_OPTION_ARG_NONE, &private_mode,
+		  "create the store's files mode 0600", NULL },
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &json,
+		  "print the summary as JSON on stdout", NULL },
+		{ NULL }
+	};
+	g_autoptr(GOptionContext) ctx = kith_cli_context("ingest",
+		"-o STORE --events FILE [--social FILE] [OPTIONS]",
+		"read interaction and social files into a store",
+		"Separator and header are detected per file. Bad rows stop the "
+		"ingest\n(exit 1, FILE:LINE: reason) unless --on-error skip. "
+		"See kith-ingest(1).", entries, cli);
+	int rc = kith_cli_parse(ctx, &argc, &argv, cli);
+	if (rc)
+		return rc;
+	if (argc > 1)
+		return kith_cli_usage("ingest", "unexpected argument '%s'", argv[1]);
+	if (!out)
+		return kith_cli_usage("ingest", "missing -o STORE");
+
+	struct kith_ingest_options o = { 0 };
+	o.events = events;
+	o.social = social;
+	o.users = users;
+	o.items = items;
+	o.user_features = features;
+	o.columns = columns;
+	o.event_weights = weights;
+	o.directed = directed;
+	o.allow_negative = allow_negative;
+	o.preset = preset;
+	o.max_levels = max_levels;
+	o.max_rejects = -1;
+	o.max_rejects_pct = -1;
+	o.note = note_cb;
+	o.note_data = cli;
+	if (!parse_sep(sep, &o.csv.sep))
+		return kith_cli_usage("ingest", "bad --sep '%s' (, tab | ; auto)",
+		                      sep);
+	if (!header || strcmp(header, "auto") == 0)
+		o.csv.header = KITH_CSV_HEADER_AUTO;
+	else if (strcmp(header, "yes") == 0)
+		o.csv.header = KITH_CSV_HEADER_YES;
+	else if (strcmp(header, "no") == 0)
+		o.csv.header = KITH_CSV_HEADER_NO;
+	else
+		return kith_cli_usage("ingest", "bad --header '%s' (yes, no, auto)",
+		                      header);
+	if (comment) {
+		if (strlen(comment) != 1)
+			return kith_cli_usage("ingest", "--comment takes one "
+			                      "character, not '%s'", comment);
+		o.csv.comment = comment[0];
+	}
+	if (max_line < 0 || max_line > ((gint64)1 << 30))
+		return kith_cli_usage("ingest", "bad --max-line-bytes");
+	o.csv.max_line_bytes = (size_t)max_line;
+	if (!on_error || strcmp(on_error, "stop") == 0)
+		o.skip_errors = FALSE;
+	else if (strcmp(on_error, "skip") == 0)
+		o.skip_errors = TRUE;
+	else
+		return kith_cli_usage("ingest", "bad --on-error '%s' (stop, skip)",
+		                      on_error);
+	if (max_rejects) {
+		size_t n = strlen(max_rejects);
+		double d;
+		int64_t k;
+		if (n > 1 && max_rejects[n - 1] == '%' &&
+		    kith_parse_double(max_rejects, n - 1, &d) == KITH_CSV_OK &&
+		    d >= 0 && d <= 100)
+			o.max_rejects_pct = d;
+		else if (kith_parse_int64(max_rejects, n, &k) == KITH_CSV_OK &&
+		         k >= 0)
+			o.max_rejects = k;
+		else
+			return kith_cli_usage("ingest", "bad --max-rejects '%s' "
+			                      "(N or P%%)", max_rejects);
+	}
+	if (max_levels < 0)
+		return kith_cli_usage("ingest", "bad --max-levels");
+
+	struct kith_ingest_result res;
+	GError *err = NULL;
+	if (!kith_ingest_run(&o, &res, &err))
+		return kith_cli_fail("ingest", err);
+	if (!kith_store_write(res.store, out, res.extra, private_mode, &err)) {
+		kith_ingest_result_clear(&res);
+		return kith_cli_fail("ingest", err);
+	}
+	if (!cli->quiet) {
+		g_autofree char *text = kith_ingest_summary_text(&res);
+		fputs(text, stderr);
+		if (res.n_rejected)
+			fprintf(stderr, "%" G_GINT64_FORMAT " rejected rows "
+			        "listed in '%s/rejects.tsv'\n", res.n_rejected, out);
+	}
+	if (json) {
+		g_autoptr(JsonNode) root = kith_ingest_summary_json(&res);
+		g_autoptr(JsonGenerator) gen = json_generator_new();
+		json_generator_set_pretty(gen, TRUE);
+		json_generator_set_root(gen, root);
+		g_autofree char *text = json_generator_to_data(gen, NULL);
+		printf("%s\n", text);
+	}
+	kith_ingest_result_clear(&res);
+	return 0;
+}

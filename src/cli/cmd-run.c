@@ -1,0 +1,352 @@
+/* kith run PIPELINE.ini -o OUT: every stage of a pipeline file, make-style.
+ * Each stage is its command called in-process with arguments built from
+ * the stage's keys; a stage is skipped when its fingerprint (arguments +
+ * content of its inputs) and its output manifest are those of the last
+ * run, recorded in OUT/run-state.json. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "kith/io.h"
+#include "kith/pipeline.h"
+
+/* Keys whose values are input paths, relative to the pipeline file. */
+static const char *const path_keys[] = {
+	"events", "social", "users", "items", "user-features", "labels",
+	"truth", "seeds", "test", "from", NULL
+};
+
+/* Keys a pipeline may not set: run decides them. */
+static const char *const reserved_keys[] = {
+	"output", "o", "help", "help-all", "help-global", "json", NULL
+};
+
+static gboolean
+in_list(const char *const *list, const char *s)
+{
+	for (; *list != NULL; list++)
+		if (strcmp(*list, s) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+typedef int (*cmd_fn)(int, char **, struct kith_cli *);
+
+static cmd_fn
+stage_command(const char *name)
+{
+#define KITH_COMMAND(n, s) if (strcmp(name, #n) == 0) return cmd_##n;
+#include "commands.h"
+#undef KITH_COMMAND
+	return NULL;
+}
+
+struct stage_run {
+	GPtrArray *argv;     /* char *, NULL-terminated when run */
+	GPtrArray *inputs;   /* char * */
+	char *output;        /* folder (or file for export) */
+};
+
+static void
+stage_run_clear(struct stage_run *r)
+{
+	g_ptr_array_free(r->argv, TRUE);
+	g_ptr_array_free(r->inputs, TRUE);
+	g_free(r->output);
+}
+
+static void
+add(GPtrArray *a, const char *s)
+{
+	g_ptr_array_add(a, g_strdup(s));
+}
+
+static gboolean
+is_true(const char *v)
+{
+	return g_ascii_strcasecmp(v, "true") == 0 ||
+	       g_ascii_strcasecmp(v, "yes") == 0 || strcmp(v, "1") == 0;
+}
+
+static gboolean
+is_false(const char *v)
+{
+	return g_ascii_strcasecmp(v, "false") == 0 ||
+	       g_ascii_strcasecmp(v, "no") == 0 || strcmp(v, "0") == 0;
+}
+
+/* The option word(s) for one key: "--key=value", "--key", or nothing. */
+static void
+key_args(GPtrArray *argv, GPtrArray *inputs, const struct kith_pipeline *p,
+         const struct kith_pipeline_key *k)
+{
+	if (in_list(path_keys, k->key)) {
+		g_autofree char *path = kith_pipeline_path(p, k->value);
+		g_ptr_array_add(argv, g_strdup_printf("--%s=%s", k->key, path));
+		add(inputs, path);
+	} else if (is_true(k->value)) {
+		g_ptr_array_add(argv, g_strdup_printf("--%s", k->key));
+	} else if (!is_false(k->value)) {
+		g_ptr_array_add(argv, g_strdup_printf("--%s=%s", k->key, k->value));
+	}
+}
+
+/* Checks every key of a stage by parsing it alone with the stage's
+ * command in check-only mode. */
+static gboolean
+validate_stage(const struct kith_pipeline *p,
+               const struct kith_pipeline_stage *s, GError **error)
+{
+	cmd_fn fn = stage_command(s->name);
+	guint i;
+
+	if (fn == NULL) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+		            "%s:%d: stage '[%s]' is not available in this build",
+		            p->path, s->line, s->name);
+		return FALSE;
+	}
+
+	for (i = 0; i < s->keys->len; i++) {
+		const struct kith_pipeline_key *k = g_ptr_array_index(s->keys, i);
+		struct kith_cli check = { .seed = 42, .check_only = TRUE };
+		g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
+		g_autoptr(GPtrArray) inputs = g_ptr_array_new_with_free_func(g_free);
+		int rc;
+
+		if (in_list(reserved_keys, k->key)) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+			            "%s:%d: key '%s' cannot be set in a pipeline "
+			            "(kith run chooses it)", p->path, k->line, k->key);
+			return FALSE;
+		}
+		add(argv, s->name);
+		key_args(argv, inputs, p, k);
+		g_ptr_array_add(argv, NULL);
+		rc = fn((int)argv->len - 1, (char **)argv->pdata, &check);
+		if (rc != KITH_CLI_CHECKED) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+			            "%s:%d: [%s] %s: %s", p->path, k->line, s->name,
+			            k->key, check.check_error ? check.check_error
+			                                      : "not accepted");
+			g_free(check.check_error);
+			return FALSE;
+		}
+		g_free(check.check_error);
+	}
+	return TRUE;
+}
+
+/* Builds the argument vector of a stage.  out: the run folder. */
+static void
+build_stage(struct stage_run *r, const struct kith_pipeline *p,
+            const struct kith_pipeline_stage *s, const char *out)
+{
+	g_autofree char *store = g_build_filename(out, "store", NULL);
+	g_autofree char *emb = g_build_filename(out, "embed", NULL);
+	gboolean have_emb = kith_pipeline_stage(p, "embed") != NULL;
+	guint i;
+
+	r->argv = g_ptr_array_new_with_free_func(g_free);
+	r->inputs = g_ptr_array_new_with_free_func(g_free);
+	add(r->argv, s->name);
+	if (strcmp(s->name, "ingest") == 0) {
+		r->output = g_strdup(store);
+	} else if (strcmp(s->name, "export") == 0) {
+		const char *fmt = kith_pipeline_get(s, "format");
+		add(r->argv, emb);
+		add(r->inputs, emb);
+		r->output = g_build_filename(out, "export",
+		                             fmt && strcmp(fmt, "projector") == 0
+		                                     ? "projector"
+		                                     : "embeddings", NULL);
+	} else {
+		add(r->argv, store);
+		add(r->inputs, store);
+		r->output = g_build_filename(out, strcmp(s->name, "embed") == 0
+		                                          ? "embed" : s->name, NULL);
+		if (have_emb && strcmp(s->name, "embed") != 0 &&
+		    strcmp(s->name, "influence") != 0 &&
+		    (strcmp(s->name, "communities") != 0 ||
+		     g_strstr_len(kith_pipeline_get(s, "graph") ?
+		                  kith_pipeline_get(s, "graph") : "", -1, "knn"))) {
+			g_ptr_array_add(r->argv, g_strdup_printf("--emb=%s", emb));
+			add(r->inputs, emb);
+		}
+		if (strcmp(s->name, "report") == 0) {
+			static const char *const ups[] = { "profile", "profiles",
+			                                   "communities", "communities",
+			                                   "influence", "influence",
+			                                   "propagate", "prefs", NULL };
+			int j;
+			for (j = 0; ups[j] != NULL; j += 2)
+				if (kith_pipeline_stage(p, ups[j]) != NULL) {
+					g_autofree char *f = g_build_filename(out, ups[j], NULL);
+					g_ptr_array_add(r->argv, g_strdup_printf("--%s=%s",
+					                                         ups[j + 1], f));
+					add(r->inputs, f);
+				}
+		}
+	}
+	g_ptr_array_add(r->argv, g_strdup_printf("--output=%s", r->output));
+	for (i = 0; i < s->keys->len; i++)
+		key_args(r->argv, r->inputs, p, g_ptr_array_index(s->keys, i));
+}
+
+static char *
+output_hash(const char *output)
+{
+	g_autofree char *m = g_build_filename(output, "manifest.json", NULL);
+
+	if (g_file_test(m, G_FILE_TEST_EXISTS))
+		return kith_file_sha256(m, NULL, NULL);
+	if (g_file_test(output, G_FILE_TEST_IS_REGULAR))
+		return kith_file_sha256(output, NULL, NULL);
+	return NULL;
+}
+
+int
+kith_cli_run_pipeline(const char *ini, const char *out, gboolean force,
+                      struct kith_cli *cli)
+{
+	g_autoptr(kith_pipeline) p = NULL;
+	g_autoptr(JsonNode) state = NULL;
+	g_autofree char *state_path = NULL;
+	g_autofree char *abs_out = NULL;
+	JsonObject *st;
+	GError *err = NULL;
+	guint i;
+	int ran = 0, skipped = 0;
+
+	p = kith_pipeline_load(ini, &err);
+	if (p == NULL)
+		return kith_cli_fail("run", err);
+	for (i = 0; i < p->stages->len; i++)
+		if (!validate_stage(p, g_ptr_array_index(p->stages, i), &err))
+			return kith_cli_fail("run", err);
+	abs_out = g_canonicalize_filename(out, NULL);
+	if (g_mkdir_with_parents(abs_out, 0755) != 0) {
+		fprintf(stderr, "kith run: cannot create '%s'\n", abs_out);
+		return 1;
+	}
+	state_path = g_build_filename(abs_out, "run-state.json", NULL);
+	state = g_file_test(state_path, G_FILE_TEST_EXISTS)
+	                ? kith_json_read(state_path, NULL) : NULL;
+	if (state == NULL) {
+		state = json_node_new(JSON_NODE_OBJECT);
+		json_node_take_object(state, json_object_new());
+	}
+	st = json_node_get_object(state);
+	if (kith_pipeline_stage(p, "ingest") == NULL) {
+		g_autofree char *store = g_build_filename(abs_out, "store", NULL);
+		if (!g_file_test(store, G_FILE_TEST_IS_DIR)) {
+			fprintf(stderr, "kith run: %s: no [ingest] stage and no store "
+			        "at '%s'\n", ini, store);
+			return 1;
+		}
+	}
+	for (i = 0; i < p->stages->len; i++) {
+		const struct kith_pipeline_stage *s = g_ptr_array_index(p->stages, i);
+		struct stage_run r;
+		g_autofree char *fp = NULL, *have = NULL;
+		JsonObject *prev = json_object_get_object_member(st, s->name);
+		double t0;
+		int rc;
+
+		build_stage(&r, p, s, abs_out);
+		fp = kith_pipeline_fingerprint((char *const *)r.argv->pdata,
+		                               (int)r.argv->len,
+		                               (char *const *)r.inputs->pdata,
+		                               (int)r.inputs->len, &err);
+		if (fp == NULL) {
+			stage_run_clear(&r);
+			return kith_cli_fail("run", err);
+		}
+		have = output_hash(r.output);
+		if (!force && prev != NULL && have != NULL &&
+		    g_strcmp0(json_object_get_string_member_with_default(
+		                      prev, "fingerprint", ""), fp) == 0 &&
+		    g_strcmp0(json_object_get_string_member_with_default(
+		                      prev, "output", ""), have) == 0) {
+			kith_cli_info(cli, "run", "%s: up to date", s->name);
+			skipped++;
+			stage_run_clear(&r);
+			continue;
+		}
+		kith_cli_info(cli, "run", "%s: running", s->name);
+		if (cli->quiet)
+			g_ptr_array_add(r.argv, g_strdup("--quiet"));
+		if (cli->threads > 0)
+			g_ptr_array_add(r.argv, g_strdup_printf("--threads=%d",
+			                                        cli->threads));
+		g_ptr_array_add(r.argv, g_strdup_printf("--seed=%" G_GINT64_FORMAT,
+		                                        cli->seed));
+		g_ptr_array_add(r.argv, NULL);
+		t0 = kith_now();
+		{
+			struct kith_cli sub = { .seed = cli->seed,
+			                        .threads = cli->threads,
+			                        .quiet = cli->quiet };
+			rc = stage_command(s->name)((int)r.argv->len - 1,
+			                            (char **)r.argv->pdata, &sub);
+		}
+		if (rc != 0) {
+			fprintf(stderr, "kith run: stage '%s' (%s:%d) failed with exit "
+			        "status %d\n", s->name, ini, s->line, rc);
+			json_object_remove_member(st, s->name);
+			kith_json_write(state_path, state, NULL);
+			stage_run_clear(&r);
+			return rc;
+		}
+		{
+			JsonObject *o = json_object_new();
+			g_autofree char *h = output_hash(r.output);
+			json_object_set_string_member(o, "fingerprint", fp);
+			json_object_set_string_member(o, "output", h ? h : "");
+			json_object_set_double_member(o, "seconds", kith_now() - t0);
+			json_object_set_object_member(st, s->name, o);
+		}
+		if (!kith_json_write(state_path, state, &err)) {
+			stage_run_clear(&r);
+			return kith_cli_fail("run", err);
+		}
+		kith_cli_info(cli, "run", "%s: done in %.2f s", s->name,
+		              kith_now() - t0);
+		ran++;
+		stage_run_clear(&r);
+	}
+	printf("stages run: %d, up to date: %d\n", ran, skipped);
+	printf("output: %s\n", abs_out);
+	return 0;
+}
+
+int
+cmd_run(int argc, char **argv, struct kith_cli *cli)
+{
+	char *out = NULL;
+	gboolean force = FALSE;
+	GOptionEntry entries[] = {
+		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &out,
+		  "run folder (one sub-folder per stage)", "OUT" },
+		{ "force", 0, 0, G_OPTION_ARG_NONE, &force,
+		  "rerun every stage even if up to date", NULL },
+		{ NULL }
+	};
+	g_autoptr(GOptionContext) ctx = kith_cli_context(
+	        "run", "PIPELINE.ini", "run the stages of a pipeline file",
+	        "Stages: ingest embed profile propagate communities influence "
+	        "report export.\nSee kith-run(1) for every key.", entries, cli);
+	int rc;
+
+	if ((rc = kith_cli_parse(ctx, &argc, &argv, cli)) != 0)
+		return rc;
+	if (argc != 2)
+		return kith_cli_usage("run", "expected one PIPELINE.ini argument");
+	if (out == NULL)
+		return kith_cli_usage("run", "missing --output OUT");
+	rc = kith_cli_run_pipeline(argv[1], out, force, cli);
+	g_free(out);
+	return rc;
+}

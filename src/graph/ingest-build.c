@@ -1,0 +1,698 @@
+/*
+ * Second half of kith ingest: collected rows -> struct kith_store, the
+ * manifest's "extra" members and the summaries.
+ *
+ * user->item CSR: events are counting-sorted by user into 64-bit keys
+ * (item << 32 | event number); each row is sorted (OpenMP over rows) so
+ * that equal items are adjacent and in arrival order, then merged: weight
+ * = sum of type weights, count, min/max ts, type mask, value sum.  The
+ * item->user CSR is its transpose.  Social rows are sorted by (a, b) key
+ * and deduplicated (largest weight kept), then mirrored unless directed.
+ * Cost: O(E log d + n + m) time, about 8 E + 40 nnz bytes of extra memory.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "kith/core.h"
+#include "kith/csr.h"
+#include "kith/io.h"
+#include "kith/ingest.h"
+#include "ingest-internal.h"
+
+/* ------------------------------------------------------------- sorting */
+
+static void
+sort_u64(uint64_t *a, int64_t n)
+{
+	while (n > 24) {
+		uint64_t x = a[0], y = a[n / 2], z = a[n - 1];
+		uint64_t piv = x < y ? (y < z ? y : (x < z ? z : x))
+		                     : (x < z ? x : (y < z ? z : y));
+		int64_t i = 0, j = n - 1;
+		for (;;) {
+			while (a[i] < piv)
+				i++;
+			while (a[j] > piv)
+				j--;
+			if (i >= j)
+				break;
+			uint64_t t = a[i];
+			a[i] = a[j];
+			a[j] = t;
+			i++;
+			j--;
+		}
+		/* recurse on the smaller part, loop on the larger */
+		int64_t left = j + 1;
+		if (left < n - left) {
+			sort_u64(a, left);
+			a += left;
+			n -= left;
+		} else {
+			sort_u64(a + left, n - left);
+			n = left;
+		}
+	}
+	for (int64_t i = 1; i < n; i++) {
+		uint64_t v = a[i];
+		int64_t j = i - 1;
+		while (j >= 0 && a[j] > v) {
+			a[j + 1] = a[j];
+			j--;
+		}
+		a[j + 1] = v;
+	}
+}
+
+struct kw {
+	uint64_t key;
+	float w;
+};
+
+static int
+kw_cmp(const void *pa, const void *pb)
+{
+	const struct kw *a = pa, *b = pb;
+	return (a->key > b->key) - (a->key < b->key);
+}
+
+/* ------------------------------------------------------------ ui build */
+
+static gboolean
+build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
+{
+	int64_t nu = s->n_users, ne = c->n_ev;
+	int nt = (int)s->n_event_types;
+	gboolean ok = FALSE;
+	int64_t *rp = kith_alloc0_n((size_t)nu + 1, sizeof(int64_t), error);
+	int64_t *cur = kith_alloc_n((size_t)nu + 1, sizeof(int64_t), error);
+	int64_t *cnt = kith_alloc0_n((size_t)nu + 1, sizeof(int64_t), error);
+	uint64_t *keys = kith_alloc_n((size_t)ne + 1, sizeof(uint64_t), error);
+	if (!rp || !cur || !cnt || !keys)
+		goto out;
+	for (int64_t e = 0; e < ne; e++)
+		rp[c->ev_u[e] + 1]++;
+	for (int64_t u = 0; u < nu; u++)
+		rp[u + 1] += rp[u];
+	memcpy(cur, rp, (size_t)(nu + 1) * sizeof(int64_t));
+	for (int64_t e = 0; e < ne; e++)
+		keys[cur[c->ev_u[e]]++] = ((uint64_t)(uint32_t)c->ev_i[e] << 32) |
+		                          (uint64_t)e;
+
+	#pragma omp parallel for schedule(dynamic, 256)
+	for (int64_t u = 0; u < nu; u++) {
+		uint64_t *a = keys + rp[u];
+		int64_t n = rp[u + 1] - rp[u], k = 0;
+		sort_u64(a, n);
+		for (int64_t j = 0; j < n; j++)
+			if (j == 0 || (a[j] >> 32) != (a[j - 1] >> 32))
+				k++;
+		cnt[u + 1] = k;
+	}
+	for (int64_t u = 0; u < nu; u++)
+		cnt[u + 1] += cnt[u];
+	int64_t nnz = cnt[nu];
+	if (!kith_csr_alloc(&s->ui, nu, s->n_items, nnz, TRUE, error))
+		goto out;
+	size_t z = (size_t)nnz;
+	s->ui_count = kith_store_own(s, kith_alloc_n(z + 1, sizeof(int32_t), error));
+	s->ui_ts_first = kith_store_own(s, kith_alloc_n(z + 1, sizeof(int64_t), error));
+	s->ui_ts_last = kith_store_own(s, kith_alloc_n(z + 1, sizeof(int64_t), error));
+	s->ui_types = kith_store_own(s, kith_alloc_n(z + 1, sizeof(uint32_t), error));
+	s->ui_value = kith_store_own(s, kith_alloc_n(z + 1, sizeof(float), error));
+	if (nt > 0)
+		s->user_type_count = kith_store_own(s,
+			kith_alloc0_n((size_t)nu * (size_t)nt + 1, sizeof(int32_t),
+			              error));
+	if (!s->ui_count || !s->ui_ts_first || !s->ui_ts_last || !s->ui_types ||
+	    !s->ui_value || (nt > 0 && !s->user_type_count))
+		goto out;
+	memcpy(s->ui.indptr, cnt, (size_t)(nu + 1) * sizeof(int64_t));
+
+	const int32_t *ev_i = c->ev_i;
+	const uint8_t *ev_t = c->ev_t;
+	const int64_t *ev_ts = c->ev_ts;
+	const float *ev_val = c->ev_val;
+	const double *tw = c->type_weight;
+	#pragma omp parallel for schedule(dynamic, 256)
+	for (int64_t u = 0; u < nu; u++) {
+		const uint64_t *a = keys + rp[u];
+		int64_t n = rp[u + 1] - rp[u];
+		int64_t w = s->ui.indptr[u] - 1;
+		int32_t *utc = nt > 0 ? s->user_type_count + u * nt : NULL;
+		double wsum = 0, vsum = 0;
+		for (int64_t j = 0; j < n; j++) {
+			uint32_t e = (uint32_t)a[j];
+			int t = ev_t[e];
+			int64_t ts = ev_ts ? ev_ts[e] : INT64_MIN;
+			if (j == 0 || (a[j] >> 32) != (a[j - 1] >> 32)) {
+				if (w >= s->ui.indptr[u]) {
+					s->ui.values[w] = (float)wsum;
+					s->ui_value[w] = (float)vsum;
+				}
+				w++;
+				s->ui.indices[w] = ev_i[e];
+				s->ui_count[w] = 0;
+				s->ui_ts_first[w] = ts;
+				s->ui_ts_last[w] = ts;
+				s->ui_types[w] = 0;
+				wsum = vsum = 0;
+			}
+			s->ui_count[w]++;
+			if (ts < s->ui_ts_first[w])
+				s->ui_ts_first[w] = ts;
+			if (ts > s->ui_ts_last[w])
+				s->ui_ts_last[w] = ts;
+			s->ui_types[w] |= 1u << t;
+			wsum += tw[t];
+			if (ev_val)
+				vsum += ev_val[e];
+			if (utc)
+				utc[t]++;
+		}
+		if (n > 0) {
+			s->ui.values[w] = (float)wsum;
+			s->ui_value[w] = (float)vsum;
+		}
+	}
+	if (!kith_csr_transpose(&s->iu, &s->ui, error))
+		goto out;
+	ok = TRUE;
+out:
+	g_free(rp);
+	g_free(cur);
+	g_free(cnt);
+	g_free(keys);
+	return ok;
+}
+
+/* ------------------------------------------------------------ uu build */
+
+static gboolean
+build_uu(struct ingest_ctx *c, struct kith_store *s, int64_t *unique,
+         GError **error)
+{
+	int64_t n = c->n_so;
+	struct kw *kv = kith_alloc_n((size_t)n + 1, sizeof *kv, error);
+	if (!kv)
+		return FALSE;
+	for (int64_t j = 0; j < n; j++) {
+		kv[j].key = c->so_key[j];
+		kv[j].w = c->so_w[j];
+	}
+	qsort(kv, (size_t)n, sizeof *kv, kw_cmp);
+	int64_t m = 0;
+	for (int64_t j = 0; j < n; j++) {
+		if (m > 0 && kv[m - 1].key == kv[j].key) {
+			if (kv[j].w > kv[m - 1].w)
+				kv[m - 1].w = kv[j].w;
+			continue;
+		}
+		kv[m++] = kv[j];
+	}
+	*unique = m;
+	int64_t nnz = c->opt->directed ? m : 2 * m;
+	int32_t *rows = kith_alloc_n((size_t)nnz + 1, sizeof(int32_t), error);
+	int32_t *cols = kith_alloc_n((size_t)nnz + 1, sizeof(int32_t), error);
+	float *vals = kith_alloc_n((size_t)nnz + 1, sizeof(float), error);
+	gboolean ok = rows && cols && vals;
+	if (ok) {
+		int64_t k = 0;
+		for (int64_t j = 0; j < m; j++) {
+			int32_t a = (int32_t)(kv[j].key >> 32);
+			int32_t b = (int32_t)(kv[j].key & 0xffffffffu);
+			rows[k] = a;
+			cols[k] = b;
+			vals[k++] = kv[j].w;
+			if (!c->opt->directed) {
+				rows[k] = b;
+				cols[k] = a;
+				vals[k++] = kv[j].w;
+			}
+		}
+		ok = kith_csr_from_coo(&s->uu, s->n_users, s->n_users, nnz, rows,
+		                       cols, vals, error);
+	}
+	g_free(kv);
+	g_free(rows);
+	g_free(cols);
+	g_free(vals);
+	return ok;
+}
+
+/* ------------------------------------------------------ user attributes */
+
+static gboolean
+build_user_attr(struct ingest_ctx *c, struct kith_store *s, GError **error)
+{
+	GPtrArray *rows = c->ua_rows;
+	int ncol = c->ua_ncol;
+	int max_levels = c->opt->max_levels > 0 ? c->opt->max_levels : 32;
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+	/* per source column: first attr index, numeric?, levels */
+	int *first = g_new0(int, ncol);
+	gboolean *numeric = g_new0(gboolean, ncol);
+	GHashTable **levels = g_new0(GHashTable *, ncol);
+	for (int j = 0; j < ncol; j++) {
+		first[j] = (int)names->len;
+		if (j == c->ua_cid || (c->preset_movielens && j == 4)) {
+			first[j] = -1;
+			continue;
+		}
+		gboolean num = TRUE;
+		for (guint r = 0; r < rows->len && num; r++) {
+			const char *v = ((char **)rows->pdata[r])[j + 1];
+			double d;
+			if (*v && kith_parse_double(v, strlen(v), &d) != KITH_CSV_OK)
+				num = FALSE;
+		}
+		numeric[j] = num;
+		if (num) {
+			g_ptr_array_add(names, g_strdup(c->ua_names[j]));
+			continue;
+		}
+		/* one-hot: levels in order of first appearance; past
+		 * max_levels - 1 distinct values the rest share "_other" */
+		levels[j] = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+		                                  NULL);
+		int nl = 0;
+		int distinct = 0;
+		GHashTable *all = g_hash_table_new(g_str_hash, g_str_equal);
+		for (guint r = 0; r < rows->len; r++) {
+			const char *v = ((char **)rows->pdata[r])[j + 1];
+			if (*v && !g_hash_table_contains(all, v)) {
+				g_hash_table_add(all, (gpointer)v);
+				distinct++;
+			}
+		}
+		g_hash_table_destroy(all);
+		int own = distinct > max_levels ? max_levels - 1 : distinct;
+		for (guint r = 0; r < rows->len; r++) {
+			const char *v = ((char **)rows->pdata[r])[j + 1];
+			if (!*v || g_hash_table_contains(levels[j], v) || nl >= own)
+				continue;
+			g_hash_table_insert(levels[j], g_strdup(v),
+			                    GINT_TO_POINTER(nl + 1));
+			g_ptr_array_add(names, g_strdup_printf("%s=%s",
+			                                       c->ua_names[j], v));
+			nl++;
+		}
+		if (distinct > own)
+			g_ptr_array_add(names, g_strdup_printf("%s=_other",
+			                                       c->ua_names[j]));
+	}
+	int na = (int)names->len;
+	gboolean ok = TRUE;
+	s->n_user_attrs = na;
+	if (na > 0) {
+		size_t cells;
+		if (!kith_mul_size((size_t)s->n_users, (size_t)na, &cells)) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
+			            "user attribute matrix too large");
+			ok = FALSE;
+		} else {
+			s->user_attr = kith_store_own(s, kith_alloc0_n(cells + 1,
+			                              sizeof(float), error));
+			ok = s->user_attr != NULL;
+		}
+	}
+	for (guint r = 0; ok && r < rows->len; r++) {
+		char **row = rows->pdata[r];
+		int64_t u = g_ascii_strtoll(row[0], NULL, 10);
+		float *out = s->user_attr + u * na;
+		for (int j = 0; j < ncol; j++) {
+			const char *v = row[j + 1];
+			if (first[j] < 0 || !*v)
+				continue;
+			if (numeric[j]) {
+				double d = 0;
+				kith_parse_double(v, strlen(v), &d);
+				out[first[j]] = (float)d;
+			} else {
+				int lv = GPOINTER_TO_INT(g_hash_table_lookup(levels[j],
+				                                             v));
+				int nlev = (int)g_hash_table_size(levels[j]);
+				out[first[j] + (lv ? lv - 1 : nlev)] = 1.0f;
+			}
+		}
+	}
+	s->user_attr_names = kith_store_own(s, g_new0(char *, na + 1));
+	for (int k = 0; k < na; k++)
+		s->user_attr_names[k] = kith_store_intern(s, names->pdata[k]);
+	for (int j = 0; j < ncol; j++)
+		if (levels[j])
+			g_hash_table_destroy(levels[j]);
+	g_free(levels);
+	g_free(first);
+	g_free(numeric);
+	g_ptr_array_unref(names);
+	return ok;
+}
+
+static struct kith_ingest_file *
+file_of(struct ingest_ctx *c, const char *kind)
+{
+	for (int i = 0; i < c->res->n_files; i++)
+		if (strcmp(c->res->files[i].kind, kind) == 0)
+			return &c->res->files[i];
+	return NULL;
+}
+
+gboolean
+ingest_build(struct ingest_ctx *c, GError **error)
+{
+	struct kith_store *s = kith_store_new();
+	c->res->store = s;
+	s->n_users = kith_idmap_size(c->users);
+	s->n_items = kith_idmap_size(c->items);
+	s->n_events = c->n_ev;
+	s->n_event_types = kith_idmap_size(c->types);
+	s->directed_social = c->opt->directed;
+
+	double mib = (double)(s->n_users + 1) * 8 * 2 +
+	             (double)c->n_ev * (8 + 8) +
+	             (double)c->n_ev * (4 + 4 + 4 + 8 + 8 + 4 + 4 + 8) +
+	             (double)s->n_items * 8 + (double)c->n_so * 40 +
+	             (double)s->n_users * (double)s->n_event_types * 4;
+	if (c->opt->note) {
+		char *msg = g_strdup_printf("building the CSR arrays: %" G_GINT64_FORMAT
+		                            " users, %" G_GINT64_FORMAT " items, "
+		                            "memory estimate %.1f MiB",
+		                            s->n_users, s->n_items,
+		                            mib / 1048576.0);
+		c->opt->note(c->opt->note_data, msg);
+		g_free(msg);
+	}
+	if (!build_ui(c, s, error))
+		return FALSE;
+	struct kith_ingest_file *f = file_of(c, "events");
+	if (f) {
+		f->unique = s->ui.nnz;
+		f->merged = c->n_ev - s->ui.nnz;
+	}
+	int64_t pairs = 0;
+	if (!build_uu(c, s, &pairs, error))
+		return FALSE;
+	if ((f = file_of(c, "social"))) {
+		f->unique = pairs;
+		f->merged = c->n_so - pairs;
+	}
+	s->n_categories = kith_idmap_size(c->cats);
+	if (!kith_csr_from_coo(&s->item_cat, s->n_items, s->n_categories,
+	                       c->n_ic, c->ic_item, c->ic_cat, NULL, error))
+		return FALSE;
+	s->n_user_feats = kith_idmap_size(c->feats);
+	if (!kith_csr_from_coo(&s->uf, s->n_users, s->n_user_feats, c->n_uf,
+	                       c->uf_u, c->uf_f, c->uf_v, error))
+		return FALSE;
+	if ((f = file_of(c, "user_features"))) {
+		f->unique = s->uf.nnz;
+		f->merged = c->n_uf - s->uf.nnz;
+	}
+	if (c->ua_rows) {
+		if (!build_user_attr(c, s, error))
+			return FALSE;
+	} else {
+		s->user_attr_names = kith_store_own(s, g_new0(char *, 1));
+	}
+	s->user_ids = kith_idmap_give(c->users, s);
+	s->item_ids = kith_idmap_give(c->items, s);
+	s->category_names = kith_idmap_give(c->cats, s);
+	s->event_type_names = kith_idmap_give(c->types, s);
+	s->user_feat_names = kith_idmap_give(c->feats, s);
+	if (c->opt->skip_errors) {
+		s->rejects_tsv = c->res->rejects->str;
+		s->rejects_len = c->res->rejects->len;
+	}
+	return TRUE;
+}
+
+/* ------------------------------------------------------------- sha job */
+
+struct sha_job {
+	GThread *thread;
+	char *path[5];
+	char *sha[5];
+	int64_t size[5];
+	int n;
+	GError *error;
+};
+
+static gpointer
+sha_main(gpointer data)
+{
+	struct sha_job *j = data;
+	for (int i = 0; i < j->n; i++) {
+		if (strcmp(j->path[i], "-") == 0)
+			continue;
+		j->sha[i] = kith_file_sha256(j->path[i], &j->size[i], &j->error);
+		if (!j->sha[i])
+			break;
+	}
+	return NULL;
+}
+
+struct sha_job *
+ingest_sha_start(const struct kith_ingest_options *opt)
+{
+	struct sha_job *j = g_new0(struct sha_job, 1);
+	const char *p[5] = { opt->events, opt->social, opt->users, opt->items,
+	                     opt->user_features };
+	for (int i = 0; i < 5; i++)
+		if (p[i])
+			j->path[j->n++] = g_strdup(p[i]);
+	j->thread = g_thread_new("kith-sha256", sha_main, j);
+	return j;
+}
+
+gboolean
+ingest_sha_finish(struct sha_job *j, struct ingest_ctx *c, GError **error)
+{
+	g_thread_join(j->thread);
+	gboolean ok = j->error == NULL;
+	if (!ok && error)
+		g_propagate_error(error, j->error);
+	else if (j->error)
+		g_error_free(j->error);
+	for (int i = 0; i < j->n; i++) {
+		if (ok && i < 5) {
+			c->sha[i] = j->sha[i];
+			c->size[i] = j->size[i];
+		} else {
+			g_free(j->sha[i]);
+		}
+		g_free(j->path[i]);
+	}
+	g_free(j);
+	return ok;
+}
+
+/* ------------------------------------------------------------ summaries */
+
+static int64_t
+file_rejected(const struct kith_ingest_file *f)
+{
+	int64_t n = 0;
+	for (int k = 0; k < KITH_CSV_N_REASONS; k++)
+		n += f->rejected[k];
+	return n;
+}
+
+static void
+add_counts(JsonBuilder *b, const struct kith_store *s)
+{
+	json_builder_set_member_name(b, "users");
+	json_builder_add_int_value(b, s->n_users);
+	json_builder_set_member_name(b, "items");
+	json_builder_add_int_value(b, s->n_items);
+	json_builder_set_member_name(b, "events");
+	json_builder_add_int_value(b, s->n_events);
+	json_builder_set_member_name(b, "interactions");
+	json_builder_add_int_value(b, s->ui.nnz);
+	json_builder_set_member_name(b, "social_pairs");
+	json_builder_add_int_value(b, s->directed_social ? s->uu.nnz
+	                                                 : s->uu.nnz / 2);
+	json_builder_set_member_name(b, "categories");
+	json_builder_add_int_value(b, s->n_categories);
+	json_builder_set_member_name(b, "event_types");
+	json_builder_add_int_value(b, s->n_event_types);
+	json_builder_set_member_name(b, "user_attrs");
+	json_builder_add_int_value(b, s->n_user_attrs);
+	json_builder_set_member_name(b, "user_features");
+	json_builder_add_int_value(b, s->n_user_feats);
+}
+
+static void
+build_summary(JsonBuilder *b, const struct kith_ingest_result *r)
+{
+	int64_t lines = 0, acc = 0, rej = 0;
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "files");
+	json_builder_begin_array(b);
+	for (int i = 0; i < r->n_files; i++) {
+		const struct kith_ingest_file *f = &r->files[i];
+		json_builder_begin_object(b);
+#define M_INT(k, v) do { json_builder_set_member_name(b, k); \
+	json_builder_add_int_value(b, v); } while (0)
+		json_builder_set_member_name(b, "kind");
+		json_builder_add_string_value(b, f->kind);
+		json_builder_set_member_name(b, "path");
+		json_builder_add_string_value(b, f->path);
+		M_INT("lines", f->st.lines);
+		M_INT("header", f->st.header);
+		M_INT("comments", f->st.comments);
+		M_INT("blank", f->st.blank);
+		M_INT("accepted", f->accepted);
+		M_INT("rejected", file_rejected(f));
+		M_INT("unique", f->unique);
+		M_INT("merged", f->merged);
+		M_INT("self_loops", f->self_loops);
+		M_INT("physical_lines", f->st.physical_lines);
+		M_INT("bytes", f->st.bytes);
+		json_builder_set_member_name(b, "rejected_by_reason");
+		json_builder_begin_object(b);
+		for (int k = 1; k < KITH_CSV_N_REASONS; k++)
+			if (f->rejected[k])
+				M_INT(kith_csv_reason_name(k), f->rejected[k]);
+		json_builder_end_object(b);
+		json_builder_end_object(b);
+		lines += f->st.lines;
+		acc += f->accepted;
+		rej += file_rejected(f);
+	}
+	json_builder_end_array(b);
+	M_INT("lines", lines);
+	M_INT("accepted", acc);
+	M_INT("rejected", rej);
+	if (r->store)
+		add_counts(b, r->store);
+	json_builder_set_member_name(b, "unknown_event_types");
+	json_builder_begin_array(b);
+	for (guint k = 0; r->unknown_types && k < r->unknown_types->len; k++)
+		json_builder_add_string_value(b, r->unknown_types->pdata[k]);
+	json_builder_end_array(b);
+	json_builder_set_member_name(b, "seconds");
+	json_builder_add_double_value(b, r->seconds);
+#undef M_INT
+	json_builder_end_object(b);
+}
+
+JsonNode *
+kith_ingest_summary_json(const struct kith_ingest_result *r)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	build_summary(b, r);
+	return json_builder_get_root(b);
+}
+
+char *
+kith_ingest_summary_text(const struct kith_ingest_result *r)
+{
+	GString *s = g_string_new(NULL);
+	for (int i = 0; i < r->n_files; i++) {
+		const struct kith_ingest_file *f = &r->files[i];
+		g_string_append_printf(s, "%s '%s': %" G_GINT64_FORMAT " lines = %"
+		                       G_GINT64_FORMAT " header + %" G_GINT64_FORMAT
+		                       " comment/blank + %" G_GINT64_FORMAT
+		                       " accepted + %" G_GINT64_FORMAT " rejected\n",
+		                       f->kind, f->path, f->st.lines, f->st.header,
+		                       f->st.comments + f->st.blank, f->accepted,
+		                       file_rejected(f));
+		g_string_append_printf(s, "  accepted = %" G_GINT64_FORMAT
+		                       " unique + %" G_GINT64_FORMAT " merged",
+		                       f->unique, f->merged);
+		if (strcmp(f->kind, "social") == 0)
+			g_string_append_printf(s, " + %" G_GINT64_FORMAT
+			                       " self-loops (dropped)", f->self_loops);
+		g_string_append_printf(s, "; columns %s\n",
+		                       f->mapping ? f->mapping : "");
+		if (file_rejected(f)) {
+			g_string_append(s, "  rejected:");
+			for (int k = 1; k < KITH_CSV_N_REASONS; k++)
+				if (f->rejected[k])
+					g_string_append_printf(s, " %s %" G_GINT64_FORMAT,
+					                       kith_csv_reason_name(k),
+					                       f->rejected[k]);
+			g_string_append_c(s, '\n');
+		}
+	}
+	if (r->unknown_types && r->unknown_types->len) {
+		g_string_append(s, "event types without a weight (weight 1):");
+		for (guint k = 0; k < r->unknown_types->len; k++)
+			g_string_append_printf(s, " %s",
+			                       (char *)r->unknown_types->pdata[k]);
+		g_string_append_c(s, '\n');
+	}
+	if (r->store) {
+		const struct kith_store *st = r->store;
+		g_string_append_printf(s, "%" G_GINT64_FORMAT " users, %"
+		                       G_GINT64_FORMAT " items, %" G_GINT64_FORMAT
+		                       " events, %" G_GINT64_FORMAT " interactions, %"
+		                       G_GINT64_FORMAT " social pairs, %"
+		                       G_GINT64_FORMAT " categories in %.2f s\n",
+		                       st->n_users, st->n_items, st->n_events,
+		                       st->ui.nnz,
+		                       st->directed_social ? st->uu.nnz
+		                                           : st->uu.nnz / 2,
+		                       st->n_categories, r->seconds);
+	}
+	return g_string_free(s, FALSE);
+}
+
+void
+ingest_extra(struct ingest_ctx *c)
+{
+	struct kith_ingest_result *r = c->res;
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "sources");
+	json_builder_begin_array(b);
+	for (int i = 0; i < r->n_files; i++) {
+		const struct kith_ingest_file *f = &r->files[i];
+		char sep[2] = { f->sep, 0 };
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "kind");
+		json_builder_add_string_value(b, f->kind);
+		json_builder_set_member_name(b, "path");
+		json_builder_add_string_value(b, f->path);
+		json_builder_set_member_name(b, "size");
+		json_builder_add_int_value(b, c->sha[i] ? c->size[i] : f->st.bytes);
+		json_builder_set_member_name(b, "sha256");
+		if (c->sha[i])
+			json_builder_add_string_value(b, c->sha[i]);
+		else
+			json_builder_add_null_value(b);
+		json_builder_set_member_name(b, "separator");
+		json_builder_add_string_value(b, sep);
+		json_builder_set_member_name(b, "header");
+		json_builder_add_boolean_value(b, f->header);
+		json_builder_set_member_name(b, "columns");
+		json_builder_add_string_value(b, f->mapping ? f->mapping : "");
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	json_builder_set_member_name(b, "column_mapping");
+	json_builder_begin_object(b);
+	for (int i = 0; i < r->n_files; i++) {
+		json_builder_set_member_name(b, r->files[i].kind);
+		json_builder_add_string_value(b, r->files[i].mapping
+		                              ? r->files[i].mapping : "");
+	}
+	json_builder_end_object(b);
+	json_builder_set_member_name(b, "event_weights");
+	json_builder_begin_object(b);
+	const struct kith_store *s = r->store;
+	for (int64_t t = 0; t < s->n_event_types; t++) {
+		json_builder_set_member_name(b, s->event_type_names[t]);
+		json_builder_add_double_value(b, c->type_weight[t]);
+	}
+	json_builder_end_object(b);
+	json_builder_set_member_name(b, "ingest");
+	build_summary(b, r);
+	json_builder_end_object(b);
+	JsonNode *root = json_builder_get_root(b);
+	r->extra = json_object_ref(json_node_get_object(root));
+	json_node_unref(root);
+	for (int i = 0; i < 5; i++)
+		g_free(c->sha[i]);
+}

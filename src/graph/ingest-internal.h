@@ -1,0 +1,72 @@
+/* Internals shared by the ingest files (ingest.c, ingest-build.c). */
+#ifndef KITH_INGEST_INTERNAL_H
+#define KITH_INGEST_INTERNAL_H
+
+#include "kith/csv.h"
+#include "kith/ingest.h"
+
+struct ingest_ctx {
+	const struct kith_ingest_options *opt;
+	struct kith_ingest_result *res;
+	gboolean preset_movielens;
+	int64_t n_records;       /* records of all files so far */
+
+	struct kith_idmap *users, *items, *types, *cats, *feats;
+
+	/* events, parallel arrays */
+	int32_t *ev_u, *ev_i;
+	uint8_t *ev_t;
+	int64_t *ev_ts;          /* NULL without a ts column */
+	float *ev_val;           /* NULL without a value column */
+	int64_t n_ev, ev_cap;
+	gboolean has_ts, has_value, has_event;
+	double type_weight[32];
+	int last_type;
+	const char *last_type_name;
+	size_t last_type_len;
+
+	/* social rows: (a << 32 | b), a < b unless directed */
+	uint64_t *so_key;
+	float *so_w;
+	int64_t n_so, so_cap;
+
+	/* item -> category pairs */
+	int32_t *ic_item, *ic_cat;
+	int64_t n_ic, ic_cap;
+
+	/* user features */
+	int32_t *uf_u, *uf_f;
+	float *uf_v;
+	int64_t n_uf, uf_cap;
+
+	/* users file: rows of [index, field 0, field 1, ...] */
+	GPtrArray *ua_rows;
+	char **ua_names;
+	int ua_ncol, ua_cid;
+
+	/* sources: sha256 and size per file (index = res->files order) */
+	char *sha[5];
+	int64_t size[5];
+};
+
+struct sha_job;
+
+gboolean ingest_reject(struct ingest_ctx *c, struct kith_ingest_file *f,
+                       const struct kith_csv_record *rec,
+                       enum kith_csv_reason why, const char *column,
+                       GError **error);
+
+/* Builds c->res->store from the collected rows. */
+gboolean ingest_build(struct ingest_ctx *c, GError **error);
+
+/* SHA-256 of the input files, computed by a thread while they are
+ * parsed.  finish joins it and stores the digests in c->sha/c->size in
+ * the order of c->res->files. */
+struct sha_job *ingest_sha_start(const struct kith_ingest_options *opt);
+gboolean ingest_sha_finish(struct sha_job *job, struct ingest_ctx *c,
+                           GError **error);
+
+/* Fills c->res->extra (sources, event_weights, ingest summary). */
+void ingest_extra(struct ingest_ctx *c);
+
+#endif
