@@ -19,3 +19,4 @@ TESTS += tests/unit/test-metrics tests/unit/test-topk
 
 src_kith_SOURCES += src/cli/cmd-eval.c
 src_kith_SOURCES += src/cli/cmd-split.c
+src_kith_SOURCES += src/cli/cmd-recommend.c src/cli/cmd-export.c

@@ -45,3 +45,13 @@ tests_fuzz_replay_json_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME=\"json\"
 tests_fuzz_replay_json_LDADD = $(KITH_LIBS)
 TESTS += tests/fuzz/replay-csv tests/fuzz/replay-npy tests/fuzz/replay-json
 EXTRA_DIST += tools/fuzz tests/fuzz/corpus tests/fuzz/crashes
+
+## Fault injection: an LD_PRELOAD shim (not under the sanitizers).
+check_DATA = tests/fault/libkithfault.so
+tests/fault/libkithfault.so: $(top_srcdir)/tests/fault/fault.c
+	@$(MKDIR_P) tests/fault
+	$(AM_V_CC)$(CC) -shared -fPIC -O1 -o $@ $(top_srcdir)/tests/fault/fault.c -ldl
+CLEANFILES += tests/fault/libkithfault.so
+EXTRA_DIST += tests/fault/fault.c
+TESTS += tests/cli/t0100-fault-injection.sh tests/cli/t0110-kill9.sh
+EXTRA_DIST += tests/cli/t0100-fault-injection.sh tests/cli/t0110-kill9.sh

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <igraph.h>
+#include <errno.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
@@ -73,6 +74,7 @@ main(int argc, char **argv)
 	const struct kith_command *c;
 	struct kith_cli cli = { .threads = 0, .seed = 42 };
 	const char *name;
+	int rc;
 
 	setlocale(LC_ALL, "");
 	setlocale(LC_NUMERIC, "C");
@@ -118,5 +120,11 @@ main(int argc, char **argv)
 		return 2;
 	}
 	kith_set_threads(0);
-	return c->exec(argc - 1, argv + 1, &cli);
+	rc = c->exec(argc - 1, argv + 1, &cli);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "kith %s: cannot write standard output: %s\n", name,
+		        g_strerror(errno));
+		return rc ? rc : 1;
+	}
+	return rc;
 }

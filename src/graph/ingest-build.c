@@ -78,6 +78,99 @@ kw_cmp(const void *pa, const void *pb)
 
 /* ------------------------------------------------------------ ui build */
 
+struct log_ref {
+	int64_t ts;
+	uint32_t e;
+};
+
+static int
+log_ref_cmp(const void *pa, const void *pb)
+{
+	const struct log_ref *a = pa, *b = pb;
+	if (a->ts != b->ts)
+		return a->ts < b->ts ? -1 : 1;
+	return (a->e > b->e) - (a->e < b->e);
+}
+
+/* The event log of the store: events grouped by user (keys, counting-
+ * sorted by user in input order), each user's sorted by (ts, input
+ * order).  When the time span fits 32 bits the sort key is packed as
+ * (ts - ts_min) << 32 | rank and rows are sorted in parallel. */
+static gboolean
+build_log(struct ingest_ctx *c, struct kith_store *s, const int64_t *rp,
+          const uint64_t *keys, GError **error)
+{
+	int64_t nu = s->n_users, ne = c->n_ev;
+	size_t z = (size_t)ne + 1;
+	s->n_log = ne;
+	s->ev_user = kith_store_own(s, kith_alloc_n(z, sizeof(int32_t), error));
+	s->ev_item = kith_store_own(s, kith_alloc_n(z, sizeof(int32_t), error));
+	s->ev_ts = kith_store_own(s, kith_alloc_n(z, sizeof(int64_t), error));
+	s->ev_type = kith_store_own(s, kith_alloc_n(z, sizeof(uint8_t), error));
+	s->ev_value = kith_store_own(s, kith_alloc_n(z, sizeof(float), error));
+	uint64_t *lk = kith_alloc_n(z, sizeof(uint64_t), error);
+	if (!s->ev_user || !s->ev_item || !s->ev_ts || !s->ev_type ||
+	    !s->ev_value || !lk) {
+		g_free(lk);
+		return FALSE;
+	}
+	const int64_t *ts = c->ev_ts;
+	int64_t lo = INT64_MAX, hi = INT64_MIN;
+	for (int64_t e = 0; ts && e < ne; e++) {
+		lo = ts[e] < lo ? ts[e] : lo;
+		hi = ts[e] > hi ? ts[e] : hi;
+	}
+	gboolean packed = !ts || ne == 0 ||
+	                  (uint64_t)hi - (uint64_t)lo < ((uint64_t)1 << 32);
+	if (!packed) {
+		/* wide time span: serial sort of each row by (ts, e) */
+		struct log_ref *tmp = kith_alloc_n(z, sizeof *tmp, error);
+		if (!tmp) {
+			g_free(lk);
+			return FALSE;
+		}
+		for (int64_t u = 0; u < nu; u++) {
+			int64_t n = rp[u + 1] - rp[u];
+			for (int64_t j = 0; j < n; j++) {
+				uint32_t e = (uint32_t)keys[rp[u] + j];
+				tmp[j].ts = ts[e];
+				tmp[j].e = e;
+			}
+			qsort(tmp, (size_t)n, sizeof *tmp, log_ref_cmp);
+			for (int64_t j = 0; j < n; j++)
+				lk[rp[u] + j] = tmp[j].e;
+		}
+		g_free(tmp);
+	}
+	gboolean has_event = c->has_event;
+	#pragma omp parallel for schedule(dynamic, 256)
+	for (int64_t u = 0; u < nu; u++) {
+		int64_t r0 = rp[u], n = rp[u + 1] - rp[u];
+		uint64_t *a = lk + r0;
+		if (packed) {
+			for (int64_t j = 0; j < n; j++) {
+				uint32_t e = (uint32_t)keys[r0 + j];
+				uint64_t t = ts ? (uint64_t)ts[e] - (uint64_t)lo : 0;
+				a[j] = (t << 32) | (uint64_t)j;
+			}
+			if (ts)
+				sort_u64(a, n);
+			for (int64_t j = 0; j < n; j++)
+				a[j] = (uint32_t)keys[r0 + (int64_t)(a[j] & 0xffffffffu)];
+		}
+		for (int64_t j = 0; j < n; j++) {
+			uint32_t e = (uint32_t)a[j];
+			s->ev_user[r0 + j] = (int32_t)u;
+			s->ev_item[r0 + j] = c->ev_i[e];
+			s->ev_ts[r0 + j] = ts ? ts[e] : INT64_MIN;
+			s->ev_type[r0 + j] = has_event ? c->ev_t[e] : 255;
+			s->ev_value[r0 + j] = c->ev_val ? c->ev_val[e] : 0.0f;
+		}
+	}
+	g_free(lk);
+	return TRUE;
+}
+
 static gboolean
 build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 {
@@ -98,6 +191,9 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 	for (int64_t e = 0; e < ne; e++)
 		keys[cur[c->ev_u[e]]++] = ((uint64_t)(uint32_t)c->ev_i[e] << 32) |
 		                          (uint64_t)e;
+
+	if (!build_log(c, s, rp, keys, error))
+		goto out;
 
 	#pragma omp parallel for schedule(dynamic, 256)
 	for (int64_t u = 0; u < nu; u++) {
@@ -134,6 +230,7 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 	const int64_t *ev_ts = c->ev_ts;
 	const float *ev_val = c->ev_val;
 	const double *tw = c->type_weight;
+	gboolean has_event = c->has_event;
 	#pragma omp parallel for schedule(dynamic, 256)
 	for (int64_t u = 0; u < nu; u++) {
 		const uint64_t *a = keys + rp[u];
@@ -163,7 +260,8 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 				s->ui_ts_first[w] = ts;
 			if (ts > s->ui_ts_last[w])
 				s->ui_ts_last[w] = ts;
-			s->ui_types[w] |= 1u << t;
+			if (has_event)
+				s->ui_types[w] |= 1u << t;
 			wsum += tw[t];
 			if (ev_val)
 				vsum += ev_val[e];
@@ -372,6 +470,7 @@ ingest_build(struct ingest_ctx *c, GError **error)
 	double mib = (double)(s->n_users + 1) * 8 * 2 +
 	             (double)c->n_ev * (8 + 8) +
 	             (double)c->n_ev * (4 + 4 + 4 + 8 + 8 + 4 + 4 + 8) +
+	             (double)c->n_ev * (4 + 4 + 8 + 1 + 4 + 8) +
 	             (double)s->n_items * 8 + (double)c->n_so * 40 +
 	             (double)s->n_users * (double)s->n_event_types * 4;
 	if (c->opt->note) {

@@ -348,11 +348,8 @@ read_events(struct ingest_ctx *c, GError **error)
 			c->has_value = cv >= 0;
 			c->has_event = ce >= 0;
 			f->mapping = kith_csv_roles_describe(&ro);
-			if (!c->has_event) {
-				/* one implicit type "event" of weight 1 */
-				kith_idmap_add(c->types, "event", 5, NULL);
-				c->type_weight[0] = 1.0;
-			}
+			if (!c->has_event)
+				c->type_weight[0] = 1.0;  /* weight 1 per event */
 		}
 		gboolean bad = FALSE;
 		if (!id_ok(c, f, &rec, cu, "user", error, &bad) ||

@@ -475,6 +475,8 @@ kith_csv_next(struct kith_csv *r, struct kith_csv_record *rec,
 			return 1;
 		}
 
+		rec->field = r->field;   /* may have grown during the scan */
+		rec->len = r->flen;
 		rec->raw = r->buf + r->pos;
 		rec->raw_len = sc.raw_end - r->pos;
 		rec->n_lines = sc.lf ? sc.lf : 1;

@@ -116,6 +116,11 @@ test_merge(void)
 	g_assert_cmpint(s->n_events, ==, n);
 	g_assert_cmpint(s->ui.nnz, ==, g_hash_table_size(ref));
 	g_assert_cmpint(s->n_event_types, ==, 4);
+	g_assert_cmpint(s->n_log, ==, n);
+	for (int64_t k = 1; k < s->n_log; k++)
+		g_assert_true(s->ev_user[k] > s->ev_user[k - 1] ||
+		              (s->ev_user[k] == s->ev_user[k - 1] &&
+		               s->ev_ts[k] >= s->ev_ts[k - 1]));
 	/* type order = first appearance; map names to our indices */
 	int remap[4];
 	for (int t = 0; t < 4; t++)

@@ -1,0 +1,267 @@
+/*
+ * User–user graphs, communities and influence (src/analytics/graphs.c,
+ * communities.c, influence.c).
+ *
+ * Graphs are struct kith_csr over the store's users (n_users x n_users).
+ * An undirected graph holds each edge in both directions with the same
+ * weight and no self-loop.  igraph is called only from these files, never
+ * inside an OpenMP region; its errors become KITH_ERROR GErrors here.
+ */
+#ifndef KITH_COMMUNITY_H
+#define KITH_COMMUNITY_H
+
+#include <glib.h>
+#include <igraph.h>
+#include <stdint.h>
+
+#include "kith/csr.h"
+
+struct kith_store;
+
+G_BEGIN_DECLS
+
+/* ---- graphs.c: building user–user graphs ---------------------------- */
+
+enum kith_ugraph {
+	KITH_UGRAPH_SOCIAL,
+	KITH_UGRAPH_COINTERACTION,
+	KITH_UGRAPH_KNN
+};
+
+/* "social", "cointeraction", "knn"; FALSE if unknown. */
+gboolean kith_ugraph_parse(enum kith_ugraph *out, const char *name);
+const char *kith_ugraph_name(enum kith_ugraph g);
+
+/* The store's social graph made undirected: for an undirected store the
+ * uu arrays (copied, self-loops dropped, a link listed in one direction
+ * only is added in the other); for a directed store w(u,v) = w_uv + w_vu.
+ * Owned result; caller clears with kith_csr_clear().  O(nnz log deg). */
+gboolean kith_social_undirected(struct kith_csr *out,
+                                const struct kith_store *s, GError **error);
+
+/* Co-interaction graph (see graphs.c for the formula): users u, v are
+ * scored by s(u,v) = Σ_{i ∈ N(u) ∩ N(v)} 1/ln(1 + deg i) / sqrt(|N(u)|
+ * |N(v)|), each user keeps its k best-scored users, and the union is
+ * symmetrised (weight = sum of the two directed scores).  Items with more
+ * than item_cap users (0: no cap) contribute through a window of item_cap
+ * of them per user.  OpenMP over users; deterministic for any thread
+ * count.  Owned result; caller clears with kith_csr_clear(). */
+gboolean kith_cointeraction_graph(struct kith_csr *out,
+                                  const struct kith_store *s, int k,
+                                  int item_cap, GError **error);
+
+/* Symmetrises a directed neighbour list graph (e.g. a kNN graph): out has
+ * (u,v) and (v,u) for every entry of a, weight = sum of both directions,
+ * self-loops dropped.  Negative weights are clamped to 0 and entries
+ * with weight 0 are dropped. */
+gboolean kith_csr_symmetrise(struct kith_csr *out, const struct kith_csr *a,
+                             GError **error);
+
+/* ---- igraph bridge (graphs.c) ---------------------------------------- */
+
+/* Converts an igraph status to a GError (KITH_ERROR_NOMEM or
+ * KITH_ERROR_DATA) naming `what`; TRUE when rc is IGRAPH_SUCCESS. */
+gboolean kith_igraph_ok(igraph_error_t rc, const char *what, GError **error);
+
+/* Builds an igraph graph from a CSR.  directed: one igraph edge per
+ * entry; undirected: one edge per unordered pair {u,v} (entries with
+ * v > u, plus v < u when the reverse entry is missing), self-loops
+ * dropped.  vmap (may be NULL: identity over a->n_rows vertices) maps a
+ * row to its vertex or -1 (entries touching -1 are dropped) and
+ * n_vertices is the vertex count.  weights (may be NULL) is initialised
+ * to the edge weights (1 when a has no values).  On success the caller
+ * destroys g (and weights); on failure nothing is left to free. */
+gboolean kith_igraph_from_csr(igraph_t *g, igraph_vector_t *weights,
+                              const struct kith_csr *a, gboolean directed,
+                              const int64_t *vmap, int64_t n_vertices,
+                              GError **error);
+
+/* ---- communities.c --------------------------------------------------- */
+
+enum kith_comm_method {
+	KITH_COMM_LEIDEN,
+	KITH_COMM_LOUVAIN,
+	KITH_COMM_LABELPROP
+};
+
+gboolean kith_comm_method_parse(enum kith_comm_method *out,
+                                const char *name);
+const char *kith_comm_method_name(enum kith_comm_method m);
+
+struct kith_comm_result {
+	int64_t n_users;
+	int32_t *membership;   /* n_users; -1: user without an edge; the
+	                          communities are numbered 0.. by decreasing
+	                          size (ties: smallest member first) */
+	int64_t n_communities;
+	int64_t n_in_graph;    /* users with at least one edge */
+	double modularity;     /* igraph_modularity(), resolution 1 */
+	double modularity_at_resolution; /* with the resolution used */
+	double total_weight;   /* sum of edge weights (each edge once) */
+	int64_t n_edges;
+};
+
+/* Detects communities of the undirected graph g (n_users x n_users,
+ * symmetric) over its users with at least one edge.  Leiden optimises
+ * modularity with resolution γ: igraph's Leiden is given node weights =
+ * strength and resolution γ / (2m) (2m = total strength).  Louvain uses
+ * igraph's multilevel with resolution γ; labelprop ignores γ.  igraph's
+ * default RNG is seeded with `seed`.  Caller frees with
+ * kith_comm_result_clear(). */
+gboolean kith_communities_detect(struct kith_comm_result *out,
+                                 const struct kith_csr *g,
+                                 enum kith_comm_method method,
+                                 double resolution, uint64_t seed,
+                                 GError **error);
+void kith_comm_result_clear(struct kith_comm_result *r);
+
+/* Modularity of a membership (n_rows entries, -1 ignored: those users
+ * must have no edge) on the undirected graph g through igraph. */
+gboolean kith_modularity(double *out, const struct kith_csr *g,
+                         const int32_t *membership, double resolution,
+                         GError **error);
+
+#define KITH_COMM_TOP 5
+
+/* Per-community summary (see communities.c for the definitions). */
+struct kith_comm_summary {
+	int64_t size;
+	int64_t internal_edges;   /* unordered pairs inside */
+	double internal_weight;
+	double volume;            /* sum of members' strengths */
+	double internal_density;  /* internal_edges / (size (size-1) / 2) */
+	double conductance;       /* cut / min(vol, 2m - vol); 0 if 0/0 */
+	int n_top_categories;
+	int32_t top_categories[3];
+	int n_top_items;
+	int32_t top_items[KITH_COMM_TOP];
+	gboolean has_rfm;
+	double mean_rfm[3];       /* mean r, f, m score of members with one */
+	int n_central;
+	int32_t central[KITH_COMM_TOP];
+};
+
+/* Summaries of the n_communities communities of r (array owned by the
+ * caller, g_free()).  g is the graph the communities came from; s gives
+ * items and categories; rfm (may be NULL) is n_users x 3 (NaN: unknown).
+ * O(nnz(g) + nnz(ui) + nnz(item_cat)); OpenMP over communities. */
+struct kith_comm_summary *kith_communities_summarise(
+	const struct kith_comm_result *r, const struct kith_csr *g,
+	const struct kith_store *s, const float *rfm, GError **error);
+
+/* Reads a reference partition "user<TAB>community" (header optional,
+ * separator sniffed) into truth[n_users] (-1: not listed).  Labels are
+ * arbitrary strings.  n_unknown counts rows whose user is not in the
+ * store.  Caller g_free()s *truth. */
+gboolean kith_read_partition(int32_t **truth, int64_t *n_listed,
+                             int64_t *n_unknown, struct kith_store *s,
+                             const char *path, GError **error);
+
+/* NMI (igraph, arithmetic-mean normalisation) and adjusted Rand index of
+ * `found` against `truth` over the users listed in truth (truth >= 0);
+ * users with found < 0 count as singletons.  *n_compared gets their
+ * number.  KITH_ERROR_DATA when none is listed. */
+gboolean kith_partition_compare(double *nmi, double *ari,
+                                int64_t *n_compared, const int32_t *found,
+                                const int32_t *truth, int64_t n,
+                                GError **error);
+
+/* Reads the rfm_r, rfm_f, rfm_m columns of PROFILES/profiles.tsv into an
+ * n_users x 3 float array (NaN for users absent or empty).  Caller
+ * g_free()s it. */
+float *kith_read_profile_rfm(struct kith_store *s, const char *profiles_dir,
+                             GError **error);
+
+/* ---- influence.c ----------------------------------------------------- */
+
+enum {
+	KITH_INFL_PAGERANK,
+	KITH_INFL_PPR,
+	KITH_INFL_IN_DEGREE,
+	KITH_INFL_OUT_DEGREE,
+	KITH_INFL_WEIGHTED_IN,
+	KITH_INFL_WEIGHTED_OUT,
+	KITH_INFL_KCORE,
+	KITH_INFL_BETWEENNESS,
+	KITH_INFL_TWO_HOP,
+	KITH_INFL_BEHAVIOURAL,
+	KITH_INFL_BEHAVIOURAL_EVENTS,
+	KITH_INFL_N_COLS
+};
+
+/* Column names in the order above (influence.tsv after "user"). */
+extern const char *const kith_influence_columns[KITH_INFL_N_COLS];
+
+struct kith_influence_opts {
+	double damping;            /* 0.85 */
+	const int32_t *seeds;      /* personalisation users (may be NULL) */
+	int64_t n_seeds;
+	int64_t exact_limit;       /* exact betweenness up to this many
+	                              users with an edge (5000) */
+	int64_t samples;           /* sampled betweenness sources (0: 200) */
+	double window_days;        /* behavioural window (30) */
+	uint64_t seed;
+};
+
+void kith_influence_opts_init(struct kith_influence_opts *o);
+
+struct kith_influence {
+	int64_t n_users;
+	double *col[KITH_INFL_N_COLS];   /* n_users each; PPR NULL without
+	                                    seeds */
+	gboolean directed;
+	gboolean weighted;         /* PageRank used the link weights */
+	int64_t n_edges;           /* igraph edges */
+	gboolean betweenness_sampled;
+	int64_t samples;
+	double betweenness_rse;    /* relative standard error estimate of
+	                              the sampled betweenness (0 exact) */
+	gboolean has_timestamps;   /* behavioural influence was computable */
+};
+
+/* Every influence measure of the store's social graph (see influence.c
+ * for the definitions).  Caller frees with kith_influence_clear(). */
+gboolean kith_influence_compute(struct kith_influence *out,
+                                const struct kith_store *s,
+                                const struct kith_influence_opts *o,
+                                GError **error);
+void kith_influence_clear(struct kith_influence *r);
+
+/* PageRank (igraph PRPACK) of graph a (directed: one edge per entry;
+ * undirected: as kith_igraph_from_csr()).  weighted: use a's values.
+ * reset/n_reset: personalised on these vertices (uniform), NULL: global.
+ * out: a->n_rows doubles summing to 1. */
+gboolean kith_pagerank(double *out, const struct kith_csr *a,
+                       gboolean directed, gboolean weighted, double damping,
+                       const int32_t *reset, int64_t n_reset,
+                       GError **error);
+
+/* Distinct vertices w != u reachable from u by one or two out-edges of a.
+ * OpenMP with a per-thread visited bitmap; O(Σ_u Σ_{v∈N(u)} deg v). */
+gboolean kith_two_hop_reach(double *out, const struct kith_csr *a,
+                            GError **error);
+
+/* Betweenness (hop distances).  samples == 0: exact (igraph); else
+ * `samples` source vertices drawn uniformly without replacement (seed)
+ * in 10 batches, each batch's igraph_betweenness_subset() scaled by
+ * n / batch size; the estimate is the batch mean and *rse (may be NULL)
+ * the relative standard error Σ_v se(v) / Σ_v b(v) from the spread of the
+ * batch estimates. */
+gboolean kith_betweenness(double *out, double *rse, const struct kith_csr *a,
+                          gboolean directed, int64_t samples, uint64_t seed,
+                          GError **error);
+
+/* Behavioural influence over social graph a and the store's timed
+ * interactions (ui_ts_first): events[u] = number of pairs (v, i) with v a
+ * neighbour of u (row u of a) and i an item both touched, v first at a
+ * time t_v with 0 < t_v - t_u <= window seconds; score[u] = events[u] /
+ * (deg_a(u) * timed items of u), 0 when the denominator is 0.  OpenMP
+ * over users; O(Σ_(u,v) (|N(u)| + |N(v)|)). */
+gboolean kith_behavioural_influence(double *score, double *events,
+                                    const struct kith_csr *a,
+                                    const struct kith_store *s,
+                                    int64_t window, GError **error);
+
+G_END_DECLS
+
+#endif

@@ -1,0 +1,43 @@
+#!/bin/sh
+# Failing writes, fsyncs and renames (ENOSPC, EIO) and a full standard
+# output: clean error, exit 1, the previous store byte-identical, no
+# temporary folder left behind.
+. "$top_srcdir/tests/cli/lib.sh"
+[ -n "${KITH_SANITIZED:-}" ] && skip_all "LD_PRELOAD shim cannot run under ASan"
+SHIM="$top_builddir/tests/fault/libkithfault.so"
+[ -f "$SHIM" ] || skip_all "no fault shim"
+
+awk 'BEGIN { print "user_id,item_id,event,timestamp"; for (i = 0; i < 3000; i++)
+	printf "u%d,i%d,view,%d\n", i % 97, (i * 7) % 211, 1600000000 + i }' >"$T/ev.csv"
+awk 'BEGIN { print "user_id,item_id,event,timestamp"; for (i = 0; i < 2000; i++)
+	printf "u%d,i%d,cart,%d\n", i % 53, (i * 3) % 101, 1600000000 + i }' >"$T/ev2.csv"
+check "ingest a store" "$KITH" ingest -q --events "$T/ev.csv" -o "$T/s"
+snapshot() { (cd "$T/s" && find . -type f | sort | xargs sha256sum) }
+snapshot >"$T/before"
+
+for op in write fsync rename; do
+	for e in ENOSPC EIO; do
+		FAULT_OP=$op FAULT_ERRNO=$e FAULT_PATH="$T/s" \
+			LD_PRELOAD="$SHIM" "$KITH" ingest -q --events "$T/ev2.csv" \
+			-o "$T/s" >"$T/.out" 2>"$T/.err"
+		rc=$?
+		ok_if "$op $e: exit 1" "$rc" = 1
+		ok_if "$op $e: message on stderr" -s "$T/.err"
+		snapshot >"$T/after"
+		check "$op $e: store unchanged" cmp "$T/before" "$T/after"
+		ok_if "$op $e: no temporary folder" -z "$(ls -d "$T"/s.tmp-* 2>/dev/null)"
+	done
+done
+# a later write fails (the 5th array), not the first
+FAULT_OP=write FAULT_AFTER=5 FAULT_PATH="$T/s" LD_PRELOAD="$SHIM" \
+	"$KITH" ingest -q --events "$T/ev2.csv" -o "$T/s" >/dev/null 2>&1
+ok_if "late write failure: exit 1" "$?" = 1
+snapshot >"$T/after"
+check "late write failure: store unchanged" cmp "$T/before" "$T/after"
+check "store still verifies" "$KITH" info --verify "$T/s"
+
+if [ -w /dev/full ]; then
+	check_fails 1 "info to /dev/full fails" sh -c "'$KITH' info --json '$T/s' >/dev/full"
+	ok_if "full stdout is reported" -n "$(grep -i 'standard output' "$T/.err")"
+fi
+done_testing
