@@ -8,3 +8,4 @@ noinst_PROGRAMS += tools/bench-spmm-run
 tools_bench_spmm_run_SOURCES = tools/bench-spmm.c
 tools_bench_spmm_run_LDADD = $(KITH_LIBS)
 EXTRA_DIST += tools/bench-spmm
+libkith_a_SOURCES += src/nn/gcn.c

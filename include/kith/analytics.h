@@ -307,6 +307,21 @@ gboolean kith_recommend_write(const char *path, const struct kith_store *s,
                               const int64_t *query, int64_t n_query, int k,
                               int64_t *rows_out, GError **error);
 
+/* ---- Addition by the profile part: kNN graph (src/analytics/knn.c). */
+
+/* Exact cosine k-nearest-neighbour graph of the rows of X (n x d,
+ * row-major float32): row i lists the k rows j != i with the largest
+ * cosine similarity (ties: lower j; zero rows have similarity 0 to all),
+ * keeping only those with similarity > min_sim (use 0 for a graph with
+ * positive weights).  symmetrise: the union of i -> j and j -> i with
+ * weight max of the two.  out: n x n CSR, rows sorted, values = cosine
+ * similarity, owned (caller frees with kith_csr_clear()).  Blocked
+ * cblas_sgemm (kith_topk_cosine()), O(n² d); deterministic for any thread
+ * count.  KITH_ERROR_USAGE for k <= 0 or d <= 0, KITH_ERROR_NOMEM. */
+gboolean kith_knn_graph(struct kith_csr *out, const float *X, int64_t n,
+                        int d, int k, double min_sim, gboolean symmetrise,
+                        GError **error);
+
 G_END_DECLS
 
 #endif

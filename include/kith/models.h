@@ -9,6 +9,7 @@
 #define KITH_MODELS_H
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 #include <stdint.h>
 
 #include "kith/csr.h"
@@ -114,6 +115,132 @@ gboolean kith_lightgcn_train(float *user_emb, float *item_emb,
                              GError **error);
 
 /* ==== end of LightGCN ================================================== */
+
+/* ==== GCN and GraphSAGE (src/nn/gcn.c, sage.c, features.c) ============ */
+
+/* One point of a GCN/SAGE training curve. */
+struct kith_gnn_point {
+	int epoch;
+	double loss;            /* mean training loss */
+	double val;             /* validation accuracy (supervised) or AUC of
+	                           held-out links (unsupervised); -1: none */
+	double seconds;         /* since training started */
+};
+
+/* What a GCN/SAGE run did (filled by the train functions). */
+struct kith_gnn_report {
+	GArray *curve;          /* of struct kith_gnn_point; owned */
+	int epochs_run;
+	int best_epoch;         /* epoch whose weights were kept */
+	double train_acc, val_acc, test_acc;  /* supervised; -1 when n/a */
+	double val_auc;         /* unsupervised link validation; -1 n/a */
+	const char *stop_reason;/* static: "max-epochs", "early-stop",
+	                           "time-limit", "interrupted" */
+	double seconds_init, seconds_train, seconds_total;
+};
+void kith_gnn_report_init(struct kith_gnn_report *r);
+void kith_gnn_report_clear(struct kith_gnn_report *r);
+
+/* Node input features computed from a store, and the schema that makes
+ * the same computation repeatable on a newer store (inductive use).
+ * Blocks (each optional, see kith_features_build()):
+ *   uf        the store's sparse user features (row-normalised: x / Σx)
+ *   attr      dense user attributes, standardised: (x - mean) / sd
+ *   stats     log1p(item degree), log1p(social degree), log1p(events),
+ *             event-type shares, standardised
+ *   cat       category shares of the user's items (items: their own
+ *             categories, row-normalised)
+ * Users and items share one feature space: items have zeros in the
+ * user-only columns and a one in an "is item" column. */
+struct kith_feature_schema {
+	int64_t n_cols;         /* total width */
+	int64_t n_uf;           /* width of the uf block (names in uf_names) */
+	int64_t n_attr;
+	int64_t n_stats;
+	int64_t n_cat;
+	char **uf_names;        /* n_uf, owned (g_strfreev-style) */
+	char **attr_names;      /* n_attr */
+	char **cat_names;       /* n_cat */
+	char **stat_names;      /* n_stats */
+	float *mean;            /* n_cols: subtracted (0 for sparse blocks) */
+	float *scale;           /* n_cols: multiplied after subtraction */
+};
+void kith_feature_schema_clear(struct kith_feature_schema *sc);
+
+/* Builds features of every user (rows 0..n-1) and, when with_items, every
+ * item (rows n..n+m-1) of s as a CSR (values set) into out (owned).  With
+ * fit, the schema is computed from s and stored in sc; without fit, sc is
+ * an existing schema (from kith_feature_schema_read()) and columns are
+ * matched by name (names unknown to the schema are dropped, missing ones
+ * stay zero).  KITH_ERROR_NOMEM. */
+struct kith_store;
+gboolean kith_features_build(struct kith_csr *out,
+                             struct kith_feature_schema *sc,
+                             const struct kith_store *s, gboolean with_items,
+                             gboolean fit, GError **error);
+
+/* Schema <-> JSON object (for the model manifest). */
+JsonNode *kith_feature_schema_to_json(const struct kith_feature_schema *sc);
+gboolean kith_feature_schema_from_json(struct kith_feature_schema *sc,
+                                       JsonNode *node, GError **error);
+
+/* Two-layer GCN weights: X·W1 (n_in x hidden) + b1, ReLU, then
+ * H·W2 (hidden x n_out) + b2, each after Â.  Owned arrays (g_free). */
+struct kith_gcn_model {
+	int64_t n_in;
+	int hidden;
+	int n_out;
+	gboolean supervised;    /* softmax classifier (else auto-encoder) */
+	float *w1, *b1, *w2, *b2;
+};
+void kith_gcn_model_clear(struct kith_gcn_model *m);
+
+struct kith_gcn_params {
+	int hidden;             /* 64: first layer width (the embedding in
+	                           supervised mode) */
+	int dim;                /* 64: output width of the auto-encoder */
+	int max_epochs;         /* 0 = auto: 200 (supervised), 300 (GAE) */
+	double lr;              /* 0.01 */
+	double weight_decay;    /* 5e-4: L2 on the first layer's weights */
+	double dropout;         /* 0.5 (supervised; GAE uses none) */
+	int patience;           /* 0 = auto: 100 epochs without a better
+	                           validation score */
+	int neg;                /* GAE negatives per positive pair: 1 */
+	uint64_t seed;
+	double time_limit;      /* seconds, 0 = none */
+	kith_epoch_fn on_epoch; /* unused; see on_point */
+	void (*on_point)(const struct kith_gnn_point *pt, void *data);
+	void *on_point_data;
+};
+void kith_gcn_params_init(struct kith_gcn_params *p);
+
+/* Trains a GCN on the graph A (n x n, made symmetric with self-loops,
+ * binary) with node features X (n x f CSR, values used as given).
+ * Supervised when label != NULL: label[i] in [0, n_classes) or -1, split[i]
+ * a KITH_SPLIT_* value (train nodes give the loss, val nodes pick the
+ * epoch, test nodes are only scored); emb receives the hidden layer
+ * (n x hidden) and pred (may be NULL) the predicted class of every node.
+ * Unsupervised (label NULL): a graph auto-encoder, emb is n x dim.
+ * model receives the weights of the kept epoch (clear with
+ * kith_gcn_model_clear()); report must be initialised.
+ * KITH_ERROR_USAGE on bad parameters or no train node, KITH_ERROR_NOMEM,
+ * KITH_ERROR_INTERRUPTED. */
+gboolean kith_gcn_train(float *emb, int32_t *pred,
+                        struct kith_gcn_model *model,
+                        struct kith_gnn_report *report,
+                        const struct kith_csr *A, const struct kith_csr *X,
+                        const int32_t *label, const uint8_t *split,
+                        int n_classes, const struct kith_gcn_params *p,
+                        GError **error);
+
+/* Applies trained weights to a (possibly new) graph and features: emb as
+ * in kith_gcn_train(), pred when supervised (may be NULL). */
+gboolean kith_gcn_apply(float *emb, int32_t *pred,
+                        const struct kith_gcn_model *m,
+                        const struct kith_csr *A, const struct kith_csr *X,
+                        GError **error);
+
+/* ==== end of GCN and GraphSAGE ========================================= */
 
 G_END_DECLS
 

@@ -33,7 +33,7 @@ struct kith_synth_params {
 
 /* Fills p with the defaults: 1000 users, 500 items, 12 categories, 8
  * communities, mixing 0.2, 90 days, seed 42, 20 events per user, social
- * degree 10, start 2024-01-01T00:00:00Z. */
+ * degree 16, start 2024-01-01T00:00:00Z. */
 void kith_synth_params_init(struct kith_synth_params *p);
 
 /* Parses --start: YYYY-MM-DD (midnight UTC), an ISO-8601 date-time (UTC

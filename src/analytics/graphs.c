@@ -24,6 +24,9 @@
 #include "config.h"
 
 #include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <string.h>
 
 #include "kith/community.h"

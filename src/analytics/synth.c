@@ -10,11 +10,11 @@
  *    log-normal around a per-category median in [5, 400];
  *  - preferences: community c draws pi_c ~ Dirichlet(alpha) with alpha = 10
  *    for its top category, 6 for 0-2 further preferred ones and 0.25 for
- *    the rest (written to truth/preferences.tsv); F = clamp(M / 5K, 3, 200)
+ *    the rest (written to truth/preferences.tsv); F = clamp(M / 10K, 3, 100)
  *    favourite items per community, drawn from its preferred categories
  *    and distinct across communities while possible;
- *  - social: user u initiates k_u stubs, k_u Pareto (tail index 1.5) with
- *    mean social_degree / 2; a stub ends at a uniform member of u's own
+ *  - social: user u initiates k_u stubs, k_u Pareto (tail index 2, capped
+ *    at 40x the mean) with mean social_degree / 2; a stub ends at a uniform member of u's own
  *    community with probability 1 - MU, else at a uniform user of another
  *    community; pairs are made undirected and deduplicated, self-loops
  *    never arise, so the measured mixed fraction is MU up to duplicates;
@@ -25,8 +25,8 @@
  *    user's active window (weekly rhythm, mild growth) at an hour of a
  *    daily profile shifted by the user's chronotype.  A visit views an item
  *    chosen as: a revisit of one of the user's earlier items (p 0.12), else
- *    a community favourite (0.25), a category ~ pi_c then an item by
- *    popularity (0.55), or an item by global popularity (0.20).  A view is
+ *    a community favourite (0.45), a category ~ pi_c then an item by
+ *    popularity (0.43), or an item by global popularity (0.12).  A view is
  *    followed by a cart with p 0.25; at the session's end each cart turns
  *    into a purchase with p 0.5, at strictly increasing timestamps.
  *
@@ -57,8 +57,8 @@
 
 #define P_SECOND_CAT 0.15
 #define P_REVISIT 0.12
-#define P_FAV 0.25
-#define P_COMM 0.80 /* favourite + preferred categories */
+#define P_FAV 0.45
+#define P_COMM 0.88 /* favourite + preferred categories */
 #define P_CART 0.25
 #define P_BUY 0.5
 #define MAX_SESSION_VISITS 40
@@ -284,7 +284,7 @@ kith_synth_params_init(struct kith_synth_params *p)
 	p->seed = 42;
 	p->events = 0;
 	p->events_per_user = 20;
-	p->social_degree = 10;
+	p->social_degree = 16;
 	p->start = 1704067200; /* 2024-01-01T00:00:00Z */
 }
 
@@ -510,7 +510,7 @@ build_preferences(struct kith_synth *s, struct kith_rng *r)
 static void
 build_favourites(struct kith_synth *s, struct kith_rng *r)
 {
-	int64_t F = CLAMP(s->M / (5 * (int64_t)s->K), 3, 200);
+	int64_t F = CLAMP(s->M / (10 * (int64_t)s->K), 3, 100);
 	g_autofree guint8 *taken = g_new0(guint8, s->M);
 
 	F = MIN(F, s->M);
@@ -878,7 +878,7 @@ kith_synth_social(const struct kith_synth *s, int64_t **pairs_out,
                   int64_t *n_out, GError **error)
 {
 	int64_t N = s->N, S = 0, n = 0;
-	double xmin = s->p.social_degree / 2.0 / 3.0; /* Pareto 1.5 mean 3xmin */
+	double xmin = s->p.social_degree / 2.0 / 2.0; /* Pareto 2: mean 2 xmin */
 	double cap = MIN((double)(N - 1), MAX(10.0, 40.0 * s->p.social_degree / 2));
 	g_autofree int64_t *off = NULL;
 	g_autofree uint64_t *keys = NULL, *tmp = NULL;
@@ -896,7 +896,7 @@ kith_synth_social(const struct kith_synth *s, int64_t **pairs_out,
 			struct kith_rng r;
 			double x;
 			kith_rng_seed(&r, s->p.seed, PH_SOCIAL | (uint64_t)u);
-			x = MIN(cap, xmin * pow(rng_pos(&r), -1.0 / 1.5));
+			x = MIN(cap, xmin / sqrt(rng_pos(&r)));
 			off[u + 1] = (int64_t)x +
 			             (kith_rng_uniform(&r) < x - floor(x));
 		}

@@ -1,0 +1,649 @@
+/*
+ * Community detection on an undirected user–user graph (igraph), the
+ * per-community summary, and the comparison with a reference partition.
+ *
+ * Detection runs over the users with at least one edge (the others get
+ * membership -1).  Modularity with resolution γ of a partition C of a
+ * graph with weights A, strengths k and 2m = Σ k is
+ *     Q = 1/(2m) Σ_ij (A_ij − γ k_i k_j / (2m)) δ(c_i, c_j).
+ * igraph's Leiden maximises Σ_ij (A_ij − γ' n_i n_j) δ(c_i, c_j) for node
+ * weights n; with n = k and γ' = γ / (2m) that is 2m·Q, so Leiden is run
+ * that way (beta 0.01, iterated until an iteration changes nothing).
+ * Louvain is igraph's multilevel method (best level); labelprop igraph's
+ * label propagation (weights used, γ ignored).  Communities are then
+ * renumbered by decreasing size.  The modularity reported is
+ * igraph_modularity() of the final membership.  Cost: near-linear in the
+ * edges per iteration (Leiden/Louvain).
+ *
+ * Summary of community C (vol = Σ_{u∈C} k_u, w_in = weight inside C):
+ *   internal_density = internal edges / (|C| (|C|−1) / 2)  (0 if |C| < 2)
+ *   conductance      = (vol − 2 w_in) / min(vol, 2m − vol) (0 if 0/0)
+ *   top_categories   = the 3 categories with most interactions of members
+ *                      (an item in two categories counts for both)
+ *   top_items        = the 5 items with most members who interacted
+ *   central members  = the 5 members of highest strength inside C
+ *   mean_rfm         = means of rfm_r, rfm_f, rfm_m over members that
+ *                      have them (from a profile folder)
+ * Ties are broken by the lower index.  O(nnz(g) + nnz(ui) · cats/item).
+ *
+ * Comparison: NMI (igraph, Danon et al.: 2 I(X;Y) / (H(X) + H(Y))) and
+ * the adjusted Rand index over the users of the reference; users without
+ * a community count as singletons.
+ */
+#include "config.h"
+
+#include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#include <string.h>
+
+#include "kith/community.h"
+#include "kith/core.h"
+#include "kith/csv.h"
+#include "kith/store.h"
+
+gboolean
+kith_comm_method_parse(enum kith_comm_method *out, const char *name)
+{
+	if (strcmp(name, "leiden") == 0)
+		*out = KITH_COMM_LEIDEN;
+	else if (strcmp(name, "louvain") == 0 || strcmp(name, "multilevel") == 0)
+		*out = KITH_COMM_LOUVAIN;
+	else if (strcmp(name, "labelprop") == 0)
+		*out = KITH_COMM_LABELPROP;
+	else
+		return FALSE;
+	return TRUE;
+}
+
+const char *
+kith_comm_method_name(enum kith_comm_method m)
+{
+	switch (m) {
+	case KITH_COMM_LEIDEN:
+		return "leiden";
+	case KITH_COMM_LOUVAIN:
+		return "louvain";
+	case KITH_COMM_LABELPROP:
+		return "labelprop";
+	}
+	return "?";
+}
+
+void
+kith_comm_result_clear(struct kith_comm_result *r)
+{
+	g_free(r->membership);
+	memset(r, 0, sizeof(*r));
+}
+
+/* vmap[u] = vertex of u among the users with an edge (other than a
+ * self-loop), -1 otherwise.  Returns the vertex count or -1 (error). */
+static int64_t
+edge_users(int64_t **vmap_out, const struct kith_csr *g, GError **error)
+{
+	int64_t *vmap = kith_alloc_n((size_t)g->n_rows + 1, sizeof(int64_t),
+	                             error);
+	int64_t u, e, nv = 0;
+
+	if (vmap == NULL)
+		return -1;
+	for (u = 0; u < g->n_rows; u++) {
+		vmap[u] = -1;
+		for (e = g->indptr[u]; e < g->indptr[u + 1]; e++) {
+			if (g->indices[e] != u) {
+				vmap[u] = nv++;
+				break;
+			}
+		}
+	}
+	*vmap_out = vmap;
+	return nv;
+}
+
+struct size_rank {
+	int64_t size;
+	int64_t first;
+	int64_t label;
+};
+
+static int
+size_rank_cmp(const void *pa, const void *pb)
+{
+	const struct size_rank *a = pa, *b = pb;
+
+	if (a->size != b->size)
+		return a->size > b->size ? -1 : 1;
+	return (a->first > b->first) - (a->first < b->first);
+}
+
+/* Renumbers labels 0..nl-1 of the vertices by decreasing size. */
+static gboolean
+renumber(int32_t *membership, int64_t n_users, const int64_t *vmap,
+         const igraph_vector_int_t *memb, int64_t *n_comm, GError **error)
+{
+	int64_t nv = igraph_vector_int_size(memb), nl = 0, u, c;
+	g_autofree struct size_rank *r = NULL;
+	g_autofree int32_t *map = NULL;
+
+	for (u = 0; u < nv; u++)
+		if (VECTOR(*memb)[u] + 1 > nl)
+			nl = VECTOR(*memb)[u] + 1;
+	r = kith_alloc0_n((size_t)nl + 1, sizeof(*r), error);
+	map = r ? kith_alloc_n((size_t)nl + 1, sizeof(int32_t), error) : NULL;
+	if (map == NULL)
+		return FALSE;
+	for (c = 0; c < nl; c++) {
+		r[c].label = c;
+		r[c].first = INT64_MAX;
+	}
+	for (u = 0; u < n_users; u++) {
+		if (vmap[u] < 0)
+			continue;
+		c = VECTOR(*memb)[vmap[u]];
+		if (r[c].size++ == 0)
+			r[c].first = u;
+	}
+	qsort(r, (size_t)nl, sizeof(*r), size_rank_cmp);
+	*n_comm = 0;
+	for (c = 0; c < nl; c++) {
+		map[r[c].label] = (int32_t)c;
+		if (r[c].size > 0)
+			(*n_comm)++;
+	}
+	for (u = 0; u < n_users; u++)
+		membership[u] = vmap[u] < 0 ? -1 : map[VECTOR(*memb)[vmap[u]]];
+	return TRUE;
+}
+
+gboolean
+kith_communities_detect(struct kith_comm_result *out,
+                        const struct kith_csr *g,
+                        enum kith_comm_method method, double resolution,
+                        uint64_t seed, GError **error)
+{
+	g_autofree int64_t *vmap = NULL;
+	igraph_t graph;
+	igraph_vector_t w, strength;
+	igraph_vector_int_t memb;
+	igraph_integer_t nb = 0;
+	igraph_real_t quality = 0, q = 0, total = 0;
+	igraph_error_t rc;
+	gboolean ok = FALSE;
+	int64_t nv;
+
+	memset(out, 0, sizeof(*out));
+	if (g->n_rows != g->n_cols) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+		            "user graph is not square");
+		return FALSE;
+	}
+	if (!(resolution > 0) || !isfinite(resolution)) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+		            "resolution must be positive");
+		return FALSE;
+	}
+	nv = edge_users(&vmap, g, error);
+	if (nv < 0)
+		return FALSE;
+	if (nv == 0) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+		            "the user graph has no edge");
+		return FALSE;
+	}
+	out->membership = kith_alloc_n((size_t)g->n_rows + 1, sizeof(int32_t),
+	                               error);
+	if (out->membership == NULL)
+		return FALSE;
+	out->n_users = g->n_rows;
+	out->n_in_graph = nv;
+	if (!kith_igraph_from_csr(&graph, &w, g, FALSE, vmap, nv, error))
+		goto out_nograph;
+	if (!kith_igraph_ok(igraph_vector_int_init(&memb, nv), "igraph vector",
+	                    error))
+		goto out_graph;
+	if (!kith_igraph_ok(igraph_vector_init(&strength, nv), "igraph vector",
+	                    error))
+		goto out_memb;
+	rc = igraph_strength(&graph, &strength, igraph_vss_all(), IGRAPH_ALL,
+	                     IGRAPH_LOOPS, &w);
+	if (!kith_igraph_ok(rc, "igraph strength", error))
+		goto out_all;
+	total = igraph_vector_sum(&strength);
+	out->total_weight = total / 2;
+	out->n_edges = igraph_ecount(&graph);
+	igraph_rng_seed(igraph_rng_default(), (igraph_uint_t)seed);
+	switch (method) {
+	case KITH_COMM_LEIDEN:
+		rc = igraph_community_leiden(&graph, &w, &strength,
+		                             resolution / total, 0.01, FALSE, -1,
+		                             &memb, &nb, &quality);
+		break;
+	case KITH_COMM_LOUVAIN:
+		rc = igraph_community_multilevel(&graph, &w, resolution, &memb,
+		                                 NULL, NULL);
+		break;
+	case KITH_COMM_LABELPROP:
+		rc = igraph_community_label_propagation(&graph, &memb, IGRAPH_ALL,
+		                                        &w, NULL, NULL);
+		break;
+	default:
+		rc = IGRAPH_EINVAL;
+	}
+	if (!kith_igraph_ok(rc, kith_comm_method_name(method), error))
+		goto out_all;
+	rc = igraph_modularity(&graph, &memb, &w, 1.0, FALSE, &q);
+	if (!kith_igraph_ok(rc, "igraph modularity", error))
+		goto out_all;
+	out->modularity = q;
+	rc = igraph_modularity(&graph, &memb, &w, resolution, FALSE, &q);
+	if (!kith_igraph_ok(rc, "igraph modularity", error))
+		goto out_all;
+	out->modularity_at_resolution = q;
+	if (!renumber(out->membership, g->n_rows, vmap, &memb,
+	              &out->n_communities, error))
+		goto out_all;
+	ok = TRUE;
+out_all:
+	igraph_vector_destroy(&strength);
+out_memb:
+	igraph_vector_int_destroy(&memb);
+out_graph:
+	igraph_destroy(&graph);
+	igraph_vector_destroy(&w);
+out_nograph:
+	if (!ok)
+		kith_comm_result_clear(out);
+	return ok;
+}
+
+gboolean
+kith_modularity(double *out, const struct kith_csr *g,
+                const int32_t *membership, double resolution, GError **error)
+{
+	g_autofree int64_t *vmap = NULL;
+	igraph_t graph;
+	igraph_vector_t w;
+	igraph_vector_int_t memb;
+	igraph_real_t q = 0;
+	igraph_error_t rc;
+	int64_t nv, u;
+
+	nv = edge_users(&vmap, g, error);
+	if (nv < 0)
+		return FALSE;
+	for (u = 0; u < g->n_rows; u++) {
+		if (vmap[u] >= 0 && membership[u] < 0) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+			            "user %" G_GINT64_FORMAT " has edges but no "
+			            "community", u);
+			return FALSE;
+		}
+	}
+	if (!kith_igraph_from_csr(&graph, &w, g, FALSE, vmap, nv, error))
+		return FALSE;
+	rc = igraph_vector_int_init(&memb, nv);
+	if (rc == IGRAPH_SUCCESS) {
+		for (u = 0; u < g->n_rows; u++)
+			if (vmap[u] >= 0)
+				VECTOR(memb)[vmap[u]] = membership[u];
+		rc = igraph_modularity(&graph, &memb, &w, resolution, FALSE, &q);
+		igraph_vector_int_destroy(&memb);
+	}
+	igraph_destroy(&graph);
+	igraph_vector_destroy(&w);
+	if (!kith_igraph_ok(rc, "igraph modularity", error))
+		return FALSE;
+	*out = q;
+	return TRUE;
+}
+
+/* Keeps the best KITH_COMM_TOP (or k) (score, index) pairs, best first;
+ * ties: lower index. */
+static void
+top_insert(int32_t *idx, double *sc, int *n, int k, int32_t i, double s)
+{
+	int p;
+
+	if (*n == k && !(s > sc[k - 1] || (s == sc[k - 1] && i < idx[k - 1])))
+		return;
+	p = *n < k ? (*n)++ : k - 1;
+	while (p > 0 && (s > sc[p - 1] || (s == sc[p - 1] && i < idx[p - 1]))) {
+		sc[p] = sc[p - 1];
+		idx[p] = idx[p - 1];
+		p--;
+	}
+	sc[p] = s;
+	idx[p] = i;
+}
+
+struct kith_comm_summary *
+kith_communities_summarise(const struct kith_comm_result *r,
+                           const struct kith_csr *g,
+                           const struct kith_store *s, const float *rfm,
+                           GError **error)
+{
+	int64_t n = r->n_users, nc = r->n_communities, u;
+	int64_t ncat = s->n_categories, nitem = s->n_items;
+	int nt = kith_get_threads();
+	g_autofree int64_t *start = NULL, *members = NULL, *fill = NULL;
+	g_autofree int32_t *item_cnt = NULL, *item_touch = NULL;
+	g_autofree double *cat_cnt = NULL;
+	struct kith_comm_summary *sum;
+	double two_m = 0;
+
+	if (nt < 1)
+		nt = 1;
+	if (g->n_rows != n || s->n_users != n) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+		            "graph, store and membership disagree on the users");
+		return NULL;
+	}
+	sum = kith_alloc0_n((size_t)nc + 1, sizeof(*sum), error);
+	if (sum == NULL)
+		return NULL;
+	if ((start = kith_alloc0_n((size_t)nc + 2, sizeof(int64_t), error)) == NULL ||
+	    (fill = kith_alloc0_n((size_t)nc + 1, sizeof(int64_t), error)) == NULL ||
+	    (members = kith_alloc_n((size_t)n + 1, sizeof(int64_t), error)) == NULL ||
+	    (item_cnt = kith_alloc0_n((size_t)nt * nitem + 1, sizeof(int32_t),
+	                              error)) == NULL ||
+	    (item_touch = kith_alloc_n((size_t)nt * nitem + 1, sizeof(int32_t),
+	                               error)) == NULL ||
+	    (cat_cnt = kith_alloc0_n((size_t)nt * ncat + 1, sizeof(double),
+	                             error)) == NULL) {
+		g_free(sum);
+		return NULL;
+	}
+	for (u = 0; u < n; u++)
+		if (r->membership[u] >= 0)
+			start[r->membership[u] + 1]++;
+	for (int64_t c = 0; c < nc; c++)
+		start[c + 1] += start[c];
+	for (u = 0; u < n; u++) {
+		int32_t c = r->membership[u];
+		if (c >= 0)
+			members[start[c] + fill[c]++] = u;
+	}
+	for (int64_t e = 0; e < g->nnz; e++)
+		two_m += g->values ? g->values[e] : 1.0;
+
+#pragma omp parallel num_threads(nt)
+	{
+#ifdef _OPENMP
+		int t = omp_get_thread_num();
+#else
+		int t = 0;
+#endif
+		int32_t *icnt = item_cnt + (size_t)t * nitem;
+		int32_t *itouch = item_touch + (size_t)t * nitem;
+		double *ccnt = cat_cnt + (size_t)t * ncat;
+
+#pragma omp for schedule(dynamic, 1)
+		for (int64_t c = 0; c < nc; c++) {
+			struct kith_comm_summary *cs = &sum[c];
+			double csc[KITH_COMM_TOP], isc[KITH_COMM_TOP], ksc[3];
+			double rfm_sum[3] = { 0, 0, 0 };
+			int64_t rfm_n = 0, ntouch = 0, inside = 0;
+			double w_in = 0, vol = 0;
+
+			cs->size = start[c + 1] - start[c];
+			for (int64_t p = start[c]; p < start[c + 1]; p++) {
+				int64_t m = members[p];
+				double str_in = 0;
+
+				for (int64_t e = g->indptr[m]; e < g->indptr[m + 1]; e++) {
+					double w = g->values ? g->values[e] : 1.0;
+					int32_t v = g->indices[e];
+					vol += w;
+					if (r->membership[v] == c && v != m) {
+						w_in += w;
+						str_in += w;
+						inside++;
+					}
+				}
+				top_insert(cs->central, csc, &cs->n_central,
+				           KITH_COMM_TOP, (int32_t)m, str_in);
+				for (int64_t e = s->ui.indptr[m]; e < s->ui.indptr[m + 1];
+				     e++) {
+					int32_t it = s->ui.indices[e];
+					if (icnt[it]++ == 0)
+						itouch[ntouch++] = it;
+					if (ncat > 0 && it < s->item_cat.n_rows) {
+						for (int64_t f = s->item_cat.indptr[it];
+						     f < s->item_cat.indptr[it + 1]; f++)
+							ccnt[s->item_cat.indices[f]] += 1.0;
+					}
+				}
+				if (rfm && !isnan(rfm[3 * m]) && !isnan(rfm[3 * m + 1]) &&
+				    !isnan(rfm[3 * m + 2])) {
+					for (int j = 0; j < 3; j++)
+						rfm_sum[j] += rfm[3 * m + j];
+					rfm_n++;
+				}
+			}
+			cs->internal_edges = inside / 2;
+			cs->internal_weight = w_in / 2;
+			cs->volume = vol;
+			cs->internal_density = cs->size >= 2
+				? (double)cs->internal_edges /
+				  ((double)cs->size * (double)(cs->size - 1) / 2.0)
+				: 0.0;
+			{
+				double cut = vol - w_in;
+				double den = MIN(vol, two_m - vol);
+				cs->conductance = den > 0 ? cut / den : 0.0;
+			}
+			for (int64_t j = 0; j < ntouch; j++) {
+				int32_t it = itouch[j];
+				top_insert(cs->top_items, isc, &cs->n_top_items,
+				           KITH_COMM_TOP, it, icnt[it]);
+				icnt[it] = 0;
+			}
+			for (int64_t k = 0; k < ncat; k++) {
+				if (ccnt[k] > 0)
+					top_insert(cs->top_categories, ksc,
+					           &cs->n_top_categories, 3, (int32_t)k,
+					           ccnt[k]);
+				ccnt[k] = 0;
+			}
+			if (rfm_n > 0) {
+				cs->has_rfm = TRUE;
+				for (int j = 0; j < 3; j++)
+					cs->mean_rfm[j] = rfm_sum[j] / rfm_n;
+			}
+		}
+	}
+	return sum;
+}
+
+/* Column of the header named like one of names[], or -1. */
+static int
+header_col(struct kith_csv *r, const char *const *names)
+{
+	const char *const *h = kith_csv_header_names(r);
+
+	for (int i = 0; h && h[i]; i++)
+		for (int j = 0; names[j]; j++)
+			if (g_ascii_strcasecmp(h[i], names[j]) == 0)
+				return i;
+	return -1;
+}
+
+gboolean
+kith_read_partition(int32_t **truth, int64_t *n_listed, int64_t *n_unknown,
+                    struct kith_store *s, const char *path, GError **error)
+{
+	struct kith_csv_options o = KITH_CSV_OPTIONS_INIT;
+	static const char *const ucol[] = { "user", "user_id", "node", "id",
+	                                    NULL };
+	static const char *const ccol[] = { "community", "cluster", "label",
+	                                    "class", "group", NULL };
+	g_autoptr(kith_csv) r = NULL;
+	g_autoptr(GHashTable) labels = NULL;
+	g_autofree int32_t *t = NULL;
+	struct kith_csv_record rec;
+	int cu = 0, cc = 1, rc;
+	int64_t listed = 0, unknown = 0;
+
+	r = kith_csv_open(path, &o, error);
+	if (r == NULL)
+		return FALSE;
+	if (kith_csv_has_header(r)) {
+		int a = header_col(r, ucol), b = header_col(r, ccol);
+		if (a >= 0)
+			cu = a;
+		if (b >= 0)
+			cc = b;
+		else if (a >= 0)
+			cc = a == 0 ? 1 : 0;
+	}
+	t = kith_alloc_n((size_t)s->n_users + 1, sizeof(int32_t), error);
+	if (t == NULL)
+		return FALSE;
+	for (int64_t u = 0; u < s->n_users; u++)
+		t[u] = -1;
+	labels = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	while ((rc = kith_csv_next(r, &rec, error)) > 0) {
+		int64_t u;
+		gpointer lab;
+
+		if (rec.reason != KITH_CSV_OK || rec.n_fields <= MAX(cu, cc)) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+			            "%s:%" G_GINT64_FORMAT ": expected user and "
+			            "community", path, rec.line);
+			return FALSE;
+		}
+		u = kith_store_user_index(s, rec.field[cu]);
+		if (u < 0) {
+			unknown++;
+			continue;
+		}
+		if (!g_hash_table_lookup_extended(labels, rec.field[cc], NULL,
+		                                  &lab)) {
+			lab = GINT_TO_POINTER(g_hash_table_size(labels));
+			g_hash_table_insert(labels, g_strdup(rec.field[cc]), lab);
+		}
+		if (t[u] < 0)
+			listed++;
+		t[u] = GPOINTER_TO_INT(lab);
+	}
+	if (rc < 0)
+		return FALSE;
+	if (listed == 0) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+		            "'%s' lists no user of the store", path);
+		return FALSE;
+	}
+	*truth = g_steal_pointer(&t);
+	*n_listed = listed;
+	*n_unknown = unknown;
+	return TRUE;
+}
+
+gboolean
+kith_partition_compare(double *nmi, double *ari, int64_t *n_compared,
+                       const int32_t *found, const int32_t *truth, int64_t n,
+                       GError **error)
+{
+	igraph_vector_int_t a, b;
+	igraph_real_t x = 0, y = 0;
+	igraph_error_t rc;
+	int64_t u, k = 0, next = 0;
+
+	for (u = 0; u < n; u++) {
+		if (truth[u] >= 0)
+			k++;
+		if (found[u] + 1 > next)
+			next = found[u] + 1;
+	}
+	if (k == 0) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+		            "no user has a reference community");
+		return FALSE;
+	}
+	if (!kith_igraph_ok(igraph_vector_int_init(&a, k), "igraph vector",
+	                    error))
+		return FALSE;
+	if (!kith_igraph_ok(igraph_vector_int_init(&b, k), "igraph vector",
+	                    error)) {
+		igraph_vector_int_destroy(&a);
+		return FALSE;
+	}
+	k = 0;
+	for (u = 0; u < n; u++) {
+		if (truth[u] < 0)
+			continue;
+		VECTOR(a)[k] = found[u] >= 0 ? found[u] : next++;
+		VECTOR(b)[k] = truth[u];
+		k++;
+	}
+	rc = igraph_compare_communities(&a, &b, &x, IGRAPH_COMMCMP_NMI);
+	if (rc == IGRAPH_SUCCESS)
+		rc = igraph_compare_communities(&a, &b, &y,
+		                                IGRAPH_COMMCMP_ADJUSTED_RAND);
+	igraph_vector_int_destroy(&a);
+	igraph_vector_int_destroy(&b);
+	if (!kith_igraph_ok(rc, "igraph compare communities", error))
+		return FALSE;
+	*nmi = x;
+	*ari = y;
+	*n_compared = k;
+	return TRUE;
+}
+
+float *
+kith_read_profile_rfm(struct kith_store *s, const char *profiles_dir,
+                      GError **error)
+{
+	g_autofree char *path = g_build_filename(profiles_dir, "profiles.tsv",
+	                                         NULL);
+	struct kith_csv_options o = KITH_CSV_OPTIONS_INIT;
+	static const char *const names[4][2] = {
+		{ "user", NULL }, { "rfm_r", NULL }, { "rfm_f", NULL },
+		{ "rfm_m", NULL }
+	};
+	g_autoptr(kith_csv) r = NULL;
+	g_autofree float *out = NULL;
+	struct kith_csv_record rec;
+	int col[4], rc;
+
+	o.sep = '\t';
+	o.header = KITH_CSV_HEADER_YES;
+	r = kith_csv_open(path, &o, error);
+	if (r == NULL)
+		return NULL;
+	for (int j = 0; j < 4; j++) {
+		col[j] = header_col(r, names[j]);
+		if (col[j] < 0) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+			            "'%s' has no column '%s'", path, names[j][0]);
+			return NULL;
+		}
+	}
+	out = kith_alloc_n((size_t)s->n_users * 3 + 1, sizeof(float), error);
+	if (out == NULL)
+		return NULL;
+	for (int64_t i = 0; i < s->n_users * 3; i++)
+		out[i] = NAN;
+	while ((rc = kith_csv_next(r, &rec, error)) > 0) {
+		int64_t u;
+		float v[3];
+		gboolean ok = TRUE;
+
+		if (rec.reason != KITH_CSV_OK)
+			continue;
+		u = kith_store_user_index(s, rec.field[col[0]]);
+		if (u < 0)
+			continue;
+		for (int j = 0; j < 3; j++)
+			if (kith_parse_float(rec.field[col[j + 1]],
+			                     rec.len[col[j + 1]], &v[j]) != KITH_CSV_OK)
+				ok = FALSE;
+		if (ok)
+			memcpy(out + 3 * u, v, sizeof(v));
+	}
+	if (rc < 0)
+		return NULL;
+	return g_steal_pointer(&out);
+}

@@ -1,0 +1,489 @@
+/*
+ * Influence measures of the users of a store's social graph.
+ *
+ * G is the social graph as stored (directed or not), U its undirected
+ * version (kith_social_undirected()).  Per user u:
+ *   pagerank        igraph PRPACK on G, damping d (0.85), link weights
+ *                   used when they are not all equal; dangling users jump
+ *                   uniformly.  Cost: a sparse solve, ~O(nnz) per step.
+ *   personalized_pagerank  the same with the restart spread uniformly on
+ *                   the seed users.
+ *   in/out_degree, weighted_in/out  links (and their weight sum) into and
+ *                   out of u in G, self-loops excluded; equal when G is
+ *                   undirected.
+ *   kcore           igraph_coreness() of U.
+ *   betweenness     igraph on G with hop distances (undirected pairs
+ *                   counted once).  Exact (O(n m)) when at most
+ *                   exact_limit users have a link; else estimated from S
+ *                   source users drawn uniformly without replacement from
+ *                   the n_e users with a link: b̂(v) = n_e/|S| Σ_{s∈S}
+ *                   δ_s(v), unbiased.  The S sources are split into 10
+ *                   batches whose estimates b̂_j give se(v) =
+ *                   sqrt(Σ_j (b̂_j − b̂)² / (B (B−1))); the reported error is
+ *                   Σ_v se(v) / Σ_v b̂(v).  Cost O(|S| m).
+ *   two_hop_reach   distinct users other than u within two hops in U.
+ *                   OpenMP, per-thread visited bitmap; O(Σ_u Σ_{v∈N(u)} deg v).
+ *   behavioural_events  pairs (v, i): v a neighbour of u in U, i an item
+ *                   that both touched, v's first interaction with i
+ *                   (ui_ts_first) strictly after u's and at most `window`
+ *                   seconds later.
+ *   behavioural     behavioural_events / (deg_U(u) · items of u with a
+ *                   timestamp): the share of (friend, item) chances in
+ *                   which the friend followed u within the window; 0 when
+ *                   u has no friend or no timed item, NaN (both columns)
+ *                   when the store has no timestamps.  OpenMP; cost
+ *                   O(Σ_{(u,v)∈U} |N(u)| + |N(v)|) (sorted row merge).
+ */
+#include "config.h"
+
+#include <math.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#include <string.h>
+
+#include "kith/community.h"
+#include "kith/core.h"
+#include "kith/store.h"
+
+const char *const kith_influence_columns[KITH_INFL_N_COLS] = {
+	"pagerank", "personalized_pagerank", "in_degree", "out_degree",
+	"weighted_in", "weighted_out", "kcore", "betweenness", "two_hop_reach",
+	"behavioural", "behavioural_events"
+};
+
+void
+kith_influence_opts_init(struct kith_influence_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->damping = 0.85;
+	o->exact_limit = 5000;
+	o->samples = 0;
+	o->window_days = 30;
+	o->seed = 42;
+}
+
+void
+kith_influence_clear(struct kith_influence *r)
+{
+	for (int j = 0; j < KITH_INFL_N_COLS; j++)
+		g_free(r->col[j]);
+	memset(r, 0, sizeof(*r));
+}
+
+gboolean
+kith_pagerank(double *out, const struct kith_csr *a, gboolean directed,
+              gboolean weighted, double damping, const int32_t *reset,
+              int64_t n_reset, GError **error)
+{
+	igraph_t g;
+	igraph_vector_t w, vec;
+	igraph_vector_int_t rv;
+	igraph_real_t value = 0;
+	igraph_error_t rc;
+	int64_t i, n = a->n_rows;
+
+	if (!(damping >= 0 && damping <= 1)) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+		            "damping must be in [0, 1]");
+		return FALSE;
+	}
+	if (!kith_igraph_from_csr(&g, &w, a, directed, NULL, n, error))
+		return FALSE;
+	rc = igraph_vector_init(&vec, 0);
+	if (rc == IGRAPH_SUCCESS) {
+		if (reset == NULL) {
+			rc = igraph_pagerank(&g, IGRAPH_PAGERANK_ALGO_PRPACK, &vec,
+			                     &value, igraph_vss_all(), directed,
+			                     damping, weighted ? &w : NULL, NULL);
+		} else {
+			rc = igraph_vector_int_init(&rv, n_reset);
+			if (rc == IGRAPH_SUCCESS) {
+				for (i = 0; i < n_reset; i++)
+					VECTOR(rv)[i] = reset[i];
+				rc = igraph_personalized_pagerank_vs(
+					&g, IGRAPH_PAGERANK_ALGO_PRPACK, &vec, &value,
+					igraph_vss_all(), directed, damping,
+					igraph_vss_vector(&rv), weighted ? &w : NULL,
+					NULL);
+				igraph_vector_int_destroy(&rv);
+			}
+		}
+		if (rc == IGRAPH_SUCCESS)
+			for (i = 0; i < n; i++)
+				out[i] = VECTOR(vec)[i];
+		igraph_vector_destroy(&vec);
+	}
+	igraph_destroy(&g);
+	igraph_vector_destroy(&w);
+	return kith_igraph_ok(rc, "pagerank", error);
+}
+
+gboolean
+kith_two_hop_reach(double *out, const struct kith_csr *a, GError **error)
+{
+	int64_t n = a->n_rows, words = (n + 63) / 64;
+	int nt = kith_get_threads();
+	g_autofree uint64_t *bits = NULL;
+
+	if (nt < 1)
+		nt = 1;
+	bits = kith_alloc0_n((size_t)nt * (size_t)words + 1, sizeof(uint64_t),
+	                     error);
+	if (bits == NULL)
+		return FALSE;
+#pragma omp parallel num_threads(nt)
+	{
+#ifdef _OPENMP
+		uint64_t *seen = bits + (size_t)omp_get_thread_num() * words;
+#else
+		uint64_t *seen = bits;
+#endif
+#define KITH_SEEN(x) (seen[(x) >> 6] >> ((x) & 63) & 1)
+#define KITH_MARK(x) (seen[(x) >> 6] |= (uint64_t)1 << ((x) & 63))
+#define KITH_UNMARK(x) (seen[(x) >> 6] &= ~((uint64_t)1 << ((x) & 63)))
+#pragma omp for schedule(dynamic, 256)
+		for (int64_t u = 0; u < n; u++) {
+			int64_t cnt = 0;
+
+			KITH_MARK(u);
+			for (int64_t e = a->indptr[u]; e < a->indptr[u + 1]; e++) {
+				int64_t v = a->indices[e];
+				if (!KITH_SEEN(v)) {
+					KITH_MARK(v);
+					cnt++;
+				}
+			}
+			for (int64_t e = a->indptr[u]; e < a->indptr[u + 1]; e++) {
+				int64_t v = a->indices[e];
+				for (int64_t f = a->indptr[v]; f < a->indptr[v + 1]; f++) {
+					int64_t w = a->indices[f];
+					if (!KITH_SEEN(w)) {
+						KITH_MARK(w);
+						cnt++;
+					}
+				}
+			}
+			out[u] = (double)cnt;
+			KITH_UNMARK(u);
+			for (int64_t e = a->indptr[u]; e < a->indptr[u + 1]; e++) {
+				int64_t v = a->indices[e];
+				KITH_UNMARK(v);
+				for (int64_t f = a->indptr[v]; f < a->indptr[v + 1]; f++)
+					KITH_UNMARK(a->indices[f]);
+			}
+		}
+#undef KITH_SEEN
+#undef KITH_MARK
+#undef KITH_UNMARK
+	}
+	return TRUE;
+}
+
+gboolean
+kith_betweenness(double *out, double *rse, const struct kith_csr *a,
+                 gboolean directed, int64_t samples, uint64_t seed,
+                 GError **error)
+{
+	igraph_t g;
+	igraph_vector_t res;
+	igraph_vector_int_t src;
+	igraph_error_t rc;
+	int64_t n = a->n_rows, ne = 0, u, v, B;
+	g_autofree int64_t *cand = NULL;
+	g_autofree double *batch = NULL;
+	struct kith_rng rng;
+
+	if (rse)
+		*rse = 0;
+	if (!kith_igraph_from_csr(&g, NULL, a, directed, NULL, n, error))
+		return FALSE;
+	rc = igraph_vector_init(&res, n);
+	if (!kith_igraph_ok(rc, "igraph vector", error)) {
+		igraph_destroy(&g);
+		return FALSE;
+	}
+	if (samples <= 0) {
+		rc = igraph_betweenness(&g, &res, igraph_vss_all(), directed, NULL);
+		if (rc == IGRAPH_SUCCESS)
+			for (u = 0; u < n; u++)
+				out[u] = VECTOR(res)[u];
+		goto done;
+	}
+	/* Users with a link in either direction are the candidate sources. */
+	cand = kith_alloc_n((size_t)n + 1, sizeof(int64_t), error);
+	if (cand == NULL) {
+		rc = IGRAPH_ENOMEM;
+		goto done_nomsg;
+	}
+	{
+		g_autofree uint8_t *has = kith_alloc0_n((size_t)n + 1, 1, error);
+		if (has == NULL) {
+			rc = IGRAPH_ENOMEM;
+			goto done_nomsg;
+		}
+		for (u = 0; u < n; u++)
+			for (int64_t e = a->indptr[u]; e < a->indptr[u + 1]; e++)
+				if (a->indices[e] != u)
+					has[u] = has[a->indices[e]] = 1;
+		for (u = 0; u < n; u++)
+			if (has[u])
+				cand[ne++] = u;
+	}
+	if (samples > ne)
+		samples = ne;
+	kith_rng_seed(&rng, seed, 0x6265747765656eULL);
+	for (u = 0; u < samples; u++) {
+		int64_t j = u + (int64_t)kith_rng_below(&rng, (uint64_t)(ne - u));
+		int64_t t = cand[u];
+		cand[u] = cand[j];
+		cand[j] = t;
+	}
+	B = MIN(10, samples);
+	batch = kith_alloc0_n((size_t)B * (size_t)n + 1, sizeof(double), error);
+	if (batch == NULL) {
+		rc = IGRAPH_ENOMEM;
+		goto done_nomsg;
+	}
+	for (int64_t b = 0; b < B && rc == IGRAPH_SUCCESS; b++) {
+		int64_t lo = samples * b / B, hi = samples * (b + 1) / B;
+		rc = igraph_vector_int_init(&src, hi - lo);
+		if (rc != IGRAPH_SUCCESS)
+			break;
+		for (v = lo; v < hi; v++)
+			VECTOR(src)[v - lo] = cand[v];
+		rc = igraph_betweenness_subset(&g, &res, igraph_vss_all(), directed,
+		                               igraph_vss_vector(&src),
+		                               igraph_vss_all(), NULL);
+		igraph_vector_int_destroy(&src);
+		if (rc == IGRAPH_SUCCESS)
+			for (u = 0; u < n; u++)
+				batch[(size_t)b * n + u] =
+					VECTOR(res)[u] * (double)ne / (double)(hi - lo);
+		kith_progress("betweenness", (double)(b + 1), (double)B);
+	}
+	if (rc == IGRAPH_SUCCESS) {
+		double se_sum = 0, est_sum = 0;
+		for (u = 0; u < n; u++) {
+			double m = 0, ss = 0;
+			for (int64_t b = 0; b < B; b++) {
+				int64_t sz = samples * (b + 1) / B - samples * b / B;
+				m += batch[(size_t)b * n + u] * (double)sz;
+			}
+			m /= (double)samples;
+			for (int64_t b = 0; b < B; b++) {
+				double d = batch[(size_t)b * n + u] - m;
+				ss += d * d;
+			}
+			out[u] = m;
+			est_sum += m;
+			if (B > 1)
+				se_sum += sqrt(ss / (double)(B * (B - 1)));
+		}
+		if (rse)
+			*rse = est_sum > 0 ? se_sum / est_sum : 0;
+	}
+done:
+	igraph_vector_destroy(&res);
+	igraph_destroy(&g);
+	return kith_igraph_ok(rc, "betweenness", error);
+done_nomsg:
+	igraph_vector_destroy(&res);
+	igraph_destroy(&g);
+	return FALSE;
+}
+
+gboolean
+kith_behavioural_influence(double *score, double *events,
+                           const struct kith_csr *a,
+                           const struct kith_store *s, int64_t window,
+                           GError **error)
+{
+	const struct kith_csr *ui = &s->ui;
+	const int64_t *ts = s->ui_ts_first;
+	int64_t n = a->n_rows;
+
+	if (n != s->n_users) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+		            "social graph and store disagree on the users");
+		return FALSE;
+	}
+	int64_t timed_all = 0;
+
+	for (int64_t e = 0; ts && e < ui->nnz && timed_all == 0; e++)
+		if (ts[e] != INT64_MIN)
+			timed_all++;
+	if (timed_all == 0) {
+		for (int64_t u = 0; u < n; u++)
+			score[u] = events[u] = NAN;
+		return TRUE;
+	}
+#pragma omp parallel for schedule(dynamic, 128)
+	for (int64_t u = 0; u < n; u++) {
+		int64_t timed = 0, cnt = 0, deg = a->indptr[u + 1] - a->indptr[u];
+
+		for (int64_t e = ui->indptr[u]; e < ui->indptr[u + 1]; e++)
+			if (ts[e] != INT64_MIN)
+				timed++;
+		for (int64_t f = a->indptr[u]; f < a->indptr[u + 1] && timed > 0;
+		     f++) {
+			int64_t v = a->indices[f];
+			int64_t p = ui->indptr[u], pe = ui->indptr[u + 1];
+			int64_t q = ui->indptr[v], qe = ui->indptr[v + 1];
+
+			while (p < pe && q < qe) {
+				int32_t x = ui->indices[p], y = ui->indices[q];
+				if (x < y) {
+					p++;
+				} else if (x > y) {
+					q++;
+				} else {
+					if (ts[p] != INT64_MIN && ts[q] != INT64_MIN) {
+						int64_t dt = ts[q] - ts[p];
+						if (dt > 0 && dt <= window)
+							cnt++;
+					}
+					p++;
+					q++;
+				}
+			}
+		}
+		events[u] = (double)cnt;
+		score[u] = deg > 0 && timed > 0
+			? (double)cnt / ((double)deg * (double)timed) : 0.0;
+	}
+	return TRUE;
+}
+
+/* TRUE when some link weight differs from the first. */
+static gboolean
+weights_differ(const struct kith_csr *a)
+{
+	if (a->values == NULL || a->nnz == 0)
+		return FALSE;
+	for (int64_t e = 1; e < a->nnz; e++)
+		if (a->values[e] != a->values[0])
+			return TRUE;
+	return FALSE;
+}
+
+gboolean
+kith_influence_compute(struct kith_influence *out, const struct kith_store *s,
+                       const struct kith_influence_opts *o, GError **error)
+{
+	const struct kith_csr *G = &s->uu;
+	struct kith_csr U = { 0 };
+	int64_t n = s->n_users, u, e, ne = 0;
+	igraph_t g;
+	igraph_vector_int_t cores;
+	igraph_error_t rc;
+	gboolean ok = FALSE;
+	double **c = out->col;
+
+	memset(out, 0, sizeof(*out));
+	out->n_users = n;
+	out->directed = s->directed_social;
+	if (G->n_rows != n || G->n_cols != n) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
+		            "social graph has the wrong shape");
+		return FALSE;
+	}
+	if (!(o->window_days >= 0)) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+		            "window must not be negative");
+		return FALSE;
+	}
+	for (int j = 0; j < KITH_INFL_N_COLS; j++) {
+		if (j == KITH_INFL_PPR && o->seeds == NULL)
+			continue;
+		c[j] = kith_alloc0_n((size_t)n + 1, sizeof(double), error);
+		if (c[j] == NULL)
+			goto out;
+	}
+	if (!kith_social_undirected(&U, s, error))
+		goto out;
+
+	for (u = 0; u < n; u++) {
+		for (e = G->indptr[u]; e < G->indptr[u + 1]; e++) {
+			int32_t v = G->indices[e];
+			double w = G->values ? G->values[e] : 1.0;
+			if (v == u)
+				continue;
+			c[KITH_INFL_OUT_DEGREE][u] += 1;
+			c[KITH_INFL_WEIGHTED_OUT][u] += w;
+			c[KITH_INFL_IN_DEGREE][v] += 1;
+			c[KITH_INFL_WEIGHTED_IN][v] += w;
+		}
+	}
+	for (u = 0; u < n; u++)
+		if (U.indptr[u + 1] > U.indptr[u])
+			ne++;
+
+	out->weighted = weights_differ(G);
+	kith_progress("pagerank", 0, 1);
+	if (!kith_pagerank(c[KITH_INFL_PAGERANK], G, s->directed_social,
+	                   out->weighted, o->damping, NULL, 0, error))
+		goto out;
+	if (o->seeds != NULL &&
+	    !kith_pagerank(c[KITH_INFL_PPR], G, s->directed_social,
+	                   out->weighted, o->damping, o->seeds, o->n_seeds,
+	                   error))
+		goto out;
+
+	if (!kith_igraph_from_csr(&g, NULL, &U, FALSE, NULL, n, error))
+		goto out;
+	out->n_edges = igraph_ecount(&g);
+	rc = igraph_vector_int_init(&cores, n);
+	if (rc == IGRAPH_SUCCESS) {
+		rc = igraph_coreness(&g, &cores, IGRAPH_ALL);
+		if (rc == IGRAPH_SUCCESS)
+			for (u = 0; u < n; u++)
+				c[KITH_INFL_KCORE][u] = (double)VECTOR(cores)[u];
+		igraph_vector_int_destroy(&cores);
+	}
+	igraph_destroy(&g);
+	if (!kith_igraph_ok(rc, "coreness", error))
+		goto out;
+	if (s->directed_social) {
+		igraph_t gd;
+		if (!kith_igraph_from_csr(&gd, NULL, G, TRUE, NULL, n, error))
+			goto out;
+		out->n_edges = igraph_ecount(&gd);
+		igraph_destroy(&gd);
+	}
+
+	kith_progress("betweenness", 0, 1);
+	if (ne > o->exact_limit) {
+		out->betweenness_sampled = TRUE;
+		out->samples = o->samples > 0 ? o->samples : 200;
+		if (out->samples > ne)
+			out->samples = ne;
+	}
+	if (!kith_betweenness(c[KITH_INFL_BETWEENNESS], &out->betweenness_rse,
+	                      G, s->directed_social,
+	                      out->betweenness_sampled ? out->samples : 0,
+	                      o->seed, error))
+		goto out;
+
+	kith_progress("two-hop reach", 0, 1);
+	if (!kith_two_hop_reach(c[KITH_INFL_TWO_HOP], &U, error))
+		goto out;
+	out->has_timestamps = FALSE;
+	for (e = 0; s->ui_ts_first && e < s->ui.nnz; e++) {
+		if (s->ui_ts_first[e] != INT64_MIN) {
+			out->has_timestamps = TRUE;
+			break;
+		}
+	}
+	if (!kith_behavioural_influence(c[KITH_INFL_BEHAVIOURAL],
+	                                c[KITH_INFL_BEHAVIOURAL_EVENTS], &U, s,
+	                                (int64_t)llround(o->window_days * 86400.0),
+	                                error))
+		goto out;
+	ok = TRUE;
+out:
+	kith_csr_clear(&U);
+	if (!ok)
+		kith_influence_clear(out);
+	return ok;
+}

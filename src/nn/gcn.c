@@ -1,0 +1,760 @@
+/*
+ * GCN (Kipf & Welling, ICLR 2017): two graph convolutions over the
+ * renormalised adjacency Â = D̃^-1/2 (A + I) D̃^-1/2,
+ *
+ *   H = ReLU(Â · drop(X) · W1 + b1)          n x h   (the embedding)
+ *   Z = Â · drop(H) · W2 + b2                n x c   (class logits)
+ *   loss = mean_{i ∈ train} CE(softmax(Z_i), y_i) + λ/2 ‖W1‖²
+ *
+ * trained full-batch with Adam (lr 0.01, λ = 5e-4, dropout 0.5 on the
+ * sparse input and on H, as in the paper).  The epoch kept is the one with
+ * the best validation accuracy (ties: lower validation loss); training
+ * stops after `patience` epochs without improvement or at max_epochs.
+ * X is sparse (n x f): X·W1 is a sparse × dense product, and Xᵀ·G for the
+ * gradient of W1 uses the transpose built once (its dropout mask is mapped
+ * through a permutation), so an epoch costs O((nnz(X) + nnz(Â))·h +
+ * n·h·c) — milliseconds on Cora.
+ *
+ * Without labels the same encoder is trained as a graph auto-encoder
+ * (Kipf & Welling 2016): Z = Â·ReLU(Â X W1 + b1)·W2 + b2 is the
+ * embedding, and the loss is the logistic loss of σ(z_i·z_j) on every
+ * edge of A against `neg` uniformly sampled non-neighbours per edge.
+ * Each node's row of the loss sums over its own edges and samples, and
+ * only z_i receives the gradient of its row (the (j, i) row gives z_j its
+ * share), so the gradient is computed row-parallel with no atomics.
+ *
+ * Determinism: dropout masks and negatives come from kith_rng streams
+ * keyed by (seed, epoch, block of rows), independent of the thread count;
+ * dense products go through OpenBLAS sgemm (outside parallel regions).
+ */
+#include "config.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#include "kith/analytics.h"
+#include "kith/core.h"
+#include "kith/models.h"
+#include "kith/nn.h"
+
+#define ROW_BLOCK 256
+
+/* OpenBLAS's own prototype; cblas.h of some builds lacks it. */
+void openblas_set_num_threads(int num_threads);
+
+/* The GEMMs of a GCN are skinny (n x h x c with h, c <= a few hundred):
+ * below this many flops one BLAS thread is faster than waking a pool
+ * that would compete with the OpenMP team for the same cores. */
+#define BLAS_PARALLEL_MIN (1 << 26)
+
+static void
+blas_threads_for(int64_t n, int h, int c)
+{
+	openblas_set_num_threads((double)n * h * c < BLAS_PARALLEL_MIN ? 1 :
+	                         kith_get_threads());
+}
+
+void
+kith_gnn_report_init(struct kith_gnn_report *r)
+{
+	memset(r, 0, sizeof *r);
+	r->curve = g_array_new(FALSE, TRUE, sizeof(struct kith_gnn_point));
+	r->train_acc = r->val_acc = r->test_acc = r->val_auc = -1;
+	r->stop_reason = "max-epochs";
+}
+
+void
+kith_gnn_report_clear(struct kith_gnn_report *r)
+{
+	if (r->curve)
+		g_array_free(r->curve, TRUE);
+	memset(r, 0, sizeof *r);
+}
+
+void
+kith_gcn_model_clear(struct kith_gcn_model *m)
+{
+	g_free(m->w1);
+	g_free(m->b1);
+	g_free(m->w2);
+	g_free(m->b2);
+	memset(m, 0, sizeof *m);
+}
+
+void
+kith_gcn_params_init(struct kith_gcn_params *p)
+{
+	memset(p, 0, sizeof *p);
+	p->hidden = 64;
+	p->dim = 64;
+	p->lr = 0.01;
+	p->weight_decay = 5e-4;
+	p->dropout = 0.5;
+	p->neg = 1;
+	p->seed = 42;
+}
+
+/* C (m x n) = op(A) · op(B), row-major, single call to OpenBLAS. */
+static void
+gemm(gboolean ta, gboolean tb, int64_t m, int64_t n, int64_t k,
+     const float *A, const float *B, float *C, float beta)
+{
+	cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
+	            tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
+	            1.0f, A, ta ? (int)m : (int)k, B, tb ? (int)k : (int)n,
+	            beta, C, (int)n);
+}
+
+/* Glorot-uniform init of a fan_in x fan_out matrix. */
+static void
+glorot(float *w, int64_t fan_in, int64_t fan_out, struct kith_rng *r)
+{
+	double a = sqrt(6.0 / (double)(fan_in + fan_out));
+	for (int64_t i = 0; i < fan_in * fan_out; i++)
+		w[i] = (float)((2 * kith_rng_uniform(r) - 1) * a);
+}
+
+/* out[j] = Σ_i G[i, j] in row order (deterministic). */
+static void
+colsum(float *out, const float *G, int64_t n, int c)
+{
+	memset(out, 0, c * sizeof(float));
+	for (int64_t i = 0; i < n; i++)
+		for (int j = 0; j < c; j++)
+			out[j] += G[i * c + j];
+}
+
+static void
+add_bias(float *Y, const float *b, int64_t n, int c)
+{
+#pragma omp parallel for schedule(static)
+	for (int64_t i = 0; i < n; i++)
+		for (int j = 0; j < c; j++)
+			Y[i * c + j] += b[j];
+}
+
+/* Working state of one training run. */
+struct gcn {
+	int64_t n, f;
+	int h, c;
+	gboolean sup;
+	struct kith_csr A;        /* Â, owned */
+	struct kith_csr Xd;       /* X with dropped values (view + own values) */
+	struct kith_csr XT;       /* Xᵀ (values: kept X values), owned */
+	int64_t *perm;            /* XT entry -> X entry */
+	float *xval;              /* X values, the undropped reference */
+	float *xmask;             /* per X entry: 0 or 1/(1-p) */
+	float *XW, *P1, *H, *hmask, *HW, *Z;
+	float *dZ, *dHW, *dH, *dXW;
+	float *gw1, *gb1, *gw2, *gb2;
+	struct kith_adam aw1, ab1, aw2, ab2;
+};
+
+static void
+gcn_clear(struct gcn *g)
+{
+	kith_csr_clear(&g->A);
+	kith_csr_clear(&g->XT);
+	g_free(g->Xd.values);
+	g_free(g->perm);
+	g_free(g->xmask);
+	float **bufs[] = { &g->XW, &g->P1, &g->H, &g->hmask, &g->HW, &g->Z,
+	                   &g->dZ, &g->dHW, &g->dH, &g->dXW, &g->gw1, &g->gb1,
+	                   &g->gw2, &g->gb2 };
+	for (size_t i = 0; i < G_N_ELEMENTS(bufs); i++)
+		kith_floats_free(*bufs[i]);
+	kith_adam_clear(&g->aw1);
+	kith_adam_clear(&g->ab1);
+	kith_adam_clear(&g->aw2);
+	kith_adam_clear(&g->ab2);
+	memset(g, 0, sizeof *g);
+}
+
+/* Transpose of X keeping, for every entry, the index of its X entry. */
+static gboolean
+transpose_perm(struct kith_csr *out, int64_t **perm, const struct kith_csr *X,
+               GError **error)
+{
+	int64_t *next;
+
+	if (!kith_csr_alloc(out, X->n_cols, X->n_rows, X->nnz, TRUE, error))
+		return FALSE;
+	*perm = kith_alloc_n(MAX(X->nnz, 1), sizeof(int64_t), error);
+	next = kith_alloc0_n(X->n_cols + 1, sizeof(int64_t), error);
+	if (!*perm || !next) {
+		g_free(next);
+		return FALSE;
+	}
+	memset(out->indptr, 0, (X->n_cols + 1) * sizeof(int64_t));
+	for (int64_t k = 0; k < X->nnz; k++)
+		out->indptr[X->indices[k] + 1]++;
+	for (int64_t j = 0; j < X->n_cols; j++)
+		out->indptr[j + 1] += out->indptr[j];
+	memcpy(next, out->indptr, X->n_cols * sizeof(int64_t));
+	for (int64_t i = 0; i < X->n_rows; i++)
+		for (int64_t k = X->indptr[i]; k < X->indptr[i + 1]; k++) {
+			int64_t p = next[X->indices[k]]++;
+			out->indices[p] = (int32_t)i;
+			(*perm)[p] = k;
+		}
+	g_free(next);
+	return TRUE;
+}
+
+static gboolean
+gcn_setup(struct gcn *g, const struct kith_csr *A, const struct kith_csr *X,
+          int h, int c, gboolean training, GError **error)
+{
+	int64_t n = A->n_rows;
+	GError **e = error;
+
+	memset(g, 0, sizeof *g);
+	g->n = n;
+	g->f = X->n_cols;
+	g->h = h;
+	g->c = c;
+	if (X->n_rows != n) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+		            "features have %" G_GINT64_FORMAT " rows, graph %"
+		            G_GINT64_FORMAT " nodes", X->n_rows, n);
+		return FALSE;
+	}
+	if (!kith_adj_gcn(&g->A, A, TRUE, error))
+		return FALSE;
+	g->Xd = *X;
+	g->Xd.owned = FALSE;
+	g->xval = X->values;
+	g->Xd.values = kith_floats_new(MAX(X->nnz, 1), FALSE, e);
+	if (!g->Xd.values)
+		return FALSE;
+	if (X->values)
+		memcpy(g->Xd.values, X->values, X->nnz * sizeof(float));
+	else
+		for (int64_t k = 0; k < X->nnz; k++)
+			g->Xd.values[k] = 1.0f;
+	if (!(g->XW = kith_floats_new(n * h, FALSE, e)) ||
+	    !(g->P1 = kith_floats_new(n * h, FALSE, e)) ||
+	    !(g->H = kith_floats_new(n * h, FALSE, e)) ||
+	    !(g->HW = kith_floats_new(n * c, FALSE, e)) ||
+	    !(g->Z = kith_floats_new(n * c, FALSE, e)))
+		return FALSE;
+	if (!training)
+		return TRUE;
+	if (!transpose_perm(&g->XT, &g->perm, X, error))
+		return FALSE;
+	if (!(g->xmask = kith_floats_new(MAX(X->nnz, 1), FALSE, e)) ||
+	    !(g->hmask = kith_floats_new(n * h, FALSE, e)) ||
+	    !(g->dZ = kith_floats_new(n * c, TRUE, e)) ||
+	    !(g->dHW = kith_floats_new(n * c, FALSE, e)) ||
+	    !(g->dH = kith_floats_new(n * h, FALSE, e)) ||
+	    !(g->dXW = kith_floats_new(n * h, FALSE, e)) ||
+	    !(g->gw1 = kith_floats_new(g->f * h, FALSE, e)) ||
+	    !(g->gb1 = kith_floats_new(h, FALSE, e)) ||
+	    !(g->gw2 = kith_floats_new((int64_t)h * c, FALSE, e)) ||
+	    !(g->gb2 = kith_floats_new(c, FALSE, e)))
+		return FALSE;
+	return TRUE;
+}
+
+/* Fills the dropout masks of epoch `epoch` (keep prob 1-p, scale
+ * 1/(1-p)); p = 0 gives all ones. */
+static void
+draw_masks(struct gcn *g, double p, uint64_t seed, int epoch)
+{
+	float keep = (float)(1.0 / (1.0 - p));
+	int64_t nnz = g->Xd.nnz, nh = g->n * g->h;
+	int64_t nb1 = (nnz + ROW_BLOCK * 64 - 1) / (ROW_BLOCK * 64);
+	int64_t nb2 = (nh + ROW_BLOCK * 64 - 1) / (ROW_BLOCK * 64);
+
+#pragma omp parallel for schedule(static)
+	for (int64_t b = 0; b < nb1 + nb2; b++) {
+		struct kith_rng r;
+		gboolean first = b < nb1;
+		int64_t lo = (first ? b : b - nb1) * ROW_BLOCK * 64;
+		int64_t hi = MIN(lo + ROW_BLOCK * 64, first ? nnz : nh);
+		float *m = first ? g->xmask : g->hmask;
+		kith_rng_seed(&r, seed, ((uint64_t)epoch << 40) ^
+		              ((uint64_t)first << 39) ^ (uint64_t)b);
+		for (int64_t k = lo; k < hi; k++)
+			m[k] = p > 0 && kith_rng_uniform(&r) < p ? 0.0f : keep;
+	}
+}
+
+/* Forward pass; masks applied when train.  Leaves XW, P1, H (after ReLU
+ * and dropout when train: H holds drop(H)), HW, Z. */
+static void
+forward(struct gcn *g, const struct kith_gcn_model *m, gboolean train,
+        gboolean relu_out)
+{
+	int64_t n = g->n;
+	int h = g->h, c = g->c;
+
+	if (train) {
+#pragma omp parallel for schedule(static)
+		for (int64_t k = 0; k < g->Xd.nnz; k++)
+			g->Xd.values[k] = (g->xval ? g->xval[k] : 1.0f) *
+			                  g->xmask[k];
+	} else if (g->xval) {
+		memcpy(g->Xd.values, g->xval, g->Xd.nnz * sizeof(float));
+	} else {
+		for (int64_t k = 0; k < g->Xd.nnz; k++)
+			g->Xd.values[k] = 1.0f;
+	}
+	kith_spmm(g->XW, &g->Xd, m->w1, h);
+	kith_spmm(g->P1, &g->A, g->XW, h);
+	add_bias(g->P1, m->b1, n, h);
+#pragma omp parallel for schedule(static)
+	for (int64_t i = 0; i < n * h; i++) {
+		float v = g->P1[i] > 0 ? g->P1[i] : 0.0f;
+		g->H[i] = train ? v * g->hmask[i] : v;
+	}
+	gemm(FALSE, FALSE, n, c, h, g->H, m->w2, g->HW, 0.0f);
+	kith_spmm(g->Z, &g->A, g->HW, c);
+	add_bias(g->Z, m->b2, n, c);
+	if (relu_out)
+		for (int64_t i = 0; i < n * c; i++)
+			g->Z[i] = g->Z[i] > 0 ? g->Z[i] : 0.0f;
+}
+
+/* Softmax cross-entropy: returns the mean loss over nodes of split `want`
+ * and their accuracy in *acc; when dZ != NULL writes the gradient of the
+ * mean loss for those nodes (zero elsewhere). */
+static double
+softmax_ce(const float *Z, float *dZ, int64_t n, int c, const int32_t *label,
+           const uint8_t *split, int want, double *acc)
+{
+	double loss = 0;
+	int64_t cnt = 0, hit = 0;
+
+	for (int64_t i = 0; i < n; i++)
+		if (split[i] == want && label[i] >= 0)
+			cnt++;
+	if (dZ)
+		memset(dZ, 0, n * c * sizeof(float));
+	if (cnt == 0) {
+		*acc = -1;
+		return 0;
+	}
+#pragma omp parallel for schedule(static) reduction(+ : loss, hit)
+	for (int64_t i = 0; i < n; i++) {
+		if (split[i] != want || label[i] < 0)
+			continue;
+		const float *z = Z + i * c;
+		float mx = z[0];
+		int arg = 0;
+		for (int j = 1; j < c; j++)
+			if (z[j] > mx) {
+				mx = z[j];
+				arg = j;
+			}
+		double s = 0;
+		for (int j = 0; j < c; j++)
+			s += exp((double)(z[j] - mx));
+		loss += log(s) - (z[label[i]] - mx);
+		hit += arg == label[i];
+		if (dZ)
+			for (int j = 0; j < c; j++)
+				dZ[i * c + j] = (float)((exp((double)(z[j] - mx)) / s -
+				                         (j == label[i])) / cnt);
+	}
+	*acc = (double)hit / cnt;
+	return loss / cnt;
+}
+
+/* Auto-encoder loss over the edges of A (without self-loops) and sampled
+ * negatives; gradient (of the mean) into dZ.  Returns the mean loss. */
+static double
+gae_loss(const struct gcn *g, const struct kith_csr *A, const float *Z,
+         float *dZ, int neg, uint64_t seed, int epoch)
+{
+	int64_t n = g->n, pairs = 0;
+	int c = g->c;
+	double loss = 0;
+
+	for (int64_t i = 0; i < n; i++)
+		pairs += (A->indptr[i + 1] - A->indptr[i]) * (1 + neg);
+	memset(dZ, 0, n * c * sizeof(float));
+	if (pairs == 0)
+		return 0;
+	float inv = 1.0f / (float)pairs;
+#pragma omp parallel for schedule(dynamic, 64) reduction(+ : loss)
+	for (int64_t i = 0; i < n; i++) {
+		struct kith_rng r;
+		const float *zi = Z + i * c;
+		float *di = dZ + i * c;
+		kith_rng_seed(&r, seed ^ 0x9e3779b97f4a7c15ULL,
+		              ((uint64_t)epoch << 40) ^ (uint64_t)i);
+		for (int64_t k = A->indptr[i]; k < A->indptr[i + 1]; k++) {
+			for (int s = 0; s <= neg; s++) {
+				int64_t j = s == 0 ? A->indices[k] :
+				    (int64_t)kith_rng_below(&r, (uint64_t)n);
+				if (j == i)
+					continue;
+				const float *zj = Z + j * c;
+				float dot = 0;
+				for (int q = 0; q < c; q++)
+					dot += zi[q] * zj[q];
+				float y = s == 0 ? 1.0f : 0.0f;
+				float pr = 1.0f / (1.0f + expf(-dot));
+				loss += s == 0 ? -log(pr + 1e-12) :
+				                 -log(1 - pr + 1e-12);
+				float gr = (pr - y) * inv;
+				for (int q = 0; q < c; q++)
+					di[q] += gr * zj[q];
+			}
+		}
+	}
+	return loss / pairs;
+}
+
+/* Gradients of the weights from dZ (forward(train) state). */
+static void
+backward(struct gcn *g, const struct kith_gcn_model *m, gboolean relu_out,
+         double wd)
+{
+	int64_t n = g->n;
+	int h = g->h, c = g->c;
+
+	if (relu_out)
+		for (int64_t i = 0; i < n * c; i++)
+			if (g->Z[i] <= 0)
+				g->dZ[i] = 0;
+	colsum(g->gb2, g->dZ, n, c);
+	kith_spmm(g->dHW, &g->A, g->dZ, c);              /* Âᵀ = Â */
+	gemm(TRUE, FALSE, h, c, n, g->H, g->dHW, g->gw2, 0.0f);
+	gemm(FALSE, TRUE, n, h, c, g->dHW, m->w2, g->dH, 0.0f);
+#pragma omp parallel for schedule(static)
+	for (int64_t i = 0; i < n * h; i++)
+		g->dH[i] = g->P1[i] > 0 ? g->dH[i] * g->hmask[i] : 0.0f;
+	colsum(g->gb1, g->dH, n, h);
+	kith_spmm(g->dXW, &g->A, g->dH, h);
+#pragma omp parallel for schedule(static)
+	for (int64_t k = 0; k < g->XT.nnz; k++)
+		g->XT.values[k] = g->Xd.values[g->perm[k]];
+	kith_spmm(g->gw1, &g->XT, g->dXW, h);
+	if (wd > 0)
+		for (int64_t i = 0; i < g->f * h; i++)
+			g->gw1[i] += (float)wd * m->w1[i];
+}
+
+static gboolean
+model_alloc(struct kith_gcn_model *m, int64_t f, int h, int c,
+            gboolean sup, GError **error)
+{
+	memset(m, 0, sizeof *m);
+	m->n_in = f;
+	m->hidden = h;
+	m->n_out = c;
+	m->supervised = sup;
+	m->w1 = kith_alloc0_n(MAX(f * h, 1), sizeof(float), error);
+	m->b1 = m->w1 ? kith_alloc0_n(h, sizeof(float), error) : NULL;
+	m->w2 = m->b1 ? kith_alloc0_n((size_t)h * c, sizeof(float), error)
+	              : NULL;
+	m->b2 = m->w2 ? kith_alloc0_n(c, sizeof(float), error) : NULL;
+	if (!m->b2) {
+		kith_gcn_model_clear(m);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+static void
+model_copy(struct kith_gcn_model *dst, const struct kith_gcn_model *src)
+{
+	memcpy(dst->w1, src->w1, src->n_in * src->hidden * sizeof(float));
+	memcpy(dst->b1, src->b1, src->hidden * sizeof(float));
+	memcpy(dst->w2, src->w2,
+	       (size_t)src->hidden * src->n_out * sizeof(float));
+	memcpy(dst->b2, src->b2, src->n_out * sizeof(float));
+}
+
+/* Row-wise argmax of Z into pred. */
+static void
+argmax_rows(int32_t *pred, const float *Z, int64_t n, int c)
+{
+	for (int64_t i = 0; i < n; i++) {
+		int arg = 0;
+		for (int j = 1; j < c; j++)
+			if (Z[i * c + j] > Z[i * c + arg])
+				arg = j;
+		pred[i] = arg;
+	}
+}
+
+static int
+cmp_double(const void *x, const void *y)
+{
+	double u = *(const double *)x, v = *(const double *)y;
+	return (u > v) - (u < v);
+}
+
+/* AUC of held-out pairs (val_pos, as row/col arrays) against the same
+ * number of random pairs, scored by dot products of Z rows. */
+static double
+pair_auc(const float *Z, int64_t n, int c, const int32_t *pa,
+         const int32_t *pb, int64_t np, uint64_t seed)
+{
+	struct kith_rng r;
+	double *sp, *sn;
+	int64_t wins2 = 0;
+
+	if (np == 0 || n < 2)
+		return -1;
+	sp = g_new(double, np);
+	sn = g_new(double, np);
+	kith_rng_seed(&r, seed, 77);
+	for (int64_t e = 0; e < np; e++) {
+		int64_t a = kith_rng_below(&r, n), b = kith_rng_below(&r, n);
+		double d1 = 0, d2 = 0;
+		for (int q = 0; q < c; q++) {
+			d1 += (double)Z[pa[e] * c + q] * Z[pb[e] * c + q];
+			d2 += (double)Z[a * c + q] * Z[b * c + q];
+		}
+		sp[e] = d1;
+		sn[e] = d2;
+	}
+	/* Sort both and merge: O(np log np). */
+	qsort(sp, np, sizeof(double), cmp_double);
+	qsort(sn, np, sizeof(double), cmp_double);
+	int64_t j = 0, k = 0;
+	for (int64_t i = 0; i < np; i++) {
+		while (j < np && sn[j] < sp[i])
+			j++;
+		k = j;
+		while (k < np && sn[k] == sp[i])
+			k++;
+		wins2 += 2 * j + (k - j);
+	}
+	g_free(sp);
+	g_free(sn);
+	return (double)wins2 / (2.0 * np * np);
+}
+
+gboolean
+kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
+               struct kith_gnn_report *report, const struct kith_csr *A,
+               const struct kith_csr *X, const int32_t *label,
+               const uint8_t *split, int n_classes,
+               const struct kith_gcn_params *p, GError **error)
+{
+	struct gcn g;
+	struct kith_gcn_model cur = { 0 };
+	struct kith_rng rng;
+	gboolean sup = label != NULL, ok = FALSE;
+	int h = p->hidden, c = sup ? n_classes : p->dim;
+	int max_epochs = p->max_epochs > 0 ? p->max_epochs : (sup ? 200 : 300);
+	int patience = p->patience > 0 ? p->patience : 100;
+	double best = -1, best_loss = INFINITY, t0 = kith_now();
+	int since_best = 0;
+	struct kith_csr Atrain = { 0 };
+	int32_t *vpa = NULL, *vpb = NULL;
+	int64_t nvp = 0, n = A->n_rows;
+
+	memset(&g, 0, sizeof g);
+	memset(model, 0, sizeof *model);
+	if (h < 1 || c < 1 || p->lr <= 0 || p->dropout < 0 ||
+	    p->dropout >= 1 || p->neg < 0 || n < 1) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+		            "invalid gcn parameters");
+		return FALSE;
+	}
+	if (sup) {
+		int64_t nt = 0;
+		for (int64_t i = 0; i < n; i++)
+			nt += split[i] == KITH_SPLIT_TRAIN && label[i] >= 0;
+		if (nt == 0 || n_classes < 2) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+			            "gcn needs labelled train nodes of at least "
+			            "two classes");
+			return FALSE;
+		}
+	}
+	/* GAE: hold out 5 % of the undirected edges for model selection. */
+	const struct kith_csr *Aenc = A;
+	if (!sup) {
+		GArray *keep_r = g_array_new(FALSE, FALSE, sizeof(int32_t));
+		GArray *keep_c = g_array_new(FALSE, FALSE, sizeof(int32_t));
+		GArray *va = g_array_new(FALSE, FALSE, sizeof(int32_t));
+		GArray *vb = g_array_new(FALSE, FALSE, sizeof(int32_t));
+		kith_rng_seed(&rng, p->seed, 3);
+		for (int64_t i = 0; i < n; i++)
+			for (int64_t k = A->indptr[i]; k < A->indptr[i + 1]; k++) {
+				int32_t a = (int32_t)i, b = A->indices[k];
+				if (a >= b)
+					continue;
+				if (kith_rng_uniform(&rng) < 0.05) {
+					g_array_append_val(va, a);
+					g_array_append_val(vb, b);
+				} else {
+					g_array_append_val(keep_r, a);
+					g_array_append_val(keep_c, b);
+					g_array_append_val(keep_r, b);
+					g_array_append_val(keep_c, a);
+				}
+			}
+		gboolean built = kith_csr_from_coo(&Atrain, n, n, keep_r->len,
+		                                   (int32_t *)keep_r->data,
+		                                   (int32_t *)keep_c->data, NULL,
+		                                   error);
+		g_array_free(keep_r, TRUE);
+		g_array_free(keep_c, TRUE);
+		nvp = va->len;
+		vpa = (int32_t *)g_array_free(va, FALSE);
+		vpb = (int32_t *)g_array_free(vb, FALSE);
+		if (!built)
+			goto out;
+		Aenc = &Atrain;
+	}
+	if (!gcn_setup(&g, Aenc, X, h, c, TRUE, error) ||
+	    !model_alloc(&cur, X->n_cols, h, c, sup, error) ||
+	    !model_alloc(model, X->n_cols, h, c, sup, error))
+		goto out;
+	kith_rng_seed(&rng, p->seed, 1);
+	glorot(cur.w1, cur.n_in, h, &rng);
+	glorot(cur.w2, h, c, &rng);
+	model_copy(model, &cur);
+	if (!kith_adam_init(&g.aw1, cur.n_in * h, (float)p->lr, error) ||
+	    !kith_adam_init(&g.ab1, h, (float)p->lr, error) ||
+	    !kith_adam_init(&g.aw2, (size_t)h * c, (float)p->lr, error) ||
+	    !kith_adam_init(&g.ab2, c, (float)p->lr, error))
+		goto out;
+	report->seconds_init = kith_now() - t0;
+	blas_threads_for(n, h, c);
+
+	double drop = sup ? p->dropout : 0.0;
+	int epoch;
+	for (epoch = 1; epoch <= max_epochs; epoch++) {
+		double loss, acc, vacc, vloss, score;
+		if (kith_interrupted()) {
+			report->stop_reason = "interrupted";
+			break;
+		}
+		draw_masks(&g, drop, p->seed, epoch);
+		forward(&g, &cur, TRUE, FALSE);
+		if (sup)
+			loss = softmax_ce(g.Z, g.dZ, n, c, label, split,
+			                  KITH_SPLIT_TRAIN, &acc);
+		else
+			loss = gae_loss(&g, Aenc, g.Z, g.dZ, p->neg, p->seed,
+			                epoch);
+		backward(&g, &cur, FALSE, p->weight_decay);
+		kith_adam_step(&g.aw1, cur.w1, g.gw1);
+		kith_adam_step(&g.ab1, cur.b1, g.gb1);
+		kith_adam_step(&g.aw2, cur.w2, g.gw2);
+		kith_adam_step(&g.ab2, cur.b2, g.gb2);
+
+		/* Validation with the updated weights, no dropout. */
+		forward(&g, &cur, FALSE, FALSE);
+		if (sup) {
+			vloss = softmax_ce(g.Z, NULL, n, c, label, split,
+			                   KITH_SPLIT_VAL, &vacc);
+			score = vacc;
+		} else {
+			vloss = 0;
+			score = vacc = pair_auc(g.Z, n, c, vpa, vpb, nvp,
+			                        p->seed);
+		}
+		struct kith_gnn_point pt = { epoch, loss, vacc,
+		                             kith_now() - t0 };
+		g_array_append_val(report->curve, pt);
+		if (p->on_point)
+			p->on_point(&pt, p->on_point_data);
+		report->epochs_run = epoch;
+		if (score > best || (score == best && vloss < best_loss) ||
+		    score < 0) {
+			if (score > best)
+				since_best = 0;
+			best = score;
+			best_loss = vloss;
+			report->best_epoch = epoch;
+			model_copy(model, &cur);
+		} else {
+			since_best++;
+		}
+		if (since_best >= patience) {
+			report->stop_reason = "early-stop";
+			break;
+		}
+		if (p->time_limit > 0 && kith_now() - t0 > p->time_limit) {
+			report->stop_reason = "time-limit";
+			break;
+		}
+	}
+	report->seconds_train = kith_now() - t0 - report->seconds_init;
+
+	/* Final pass with the kept weights on the full graph. */
+	gcn_clear(&g);
+	if (sup) {
+		int32_t *pr = pred ? pred : g_new(int32_t, n);
+		if (!kith_gcn_apply(emb, pr, model, A, X, error)) {
+			if (!pred)
+				g_free(pr);
+			goto out;
+		}
+		double *accs[3] = { &report->train_acc, &report->val_acc,
+		                    &report->test_acc };
+		for (int s = 0; s < 3; s++) {
+			int64_t cnt = 0, hit = 0;
+			for (int64_t i = 0; i < n; i++)
+				if (split[i] == s + 1 && label[i] >= 0) {
+					cnt++;
+					hit += pr[i] == label[i];
+				}
+			*accs[s] = cnt ? (double)hit / cnt : -1;
+		}
+		if (!pred)
+			g_free(pr);
+	} else {
+		if (!kith_gcn_apply(emb, NULL, model, A, X, error))
+			goto out;
+		report->val_auc = best;
+	}
+	if (kith_interrupted()) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_INTERRUPTED,
+		            "interrupted");
+		goto out;
+	}
+	ok = TRUE;
+out:
+	report->seconds_total = kith_now() - t0;
+	openblas_set_num_threads(kith_get_threads());
+	gcn_clear(&g);
+	kith_gcn_model_clear(&cur);
+	kith_csr_clear(&Atrain);
+	g_free(vpa);
+	g_free(vpb);
+	if (!ok)
+		kith_gcn_model_clear(model);
+	return ok;
+}
+
+gboolean
+kith_gcn_apply(float *emb, int32_t *pred, const struct kith_gcn_model *m,
+               const struct kith_csr *A, const struct kith_csr *X,
+               GError **error)
+{
+	struct gcn g;
+	int64_t n = A->n_rows;
+
+	if (X->n_cols != m->n_in) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+		            "features have %" G_GINT64_FORMAT " columns, the "
+		            "model %" G_GINT64_FORMAT, X->n_cols, m->n_in);
+		return FALSE;
+	}
+	if (!gcn_setup(&g, A, X, m->hidden, m->n_out, FALSE, error)) {
+		gcn_clear(&g);
+		return FALSE;
+	}
+	forward(&g, m, FALSE, FALSE);
+	if (m->supervised) {
+		memcpy(emb, g.H, n * m->hidden * sizeof(float));
+		if (pred)
+			argmax_rows(pred, g.Z, n, m->n_out);
+	} else {
+		memcpy(emb, g.Z, n * m->n_out * sizeof(float));
+	}
+	gcn_clear(&g);
+	return TRUE;
+}
