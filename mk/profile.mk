@@ -10,3 +10,6 @@ TESTS += tests/unit/test-knn
 libkith_a_SOURCES += src/analytics/profile-internal.h \
 	src/analytics/profile.c
 src_kith_SOURCES += src/cli/cmd-profile.c
+
+libkith_a_SOURCES += src/analytics/propagate.c
+src_kith_SOURCES += src/cli/cmd-propagate.c

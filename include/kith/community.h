@@ -172,6 +172,36 @@ gboolean kith_partition_compare(double *nmi, double *ari,
 float *kith_read_profile_rfm(struct kith_store *s, const char *profiles_dir,
                              GError **error);
 
+/* What kith_communities_write() records besides the results. */
+struct kith_comm_info {
+	const char *store_path;       /* as given on the command line */
+	enum kith_comm_method method;
+	enum kith_ugraph graph;
+	double resolution;
+	uint64_t seed;
+	int neighbours;               /* cointeraction / knn k, 0: n/a */
+	int item_cap;                 /* cointeraction, 0: n/a */
+	const char *emb_path;         /* may be NULL */
+	const char *profiles_path;    /* may be NULL */
+	const char *truth_path;       /* NULL: no comparison */
+	double nmi, ari;
+	int64_t n_compared;
+	double seconds;
+};
+
+/* Writes the COMM folder atomically at PATH: membership.tsv (user,
+ * community; -1 for users without an edge), membership.npy (int32),
+ * communities.tsv (community, size, internal_density, conductance,
+ * top_categories, top_items, mean_rfm, central_members; lists
+ * '|'-joined, mean_rfm "r|f|m" or empty), manifest.json (format
+ * "kith-communities").  Files with per-user data are mode 0600. */
+gboolean kith_communities_write(const char *path,
+                                const struct kith_store *s,
+                                const struct kith_comm_result *r,
+                                const struct kith_comm_summary *cs,
+                                const struct kith_comm_info *info,
+                                GError **error);
+
 /* ---- influence.c ----------------------------------------------------- */
 
 enum {
@@ -261,6 +291,32 @@ gboolean kith_behavioural_influence(double *score, double *events,
                                     const struct kith_csr *a,
                                     const struct kith_store *s,
                                     int64_t window, GError **error);
+
+/* Reads user ids, one per line (blank lines and lines starting with '#'
+ * skipped; a header line "user" is skipped too) into store indices
+ * (sorted, distinct).  n_unknown counts ids not in the store.
+ * KITH_ERROR_DATA when no id is known.  Caller g_free()s *users. */
+gboolean kith_read_user_list(int32_t **users, int64_t *n, int64_t *n_unknown,
+                             struct kith_store *s, const char *path,
+                             GError **error);
+
+/* Indices of the (up to) k users of highest PageRank, best first (ties:
+ * lower index), into top (room for k); returns their number. */
+int64_t kith_influence_top(int64_t *top, const struct kith_influence *r,
+                           int64_t k);
+
+/* Writes the INFL folder atomically at PATH: influence.tsv (user, then
+ * kith_influence_columns; NaN and absent columns empty), influence.npy
+ * (n_users x 10 float64: the columns up to behavioural, NaN where
+ * absent), manifest.json (format "kith-influence": damping, betweenness
+ * "exact" or "sampled" with samples and betweenness_rse, window_days,
+ * top: the top_n users by PageRank).  Per-user files are mode 0600. */
+gboolean kith_influence_write(const char *path, const struct kith_store *s,
+                              const struct kith_influence *r,
+                              const struct kith_influence_opts *o,
+                              const char *store_path,
+                              const char *seeds_path, int64_t top_n,
+                              double seconds, GError **error);
 
 G_END_DECLS
 

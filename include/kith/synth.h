@@ -27,13 +27,13 @@ struct kith_synth_params {
 	uint64_t seed;
 	int64_t events;          /* exact total; 0: round(users * events_per_user) */
 	double events_per_user;  /* mean, used when events == 0 (default 20) */
-	double social_degree;    /* mean social degree (default 10), 0: none */
+	double social_degree;    /* mean social degree (default 20), 0: none */
 	int64_t start;           /* unix seconds of the first day (UTC) */
 };
 
 /* Fills p with the defaults: 1000 users, 500 items, 12 categories, 8
  * communities, mixing 0.2, 90 days, seed 42, 20 events per user, social
- * degree 16, start 2024-01-01T00:00:00Z. */
+ * degree 20, start 2024-01-01T00:00:00Z. */
 void kith_synth_params_init(struct kith_synth_params *p);
 
 /* Parses --start: YYYY-MM-DD (midnight UTC), an ISO-8601 date-time (UTC

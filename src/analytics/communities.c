@@ -41,6 +41,7 @@
 #include "kith/community.h"
 #include "kith/core.h"
 #include "kith/csv.h"
+#include "kith/io.h"
 #include "kith/store.h"
 
 gboolean
@@ -646,4 +647,139 @@ kith_read_profile_rfm(struct kith_store *s, const char *profiles_dir,
 	if (rc < 0)
 		return NULL;
 	return g_steal_pointer(&out);
+}
+
+static void
+put_list(GString *g, char *const *names, const int32_t *idx, int n)
+{
+	for (int j = 0; j < n; j++) {
+		if (j > 0)
+			g_string_append_c(g, '|');
+		g_string_append(g, names ? names[idx[j]] : "");
+	}
+}
+
+static gboolean
+write_gstring(const struct kith_outdir *od, const char *name, GString *g,
+              GError **error)
+{
+	g_autofree char *p = kith_outdir_path(od, name);
+	return kith_write_file(p, g->str, g->len, 0600, error);
+}
+
+static void
+member_str(JsonBuilder *b, const char *name, const char *v)
+{
+	json_builder_set_member_name(b, name);
+	if (v)
+		json_builder_add_string_value(b, v);
+	else
+		json_builder_add_null_value(b);
+}
+
+static void
+member_num(JsonBuilder *b, const char *name, double v)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_double_value(b, v);
+}
+
+static void
+member_int(JsonBuilder *b, const char *name, int64_t v)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_int_value(b, v);
+}
+
+gboolean
+kith_communities_write(const char *path, const struct kith_store *s,
+                       const struct kith_comm_result *r,
+                       const struct kith_comm_summary *cs,
+                       const struct kith_comm_info *info, GError **error)
+{
+	g_autoptr(kith_outdir) od = NULL;
+	g_autoptr(JsonBuilder) b = NULL;
+	g_autoptr(JsonNode) root = NULL;
+	g_autoptr(GString) g = g_string_sized_new(1 << 16);
+	g_autofree char *mpath = NULL;
+	const char *created = NULL;
+
+	od = kith_outdir_begin(path, error);
+	if (od == NULL)
+		return FALSE;
+	g_string_append(g, "user\tcommunity\n");
+	for (int64_t u = 0; u < r->n_users; u++)
+		g_string_append_printf(g, "%s\t%d\n", s->user_ids[u],
+		                       (int)r->membership[u]);
+	if (!write_gstring(od, "membership.tsv", g, error))
+		return FALSE;
+	g_string_truncate(g, 0);
+	g_string_append(g, "community\tsize\tinternal_density\tconductance\t"
+	                   "top_categories\ttop_items\tmean_rfm\t"
+	                   "central_members\n");
+	for (int64_t c = 0; c < r->n_communities; c++) {
+		const struct kith_comm_summary *x = &cs[c];
+		g_string_append_printf(g, "%" G_GINT64_FORMAT "\t%" G_GINT64_FORMAT
+		                       "\t%.6g\t%.6g\t", c, x->size,
+		                       x->internal_density, x->conductance);
+		put_list(g, s->category_names, x->top_categories,
+		         s->category_names ? x->n_top_categories : 0);
+		g_string_append_c(g, '\t');
+		put_list(g, s->item_ids, x->top_items,
+		         s->item_ids ? x->n_top_items : 0);
+		g_string_append_c(g, '\t');
+		if (x->has_rfm)
+			g_string_append_printf(g, "%.3f|%.3f|%.3f", x->mean_rfm[0],
+			                       x->mean_rfm[1], x->mean_rfm[2]);
+		g_string_append_c(g, '\t');
+		put_list(g, s->user_ids, x->central, x->n_central);
+		g_string_append_c(g, '\n');
+	}
+	if (!write_gstring(od, "communities.tsv", g, error))
+		return FALSE;
+
+	b = kith_manifest_begin("kith-communities", 1);
+	json_builder_set_member_name(b, "arrays");
+	json_builder_begin_object(b);
+	if (!kith_outdir_npy(od, b, "membership.npy", KITH_DT_I32, r->n_users, 0,
+	                     r->membership, 0600, error))
+		return FALSE;
+	json_builder_end_object(b);
+	if (s->manifest && JSON_NODE_HOLDS_OBJECT(s->manifest))
+		created = json_object_get_string_member_with_default(
+			json_node_get_object(s->manifest), "created", NULL);
+	member_str(b, "store", info->store_path);
+	member_str(b, "store_created", created);
+	member_str(b, "method", kith_comm_method_name(info->method));
+	member_str(b, "graph", kith_ugraph_name(info->graph));
+	member_num(b, "resolution", info->resolution);
+	member_int(b, "seed", (int64_t)info->seed);
+	if (info->neighbours > 0)
+		member_int(b, "neighbours", info->neighbours);
+	if (info->graph == KITH_UGRAPH_COINTERACTION)
+		member_int(b, "item_cap", info->item_cap);
+	if (info->emb_path)
+		member_str(b, "emb", info->emb_path);
+	if (info->profiles_path)
+		member_str(b, "profiles", info->profiles_path);
+	member_num(b, "modularity", r->modularity);
+	member_num(b, "modularity_at_resolution", r->modularity_at_resolution);
+	member_int(b, "communities", r->n_communities);
+	member_int(b, "users", r->n_users);
+	member_int(b, "users_in_graph", r->n_in_graph);
+	member_int(b, "edges", r->n_edges);
+	member_num(b, "total_weight", r->total_weight);
+	if (info->truth_path) {
+		member_str(b, "truth", info->truth_path);
+		member_num(b, "nmi", info->nmi);
+		member_num(b, "ari", info->ari);
+		member_int(b, "users_compared", info->n_compared);
+	}
+	member_num(b, "seconds", info->seconds);
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	mpath = kith_outdir_path(od, "manifest.json");
+	if (!kith_json_write(mpath, root, error))
+		return FALSE;
+	return kith_outdir_commit(od, error);
 }

@@ -44,6 +44,8 @@
 
 #include "kith/community.h"
 #include "kith/core.h"
+#include "kith/csv.h"
+#include "kith/io.h"
 #include "kith/store.h"
 
 const char *const kith_influence_columns[KITH_INFL_N_COLS] = {
@@ -486,4 +488,229 @@ out:
 	if (!ok)
 		kith_influence_clear(out);
 	return ok;
+}
+
+static int
+cmp_i32(const void *a, const void *b)
+{
+	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+	return (x > y) - (x < y);
+}
+
+gboolean
+kith_read_user_list(int32_t **users, int64_t *n, int64_t *n_unknown,
+                    struct kith_store *s, const char *path, GError **error)
+{
+	g_autofree char *text = NULL;
+	g_autoptr(GArray) a = g_array_new(FALSE, FALSE, sizeof(int32_t));
+	g_auto(GStrv) lines = NULL;
+	int64_t unknown = 0, k = 0;
+	size_t len;
+	GError *e = NULL;
+
+	if (!g_file_get_contents(path, &text, &len, &e)) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_IO, "cannot read '%s': %s",
+		            path, e->message);
+		g_error_free(e);
+		return FALSE;
+	}
+	lines = g_strsplit(text, "\n", -1);
+	for (int i = 0; lines[i]; i++) {
+		char *l = g_strstrip(lines[i]);
+		char *tab = strpbrk(l, "\t,");
+		int64_t u;
+
+		if (tab)
+			*tab = '\0';
+		if (*l == '\0' || *l == '#')
+			continue;
+		u = kith_store_user_index(s, l);
+		if (u < 0) {
+			if (!(i == 0 && g_ascii_strcasecmp(l, "user") == 0))
+				unknown++;
+			continue;
+		}
+		g_array_append_val(a, u);
+	}
+	if (a->len == 0) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+		            "'%s' names no user of the store", path);
+		return FALSE;
+	}
+	qsort(a->data, a->len, sizeof(int32_t), cmp_i32);
+	for (guint i = 0; i < a->len; i++)
+		if (i == 0 || g_array_index(a, int32_t, i) !=
+		              g_array_index(a, int32_t, i - 1))
+			g_array_index(a, int32_t, k++) = g_array_index(a, int32_t, i);
+	*n = k;
+	*n_unknown = unknown;
+	*users = (int32_t *)g_array_free(g_steal_pointer(&a), FALSE);
+	return TRUE;
+}
+
+int64_t
+kith_influence_top(int64_t *top, const struct kith_influence *r, int64_t k)
+{
+	const double *pr = r->col[KITH_INFL_PAGERANK];
+	int64_t have = 0;
+
+	for (int64_t u = 0; u < r->n_users && k > 0; u++) {
+		int64_t j;
+		if (!isfinite(pr[u]))
+			continue;
+		if (have == k && pr[u] <= pr[top[k - 1]])
+			continue;
+		j = have < k ? have++ : k - 1;
+		while (j > 0 && pr[top[j - 1]] < pr[u]) {
+			top[j] = top[j - 1];
+			j--;
+		}
+		top[j] = u;
+	}
+	return have;
+}
+
+static void
+put_num(GString *g, double v)
+{
+	if (isfinite(v))
+		g_string_append_printf(g, "%.6g", v);
+}
+
+static void
+member_num(JsonBuilder *b, const char *name, double v)
+{
+	json_builder_set_member_name(b, name);
+	if (isfinite(v))
+		json_builder_add_double_value(b, v);
+	else
+		json_builder_add_null_value(b);
+}
+
+gboolean
+kith_influence_write(const char *path, const struct kith_store *s,
+                     const struct kith_influence *r,
+                     const struct kith_influence_opts *o,
+                     const char *store_path, const char *seeds_path,
+                     int64_t top_n, double seconds, GError **error)
+{
+	g_autoptr(kith_outdir) od = NULL;
+	g_autoptr(JsonBuilder) b = NULL;
+	g_autoptr(JsonNode) root = NULL;
+	g_autoptr(GString) g = g_string_sized_new(1 << 16);
+	g_autofree char *tsv = NULL, *mpath = NULL;
+	g_autofree double *X = NULL;
+	g_autofree int64_t *top = NULL;
+	const char *created = NULL;
+	int64_t n = r->n_users, nt;
+	const int nc = KITH_INFL_BEHAVIOURAL + 1;
+
+	od = kith_outdir_begin(path, error);
+	if (od == NULL)
+		return FALSE;
+	g_string_append(g, "user");
+	for (int j = 0; j < KITH_INFL_N_COLS; j++)
+		g_string_append_printf(g, "\t%s", kith_influence_columns[j]);
+	g_string_append_c(g, '\n');
+	for (int64_t u = 0; u < n; u++) {
+		g_string_append(g, s->user_ids[u]);
+		for (int j = 0; j < KITH_INFL_N_COLS; j++) {
+			g_string_append_c(g, '\t');
+			if (r->col[j])
+				put_num(g, r->col[j][u]);
+		}
+		g_string_append_c(g, '\n');
+	}
+	tsv = kith_outdir_path(od, "influence.tsv");
+	if (!kith_write_file(tsv, g->str, g->len, 0600, error))
+		return FALSE;
+	X = kith_alloc_n((size_t)n * nc + 1, sizeof(double), error);
+	if (X == NULL)
+		return FALSE;
+	for (int64_t u = 0; u < n; u++)
+		for (int j = 0; j < nc; j++)
+			X[u * nc + j] = r->col[j] ? r->col[j][u] : NAN;
+
+	b = kith_manifest_begin("kith-influence", 1);
+	json_builder_set_member_name(b, "arrays");
+	json_builder_begin_object(b);
+	if (!kith_outdir_npy(od, b, "influence.npy", KITH_DT_F64, n, nc, X, 0600,
+	                     error))
+		return FALSE;
+	json_builder_end_object(b);
+	json_builder_set_member_name(b, "columns");
+	json_builder_begin_array(b);
+	for (int j = 0; j < nc; j++)
+		json_builder_add_string_value(b, kith_influence_columns[j]);
+	json_builder_end_array(b);
+	if (s->manifest && JSON_NODE_HOLDS_OBJECT(s->manifest))
+		created = json_object_get_string_member_with_default(
+			json_node_get_object(s->manifest), "created", NULL);
+	json_builder_set_member_name(b, "store");
+	json_builder_add_string_value(b, store_path);
+	json_builder_set_member_name(b, "store_created");
+	if (created)
+		json_builder_add_string_value(b, created);
+	else
+		json_builder_add_null_value(b);
+	member_num(b, "damping", o->damping);
+	json_builder_set_member_name(b, "directed");
+	json_builder_add_boolean_value(b, r->directed);
+	json_builder_set_member_name(b, "weighted");
+	json_builder_add_boolean_value(b, r->weighted);
+	json_builder_set_member_name(b, "users");
+	json_builder_add_int_value(b, n);
+	json_builder_set_member_name(b, "edges");
+	json_builder_add_int_value(b, r->n_edges);
+	json_builder_set_member_name(b, "seeds");
+	if (seeds_path) {
+		json_builder_add_string_value(b, seeds_path);
+		json_builder_set_member_name(b, "n_seeds");
+		json_builder_add_int_value(b, o->n_seeds);
+	} else {
+		json_builder_add_null_value(b);
+	}
+	json_builder_set_member_name(b, "betweenness");
+	json_builder_add_string_value(b, r->betweenness_sampled ? "sampled"
+	                                                        : "exact");
+	if (r->betweenness_sampled) {
+		json_builder_set_member_name(b, "samples");
+		json_builder_add_int_value(b, r->samples);
+		member_num(b, "betweenness_rse", r->betweenness_rse);
+		json_builder_set_member_name(b, "betweenness_error");
+		json_builder_add_string_value(b, "relative standard error: sum "
+		        "over users of the standard error of the estimate (from "
+		        "10 batches of sources) divided by the sum of the "
+		        "estimates");
+	}
+	member_num(b, "window_days", o->window_days);
+	json_builder_set_member_name(b, "behavioural");
+	json_builder_add_string_value(b, r->has_timestamps
+	        ? "friend interactions with an item within window_days after "
+	          "the user's first interaction, per friend and timed item"
+	        : "not computed: the store has no timestamps");
+	top = kith_alloc_n((size_t)MAX(top_n, 1), sizeof(int64_t), error);
+	if (top == NULL)
+		return FALSE;
+	nt = kith_influence_top(top, r, top_n);
+	json_builder_set_member_name(b, "top");
+	json_builder_begin_array(b);
+	for (int64_t j = 0; j < nt; j++) {
+		int64_t u = top[j];
+		json_builder_begin_object(b);
+		json_builder_set_member_name(b, "user");
+		json_builder_add_string_value(b, s->user_ids[u]);
+		member_num(b, "pagerank", r->col[KITH_INFL_PAGERANK][u]);
+		member_num(b, "kcore", r->col[KITH_INFL_KCORE][u]);
+		member_num(b, "behavioural", r->col[KITH_INFL_BEHAVIOURAL][u]);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	member_num(b, "seconds", seconds);
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	mpath = kith_outdir_path(od, "manifest.json");
+	if (!kith_json_write(mpath, root, error))
+		return FALSE;
+	return kith_outdir_commit(od, error);
 }

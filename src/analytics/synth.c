@@ -284,7 +284,7 @@ kith_synth_params_init(struct kith_synth_params *p)
 	p->seed = 42;
 	p->events = 0;
 	p->events_per_user = 20;
-	p->social_degree = 16;
+	p->social_degree = 20;
 	p->start = 1704067200; /* 2024-01-01T00:00:00Z */
 }
 
@@ -788,7 +788,8 @@ kith_synth_generate_user(const struct kith_synth *s, int64_t u,
 	kith_rng_seed(&r, s->p.seed, PH_EVENT | (uint64_t)u);
 	life = 1 + (int64_t)((0.25 + 0.75 * kith_rng_uniform(&r)) * (D - 1));
 	begin = (int64_t)kith_rng_below(&r, (uint64_t)(D - life + 1));
-	shift = (int)CLAMP(lround(1.5 * kith_rng_normal(&r)), -4, 4);
+	shift = (int)lround(1.5 * kith_rng_normal(&r));
+	shift = CLAMP(shift, -4, 4);
 	while (k < n) {
 		int64_t day, t, first = k, last_visit;
 		int hour, visits = 1;
@@ -896,7 +897,8 @@ kith_synth_social(const struct kith_synth *s, int64_t **pairs_out,
 			struct kith_rng r;
 			double x;
 			kith_rng_seed(&r, s->p.seed, PH_SOCIAL | (uint64_t)u);
-			x = MIN(cap, xmin / sqrt(rng_pos(&r)));
+			x = xmin / sqrt(rng_pos(&r));
+			x = MIN(x, cap);
 			off[u + 1] = (int64_t)x +
 			             (kith_rng_uniform(&r) < x - floor(x));
 		}
@@ -1201,8 +1203,8 @@ kith_synth_write_users(const struct kith_synth *s, FILE *f, const char *name,
 		char id[32];
 
 		kith_rng_seed(&r, s->p.seed, PH_USER | (uint64_t)u);
-		age = CLAMP(lround(s->age_mean[c] + 11 * kith_rng_normal(&r)),
-		            16, 90);
+		age = lround(s->age_mean[c] + 11 * kith_rng_normal(&r));
+		age = CLAMP(age, 16, 90);
 		x = kith_rng_uniform(&r);
 		gender = x < 0.02 ? "X" : x < 0.02 + 0.98 * s->p_female[c]
 		                              ? "F" : "M";

@@ -14,8 +14,9 @@ kith_cli_context(const char *cmd, const char *params, const char *summary,
                  const char *description, const GOptionEntry *entries,
                  struct kith_cli *cli)
 {
-	g_autofree char *p = g_strdup_printf("%s- %s", params ? params : "",
-	                                     summary);
+	g_autofree char *p = params && *params
+	                             ? g_strdup_printf("%s - %s", params, summary)
+	                             : g_strdup_printf("- %s", summary);
 	GOptionContext *ctx = g_option_context_new(p);
 	GOptionGroup *g;
 	GOptionEntry global[] = {

@@ -53,7 +53,7 @@ cmd_synth(int argc, char **argv, struct kith_cli *cli)
 			{ "events-per-user", 0, 0, G_OPTION_ARG_DOUBLE, &epu,
 			  "mean events per user (default 20)", "X" },
 			{ "social-degree", 0, 0, G_OPTION_ARG_DOUBLE, &degree,
-			  "mean social degree (default 10, 0: no pairs)", "X" },
+			  "mean social degree (default 20, 0: no pairs)", "X" },
 			{ "start", 0, 0, G_OPTION_ARG_STRING, &start,
 			  "first day, YYYY-MM-DD or unix seconds "
 			  "(default 2024-01-01)", "DATE" },

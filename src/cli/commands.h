@@ -10,3 +10,4 @@ KITH_COMMAND(split, "split interactions per user into a train store and a test f
 KITH_COMMAND(recommend, "top-K item recommendations or similar users/items")
 KITH_COMMAND(export, "export embeddings as npy, word2vec, fvecs or projector files")
 KITH_COMMAND(profile, "per-user behavioural profiles, RFM scores and segments")
+KITH_COMMAND(propagate, "diffuse category preferences over a user graph")

@@ -40,6 +40,10 @@
 
 #define ROW_BLOCK 256
 
+/* Element-wise loops shorter than this run on one thread: waking the
+ * team costs more than the work (and much more on a loaded machine). */
+#define PAR_MIN (1 << 18)
+
 /* OpenBLAS's own prototype; cblas.h of some builds lacks it. */
 void openblas_set_num_threads(int num_threads);
 
@@ -128,7 +132,7 @@ colsum(float *out, const float *G, int64_t n, int c)
 static void
 add_bias(float *Y, const float *b, int64_t n, int c)
 {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * c > PAR_MIN)
 	for (int64_t i = 0; i < n; i++)
 		for (int j = 0; j < c; j++)
 			Y[i * c + j] += b[j];
@@ -267,7 +271,7 @@ draw_masks(struct gcn *g, double p, uint64_t seed, int epoch)
 	int64_t nb1 = (nnz + ROW_BLOCK * 64 - 1) / (ROW_BLOCK * 64);
 	int64_t nb2 = (nh + ROW_BLOCK * 64 - 1) / (ROW_BLOCK * 64);
 
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (nnz + nh > PAR_MIN)
 	for (int64_t b = 0; b < nb1 + nb2; b++) {
 		struct kith_rng r;
 		gboolean first = b < nb1;
@@ -291,7 +295,7 @@ forward(struct gcn *g, const struct kith_gcn_model *m, gboolean train,
 	int h = g->h, c = g->c;
 
 	if (train) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (g->Xd.nnz > PAR_MIN)
 		for (int64_t k = 0; k < g->Xd.nnz; k++)
 			g->Xd.values[k] = (g->xval ? g->xval[k] : 1.0f) *
 			                  g->xmask[k];
@@ -304,7 +308,7 @@ forward(struct gcn *g, const struct kith_gcn_model *m, gboolean train,
 	kith_spmm(g->XW, &g->Xd, m->w1, h);
 	kith_spmm(g->P1, &g->A, g->XW, h);
 	add_bias(g->P1, m->b1, n, h);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * h > PAR_MIN)
 	for (int64_t i = 0; i < n * h; i++) {
 		float v = g->P1[i] > 0 ? g->P1[i] : 0.0f;
 		g->H[i] = train ? v * g->hmask[i] : v;
@@ -336,7 +340,8 @@ softmax_ce(const float *Z, float *dZ, int64_t n, int c, const int32_t *label,
 		*acc = -1;
 		return 0;
 	}
-#pragma omp parallel for schedule(static) reduction(+ : loss, hit)
+#pragma omp parallel for schedule(static) reduction(+ : loss, hit) \
+	if (n * c > PAR_MIN)
 	for (int64_t i = 0; i < n; i++) {
 		if (split[i] != want || label[i] < 0)
 			continue;
@@ -378,7 +383,8 @@ gae_loss(const struct gcn *g, const struct kith_csr *A, const float *Z,
 	if (pairs == 0)
 		return 0;
 	float inv = 1.0f / (float)pairs;
-#pragma omp parallel for schedule(dynamic, 64) reduction(+ : loss)
+#pragma omp parallel for schedule(dynamic, 64) reduction(+ : loss) \
+	if (A->nnz * c * (1 + neg) > PAR_MIN)
 	for (int64_t i = 0; i < n; i++) {
 		struct kith_rng r;
 		const float *zi = Z + i * c;
@@ -424,12 +430,12 @@ backward(struct gcn *g, const struct kith_gcn_model *m, gboolean relu_out,
 	kith_spmm(g->dHW, &g->A, g->dZ, c);              /* Âᵀ = Â */
 	gemm(TRUE, FALSE, h, c, n, g->H, g->dHW, g->gw2, 0.0f);
 	gemm(FALSE, TRUE, n, h, c, g->dHW, m->w2, g->dH, 0.0f);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n * h > PAR_MIN)
 	for (int64_t i = 0; i < n * h; i++)
 		g->dH[i] = g->P1[i] > 0 ? g->dH[i] * g->hmask[i] : 0.0f;
 	colsum(g->gb1, g->dH, n, h);
 	kith_spmm(g->dXW, &g->A, g->dH, h);
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (g->XT.nnz > PAR_MIN)
 	for (int64_t k = 0; k < g->XT.nnz; k++)
 		g->XT.values[k] = g->Xd.values[g->perm[k]];
 	kith_spmm(g->gw1, &g->XT, g->dXW, h);

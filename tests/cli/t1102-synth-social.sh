@@ -14,8 +14,8 @@ for mu in 0.1 0.3 0.5; do
 		$S/truth/communities.tsv $S/social.csv)
 	ok_if "measured mixing $frac within 0.03 of $mu" \
 		"$(awk -v f=$frac -v m=$mu 'BEGIN{d=f-m; if(d<0)d=-d; print (d<=0.03)}')" = 1
-	ok_if "mean degree near 16 ($mu)" \
-		"$(awk -v n=$(( $(wc -l <$S/social.csv) - 1 )) 'BEGIN{d=2*n/6000; print (d>14 && d<18)}')" = 1
+	ok_if "mean degree near 20 ($mu)" \
+		"$(awk -v n=$(( $(wc -l <$S/social.csv) - 1 )) 'BEGIN{d=2*n/6000; print (d>18 && d<22)}')" = 1
 done
 check "degree 4" "$KITH" synth -q -o "$T/d4" --users 6000 --items 200 --events 6000 --social-degree 4
 ok_if "mean degree near 4" \

@@ -16,7 +16,7 @@ ok_if "nothing written on usage errors" ! -e "$T/x"
 check_fails 2 "mixing 2" "$KITH" synth -o "$T/x" --mixing 2
 ok_if "message names --mixing" "$(grep -c -- '--mixing' "$T/.err")" -ge 1
 : >"$T/file"
-check_fails 1 "output under a regular file" "$KITH" synth -q -o "$T/file/sub" --users 10 --items 10
+check_fails 1 "output under a regular file" "$KITH" synth -q -o "$T/file/sub" --users 10 --items 10 --categories 2
 check "help" "$KITH" synth --help
 ok_if "help lists --mixing" "$(grep -c -- '--mixing' "$T/.out")" -ge 1
 done_testing

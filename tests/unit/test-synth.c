@@ -268,7 +268,7 @@ test_social(void)
 		}
 		g_assert_cmpfloat(fabs((double)mixed / n - mus[t]), <, 0.03);
 		mean = 2.0 * n / 5000;
-		g_assert_cmpfloat(fabs(mean - 16), <, 2); /* default degree */
+		g_assert_cmpfloat(fabs(mean - 20), <, 2); /* default degree */
 	}
 }
 

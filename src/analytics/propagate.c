@@ -1,0 +1,621 @@
+/*
+ * Preference propagation (kith propagate): category distributions diffuse
+ * over a user–user graph so that users with thin histories inherit the
+ * preferences of the people around them.
+ *
+ * Graph.  Ŵ is a mix of row-normalised graphs: social (the store's uu
+ * rows as stored, link weights), knn (kith_knn_graph() of the user
+ * embeddings, symmetrised, cosine weights), cointeraction
+ * (kith_cointeraction_graph(): users sharing items, top-k per user,
+ * symmetrised).  Ŵ = rownorm(Σ_g w_g rownorm(A_g)); a row without any
+ * neighbour stays zero.
+ *
+ * Iteration.  P0 (n x c) holds each user's own category preference
+ * (kith_catpref(), rows summing to 1, zero without categorised events),
+ * n_u the user's categorised events.  With the per-user neighbour weight
+ *   a_u = α κ / (κ + n_u)        (restart weight 1 - a_u grows with n_u)
+ * the update is
+ *   P ← diag(a) Ŵ P + diag(1 - a) P0,   started at P = P0,
+ * a contraction of factor ≤ α in the max norm, so it converges
+ * geometrically; it stops when max |ΔP| < tol or after `iterations`
+ * steps.  A user without evidence takes α times the average of its
+ * neighbours (the mass lost per hop makes near neighbours count more); a
+ * user with n_u = κ events keeps half of the restart mass α would leave.
+ * One more column carries the evidence confidence c_u = n_u / (n_u + κ)
+ * through the same iteration: the propagated value is the reported
+ * confidence.  At the end own_share_u = (1 - a_u)|P0_u|₁ / |P_u|₁ (the
+ * share of the user's mass that comes from its own history) and rows are
+ * normalised to sum 1.
+ *
+ * Evaluation (kith_propagate_evaluate()).  Users with >= 1 categorised
+ * event are eligible; a random share `holdout` of them (Fisher–Yates on
+ * the stream (seed, 0x686f6c64)) is held out.  A held-out user keeps only
+ * its earliest floor(keep · events) events (log order; pairs by first
+ * time) in P0 and its evidence; its graph links stay.  Truth is the
+ * user's full category distribution (all events, same weights and
+ * decay); relevance of category k is its share truth[k].  Metrics over
+ * the held-out users: NDCG@3 (kith_ndcg3()) and accuracy@1 (the top
+ * prediction is the truth's top category) of
+ *   kith:       the propagated distribution;
+ *   popularity: the mean visible P0 row (users with visible evidence);
+ *   own:        the user's partial history alone, over the held-out users
+ *               whose partial history has a categorised event.
+ *
+ * Cost per iteration: one SpMM, O(nnz(Ŵ) (c + 1)) + O(n c); memory three
+ * n x (c + 1) float arrays.
+ */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "kith/analytics.h"
+#include "kith/community.h"
+#include "kith/core.h"
+#include "kith/emb.h"
+#include "kith/io.h"
+#include "kith/nn.h"
+#include "kith/profile.h"
+#include "kith/store.h"
+#include "analytics/profile-internal.h"
+
+void
+kith_propagate_params_init(struct kith_propagate_params *p)
+{
+	p->alpha = 0.85;
+	p->iterations = 50;
+	p->tol = 1e-6;
+	p->kappa = 5.0;
+	p->half_life_days = 90.0;
+	p->knn = 20;
+	p->co_k = 20;
+	p->co_cap = 200;
+}
+
+/* ------------------------------------------------------------ the graph */
+
+/* scales each row of a (in place, values required) to sum 1 */
+static void
+row_normalise(struct kith_csr *a)
+{
+#pragma omp parallel for schedule(static)
+	for (int64_t u = 0; u < a->n_rows; u++) {
+		double sum = 0;
+		for (int64_t e = a->indptr[u]; e < a->indptr[u + 1]; e++)
+			sum += a->values[e];
+		if (sum > 0)
+			for (int64_t e = a->indptr[u]; e < a->indptr[u + 1]; e++)
+				a->values[e] = (float)(a->values[e] / sum);
+	}
+}
+
+/* owned copy of the social graph with positive weights, no self-loops */
+static gboolean
+social_graph(struct kith_csr *out, const struct kith_store *s,
+             GError **error)
+{
+	const struct kith_csr *uu = &s->uu;
+	int64_t n = s->n_users, nnz = 0;
+
+	for (int64_t u = 0; u < MIN(n, uu->n_rows); u++)
+		for (int64_t e = uu->indptr[u]; e < uu->indptr[u + 1]; e++)
+			nnz += uu->indices[e] != u &&
+			       (uu->values ? uu->values[e] > 0 : 1);
+	if (!kith_csr_alloc(out, n, n, nnz, TRUE, error))
+		return FALSE;
+	int64_t w = 0;
+	for (int64_t u = 0; u < n; u++) {
+		if (u < uu->n_rows)
+			for (int64_t e = uu->indptr[u]; e < uu->indptr[u + 1];
+			     e++) {
+				float v = uu->values ? uu->values[e] : 1.0f;
+				if (uu->indices[e] == u || !(v > 0))
+					continue;
+				out->indices[w] = uu->indices[e];
+				out->values[w++] = v;
+			}
+		out->indptr[u + 1] = w;
+	}
+	return TRUE;
+}
+
+gboolean
+kith_propagate_graph(struct kith_csr *out, char **canon,
+                     const struct kith_store *s, const struct kith_emb *emb,
+                     const char *spec, const struct kith_propagate_params *p,
+                     GError **error)
+{
+	int64_t n = s->n_users;
+	g_auto(GStrv) parts = g_strsplit(spec ? spec : "", ",", -1);
+	g_autoptr(GString) names = g_string_new(NULL);
+	g_autoptr(GArray) ri = g_array_new(FALSE, FALSE, sizeof(int32_t));
+	g_autoptr(GArray) ci = g_array_new(FALSE, FALSE, sizeof(int32_t));
+	g_autoptr(GArray) vi = g_array_new(FALSE, FALSE, sizeof(float));
+	guint seen = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (n > INT32_MAX) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_LIMIT,
+		            "too many users for a user graph");
+		return FALSE;
+	}
+	for (int i = 0; parts[i]; i++) {
+		g_autofree char *tok = g_strstrip(g_strdup(parts[i]));
+		char *colon = strchr(tok, ':');
+		double wt = 1.0;
+		if (colon) {
+			char *end;
+			*colon = 0;
+			wt = g_ascii_strtod(colon + 1, &end);
+			if (end == colon + 1 || *end || !(wt > 0) || !isfinite(wt)) {
+				g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+				            "invalid weight '%s' in --graph",
+				            colon + 1);
+				return FALSE;
+			}
+		}
+		int kind;
+		if (strcmp(tok, "social") == 0)
+			kind = 0;
+		else if (strcmp(tok, "knn") == 0)
+			kind = 1;
+		else if (strcmp(tok, "cointeraction") == 0)
+			kind = 2;
+		else {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+			            "unknown graph '%s' (known: social, knn, "
+			            "cointeraction)", tok);
+			return FALSE;
+		}
+		if (seen & (1u << kind)) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+			            "graph '%s' listed twice", tok);
+			return FALSE;
+		}
+		seen |= 1u << kind;
+		struct kith_csr g;
+		gboolean ok;
+		if (kind == 0) {
+			ok = social_graph(&g, s, error);
+		} else if (kind == 1) {
+			if (!emb) {
+				g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+				            "graph 'knn' needs --emb");
+				return FALSE;
+			}
+			if (emb->n_users != n) {
+				g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+				            "embedding has %" G_GINT64_FORMAT
+				            " users, the store %" G_GINT64_FORMAT,
+				            emb->n_users, n);
+				return FALSE;
+			}
+			ok = kith_knn_graph(&g, emb->users, n, emb->dim, p->knn,
+			                    0.0, TRUE, error);
+		} else {
+			ok = kith_cointeraction_graph(&g, s, p->co_k, p->co_cap,
+			                              error);
+		}
+		if (!ok)
+			return FALSE;
+		if (!g.values) {
+			g.values = kith_alloc_n((size_t)MAX(g.nnz, 1),
+			                        sizeof(float), error);
+			if (!g.values) {
+				kith_csr_clear(&g);
+				return FALSE;
+			}
+			for (int64_t e = 0; e < g.nnz; e++)
+				g.values[e] = 1.0f;
+		}
+		row_normalise(&g);
+		for (int64_t u = 0; u < n; u++)
+			for (int64_t e = g.indptr[u]; e < g.indptr[u + 1]; e++) {
+				int32_t r = (int32_t)u;
+				float v = (float)(g.values[e] * wt);
+				g_array_append_val(ri, r);
+				g_array_append_val(ci, g.indices[e]);
+				g_array_append_val(vi, v);
+			}
+		kith_csr_clear(&g);
+		if (names->len)
+			g_string_append_c(names, ',');
+		g_string_append(names, tok);
+		if (colon) {
+			char buf[G_ASCII_DTOSTR_BUF_SIZE];
+			g_string_append_printf(names, ":%s",
+			        g_ascii_formatd(buf, sizeof(buf), "%g", wt));
+		}
+	}
+	if (!seen) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+		            "--graph lists no graph");
+		return FALSE;
+	}
+	if (!kith_csr_from_coo(out, n, n, ri->len, (int32_t *)ri->data,
+	                       (int32_t *)ci->data, (float *)vi->data, error))
+		return FALSE;
+	row_normalise(out);
+	if (canon)
+		*canon = g_strdup(names->str);
+	return TRUE;
+}
+
+/* ------------------------------------------------------------ iteration */
+
+void
+kith_prefs_clear(struct kith_prefs *r)
+{
+	g_free(r->P);
+	g_free(r->confidence);
+	g_free(r->own_share);
+	g_free(r->top);
+	memset(r, 0, sizeof(*r));
+}
+
+gboolean
+kith_propagate_run(struct kith_prefs *out, const struct kith_csr *W,
+                   const float *P0, const double *evidence, int64_t n,
+                   int64_t c, const struct kith_propagate_params *p,
+                   GError **error)
+{
+	int64_t d = c + 1;
+	g_autofree float *X = NULL, *Y = NULL, *B = NULL, *a = NULL;
+
+	memset(out, 0, sizeof(*out));
+	if (!(p->alpha >= 0 && p->alpha < 1) || p->iterations < 0 ||
+	    !(p->kappa > 0)) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+		            "alpha must be in [0, 1), kappa positive");
+		return FALSE;
+	}
+	if (W->n_rows != n || W->n_cols != n) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+		            "graph is %" G_GINT64_FORMAT " x %" G_GINT64_FORMAT
+		            ", expected %" G_GINT64_FORMAT " users",
+		            W->n_rows, W->n_cols, n);
+		return FALSE;
+	}
+	if (d > INT32_MAX) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_LIMIT,
+		            "too many categories");
+		return FALSE;
+	}
+	size_t nd;
+	if (!kith_mul_size((size_t)MAX(n, 1), (size_t)d, &nd)) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
+		            "preference matrix too large");
+		return FALSE;
+	}
+	out->n_users = n;
+	out->n_categories = c;
+	if (!(X = kith_floats_new(nd, FALSE, error)) ||
+	    !(Y = kith_floats_new(nd, FALSE, error)) ||
+	    !(B = kith_floats_new(nd, FALSE, error)) ||
+	    !(a = kith_alloc_n((size_t)MAX(n, 1), sizeof(float), error)) ||
+	    !(out->P = kith_alloc_n((size_t)MAX(n * c, 1), sizeof(float),
+	                            error)) ||
+	    !(out->confidence = kith_alloc_n((size_t)MAX(n, 1), sizeof(float),
+	                                     error)) ||
+	    !(out->own_share = kith_alloc_n((size_t)MAX(n, 1), sizeof(float),
+	                                    error)) ||
+	    !(out->top = kith_alloc_n((size_t)MAX(n, 1) * 3, sizeof(int32_t),
+	                              error)))
+		goto fail;
+
+	/* B = diag(1 - a) [P0 | conf0], X = [P0 | conf0] */
+#pragma omp parallel for schedule(static)
+	for (int64_t u = 0; u < n; u++) {
+		double ev = evidence[u] > 0 ? evidence[u] : 0;
+		double au = p->alpha * p->kappa / (p->kappa + ev);
+		a[u] = (float)au;
+		for (int64_t k = 0; k < c; k++) {
+			X[u * d + k] = P0[u * c + k];
+			B[u * d + k] = (float)((1 - au) * P0[u * c + k]);
+		}
+		X[u * d + c] = (float)(ev / (ev + p->kappa));
+		B[u * d + c] = (float)((1 - au) * X[u * d + c]);
+	}
+	double delta = 0;
+	int it;
+	for (it = 0; it < p->iterations; it++) {
+		if (kith_interrupted()) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_INTERRUPTED,
+			            "interrupted");
+			goto fail;
+		}
+		kith_spmm(Y, W, X, (int)d);
+		delta = 0;
+#pragma omp parallel for schedule(static) reduction(max:delta)
+		for (int64_t u = 0; u < n; u++) {
+			float au = a[u];
+			for (int64_t k = 0; k < d; k++) {
+				size_t q = (size_t)u * d + k;
+				float v = au * Y[q] + B[q];
+				double df = fabs((double)v - X[q]);
+				if (df > delta)
+					delta = df;
+				X[q] = v;
+			}
+		}
+		kith_progress("propagate", it + 1, p->iterations);
+		if (delta < p->tol) {
+			it++;
+			out->converged = TRUE;
+			break;
+		}
+	}
+	out->iterations = it;
+	out->delta = delta;
+	if (p->iterations == 0)
+		out->converged = TRUE;
+
+#pragma omp parallel for schedule(static)
+	for (int64_t u = 0; u < n; u++) {
+		double mass = 0, own = 0;
+		for (int64_t k = 0; k < c; k++) {
+			mass += X[u * d + k];
+			own += B[u * d + k];
+		}
+		float *o = out->P + u * c;
+		for (int64_t k = 0; k < c; k++)
+			o[k] = mass > 0 ? (float)(X[u * d + k] / mass) : 0.0f;
+		out->own_share[u] = mass > 0 ? (float)MIN(own / mass, 1.0) : 0.0f;
+		out->confidence[u] = X[u * d + c];
+		kith_top3(out->top + u * 3, o, c);
+	}
+	kith_floats_free(g_steal_pointer(&X));
+	kith_floats_free(g_steal_pointer(&Y));
+	kith_floats_free(g_steal_pointer(&B));
+	return TRUE;
+fail:
+	kith_floats_free(g_steal_pointer(&X));
+	kith_floats_free(g_steal_pointer(&Y));
+	kith_floats_free(g_steal_pointer(&B));
+	kith_prefs_clear(out);
+	return FALSE;
+}
+
+/* ----------------------------------------------------------- evaluation */
+
+double
+kith_ndcg3(const int32_t *pred, const float *truth, int64_t c)
+{
+	int32_t ideal[3];
+	double dcg = 0, idcg = 0;
+
+	kith_top3(ideal, truth, c);
+	for (int r = 0; r < 3; r++) {
+		double disc = 1.0 / log2(r + 2.0);
+		if (pred[r] >= 0 && pred[r] < c)
+			dcg += truth[pred[r]] * disc;
+		if (ideal[r] >= 0)
+			idcg += truth[ideal[r]] * disc;
+	}
+	return idcg > 0 ? dcg / idcg : 0.0;
+}
+
+gboolean
+kith_propagate_evaluate(struct kith_propagate_eval *out,
+                        const struct kith_store *s, const struct kith_csr *W,
+                        const struct kith_propagate_params *p,
+                        double holdout, double keep, uint64_t seed,
+                        GError **error)
+{
+	int64_t n = s->n_users, c = s->n_categories;
+	size_t nc;
+	g_autofree float *truth = NULL, *vis = NULL;
+	g_autofree double *ev_full = NULL, *ev_vis = NULL, *pop = NULL;
+	g_autofree int64_t *limit = NULL, *events = NULL, *elig = NULL;
+	g_autofree uint8_t *held = NULL;
+	struct kith_prefs r = { 0 };
+
+	memset(out, 0, sizeof(*out));
+	out->holdout = holdout;
+	out->keep = keep;
+	out->seed = seed;
+	if (!(holdout > 0 && holdout < 1) || !(keep >= 0 && keep < 1)) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+		            "hold-out share must be in (0, 1) and kept share in "
+		            "[0, 1)");
+		return FALSE;
+	}
+	if (!kith_mul_size((size_t)MAX(n, 1), (size_t)MAX(c, 1), &nc)) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
+		            "preference matrix too large");
+		return FALSE;
+	}
+	if (!(truth = kith_alloc_n(nc, sizeof(float), error)) ||
+	    !(vis = kith_alloc_n(nc, sizeof(float), error)) ||
+	    !(ev_full = kith_alloc_n((size_t)n + 1, sizeof(double), error)) ||
+	    !(ev_vis = kith_alloc_n((size_t)n + 1, sizeof(double), error)) ||
+	    !(pop = kith_alloc0_n((size_t)c + 1, sizeof(double), error)) ||
+	    !(limit = kith_alloc_n((size_t)n + 1, sizeof(int64_t), error)) ||
+	    !(events = kith_alloc_n((size_t)n + 1, sizeof(int64_t), error)) ||
+	    !(elig = kith_alloc_n((size_t)n + 1, sizeof(int64_t), error)) ||
+	    !(held = kith_alloc0_n((size_t)n + 1, 1, error)))
+		return FALSE;
+	if (!kith_catpref(truth, ev_full, s, p->half_life_days, NULL, error))
+		return FALSE;
+
+	/* units of the kept prefix: events of the log, else pairs */
+	if (s->n_log > 0) {
+		if (!kith_user_events(events, s, error))
+			return FALSE;
+	} else {
+		for (int64_t u = 0; u < n; u++)
+			events[u] = s->ui.indptr[u + 1] - s->ui.indptr[u];
+	}
+	int64_t ne = 0;
+	for (int64_t u = 0; u < n; u++)
+		if (ev_full[u] > 0)
+			elig[ne++] = u;
+	int64_t h = (int64_t)llround(holdout * (double)ne);
+	if (h < 1 && ne > 0)
+		h = 1;
+	struct kith_rng rng;
+	kith_rng_seed(&rng, seed, 0x686f6c64);
+	for (int64_t i = 0; i < h; i++) {
+		int64_t j = i + (int64_t)kith_rng_below(&rng, (uint64_t)(ne - i));
+		int64_t t = elig[i];
+		elig[i] = elig[j];
+		elig[j] = t;
+		held[elig[i]] = 1;
+	}
+	for (int64_t u = 0; u < n; u++)
+		limit[u] = held[u] ? (int64_t)floor(keep * (double)events[u]) : -1;
+	if (!kith_catpref(vis, ev_vis, s, p->half_life_days, limit, error))
+		return FALSE;
+	for (int64_t u = 0; u < n; u++)
+		if (ev_vis[u] > 0 && !held[u])
+			for (int64_t k = 0; k < c; k++)
+				pop[k] += vis[u * c + k];
+	g_autofree float *popf = kith_alloc_n((size_t)c + 1, sizeof(float),
+	                                      error);
+	if (!popf)
+		return FALSE;
+	for (int64_t k = 0; k < c; k++)
+		popf[k] = (float)pop[k];
+	int32_t pop_top[3];
+	kith_top3(pop_top, popf, c);
+
+	if (!kith_propagate_run(&r, W, vis, ev_vis, n, c, p, error))
+		return FALSE;
+	double nd = 0, ac = 0, pn = 0, pa = 0, on = 0, oa = 0, kn = 0;
+	int64_t np = 0;
+	for (int64_t u = 0; u < n; u++) {
+		if (!held[u])
+			continue;
+		const float *t = truth + u * c;
+		int32_t best[3], own[3];
+		kith_top3(best, t, c);
+		const int32_t *pred = r.top + u * 3;
+		nd += kith_ndcg3(pred, t, c);
+		ac += pred[0] >= 0 && pred[0] == best[0];
+		pn += kith_ndcg3(pop_top, t, c);
+		pa += pop_top[0] >= 0 && pop_top[0] == best[0];
+		if (ev_vis[u] > 0) {
+			kith_top3(own, vis + u * c, c);
+			on += kith_ndcg3(own, t, c);
+			oa += own[0] >= 0 && own[0] == best[0];
+			kn += kith_ndcg3(pred, t, c);
+			np++;
+		}
+	}
+	kith_prefs_clear(&r);
+	out->users_held_out = h;
+	out->users_partial = np;
+	double hd = h > 0 ? (double)h : NAN;
+	out->ndcg3 = nd / hd;
+	out->acc1 = ac / hd;
+	out->pop_ndcg3 = pn / hd;
+	out->pop_acc1 = pa / hd;
+	out->own_ndcg3 = np > 0 ? on / np : NAN;
+	out->own_acc1 = np > 0 ? oa / np : NAN;
+	out->kith_ndcg3_partial = np > 0 ? kn / np : NAN;
+	return TRUE;
+}
+
+/* ------------------------------------------------------------- writing */
+
+static void
+add_num(JsonBuilder *b, const char *name, double v)
+{
+	json_builder_set_member_name(b, name);
+	if (isfinite(v))
+		json_builder_add_double_value(b, v);
+	else
+		json_builder_add_null_value(b);
+}
+
+gboolean
+kith_prefs_write(const char *path, const struct kith_prefs *r,
+                 const struct kith_store *s, const char *store_path,
+                 const char *graph, double alpha,
+                 const struct kith_propagate_eval *ev, JsonObject *options,
+                 GError **error)
+{
+	g_autoptr(kith_outdir) od = kith_outdir_begin(path, error);
+	g_autoptr(JsonBuilder) b = NULL;
+	g_autoptr(JsonNode) root = NULL;
+	g_autoptr(GString) line = g_string_sized_new(256);
+
+	if (!od)
+		return FALSE;
+	b = kith_manifest_begin("kith-prefs", 1);
+	json_builder_set_member_name(b, "arrays");
+	json_builder_begin_object(b);
+	if (!kith_outdir_npy(od, b, "prefs.npy", KITH_DT_F32, r->n_users,
+	                     r->n_categories, r->P, 0600, error))
+		return FALSE;
+	json_builder_end_object(b);
+	FILE *f = kith_i_tsv_open(od, "prefs.tsv", error);
+	if (!f)
+		return FALSE;
+	fputs("user\ttop1\ttop2\ttop3\tconfidence\town_share\t"
+	      "neighbour_share\n", f);
+	for (int64_t u = 0; u < r->n_users; u++) {
+		g_string_truncate(line, 0);
+		g_string_append(line, s->user_ids[u]);
+		for (int q = 0; q < 3; q++) {
+			int32_t k = r->top[u * 3 + q];
+			g_string_append_c(line, '\t');
+			if (k >= 0)
+				g_string_append(line, s->category_names[k]);
+		}
+		g_string_append_c(line, '\t');
+		kith_i_put_num(line, r->confidence[u]);
+		gboolean any = r->top[u * 3] >= 0;
+		g_string_append_c(line, '\t');
+		if (any)
+			kith_i_put_num(line, r->own_share[u]);
+		g_string_append_c(line, '\t');
+		if (any)
+			kith_i_put_num(line, 1.0 - (double)r->own_share[u]);
+		g_string_append_c(line, '\n');
+		fwrite(line->str, 1, line->len, f);
+	}
+	if (!kith_i_tsv_close(f, "prefs.tsv", error))
+		return FALSE;
+	kith_i_manifest_store(b, s, store_path);
+	json_builder_set_member_name(b, "graph");
+	json_builder_add_string_value(b, graph);
+	add_num(b, "alpha", alpha);
+	json_builder_set_member_name(b, "iterations");
+	json_builder_add_int_value(b, r->iterations);
+	json_builder_set_member_name(b, "converged");
+	json_builder_add_boolean_value(b, r->converged);
+	add_num(b, "last_delta", r->delta);
+	json_builder_set_member_name(b, "users");
+	json_builder_add_int_value(b, r->n_users);
+	json_builder_set_member_name(b, "categories");
+	json_builder_add_int_value(b, r->n_categories);
+	if (ev) {
+		json_builder_set_member_name(b, "eval");
+		json_builder_begin_object(b);
+		add_num(b, "ndcg@3", ev->ndcg3);
+		add_num(b, "accuracy@1", ev->acc1);
+		add_num(b, "baseline_popularity_ndcg@3", ev->pop_ndcg3);
+		add_num(b, "baseline_popularity_accuracy@1", ev->pop_acc1);
+		add_num(b, "baseline_own_ndcg@3", ev->own_ndcg3);
+		json_builder_set_member_name(b, "users_held_out");
+		json_builder_add_int_value(b, ev->users_held_out);
+		add_num(b, "baseline_own_accuracy@1", ev->own_acc1);
+		add_num(b, "ndcg@3_users_with_partial_history",
+		        ev->kith_ndcg3_partial);
+		json_builder_set_member_name(b, "users_with_partial_history");
+		json_builder_add_int_value(b, ev->users_partial);
+		add_num(b, "holdout", ev->holdout);
+		add_num(b, "kept_history", ev->keep);
+		json_builder_set_member_name(b, "seed");
+		json_builder_add_int_value(b, (int64_t)ev->seed);
+		json_builder_end_object(b);
+	}
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	kith_i_copy_members(json_node_get_object(root), options);
+	g_autofree char *mpath = kith_outdir_path(od, "manifest.json");
+	if (!kith_json_write(mpath, root, error))
+		return FALSE;
+	return kith_outdir_commit(od, error);
+}

@@ -1,0 +1,222 @@
+/* kith propagate STORE [--emb EMB] -o PREFS [--eval-holdout F] */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "kith/emb.h"
+#include "kith/profile.h"
+#include "kith/store.h"
+
+static void
+put_json_num(const char *name, double v, gboolean comma)
+{
+	if (isfinite(v))
+		printf("  \"%s\": %.6f%s\n", name, v, comma ? "," : "");
+	else
+		printf("  \"%s\": null%s\n", name, comma ? "," : "");
+}
+
+int
+cmd_propagate(int argc, char **argv, struct kith_cli *cli)
+{
+	g_autofree char *out = NULL, *emb_path = NULL, *graph = NULL;
+	struct kith_propagate_params p;
+	double holdout = 0, keep = 0.2;
+	gboolean json = FALSE;
+
+	kith_propagate_params_init(&p);
+	GOptionEntry entries[] = {
+		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &out,
+		  "preferences folder to write", "PREFS" },
+		{ "emb", 0, 0, G_OPTION_ARG_FILENAME, &emb_path,
+		  "user embeddings for the knn graph", "EMB" },
+		{ "graph", 0, 0, G_OPTION_ARG_STRING, &graph,
+		  "social, knn, cointeraction or a mix such as social:2,knn:1 "
+		  "(default: social and knn when available, else "
+		  "cointeraction)", "LIST" },
+		{ "alpha", 0, 0, G_OPTION_ARG_DOUBLE, &p.alpha,
+		  "neighbour weight in [0, 1) (0.85)", "A" },
+		{ "iterations", 0, 0, G_OPTION_ARG_INT, &p.iterations,
+		  "at most N iterations (50)", "N" },
+		{ "tol", 0, 0, G_OPTION_ARG_DOUBLE, &p.tol,
+		  "stop when no entry moves by TOL or more (1e-6)", "TOL" },
+		{ "kappa", 0, 0, G_OPTION_ARG_DOUBLE, &p.kappa,
+		  "evidence scale: restart weight 1 - A*K/(K + events) (5)",
+		  "K" },
+		{ "half-life", 0, 0, G_OPTION_ARG_DOUBLE, &p.half_life_days,
+		  "time decay of own preferences in days; 0: none (90)", "DAYS" },
+		{ "knn", 0, 0, G_OPTION_ARG_INT, &p.knn,
+		  "neighbours per user of the knn graph (20)", "K" },
+		{ "co-k", 0, 0, G_OPTION_ARG_INT, &p.co_k,
+		  "neighbours per user of the cointeraction graph (20)", "K" },
+		{ "co-cap", 0, 0, G_OPTION_ARG_INT, &p.co_cap,
+		  "users scanned per popular item in the cointeraction graph "
+		  "(200)", "N" },
+		{ "eval-holdout", 0, 0, G_OPTION_ARG_DOUBLE, &holdout,
+		  "hide the history of this share of users and score the "
+		  "predictions", "F" },
+		{ "eval-keep", 0, 0, G_OPTION_ARG_DOUBLE, &keep,
+		  "share of a held-out user's earliest events kept (0.2)", "F" },
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &json,
+		  "print the evaluation (or summary) as JSON", NULL },
+		{ NULL }
+	};
+	g_autoptr(GOptionContext) ctx = kith_cli_context(
+		"propagate", "STORE", "diffuse category preferences over a "
+		"user graph",
+		"Writes prefs.npy, prefs.tsv and manifest.json.\n"
+		"See kith-propagate(1).", entries, cli);
+	GError *err = NULL;
+	int rc = kith_cli_parse(ctx, &argc, &argv, cli);
+
+	if (rc)
+		return rc;
+	if (argc != 2)
+		return kith_cli_usage("propagate", "expected one STORE");
+	if (!out)
+		return kith_cli_usage("propagate", "-o PREFS is required");
+	if (!(p.alpha >= 0 && p.alpha < 1))
+		return kith_cli_usage("propagate", "--alpha must be in [0, 1)");
+	if (p.iterations < 0 || !(p.tol >= 0) || !(p.kappa > 0) ||
+	    p.half_life_days < 0)
+		return kith_cli_usage("propagate", "--iterations, --tol and "
+		                      "--half-life must not be negative, "
+		                      "--kappa must be positive");
+	if (p.knn < 1 || p.co_k < 1 || p.co_cap < 0)
+		return kith_cli_usage("propagate", "--knn and --co-k must be "
+		                      "positive");
+	if (holdout != 0 && !(holdout > 0 && holdout < 1))
+		return kith_cli_usage("propagate", "--eval-holdout must be in "
+		                      "(0, 1)");
+	if (!(keep >= 0 && keep < 1))
+		return kith_cli_usage("propagate", "--eval-keep must be in "
+		                      "[0, 1)");
+
+	double t0 = kith_now();
+	g_autoptr(kith_store) s = kith_store_open(argv[1], &err);
+	if (!s)
+		return kith_cli_fail("propagate", err);
+	g_autoptr(kith_emb) e = NULL;
+	if (emb_path && !(e = kith_emb_open(emb_path, &err)))
+		return kith_cli_fail("propagate", err);
+	if (s->n_categories == 0)
+		return kith_cli_fail("propagate", g_error_new(KITH_ERROR,
+		        KITH_ERROR_DATA, "store '%s' has no item categories",
+		        argv[1]));
+	if (!graph) {
+		if (s->uu.nnz > 0 && e)
+			graph = g_strdup("social,knn");
+		else if (s->uu.nnz > 0)
+			graph = g_strdup("social");
+		else if (e)
+			graph = g_strdup("knn");
+		else
+			graph = g_strdup("cointeraction");
+	}
+
+	struct kith_csr W;
+	g_autofree char *canon = NULL;
+	if (!kith_propagate_graph(&W, &canon, s, e, graph, &p, &err))
+		return kith_cli_fail("propagate", err);
+	if (W.nnz == 0)
+		kith_cli_info(cli, "propagate", "graph '%s' has no edges: every "
+		              "user keeps its own history", canon);
+	double t_graph = kith_now() - t0;
+
+	g_autofree float *P0 = g_try_new(float, MAX(s->n_users *
+	                                            s->n_categories, 1));
+	g_autofree double *ev = g_try_new(double, MAX(s->n_users, 1));
+	if (!P0 || !ev) {
+		kith_csr_clear(&W);
+		return kith_cli_fail("propagate", g_error_new(KITH_ERROR,
+		        KITH_ERROR_NOMEM, "out of memory"));
+	}
+	struct kith_prefs r;
+	if (!kith_catpref(P0, ev, s, p.half_life_days, NULL, &err) ||
+	    !kith_propagate_run(&r, &W, P0, ev, s->n_users, s->n_categories,
+	                        &p, &err)) {
+		kith_csr_clear(&W);
+		return kith_cli_fail("propagate", err);
+	}
+	struct kith_propagate_eval evr;
+	gboolean have_eval = holdout > 0;
+	if (have_eval && !kith_propagate_evaluate(&evr, s, &W, &p, holdout,
+	                                          keep, (uint64_t)cli->seed,
+	                                          &err)) {
+		kith_prefs_clear(&r);
+		kith_csr_clear(&W);
+		return kith_cli_fail("propagate", err);
+	}
+	int64_t nnz = W.nnz;
+	kith_csr_clear(&W);
+
+	g_autoptr(JsonBuilder) ob = json_builder_new();
+	json_builder_begin_object(ob);
+	json_builder_set_member_name(ob, "tol");
+	json_builder_add_double_value(ob, p.tol);
+	json_builder_set_member_name(ob, "max_iterations");
+	json_builder_add_int_value(ob, p.iterations);
+	json_builder_set_member_name(ob, "kappa");
+	json_builder_add_double_value(ob, p.kappa);
+	json_builder_set_member_name(ob, "half_life_days");
+	json_builder_add_double_value(ob, p.half_life_days);
+	json_builder_set_member_name(ob, "knn");
+	json_builder_add_int_value(ob, p.knn);
+	json_builder_set_member_name(ob, "co_k");
+	json_builder_add_int_value(ob, p.co_k);
+	json_builder_set_member_name(ob, "co_cap");
+	json_builder_add_int_value(ob, p.co_cap);
+	json_builder_set_member_name(ob, "graph_entries");
+	json_builder_add_int_value(ob, nnz);
+	json_builder_set_member_name(ob, "emb");
+	if (emb_path)
+		json_builder_add_string_value(ob, emb_path);
+	else
+		json_builder_add_null_value(ob);
+	json_builder_end_object(ob);
+	g_autoptr(JsonNode) opts = json_builder_get_root(ob);
+	gboolean ok = kith_prefs_write(out, &r, s, argv[1], canon, p.alpha,
+	                               have_eval ? &evr : NULL,
+	                               json_node_get_object(opts), &err);
+	int iters = r.iterations;
+	gboolean conv = r.converged;
+	kith_prefs_clear(&r);
+	if (!ok)
+		return kith_cli_fail("propagate", err);
+	double secs = kith_now() - t0;
+
+	if (json && have_eval) {
+		printf("{\n");
+		put_json_num("ndcg@3", evr.ndcg3, TRUE);
+		put_json_num("accuracy@1", evr.acc1, TRUE);
+		put_json_num("baseline_popularity_ndcg@3", evr.pop_ndcg3, TRUE);
+		put_json_num("baseline_popularity_accuracy@1", evr.pop_acc1,
+		             TRUE);
+		put_json_num("baseline_own_ndcg@3", evr.own_ndcg3, TRUE);
+		printf("  \"users_held_out\": %" G_GINT64_FORMAT "\n}\n",
+		       evr.users_held_out);
+	} else if (json) {
+		printf("{\n  \"graph\": \"%s\",\n  \"graph_entries\": %"
+		       G_GINT64_FORMAT ",\n  \"iterations\": %d,\n"
+		       "  \"converged\": %s,\n  \"seconds\": %.3f\n}\n", canon,
+		       nnz, iters, conv ? "true" : "false", secs);
+	} else {
+		printf("graph %s (%" G_GINT64_FORMAT " entries, %.2f s)\n",
+		       canon, nnz, t_graph);
+		printf("iterations %d (%s)\n", iters,
+		       conv ? "converged" : "not converged");
+		if (have_eval) {
+			printf("held-out users %" G_GINT64_FORMAT
+			       " (%" G_GINT64_FORMAT " with partial history)\n",
+			       evr.users_held_out, evr.users_partial);
+			printf("ndcg@3      kith %.4f  popularity %.4f  own %.4f\n",
+			       evr.ndcg3, evr.pop_ndcg3, evr.own_ndcg3);
+			printf("accuracy@1  kith %.4f  popularity %.4f  own %.4f\n",
+			       evr.acc1, evr.pop_acc1, evr.own_acc1);
+		}
+		printf("seconds %.2f\n", secs);
+	}
+	return 0;
+}
