@@ -240,6 +240,71 @@ gboolean kith_gcn_apply(float *emb, int32_t *pred,
                         const struct kith_csr *A, const struct kith_csr *X,
                         GError **error);
 
+/* GraphSAGE (Hamilton et al. 2017), two layers over the joint graph of
+ * users and items (see kith_sage_graph()):
+ *   H0 = X·W0 (+ E, learned id embeddings, with id_emb)
+ *   H1 = ReLU(H0·Ws1 + AGG1(H0)·Wn1 + b1)
+ *   Z  = H1·Ws2 + AGG2(H1)·Wn2 + b2                 (the embedding)
+ * AGG = mean of sampled neighbours, or (pool) the element-wise max of
+ * ReLU(H_j·Wp + bp) over them.  All weights live in one array. */
+struct kith_sage_model {
+	int64_t n_in;           /* feature width */
+	int dim;
+	gboolean pool;
+	float *params;          /* owned, n_params floats */
+	size_t n_params;
+	float *id_emb;          /* n_id x dim or NULL; owned */
+	int64_t n_id;
+};
+void kith_sage_model_clear(struct kith_sage_model *m);
+/* Sizes and offsets of the named blocks of m->params ("w0", "ws1", "wn1",
+ * "b1", "wp1", "bp1", "ws2", "wn2", "b2", "wp2", "bp2"); FALSE for a
+ * block the model does not have. */
+gboolean kith_sage_block(const struct kith_sage_model *m, const char *name,
+                         size_t *offset, size_t *size);
+
+struct kith_sage_params {
+	int dim;                /* 64 */
+	int fanout[2];          /* 25, 10: neighbours sampled at hop 1, 2 */
+	gboolean pool;          /* FALSE: mean aggregator */
+	gboolean id_emb;        /* learned per-node embeddings added to H0 */
+	int max_epochs;         /* 0 = auto: 200 */
+	double lr;              /* 0.01 */
+	double l2;              /* 1e-5 on all weights */
+	int neg;                /* negatives per positive edge: 1 */
+	double val_ratio;       /* 0.05 of the edges held out for selection */
+	int patience;           /* 0 = auto: 30 epochs */
+	uint64_t seed;
+	double time_limit;
+	void (*on_point)(const struct kith_gnn_point *pt, void *data);
+	void *on_point_data;
+};
+void kith_sage_params_init(struct kith_sage_params *p);
+
+/* The joint graph of a store: nodes 0..n-1 users, n..n+m-1 items; edges
+ * user-item (both directions) and user-user (symmetrised), binary.
+ * Owned; caller frees with kith_csr_clear(). */
+gboolean kith_sage_graph(struct kith_csr *G, const struct kith_store *s,
+                         GError **error);
+
+/* Trains on G (N x N, symmetric) with features X (N x f) by the
+ * unsupervised link objective: for every edge (i, j) of the training part
+ * of G, -log σ(z_i·z_j) - Σ_neg log σ(-z_i·z_k) with k uniform over the
+ * nodes.  emb (N x dim) gets the embeddings of the kept epoch computed
+ * with full neighbourhoods; model its weights (clear with
+ * kith_sage_model_clear()).  report initialised by the caller. */
+gboolean kith_sage_train(float *emb, struct kith_sage_model *model,
+                         struct kith_gnn_report *report,
+                         const struct kith_csr *G, const struct kith_csr *X,
+                         const struct kith_sage_params *p, GError **error);
+
+/* Embeds every node of G with trained weights (full neighbourhoods).
+ * id_map (may be NULL) gives for each node of G its row in m->id_emb or -1
+ * (new node: no id embedding). */
+gboolean kith_sage_apply(float *emb, const struct kith_sage_model *m,
+                         const struct kith_csr *G, const struct kith_csr *X,
+                         const int64_t *id_map, GError **error);
+
 /* ==== end of GCN and GraphSAGE ========================================= */
 
 G_END_DECLS

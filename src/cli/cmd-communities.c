@@ -1,0 +1,272 @@
+/* kith communities STORE -o COMM [--method M] [--graph G] [--truth FILE] */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "kith/analytics.h"
+#include "kith/community.h"
+#include "kith/emb.h"
+#include "kith/store.h"
+
+static void
+print_json(const struct kith_comm_result *r, const struct kith_comm_info *in,
+           const char *out)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	g_autoptr(JsonGenerator) gen = json_generator_new();
+	g_autoptr(JsonNode) root = NULL;
+	g_autofree char *text = NULL;
+
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "nmi");
+	if (in->truth_path)
+		json_builder_add_double_value(b, in->nmi);
+	else
+		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "ari");
+	if (in->truth_path)
+		json_builder_add_double_value(b, in->ari);
+	else
+		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "modularity");
+	json_builder_add_double_value(b, r->modularity);
+	json_builder_set_member_name(b, "communities");
+	json_builder_add_int_value(b, r->n_communities);
+	json_builder_set_member_name(b, "method");
+	json_builder_add_string_value(b, kith_comm_method_name(in->method));
+	json_builder_set_member_name(b, "graph");
+	json_builder_add_string_value(b, kith_ugraph_name(in->graph));
+	json_builder_set_member_name(b, "resolution");
+	json_builder_add_double_value(b, in->resolution);
+	json_builder_set_member_name(b, "users");
+	json_builder_add_int_value(b, r->n_users);
+	json_builder_set_member_name(b, "users_in_graph");
+	json_builder_add_int_value(b, r->n_in_graph);
+	json_builder_set_member_name(b, "edges");
+	json_builder_add_int_value(b, r->n_edges);
+	if (in->truth_path) {
+		json_builder_set_member_name(b, "users_compared");
+		json_builder_add_int_value(b, in->n_compared);
+	}
+	json_builder_set_member_name(b, "output");
+	json_builder_add_string_value(b, out);
+	json_builder_set_member_name(b, "seconds");
+	json_builder_add_double_value(b, in->seconds);
+	json_builder_end_object(b);
+	root = json_builder_get_root(b);
+	json_generator_set_pretty(gen, TRUE);
+	json_generator_set_root(gen, root);
+	text = json_generator_to_data(gen, NULL);
+	printf("%s\n", text);
+}
+
+static void
+print_text(const struct kith_store *s, const struct kith_comm_result *r,
+           const struct kith_comm_summary *cs,
+           const struct kith_comm_info *in)
+{
+	printf("method %s  graph %s  resolution %g\n",
+	       kith_comm_method_name(in->method), kith_ugraph_name(in->graph),
+	       in->resolution);
+	printf("communities %" G_GINT64_FORMAT "  users in graph %"
+	       G_GINT64_FORMAT " of %" G_GINT64_FORMAT "  edges %"
+	       G_GINT64_FORMAT "\n", r->n_communities, r->n_in_graph,
+	       r->n_users, r->n_edges);
+	printf("modularity %.4f\n", r->modularity);
+	if (in->truth_path)
+		printf("nmi %.4f  ari %.4f  (%" G_GINT64_FORMAT " users)\n",
+		       in->nmi, in->ari, in->n_compared);
+	printf("\n%9s %8s %8s %11s  %s\n", "community", "size", "density",
+	       "conductance", "top categories");
+	for (int64_t c = 0; c < r->n_communities && c < 15; c++) {
+		printf("%9" G_GINT64_FORMAT " %8" G_GINT64_FORMAT " %8.4f %11.4f  ",
+		       c, cs[c].size, cs[c].internal_density, cs[c].conductance);
+		for (int j = 0; s->category_names && j < cs[c].n_top_categories;
+		     j++)
+			printf("%s%s", j ? ", " : "",
+			       s->category_names[cs[c].top_categories[j]]);
+		printf("\n");
+	}
+	if (r->n_communities > 15)
+		printf("%9s (%" G_GINT64_FORMAT " more in communities.tsv)\n", "...",
+		       r->n_communities - 15);
+	printf("seconds %.2f\n", in->seconds);
+}
+
+int
+cmd_communities(int argc, char **argv, struct kith_cli *cli)
+{
+	g_autofree char *out = NULL, *emb_path = NULL, *truth = NULL;
+	g_autofree char *profiles = NULL, *method = NULL, *graph = NULL;
+	double resolution = 1.0;
+	int neighbours = 0, item_cap = 1000;
+	gboolean json = FALSE;
+	GOptionEntry entries[] = {
+		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &out,
+		  "communities folder to write", "COMM" },
+		{ "method", 0, 0, G_OPTION_ARG_STRING, &method,
+		  "leiden, louvain or labelprop (leiden)", "M" },
+		{ "resolution", 0, 0, G_OPTION_ARG_DOUBLE, &resolution,
+		  "modularity resolution; larger gives smaller communities (1)",
+		  "R" },
+		{ "graph", 0, 0, G_OPTION_ARG_STRING, &graph,
+		  "social, cointeraction or knn (social when the store has "
+		  "links, else cointeraction)", "G" },
+		{ "emb", 0, 0, G_OPTION_ARG_FILENAME, &emb_path,
+		  "user embeddings for --graph knn", "EMB" },
+		{ "neighbours", 'k', 0, G_OPTION_ARG_INT, &neighbours,
+		  "neighbours per user of the cointeraction (30) or knn (20) "
+		  "graph", "K" },
+		{ "item-cap", 0, 0, G_OPTION_ARG_INT, &item_cap,
+		  "cointeraction: users of one item visited per user; 0: all "
+		  "(1000)", "N" },
+		{ "truth", 0, 0, G_OPTION_ARG_FILENAME, &truth,
+		  "reference partition (user, community) for NMI and ARI",
+		  "FILE" },
+		{ "profiles", 0, 0, G_OPTION_ARG_FILENAME, &profiles,
+		  "profile folder whose RFM scores are averaged per community",
+		  "PROFILES" },
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &json,
+		  "print the summary as JSON", NULL },
+		{ NULL }
+	};
+	g_autoptr(GOptionContext) ctx = kith_cli_context(
+		"communities", "STORE", "find communities of users",
+		"Writes membership.tsv, membership.npy, communities.tsv and "
+		"manifest.json.\nSee kith-communities(1).", entries, cli);
+	struct kith_comm_info info = { 0 };
+	struct kith_comm_result r;
+	struct kith_comm_summary *cs;
+	struct kith_csr g = { 0 };
+	g_autofree float *rfm = NULL;
+	g_autofree int32_t *truth_memb = NULL;
+	GError *err = NULL;
+	gboolean have_graph;
+	double t0;
+	int rc = kith_cli_parse(ctx, &argc, &argv, cli);
+
+	if (rc)
+		return rc;
+	if (argc != 2)
+		return kith_cli_usage("communities", "expected one STORE");
+	if (!out)
+		return kith_cli_usage("communities", "-o COMM is required");
+	info.method = KITH_COMM_LEIDEN;
+	if (method && !kith_comm_method_parse(&info.method, method))
+		return kith_cli_usage("communities", "unknown method '%s' (leiden, "
+		                      "louvain, labelprop)", method);
+	if (graph && !kith_ugraph_parse(&info.graph, graph))
+		return kith_cli_usage("communities", "unknown graph '%s' (social, "
+		                      "cointeraction, knn)", graph);
+	if (!(resolution > 0) || !isfinite(resolution))
+		return kith_cli_usage("communities", "--resolution must be "
+		                      "positive");
+	if (neighbours < 0 || item_cap < 0)
+		return kith_cli_usage("communities", "--neighbours and --item-cap "
+		                      "must not be negative");
+	if (graph && info.graph == KITH_UGRAPH_KNN && !emb_path)
+		return kith_cli_usage("communities", "--graph knn needs --emb EMB");
+
+	t0 = kith_now();
+	g_autoptr(kith_store) s = kith_store_open(argv[1], &err);
+	if (!s)
+		return kith_cli_fail("communities", err);
+	have_graph = s->uu.nnz > 0;
+	if (!graph)
+		info.graph = have_graph ? KITH_UGRAPH_SOCIAL
+		                        : KITH_UGRAPH_COINTERACTION;
+	info.store_path = argv[1];
+	info.resolution = resolution;
+	info.seed = (uint64_t)cli->seed;
+	info.emb_path = emb_path;
+	info.profiles_path = profiles;
+	switch (info.graph) {
+	case KITH_UGRAPH_SOCIAL:
+		if (!have_graph) {
+			g_set_error(&err, KITH_ERROR, KITH_ERROR_DATA, "'%s' has no "
+			            "social links; use --graph cointeraction or knn",
+			            argv[1]);
+			return kith_cli_fail("communities", err);
+		}
+		if (!kith_social_undirected(&g, s, &err))
+			return kith_cli_fail("communities", err);
+		break;
+	case KITH_UGRAPH_COINTERACTION:
+		info.neighbours = neighbours ? neighbours : 30;
+		info.item_cap = item_cap;
+		kith_cli_info(cli, "communities", "building the co-interaction "
+		              "graph (k %d)", info.neighbours);
+		if (!kith_cointeraction_graph(&g, s, info.neighbours, item_cap,
+		                              &err))
+			return kith_cli_fail("communities", err);
+		break;
+	case KITH_UGRAPH_KNN: {
+		g_autoptr(kith_emb) e = NULL;
+		if (!emb_path)
+			return kith_cli_usage("communities", "--graph knn needs "
+			                      "--emb EMB");
+		if (!(e = kith_emb_open(emb_path, &err)))
+			return kith_cli_fail("communities", err);
+		if (e->n_users != s->n_users) {
+			g_set_error(&err, KITH_ERROR, KITH_ERROR_DATA,
+			            "'%s' has %" G_GINT64_FORMAT " users, the store %"
+			            G_GINT64_FORMAT, emb_path, e->n_users,
+			            s->n_users);
+			return kith_cli_fail("communities", err);
+		}
+		info.neighbours = neighbours ? neighbours : 20;
+		kith_cli_info(cli, "communities", "building the kNN graph (k %d)",
+		              info.neighbours);
+		if (!kith_knn_graph(&g, e->users, e->n_users, e->dim,
+		                    info.neighbours, 0.0, TRUE, &err))
+			return kith_cli_fail("communities", err);
+		break;
+	}
+	}
+	if (profiles && !(rfm = kith_read_profile_rfm(s, profiles, &err))) {
+		kith_csr_clear(&g);
+		return kith_cli_fail("communities", err);
+	}
+	if (!kith_communities_detect(&r, &g, info.method, resolution, info.seed,
+	                             &err)) {
+		kith_csr_clear(&g);
+		return kith_cli_fail("communities", err);
+	}
+	if (truth) {
+		int64_t listed, unknown;
+		info.truth_path = truth;
+		if (!kith_read_partition(&truth_memb, &listed, &unknown, s, truth,
+		                         &err) ||
+		    !kith_partition_compare(&info.nmi, &info.ari, &info.n_compared,
+		                            r.membership, truth_memb, s->n_users,
+		                            &err)) {
+			kith_csr_clear(&g);
+			kith_comm_result_clear(&r);
+			return kith_cli_fail("communities", err);
+		}
+		if (unknown > 0)
+			kith_cli_info(cli, "communities", "%" G_GINT64_FORMAT " users "
+			              "of '%s' are not in the store", unknown, truth);
+	}
+	cs = kith_communities_summarise(&r, &g, s, rfm, &err);
+	kith_csr_clear(&g);
+	if (cs == NULL) {
+		kith_comm_result_clear(&r);
+		return kith_cli_fail("communities", err);
+	}
+	info.seconds = kith_now() - t0;
+	if (!kith_communities_write(out, s, &r, cs, &info, &err)) {
+		g_free(cs);
+		kith_comm_result_clear(&r);
+		return kith_cli_fail("communities", err);
+	}
+	if (json)
+		print_json(&r, &info, out);
+	else
+		print_text(s, &r, cs, &info);
+	g_free(cs);
+	kith_comm_result_clear(&r);
+	return 0;
+}

@@ -1,0 +1,150 @@
+/* kith influence STORE -o INFL [--seeds FILE] [--samples N] [--top N] */
+#include "config.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "kith/community.h"
+#include "kith/store.h"
+
+static void
+print_num(double v, const char *fmt)
+{
+	if (isfinite(v))
+		printf(fmt, v);
+	else
+		printf("%12s", "-");
+}
+
+int
+cmd_influence(int argc, char **argv, struct kith_cli *cli)
+{
+	g_autofree char *out = NULL, *seeds_path = NULL;
+	g_autofree int32_t *seeds = NULL;
+	g_autofree int64_t *top = NULL;
+	struct kith_influence_opts o;
+	struct kith_influence r;
+	gint64 samples = 0, exact_limit = 5000;
+	int top_n = 20;
+	gboolean json = FALSE;
+	GError *err = NULL;
+	double t0, secs;
+	int64_t nt;
+
+	kith_influence_opts_init(&o);
+	GOptionEntry entries[] = {
+		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &out,
+		  "influence folder to write", "INFL" },
+		{ "seeds", 0, 0, G_OPTION_ARG_FILENAME, &seeds_path,
+		  "user ids, one per line, for personalised PageRank", "FILE" },
+		{ "damping", 0, 0, G_OPTION_ARG_DOUBLE, &o.damping,
+		  "PageRank damping factor (0.85)", "D" },
+		{ "samples", 0, 0, G_OPTION_ARG_INT64, &samples,
+		  "betweenness source samples on large graphs (200)", "N" },
+		{ "exact-limit", 0, 0, G_OPTION_ARG_INT64, &exact_limit,
+		  "exact betweenness up to this many linked users (5000)", "N" },
+		{ "window-days", 0, 0, G_OPTION_ARG_DOUBLE, &o.window_days,
+		  "behavioural influence window in days (30)", "DAYS" },
+		{ "top", 0, 0, G_OPTION_ARG_INT, &top_n,
+		  "users listed in the summary and the manifest (20)", "N" },
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &json,
+		  "print the summary as JSON", NULL },
+		{ NULL }
+	};
+	g_autoptr(GOptionContext) ctx = kith_cli_context(
+		"influence", "STORE", "rank users by influence",
+		"Writes influence.tsv, influence.npy and manifest.json.\n"
+		"See kith-influence(1).", entries, cli);
+	int rc = kith_cli_parse(ctx, &argc, &argv, cli);
+
+	if (rc)
+		return rc;
+	if (argc != 2)
+		return kith_cli_usage("influence", "expected one STORE");
+	if (!out)
+		return kith_cli_usage("influence", "-o INFL is required");
+	if (!(o.damping >= 0 && o.damping < 1))
+		return kith_cli_usage("influence", "--damping must be in [0, 1)");
+	if (samples < 0 || exact_limit < 0 || top_n < 0)
+		return kith_cli_usage("influence", "--samples, --exact-limit and "
+		                      "--top must not be negative");
+	if (!(o.window_days >= 0) || !isfinite(o.window_days))
+		return kith_cli_usage("influence", "--window-days must not be "
+		                      "negative");
+	o.samples = samples;
+	o.exact_limit = exact_limit;
+	o.seed = (uint64_t)cli->seed;
+
+	t0 = kith_now();
+	g_autoptr(kith_store) s = kith_store_open(argv[1], &err);
+	if (!s)
+		return kith_cli_fail("influence", err);
+	if (s->uu.nnz == 0) {
+		g_set_error(&err, KITH_ERROR, KITH_ERROR_DATA,
+		            "'%s' has no social links (ingest with --social)",
+		            argv[1]);
+		return kith_cli_fail("influence", err);
+	}
+	if (seeds_path) {
+		int64_t unknown;
+		if (!kith_read_user_list(&seeds, &o.n_seeds, &unknown, s,
+		                         seeds_path, &err))
+			return kith_cli_fail("influence", err);
+		o.seeds = seeds;
+		if (unknown > 0)
+			kith_cli_info(cli, "influence", "%" G_GINT64_FORMAT " seed "
+			              "users are not in the store", unknown);
+	}
+	if (!kith_influence_compute(&r, s, &o, &err))
+		return kith_cli_fail("influence", err);
+	secs = kith_now() - t0;
+	if (!kith_influence_write(out, s, &r, &o, argv[1], seeds_path, top_n,
+	                          secs, &err)) {
+		kith_influence_clear(&r);
+		return kith_cli_fail("influence", err);
+	}
+	top = g_new(int64_t, MAX(top_n, 1));
+	nt = kith_influence_top(top, &r, top_n);
+	if (json) {
+		g_autofree char *mpath = g_build_filename(out, "manifest.json",
+		                                          NULL);
+		g_autofree char *text = NULL;
+		if (!g_file_get_contents(mpath, &text, NULL, NULL)) {
+			kith_influence_clear(&r);
+			g_set_error(&err, KITH_ERROR, KITH_ERROR_IO,
+			            "cannot read '%s'", mpath);
+			return kith_cli_fail("influence", err);
+		}
+		fputs(text, stdout);
+		if (text[0] && text[strlen(text) - 1] != '\n')
+			putchar('\n');
+	} else {
+		printf("users %" G_GINT64_FORMAT "  links %" G_GINT64_FORMAT
+		       " (%s%s)  betweenness %s", r.n_users, r.n_edges,
+		       r.directed ? "directed" : "undirected",
+		       r.weighted ? ", weighted" : "",
+		       r.betweenness_sampled ? "sampled" : "exact");
+		if (r.betweenness_sampled)
+			printf(" (%" G_GINT64_FORMAT " sources, relative error %.3f)",
+			       r.samples, r.betweenness_rse);
+		printf("\n\n%4s %-20s %12s %8s %6s %12s %9s %12s\n", "rank",
+		       "user", "pagerank", "degree", "kcore", "betweenness",
+		       "two_hop", "behavioural");
+		for (int64_t j = 0; j < nt; j++) {
+			int64_t u = top[j];
+			printf("%4" G_GINT64_FORMAT " %-20s", j + 1, s->user_ids[u]);
+			print_num(r.col[KITH_INFL_PAGERANK][u], " %12.6g");
+			printf(" %8.0f %6.0f", r.col[KITH_INFL_IN_DEGREE][u],
+			       r.col[KITH_INFL_KCORE][u]);
+			print_num(r.col[KITH_INFL_BETWEENNESS][u], " %12.6g");
+			printf(" %9.0f", r.col[KITH_INFL_TWO_HOP][u]);
+			print_num(r.col[KITH_INFL_BEHAVIOURAL][u], " %12.4g");
+			printf("\n");
+		}
+		printf("seconds %.2f\n", secs);
+	}
+	kith_influence_clear(&r);
+	return 0;
+}
