@@ -3,7 +3,8 @@
 
 libkith_a_SOURCES += include/kith/csv.h include/kith/ingest.h \
 	src/io/csv.c src/graph/idmap.c src/graph/ingest.c \
-	src/graph/ingest-build.c src/graph/ingest-internal.h
+	src/graph/ingest-build.c src/graph/ingest-events.c \
+	src/graph/ingest-internal.h
 
 src_kith_SOURCES += src/cli/cmd-ingest.c
 
@@ -18,6 +19,8 @@ INGEST_SH = tests/cli/t1000-ingest-basic.sh \
 	tests/cli/t1010-ingest-bad-input.sh \
 	tests/cli/t1020-ingest-stop-atomic.sh \
 	tests/cli/t1030-ingest-python.sh \
+	tests/cli/t1040-ingest-parallel.sh \
+	tests/cli/t1060-ingest-pseudonymize.sh \
 	tests/cli/t1050-ingest-movielens.sh \
 	tests/cli/t1051-ingest-lastfm.sh \
 	tests/cli/t1052-ingest-cora.sh

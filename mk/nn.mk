@@ -9,3 +9,24 @@ tools_bench_spmm_run_SOURCES = tools/bench-spmm.c
 tools_bench_spmm_run_LDADD = $(KITH_LIBS)
 EXTRA_DIST += tools/bench-spmm
 libkith_a_SOURCES += src/nn/gcn.c
+libkith_a_SOURCES += src/nn/sage.c
+libkith_a_SOURCES += src/nn/features.c
+## lightgcn: model, embed command, tests, benchmark
+libkith_a_SOURCES += src/nn/lightgcn.c include/kith/models.h
+src_kith_SOURCES += src/cli/cmd-embed.c
+dist_man_MANS += man/kith-embed.1
+check_PROGRAMS += tests/unit/test-lightgcn
+tests_unit_test_lightgcn_LDADD = $(KITH_LIBS)
+TESTS += tests/unit/test-lightgcn \
+	tests/cli/t2000-embed-basic.sh tests/cli/t2001-embed-errors.sh \
+	tests/cli/t2002-embed-lastfm.sh
+EXTRA_DIST += tests/cli/t2000-embed-basic.sh tests/cli/t2001-embed-errors.sh \
+	tests/cli/t2002-embed-lastfm.sh tools/bench-embed
+## end lightgcn
+check_PROGRAMS += tests/unit/test-gcn tests/unit/test-sage
+tests_unit_test_gcn_LDADD = $(KITH_LIBS)
+tests_unit_test_sage_LDADD = $(KITH_LIBS)
+TESTS += tests/unit/test-gcn tests/unit/test-sage
+NN_CLI_TESTS = tests/cli/t2050-embed-gcn-cora.sh tests/cli/t2051-embed-sage.sh
+TESTS += $(NN_CLI_TESTS)
+EXTRA_DIST += $(NN_CLI_TESTS)

@@ -271,12 +271,14 @@ gboolean kith_pagerank(double *out, const struct kith_csr *a,
 gboolean kith_two_hop_reach(double *out, const struct kith_csr *a,
                             GError **error);
 
-/* Betweenness (hop distances).  samples == 0: exact (igraph); else
+/* Betweenness (hop distances) by Brandes' algorithm over the out-edges of
+ * a (symmetric when !directed; undirected pairs are then counted once, as
+ * igraph does).  samples == 0 (or >= the users with a link): exact; else
  * `samples` source vertices drawn uniformly without replacement (seed)
- * in 10 batches, each batch's igraph_betweenness_subset() scaled by
- * n / batch size; the estimate is the batch mean and *rse (may be NULL)
- * the relative standard error Σ_v se(v) / Σ_v b(v) from the spread of the
- * batch estimates. */
+ * from the users with a link, in 10 batches, each batch's sum scaled by
+ * n_linked / batch size; the estimate is the batch mean and *rse (may be
+ * NULL) the relative standard error Σ_v se(v) / Σ_v b(v) from the spread
+ * of the batch estimates.  OpenMP over sources. */
 gboolean kith_betweenness(double *out, double *rse, const struct kith_csr *a,
                           gboolean directed, int64_t samples, uint64_t seed,
                           GError **error);

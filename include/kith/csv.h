@@ -159,6 +159,24 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(kith_csv, kith_csv_close)
 int kith_csv_next(struct kith_csv *r, struct kith_csv_record *rec,
                   GError **error);
 
+/* Opens PATH again at byte OFFSET, the start of physical line LINE (a
+ * record boundary of FROM's file), with everything FROM decided: the
+ * separator, header names, column count and options; no BOM check, no
+ * sniffing, the header is not read again.  The statistics start at zero
+ * and count from OFFSET.  Regular files only (KITH_ERROR_IO otherwise).
+ * Close with kith_csv_close(). */
+struct kith_csv *kith_csv_open_at(const struct kith_csv *from,
+                                  const char *path, int64_t offset,
+                                  int64_t line, GError **error);
+
+/* File offset of the next unread record (just after the line end of the
+ * last one returned) and, in *line when not NULL, its physical line. */
+int64_t kith_csv_tell(const struct kith_csv *r, int64_t *line);
+
+/* The options in force: the separator and header as decided at open,
+ * max_line_bytes never 0. */
+const struct kith_csv_options *kith_csv_options(const struct kith_csv *r);
+
 /* What the reader decided or was told (valid right after open). */
 char kith_csv_sep(const struct kith_csv *r);
 gboolean kith_csv_has_header(const struct kith_csv *r);

@@ -22,9 +22,11 @@
 G_BEGIN_DECLS
 
 /*
- * Id map: strings to dense indices 0..n-1 in order of insertion.  Open
- * addressing on an xxh3 hash; keys are copied into arena blocks.  Lookup
- * and insertion O(len) expected.
+ * Id map: strings to dense indices 0..n-1 in order of insertion.
+ * Canonical decimal ids are looked up by value (direct table or integer
+ * hash), other ids by open addressing on an xxh3 hash; keys are copied
+ * into arena blocks.  Lookup and insertion O(len) expected.  A map is not
+ * thread-safe, but distinct maps may be used by distinct threads.
  */
 struct kith_idmap;
 typedef struct kith_idmap kith_idmap;
@@ -44,6 +46,8 @@ int64_t kith_idmap_find(const struct kith_idmap *m, const char *key,
 int64_t kith_idmap_size(const struct kith_idmap *m);
 /* Key of index i (NUL-terminated, borrowed from the map). */
 const char *kith_idmap_key(const struct kith_idmap *m, int64_t i);
+/* Length in bytes of key i. */
+size_t kith_idmap_key_len(const struct kith_idmap *m, int64_t i);
 /* Moves the key storage into the store (freed with it) and returns the
  * array of n keys, owned by the store.  The map is emptied. */
 char **kith_idmap_give(struct kith_idmap *m, struct kith_store *s);
@@ -70,6 +74,13 @@ struct kith_ingest_options {
 	const char *preset;         /* NULL or "movielens" */
 	int max_levels;             /* one-hot levels per categorical column
 	                               of --users (0: 32) */
+	const guint8 *pseudonym_key; /* non-NULL: write user ids as
+	                               pseudonyms (see kith_ingest_pseudonym())
+	                               and redact rejects.tsv excerpts */
+	size_t pseudonym_key_len;
+	int64_t chunk_bytes;        /* parallel reader of a regular events
+	                               file: bytes per chunk (0: 8 MiB);
+	                               < 0: read it serially */
 	kith_ingest_note_fn note;
 	void *note_data;
 };
@@ -119,6 +130,23 @@ void kith_ingest_result_clear(struct kith_ingest_result *r);
 JsonNode *kith_ingest_summary_json(const struct kith_ingest_result *r);
 /* The same as human-readable lines; caller frees. */
 char *kith_ingest_summary_text(const struct kith_ingest_result *r);
+
+/* Pseudonyms: HMAC-SHA256 of the id with the key, the first 16 bytes of
+ * the digest as 32 lowercase hex digits (KITH_PSEUDONYM_ALGORITHM). */
+#define KITH_PSEUDONYM_ALGORITHM "hmac-sha256-128-hex"
+
+/* Reads a pseudonymisation key file: a regular file, readable, with no
+ * permission for group or others (e.g. mode 0600), at least one byte.
+ * Returns the bytes (caller frees, after wiping, with
+ * kith_ingest_key_free()) and their count in *len.  KITH_ERROR_IO when it
+ * cannot be read, KITH_ERROR_USAGE when it is not a regular file, is
+ * empty, or group/world accessible. */
+guint8 *kith_ingest_load_key(const char *path, size_t *len, GError **error);
+void kith_ingest_key_free(guint8 *key, size_t len);
+
+/* The pseudonym of id (len bytes) into out[33] (NUL-terminated). */
+void kith_ingest_pseudonym(const guint8 *key, size_t key_len,
+                           const char *id, size_t len, char out[33]);
 
 /* Parses "view=1,click=1,cart=3" into a table (type -> double in a
  * g_malloc'd slot); KITH_ERROR_USAGE on a bad entry.  NULL spec: the

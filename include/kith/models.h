@@ -70,9 +70,11 @@ struct kith_lightgcn_params {
 	int layers;             /* 3 propagation layers (0 = plain MF-BPR) */
 	int max_epochs;         /* auto: 300 */
 	int batch;              /* auto: ceil(train pairs / 16), >= 1024 */
-	double lr;              /* auto: 0.005 */
+	double lr;              /* auto: 0.01 */
+	double lr_decay;        /* factor on lr after each validation without
+	                           gain (replayed by the refit), 0.5; 1 = off */
 	double l2;              /* 1e-4, on the batch's ego embeddings */
-	int neg;                /* negatives per positive, 1 */
+	int neg;                /* negatives per positive, 8 */
 	uint64_t seed;
 	double val_ratio;       /* 0.1; 0 = no validation, train max_epochs */
 	int val_max_users;      /* auto: 10000 users hold validation items */
@@ -201,7 +203,8 @@ struct kith_gcn_params {
 	int dim;                /* 64: output width of the auto-encoder */
 	int max_epochs;         /* 0 = auto: 200 (supervised), 300 (GAE) */
 	double lr;              /* 0.01 */
-	double weight_decay;    /* 5e-4: L2 on the first layer's weights */
+	double weight_decay;    /* 5e-4: L2 on the first layer's weights
+	                           (supervised only) */
 	double dropout;         /* 0.5 (supervised; GAE uses none) */
 	int patience;           /* 0 = auto: 100 epochs without a better
 	                           validation score */
@@ -273,9 +276,19 @@ struct kith_sage_params {
 	double l2;              /* 1e-5 on all weights */
 	int neg;                /* negatives per positive edge: 1 */
 	double val_ratio;       /* 0.05 of the edges held out for selection */
-	int patience;           /* 0 = auto: 30 epochs */
+	int patience;           /* 0 = auto: 50 epochs */
 	uint64_t seed;
 	double time_limit;
+	/* Supervised (label != NULL): a softmax head on Z adds the mean
+	 * cross-entropy of the train nodes to link_weight x the link loss;
+	 * the epoch is picked on validation accuracy (see kith_gcn_train for
+	 * label/split).  Borrowed. */
+	const int32_t *label;   /* n_label entries (nodes 0..n_label-1) */
+	const uint8_t *split;
+	int64_t n_label;
+	int n_classes;
+	double link_weight;     /* 1 */
+	double dropout;         /* on H0 and H1 when supervised: 0.5 */
 	void (*on_point)(const struct kith_gnn_point *pt, void *data);
 	void *on_point_data;
 };

@@ -154,7 +154,7 @@ struct kith_propagate_params {
 	int iterations;         /* at most (default 50) */
 	double tol;             /* stop when max |ΔP| < tol (default 1e-6) */
 	double kappa;           /* evidence scale of the restart weight
-	                         * (default 5 events) */
+	                         * (default 10 events) */
 	double half_life_days;  /* of the category preferences (default 90) */
 	int knn;                /* neighbours of the knn graph (default 20) */
 	int co_k;               /* neighbours of the co-interaction graph
@@ -206,6 +206,16 @@ gboolean kith_propagate_run(struct kith_prefs *out, const struct kith_csr *W,
                             GError **error);
 void kith_prefs_clear(struct kith_prefs *r);
 
+/* Relevance of a category for a held-out user (see propagate.c). */
+enum kith_relevance {
+	KITH_REL_SHARE,         /* its share of the user's full history */
+	KITH_REL_LIFT           /* max(0, share - popularity share) */
+};
+
+/* "share", "lift"; FALSE if unknown. */
+gboolean kith_relevance_parse(enum kith_relevance *out, const char *name);
+const char *kith_relevance_name(enum kith_relevance r);
+
 /* Hold-out evaluation (see propagate.c for the protocol). */
 struct kith_propagate_eval {
 	double ndcg3;
@@ -220,6 +230,7 @@ struct kith_propagate_eval {
 	double holdout;
 	double keep;            /* share of the earliest events kept */
 	uint64_t seed;
+	enum kith_relevance relevance;
 };
 
 gboolean kith_propagate_evaluate(struct kith_propagate_eval *out,
@@ -227,6 +238,7 @@ gboolean kith_propagate_evaluate(struct kith_propagate_eval *out,
                                  const struct kith_csr *W,
                                  const struct kith_propagate_params *p,
                                  double holdout, double keep, uint64_t seed,
+                                 enum kith_relevance relevance,
                                  GError **error);
 
 /* Writes the PREFS folder at PATH atomically (see kith-propagate(1)).

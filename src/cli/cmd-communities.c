@@ -101,7 +101,7 @@ cmd_communities(int argc, char **argv, struct kith_cli *cli)
 	g_autofree char *out = NULL, *emb_path = NULL, *truth = NULL;
 	g_autofree char *profiles = NULL, *method = NULL, *graph = NULL;
 	double resolution = 1.0;
-	int neighbours = 0, item_cap = 1000;
+	int neighbours = 0, item_cap = -1;
 	gboolean json = FALSE;
 	GOptionEntry entries[] = {
 		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &out,
@@ -121,7 +121,7 @@ cmd_communities(int argc, char **argv, struct kith_cli *cli)
 		  "graph", "K" },
 		{ "item-cap", 0, 0, G_OPTION_ARG_INT, &item_cap,
 		  "cointeraction: users of one item visited per user; 0: all "
-		  "(1000)", "N" },
+		  "(1000, lowered on large stores)", "N" },
 		{ "truth", 0, 0, G_OPTION_ARG_FILENAME, &truth,
 		  "reference partition (user, community) for NMI and ARI",
 		  "FILE" },
@@ -163,7 +163,7 @@ cmd_communities(int argc, char **argv, struct kith_cli *cli)
 	if (!(resolution > 0) || !isfinite(resolution))
 		return kith_cli_usage("communities", "--resolution must be "
 		                      "positive");
-	if (neighbours < 0 || item_cap < 0)
+	if (neighbours < 0 || item_cap < -1)
 		return kith_cli_usage("communities", "--neighbours and --item-cap "
 		                      "must not be negative");
 	if (graph && info.graph == KITH_UGRAPH_KNN && !emb_path)
@@ -195,6 +195,11 @@ cmd_communities(int argc, char **argv, struct kith_cli *cli)
 		break;
 	case KITH_UGRAPH_COINTERACTION:
 		info.neighbours = neighbours ? neighbours : 30;
+		if (item_cap < 0) {
+			/* about 3e9 accumulator visits at most */
+			double cap = 3e9 / (double)MAX(s->ui.nnz, 1);
+			item_cap = (int)CLAMP(cap, 100.0, 1000.0);
+		}
 		info.item_cap = item_cap;
 		kith_cli_info(cli, "communities", "building the co-interaction "
 		              "graph (k %d)", info.neighbours);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "kith/core.h"
 #include "kith/ingest.h"
 #include "kith/store.h"
 
@@ -42,8 +43,8 @@ cmd_ingest(int argc, char **argv, struct kith_cli *cli)
 	g_autofree char *users = NULL, *items = NULL, *features = NULL;
 	g_autofree char *sep = NULL, *header = NULL, *comment = NULL;
 	g_autofree char *columns = NULL, *weights = NULL, *on_error = NULL;
-	g_autofree char *max_rejects = NULL, *preset = NULL;
-	gint64 max_line = 0;
+	g_autofree char *max_rejects = NULL, *preset = NULL, *keyfile = NULL;
+	gint64 max_line = 0, chunk_bytes = 0;
 	gint max_levels = 0;
 	gboolean directed = FALSE, allow_negative = FALSE, json = FALSE;
 	gboolean private_mode = FALSE;
@@ -89,8 +90,14 @@ cmd_ingest(int argc, char **argv, struct kith_cli *cli)
 		{ "max-levels", 0, 0, G_OPTION_ARG_INT, &max_levels,
 		  "one-hot columns per categorical user attribute (default 32)",
 		  "N" },
+		{ "pseudonymize", 0, 0, G_OPTION_ARG_FILENAME, &keyfile,
+		  "write user ids as HMAC-SHA256 pseudonyms keyed by this file "
+		  "(mode 0600); implies --private", "KEYFILE" },
 		{ "private", 0, 0, G_OPTION_ARG_NONE, &private_mode,
 		  "create the store's files mode 0600", NULL },
+		{ "chunk-bytes", 0, G_OPTION_FLAG_HIDDEN, G_OPTION_ARG_INT64,
+		  &chunk_bytes, "parallel reader chunk size (< 0: serial; "
+		  "for tests)", "N" },
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &json,
 		  "print the summary as JSON on stdout", NULL },
 		{ NULL }
@@ -122,6 +129,7 @@ cmd_ingest(int argc, char **argv, struct kith_cli *cli)
 	o.preset = preset;
 	o.max_levels = max_levels;
 	o.max_rejects = -1;
+	o.chunk_bytes = chunk_bytes;
 	o.max_rejects_pct = -1;
 	o.note = note_cb;
 	o.note_data = cli;
@@ -173,12 +181,28 @@ cmd_ingest(int argc, char **argv, struct kith_cli *cli)
 
 	struct kith_ingest_result res;
 	GError *err = NULL;
-	if (!kith_ingest_run(&o, &res, &err))
+	guint8 *key = NULL;
+	size_t key_len = 0;
+	if (keyfile) {
+		key = kith_ingest_load_key(keyfile, &key_len, &err);
+		if (!key)
+			return kith_cli_fail("ingest", err);
+		o.pseudonym_key = key;
+		o.pseudonym_key_len = key_len;
+		private_mode = TRUE;
+	}
+	gboolean ran = kith_ingest_run(&o, &res, &err);
+	kith_ingest_key_free(key, key_len);
+	o.pseudonym_key = NULL;
+	if (!ran)
 		return kith_cli_fail("ingest", err);
+	double t0 = kith_now();
 	if (!kith_store_write(res.store, out, res.extra, private_mode, &err)) {
 		kith_ingest_result_clear(&res);
 		return kith_cli_fail("ingest", err);
 	}
+	kith_cli_info(cli, "ingest", "wrote '%s' in %.2f s", out,
+	              kith_now() - t0);
 	if (!cli->quiet) {
 		g_autofree char *text = kith_ingest_summary_text(&res);
 		fputs(text, stderr);

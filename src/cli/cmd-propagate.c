@@ -24,6 +24,8 @@ cmd_propagate(int argc, char **argv, struct kith_cli *cli)
 	g_autofree char *out = NULL, *emb_path = NULL, *graph = NULL;
 	struct kith_propagate_params p;
 	double holdout = 0, keep = 0.2;
+	g_autofree char *relname = NULL;
+	enum kith_relevance relevance = KITH_REL_SHARE;
 	gboolean json = FALSE;
 
 	kith_propagate_params_init(&p);
@@ -43,7 +45,7 @@ cmd_propagate(int argc, char **argv, struct kith_cli *cli)
 		{ "tol", 0, 0, G_OPTION_ARG_DOUBLE, &p.tol,
 		  "stop when no entry moves by TOL or more (1e-6)", "TOL" },
 		{ "kappa", 0, 0, G_OPTION_ARG_DOUBLE, &p.kappa,
-		  "evidence scale: restart weight 1 - A*K/(K + events) (5)",
+		  "evidence scale: restart weight 1 - A*K/(K + events) (10)",
 		  "K" },
 		{ "half-life", 0, 0, G_OPTION_ARG_DOUBLE, &p.half_life_days,
 		  "time decay of own preferences in days; 0: none (90)", "DAYS" },
@@ -59,6 +61,9 @@ cmd_propagate(int argc, char **argv, struct kith_cli *cli)
 		  "predictions", "F" },
 		{ "eval-keep", 0, 0, G_OPTION_ARG_DOUBLE, &keep,
 		  "share of a held-out user's earliest events kept (0.2)", "F" },
+		{ "eval-relevance", 0, 0, G_OPTION_ARG_STRING, &relname,
+		  "relevance of a category: share (default) or lift (share "
+		  "above the popularity share)", "R" },
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &json,
 		  "print the evaluation (or summary) as JSON", NULL },
 		{ NULL }
@@ -90,6 +95,9 @@ cmd_propagate(int argc, char **argv, struct kith_cli *cli)
 	if (holdout != 0 && !(holdout > 0 && holdout < 1))
 		return kith_cli_usage("propagate", "--eval-holdout must be in "
 		                      "(0, 1)");
+	if (relname && !kith_relevance_parse(&relevance, relname))
+		return kith_cli_usage("propagate", "unknown --eval-relevance "
+		                      "'%s' (share or lift)", relname);
 	if (!(keep >= 0 && keep < 1))
 		return kith_cli_usage("propagate", "--eval-keep must be in "
 		                      "[0, 1)");
@@ -144,7 +152,7 @@ cmd_propagate(int argc, char **argv, struct kith_cli *cli)
 	gboolean have_eval = holdout > 0;
 	if (have_eval && !kith_propagate_evaluate(&evr, s, &W, &p, holdout,
 	                                          keep, (uint64_t)cli->seed,
-	                                          &err)) {
+	                                          relevance, &err)) {
 		kith_prefs_clear(&r);
 		kith_csr_clear(&W);
 		return kith_cli_fail("propagate", err);

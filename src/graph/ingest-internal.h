@@ -56,6 +56,40 @@ gboolean ingest_reject(struct ingest_ctx *c, struct kith_ingest_file *f,
                        enum kith_csv_reason why, const char *column,
                        GError **error);
 
+/* Opens a file of the ingest and registers its accounting slot. */
+struct kith_csv *ingest_open(struct ingest_ctx *c, const char *kind,
+                             const char *path,
+                             const struct kith_csv_options *copt,
+                             struct kith_ingest_file **fout, GError **error);
+/* Next record without a tokenizer-level problem: 1, 0 at EOF, -1 on
+ * error (I/O, stop on first error, limit). */
+int ingest_next(struct ingest_ctx *c, struct kith_ingest_file *f,
+                struct kith_csv *r, struct kith_csv_record *rec,
+                GError **error);
+/* Ends a file (statistics of one reader, or given). */
+gboolean ingest_close(struct ingest_ctx *c, struct kith_ingest_file *f,
+                      struct kith_csv *r, GError **error);
+gboolean ingest_close_stats(struct ingest_ctx *c, struct kith_ingest_file *f,
+                            const struct kith_csv_stats *st, GError **error);
+gboolean ingest_check_pct(struct ingest_ctx *c, GError **error);
+
+/* Rejects REC (or fails on it unless skip_errors) when column COL is
+ * empty; *bad tells which. */
+static inline gboolean
+id_ok(struct ingest_ctx *c, struct kith_ingest_file *f,
+      const struct kith_csv_record *rec, int col, const char *name,
+      GError **error, gboolean *bad)
+{
+	if (rec->len[col] == 0) {
+		*bad = TRUE;
+		return ingest_reject(c, f, rec, KITH_CSV_EMPTY_FIELD, name, error);
+	}
+	return TRUE;
+}
+
+/* Reads the events file (ingest-events.c). */
+gboolean ingest_read_events(struct ingest_ctx *c, GError **error);
+
 /* Builds c->res->store from the collected rows. */
 gboolean ingest_build(struct ingest_ctx *c, GError **error);
 

@@ -13,8 +13,12 @@
  * Accounting per file: lines = header + comments + blank + accepted +
  * rejected, accepted = unique + merged (+ self_loops for social files).
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "kith/core.h"
 #include "kith/io.h"
@@ -59,6 +63,97 @@ kith_ingest_parse_weights(const char *spec, GError **error)
 	return h;
 }
 
+/* ------------------------------------------------------------ pseudonyms */
+
+guint8 *
+kith_ingest_load_key(const char *path, size_t *len, GError **error)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	struct stat sb;
+	if (fd < 0 && errno == ELOOP) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+		            "pseudonymisation key '%s' is a symbolic link; give "
+		            "the file itself", path);
+		return NULL;
+	}
+	if (fd < 0 || fstat(fd, &sb) != 0) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+		            "cannot read pseudonymisation key '%s': %s", path,
+		            g_strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(sb.st_mode) || (sb.st_mode & 077) != 0 ||
+	    sb.st_size <= 0 || sb.st_size > (1 << 20)) {
+		if (!S_ISREG(sb.st_mode))
+			g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+			            "pseudonymisation key '%s' is not a regular "
+			            "file", path);
+		else if ((sb.st_mode & 077) != 0)
+			g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+			            "pseudonymisation key '%s' has mode %04o: it "
+			            "must not be readable by group or others "
+			            "(chmod 600 '%s')", path,
+			            (unsigned)(sb.st_mode & 07777), path);
+		else
+			g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+			            "pseudonymisation key '%s' must hold 1 byte to "
+			            "1 MiB", path);
+		close(fd);
+		return NULL;
+	}
+	size_t n = (size_t)sb.st_size, got = 0;
+	guint8 *key = g_malloc(n);
+	while (got < n) {
+		ssize_t r = read(fd, key + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+			            "cannot read pseudonymisation key '%s': %s",
+			            path, r < 0 ? g_strerror(errno)
+			                        : "file shrank while read");
+			kith_ingest_key_free(key, n);
+			close(fd);
+			return NULL;
+		}
+		got += (size_t)r;
+	}
+	close(fd);
+	*len = n;
+	return key;
+}
+
+void
+kith_ingest_key_free(guint8 *key, size_t len)
+{
+	if (!key)
+		return;
+	volatile guint8 *p = key;
+	for (size_t i = 0; i < len; i++)
+		p[i] = 0;
+	g_free(key);
+}
+
+void
+kith_ingest_pseudonym(const guint8 *key, size_t key_len, const char *id,
+                      size_t len, char out[33])
+{
+	static const char hex[] = "0123456789abcdef";
+	GHmac *h = g_hmac_new(G_CHECKSUM_SHA256, key, key_len);
+	guint8 d[32];
+	gsize dl = sizeof d;
+	g_hmac_update(h, (const guchar *)id, (gssize)len);
+	g_hmac_get_digest(h, d, &dl);
+	g_hmac_unref(h);
+	for (int i = 0; i < 16; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 15];
+	}
+	out[32] = '\0';
+}
+
 /* ------------------------------------------------------------ rejections */
 
 static gboolean
@@ -74,8 +169,8 @@ check_limit(struct ingest_ctx *c, GError **error)
 	return TRUE;
 }
 
-static gboolean
-check_pct(struct ingest_ctx *c, GError **error)
+gboolean
+ingest_check_pct(struct ingest_ctx *c, GError **error)
 {
 	const struct kith_ingest_options *o = c->opt;
 	if (o->max_rejects_pct < 0 || c->n_records == 0)
@@ -113,7 +208,10 @@ ingest_reject(struct ingest_ctx *c, struct kith_ingest_file *f,
 	g_string_append_printf(r, "\t%" G_GINT64_FORMAT "\t%" G_GINT64_FORMAT
 	                       "\t%s\t", rec->line, rec->offset,
 	                       kith_csv_reason_name(why));
-	kith_csv_escape(r, rec->raw, rec->raw_len, EXCERPT_BYTES);
+	if (c->opt->pseudonym_key)
+		g_string_append(r, "(redacted)");  /* it may hold user ids */
+	else
+		kith_csv_escape(r, rec->raw, rec->raw_len, EXCERPT_BYTES);
 	g_string_append_c(r, '\n');
 	return check_limit(c, error);
 }
@@ -155,274 +253,37 @@ ingest_next(struct ingest_ctx *c, struct kith_ingest_file *f,
 	}
 }
 
-/* Ends a file: copies the stats, fails on an empty or header-only file,
- * checks the percentage limit. */
+/* Ends a file with the given statistics: fails on an empty or header-
+ * only file, checks the percentage limit. */
 gboolean
-ingest_close(struct ingest_ctx *c, struct kith_ingest_file *f,
-             struct kith_csv *r, GError **error)
+ingest_close_stats(struct ingest_ctx *c, struct kith_ingest_file *f,
+                   const struct kith_csv_stats *st, GError **error)
 {
-	f->st = *kith_csv_stats(r);
-	enum kith_csv_reason why = kith_csv_end_reason(r);
-	if (why != KITH_CSV_OK) {
+	f->st = *st;
+	if (st->records_ok + st->records_bad == 0) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA, "%s: %s",
-		            f->path, kith_csv_reason_text(why));
+		            f->path, kith_csv_reason_text(st->header
+		                                          ? KITH_CSV_HEADER_ONLY
+		                                          : KITH_CSV_EMPTY_FILE));
 		return FALSE;
 	}
 	int64_t rej = 0;
 	for (int k = 0; k < KITH_CSV_N_REASONS; k++)
 		rej += f->rejected[k];
 	f->accepted = f->st.records_ok + f->st.records_bad - rej;
-	return check_pct(c, error);
+	return ingest_check_pct(c, error);
 }
 
-static inline gboolean
-id_ok(struct ingest_ctx *c, struct kith_ingest_file *f,
-      const struct kith_csv_record *rec, int col, const char *name,
-      GError **error, gboolean *bad)
+/* Ends a file read by one reader. */
+gboolean
+ingest_close(struct ingest_ctx *c, struct kith_ingest_file *f,
+             struct kith_csv *r, GError **error)
 {
-	if (rec->len[col] == 0) {
-		*bad = TRUE;
-		return ingest_reject(c, f, rec, KITH_CSV_EMPTY_FIELD, name, error);
-	}
-	return TRUE;
+	return ingest_close_stats(c, f, kith_csv_stats(r), error);
 }
 
-/* ---------------------------------------------------------------- events */
 
-static gboolean
-grow_events(struct ingest_ctx *c, GError **error)
-{
-	int64_t ncap = c->ev_cap ? c->ev_cap * 2 : (int64_t)1 << 16;
-	if ((uint64_t)ncap > UINT32_MAX) {
-		if (c->ev_cap >= (int64_t)UINT32_MAX) {
-			g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
-			            "more than 2^32-1 events");
-			return FALSE;
-		}
-		ncap = UINT32_MAX;
-	}
-	size_t n = (size_t)ncap;
-	void *u = g_try_realloc_n(c->ev_u, n, sizeof(int32_t));
-	if (u) c->ev_u = u;
-	void *i = g_try_realloc_n(c->ev_i, n, sizeof(int32_t));
-	if (i) c->ev_i = i;
-	void *t = g_try_realloc_n(c->ev_t, n, sizeof(uint8_t));
-	if (t) c->ev_t = t;
-	void *ts = c->has_ts ? g_try_realloc_n(c->ev_ts, n, sizeof(int64_t))
-	                     : (void *)1;
-	if (ts && c->has_ts) c->ev_ts = ts;
-	void *v = c->has_value ? g_try_realloc_n(c->ev_val, n, sizeof(float))
-	                       : (void *)1;
-	if (v && c->has_value) c->ev_val = v;
-	if (!u || !i || !t || !ts || !v) {
-		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
-		            "cannot allocate room for %" G_GINT64_FORMAT
-		            " events", ncap);
-		return FALSE;
-	}
-	c->ev_cap = ncap;
-	return TRUE;
-}
-
-static gboolean
-looks_like_ts(const char *s, size_t len)
-{
-	int64_t v;
-	if (kith_parse_int64(s, len, &v) == KITH_CSV_OK)
-		return v >= 100000000;      /* after 1973-03-03 in seconds */
-	return len >= 10 && s[4] == '-' && kith_parse_timestamp(s, len, &v) ==
-	       KITH_CSV_OK;
-}
-
-/* Roles of a headerless events file from its first record. */
-static void
-guess_event_roles(struct kith_csv_roles *ro, const struct kith_csv_record *rec)
-{
-	for (int k = 0; k < KITH_ROLE_N; k++)
-		ro->col[k] = -1;
-	ro->col[KITH_ROLE_USER] = 0;
-	ro->col[KITH_ROLE_ITEM] = 1;
-	for (int j = 2; j < rec->n_fields; j++) {
-		double d;
-		if (ro->col[KITH_ROLE_TS] < 0 &&
-		    looks_like_ts(rec->field[j], rec->len[j]))
-			ro->col[KITH_ROLE_TS] = j;
-		else if (kith_parse_double(rec->field[j], rec->len[j], &d) ==
-		         KITH_CSV_OK) {
-			if (ro->col[KITH_ROLE_VALUE] < 0)
-				ro->col[KITH_ROLE_VALUE] = j;
-		} else if (ro->col[KITH_ROLE_EVENT] < 0) {
-			ro->col[KITH_ROLE_EVENT] = j;
-		}
-	}
-}
-
-static int
-event_type(struct ingest_ctx *c, struct kith_ingest_file *f,
-           const char *s, size_t len, GError **error)
-{
-	if (c->last_type >= 0 && c->last_type_len == len &&
-	    memcmp(c->last_type_name, s, len) == 0)
-		return c->last_type;
-	gboolean added;
-	int64_t t = kith_idmap_add(c->types, s, len, &added);
-	if (t >= MAX_EVENT_TYPES) {
-		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
-		            "%s: more than %d event types (is the event column "
-		            "right? see --columns)", f->path, MAX_EVENT_TYPES);
-		return -1;
-	}
-	if (added) {
-		const char *name = kith_idmap_key(c->types, t);
-		double *w = g_hash_table_lookup(c->res->weights, name);
-		c->type_weight[t] = w ? *w : 1.0;
-		if (!w)
-			g_ptr_array_add(c->res->unknown_types, g_strdup(name));
-	}
-	c->last_type = (int)t;
-	c->last_type_name = kith_idmap_key(c->types, t);
-	c->last_type_len = len;
-	return (int)t;
-}
-
-static gboolean
-read_events(struct ingest_ctx *c, GError **error)
-{
-	const struct kith_ingest_options *o = c->opt;
-	struct kith_csv_options copt = o->csv;
-	const char *spec = o->columns;
-	if (c->preset_movielens) {
-		copt.sep = '\t';
-		copt.header = KITH_CSV_HEADER_NO;
-		if (!spec)
-			spec = "user,item,value,ts";
-	}
-	struct kith_ingest_file *f;
-	g_autoptr(kith_csv) r = ingest_open(c, "events", o->events, &copt, &f,
-	                                    error);
-	if (!r)
-		return FALSE;
-	struct kith_csv_roles ro;
-	gboolean have_roles = FALSE;
-	if (spec) {
-		if (!kith_csv_roles_from_spec(&ro, spec, kith_csv_n_columns(r),
-		                              error))
-			return FALSE;
-		have_roles = TRUE;
-	} else if (kith_csv_has_header(r)) {
-		const char *const *h = kith_csv_header_names(r);
-		kith_csv_roles_from_header(&ro, h, (int)g_strv_length((char **)h));
-		have_roles = TRUE;
-	}
-	struct kith_csv_record rec;
-	int rc;
-	int cu = -1, ci = -1, ce = -1, ct = -1, cv = -1, need = 0;
-	c->last_type = -1;
-	while ((rc = ingest_next(c, f, r, &rec, error)) > 0) {
-		if (cu < 0) {
-			if (!have_roles)
-				guess_event_roles(&ro, &rec);
-			cu = ro.col[KITH_ROLE_USER];
-			ci = ro.col[KITH_ROLE_ITEM];
-			if (cu < 0 || ci < 0) {
-				g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
-				            "%s: no %s column (header names: user, "
-				            "user_id, uid, ...; or use --columns)",
-				            f->path, cu < 0 ? "user" : "item");
-				return FALSE;
-			}
-			ce = ro.col[KITH_ROLE_EVENT];
-			ct = ro.col[KITH_ROLE_TS];
-			cv = ro.col[KITH_ROLE_VALUE];
-			for (int k = 1; k < KITH_ROLE_N; k++)
-				if (ro.col[k] >= need)
-					need = ro.col[k] + 1;
-			if (need > rec.n_fields) {
-				g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
-				            "%s: the column roles need %d columns, "
-				            "the file has %d", f->path, need,
-				            rec.n_fields);
-				return FALSE;
-			}
-			c->has_ts = ct >= 0;
-			c->has_value = cv >= 0;
-			c->has_event = ce >= 0;
-			f->mapping = kith_csv_roles_describe(&ro);
-			if (!c->has_event)
-				c->type_weight[0] = 1.0;  /* weight 1 per event */
-		}
-		gboolean bad = FALSE;
-		if (!id_ok(c, f, &rec, cu, "user", error, &bad) ||
-		    (!bad && !id_ok(c, f, &rec, ci, "item", error, &bad)))
-			return FALSE;
-		if (bad)
-			continue;
-		int64_t ts = 0;
-		float val = 0;
-		enum kith_csv_reason why;
-		if (ct >= 0 && (why = kith_parse_timestamp(rec.field[ct],
-		                                           rec.len[ct], &ts))) {
-			if (why == KITH_CSV_EMPTY_FIELD)
-				why = KITH_CSV_BAD_TIMESTAMP;
-			if (!ingest_reject(c, f, &rec, why, "ts", error))
-				return FALSE;
-			continue;
-		}
-		if (cv >= 0) {
-			why = kith_parse_float(rec.field[cv], rec.len[cv], &val);
-			if (!why && val < 0 && !o->allow_negative)
-				why = KITH_CSV_NEGATIVE;
-			if (why) {
-				if (!ingest_reject(c, f, &rec, why, "value", error))
-					return FALSE;
-				continue;
-			}
-		}
-		int t = 0;
-		if (ce >= 0) {
-			if (rec.len[ce] == 0) {
-				if (!ingest_reject(c, f, &rec, KITH_CSV_EMPTY_FIELD,
-				                   "event", error))
-					return FALSE;
-				continue;
-			}
-			t = event_type(c, f, rec.field[ce], rec.len[ce], error);
-			if (t < 0)
-				return FALSE;
-		}
-		int64_t u = kith_idmap_add(c->users, rec.field[cu], rec.len[cu],
-		                           NULL);
-		int64_t it = kith_idmap_add(c->items, rec.field[ci], rec.len[ci],
-		                            NULL);
-		if (u < 0 || it < 0) {
-			if (!ingest_reject(c, f, &rec, KITH_CSV_OVERFLOW,
-			                   u < 0 ? "user" : "item", error))
-				return FALSE;
-			continue;
-		}
-		if (c->n_ev == c->ev_cap && !grow_events(c, error))
-			return FALSE;
-		int64_t k = c->n_ev++;
-		c->ev_u[k] = (int32_t)u;
-		c->ev_i[k] = (int32_t)it;
-		c->ev_t[k] = (uint8_t)t;
-		if (c->has_ts)
-			c->ev_ts[k] = ts;
-		if (c->has_value)
-			c->ev_val[k] = val;
-		if ((k & 0xfffff) == 0 && kith_interrupted()) {
-			g_set_error(error, KITH_ERROR, KITH_ERROR_INTERRUPTED,
-			            "interrupted");
-			return FALSE;
-		}
-	}
-	if (rc < 0)
-		return FALSE;
-	if (!f->mapping)
-		f->mapping = spec || have_roles ? kith_csv_roles_describe(&ro)
-		                                : g_strdup("");
-	return ingest_close(c, f, r, error);
-}
+/* events: see ingest-events.c */
 
 /* ---------------------------------------------------------------- social */
 
@@ -962,17 +823,20 @@ kith_ingest_run(const struct kith_ingest_options *opt,
 	struct sha_job *sha = ingest_sha_start(opt);
 
 
-	gboolean ok = (!opt->events || read_events(&c, error)) &&
+	gboolean ok = (!opt->events || ingest_read_events(&c, error)) &&
 	              (!opt->social || read_social(&c, error)) &&
 	              (!opt->users || read_users(&c, error)) &&
 	              (!opt->items || read_items(&c, error)) &&
 	              (!opt->user_features || read_features(&c, error)) &&
-	              check_pct(&c, error);
+	              ingest_check_pct(&c, error);
 	if (ok)
 		note(&c, "read %" G_GINT64_FORMAT " events, %" G_GINT64_FORMAT
 		     " social rows in %.2f s", c.n_ev, c.n_so, kith_now() - t0);
+	double t1 = kith_now();
 	if (ok)
 		ok = ingest_build(&c, error);
+	if (ok)
+		note(&c, "built the arrays in %.2f s", kith_now() - t1);
 	if (!ingest_sha_finish(sha, &c, ok ? error : NULL))
 		ok = FALSE;
 	if (ok) {

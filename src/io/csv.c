@@ -662,13 +662,14 @@ reader_new(const char *name, const struct kith_csv_options *opt)
 	r->fd = -1;
 	r->max_line = r->opt.max_line_bytes ? r->opt.max_line_bytes
 	                                    : KITH_CSV_MAX_LINE_DEFAULT;
+	r->opt.max_line_bytes = r->max_line;
 	r->n_columns = r->opt.n_columns > 0 ? r->opt.n_columns : 0;
 	r->line = 1;
 	return r;
 }
 
 static gboolean
-reader_start(struct kith_csv *r, GError **error)
+reader_alloc(struct kith_csv *r, GError **error)
 {
 	r->cap = r->max_line + 2 * KITH_CSV_BLOCK + 1;
 	r->buf = g_try_malloc(r->cap);
@@ -680,6 +681,14 @@ reader_start(struct kith_csv *r, GError **error)
 		return FALSE;
 	}
 	grow_fields(r, 16);
+	return TRUE;
+}
+
+static gboolean
+reader_start(struct kith_csv *r, GError **error)
+{
+	if (!reader_alloc(r, error))
+		return FALSE;
 	if (refill(r, error) < 0)
 		return FALSE;
 	if (r->end >= 3 && memcmp(r->buf, "\xEF\xBB\xBF", 3) == 0)
@@ -760,6 +769,50 @@ kith_csv_open_memory(const char *name, const void *data, size_t len,
 		return NULL;
 	}
 	return r;
+}
+
+struct kith_csv *
+kith_csv_open_at(const struct kith_csv *from, const char *path,
+                 int64_t offset, int64_t line, GError **error)
+{
+	struct kith_csv *r = reader_new(from->name, &from->opt);
+	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0 || lseek(r->fd, (off_t)offset, SEEK_SET) != offset) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+		            "cannot open '%s' at byte %" G_GINT64_FORMAT ": %s",
+		            path, offset, g_strerror(errno));
+		kith_csv_close(r);
+		return NULL;
+	}
+	r->own_fd = TRUE;
+	posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	r->max_line = from->max_line;
+	r->opt.max_line_bytes = from->max_line;
+	r->n_columns = from->n_columns;
+	r->has_header = from->has_header;
+	r->header = g_strdupv(from->header);
+	r->base = offset;
+	r->line = line;
+	if (!reader_alloc(r, error)) {
+		kith_csv_close(r);
+		return NULL;
+	}
+	set_classes(r);
+	return r;
+}
+
+int64_t
+kith_csv_tell(const struct kith_csv *r, int64_t *line)
+{
+	if (line)
+		*line = r->line;
+	return r->base + (int64_t)r->pos;
+}
+
+const struct kith_csv_options *
+kith_csv_options(const struct kith_csv *r)
+{
+	return &r->opt;
 }
 
 void

@@ -66,7 +66,7 @@ kith_adam_step(struct kith_adam *a, float *w, const float *g)
 	vscale = (float)(1.0 / c2);
 	decay = a->weight_decay > 0 ? 1.0f - a->lr * a->weight_decay : 1.0f;
 
-#pragma omp parallel for simd schedule(static) if (n > 65536)
+#pragma omp parallel for simd schedule(static) if (n > (1 << 18))
 	for (int64_t i = 0; i < n; i++) {
 		float gi = g[i];
 		float mi = b1 * m[i] + (1.0f - b1) * gi;

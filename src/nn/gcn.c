@@ -644,7 +644,9 @@ kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
 		else
 			loss = gae_loss(&g, Aenc, g.Z, g.dZ, p->neg, p->seed,
 			                epoch);
-		backward(&g, &cur, FALSE, p->weight_decay);
+		/* GAE: no decay (its gradients are tiny at the start and the
+		 * decay would shrink the encoder to zero) */
+		backward(&g, &cur, FALSE, sup ? p->weight_decay : 0.0);
 		kith_adam_step(&g.aw1, cur.w1, g.gw1);
 		kith_adam_step(&g.ab1, cur.b1, g.gb1);
 		kith_adam_step(&g.aw2, cur.w2, g.gw2);

@@ -78,6 +78,7 @@
 #define LGCN_INIT_STD 0.1
 #define LGCN_NEG_TRIES 64
 #define LGCN_COLBLOCK 16
+#define LGCN_MAX_CUTS 16
 
 void
 kith_train_report_init(struct kith_train_report *r)
@@ -101,12 +102,13 @@ kith_lightgcn_params_init(struct kith_lightgcn_params *p)
 	p->dim = 64;
 	p->layers = 3;
 	p->l2 = 1e-4;
-	p->neg = 1;
+	p->neg = 8;
 	p->seed = 42;
 	p->val_ratio = 0.1;
 	p->k = 20;
 	p->spectral_init = TRUE;
 	p->refit = TRUE;
+	p->lr_decay = 0.5;
 }
 
 struct lgcn {
@@ -305,52 +307,90 @@ train_step(struct lgcn *g, uint64_t stream, int nb)
 	propagate_mean(g, g->F, g->E0, g->T);
 
 #pragma omp parallel for schedule(static)
-	for (int64_t s = 0; s < ns; s++) {
-		const float *fu = g->F + (int64_t)g->su[s] * d;
-		float x = dotf(fu, g->F + (int64_t)g->si[s] * d, d) -
-		          dotf(fu, g->F + (int64_t)g->sj[s] * d, d);
-		/* softplus(-x) and its derivative -sigmoid(-x), stably */
-		double l = x > 0 ? log1p(exp(-x)) : -x + log1p(exp(x));
-		g->sloss[s] = l;
-		g->coef[s] = -inv / (1.0f + expf(x));
+	for (int64_t b = 0; b < nb; b++) {
+		const int64_t s0 = b * g->p->neg;
+		const float *fu = g->F + (int64_t)g->su[s0] * d;
+		const float xi = dotf(fu, g->F + (int64_t)g->si[s0] * d, d);
+		for (int q = 0; q < g->p->neg; q++) {
+			float x = xi - dotf(fu, g->F +
+			                    (int64_t)g->sj[s0 + q] * d, d);
+			/* softplus(-x) and its derivative -sigmoid(-x) */
+			double l = x > 0 ? log1p(exp(-x)) : -x + log1p(exp(x));
+			g->sloss[s0 + q] = l;
+			g->coef[s0 + q] = -inv / (1.0f + expf(x));
+		}
 	}
 	double loss = 0;
 	for (int64_t s = 0; s < ns; s++)
 		loss += g->sloss[s];
 
-	/* ∂L/∂F, accumulated in sample order within each column block */
+	/* ∂L/∂F, accumulated in sample order within each column block
+	 * (a user and its positive are shared by the neg triples of one
+	 * draw; negatives are item rows, never the user's row) */
 	memset(g->G, 0, nd * sizeof(float));
-	int nblk = (d + LGCN_COLBLOCK - 1) / LGCN_COLBLOCK;
+	const int neg = g->p->neg;
+	const int nblk = (d + LGCN_COLBLOCK - 1) / LGCN_COLBLOCK;
+	const int32_t *restrict su = g->su, *restrict si = g->si,
+	              *restrict sj = g->sj;
+	const float *restrict coef = g->coef;
+	{
+		float *restrict G = g->G;
+		const float *restrict F = g->F;
 #pragma omp parallel for schedule(static)
-	for (int cb = 0; cb < nblk; cb++) {
-		int j0 = cb * LGCN_COLBLOCK;
-		int j1 = MIN(d, j0 + LGCN_COLBLOCK);
-		for (int64_t s = 0; s < ns; s++) {
-			float c = g->coef[s];
-			int64_t ou = (int64_t)g->su[s] * d;
-			int64_t oi = (int64_t)g->si[s] * d;
-			int64_t oj = (int64_t)g->sj[s] * d;
-			for (int j = j0; j < j1; j++) {
-				float fu = g->F[ou + j];
-				g->G[ou + j] += c * (g->F[oi + j] - g->F[oj + j]);
-				g->G[oi + j] += c * fu;
-				g->G[oj + j] -= c * fu;
+		for (int cb = 0; cb < nblk; cb++) {
+			const int j0 = cb * LGCN_COLBLOCK;
+			const int w = MIN(d, j0 + LGCN_COLBLOCK) - j0;
+			for (int64_t b = 0; b < nb; b++) {
+				const int64_t s0 = b * neg;
+				const int64_t ou = (int64_t)su[s0] * d + j0;
+				const int64_t oi = (int64_t)si[s0] * d + j0;
+				float csum = 0.0f;
+				for (int q = 0; q < neg; q++) {
+					const float c = coef[s0 + q];
+					const int64_t oj =
+					    (int64_t)sj[s0 + q] * d + j0;
+					csum += c;
+#pragma omp simd
+					for (int j = 0; j < w; j++) {
+						G[ou + j] += c * (F[oi + j] -
+						                  F[oj + j]);
+						G[oj + j] -= c * F[ou + j];
+					}
+				}
+#pragma omp simd
+				for (int j = 0; j < w; j++)
+					G[oi + j] += csum * F[ou + j];
 			}
 		}
 	}
-	/* ∂L/∂E⁰ = P ∂L/∂F (Â symmetric), into F (free now) */
+	/* ∂L/∂E⁰ = P ∂L/∂F (Â symmetric), into F (free now), plus the L2
+	 * term λ/B·E⁰ for every row of every triple */
 	propagate_mean(g, g->F, g->G, g->T);
+	{
+		float *restrict H = g->F;
+		const float *restrict E = g->E0;
+		const float l2n = l2 * (float)neg;
 #pragma omp parallel for schedule(static)
-	for (int cb = 0; cb < nblk; cb++) {
-		int j0 = cb * LGCN_COLBLOCK;
-		int j1 = MIN(d, j0 + LGCN_COLBLOCK);
-		for (int64_t s = 0; s < ns; s++) {
-			int64_t o[3] = { (int64_t)g->su[s] * d,
-			                 (int64_t)g->si[s] * d,
-			                 (int64_t)g->sj[s] * d };
-			for (int t = 0; t < 3; t++)
-				for (int j = j0; j < j1; j++)
-					g->F[o[t] + j] += l2 * g->E0[o[t] + j];
+		for (int cb = 0; cb < nblk; cb++) {
+			const int j0 = cb * LGCN_COLBLOCK;
+			const int w = MIN(d, j0 + LGCN_COLBLOCK) - j0;
+			for (int64_t b = 0; b < nb; b++) {
+				const int64_t s0 = b * neg;
+				const int64_t ou = (int64_t)su[s0] * d + j0;
+				const int64_t oi = (int64_t)si[s0] * d + j0;
+#pragma omp simd
+				for (int j = 0; j < w; j++) {
+					H[ou + j] += l2n * E[ou + j];
+					H[oi + j] += l2n * E[oi + j];
+				}
+				for (int q = 0; q < neg; q++) {
+					const int64_t oj =
+					    (int64_t)sj[s0 + q] * d + j0;
+#pragma omp simd
+					for (int j = 0; j < w; j++)
+						H[oj + j] += l2 * E[oj + j];
+				}
+			}
 		}
 	}
 	kith_adam_step(&g->adam, g->E0, g->F);
@@ -655,7 +695,7 @@ phase_setup(struct lgcn *g, const struct kith_csr *R, const struct kith_csr *S,
 	g->sloss = g->coef ? kith_alloc_n(ns, sizeof(double), error) : NULL;
 	if (!g->sloss)
 		return FALSE;
-	double lr = p->lr > 0 ? p->lr : 0.005;
+	double lr = p->lr > 0 ? p->lr : 0.01;
 	if (!kith_adam_init(&g->adam, nd, (float)lr, error))
 		return FALSE;
 	if (p->spectral_init && g->n_active > 0) {
@@ -677,6 +717,8 @@ struct lgcn_state {
 	double best_ndcg;
 	int bad_evals;
 	double elapsed;
+	int n_cuts;              /* learning-rate cuts so far */
+	int cut_epoch[LGCN_MAX_CUTS]; /* epoch after which each happened */
 };
 
 static gboolean
@@ -729,6 +771,11 @@ ckpt_write(const char *dir, const struct lgcn *g, const float *best,
 	ADD_DBL("best_ndcg", st->best_ndcg);
 	ADD_INT("bad_evals", st->bad_evals);
 	ADD_DBL("elapsed", st->elapsed);
+	json_builder_set_member_name(b, "lr_cuts");
+	json_builder_begin_array(b);
+	for (int i = 0; i < st->n_cuts; i++)
+		json_builder_add_int_value(b, st->cut_epoch[i]);
+	json_builder_end_array(b);
 	json_builder_set_member_name(b, "curve");
 	json_builder_begin_array(b);
 	for (guint i = 0; rep && i < rep->curve->len; i++) {
@@ -833,6 +880,14 @@ ckpt_read_state(const char *dir, const struct lgcn *g, struct lgcn_state *st,
 	st->bad_evals = (int)json_object_get_int_member(o, "bad_evals");
 	st->elapsed = json_object_get_double_member(o, "elapsed");
 	*adam_t = json_object_get_int_member(o, "adam_t");
+	st->n_cuts = 0;
+	if (json_object_has_member(o, "lr_cuts")) {
+		JsonArray *c = json_object_get_array_member(o, "lr_cuts");
+		for (guint i = 0; i < json_array_get_length(c) &&
+		     i < LGCN_MAX_CUTS; i++)
+			st->cut_epoch[st->n_cuts++] =
+			    (int)json_array_get_int_element(c, i);
+	}
 	if (st->phase < 0 || st->phase > 1 || st->epoch < 0) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
 		            "checkpoint '%s' has an invalid state", dir);
@@ -986,6 +1041,7 @@ kith_lightgcn_train(float *user_emb, float *item_emb,
 	const int max_epochs = p->max_epochs > 0 ? p->max_epochs : 300;
 	const int eval_every = p->eval_every > 0 ? p->eval_every : 5;
 	const int patience = p->patience > 0 ? p->patience : 5;
+	const double lr_decay = p->lr_decay > 0 ? p->lr_decay : 1.0;
 	const int64_t val_max = p->val_max_users > 0 ? p->val_max_users
 	                                             : 10000;
 	gboolean validate = p->val_ratio > 0;
@@ -1069,6 +1125,10 @@ kith_lightgcn_train(float *user_emb, float *item_emb,
 		for (int ep = st.epoch + 1; ep <= n_epochs; ep++) {
 			double ts = kith_now();
 			double loss = 0;
+			int cuts = 0;
+			for (int c = 0; c < st.n_cuts; c++)
+				cuts += st.cut_epoch[c] < ep;
+			g.adam.lr = (float)(rep->lr * pow(lr_decay, cuts));
 			for (int s = 0; s < steps; s++) {
 				int64_t left = g.n_pairs - (int64_t)s * g.batch;
 				int nb = (int)MIN((int64_t)g.batch, left);
@@ -1115,6 +1175,9 @@ kith_lightgcn_train(float *user_emb, float *item_emb,
 				} else if (++st.bad_evals >= patience) {
 					reason = "early-stop";
 					stop = TRUE;
+				} else if (lr_decay < 1 &&
+				           st.n_cuts < LGCN_MAX_CUTS) {
+					st.cut_epoch[st.n_cuts++] = ep;
 				}
 			}
 			pt.seconds = kith_now() - t0;

@@ -36,7 +36,7 @@
 #endif
 
 /* Below this many flops the product runs on one thread. */
-#define SPMM_PARALLEL_MIN (1 << 20)
+#define SPMM_PARALLEL_MIN (1 << 22)
 
 /* First row r in [lo, hi] with indptr[r] + r >= target. */
 static int64_t

@@ -200,9 +200,9 @@ rp_render_markdown(const struct rp_model *m)
 				g_string_append(o, " |");
 				for (int j = 0; j < m->mix_cols; j++) {
 					char b[32];
-					g_ascii_formatd(b, sizeof(b), " %.1f |",
+					g_ascii_formatd(b, sizeof(b), "%.1f",
 					                100 * m->mix[(size_t)r * m->mix_cols + j]);
-					g_string_append(o, b);
+					g_string_append_printf(o, " %s |", b);
 				}
 				g_string_append_c(o, '\n');
 			}

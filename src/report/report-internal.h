@@ -10,6 +10,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "kith/core.h"
 #include "kith/report.h"
 
 /* ------------------------------------------------------------ svg.c */

@@ -6,7 +6,7 @@
  * Figures and their cost (n users, m items, nnz interactions):
  *   counts, time span                      O(nnz)
  *   degree distributions (users, items, social): histogram of CSR row
- *     lengths, log-binned (20 bins per decade) past 300 distinct values
+ *     lengths, log-binned (20 bins per decade) past 60 distinct values
  *                                          O(n + m)
  *   communities: sizes from membership.npy, details from communities.tsv;
  *     category mix = per community, events on items of each category
@@ -459,7 +459,7 @@ degree_series(struct rp_model *m, int k, const char *name,
 		total += hist[d] * d;
 	}
 	m->deg_mean[k] = (double)total / (double)n;
-	if (distinct <= 300) {
+	if (distinct <= 60) {
 		for (int64_t d = 1; d <= maxd; d++)
 			if (hist[d]) {
 				double x = (double)d, y = (double)hist[d];
@@ -491,6 +491,18 @@ degree_series(struct rp_model *m, int k, const char *name,
 	}
 }
 
+static gint
+cmp_group_size(gconstpointer a, gconstpointer b)
+{
+	const struct rp_group *x = *(struct rp_group *const *)a;
+	const struct rp_group *y = *(struct rp_group *const *)b;
+	if (x->size != y->size)
+		return x->size < y->size ? 1 : -1;
+	if (x->id != y->id)
+		return x->id < y->id ? -1 : 1;
+	return g_strcmp0(x->label, y->label);
+}
+
 static void
 data_quality(struct rp_model *m, struct kith_store *s, JsonObject *man)
 {
@@ -498,7 +510,8 @@ data_quality(struct rp_model *m, struct kith_store *s, JsonObject *man)
 	JsonArray *files = jarr(ing, "files");
 	g_autoptr(GHashTable) by = g_hash_table_new_full(g_str_hash, g_str_equal,
 	                                                 g_free, g_free);
-	g_autofree char *rej = g_build_filename(s->path, "rejects.tsv", NULL);
+	g_autofree char *rej = s->path ? g_build_filename(s->path, "rejects.tsv",
+	                                                  NULL) : NULL;
 	GHashTableIter it;
 	gpointer k, v;
 
@@ -548,7 +561,7 @@ data_quality(struct rp_model *m, struct kith_store *s, JsonObject *man)
 				g_ptr_array_add(m->unknown_types,
 				                g_strdup(json_node_get_string(n)));
 		}
-	} else if (g_file_test(rej, G_FILE_TEST_IS_REGULAR)) {
+	} else if (rej && g_file_test(rej, G_FILE_TEST_IS_REGULAR)) {
 		struct tsv t;
 		if (tsv_open(&t, rej, NULL)) {
 			int rc = tsv_col(&t, "reason");
@@ -581,19 +594,7 @@ data_quality(struct rp_model *m, struct kith_store *s, JsonObject *man)
 	g_hash_table_iter_init(&it, by);
 	while (g_hash_table_iter_next(&it, &k, &v))
 		g_ptr_array_add(m->reasons, group_new(k, *(int64_t *)v));
-	g_ptr_array_sort_values(m->reasons, NULL);
-}
-
-static gint
-cmp_group_size(gconstpointer a, gconstpointer b)
-{
-	const struct rp_group *x = *(struct rp_group *const *)a;
-	const struct rp_group *y = *(struct rp_group *const *)b;
-	if (x->size != y->size)
-		return x->size < y->size ? 1 : -1;
-	if (x->id != y->id)
-		return x->id < y->id ? -1 : 1;
-	return g_strcmp0(x->label, y->label);
+	g_ptr_array_sort(m->reasons, cmp_group_size);
 }
 
 static gboolean
@@ -646,7 +647,6 @@ communities_part(struct rp_model *m, struct kith_store *s,
 	struct kith_npy mem = { 0 };
 	const int32_t *lab;
 	g_autofree int64_t *size = NULL;
-	g_autofree int *colour_of = NULL;
 	g_autoptr(GPtrArray) all = NULL;
 	g_autoptr(GHashTable) by_id = NULL;
 	g_autofree char *tsvp = NULL;
@@ -754,9 +754,6 @@ communities_part(struct rp_model *m, struct kith_store *s,
 	g_ptr_array_sort(all, cmp_group_size);
 	/* shown rows, rest, suppressed */
 	m->comms = g_ptr_array_new_with_free_func(group_free);
-	colour_of = g_new(int, maxid + 2);
-	for (int64_t c = 0; c <= maxid + 1; c++)
-		colour_of[c] = -2;   /* -2: not shown (rest or suppressed) */
 	for (guint i = 0; i < all->len; i++) {
 		struct rp_group *g = all->pdata[i];
 		if (g->size < opt->min_group) {
@@ -768,7 +765,6 @@ communities_part(struct rp_model *m, struct kith_store *s,
 		} else {
 			g->colour = m->comms->len < RP_PALETTE_N ? (int)m->comms->len
 			                                         : -1;
-			colour_of[g->id] = g->colour;
 			all->pdata[i] = NULL;
 			g_ptr_array_add(m->comms, g);
 		}

@@ -114,7 +114,10 @@ rp_fmt_short(char *buf, size_t n, double v)
 		v /= 1e3;
 		suffix = "k";
 	}
-	g_ascii_formatd(num, sizeof(num), "%.3g", v);
+	if (*suffix == '\0' && v == floor(v) && fabs(v) < 1e4)
+		g_ascii_formatd(num, sizeof(num), "%.0f", v);
+	else
+		g_ascii_formatd(num, sizeof(num), "%.3g", v);
 	g_snprintf(buf, n, "%s%s", num, suffix);
 }
 
@@ -256,13 +259,15 @@ tick_label(char *buf, size_t n, double v, double step)
 	if (fabs(v) >= 1e4) {
 		rp_fmt_short(buf, n, v);
 	} else {
-		int dec = step >= 1 ? 0 : (int)ceil(-log10(step) - 1e-9);
-		if (step < 1 && fabs(step * pow(10, dec) - round(step * pow(10, dec))) > 1e-6)
-			dec++;
+		/* fewest decimals that show the step exactly */
+		int dec = 0;
 		char fmt[16];
-		g_snprintf(fmt, sizeof(fmt), "%%.%df", dec > 8 ? 8 : dec);
+		while (dec < 8 && fabs(step * pow(10, dec) -
+		                       round(step * pow(10, dec))) > 1e-6 * pow(10, dec))
+			dec++;
+		g_snprintf(fmt, sizeof(fmt), "%%.%df", dec);
 		g_ascii_formatd(buf, n, fmt, v);
-		if (strcmp(buf, "-0") == 0)
+		if (strspn(buf, "-0.") == strlen(buf))
 			g_strlcpy(buf, "0", n);
 	}
 }
@@ -272,6 +277,9 @@ log_label(char *buf, size_t n, int e)
 {
 	if (e >= 0)
 		rp_fmt_short(buf, n, pow(10, e));
+	else if (e >= -4)
+		g_ascii_formatd(buf, n, e == -1 ? "%.1f" : e == -2 ? "%.2f"
+		                        : e == -3 ? "%.3f" : "%.4f", pow(10, e));
 	else
 		g_snprintf(buf, n, "1e%d", e);
 }
@@ -393,7 +401,7 @@ rp_chart_loglog(GString *o, const char *id, const char *title, int w, int h,
                 const struct rp_series *s, int ns, const char *xlabel,
                 const char *ylabel)
 {
-	struct frame f = { .l = 72, .t = 16, .w = w - 72 - 170, .h = h - 16 - 52,
+	struct frame f = { .l = 72, .t = 16, .w = w - 72 - 210, .h = h - 16 - 52,
 	                   .xlog = TRUE, .ylog = TRUE };
 	double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY,
 	       ymax = -INFINITY;
@@ -587,8 +595,8 @@ rp_chart_heatmap(GString *o, const char *id, const char *title, int w,
                  const char *const *rows, const int *row_colour, int nrows,
                  const char *const *cols, int ncols, const double *v)
 {
-	const int cell_h = 24, top = 118, legend_h = 46;
-	int maxlen = 4;
+	const int cell_h = 24, legend_h = 46;
+	int maxlen = 4, maxcol = 4, top;
 	double vmax = 0, left, cell_w;
 	int h;
 
@@ -596,6 +604,12 @@ rp_chart_heatmap(GString *o, const char *id, const char *title, int w,
 		g_autofree char *t = rp_trim_label(rows[i], 30);
 		maxlen = MAX(maxlen, (int)g_utf8_strlen(t, -1));
 	}
+	for (int j = 0; j < ncols; j++) {
+		g_autofree char *t = rp_trim_label(cols[j], 18);
+		maxcol = MAX(maxcol, (int)g_utf8_strlen(t, -1));
+	}
+	/* room for the column labels, rotated by 50 degrees */
+	top = 22 + (int)(maxcol * 6.6 * 0.77);
 	for (int64_t k = 0; k < (int64_t)nrows * ncols; k++)
 		vmax = MAX(vmax, v[k]);
 	if (vmax <= 0)
@@ -645,8 +659,8 @@ rp_chart_heatmap(GString *o, const char *id, const char *title, int w,
 			kith_html_escape(o, rows[i]);
 			g_string_append(o, " · ");
 			kith_html_escape(o, cols[j]);
-			g_ascii_formatd(pct, sizeof(pct), ": %.1f%%", 100 * val);
-			g_string_append(o, pct);
+			g_ascii_formatd(pct, sizeof(pct), "%.1f", 100 * val);
+			g_string_append_printf(o, ": %s%%", pct);
 			g_string_append(o, "</title></rect>\n");
 			if (cell_w >= 30 && val >= 0.005) {
 				g_ascii_formatd(pct, sizeof(pct), "%.0f", 100 * val);
@@ -661,7 +675,7 @@ rp_chart_heatmap(GString *o, const char *id, const char *title, int w,
 		double y = top + nrows * cell_h + 16;
 		char fill[16], buf[32];
 		gboolean dark;
-		text_at(o, left, y + 11, "legend", "start", "share of interactions:");
+		text_at(o, left, y + 11, "legend", "start", "share of events:");
 		for (int k = 0; k <= 4; k++) {
 			double x = left + 150 + k * 70;
 			blues(k / 4.0, fill, sizeof(fill), &dark);
@@ -671,7 +685,8 @@ rp_chart_heatmap(GString *o, const char *id, const char *title, int w,
 			rp_num(o, y);
 			g_string_append_printf(o, "\" width=\"16\" height=\"14\" "
 			                       "stroke=\"#ccc\" fill=\"%s\"/>\n", fill);
-			g_ascii_formatd(buf, sizeof(buf), "%.0f%%", 100 * vmax * k / 4);
+			g_ascii_formatd(buf, sizeof(buf), "%.0f", 100 * vmax * k / 4);
+			strcat(buf, "%");
 			text_at(o, x + 22, y + 11, "legend", "start", buf);
 		}
 	}

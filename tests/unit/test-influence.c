@@ -222,6 +222,45 @@ test_betweenness(void)
 	g_assert_true(kith_betweenness(b, &rse, &a, FALSE, 4, 1, &err));
 	g_assert_cmpfloat(fabs(b[1] - 2), <, 1e-12);
 	g_assert_cmpfloat(fabs(b[2] - 2), <, 1e-12);
+	/* Brandes equals igraph's betweenness, undirected and directed, for
+	 * 1 and 2 threads. */
+	for (int directed = 0; directed < 2; directed++) {
+		struct kith_csr h = { 0 };
+		igraph_t ig;
+		igraph_vector_t res;
+		int64_t nn = 400;
+		g_autofree double *mine = g_new(double, nn);
+		if (directed) {
+			struct kith_rng rng;
+			g_autofree int32_t *p = g_new(int32_t, 2 * 1600);
+			int64_t k = 0;
+			kith_rng_seed(&rng, 8, 0);
+			while (k < 1600) {
+				p[2 * k] = (int32_t)kith_rng_below(&rng, nn);
+				p[2 * k + 1] = (int32_t)kith_rng_below(&rng, nn);
+				k++;
+			}
+			csr_from(&h, nn, p, 1600, NULL);
+		} else {
+			random_graph(&h, nn, 700, 6);
+		}
+		g_assert_true(kith_igraph_from_csr(&ig, NULL, &h, directed, NULL,
+		                                   nn, &err));
+		igraph_vector_init(&res, nn);
+		g_assert_cmpint(igraph_betweenness(&ig, &res, igraph_vss_all(),
+		                                   directed, NULL), ==, 0);
+		for (int th = 1; th <= 2; th++) {
+			kith_set_threads(th);
+			g_assert_true(kith_betweenness(mine, NULL, &h, directed, 0, 1,
+			                               &err));
+			for (int64_t u = 0; u < nn; u++)
+				g_assert_cmpfloat(fabs(mine[u] - VECTOR(res)[u]), <=,
+				                  1e-9 * (1 + VECTOR(res)[u]));
+		}
+		igraph_vector_destroy(&res);
+		igraph_destroy(&ig);
+		kith_csr_clear(&h);
+	}
 	/* Sampling on a larger graph: unbiased within a few reported errors. */
 	random_graph(&g, n, 4 * n, 4);
 	{

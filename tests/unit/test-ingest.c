@@ -51,6 +51,91 @@ test_idmap(void)
 	g_hash_table_destroy(ref);
 }
 
+/* Numeric ids (direct table, integer hash, growth and migration between
+ * them) mixed with non-canonical numerals ("007", "+5", "-3") and
+ * strings: one index space, order of insertion, and reuse after give. */
+static void
+test_idmap_numeric(void)
+{
+	g_autoptr(kith_idmap) m = kith_idmap_new();
+	GHashTable *ref = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+	                                        NULL);
+	struct kith_rng rng;
+	kith_rng_seed(&rng, 11, 0);
+	for (int round = 0; round < 2; round++) {
+		for (int k = 0; k < 300000; k++) {
+			char key[40];
+			uint64_t r = kith_rng_below(&rng, 100);
+			uint64_t v = r < 60 ? kith_rng_below(&rng, 70000)
+			           : r < 80 ? kith_rng_below(&rng, 1u << 30)
+			           : r < 85 ? UINT64_C(18446744073709551615) -
+			                      kith_rng_below(&rng, 1000)
+			           : kith_rng_below(&rng, 5000);
+			int len;
+			if (r < 85)
+				len = g_snprintf(key, sizeof key, "%" G_GUINT64_FORMAT,
+				                 v);
+			else if (r < 90)
+				len = g_snprintf(key, sizeof key, "0%" G_GUINT64_FORMAT,
+				                 v);
+			else if (r < 95)
+				len = g_snprintf(key, sizeof key, "+%" G_GUINT64_FORMAT,
+				                 v);
+			else
+				len = g_snprintf(key, sizeof key, "-%" G_GUINT64_FORMAT,
+				                 v);
+			gboolean added;
+			int64_t idx = kith_idmap_add(m, key, (size_t)len, &added);
+			gpointer old;
+			if (g_hash_table_lookup_extended(ref, key, NULL, &old)) {
+				g_assert_false(added);
+				g_assert_cmpint(idx, ==, GPOINTER_TO_INT(old) - 1);
+			} else {
+				g_assert_true(added);
+				g_assert_cmpint(idx, ==, g_hash_table_size(ref));
+				g_hash_table_insert(ref, g_strdup(key),
+				                    GINT_TO_POINTER((int)idx + 1));
+			}
+		}
+		g_assert_cmpint(kith_idmap_size(m), ==, g_hash_table_size(ref));
+		for (int64_t i = 0; i < kith_idmap_size(m); i++) {
+			const char *k = kith_idmap_key(m, i);
+			g_assert_cmpuint(kith_idmap_key_len(m, i), ==, strlen(k));
+			g_assert_cmpint(kith_idmap_find(m, k, strlen(k)), ==, i);
+		}
+		g_assert_cmpint(kith_idmap_find(m, "123456789012", 12), ==,
+		                GPOINTER_TO_INT(g_hash_table_lookup(ref,
+		                                "123456789012")) - 1);
+		/* 20 digits overflow 64 bits: a string id, not a number */
+		int64_t big = kith_idmap_add(m, "99999999999999999999", 20, NULL);
+		g_assert_cmpint(kith_idmap_find(m, "99999999999999999999", 20),
+		                ==, big);
+		g_hash_table_insert(ref, g_strdup("99999999999999999999"),
+		                    GINT_TO_POINTER((int)big + 1));
+		if (round == 0) {
+			struct kith_store *s = kith_store_new();
+			kith_idmap_give(m, s);
+			kith_store_free(s);
+			g_hash_table_remove_all(ref);
+			g_assert_cmpint(kith_idmap_find(m, "1", 1), ==, -1);
+		}
+	}
+	g_hash_table_destroy(ref);
+}
+
+/* RFC 4231 test case 2, truncated to 16 bytes. */
+static void
+test_pseudonym(void)
+{
+	char out[33];
+	kith_ingest_pseudonym((const guint8 *)"Jefe", 4,
+	                      "what do ya want for nothing?", 28, out);
+	g_assert_cmpstr(out, ==, "5bdcc146bf60754e6a042426089575c7");
+	char out2[33];
+	kith_ingest_pseudonym((const guint8 *)"Jefe", 4, "u1", 2, out2);
+	g_assert_cmpstr(out, !=, out2);
+}
+
 struct pair {
 	double w;
 	int count;
@@ -298,6 +383,8 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/ingest/idmap", test_idmap);
+	g_test_add_func("/ingest/idmap-numeric", test_idmap_numeric);
+	g_test_add_func("/ingest/pseudonym", test_pseudonym);
 	g_test_add_func("/ingest/merge", test_merge);
 	g_test_add_func("/ingest/social", test_social);
 	g_test_add_func("/ingest/rejects", test_rejects);

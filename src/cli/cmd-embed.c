@@ -1,0 +1,989 @@
+/* kith embed STORE -o EMB [--model lightgcn|sage|gcn] [options] */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "kith/analytics.h"
+#include "kith/emb.h"
+#include "kith/io.h"
+#include "kith/models.h"
+#include "kith/store.h"
+
+/* Options common to every model; -1 / 0 / NULL mean "model default". */
+struct embed_opts {
+	char *model;
+	char *output;
+	int dim;
+	int layers;
+	int epochs;
+	int batch;
+	double lr;
+	double l2;
+	int neg;
+	double val_ratio;
+	double time_limit;
+	int checkpoint_every;
+	gboolean resume;
+	double social_weight;
+	/* lightgcn */
+	int eval_every;
+	int patience;
+	gboolean no_spectral;
+	gboolean no_refit;
+};
+
+/* What a model branch gets: the parsed options, the opened store and the
+ * manifest builder already holding the common members (an object is open:
+ * the branch adds its members and calls embed_write()). */
+struct embed_run {
+	struct kith_cli *cli;
+	const struct embed_opts *o;
+	const char *store_path;
+	struct kith_store *store;
+	JsonBuilder *fields;
+	double t_start;
+};
+
+/* Ends the manifest object and writes EMB (extra arrays may be NULL/0). */
+static int
+embed_write(struct embed_run *r, const float *users, int64_t n_users,
+            const float *items, int64_t n_items, int dim,
+            const struct kith_emb_array *extra, int n_extra)
+{
+	GError *err = NULL;
+
+	json_builder_set_member_name(r->fields, "seconds_total");
+	json_builder_add_double_value(r->fields, kith_now() - r->t_start);
+	json_builder_end_object(r->fields);
+	g_autoptr(JsonNode) root = json_builder_get_root(r->fields);
+	if (!kith_emb_write(r->o->output, users, n_users, items, n_items, dim,
+	                    json_node_get_object(root), extra, n_extra, &err))
+		return kith_cli_fail("embed", err);
+	return 0;
+}
+
+static void
+jint(JsonBuilder *b, const char *k, gint64 v)
+{
+	json_builder_set_member_name(b, k);
+	json_builder_add_int_value(b, v);
+}
+
+static void
+jdbl(JsonBuilder *b, const char *k, double v)
+{
+	json_builder_set_member_name(b, k);
+	json_builder_add_double_value(b, v);
+}
+
+static void
+jstr(JsonBuilder *b, const char *k, const char *v)
+{
+	json_builder_set_member_name(b, k);
+	if (v)
+		json_builder_add_string_value(b, v);
+	else
+		json_builder_add_null_value(b);
+}
+
+/* ---- lightgcn ----------------------------------------------------------- */
+
+static void
+lightgcn_epoch(const struct kith_train_point *pt, void *data)
+{
+	const struct embed_run *r = data;
+
+	if (!r->cli->tty)
+		return;
+	if (pt->val_recall >= 0)
+		fprintf(stderr, "\r\033[Kepoch %4d  loss %.4f  val recall@20 "
+		        "%.4f  ndcg@20 %.4f  %6.1f s\n", pt->epoch, pt->loss,
+		        pt->val_recall, pt->val_ndcg, pt->seconds);
+	else
+		fprintf(stderr, "\r\033[K%s %4d  loss %.4f  %6.1f s\n",
+		        pt->phase ? "refit" : "epoch", pt->epoch, pt->loss,
+		        pt->seconds);
+}
+
+static int
+run_lightgcn(struct embed_run *r)
+{
+	const struct embed_opts *o = r->o;
+	struct kith_store *s = r->store;
+	struct kith_lightgcn_params p;
+	struct kith_train_report rep;
+	GError *err = NULL;
+	size_t nu, ni;
+
+	kith_lightgcn_params_init(&p);
+	if (o->dim > 0)
+		p.dim = o->dim;
+	if (o->layers >= 0)
+		p.layers = o->layers;
+	if (o->epochs > 0)
+		p.max_epochs = o->epochs;
+	if (o->batch > 0)
+		p.batch = o->batch;
+	if (o->lr > 0)
+		p.lr = o->lr;
+	if (o->l2 >= 0)
+		p.l2 = o->l2;
+	if (o->neg > 0)
+		p.neg = o->neg;
+	if (o->val_ratio >= 0)
+		p.val_ratio = o->val_ratio;
+	if (o->eval_every > 0)
+		p.eval_every = o->eval_every;
+	if (o->patience > 0)
+		p.patience = o->patience;
+	p.time_limit = o->time_limit;
+	p.social_weight = o->social_weight;
+	p.spectral_init = !o->no_spectral;
+	p.refit = !o->no_refit;
+	p.seed = (uint64_t)r->cli->seed;
+	g_autofree char *ckpt = NULL;
+	if (o->checkpoint_every > 0 || o->resume) {
+		ckpt = g_strconcat(o->output, ".ckpt", NULL);
+		p.checkpoint_dir = ckpt;
+		p.checkpoint_every = o->checkpoint_every;
+		p.resume = o->resume;
+	}
+	p.on_epoch = lightgcn_epoch;
+	p.on_epoch_data = r;
+
+	if (!kith_mul_size((size_t)s->n_users, (size_t)p.dim, &nu) ||
+	    !kith_mul_size((size_t)s->n_items, (size_t)p.dim, &ni))
+		return kith_cli_fail("embed", g_error_new(KITH_ERROR,
+			KITH_ERROR_NOMEM, "embedding size overflows"));
+	g_autofree float *U = kith_alloc_n(MAX(nu, 1), sizeof(float), &err);
+	if (!U)
+		return kith_cli_fail("embed", err);
+	g_autofree float *V = kith_alloc_n(MAX(ni, 1), sizeof(float), &err);
+	if (!V)
+		return kith_cli_fail("embed", err);
+
+	kith_train_report_init(&rep);
+	gboolean ok = kith_lightgcn_train(U, V, &rep, &s->ui,
+	                                  s->uu.nnz ? &s->uu : NULL, &p, &err);
+	if (r->cli->tty)
+		fprintf(stderr, "\r\033[K");
+	if (!ok) {
+		kith_train_report_clear(&rep);
+		return kith_cli_fail("embed", err);
+	}
+
+	JsonBuilder *b = r->fields;
+	json_builder_set_member_name(b, "params");
+	json_builder_begin_object(b);
+	jint(b, "dim", p.dim);
+	jint(b, "layers", p.layers);
+	jint(b, "max_epochs", rep.max_epochs);
+	jint(b, "batch", rep.batch);
+	jdbl(b, "lr", rep.lr);
+	jdbl(b, "l2", p.l2);
+	jint(b, "neg", p.neg);
+	jdbl(b, "val_ratio", p.val_ratio);
+	jint(b, "eval_every", rep.eval_every);
+	jint(b, "patience", p.patience > 0 ? p.patience : 5);
+	jint(b, "k", p.k);
+	jdbl(b, "time_limit", p.time_limit);
+	jdbl(b, "social_weight", p.social_weight);
+	json_builder_set_member_name(b, "spectral_init");
+	json_builder_add_boolean_value(b, p.spectral_init);
+	json_builder_set_member_name(b, "refit");
+	json_builder_add_boolean_value(b, p.refit);
+	json_builder_end_object(b);
+
+	json_builder_set_member_name(b, "curve");
+	json_builder_begin_array(b);
+	for (guint i = 0; i < rep.curve->len; i++) {
+		const struct kith_train_point *pt =
+		    &g_array_index(rep.curve, struct kith_train_point, i);
+		json_builder_begin_object(b);
+		jint(b, "epoch", pt->epoch);
+		jstr(b, "phase", pt->phase ? "refit" : "select");
+		jdbl(b, "loss", pt->loss);
+		if (pt->val_recall >= 0) {
+			jdbl(b, "val_recall", pt->val_recall);
+			jdbl(b, "val_ndcg", pt->val_ndcg);
+		}
+		jdbl(b, "seconds", pt->seconds);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+
+	json_builder_set_member_name(b, "training");
+	json_builder_begin_object(b);
+	jint(b, "epochs_run", rep.epochs_run);
+	jint(b, "best_epoch", rep.best_epoch);
+	jint(b, "refit_epochs", rep.refit_epochs);
+	jstr(b, "stop_reason", rep.stop_reason);
+	jint(b, "val_users", rep.val_users);
+	jint(b, "val_pairs", rep.val_pairs);
+	json_builder_end_object(b);
+
+	json_builder_set_member_name(b, "validation");
+	json_builder_begin_object(b);
+	if (rep.val_recall >= 0) {
+		g_autofree char *kr = g_strdup_printf("recall@%d", rep.k);
+		g_autofree char *kn = g_strdup_printf("ndcg@%d", rep.k);
+		jdbl(b, kr, rep.val_recall);
+		jdbl(b, kn, rep.val_ndcg);
+	}
+	json_builder_end_object(b);
+
+	json_builder_set_member_name(b, "timings");
+	json_builder_begin_object(b);
+	jdbl(b, "init", rep.seconds_init);
+	jdbl(b, "train", rep.seconds_train);
+	jdbl(b, "eval", rep.seconds_eval);
+	jdbl(b, "model", rep.seconds_total);
+	json_builder_end_object(b);
+
+	kith_cli_info(r->cli, "embed", "lightgcn d=%d: %d epochs, best %d, "
+	              "refit %d (%s); val recall@%d %.4f ndcg@%d %.4f; "
+	              "%.1f s", p.dim, rep.epochs_run, rep.best_epoch,
+	              rep.refit_epochs, rep.stop_reason, rep.k,
+	              rep.val_recall, rep.k, rep.val_ndcg,
+	              rep.seconds_total);
+	kith_train_report_clear(&rep);
+	int rc = embed_write(r, U, s->n_users, V, s->n_items, p.dim, NULL, 0);
+	if (rc == 0 && ckpt && !o->resume) {
+		/* a finished run needs no checkpoint */
+		const char *names[] = { "ego.npy", "adam_m.npy", "adam_v.npy",
+		                        "best.npy", "state.json" };
+		for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+			g_autofree char *f = g_build_filename(ckpt, names[i],
+			                                      NULL);
+			unlink(f);
+		}
+		rmdir(ckpt);
+	}
+	return rc;
+}
+
+/* ---- gcn and sage ------------------------------------------------------- */
+
+/* Options of the gcn and sage branches. */
+static char *gnn_labels;
+static char *gnn_from;
+static char *gnn_aggregator;
+static char *gnn_fanout;
+static gboolean gnn_id_emb;
+
+static void
+gnn_point(const struct kith_gnn_point *pt, void *data)
+{
+	struct embed_run *r = data;
+	if (r->cli->tty)
+		fprintf(stderr, "\r\033[Kkith embed: epoch %d loss %.4f val %.4f "
+		        "(%.1f s)", pt->epoch, pt->loss, pt->val, pt->seconds);
+}
+
+static void
+gnn_curve(JsonBuilder *b, const struct kith_gnn_report *rep,
+          const char *val_key)
+{
+	json_builder_set_member_name(b, "curve");
+	json_builder_begin_array(b);
+	for (guint i = 0; i < rep->curve->len; i++) {
+		const struct kith_gnn_point *pt =
+		    &g_array_index(rep->curve, struct kith_gnn_point, i);
+		json_builder_begin_object(b);
+		jint(b, "epoch", pt->epoch);
+		jdbl(b, "loss", pt->loss);
+		if (pt->val >= 0)
+			jdbl(b, val_key, pt->val);
+		jdbl(b, "seconds", pt->seconds);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	json_builder_set_member_name(b, "training");
+	json_builder_begin_object(b);
+	jint(b, "epochs_run", rep->epochs_run);
+	jint(b, "best_epoch", rep->best_epoch);
+	jstr(b, "stop_reason", rep->stop_reason);
+	json_builder_end_object(b);
+	json_builder_set_member_name(b, "timings");
+	json_builder_begin_object(b);
+	jdbl(b, "init", rep->seconds_init);
+	jdbl(b, "train", rep->seconds_train);
+	jdbl(b, "model", rep->seconds_total);
+	json_builder_end_object(b);
+}
+
+/* The model's member object ("gcn" / "sage") of an EMB given by --from,
+ * checked to be of model `name`.  *emb_out is opened (caller frees). */
+static JsonObject *
+gnn_from_open(const char *name, struct kith_emb **emb_out, GError **error)
+{
+	struct kith_emb *e = kith_emb_open(gnn_from, error);
+	if (!e)
+		return NULL;
+	JsonObject *root = json_node_get_object(e->manifest);
+	const char *model = json_object_get_string_member_with_default(
+		root, "model", "");
+	if (strcmp(model, name) != 0 || !json_object_has_member(root, name)) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+		            "'%s' holds no %s model (model '%s')", gnn_from,
+		            name, model);
+		kith_emb_free(e);
+		return NULL;
+	}
+	*emb_out = e;
+	return json_object_get_object_member(root, name);
+}
+
+/* Copies the float32 array NAME of e (expected elements n) into dst. */
+static gboolean
+gnn_load(struct kith_emb *e, const char *name, float *dst, size_t n,
+         GError **error)
+{
+	struct kith_npy a;
+	if (!kith_emb_array(e, name, &a, error))
+		return FALSE;
+	if (a.dtype != KITH_DT_F32 || (size_t)(a.shape[0] * a.shape[1]) != n) {
+		kith_npy_unmap(&a);
+		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
+		            "'%s' in '%s' has the wrong shape", name, e->path);
+		return FALSE;
+	}
+	memcpy(dst, a.data, n * sizeof(float));
+	kith_npy_unmap(&a);
+	return TRUE;
+}
+
+/* Features of the store: fitted, or through the schema of --from. */
+static gboolean
+gnn_features(struct kith_csr *X, struct kith_feature_schema *sc,
+             struct kith_store *s, gboolean with_items, JsonObject *from,
+             gboolean uf_only, GError **error)
+{
+	if (from) {
+		if (!kith_feature_schema_from_json(
+		        sc, json_object_get_member(from, "features"), error))
+			return FALSE;
+		if (!kith_features_build(X, sc, s, with_items, FALSE, error))
+			return FALSE;
+	} else if (!kith_features_build(X, sc, s, with_items, TRUE, error)) {
+		return FALSE;
+	}
+	if (uf_only && sc->n_uf > 0) {
+		/* keep only the uf block (columns 0..n_uf-1) */
+		int64_t p = 0;
+		for (int64_t i = 0; i < X->n_rows; i++) {
+			int64_t k0 = X->indptr[i], k1 = X->indptr[i + 1];
+			X->indptr[i] = p;
+			for (int64_t k = k0; k < k1; k++)
+				if (X->indices[k] < sc->n_uf) {
+					X->indices[p] = X->indices[k];
+					X->values[p++] = X->values[k];
+				}
+		}
+		X->indptr[X->n_rows] = p;
+		X->nnz = p;
+		X->n_cols = sc->n_uf;
+	}
+	return TRUE;
+}
+
+static int
+run_gcn(struct embed_run *r)
+{
+	const struct embed_opts *o = r->o;
+	struct kith_store *s = r->store;
+	struct kith_gcn_params p;
+	struct kith_gcn_model m = { 0 };
+	struct kith_gnn_report rep;
+	struct kith_labels lab = { 0 };
+	struct kith_feature_schema sc = { 0 };
+	struct kith_csr X = { 0 };
+	g_autoptr(kith_emb) from = NULL;
+	JsonObject *fm = NULL;
+	GError *err = NULL;
+	int64_t n = s->n_users;
+	int rc = 1, width = 0;
+	g_autofree float *U = NULL;
+	g_autofree int32_t *pred = NULL;
+
+	kith_gcn_params_init(&p);
+	p.hidden = o->dim;
+	p.dim = o->dim;
+	if (o->epochs > 0)
+		p.max_epochs = o->epochs;
+	if (o->lr > 0)
+		p.lr = o->lr;
+	if (o->l2 >= 0)
+		p.weight_decay = o->l2;
+	if (o->neg > 0)
+		p.neg = o->neg;
+	if (o->patience > 0)
+		p.patience = o->patience;
+	p.time_limit = o->time_limit;
+	p.seed = (uint64_t)r->cli->seed;
+	p.on_point = gnn_point;
+	p.on_point_data = r;
+	kith_gnn_report_init(&rep);
+
+	if (gnn_from) {
+		fm = gnn_from_open("gcn", &from, &err);
+		if (!fm)
+			goto fail;
+	}
+	if (!gnn_features(&X, &sc, s, FALSE, fm,
+	                  fm ? json_object_get_boolean_member_with_default(
+	                           fm, "uf_only", FALSE) : TRUE, &err))
+		goto fail;
+	if (gnn_labels && !kith_read_labels(&lab, s, gnn_labels, &err))
+		goto fail;
+	if (fm) {
+		m.n_in = json_object_get_int_member_with_default(fm, "n_in", -1);
+		m.hidden = (int)json_object_get_int_member_with_default(
+			fm, "hidden", 0);
+		m.n_out = (int)json_object_get_int_member_with_default(
+			fm, "n_out", 0);
+		m.supervised = json_object_get_boolean_member_with_default(
+			fm, "supervised", FALSE);
+		if (m.n_in != X.n_cols || m.hidden < 1 || m.n_out < 1) {
+			err = g_error_new(KITH_ERROR, KITH_ERROR_CORRUPT,
+			                  "gcn model in '%s' does not match the "
+			                  "store's features", gnn_from);
+			goto fail;
+		}
+		m.w1 = g_new(float, MAX(m.n_in * m.hidden, 1));
+		m.b1 = g_new(float, m.hidden);
+		m.w2 = g_new(float, (size_t)m.hidden * m.n_out);
+		m.b2 = g_new(float, m.n_out);
+		if (!gnn_load(from, "gcn.w1.npy", m.w1, m.n_in * m.hidden, &err) ||
+		    !gnn_load(from, "gcn.b1.npy", m.b1, m.hidden, &err) ||
+		    !gnn_load(from, "gcn.w2.npy", m.w2,
+		              (size_t)m.hidden * m.n_out, &err) ||
+		    !gnn_load(from, "gcn.b2.npy", m.b2, m.n_out, &err))
+			goto fail;
+		width = m.supervised ? m.hidden : m.n_out;
+		U = g_new(float, MAX(n * width, 1));
+		pred = m.supervised ? g_new(int32_t, MAX(n, 1)) : NULL;
+		if (!kith_gcn_apply(U, pred, &m, &s->uu, &X, &err))
+			goto fail;
+	} else {
+		width = lab.label ? p.hidden : p.dim;
+		U = kith_alloc_n(MAX(n * width, 1), sizeof(float), &err);
+		if (!U)
+			goto fail;
+		pred = lab.label ? g_new(int32_t, MAX(n, 1)) : NULL;
+		gboolean ok = kith_gcn_train(U, pred, &m, &rep, &s->uu, &X,
+		                             lab.label, lab.split, lab.n_classes,
+		                             &p, &err);
+		if (r->cli->tty)
+			fprintf(stderr, "\r\033[K");
+		if (!ok)
+			goto fail;
+	}
+
+	JsonBuilder *b = r->fields;
+	json_builder_set_member_name(b, "params");
+	json_builder_begin_object(b);
+	jint(b, "hidden", m.hidden);
+	jint(b, "dim", width);
+	jint(b, "max_epochs", p.max_epochs > 0 ? p.max_epochs :
+	     (m.supervised ? 200 : 300));
+	jdbl(b, "lr", p.lr);
+	jdbl(b, "weight_decay", p.weight_decay);
+	jdbl(b, "dropout", m.supervised ? p.dropout : 0.0);
+	jint(b, "patience", p.patience > 0 ? p.patience : 100);
+	jint(b, "neg", p.neg);
+	jstr(b, "mode", m.supervised ? "semi-supervised" : "auto-encoder");
+	jstr(b, "labels", gnn_labels);
+	jstr(b, "from", gnn_from);
+	json_builder_end_object(b);
+	json_builder_set_member_name(b, "gcn");
+	json_builder_begin_object(b);
+	jint(b, "n_in", m.n_in);
+	jint(b, "hidden", m.hidden);
+	jint(b, "n_out", m.n_out);
+	json_builder_set_member_name(b, "supervised");
+	json_builder_add_boolean_value(b, m.supervised);
+	json_builder_set_member_name(b, "uf_only");
+	json_builder_add_boolean_value(b, sc.n_uf > 0);
+	json_builder_set_member_name(b, "features");
+	json_builder_add_value(b, kith_feature_schema_to_json(&sc));
+	json_builder_end_object(b);
+	if (m.supervised) {
+		char **names = fm ? NULL : lab.class_names;
+		g_auto(GStrv) fnames = NULL;
+		if (fm) {
+			JsonObject *root = json_node_get_object(from->manifest);
+			JsonArray *a = json_object_get_array_member(root, "classes");
+			fnames = g_new0(char *, m.n_out + 1);
+			for (int c = 0; c < m.n_out; c++)
+				fnames[c] = g_strdup(a && (guint)c <
+				    json_array_get_length(a) ?
+				    json_array_get_string_element(a, c) : "");
+			names = fnames;
+		}
+		json_builder_set_member_name(b, "classes");
+		json_builder_begin_array(b);
+		for (int c = 0; c < m.n_out; c++)
+			json_builder_add_string_value(b, names[c]);
+		json_builder_end_array(b);
+	}
+	if (!fm) {
+		gnn_curve(b, &rep, m.supervised ? "val_accuracy" : "val_auc");
+		json_builder_set_member_name(b, "validation");
+		json_builder_begin_object(b);
+		if (m.supervised) {
+			jdbl(b, "train_accuracy", rep.train_acc);
+			jdbl(b, "val_accuracy", rep.val_acc);
+			jdbl(b, "test_accuracy", rep.test_acc);
+		} else {
+			jdbl(b, "val_auc", rep.val_auc);
+		}
+		json_builder_end_object(b);
+		if (m.supervised)
+			kith_cli_info(r->cli, "embed", "gcn h=%d: %d epochs, "
+			              "best %d (%s); accuracy train %.4f val %.4f "
+			              "test %.4f; %.2f s", m.hidden,
+			              rep.epochs_run, rep.best_epoch,
+			              rep.stop_reason, rep.train_acc, rep.val_acc,
+			              rep.test_acc, rep.seconds_total);
+		else
+			kith_cli_info(r->cli, "embed", "gcn auto-encoder d=%d: %d "
+			              "epochs, best %d (%s); val auc %.4f; %.2f s",
+			              width, rep.epochs_run, rep.best_epoch,
+			              rep.stop_reason, rep.val_auc,
+			              rep.seconds_total);
+	}
+	struct kith_emb_array ex[] = {
+		{ "gcn.w1.npy", KITH_DT_F32, m.n_in, m.hidden, m.w1 },
+		{ "gcn.b1.npy", KITH_DT_F32, m.hidden, 0, m.b1 },
+		{ "gcn.w2.npy", KITH_DT_F32, m.hidden, m.n_out, m.w2 },
+		{ "gcn.b2.npy", KITH_DT_F32, m.n_out, 0, m.b2 },
+		{ "gcn.pred.npy", KITH_DT_I32, n, 0, pred },
+	};
+	rc = embed_write(r, U, n, NULL, 0, width, ex, pred ? 5 : 4);
+	if (rc == 0 && m.supervised) {
+		JsonObject *root = NULL;
+		GString *t = g_string_new("class\tname\n");
+		g_autoptr(kith_emb) e = kith_emb_open(o->output, NULL);
+		if (e)
+			root = json_node_get_object(e->manifest);
+		JsonArray *a = root ? json_object_get_array_member(root,
+		                                                    "classes")
+		                    : NULL;
+		for (guint c = 0; a && c < json_array_get_length(a); c++)
+			g_string_append_printf(t, "%u\t%s\n", c,
+			    json_array_get_string_element(a, c));
+		g_autofree char *cp = g_build_filename(o->output,
+		                                       "gcn.classes.tsv", NULL);
+		if (!kith_write_file(cp, t->str, t->len, 0644, &err))
+			rc = kith_cli_fail("embed", err);
+		g_string_free(t, TRUE);
+	}
+	goto done;
+fail:
+	if (r->cli->tty)
+		fprintf(stderr, "\r\033[K");
+	rc = kith_cli_fail("embed", err);
+done:
+	kith_gcn_model_clear(&m);
+	kith_gnn_report_clear(&rep);
+	kith_labels_clear(&lab);
+	kith_feature_schema_clear(&sc);
+	kith_csr_clear(&X);
+	return rc;
+}
+
+static int
+run_sage(struct embed_run *r)
+{
+	const struct embed_opts *o = r->o;
+	struct kith_store *s = r->store;
+	struct kith_sage_params p;
+	struct kith_sage_model m = { 0 };
+	struct kith_gnn_report rep;
+	struct kith_feature_schema sc = { 0 };
+	struct kith_csr X = { 0 }, G = { 0 };
+	struct kith_labels lab = { 0 };
+	g_autoptr(kith_emb) from = NULL;
+	JsonObject *fm = NULL;
+	GError *err = NULL;
+	int64_t n = s->n_users, N = s->n_users + s->n_items;
+	int rc = 1;
+	g_autofree float *E = NULL;
+
+	kith_sage_params_init(&p);
+	p.dim = o->dim;
+	if (o->epochs > 0)
+		p.max_epochs = o->epochs;
+	if (o->lr > 0)
+		p.lr = o->lr;
+	if (o->l2 >= 0)
+		p.l2 = o->l2;
+	if (o->neg > 0)
+		p.neg = o->neg;
+	if (o->val_ratio >= 0)
+		p.val_ratio = o->val_ratio;
+	if (o->patience > 0)
+		p.patience = o->patience;
+	p.time_limit = o->time_limit;
+	p.seed = (uint64_t)r->cli->seed;
+	p.id_emb = gnn_id_emb;
+	p.on_point = gnn_point;
+	p.on_point_data = r;
+	kith_gnn_report_init(&rep);
+	if (gnn_aggregator && strcmp(gnn_aggregator, "mean") != 0 &&
+	    strcmp(gnn_aggregator, "pool") != 0) {
+		kith_gnn_report_clear(&rep);
+		return kith_cli_usage("embed", "--aggregator must be mean or "
+		                      "pool");
+	}
+	p.pool = gnn_aggregator && strcmp(gnn_aggregator, "pool") == 0;
+	if (gnn_fanout) {
+		char *end;
+		long a = strtol(gnn_fanout, &end, 10), b2 = -1;
+		if (*end == ',')
+			b2 = strtol(end + 1, &end, 10);
+		if (*end || a < 1 || b2 < 1 || a > 10000 || b2 > 10000) {
+			kith_gnn_report_clear(&rep);
+			return kith_cli_usage("embed", "--fanout must be two "
+			                      "positive counts, e.g. 25,10");
+		}
+		p.fanout[0] = (int)a;
+		p.fanout[1] = (int)b2;
+	}
+	if (gnn_labels) {
+		if (!kith_read_labels(&lab, s, gnn_labels, &err))
+			goto fail;
+		p.label = lab.label;
+		p.split = lab.split;
+		p.n_label = lab.n_nodes;
+		p.n_classes = lab.n_classes;
+		/* supervised defaults: see kith-embed(1) */
+		p.link_weight = 0.3;
+		if (o->l2 < 0)
+			p.l2 = 5e-4;
+		if (o->patience <= 0)
+			p.patience = 100;
+	}
+	if (gnn_from) {
+		fm = gnn_from_open("sage", &from, &err);
+		if (!fm)
+			goto fail;
+	}
+	if (!kith_sage_graph(&G, s, &err) ||
+	    !gnn_features(&X, &sc, s, TRUE, fm, FALSE, &err))
+		goto fail;
+	/* Stores with few features (no user features, attributes or
+	 * categories) get learned id embeddings by default. */
+	if (X.n_cols < 32)
+		p.id_emb = TRUE;
+	E = kith_alloc_n(MAX(N * p.dim, 1), sizeof(float), &err);
+	if (fm) {
+		m.n_in = json_object_get_int_member_with_default(fm, "n_in", -1);
+		m.dim = (int)json_object_get_int_member_with_default(fm, "dim", 0);
+		m.pool = json_object_get_boolean_member_with_default(fm, "pool",
+		                                                      FALSE);
+		size_t off = 0, sz = 0;
+		if (m.n_in != X.n_cols || m.dim < 1 ||
+		    !kith_sage_block(&m, m.pool ? "bp2" : "b2", &off, &sz)) {
+			err = g_error_new(KITH_ERROR, KITH_ERROR_CORRUPT,
+			                  "sage model in '%s' does not match the "
+			                  "store's features", gnn_from);
+			goto fail;
+		}
+		m.n_params = off + sz;
+		m.params = g_new(float, m.n_params);
+		if (!gnn_load(from, "sage.params.npy", m.params, m.n_params, &err))
+			goto fail;
+		g_autofree int64_t *id_map = NULL;
+		m.n_id = json_object_get_int_member_with_default(fm, "n_id", 0);
+		if (m.n_id > 0) {
+			/* rows of the id embeddings by node id (sage.nodes.tsv) */
+			g_autofree char *np = g_build_filename(gnn_from,
+			                                       "sage.nodes.tsv",
+			                                       NULL);
+			g_autofree char *txt = NULL;
+			if (!g_file_get_contents(np, &txt, NULL, &err))
+				goto fail;
+			g_auto(GStrv) lines = g_strsplit(txt, "\n", -1);
+			if ((int64_t)g_strv_length(lines) < m.n_id) {
+				err = g_error_new(KITH_ERROR, KITH_ERROR_CORRUPT,
+				                  "'%s' lists too few nodes", np);
+				goto fail;
+			}
+			GHashTable *h = g_hash_table_new(g_str_hash, g_str_equal);
+			for (int64_t k = 0; k < m.n_id; k++)
+				g_hash_table_insert(h, lines[k],
+				                    GINT_TO_POINTER(k + 1));
+			id_map = g_new(int64_t, MAX(N, 1));
+			for (int64_t i = 0; i < N; i++) {
+				g_autofree char *key = g_strdup_printf("%c:%s",
+				    i < n ? 'u' : 'i',
+				    i < n ? s->user_ids[i] : s->item_ids[i - n]);
+				gpointer v = g_hash_table_lookup(h, key);
+				id_map[i] = v ? GPOINTER_TO_INT(v) - 1 : -1;
+			}
+			g_hash_table_destroy(h);
+			m.id_emb = g_new(float, MAX(m.n_id * m.dim, 1));
+			if (!gnn_load(from, "sage.id_emb.npy", m.id_emb,
+			              m.n_id * m.dim, &err))
+				goto fail;
+		}
+		g_free(E);
+		E = g_new(float, MAX(N * m.dim, 1));
+		if (!kith_sage_apply(E, &m, &G, &X, id_map, &err))
+			goto fail;
+	} else {
+		if (!E)
+			goto fail;
+		gboolean ok = kith_sage_train(E, &m, &rep, &G, &X, &p, &err);
+		if (r->cli->tty)
+			fprintf(stderr, "\r\033[K");
+		if (!ok)
+			goto fail;
+	}
+
+	JsonBuilder *b = r->fields;
+	json_builder_set_member_name(b, "params");
+	json_builder_begin_object(b);
+	jint(b, "dim", m.dim);
+	jstr(b, "aggregator", m.pool ? "pool" : "mean");
+	jint(b, "fanout_1", p.fanout[0]);
+	jint(b, "fanout_2", p.fanout[1]);
+	jint(b, "max_epochs", p.max_epochs > 0 ? p.max_epochs : 200);
+	jdbl(b, "lr", p.lr);
+	jdbl(b, "l2", p.l2);
+	jint(b, "neg", p.neg);
+	jdbl(b, "val_ratio", p.val_ratio);
+	jint(b, "patience", p.patience > 0 ? p.patience : 50);
+	jstr(b, "labels", gnn_labels);
+	jdbl(b, "link_weight", p.label ? p.link_weight : 1.0);
+	jdbl(b, "dropout", p.label ? p.dropout : 0.0);
+	json_builder_set_member_name(b, "id_emb");
+	json_builder_add_boolean_value(b, m.id_emb != NULL);
+	jstr(b, "from", gnn_from);
+	json_builder_end_object(b);
+	json_builder_set_member_name(b, "sage");
+	json_builder_begin_object(b);
+	jint(b, "n_in", m.n_in);
+	jint(b, "dim", m.dim);
+	json_builder_set_member_name(b, "pool");
+	json_builder_add_boolean_value(b, m.pool);
+	jint(b, "n_params", (gint64)m.n_params);
+	jint(b, "n_id", m.id_emb ? m.n_id : 0);
+	json_builder_set_member_name(b, "features");
+	json_builder_add_value(b, kith_feature_schema_to_json(&sc));
+	json_builder_end_object(b);
+	if (!fm) {
+		gnn_curve(b, &rep, p.label ? "val_accuracy" : "val_auc");
+		json_builder_set_member_name(b, "validation");
+		json_builder_begin_object(b);
+		if (p.label)
+			jdbl(b, "val_accuracy", rep.val_acc);
+		else
+			jdbl(b, "val_auc", rep.val_auc);
+		json_builder_end_object(b);
+		kith_cli_info(r->cli, "embed", "sage-%s d=%d: %d epochs, best %d "
+		              "(%s); val %s %.4f; %.2f s",
+		              m.pool ? "pool" : "mean", m.dim, rep.epochs_run,
+		              rep.best_epoch, rep.stop_reason,
+		              p.label ? "accuracy" : "link auc",
+		              p.label ? rep.val_acc : rep.val_auc,
+		              rep.seconds_total);
+	}
+	struct kith_emb_array ex[] = {
+		{ "sage.params.npy", KITH_DT_F32, (int64_t)m.n_params, 0,
+		  m.params },
+		{ "sage.id_emb.npy", KITH_DT_F32, m.n_id, m.dim, m.id_emb },
+	};
+	rc = embed_write(r, E, n, E + n * m.dim, s->n_items, m.dim, ex,
+	                 m.id_emb ? 2 : 1);
+	if (rc == 0 && m.id_emb && !fm) {
+		/* node ids of the id-embedding rows, for --from */
+		GString *t = g_string_new(NULL);
+		for (int64_t i = 0; i < N; i++)
+			g_string_append_printf(t, "%c:%s\n", i < n ? 'u' : 'i',
+			                       i < n ? s->user_ids[i]
+			                             : s->item_ids[i - n]);
+		g_autofree char *np = g_build_filename(o->output,
+		                                       "sage.nodes.tsv", NULL);
+		if (!kith_write_file(np, t->str, t->len, 0600, &err))
+			rc = kith_cli_fail("embed", err);
+		g_string_free(t, TRUE);
+	}
+	goto done;
+fail:
+	if (r->cli->tty)
+		fprintf(stderr, "\r\033[K");
+	rc = kith_cli_fail("embed", err);
+done:
+	kith_sage_model_clear(&m);
+	kith_gnn_report_clear(&rep);
+	kith_labels_clear(&lab);
+	kith_feature_schema_clear(&sc);
+	kith_csr_clear(&X);
+	kith_csr_clear(&G);
+	return rc;
+}
+
+/* ---- model table -------------------------------------------------------
+ * One entry per model; a branch reads r->o (common options) plus its own
+ * option variables, trains, appends its manifest members to r->fields and
+ * ends with embed_write(). */
+
+static const struct embed_model {
+	const char *name;
+	int (*run)(struct embed_run *r);
+} embed_models[] = {
+	{ "lightgcn", run_lightgcn },
+	{ "sage", run_sage },
+	{ "gcn", run_gcn },
+};
+
+static const struct embed_model *
+find_model(const char *name)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(embed_models); i++)
+		if (strcmp(embed_models[i].name, name) == 0)
+			return &embed_models[i];
+	return NULL;
+}
+
+int
+cmd_embed(int argc, char **argv, struct kith_cli *cli)
+{
+	struct embed_opts o = {
+		.dim = 64, .layers = -1, .epochs = 0, .batch = 0, .lr = -1,
+		.l2 = -1, .neg = 0, .val_ratio = -1, .time_limit = 0,
+		.social_weight = 0,
+	};
+	GOptionEntry entries[] = {
+		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output,
+		  "embedding folder to write", "EMB" },
+		{ "model", 'm', 0, G_OPTION_ARG_STRING, &o.model,
+		  "lightgcn (default), sage or gcn", "MODEL" },
+		{ "dim", 'd', 0, G_OPTION_ARG_INT, &o.dim,
+		  "embedding width (64)", "D" },
+		{ "layers", 0, 0, G_OPTION_ARG_INT, &o.layers,
+		  "propagation layers (lightgcn: 3)", "L" },
+		{ "epochs", 0, 0, G_OPTION_ARG_INT, &o.epochs,
+		  "maximum epochs (lightgcn: 300, early stopping)", "N" },
+		{ "batch", 0, 0, G_OPTION_ARG_INT, &o.batch,
+		  "users per step (lightgcn: pairs/16, >= 1024)", "B" },
+		{ "lr", 0, 0, G_OPTION_ARG_DOUBLE, &o.lr,
+		  "Adam learning rate (lightgcn: 0.01)", "LR" },
+		{ "l2", 0, 0, G_OPTION_ARG_DOUBLE, &o.l2,
+		  "L2 penalty (lightgcn: 1e-4 on the batch's ego embeddings)",
+		  "W" },
+		{ "neg", 0, 0, G_OPTION_ARG_INT, &o.neg,
+		  "negatives per positive (lightgcn: 8)", "N" },
+		{ "val-ratio", 0, 0, G_OPTION_ARG_DOUBLE, &o.val_ratio,
+		  "share of each user's pairs held out for model selection "
+		  "(0.1; 0 = none)", "R" },
+		{ "time-limit", 0, 0, G_OPTION_ARG_DOUBLE, &o.time_limit,
+		  "stop training after this many seconds (0 = none)", "S" },
+		{ "checkpoint-every", 0, 0, G_OPTION_ARG_INT,
+		  &o.checkpoint_every,
+		  "write EMB.ckpt every N epochs (0 = never)", "N" },
+		{ "resume", 0, 0, G_OPTION_ARG_NONE, &o.resume,
+		  "continue from EMB.ckpt", NULL },
+		{ "social-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.social_weight,
+		  "weight of user-user links in the graph (0)", "W" },
+		{ "eval-every", 0, 0, G_OPTION_ARG_INT, &o.eval_every,
+		  "lightgcn: epochs between validations (5)", "N" },
+		{ "patience", 0, 0, G_OPTION_ARG_INT, &o.patience,
+		  "lightgcn: validations without gain before stopping (5)",
+		  "N" },
+		{ "no-spectral", 0, 0, G_OPTION_ARG_NONE, &o.no_spectral,
+		  "lightgcn: random N(0, 0.1²) start instead of truncated SVD",
+		  NULL },
+		{ "no-refit", 0, 0, G_OPTION_ARG_NONE, &o.no_refit,
+		  "lightgcn: keep the best validation model, no refit on all "
+		  "pairs", NULL },
+		{ "labels", 0, 0, G_OPTION_ARG_FILENAME, &gnn_labels,
+		  "gcn: node labels (node label split) for semi-supervised "
+		  "training", "FILE" },
+		{ "from", 0, 0, G_OPTION_ARG_FILENAME, &gnn_from,
+		  "sage, gcn: embed with the trained weights of EMB0 (no "
+		  "training)", "EMB0" },
+		{ "aggregator", 0, 0, G_OPTION_ARG_STRING, &gnn_aggregator,
+		  "sage: mean (default) or pool", "AGG" },
+		{ "fanout", 0, 0, G_OPTION_ARG_STRING, &gnn_fanout,
+		  "sage: neighbours sampled at hop 1,2 (25,10)", "F1,F2" },
+		{ "id-emb", 0, 0, G_OPTION_ARG_NONE, &gnn_id_emb,
+		  "sage: add learned per-node id embeddings (default when "
+		  "the store has fewer than 32 feature columns)", NULL },
+		{ NULL }
+	};
+	g_autoptr(GOptionContext) ctx = kith_cli_context(
+		"embed", "STORE", "learn user and item embeddings",
+		"Models: lightgcn (default; BPR over the user-item graph),\n"
+		"sage, gcn.  See kith-embed(1).", entries, cli);
+	GError *err = NULL;
+	int rc = kith_cli_parse(ctx, &argc, &argv, cli);
+
+	if (rc)
+		return rc;
+	g_autofree char *model_name = o.model;
+	g_autofree char *output = o.output;
+	if (argc != 2)
+		return kith_cli_usage("embed", "expected one STORE");
+	if (!o.output)
+		return kith_cli_usage("embed", "-o EMB is required");
+	const struct embed_model *model = find_model(o.model ? o.model
+	                                                     : "lightgcn");
+	if (!model)
+		return kith_cli_usage("embed", "unknown model '%s'", o.model);
+	if (o.dim < 1 || o.dim > 4096)
+		return kith_cli_usage("embed", "--dim must be in 1..4096");
+	if (o.epochs < 0 || o.batch < 0 || o.neg < 0 ||
+	    o.checkpoint_every < 0 || o.eval_every < 0 || o.patience < 0)
+		return kith_cli_usage("embed", "--epochs, --batch, --neg, "
+		                      "--checkpoint-every, --eval-every and "
+		                      "--patience must be >= 0");
+	if (o.layers < -1 || o.layers > 16)
+		return kith_cli_usage("embed", "--layers must be in 0..16");
+	if (o.val_ratio != -1 && !(o.val_ratio >= 0 && o.val_ratio < 1))
+		return kith_cli_usage("embed", "--val-ratio must be in [0, 1)");
+	if (o.lr != -1 && !(o.lr > 0))
+		return kith_cli_usage("embed", "--lr must be positive");
+	if (o.l2 != -1 && !(o.l2 >= 0))
+		return kith_cli_usage("embed", "--l2 must be >= 0");
+	if (!(o.time_limit >= 0) || !(o.social_weight >= 0))
+		return kith_cli_usage("embed", "--time-limit and "
+		                      "--social-weight must be >= 0");
+
+	struct embed_run r = { .cli = cli, .o = &o, .store_path = argv[1],
+	                       .t_start = kith_now() };
+	g_autoptr(kith_store) s = kith_store_open(argv[1], &err);
+	if (!s)
+		return kith_cli_fail("embed", err);
+	r.store = s;
+
+	/* members common to every model */
+	g_autofree char *abs_store = g_canonicalize_filename(argv[1], NULL);
+	g_autofree char *mpath = g_build_filename(argv[1], "manifest.json",
+	                                          NULL);
+	g_autofree char *msha = kith_file_sha256(mpath, NULL, NULL);
+	JsonObject *sm = s->manifest ? json_node_get_object(s->manifest)
+	                             : NULL;
+	g_autoptr(JsonBuilder) b = json_builder_new();
+	r.fields = b;
+	json_builder_begin_object(b);
+	jstr(b, "model", model->name);
+	jstr(b, "store", abs_store);
+	jstr(b, "store_manifest_sha256", msha);
+	jstr(b, "store_created", sm ? json_object_get_string_member_with_default(
+	                                  sm, "created", NULL) : NULL);
+	jint(b, "store_users", s->n_users);
+	jint(b, "store_items", s->n_items);
+	jint(b, "store_pairs", s->ui.nnz);
+	jint(b, "seed", cli->seed);
+	jint(b, "threads", kith_get_threads());
+	return model->run(&r);
+}

@@ -1,0 +1,780 @@
+/*
+ * kith ingest, the events file: rows (user, item[, event][, ts][, value])
+ * into the parallel arrays of struct ingest_ctx, ids mapped in order of
+ * first appearance.
+ *
+ * Serial reader: kith_csv_next() record by record, every row validated
+ * before any of its ids is inserted (ev_record()).
+ *
+ * Parallel reader (a regular file, after the first record has fixed the
+ * column roles): the rest of the file is mapped and cut at line ends into
+ * chunks of about chunk_bytes.  An OpenMP pass counts the lines of each
+ * chunk, which gives every chunk its slice of the event arrays; a second
+ * pass hands out chunks in file order to threads, each of which tokenizes
+ * and parses its chunks with its own id maps (local ids).  A chunk stops
+ * at its first line that is not plain (a quote, NUL, lone CR, blank or
+ * comment line, wrong field count, a line too long, invalid UTF-8, or any
+ * row the serial reader would reject).  Then, serially and in chunk
+ * order, the ids each chunk saw first (a contiguous range of its thread's
+ * local ids, since a thread takes chunks in increasing order) are added
+ * to the global maps, which therefore receive every id at its first
+ * appearance in the file, exactly as the serial reader would; a parallel
+ * pass rewrites the local ids.  If a chunk stopped, the serial reader
+ * takes over at that line (a new reader at that byte offset and line
+ * number) and reads to the end, so the first bad row in file order is the
+ * one reported, with its exact line, and rejects keep their order.
+ * Cost: O(bytes / threads) to parse, O(ids seen per chunk) to merge,
+ * O(events / threads) to remap; per thread a few small id maps.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "kith/core.h"
+#include "kith/ingest.h"
+#include "ingest-internal.h"
+
+#define MAX_EVENT_TYPES 32
+#define MAX_FAST_COLUMNS 64
+#define DEFAULT_CHUNK ((int64_t)8 << 20)
+
+/* ------------------------------------------------------------ helpers */
+
+static gboolean
+grow_events(struct ingest_ctx *c, int64_t want, GError **error)
+{
+	int64_t ncap = c->ev_cap ? c->ev_cap * 2 : (int64_t)1 << 16;
+	if (ncap < want)
+		ncap = want;
+	if ((uint64_t)ncap > UINT32_MAX) {
+		if (c->ev_cap >= (int64_t)UINT32_MAX ||
+		    (uint64_t)want > UINT32_MAX) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
+			            "more than 2^32-1 events");
+			return FALSE;
+		}
+		ncap = UINT32_MAX;
+	}
+	size_t n = (size_t)ncap;
+	void *u = g_try_realloc_n(c->ev_u, n, sizeof(int32_t));
+	if (u) c->ev_u = u;
+	void *i = g_try_realloc_n(c->ev_i, n, sizeof(int32_t));
+	if (i) c->ev_i = i;
+	void *t = g_try_realloc_n(c->ev_t, n, sizeof(uint8_t));
+	if (t) c->ev_t = t;
+	void *ts = c->has_ts ? g_try_realloc_n(c->ev_ts, n, sizeof(int64_t))
+	                     : (void *)1;
+	if (ts && c->has_ts) c->ev_ts = ts;
+	void *v = c->has_value ? g_try_realloc_n(c->ev_val, n, sizeof(float))
+	                       : (void *)1;
+	if (v && c->has_value) c->ev_val = v;
+	if (!u || !i || !t || !ts || !v) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
+		            "cannot allocate room for %" G_GINT64_FORMAT
+		            " events", ncap);
+		return FALSE;
+	}
+	c->ev_cap = ncap;
+	return TRUE;
+}
+
+static gboolean
+looks_like_ts(const char *s, size_t len)
+{
+	int64_t v;
+	if (kith_parse_int64(s, len, &v) == KITH_CSV_OK)
+		return v >= 100000000;      /* after 1973-03-03 in seconds */
+	return len >= 10 && s[4] == '-' && kith_parse_timestamp(s, len, &v) ==
+	       KITH_CSV_OK;
+}
+
+/* Roles of a headerless events file from its first record. */
+static void
+guess_event_roles(struct kith_csv_roles *ro, const struct kith_csv_record *rec)
+{
+	for (int k = 0; k < KITH_ROLE_N; k++)
+		ro->col[k] = -1;
+	ro->col[KITH_ROLE_USER] = 0;
+	ro->col[KITH_ROLE_ITEM] = 1;
+	for (int j = 2; j < rec->n_fields; j++) {
+		double d;
+		if (ro->col[KITH_ROLE_TS] < 0 &&
+		    looks_like_ts(rec->field[j], rec->len[j]))
+			ro->col[KITH_ROLE_TS] = j;
+		else if (kith_parse_double(rec->field[j], rec->len[j], &d) ==
+		         KITH_CSV_OK) {
+			if (ro->col[KITH_ROLE_VALUE] < 0)
+				ro->col[KITH_ROLE_VALUE] = j;
+		} else if (ro->col[KITH_ROLE_EVENT] < 0) {
+			ro->col[KITH_ROLE_EVENT] = j;
+		}
+	}
+}
+
+static int
+event_type(struct ingest_ctx *c, struct kith_ingest_file *f,
+           const char *s, size_t len, GError **error)
+{
+	if (c->last_type >= 0 && c->last_type_len == len &&
+	    memcmp(c->last_type_name, s, len) == 0)
+		return c->last_type;
+	gboolean added;
+	int64_t t = kith_idmap_add(c->types, s, len, &added);
+	if (t >= MAX_EVENT_TYPES) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+		            "%s: more than %d event types (is the event column "
+		            "right? see --columns)", f->path, MAX_EVENT_TYPES);
+		return -1;
+	}
+	if (added) {
+		const char *name = kith_idmap_key(c->types, t);
+		double *w = g_hash_table_lookup(c->res->weights, name);
+		c->type_weight[t] = w ? *w : 1.0;
+		if (!w)
+			g_ptr_array_add(c->res->unknown_types, g_strdup(name));
+	}
+	c->last_type = (int)t;
+	c->last_type_name = kith_idmap_key(c->types, t);
+	c->last_type_len = len;
+	return (int)t;
+}
+
+/* ------------------------------------------------------ serial records */
+
+struct ev_state {
+	struct ingest_ctx *c;
+	struct kith_ingest_file *f;
+	struct kith_csv_roles ro;
+	gboolean have_roles;
+	const char *spec;
+	int cu, ci, ce, ct, cv, need;
+};
+
+/* One record the tokenizer accepted: sets the roles on the first one,
+ * then validates, rejects or appends the row.  FALSE on error. */
+static gboolean
+ev_record(struct ev_state *e, const struct kith_csv_record *rec,
+          GError **error)
+{
+	struct ingest_ctx *c = e->c;
+	struct kith_ingest_file *f = e->f;
+	const struct kith_ingest_options *o = c->opt;
+	if (e->cu < 0) {
+		if (!e->have_roles)
+			guess_event_roles(&e->ro, rec);
+		e->cu = e->ro.col[KITH_ROLE_USER];
+		e->ci = e->ro.col[KITH_ROLE_ITEM];
+		if (e->cu < 0 || e->ci < 0) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+			            "%s: no %s column (header names: user, "
+			            "user_id, uid, ...; or use --columns)",
+			            f->path, e->cu < 0 ? "user" : "item");
+			return FALSE;
+		}
+		e->ce = e->ro.col[KITH_ROLE_EVENT];
+		e->ct = e->ro.col[KITH_ROLE_TS];
+		e->cv = e->ro.col[KITH_ROLE_VALUE];
+		for (int k = 1; k < KITH_ROLE_N; k++)
+			if (e->ro.col[k] >= e->need)
+				e->need = e->ro.col[k] + 1;
+		if (e->need > rec->n_fields) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+			            "%s: the column roles need %d columns, "
+			            "the file has %d", f->path, e->need,
+			            rec->n_fields);
+			return FALSE;
+		}
+		c->has_ts = e->ct >= 0;
+		c->has_value = e->cv >= 0;
+		c->has_event = e->ce >= 0;
+		f->mapping = kith_csv_roles_describe(&e->ro);
+		if (!c->has_event)
+			c->type_weight[0] = 1.0;  /* weight 1 per event */
+	}
+	int cu = e->cu, ci = e->ci, ce = e->ce, ct = e->ct, cv = e->cv;
+	gboolean bad = FALSE;
+	if (!id_ok(c, f, rec, cu, "user", error, &bad) ||
+	    (!bad && !id_ok(c, f, rec, ci, "item", error, &bad)))
+		return FALSE;
+	if (bad)
+		return TRUE;
+	int64_t ts = 0;
+	float val = 0;
+	enum kith_csv_reason why;
+	if (ct >= 0 && (why = kith_parse_timestamp(rec->field[ct],
+	                                           rec->len[ct], &ts))) {
+		if (why == KITH_CSV_EMPTY_FIELD)
+			why = KITH_CSV_BAD_TIMESTAMP;
+		return ingest_reject(c, f, rec, why, "ts", error);
+	}
+	if (cv >= 0) {
+		why = kith_parse_float(rec->field[cv], rec->len[cv], &val);
+		if (!why && val < 0 && !o->allow_negative)
+			why = KITH_CSV_NEGATIVE;
+		if (why)
+			return ingest_reject(c, f, rec, why, "value", error);
+	}
+	int t = 0;
+	if (ce >= 0) {
+		if (rec->len[ce] == 0)
+			return ingest_reject(c, f, rec, KITH_CSV_EMPTY_FIELD,
+			                     "event", error);
+		t = event_type(c, f, rec->field[ce], rec->len[ce], error);
+		if (t < 0)
+			return FALSE;
+	}
+	int64_t u = kith_idmap_add(c->users, rec->field[cu], rec->len[cu],
+	                           NULL);
+	int64_t it = kith_idmap_add(c->items, rec->field[ci], rec->len[ci],
+	                            NULL);
+	if (u < 0 || it < 0)
+		return ingest_reject(c, f, rec, KITH_CSV_OVERFLOW,
+		                     u < 0 ? "user" : "item", error);
+	if (c->n_ev == c->ev_cap && !grow_events(c, 0, error))
+		return FALSE;
+	int64_t k = c->n_ev++;
+	c->ev_u[k] = (int32_t)u;
+	c->ev_i[k] = (int32_t)it;
+	c->ev_t[k] = (uint8_t)t;
+	if (c->has_ts)
+		c->ev_ts[k] = ts;
+	if (c->has_value)
+		c->ev_val[k] = val;
+	if ((k & 0xfffff) == 0 && kith_interrupted()) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_INTERRUPTED,
+		            "interrupted");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* ------------------------------------------------------ parallel reader */
+
+struct chunk {
+	const char *s, *e;          /* bytes [s, e), whole lines */
+	int64_t lines;              /* line feeds in [s, e) */
+	int64_t ev0;                /* first slot in the event arrays */
+	int64_t line0;              /* physical line number of s */
+	int thread;
+	gboolean done;              /* parsed (else skipped) */
+	const char *stop;           /* first line not parsed, or NULL */
+	int64_t n_ok;               /* rows parsed */
+	int64_t u0, u1, i0, i1, t0, t1;   /* local ids first seen here */
+};
+
+struct tstate {
+	struct kith_idmap *u, *i, *t;
+	int32_t *ru, *ri, *rt;      /* local -> global */
+	int last_type;
+	const char *last_name;
+	size_t last_len;
+};
+
+struct fast {
+	struct ingest_ctx *c;
+	const struct ev_state *e;
+	unsigned char cls[256];     /* 1: stops the scan of a field */
+	char sep;
+	char comment;
+	size_t max_line;
+	int ncol;
+};
+
+/* Seconds of a timestamp field: plain digits below 1e10 directly, else
+ * through kith_parse_timestamp(); FALSE when that rejects it. */
+static inline gboolean
+fast_ts(const char *s, size_t n, int64_t *out)
+{
+	if (n >= 1 && n <= 10) {
+		int64_t v = 0;
+		size_t i;
+		for (i = 0; i < n; i++) {
+			unsigned d = (unsigned char)s[i] - '0';
+			if (d > 9)
+				break;
+			v = v * 10 + d;
+		}
+		if (i == n) {
+			*out = v;
+			return TRUE;
+		}
+	}
+	return kith_parse_timestamp(s, n, out) == KITH_CSV_OK;
+}
+
+/* Parses one chunk with the thread's maps into its event slots; stops at
+ * the first line that is not plain. */
+static void
+parse_chunk(const struct fast *F, struct chunk *ch, struct tstate *T)
+{
+	struct ingest_ctx *c = F->c;
+	const struct ev_state *e = F->e;
+	const unsigned char *cls = F->cls;
+	const unsigned char *p = (const unsigned char *)ch->s;
+	const unsigned char *end = (const unsigned char *)ch->e;
+	const int ncol = F->ncol;
+	const int cu = e->cu, ci = e->ci, ce = e->ce, ct = e->ct, cv = e->cv;
+	const gboolean allow_neg = c->opt->allow_negative;
+	const char sep = F->sep;
+	const char *fs[MAX_FAST_COLUMNS];
+	size_t fl[MAX_FAST_COLUMNS];
+	int32_t *ev_u = c->ev_u + ch->ev0, *ev_i = c->ev_i + ch->ev0;
+	uint8_t *ev_t = c->ev_t + ch->ev0;
+	int64_t *ev_ts = c->ev_ts ? c->ev_ts + ch->ev0 : NULL;
+	float *ev_val = c->ev_val ? c->ev_val + ch->ev0 : NULL;
+	int64_t k = 0, u_trim = -1;
+
+	ch->u0 = kith_idmap_size(T->u);
+	ch->i0 = kith_idmap_size(T->i);
+	ch->t0 = kith_idmap_size(T->t);
+	ch->stop = NULL;
+	while (p < end) {
+		const unsigned char *ls = p, *raw_end;
+		gboolean high = FALSE;
+		int j = 0;
+		if (*p == '\n' || (*p == '\r' && p[1] == '\n') ||
+		    (F->comment && *p == (unsigned char)F->comment))
+			goto stop;
+		for (;;) {
+			const unsigned char *f0 = p;
+scan:
+			while (!cls[*p])
+				p++;
+			if (*p >= 0x80) {
+				high = TRUE;
+				p++;
+				goto scan;
+			}
+			if (j < MAX_FAST_COLUMNS) {
+				fs[j] = (const char *)f0;
+				fl[j] = (size_t)(p - f0);
+			}
+			if (*p == (unsigned char)sep) {
+				j++;
+				p++;
+				continue;
+			}
+			if (*p == '\n') {
+				raw_end = p;
+				p++;
+				break;
+			}
+			if (*p == '\r' && p[1] == '\n') {
+				raw_end = p;
+				p += 2;
+				break;
+			}
+			goto stop;          /* quote, NUL, lone CR */
+		}
+		if (j + 1 != ncol || (size_t)(raw_end - ls) > F->max_line ||
+		    (high && !g_utf8_validate_len((const char *)ls,
+		                                  (gsize)(raw_end - ls), NULL)))
+			goto stop;
+		if (fl[cu] == 0 || fl[ci] == 0)
+			goto stop;
+		int64_t ts = 0;
+		float val = 0;
+		if (ct >= 0 && !fast_ts(fs[ct], fl[ct], &ts))
+			goto stop;
+		if (cv >= 0 && (kith_parse_float(fs[cv], fl[cv], &val) !=
+		                KITH_CSV_OK || (val < 0 && !allow_neg)))
+			goto stop;
+		int t = 0;
+		const char *tname = NULL;
+		if (ce >= 0) {
+			size_t n = fl[ce];
+			if (n == 0)
+				goto stop;
+			if (T->last_type >= 0 && T->last_len == n &&
+			    memcmp(T->last_name, fs[ce], n) == 0) {
+				t = T->last_type;
+			} else {
+				int64_t x = kith_idmap_find(T->t, fs[ce], n);
+				if (x < 0 && kith_idmap_size(T->t) >= MAX_EVENT_TYPES)
+					goto stop;
+				t = (int)x;
+				tname = fs[ce];
+			}
+		}
+		/* inserts last, so that a stopped row leaves no id behind */
+		int64_t nu = kith_idmap_size(T->u);
+		int64_t u = kith_idmap_add(T->u, fs[cu], fl[cu], NULL);
+		if (u < 0)
+			goto stop;
+		int64_t it = kith_idmap_add(T->i, fs[ci], fl[ci], NULL);
+		if (it < 0) {
+			u_trim = nu;
+			goto stop;
+		}
+		if (tname) {
+			size_t n = fl[ce];
+			if (t < 0)
+				t = (int)kith_idmap_add(T->t, tname, n, NULL);
+			T->last_type = t;
+			T->last_name = kith_idmap_key(T->t, t);
+			T->last_len = n;
+		}
+		ev_u[k] = (int32_t)u;
+		ev_i[k] = (int32_t)it;
+		ev_t[k] = (uint8_t)t;
+		if (ev_ts)
+			ev_ts[k] = ts;
+		if (ev_val)
+			ev_val[k] = val;
+		k++;
+		continue;
+stop:
+		ch->stop = (const char *)ls;
+		break;
+	}
+	ch->n_ok = k;
+	ch->u1 = kith_idmap_size(T->u);
+	ch->i1 = kith_idmap_size(T->i);
+	ch->t1 = kith_idmap_size(T->t);
+	if (u_trim >= 0)
+		ch->u1 = u_trim;    /* the stopped row's user is not in */
+}
+
+static int64_t
+count_lf(const char *s, const char *e)
+{
+	int64_t n = 0;
+	while (s < e && (s = memchr(s, '\n', (size_t)(e - s))) != NULL) {
+		n++;
+		s++;
+	}
+	return n;
+}
+
+/* Maps local ids [a, b) of map L into G; -1 when G is full. */
+static gboolean
+merge_ids(struct kith_idmap *G, const struct kith_idmap *L, int32_t *remap,
+          int64_t a, int64_t b)
+{
+	for (int64_t x = a; x < b; x++) {
+		int64_t g = kith_idmap_add(G, kith_idmap_key(L, x),
+		                           kith_idmap_key_len(L, x), NULL);
+		if (g < 0)
+			return FALSE;
+		remap[x] = (int32_t)g;
+	}
+	return TRUE;
+}
+
+static int32_t *
+remap_room(int32_t *r, int64_t n)
+{
+	return g_renew(int32_t, r, (gsize)(n > 0 ? n : 1));
+}
+
+/*
+ * Reads the events file from byte OFFSET (line LINE; the reader R has
+ * returned the records before it) with the parallel reader.  On return
+ * *cut is the offset where the serial reader must resume (== size when
+ * everything was read) and *cut_line its line; *st receives the counts
+ * of the lines read here.
+ */
+static gboolean
+fast_events(struct ev_state *e, struct kith_csv *r, int fd, int64_t size,
+            int64_t offset, int64_t line, int64_t *cut, int64_t *cut_line,
+            struct kith_csv_stats *st, GError **error)
+{
+	struct ingest_ctx *c = e->c;
+	const struct kith_csv_options *co = kith_csv_options(r);
+	struct fast F = { 0 };
+	gboolean ok = FALSE;
+
+	*cut = offset;
+	*cut_line = line;
+	memset(st, 0, sizeof *st);
+	char *map = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED)
+		return TRUE;            /* the serial reader will do */
+	madvise(map, (size_t)size, MADV_WILLNEED);
+	/* only whole lines: a last line without a line end stays serial */
+	const char *lo = map + offset, *hi = map + size;
+	while (hi > lo && hi[-1] != '\n')
+		hi--;
+	if (hi == lo) {
+		munmap(map, (size_t)size);
+		return TRUE;
+	}
+
+	F.c = c;
+	F.e = e;
+	F.sep = co->sep;
+	F.comment = co->comment;
+	F.max_line = co->max_line_bytes;
+	F.ncol = kith_csv_n_columns(r);
+	F.cls['\n'] = F.cls['\r'] = F.cls[0] = 1;
+	F.cls[(unsigned char)F.sep] = 1;
+	if (!co->no_quotes)
+		F.cls['"'] = 1;
+	for (int b = 0x80; b < 256; b++)
+		F.cls[b] = 1;
+
+	int64_t want = c->opt->chunk_bytes > 0 ? c->opt->chunk_bytes
+	                                       : DEFAULT_CHUNK;
+	int64_t span = hi - lo;
+	int64_t nch = (span + want - 1) / want;
+	struct chunk *ch = g_new0(struct chunk, nch);
+	int64_t n = 0;
+	for (const char *s = lo; s < hi; n++) {
+		const char *t = span - (s - lo) > want ? s + want : hi;
+		if (t < hi) {
+			const char *q = memchr(t - 1, '\n', (size_t)(hi - t + 1));
+			t = q ? q + 1 : hi;
+		}
+		ch[n].s = s;
+		ch[n].e = t;
+		s = t;
+	}
+	nch = n;
+	#pragma omp parallel for schedule(dynamic, 1)
+	for (int64_t k = 0; k < nch; k++)
+		ch[k].lines = count_lf(ch[k].s, ch[k].e);
+	int64_t total = 0;
+	for (int64_t k = 0; k < nch; k++) {
+		ch[k].ev0 = c->n_ev + total;
+		ch[k].line0 = line + total;
+		total += ch[k].lines;
+	}
+	if (c->n_ev + total > (int64_t)UINT32_MAX ||
+	    !grow_events(c, c->n_ev + total, error)) {
+		/* too many events: let the serial reader say so */
+		g_clear_error(error);
+		g_free(ch);
+		munmap(map, (size_t)size);
+		return TRUE;
+	}
+
+	int nth = kith_get_threads();
+	if (nth < 1)
+		nth = 1;
+	struct tstate *T = g_new0(struct tstate, nth);
+	for (int t = 0; t < nth; t++) {
+		T[t].u = kith_idmap_new();
+		T[t].i = kith_idmap_new();
+		T[t].t = kith_idmap_new();
+		T[t].last_type = -1;
+	}
+	int64_t next = 0, first_stop = nch;
+	gboolean interrupted = FALSE;
+	#pragma omp parallel num_threads(nth)
+	{
+		int tid = 0;
+#ifdef _OPENMP
+		tid = omp_get_thread_num();
+#endif
+		for (;;) {
+			int64_t k, fs;
+			#pragma omp atomic capture
+			k = next++;
+			#pragma omp atomic read
+			fs = first_stop;
+			if (k >= nch || k > fs)
+				break;
+			if (kith_interrupted()) {
+				#pragma omp atomic write
+				interrupted = TRUE;
+				break;
+			}
+			ch[k].thread = tid;
+			parse_chunk(&F, &ch[k], &T[tid]);
+			ch[k].done = TRUE;
+			if (ch[k].stop) {
+				#pragma omp critical(kith_ingest_stop)
+				if (k < first_stop)
+					first_stop = k;
+			}
+		}
+	}
+	if (interrupted) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_INTERRUPTED,
+		            "interrupted");
+		goto out;
+	}
+
+	/* merge the ids in chunk order, up to the first stop */
+	for (int t = 0; t < nth; t++) {
+		T[t].ru = remap_room(NULL, kith_idmap_size(T[t].u));
+		T[t].ri = remap_room(NULL, kith_idmap_size(T[t].i));
+		T[t].rt = remap_room(NULL, kith_idmap_size(T[t].t));
+	}
+	int64_t last = first_stop < nch ? first_stop : nch - 1;
+	for (int64_t k = 0; k <= last; k++) {
+		struct chunk *h = &ch[k];
+		struct tstate *S = &T[h->thread];
+		g_assert(h->done);
+		for (int64_t x = h->t0; x < h->t1; x++) {
+			int g = event_type(c, e->f, kith_idmap_key(S->t, x),
+			                   kith_idmap_key_len(S->t, x), error);
+			if (g < 0)
+				goto out;
+			S->rt[x] = g;
+		}
+		if (!merge_ids(c->users, S->u, S->ru, h->u0, h->u1) ||
+		    !merge_ids(c->items, S->i, S->ri, h->i0, h->i1)) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
+			            "%s: more than 2^31-1 users or items",
+			            e->f->path);
+			goto out;
+		}
+	}
+	gboolean has_event = c->has_event;
+	#pragma omp parallel for schedule(dynamic, 1)
+	for (int64_t k = 0; k <= last; k++) {
+		const struct chunk *h = &ch[k];
+		const struct tstate *S = &T[h->thread];
+		int32_t *u = c->ev_u + h->ev0, *it = c->ev_i + h->ev0;
+		uint8_t *ty = c->ev_t + h->ev0;
+		for (int64_t j = 0; j < h->n_ok; j++) {
+			u[j] = S->ru[u[j]];
+			it[j] = S->ri[it[j]];
+			if (has_event)
+				ty[j] = (uint8_t)S->rt[ty[j]];
+		}
+	}
+	for (int64_t k = 0; k <= last; k++) {
+		c->n_ev += ch[k].n_ok;
+		c->n_records += ch[k].n_ok;
+		st->records_ok += ch[k].n_ok;
+		st->lines += ch[k].n_ok;
+		st->physical_lines += ch[k].n_ok;
+	}
+	const struct chunk *h = &ch[last];
+	*cut = h->stop ? h->stop - map : h->e - map;
+	*cut_line = h->line0 + h->n_ok;
+	ok = TRUE;
+out:
+	for (int t = 0; t < nth; t++) {
+		kith_idmap_free(T[t].u);
+		kith_idmap_free(T[t].i);
+		kith_idmap_free(T[t].t);
+		g_free(T[t].ru);
+		g_free(T[t].ri);
+		g_free(T[t].rt);
+	}
+	g_free(T);
+	g_free(ch);
+	munmap(map, (size_t)size);
+	return ok;
+}
+
+/* ------------------------------------------------------------ the file */
+
+static void
+add_stats(struct kith_csv_stats *a, const struct kith_csv_stats *b)
+{
+	a->lines += b->lines;
+	a->header += b->header;
+	a->comments += b->comments;
+	a->blank += b->blank;
+	a->records_ok += b->records_ok;
+	a->records_bad += b->records_bad;
+	a->physical_lines += b->physical_lines;
+	a->bytes += b->bytes;
+}
+
+gboolean
+ingest_read_events(struct ingest_ctx *c, GError **error)
+{
+	const struct kith_ingest_options *o = c->opt;
+	struct kith_csv_options copt = o->csv;
+	struct ev_state e = { 0 };
+	e.c = c;
+	e.spec = o->columns;
+	e.cu = e.ci = e.ce = e.ct = e.cv = -1;
+	if (c->preset_movielens) {
+		copt.sep = '\t';
+		copt.header = KITH_CSV_HEADER_NO;
+		if (!e.spec)
+			e.spec = "user,item,value,ts";
+	}
+	g_autoptr(kith_csv) r = ingest_open(c, "events", o->events, &copt, &e.f,
+	                                    error);
+	if (!r)
+		return FALSE;
+	struct kith_ingest_file *f = e.f;
+	if (e.spec) {
+		if (!kith_csv_roles_from_spec(&e.ro, e.spec, kith_csv_n_columns(r),
+		                              error))
+			return FALSE;
+		e.have_roles = TRUE;
+	} else if (kith_csv_has_header(r)) {
+		const char *const *h = kith_csv_header_names(r);
+		kith_csv_roles_from_header(&e.ro, h,
+		                           (int)g_strv_length((char **)h));
+		e.have_roles = TRUE;
+	}
+	c->last_type = -1;
+
+	/* the parallel reader needs a mappable regular file */
+	int fd = -1;
+	int64_t size = 0;
+	if (o->chunk_bytes >= 0 && strcmp(o->events, "-") != 0 &&
+	    !kith_csv_options(r)->latin1) {
+		struct stat sb;
+		fd = open(o->events, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+		                sb.st_size <= 0)) {
+			close(fd);
+			fd = -1;
+		}
+		if (fd >= 0)
+			size = sb.st_size;
+	}
+
+	struct kith_csv_record rec;
+	struct kith_csv_stats st = { 0 }, fst;
+	g_autoptr(kith_csv) rest = NULL;
+	struct kith_csv *cur = r;
+	gboolean used_fast = FALSE, ok = FALSE;
+	int rc;
+	while ((rc = ingest_next(c, f, cur, &rec, error)) > 0) {
+		if (!ev_record(&e, &rec, error))
+			goto out;
+		if (fd < 0 || used_fast || e.cu < 0 ||
+		    kith_csv_n_columns(r) > MAX_FAST_COLUMNS ||
+		    e.need > kith_csv_n_columns(r))
+			continue;
+		used_fast = TRUE;
+		int64_t line, cut, cut_line;
+		int64_t off = kith_csv_tell(r, &line);
+		if (off >= size)
+			continue;
+		if (!fast_events(&e, r, fd, size, off, line, &cut, &cut_line,
+		                 &fst, error))
+			goto out;
+		if (cut == off)
+			continue;       /* nothing read in parallel */
+		add_stats(&st, kith_csv_stats(r));
+		add_stats(&st, &fst);
+		rest = kith_csv_open_at(r, o->events, cut, cut_line, error);
+		if (!rest)
+			goto out;
+		cur = rest;
+	}
+	if (rc < 0)
+		goto out;
+	if (!f->mapping)
+		f->mapping = e.spec || e.have_roles
+		             ? kith_csv_roles_describe(&e.ro) : g_strdup("");
+	if (rest) {
+		add_stats(&st, kith_csv_stats(rest));
+		st.bytes = size;
+		ok = ingest_close_stats(c, f, &st, error);
+	} else {
+		ok = ingest_close(c, f, r, error);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}

@@ -1,0 +1,996 @@
+/*
+ * GraphSAGE (Hamilton, Ying & Leskovec, NeurIPS 2017) with mean and pool
+ * aggregators and the unsupervised link objective, over the joint graph of
+ * users and items:
+ *
+ *   H0 = X·W0 (+ E)                              feature encoder (linear)
+ *   H1 = ReLU(H0·Ws1 + AGG1(H0)·Wn1 + b1)
+ *   Z  = H1·Ws2 + AGG2(H1)·Wn2 + b2              embedding (N x d)
+ *   mean:  AGG(H)_i = (1/|S(i)|) Σ_{j∈S(i)} H_j   = (M·H)_i, M sparse
+ *   pool:  AGG(H)_i = max_{j∈S(i)} ReLU(H_j·Wp + bp)  (element-wise)
+ *   loss = mean over edges (i,j) of the training graph of
+ *          -log σ(z_i·z_j) - Σ_{k ~ U(nodes), neg times} log σ(-z_i·z_k)
+ *          + λ/2 ‖θ‖²
+ *
+ * Training is full-batch with sampled neighbourhoods: every epoch draws
+ * S(i) for every node (fanout[1] neighbours for the first layer,
+ * fanout[0] for the second, without replacement), builds M and Mᵀ, runs
+ * the forward pass for all nodes and one Adam step.  Cost per epoch:
+ * O(nnz(X)·d + N·(f0 + f1)·d + N·d²·c) plus O(nnz(G)·(1+neg)·d) for the
+ * loss.  5 % of the undirected edges are held out of the training graph
+ * and used for model selection (AUC against random pairs).  Inference
+ * uses full neighbourhoods and is deterministic; it works on any graph
+ * with features computed by the same schema (inductive: new nodes need
+ * no retraining).  The loss of row i updates only z_i (its edges are
+ * listed in both directions), so gradients need no atomics; the pool
+ * aggregator's max-gradient scatter runs on one thread.
+ */
+#include "config.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#include "kith/analytics.h"
+#include "kith/core.h"
+#include "kith/models.h"
+#include "kith/nn.h"
+#include "kith/store.h"
+
+void openblas_set_num_threads(int num_threads);
+
+#define PAR_MIN (1 << 18)
+
+#ifndef SAGE_ID_LR_SCALE
+#define SAGE_ID_LR_SCALE 5.0
+#endif
+
+/* Scale of the cosine similarity in the link loss: σ(τ·cos(z_i, z_j)). */
+#ifndef SAGE_TEMP
+#define SAGE_TEMP 5.0f
+#endif
+
+enum { B_W0, B_WS1, B_WN1, B_B1, B_WP1, B_BP1, B_WS2, B_WN2, B_B2, B_WP2,
+       B_BP2, B_N };
+static const char *const block_names[B_N] = {
+	"w0", "ws1", "wn1", "b1", "wp1", "bp1", "ws2", "wn2", "b2", "wp2", "bp2"
+};
+
+static void
+layout(size_t off[B_N + 1], int64_t f, int d, gboolean pool)
+{
+	size_t sz[B_N] = { (size_t)f * d, (size_t)d * d, (size_t)d * d, d,
+	                   pool ? (size_t)d * d : 0, pool ? d : 0,
+	                   (size_t)d * d, (size_t)d * d, d,
+	                   pool ? (size_t)d * d : 0, pool ? d : 0 };
+	off[0] = 0;
+	for (int b = 0; b < B_N; b++)
+		off[b + 1] = off[b] + sz[b];
+}
+
+void
+kith_sage_model_clear(struct kith_sage_model *m)
+{
+	g_free(m->params);
+	g_free(m->id_emb);
+	memset(m, 0, sizeof *m);
+}
+
+gboolean
+kith_sage_block(const struct kith_sage_model *m, const char *name,
+                size_t *offset, size_t *size)
+{
+	size_t off[B_N + 1];
+	layout(off, m->n_in, m->dim, m->pool);
+	for (int b = 0; b < B_N; b++)
+		if (strcmp(name, block_names[b]) == 0) {
+			*offset = off[b];
+			*size = off[b + 1] - off[b];
+			return *size > 0;
+		}
+	return FALSE;
+}
+
+void
+kith_sage_params_init(struct kith_sage_params *p)
+{
+	memset(p, 0, sizeof *p);
+	p->dim = 64;
+	p->fanout[0] = 25;
+	p->fanout[1] = 10;
+	p->lr = 0.01;
+	p->l2 = 1e-5;
+	p->neg = 1;
+	p->val_ratio = 0.05;
+	p->seed = 42;
+	p->link_weight = 1.0;
+	p->dropout = 0.5;
+}
+
+/* Softmax head: logits = Z·Wc + bc; mean cross-entropy over nodes of split
+ * `want` (accuracy in *acc); with dZ, adds the gradient w.r.t. Z into dZ
+ * and the head's gradients into gW, gb (overwritten). */
+static double
+head_loss(const float *Z, int64_t N, int d, const float *Wc, const float *bc,
+          int c, const int32_t *label, const uint8_t *split, int64_t nl,
+          int want,
+          float *logits, float *dZ, float *gW, float *gb, double *acc)
+{
+	int64_t cnt = 0, hit = 0;
+	double loss = 0;
+
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, c, d,
+	            1.0f, Z, d, Wc, c, 0.0f, logits, c);
+	for (int64_t i = 0; i < nl; i++)
+		cnt += split[i] == want && label[i] >= 0;
+	if (gW) {
+		memset(gW, 0, (size_t)d * c * sizeof(float));
+		memset(gb, 0, c * sizeof(float));
+	}
+	*acc = -1;
+	if (cnt == 0)
+		return 0;
+	for (int64_t i = 0; i < N; i++) {
+		float *z = logits + i * c;
+		if (i >= nl || split[i] != want || label[i] < 0) {
+			if (gW)
+				memset(z, 0, c * sizeof(float));
+			continue;
+		}
+		float mx = -INFINITY;
+		int arg = 0;
+		for (int j = 0; j < c; j++) {
+			z[j] += bc[j];
+			if (z[j] > mx) {
+				mx = z[j];
+				arg = j;
+			}
+		}
+		double sum = 0;
+		for (int j = 0; j < c; j++)
+			sum += exp((double)(z[j] - mx));
+		loss += log(sum) - (z[label[i]] - mx);
+		hit += arg == label[i];
+		if (gW)
+			for (int j = 0; j < c; j++) {
+				z[j] = (float)((exp((double)(z[j] - mx)) / sum -
+				                (j == label[i])) / cnt);
+				gb[j] += z[j];
+			}
+	}
+	if (gW) {
+		/* logits now holds dLogits (zero outside the train nodes) */
+		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, c,
+		            (int)N, 1.0f, Z, d, logits, c, 0.0f, gW, c);
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, d,
+		            c, 1.0f, logits, c, Wc, c, 1.0f, dZ, d);
+	}
+	*acc = (double)hit / cnt;
+	return loss / cnt;
+}
+
+gboolean
+kith_sage_graph(struct kith_csr *G, const struct kith_store *s,
+                GError **error)
+{
+	int64_t n = s->n_users, m = s->n_items, N = n + m;
+	int64_t *cnt;
+	struct kith_csr uu = { 0 };
+
+	memset(G, 0, sizeof *G);
+	/* Symmetrised user-user pattern without self-loops. */
+	if (s->uu.nnz > 0) {
+		struct kith_csr t;
+		if (!kith_adj_gcn(&t, &s->uu, TRUE, error))
+			return FALSE;
+		/* drop the self-loops kith_adj_gcn added */
+		if (!kith_csr_alloc(&uu, n, n, t.nnz - n, FALSE, error)) {
+			kith_csr_clear(&t);
+			return FALSE;
+		}
+		int64_t p = 0;
+		uu.indptr[0] = 0;
+		for (int64_t i = 0; i < n; i++) {
+			for (int64_t k = t.indptr[i]; k < t.indptr[i + 1]; k++)
+				if (t.indices[k] != i)
+					uu.indices[p++] = t.indices[k];
+			uu.indptr[i + 1] = p;
+		}
+		kith_csr_clear(&t);
+	}
+	cnt = kith_alloc0_n(N + 1, sizeof(int64_t), error);
+	if (!cnt) {
+		kith_csr_clear(&uu);
+		return FALSE;
+	}
+	for (int64_t i = 0; i < n; i++)
+		cnt[i + 1] = (uu.indptr ? uu.indptr[i + 1] - uu.indptr[i] : 0) +
+		             s->ui.indptr[i + 1] - s->ui.indptr[i];
+	for (int64_t j = 0; j < m; j++)
+		cnt[n + j + 1] = s->iu.indptr[j + 1] - s->iu.indptr[j];
+	for (int64_t i = 0; i < N; i++)
+		cnt[i + 1] += cnt[i];
+	if (!kith_csr_alloc(G, N, N, cnt[N], FALSE, error)) {
+		g_free(cnt);
+		kith_csr_clear(&uu);
+		return FALSE;
+	}
+	memcpy(G->indptr, cnt, (N + 1) * sizeof(int64_t));
+	for (int64_t i = 0; i < n; i++) {
+		int64_t p = G->indptr[i];
+		if (uu.indptr)
+			for (int64_t k = uu.indptr[i]; k < uu.indptr[i + 1]; k++)
+				G->indices[p++] = uu.indices[k];
+		for (int64_t k = s->ui.indptr[i]; k < s->ui.indptr[i + 1]; k++)
+			G->indices[p++] = (int32_t)(n + s->ui.indices[k]);
+	}
+	for (int64_t j = 0; j < m; j++) {
+		int64_t p = G->indptr[n + j];
+		for (int64_t k = s->iu.indptr[j]; k < s->iu.indptr[j + 1]; k++)
+			G->indices[p++] = s->iu.indices[k];
+	}
+	g_free(cnt);
+	kith_csr_clear(&uu);
+	return TRUE;
+}
+
+/* ---- dense helpers ------------------------------------------------------ */
+
+static void
+gemm(gboolean ta, gboolean tb, int64_t m, int64_t n, int64_t k,
+     const float *A, const float *B, float *C, float beta)
+{
+	cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
+	            tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
+	            1.0f, A, ta ? (int)m : (int)k, B, tb ? (int)k : (int)n,
+	            beta, C, (int)n);
+}
+
+static void
+colsum_add(float *out, const float *G, int64_t n, int c)
+{
+	for (int64_t i = 0; i < n; i++)
+		for (int j = 0; j < c; j++)
+			out[j] += G[i * c + j];
+}
+
+static void
+add_bias(float *Y, const float *b, int64_t n, int c)
+{
+#pragma omp parallel for schedule(static) if (n * c > PAR_MIN)
+	for (int64_t i = 0; i < n; i++)
+		for (int j = 0; j < c; j++)
+			Y[i * c + j] += b[j];
+}
+
+/* ---- one SAGE layer ------------------------------------------------------ */
+
+/* Buffers of one layer (N x d each unless noted). */
+struct layer {
+	float *agg;      /* AGG(Hin) */
+	float *q;        /* pool: ReLU(Hin·Wp + bp) */
+	int32_t *arg;    /* pool: argmax neighbour per (i, k), -1 none */
+	float *out;      /* pre-activation output */
+};
+
+/* out = Hin·Ws + AGG(Hin)·Wn + b with M the neighbourhood (values 1/|S|,
+ * used by mean; pattern used by pool). */
+static void
+layer_forward(struct layer *L, const float *Hin, const struct kith_csr *M,
+              const float *P, const size_t *off, int ws, int64_t N, int d,
+              gboolean pool)
+{
+	const float *Ws = P + off[ws], *Wn = P + off[ws + 1],
+	            *b = P + off[ws + 2], *Wp = P + off[ws + 3],
+	            *bp = P + off[ws + 4];
+
+	if (!pool) {
+		kith_spmm(L->agg, M, Hin, d);
+	} else {
+		gemm(FALSE, FALSE, N, d, d, Hin, Wp, L->q, 0.0f);
+#pragma omp parallel for schedule(static) if (N * d > PAR_MIN)
+		for (int64_t i = 0; i < N; i++)
+			for (int k = 0; k < d; k++) {
+				float v = L->q[i * d + k] + bp[k];
+				L->q[i * d + k] = v > 0 ? v : 0.0f;
+			}
+#pragma omp parallel for schedule(dynamic, 256) if (M->nnz * d > PAR_MIN)
+		for (int64_t i = 0; i < N; i++) {
+			float *a = L->agg + i * d;
+			int32_t *g = L->arg + i * d;
+			for (int k = 0; k < d; k++) {
+				a[k] = 0.0f;
+				g[k] = -1;
+			}
+			for (int64_t e = M->indptr[i]; e < M->indptr[i + 1]; e++) {
+				int32_t j = M->indices[e];
+				const float *qj = L->q + (int64_t)j * d;
+				for (int k = 0; k < d; k++)
+					if (g[k] < 0 || qj[k] > a[k]) {
+						a[k] = qj[k];
+						g[k] = j;
+					}
+			}
+		}
+	}
+	gemm(FALSE, FALSE, N, d, d, Hin, Ws, L->out, 0.0f);
+	gemm(FALSE, FALSE, N, d, d, L->agg, Wn, L->out, 1.0f);
+	add_bias(L->out, b, N, d);
+}
+
+/* Given dOut (gradient of the pre-activation output), accumulates the
+ * weight gradients into Gr and writes dHin (N x d).  dAgg, dQ: scratch. */
+static void
+layer_backward(const struct layer *L, const float *Hin, const float *dOut,
+               const struct kith_csr *MT, const float *P, float *Gr,
+               const size_t *off, int ws, int64_t N, int d, gboolean pool,
+               float *dHin, float *dAgg, float *dQ)
+{
+	const float *Ws = P + off[ws], *Wn = P + off[ws + 1],
+	            *Wp = P + off[ws + 3];
+
+	gemm(TRUE, FALSE, d, d, N, Hin, dOut, Gr + off[ws], 1.0f);
+	gemm(TRUE, FALSE, d, d, N, L->agg, dOut, Gr + off[ws + 1], 1.0f);
+	colsum_add(Gr + off[ws + 2], dOut, N, d);
+	gemm(FALSE, TRUE, N, d, d, dOut, Wn, dAgg, 0.0f);
+	gemm(FALSE, TRUE, N, d, d, dOut, Ws, dHin, 0.0f);
+	if (!pool) {
+		kith_spmm_axpby(dHin, 1.0f, MT, 1.0f, dAgg, d);
+	} else {
+		memset(dQ, 0, N * d * sizeof(float));
+		for (int64_t i = 0; i < N; i++)
+			for (int k = 0; k < d; k++) {
+				int32_t j = L->arg[i * d + k];
+				if (j >= 0)
+					dQ[(int64_t)j * d + k] += dAgg[i * d + k];
+			}
+		for (int64_t i = 0; i < N * d; i++)
+			if (L->q[i] <= 0)
+				dQ[i] = 0;
+		gemm(TRUE, FALSE, d, d, N, Hin, dQ, Gr + off[ws + 3], 1.0f);
+		colsum_add(Gr + off[ws + 4], dQ, N, d);
+		gemm(FALSE, TRUE, N, d, d, dQ, Wp, dHin, 1.0f);
+	}
+}
+
+/* ---- the network ------------------------------------------------------- */
+
+struct sage {
+	int64_t N, f;
+	int d;
+	gboolean pool;
+	size_t off[B_N + 1];
+	struct kith_csr M1, M2, M1T, M2T;   /* neighbourhoods (owned) */
+	struct kith_csr XT;                 /* Xᵀ for dW0 (owned) */
+	float *H0, *H1, *Z;
+	struct layer L1, L2;
+	float *dZ, *dH1, *dH0, *dAgg, *dQ;
+	float *grad;
+	float *mask0, *mask1;               /* dropout (NULL: none) */
+	float *znorm;                       /* |Z_i| before normalisation */
+	struct kith_csr Xd;                 /* X with input dropout (view) */
+	int64_t *perm;                      /* XT entry -> X entry */
+	float *xval;                        /* undropped X values */
+};
+
+static void
+layer_free(struct layer *L)
+{
+	kith_floats_free(L->agg);
+	kith_floats_free(L->q);
+	g_free(L->arg);
+	kith_floats_free(L->out);
+}
+
+static void
+sage_clear(struct sage *s)
+{
+	kith_csr_clear(&s->M1);
+	kith_csr_clear(&s->M2);
+	kith_csr_clear(&s->M1T);
+	kith_csr_clear(&s->M2T);
+	kith_csr_clear(&s->XT);
+	layer_free(&s->L1);
+	layer_free(&s->L2);
+	float *bufs[] = { s->H0, s->H1, s->Z, s->dZ, s->dH1, s->dH0, s->dAgg,
+	                  s->dQ, s->grad, s->mask0, s->mask1, s->Xd.values };
+	g_free(s->perm);
+	g_free(s->znorm);
+	for (size_t i = 0; i < G_N_ELEMENTS(bufs); i++)
+		kith_floats_free(bufs[i]);
+	memset(s, 0, sizeof *s);
+}
+
+static gboolean
+layer_alloc(struct layer *L, int64_t N, int d, gboolean pool, GError **e)
+{
+	size_t nd = (size_t)N * d;
+	if (!(L->agg = kith_floats_new(nd, FALSE, e)) ||
+	    !(L->out = kith_floats_new(nd, FALSE, e)))
+		return FALSE;
+	if (pool && (!(L->q = kith_floats_new(nd, FALSE, e)) ||
+	             !(L->arg = kith_alloc_n(nd, sizeof(int32_t), e))))
+		return FALSE;
+	return TRUE;
+}
+
+static gboolean
+sage_setup(struct sage *s, int64_t N, int64_t f, int d, gboolean pool,
+           gboolean training, GError **e)
+{
+	size_t nd = (size_t)N * d;
+
+	memset(s, 0, sizeof *s);
+	s->N = N;
+	s->f = f;
+	s->d = d;
+	s->pool = pool;
+	layout(s->off, f, d, pool);
+	if (!(s->znorm = kith_alloc_n(MAX(N, 1), sizeof(float), e)) ||
+	    !(s->H0 = kith_floats_new(nd, FALSE, e)) ||
+	    !(s->H1 = kith_floats_new(nd, FALSE, e)) ||
+	    !(s->Z = kith_floats_new(nd, FALSE, e)) ||
+	    !layer_alloc(&s->L1, N, d, pool, e) ||
+	    !layer_alloc(&s->L2, N, d, pool, e))
+		return FALSE;
+	if (!training)
+		return TRUE;
+	if (!(s->dZ = kith_floats_new(nd, FALSE, e)) ||
+	    !(s->dH1 = kith_floats_new(nd, FALSE, e)) ||
+	    !(s->dH0 = kith_floats_new(nd, FALSE, e)) ||
+	    !(s->dAgg = kith_floats_new(nd, FALSE, e)) ||
+	    !(s->dQ = kith_floats_new(nd, FALSE, e)) ||
+	    !(s->grad = kith_floats_new(s->off[B_N], FALSE, e)))
+		return FALSE;
+	return TRUE;
+}
+
+/* M = row-normalised sample of at most `fanout` neighbours per node of G
+ * (all when fanout <= 0 or the degree is smaller), seeded per node. */
+static gboolean
+sample_neighbours(struct kith_csr *M, struct kith_csr *MT,
+                  const struct kith_csr *G, int fanout, uint64_t seed,
+                  uint64_t stream, GError **error)
+{
+	int64_t N = G->n_rows, nnz = 0;
+
+	kith_csr_clear(M);
+	kith_csr_clear(MT);
+	for (int64_t i = 0; i < N; i++) {
+		int64_t dg = G->indptr[i + 1] - G->indptr[i];
+		nnz += fanout > 0 && dg > fanout ? fanout : dg;
+	}
+	if (!kith_csr_alloc(M, N, N, nnz, TRUE, error))
+		return FALSE;
+	M->indptr[0] = 0;
+	for (int64_t i = 0; i < N; i++) {
+		int64_t dg = G->indptr[i + 1] - G->indptr[i];
+		M->indptr[i + 1] = M->indptr[i] +
+		                   (fanout > 0 && dg > fanout ? fanout : dg);
+	}
+#pragma omp parallel for schedule(dynamic, 512) if (nnz > PAR_MIN)
+	for (int64_t i = 0; i < N; i++) {
+		const int32_t *nb = G->indices + G->indptr[i];
+		int64_t dg = G->indptr[i + 1] - G->indptr[i];
+		int64_t k = M->indptr[i + 1] - M->indptr[i];
+		int32_t *out = M->indices + M->indptr[i];
+		if (k == dg) {
+			memcpy(out, nb, dg * sizeof(int32_t));
+		} else {
+			/* Floyd's sampling of k positions out of dg, kept in
+			 * increasing order by insertion. */
+			struct kith_rng r;
+			int64_t c = 0;
+			kith_rng_seed(&r, seed, (stream << 40) ^ (uint64_t)i);
+			for (int64_t t = dg - k; t < dg; t++) {
+				int64_t pos = kith_rng_below(&r, t + 1);
+				gboolean seen = FALSE;
+				for (int64_t q = 0; q < c; q++)
+					if (out[q] == pos) {
+						seen = TRUE;
+						break;
+					}
+				out[c++] = (int32_t)(seen ? t : pos);
+			}
+			for (int64_t a = 1; a < c; a++) {
+				int32_t x = out[a];
+				int64_t b = a - 1;
+				while (b >= 0 && out[b] > x) {
+					out[b + 1] = out[b];
+					b--;
+				}
+				out[b + 1] = x;
+			}
+			for (int64_t q = 0; q < c; q++)
+				out[q] = nb[out[q]];
+		}
+		for (int64_t q = 0; q < k; q++)
+			M->values[M->indptr[i] + q] = 1.0f / (float)k;
+	}
+	return kith_csr_transpose(MT, M, error);
+}
+
+static void
+sage_forward(struct sage *s, const float *P, const float *E,
+             const int64_t *id_map, const struct kith_csr *X)
+{
+	int64_t N = s->N;
+	int d = s->d;
+
+	kith_spmm(s->H0, X, P + s->off[B_W0], d);
+	if (E) {
+#pragma omp parallel for schedule(static) if (N * d > PAR_MIN)
+		for (int64_t i = 0; i < N; i++) {
+			int64_t r = id_map ? id_map[i] : i;
+			if (r >= 0)
+				for (int k = 0; k < d; k++)
+					s->H0[i * d + k] += E[r * d + k];
+		}
+	}
+	if (s->mask0)
+		for (int64_t i = 0; i < N * d; i++)
+			s->H0[i] *= s->mask0[i];
+	layer_forward(&s->L1, s->H0, &s->M1, P, s->off, B_WS1, N, d, s->pool);
+#pragma omp parallel for schedule(static) if (N * d > PAR_MIN)
+	for (int64_t i = 0; i < N * d; i++)
+		s->H1[i] = s->L1.out[i] > 0 ? s->L1.out[i] : 0.0f;
+	if (s->mask1)
+		for (int64_t i = 0; i < N * d; i++)
+			s->H1[i] *= s->mask1[i];
+	layer_forward(&s->L2, s->H1, &s->M2, P, s->off, B_WS2, N, d, s->pool);
+	/* Z = rows of the output scaled to unit length */
+#pragma omp parallel for schedule(static) if (N * d > PAR_MIN)
+	for (int64_t i = 0; i < N; i++) {
+		const float *o = s->L2.out + i * d;
+		double sq = 0;
+		for (int k = 0; k < d; k++)
+			sq += (double)o[k] * o[k];
+		float nm = (float)sqrt(sq) + 1e-12f;
+		s->znorm[i] = nm;
+		for (int k = 0; k < d; k++)
+			s->Z[i * d + k] = o[k] / nm;
+	}
+}
+
+/* Link loss over the training graph T; gradient of the mean into dZ. */
+static double
+link_loss(const struct kith_csr *T, const float *Z, float *dZ, int64_t N,
+          int d, int neg, uint64_t seed, int epoch)
+{
+	double loss = 0;
+	int64_t pairs = T->nnz * (1 + neg);
+
+	memset(dZ, 0, N * d * sizeof(float));
+	if (pairs == 0)
+		return 0;
+	float inv = 1.0f / (float)pairs;
+#pragma omp parallel for schedule(dynamic, 64) reduction(+ : loss) \
+	if (pairs * d > PAR_MIN)
+	for (int64_t i = 0; i < N; i++) {
+		struct kith_rng r;
+		const float *zi = Z + i * d;
+		float *di = dZ + i * d;
+		kith_rng_seed(&r, seed ^ 0x5851f42d4c957f2dULL,
+		              ((uint64_t)epoch << 40) ^ (uint64_t)i);
+		for (int64_t e = T->indptr[i]; e < T->indptr[i + 1]; e++)
+			for (int s = 0; s <= neg; s++) {
+				int64_t j = s == 0 ? T->indices[e] :
+				    (int64_t)kith_rng_below(&r, (uint64_t)N);
+				const float *zj = Z + j * d;
+				float dot = 0;
+				for (int k = 0; k < d; k++)
+					dot += zi[k] * zj[k];
+				float y = s == 0 ? 1.0f : 0.0f;
+				float pr = 1.0f / (1.0f + expf(-SAGE_TEMP * dot));
+				loss += s == 0 ? -log(pr + 1e-12)
+				               : -log(1 - pr + 1e-12);
+				float gr = (pr - y) * inv * SAGE_TEMP;
+				for (int k = 0; k < d; k++)
+					di[k] += gr * zj[k];
+			}
+	}
+	return loss / pairs;
+}
+
+static void
+sage_backward(struct sage *s, const float *P, const struct kith_csr *X,
+              float *gE)
+{
+	int64_t N = s->N;
+	int d = s->d;
+
+	memset(s->grad, 0, s->off[B_N] * sizeof(float));
+#pragma omp parallel for schedule(static) if (N * d > PAR_MIN)
+	for (int64_t i = 0; i < N; i++) {
+		float *g = s->dZ + i * d;
+		const float *z = s->Z + i * d;
+		float dot = 0;
+		for (int k = 0; k < d; k++)
+			dot += z[k] * g[k];
+		for (int k = 0; k < d; k++)
+			g[k] = (g[k] - z[k] * dot) / s->znorm[i];
+	}
+	layer_backward(&s->L2, s->H1, s->dZ, &s->M2T, P, s->grad, s->off,
+	               B_WS2, N, d, s->pool, s->dH1, s->dAgg, s->dQ);
+#pragma omp parallel for schedule(static) if (N * d > PAR_MIN)
+	for (int64_t i = 0; i < N * d; i++)
+		if (s->L1.out[i] <= 0)
+			s->dH1[i] = 0;
+		else if (s->mask1)
+			s->dH1[i] *= s->mask1[i];
+	layer_backward(&s->L1, s->H0, s->dH1, &s->M1T, P, s->grad, s->off,
+	               B_WS1, N, d, s->pool, s->dH0, s->dAgg, s->dQ);
+	if (s->mask0)
+		for (int64_t i = 0; i < N * d; i++)
+			s->dH0[i] *= s->mask0[i];
+	kith_spmm(s->grad + s->off[B_W0], &s->XT, s->dH0, d);
+	if (gE)
+		memcpy(gE, s->dH0, N * d * sizeof(float));
+}
+
+static double
+pair_auc(const float *Z, int64_t N, int d, const int32_t *pa,
+         const int32_t *pb, int64_t np, uint64_t seed)
+{
+	struct kith_rng r;
+	int64_t wins2 = 0;
+
+	if (np == 0 || N < 2)
+		return -1;
+	kith_rng_seed(&r, seed, 99);
+	/* O(np · 20): each positive against 20 random pairs. */
+	for (int64_t e = 0; e < np; e++) {
+		double sp = 0;
+		for (int k = 0; k < d; k++)
+			sp += (double)Z[pa[e] * d + k] * Z[pb[e] * d + k];
+		for (int t = 0; t < 20; t++) {
+			int64_t a = kith_rng_below(&r, N), b = kith_rng_below(&r, N);
+			double sn = 0;
+			for (int k = 0; k < d; k++)
+				sn += (double)Z[a * d + k] * Z[b * d + k];
+			wins2 += sp > sn ? 2 : sp == sn ? 1 : 0;
+		}
+	}
+	return (double)wins2 / (2.0 * np * 20);
+}
+
+gboolean
+kith_sage_train(float *emb, struct kith_sage_model *model,
+                struct kith_gnn_report *report, const struct kith_csr *G,
+                const struct kith_csr *X, const struct kith_sage_params *p,
+                GError **error)
+{
+	struct sage s;
+	struct kith_sage_model cur = { 0 };
+	struct kith_adam adam = { 0 }, adamE = { 0 };
+	struct kith_csr T = { 0 };
+	struct kith_rng rng;
+	int64_t N = G->n_rows, f = X->n_cols;
+	int d = p->dim;
+	int max_epochs = p->max_epochs > 0 ? p->max_epochs : 200;
+	int patience = p->patience > 0 ? p->patience : 50;
+	double t0 = kith_now(), best = -2;
+	int since_best = 0;
+	gboolean ok = FALSE;
+	int32_t *va = NULL, *vb = NULL;
+	int64_t nv = 0;
+	float *gE = NULL;
+	gboolean sup = p->label != NULL;
+	double drop = sup ? p->dropout : 0.0;
+	int nc = sup ? p->n_classes : 0;
+	float *Wc = NULL, *bc = NULL, *gWc = NULL, *gbc = NULL, *logits = NULL;
+	struct kith_adam adamW = { 0 }, adamB = { 0 };
+
+	memset(&s, 0, sizeof s);
+	memset(model, 0, sizeof *model);
+	if (d < 1 || p->lr <= 0 || p->neg < 0 || N < 2 || X->n_rows != N ||
+	    (sup && (p->n_label > N || !p->split)) ||
+	    p->val_ratio < 0 || p->val_ratio >= 1) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+		            "invalid sage parameters");
+		return FALSE;
+	}
+	/* Training graph: G without the held-out undirected pairs. */
+	{
+		GArray *r = g_array_new(FALSE, FALSE, sizeof(int32_t));
+		GArray *c = g_array_new(FALSE, FALSE, sizeof(int32_t));
+		GArray *a = g_array_new(FALSE, FALSE, sizeof(int32_t));
+		GArray *b = g_array_new(FALSE, FALSE, sizeof(int32_t));
+		kith_rng_seed(&rng, p->seed, 5);
+		for (int64_t i = 0; i < N; i++)
+			for (int64_t k = G->indptr[i]; k < G->indptr[i + 1]; k++) {
+				int32_t u = (int32_t)i, v = G->indices[k];
+				if (u >= v)
+					continue;
+				if (kith_rng_uniform(&rng) < p->val_ratio) {
+					g_array_append_val(a, u);
+					g_array_append_val(b, v);
+				} else {
+					g_array_append_val(r, u);
+					g_array_append_val(c, v);
+					g_array_append_val(r, v);
+					g_array_append_val(c, u);
+				}
+			}
+		gboolean built = kith_csr_from_coo(&T, N, N, r->len,
+		                                   (int32_t *)r->data,
+		                                   (int32_t *)c->data, NULL,
+		                                   error);
+		g_array_free(r, TRUE);
+		g_array_free(c, TRUE);
+		nv = a->len;
+		va = (int32_t *)g_array_free(a, FALSE);
+		vb = (int32_t *)g_array_free(b, FALSE);
+		if (!built)
+			goto out;
+	}
+	if (!sage_setup(&s, N, f, d, p->pool, TRUE, error))
+		goto out;
+	{
+		int64_t *next;
+		if (!kith_csr_alloc(&s.XT, f, N, X->nnz, TRUE, error))
+			goto out;
+		s.perm = kith_alloc_n(MAX(X->nnz, 1), sizeof(int64_t), error);
+		next = kith_alloc0_n(f + 1, sizeof(int64_t), error);
+		s.Xd = *X;
+		s.Xd.owned = FALSE;
+		s.Xd.values = kith_floats_new(MAX(X->nnz, 1), FALSE, error);
+		if (!s.perm || !next || !s.Xd.values) {
+			g_free(next);
+			goto out;
+		}
+		memset(s.XT.indptr, 0, (f + 1) * sizeof(int64_t));
+		for (int64_t k = 0; k < X->nnz; k++)
+			s.XT.indptr[X->indices[k] + 1]++;
+		for (int64_t j = 0; j < f; j++)
+			s.XT.indptr[j + 1] += s.XT.indptr[j];
+		memcpy(next, s.XT.indptr, f * sizeof(int64_t));
+		for (int64_t i = 0; i < N; i++)
+			for (int64_t k = X->indptr[i]; k < X->indptr[i + 1]; k++) {
+				int64_t q = next[X->indices[k]]++;
+				s.XT.indices[q] = (int32_t)i;
+				s.perm[q] = k;
+			}
+		g_free(next);
+		for (int64_t k = 0; k < X->nnz; k++)
+			s.Xd.values[k] = X->values ? X->values[k] : 1.0f;
+		for (int64_t q = 0; q < X->nnz; q++)
+			s.XT.values[q] = s.Xd.values[s.perm[q]];
+	}
+	cur.n_in = f;
+	cur.dim = d;
+	cur.pool = p->pool;
+	cur.n_params = s.off[B_N];
+	cur.params = kith_alloc0_n(cur.n_params, sizeof(float), error);
+	if (!cur.params)
+		goto out;
+	kith_rng_seed(&rng, p->seed, 1);
+	for (int b = 0; b < B_N; b++) {
+		size_t sz = s.off[b + 1] - s.off[b];
+		int64_t fan_in = b == B_W0 ? f : d;
+		if (sz == (size_t)d || sz == 0)
+			continue;       /* biases start at zero */
+		double a = sqrt(6.0 / (double)(fan_in + d));
+		for (size_t k = 0; k < sz; k++)
+			cur.params[s.off[b] + k] =
+			    (float)((2 * kith_rng_uniform(&rng) - 1) * a);
+	}
+	if (p->id_emb) {
+		cur.n_id = N;
+		cur.id_emb = kith_alloc_n(N * d, sizeof(float), error);
+		gE = cur.id_emb ? kith_floats_new(N * d, FALSE, error) : NULL;
+		/* each row of E gets one gradient per epoch: a larger step */
+		if (!gE || !kith_adam_init(&adamE, N * d,
+		                           (float)(SAGE_ID_LR_SCALE * p->lr), error))
+			goto out;
+		for (int64_t k = 0; k < N * d; k++)
+			cur.id_emb[k] = (float)(kith_rng_normal(&rng) * 0.1);
+	}
+	*model = cur;
+	model->params = g_memdup2(cur.params, cur.n_params * sizeof(float));
+	model->id_emb = cur.id_emb ?
+	    g_memdup2(cur.id_emb, N * d * sizeof(float)) : NULL;
+	if (!kith_adam_init(&adam, cur.n_params, (float)p->lr, error))
+		goto out;
+	if (sup) {
+		if (nc < 2) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+			            "sage needs labels of at least two classes");
+			goto out;
+		}
+		Wc = g_new(float, (size_t)d * nc);
+		bc = g_new0(float, nc);
+		gWc = g_new(float, (size_t)d * nc);
+		gbc = g_new(float, nc);
+		logits = kith_floats_new((size_t)N * nc, FALSE, error);
+		if (!logits ||
+		    !kith_adam_init(&adamW, (size_t)d * nc, (float)p->lr, error) ||
+		    !kith_adam_init(&adamB, nc, (float)p->lr, error))
+			goto out;
+		double a = sqrt(6.0 / (double)(d + nc));
+		for (int64_t k = 0; k < (int64_t)d * nc; k++)
+			Wc[k] = (float)((2 * kith_rng_uniform(&rng) - 1) * a);
+	}
+	openblas_set_num_threads((double)N * d * d < (1 << 26) ? 1 :
+	                         kith_get_threads());
+	report->seconds_init = kith_now() - t0;
+
+	for (int epoch = 1; epoch <= max_epochs; epoch++) {
+		if (kith_interrupted()) {
+			report->stop_reason = "interrupted";
+			break;
+		}
+		if (!sample_neighbours(&s.M1, &s.M1T, &T, p->fanout[1], p->seed,
+		                       2 * epoch, error) ||
+		    !sample_neighbours(&s.M2, &s.M2T, &T, p->fanout[0], p->seed,
+		                       2 * epoch + 1, error))
+			goto out;
+		if (drop > 0) {
+			float keep = (float)(1.0 / (1.0 - drop));
+			if (!s.mask0) {
+				s.mask0 = kith_floats_new((size_t)N * d, FALSE, error);
+				s.mask1 = s.mask0 ? kith_floats_new((size_t)N * d,
+				                                    FALSE, error)
+				                  : NULL;
+				if (!s.mask1)
+					goto out;
+			}
+			struct kith_rng mr;
+			kith_rng_seed(&mr, p->seed, ((uint64_t)epoch << 40) | 7);
+			for (int64_t k = 0; k < N * d; k++) {
+				s.mask0[k] = kith_rng_uniform(&mr) < drop ? 0 : keep;
+				s.mask1[k] = kith_rng_uniform(&mr) < drop ? 0 : keep;
+			}
+			/* input dropout on the nonzeros of X */
+			for (int64_t k = 0; k < X->nnz; k++)
+				s.Xd.values[k] = kith_rng_uniform(&mr) < drop ? 0 :
+				    keep * (X->values ? X->values[k] : 1.0f);
+			for (int64_t q = 0; q < X->nnz; q++)
+				s.XT.values[q] = s.Xd.values[s.perm[q]];
+		}
+		float *m0 = s.mask0, *m1 = s.mask1;
+		sage_forward(&s, cur.params, cur.id_emb, NULL, &s.Xd);
+		double loss = link_loss(&T, s.Z, s.dZ, N, d, p->neg, p->seed,
+		                        epoch);
+		if (sup) {
+			double tacc;
+			if (p->link_weight != 1.0) {
+				float w = (float)p->link_weight;
+				for (int64_t k = 0; k < N * d; k++)
+					s.dZ[k] *= w;
+				loss *= w;
+			}
+			loss += head_loss(s.Z, N, d, Wc, bc, nc, p->label,
+			                  p->split, p->n_label, KITH_SPLIT_TRAIN, logits, s.dZ,
+			                  gWc, gbc, &tacc);
+		}
+		sage_backward(&s, cur.params, &s.Xd, gE);
+		if (p->l2 > 0)
+			for (size_t k = 0; k < cur.n_params; k++)
+				s.grad[k] += (float)p->l2 * cur.params[k];
+		kith_adam_step(&adam, cur.params, s.grad);
+		if (gE)
+			kith_adam_step(&adamE, cur.id_emb, gE);
+		if (sup) {
+			kith_adam_step(&adamW, Wc, gWc);
+			kith_adam_step(&adamB, bc, gbc);
+		}
+
+		/* Validation: full neighbourhoods of the training graph. */
+		double score = -1;
+		if (nv > 0 || sup) {
+			if (!sample_neighbours(&s.M1, &s.M1T, &T, 0, 0, 0, error))
+				goto out;
+			kith_csr_clear(&s.M2);
+			kith_csr_clear(&s.M2T);
+			s.M2 = s.M1;
+			s.M2.owned = FALSE;
+			s.mask0 = s.mask1 = NULL;
+			sage_forward(&s, cur.params, cur.id_emb, NULL, X);
+			s.mask0 = m0;
+			s.mask1 = m1;
+			if (sup)
+				head_loss(s.Z, N, d, Wc, bc, nc, p->label, p->split,
+				          p->n_label, KITH_SPLIT_VAL, logits, NULL, NULL, NULL,
+				          &score);
+			else
+				score = pair_auc(s.Z, N, d, va, vb, nv, p->seed);
+			memset(&s.M2, 0, sizeof s.M2);
+		}
+		struct kith_gnn_point pt = { epoch, loss, score,
+		                             kith_now() - t0 };
+		g_array_append_val(report->curve, pt);
+		if (p->on_point)
+			p->on_point(&pt, p->on_point_data);
+		report->epochs_run = epoch;
+		if (score > best || score < 0) {
+			best = score;
+			since_best = 0;
+			report->best_epoch = epoch;
+			memcpy(model->params, cur.params,
+			       cur.n_params * sizeof(float));
+			if (cur.id_emb)
+				memcpy(model->id_emb, cur.id_emb,
+				       N * d * sizeof(float));
+		} else if (++since_best >= patience) {
+			report->stop_reason = "early-stop";
+			break;
+		}
+		if (p->time_limit > 0 && kith_now() - t0 > p->time_limit) {
+			report->stop_reason = "time-limit";
+			break;
+		}
+	}
+	report->seconds_train = kith_now() - t0 - report->seconds_init;
+	if (sup)
+		report->val_acc = best;
+	else
+		report->val_auc = best;
+	sage_clear(&s);
+	if (!kith_sage_apply(emb, model, G, X, NULL, error))
+		goto out;
+	if (kith_interrupted()) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_INTERRUPTED,
+		            "interrupted");
+		goto out;
+	}
+	ok = TRUE;
+out:
+	openblas_set_num_threads(kith_get_threads());
+	report->seconds_total = kith_now() - t0;
+	sage_clear(&s);
+	kith_csr_clear(&T);
+	kith_adam_clear(&adam);
+	kith_adam_clear(&adamE);
+	g_free(cur.params);
+	g_free(cur.id_emb);
+	kith_floats_free(gE);
+	kith_adam_clear(&adamW);
+	kith_adam_clear(&adamB);
+	g_free(Wc);
+	g_free(bc);
+	g_free(gWc);
+	g_free(gbc);
+	kith_floats_free(logits);
+	g_free(va);
+	g_free(vb);
+	if (!ok)
+		kith_sage_model_clear(model);
+	return ok;
+}
+
+gboolean
+kith_sage_apply(float *emb, const struct kith_sage_model *m,
+                const struct kith_csr *G, const struct kith_csr *X,
+                const int64_t *id_map, GError **error)
+{
+	struct sage s;
+	int64_t N = G->n_rows;
+	gboolean ok = FALSE;
+
+	if (X->n_cols != m->n_in || X->n_rows != N) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+		            "features are %" G_GINT64_FORMAT " x %"
+		            G_GINT64_FORMAT ", the model expects %"
+		            G_GINT64_FORMAT " columns", X->n_rows, X->n_cols,
+		            m->n_in);
+		return FALSE;
+	}
+	if (m->id_emb && !id_map && N != m->n_id) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+		            "id embeddings need a node map for a new graph");
+		return FALSE;
+	}
+	if (!sage_setup(&s, N, m->n_in, m->dim, m->pool, FALSE, error) ||
+	    !sample_neighbours(&s.M1, &s.M1T, G, 0, 0, 0, error))
+		goto out;
+	s.M2 = s.M1;
+	s.M2.owned = FALSE;
+	sage_forward(&s, m->params, m->id_emb, id_map, X);
+	memcpy(emb, s.Z, N * m->dim * sizeof(float));
+	memset(&s.M2, 0, sizeof s.M2);
+	ok = TRUE;
+out:
+	sage_clear(&s);
+	return ok;
+}
