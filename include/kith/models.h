@@ -75,6 +75,8 @@ struct kith_lightgcn_params {
 	                           gain (replayed by the refit), 0.5; 1 = off */
 	double l2;              /* 1e-4, on the batch's ego embeddings */
 	int neg;                /* negatives per positive, 8 */
+	gboolean hard_neg;      /* only the best-scored of the neg candidates
+	                           (dynamic negative sampling), FALSE */
 	uint64_t seed;
 	double val_ratio;       /* 0.1; 0 = no validation, train max_epochs */
 	int val_max_users;      /* auto: 10000 users hold validation items */

@@ -944,5 +944,5 @@ ingest_extra(struct ingest_ctx *c)
 	r->extra = json_object_ref(json_node_get_object(root));
 	json_node_unref(root);
 	for (int i = 0; i < 5; i++)
-		g_free(c->sha[i]);
+		g_clear_pointer(&c->sha[i], g_free);
 }

@@ -763,6 +763,8 @@ ctx_clear(struct ingest_ctx *c)
 	g_free(c->uf_f);
 	g_free(c->uf_v);
 	g_strfreev(c->ua_names);
+	for (int i = 0; i < 5; i++)
+		g_free(c->sha[i]);
 	if (c->ua_rows)
 		g_ptr_array_unref(c->ua_rows);
 }

@@ -311,6 +311,8 @@ train_step(struct lgcn *g, uint64_t stream, int nb)
 		const int64_t s0 = b * g->p->neg;
 		const float *fu = g->F + (int64_t)g->su[s0] * d;
 		const float xi = dotf(fu, g->F + (int64_t)g->si[s0] * d, d);
+		int qmin = 0;
+		float xmin = INFINITY;
 		for (int q = 0; q < g->p->neg; q++) {
 			float x = xi - dotf(fu, g->F +
 			                    (int64_t)g->sj[s0 + q] * d, d);
@@ -318,11 +320,29 @@ train_step(struct lgcn *g, uint64_t stream, int nb)
 			double l = x > 0 ? log1p(exp(-x)) : -x + log1p(exp(x));
 			g->sloss[s0 + q] = l;
 			g->coef[s0 + q] = -inv / (1.0f + expf(x));
+			if (x < xmin) {
+				xmin = x;
+				qmin = q;
+			}
+		}
+		if (g->p->hard_neg) {
+			/* only the highest-scored negative of the draw */
+			for (int q = 0; q < g->p->neg; q++) {
+				if (q == qmin) {
+					g->coef[s0 + q] *= g->p->neg;
+				} else {
+					g->coef[s0 + q] = 0.0f;
+					g->sloss[s0 + q] = -1.0;
+				}
+			}
 		}
 	}
 	double loss = 0;
 	for (int64_t s = 0; s < ns; s++)
-		loss += g->sloss[s];
+		if (g->sloss[s] >= 0)
+			loss += g->sloss[s];
+	if (g->p->hard_neg)
+		ns = nb;
 
 	/* ∂L/∂F, accumulated in sample order within each column block
 	 * (a user and its positive are shared by the neg triples of one
@@ -370,6 +390,7 @@ train_step(struct lgcn *g, uint64_t stream, int nb)
 		float *restrict H = g->F;
 		const float *restrict E = g->E0;
 		const float l2n = l2 * (float)neg;
+		const gboolean hard = g->p->hard_neg;
 #pragma omp parallel for schedule(static)
 		for (int cb = 0; cb < nblk; cb++) {
 			const int j0 = cb * LGCN_COLBLOCK;
@@ -386,9 +407,11 @@ train_step(struct lgcn *g, uint64_t stream, int nb)
 				for (int q = 0; q < neg; q++) {
 					const int64_t oj =
 					    (int64_t)sj[s0 + q] * d + j0;
+					const float l2j = !hard ? l2 :
+					    g->sloss[s0 + q] >= 0 ? l2n : 0.0f;
 #pragma omp simd
 					for (int j = 0; j < w; j++)
-						H[oj + j] += l2 * E[oj + j];
+						H[oj + j] += l2j * E[oj + j];
 				}
 			}
 		}

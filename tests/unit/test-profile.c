@@ -354,7 +354,8 @@ test_write(void)
 	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
 	g_assert_cmpuint(g_strv_length(lines), ==, 5);   /* header, 3, "" */
 	g_assert_true(g_str_has_prefix(lines[0], "user\tevents\t"));
-	g_assert_cmpuint(g_strv_length(g_strsplit(lines[0], "\t", -1)), ==, 26);
+	g_auto(GStrv) head = g_strsplit(lines[0], "\t", -1);
+	g_assert_cmpuint(g_strv_length(head), ==, 26);
 	GStatBuf st;
 	g_assert_cmpint(g_stat(tp, &st), ==, 0);
 	g_assert_cmpint(st.st_mode & 0777, ==, 0600);
