@@ -72,15 +72,15 @@ struct kith_lightgcn_params {
 	int batch;              /* auto: ceil(train pairs / 16), >= 1024 */
 	double lr;              /* auto: 0.01 */
 	double lr_decay;        /* factor on lr after each validation without
-	                           gain (replayed by the refit), 0.5; 1 = off */
+	                           gain (replayed by the refit), 1 = off */
 	double l2;              /* 1e-4, on the batch's ego embeddings */
 	int neg;                /* negatives per positive, 8 */
 	gboolean hard_neg;      /* only the best-scored of the neg candidates
-	                           (dynamic negative sampling), FALSE */
+	                           (dynamic negative sampling), TRUE */
 	uint64_t seed;
 	double val_ratio;       /* 0.1; 0 = no validation, train max_epochs */
 	int val_max_users;      /* auto: 10000 users hold validation items */
-	int eval_every;         /* auto: 5 epochs */
+	int eval_every;         /* auto: 2 epochs */
 	int patience;           /* auto: 5 evaluations without improvement */
 	int k;                  /* validation cut-off, 20 */
 	double time_limit;      /* wall seconds for the whole run, 0 = none */

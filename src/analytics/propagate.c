@@ -125,6 +125,28 @@ social_graph(struct kith_csr *out, const struct kith_store *s,
 	return TRUE;
 }
 
+typedef struct kith_csr prop_csr;
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(prop_csr, kith_csr_clear)
+
+static void
+append_coo(GArray *ri, GArray *ci, GArray *vi, const struct kith_csr *g,
+           double wt)
+{
+	int64_t base = ri->len;
+	g_array_set_size(ri, base + g->nnz);
+	g_array_set_size(ci, base + g->nnz);
+	g_array_set_size(vi, base + g->nnz);
+	int32_t *r = (int32_t *)ri->data + base;
+	int32_t *c = (int32_t *)ci->data + base;
+	float *v = (float *)vi->data + base;
+	for (int64_t u = 0; u < g->n_rows; u++)
+		for (int64_t e = g->indptr[u]; e < g->indptr[u + 1]; e++) {
+			r[e] = (int32_t)u;
+			c[e] = g->indices[e];
+			v[e] = (float)(g->values[e] * wt);
+		}
+}
+
 gboolean
 kith_propagate_graph(struct kith_csr *out, char **canon,
                      const struct kith_store *s, const struct kith_emb *emb,
@@ -138,6 +160,9 @@ kith_propagate_graph(struct kith_csr *out, char **canon,
 	g_autoptr(GArray) ci = g_array_new(FALSE, FALSE, sizeof(int32_t));
 	g_autoptr(GArray) vi = g_array_new(FALSE, FALSE, sizeof(float));
 	guint seen = 0;
+	int n_graphs = 0;
+	g_auto(prop_csr) first = { 0 };   /* cleared on every early return */
+	double first_wt = 1;
 
 	memset(out, 0, sizeof(*out));
 	if (n > INT32_MAX) {
@@ -215,15 +240,20 @@ kith_propagate_graph(struct kith_csr *out, char **canon,
 				g.values[e] = 1.0f;
 		}
 		row_normalise(&g);
-		for (int64_t u = 0; u < n; u++)
-			for (int64_t e = g.indptr[u]; e < g.indptr[u + 1]; e++) {
-				int32_t r = (int32_t)u;
-				float v = (float)(g.values[e] * wt);
-				g_array_append_val(ri, r);
-				g_array_append_val(ci, g.indices[e]);
-				g_array_append_val(vi, v);
+		/* a single graph is the result as it is; from the second on,
+		 * all go through COO and are summed */
+		if (n_graphs == 0) {
+			first = g;
+			first_wt = wt;
+		} else {
+			if (n_graphs == 1) {
+				append_coo(ri, ci, vi, &first, first_wt);
+				kith_csr_clear(&first);
 			}
-		kith_csr_clear(&g);
+			append_coo(ri, ci, vi, &g, wt);
+			kith_csr_clear(&g);
+		}
+		n_graphs++;
 		if (names->len)
 			g_string_append_c(names, ',');
 		g_string_append(names, tok);
@@ -238,10 +268,16 @@ kith_propagate_graph(struct kith_csr *out, char **canon,
 		            "--graph lists no graph");
 		return FALSE;
 	}
-	if (!kith_csr_from_coo(out, n, n, ri->len, (int32_t *)ri->data,
-	                       (int32_t *)ci->data, (float *)vi->data, error))
-		return FALSE;
-	row_normalise(out);
+	if (n_graphs == 1) {
+		*out = first;
+		memset(&first, 0, sizeof(first));   /* ownership moves to out */
+	} else {
+		if (!kith_csr_from_coo(out, n, n, ri->len, (int32_t *)ri->data,
+		                       (int32_t *)ci->data, (float *)vi->data,
+		                       error))
+			return FALSE;
+		row_normalise(out);
+	}
 	if (canon)
 		*canon = g_strdup(names->str);
 	return TRUE;

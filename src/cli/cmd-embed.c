@@ -35,6 +35,7 @@ struct embed_opts {
 	int patience;
 	gboolean no_spectral;
 	gboolean no_refit;
+	gboolean no_hard_neg;
 };
 
 /* What a model branch gets: the parsed options, the opened store and the
@@ -145,6 +146,8 @@ run_lightgcn(struct embed_run *r)
 	p.social_weight = o->social_weight;
 	p.spectral_init = !o->no_spectral;
 	p.refit = !o->no_refit;
+	if (o->no_hard_neg)
+		p.hard_neg = FALSE;
 	p.seed = (uint64_t)r->cli->seed;
 	g_autofree char *ckpt = NULL;
 	if (o->checkpoint_every > 0 || o->resume) {
@@ -187,6 +190,8 @@ run_lightgcn(struct embed_run *r)
 	jdbl(b, "lr", rep.lr);
 	jdbl(b, "l2", p.l2);
 	jint(b, "neg", p.neg);
+	json_builder_set_member_name(b, "hard_neg");
+	json_builder_add_boolean_value(b, p.hard_neg);
 	jdbl(b, "val_ratio", p.val_ratio);
 	jint(b, "eval_every", rep.eval_every);
 	jint(b, "patience", p.patience > 0 ? p.patience : 5);
@@ -895,13 +900,16 @@ cmd_embed(int argc, char **argv, struct kith_cli *cli)
 		{ "social-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.social_weight,
 		  "weight of user-user links in the graph (0)", "W" },
 		{ "eval-every", 0, 0, G_OPTION_ARG_INT, &o.eval_every,
-		  "lightgcn: epochs between validations (5)", "N" },
+		  "lightgcn: epochs between validations (2)", "N" },
 		{ "patience", 0, 0, G_OPTION_ARG_INT, &o.patience,
 		  "lightgcn: validations without gain before stopping (5)",
 		  "N" },
 		{ "no-spectral", 0, 0, G_OPTION_ARG_NONE, &o.no_spectral,
 		  "lightgcn: random N(0, 0.1²) start instead of truncated SVD",
 		  NULL },
+		{ "no-hard-neg", 0, 0, G_OPTION_ARG_NONE, &o.no_hard_neg,
+		  "lightgcn: every sampled negative counts, not only the "
+		  "best-scored", NULL },
 		{ "no-refit", 0, 0, G_OPTION_ARG_NONE, &o.no_refit,
 		  "lightgcn: keep the best validation model, no refit on all "
 		  "pairs", NULL },

@@ -3,6 +3,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "cli.h"
 #include "kith/emb.h"
@@ -124,6 +125,10 @@ cmd_propagate(int argc, char **argv, struct kith_cli *cli)
 			graph = g_strdup("cointeraction");
 	}
 
+	if (strstr(graph, "knn") && s->n_users > 200000)
+		kith_cli_info(cli, "propagate", "the exact knn graph of %"
+		              G_GINT64_FORMAT " users costs n^2 d flops and may "
+		              "take long", s->n_users);
 	struct kith_csr W;
 	g_autofree char *canon = NULL;
 	if (!kith_propagate_graph(&W, &canon, s, e, graph, &p, &err))

@@ -71,6 +71,44 @@ sort_u64(uint64_t *a, int64_t n)
 	}
 }
 
+/* Sorts keys whose low 32 bits are already ascending (a position) by
+ * their high 32 bits, stably: LSD radix, one byte per pass, only the
+ * bytes that vary.  tmp holds n entries.  Small rows use sort_u64(). */
+static void
+sort_row(uint64_t *a, int64_t n, uint64_t *tmp)
+{
+	if (n < 128) {
+		sort_u64(a, n);
+		return;
+	}
+	uint32_t any = 0, all = UINT32_MAX;
+	for (int64_t j = 0; j < n; j++) {
+		any |= (uint32_t)(a[j] >> 32);
+		all &= (uint32_t)(a[j] >> 32);
+	}
+	uint64_t *src = a, *dst = tmp;
+	for (int shift = 32; shift < 64; shift += 8) {
+		if ((((any ^ all) >> (shift - 32)) & 0xff) == 0)
+			continue;       /* this byte is the same everywhere */
+		int64_t pos[256] = { 0 };
+		for (int64_t j = 0; j < n; j++)
+			pos[(src[j] >> shift) & 0xff]++;
+		int64_t o = 0;
+		for (int d = 0; d < 256; d++) {
+			int64_t c = pos[d];
+			pos[d] = o;
+			o += c;
+		}
+		for (int64_t j = 0; j < n; j++)
+			dst[pos[(src[j] >> shift) & 0xff]++] = src[j];
+		uint64_t *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != a)
+		memcpy(a, src, (size_t)n * sizeof *a);
+}
+
 struct kw {
 	uint64_t key;
 	float w;
@@ -224,21 +262,43 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 	g_clear_pointer(&c->ev_val, g_free);
 	c->ev_cap = 0;
 
-	/* 2. per row: sort by (item, arrival), count pairs */
+	/* row scratch: 16 bytes (sort keys) + 8 bytes (a column) per entry */
 	int64_t dmax = 0;
-	#pragma omp parallel for schedule(dynamic, 256) reduction(max:dmax)
-	for (int64_t u = 0; u < nu; u++) {
-		int64_t r0 = rp[u], n = rp[u + 1] - rp[u], k = 0;
-		uint64_t *a = keys + r0;
-		for (int64_t j = 0; j < n; j++)
-			a[j] = ((uint64_t)(uint32_t)s->ev_item[r0 + j] << 32) |
-			       (uint64_t)j;
-		sort_u64(a, n);
-		for (int64_t j = 0; j < n; j++)
-			if (j == 0 || (a[j] >> 32) != (a[j - 1] >> 32))
-				k++;
-		cnt[u + 1] = k;
-		dmax = n > dmax ? n : dmax;
+	for (int64_t u = 0; u < nu; u++)
+		if (rp[u + 1] - rp[u] > dmax)
+			dmax = rp[u + 1] - rp[u];
+	size_t per;
+	if (!kith_mul_size((size_t)dmax + 1, 3, &per) ||
+	    !kith_mul_size(per, (size_t)nth, &per)) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
+		            "user with too many events");
+		goto out;
+	}
+	scratch = kith_alloc_n(per, sizeof(uint64_t), error);
+	if (!scratch)
+		goto out;
+
+	/* 2. per row: sort by (item, arrival), count pairs */
+	#pragma omp parallel num_threads(nth)
+	{
+		int tid = 0;
+#ifdef _OPENMP
+		tid = omp_get_thread_num();
+#endif
+		uint64_t *tmp = scratch + (size_t)tid * 3 * ((size_t)dmax + 1);
+		#pragma omp for schedule(dynamic, 256)
+		for (int64_t u = 0; u < nu; u++) {
+			int64_t r0 = rp[u], n = rp[u + 1] - rp[u], k = 0;
+			uint64_t *a = keys + r0;
+			for (int64_t j = 0; j < n; j++)
+				a[j] = ((uint64_t)(uint32_t)s->ev_item[r0 + j] << 32) |
+				       (uint64_t)j;
+			sort_row(a, n, tmp);
+			for (int64_t j = 0; j < n; j++)
+				if (j == 0 || (a[j] >> 32) != (a[j - 1] >> 32))
+					k++;
+			cnt[u + 1] = k;
+		}
 	}
 	for (int64_t u = 0; u < nu; u++)
 		cnt[u + 1] += cnt[u];
@@ -259,18 +319,6 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 	    !s->ui_value || (nt > 0 && !s->user_type_count))
 		goto out;
 	memcpy(s->ui.indptr, cnt, (size_t)(nu + 1) * sizeof(int64_t));
-	/* row scratch: 16 bytes (sort keys) + 8 bytes (a column) per entry */
-	size_t per;
-	if (!kith_mul_size((size_t)dmax + 1, 3, &per) ||
-	    !kith_mul_size(per, (size_t)nth, &per)) {
-		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
-		            "user with too many events");
-		goto out;
-	}
-	scratch = kith_alloc_n(per, sizeof(uint64_t), error);
-	if (!scratch)
-		goto out;
-
 	/* 3. per row: merge the pairs, then put the row in log order */
 	const double *tw = c->type_weight;
 	gboolean packed = !has_ts || ne == 0 ||
@@ -336,7 +384,7 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 				for (int64_t j = 0; j < n; j++)
 					lk[j] = ((uint64_t)rts[j] - (uint64_t)lo) << 32 |
 					        (uint64_t)j;
-				sort_u64(lk, n);
+				sort_row(lk, n, tmpcol);
 #define P(x) ((int64_t)(uint32_t)lk[x])
 				PERMUTE_ROW(int32_t, s->ev_item + r0, P, n, tmpcol);
 				PERMUTE_ROW(int64_t, s->ev_ts + r0, P, n, tmpcol);

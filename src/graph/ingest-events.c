@@ -308,6 +308,47 @@ fast_ts(const char *s, size_t n, int64_t *out)
 	return kith_parse_timestamp(s, n, out) == KITH_CSV_OK;
 }
 
+/* A value field: [-+]digits[.digits] with at most 15 digits is mantissa /
+ * 10^k, exactly what kith_parse_float() computes for it; anything else
+ * goes through kith_parse_float().  FALSE when that rejects it. */
+static inline gboolean
+fast_float(const char *s, size_t n, float *out)
+{
+	static const double p10[16] = {
+		1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+		1e12, 1e13, 1e14, 1e15,
+	};
+	size_t i = 0;
+	gboolean neg = FALSE;
+	if (n && (s[0] == '-' || s[0] == '+')) {
+		neg = s[0] == '-';
+		i = 1;
+	}
+	uint64_t m = 0;
+	int nd = 0, frac = -1;
+	for (; i < n; i++) {
+		unsigned d = (unsigned char)s[i] - '0';
+		if (d <= 9) {
+			m = m * 10 + d;
+			nd++;
+			if (frac >= 0)
+				frac++;
+		} else if (s[i] == '.' && frac < 0) {
+			frac = 0;
+		} else {
+			break;
+		}
+	}
+	if (i == n && nd > 0 && nd <= 15) {
+		double v = (double)m;
+		if (frac > 0)
+			v /= p10[frac];
+		*out = (float)(neg ? -v : v);
+		return TRUE;
+	}
+	return kith_parse_float(s, n, out) == KITH_CSV_OK;
+}
+
 /* Parses one chunk with the thread's maps into its event slots; stops at
  * the first line that is not plain. */
 static void
@@ -382,8 +423,8 @@ scan:
 		float val = 0;
 		if (ct >= 0 && !fast_ts(fs[ct], fl[ct], &ts))
 			goto stop;
-		if (cv >= 0 && (kith_parse_float(fs[cv], fl[cv], &val) !=
-		                KITH_CSV_OK || (val < 0 && !allow_neg)))
+		if (cv >= 0 && (!fast_float(fs[cv], fl[cv], &val) ||
+		                (val < 0 && !allow_neg)))
 			goto stop;
 		int t = 0;
 		const char *tname = NULL;

@@ -313,6 +313,20 @@ test_graph_mix(void)
 	kith_csr_clear(&W);
 	kith_csr_clear(&K);
 
+	/* a single graph: its row-normalised self, whatever its weight */
+	g_assert_true(kith_propagate_graph(&W, NULL, s, &e, "social:7", &p,
+	                                   &err));
+	g_assert_cmpint(W.nnz, ==, s->uu.nnz);
+	for (int64_t u = 0; u < n; u++) {
+		int64_t deg = s->uu.indptr[u + 1] - s->uu.indptr[u];
+		g_assert_cmpint(W.indptr[u + 1] - W.indptr[u], ==, deg);
+		for (int64_t q = W.indptr[u]; q < W.indptr[u + 1]; q++) {
+			g_assert_cmpint(W.indices[q], ==, s->uu.indices[q]);
+			g_assert_cmpfloat(fabs(W.values[q] - 1.0 / deg), <, 1e-6);
+		}
+	}
+	kith_csr_clear(&W);
+
 	g_assert_false(kith_propagate_graph(&W, NULL, s, NULL, "knn", &p,
 	                                    &err));
 	g_assert_error(err, KITH_ERROR, KITH_ERROR_USAGE);

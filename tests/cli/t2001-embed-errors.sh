@@ -1,0 +1,29 @@
+#!/bin/sh
+# kith embed: usage and data errors and their exit statuses.
+. "$top_srcdir/tests/cli/lib.sh"
+
+printf 'a,x\na,y\nb,x\nc,z\n' >"$T/ev.csv"
+check "ingest" "$KITH" ingest -q --events "$T/ev.csv" --columns user,item \
+	-o "$T/s"
+check_fails 1 "missing store" "$KITH" embed "$T/nope" -o "$T/e"
+check_fails 2 "unknown model" "$KITH" embed "$T/s" -o "$T/e" --model nosuch
+ok_if "unknown model is named" "$(grep -c "unknown model 'nosuch'" "$T/.err")" = 1
+check_fails 2 "no output" "$KITH" embed "$T/s"
+check_fails 2 "no store" "$KITH" embed -o "$T/e"
+check_fails 2 "bad --val-ratio" "$KITH" embed "$T/s" -o "$T/e" --val-ratio 1.5
+check_fails 2 "bad --dim" "$KITH" embed "$T/s" -o "$T/e" --dim 0
+check_fails 2 "bad --lr" "$KITH" embed "$T/s" -o "$T/e" --lr -1
+check_fails 2 "bad --layers" "$KITH" embed "$T/s" -o "$T/e" --layers 99
+check_fails 2 "non-numeric --epochs" "$KITH" embed "$T/s" -o "$T/e" --epochs x
+ok_if "nothing written on errors" ! -e "$T/e"
+
+# a store with users and links but no interactions
+printf 'a,b\nb,c\n' >"$T/soc.csv"
+check "ingest social only" "$KITH" ingest -q --social "$T/soc.csv" -o "$T/so"
+check_fails 1 "no interactions to train on" "$KITH" embed "$T/so" -o "$T/e" \
+	--quiet
+ok_if "message says why" "$(grep -c 'no user-item interactions' "$T/.err")" = 1
+check "resume with no checkpoint starts afresh" "$KITH" embed "$T/s" \
+	-o "$T/e6" --dim 4 --epochs 2 --resume -q
+ok_if "and writes its output" -s "$T/e6/users.npy"
+done_testing
