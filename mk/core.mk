@@ -16,7 +16,7 @@ src_kith_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DKITH_SRCDATADIR=\"$(abs_top_srcdir)/datasets\" \
 	-DKITH_PKGDATADIR=\"$(pkgdatadir)\"
 
-dist_man_MANS += man/kith.1 man/kith-info.1
+dist_man_MANS += man/kith.1 man/kith-info.1 man/kith-run.1 man/kith-demo.1
 
 check_PROGRAMS += tests/unit/test-core tests/unit/test-store
 tests_unit_test_core_LDADD = $(KITH_LIBS)
@@ -53,5 +53,19 @@ tests/fault/libkithfault.so: $(top_srcdir)/tests/fault/fault.c
 	$(AM_V_CC)$(CC) -shared -fPIC -O1 -o $@ $(top_srcdir)/tests/fault/fault.c -ldl
 CLEANFILES += tests/fault/libkithfault.so
 EXTRA_DIST += tests/fault/fault.c
-TESTS += tests/cli/t0100-fault-injection.sh tests/cli/t0110-kill9.sh
-EXTRA_DIST += tests/cli/t0100-fault-injection.sh tests/cli/t0110-kill9.sh
+TESTS += tests/cli/t0100-fault-injection.sh tests/cli/t0110-kill9.sh \
+	tests/cli/t0200-run.sh
+EXTRA_DIST += tests/cli/t0100-fault-injection.sh tests/cli/t0110-kill9.sh \
+	tests/cli/t0200-run.sh
+
+## The bundled sample and example pipelines, installed for kith demo.
+shopdir = $(pkgdatadir)/shop-small
+dist_shop_DATA = datasets/shop-small/events.csv \
+	datasets/shop-small/social.csv datasets/shop-small/users.csv \
+	datasets/shop-small/items.csv datasets/shop-small/pipeline.ini \
+	datasets/shop-small/README.md datasets/shop-small/synth.json
+shoptruthdir = $(pkgdatadir)/shop-small/truth
+dist_shoptruth_DATA = datasets/shop-small/truth/communities.tsv \
+	datasets/shop-small/truth/preferences.tsv \
+	datasets/shop-small/truth/favourites.tsv
+dist_pkgdata_DATA = datasets/movielens-example.ini

@@ -273,7 +273,7 @@ struct kith_sage_params {
 	int fanout[2];          /* 25, 10: neighbours sampled at hop 1, 2 */
 	gboolean pool;          /* FALSE: mean aggregator */
 	gboolean id_emb;        /* learned per-node embeddings added to H0 */
-	int max_epochs;         /* 0 = auto: 200 */
+	int max_epochs;         /* 0 = auto: 400 */
 	double lr;              /* 0.01 */
 	double l2;              /* 1e-5 on all weights */
 	int neg;                /* negatives per positive edge: 1 */

@@ -256,10 +256,12 @@ run_lightgcn(struct embed_run *r)
 	              rep.refit_epochs, rep.stop_reason, rep.k,
 	              rep.val_recall, rep.k, rep.val_ndcg,
 	              rep.seconds_total);
+	gboolean finished = strcmp(rep.stop_reason, "time-limit") != 0;
 	kith_train_report_clear(&rep);
 	int rc = embed_write(r, U, s->n_users, V, s->n_items, p.dim, NULL, 0);
-	if (rc == 0 && ckpt && !o->resume) {
-		/* a finished run needs no checkpoint */
+	if (rc == 0 && ckpt && finished) {
+		/* a finished run needs no checkpoint; one cut by the time
+		 * limit keeps it for --resume */
 		const char *names[] = { "ego.npy", "adam_m.npy", "adam_v.npy",
 		                        "best.npy", "state.json" };
 		for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
@@ -760,7 +762,7 @@ run_sage(struct embed_run *r)
 	jstr(b, "aggregator", m.pool ? "pool" : "mean");
 	jint(b, "fanout_1", p.fanout[0]);
 	jint(b, "fanout_2", p.fanout[1]);
-	jint(b, "max_epochs", p.max_epochs > 0 ? p.max_epochs : 200);
+	jint(b, "max_epochs", p.max_epochs > 0 ? p.max_epochs : 400);
 	jdbl(b, "lr", p.lr);
 	jdbl(b, "l2", p.l2);
 	jint(b, "neg", p.neg);

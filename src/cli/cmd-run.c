@@ -156,12 +156,19 @@ build_stage(struct stage_run *r, const struct kith_pipeline *p,
 		r->output = g_strdup(store);
 	} else if (strcmp(s->name, "export") == 0) {
 		const char *fmt = kith_pipeline_get(s, "format");
+		static const char *const names[] = {
+			"w2v", "embeddings.w2v.txt", "w2v-bin", "embeddings.w2v.bin",
+			"fvecs", "embeddings.fvecs", "npy", "embeddings.npy",
+			"projector", "projector", NULL
+		};
+		const char *name = "embeddings";
+		int j;
+		for (j = 0; fmt != NULL && names[j] != NULL; j += 2)
+			if (strcmp(fmt, names[j]) == 0)
+				name = names[j + 1];
 		add(r->argv, emb);
 		add(r->inputs, emb);
-		r->output = g_build_filename(out, "export",
-		                             fmt && strcmp(fmt, "projector") == 0
-		                                     ? "projector"
-		                                     : "embeddings", NULL);
+		r->output = g_build_filename(out, "export", name, NULL);
 	} else {
 		add(r->argv, store);
 		add(r->inputs, store);
@@ -251,7 +258,9 @@ kith_cli_run_pipeline(const char *ini, const char *out, gboolean force,
 		const struct kith_pipeline_stage *s = g_ptr_array_index(p->stages, i);
 		struct stage_run r;
 		g_autofree char *fp = NULL, *have = NULL;
-		JsonObject *prev = json_object_get_object_member(st, s->name);
+		JsonObject *prev = json_object_has_member(st, s->name)
+		                           ? json_object_get_object_member(st, s->name)
+		                           : NULL;
 		double t0;
 		int rc;
 
@@ -285,6 +294,10 @@ kith_cli_run_pipeline(const char *ini, const char *out, gboolean force,
 		                                        cli->seed));
 		g_ptr_array_add(r.argv, NULL);
 		t0 = kith_now();
+		{
+			g_autofree char *parent = g_path_get_dirname(r.output);
+			g_mkdir_with_parents(parent, 0755);
+		}
 		{
 			struct kith_cli sub = { .seed = cli->seed,
 			                        .threads = cli->threads,

@@ -238,7 +238,6 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 		}
 		for (int64_t e = a; e < b; e++) {
 			uint32_t p = h[in_u[e]]++;
-			s->ev_user[p] = in_u[e];
 			s->ev_item[p] = in_i[e];
 			s->ev_type[p] = has_event ? in_t[e] : 255;
 			if (in_ts) {
@@ -343,6 +342,8 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 			const int64_t *rts = s->ev_ts + r0;
 			const float *rv = s->ev_value + r0;
 			double wsum = 0, vsum = 0;
+			for (int64_t j = 0; j < n; j++)
+				s->ev_user[r0 + j] = (int32_t)u;
 			for (int64_t j = 0; j < n; j++) {
 				uint32_t e = (uint32_t)a[j];
 				int t = has_event ? rt[e] : 0;

@@ -279,6 +279,8 @@ struct tstate {
 struct fast {
 	struct ingest_ctx *c;
 	const struct ev_state *e;
+	const unsigned char *end;   /* end of the mapping */
+	uint64_t rsep, rquote;      /* the separator and '"' in every byte */
 	unsigned char cls[256];     /* 1: stops the scan of a field */
 	char sep;
 	char comment;
@@ -306,6 +308,34 @@ fast_ts(const char *s, size_t n, int64_t *out)
 		}
 	}
 	return kith_parse_timestamp(s, n, out) == KITH_CSV_OK;
+}
+
+#define ONES UINT64_C(0x0101010101010101)
+#define HIGHS UINT64_C(0x8080808080808080)
+#define HAS_ZERO(v) (((v) - ONES) & ~(v) & HIGHS)
+
+/* First byte at or after p that stops an unquoted field (separator, CR,
+ * LF, quote, NUL or >= 0x80): eight bytes at a time where the mapping
+ * has them (the lowest flagged byte of HAS_ZERO is exact), then by the
+ * byte table.  Every line of the region ends with LF, so this stops. */
+static inline const unsigned char *
+scan_field(const struct fast *F, const unsigned char *p)
+{
+#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+	while (p + 8 <= F->end) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		uint64_t m = HAS_ZERO(w ^ F->rsep) | HAS_ZERO(w ^ ('\n' * ONES)) |
+		             HAS_ZERO(w ^ ('\r' * ONES)) | HAS_ZERO(w ^ F->rquote) |
+		             HAS_ZERO(w) | (w & HIGHS);
+		if (m)
+			return p + (__builtin_ctzll(m) >> 3);
+		p += 8;
+	}
+#endif
+	while (!F->cls[*p])
+		p++;
+	return p;
 }
 
 /* A value field: [-+]digits[.digits] with at most 15 digits is mantissa /
@@ -356,7 +386,6 @@ parse_chunk(const struct fast *F, struct chunk *ch, struct tstate *T)
 {
 	struct ingest_ctx *c = F->c;
 	const struct ev_state *e = F->e;
-	const unsigned char *cls = F->cls;
 	const unsigned char *p = (const unsigned char *)ch->s;
 	const unsigned char *end = (const unsigned char *)ch->e;
 	const int ncol = F->ncol;
@@ -385,8 +414,7 @@ parse_chunk(const struct fast *F, struct chunk *ch, struct tstate *T)
 		for (;;) {
 			const unsigned char *f0 = p;
 scan:
-			while (!cls[*p])
-				p++;
+			p = scan_field(F, p);
 			if (*p >= 0x80) {
 				high = TRUE;
 				p++;
@@ -553,6 +581,9 @@ fast_events(struct ev_state *e, struct kith_csv *r, int fd, int64_t size,
 	F.comment = co->comment;
 	F.max_line = co->max_line_bytes;
 	F.ncol = kith_csv_n_columns(r);
+	F.end = (const unsigned char *)map + size;
+	F.rsep = (unsigned char)F.sep * ONES;
+	F.rquote = (co->no_quotes ? '\n' : '"') * ONES;
 	F.cls['\n'] = F.cls['\r'] = F.cls[0] = 1;
 	F.cls[(unsigned char)F.sep] = 1;
 	if (!co->no_quotes)
@@ -631,8 +662,12 @@ fast_events(struct ev_state *e, struct kith_csv *r, int fd, int64_t size,
 			ch[k].done = TRUE;
 			if (ch[k].stop) {
 				#pragma omp critical(kith_ingest_stop)
-				if (k < first_stop)
-					first_stop = k;
+				{
+					if (k < first_stop) {
+						#pragma omp atomic write
+						first_stop = k;
+					}
+				}
 			}
 		}
 	}

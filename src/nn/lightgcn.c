@@ -511,21 +511,25 @@ chol_qr(float *Y, int64_t rows, int l, double *G, float *Lf)
 			G[i * l + j] = dj > 0 ? t / dj : 0.0;
 		}
 	}
-	/* Y ← Y L⁻ᵀ: solve X Lᵀ = Y row by row (forward substitution) */
+	/* Y ← Y L⁻ᵀ (triangular solve X Lᵀ = Y, OpenBLAS); a dependent
+	 * column gets a unit diagonal for the solve and is zeroed after */
+	gboolean dep[l];
 	memset(Lf, 0, (size_t)l * l * sizeof(float));
-	for (int i = 0; i < l; i++)
-		for (int j = 0; j <= i; j++)
-			Lf[i * l + j] = (float)G[i * l + j];
+	for (int i = 0; i < l; i++) {
+		dep[i] = G[i * l + i] == 0.0;
+		for (int j = 0; j < i; j++)
+			Lf[i * l + j] = dep[i] || dep[j] ? 0.0f
+			                                 : (float)G[i * l + j];
+		Lf[i * l + i] = dep[i] ? 1.0f : (float)G[i * l + i];
+	}
+	cblas_strsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans,
+	            CblasNonUnit, (int)rows, l, 1.0f, Lf, l, Y, l);
+	for (int j = 0; j < l; j++) {
+		if (!dep[j])
+			continue;
 #pragma omp parallel for schedule(static)
-	for (int64_t r = 0; r < rows; r++) {
-		float *y = Y + r * l;
-		for (int j = 0; j < l; j++) {
-			double t = y[j];
-			for (int k = 0; k < j; k++)
-				t -= (double)y[k] * Lf[j * l + k];
-			y[j] = Lf[j * l + j] > 0 ? (float)(t / Lf[j * l + j])
-			                         : 0.0f;
-		}
+		for (int64_t r = 0; r < rows; r++)
+			Y[r * l + j] = 0.0f;
 	}
 }
 

@@ -47,7 +47,7 @@ void openblas_set_num_threads(int num_threads);
 
 /* Scale of the cosine similarity in the link loss: σ(τ·cos(z_i, z_j)). */
 #ifndef SAGE_TEMP
-#define SAGE_TEMP 5.0f
+#define SAGE_TEMP 3.0f
 #endif
 
 enum { B_W0, B_WS1, B_WN1, B_B1, B_WP1, B_BP1, B_WS2, B_WN2, B_B2, B_WP2,
@@ -667,7 +667,7 @@ kith_sage_train(float *emb, struct kith_sage_model *model,
 	struct kith_rng rng;
 	int64_t N = G->n_rows, f = X->n_cols;
 	int d = p->dim;
-	int max_epochs = p->max_epochs > 0 ? p->max_epochs : 200;
+	int max_epochs = p->max_epochs > 0 ? p->max_epochs : 400;
 	int patience = p->patience > 0 ? p->patience : 50;
 	double t0 = kith_now(), best = -2;
 	int since_best = 0;

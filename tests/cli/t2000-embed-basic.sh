@@ -3,16 +3,22 @@
 # counts, checkpoint/resume, quality on a planted graph.
 . "$top_srcdir/tests/cli/lib.sh"
 
-# 120 users, 60 items in 3 planted clusters: user u likes the items of
-# cluster u % 3 (every second one) plus one item of the next cluster
+# 120 users, 60 items in 3 planted clusters: user u likes a random half of
+# the items of cluster u % 3 plus one random item; the test file holds one
+# more item of the user's cluster that is not in its training rows
 awk 'BEGIN {
+	srand(7)
 	for (u = 0; u < 120; u++) {
-		c = u % 3
-		for (i = c; i < 60; i += 3)
-			if ((i / 3 + u) % 2 < 1) print "u" u ",i" i
-		print "u" u ",i" ((c + 1 + 3 * (u % 20)) % 60)
+		c = u % 3; held = -1
+		for (i = c; i < 60; i += 3) {
+			if (rand() < 0.5) print "u" u ",i" i
+			else if (held < 0) held = i
+			else if (rand() < 0.3) print "u" u ",i" i
+		}
+		print "u" u ",i" int(rand() * 60)
+		if (held >= 0) print "u" u ",i" held >"/dev/stderr"
 	}
-}' >"$T/ev.csv"
+}' >"$T/ev.csv" 2>"$T/test.csv"
 check "ingest" "$KITH" ingest -q --events "$T/ev.csv" --columns user,item \
 	-o "$T/s"
 
@@ -42,14 +48,6 @@ check "other seed" "$KITH" embed "$T/s" -o "$T/e3" --dim 16 --epochs 12 \
 	--seed 6 --quiet --threads 1
 check_fails 1 "other seed differs" cmp -s "$T/e1/users.npy" "$T/e3/users.npy"
 
-# held-out test file: for each user, one cluster item it does not have
-awk 'BEGIN {
-	for (u = 0; u < 120; u++) {
-		c = u % 3
-		for (i = c; i < 60; i += 3)
-			if ((i / 3 + u) % 2 >= 1) { print "u" u ",i" i; break }
-	}
-}' >"$T/test.csv"
 check "embed, 2 threads" "$KITH" embed "$T/s" -o "$T/e4" $E --threads 2
 check "eval 1 thread" "$KITH" eval "$T/s" "$T/e1" --test "$T/test.csv" \
 	--columns user,item --json
@@ -62,9 +60,10 @@ r2=$(json_get "$T/m2.json" 'recall@20')
 ok_if "1 vs 2 threads: recall within 0.5 % ($r1, $r2)" \
 	"$(awk -v a="$r1" -v b="$r2" 'BEGIN { d = a - b; if (d < 0) d = -d;
 		print (d <= 0.005 * a) ? 1 : 0 }')" = 1
-# 20 of 60 items are relevant; chance recall@20 is 1/3
-ok_if "planted clusters are found (recall $r1 > 0.8)" \
-	"$(awk -v a="$r1" 'BEGIN { print (a > 0.8) ? 1 : 0 }')" = 1
+# about 8 unseen items of the user's cluster among ~45 unseen items:
+# popularity or chance gives recall@20 near 0.45
+ok_if "planted clusters are found (recall $r1 > 0.9)" \
+	"$(awk -v a="$r1" 'BEGIN { print (a > 0.9) ? 1 : 0 }')" = 1
 
 check "no validation" "$KITH" embed "$T/s" -o "$T/e5" --dim 8 --epochs 3 \
 	--val-ratio 0 --quiet

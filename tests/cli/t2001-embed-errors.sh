@@ -12,7 +12,7 @@ check_fails 2 "no output" "$KITH" embed "$T/s"
 check_fails 2 "no store" "$KITH" embed -o "$T/e"
 check_fails 2 "bad --val-ratio" "$KITH" embed "$T/s" -o "$T/e" --val-ratio 1.5
 check_fails 2 "bad --dim" "$KITH" embed "$T/s" -o "$T/e" --dim 0
-check_fails 2 "bad --lr" "$KITH" embed "$T/s" -o "$T/e" --lr -1
+check_fails 2 "bad --lr" "$KITH" embed "$T/s" -o "$T/e" --lr 0
 check_fails 2 "bad --layers" "$KITH" embed "$T/s" -o "$T/e" --layers 99
 check_fails 2 "non-numeric --epochs" "$KITH" embed "$T/s" -o "$T/e" --epochs x
 ok_if "nothing written on errors" ! -e "$T/e"
