@@ -137,6 +137,23 @@ log_ref_cmp(const void *pa, const void *pb)
 	return (a->e > b->e) - (a->e < b->e);
 }
 
+/* A block of n * size bytes made from *old (taken, shrunk in place when
+ * it is big enough) or newly allocated; NULL and error on failure. */
+static void *
+reuse(void *old_p, size_t n, size_t size, GError **error)
+{
+	void **old = old_p;
+	void *p = *old;
+	*old = NULL;
+	if (p && n <= G_MAXSIZE / size) {
+		void *q = g_try_realloc(p, n * size);
+		if (q)
+			return q;
+	}
+	g_free(p);
+	return kith_alloc_n(n, size, error);
+}
+
 /* Reorders the n entries of a row by perm (new j = old perm[j]), with
  * tmp as scratch of n * 8 bytes. */
 #define PERMUTE_ROW(type, col, perm, n, tmp) do {                         \
@@ -197,6 +214,13 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 	    !s->ev_value)
 		goto out;
 
+	ingest_prefault(keys, z * sizeof(uint64_t));
+	ingest_prefault(s->ev_user, z * sizeof(int32_t));
+	ingest_prefault(s->ev_item, z * sizeof(int32_t));
+	ingest_prefault(s->ev_ts, z * sizeof(int64_t));
+	ingest_prefault(s->ev_type, z);
+	ingest_prefault(s->ev_value, z * sizeof(float));
+
 	/* 1. stable counting sort by user */
 	const int32_t *in_u = c->ev_u, *in_i = c->ev_i;
 	const uint8_t *in_t = c->ev_t;
@@ -254,12 +278,9 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 	g_free(hist);
 	hist = NULL;
 	gboolean has_ts = c->ev_ts != NULL, has_value = c->ev_val != NULL;
-	g_clear_pointer(&c->ev_u, g_free);
-	g_clear_pointer(&c->ev_i, g_free);
+	/* the input columns are done with; their blocks become pair arrays
+	 * below (shrunk in place: no new pages to fault in) */
 	g_clear_pointer(&c->ev_t, g_free);
-	g_clear_pointer(&c->ev_ts, g_free);
-	g_clear_pointer(&c->ev_val, g_free);
-	c->ev_cap = 0;
 
 	/* row scratch: 16 bytes (sort keys) + 8 bytes (a column) per entry */
 	int64_t dmax = 0;
@@ -305,11 +326,12 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 	if (!kith_csr_alloc(&s->ui, nu, s->n_items, nnz, TRUE, error))
 		goto out;
 	size_t zz = (size_t)nnz;
-	s->ui_count = kith_store_own(s, kith_alloc_n(zz + 1, sizeof(int32_t), error));
-	s->ui_ts_first = kith_store_own(s, kith_alloc_n(zz + 1, sizeof(int64_t), error));
+	s->ui_count = kith_store_own(s, reuse(&c->ev_u, zz + 1, sizeof(int32_t), error));
+	s->ui_ts_first = kith_store_own(s, reuse(&c->ev_ts, zz + 1, sizeof(int64_t), error));
 	s->ui_ts_last = kith_store_own(s, kith_alloc_n(zz + 1, sizeof(int64_t), error));
-	s->ui_types = kith_store_own(s, kith_alloc_n(zz + 1, sizeof(uint32_t), error));
-	s->ui_value = kith_store_own(s, kith_alloc_n(zz + 1, sizeof(float), error));
+	s->ui_types = kith_store_own(s, reuse(&c->ev_i, zz + 1, sizeof(uint32_t), error));
+	s->ui_value = kith_store_own(s, reuse(&c->ev_val, zz + 1, sizeof(float), error));
+	c->ev_cap = 0;
 	if (nt > 0)
 		s->user_type_count = kith_store_own(s,
 			kith_alloc0_n((size_t)nu * (size_t)nt + 1, sizeof(int32_t),
@@ -318,6 +340,9 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 	    !s->ui_value || (nt > 0 && !s->user_type_count))
 		goto out;
 	memcpy(s->ui.indptr, cnt, (size_t)(nu + 1) * sizeof(int64_t));
+	ingest_prefault(s->ui.indices, zz * sizeof(int32_t));
+	ingest_prefault(s->ui.values, zz * sizeof(float));
+	ingest_prefault(s->ui_ts_last, zz * sizeof(int64_t));
 	/* 3. per row: merge the pairs, then put the row in log order */
 	const double *tw = c->type_weight;
 	gboolean packed = !has_ts || ne == 0 ||
