@@ -214,12 +214,6 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 	    !s->ev_value)
 		goto out;
 
-	ingest_prefault(keys, z * sizeof(uint64_t));
-	ingest_prefault(s->ev_user, z * sizeof(int32_t));
-	ingest_prefault(s->ev_item, z * sizeof(int32_t));
-	ingest_prefault(s->ev_ts, z * sizeof(int64_t));
-	ingest_prefault(s->ev_type, z);
-	ingest_prefault(s->ev_value, z * sizeof(float));
 
 	/* 1. stable counting sort by user */
 	const int32_t *in_u = c->ev_u, *in_i = c->ev_i;
@@ -340,9 +334,6 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 	    !s->ui_value || (nt > 0 && !s->user_type_count))
 		goto out;
 	memcpy(s->ui.indptr, cnt, (size_t)(nu + 1) * sizeof(int64_t));
-	ingest_prefault(s->ui.indices, zz * sizeof(int32_t));
-	ingest_prefault(s->ui.values, zz * sizeof(float));
-	ingest_prefault(s->ui_ts_last, zz * sizeof(int64_t));
 	/* 3. per row: merge the pairs, then put the row in log order */
 	const double *tw = c->type_weight;
 	gboolean packed = !has_ts || ne == 0 ||

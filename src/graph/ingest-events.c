@@ -625,12 +625,6 @@ fast_events(struct ev_state *e, struct kith_csv *r, int fd, int64_t size,
 		munmap(map, (size_t)size);
 		return TRUE;
 	}
-	size_t nb = (size_t)c->ev_cap;
-	ingest_prefault(c->ev_u, nb * sizeof(int32_t));
-	ingest_prefault(c->ev_i, nb * sizeof(int32_t));
-	ingest_prefault(c->ev_t, nb);
-	ingest_prefault(c->ev_ts, c->ev_ts ? nb * sizeof(int64_t) : 0);
-	ingest_prefault(c->ev_val, c->ev_val ? nb * sizeof(float) : 0);
 
 	int nth = kith_get_threads();
 	if (nth < 1)

@@ -2,10 +2,6 @@
 #ifndef KITH_INGEST_INTERNAL_H
 #define KITH_INGEST_INTERNAL_H
 
-#include <stdint.h>
-#include <stdlib.h>
-#include <sys/mman.h>
-
 #include "kith/csv.h"
 #include "kith/ingest.h"
 
@@ -54,20 +50,6 @@ struct ingest_ctx {
 };
 
 struct sha_job;
-
-/* Maps the pages of a big fresh block in one call instead of one page
- * fault per page (page faults are costly in virtual machines); a hint,
- * errors ignored. */
-static inline void
-ingest_prefault(void *p, size_t bytes)
-{
-	if (!p || bytes < ((size_t)4 << 20) || getenv("KITH_NOPREFAULT"))
-		return;
-	uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
-	uintptr_t e = ((uintptr_t)p + bytes) & ~(uintptr_t)4095;
-	if (e > a)
-		madvise((void *)a, e - a, MADV_POPULATE_WRITE);
-}
 
 gboolean ingest_reject(struct ingest_ctx *c, struct kith_ingest_file *f,
                        const struct kith_csv_record *rec,
