@@ -228,10 +228,26 @@ struct kith_influence_opts {
 	int64_t n_seeds;
 	int64_t exact_limit;       /* exact betweenness up to this many
 	                              users with an edge (5000) */
-	int64_t samples;           /* sampled betweenness sources (0: 200) */
+	int64_t samples;           /* sampled betweenness sources (0:
+	                              kith_betweenness_default_samples()) */
 	double window_days;        /* behavioural window (30) */
 	uint64_t seed;
+	enum kith_ugraph graph;    /* KITH_UGRAPH_SOCIAL (default): the
+	                              store's links; otherwise user_graph */
+	const struct kith_csr *user_graph; /* symmetric n_users x n_users
+	                              graph (e.g. kith_cointeraction_graph())
+	                              used when graph is not social; not
+	                              owned */
 };
+
+/* Default source count of sampled betweenness on a graph of n_entries
+ * CSR entries: KITH_BETWEENNESS_BUDGET / n_entries (a Brandes pass from
+ * one source visits every entry twice) clamped to [MIN, MAX]; 200 up to
+ * 1.5M entries, 15 at 20M (1M users of mean degree 20). */
+#define KITH_BETWEENNESS_BUDGET 300000000LL
+#define KITH_BETWEENNESS_MIN_SAMPLES 10
+#define KITH_BETWEENNESS_MAX_SAMPLES 200
+int64_t kith_betweenness_default_samples(int64_t n_entries);
 
 void kith_influence_opts_init(struct kith_influence_opts *o);
 
@@ -249,8 +265,9 @@ struct kith_influence {
 	gboolean has_timestamps;   /* behavioural influence was computable */
 };
 
-/* Every influence measure of the store's social graph (see influence.c
- * for the definitions).  Caller frees with kith_influence_clear(). */
+/* Every influence measure of the store's social graph, or of
+ * o->user_graph when o->graph is not social (see influence.c for the
+ * definitions).  Caller frees with kith_influence_clear(). */
 gboolean kith_influence_compute(struct kith_influence *out,
                                 const struct kith_store *s,
                                 const struct kith_influence_opts *o,
@@ -267,9 +284,16 @@ gboolean kith_pagerank(double *out, const struct kith_csr *a,
                        GError **error);
 
 /* Distinct vertices w != u reachable from u by one or two out-edges of a.
- * OpenMP with a per-thread visited bitmap; O(Σ_u Σ_{v∈N(u)} deg v). */
+ * OpenMP with a per-thread visited bitmap, cleared through the list of
+ * its touched words; O(Σ_u Σ_{v∈N(u)} deg v). */
 gboolean kith_two_hop_reach(double *out, const struct kith_csr *a,
                             GError **error);
+
+/* k-core number of every vertex of the symmetric graph a (each edge in
+ * both directions; self-loops ignored) by the Batagelj–Zaversnik bucket
+ * peeling, equal to igraph_coreness(IGRAPH_ALL) of the same graph.
+ * O(n + nnz), serial. */
+gboolean kith_kcore(double *out, const struct kith_csr *a, GError **error);
 
 /* Betweenness (hop distances) by Brandes' algorithm over the out-edges of
  * a (symmetric when !directed; undirected pairs are then counted once, as
@@ -288,7 +312,8 @@ gboolean kith_betweenness(double *out, double *rse, const struct kith_csr *a,
  * neighbour of u (row u of a) and i an item both touched, v first at a
  * time t_v with 0 < t_v - t_u <= window seconds; score[u] = events[u] /
  * (deg_a(u) * timed items of u), 0 when the denominator is 0.  OpenMP
- * over users; O(Σ_(u,v) (|N(u)| + |N(v)|)). */
+ * over users with a per-thread n_items array of u's first times;
+ * O(Σ_u (|N(u)| + Σ_{v ∈ a(u)} |N(v)|)). */
 gboolean kith_behavioural_influence(double *score, double *events,
                                     const struct kith_csr *a,
                                     const struct kith_store *s,

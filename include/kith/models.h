@@ -93,6 +93,9 @@ struct kith_lightgcn_params {
 	const char *checkpoint_dir;
 	int checkpoint_every;
 	gboolean resume;
+	int threads;            /* OpenMP threads of training; auto: at most
+	                           the current count, one per 2^23 entries x
+	                           width of a propagation */
 	kith_epoch_fn on_epoch; /* may be NULL */
 	void *on_epoch_data;
 };

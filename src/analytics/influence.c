@@ -141,86 +141,157 @@ kith_two_hop_reach(double *out, const struct kith_csr *a, GError **error)
 	int64_t n = a->n_rows, words = (n + 63) / 64;
 	int nt = kith_get_threads();
 	g_autofree uint64_t *bits = NULL;
+	g_autofree int64_t *dirty = NULL;
 
 	if (nt < 1)
 		nt = 1;
 	bits = kith_alloc0_n((size_t)nt * (size_t)words + 1, sizeof(uint64_t),
 	                     error);
-	if (bits == NULL)
+	dirty = bits ? kith_alloc_n((size_t)nt * (size_t)words + 1,
+	                            sizeof(int64_t), error)
+	             : NULL;
+	if (dirty == NULL)
 		return FALSE;
 #pragma omp parallel num_threads(nt)
 	{
 #ifdef _OPENMP
-		uint64_t *seen = bits + (size_t)omp_get_thread_num() * words;
+		size_t off = (size_t)omp_get_thread_num() * (size_t)words;
 #else
-		uint64_t *seen = bits;
+		size_t off = 0;
 #endif
-#define KITH_SEEN(x) (seen[(x) >> 6] >> ((x) & 63) & 1)
-#define KITH_MARK(x) (seen[(x) >> 6] |= (uint64_t)1 << ((x) & 63))
-#define KITH_UNMARK(x) (seen[(x) >> 6] &= ~((uint64_t)1 << ((x) & 63)))
+		uint64_t *seen = bits + off;
+		int64_t *dl = dirty + off;
+
+		/* Marks x; counts it and records its word when new. */
+#define KITH_VISIT(x)                                                       \
+	do {                                                                  \
+		int64_t w_ = (x) >> 6;                                            \
+		uint64_t m_ = (uint64_t)1 << ((x) & 63);                          \
+		if (!(seen[w_] & m_)) {                                           \
+			if (seen[w_] == 0)                                            \
+				dl[nd++] = w_;                                            \
+			seen[w_] |= m_;                                               \
+			cnt++;                                                        \
+		}                                                                 \
+	} while (0)
 #pragma omp for schedule(dynamic, 256)
 		for (int64_t u = 0; u < n; u++) {
-			int64_t cnt = 0;
+			int64_t cnt = 0, nd = 0;
 
-			KITH_MARK(u);
+			KITH_VISIT(u);
+			for (int64_t e = a->indptr[u]; e < a->indptr[u + 1]; e++)
+				KITH_VISIT((int64_t)a->indices[e]);
 			for (int64_t e = a->indptr[u]; e < a->indptr[u + 1]; e++) {
 				int64_t v = a->indices[e];
-				if (!KITH_SEEN(v)) {
-					KITH_MARK(v);
-					cnt++;
-				}
-			}
-			for (int64_t e = a->indptr[u]; e < a->indptr[u + 1]; e++) {
-				int64_t v = a->indices[e];
-				for (int64_t f = a->indptr[v]; f < a->indptr[v + 1]; f++) {
-					int64_t w = a->indices[f];
-					if (!KITH_SEEN(w)) {
-						KITH_MARK(w);
-						cnt++;
-					}
-				}
-			}
-			out[u] = (double)cnt;
-			KITH_UNMARK(u);
-			for (int64_t e = a->indptr[u]; e < a->indptr[u + 1]; e++) {
-				int64_t v = a->indices[e];
-				KITH_UNMARK(v);
 				for (int64_t f = a->indptr[v]; f < a->indptr[v + 1]; f++)
-					KITH_UNMARK(a->indices[f]);
+					KITH_VISIT((int64_t)a->indices[f]);
 			}
+			out[u] = (double)(cnt - 1);
+			for (int64_t j = 0; j < nd; j++)
+				seen[dl[j]] = 0;
 		}
-#undef KITH_SEEN
-#undef KITH_MARK
-#undef KITH_UNMARK
+#undef KITH_VISIT
 	}
 	return TRUE;
 }
 
-/* Brandes accumulation from the sources src[0..ns) into bc (n doubles,
- * zeroed by the caller): OpenMP over sources (static schedule), a BFS per
- * source with per-thread dist/sigma/delta/order arrays and a per-thread
- * accumulator, summed in thread order at the end. */
+/* Per-vertex BFS state of one Brandes source, packed so that looking at
+ * a neighbour costs one cache line: d = hop distance (-1: not reached);
+ * x = σ (shortest-path count) during the forward pass, then, once the
+ * vertex is done in the backward pass, (1 + δ) / σ, the quantity its
+ * predecessors sum.  Exact betweenness keeps x in double; sampled
+ * betweenness (large graphs, an estimate anyway) in float, which halves
+ * the state (8 bytes a vertex) and so the cache misses. */
+struct bfs_node {
+	double x;
+	int32_t d;
+	int32_t pad;
+};
+
+struct bfs_node_f {
+	float x;
+	int32_t d;
+};
+
+/* One Brandes pass from s0 over a (n vertices) with state st (all d =
+ * -1 on entry and on return), queue q, adding δ_s0(v) to b[v]. */
+#define KITH_BRANDES_PASS(NODE, XT)                                         \
+	do {                                                                  \
+		int64_t head = 0, tail = 0;                                       \
+		st[s0].d = 0;                                                     \
+		st[s0].x = 1;                                                     \
+		q[tail++] = (int32_t)s0;                                          \
+		while (head < tail) {                                             \
+			int32_t v = q[head++];                                        \
+			int32_t dv1 = st[v].d + 1;                                    \
+			XT sv = st[v].x;                                              \
+			for (int64_t e = a->indptr[v]; e < a->indptr[v + 1]; e++) {   \
+				NODE *w = &st[a->indices[e]];                             \
+				if (w->d < 0) {                                           \
+					w->d = dv1;                                           \
+					w->x = sv;                                            \
+					q[tail++] = a->indices[e];                            \
+				} else if (w->d == dv1) {                                 \
+					w->x += sv;                                           \
+				}                                                         \
+			}                                                             \
+		}                                                                 \
+		for (int64_t j = tail - 1; j >= 0; j--) {                         \
+			int32_t v = q[j];                                             \
+			int32_t dv1 = st[v].d + 1;                                    \
+			double x = 0, dl;                                             \
+			for (int64_t e = a->indptr[v]; e < a->indptr[v + 1]; e++) {   \
+				const NODE *w = &st[a->indices[e]];                       \
+				if (w->d == dv1)                                          \
+					x += w->x;                                            \
+			}                                                             \
+			dl = (double)st[v].x * x;                                     \
+			if (v != s0)                                                  \
+				b[v] += dl;                                               \
+			st[v].x = (XT)((1.0 + dl) / (double)st[v].x);                 \
+		}                                                                 \
+		for (int64_t j = 0; j < tail; j++)                                \
+			st[q[j]].d = -1;                                              \
+	} while (0)
+
+/* Brandes accumulation from the sources src[0..ns) into bc, with
+ * per-thread state (struct bfs_node, or bfs_node_f when compact) and
+ * queue.  nb == 1: bc has n doubles (zeroed by the caller); OpenMP over
+ * sources (static schedule) into per-thread accumulators summed in thread
+ * order.  nb > 1: the sources are split into nb contiguous batches and
+ * batch j is added to bc + j n (nb n doubles, zeroed) by one thread,
+ * OpenMP over batches, so each batch sum is independent of the thread
+ * count. */
 static gboolean
 brandes(double *bc, const struct kith_csr *a, const int64_t *src,
-        int64_t ns, GError **error)
+        int64_t ns, int64_t nb, gboolean compact, GError **error)
 {
 	int64_t n = a->n_rows;
 	int nt = kith_get_threads();
-	g_autofree int32_t *dist = NULL, *order = NULL;
-	g_autofree double *sigma = NULL, *delta = NULL, *acc = NULL;
+	size_t node = compact ? sizeof(struct bfs_node_f)
+	                      : sizeof(struct bfs_node);
+	g_autofree void *state = NULL;
+	g_autofree int32_t *order = NULL;
+	g_autofree double *acc = NULL;
 
 	if (nt < 1)
 		nt = 1;
-	if (ns < nt)
-		nt = (int)MAX(ns, 1);
-	if ((dist = kith_alloc_n((size_t)nt * n + 1, sizeof(int32_t), error)) == NULL ||
-	    (order = kith_alloc_n((size_t)nt * n + 1, sizeof(int32_t), error)) == NULL ||
-	    (sigma = kith_alloc_n((size_t)nt * n + 1, sizeof(double), error)) == NULL ||
-	    (delta = kith_alloc_n((size_t)nt * n + 1, sizeof(double), error)) == NULL ||
+	if (nb < 1)
+		nb = 1;
+	if ((nb > 1 ? nb : ns) < nt)
+		nt = (int)MAX(nb > 1 ? nb : ns, 1);
+	if ((state = kith_alloc_n((size_t)nt * n + 1, node, error)) == NULL ||
+	    (order = kith_alloc_n((size_t)nt * n + 1, sizeof(int32_t), error)) == NULL)
+		return FALSE;
+	if (nb == 1 &&
 	    (acc = kith_alloc0_n((size_t)nt * n + 1, sizeof(double), error)) == NULL)
 		return FALSE;
-	for (size_t i = 0; i < (size_t)nt * n; i++)
-		dist[i] = -1;
+	for (size_t i = 0; i < (size_t)nt * n; i++) {
+		if (compact)
+			((struct bfs_node_f *)state)[i].d = -1;
+		else
+			((struct bfs_node *)state)[i].d = -1;
+	}
 #pragma omp parallel num_threads(nt)
 	{
 #ifdef _OPENMP
@@ -228,55 +299,47 @@ brandes(double *bc, const struct kith_csr *a, const int64_t *src,
 #else
 		int t = 0;
 #endif
-		int32_t *d = dist + (size_t)t * n, *q = order + (size_t)t * n;
-		double *sg = sigma + (size_t)t * n, *dl = delta + (size_t)t * n;
-		double *b = acc + (size_t)t * n;
+		int32_t *q = order + (size_t)t * n;
+		struct bfs_node_f *stf = (struct bfs_node_f *)state + (size_t)t * n;
+		struct bfs_node *std = (struct bfs_node *)state + (size_t)t * n;
 
+		if (nb == 1) {
+			double *b = acc + (size_t)t * n;
 #pragma omp for schedule(static)
-		for (int64_t k = 0; k < ns; k++) {
-			int64_t s0 = src[k], head = 0, tail = 0;
-
-			d[s0] = 0;
-			sg[s0] = 1;
-			dl[s0] = 0;
-			q[tail++] = (int32_t)s0;
-			while (head < tail) {
-				int32_t v = q[head++];
-				for (int64_t e = a->indptr[v]; e < a->indptr[v + 1]; e++) {
-					int32_t w = a->indices[e];
-					if (w == v)
-						continue;
-					if (d[w] < 0) {
-						d[w] = d[v] + 1;
-						sg[w] = 0;
-						dl[w] = 0;
-						q[tail++] = w;
+			for (int64_t k = 0; k < ns; k++) {
+				int64_t s0 = src[k];
+				if (compact) {
+					struct bfs_node_f *st = stf;
+					KITH_BRANDES_PASS(struct bfs_node_f, float);
+				} else {
+					struct bfs_node *st = std;
+					KITH_BRANDES_PASS(struct bfs_node, double);
+				}
+			}
+		} else {
+#pragma omp for schedule(dynamic, 1)
+			for (int64_t j = 0; j < nb; j++) {
+				double *b = bc + (size_t)j * n;
+				for (int64_t k = ns * j / nb; k < ns * (j + 1) / nb; k++) {
+					int64_t s0 = src[k];
+					if (compact) {
+						struct bfs_node_f *st = stf;
+						KITH_BRANDES_PASS(struct bfs_node_f, float);
+					} else {
+						struct bfs_node *st = std;
+						KITH_BRANDES_PASS(struct bfs_node, double);
 					}
-					if (d[w] == d[v] + 1)
-						sg[w] += sg[v];
 				}
 			}
-			for (int64_t j = tail - 1; j >= 0; j--) {
-				int32_t v = q[j];
-				double x = 0;
-				for (int64_t e = a->indptr[v]; e < a->indptr[v + 1]; e++) {
-					int32_t w = a->indices[e];
-					if (d[w] == d[v] + 1)
-						x += (1.0 + dl[w]) / sg[w];
-				}
-				dl[v] = sg[v] * x;
-				if (v != s0)
-					b[v] += dl[v];
-			}
-			for (int64_t j = 0; j < tail; j++)
-				d[q[j]] = -1;
 		}
 	}
-	for (int t = 0; t < nt; t++)
-		for (int64_t u = 0; u < n; u++)
-			bc[u] += acc[(size_t)t * n + u];
+	if (nb == 1)
+		for (int t = 0; t < nt; t++)
+			for (int64_t u = 0; u < n; u++)
+				bc[u] += acc[(size_t)t * n + u];
 	return TRUE;
 }
+#undef KITH_BRANDES_PASS
 
 gboolean
 kith_betweenness(double *out, double *rse, const struct kith_csr *a,
@@ -311,7 +374,7 @@ kith_betweenness(double *out, double *rse, const struct kith_csr *a,
 			cand[ne++] = u;
 	memset(out, 0, (size_t)n * sizeof(double));
 	if (samples <= 0 || samples >= ne) {
-		if (!brandes(out, a, cand, ne, error))
+		if (!brandes(out, a, cand, ne, 1, FALSE, error))
 			return FALSE;
 		for (u = 0; u < n; u++)
 			out[u] *= half;
@@ -328,14 +391,13 @@ kith_betweenness(double *out, double *rse, const struct kith_csr *a,
 	batch = kith_alloc0_n((size_t)B * (size_t)n + 1, sizeof(double), error);
 	if (batch == NULL)
 		return FALSE;
+	if (!brandes(batch, a, cand, samples, B, TRUE, error))
+		return FALSE;
 	for (int64_t b = 0; b < B; b++) {
 		int64_t lo = samples * b / B, hi = samples * (b + 1) / B;
 		double *x = batch + (size_t)b * n;
-		if (!brandes(x, a, cand + lo, hi - lo, error))
-			return FALSE;
 		for (u = 0; u < n; u++)
 			x[u] *= half * (double)ne / (double)(hi - lo);
-		kith_progress("betweenness", (double)(b + 1), (double)B);
 	}
 	{
 		double se_sum = 0, est_sum = 0;
@@ -369,15 +431,15 @@ kith_behavioural_influence(double *score, double *events,
 {
 	const struct kith_csr *ui = &s->ui;
 	const int64_t *ts = s->ui_ts_first;
-	int64_t n = a->n_rows;
+	int64_t n = a->n_rows, m = s->n_items, timed_all = 0;
+	int nt = kith_get_threads();
+	g_autofree int64_t *first = NULL;
 
-	if (n != s->n_users) {
+	if (n != s->n_users || ui->n_rows != n) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
 		            "social graph and store disagree on the users");
 		return FALSE;
 	}
-	int64_t timed_all = 0;
-
 	for (int64_t e = 0; ts && e < ui->nnz && timed_all == 0; e++)
 		if (ts[e] != INT64_MIN)
 			timed_all++;
@@ -386,40 +448,126 @@ kith_behavioural_influence(double *score, double *events,
 			score[u] = events[u] = NAN;
 		return TRUE;
 	}
-#pragma omp parallel for schedule(dynamic, 128)
-	for (int64_t u = 0; u < n; u++) {
-		int64_t timed = 0, cnt = 0, deg = a->indptr[u + 1] - a->indptr[u];
+	if (nt < 1)
+		nt = 1;
+	/* first[t m + i]: u's first time with item i while thread t handles
+	 * u, INT64_MIN otherwise (reset after each user). */
+	first = kith_alloc_n((size_t)nt * (size_t)m + 1, sizeof(int64_t), error);
+	if (first == NULL)
+		return FALSE;
+	for (size_t i = 0; i < (size_t)nt * (size_t)m; i++)
+		first[i] = INT64_MIN;
+#pragma omp parallel num_threads(nt)
+	{
+#ifdef _OPENMP
+		int64_t *tu = first + (size_t)omp_get_thread_num() * (size_t)m;
+#else
+		int64_t *tu = first;
+#endif
+#pragma omp for schedule(dynamic, 128)
+		for (int64_t u = 0; u < n; u++) {
+			int64_t timed = 0, cnt = 0;
+			int64_t deg = a->indptr[u + 1] - a->indptr[u];
 
-		for (int64_t e = ui->indptr[u]; e < ui->indptr[u + 1]; e++)
-			if (ts[e] != INT64_MIN)
-				timed++;
-		for (int64_t f = a->indptr[u]; f < a->indptr[u + 1] && timed > 0;
-		     f++) {
-			int64_t v = a->indices[f];
-			int64_t p = ui->indptr[u], pe = ui->indptr[u + 1];
-			int64_t q = ui->indptr[v], qe = ui->indptr[v + 1];
-
-			while (p < pe && q < qe) {
-				int32_t x = ui->indices[p], y = ui->indices[q];
-				if (x < y) {
-					p++;
-				} else if (x > y) {
-					q++;
-				} else {
-					if (ts[p] != INT64_MIN && ts[q] != INT64_MIN) {
-						int64_t dt = ts[q] - ts[p];
+			for (int64_t e = ui->indptr[u]; e < ui->indptr[u + 1]; e++) {
+				if (ts[e] != INT64_MIN) {
+					tu[ui->indices[e]] = ts[e];
+					timed++;
+				}
+			}
+			for (int64_t f = a->indptr[u]; f < a->indptr[u + 1] && timed > 0;
+			     f++) {
+				int64_t v = a->indices[f];
+				if (v == u)
+					continue;
+				for (int64_t q = ui->indptr[v]; q < ui->indptr[v + 1]; q++) {
+					int64_t t0 = tu[ui->indices[q]];
+					if (t0 != INT64_MIN && ts[q] != INT64_MIN) {
+						int64_t dt = ts[q] - t0;
 						if (dt > 0 && dt <= window)
 							cnt++;
 					}
-					p++;
-					q++;
 				}
 			}
+			for (int64_t e = ui->indptr[u]; e < ui->indptr[u + 1]; e++)
+				tu[ui->indices[e]] = INT64_MIN;
+			events[u] = (double)cnt;
+			score[u] = deg > 0 && timed > 0
+				? (double)cnt / ((double)deg * (double)timed) : 0.0;
 		}
-		events[u] = (double)cnt;
-		score[u] = deg > 0 && timed > 0
-			? (double)cnt / ((double)deg * (double)timed) : 0.0;
 	}
+	return TRUE;
+}
+
+gboolean
+kith_kcore(double *out, const struct kith_csr *a, GError **error)
+{
+	int64_t n = a->n_rows, maxd = 0, u, e;
+	g_autofree int32_t *deg = NULL, *vert = NULL, *pos = NULL;
+	g_autofree int64_t *bin = NULL;
+
+	if (a->n_cols != n) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+		            "k-core needs a square graph");
+		return FALSE;
+	}
+	if ((deg = kith_alloc_n((size_t)n + 1, sizeof(int32_t), error)) == NULL ||
+	    (vert = kith_alloc_n((size_t)n + 1, sizeof(int32_t), error)) == NULL ||
+	    (pos = kith_alloc_n((size_t)n + 1, sizeof(int32_t), error)) == NULL)
+		return FALSE;
+	for (u = 0; u < n; u++) {
+		int64_t d = 0;
+		for (e = a->indptr[u]; e < a->indptr[u + 1]; e++)
+			if (a->indices[e] != u)
+				d++;
+		deg[u] = (int32_t)d;
+		if (d > maxd)
+			maxd = d;
+	}
+	bin = kith_alloc0_n((size_t)maxd + 2, sizeof(int64_t), error);
+	if (bin == NULL)
+		return FALSE;
+	/* Vertices sorted by degree (bucket sort); bin[d] = first position of
+	 * degree d. */
+	for (u = 0; u < n; u++)
+		bin[deg[u]]++;
+	{
+		int64_t start = 0;
+		for (int64_t d = 0; d <= maxd; d++) {
+			int64_t c = bin[d];
+			bin[d] = start;
+			start += c;
+		}
+	}
+	for (u = 0; u < n; u++) {
+		pos[u] = (int32_t)bin[deg[u]]++;
+		vert[pos[u]] = (int32_t)u;
+	}
+	for (int64_t d = maxd; d > 0; d--)
+		bin[d] = bin[d - 1];
+	bin[0] = 0;
+	/* Peel in degree order: a neighbour of higher current degree moves to
+	 * the front of its bucket and loses one. */
+	for (int64_t i = 0; i < n; i++) {
+		int32_t v = vert[i];
+		for (e = a->indptr[v]; e < a->indptr[v + 1]; e++) {
+			int32_t w = a->indices[e];
+			if (w != v && deg[w] > deg[v]) {
+				int32_t dw = deg[w], pw = pos[w];
+				int32_t ps = (int32_t)bin[dw], x = vert[ps];
+				if (x != w) {
+					pos[w] = ps;
+					vert[pw] = x;
+					pos[x] = pw;
+					vert[ps] = w;
+				}
+				bin[dw]++;
+				deg[w]--;
+			}
+		}
+	}
+	for (u = 0; u < n; u++)
+		out[u] = (double)deg[u];
 	return TRUE;
 }
 
@@ -435,25 +583,34 @@ weights_differ(const struct kith_csr *a)
 	return FALSE;
 }
 
+int64_t
+kith_betweenness_default_samples(int64_t n_entries)
+{
+	int64_t k = KITH_BETWEENNESS_BUDGET / MAX(n_entries, 1);
+	return CLAMP(k, KITH_BETWEENNESS_MIN_SAMPLES,
+	             KITH_BETWEENNESS_MAX_SAMPLES);
+}
+
 gboolean
 kith_influence_compute(struct kith_influence *out, const struct kith_store *s,
                        const struct kith_influence_opts *o, GError **error)
 {
-	const struct kith_csr *G = &s->uu;
+	gboolean social = o->graph == KITH_UGRAPH_SOCIAL;
+	const struct kith_csr *G = social ? &s->uu : o->user_graph;
+	const struct kith_csr *Up;
 	struct kith_csr U = { 0 };
+	gboolean directed = social && s->directed_social;
 	int64_t n = s->n_users, u, e, ne = 0;
-	igraph_t g;
-	igraph_vector_int_t cores;
-	igraph_error_t rc;
 	gboolean ok = FALSE;
 	double **c = out->col;
 
 	memset(out, 0, sizeof(*out));
 	out->n_users = n;
-	out->directed = s->directed_social;
-	if (G->n_rows != n || G->n_cols != n) {
+	out->directed = directed;
+	if (G == NULL || G->n_rows != n || G->n_cols != n) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
-		            "social graph has the wrong shape");
+		            "%s graph has the wrong shape",
+		            kith_ugraph_name(o->graph));
 		return FALSE;
 	}
 	if (!(o->window_days >= 0)) {
@@ -468,8 +625,14 @@ kith_influence_compute(struct kith_influence *out, const struct kith_store *s,
 		if (c[j] == NULL)
 			goto out;
 	}
-	if (!kith_social_undirected(&U, s, error))
-		goto out;
+	/* U: the undirected version; a given user graph is symmetric. */
+	if (social) {
+		if (!kith_social_undirected(&U, s, error))
+			goto out;
+		Up = &U;
+	} else {
+		Up = G;
+	}
 
 	for (u = 0; u < n; u++) {
 		for (e = G->indptr[u]; e < G->indptr[u + 1]; e++) {
@@ -483,58 +646,50 @@ kith_influence_compute(struct kith_influence *out, const struct kith_store *s,
 			c[KITH_INFL_WEIGHTED_IN][v] += w;
 		}
 	}
+	/* igraph's edge count: one per entry when directed, else one per
+	 * unordered pair of U (symmetric, no self-loop). */
+	if (directed) {
+		for (u = 0; u < n; u++)
+			out->n_edges += (int64_t)c[KITH_INFL_OUT_DEGREE][u];
+	} else {
+		out->n_edges = Up->nnz / 2;
+	}
 	for (u = 0; u < n; u++)
-		if (U.indptr[u + 1] > U.indptr[u])
+		if (Up->indptr[u + 1] > Up->indptr[u])
 			ne++;
 
 	out->weighted = weights_differ(G);
 	kith_progress("pagerank", 0, 1);
-	if (!kith_pagerank(c[KITH_INFL_PAGERANK], G, s->directed_social,
-	                   out->weighted, o->damping, NULL, 0, error))
+	if (!kith_pagerank(c[KITH_INFL_PAGERANK], G, directed, out->weighted,
+	                   o->damping, NULL, 0, error))
 		goto out;
 	if (o->seeds != NULL &&
-	    !kith_pagerank(c[KITH_INFL_PPR], G, s->directed_social,
-	                   out->weighted, o->damping, o->seeds, o->n_seeds,
-	                   error))
+	    !kith_pagerank(c[KITH_INFL_PPR], G, directed, out->weighted,
+	                   o->damping, o->seeds, o->n_seeds, error))
 		goto out;
 
-	if (!kith_igraph_from_csr(&g, NULL, &U, FALSE, NULL, n, error))
+	kith_progress("k-core", 0, 1);
+	if (!kith_kcore(c[KITH_INFL_KCORE], Up, error))
 		goto out;
-	out->n_edges = igraph_ecount(&g);
-	rc = igraph_vector_int_init(&cores, n);
-	if (rc == IGRAPH_SUCCESS) {
-		rc = igraph_coreness(&g, &cores, IGRAPH_ALL);
-		if (rc == IGRAPH_SUCCESS)
-			for (u = 0; u < n; u++)
-				c[KITH_INFL_KCORE][u] = (double)VECTOR(cores)[u];
-		igraph_vector_int_destroy(&cores);
-	}
-	igraph_destroy(&g);
-	if (!kith_igraph_ok(rc, "coreness", error))
-		goto out;
-	if (s->directed_social) {
-		igraph_t gd;
-		if (!kith_igraph_from_csr(&gd, NULL, G, TRUE, NULL, n, error))
-			goto out;
-		out->n_edges = igraph_ecount(&gd);
-		igraph_destroy(&gd);
-	}
 
 	kith_progress("betweenness", 0, 1);
 	if (ne > o->exact_limit) {
 		out->betweenness_sampled = TRUE;
-		out->samples = o->samples > 0 ? o->samples : 200;
+		out->samples = o->samples > 0
+			? o->samples
+			: kith_betweenness_default_samples(
+				  directed ? G->nnz : Up->nnz);
 		if (out->samples > ne)
-			out->samples = ne;
+			out->samples = ne;   /* every source: exact values */
 	}
 	if (!kith_betweenness(c[KITH_INFL_BETWEENNESS], &out->betweenness_rse,
-	                      s->directed_social ? G : &U, s->directed_social,
+	                      directed ? G : Up, directed,
 	                      out->betweenness_sampled ? out->samples : 0,
 	                      o->seed, error))
 		goto out;
 
 	kith_progress("two-hop reach", 0, 1);
-	if (!kith_two_hop_reach(c[KITH_INFL_TWO_HOP], &U, error))
+	if (!kith_two_hop_reach(c[KITH_INFL_TWO_HOP], Up, error))
 		goto out;
 	out->has_timestamps = FALSE;
 	for (e = 0; s->ui_ts_first && e < s->ui.nnz; e++) {
@@ -543,8 +698,9 @@ kith_influence_compute(struct kith_influence *out, const struct kith_store *s,
 			break;
 		}
 	}
+	kith_progress("behavioural", 0, 1);
 	if (!kith_behavioural_influence(c[KITH_INFL_BEHAVIOURAL],
-	                                c[KITH_INFL_BEHAVIOURAL_EVENTS], &U, s,
+	                                c[KITH_INFL_BEHAVIOURAL_EVENTS], Up, s,
 	                                (int64_t)llround(o->window_days * 86400.0),
 	                                error))
 		goto out;
@@ -719,6 +875,8 @@ kith_influence_write(const char *path, const struct kith_store *s,
 		json_builder_add_string_value(b, created);
 	else
 		json_builder_add_null_value(b);
+	json_builder_set_member_name(b, "graph");
+	json_builder_add_string_value(b, kith_ugraph_name(o->graph));
 	member_num(b, "damping", o->damping);
 	json_builder_set_member_name(b, "directed");
 	json_builder_add_boolean_value(b, r->directed);

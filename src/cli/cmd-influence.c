@@ -1,4 +1,5 @@
-/* kith influence STORE -o INFL [--seeds FILE] [--samples N] [--top N] */
+/* kith influence STORE -o INFL [--graph G] [--seeds FILE] [--samples N]
+ * [--top N] */
 #include "config.h"
 
 #include <math.h>
@@ -21,13 +22,14 @@ print_num(double v, const char *fmt)
 int
 cmd_influence(int argc, char **argv, struct kith_cli *cli)
 {
-	g_autofree char *out = NULL, *seeds_path = NULL;
+	g_autofree char *out = NULL, *seeds_path = NULL, *graph = NULL;
 	g_autofree int32_t *seeds = NULL;
 	g_autofree int64_t *top = NULL;
 	struct kith_influence_opts o;
 	struct kith_influence r;
 	gint64 samples = 0, exact_limit = 5000;
-	int top_n = 20;
+	int top_n = 20, neighbours = 30;
+	struct kith_csr ug = { 0 };
 	gboolean json = FALSE;
 	GError *err = NULL;
 	double t0, secs;
@@ -37,12 +39,18 @@ cmd_influence(int argc, char **argv, struct kith_cli *cli)
 	GOptionEntry entries[] = {
 		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &out,
 		  "influence folder to write", "INFL" },
+		{ "graph", 0, 0, G_OPTION_ARG_STRING, &graph,
+		  "social or cointeraction (social when the store has links, "
+		  "else cointeraction)", "G" },
+		{ "neighbours", 'k', 0, G_OPTION_ARG_INT, &neighbours,
+		  "neighbours per user of the cointeraction graph (30)", "K" },
 		{ "seeds", 0, 0, G_OPTION_ARG_FILENAME, &seeds_path,
 		  "user ids, one per line, for personalised PageRank", "FILE" },
 		{ "damping", 0, 0, G_OPTION_ARG_DOUBLE, &o.damping,
 		  "PageRank damping factor (0.85)", "D" },
 		{ "samples", 0, 0, G_OPTION_ARG_INT64, &samples,
-		  "betweenness source samples on large graphs (200)", "N" },
+		  "betweenness source samples on large graphs (200, fewer "
+		  "above 1.5M links)", "N" },
 		{ "exact-limit", 0, 0, G_OPTION_ARG_INT64, &exact_limit,
 		  "exact betweenness up to this many linked users (5000)", "N" },
 		{ "window-days", 0, 0, G_OPTION_ARG_DOUBLE, &o.window_days,
@@ -67,6 +75,13 @@ cmd_influence(int argc, char **argv, struct kith_cli *cli)
 		return kith_cli_usage("influence", "-o INFL is required");
 	if (!(o.damping >= 0 && o.damping < 1))
 		return kith_cli_usage("influence", "--damping must be in [0, 1)");
+	if (graph && (!kith_ugraph_parse(&o.graph, graph) ||
+	              o.graph == KITH_UGRAPH_KNN))
+		return kith_cli_usage("influence", "unknown graph '%s' (social, "
+		                      "cointeraction)", graph);
+	if (neighbours < 1)
+		return kith_cli_usage("influence", "--neighbours must be at "
+		                      "least 1");
 	if (samples < 0 || exact_limit < 0 || top_n < 0)
 		return kith_cli_usage("influence", "--samples, --exact-limit and "
 		                      "--top must not be negative");
@@ -81,11 +96,27 @@ cmd_influence(int argc, char **argv, struct kith_cli *cli)
 	g_autoptr(kith_store) s = kith_store_open(argv[1], &err);
 	if (!s)
 		return kith_cli_fail("influence", err);
-	if (s->uu.nnz == 0) {
+	if (!graph && s->uu.nnz == 0) {
+		o.graph = KITH_UGRAPH_COINTERACTION;
+		/* a warning, printed even with --quiet */
+		fprintf(stderr, "kith influence: '%s' has no social links: "
+		        "measuring influence on the co-interaction graph (k %d) "
+		        "instead\n", argv[1], neighbours);
+	}
+	if (o.graph == KITH_UGRAPH_SOCIAL && s->uu.nnz == 0) {
 		g_set_error(&err, KITH_ERROR, KITH_ERROR_DATA,
 		            "'%s' has no social links (ingest with --social)",
 		            argv[1]);
 		return kith_cli_fail("influence", err);
+	}
+	if (o.graph == KITH_UGRAPH_COINTERACTION) {
+		/* the item cap of kith communities: about 3e9 visits at most */
+		double cap = 3e9 / (double)MAX(s->ui.nnz, 1);
+		if (!kith_cointeraction_graph(&ug, s, neighbours,
+		                              (int)CLAMP(cap, 100.0, 1000.0),
+		                              &err))
+			return kith_cli_fail("influence", err);
+		o.user_graph = &ug;
 	}
 	if (seeds_path) {
 		int64_t unknown;
@@ -97,7 +128,9 @@ cmd_influence(int argc, char **argv, struct kith_cli *cli)
 			kith_cli_info(cli, "influence", "%" G_GINT64_FORMAT " seed "
 			              "users are not in the store", unknown);
 	}
-	if (!kith_influence_compute(&r, s, &o, &err))
+	rc = kith_influence_compute(&r, s, &o, &err) ? 0 : 1;
+	kith_csr_clear(&ug);
+	if (rc)
 		return kith_cli_fail("influence", err);
 	secs = kith_now() - t0;
 	if (!kith_influence_write(out, s, &r, &o, argv[1], seeds_path, top_n,
@@ -122,7 +155,8 @@ cmd_influence(int argc, char **argv, struct kith_cli *cli)
 			putchar('\n');
 	} else {
 		printf("users %" G_GINT64_FORMAT "  links %" G_GINT64_FORMAT
-		       " (%s%s)  betweenness %s", r.n_users, r.n_edges,
+		       " (%s%s%s)  betweenness %s", r.n_users, r.n_edges,
+		       o.graph == KITH_UGRAPH_SOCIAL ? "" : "cointeraction, ",
 		       r.directed ? "directed" : "undirected",
 		       r.weighted ? ", weighted" : "",
 		       r.betweenness_sampled ? "sampled" : "exact");

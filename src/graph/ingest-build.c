@@ -2,19 +2,25 @@
  * Second half of kith ingest: collected rows -> struct kith_store, the
  * manifest's "extra" members and the summaries.
  *
- * user->item CSR: events are counting-sorted by user into 64-bit keys
- * (item << 32 | event number); each row is sorted (OpenMP over rows) so
- * that equal items are adjacent and in arrival order, then merged: weight
- * = sum of type weights, count, min/max ts, type mask, value sum.  The
- * item->user CSR is its transpose.  Social rows are sorted by (a, b) key
- * and deduplicated (largest weight kept), then mirrored unless directed.
- * Cost: O(E log d + n + m) time, about 8 E + 40 nnz bytes of extra memory.
+ * user->item CSR and event log (build_ui()): a parallel stable counting
+ * sort by user moves every event column into the log arrays; then each
+ * row, where it lies, is sorted by (item, arrival) (LSD radix on the item
+ * bytes for long rows, quicksort for short ones) and merged: weight = sum
+ * of type weights, count, min/max ts, type mask, value sum; and reordered
+ * by (ts, arrival) into the log.  The item->user CSR is its transpose.
+ * Social rows are sorted by (a, b) key and deduplicated (largest weight
+ * kept), then mirrored unless directed.  SHA-256 of the inputs: nettle,
+ * in a side thread.
+ * Cost: O(E + sum d log d + n + m) time, about 8 E + 4 n threads + 24
+ * d_max threads bytes of scratch beside the store's own arrays.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
 #include <nettle/sha2.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -154,13 +160,26 @@ reuse(void *old_p, size_t n, size_t size, GError **error)
 	return kith_alloc_n(n, size, error);
 }
 
-/* Reorders the n entries of a row by perm (new j = old perm[j]), with
- * tmp as scratch of n * 8 bytes. */
-#define PERMUTE_ROW(type, col, perm, n, tmp) do {                         \
-		type *t_ = (type *)(tmp);                                         \
-		for (int64_t x_ = 0; x_ < (n); x_++)                              \
-			t_[x_] = (col)[perm(x_)];                                   \
-		memcpy((col), t_, (size_t)(n) * sizeof(type));                    \
+/* One event of a row while it is built: what the log and the pairs
+ * read, packed so that the scatter by user writes one line per event. */
+struct evrec {
+	int64_t ts;
+	int32_t item;
+	float value;
+};
+
+/* Writes row r0..r0+n of the log in the order perm (log entry x is the
+ * row's event perm(x)); the event types go through the scratch tmpcol. */
+#define LOG_ROW(perm) do { \
+		uint8_t *t_ = (uint8_t *)tmpcol; \
+		for (int64_t x_ = 0; x_ < n; x_++) { \
+			const struct evrec *q_ = &rr[perm(x_)]; \
+			s->ev_item[r0 + x_] = q_->item; \
+			s->ev_ts[r0 + x_] = q_->ts; \
+			s->ev_value[r0 + x_] = q_->value; \
+			t_[x_] = rt[perm(x_)]; \
+		} \
+		memcpy(s->ev_type + r0, t_, (size_t)n); \
 	} while (0)
 
 /*
@@ -188,6 +207,7 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 	gboolean ok = FALSE;
 	size_t hn;
 	uint64_t *scratch = NULL;
+	struct evrec *rec = NULL;   /* user-grouped events, input order */
 	int64_t *rp = kith_alloc0_n((size_t)nu + 1, sizeof(int64_t), error);
 	int64_t *cnt = rp ? kith_alloc0_n((size_t)nu + 1, sizeof(int64_t), error)
 	                  : NULL;
@@ -210,8 +230,9 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 	s->ev_ts = kith_store_own(s, kith_alloc_n(z, sizeof(int64_t), error));
 	s->ev_type = kith_store_own(s, kith_alloc_n(z, sizeof(uint8_t), error));
 	s->ev_value = kith_store_own(s, kith_alloc_n(z, sizeof(float), error));
+	rec = kith_alloc_n(z, sizeof *rec, error);
 	if (!s->ev_user || !s->ev_item || !s->ev_ts || !s->ev_type ||
-	    !s->ev_value)
+	    !s->ev_value || !rec)
 		goto out;
 
 
@@ -256,17 +277,18 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 		}
 		for (int64_t e = a; e < b; e++) {
 			uint32_t p = h[in_u[e]]++;
-			s->ev_item[p] = in_i[e];
+			struct evrec *x = &rec[p];
+			x->item = in_i[e];
 			s->ev_type[p] = has_event ? in_t[e] : 255;
 			if (in_ts) {
 				int64_t t = in_ts[e];
-				s->ev_ts[p] = t;
+				x->ts = t;
 				lo = t < lo ? t : lo;
 				hi = t > hi ? t : hi;
 			} else {
-				s->ev_ts[p] = INT64_MIN;
+				x->ts = INT64_MIN;
 			}
-			s->ev_value[p] = in_v ? in_v[e] : 0.0f;
+			x->value = in_v ? in_v[e] : 0.0f;
 		}
 	}
 	g_free(hist);
@@ -305,7 +327,7 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 			int64_t r0 = rp[u], n = rp[u + 1] - rp[u], k = 0;
 			uint64_t *a = keys + r0;
 			for (int64_t j = 0; j < n; j++)
-				a[j] = ((uint64_t)(uint32_t)s->ev_item[r0 + j] << 32) |
+				a[j] = ((uint64_t)(uint32_t)rec[r0 + j].item << 32) |
 				       (uint64_t)j;
 			sort_row(a, n, tmp);
 			for (int64_t j = 0; j < n; j++)
@@ -353,24 +375,22 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 			const uint64_t *a = keys + r0;
 			int64_t w = s->ui.indptr[u] - 1;
 			int32_t *utc = nt > 0 ? s->user_type_count + u * nt : NULL;
-			const int32_t *ri = s->ev_item + r0;
+			const struct evrec *rr = rec + r0;
 			const uint8_t *rt = s->ev_type + r0;
-			const int64_t *rts = s->ev_ts + r0;
-			const float *rv = s->ev_value + r0;
 			double wsum = 0, vsum = 0;
 			for (int64_t j = 0; j < n; j++)
 				s->ev_user[r0 + j] = (int32_t)u;
 			for (int64_t j = 0; j < n; j++) {
 				uint32_t e = (uint32_t)a[j];
 				int t = has_event ? rt[e] : 0;
-				int64_t ts = rts[e];
+				int64_t ts = rr[e].ts;
 				if (j == 0 || (a[j] >> 32) != (a[j - 1] >> 32)) {
 					if (w >= s->ui.indptr[u]) {
 						s->ui.values[w] = (float)wsum;
 						s->ui_value[w] = (float)vsum;
 					}
 					w++;
-					s->ui.indices[w] = ri[e];
+					s->ui.indices[w] = rr[e].item;
 					s->ui_count[w] = 0;
 					s->ui_ts_first[w] = ts;
 					s->ui_ts_last[w] = ts;
@@ -386,7 +406,7 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 					s->ui_types[w] |= 1u << t;
 				wsum += tw[t];
 				if (has_value)
-					vsum += rv[e];
+					vsum += rr[e].value;
 				if (utc)
 					utc[t]++;
 			}
@@ -394,31 +414,31 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 				s->ui.values[w] = (float)wsum;
 				s->ui_value[w] = (float)vsum;
 			}
-			if (!has_ts || n < 2)
-				continue;
 			/* log order: by (ts, arrival) */
+			if (!has_ts || n < 2) {
+				for (int64_t j = 0; j < n; j++) {
+					s->ev_item[r0 + j] = rr[j].item;
+					s->ev_ts[r0 + j] = rr[j].ts;
+					s->ev_value[r0 + j] = rr[j].value;
+				}
+				continue;
+			}
 			if (packed) {
 				for (int64_t j = 0; j < n; j++)
-					lk[j] = ((uint64_t)rts[j] - (uint64_t)lo) << 32 |
+					lk[j] = ((uint64_t)rr[j].ts - (uint64_t)lo) << 32 |
 					        (uint64_t)j;
 				sort_row(lk, n, tmpcol);
 #define P(x) ((int64_t)(uint32_t)lk[x])
-				PERMUTE_ROW(int32_t, s->ev_item + r0, P, n, tmpcol);
-				PERMUTE_ROW(int64_t, s->ev_ts + r0, P, n, tmpcol);
-				PERMUTE_ROW(uint8_t, s->ev_type + r0, P, n, tmpcol);
-				PERMUTE_ROW(float, s->ev_value + r0, P, n, tmpcol);
+				LOG_ROW(P);
 #undef P
 			} else {
 				for (int64_t j = 0; j < n; j++) {
-					ref[j].ts = rts[j];
+					ref[j].ts = rr[j].ts;
 					ref[j].e = (uint32_t)j;
 				}
 				qsort(ref, (size_t)n, sizeof *ref, log_ref_cmp);
 #define P(x) ((int64_t)ref[x].e)
-				PERMUTE_ROW(int32_t, s->ev_item + r0, P, n, tmpcol);
-				PERMUTE_ROW(int64_t, s->ev_ts + r0, P, n, tmpcol);
-				PERMUTE_ROW(uint8_t, s->ev_type + r0, P, n, tmpcol);
-				PERMUTE_ROW(float, s->ev_value + r0, P, n, tmpcol);
+				LOG_ROW(P);
 #undef P
 			}
 		}
@@ -432,6 +452,7 @@ out:
 	g_free(hist);
 	g_free(keys);
 	g_free(scratch);
+	g_free(rec);
 	return ok;
 }
 
@@ -716,10 +737,24 @@ file_sha256(const char *path, int64_t *size, GError **error)
 		return NULL;
 	}
 	enum { BUF = 1 << 20 };
-	uint8_t *buf = g_malloc(BUF);
 	struct sha256_ctx ctx;
 	sha256_init(&ctx);
 	int64_t total = 0;
+	struct stat sb;
+	/* a regular file is hashed where the page cache has it (no copy) */
+	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0) {
+		size_t n = (size_t)sb.st_size;
+		const uint8_t *map = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (map != MAP_FAILED) {
+			madvise((void *)map, n, MADV_SEQUENTIAL);
+			for (size_t o = 0; o < n; o += BUF)
+				sha256_update(&ctx, n - o < BUF ? n - o : BUF, map + o);
+			munmap((void *)map, n);
+			total = (int64_t)n;
+			goto done;
+		}
+	}
+	uint8_t *buf = g_malloc(BUF);
 	for (;;) {
 		ssize_t n = read(fd, buf, BUF);
 		if (n < 0 && errno == EINTR)
@@ -737,6 +772,7 @@ file_sha256(const char *path, int64_t *size, GError **error)
 		total += n;
 	}
 	g_free(buf);
+done:
 	close(fd);
 	uint8_t d[SHA256_DIGEST_SIZE];
 	sha256_digest(&ctx, sizeof d, d);

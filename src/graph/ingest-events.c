@@ -271,9 +271,9 @@ struct chunk {
 struct tstate {
 	struct kith_idmap *u, *i, *t;
 	int32_t *ru, *ri, *rt;      /* local -> global */
-	int last_type;
-	const char *last_name;
-	size_t last_len;
+	const char *tname[MAX_EVENT_TYPES];  /* local event types */
+	size_t tlen[MAX_EVENT_TYPES];
+	int n_types;
 };
 
 struct fast {
@@ -460,14 +460,20 @@ scan:
 			size_t n = fl[ce];
 			if (n == 0)
 				goto stop;
-			if (T->last_type >= 0 && T->last_len == n &&
-			    memcmp(T->last_name, fs[ce], n) == 0) {
-				t = T->last_type;
-			} else {
-				int64_t x = kith_idmap_find(T->t, fs[ce], n);
-				if (x < 0 && kith_idmap_size(T->t) >= MAX_EVENT_TYPES)
+			/* the few types seen so far, compared in place */
+			t = -1;
+			for (int x = 0; x < T->n_types && t < 0; x++) {
+				if (T->tlen[x] != n)
+					continue;
+				size_t b = 0;
+				while (b < n && T->tname[x][b] == fs[ce][b])
+					b++;
+				if (b == n)
+					t = x;
+			}
+			if (t < 0) {
+				if (T->n_types >= MAX_EVENT_TYPES)
 					goto stop;
-				t = (int)x;
 				tname = fs[ce];
 			}
 		}
@@ -482,12 +488,10 @@ scan:
 			goto stop;
 		}
 		if (tname) {
-			size_t n = fl[ce];
-			if (t < 0)
-				t = (int)kith_idmap_add(T->t, tname, n, NULL);
-			T->last_type = t;
-			T->last_name = kith_idmap_key(T->t, t);
-			T->last_len = n;
+			t = (int)kith_idmap_add(T->t, tname, fl[ce], NULL);
+			T->tname[t] = kith_idmap_key(T->t, t);
+			T->tlen[t] = fl[ce];
+			T->n_types = t + 1;
 		}
 		ev_u[k] = (int32_t)u;
 		ev_i[k] = (int32_t)it;
@@ -634,7 +638,6 @@ fast_events(struct ev_state *e, struct kith_csv *r, int fd, int64_t size,
 		T[t].u = kith_idmap_new();
 		T[t].i = kith_idmap_new();
 		T[t].t = kith_idmap_new();
-		T[t].last_type = -1;
 	}
 	int64_t next = 0, first_stop = nch;
 	gboolean interrupted = FALSE;

@@ -1,9 +1,10 @@
 /*
  * kith ingest: files -> validated rows -> id maps -> merged CSR store.
  *
- * Every file is streamed once through the CSV reader (csv.h).  A row is
- * fully validated before any of its ids is inserted, so a rejected row
- * never creates a node.  Events are kept as parallel arrays (user, item,
+ * Every file is streamed once through the CSV reader (csv.h); a regular
+ * events file is read in parallel (ingest-events.c).  A row is fully
+ * validated before any of its ids is inserted, so a rejected row never
+ * creates a node.  Events are kept as parallel arrays (user, item,
  * type, ts, value: 21 bytes per event); the CSR build (ingest-build.c)
  * counting-sorts them by user, sorts each row by (item, arrival) and
  * merges duplicates: weight = sum of event-type weights (1 per event

@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -247,6 +248,64 @@ write_all(int fd, const void *buf, size_t len, XXH64_state_t *h,
 	return TRUE;
 }
 
+/* Large arrays bypass the page cache (O_DIRECT): copying 500 MB into
+ * the page cache costs more than a second of system time on some
+ * machines, O_DIRECT a tenth of that.  Data go through an aligned bounce
+ * buffer; the last partial block is written after clearing O_DIRECT. */
+#define DIRECT_MIN ((size_t)1 << 20)
+#define DIRECT_BUF ((size_t)4 << 20)
+#define DIRECT_ALIGN ((size_t)4096)
+
+static gboolean
+write_direct(int fd, const void *head, size_t hlen, const void *data,
+             size_t len, XXH64_state_t *h, const char *path, GError **error)
+{
+	char *buf = NULL;
+	if (posix_memalign((void **)&buf, DIRECT_ALIGN, DIRECT_BUF) != 0) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
+		            "cannot allocate a write buffer for '%s'", path);
+		return FALSE;
+	}
+	XXH64_update(h, head, hlen);
+	XXH64_update(h, data, len);
+	memcpy(buf, head, hlen);
+	size_t fill = hlen;
+	const char *p = data;
+	gboolean ok = TRUE;
+	while (ok && (len > 0 || fill > 0)) {
+		size_t take = DIRECT_BUF - fill < len ? DIRECT_BUF - fill : len;
+		memcpy(buf + fill, p, take);
+		p += take;
+		len -= take;
+		fill += take;
+		size_t whole = fill / DIRECT_ALIGN * DIRECT_ALIGN;
+		if (len == 0 && whole < fill) {
+			/* tail: aligned part direct, the rest buffered */
+			ok = (whole == 0 || write_all(fd, buf, whole, NULL, path,
+			                              error));
+			if (ok) {
+				int fl = fcntl(fd, F_GETFL);
+				if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_DIRECT) < 0) {
+					g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+					            "cannot write '%s': %s", path,
+					            g_strerror(errno));
+					ok = FALSE;
+				}
+			}
+			ok = ok && write_all(fd, buf + whole, fill - whole, NULL,
+			                     path, error);
+			fill = 0;
+			break;
+		}
+		if (fill == DIRECT_BUF || len == 0) {
+			ok = write_all(fd, buf, fill, NULL, path, error);
+			fill = 0;
+		}
+	}
+	free(buf);
+	return ok;
+}
+
 static gboolean
 sync_close(int fd, const char *path, GError **error)
 {
@@ -305,7 +364,13 @@ kith_npy_write(const char *path, enum kith_dtype dtype, int64_t nrows,
 	header[8] = (char)((n + pad + 1) & 0xff);
 	header[9] = (char)((n + pad + 1) >> 8);
 
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	fd = -1;
+	if (nbytes >= DIRECT_MIN)
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_DIRECT,
+		          mode);
+	gboolean direct = fd >= 0;
+	if (fd < 0)
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0) {
 		int e = errno;
 		g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
@@ -314,8 +379,13 @@ kith_npy_write(const char *path, enum kith_dtype dtype, int64_t nrows,
 	}
 	h = XXH64_createState();
 	XXH64_reset(h, 0);
-	ok = write_all(fd, header, (size_t)(10 + n + pad + 1), h, path, error) &&
-	     (nbytes == 0 || write_all(fd, data, nbytes, h, path, error));
+	if (direct)
+		ok = write_direct(fd, header, (size_t)(10 + n + pad + 1), data,
+		                  nbytes, h, path, error);
+	else
+		ok = write_all(fd, header, (size_t)(10 + n + pad + 1), h, path,
+		               error) &&
+		     (nbytes == 0 || write_all(fd, data, nbytes, h, path, error));
 	if (ok)
 		ok = sync_close(fd, path, error);
 	else

@@ -38,8 +38,8 @@
  *   - the start is spectral (optional, on by default): the top-d singular
  *     triplets (σ, u, v) of the normalised interaction matrix
  *     R̃ = D_u^{-1/2} R D_i^{-1/2} (randomised subspace iteration with
- *     OpenBLAS sgemm, CholeskyQR2 orthonormalisation and a Jacobi eigen-
- *     solver of the small projected matrix) give E⁰_u = c·u·√σ,
+ *     OpenBLAS ssyrk/strsm/sgemm, CholeskyQR2 orthonormalisation and a
+ *     Jacobi eigensolver of the small projected matrix) give E⁰_u = c·u·√σ,
  *     E⁰_i = c·v·√σ, scaled so that the rows have the RMS norm of the
  *     reference's N(0, 0.1²) start; [u; v] is an eigenvector of Â, so the
  *     first ranking is already the low-pass (GF-CF / PureSVD-like) one and
@@ -55,23 +55,32 @@
  * Defaults: eval_every 2, patience 5, max_epochs 300; optionally the
  * learning rate is multiplied by lr_decay after each validation without
  * gain (off by default; the refit replays the same schedule).
- * With refit (default) the model is then trained again from the same start
- * on all pairs for the picked number of epochs, so no data is lost to the
- * validation split; otherwise the best validation state is returned.
+ * With refit (default) the model is then trained again from a start
+ * computed the same way on all pairs for the picked number of epochs, so
+ * no data is lost to the validation split; otherwise the best validation
+ * state is returned.  Checkpoints (ego embeddings, Adam moments, best
+ * state, curve, phase and epoch) make a resumed run byte-identical to an
+ * uninterrupted one.
  *
  * Cost per epoch: 16 steps × 2K SpMMs over 2·nnz + social entries, plus
  * O(B·neg·d) per step for the loss and O(N·d) for Adam; memory about
- * 8·N·d floats plus Â (12 bytes per entry) plus 20·B·neg bytes of batch.  Deterministic: the batch of step t is drawn from the RNG
+ * 7·N·d floats plus Â (12 bytes per entry) plus 20·B·neg bytes of batch.
+ * Graphs with fewer than 2^23 entries x width per thread use fewer
+ * threads (LGCN_WORK_PER_THREAD).
+ * Deterministic: the batch of step t is drawn from the RNG
  * stream (seed, t), the gradient is accumulated in sample order per column
  * block, and kith_spmm / kith_adam_step do not depend on the thread
  * count, so the same seed gives the same bytes for any thread count
- * (OpenBLAS's sgemm in the spectral start may differ in the last bits).
+ * (OpenBLAS's products in the spectral start could in principle differ
+ * in the last bits between thread counts; on LastFM 1 and 2 threads give
+ * byte-identical files).
  */
 #include "config.h"
 
 #include <cblas.h>
 #include <errno.h>
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -88,6 +97,11 @@
 #define LGCN_NEG_TRIES 64
 #define LGCN_COLBLOCK 16
 #define LGCN_MAX_CUTS 16
+/* Entries x width of one propagation per worker thread: below it the
+ * fork/join of the ~12 parallel regions of a step costs more than the
+ * split saves (and far more on a loaded machine), so small graphs train
+ * on fewer threads.  Outputs do not depend on the thread count. */
+#define LGCN_WORK_PER_THREAD ((int64_t)1 << 23)
 
 void
 kith_train_report_init(struct kith_train_report *r)
@@ -379,6 +393,8 @@ train_step(struct lgcn *g, uint64_t stream, int nb)
 					const float c = coef[s0 + q];
 					const int64_t oj =
 					    (int64_t)sj[s0 + q] * d + j0;
+					if (c == 0.0f)
+						continue; /* not the hard one */
 					csum += c;
 #pragma omp simd
 					for (int j = 0; j < w; j++) {
@@ -419,6 +435,8 @@ train_step(struct lgcn *g, uint64_t stream, int nb)
 					    (int64_t)sj[s0 + q] * d + j0;
 					const float l2j = !hard ? l2 :
 					    g->sloss[s0 + q] >= 0 ? l2n : 0.0f;
+					if (l2j == 0.0f)
+						continue;
 #pragma omp simd
 					for (int j = 0; j < w; j++)
 						H[oj + j] += l2j * E[oj + j];
@@ -1069,6 +1087,7 @@ kith_lightgcn_train(float *user_emb, float *item_emb,
 	gboolean ok = FALSE, interrupted = FALSE, have_best = FALSE;
 	double t0 = kith_now();
 	double t_eval = 0, t_train = 0;
+	int saved_threads = 0;
 
 	if (!rep) {
 		kith_train_report_init(&local);
@@ -1118,6 +1137,15 @@ kith_lightgcn_train(float *user_emb, float *item_emb,
 	best = kith_alloc_n((size_t)g.N * g.d, sizeof(float), error);
 	if (!best)
 		goto out;
+	{
+		int64_t work = (g.A.nnz + g.N) * (int64_t)g.d;
+		int64_t want = MAX((int64_t)1, work / LGCN_WORK_PER_THREAD);
+		saved_threads = omp_get_max_threads();
+		if (p->threads > 0)
+			omp_set_num_threads(p->threads);
+		else if (want < saved_threads)
+			omp_set_num_threads((int)want);
+	}
 	if (resumed) {
 		if (!ckpt_read_arrays(p->checkpoint_dir, &g, best, adam_t,
 		                      error))
@@ -1159,6 +1187,11 @@ kith_lightgcn_train(float *user_emb, float *item_emb,
 				st.epoch = 0;
 			}
 			n_epochs = st.best_epoch;
+		}
+		/* a resumed selection phase that had already stopped early */
+		if (phase == 0 && validate && st.bad_evals >= patience) {
+			n_epochs = st.epoch;
+			reason = "early-stop";
 		}
 		int steps = (int)((g.n_pairs + g.batch - 1) / g.batch);
 		for (int ep = st.epoch + 1; ep <= n_epochs; ep++) {
@@ -1264,6 +1297,17 @@ kith_lightgcn_train(float *user_emb, float *item_emb,
 		propagate_mean(&g, g.F, g.E0, g.T);
 		split_rows(&g, user_emb, item_emb, g.F);
 	}
+	if (rep->epochs_run == 0) {
+		/* resumed inside the refit: the selection phase is in the
+		 * restored curve */
+		for (guint i = 0; i < rep->curve->len; i++) {
+			const struct kith_train_point *pt = &g_array_index(
+			    rep->curve, struct kith_train_point, i);
+			if (pt->phase == 0)
+				rep->epochs_run = MAX(rep->epochs_run,
+				                      pt->epoch);
+		}
+	}
 	rep->best_epoch = st.best_epoch;
 	rep->val_recall = have_best ? st.best_recall : -1;
 	rep->val_ndcg = have_best ? st.best_ndcg : -1;
@@ -1278,6 +1322,8 @@ kith_lightgcn_train(float *user_emb, float *item_emb,
 	}
 	ok = TRUE;
 out:
+	if (saved_threads > 0)
+		omp_set_num_threads(saved_threads);
 	lgcn_clear(&g);
 	g_free(best);
 	kith_csr_clear(&Rtr);
