@@ -2,7 +2,8 @@
 
 libkith_a_SOURCES += include/kith/report.h src/report/report-internal.h \
 	src/report/report.c src/report/pca.c src/report/svg.c \
-	src/report/html.c src/report/render-md.c src/report/render-json.c
+	src/report/html.c src/report/render-md.c src/report/render-json.c \
+	src/report/format.c
 
 src_kith_SOURCES += src/cli/cmd-report.c
 

@@ -158,6 +158,11 @@ renumber(int32_t *membership, int64_t n_users, const int64_t *vmap,
 	return TRUE;
 }
 
+/* Two-stage Leiden: graphs of at least KITH_LEIDEN_SEED_MIN vertices are
+ * first split at resolution γ n / KITH_LEIDEN_SEED_SIZE. */
+#define KITH_LEIDEN_SEED_SIZE 1000.0
+#define KITH_LEIDEN_SEED_MIN 50000
+
 gboolean
 kith_communities_detect(struct kith_comm_result *out,
                         const struct kith_csr *g,
@@ -216,11 +221,28 @@ kith_communities_detect(struct kith_comm_result *out,
 	out->n_edges = igraph_ecount(&graph);
 	igraph_rng_seed(igraph_rng_default(), (igraph_uint_t)seed);
 	switch (method) {
-	case KITH_COMM_LEIDEN:
+	case KITH_COMM_LEIDEN: {
+		double coarse = resolution * (double)nv / KITH_LEIDEN_SEED_SIZE;
+		const char *ev = g_getenv("KITH_LEIDEN_SEED_SIZE");
+		gboolean start = FALSE;
+		if (ev)
+			coarse = resolution * (double)nv / g_ascii_strtod(ev, NULL);
+		if (coarse > resolution && nv >= KITH_LEIDEN_SEED_MIN) {
+			/* Stage 1: many small clusters at a high resolution. */
+			rc = igraph_community_leiden(&graph, &w, &strength,
+			                             coarse / total, 0.01, FALSE, 2,
+			                             &memb, &nb, &quality);
+			if (rc != IGRAPH_SUCCESS)
+				break;
+			start = TRUE;
+			if (g_getenv("KITH_LEIDEN_DEBUG"))
+				g_printerr("stage 1: %ld clusters\n", (long)nb);
+		}
 		rc = igraph_community_leiden(&graph, &w, &strength,
-		                             resolution / total, 0.01, FALSE, -1,
+		                             resolution / total, 0.01, start, -1,
 		                             &memb, &nb, &quality);
 		break;
+	}
 	case KITH_COMM_LOUVAIN:
 		rc = igraph_community_multilevel(&graph, &w, resolution, &memb,
 		                                 NULL, NULL);

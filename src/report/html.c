@@ -101,31 +101,9 @@ esc(GString *o, const char *s)
 }
 
 static void
-count_s(GString *o, double v)
-{
-	char b[64];
-	rp_fmt_count(b, sizeof(b), v);
-	g_string_append(o, b);
-}
-
-static void
-g_s(GString *o, double v, int digits)
-{
-	char b[64];
-	rp_fmt_g(b, sizeof(b), v, digits);
-	g_string_append(o, b);
-}
-
-static void
 pct_s(GString *o, double v)
 {
-	char b[64];
-	if (!isfinite(v)) {
-		g_string_append(o, "–");
-		return;
-	}
-	g_ascii_formatd(b, sizeof(b), "%.1f", 100 * v);
-	g_string_append_printf(o, "%s&#8239;%%", b);
+	rp_put_pct(o, v, "&#8239;");
 }
 
 static void
@@ -158,17 +136,7 @@ card_count(GString *o, const char *key, double v, const char *sub)
 static void
 pipe_list(GString *o, const char *v, int max)
 {
-	g_auto(GStrv) parts = g_strsplit(v ? v : "", "|", -1);
-	int k = 0;
-	for (int i = 0; parts[i] && k < max; i++) {
-		if (!*parts[i])
-			continue;
-		if (k++)
-			g_string_append(o, ", ");
-		esc(o, parts[i]);
-	}
-	if (k == 0)
-		g_string_append(o, "<span class=\"muted\">–</span>");
+	rp_put_list(o, v, max, esc, "<span class=\"muted\">–</span>");
 }
 
 static void
@@ -295,21 +263,21 @@ degree_section(GString *o, const struct rp_model *m)
 	                CHART_W, 420, s, ns, "degree (distinct neighbours)",
 	                binned ? "nodes per degree value" : "number of nodes");
 	g_string_append(o, "<figcaption>Mean degree: users ");
-	g_s(o, m->deg_mean[RP_DEG_USERS], 3);
+	rp_put_g(o, m->deg_mean[RP_DEG_USERS], 3);
 	g_string_append(o, ", items ");
-	g_s(o, m->deg_mean[RP_DEG_ITEMS], 3);
+	rp_put_g(o, m->deg_mean[RP_DEG_ITEMS], 3);
 	if (m->social_pairs) {
 		g_string_append(o, ", social ");
-		g_s(o, m->deg_mean[RP_DEG_SOCIAL], 3);
+		rp_put_g(o, m->deg_mean[RP_DEG_SOCIAL], 3);
 	}
 	g_string_append(o, ". Maximum: users ");
-	count_s(o, m->deg_max[RP_DEG_USERS]);
+	rp_put_count(o, m->deg_max[RP_DEG_USERS]);
 	g_string_append(o, ", items ");
-	count_s(o, m->deg_max[RP_DEG_ITEMS]);
+	rp_put_count(o, m->deg_max[RP_DEG_ITEMS]);
 	g_string_append(o, ". Nodes of degree 0 (not drawn): users ");
-	count_s(o, m->deg_zero[RP_DEG_USERS]);
+	rp_put_count(o, m->deg_zero[RP_DEG_USERS]);
 	g_string_append(o, ", items ");
-	count_s(o, m->deg_zero[RP_DEG_ITEMS]);
+	rp_put_count(o, m->deg_zero[RP_DEG_ITEMS]);
 	g_string_append(o, ".");
 	if (binned)
 		g_string_append(o, " Wide ranges of degrees are grouped into "
@@ -325,7 +293,7 @@ communities_section(GString *o, const struct rp_model *m)
 
 	g_string_append(o, "<section id=\"communities\"><h2>Communities</h2>"
 	                "<p class=\"lede\">");
-	count_s(o, m->n_comm);
+	rp_put_count(o, m->n_comm);
 	g_string_append(o, " communities");
 	if (m->comm_method) {
 		g_string_append(o, " found by <strong>");
@@ -338,33 +306,33 @@ communities_section(GString *o, const struct rp_model *m)
 		g_string_append(o, " graph");
 	}
 	g_string_append(o, "; modularity <strong>");
-	g_s(o, m->modularity, 4);
+	rp_put_g(o, m->modularity, 4);
 	g_string_append(o, "</strong>");
 	if (isfinite(m->nmi)) {
 		g_string_append(o, "; against the reference partition NMI <strong>");
-		g_s(o, m->nmi, 4);
+		rp_put_g(o, m->nmi, 4);
 		g_string_append(o, "</strong>, ARI <strong>");
-		g_s(o, m->ari, 4);
+		rp_put_g(o, m->ari, 4);
 		g_string_append(o, "</strong>");
 	}
 	g_string_append(o, ". ");
-	count_s(o, m->n_assigned);
+	rp_put_count(o, m->n_assigned);
 	g_string_append(o, " users belong to a community");
 	if (m->n_unassigned) {
 		g_string_append(o, "; ");
-		count_s(o, m->n_unassigned);
+		rp_put_count(o, m->n_unassigned);
 		g_string_append(o, " are not in the graph used");
 	}
 	g_string_append(o, ".</p>\n");
 	if (m->comm_supp_groups) {
 		g_string_append(o, "<p class=\"note\"><strong>Suppressed:</strong> ");
-		count_s(o, m->comm_supp_groups);
+		rp_put_count(o, m->comm_supp_groups);
 		g_string_append_printf(o, " communities with fewer than %"
 		                       G_GINT64_FORMAT " members are not shown on "
 		                       "their own", m->min_group);
 		if (m->comm_supp_shown) {
 			g_string_append(o, "; their ");
-			count_s(o, m->comm_supp_users);
+			rp_put_count(o, m->comm_supp_users);
 			g_string_append(o, " users are merged into "
 			                "“other (suppressed)”.</p>\n");
 		} else {
@@ -421,15 +389,15 @@ communities_section(GString *o, const struct rp_model *m)
 		swatch(o, g->colour);
 		esc(o, g->label);
 		g_string_append(o, "</td><td class=\"n\">");
-		count_s(o, g->size);
+		rp_put_count(o, g->size);
 		g_string_append(o, "</td><td class=\"n\">");
 		pct_s(o, m->n_assigned ? (double)g->size / m->n_assigned : NAN);
 		g_string_append(o, "</td><td class=\"n\">");
-		g_s(o, g->density, 3);
+		rp_put_g(o, g->density, 3);
 		g_string_append(o, "</td><td class=\"n\">");
-		g_s(o, g->conductance, 3);
+		rp_put_g(o, g->conductance, 3);
 		g_string_append(o, "</td><td class=\"n\">");
-		g_s(o, g->mean_rfm, 3);
+		rp_put_g(o, g->mean_rfm, 3);
 		g_string_append(o, "</td><td>");
 		pipe_list(o, g->top_categories, 3);
 		g_string_append(o, "</td><td class=\"id\">");
@@ -455,14 +423,14 @@ segments_section(GString *o, const struct rp_model *m)
 	                "<p class=\"lede\">Users grouped by recency, frequency "
 	                "and monetary value of their activity (quintile scores "
 	                "1–5). ");
-	count_s(o, m->prof_users);
+	rp_put_count(o, m->prof_users);
 	g_string_append(o, " profiled users, of which ");
-	count_s(o, m->cold_users);
+	rp_put_count(o, m->cold_users);
 	g_string_append(o, " are cold (too few events for a confident "
 	                "profile).</p>\n");
 	if (m->seg_supp_groups) {
 		g_string_append(o, "<p class=\"note\"><strong>Suppressed:</strong> ");
-		count_s(o, m->seg_supp_groups);
+		rp_put_count(o, m->seg_supp_groups);
 		g_string_append_printf(o, " segments with fewer than %"
 		                       G_GINT64_FORMAT " users are not shown on "
 		                       "their own%s.</p>\n", m->min_group,
@@ -498,15 +466,15 @@ segments_section(GString *o, const struct rp_model *m)
 		g_string_append(o, "<tr><td>");
 		esc(o, g->label);
 		g_string_append(o, "</td><td class=\"n\">");
-		count_s(o, g->size);
+		rp_put_count(o, g->size);
 		g_string_append(o, "</td><td class=\"n\">");
 		pct_s(o, m->prof_users ? (double)g->size / m->prof_users : NAN);
 		g_string_append(o, "</td><td class=\"n\">");
-		g_s(o, g->recency, 3);
+		rp_put_g(o, g->recency, 3);
 		g_string_append(o, "</td><td class=\"n\">");
-		g_s(o, g->frequency, 3);
+		rp_put_g(o, g->frequency, 3);
 		g_string_append(o, "</td><td class=\"n\">");
-		g_s(o, g->monetary, 4);
+		rp_put_g(o, g->monetary, 4);
 		g_string_append(o, "</td></tr>\n");
 	}
 	g_string_append(o, "</tbody></table>\n");
@@ -535,7 +503,7 @@ influencers_section(GString *o, const struct rp_model *m)
 	                "social graph");
 	if (isfinite(m->damping)) {
 		g_string_append(o, " (damping ");
-		g_s(o, m->damping, 3);
+		rp_put_g(o, m->damping, 3);
 		g_string_append(o, ")");
 	}
 	g_string_append(o, ". ");
@@ -572,25 +540,25 @@ influencers_section(GString *o, const struct rp_model *m)
 		                       "<td class=\"id\">", i + 1);
 		esc(o, r->user);
 		g_string_append(o, "</td><td class=\"n\">");
-		g_s(o, r->v[0], 4);
+		rp_put_g(o, r->v[0], 4);
 		if (have_ppr) {
 			g_string_append(o, "</td><td class=\"n\">");
-			g_s(o, r->v[1], 4);
+			rp_put_g(o, r->v[1], 4);
 		}
 		g_string_append(o, "</td><td class=\"n\">");
-		g_s(o, r->v[6], 6);
+		rp_put_g(o, r->v[6], 6);
 		g_string_append(o, "</td><td class=\"n\">");
-		g_s(o, r->v[2], 7);
+		rp_put_g(o, r->v[2], 7);
 		g_string_append(o, "</td><td class=\"n\">");
-		g_s(o, r->v[3], 7);
+		rp_put_g(o, r->v[3], 7);
 		g_string_append(o, "</td><td class=\"n\">");
-		g_s(o, r->v[8], 7);
+		rp_put_g(o, r->v[8], 7);
 		if (have_bt) {
 			g_string_append(o, "</td><td class=\"n\">");
-			g_s(o, r->v[7], 4);
+			rp_put_g(o, r->v[7], 4);
 		}
 		g_string_append(o, "</td><td class=\"n\">");
-		g_s(o, r->v[9], 4);
+		rp_put_g(o, r->v[9], 4);
 		g_string_append(o, "</td><td class=\"name\">");
 		if (r->community >= 0) {
 			swatch(o, r->colour);
@@ -613,7 +581,7 @@ prefs_section(GString *o, const struct rp_model *m)
 	esc(o, m->prefs_graph ? m->prefs_graph : "neighbour");
 	g_string_append(o, " graph so that users with thin histories get a "
 	                "profile from the people around them (alpha ");
-	g_s(o, m->alpha, 3);
+	rp_put_g(o, m->alpha, 3);
 	if (m->iterations >= 0)
 		g_string_append_printf(o, ", %" G_GINT64_FORMAT " iterations, %s",
 		                       m->iterations,
@@ -632,13 +600,13 @@ prefs_section(GString *o, const struct rp_model *m)
 		rp_chart_hbars(o, "chart-prefs-eval", "NDCG@3 on held-out users",
 		               CHART_W, bars, 3, "NDCG@3 (higher is better)");
 		g_string_append(o, "<figcaption>The category histories of ");
-		count_s(o, m->held_out);
+		rp_put_count(o, m->held_out);
 		g_string_append(o, " users were hidden; their top categories were "
 		                "predicted from neighbours and compared with the "
 		                "truth. Accuracy@1: propagation ");
-		g_s(o, m->acc, 4);
+		rp_put_g(o, m->acc, 4);
 		g_string_append(o, ", popularity ");
-		g_s(o, m->pop_acc, 4);
+		rp_put_g(o, m->pop_acc, 4);
 		g_string_append(o, ".</figcaption></figure>\n");
 	} else {
 		g_string_append(o, "<p class=\"muted\">No held-out evaluation: run "
@@ -687,18 +655,18 @@ embedding_section(GString *o, const struct rp_model *m)
 				swatch(o, g->colour);
 				esc(o, g->label);
 				g_string_append(o, " <span class=\"muted\">(");
-				count_s(o, g->size);
+				rp_put_count(o, g->size);
 				g_string_append(o, ")</span></li>");
 			}
 			g_string_append(o, "</ul>");
 		}
 		g_string_append(o, "<figcaption>");
-		count_s(o, m->px->len);
+		rp_put_count(o, m->px->len);
 		g_string_append(o, " users drawn at random");
 		if (m->has_comm)
 			g_string_append(o, " among those in a community");
 		g_string_append(o, "; axes from PCA (power iteration) on ");
-		count_s(o, m->cov_rows);
+		rp_put_count(o, m->cov_rows);
 		g_string_append(o, " sampled rows.</figcaption></figure>\n");
 	}
 	if (m->curve->len) {
@@ -738,15 +706,15 @@ dq_section(GString *o, const struct rp_model *m)
 	esc(o, m->dq_source);
 	g_string_append(o, ": ");
 	if (m->dq_lines >= 0) {
-		count_s(o, m->dq_lines);
+		rp_put_count(o, m->dq_lines);
 		g_string_append(o, " input lines, ");
 	}
 	if (m->dq_accepted >= 0) {
-		count_s(o, m->dq_accepted);
+		rp_put_count(o, m->dq_accepted);
 		g_string_append(o, " rows accepted, ");
 	}
 	g_string_append(o, "<strong>");
-	count_s(o, MAX(m->dq_rejected, 0));
+	rp_put_count(o, MAX(m->dq_rejected, 0));
 	g_string_append(o, "</strong> rejected");
 	if (m->dq_lines > 0 && m->dq_rejected >= 0) {
 		g_string_append(o, " (");
@@ -795,13 +763,13 @@ dq_section(GString *o, const struct rp_model *m)
 			esc(o, g->label);
 			g_string_append(o, "</td><td class=\"n\">");
 			if (isfinite(g->recency))
-				count_s(o, g->recency);
+				rp_put_count(o, g->recency);
 			else
 				g_string_append(o, "–");
 			g_string_append(o, "</td><td class=\"n\">");
-			count_s(o, g->size);
+			rp_put_count(o, g->size);
 			g_string_append(o, "</td><td class=\"n\">");
-			count_s(o, g->id);
+			rp_put_count(o, g->id);
 			g_string_append(o, "</td></tr>\n");
 		}
 		g_string_append(o, "</tbody></table>\n");

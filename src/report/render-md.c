@@ -25,47 +25,15 @@ esc(GString *o, const char *s)
 }
 
 static void
-cnt(GString *o, double v)
-{
-	char b[64];
-	rp_fmt_count(b, sizeof(b), v);
-	g_string_append(o, b);
-}
-
-static void
-gnum(GString *o, double v, int digits)
-{
-	char b[64];
-	rp_fmt_g(b, sizeof(b), v, digits);
-	g_string_append(o, b);
-}
-
-static void
 pct(GString *o, double v)
 {
-	char b[64];
-	if (!isfinite(v)) {
-		g_string_append(o, "–");
-		return;
-	}
-	g_ascii_formatd(b, sizeof(b), "%.1f", 100 * v);
-	g_string_append_printf(o, "%s %%", b);
+	rp_put_pct(o, v, " ");
 }
 
 static void
 pipe_list(GString *o, const char *v, int max)
 {
-	g_auto(GStrv) parts = g_strsplit(v ? v : "", "|", -1);
-	int k = 0;
-	for (int i = 0; parts[i] && k < max; i++) {
-		if (!*parts[i])
-			continue;
-		if (k++)
-			g_string_append(o, ", ");
-		esc(o, parts[i]);
-	}
-	if (k == 0)
-		g_string_append(o, "–");
+	rp_put_list(o, v, max, esc, "–");
 }
 
 char *
@@ -93,26 +61,26 @@ rp_render_markdown(const struct rp_model *m)
 
 	g_string_append(o, "## Summary\n\n| | |\n|---|---:|\n");
 	g_string_append(o, "| users | ");
-	cnt(o, m->users);
+	rp_put_count(o, m->users);
 	g_string_append(o, " |\n| items | ");
-	cnt(o, m->items);
+	rp_put_count(o, m->items);
 	g_string_append(o, " |\n| events | ");
-	cnt(o, m->events);
+	rp_put_count(o, m->events);
 	g_string_append(o, " |\n| distinct user–item pairs | ");
-	cnt(o, m->interactions);
+	rp_put_count(o, m->interactions);
 	g_string_append_printf(o, " |\n| social pairs (%s) | ",
 	                       m->directed ? "directed" : "undirected");
-	cnt(o, m->social_pairs);
+	rp_put_count(o, m->social_pairs);
 	g_string_append(o, " |\n| categories | ");
-	cnt(o, m->categories);
+	rp_put_count(o, m->categories);
 	rp_fmt_date(d0, sizeof(d0), m->ts_min);
 	rp_fmt_date(d1, sizeof(d1), m->ts_max);
 	g_string_append_printf(o, " |\n| time span | %s to %s |\n", d0, d1);
 	if (m->has_comm) {
 		g_string_append(o, "| communities | ");
-		cnt(o, m->n_comm);
+		rp_put_count(o, m->n_comm);
 		g_string_append(o, " |\n| modularity | ");
-		gnum(o, m->modularity, 4);
+		rp_put_g(o, m->modularity, 4);
 		g_string_append(o, " |\n");
 	}
 	g_string_append(o, "\n");
@@ -123,11 +91,11 @@ rp_render_markdown(const struct rp_model *m)
 		if (k == RP_DEG_SOCIAL && m->social_pairs == 0)
 			continue;
 		g_string_append_printf(o, "| %s | ", m->deg[k].name);
-		gnum(o, m->deg_mean[k], 4);
+		rp_put_g(o, m->deg_mean[k], 4);
 		g_string_append(o, " | ");
-		cnt(o, m->deg_max[k]);
+		rp_put_count(o, m->deg_max[k]);
 		g_string_append(o, " | ");
-		cnt(o, m->deg_zero[k]);
+		rp_put_count(o, m->deg_zero[k]);
 		g_string_append(o, " |\n");
 	}
 	g_string_append(o, "\n");
@@ -141,12 +109,12 @@ rp_render_markdown(const struct rp_model *m)
 		if (m->comm_graph)
 			g_string_append_printf(o, " on the %s graph", m->comm_graph);
 		g_string_append(o, "; modularity ");
-		gnum(o, m->modularity, 4);
+		rp_put_g(o, m->modularity, 4);
 		if (isfinite(m->nmi)) {
 			g_string_append(o, ", NMI ");
-			gnum(o, m->nmi, 4);
+			rp_put_g(o, m->nmi, 4);
 			g_string_append(o, " and ARI ");
-			gnum(o, m->ari, 4);
+			rp_put_g(o, m->ari, 4);
 			g_string_append(o, " against the reference partition");
 		}
 		g_string_append(o, ".\n\n");
@@ -168,13 +136,13 @@ rp_render_markdown(const struct rp_model *m)
 			g_string_append(o, "| ");
 			esc(o, g->label);
 			g_string_append(o, " | ");
-			cnt(o, g->size);
+			rp_put_count(o, g->size);
 			g_string_append(o, " | ");
 			pct(o, m->n_assigned ? (double)g->size / m->n_assigned : NAN);
 			g_string_append(o, " | ");
-			gnum(o, g->density, 3);
+			rp_put_g(o, g->density, 3);
 			g_string_append(o, " | ");
-			gnum(o, g->conductance, 3);
+			rp_put_g(o, g->conductance, 3);
 			g_string_append(o, " | ");
 			pipe_list(o, g->top_categories, 3);
 			g_string_append(o, " | ");
@@ -220,15 +188,15 @@ rp_render_markdown(const struct rp_model *m)
 			g_string_append(o, "| ");
 			esc(o, g->label);
 			g_string_append(o, " | ");
-			cnt(o, g->size);
+			rp_put_count(o, g->size);
 			g_string_append(o, " | ");
 			pct(o, m->prof_users ? (double)g->size / m->prof_users : NAN);
 			g_string_append(o, " | ");
-			gnum(o, g->recency, 3);
+			rp_put_g(o, g->recency, 3);
 			g_string_append(o, " | ");
-			gnum(o, g->frequency, 3);
+			rp_put_g(o, g->frequency, 3);
 			g_string_append(o, " | ");
-			gnum(o, g->monetary, 4);
+			rp_put_g(o, g->monetary, 4);
 			g_string_append(o, " |\n");
 		}
 		g_string_append(o, "\n");
@@ -267,15 +235,15 @@ rp_render_markdown(const struct rp_model *m)
 			g_string_append_printf(o, "| %u | ", i + 1);
 			esc(o, r->user);
 			g_string_append(o, " | ");
-			gnum(o, r->v[0], 4);
+			rp_put_g(o, r->v[0], 4);
 			g_string_append(o, " | ");
-			gnum(o, r->v[6], 4);
+			rp_put_g(o, r->v[6], 4);
 			g_string_append(o, " | ");
-			gnum(o, r->v[2], 6);
+			rp_put_g(o, r->v[2], 6);
 			g_string_append(o, " | ");
-			gnum(o, r->v[8], 6);
+			rp_put_g(o, r->v[8], 6);
 			g_string_append(o, " | ");
-			gnum(o, r->v[9], 4);
+			rp_put_g(o, r->v[9], 4);
 			g_string_append(o, " | ");
 			esc(o, r->community >= 0
 			               ? ((const struct rp_group *)
@@ -290,7 +258,7 @@ rp_render_markdown(const struct rp_model *m)
 		g_string_append(o, "Graph ");
 		esc(o, m->prefs_graph ? m->prefs_graph : "unknown");
 		g_string_append(o, ", alpha ");
-		gnum(o, m->alpha, 3);
+		rp_put_g(o, m->alpha, 3);
 		g_string_append_printf(o, ", %" G_GINT64_FORMAT " iterations (%s).\n\n",
 		                       m->iterations,
 		                       m->converged ? "converged" : "not converged");
@@ -300,15 +268,15 @@ rp_render_markdown(const struct rp_model *m)
 			                       "| method | NDCG@3 | accuracy@1 |\n"
 			                       "|---|---:|---:|\n| propagation | ",
 			                       m->held_out);
-			gnum(o, m->ndcg, 4);
+			rp_put_g(o, m->ndcg, 4);
 			g_string_append(o, " | ");
-			gnum(o, m->acc, 4);
+			rp_put_g(o, m->acc, 4);
 			g_string_append(o, " |\n| global popularity | ");
-			gnum(o, m->pop_ndcg, 4);
+			rp_put_g(o, m->pop_ndcg, 4);
 			g_string_append(o, " | ");
-			gnum(o, m->pop_acc, 4);
+			rp_put_g(o, m->pop_acc, 4);
 			g_string_append(o, " |\n| own history only | ");
-			gnum(o, m->own_ndcg, 4);
+			rp_put_g(o, m->own_ndcg, 4);
 			g_string_append(o, " | – |\n\n");
 		}
 	}
@@ -330,13 +298,13 @@ rp_render_markdown(const struct rp_model *m)
 			g_string_append(o, "Training curve `");
 			esc(o, s->name);
 			g_string_append(o, "`: ");
-			gnum(o, g_array_index(s->y, double, 0), 4);
+			rp_put_g(o, g_array_index(s->y, double, 0), 4);
 			g_string_append(o, " at epoch ");
-			gnum(o, g_array_index(s->x, double, 0), 6);
+			rp_put_g(o, g_array_index(s->x, double, 0), 6);
 			g_string_append(o, ", ");
-			gnum(o, g_array_index(s->y, double, n - 1), 4);
+			rp_put_g(o, g_array_index(s->y, double, n - 1), 4);
 			g_string_append(o, " at epoch ");
-			gnum(o, g_array_index(s->x, double, n - 1), 6);
+			rp_put_g(o, g_array_index(s->x, double, n - 1), 6);
 			g_string_append(o, ".\n\n");
 		}
 	}
@@ -345,14 +313,14 @@ rp_render_markdown(const struct rp_model *m)
 	if (m->has_dq) {
 		g_string_append_printf(o, "From the %s: ", m->dq_source);
 		if (m->dq_lines >= 0) {
-			cnt(o, m->dq_lines);
+			rp_put_count(o, m->dq_lines);
 			g_string_append(o, " input lines, ");
 		}
 		if (m->dq_accepted >= 0) {
-			cnt(o, m->dq_accepted);
+			rp_put_count(o, m->dq_accepted);
 			g_string_append(o, " accepted, ");
 		}
-		cnt(o, MAX(m->dq_rejected, 0));
+		rp_put_count(o, MAX(m->dq_rejected, 0));
 		g_string_append(o, " rejected.\n\n");
 		if (m->reasons->len) {
 			g_string_append(o, "| reason | rows |\n|---|---:|\n");
@@ -361,7 +329,7 @@ rp_render_markdown(const struct rp_model *m)
 				g_string_append(o, "| ");
 				esc(o, g->label);
 				g_string_append(o, " | ");
-				cnt(o, g->size);
+				rp_put_count(o, g->size);
 				g_string_append(o, " |\n");
 			}
 			g_string_append(o, "\n");

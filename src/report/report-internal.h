@@ -21,6 +21,8 @@
 #define RP_GREY "#b5b5b5"
 const char *rp_colour(int idx);
 
+/* ------------------------------------------------------------ format.c */
+
 /* Number formatting, C locale whatever the process locale is. */
 void rp_num(GString *out, double v);                 /* "%.1f" */
 void rp_fmt_count(char *buf, size_t n, double v);    /* "1,234,567" */
@@ -29,6 +31,19 @@ void rp_fmt_g(char *buf, size_t n, double v, int digits); /* "%.*g" */
 /* Label cut to at most max characters (UTF-8 aware, "…" appended);
  * caller frees. */
 char *rp_trim_label(const char *s, int max);
+/* "2024-01-01" from unix seconds into buf; "unknown" for INT64_MIN. */
+void rp_fmt_date(char *buf, size_t n, int64_t t);
+/* Appenders for the HTML and Markdown renderers: rp_fmt_count,
+ * rp_fmt_g, a share v in [0, 1] as "12.3<space>%" ("–" when not
+ * finite), and the first max non-empty fields of a '|'-joined list v
+ * passed through esc and joined with ", " (none when there is none). */
+void rp_put_count(GString *o, double v);
+void rp_put_g(GString *o, double v, int digits);
+void rp_put_pct(GString *o, double v, const char *space);
+void rp_put_list(GString *o, const char *v, int max,
+                 void (*esc)(GString *, const char *), const char *none);
+
+/* ------------------------------------------------------------ svg.c */
 
 struct rp_series {
 	const char *name;
@@ -179,7 +194,5 @@ gboolean rp_model_build(struct rp_model *m, struct kith_store *s,
 JsonNode *rp_render_json(const struct rp_model *m);
 char *rp_render_markdown(const struct rp_model *m);
 char *rp_render_html(const struct rp_model *m);
-/* "2024-01-01" from unix seconds into buf. */
-void rp_fmt_date(char *buf, size_t n, int64_t t);
 
 #endif

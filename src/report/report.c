@@ -238,17 +238,6 @@ rp_model_free(struct rp_model *m)
 	memset(m, 0, sizeof(*m));
 }
 
-void
-rp_fmt_date(char *buf, size_t n, int64_t t)
-{
-	time_t tt = (time_t)t;
-	struct tm tm;
-	if (t == INT64_MIN || gmtime_r(&tt, &tm) == NULL)
-		g_strlcpy(buf, "unknown", n);
-	else
-		strftime(buf, n, "%Y-%m-%d", &tm);
-}
-
 /* Reads DIR/manifest.json and checks its format.  Caller unrefs. */
 static JsonNode *
 open_folder(const char *dir, const char *format, const char *option,

@@ -48,92 +48,6 @@ kith_html_escape(GString *out, const char *s)
 	}
 }
 
-void
-rp_num(GString *out, double v)
-{
-	char buf[G_ASCII_DTOSTR_BUF_SIZE];
-	if (!isfinite(v))
-		v = 0;
-	g_ascii_formatd(buf, sizeof(buf), "%.1f", v);
-	if (strcmp(buf, "-0.0") == 0)
-		g_strlcpy(buf, "0.0", sizeof(buf));
-	g_string_append(out, buf);
-}
-
-void
-rp_fmt_g(char *buf, size_t n, double v, int digits)
-{
-	char fmt[16];
-	if (!isfinite(v)) {
-		g_strlcpy(buf, isnan(v) ? "–" : (v > 0 ? "∞" : "-∞"), n);
-		return;
-	}
-	g_snprintf(fmt, sizeof(fmt), "%%.%dg", digits);
-	g_ascii_formatd(buf, n, fmt, v);
-}
-
-void
-rp_fmt_count(char *buf, size_t n, double v)
-{
-	char digits[64];
-	char tmp[96];
-	size_t len, k = 0;
-	int neg = v < 0;
-
-	if (!isfinite(v)) {
-		rp_fmt_g(buf, n, v, 3);
-		return;
-	}
-	g_snprintf(digits, sizeof(digits), "%.0f", fabs(v));
-	len = strlen(digits);
-	if (neg)
-		tmp[k++] = '-';
-	for (size_t i = 0; i < len && k + 2 < sizeof(tmp); i++) {
-		if (i > 0 && (len - i) % 3 == 0)
-			tmp[k++] = ',';
-		tmp[k++] = digits[i];
-	}
-	tmp[k] = '\0';
-	g_strlcpy(buf, tmp, n);
-}
-
-void
-rp_fmt_short(char *buf, size_t n, double v)
-{
-	double a = fabs(v);
-	char num[G_ASCII_DTOSTR_BUF_SIZE];
-	const char *suffix = "";
-
-	if (a >= 1e9) {
-		v /= 1e9;
-		suffix = "G";
-	} else if (a >= 1e6) {
-		v /= 1e6;
-		suffix = "M";
-	} else if (a >= 1e4) {
-		v /= 1e3;
-		suffix = "k";
-	}
-	if (*suffix == '\0' && v == floor(v) && fabs(v) < 1e4)
-		g_ascii_formatd(num, sizeof(num), "%.0f", v);
-	else
-		g_ascii_formatd(num, sizeof(num), "%.3g", v);
-	g_snprintf(buf, n, "%s%s", num, suffix);
-}
-
-char *
-rp_trim_label(const char *s, int max)
-{
-	if (s == NULL)
-		return g_strdup("");
-	if (!g_utf8_validate(s, -1, NULL))
-		return g_utf8_make_valid(s, -1);
-	if (g_utf8_strlen(s, -1) <= max)
-		return g_strdup(s);
-	g_autofree char *head = g_utf8_substring(s, 0, max - 1);
-	return g_strconcat(head, "…", NULL);
-}
-
 int
 kith_nice_ticks(double lo, double hi, int max_ticks, double *ticks,
                 double *step)
@@ -394,6 +308,42 @@ legend(GString *o, const struct rp_series *s, int ns, double x, double y)
 	}
 }
 
+/* A point a chart can draw: positive coordinates on log axes, finite
+ * ones on linear axes. */
+static gboolean
+drawable(double x, double y, gboolean log)
+{
+	return log ? x > 0 && y > 0 : isfinite(x) && isfinite(y);
+}
+
+/* Widens box (xmin, xmax, ymin, ymax) to the drawable points of x, y. */
+static void
+extent(const double *x, const double *y, int64_t n, gboolean log,
+       double box[4])
+{
+	for (int64_t i = 0; i < n; i++) {
+		if (!drawable(x[i], y[i], log))
+			continue;
+		box[0] = MIN(box[0], x[i]);
+		box[1] = MAX(box[1], x[i]);
+		box[2] = MIN(box[2], y[i]);
+		box[3] = MAX(box[3], y[i]);
+	}
+}
+
+/* <circle cx=".." cy=".." r="TAIL: tail closes the element. */
+static void
+circle(GString *o, const struct frame *f, double x, double y,
+       const char *tail)
+{
+	g_string_append(o, "<circle cx=\"");
+	rp_num(o, fx(f, x));
+	g_string_append(o, "\" cy=\"");
+	rp_num(o, fy(f, y));
+	g_string_append(o, "\" r=\"");
+	g_string_append(o, tail);
+}
+
 /* ------------------------------------------------------------ charts */
 
 void
@@ -403,26 +353,18 @@ rp_chart_loglog(GString *o, const char *id, const char *title, int w, int h,
 {
 	struct frame f = { .l = 72, .t = 16, .w = w - 72 - 210, .h = h - 16 - 52,
 	                   .xlog = TRUE, .ylog = TRUE };
-	double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY,
-	       ymax = -INFINITY;
+	double b[4] = { INFINITY, -INFINITY, INFINITY, -INFINITY };
 
 	for (int k = 0; k < ns; k++)
-		for (int64_t i = 0; i < s[k].n; i++) {
-			if (!(s[k].x[i] > 0) || !(s[k].y[i] > 0))
-				continue;
-			xmin = MIN(xmin, s[k].x[i]);
-			xmax = MAX(xmax, s[k].x[i]);
-			ymin = MIN(ymin, s[k].y[i]);
-			ymax = MAX(ymax, s[k].y[i]);
-		}
-	if (!isfinite(xmin)) {
-		xmin = ymin = 1;
-		xmax = ymax = 10;
+		extent(s[k].x, s[k].y, s[k].n, TRUE, b);
+	if (!isfinite(b[0])) {
+		b[0] = b[2] = 1;
+		b[1] = b[3] = 10;
 	}
-	f.x0 = floor(log10(xmin));
-	f.x1 = MAX(ceil(log10(xmax)), f.x0 + 1);
-	f.y0 = floor(log10(ymin));
-	f.y1 = MAX(ceil(log10(ymax)), f.y0 + 1);
+	f.x0 = floor(log10(b[0]));
+	f.x1 = MAX(ceil(log10(b[1])), f.x0 + 1);
+	f.y0 = floor(log10(b[2]));
+	f.y1 = MAX(ceil(log10(b[3])), f.y0 + 1);
 	svg_begin(o, id, "loglog", title, w, h);
 	log_ticks(o, &f, TRUE);
 	log_ticks(o, &f, FALSE);
@@ -431,15 +373,9 @@ rp_chart_loglog(GString *o, const char *id, const char *title, int w, int h,
 		g_string_append_printf(o, "<g class=\"series\" fill=\"%s\" "
 		                       "fill-opacity=\"0.75\">\n",
 		                       rp_colour(s[k].colour));
-		for (int64_t i = 0; i < s[k].n; i++) {
-			if (!(s[k].x[i] > 0) || !(s[k].y[i] > 0))
-				continue;
-			g_string_append(o, "<circle cx=\"");
-			rp_num(o, fx(&f, s[k].x[i]));
-			g_string_append(o, "\" cy=\"");
-			rp_num(o, fy(&f, s[k].y[i]));
-			g_string_append(o, "\" r=\"2.6\"/>\n");
-		}
+		for (int64_t i = 0; i < s[k].n; i++)
+			if (drawable(s[k].x[i], s[k].y[i], TRUE))
+				circle(o, &f, s[k].x[i], s[k].y[i], "2.6\"/>\n");
 		g_string_append(o, "</g>\n");
 	}
 	legend(o, s, ns, f.l + f.w + 24, f.t + 12);
@@ -452,25 +388,18 @@ rp_chart_lines(GString *o, const char *id, const char *title, int w, int h,
                const char *ylabel)
 {
 	struct frame f = { .l = 64, .t = 14, .w = w - 64 - 18, .h = h - 14 - 52 };
-	double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY,
-	       ymax = -INFINITY, xt[16], yt[16], xs, ys;
+	double b[4] = { INFINITY, -INFINITY, INFINITY, -INFINITY };
+	double xt[16], yt[16], xs, ys;
 	int nx, ny;
 
 	for (int k = 0; k < ns; k++)
-		for (int64_t i = 0; i < s[k].n; i++) {
-			if (!isfinite(s[k].x[i]) || !isfinite(s[k].y[i]))
-				continue;
-			xmin = MIN(xmin, s[k].x[i]);
-			xmax = MAX(xmax, s[k].x[i]);
-			ymin = MIN(ymin, s[k].y[i]);
-			ymax = MAX(ymax, s[k].y[i]);
-		}
-	if (!isfinite(xmin)) {
-		xmin = ymin = 0;
-		xmax = ymax = 1;
+		extent(s[k].x, s[k].y, s[k].n, FALSE, b);
+	if (!isfinite(b[0])) {
+		b[0] = b[2] = 0;
+		b[1] = b[3] = 1;
 	}
-	nx = lin_axis(xmin, xmax, 7, xt, &xs, &f.x0, &f.x1);
-	ny = lin_axis(ymin, ymax, 6, yt, &ys, &f.y0, &f.y1);
+	nx = lin_axis(b[0], b[1], 7, xt, &xs, &f.x0, &f.x1);
+	ny = lin_axis(b[2], b[3], 6, yt, &ys, &f.y0, &f.y1);
 	svg_begin(o, id, "lines", title, w, h);
 	x_ticks(o, &f, xt, nx, xs);
 	y_ticks(o, &f, yt, ny, ys);
@@ -481,7 +410,7 @@ rp_chart_lines(GString *o, const char *id, const char *title, int w, int h,
 		                       "stroke=\"%s\" stroke-width=\"2\" d=\"",
 		                       rp_colour(s[k].colour));
 		for (int64_t i = 0; i < s[k].n; i++) {
-			if (!isfinite(s[k].x[i]) || !isfinite(s[k].y[i]))
+			if (!drawable(s[k].x[i], s[k].y[i], FALSE))
 				continue;
 			g_string_append_c(o, first ? 'M' : 'L');
 			rp_num(o, fx(&f, s[k].x[i]));
@@ -493,15 +422,10 @@ rp_chart_lines(GString *o, const char *id, const char *title, int w, int h,
 		if (s[k].dots || s[k].n <= 40) {
 			g_string_append_printf(o, "<g fill=\"%s\">",
 			                       rp_colour(s[k].colour));
-			for (int64_t i = 0; i < s[k].n; i++) {
-				if (!isfinite(s[k].x[i]) || !isfinite(s[k].y[i]))
-					continue;
-				g_string_append(o, "<circle cx=\"");
-				rp_num(o, fx(&f, s[k].x[i]));
-				g_string_append(o, "\" cy=\"");
-				rp_num(o, fy(&f, s[k].y[i]));
-				g_string_append(o, "\" r=\"2.5\"/>");
-			}
+			for (int64_t i = 0; i < s[k].n; i++)
+				if (drawable(s[k].x[i], s[k].y[i], FALSE))
+					circle(o, &f, s[k].x[i], s[k].y[i],
+					       "2.5\"/>");
 			g_string_append(o, "</g>\n");
 		}
 	}
@@ -699,24 +623,17 @@ rp_chart_scatter(GString *o, const char *id, const char *title, int w, int h,
                  int64_t n, const char *xlabel, const char *ylabel)
 {
 	struct frame f = { .l = 72, .t = 14, .w = w - 72 - 20, .h = h - 14 - 52 };
-	double xmin = INFINITY, xmax = -INFINITY, ymin = INFINITY,
-	       ymax = -INFINITY, xt[16], yt[16], xs, ys;
+	double b[4] = { INFINITY, -INFINITY, INFINITY, -INFINITY };
+	double xt[16], yt[16], xs, ys;
 	int nx, ny;
 
-	for (int64_t i = 0; i < n; i++) {
-		if (!isfinite(x[i]) || !isfinite(y[i]))
-			continue;
-		xmin = MIN(xmin, x[i]);
-		xmax = MAX(xmax, x[i]);
-		ymin = MIN(ymin, y[i]);
-		ymax = MAX(ymax, y[i]);
+	extent(x, y, n, FALSE, b);
+	if (!isfinite(b[0])) {
+		b[0] = b[2] = -1;
+		b[1] = b[3] = 1;
 	}
-	if (!isfinite(xmin)) {
-		xmin = ymin = -1;
-		xmax = ymax = 1;
-	}
-	nx = lin_axis(xmin, xmax, 8, xt, &xs, &f.x0, &f.x1);
-	ny = lin_axis(ymin, ymax, 7, yt, &ys, &f.y0, &f.y1);
+	nx = lin_axis(b[0], b[1], 8, xt, &xs, &f.x0, &f.x1);
+	ny = lin_axis(b[2], b[3], 7, yt, &ys, &f.y0, &f.y1);
 	svg_begin(o, id, "scatter", title, w, h);
 	x_ticks(o, &f, xt, nx, xs);
 	y_ticks(o, &f, yt, ny, ys);
@@ -732,7 +649,7 @@ rp_chart_scatter(GString *o, const char *id, const char *title, int w, int h,
 					ci = -1;
 				if (ci < 0)
 					ci = -1;
-				if (ci != c || !isfinite(x[i]) || !isfinite(y[i]))
+				if (ci != c || !drawable(x[i], y[i], FALSE))
 					continue;
 				if (!open) {
 					g_string_append_printf(o, "<g class=\"points\" "
@@ -741,11 +658,7 @@ rp_chart_scatter(GString *o, const char *id, const char *title, int w, int h,
 					                       c < 0 ? "0.45" : "0.7");
 					open = TRUE;
 				}
-				g_string_append(o, "<circle cx=\"");
-				rp_num(o, fx(&f, x[i]));
-				g_string_append(o, "\" cy=\"");
-				rp_num(o, fy(&f, y[i]));
-				g_string_append(o, "\" r=\"2.4\"/>\n");
+				circle(o, &f, x[i], y[i], "2.4\"/>\n");
 			}
 			if (open)
 				g_string_append(o, "</g>\n");

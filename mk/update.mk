@@ -1,0 +1,1 @@
+## update: sources, tests and man pages of this part.
