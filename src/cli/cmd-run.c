@@ -5,8 +5,10 @@
  * run, recorded in OUT/run-state.json. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "kith/io.h"
@@ -202,6 +204,39 @@ build_stage(struct stage_run *r, const struct kith_pipeline *p,
 		key_args(r->argv, r->inputs, p, g_ptr_array_index(s->keys, i));
 }
 
+/* A stage's standard output (its data summary) goes to OUT/STAGE.out so
+ * that `kith run` prints one line per stage.  Returns the saved descriptor
+ * (-1 when stdout was left alone). */
+static int
+redirect_stdout(const char *path)
+{
+	int fd, saved;
+
+	fflush(stdout);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return -1;
+	saved = dup(STDOUT_FILENO);
+	if (saved < 0 || dup2(fd, STDOUT_FILENO) < 0) {
+		if (saved >= 0)
+			close(saved);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return saved;
+}
+
+static void
+restore_stdout(int saved)
+{
+	if (saved < 0)
+		return;
+	fflush(stdout);
+	dup2(saved, STDOUT_FILENO);
+	close(saved);
+}
+
 static char *
 output_hash(const char *output)
 {
@@ -302,8 +337,12 @@ kith_cli_run_pipeline(const char *ini, const char *out, gboolean force,
 			struct kith_cli sub = { .seed = cli->seed,
 			                        .threads = cli->threads,
 			                        .quiet = cli->quiet };
+			g_autofree char *log = g_strdup_printf("%s/%s.out", abs_out,
+			                                       s->name);
+			int saved = redirect_stdout(log);
 			rc = stage_command(s->name)((int)r.argv->len - 1,
 			                            (char **)r.argv->pdata, &sub);
+			restore_stdout(saved);
 		}
 		if (rc != 0) {
 			fprintf(stderr, "kith run: stage '%s' (%s:%d) failed with exit "
@@ -325,8 +364,8 @@ kith_cli_run_pipeline(const char *ini, const char *out, gboolean force,
 			stage_run_clear(&r);
 			return kith_cli_fail("run", err);
 		}
-		kith_cli_info(cli, "run", "%s: done in %.2f s", s->name,
-		              kith_now() - t0);
+		kith_cli_info(cli, "run", "%s: done in %.2f s (output %s, log %s/%s.out)",
+		              s->name, kith_now() - t0, r.output, abs_out, s->name);
 		ran++;
 		stage_run_clear(&r);
 	}

@@ -37,44 +37,9 @@
 #include "kith/core.h"
 #include "kith/models.h"
 #include "kith/nn.h"
+#include "nn/gnn-internal.h"
 
 #define ROW_BLOCK 256
-
-/* Element-wise loops shorter than this run on one thread: waking the
- * team costs more than the work (and much more on a loaded machine). */
-#define PAR_MIN (1 << 18)
-
-/* OpenBLAS's own prototype; cblas.h of some builds lacks it. */
-void openblas_set_num_threads(int num_threads);
-
-/* The GEMMs of a GCN are skinny (n x h x c with h, c <= a few hundred):
- * below this many flops one BLAS thread is faster than waking a pool
- * that would compete with the OpenMP team for the same cores. */
-#define BLAS_PARALLEL_MIN (1 << 26)
-
-static void
-blas_threads_for(int64_t n, int h, int c)
-{
-	openblas_set_num_threads((double)n * h * c < BLAS_PARALLEL_MIN ? 1 :
-	                         kith_get_threads());
-}
-
-void
-kith_gnn_report_init(struct kith_gnn_report *r)
-{
-	memset(r, 0, sizeof *r);
-	r->curve = g_array_new(FALSE, TRUE, sizeof(struct kith_gnn_point));
-	r->train_acc = r->val_acc = r->test_acc = r->val_auc = -1;
-	r->stop_reason = "max-epochs";
-}
-
-void
-kith_gnn_report_clear(struct kith_gnn_report *r)
-{
-	if (r->curve)
-		g_array_free(r->curve, TRUE);
-	memset(r, 0, sizeof *r);
-}
 
 void
 kith_gcn_model_clear(struct kith_gcn_model *m)
@@ -99,26 +64,6 @@ kith_gcn_params_init(struct kith_gcn_params *p)
 	p->seed = 42;
 }
 
-/* C (m x n) = op(A) · op(B), row-major, single call to OpenBLAS. */
-static void
-gemm(gboolean ta, gboolean tb, int64_t m, int64_t n, int64_t k,
-     const float *A, const float *B, float *C, float beta)
-{
-	cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
-	            tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
-	            1.0f, A, ta ? (int)m : (int)k, B, tb ? (int)k : (int)n,
-	            beta, C, (int)n);
-}
-
-/* Glorot-uniform init of a fan_in x fan_out matrix. */
-static void
-glorot(float *w, int64_t fan_in, int64_t fan_out, struct kith_rng *r)
-{
-	double a = sqrt(6.0 / (double)(fan_in + fan_out));
-	for (int64_t i = 0; i < fan_in * fan_out; i++)
-		w[i] = (float)((2 * kith_rng_uniform(r) - 1) * a);
-}
-
 /* out[j] = Σ_i G[i, j] in row order (deterministic). */
 static void
 colsum(float *out, const float *G, int64_t n, int c)
@@ -127,15 +72,6 @@ colsum(float *out, const float *G, int64_t n, int c)
 	for (int64_t i = 0; i < n; i++)
 		for (int j = 0; j < c; j++)
 			out[j] += G[i * c + j];
-}
-
-static void
-add_bias(float *Y, const float *b, int64_t n, int c)
-{
-#pragma omp parallel for schedule(static) if (n * c > PAR_MIN)
-	for (int64_t i = 0; i < n; i++)
-		for (int j = 0; j < c; j++)
-			Y[i * c + j] += b[j];
 }
 
 /* Working state of one training run. */
@@ -307,15 +243,15 @@ forward(struct gcn *g, const struct kith_gcn_model *m, gboolean train,
 	}
 	kith_spmm(g->XW, &g->Xd, m->w1, h);
 	kith_spmm(g->P1, &g->A, g->XW, h);
-	add_bias(g->P1, m->b1, n, h);
+	gnn_add_bias(g->P1, m->b1, n, h);
 #pragma omp parallel for schedule(static) if (n * h > PAR_MIN)
 	for (int64_t i = 0; i < n * h; i++) {
 		float v = g->P1[i] > 0 ? g->P1[i] : 0.0f;
 		g->H[i] = train ? v * g->hmask[i] : v;
 	}
-	gemm(FALSE, FALSE, n, c, h, g->H, m->w2, g->HW, 0.0f);
+	gnn_gemm(FALSE, FALSE, n, c, h, g->H, m->w2, g->HW, 0.0f);
 	kith_spmm(g->Z, &g->A, g->HW, c);
-	add_bias(g->Z, m->b2, n, c);
+	gnn_add_bias(g->Z, m->b2, n, c);
 	if (relu_out)
 		for (int64_t i = 0; i < n * c; i++)
 			g->Z[i] = g->Z[i] > 0 ? g->Z[i] : 0.0f;
@@ -428,8 +364,8 @@ backward(struct gcn *g, const struct kith_gcn_model *m, gboolean relu_out,
 				g->dZ[i] = 0;
 	colsum(g->gb2, g->dZ, n, c);
 	kith_spmm(g->dHW, &g->A, g->dZ, c);              /* Âᵀ = Â */
-	gemm(TRUE, FALSE, h, c, n, g->H, g->dHW, g->gw2, 0.0f);
-	gemm(FALSE, TRUE, n, h, c, g->dHW, m->w2, g->dH, 0.0f);
+	gnn_gemm(TRUE, FALSE, h, c, n, g->H, g->dHW, g->gw2, 0.0f);
+	gnn_gemm(FALSE, TRUE, n, h, c, g->dHW, m->w2, g->dH, 0.0f);
 #pragma omp parallel for schedule(static) if (n * h > PAR_MIN)
 	for (int64_t i = 0; i < n * h; i++)
 		g->dH[i] = g->P1[i] > 0 ? g->dH[i] * g->hmask[i] : 0.0f;
@@ -579,36 +515,8 @@ kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
 	/* GAE: hold out 5 % of the undirected edges for model selection. */
 	const struct kith_csr *Aenc = A;
 	if (!sup) {
-		GArray *keep_r = g_array_new(FALSE, FALSE, sizeof(int32_t));
-		GArray *keep_c = g_array_new(FALSE, FALSE, sizeof(int32_t));
-		GArray *va = g_array_new(FALSE, FALSE, sizeof(int32_t));
-		GArray *vb = g_array_new(FALSE, FALSE, sizeof(int32_t));
-		kith_rng_seed(&rng, p->seed, 3);
-		for (int64_t i = 0; i < n; i++)
-			for (int64_t k = A->indptr[i]; k < A->indptr[i + 1]; k++) {
-				int32_t a = (int32_t)i, b = A->indices[k];
-				if (a >= b)
-					continue;
-				if (kith_rng_uniform(&rng) < 0.05) {
-					g_array_append_val(va, a);
-					g_array_append_val(vb, b);
-				} else {
-					g_array_append_val(keep_r, a);
-					g_array_append_val(keep_c, b);
-					g_array_append_val(keep_r, b);
-					g_array_append_val(keep_c, a);
-				}
-			}
-		gboolean built = kith_csr_from_coo(&Atrain, n, n, keep_r->len,
-		                                   (int32_t *)keep_r->data,
-		                                   (int32_t *)keep_c->data, NULL,
-		                                   error);
-		g_array_free(keep_r, TRUE);
-		g_array_free(keep_c, TRUE);
-		nvp = va->len;
-		vpa = (int32_t *)g_array_free(va, FALSE);
-		vpb = (int32_t *)g_array_free(vb, FALSE);
-		if (!built)
+		if (!gnn_split_edges(&Atrain, &vpa, &vpb, &nvp, A, 0.05,
+		                     p->seed, 3, error))
 			goto out;
 		Aenc = &Atrain;
 	}
@@ -617,8 +525,8 @@ kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
 	    !model_alloc(model, X->n_cols, h, c, sup, error))
 		goto out;
 	kith_rng_seed(&rng, p->seed, 1);
-	glorot(cur.w1, cur.n_in, h, &rng);
-	glorot(cur.w2, h, c, &rng);
+	gnn_glorot(cur.w1, cur.n_in, h, &rng);
+	gnn_glorot(cur.w2, h, c, &rng);
 	model_copy(model, &cur);
 	if (!kith_adam_init(&g.aw1, cur.n_in * h, (float)p->lr, error) ||
 	    !kith_adam_init(&g.ab1, h, (float)p->lr, error) ||
@@ -626,16 +534,14 @@ kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
 	    !kith_adam_init(&g.ab2, c, (float)p->lr, error))
 		goto out;
 	report->seconds_init = kith_now() - t0;
-	blas_threads_for(n, h, c);
+	gnn_blas_threads(n, h, c);
 
 	double drop = sup ? p->dropout : 0.0;
 	int epoch;
 	for (epoch = 1; epoch <= max_epochs; epoch++) {
 		double loss, acc, vacc, vloss, score;
-		if (kith_interrupted()) {
-			report->stop_reason = "interrupted";
+		if (gnn_stop_interrupted(report))
 			break;
-		}
 		draw_masks(&g, drop, p->seed, epoch);
 		forward(&g, &cur, TRUE, FALSE);
 		if (sup)
@@ -663,12 +569,8 @@ kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
 			score = vacc = pair_auc(g.Z, n, c, vpa, vpb, nvp,
 			                        p->seed);
 		}
-		struct kith_gnn_point pt = { epoch, loss, vacc,
-		                             kith_now() - t0 };
-		g_array_append_val(report->curve, pt);
-		if (p->on_point)
-			p->on_point(&pt, p->on_point_data);
-		report->epochs_run = epoch;
+		gnn_record_epoch(report, p->on_point, p->on_point_data, epoch,
+		                 loss, vacc, t0);
 		if (score > best || (score == best && vloss < best_loss) ||
 		    score < 0) {
 			if (score > best)
@@ -684,10 +586,8 @@ kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
 			report->stop_reason = "early-stop";
 			break;
 		}
-		if (p->time_limit > 0 && kith_now() - t0 > p->time_limit) {
-			report->stop_reason = "time-limit";
+		if (gnn_out_of_time(report, p->time_limit, t0))
 			break;
-		}
 	}
 	report->seconds_train = kith_now() - t0 - report->seconds_init;
 
@@ -718,11 +618,8 @@ kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
 			goto out;
 		report->val_auc = best;
 	}
-	if (kith_interrupted()) {
-		g_set_error(error, KITH_ERROR, KITH_ERROR_INTERRUPTED,
-		            "interrupted");
+	if (!gnn_check_interrupted(error))
 		goto out;
-	}
 	ok = TRUE;
 out:
 	report->seconds_total = kith_now() - t0;

@@ -36,10 +36,7 @@
 #include "kith/models.h"
 #include "kith/nn.h"
 #include "kith/store.h"
-
-void openblas_set_num_threads(int num_threads);
-
-#define PAR_MIN (1 << 18)
+#include "nn/gnn-internal.h"
 
 #ifndef SAGE_ID_LR_SCALE
 #define SAGE_ID_LR_SCALE 5.0
@@ -237,30 +234,11 @@ kith_sage_graph(struct kith_csr *G, const struct kith_store *s,
 /* ---- dense helpers ------------------------------------------------------ */
 
 static void
-gemm(gboolean ta, gboolean tb, int64_t m, int64_t n, int64_t k,
-     const float *A, const float *B, float *C, float beta)
-{
-	cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
-	            tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
-	            1.0f, A, ta ? (int)m : (int)k, B, tb ? (int)k : (int)n,
-	            beta, C, (int)n);
-}
-
-static void
 colsum_add(float *out, const float *G, int64_t n, int c)
 {
 	for (int64_t i = 0; i < n; i++)
 		for (int j = 0; j < c; j++)
 			out[j] += G[i * c + j];
-}
-
-static void
-add_bias(float *Y, const float *b, int64_t n, int c)
-{
-#pragma omp parallel for schedule(static) if (n * c > PAR_MIN)
-	for (int64_t i = 0; i < n; i++)
-		for (int j = 0; j < c; j++)
-			Y[i * c + j] += b[j];
 }
 
 /* ---- one SAGE layer ------------------------------------------------------ */
@@ -287,7 +265,7 @@ layer_forward(struct layer *L, const float *Hin, const struct kith_csr *M,
 	if (!pool) {
 		kith_spmm(L->agg, M, Hin, d);
 	} else {
-		gemm(FALSE, FALSE, N, d, d, Hin, Wp, L->q, 0.0f);
+		gnn_gemm(FALSE, FALSE, N, d, d, Hin, Wp, L->q, 0.0f);
 #pragma omp parallel for schedule(static) if (N * d > PAR_MIN)
 		for (int64_t i = 0; i < N; i++)
 			for (int k = 0; k < d; k++) {
@@ -313,9 +291,9 @@ layer_forward(struct layer *L, const float *Hin, const struct kith_csr *M,
 			}
 		}
 	}
-	gemm(FALSE, FALSE, N, d, d, Hin, Ws, L->out, 0.0f);
-	gemm(FALSE, FALSE, N, d, d, L->agg, Wn, L->out, 1.0f);
-	add_bias(L->out, b, N, d);
+	gnn_gemm(FALSE, FALSE, N, d, d, Hin, Ws, L->out, 0.0f);
+	gnn_gemm(FALSE, FALSE, N, d, d, L->agg, Wn, L->out, 1.0f);
+	gnn_add_bias(L->out, b, N, d);
 }
 
 /* Given dOut (gradient of the pre-activation output), accumulates the
@@ -329,11 +307,11 @@ layer_backward(const struct layer *L, const float *Hin, const float *dOut,
 	const float *Ws = P + off[ws], *Wn = P + off[ws + 1],
 	            *Wp = P + off[ws + 3];
 
-	gemm(TRUE, FALSE, d, d, N, Hin, dOut, Gr + off[ws], 1.0f);
-	gemm(TRUE, FALSE, d, d, N, L->agg, dOut, Gr + off[ws + 1], 1.0f);
+	gnn_gemm(TRUE, FALSE, d, d, N, Hin, dOut, Gr + off[ws], 1.0f);
+	gnn_gemm(TRUE, FALSE, d, d, N, L->agg, dOut, Gr + off[ws + 1], 1.0f);
 	colsum_add(Gr + off[ws + 2], dOut, N, d);
-	gemm(FALSE, TRUE, N, d, d, dOut, Wn, dAgg, 0.0f);
-	gemm(FALSE, TRUE, N, d, d, dOut, Ws, dHin, 0.0f);
+	gnn_gemm(FALSE, TRUE, N, d, d, dOut, Wn, dAgg, 0.0f);
+	gnn_gemm(FALSE, TRUE, N, d, d, dOut, Ws, dHin, 0.0f);
 	if (!pool) {
 		kith_spmm_axpby(dHin, 1.0f, MT, 1.0f, dAgg, d);
 	} else {
@@ -347,9 +325,9 @@ layer_backward(const struct layer *L, const float *Hin, const float *dOut,
 		for (int64_t i = 0; i < N * d; i++)
 			if (L->q[i] <= 0)
 				dQ[i] = 0;
-		gemm(TRUE, FALSE, d, d, N, Hin, dQ, Gr + off[ws + 3], 1.0f);
+		gnn_gemm(TRUE, FALSE, d, d, N, Hin, dQ, Gr + off[ws + 3], 1.0f);
 		colsum_add(Gr + off[ws + 4], dQ, N, d);
-		gemm(FALSE, TRUE, N, d, d, dQ, Wp, dHin, 1.0f);
+		gnn_gemm(FALSE, TRUE, N, d, d, dQ, Wp, dHin, 1.0f);
 	}
 }
 
@@ -691,39 +669,9 @@ kith_sage_train(float *emb, struct kith_sage_model *model,
 		return FALSE;
 	}
 	/* Training graph: G without the held-out undirected pairs. */
-	{
-		GArray *r = g_array_new(FALSE, FALSE, sizeof(int32_t));
-		GArray *c = g_array_new(FALSE, FALSE, sizeof(int32_t));
-		GArray *a = g_array_new(FALSE, FALSE, sizeof(int32_t));
-		GArray *b = g_array_new(FALSE, FALSE, sizeof(int32_t));
-		kith_rng_seed(&rng, p->seed, 5);
-		for (int64_t i = 0; i < N; i++)
-			for (int64_t k = G->indptr[i]; k < G->indptr[i + 1]; k++) {
-				int32_t u = (int32_t)i, v = G->indices[k];
-				if (u >= v)
-					continue;
-				if (kith_rng_uniform(&rng) < p->val_ratio) {
-					g_array_append_val(a, u);
-					g_array_append_val(b, v);
-				} else {
-					g_array_append_val(r, u);
-					g_array_append_val(c, v);
-					g_array_append_val(r, v);
-					g_array_append_val(c, u);
-				}
-			}
-		gboolean built = kith_csr_from_coo(&T, N, N, r->len,
-		                                   (int32_t *)r->data,
-		                                   (int32_t *)c->data, NULL,
-		                                   error);
-		g_array_free(r, TRUE);
-		g_array_free(c, TRUE);
-		nv = a->len;
-		va = (int32_t *)g_array_free(a, FALSE);
-		vb = (int32_t *)g_array_free(b, FALSE);
-		if (!built)
-			goto out;
-	}
+	if (!gnn_split_edges(&T, &va, &vb, &nv, G, p->val_ratio, p->seed, 5,
+	                     error))
+		goto out;
 	if (!sage_setup(&s, N, f, d, p->pool, TRUE, error))
 		goto out;
 	{
@@ -767,13 +715,9 @@ kith_sage_train(float *emb, struct kith_sage_model *model,
 	kith_rng_seed(&rng, p->seed, 1);
 	for (int b = 0; b < B_N; b++) {
 		size_t sz = s.off[b + 1] - s.off[b];
-		int64_t fan_in = b == B_W0 ? f : d;
 		if (sz == (size_t)d || sz == 0)
 			continue;       /* biases start at zero */
-		double a = sqrt(6.0 / (double)(fan_in + d));
-		for (size_t k = 0; k < sz; k++)
-			cur.params[s.off[b] + k] =
-			    (float)((2 * kith_rng_uniform(&rng) - 1) * a);
+		gnn_glorot(cur.params + s.off[b], b == B_W0 ? f : d, d, &rng);
 	}
 	if (p->id_emb) {
 		cur.n_id = N;
@@ -807,19 +751,14 @@ kith_sage_train(float *emb, struct kith_sage_model *model,
 		    !kith_adam_init(&adamW, (size_t)d * nc, (float)p->lr, error) ||
 		    !kith_adam_init(&adamB, nc, (float)p->lr, error))
 			goto out;
-		double a = sqrt(6.0 / (double)(d + nc));
-		for (int64_t k = 0; k < (int64_t)d * nc; k++)
-			Wc[k] = (float)((2 * kith_rng_uniform(&rng) - 1) * a);
+		gnn_glorot(Wc, d, nc, &rng);
 	}
-	openblas_set_num_threads((double)N * d * d < (1 << 26) ? 1 :
-	                         kith_get_threads());
+	gnn_blas_threads(N, d, d);
 	report->seconds_init = kith_now() - t0;
 
 	for (int epoch = 1; epoch <= max_epochs; epoch++) {
-		if (kith_interrupted()) {
-			report->stop_reason = "interrupted";
+		if (gnn_stop_interrupted(report))
 			break;
-		}
 		if (!sample_neighbours(&s.M1, &s.M1T, &T, p->fanout[1], p->seed,
 		                       2 * epoch, error) ||
 		    !sample_neighbours(&s.M2, &s.M2T, &T, p->fanout[0], p->seed,
@@ -897,12 +836,8 @@ kith_sage_train(float *emb, struct kith_sage_model *model,
 				score = pair_auc(s.Z, N, d, va, vb, nv, p->seed);
 			memset(&s.M2, 0, sizeof s.M2);
 		}
-		struct kith_gnn_point pt = { epoch, loss, score,
-		                             kith_now() - t0 };
-		g_array_append_val(report->curve, pt);
-		if (p->on_point)
-			p->on_point(&pt, p->on_point_data);
-		report->epochs_run = epoch;
+		gnn_record_epoch(report, p->on_point, p->on_point_data, epoch,
+		                 loss, score, t0);
 		if (score > best || score < 0) {
 			best = score;
 			since_best = 0;
@@ -916,10 +851,8 @@ kith_sage_train(float *emb, struct kith_sage_model *model,
 			report->stop_reason = "early-stop";
 			break;
 		}
-		if (p->time_limit > 0 && kith_now() - t0 > p->time_limit) {
-			report->stop_reason = "time-limit";
+		if (gnn_out_of_time(report, p->time_limit, t0))
 			break;
-		}
 	}
 	report->seconds_train = kith_now() - t0 - report->seconds_init;
 	if (sup)
@@ -929,11 +862,8 @@ kith_sage_train(float *emb, struct kith_sage_model *model,
 	sage_clear(&s);
 	if (!kith_sage_apply(emb, model, G, X, NULL, error))
 		goto out;
-	if (kith_interrupted()) {
-		g_set_error(error, KITH_ERROR, KITH_ERROR_INTERRUPTED,
-		            "interrupted");
+	if (!gnn_check_interrupted(error))
 		goto out;
-	}
 	ok = TRUE;
 out:
 	openblas_set_num_threads(kith_get_threads());

@@ -1,0 +1,154 @@
+/*
+ * Pieces shared by the GCN and GraphSAGE trainers (see gnn-internal.h):
+ * the training report, OpenBLAS thread choice, GEMM and bias helpers,
+ * Glorot init (U(-a, a), a = sqrt(6 / (fan_in + fan_out))), the held-out
+ * edge split (O(nnz)) and the per-epoch bookkeeping (O(1)).
+ */
+#include "config.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <string.h>
+
+#include "kith/core.h"
+#include "nn/gnn-internal.h"
+
+/* The GEMMs of a GNN are skinny (n x h x c with h, c <= a few hundred):
+ * below this many flops one BLAS thread is faster than waking a pool
+ * that would compete with the OpenMP team for the same cores. */
+#define BLAS_PARALLEL_MIN (1 << 26)
+
+void
+kith_gnn_report_init(struct kith_gnn_report *r)
+{
+	memset(r, 0, sizeof *r);
+	r->curve = g_array_new(FALSE, TRUE, sizeof(struct kith_gnn_point));
+	r->train_acc = r->val_acc = r->test_acc = r->val_auc = -1;
+	r->stop_reason = "max-epochs";
+}
+
+void
+kith_gnn_report_clear(struct kith_gnn_report *r)
+{
+	if (r->curve)
+		g_array_free(r->curve, TRUE);
+	memset(r, 0, sizeof *r);
+}
+
+void
+gnn_blas_threads(int64_t n, int h, int c)
+{
+	openblas_set_num_threads((double)n * h * c < BLAS_PARALLEL_MIN ? 1 :
+	                         kith_get_threads());
+}
+
+void
+gnn_gemm(gboolean ta, gboolean tb, int64_t m, int64_t n, int64_t k,
+         const float *A, const float *B, float *C, float beta)
+{
+	cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans,
+	            tb ? CblasTrans : CblasNoTrans, (int)m, (int)n, (int)k,
+	            1.0f, A, ta ? (int)m : (int)k, B, tb ? (int)k : (int)n,
+	            beta, C, (int)n);
+}
+
+void
+gnn_add_bias(float *Y, const float *b, int64_t n, int c)
+{
+#pragma omp parallel for schedule(static) if (n * c > PAR_MIN)
+	for (int64_t i = 0; i < n; i++)
+		for (int j = 0; j < c; j++)
+			Y[i * c + j] += b[j];
+}
+
+void
+gnn_glorot(float *w, int64_t fan_in, int64_t fan_out, struct kith_rng *r)
+{
+	double a = sqrt(6.0 / (double)(fan_in + fan_out));
+	for (int64_t i = 0; i < fan_in * fan_out; i++)
+		w[i] = (float)((2 * kith_rng_uniform(r) - 1) * a);
+}
+
+gboolean
+gnn_split_edges(struct kith_csr *train, int32_t **va, int32_t **vb,
+                int64_t *nv, const struct kith_csr *A, double ratio,
+                uint64_t seed, uint64_t stream, GError **error)
+{
+	GArray *keep_r = g_array_new(FALSE, FALSE, sizeof(int32_t));
+	GArray *keep_c = g_array_new(FALSE, FALSE, sizeof(int32_t));
+	GArray *ha = g_array_new(FALSE, FALSE, sizeof(int32_t));
+	GArray *hb = g_array_new(FALSE, FALSE, sizeof(int32_t));
+	struct kith_rng rng;
+	int64_t n = A->n_rows;
+
+	kith_rng_seed(&rng, seed, stream);
+	for (int64_t i = 0; i < n; i++)
+		for (int64_t k = A->indptr[i]; k < A->indptr[i + 1]; k++) {
+			int32_t a = (int32_t)i, b = A->indices[k];
+			if (a >= b)
+				continue;
+			if (kith_rng_uniform(&rng) < ratio) {
+				g_array_append_val(ha, a);
+				g_array_append_val(hb, b);
+			} else {
+				g_array_append_val(keep_r, a);
+				g_array_append_val(keep_c, b);
+				g_array_append_val(keep_r, b);
+				g_array_append_val(keep_c, a);
+			}
+		}
+	gboolean built = kith_csr_from_coo(train, n, n, keep_r->len,
+	                                   (int32_t *)keep_r->data,
+	                                   (int32_t *)keep_c->data, NULL,
+	                                   error);
+	g_array_free(keep_r, TRUE);
+	g_array_free(keep_c, TRUE);
+	*nv = ha->len;
+	*va = (int32_t *)g_array_free(ha, FALSE);
+	*vb = (int32_t *)g_array_free(hb, FALSE);
+	return built;
+}
+
+void
+gnn_record_epoch(struct kith_gnn_report *r,
+                 void (*on_point)(const struct kith_gnn_point *, void *),
+                 void *on_point_data, int epoch, double loss, double score,
+                 double t0)
+{
+	struct kith_gnn_point pt = { epoch, loss, score, kith_now() - t0 };
+	g_array_append_val(r->curve, pt);
+	if (on_point)
+		on_point(&pt, on_point_data);
+	r->epochs_run = epoch;
+}
+
+gboolean
+gnn_out_of_time(struct kith_gnn_report *r, double time_limit, double t0)
+{
+	if (time_limit > 0 && kith_now() - t0 > time_limit) {
+		r->stop_reason = "time-limit";
+		return TRUE;
+	}
+	return FALSE;
+}
+
+gboolean
+gnn_stop_interrupted(struct kith_gnn_report *r)
+{
+	if (kith_interrupted()) {
+		r->stop_reason = "interrupted";
+		return TRUE;
+	}
+	return FALSE;
+}
+
+gboolean
+gnn_check_interrupted(GError **error)
+{
+	if (kith_interrupted()) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_INTERRUPTED,
+		            "interrupted");
+		return FALSE;
+	}
+	return TRUE;
+}

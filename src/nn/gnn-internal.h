@@ -1,0 +1,67 @@
+/*
+ * Internals shared by the GCN (gcn.c) and GraphSAGE (sage.c) trainers:
+ * dense helpers over OpenBLAS, Glorot initialisation, the held-out edge
+ * split used for link-prediction model selection, and the per-epoch
+ * bookkeeping of struct kith_gnn_report.  Implemented in gnn-common.c.
+ */
+#ifndef KITH_NN_GNN_INTERNAL_H
+#define KITH_NN_GNN_INTERNAL_H
+
+#include <glib.h>
+#include <stdint.h>
+
+#include "kith/core.h"
+#include "kith/csr.h"
+#include "kith/models.h"
+
+/* Element-wise loops shorter than this run on one thread: waking the
+ * team costs more than the work (and much more on a loaded machine). */
+#define PAR_MIN (1 << 18)
+
+/* OpenBLAS's own prototype; cblas.h of some builds lacks it. */
+void openblas_set_num_threads(int num_threads);
+
+/* One BLAS thread for GEMMs of fewer than 2^26 flops (n x h x c), else
+ * kith_get_threads(): a pool would compete with the OpenMP team. */
+void gnn_blas_threads(int64_t n, int h, int c);
+
+/* C (m x n) = op(A) · op(B) + beta C, row-major, one OpenBLAS call. */
+void gnn_gemm(gboolean ta, gboolean tb, int64_t m, int64_t n, int64_t k,
+              const float *A, const float *B, float *C, float beta);
+
+/* Y[i, j] += b[j] for an n x c matrix Y. */
+void gnn_add_bias(float *Y, const float *b, int64_t n, int c);
+
+/* Glorot-uniform init of a fan_in x fan_out matrix, in row order from r. */
+void gnn_glorot(float *w, int64_t fan_in, int64_t fan_out,
+                struct kith_rng *r);
+
+/* Splits the undirected pairs (a < b) of the symmetric graph A: each is
+ * held out with probability ratio (rng stream (seed, stream), in row
+ * order) into *va, *vb (*nv pairs; caller g_free()s), the others go both
+ * ways into *train (caller clears).  FALSE with error when the CSR cannot
+ * be built; the held-out arrays are set even then. */
+gboolean gnn_split_edges(struct kith_csr *train, int32_t **va, int32_t **vb,
+                         int64_t *nv, const struct kith_csr *A, double ratio,
+                         uint64_t seed, uint64_t stream, GError **error);
+
+/* Appends the point of an epoch to r->curve, calls on_point (when not
+ * NULL) and sets r->epochs_run; seconds are counted from t0. */
+void gnn_record_epoch(struct kith_gnn_report *r,
+                      void (*on_point)(const struct kith_gnn_point *,
+                                       void *),
+                      void *on_point_data, int epoch, double loss,
+                      double score, double t0);
+
+/* TRUE, with r->stop_reason "time-limit", when time_limit > 0 seconds
+ * have passed since t0. */
+gboolean gnn_out_of_time(struct kith_gnn_report *r, double time_limit,
+                         double t0);
+
+/* TRUE, with r->stop_reason "interrupted", after SIGINT. */
+gboolean gnn_stop_interrupted(struct kith_gnn_report *r);
+
+/* FALSE with KITH_ERROR_INTERRUPTED after SIGINT, else TRUE. */
+gboolean gnn_check_interrupted(GError **error);
+
+#endif
