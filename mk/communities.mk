@@ -19,6 +19,7 @@ COMMUNITIES_CLI_TESTS = \
 	tests/cli/t4101-communities-usage.sh \
 	tests/cli/t4110-influence-basic.sh \
 	tests/cli/t4111-influence-lastfm-python.sh \
+	tests/cli/t4112-influence-no-social.sh \
 	tests/cli/t4102-communities-python.sh
 TESTS += $(COMMUNITIES_CLI_TESTS)
 EXTRA_DIST += $(COMMUNITIES_CLI_TESTS)

@@ -28,6 +28,7 @@ check_PROGRAMS += tests/unit/test-gcn tests/unit/test-sage
 tests_unit_test_gcn_LDADD = $(KITH_LIBS)
 tests_unit_test_sage_LDADD = $(KITH_LIBS)
 TESTS += tests/unit/test-gcn tests/unit/test-sage
+EXTRA_DIST += tests/unit/unit-util.h
 NN_CLI_TESTS = tests/cli/t2050-embed-gcn-cora.sh tests/cli/t2051-embed-sage.sh
 TESTS += $(NN_CLI_TESTS)
 EXTRA_DIST += $(NN_CLI_TESTS)

@@ -83,6 +83,23 @@ struct kith_ingest_options {
 	                               < 0: read it serially */
 	kith_ingest_note_fn note;
 	void *note_data;
+	/* Non-NULL: an incremental ingest (kith update).  The store's ids,
+	 * event log, social pairs, item categories, user features and user
+	 * attributes seed the ingest, so its users, items, categories, event
+	 * types and features keep their indices and new ones are appended in
+	 * order of first appearance; the files' rows are added to its data.
+	 * The batch's accounting (files[]) covers the files only: unique =
+	 * pairs (rows) the batch created, merged = its rows merged into a
+	 * pair that already existed or that an earlier row created.  The
+	 * events file must have a ts column and an event column iff the
+	 * store's events have them (KITH_ERROR_USAGE otherwise); `directed`
+	 * must match the store.  A users file sets the attributes of the
+	 * users it lists through the store's attribute columns (numeric
+	 * columns by name, one-hot columns "name=value", else "name=_other";
+	 * columns the store lacks are ignored); when the store has no
+	 * attributes they are built from the file as by a plain ingest.
+	 * Borrowed; the store must stay open during kith_ingest_run(). */
+	const struct kith_store *base;
 };
 
 /* Per-file accounting (see kith_ingest_summary_json() for the keys). */

@@ -92,6 +92,16 @@ gboolean kith_json_write(const char *path, JsonNode *root, GError **error);
  * when it is not a JSON object. */
 JsonNode *kith_json_read(const char *path, GError **error);
 
+/* Type-checked member access for JSON read from disk (never trust a
+ * manifest): NULL / the default unless the member exists with that type.
+ * o may be NULL. */
+const char *kith_json_str(JsonObject *o, const char *name);
+JsonObject *kith_json_obj(JsonObject *o, const char *name);
+JsonArray *kith_json_arr(JsonObject *o, const char *name);
+int64_t kith_json_int_or(JsonObject *o, const char *name, int64_t def);
+double kith_json_num_or(JsonObject *o, const char *name, double def);
+gboolean kith_json_bool_or(JsonObject *o, const char *name, gboolean def);
+
 /*
  * Manifest helpers.  Every kith output folder holds manifest.json with at
  * least: "format" (e.g. "kith-store"), "format_version", "kith_version",

@@ -98,6 +98,17 @@ struct kith_lightgcn_params {
 	                           width of a propagation */
 	kith_epoch_fn on_epoch; /* may be NULL */
 	void *on_epoch_data;
+	/* Warm start (kith update): when init_user is not NULL, the ego
+	 * embeddings start from init_user (init_users x dim, users
+	 * 0..init_users-1) and init_item (init_items x dim) instead of the
+	 * spectral or random start; a user or item beyond those counts (a
+	 * node new since the init was trained) starts from the mean of the
+	 * init rows of its neighbours in the training pairs, or from the
+	 * random N(0, 0.1²) start when it has none.  Borrowed. */
+	const float *init_user;
+	const float *init_item;
+	int64_t init_users;
+	int64_t init_items;
 };
 
 /* Fills p with the defaults above (auto fields set to 0). */

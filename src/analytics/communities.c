@@ -10,7 +10,15 @@
  * weights n; with n = k and γ' = γ / (2m) that is 2m·Q, so Leiden is run
  * that way (beta 0.01, iterated until an iteration changes nothing).
  * Louvain is igraph's multilevel method (best level); labelprop igraph's
- * label propagation (weights used, γ ignored).  Communities are then
+ * label propagation (weights used, γ ignored).  On large graphs (at least
+ * KITH_COMM_DENOISE_MIN users with an edge; see community.h) Leiden and
+ * Louvain run on diffusion-reweighted links: each user gets a 16-d
+ * vector, 16 random normals smoothed by 10 steps of X <- D^-1 A X minus
+ * its degree-weighted mean, and link (u,v) the weight w (max(0, cos(x_u,
+ * x_v)) + 0.001); links between communities then nearly vanish, where
+ * greedy moves on the raw links of a big sparse graph merge communities
+ * (1M users, 8 planted: NMI 0.50 raw, 1.00 denoised).  Cost
+ * O(10 · 16 · nnz).  Communities are then
  * renumbered by decreasing size.  The modularity reported is
  * igraph_modularity() of the final membership.  Cost: near-linear in the
  * edges per iteration (Leiden/Louvain).
@@ -158,10 +166,96 @@ renumber(int32_t *membership, int64_t n_users, const int64_t *vmap,
 	return TRUE;
 }
 
-/* Two-stage Leiden: graphs of at least KITH_LEIDEN_SEED_MIN vertices are
- * first split at resolution γ n / KITH_LEIDEN_SEED_SIZE. */
-#define KITH_LEIDEN_SEED_SIZE 1000.0
-#define KITH_LEIDEN_SEED_MIN 50000
+/* Diffusion embedding of the vertices of the symmetric graph g: X_0 has
+ * dims standard normal columns (row u from kith_rng stream u, so any
+ * thread count gives the same X), then `steps` times X <- D^-1 A X (A
+ * the weights, D the strengths) with the degree-weighted column mean
+ * removed (the constant vector is the trivial eigenvector).  Rows are
+ * then scaled to unit length (zero rows stay zero).  Returns n x dims
+ * floats (g_free) or NULL.  O(steps nnz dims), OpenMP over rows. */
+static float *
+diffusion_embed(const struct kith_csr *g, int dims, int steps, uint64_t seed,
+                GError **error)
+{
+	int64_t n = g->n_rows;
+	g_autofree float *x = NULL, *y = NULL;
+	g_autofree double *str = NULL, *mean = NULL;
+	double tot = 0;
+
+	if ((x = kith_alloc_n((size_t)n * dims + 1, sizeof(float), error)) == NULL ||
+	    (y = kith_alloc_n((size_t)n * dims + 1, sizeof(float), error)) == NULL ||
+	    (str = kith_alloc_n((size_t)n + 1, sizeof(double), error)) == NULL ||
+	    (mean = kith_alloc_n((size_t)dims, sizeof(double), error)) == NULL)
+		return NULL;
+#pragma omp parallel for schedule(static)
+	for (int64_t u = 0; u < n; u++) {
+		struct kith_rng r;
+		double sw = 0;
+		kith_rng_seed(&r, seed, 0x646966667573ULL ^ (uint64_t)u << 8);
+		for (int j = 0; j < dims; j++)
+			x[(size_t)u * dims + j] = (float)kith_rng_normal(&r);
+		for (int64_t e = g->indptr[u]; e < g->indptr[u + 1]; e++)
+			if (g->indices[e] != u)
+				sw += g->values ? g->values[e] : 1.0;
+		str[u] = sw;
+	}
+	for (int64_t u = 0; u < n; u++)
+		tot += str[u];
+	for (int it = 0; it < steps; it++) {
+#pragma omp parallel for schedule(dynamic, 1024)
+		for (int64_t u = 0; u < n; u++) {
+			float acc[64];
+			float *yu = y + (size_t)u * dims;
+			for (int j = 0; j < dims; j++)
+				acc[j] = 0;
+			for (int64_t e = g->indptr[u]; e < g->indptr[u + 1]; e++) {
+				int32_t v = g->indices[e];
+				float w = g->values ? g->values[e] : 1.0f;
+				const float *xv = x + (size_t)v * dims;
+				if (v == u)
+					continue;
+				for (int j = 0; j < dims; j++)
+					acc[j] += w * xv[j];
+			}
+			for (int j = 0; j < dims; j++)
+				yu[j] = str[u] > 0 ? (float)(acc[j] / str[u]) : 0.0f;
+		}
+		/* degree-weighted mean, summed in row order (deterministic) */
+		for (int j = 0; j < dims; j++)
+			mean[j] = 0;
+		for (int64_t u = 0; u < n; u++)
+			for (int j = 0; j < dims; j++)
+				mean[j] += str[u] * y[(size_t)u * dims + j];
+		for (int j = 0; j < dims; j++)
+			mean[j] = tot > 0 ? mean[j] / tot : 0;
+#pragma omp parallel for schedule(static)
+		for (int64_t u = 0; u < n; u++)
+			for (int j = 0; j < dims; j++)
+				y[(size_t)u * dims + j] -= (float)mean[j];
+		{
+			float *t = x;
+			x = y;
+			y = t;
+		}
+	}
+#pragma omp parallel for schedule(static)
+	for (int64_t u = 0; u < n; u++) {
+		float *xu = x + (size_t)u * dims;
+		double nn = 0;
+		for (int j = 0; j < dims; j++)
+			nn += (double)xu[j] * xu[j];
+		nn = nn > 0 ? 1.0 / sqrt(nn) : 0.0;
+		for (int j = 0; j < dims; j++)
+			xu[j] = (float)(xu[j] * nn);
+	}
+	return g_steal_pointer(&x);
+}
+
+gboolean
+kith_comm_denoise_auto(int64_t n_vertices)
+{
+	return n_vertices >= KITH_COMM_DENOISE_MIN;
+}
 
 gboolean
 kith_communities_detect(struct kith_comm_result *out,
@@ -169,6 +263,19 @@ kith_communities_detect(struct kith_comm_result *out,
                         enum kith_comm_method method, double resolution,
                         uint64_t seed, GError **error)
 {
+	return kith_communities_detect_full(out, g, method, resolution, seed,
+	                                    -1, error);
+}
+
+gboolean
+kith_communities_detect_full(struct kith_comm_result *out,
+                             const struct kith_csr *g,
+                             enum kith_comm_method method,
+                             double resolution, uint64_t seed, int denoise,
+                             GError **error)
+{
+	igraph_vector_t w2, *wp;
+	gboolean have_w2 = FALSE;
 	g_autofree int64_t *vmap = NULL;
 	igraph_t graph;
 	igraph_vector_t w, strength;
@@ -219,37 +326,62 @@ kith_communities_detect(struct kith_comm_result *out,
 	total = igraph_vector_sum(&strength);
 	out->total_weight = total / 2;
 	out->n_edges = igraph_ecount(&graph);
+	wp = &w;
+	if (denoise < 0)
+		denoise = kith_comm_denoise_auto(nv) && method != KITH_COMM_LABELPROP;
+	out->denoised = denoise > 0;
+	if (denoise > 0) {
+		/* w2(u,v) = w(u,v) (max(0, cos(x_u, x_v)) + 1e-3) from the
+		 * diffusion embedding; the strengths become those of w2. */
+		g_autofree float *x = diffusion_embed(g, KITH_COMM_DENOISE_DIMS,
+		                                      KITH_COMM_DENOISE_STEPS,
+		                                      seed, error);
+		g_autofree int64_t *inv = NULL;
+		int64_t ne = igraph_ecount(&graph);
+		if (x == NULL)
+			goto out_all;
+		inv = kith_alloc_n((size_t)nv + 1, sizeof(int64_t), error);
+		if (inv == NULL)
+			goto out_all;
+		for (int64_t u = 0; u < g->n_rows; u++)
+			if (vmap[u] >= 0)
+				inv[vmap[u]] = u;
+		if (!kith_igraph_ok(igraph_vector_init(&w2, ne), "igraph vector",
+		                    error))
+			goto out_all;
+		have_w2 = TRUE;
+#pragma omp parallel for schedule(static)
+		for (int64_t k = 0; k < ne; k++) {
+			const float *xa = x + (size_t)inv[IGRAPH_FROM(&graph, k)] *
+			                  KITH_COMM_DENOISE_DIMS;
+			const float *xb = x + (size_t)inv[IGRAPH_TO(&graph, k)] *
+			                  KITH_COMM_DENOISE_DIMS;
+			double c = 0;
+			for (int j = 0; j < KITH_COMM_DENOISE_DIMS; j++)
+				c += (double)xa[j] * xb[j];
+			VECTOR(w2)[k] = VECTOR(w)[k] * (MAX(c, 0.0) + 1e-3);
+		}
+		rc = igraph_strength(&graph, &strength, igraph_vss_all(),
+		                     IGRAPH_ALL, IGRAPH_LOOPS, &w2);
+		if (!kith_igraph_ok(rc, "igraph strength", error))
+			goto out_all;
+		total = igraph_vector_sum(&strength);
+		wp = &w2;
+	}
 	igraph_rng_seed(igraph_rng_default(), (igraph_uint_t)seed);
 	switch (method) {
-	case KITH_COMM_LEIDEN: {
-		double coarse = resolution * (double)nv / KITH_LEIDEN_SEED_SIZE;
-		const char *ev = g_getenv("KITH_LEIDEN_SEED_SIZE");
-		gboolean start = FALSE;
-		if (ev)
-			coarse = resolution * (double)nv / g_ascii_strtod(ev, NULL);
-		if (coarse > resolution && nv >= KITH_LEIDEN_SEED_MIN) {
-			/* Stage 1: many small clusters at a high resolution. */
-			rc = igraph_community_leiden(&graph, &w, &strength,
-			                             coarse / total, 0.01, FALSE, 2,
-			                             &memb, &nb, &quality);
-			if (rc != IGRAPH_SUCCESS)
-				break;
-			start = TRUE;
-			if (g_getenv("KITH_LEIDEN_DEBUG"))
-				g_printerr("stage 1: %ld clusters\n", (long)nb);
-		}
-		rc = igraph_community_leiden(&graph, &w, &strength,
-		                             resolution / total, 0.01, start, -1,
+	case KITH_COMM_LEIDEN:
+		rc = igraph_community_leiden(&graph, wp, &strength,
+		                             resolution / total, 0.01, FALSE, -1,
 		                             &memb, &nb, &quality);
 		break;
-	}
 	case KITH_COMM_LOUVAIN:
-		rc = igraph_community_multilevel(&graph, &w, resolution, &memb,
+		rc = igraph_community_multilevel(&graph, wp, resolution, &memb,
 		                                 NULL, NULL);
 		break;
 	case KITH_COMM_LABELPROP:
 		rc = igraph_community_label_propagation(&graph, &memb, IGRAPH_ALL,
-		                                        &w, NULL, NULL);
+		                                        wp, NULL, NULL);
 		break;
 	default:
 		rc = IGRAPH_EINVAL;
@@ -269,6 +401,8 @@ kith_communities_detect(struct kith_comm_result *out,
 		goto out_all;
 	ok = TRUE;
 out_all:
+	if (have_w2)
+		igraph_vector_destroy(&w2);
 	igraph_vector_destroy(&strength);
 out_memb:
 	igraph_vector_int_destroy(&memb);
@@ -784,6 +918,8 @@ kith_communities_write(const char *path, const struct kith_store *s,
 		member_str(b, "emb", info->emb_path);
 	if (info->profiles_path)
 		member_str(b, "profiles", info->profiles_path);
+	json_builder_set_member_name(b, "denoised");
+	json_builder_add_boolean_value(b, r->denoised);
 	member_num(b, "modularity", r->modularity);
 	member_num(b, "modularity_at_resolution", r->modularity_at_resolution);
 	member_int(b, "communities", r->n_communities);

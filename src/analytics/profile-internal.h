@@ -29,4 +29,10 @@ void kith_i_manifest_store(JsonBuilder *b, const struct kith_store *s,
 /* Copies the members of src (may be NULL) that dst lacks. */
 void kith_i_copy_members(JsonObject *dst, JsonObject *src);
 
+/* Ends the manifest object open in b, adds the members of options that
+ * it lacks, writes it as od's manifest.json and commits od.  FALSE with
+ * error from kith_json_write() / kith_outdir_commit(). */
+gboolean kith_i_manifest_finish(struct kith_outdir *od, JsonBuilder *b,
+                                JsonObject *options, GError **error);
+
 #endif

@@ -153,6 +153,19 @@ kith_i_copy_members(JsonObject *dst, JsonObject *src)
 			        json_object_get_member(src, l->data)));
 }
 
+gboolean
+kith_i_manifest_finish(struct kith_outdir *od, JsonBuilder *b,
+                       JsonObject *options, GError **error)
+{
+	json_builder_end_object(b);
+	g_autoptr(JsonNode) root = json_builder_get_root(b);
+	kith_i_copy_members(json_node_get_object(root), options);
+	g_autofree char *mpath = kith_outdir_path(od, "manifest.json");
+	if (!kith_json_write(mpath, root, error))
+		return FALSE;
+	return kith_outdir_commit(od, error);
+}
+
 void
 kith_profile_params_init(struct kith_profile_params *p)
 {
@@ -742,24 +755,33 @@ fail:
 
 /* ------------------------------------------------------------- writing */
 
-/* numeric column c of profiles.npy before standardisation */
-static double
-npy_value(const struct kith_profiles *pr, int64_t u, int col)
+/* The counts stored in profiles.npy as log1p (monetary too, signed). */
+static gboolean
+log_count_column(int col)
 {
-	const double *f = pr->feat + u * KITH_P_COUNT;
 	switch (col) {
 	case KITH_P_EVENTS:
 	case KITH_P_DISTINCT_ITEMS:
 	case KITH_P_FREQUENCY:
 	case KITH_P_ACTIVE_DAYS:
 	case KITH_P_SOCIAL_DEGREE:
-		return isnan(f[col]) ? NAN : log1p(MAX(f[col], 0.0));
-	case KITH_P_MONETARY:
-		return copysign(log1p(fabs(f[col])), f[col]);
+		return TRUE;
 	default:
-		if (col < KITH_P_COUNT)
-			return f[col];
+		return FALSE;
 	}
+}
+
+/* numeric column c of profiles.npy before standardisation */
+static double
+npy_value(const struct kith_profiles *pr, int64_t u, int col)
+{
+	const double *f = pr->feat + u * KITH_P_COUNT;
+	if (log_count_column(col))
+		return isnan(f[col]) ? NAN : log1p(MAX(f[col], 0.0));
+	if (col == KITH_P_MONETARY)
+		return copysign(log1p(fabs(f[col])), f[col]);
+	if (col < KITH_P_COUNT)
+		return f[col];
 	col -= KITH_P_COUNT;
 	if (col < 3)
 		return pr->rfm[u * 3 + col];
@@ -772,18 +794,10 @@ static char *
 npy_column_name(const struct kith_profiles *pr, const struct kith_store *s,
                 int col)
 {
-	switch (col) {
-	case KITH_P_EVENTS:
-	case KITH_P_DISTINCT_ITEMS:
-	case KITH_P_FREQUENCY:
-	case KITH_P_ACTIVE_DAYS:
-	case KITH_P_SOCIAL_DEGREE:
-	case KITH_P_MONETARY:
+	if (log_count_column(col) || col == KITH_P_MONETARY)
 		return g_strconcat(pcol_names[col], "_log1p", NULL);
-	default:
-		if (col < KITH_P_COUNT)
-			return g_strdup(pcol_names[col]);
-	}
+	if (col < KITH_P_COUNT)
+		return g_strdup(pcol_names[col]);
 	col -= KITH_P_COUNT;
 	static const char *const extra[] = { "rfm_r", "rfm_f", "rfm_m",
 	                                     "confidence" };
@@ -805,7 +819,6 @@ kith_profile_write(const char *path, const struct kith_profiles *pr,
 	int ncol = nnum + d;
 	g_autoptr(kith_outdir) od = NULL;
 	g_autoptr(JsonBuilder) b = NULL;
-	g_autoptr(JsonNode) root = NULL;
 	g_autofree float *X = NULL;
 	g_autoptr(GString) line = g_string_sized_new(512);
 
@@ -938,11 +951,5 @@ kith_profile_write(const char *path, const struct kith_profiles *pr,
 	json_builder_add_string_value(b, kith_segment_rules());
 	json_builder_set_member_name(b, "cold_users");
 	json_builder_add_int_value(b, pr->n_cold);
-	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	kith_i_copy_members(json_node_get_object(root), options);
-	g_autofree char *mpath = kith_outdir_path(od, "manifest.json");
-	if (!kith_json_write(mpath, root, error))
-		return FALSE;
-	return kith_outdir_commit(od, error);
+	return kith_i_manifest_finish(od, b, options, error);
 }

@@ -611,7 +611,6 @@ kith_prefs_write(const char *path, const struct kith_prefs *r,
 {
 	g_autoptr(kith_outdir) od = kith_outdir_begin(path, error);
 	g_autoptr(JsonBuilder) b = NULL;
-	g_autoptr(JsonNode) root = NULL;
 	g_autoptr(GString) line = g_string_sized_new(256);
 
 	if (!od)
@@ -688,11 +687,5 @@ kith_prefs_write(const char *path, const struct kith_prefs *r,
 		json_builder_add_int_value(b, (int64_t)ev->seed);
 		json_builder_end_object(b);
 	}
-	json_builder_end_object(b);
-	root = json_builder_get_root(b);
-	kith_i_copy_members(json_node_get_object(root), options);
-	g_autofree char *mpath = kith_outdir_path(od, "manifest.json");
-	if (!kith_json_write(mpath, root, error))
-		return FALSE;
-	return kith_outdir_commit(od, error);
+	return kith_i_manifest_finish(od, b, options, error);
 }

@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "kith/emb.h"
+#include "kith/store.h"
 
 static const struct kith_cli *progress_cli;
 
@@ -135,4 +137,39 @@ kith_cli_info(const struct kith_cli *cli, const char *cmd, const char *fmt,
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+}
+
+gboolean
+kith_cli_open_store_emb(const char *store_path, const char *emb_path,
+                        struct kith_store **s, struct kith_emb **e,
+                        GError **error)
+{
+	*e = NULL;
+	if (!(*s = kith_store_open(store_path, error)))
+		return FALSE;
+	return !emb_path || (*e = kith_emb_open(emb_path, error)) != NULL;
+}
+
+void
+kith_cli_json_double(JsonBuilder *b, const char *name, double v)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_double_value(b, v);
+}
+
+void
+kith_cli_json_int(JsonBuilder *b, const char *name, gint64 v)
+{
+	json_builder_set_member_name(b, name);
+	json_builder_add_int_value(b, v);
+}
+
+void
+kith_cli_json_string(JsonBuilder *b, const char *name, const char *str)
+{
+	json_builder_set_member_name(b, name);
+	if (str)
+		json_builder_add_string_value(b, str);
+	else
+		json_builder_add_null_value(b);
 }

@@ -11,7 +11,12 @@
 
 #include <glib.h>
 
+#include <json-glib/json-glib.h>
+
 #include "kith/core.h"
+
+struct kith_store;
+struct kith_emb;
 
 struct kith_cli {
 	int threads;       /* --threads, 0 = all cores */
@@ -57,6 +62,21 @@ int kith_cli_usage(const char *cmd, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 /* Message on stderr unless --quiet ("kith CMD: ..."). */
 void kith_cli_info(const struct kith_cli *cli, const char *cmd,
                    const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+
+/* Opens the store STORE_PATH into *s and, when EMB_PATH is not NULL, the
+ * embeddings EMB_PATH into *e (else *e stays NULL); the caller frees
+ * both, also after a failure (whatever was opened is set).  FALSE with
+ * error from kith_store_open() / kith_emb_open(). */
+gboolean kith_cli_open_store_emb(const char *store_path, const char *emb_path,
+                                 struct kith_store **s, struct kith_emb **e,
+                                 GError **error);
+
+/* Members of the object open in b: "name": v, and "name": str (null when
+ * str is NULL) -- the options objects commands pass to manifests. */
+void kith_cli_json_double(JsonBuilder *b, const char *name, double v);
+void kith_cli_json_int(JsonBuilder *b, const char *name, gint64 v);
+void kith_cli_json_string(JsonBuilder *b, const char *name,
+                          const char *str);
 
 /* Declared for every command listed in commands.h. */
 #define KITH_COMMAND(name, summary) \

@@ -40,6 +40,8 @@ print_json(const struct kith_comm_result *r, const struct kith_comm_info *in,
 	json_builder_add_string_value(b, kith_ugraph_name(in->graph));
 	json_builder_set_member_name(b, "resolution");
 	json_builder_add_double_value(b, in->resolution);
+	json_builder_set_member_name(b, "denoised");
+	json_builder_add_boolean_value(b, r->denoised);
 	json_builder_set_member_name(b, "users");
 	json_builder_add_int_value(b, r->n_users);
 	json_builder_set_member_name(b, "users_in_graph");
@@ -67,9 +69,9 @@ print_text(const struct kith_store *s, const struct kith_comm_result *r,
            const struct kith_comm_summary *cs,
            const struct kith_comm_info *in)
 {
-	printf("method %s  graph %s  resolution %g\n",
+	printf("method %s  graph %s%s  resolution %g\n",
 	       kith_comm_method_name(in->method), kith_ugraph_name(in->graph),
-	       in->resolution);
+	       r->denoised ? " (denoised)" : "", in->resolution);
 	printf("communities %" G_GINT64_FORMAT "  users in graph %"
 	       G_GINT64_FORMAT " of %" G_GINT64_FORMAT "  edges %"
 	       G_GINT64_FORMAT "\n", r->n_communities, r->n_in_graph,
@@ -100,6 +102,8 @@ cmd_communities(int argc, char **argv, struct kith_cli *cli)
 {
 	g_autofree char *out = NULL, *emb_path = NULL, *truth = NULL;
 	g_autofree char *profiles = NULL, *method = NULL, *graph = NULL;
+	g_autofree char *denoise_s = NULL;
+	int denoise = -1;
 	double resolution = 1.0;
 	int neighbours = 0, item_cap = -1;
 	gboolean json = FALSE;
@@ -122,6 +126,9 @@ cmd_communities(int argc, char **argv, struct kith_cli *cli)
 		{ "item-cap", 0, 0, G_OPTION_ARG_INT, &item_cap,
 		  "cointeraction: users of one item visited per user; 0: all "
 		  "(1000, lowered on large stores)", "N" },
+		{ "denoise", 0, 0, G_OPTION_ARG_STRING, &denoise_s,
+		  "auto, on or off: detect on diffusion-reweighted links (auto: "
+		  "leiden and louvain on graphs of 50000 users or more)", "WHEN" },
 		{ "truth", 0, 0, G_OPTION_ARG_FILENAME, &truth,
 		  "reference partition (user, community) for NMI and ARI",
 		  "FILE" },
@@ -160,6 +167,17 @@ cmd_communities(int argc, char **argv, struct kith_cli *cli)
 	if (graph && !kith_ugraph_parse(&info.graph, graph))
 		return kith_cli_usage("communities", "unknown graph '%s' (social, "
 		                      "cointeraction, knn)", graph);
+	if (denoise_s) {
+		if (g_strcmp0(denoise_s, "auto") == 0)
+			denoise = -1;
+		else if (g_strcmp0(denoise_s, "on") == 0)
+			denoise = 1;
+		else if (g_strcmp0(denoise_s, "off") == 0)
+			denoise = 0;
+		else
+			return kith_cli_usage("communities", "--denoise must be "
+			                      "auto, on or off, not '%s'", denoise_s);
+	}
 	if (!(resolution > 0) || !isfinite(resolution))
 		return kith_cli_usage("communities", "--resolution must be "
 		                      "positive");
@@ -234,8 +252,8 @@ cmd_communities(int argc, char **argv, struct kith_cli *cli)
 		kith_csr_clear(&g);
 		return kith_cli_fail("communities", err);
 	}
-	if (!kith_communities_detect(&r, &g, info.method, resolution, info.seed,
-	                             &err)) {
+	if (!kith_communities_detect_full(&r, &g, info.method, resolution,
+	                                  info.seed, denoise, &err)) {
 		kith_csr_clear(&g);
 		return kith_cli_fail("communities", err);
 	}

@@ -1,4 +1,4 @@
-/* kith info STORE [--json] [--verify] */
+/* kith info STORE [--json] [--verify] [--ledger] */
 #include "config.h"
 
 #include <stdio.h>
@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "kith/io.h"
 #include "kith/store.h"
+#include "kith/update.h"
 
 static void
 iso_time(char *buf, size_t n, int64_t t)
@@ -137,16 +138,94 @@ print_text(const struct kith_store *s, const struct kith_store_stats *st)
 	printf("bytes on disk          %" G_GINT64_FORMAT "\n", st->bytes_on_disk);
 }
 
+static int64_t
+jint(JsonObject *o, const char *k)
+{
+	return json_object_get_int_member_with_default(o, k, 0);
+}
+
+/* The ledger: one block per batch, the identity of every file. */
+static int
+print_ledger(const struct kith_store *s, gboolean json)
+{
+	GError *err = NULL;
+	JsonObject *m = s->manifest ? json_node_get_object(s->manifest) : NULL;
+	g_autoptr(JsonNode) l = kith_update_ledger(m, &err);
+	if (l == NULL)
+		return kith_cli_fail("info", err);
+	if (json) {
+		g_autoptr(JsonGenerator) gen = json_generator_new();
+		json_generator_set_pretty(gen, TRUE);
+		json_generator_set_root(gen, l);
+		g_autofree char *t = json_generator_to_data(gen, NULL);
+		printf("%s\n", t);
+	} else {
+		JsonArray *a = json_node_get_array(l);
+		for (guint i = 0; i < json_array_get_length(a); i++) {
+			JsonObject *e = json_array_get_object_element(a, i);
+			JsonNode *cn = json_object_get_member(e, "counts");
+			JsonObject *c = cn && JSON_NODE_HOLDS_OBJECT(cn)
+			                ? json_node_get_object(cn) : NULL;
+			printf("batch %" G_GINT64_FORMAT " %s %s: +%" G_GINT64_FORMAT
+			       " users, +%" G_GINT64_FORMAT " items",
+			       jint(e, "index"),
+			       json_object_get_string_member_with_default(e, "kind",
+			                                                  "?"),
+			       json_object_get_string_member_with_default(e, "time",
+			                                                  "?"),
+			       jint(e, "users_added"), jint(e, "items_added"));
+			if (c)
+				printf("; then %" G_GINT64_FORMAT " users, %"
+				       G_GINT64_FORMAT " items, %" G_GINT64_FORMAT
+				       " events, %" G_GINT64_FORMAT " interactions",
+				       jint(c, "users"), jint(c, "items"),
+				       jint(c, "events"), jint(c, "interactions"));
+			printf("\n");
+			JsonNode *fn = json_object_get_member(e, "files");
+			JsonArray *fa = fn && JSON_NODE_HOLDS_ARRAY(fn)
+			                ? json_node_get_array(fn) : NULL;
+			for (guint j = 0; fa && j < json_array_get_length(fa); j++) {
+				JsonObject *f = json_array_get_object_element(fa, j);
+				printf("  %s '%s' sha256 %s size %" G_GINT64_FORMAT
+				       "\n    %" G_GINT64_FORMAT " lines = %"
+				       G_GINT64_FORMAT " header + %" G_GINT64_FORMAT
+				       " comment/blank + %" G_GINT64_FORMAT
+				       " accepted + %" G_GINT64_FORMAT " rejected; "
+				       "accepted = %" G_GINT64_FORMAT " unique + %"
+				       G_GINT64_FORMAT " merged + %" G_GINT64_FORMAT
+				       " self-loops\n",
+				       json_object_get_string_member_with_default(
+				           f, "kind", "?"),
+				       json_object_get_string_member_with_default(
+				           f, "path", "?"),
+				       json_object_get_string_member_with_default(
+				           f, "sha256", "-"),
+				       jint(f, "size"), jint(f, "lines"),
+				       jint(f, "header"),
+				       jint(f, "comments") + jint(f, "blank"),
+				       jint(f, "accepted"), jint(f, "rejected"),
+				       jint(f, "unique"), jint(f, "merged"),
+				       jint(f, "self_loops"));
+			}
+		}
+	}
+	if (!kith_update_ledger_check(l, &err))
+		return kith_cli_fail("info", err);
+	return 0;
+}
+
 int
 cmd_info(int argc, char **argv, struct kith_cli *cli)
 {
-	gboolean json = FALSE, verify = FALSE;
+	gboolean json = FALSE, verify = FALSE, ledger = FALSE;
 	GOptionEntry entries[] = {
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &json,
 		  "print a JSON object (keys in kith-info(1))", NULL },
 		{ "verify", 0, 0, G_OPTION_ARG_NONE, &verify,
 		  "recompute every checksum; exit 1 naming the first damaged file",
 		  NULL },
+		{ "ledger", 0, 0, G_OPTION_ARG_NONE, &ledger,
+		  "print the ledger of ingested batches (kith-update(1))", NULL },
 		{ NULL }
 	};
 	g_autoptr(GOptionContext) ctx =
@@ -166,6 +245,8 @@ cmd_info(int argc, char **argv, struct kith_cli *cli)
 	s = kith_store_open(argv[1], &err);
 	if (s == NULL)
 		return kith_cli_fail("info", err);
+	if (ledger)
+		return print_ledger(s, json);
 	if (!kith_store_stats(&st, s, &err))
 		return kith_cli_fail("info", err);
 	if (json)

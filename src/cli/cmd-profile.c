@@ -53,11 +53,9 @@ cmd_profile(int argc, char **argv, struct kith_cli *cli)
 		                      "must not be negative");
 
 	double t0 = kith_now();
-	g_autoptr(kith_store) s = kith_store_open(argv[1], &err);
-	if (!s)
-		return kith_cli_fail("profile", err);
+	g_autoptr(kith_store) s = NULL;
 	g_autoptr(kith_emb) e = NULL;
-	if (emb_path && !(e = kith_emb_open(emb_path, &err)))
+	if (!kith_cli_open_store_emb(argv[1], emb_path, &s, &e, &err))
 		return kith_cli_fail("profile", err);
 
 	struct kith_profiles pr;
@@ -65,17 +63,10 @@ cmd_profile(int argc, char **argv, struct kith_cli *cli)
 		return kith_cli_fail("profile", err);
 	g_autoptr(JsonBuilder) ob = json_builder_new();
 	json_builder_begin_object(ob);
-	json_builder_set_member_name(ob, "half_life_days");
-	json_builder_add_double_value(ob, p.half_life_days);
-	json_builder_set_member_name(ob, "cold_k");
-	json_builder_add_double_value(ob, p.cold_k);
-	json_builder_set_member_name(ob, "new_days");
-	json_builder_add_double_value(ob, p.new_days);
-	json_builder_set_member_name(ob, "emb");
-	if (emb_path)
-		json_builder_add_string_value(ob, emb_path);
-	else
-		json_builder_add_null_value(ob);
+	kith_cli_json_double(ob, "half_life_days", p.half_life_days);
+	kith_cli_json_double(ob, "cold_k", p.cold_k);
+	kith_cli_json_double(ob, "new_days", p.new_days);
+	kith_cli_json_string(ob, "emb", emb_path);
 	json_builder_end_object(ob);
 	g_autoptr(JsonNode) opts = json_builder_get_root(ob);
 	gboolean ok = kith_profile_write(out, &pr, s, e, argv[1],

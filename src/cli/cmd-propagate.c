@@ -104,11 +104,9 @@ cmd_propagate(int argc, char **argv, struct kith_cli *cli)
 		                      "[0, 1)");
 
 	double t0 = kith_now();
-	g_autoptr(kith_store) s = kith_store_open(argv[1], &err);
-	if (!s)
-		return kith_cli_fail("propagate", err);
+	g_autoptr(kith_store) s = NULL;
 	g_autoptr(kith_emb) e = NULL;
-	if (emb_path && !(e = kith_emb_open(emb_path, &err)))
+	if (!kith_cli_open_store_emb(argv[1], emb_path, &s, &e, &err))
 		return kith_cli_fail("propagate", err);
 	if (s->n_categories == 0)
 		return kith_cli_fail("propagate", g_error_new(KITH_ERROR,
@@ -167,27 +165,15 @@ cmd_propagate(int argc, char **argv, struct kith_cli *cli)
 
 	g_autoptr(JsonBuilder) ob = json_builder_new();
 	json_builder_begin_object(ob);
-	json_builder_set_member_name(ob, "tol");
-	json_builder_add_double_value(ob, p.tol);
-	json_builder_set_member_name(ob, "max_iterations");
-	json_builder_add_int_value(ob, p.iterations);
-	json_builder_set_member_name(ob, "kappa");
-	json_builder_add_double_value(ob, p.kappa);
-	json_builder_set_member_name(ob, "half_life_days");
-	json_builder_add_double_value(ob, p.half_life_days);
-	json_builder_set_member_name(ob, "knn");
-	json_builder_add_int_value(ob, p.knn);
-	json_builder_set_member_name(ob, "co_k");
-	json_builder_add_int_value(ob, p.co_k);
-	json_builder_set_member_name(ob, "co_cap");
-	json_builder_add_int_value(ob, p.co_cap);
-	json_builder_set_member_name(ob, "graph_entries");
-	json_builder_add_int_value(ob, nnz);
-	json_builder_set_member_name(ob, "emb");
-	if (emb_path)
-		json_builder_add_string_value(ob, emb_path);
-	else
-		json_builder_add_null_value(ob);
+	kith_cli_json_double(ob, "tol", p.tol);
+	kith_cli_json_int(ob, "max_iterations", p.iterations);
+	kith_cli_json_double(ob, "kappa", p.kappa);
+	kith_cli_json_double(ob, "half_life_days", p.half_life_days);
+	kith_cli_json_int(ob, "knn", p.knn);
+	kith_cli_json_int(ob, "co_k", p.co_k);
+	kith_cli_json_int(ob, "co_cap", p.co_cap);
+	kith_cli_json_int(ob, "graph_entries", nnz);
+	kith_cli_json_string(ob, "emb", emb_path);
 	json_builder_end_object(ob);
 	g_autoptr(JsonNode) opts = json_builder_get_root(ob);
 	gboolean ok = kith_prefs_write(out, &r, s, argv[1], canon, p.alpha,

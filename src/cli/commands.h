@@ -3,6 +3,7 @@
 KITH_COMMAND(demo, "run the whole pipeline on the bundled sample shop")
 KITH_COMMAND(run, "run the stages of a pipeline file, skipping up-to-date ones")
 KITH_COMMAND(ingest, "read interaction and social files into a store")
+KITH_COMMAND(update, "add a batch of new files to a store and refresh its outputs")
 KITH_COMMAND(embed, "learn user and item embeddings (lightgcn, sage, gcn)")
 KITH_COMMAND(info, "print counts and statistics of a store; verify checksums")
 KITH_COMMAND(synth, "generate a synthetic shop with planted communities")

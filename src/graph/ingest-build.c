@@ -619,6 +619,71 @@ build_user_attr(struct ingest_ctx *c, struct kith_store *s, GError **error)
 	return ok;
 }
 
+/* Attributes of an update whose store has some: the store's rows, then
+ * the batch's users file through the store's columns (by name). */
+static gboolean
+build_user_attr_base(struct ingest_ctx *c, struct kith_store *s,
+                     GError **error)
+{
+	const struct kith_store *b = c->opt->base;
+	int64_t na = b->n_user_attrs;
+	size_t cells;
+	if (!kith_mul_size((size_t)s->n_users, (size_t)na, &cells)) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
+		            "user attribute matrix too large");
+		return FALSE;
+	}
+	s->user_attr = kith_store_own(s, kith_alloc0_n(cells + 1, sizeof(float),
+	                                               error));
+	if (!s->user_attr)
+		return FALSE;
+	s->n_user_attrs = na;
+	memcpy(s->user_attr, b->user_attr,
+	       (size_t)b->n_users * (size_t)na * sizeof(float));
+	s->user_attr_names = kith_store_own(s, g_new0(char *, na + 1));
+	g_autoptr(GHashTable) col = g_hash_table_new(g_str_hash, g_str_equal);
+	for (int64_t k = 0; k < na; k++) {
+		s->user_attr_names[k] = kith_store_intern(s,
+		                                          b->user_attr_names[k]);
+		g_hash_table_insert(col, s->user_attr_names[k],
+		                    GINT_TO_POINTER((int)k + 1));
+	}
+	for (guint r = 0; c->ua_rows && r < c->ua_rows->len; r++) {
+		char **row = c->ua_rows->pdata[r];
+		int64_t u = g_ascii_strtoll(row[0], NULL, 10);
+		float *out = s->user_attr + u * na;
+		for (int j = 0; j < c->ua_ncol; j++) {
+			const char *v = row[j + 1];
+			const char *name = c->ua_names[j];
+			if (j == c->ua_cid || !*v)
+				continue;
+			int k = GPOINTER_TO_INT(g_hash_table_lookup(col, name));
+			double d;
+			if (k > 0) {
+				if (kith_parse_double(v, strlen(v), &d) ==
+				    KITH_CSV_OK)
+					out[k - 1] = (float)d;
+				continue;
+			}
+			g_autofree char *lv = g_strdup_printf("%s=%s", name, v);
+			g_autofree char *other = g_strdup_printf("%s=_other", name);
+			k = GPOINTER_TO_INT(g_hash_table_lookup(col, lv));
+			if (k <= 0)
+				k = GPOINTER_TO_INT(g_hash_table_lookup(col, other));
+			if (k <= 0)
+				continue;
+			/* one-hot: clear the column's other levels */
+			size_t pl = strlen(name);
+			for (int64_t x = 0; x < na; x++)
+				if (strncmp(s->user_attr_names[x], name, pl) == 0 &&
+				    s->user_attr_names[x][pl] == '=')
+					out[x] = 0.0f;
+			out[k - 1] = 1.0f;
+		}
+	}
+	return TRUE;
+}
+
 static struct kith_ingest_file *
 file_of(struct ingest_ctx *c, const char *kind)
 {
@@ -658,15 +723,16 @@ ingest_build(struct ingest_ctx *c, GError **error)
 		return FALSE;
 	struct kith_ingest_file *f = file_of(c, "events");
 	if (f) {
-		f->unique = s->ui.nnz;
-		f->merged = c->n_ev - s->ui.nnz;
+		int64_t before = c->opt->base ? c->opt->base->ui.nnz : 0;
+		f->unique = s->ui.nnz - before;
+		f->merged = (c->n_ev - c->base_ev) - f->unique;
 	}
 	int64_t pairs = 0;
 	if (!build_uu(c, s, &pairs, error))
 		return FALSE;
 	if ((f = file_of(c, "social"))) {
-		f->unique = pairs;
-		f->merged = c->n_so - pairs;
+		f->unique = pairs - c->base_so;
+		f->merged = (c->n_so - c->base_so) - f->unique;
 	}
 	s->n_categories = kith_idmap_size(c->cats);
 	if (!kith_csr_from_coo(&s->item_cat, s->n_items, s->n_categories,
@@ -677,10 +743,14 @@ ingest_build(struct ingest_ctx *c, GError **error)
 	                       c->uf_u, c->uf_f, c->uf_v, error))
 		return FALSE;
 	if ((f = file_of(c, "user_features"))) {
-		f->unique = s->uf.nnz;
-		f->merged = c->n_uf - s->uf.nnz;
+		int64_t before = c->opt->base ? c->opt->base->uf.nnz : 0;
+		f->unique = s->uf.nnz - before;
+		f->merged = (c->n_uf - before) - f->unique;
 	}
-	if (c->ua_rows) {
+	if (c->opt->base && c->opt->base->n_user_attrs > 0) {
+		if (!build_user_attr_base(c, s, error))
+			return FALSE;
+	} else if (c->ua_rows) {
 		if (!build_user_attr(c, s, error))
 			return FALSE;
 	} else {

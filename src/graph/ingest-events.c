@@ -190,9 +190,25 @@ ev_record(struct ev_state *e, const struct kith_csv_record *rec,
 			            rec->n_fields);
 			return FALSE;
 		}
-		c->has_ts = e->ct >= 0;
-		c->has_value = e->cv >= 0;
-		c->has_event = e->ce >= 0;
+		if (c->base_ev > 0) {
+			/* an update: the columns must fit the store's log */
+			if ((e->ct >= 0) != c->has_ts ||
+			    (e->ce >= 0) != c->has_event) {
+				gboolean ts = (e->ct >= 0) != c->has_ts;
+				gboolean has = ts ? c->has_ts : c->has_event;
+				g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+				            "%s: the store's events %s %s column "
+				            "but this file %s (see --columns)",
+				            f->path, has ? "have a" : "have no",
+				            ts ? "ts" : "event",
+				            has ? "has none" : "has one");
+				return FALSE;
+			}
+		} else {
+			c->has_ts = e->ct >= 0;
+			c->has_value = e->cv >= 0;
+			c->has_event = e->ce >= 0;
+		}
 		f->mapping = kith_csv_roles_describe(&e->ro);
 		if (!c->has_event)
 			c->type_weight[0] = 1.0;  /* weight 1 per event */
@@ -856,4 +872,124 @@ out:
 	if (fd >= 0)
 		close(fd);
 	return ok;
+}
+
+/* ------------------------------------------------------------ seeding */
+
+static gboolean
+seed_names(struct kith_idmap *m, char *const *names, int64_t n,
+           const char *what, GError **error)
+{
+	for (int64_t k = 0; k < n; k++) {
+		gboolean added = FALSE;
+		int64_t x = kith_idmap_add(m, names[k], strlen(names[k]), &added);
+		if (x != k || !added) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
+			            "the store's %s ids are not distinct (row %"
+			            G_GINT64_FORMAT ")", what, k);
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+/* Seeds the maps and row arrays from opt->base: ids in index order, the
+ * event log in its order (so that the stable sort by user of the build
+ * keeps every old row where it was), social pairs once each, item
+ * categories and user features as COO rows.  O(E + nnz). */
+gboolean
+ingest_seed(struct ingest_ctx *c, GError **error)
+{
+	const struct kith_store *b = c->opt->base;
+	if (b->n_events > 0 && b->n_log != b->n_events) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+		            "the store has no event log; ingest it again to "
+		            "update it");
+		return FALSE;
+	}
+	if (!seed_names(c->users, b->user_ids, b->n_users, "user", error) ||
+	    !seed_names(c->items, b->item_ids, b->n_items, "item", error) ||
+	    !seed_names(c->types, b->event_type_names, b->n_event_types,
+	                "event type", error) ||
+	    !seed_names(c->cats, b->category_names, b->n_categories,
+	                "category", error) ||
+	    !seed_names(c->feats, b->user_feat_names, b->n_user_feats,
+	                "feature", error))
+		return FALSE;
+	if (b->n_event_types > MAX_EVENT_TYPES) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
+		            "the store has more than %d event types",
+		            MAX_EVENT_TYPES);
+		return FALSE;
+	}
+	for (int64_t t = 0; t < b->n_event_types; t++) {
+		double *w = g_hash_table_lookup(c->res->weights,
+		                                b->event_type_names[t]);
+		c->type_weight[t] = w ? *w : 1.0;
+	}
+	int64_t n = b->n_log;
+	if (n > 0) {
+		c->has_event = b->n_event_types > 0;
+		c->has_ts = b->ev_ts[0] != INT64_MIN;
+		c->has_value = TRUE;
+		if (!c->has_event)
+			c->type_weight[0] = 1.0;
+		if (!grow_events(c, n, error))
+			return FALSE;
+		for (int64_t k = 0; k < n; k++) {
+			c->ev_u[k] = b->ev_user[k];
+			c->ev_i[k] = b->ev_item[k];
+			c->ev_t[k] = c->has_event ? b->ev_type[k] : 0;
+			if (c->has_ts)
+				c->ev_ts[k] = b->ev_ts[k];
+			c->ev_val[k] = b->ev_value[k];
+		}
+		c->n_ev = n;
+	}
+	c->base_ev = n;
+
+	/* social pairs: (a, b) with a < b unless directed */
+	for (int64_t a = 0; a < b->uu.n_rows && b->uu.nnz > 0; a++) {
+		for (int64_t k = b->uu.indptr[a]; k < b->uu.indptr[a + 1]; k++) {
+			int64_t d = b->uu.indices[k];
+			if (!b->directed_social && d <= a)
+				continue;
+			if (c->n_so == c->so_cap) {
+				c->so_cap = c->so_cap ? 2 * c->so_cap : 4096;
+				c->so_key = g_renew(uint64_t, c->so_key, c->so_cap);
+				c->so_w = g_renew(float, c->so_w, c->so_cap);
+			}
+			c->so_key[c->n_so] = ((uint64_t)a << 32) | (uint64_t)d;
+			c->so_w[c->n_so] = b->uu.values ? b->uu.values[k] : 1.0f;
+			c->n_so++;
+		}
+	}
+	c->base_so = c->n_so;
+
+	if (b->item_cat.nnz > 0) {
+		c->ic_cap = b->item_cat.nnz;
+		c->ic_item = g_new(int32_t, c->ic_cap);
+		c->ic_cat = g_new(int32_t, c->ic_cap);
+		for (int64_t i = 0; i < b->item_cat.n_rows; i++)
+			for (int64_t k = b->item_cat.indptr[i];
+			     k < b->item_cat.indptr[i + 1]; k++) {
+				c->ic_item[c->n_ic] = (int32_t)i;
+				c->ic_cat[c->n_ic++] = b->item_cat.indices[k];
+			}
+	}
+	if (b->uf.nnz > 0) {
+		c->uf_cap = b->uf.nnz;
+		c->uf_u = g_new(int32_t, c->uf_cap);
+		c->uf_f = g_new(int32_t, c->uf_cap);
+		c->uf_v = g_new(float, c->uf_cap);
+		for (int64_t u = 0; u < b->uf.n_rows; u++)
+			for (int64_t k = b->uf.indptr[u]; k < b->uf.indptr[u + 1];
+			     k++) {
+				c->uf_u[c->n_uf] = (int32_t)u;
+				c->uf_f[c->n_uf] = b->uf.indices[k];
+				c->uf_v[c->n_uf++] = b->uf.values ? b->uf.values[k]
+				                                  : 1.0f;
+			}
+	}
+	return TRUE;
 }

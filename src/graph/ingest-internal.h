@@ -44,6 +44,10 @@ struct ingest_ctx {
 	char **ua_names;
 	int ua_ncol, ua_cid;
 
+	/* incremental ingest: what the base store seeded */
+	int64_t base_ev;         /* events of its log */
+	int64_t base_so;         /* social rows (= its pairs) */
+
 	/* sources: sha256 and size per file (index = res->files order) */
 	char *sha[5];
 	int64_t size[5];
@@ -89,6 +93,9 @@ id_ok(struct ingest_ctx *c, struct kith_ingest_file *f,
 
 /* Reads the events file (ingest-events.c). */
 gboolean ingest_read_events(struct ingest_ctx *c, GError **error);
+
+/* Seeds the maps and row arrays from opt->base (kith update). */
+gboolean ingest_seed(struct ingest_ctx *c, GError **error);
 
 /* Builds c->res->store from the collected rows. */
 gboolean ingest_build(struct ingest_ctx *c, GError **error);

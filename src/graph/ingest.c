@@ -823,6 +823,11 @@ kith_ingest_run(const struct kith_ingest_options *opt,
 	c.cats = kith_idmap_new();
 	c.feats = kith_idmap_new();
 	double t0 = kith_now();
+	if (opt->base && !ingest_seed(&c, error)) {
+		ctx_clear(&c);
+		kith_ingest_result_clear(out);
+		return FALSE;
+	}
 	struct sha_job *sha = ingest_sha_start(opt);
 
 

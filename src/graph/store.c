@@ -567,16 +567,16 @@ kith_store_open(const char *path, GError **error)
 	if (s->manifest == NULL)
 		return NULL;
 	root = json_node_get_object(s->manifest);
-	fmt = json_object_get_string_member_with_default(root, "format", "");
-	if (strcmp(fmt, KITH_STORE_FORMAT) != 0 ||
-	    json_object_get_int_member_with_default(root, "format_version", 0) !=
+	fmt = kith_json_str(root, "format");
+	if (fmt == NULL || strcmp(fmt, KITH_STORE_FORMAT) != 0 ||
+	    kith_json_int_or(root, "format_version", 0) !=
 	            KITH_STORE_VERSION) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
 		            "'%s' is not a kith store (format version %d)", path,
 		            KITH_STORE_VERSION);
 		return NULL;
 	}
-	counts = json_object_get_object_member(root, "counts");
+	counts = kith_json_obj(root, "counts");
 	if (!get_count(counts, "users", &s->n_users, error) ||
 	    !get_count(counts, "items", &s->n_items, error) ||
 	    !get_count(counts, "categories", &s->n_categories, error) ||
@@ -584,12 +584,10 @@ kith_store_open(const char *path, GError **error)
 	    !get_count(counts, "user_attrs", &s->n_user_attrs, error) ||
 	    !get_count(counts, "user_features", &s->n_user_feats, error))
 		return NULL;
-	events = json_object_get_int_member_with_default(counts, "events", 0);
+	events = kith_json_int_or(counts, "events", 0);
 	s->n_events = events;
 	s->directed_social =
-	        json_object_get_boolean_member_with_default(root,
-	                                                    "directed_social",
-	                                                    FALSE);
+	        kith_json_bool_or(root, "directed_social", FALSE);
 	if (!map_csr(s, &s->ui, "ui", "weight", s->n_users, s->n_items, error))
 		return NULL;
 	if ((s->ui_count = (int32_t *)map_array(s, "ui.count.npy", KITH_DT_I32,
@@ -627,7 +625,7 @@ kith_store_open(const char *path, GError **error)
 		return NULL;
 	if (s->n_event_types == 0)
 		s->user_type_count = NULL;
-	s->n_log = json_object_get_int_member_with_default(counts, "event_log", 0);
+	s->n_log = kith_json_int_or(counts, "event_log", 0);
 	if (s->n_log < 0 || s->n_log > INT32_MAX * (int64_t)64) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
 		            "manifest: invalid count 'event_log'");

@@ -38,8 +38,9 @@ kith_get_threads(void)
 	return kith_threads;
 }
 
-void *
-kith_alloc_n(size_t n, size_t size, GError **error)
+/* kith_alloc_n() and, with zero, kith_alloc0_n(). */
+static void *
+alloc_checked(size_t n, size_t size, gboolean zero, GError **error)
 {
 	size_t total;
 	void *p;
@@ -49,7 +50,8 @@ kith_alloc_n(size_t n, size_t size, GError **error)
 		            "size overflow allocating %zu x %zu bytes", n, size);
 		return NULL;
 	}
-	p = g_try_malloc(total ? total : 1);
+	p = zero ? g_try_malloc0(total ? total : 1)
+	         : g_try_malloc(total ? total : 1);
 	if (p == NULL)
 		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
 		            "out of memory allocating %zu bytes", total);
@@ -57,21 +59,15 @@ kith_alloc_n(size_t n, size_t size, GError **error)
 }
 
 void *
+kith_alloc_n(size_t n, size_t size, GError **error)
+{
+	return alloc_checked(n, size, FALSE, error);
+}
+
+void *
 kith_alloc0_n(size_t n, size_t size, GError **error)
 {
-	size_t total;
-	void *p;
-
-	if (!g_size_checked_mul(&total, n, size)) {
-		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
-		            "size overflow allocating %zu x %zu bytes", n, size);
-		return NULL;
-	}
-	p = g_try_malloc0(total ? total : 1);
-	if (p == NULL)
-		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
-		            "out of memory allocating %zu bytes", total);
-	return p;
+	return alloc_checked(n, size, TRUE, error);
 }
 
 static uint64_t

@@ -66,6 +66,74 @@ kith_json_read(const char *path, GError **error)
 	return json_node_copy(root);
 }
 
+static JsonNode *
+member(JsonObject *o, const char *name)
+{
+	return o != NULL && name != NULL ? json_object_get_member(o, name) : NULL;
+}
+
+const char *
+kith_json_str(JsonObject *o, const char *name)
+{
+	JsonNode *n = member(o, name);
+
+	return n != NULL && JSON_NODE_HOLDS_VALUE(n) &&
+	               json_node_get_value_type(n) == G_TYPE_STRING
+	               ? json_node_get_string(n) : NULL;
+}
+
+JsonObject *
+kith_json_obj(JsonObject *o, const char *name)
+{
+	JsonNode *n = member(o, name);
+
+	return n != NULL && JSON_NODE_HOLDS_OBJECT(n) ? json_node_get_object(n)
+	                                              : NULL;
+}
+
+JsonArray *
+kith_json_arr(JsonObject *o, const char *name)
+{
+	JsonNode *n = member(o, name);
+
+	return n != NULL && JSON_NODE_HOLDS_ARRAY(n) ? json_node_get_array(n)
+	                                             : NULL;
+}
+
+int64_t
+kith_json_int_or(JsonObject *o, const char *name, int64_t def)
+{
+	JsonNode *n = member(o, name);
+
+	return n != NULL && JSON_NODE_HOLDS_VALUE(n) &&
+	               json_node_get_value_type(n) == G_TYPE_INT64
+	               ? json_node_get_int(n) : def;
+}
+
+double
+kith_json_num_or(JsonObject *o, const char *name, double def)
+{
+	JsonNode *n = member(o, name);
+
+	if (n == NULL || !JSON_NODE_HOLDS_VALUE(n))
+		return def;
+	if (json_node_get_value_type(n) == G_TYPE_INT64)
+		return (double)json_node_get_int(n);
+	if (json_node_get_value_type(n) == G_TYPE_DOUBLE)
+		return json_node_get_double(n);
+	return def;
+}
+
+gboolean
+kith_json_bool_or(JsonObject *o, const char *name, gboolean def)
+{
+	JsonNode *n = member(o, name);
+
+	return n != NULL && JSON_NODE_HOLDS_VALUE(n) &&
+	               json_node_get_value_type(n) == G_TYPE_BOOLEAN
+	               ? json_node_get_boolean(n) : def;
+}
+
 JsonBuilder *
 kith_manifest_begin(const char *format, int version)
 {
@@ -121,8 +189,7 @@ kith_manifest_verify(const char *dir, GError **error)
 
 	if (root == NULL)
 		return FALSE;
-	arrays = json_object_get_object_member(json_node_get_object(root),
-	                                       "arrays");
+	arrays = kith_json_obj(json_node_get_object(root), "arrays");
 	if (arrays == NULL) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
 		            "'%s': no \"arrays\" member", mpath);
@@ -132,30 +199,30 @@ kith_manifest_verify(const char *dir, GError **error)
 	for (l = names; l != NULL; l = l->next) {
 		const char *name = l->data;
 		g_autofree char *path = g_build_filename(dir, name, NULL);
-		JsonObject *a = json_object_get_object_member(arrays, name);
+		JsonObject *a = kith_json_obj(arrays, name);
 		const char *want;
 		char hex[17];
 		uint64_t h;
 		struct stat st;
 
-		if (a == NULL || !json_object_has_member(a, "xxh64")) {
+		if (a == NULL || kith_json_str(a, "xxh64") == NULL) {
 			g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
 			            "'%s': entry of '%s' has no checksum", mpath, name);
 			return FALSE;
 		}
-		want = json_object_get_string_member(a, "xxh64");
+		want = kith_json_str(a, "xxh64");
 		if (stat(path, &st) != 0) {
 			g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
 			            "array '%s' is missing", name);
 			return FALSE;
 		}
-		if (json_object_has_member(a, "bytes") &&
-		    json_object_get_int_member(a, "bytes") != (gint64)st.st_size) {
+		if (kith_json_int_or(a, "bytes", -1) >= 0 &&
+		    kith_json_int_or(a, "bytes", -1) != (gint64)st.st_size) {
 			g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
 			            "array '%s' is damaged: size %" G_GINT64_FORMAT
 			            " bytes, manifest says %" G_GINT64_FORMAT, name,
 			            (gint64)st.st_size,
-			            json_object_get_int_member(a, "bytes"));
+			            kith_json_int_or(a, "bytes", -1));
 			return FALSE;
 		}
 		if (!kith_file_xxh64(path, &h, error))

@@ -422,11 +422,14 @@ kith_write_file(const char *path, const void *data, size_t len, int mode,
 	return TRUE;
 }
 
-gboolean
-kith_file_xxh64(const char *path, uint64_t *out, GError **error)
+/* Feeds the bytes of the file at path to update(ctx, buf, n) in 1 MiB
+ * reads; FALSE with KITH_ERROR_IO when it cannot be opened or read. */
+static gboolean
+stream_file(const char *path, void (*update)(void *ctx, const char *buf,
+                                             size_t n),
+            void *ctx, GError **error)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	XXH64_state_t *h;
 	char *buf;
 	ssize_t r;
 
@@ -437,8 +440,6 @@ kith_file_xxh64(const char *path, uint64_t *out, GError **error)
 		return FALSE;
 	}
 	buf = g_malloc(1 << 20);
-	h = XXH64_createState();
-	XXH64_reset(h, 0);
 	while ((r = read(fd, buf, 1 << 20)) != 0) {
 		if (r < 0) {
 			int e = errno;
@@ -446,57 +447,61 @@ kith_file_xxh64(const char *path, uint64_t *out, GError **error)
 				continue;
 			g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
 			            "cannot read '%s': %s", path, g_strerror(e));
-			XXH64_freeState(h);
 			g_free(buf);
 			close(fd);
 			return FALSE;
 		}
-		XXH64_update(h, buf, (size_t)r);
+		update(ctx, buf, (size_t)r);
 	}
-	*out = XXH64_digest(h);
-	XXH64_freeState(h);
 	g_free(buf);
 	close(fd);
 	return TRUE;
 }
 
+static void
+xxh64_update(void *ctx, const char *buf, size_t n)
+{
+	XXH64_update(ctx, buf, n);
+}
+
+gboolean
+kith_file_xxh64(const char *path, uint64_t *out, GError **error)
+{
+	XXH64_state_t *h = XXH64_createState();
+	gboolean ok;
+
+	XXH64_reset(h, 0);
+	ok = stream_file(path, xxh64_update, h, error);
+	if (ok)
+		*out = XXH64_digest(h);
+	XXH64_freeState(h);
+	return ok;
+}
+
+struct sha256_ctx {
+	GChecksum *c;
+	int64_t size;
+};
+
+static void
+sha256_update(void *ctx, const char *buf, size_t n)
+{
+	struct sha256_ctx *x = ctx;
+	g_checksum_update(x->c, (const guchar *)buf, (gssize)n);
+	x->size += (int64_t)n;
+}
+
 char *
 kith_file_sha256(const char *path, int64_t *size_out, GError **error)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	GChecksum *c;
-	char *buf, *hex;
-	ssize_t r;
-	int64_t size = 0;
+	struct sha256_ctx x = { g_checksum_new(G_CHECKSUM_SHA256), 0 };
+	char *hex = NULL;
 
-	if (fd < 0) {
-		int e = errno;
-		g_set_error(error, KITH_ERROR, KITH_ERROR_IO, "cannot open '%s': %s",
-		            path, g_strerror(e));
-		return NULL;
+	if (stream_file(path, sha256_update, &x, error)) {
+		hex = g_strdup(g_checksum_get_string(x.c));
+		if (size_out != NULL)
+			*size_out = x.size;
 	}
-	buf = g_malloc(1 << 20);
-	c = g_checksum_new(G_CHECKSUM_SHA256);
-	while ((r = read(fd, buf, 1 << 20)) != 0) {
-		if (r < 0) {
-			int e = errno;
-			if (e == EINTR)
-				continue;
-			g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
-			            "cannot read '%s': %s", path, g_strerror(e));
-			g_checksum_free(c);
-			g_free(buf);
-			close(fd);
-			return NULL;
-		}
-		g_checksum_update(c, (const guchar *)buf, (gssize)r);
-		size += r;
-	}
-	hex = g_strdup(g_checksum_get_string(c));
-	g_checksum_free(c);
-	g_free(buf);
-	close(fd);
-	if (size_out != NULL)
-		*size_out = size;
+	g_checksum_free(x.c);
 	return hex;
 }

@@ -92,13 +92,15 @@ kith_emb_open(const char *path, GError **error)
 	if (e->manifest == NULL)
 		return NULL;
 	root = json_node_get_object(e->manifest);
-	if (strcmp(json_object_get_string_member_with_default(root, "format", ""),
-	           KITH_EMB_FORMAT) != 0) {
+	if (g_strcmp0(kith_json_str(root, "format"), KITH_EMB_FORMAT) != 0) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
 		            "'%s' is not a kith embedding folder", path);
 		return NULL;
 	}
-	e->dim = (int)json_object_get_int_member_with_default(root, "dim", 0);
+	{
+		int64_t dim = kith_json_int_or(root, "dim", 0);
+		e->dim = dim > 0 && dim <= 65536 ? (int)dim : 0;
+	}
 	if (!kith_npy_map(&e->map_users, upath, error) ||
 	    !kith_npy_map(&e->map_items, ipath, error))
 		return NULL;

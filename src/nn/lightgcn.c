@@ -62,6 +62,20 @@
  * state, curve, phase and epoch) make a resumed run byte-identical to an
  * uninterrupted one.
  *
+ * Warm start (kith update).  With init_user/init_item the ego embeddings
+ * start from a previous model's rows instead (kith update passes the
+ * previous users.npy / items.npy, i.e. the propagated F of the old graph,
+ * turned into an ego start by LGCN_WARM_ITERS Richardson iterations
+ * E ← E + (F − P E) from E = F, i.e. an approximate solution of P E = F:
+ * the error on an eigenvector of Â with filter value p shrinks by
+ * (1 − p) per iteration, so the smooth components that carry the ranking
+ * are recovered first; cost K SpMMs per iteration); a node new since
+ * then starts from the
+ * mean of its neighbours' rows (a new user: its old items; a new item:
+ * its old users), or the random start without any.  The caller chooses
+ * the fine-tuning schedule through the usual fields (kith update: a few
+ * epochs, see kith-update(1)); Adam starts afresh.
+ *
  * Cost per epoch: 16 steps × 2K SpMMs over 2·nnz + social entries, plus
  * O(B·neg·d) per step for the loss and O(N·d) for Adam; memory about
  * 7·N·d floats plus Â (12 bytes per entry) plus 20·B·neg bytes of batch.
@@ -97,6 +111,8 @@
 #define LGCN_NEG_TRIES 64
 #define LGCN_COLBLOCK 16
 #define LGCN_MAX_CUTS 16
+/* Richardson iterations that turn a warm start's F into an ego start */
+#define LGCN_WARM_ITERS 8
 /* Entries x width of one propagation per worker thread: below it the
  * fork/join of the ~12 parallel regions of a step costs more than the
  * split saves (and far more on a loaded machine), so small graphs train
@@ -702,6 +718,85 @@ random_init(struct lgcn *g)
 	}
 }
 
+/* Warm start: E⁰ rows from the init arrays; a new node (beyond the init
+ * counts) gets the mean of its neighbours' init rows, or the random
+ * start without any.  O((N + nnz) d). */
+static void
+warm_init(struct lgcn *g)
+{
+	const struct kith_lightgcn_params *p = g->p;
+	const struct kith_csr *R = g->R;
+	int d = g->d;
+	int64_t iu = MIN(p->init_users, g->n), ii = MIN(p->init_items, g->m);
+
+	random_init(g);
+	if (iu > 0)
+		memcpy(g->E0, p->init_user, (size_t)iu * d * sizeof(float));
+	if (ii > 0 && p->init_item)
+		memcpy(g->E0 + (size_t)g->n * d, p->init_item,
+		       (size_t)ii * d * sizeof(float));
+	/* new users: mean over their items that have an init row */
+#pragma omp parallel for schedule(dynamic, 64)
+	for (int64_t u = iu; u < g->n; u++) {
+		float *out = g->E0 + (size_t)u * d;
+		int64_t c = 0;
+		for (int64_t k = R->indptr[u]; k < R->indptr[u + 1]; k++)
+			if (R->indices[k] < ii)
+				c++;
+		if (c == 0)
+			continue;
+		memset(out, 0, (size_t)d * sizeof(float));
+		for (int64_t k = R->indptr[u]; k < R->indptr[u + 1]; k++) {
+			int64_t i = R->indices[k];
+			if (i >= ii)
+				continue;
+			const float *x = p->init_item + (size_t)i * d;
+			for (int j = 0; j < d; j++)
+				out[j] += x[j] / (float)c;
+		}
+	}
+	if (ii >= g->m)
+		return;
+	/* new items: mean over their users that have an init row (the
+	 * columns of R, gathered by one pass over the rows) */
+	int64_t nn = g->m - ii;
+	int64_t *cnt = g_new0(int64_t, nn);
+	float *acc = g_new0(float, (size_t)nn * d);
+	for (int64_t u = 0; u < iu; u++)
+		for (int64_t k = R->indptr[u]; k < R->indptr[u + 1]; k++) {
+			int64_t i = R->indices[k];
+			if (i < ii)
+				continue;
+			cnt[i - ii]++;
+			const float *x = p->init_user + (size_t)u * d;
+			float *a = acc + (size_t)(i - ii) * d;
+			for (int j = 0; j < d; j++)
+				a[j] += x[j];
+		}
+	for (int64_t x = 0; x < nn; x++) {
+		if (cnt[x] == 0)
+			continue;
+		float *out = g->E0 + (size_t)(g->n + ii + x) * d;
+		for (int j = 0; j < d; j++)
+			out[j] = acc[(size_t)x * d + j] / (float)cnt[x];
+	}
+	g_free(cnt);
+	g_free(acc);
+	/* The init rows are propagated embeddings F (users.npy/items.npy),
+	 * the ego start wanted is E with P E = F: Richardson iterations
+	 * E <- E + (F - P E) from E = F (error factor (1 - p(λ)) per
+	 * iteration on an eigenvector of Â with filter value p(λ), so the
+	 * smooth components that carry the ranking are recovered first). */
+	size_t nd = (size_t)g->N * d;
+	memcpy(g->G, g->E0, nd * sizeof(float));
+	for (int it = 0; it < LGCN_WARM_ITERS && g->K > 0; it++) {
+		propagate_mean(g, g->F, g->E0, g->T);
+#pragma omp parallel for schedule(static)
+		for (size_t x = 0; x < nd; x++)
+			g->E0[x] += g->G[x] - g->F[x];
+	}
+}
+
 /* Sets up the graph, buffers and start of one training phase on R. */
 static gboolean
 phase_setup(struct lgcn *g, const struct kith_csr *R, const struct kith_csr *S,
@@ -754,7 +849,9 @@ phase_setup(struct lgcn *g, const struct kith_csr *R, const struct kith_csr *S,
 	if (!kith_adam_init(&g->adam, nd, (float)lr, error))
 		return FALSE;
 	/* the spectral start needs more users and items than columns */
-	if (p->spectral_init && g->n_active > 0 &&
+	if (p->init_user) {
+		warm_init(g);
+	} else if (p->spectral_init && g->n_active > 0 &&
 	    MIN(g->n, g->m) >= (int64_t)g->d + 1) {
 		if (!spectral_init(g, error))
 			return FALSE;

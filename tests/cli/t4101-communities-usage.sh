@@ -19,7 +19,13 @@ check_fails 1 "missing store" "$KITH" communities "$T/nope" -o "$T/c"
 check_fails 1 "missing truth file" "$KITH" communities "$T/s" -o "$T/c" \
 	--truth "$T/nope.tsv"
 ok_if "nothing written on failure" ! -e "$T/c"
-check_fails 1 "influence without links" "$KITH" influence "$T/s" -o "$T/i"
+check_fails 2 "unknown --denoise" "$KITH" communities "$T/s" -o "$T/c" \
+	--denoise maybe
+check_fails 1 "influence --graph social without links" "$KITH" influence \
+	"$T/s" -o "$T/i" --graph social
+ok_if "message names the missing links" -n "$(grep 'no social links' "$T/.err")"
+check_fails 2 "influence: unknown graph" "$KITH" influence "$T/s" -o "$T/i" \
+	--graph knn
 check_fails 2 "influence: no -o" "$KITH" influence "$T/s"
 check_fails 2 "influence: damping 1" "$KITH" influence "$T/s" -o "$T/i" --damping 1
 check_fails 2 "influence: negative window" "$KITH" influence "$T/s" -o "$T/i" \

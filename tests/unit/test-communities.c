@@ -538,6 +538,57 @@ test_synth_cointeraction(void)
 	kith_csr_clear(&g);
 }
 
+/* Diffusion denoising: on a sparse SBM with few large communities it
+ * recovers the planted partition, the reported modularity is that of the
+ * original graph, and auto leaves small graphs alone. */
+static void
+test_denoise(void)
+{
+	g_autofree int32_t *truth = NULL;
+	g_autoptr(kith_store) s = make_sbm(6000, 4, 12, 0.3, 9, &truth);
+	struct kith_csr g = { 0 };
+	struct kith_comm_result r, r2, raw;
+	GError *err = NULL;
+	double nmi, ari;
+	int64_t nc;
+
+	g_assert_true(kith_social_undirected(&g, s, &err));
+	g_assert_true(kith_communities_detect_full(&r, &g, KITH_COMM_LEIDEN,
+	                                           1.0, 3, 1, &err));
+	g_assert_no_error(err);
+	g_assert_true(r.denoised);
+	g_assert_true(kith_partition_compare(&nmi, &ari, &nc, r.membership,
+	                                     truth, 6000, &err));
+	g_test_message("denoised leiden: %" G_GINT64_FORMAT " communities, Q "
+	               "%.4f, NMI %.4f", r.n_communities, r.modularity, nmi);
+	g_assert_cmpfloat(nmi, >=, 0.90);
+	g_assert_cmpfloat(fabs(naive_modularity(&g, r.membership, 1.0) -
+	                       r.modularity), <, 1e-9);
+	/* deterministic for any thread count */
+	kith_set_threads(1);
+	g_assert_true(kith_communities_detect_full(&r2, &g, KITH_COMM_LEIDEN,
+	                                           1.0, 3, 1, &err));
+	kith_set_threads(2);
+	g_assert_cmpmem(r.membership, 6000 * 4, r2.membership, 6000 * 4);
+	kith_comm_result_clear(&r2);
+	/* Louvain too */
+	g_assert_true(kith_communities_detect_full(&r2, &g, KITH_COMM_LOUVAIN,
+	                                           1.0, 3, 1, &err));
+	g_assert_true(kith_partition_compare(&nmi, &ari, &nc, r2.membership,
+	                                     truth, 6000, &err));
+	g_assert_cmpfloat(nmi, >=, 0.90);
+	/* auto: off below KITH_COMM_DENOISE_MIN users */
+	g_assert_true(kith_communities_detect(&raw, &g, KITH_COMM_LEIDEN, 1.0, 3,
+	                                      &err));
+	g_assert_false(raw.denoised);
+	g_assert_false(kith_comm_denoise_auto(KITH_COMM_DENOISE_MIN - 1));
+	g_assert_true(kith_comm_denoise_auto(KITH_COMM_DENOISE_MIN));
+	kith_comm_result_clear(&r);
+	kith_comm_result_clear(&r2);
+	kith_comm_result_clear(&raw);
+	kith_csr_clear(&g);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -545,6 +596,7 @@ main(int argc, char **argv)
 	igraph_set_error_handler(quiet_igraph);
 	igraph_set_warning_handler(igraph_warning_handler_ignore);
 	g_test_add_func("/communities/leiden-sbm", test_leiden_sbm);
+	g_test_add_func("/communities/denoise", test_denoise);
 	g_test_add_func("/communities/labelprop-isolated",
 	                test_labelprop_and_isolated);
 	g_test_add_func("/communities/compare", test_compare);

@@ -10,6 +10,8 @@
 #include "kith/models.h"
 #include "kith/nn.h"
 
+#include "unit-util.h"
+
 /* A planted partition: n nodes in k classes, edges within a class with
  * probability pin, across with pout (symmetric, no self-loops); sparse
  * features: each node has 6 words, drawn from its class's 20 words with
@@ -20,27 +22,13 @@ planted(struct kith_csr *A, struct kith_csr *X, int32_t *label,
         double q, uint64_t seed)
 {
 	struct kith_rng r;
-	GArray *rr = g_array_new(FALSE, FALSE, sizeof(int32_t));
-	GArray *cc = g_array_new(FALSE, FALSE, sizeof(int32_t));
 	kith_rng_seed(&r, seed, 0);
 	for (int64_t i = 0; i < n; i++) {
 		label[i] = (int32_t)(i % k);
 		split[i] = i < 10 * k ? KITH_SPLIT_TRAIN :
 		           i < 20 * k ? KITH_SPLIT_VAL : KITH_SPLIT_TEST;
 	}
-	for (int64_t i = 0; i < n; i++)
-		for (int64_t j = i + 1; j < n; j++) {
-			double pr = label[i] == label[j] ? pin : pout;
-			if (kith_rng_uniform(&r) < pr) {
-				int32_t a = (int32_t)i, b = (int32_t)j;
-				g_array_append_val(rr, a);
-				g_array_append_val(cc, b);
-				g_array_append_val(rr, b);
-				g_array_append_val(cc, a);
-			}
-		}
-	g_assert_true(kith_csr_from_coo(A, n, n, rr->len, (int32_t *)rr->data,
-	                                (int32_t *)cc->data, NULL, NULL));
+	test_planted_edges(A, label, n, pin, pout, &r);
 	g_assert_true(kith_csr_alloc(X, n, 20 * k, n * 6, TRUE, NULL));
 	X->indptr[0] = 0;
 	for (int64_t i = 0; i < n; i++) {
@@ -70,8 +58,6 @@ planted(struct kith_csr *A, struct kith_csr *X, int32_t *label,
 		}
 		X->indptr[i + 1] = (i + 1) * 6;
 	}
-	g_array_free(rr, TRUE);
-	g_array_free(cc, TRUE);
 }
 
 /* kith_adj_gcn against a dense computation, for a directed input. */
@@ -244,22 +230,9 @@ test_gcn_autoencoder(void)
 	g_assert_cmpfloat(rep.val_auc, >, 0.7);    /* random: 0.5 */
 	g_assert_false(m.supervised);
 	/* mean dot product within classes exceeds that across */
-	double win = 0, acr = 0;
-	int64_t nw = 0, na = 0;
-	for (int i = 0; i < N; i++)
-		for (int j = i + 1; j < N; j++) {
-			double dot = 0;
-			for (int q = 0; q < D; q++)
-				dot += emb[i * D + q] * emb[j * D + q];
-			if (label[i] == label[j]) {
-				win += dot;
-				nw++;
-			} else {
-				acr += dot;
-				na++;
-			}
-		}
-	g_assert_cmpfloat(win / nw, >, acr / na);
+	double win, acr;
+	test_class_dots(emb, label, N, D, &win, &acr);
+	g_assert_cmpfloat(win, >, acr);
 	kith_gcn_model_clear(&m);
 	kith_gnn_report_clear(&rep);
 	kith_csr_clear(&A);

@@ -443,6 +443,150 @@ test_kcore_directed(void)
 	kith_store_free(s);
 }
 
+/* k-core by bucket peeling equals igraph_coreness() on random graphs
+ * with a dense core and pendant vertices. */
+static void
+test_kcore(void)
+{
+	for (uint64_t seed = 1; seed <= 3; seed++) {
+		struct kith_csr g = { 0 };
+		int64_t n = 400;
+		g_autofree double *got = g_new(double, n);
+		igraph_t ig;
+		igraph_vector_int_t cores;
+		GError *err = NULL;
+
+		random_graph(&g, n, 300 * seed, seed);
+		g_assert_true(kith_kcore(got, &g, &err));
+		g_assert_no_error(err);
+		g_assert_true(kith_igraph_from_csr(&ig, NULL, &g, FALSE, NULL, n,
+		                                   &err));
+		g_assert_cmpint(igraph_vector_int_init(&cores, n), ==, 0);
+		g_assert_cmpint(igraph_coreness(&ig, &cores, IGRAPH_ALL), ==, 0);
+		for (int64_t u = 0; u < n; u++)
+			g_assert_cmpfloat(got[u], ==, VECTOR(cores)[u]);
+		igraph_vector_int_destroy(&cores);
+		igraph_destroy(&ig);
+		kith_csr_clear(&g);
+	}
+}
+
+/* The item-map behavioural count equals a sorted row merge (the former
+ * algorithm) on a random timed store, for 1 and 2 threads. */
+static void
+test_behavioural_random(void)
+{
+	int64_t n = 300, m = 50, ne = 3000;
+	g_autoptr(kith_store) s = kith_store_new();
+	g_autofree int32_t *r = g_new(int32_t, ne), *c = g_new(int32_t, ne);
+	g_autofree double *sc1 = g_new(double, n), *ev1 = g_new(double, n);
+	g_autofree double *sc2 = g_new(double, n), *ev2 = g_new(double, n);
+	struct kith_rng rng;
+	GError *err = NULL;
+
+	kith_rng_seed(&rng, 11, 0);
+	s->n_users = n;
+	s->n_items = m;
+	random_graph(&s->uu, n, 900, 12);
+	for (int64_t i = 0; i < ne; i++) {
+		r[i] = (int32_t)kith_rng_below(&rng, n);
+		c[i] = (int32_t)kith_rng_below(&rng, m);
+	}
+	g_assert_true(kith_csr_from_coo(&s->ui, n, m, ne, r, c, NULL, &err));
+	s->ui_ts_first = kith_store_own(s, g_new(int64_t, s->ui.nnz));
+	for (int64_t e = 0; e < s->ui.nnz; e++)
+		s->ui_ts_first[e] = kith_rng_below(&rng, 10) == 0
+			? INT64_MIN : (int64_t)kith_rng_below(&rng, 60) * 86400;
+	kith_set_threads(1);
+	g_assert_true(kith_behavioural_influence(sc1, ev1, &s->uu, s,
+	                                         20 * 86400, &err));
+	kith_set_threads(2);
+	g_assert_true(kith_behavioural_influence(sc2, ev2, &s->uu, s,
+	                                         20 * 86400, &err));
+	g_assert_no_error(err);
+	for (int64_t u = 0; u < n; u++) {
+		const struct kith_csr *ui = &s->ui, *a = &s->uu;
+		const int64_t *ts = s->ui_ts_first;
+		int64_t cnt = 0, timed = 0, deg = a->indptr[u + 1] - a->indptr[u];
+		for (int64_t e = ui->indptr[u]; e < ui->indptr[u + 1]; e++)
+			timed += ts[e] != INT64_MIN;
+		for (int64_t f = a->indptr[u]; f < a->indptr[u + 1]; f++) {
+			int64_t v = a->indices[f];
+			int64_t p = ui->indptr[u], q = ui->indptr[v];
+			while (p < ui->indptr[u + 1] && q < ui->indptr[v + 1]) {
+				if (ui->indices[p] < ui->indices[q]) {
+					p++;
+				} else if (ui->indices[p] > ui->indices[q]) {
+					q++;
+				} else {
+					if (ts[p] != INT64_MIN && ts[q] != INT64_MIN &&
+					    ts[q] - ts[p] > 0 && ts[q] - ts[p] <= 20 * 86400)
+						cnt++;
+					p++;
+					q++;
+				}
+			}
+		}
+		g_assert_cmpfloat(ev1[u], ==, cnt);
+		g_assert_cmpfloat(ev2[u], ==, cnt);
+		g_assert_cmpfloat(sc1[u], ==, deg > 0 && timed > 0
+		                  ? (double)cnt / ((double)deg * timed) : 0.0);
+		g_assert_cmpfloat(sc2[u], ==, sc1[u]);
+	}
+}
+
+/* The default number of betweenness sources follows the graph size. */
+static void
+test_default_samples(void)
+{
+	g_assert_cmpint(kith_betweenness_default_samples(0), ==, 200);
+	g_assert_cmpint(kith_betweenness_default_samples(1500000), ==, 200);
+	g_assert_cmpint(kith_betweenness_default_samples(3000000), ==, 100);
+	g_assert_cmpint(kith_betweenness_default_samples(20000000), ==, 15);
+	g_assert_cmpint(kith_betweenness_default_samples(INT64_C(1) << 40), ==,
+	                10);
+}
+
+/* Influence on a given user graph instead of the social links: the
+ * columns are those of that graph. */
+static void
+test_compute_user_graph(void)
+{
+	g_autoptr(kith_store) s = timed_store();
+	struct kith_csr g = { 0 };
+	struct kith_influence_opts o;
+	struct kith_influence r;
+	/* path 0-1-2-3-4 */
+	static const int32_t p[] = { 0, 1, 1, 0, 1, 2, 2, 1, 2, 3, 3, 2,
+	                             3, 4, 4, 3 };
+	GError *err = NULL;
+
+	csr_from(&g, 5, p, 8, NULL);
+	kith_influence_opts_init(&o);
+	o.graph = KITH_UGRAPH_COINTERACTION;
+	o.user_graph = &g;
+	g_assert_true(kith_influence_compute(&r, s, &o, &err));
+	g_assert_no_error(err);
+	g_assert_false(r.directed);
+	g_assert_cmpint(r.n_edges, ==, 4);
+	g_assert_cmpfloat(r.col[KITH_INFL_IN_DEGREE][2], ==, 2);
+	g_assert_cmpfloat(r.col[KITH_INFL_TWO_HOP][0], ==, 2);
+	g_assert_cmpfloat(r.col[KITH_INFL_TWO_HOP][2], ==, 4);
+	/* path betweenness: 3, 4, 3 pairs through 1, 2, 3 */
+	g_assert_cmpfloat(r.col[KITH_INFL_BETWEENNESS][1], ==, 3);
+	g_assert_cmpfloat(r.col[KITH_INFL_BETWEENNESS][2], ==, 4);
+	g_assert_cmpfloat(r.col[KITH_INFL_KCORE][4], ==, 1);
+	/* 1 follows 0 on item 0 (0 and 1 are neighbours here too) */
+	g_assert_cmpfloat(r.col[KITH_INFL_BEHAVIOURAL_EVENTS][0], ==, 1);
+	kith_influence_clear(&r);
+	/* No graph given: an error, not a crash. */
+	o.user_graph = NULL;
+	g_assert_false(kith_influence_compute(&r, s, &o, &err));
+	g_assert_nonnull(err);
+	g_clear_error(&err);
+	kith_csr_clear(&g);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -455,5 +599,10 @@ main(int argc, char **argv)
 	g_test_add_func("/influence/behavioural", test_behavioural);
 	g_test_add_func("/influence/compute", test_compute);
 	g_test_add_func("/influence/kcore-directed", test_kcore_directed);
+	g_test_add_func("/influence/kcore", test_kcore);
+	g_test_add_func("/influence/behavioural-random",
+	                test_behavioural_random);
+	g_test_add_func("/influence/default-samples", test_default_samples);
+	g_test_add_func("/influence/user-graph", test_compute_user_graph);
 	return g_test_run();
 }

@@ -6,6 +6,49 @@
 #include "kith/core.h"
 #include "kith/ingest.h"
 
+/* Adds key to m and checks the index against the reference ref (key ->
+ * index + 1), which learns new keys. */
+static void
+check_add(kith_idmap *m, GHashTable *ref, const char *key, int len)
+{
+	gboolean added;
+	int64_t idx = kith_idmap_add(m, key, (size_t)len, &added);
+	gpointer old;
+	if (g_hash_table_lookup_extended(ref, key, NULL, &old)) {
+		g_assert_false(added);
+		g_assert_cmpint(idx, ==, GPOINTER_TO_INT(old) - 1);
+	} else {
+		g_assert_true(added);
+		g_assert_cmpint(idx, ==, g_hash_table_size(ref));
+		g_hash_table_insert(ref, g_strdup(key),
+		                    GINT_TO_POINTER((int)idx + 1));
+	}
+}
+
+/* m holds the keys of ref, each found again at its own index. */
+static void
+check_keys(kith_idmap *m, GHashTable *ref)
+{
+	g_assert_cmpint(kith_idmap_size(m), ==, g_hash_table_size(ref));
+	for (int64_t i = 0; i < kith_idmap_size(m); i++) {
+		const char *k = kith_idmap_key(m, i);
+		g_assert_cmpuint(kith_idmap_key_len(m, i), ==, strlen(k));
+		g_assert_cmpint(kith_idmap_find(m, k, strlen(k)), ==, i);
+	}
+}
+
+/* Runs the ingest of o accepting every reject; the store is res->store. */
+static struct kith_store *
+ingest_ok(struct kith_ingest_options *o, struct kith_ingest_result *res)
+{
+	GError *err = NULL;
+	o->max_rejects = -1;
+	o->max_rejects_pct = -1;
+	g_assert_true(kith_ingest_run(o, res, &err));
+	g_assert_no_error(err);
+	return res->store;
+}
+
 static void
 test_idmap(void)
 {
@@ -18,24 +61,9 @@ test_idmap(void)
 		char key[32];
 		int len = g_snprintf(key, sizeof key, "id%" G_GUINT64_FORMAT,
 		                     kith_rng_below(&rng, 50000));
-		gboolean added;
-		int64_t idx = kith_idmap_add(m, key, (size_t)len, &added);
-		gpointer old;
-		if (g_hash_table_lookup_extended(ref, key, NULL, &old)) {
-			g_assert_false(added);
-			g_assert_cmpint(idx, ==, GPOINTER_TO_INT(old) - 1);
-		} else {
-			g_assert_true(added);
-			g_assert_cmpint(idx, ==, g_hash_table_size(ref));
-			g_hash_table_insert(ref, g_strdup(key),
-			                    GINT_TO_POINTER((int)idx + 1));
-		}
+		check_add(m, ref, key, len);
 	}
-	g_assert_cmpint(kith_idmap_size(m), ==, g_hash_table_size(ref));
-	for (int64_t i = 0; i < kith_idmap_size(m); i++) {
-		const char *k = kith_idmap_key(m, i);
-		g_assert_cmpint(kith_idmap_find(m, k, strlen(k)), ==, i);
-	}
+	check_keys(m, ref);
 	g_assert_cmpint(kith_idmap_find(m, "nope", 4), ==, -1);
 	/* keys with embedded differences only in length */
 	g_assert_cmpint(kith_idmap_add(m, "ab", 1, NULL), ==,
@@ -84,25 +112,9 @@ test_idmap_numeric(void)
 			else
 				len = g_snprintf(key, sizeof key, "-%" G_GUINT64_FORMAT,
 				                 v);
-			gboolean added;
-			int64_t idx = kith_idmap_add(m, key, (size_t)len, &added);
-			gpointer old;
-			if (g_hash_table_lookup_extended(ref, key, NULL, &old)) {
-				g_assert_false(added);
-				g_assert_cmpint(idx, ==, GPOINTER_TO_INT(old) - 1);
-			} else {
-				g_assert_true(added);
-				g_assert_cmpint(idx, ==, g_hash_table_size(ref));
-				g_hash_table_insert(ref, g_strdup(key),
-				                    GINT_TO_POINTER((int)idx + 1));
-			}
+			check_add(m, ref, key, len);
 		}
-		g_assert_cmpint(kith_idmap_size(m), ==, g_hash_table_size(ref));
-		for (int64_t i = 0; i < kith_idmap_size(m); i++) {
-			const char *k = kith_idmap_key(m, i);
-			g_assert_cmpuint(kith_idmap_key_len(m, i), ==, strlen(k));
-			g_assert_cmpint(kith_idmap_find(m, k, strlen(k)), ==, i);
-		}
+		check_keys(m, ref);
 		g_assert_cmpint(kith_idmap_find(m, "123456789012", 12), ==,
 		                GPOINTER_TO_INT(g_hash_table_lookup(ref,
 		                                "123456789012")) - 1);
@@ -191,13 +203,9 @@ test_merge(void)
 	struct kith_ingest_options o = { 0 };
 	o.events = path;
 	o.event_weights = "view=1,cart=3,purchase=5";
-	o.max_rejects = -1;
-	o.max_rejects_pct = -1;
 	struct kith_ingest_result res;
 	GError *err = NULL;
-	g_assert_true(kith_ingest_run(&o, &res, &err));
-	g_assert_no_error(err);
-	struct kith_store *s = res.store;
+	struct kith_store *s = ingest_ok(&o, &res);
 	g_assert_cmpint(s->n_events, ==, n);
 	g_assert_cmpint(s->ui.nnz, ==, g_hash_table_size(ref));
 	g_assert_cmpint(s->n_event_types, ==, 4);
@@ -278,13 +286,9 @@ test_social(void)
 	o.events = ev;
 	o.social = so;
 	o.user_features = fe;
-	o.max_rejects = -1;
-	o.max_rejects_pct = -1;
 	struct kith_ingest_result res;
 	GError *err = NULL;
-	g_assert_true(kith_ingest_run(&o, &res, &err));
-	g_assert_no_error(err);
-	struct kith_store *s = res.store;
+	struct kith_store *s = ingest_ok(&o, &res);
 	g_assert_cmpint(s->n_users, ==, 5);     /* a b c d e */
 	g_assert_cmpstr(s->user_ids[0], ==, "a");
 	g_assert_cmpstr(s->user_ids[2], ==, "c");

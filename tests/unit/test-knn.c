@@ -7,6 +7,8 @@
 #include "kith/analytics.h"
 #include "kith/core.h"
 
+#include "unit-util.h"
+
 static float *
 random_matrix(int64_t n, int d, uint64_t seed, int zero_every)
 {
@@ -33,26 +35,12 @@ cosine(const float *X, int d, int64_t i, int64_t j)
 	return a > 0 && b > 0 ? s / sqrt(a * b) : 0.0;
 }
 
-struct cand {
-	double s;
-	int32_t j;
-};
-
-static int
-cmp_cand(const void *a, const void *b)
-{
-	const struct cand *x = a, *y = b;
-	if (x->s != y->s)
-		return x->s < y->s ? 1 : -1;
-	return (x->j > y->j) - (x->j < y->j);
-}
-
 /* naive directed kNN: dense n x n boolean adjacency + weights */
 static void
 naive_knn(uint8_t *adj, double *w, const float *X, int64_t n, int d, int k,
           double min_sim)
 {
-	struct cand *c = g_new(struct cand, n);
+	struct test_cand *c = g_new(struct test_cand, n);
 	memset(adj, 0, n * n);
 	for (int64_t i = 0; i < n; i++) {
 		int64_t m = 0;
@@ -63,7 +51,7 @@ naive_knn(uint8_t *adj, double *w, const float *X, int64_t n, int d, int k,
 			c[m].j = (int32_t)j;
 			m++;
 		}
-		qsort(c, m, sizeof(*c), cmp_cand);
+		qsort(c, m, sizeof(*c), test_cmp_cand);
 		for (int e = 0; e < k && e < m; e++) {
 			if (!(c[e].s > min_sim))
 				continue;

@@ -8,6 +8,8 @@
 #include "kith/analytics.h"
 #include "kith/core.h"
 
+#include "unit-util.h"
+
 #define EPS 1e-12
 
 static void
@@ -105,43 +107,6 @@ test_classify(void)
 	g_assert_cmpmem(conf, sizeof(conf), want, sizeof(want));
 }
 
-/* random sparse users x items matrix, rows sorted */
-static struct kith_csr
-random_csr(int64_t n_rows, int64_t n_cols, double p, uint64_t seed)
-{
-	struct kith_rng rng;
-	kith_rng_seed(&rng, seed, 0);
-	GArray *rows = g_array_new(FALSE, FALSE, sizeof(int32_t));
-	GArray *cols = g_array_new(FALSE, FALSE, sizeof(int32_t));
-	for (int32_t i = 0; i < n_rows; i++)
-		for (int32_t j = 0; j < n_cols; j++)
-			if (kith_rng_uniform(&rng) < p) {
-				g_array_append_val(rows, i);
-				g_array_append_val(cols, j);
-			}
-	struct kith_csr m;
-	g_assert_true(kith_csr_from_coo(&m, n_rows, n_cols, rows->len,
-	                                (int32_t *)rows->data,
-	                                (int32_t *)cols->data, NULL, NULL));
-	g_array_free(rows, TRUE);
-	g_array_free(cols, TRUE);
-	return m;
-}
-
-struct cand {
-	double s;
-	int32_t j;
-};
-
-static int
-cmp_cand(const void *a, const void *b)
-{
-	const struct cand *x = a, *y = b;
-	if (x->s != y->s)
-		return x->s < y->s ? 1 : -1;
-	return (x->j > y->j) - (x->j < y->j);
-}
-
 static void
 test_rank_eval_naive(void)
 {
@@ -155,8 +120,8 @@ test_rank_eval_naive(void)
 		U[i] = (float)((int)kith_rng_below(&rng, 9) - 4);
 	for (int64_t i = 0; i < ni * d; i++)
 		V[i] = (float)((int)kith_rng_below(&rng, 9) - 4);
-	struct kith_csr train = random_csr(nu, ni, 0.08, 1);
-	struct kith_csr test = random_csr(nu, ni, 0.03, 2);
+	struct kith_csr train = test_random_csr(nu, ni, 0.08, 1);
+	struct kith_csr test = test_random_csr(nu, ni, 0.03, 2);
 	int32_t *extra = g_new0(int32_t, nu);
 	for (int64_t u = 0; u < nu; u += 7)
 		extra[u] = 1 + u % 3;
@@ -165,7 +130,7 @@ test_rank_eval_naive(void)
 	double R = 0, N = 0, P = 0, H = 0;
 	int64_t n_eval = 0;
 	gboolean *seen = g_new0(gboolean, ni);
-	struct cand *c = g_new(struct cand, ni);
+	struct test_cand *c = g_new(struct test_cand, ni);
 	for (int64_t u = 0; u < nu; u++) {
 		int64_t nt = test.indptr[u + 1] - test.indptr[u];
 		int64_t tot = nt + extra[u];
@@ -187,7 +152,7 @@ test_rank_eval_naive(void)
 			c[n].j = j;
 			n++;
 		}
-		qsort(c, n, sizeof(*c), cmp_cand);
+		qsort(c, n, sizeof(*c), test_cmp_cand);
 		double hits = 0, dcg = 0, idcg = 0;
 		for (int i = 0; i < k && i < n; i++) {
 			seen[c[i].j] = TRUE;
@@ -255,7 +220,7 @@ test_rank_eval_naive(void)
 static void
 test_split_csr(void)
 {
-	struct kith_csr r = random_csr(500, 200, 0.05, 3);
+	struct kith_csr r = test_random_csr(500, 200, 0.05, 3);
 	/* make row 0 have exactly one entry, row 1 none */
 	g_assert_cmpint(r.indptr[2] - r.indptr[0], >, 1);
 	struct kith_csr a, b, a2, b2;

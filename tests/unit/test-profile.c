@@ -14,6 +14,8 @@
 #include "kith/profile.h"
 #include "kith/store.h"
 
+#include "unit-util.h"
+
 static char *tmpdir;
 
 #define D0 1699833600LL   /* Monday 2023-11-13 00:00:00 UTC */
@@ -381,10 +383,5 @@ main(int argc, char **argv)
 	g_test_add_func("/profile/catpref-limit", test_catpref_limit);
 	g_test_add_func("/profile/rfm-quintiles", test_rfm_quintiles);
 	g_test_add_func("/profile/write", test_write);
-	int rc = g_test_run();
-	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		rc = rc ? rc : 1;
-	g_free(tmpdir);
-	return rc;
+	return test_run_and_remove(tmpdir);
 }

@@ -13,6 +13,8 @@
 #include "kith/profile.h"
 #include "kith/store.h"
 
+#include "unit-util.h"
+
 static char *tmpdir;
 
 /* solves M x = b for k right-hand sides in place (n x n, row-major) */
@@ -387,10 +389,5 @@ main(int argc, char **argv)
 	g_test_add_func("/propagate/ndcg", test_ndcg);
 	g_test_add_func("/propagate/graph-mix", test_graph_mix);
 	g_test_add_func("/propagate/evaluate", test_evaluate);
-	int rc = g_test_run();
-	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
-		rc = rc ? rc : 1;
-	g_free(tmpdir);
-	return rc;
+	return test_run_and_remove(tmpdir);
 }

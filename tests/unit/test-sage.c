@@ -10,6 +10,8 @@
 #include "kith/nn.h"
 #include "kith/store.h"
 
+#include "unit-util.h"
+
 static void
 set_csr(struct kith_csr *c, int64_t rows, int64_t cols, int nnz,
         const int32_t *r, const int32_t *cc, const float *v)
@@ -150,23 +152,10 @@ planted(struct kith_csr *A, struct kith_csr *X, int32_t *label, int64_t n,
         int k, double pin, double pout, uint64_t seed)
 {
 	struct kith_rng r;
-	GArray *rr = g_array_new(FALSE, FALSE, sizeof(int32_t));
-	GArray *cc = g_array_new(FALSE, FALSE, sizeof(int32_t));
 	kith_rng_seed(&r, seed, 0);
 	for (int64_t i = 0; i < n; i++)
 		label[i] = (int32_t)(i % k);
-	for (int64_t i = 0; i < n; i++)
-		for (int64_t j = i + 1; j < n; j++)
-			if (kith_rng_uniform(&r) <
-			    (label[i] == label[j] ? pin : pout)) {
-				int32_t a = (int32_t)i, b = (int32_t)j;
-				g_array_append_val(rr, a);
-				g_array_append_val(cc, b);
-				g_array_append_val(rr, b);
-				g_array_append_val(cc, a);
-			}
-	g_assert_true(kith_csr_from_coo(A, n, n, rr->len, (int32_t *)rr->data,
-	                                (int32_t *)cc->data, NULL, NULL));
+	test_planted_edges(A, label, n, pin, pout, &r);
 	/* feature: one-hot of the class with probability 0.4, else random */
 	g_assert_true(kith_csr_alloc(X, n, k, n, TRUE, NULL));
 	for (int64_t i = 0; i < n; i++) {
@@ -176,8 +165,6 @@ planted(struct kith_csr *A, struct kith_csr *X, int32_t *label, int64_t n,
 		X->values[i] = 1.0f;
 	}
 	X->indptr[n] = n;
-	g_array_free(rr, TRUE);
-	g_array_free(cc, TRUE);
 }
 
 static void
@@ -214,22 +201,9 @@ run_sage(gboolean pool)
 		g_assert_cmpfloat(fabs(sq - 1), <, 1e-4);
 	}
 	/* same class closer than across */
-	double win = 0, acr = 0;
-	int64_t nw = 0, na = 0;
-	for (int i = 0; i < N; i++)
-		for (int j = i + 1; j < N; j++) {
-			double dot = 0;
-			for (int q = 0; q < D; q++)
-				dot += emb[i * D + q] * emb[j * D + q];
-			if (label[i] == label[j]) {
-				win += dot;
-				nw++;
-			} else {
-				acr += dot;
-				na++;
-			}
-		}
-	g_assert_cmpfloat(win / nw, >, acr / na + 0.1);
+	double win, acr;
+	test_class_dots(emb, label, N, D, &win, &acr);
+	g_assert_cmpfloat(win, >, acr + 0.1);
 
 	/* apply reproduces the embeddings (full neighbourhoods) */
 	g_assert_true(kith_sage_apply(emb2, &m, &A, &X, NULL, &err));

@@ -7,27 +7,15 @@
 #include "kith/analytics.h"
 #include "kith/core.h"
 
+#include "unit-util.h"
+
 /* naive reference: full sort of (score desc, index asc), mask skipped */
-struct cand {
-	double s;
-	int32_t j;
-};
-
-static int
-cmp_cand(const void *a, const void *b)
-{
-	const struct cand *x = a, *y = b;
-	if (x->s != y->s)
-		return x->s < y->s ? 1 : -1;
-	return (x->j > y->j) - (x->j < y->j);
-}
-
 static void
 naive_topk(int32_t *out, const float *U, const float *V, int64_t n_items,
            int d, int64_t u, int k, const struct kith_csr *mask,
            int64_t self)
 {
-	struct cand *c = g_new(struct cand, n_items);
+	struct test_cand *c = g_new(struct test_cand, n_items);
 	int64_t n = 0;
 	for (int64_t j = 0; j < n_items; j++) {
 		gboolean skip = j == self;
@@ -44,34 +32,10 @@ naive_topk(int32_t *out, const float *U, const float *V, int64_t n_items,
 		c[n].j = (int32_t)j;
 		n++;
 	}
-	qsort(c, n, sizeof(*c), cmp_cand);
+	qsort(c, n, sizeof(*c), test_cmp_cand);
 	for (int i = 0; i < k; i++)
 		out[i] = i < n ? c[i].j : -1;
 	g_free(c);
-}
-
-static struct kith_csr
-random_mask(int64_t n_rows, int64_t n_cols, double p, uint64_t seed)
-{
-	struct kith_rng rng;
-	kith_rng_seed(&rng, seed, 0);
-	GArray *rows = g_array_new(FALSE, FALSE, sizeof(int32_t));
-	GArray *cols = g_array_new(FALSE, FALSE, sizeof(int32_t));
-	for (int32_t i = 0; i < n_rows; i++)
-		for (int32_t j = 0; j < n_cols; j++)
-			if (kith_rng_uniform(&rng) < p) {
-				g_array_append_val(rows, i);
-				g_array_append_val(cols, j);
-			}
-	struct kith_csr m;
-	GError *err = NULL;
-	g_assert_true(kith_csr_from_coo(&m, n_rows, n_cols, rows->len,
-	                                (int32_t *)rows->data,
-	                                (int32_t *)cols->data, NULL, &err));
-	g_assert_no_error(err);
-	g_array_free(rows, TRUE);
-	g_array_free(cols, TRUE);
-	return m;
 }
 
 /* small integer entries: float dot products are exact, ties are many */
@@ -92,7 +56,7 @@ test_exact_ties(void)
 	const int64_t nu = 300, ni = 777;
 	const int d = 8, k = 25;
 	float *U = int_matrix(nu, d, 1), *V = int_matrix(ni, d, 2);
-	struct kith_csr mask = random_mask(nu, ni, 0.05, 3);
+	struct kith_csr mask = test_random_csr(nu, ni, 0.05, 3);
 	int64_t *q = g_new(int64_t, nu);
 	for (int64_t i = 0; i < nu; i++)
 		q[i] = nu - 1 - i;
@@ -138,7 +102,7 @@ test_random_floats(void)
 		U[i] = (float)kith_rng_normal(&rng);
 	for (int64_t i = 0; i < ni * d; i++)
 		V[i] = (float)kith_rng_normal(&rng);
-	struct kith_csr mask = random_mask(nu, ni, 0.2, 4);
+	struct kith_csr mask = test_random_csr(nu, ni, 0.2, 4);
 	int64_t *q = g_new(int64_t, nu);
 	for (int64_t i = 0; i < nu; i++)
 		q[i] = i;

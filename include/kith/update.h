@@ -1,0 +1,71 @@
+/*
+ * kith update: incremental ingest of a new batch into an existing store
+ * (src/graph/update.c), its ledger, and the warm-started refresh of
+ * LightGCN embeddings.
+ */
+#ifndef KITH_UPDATE_H
+#define KITH_UPDATE_H
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <stdint.h>
+
+#include "kith/ingest.h"
+#include "kith/store.h"
+
+G_BEGIN_DECLS
+
+struct kith_update_result {
+	struct kith_ingest_result batch; /* the batch's ingest; batch.store
+	                                    is the new store (not when noop) */
+	gboolean noop;          /* every file was applied before: nothing
+	                           written */
+	GPtrArray *skipped;     /* "kind 'path'" of files already in the
+	                           ledger (char *, owned) */
+	int64_t index;          /* ledger index of this batch (0 = ingest) */
+	int64_t old_users;      /* counts of the store before the batch */
+	int64_t old_items;
+	int64_t old_interactions;
+	JsonNode *entry;        /* the batch's ledger entry (owned) */
+	char *store_created;    /* "created" of the new store's manifest */
+};
+
+/* Applies the batch named by opt (events, social, users, items,
+ * user_features; "-" is refused) to the store at PATH and writes the
+ * new version atomically over it (kith_store_write(), same file modes
+ * as before).  opt->base and opt->directed are set here; when
+ * opt->columns / opt->event_weights are NULL the original ingest's
+ * column mapping of the events file (when it had no header) and its
+ * event weights are reused.  A file whose SHA-256 the ledger already
+ * lists for the same kind is skipped (listed in out->skipped); when every
+ * file is skipped, out->noop is set and the store is left untouched.
+ * The manifest gets "ledger": one entry per batch, the first being the
+ * original ingest (see kith_update_ledger()).
+ * Errors: as kith_ingest_run() (the store is then untouched);
+ * KITH_ERROR_USAGE for a pseudonymized store or stdin;
+ * KITH_ERROR_CORRUPT / KITH_ERROR_IO for the store.  Release *out with
+ * kith_update_result_clear(). */
+gboolean kith_update_store(const char *path,
+                           const struct kith_ingest_options *opt,
+                           struct kith_update_result *out, GError **error);
+void kith_update_result_clear(struct kith_update_result *r);
+
+/* The ledger of a store manifest (a new array node, caller unrefs): its
+ * "ledger" member, or for a store never updated one entry made from its
+ * "ingest" summary, "sources" and "created".  Entry members: index,
+ * kind ("ingest" | "update"), time, files (kind, path, size, sha256,
+ * lines, header, comments, blank, accepted, rejected, rejected_by_reason,
+ * unique, merged, self_loops), users_added, items_added, and "counts"
+ * after the batch (users, items, events, interactions).  NULL with
+ * KITH_ERROR_CORRUPT when the manifest has neither. */
+JsonNode *kith_update_ledger(JsonObject *manifest, GError **error);
+
+/* Checks the accounting identity of every file of every ledger entry:
+ * lines = header + comments + blank + accepted + rejected and accepted =
+ * unique + merged + self_loops, rejected = Σ rejected_by_reason.  FALSE
+ * with KITH_ERROR_CORRUPT naming the first entry and file that fails. */
+gboolean kith_update_ledger_check(JsonNode *ledger, GError **error);
+
+G_END_DECLS
+
+#endif

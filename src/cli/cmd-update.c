@@ -1,0 +1,538 @@
+/* kith update STORE --events NEW.csv [--social NEW.csv] [--emb EMB]
+ *   [--profiles P] [--prefs R] [--communities C] [ingest options] */
+#include "config.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "kith/core.h"
+#include "kith/emb.h"
+#include "kith/io.h"
+#include "kith/models.h"
+#include "kith/update.h"
+
+#define UPDATE_EPOCHS 2
+
+static void
+note_cb(void *data, const char *msg)
+{
+	kith_cli_info(data, "update", "%s", msg);
+}
+
+static gboolean
+parse_sep(const char *s, char *out)
+{
+	if (!s || strcmp(s, "auto") == 0)
+		*out = 0;
+	else if (strcmp(s, "tab") == 0 || strcmp(s, "\\t") == 0 ||
+	         strcmp(s, "\t") == 0)
+		*out = '\t';
+	else if (strcmp(s, "comma") == 0)
+		*out = ',';
+	else if (strcmp(s, "pipe") == 0)
+		*out = '|';
+	else if (strcmp(s, "semicolon") == 0)
+		*out = ';';
+	else if (strlen(s) == 1 && strchr(",|;", s[0]))
+		*out = s[0];
+	else
+		return FALSE;
+	return TRUE;
+}
+
+static JsonObject *
+read_manifest(const char *dir, JsonNode **keep, GError **error)
+{
+	g_autofree char *p = g_build_filename(dir, "manifest.json", NULL);
+	*keep = kith_json_read(p, error);
+	return *keep ? json_node_get_object(*keep) : NULL;
+}
+
+/* ---- embeddings --------------------------------------------------------- */
+
+static int
+refresh_lightgcn(const char *store_path, const char *emb_path,
+                 const struct kith_update_result *u, int epochs,
+                 struct kith_cli *cli, double *secs)
+{
+	GError *err = NULL;
+	double t0 = kith_now();
+	g_autoptr(kith_emb) e = kith_emb_open(emb_path, &err);
+	if (!e)
+		return kith_cli_fail("update", err);
+	g_autoptr(kith_store) s = kith_store_open(store_path, &err);
+	if (!s)
+		return kith_cli_fail("update", err);
+	JsonObject *m = json_node_get_object(e->manifest);
+	if (e->n_users != u->old_users || e->n_items != u->old_items) {
+		g_set_error(&err, KITH_ERROR, KITH_ERROR_DATA,
+		            "'%s' has %" G_GINT64_FORMAT " users and %"
+		            G_GINT64_FORMAT " items, the store had %"
+		            G_GINT64_FORMAT " and %" G_GINT64_FORMAT " before "
+		            "this batch", emb_path, e->n_users, e->n_items,
+		            u->old_users, u->old_items);
+		return kith_cli_fail("update", err);
+	}
+	JsonNode *pn = json_object_get_member(m, "params");
+	JsonObject *po = pn && JSON_NODE_HOLDS_OBJECT(pn)
+	                 ? json_node_get_object(pn) : NULL;
+	struct kith_lightgcn_params p;
+	kith_lightgcn_params_init(&p);
+	p.dim = e->dim;
+	if (po) {
+		p.layers = (int)json_object_get_int_member_with_default(
+		    po, "layers", p.layers);
+		p.l2 = json_object_get_double_member_with_default(po, "l2", p.l2);
+		p.neg = (int)json_object_get_int_member_with_default(po, "neg",
+		                                                     p.neg);
+		p.hard_neg = json_object_get_boolean_member_with_default(
+		    po, "hard_neg", p.hard_neg);
+		p.social_weight = json_object_get_double_member_with_default(
+		    po, "social_weight", 0);
+	}
+	/* the fine-tuning schedule: a few epochs on all pairs, no
+	 * validation split (so no refit), Adam afresh */
+	p.max_epochs = epochs;
+	p.val_ratio = 0;
+	p.refit = FALSE;
+	p.seed = (uint64_t)cli->seed + (uint64_t)u->index;
+	p.init_user = e->users;
+	p.init_item = e->items;
+	p.init_users = e->n_users;
+	p.init_items = e->n_items;
+	size_t nu, ni;
+	if (!kith_mul_size((size_t)s->n_users, (size_t)p.dim, &nu) ||
+	    !kith_mul_size((size_t)s->n_items, (size_t)p.dim, &ni))
+		return kith_cli_fail("update", g_error_new(KITH_ERROR,
+			KITH_ERROR_NOMEM, "embedding size overflows"));
+	g_autofree float *U = kith_alloc_n(MAX(nu, 1), sizeof(float), &err);
+	g_autofree float *V = U ? kith_alloc_n(MAX(ni, 1), sizeof(float), &err)
+	                        : NULL;
+	if (!V)
+		return kith_cli_fail("update", err);
+	struct kith_train_report rep;
+	kith_train_report_init(&rep);
+	gboolean ok = kith_lightgcn_train(U, V, &rep, &s->ui,
+	                                  s->uu.nnz ? &s->uu : NULL, &p, &err);
+	kith_train_report_clear(&rep);
+	if (!ok)
+		return kith_cli_fail("update", err);
+
+	/* the manifest: the old members, the new store, one more update */
+	g_autoptr(JsonObject) f = json_object_new();
+	g_autoptr(GList) ks = json_object_get_members(m);
+	for (GList *l = ks; l; l = l->next)
+		json_object_set_member(f, l->data, json_node_copy(
+		    json_object_get_member(m, l->data)));
+	g_autofree char *mp = g_build_filename(store_path, "manifest.json", NULL);
+	g_autofree char *msha = kith_file_sha256(mp, NULL, NULL);
+	if (msha)
+		json_object_set_string_member(f, "store_manifest_sha256", msha);
+	if (u->store_created)
+		json_object_set_string_member(f, "store_created",
+		                              u->store_created);
+	json_object_set_int_member(f, "store_users", s->n_users);
+	json_object_set_int_member(f, "store_items", s->n_items);
+	json_object_set_int_member(f, "store_pairs", s->ui.nnz);
+	JsonArray *ups = NULL;
+	JsonNode *un = json_object_get_member(f, "updates");
+	if (un && JSON_NODE_HOLDS_ARRAY(un))
+		ups = json_array_ref(json_node_get_array(un));
+	else
+		ups = json_array_new();
+	JsonObject *ue = json_object_new();
+	json_object_set_int_member(ue, "ledger_index", u->index);
+	json_object_set_string_member(ue, "method", "lightgcn-warm-start");
+	json_object_set_int_member(ue, "epochs", epochs);
+	json_object_set_int_member(ue, "users_added",
+	                           s->n_users - u->old_users);
+	json_object_set_int_member(ue, "items_added",
+	                           s->n_items - u->old_items);
+	json_object_set_double_member(ue, "seconds", kith_now() - t0);
+	json_array_add_object_element(ups, ue);
+	json_object_set_array_member(f, "updates", ups);
+	if (!kith_emb_write(emb_path, U, s->n_users, V, s->n_items, p.dim, f,
+	                    NULL, 0, &err))
+		return kith_cli_fail("update", err);
+	*secs = kith_now() - t0;
+	return 0;
+}
+
+/* ---- derived folders through their own commands ------------------------- */
+
+/* Runs cmd (in-process) with stdout sent to /dev/null. */
+static int
+run_quiet(int (*cmd)(int, char **, struct kith_cli *), GPtrArray *args,
+          struct kith_cli *cli)
+{
+	g_ptr_array_add(args, NULL);
+	int argc = (int)args->len - 1;
+	char **argv = g_new0(char *, args->len);
+	memcpy(argv, args->pdata, args->len * sizeof(char *));
+	fflush(stdout);
+	int saved = dup(STDOUT_FILENO);
+	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (saved >= 0 && null >= 0)
+		dup2(null, STDOUT_FILENO);
+	struct kith_cli sub = *cli;
+	sub.quiet = TRUE;
+	sub.tty = FALSE;
+	sub.check_error = NULL;
+	int rc = cmd(argc, argv, &sub);
+	fflush(stdout);
+	if (saved >= 0) {
+		dup2(saved, STDOUT_FILENO);
+		close(saved);
+	}
+	if (null >= 0)
+		close(null);
+	g_free(argv);
+	return rc;
+}
+
+struct optmap {
+	const char *key;        /* manifest member */
+	const char *opt;        /* option of the command */
+};
+
+/* Appends "--opt value" for every member of m named in map. */
+static void
+add_options(GPtrArray *args, JsonObject *m, const struct optmap *map)
+{
+	for (; map->key; map++) {
+		JsonNode *n = json_object_get_member(m, map->key);
+		if (!n || !JSON_NODE_HOLDS_VALUE(n))
+			continue;
+		char buf[G_ASCII_DTOSTR_BUF_SIZE];
+		const char *v = NULL;
+		switch (json_node_get_value_type(n)) {
+		case G_TYPE_STRING:
+			v = json_node_get_string(n);
+			break;
+		case G_TYPE_INT64:
+			g_snprintf(buf, sizeof buf, "%" G_GINT64_FORMAT,
+			           json_node_get_int(n));
+			v = buf;
+			break;
+		case G_TYPE_DOUBLE:
+			g_ascii_dtostr(buf, sizeof buf, json_node_get_double(n));
+			v = buf;
+			break;
+		default:
+			break;
+		}
+		if (!v)
+			continue;
+		g_ptr_array_add(args, g_strdup(map->opt));
+		g_ptr_array_add(args, g_strdup(v));
+	}
+}
+
+static const struct optmap profile_opts[] = {
+	{ "half_life_days", "--half-life" }, { "cold_k", "--cold-k" },
+	{ "new_days", "--new-days" }, { "emb", "--emb" }, { NULL, NULL },
+};
+static const struct optmap prefs_opts[] = {
+	{ "graph", "--graph" }, { "alpha", "--alpha" },
+	{ "max_iterations", "--iterations" }, { "tol", "--tol" },
+	{ "kappa", "--kappa" }, { "half_life_days", "--half-life" },
+	{ "knn", "--knn" }, { "co_k", "--co-k" }, { "co_cap", "--co-cap" },
+	{ "emb", "--emb" }, { NULL, NULL },
+};
+static const struct optmap comm_opts[] = {
+	{ "method", "--method" }, { "graph", "--graph" },
+	{ "resolution", "--resolution" }, { "neighbours", "--neighbours" },
+	{ "item_cap", "--item-cap" }, { "emb", "--emb" },
+	{ "profiles", "--profiles" }, { NULL, NULL },
+};
+
+static int
+refresh_folder(const char *what, int (*cmd)(int, char **, struct kith_cli *),
+               const char *format, const struct optmap *map,
+               const char *store_path, const char *dir, struct kith_cli *cli,
+               double *secs)
+{
+	GError *err = NULL;
+	g_autoptr(JsonNode) keep = NULL;
+	double t0 = kith_now();
+	JsonObject *m = read_manifest(dir, &keep, &err);
+	if (!m)
+		return kith_cli_fail("update", err);
+	if (g_strcmp0(json_object_get_string_member_with_default(m, "format",
+	                                                         ""),
+	              format) != 0) {
+		g_set_error(&err, KITH_ERROR, KITH_ERROR_DATA,
+		            "'%s' is not a %s folder", dir, format);
+		return kith_cli_fail("update", err);
+	}
+	g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func(g_free);
+	g_ptr_array_add(args, g_strdup(what));
+	g_ptr_array_add(args, g_strdup(store_path));
+	g_ptr_array_add(args, g_strdup("-o"));
+	g_ptr_array_add(args, g_strdup(dir));
+	add_options(args, m, map);
+	if (json_object_has_member(m, "seed")) {
+		g_ptr_array_add(args, g_strdup("--seed"));
+		g_ptr_array_add(args, g_strdup_printf("%" G_GINT64_FORMAT,
+		    json_object_get_int_member(m, "seed")));
+	}
+	int rc = run_quiet(cmd, args, cli);
+	g_ptr_array_set_free_func(args, g_free);
+	*secs = kith_now() - t0;
+	return rc;
+}
+
+static int
+refresh_sage(const char *store_path, const char *emb_path,
+             struct kith_cli *cli, const char *model, double *secs)
+{
+	double t0 = kith_now();
+	g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func(g_free);
+	const char *a[] = { "embed", store_path, "-o", emb_path, "--model",
+	                    model, "--from", emb_path };
+	for (size_t i = 0; i < G_N_ELEMENTS(a); i++)
+		g_ptr_array_add(args, g_strdup(a[i]));
+	int rc = run_quiet(cmd_embed, args, cli);
+	*secs = kith_now() - t0;
+	return rc;
+}
+
+/* ---- the command -------------------------------------------------------- */
+
+static void
+print_entry(JsonNode *entry, gboolean json)
+{
+	if (json) {
+		g_autoptr(JsonGenerator) gen = json_generator_new();
+		json_generator_set_pretty(gen, TRUE);
+		json_generator_set_root(gen, entry);
+		g_autofree char *t = json_generator_to_data(gen, NULL);
+		printf("%s\n", t);
+	}
+}
+
+int
+cmd_update(int argc, char **argv, struct kith_cli *cli)
+{
+	g_autofree char *events = NULL, *social = NULL, *users = NULL;
+	g_autofree char *items = NULL, *features = NULL, *sep = NULL;
+	g_autofree char *header = NULL, *comment = NULL, *columns = NULL;
+	g_autofree char *weights = NULL, *on_error = NULL, *max_rejects = NULL;
+	g_autofree char *preset = NULL, *emb = NULL, *profiles = NULL;
+	g_autofree char *prefs = NULL, *comm = NULL;
+	gint64 max_line = 0;
+	gint max_levels = 0, epochs = UPDATE_EPOCHS;
+	gboolean allow_negative = FALSE, json = FALSE;
+	GOptionEntry entries[] = {
+		{ "events", 0, 0, G_OPTION_ARG_FILENAME, &events,
+		  "new user-item events", "FILE" },
+		{ "social", 0, 0, G_OPTION_ARG_FILENAME, &social,
+		  "new user-user links", "FILE" },
+		{ "users", 0, 0, G_OPTION_ARG_FILENAME, &users,
+		  "user attributes (new or changed users)", "FILE" },
+		{ "items", 0, 0, G_OPTION_ARG_FILENAME, &items,
+		  "item categories", "FILE" },
+		{ "user-features", 0, 0, G_OPTION_ARG_FILENAME, &features,
+		  "sparse user features", "FILE" },
+		{ "emb", 0, 0, G_OPTION_ARG_FILENAME, &emb,
+		  "refresh this embedding folder (lightgcn: warm-started "
+		  "fine-tuning; sage, gcn: the trained weights)", "EMB" },
+		{ "profiles", 0, 0, G_OPTION_ARG_FILENAME, &profiles,
+		  "recompute this profile folder", "P" },
+		{ "prefs", 0, 0, G_OPTION_ARG_FILENAME, &prefs,
+		  "recompute this propagated-preference folder", "R" },
+		{ "communities", 0, 0, G_OPTION_ARG_FILENAME, &comm,
+		  "recompute this community folder", "C" },
+		{ "epochs", 0, 0, G_OPTION_ARG_INT, &epochs,
+		  "lightgcn fine-tuning epochs (2)", "N" },
+		{ "sep", 0, 0, G_OPTION_ARG_STRING, &sep,
+		  "field separator: , tab | ; or auto (default)", "SEP" },
+		{ "header", 0, 0, G_OPTION_ARG_STRING, &header,
+		  "first line is a header: yes, no or auto (default)", "WHEN" },
+		{ "comment", 0, 0, G_OPTION_ARG_STRING, &comment,
+		  "skip lines starting with this character", "CHAR" },
+		{ "columns", 0, 0, G_OPTION_ARG_STRING, &columns,
+		  "roles of the event columns (default: the store's)", "LIST" },
+		{ "event-weight", 0, 0, G_OPTION_ARG_STRING, &weights,
+		  "weights of event types (default: the store's)", "T=W,..." },
+		{ "on-error", 0, 0, G_OPTION_ARG_STRING, &on_error,
+		  "stop (default) or skip bad rows into STORE/rejects.tsv",
+		  "stop|skip" },
+		{ "max-rejects", 0, 0, G_OPTION_ARG_STRING, &max_rejects,
+		  "abort past N rejected rows or P% of rows", "N|P%" },
+		{ "max-line-bytes", 0, 0, G_OPTION_ARG_INT64, &max_line,
+		  "longest accepted line (default 1048576)", "N" },
+		{ "allow-negative", 0, 0, G_OPTION_ARG_NONE, &allow_negative,
+		  "accept negative values and weights", NULL },
+		{ "preset", 0, 0, G_OPTION_ARG_STRING, &preset,
+		  "file layouts of a known data set: movielens", "NAME" },
+		{ "max-levels", 0, 0, G_OPTION_ARG_INT, &max_levels,
+		  "one-hot columns per categorical user attribute (default 32)",
+		  "N" },
+		{ "json", 0, 0, G_OPTION_ARG_NONE, &json,
+		  "print the ledger entry of the batch as JSON", NULL },
+		{ NULL }
+	};
+	g_autoptr(GOptionContext) ctx = kith_cli_context("update",
+		"STORE --events FILE [--social FILE] [--emb EMB] [OPTIONS]",
+		"add a batch of new files to a store and refresh its outputs",
+		"Files already in the store's ledger (same SHA-256) are skipped; "
+		"a batch\nof nothing new is a no-op. See kith-update(1).",
+		entries, cli);
+	int rc = kith_cli_parse(ctx, &argc, &argv, cli);
+	if (rc)
+		return rc;
+	if (argc != 2)
+		return kith_cli_usage("update", "expected one STORE");
+	if (epochs < 1 || epochs > 1000)
+		return kith_cli_usage("update", "--epochs must be in 1..1000");
+
+	struct kith_ingest_options o = { 0 };
+	o.events = events;
+	o.social = social;
+	o.users = users;
+	o.items = items;
+	o.user_features = features;
+	o.columns = columns;
+	o.event_weights = weights;
+	o.allow_negative = allow_negative;
+	o.preset = preset;
+	o.max_levels = max_levels;
+	o.max_rejects = -1;
+	o.max_rejects_pct = -1;
+	o.note = note_cb;
+	o.note_data = cli;
+	if (!parse_sep(sep, &o.csv.sep))
+		return kith_cli_usage("update", "bad --sep '%s' (, tab | ; auto)",
+		                      sep);
+	if (!header || strcmp(header, "auto") == 0)
+		o.csv.header = KITH_CSV_HEADER_AUTO;
+	else if (strcmp(header, "yes") == 0)
+		o.csv.header = KITH_CSV_HEADER_YES;
+	else if (strcmp(header, "no") == 0)
+		o.csv.header = KITH_CSV_HEADER_NO;
+	else
+		return kith_cli_usage("update", "bad --header '%s' (yes, no, auto)",
+		                      header);
+	if (comment) {
+		if (strlen(comment) != 1)
+			return kith_cli_usage("update", "--comment takes one "
+			                      "character, not '%s'", comment);
+		o.csv.comment = comment[0];
+	}
+	if (max_line < 0 || max_line > ((gint64)1 << 30))
+		return kith_cli_usage("update", "bad --max-line-bytes");
+	o.csv.max_line_bytes = (size_t)max_line;
+	if (!on_error || strcmp(on_error, "stop") == 0)
+		o.skip_errors = FALSE;
+	else if (strcmp(on_error, "skip") == 0)
+		o.skip_errors = TRUE;
+	else
+		return kith_cli_usage("update", "bad --on-error '%s' (stop, skip)",
+		                      on_error);
+	if (max_rejects) {
+		size_t n = strlen(max_rejects);
+		double d;
+		int64_t k;
+		if (n > 1 && max_rejects[n - 1] == '%' &&
+		    kith_parse_double(max_rejects, n - 1, &d) == KITH_CSV_OK &&
+		    d >= 0 && d <= 100)
+			o.max_rejects_pct = d;
+		else if (kith_parse_int64(max_rejects, n, &k) == KITH_CSV_OK &&
+		         k >= 0)
+			o.max_rejects = k;
+		else
+			return kith_cli_usage("update", "bad --max-rejects '%s' "
+			                      "(N or P%%)", max_rejects);
+	}
+	if (max_levels < 0)
+		return kith_cli_usage("update", "bad --max-levels");
+
+	const char *store = argv[1];
+	struct kith_update_result u;
+	GError *err = NULL;
+	double t0 = kith_now();
+	if (!kith_update_store(store, &o, &u, &err))
+		return kith_cli_fail("update", err);
+	for (guint i = 0; i < u.skipped->len; i++)
+		kith_cli_info(cli, "update", "%s is already in the ledger: "
+		              "skipped", (char *)u.skipped->pdata[i]);
+	if (u.noop) {
+		kith_cli_info(cli, "update", "nothing new: '%s' is unchanged",
+		              store);
+		if (json)
+			printf("{ \"noop\": true }\n");
+		kith_update_result_clear(&u);
+		return 0;
+	}
+	if (!cli->quiet) {
+		g_autofree char *text = kith_ingest_summary_text(&u.batch);
+		fputs(text, stderr);
+	}
+	kith_cli_info(cli, "update", "batch %" G_GINT64_FORMAT ": %"
+	              G_GINT64_FORMAT " new users, %" G_GINT64_FORMAT
+	              " new items, %" G_GINT64_FORMAT " new pairs; store "
+	              "written in %.2f s", u.index,
+	              u.batch.store->n_users - u.old_users,
+	              u.batch.store->n_items - u.old_items,
+	              u.batch.store->ui.nnz - u.old_interactions,
+	              kith_now() - t0);
+	/* the derived folders read the store from disk */
+	g_clear_pointer(&u.batch.store, kith_store_free);
+	double secs = 0;
+	rc = 0;
+	if (emb) {
+		g_autoptr(JsonNode) keep = NULL;
+		JsonObject *m = read_manifest(emb, &keep, &err);
+		if (!m) {
+			rc = kith_cli_fail("update", err);
+			goto out;
+		}
+		const char *model = json_object_get_string_member_with_default(
+		    m, "model", "");
+		if (strcmp(model, "lightgcn") == 0)
+			rc = refresh_lightgcn(store, emb, &u, epochs, cli, &secs);
+		else if (strcmp(model, "sage") == 0 || strcmp(model, "gcn") == 0)
+			rc = refresh_sage(store, emb, cli, model, &secs);
+		else
+			rc = kith_cli_fail("update", g_error_new(KITH_ERROR,
+			    KITH_ERROR_DATA, "'%s' holds an unknown model '%s'",
+			    emb, model));
+		if (rc)
+			goto out;
+		kith_cli_info(cli, "update", "refreshed '%s' (%s) in %.2f s",
+		              emb, model, secs);
+	}
+	if (profiles) {
+		rc = refresh_folder("profile", cmd_profile, "kith-profiles",
+		                    profile_opts, store, profiles, cli, &secs);
+		if (rc)
+			goto out;
+		kith_cli_info(cli, "update", "refreshed '%s' in %.2f s",
+		              profiles, secs);
+	}
+	if (prefs) {
+		rc = refresh_folder("propagate", cmd_propagate, "kith-prefs",
+		                    prefs_opts, store, prefs, cli, &secs);
+		if (rc)
+			goto out;
+		kith_cli_info(cli, "update", "refreshed '%s' in %.2f s", prefs,
+		              secs);
+	}
+	if (comm) {
+		rc = refresh_folder("communities", cmd_communities,
+		                    "kith-communities", comm_opts, store, comm,
+		                    cli, &secs);
+		if (rc)
+			goto out;
+		kith_cli_info(cli, "update", "refreshed '%s' in %.2f s", comm,
+		              secs);
+	}
+	print_entry(u.entry, json);
+out:
+	kith_update_result_clear(&u);
+	return rc;
+}
