@@ -263,8 +263,9 @@ kith_features_build(struct kith_csr *out, struct kith_feature_schema *sc,
 				struct colval cv = { (int32_t)c, (float)(v / tot) };
 				g_array_append_val(row, cv);
 			}
-			qsort(row->data, row->len, sizeof(struct colval),
-			      colval_cmp);
+			if (row->len > 1)
+				qsort(row->data, row->len, sizeof(struct colval),
+				      colval_cmp);
 		}
 		for (int64_t c = 0; c < nd; c++) {
 			float v = D[i * nd + c];
