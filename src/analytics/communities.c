@@ -167,16 +167,19 @@ renumber(int32_t *membership, int64_t n_users, const int64_t *vmap,
 }
 
 /* Diffusion embedding of the vertices of the symmetric graph g: X_0 has
- * dims standard normal columns (row u from kith_rng stream u, so any
- * thread count gives the same X), then `steps` times X <- D^-1 A X (A
- * the weights, D the strengths) with the degree-weighted column mean
- * removed (the constant vector is the trivial eigenvector).  Rows are
- * then scaled to unit length (zero rows stay zero).  Returns n x dims
- * floats (g_free) or NULL.  O(steps nnz dims), OpenMP over rows. */
+ * KITH_COMM_DENOISE_DIMS standard normal columns (row u from kith_rng
+ * stream u, so any thread count gives the same X), then `steps` times
+ * X <- D^-1 A X (A the weights, D the strengths) with the degree-weighted
+ * column mean removed (the constant vector is the trivial eigenvector).
+ * Rows are then scaled to unit length (zero rows stay zero).  Returns
+ * n x dims floats (g_free) or NULL.  No allocation inside the parallel
+ * loops.  O(steps nnz dims), OpenMP over rows. */
 static float *
-diffusion_embed(const struct kith_csr *g, int dims, int steps, uint64_t seed,
+diffusion_embed(const struct kith_csr *g, int steps, uint64_t seed,
                 GError **error)
 {
+	/* a constant width lets the compiler vectorise the row sums */
+	enum { dims = KITH_COMM_DENOISE_DIMS };
 	int64_t n = g->n_rows;
 	g_autofree float *x = NULL, *y = NULL;
 	g_autofree double *str = NULL, *mean = NULL;
@@ -204,7 +207,7 @@ diffusion_embed(const struct kith_csr *g, int dims, int steps, uint64_t seed,
 	for (int it = 0; it < steps; it++) {
 #pragma omp parallel for schedule(dynamic, 1024)
 		for (int64_t u = 0; u < n; u++) {
-			float acc[64];
+			float acc[dims];
 			float *yu = y + (size_t)u * dims;
 			for (int j = 0; j < dims; j++)
 				acc[j] = 0;
@@ -333,8 +336,7 @@ kith_communities_detect_full(struct kith_comm_result *out,
 	if (denoise > 0) {
 		/* w2(u,v) = w(u,v) (max(0, cos(x_u, x_v)) + 1e-3) from the
 		 * diffusion embedding; the strengths become those of w2. */
-		g_autofree float *x = diffusion_embed(g, KITH_COMM_DENOISE_DIMS,
-		                                      KITH_COMM_DENOISE_STEPS,
+		g_autofree float *x = diffusion_embed(g, KITH_COMM_DENOISE_STEPS,
 		                                      seed, error);
 		g_autofree int64_t *inv = NULL;
 		int64_t ne = igraph_ecount(&graph);

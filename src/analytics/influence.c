@@ -2,7 +2,9 @@
  * Influence measures of the users of a store's social graph.
  *
  * G is the social graph as stored (directed or not), U its undirected
- * version (kith_social_undirected()).  Per user u:
+ * version (kith_social_undirected()).  When the caller passes another
+ * user graph (opts graph/user_graph, e.g. the co-interaction graph of a
+ * store without links), G = U = that symmetric graph.  Per user u:
  *   pagerank        igraph PRPACK on G, damping d (0.85), link weights
  *                   used when they are not all equal; dangling users jump
  *                   uniformly.  Run on one thread (bit-reproducible).
@@ -12,22 +14,31 @@
  *   in/out_degree, weighted_in/out  links (and their weight sum) into and
  *                   out of u in G, self-loops excluded; equal when G is
  *                   undirected.
- *   kcore           igraph_coreness() of U.
+ *   kcore           k-core number in U by Batagelj–Zaversnik bucket
+ *                   peeling (= igraph_coreness()), O(n + nnz), no igraph
+ *                   copy of the graph.
  *   betweenness     Brandes' algorithm on G (U when undirected) with hop
  *                   distances, undirected pairs counted once (as igraph);
- *                   OpenMP over sources, a BFS each with per-thread
- *                   arrays.  Exact (O(n m)) when at most
- *                   exact_limit users have a link; else estimated from S
- *                   source users drawn uniformly without replacement from
- *                   the n_e users with a link: b̂(v) = n_e/|S| Σ_{s∈S}
- *                   δ_s(v), unbiased.  The S sources are split into 10
- *                   batches whose estimates b̂_j give se(v) =
- *                   sqrt(Σ_j (b̂_j − b̂)² / (B (B−1))); the reported error is
- *                   Σ_v se(v) / Σ_v b̂(v).  Cost O(|S| m).  Deterministic
- *                   for a given thread count (rounding may differ
- *                   between thread counts).
+ *                   a BFS per source with per-thread state packed in one
+ *                   array (σ, then (1+δ)/σ, and the distance side by side:
+ *                   one cache line per neighbour look-up).  Exact (O(n m))
+ *                   when at most exact_limit users have a link; else
+ *                   estimated from S source users drawn uniformly without
+ *                   replacement from the n_e users with a link: b̂(v) =
+ *                   n_e/|S| Σ_{s∈S} δ_s(v), unbiased.  S defaults to
+ *                   kith_betweenness_default_samples(nnz) (200 up to 1.5M
+ *                   entries, 3e8 / nnz above, at least 10), since a
+ *                   source costs two passes over the entries.  The S
+ *                   sources are split into 10 batches (OpenMP over
+ *                   batches, single-precision σ) whose estimates b̂_j give
+ *                   se(v) = sqrt(Σ_j (b̂_j − b̂)² / (B (B−1))); the reported
+ *                   error is Σ_v se(v) / Σ_v b̂(v), which shrinks as
+ *                   1/sqrt(S).  Cost O(|S| m).  Deterministic for any
+ *                   thread count when sampled; exact values for a given
+ *                   thread count (rounding may differ between counts).
  *   two_hop_reach   distinct users other than u within two hops in U.
- *                   OpenMP, per-thread visited bitmap; O(Σ_u Σ_{v∈N(u)} deg v).
+ *                   OpenMP, per-thread visited bitmap cleared through the
+ *                   list of its touched words; O(Σ_u Σ_{v∈N(u)} deg v).
  *   behavioural_events  pairs (v, i): v a neighbour of u in U, i an item
  *                   that both touched, v's first interaction with i
  *                   (ui_ts_first) strictly after u's and at most `window`
@@ -36,8 +47,10 @@
  *                   timestamp): the share of (friend, item) chances in
  *                   which the friend followed u within the window; 0 when
  *                   u has no friend or no timed item, NaN (both columns)
- *                   when the store has no timestamps.  OpenMP; cost
- *                   O(Σ_{(u,v)∈U} |N(u)| + |N(v)|) (sorted row merge).
+ *                   when the store has no timestamps.  OpenMP; u's first
+ *                   times go into a per-thread n_items array, then each
+ *                   neighbour's items are looked up there: cost
+ *                   O(Σ_u (|N(u)| + Σ_{v∈U(u)} |N(v)|)).
  */
 #include "config.h"
 

@@ -71,7 +71,7 @@ assert row[ib.index("i2")] == 2.0 and row[ib.index("i5")] == 1.0, row
 # the event log: rows of untouched users unchanged, sorted by user, time
 eu_a, eu_b = L(a, "ev.user.npy"), L(b, "ev.user.npy")
 et_a, et_b = L(a, "ev.ts.npy"), L(b, "ev.ts.npy")
-assert len(eu_b) == len(eu_a) + 5
+assert len(eu_b) == len(eu_a) + 4
 for u, name in enumerate(ua):
     if name != "u2":
         assert (et_a[eu_a == u] == et_b[eu_b == u]).all()
