@@ -58,9 +58,9 @@ tests/fault/libkithfault.so: $(top_srcdir)/tests/fault/fault.c
 	$(AM_V_CC)$(CC) -shared -fPIC -O1 -o $@ $(top_srcdir)/tests/fault/fault.c -ldl
 CLEANFILES += tests/fault/libkithfault.so
 EXTRA_DIST += tests/fault/fault.c
-TESTS += tests/cli/t0100-fault-injection.sh tests/cli/t0110-kill9.sh \
+TESTS += tests/cli/t0100-fault-injection.sh tests/cli/t0110-kill9.sh tests/cli/t0111-kill9-embed-update.sh \
 	tests/cli/t0200-run.sh
-EXTRA_DIST += tests/cli/t0100-fault-injection.sh tests/cli/t0110-kill9.sh \
+EXTRA_DIST += tests/cli/t0100-fault-injection.sh tests/cli/t0110-kill9.sh tests/cli/t0111-kill9-embed-update.sh \
 	tests/cli/t0200-run.sh
 
 ## The bundled sample and example pipelines, installed for kith demo.

@@ -242,6 +242,19 @@ cmd_info(int argc, char **argv, struct kith_cli *cli)
 		return kith_cli_usage("info", "expected one STORE argument");
 	if (verify && !kith_manifest_verify(argv[1], &err))
 		return kith_cli_fail("info", err);
+	if (verify && !ledger) {
+		/* any kith folder (embeddings, profiles, ...) can be verified */
+		g_autofree char *mp = g_build_filename(argv[1], "manifest.json",
+		                                       NULL);
+		g_autoptr(JsonNode) m = kith_json_read(mp, &err);
+		if (m == NULL)
+			return kith_cli_fail("info", err);
+		if (g_strcmp0(kith_json_str(json_node_get_object(m), "format"),
+		              KITH_STORE_FORMAT) != 0) {
+			printf("%s: all checksums match\n", argv[1]);
+			return 0;
+		}
+	}
 	s = kith_store_open(argv[1], &err);
 	if (s == NULL)
 		return kith_cli_fail("info", err);
