@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -44,23 +45,36 @@ kith_cli_context(const char *cmd, const char *params, const char *summary,
 	return ctx;
 }
 
+/* One progress line on a terminal: "label: 45% (1.2M/s, ETA 12 s)".  The
+ * rate and ETA are measured from the first call with this label. */
 static void
 progress_print(const char *label, double done, double total)
 {
-	static double last;
+	static double last, start;
+	static char current[64];
 	double now = kith_now();
+	double rate, eta;
 
 	if (progress_cli == NULL || !progress_cli->tty)
 		return;
+	if (strncmp(current, label, sizeof(current) - 1) != 0) {
+		g_strlcpy(current, label, sizeof(current));
+		start = now;
+		last = 0;
+	}
 	if (done < total && now - last < 0.2)
 		return;
 	last = now;
-	if (total > 0)
-		fprintf(stderr, "\r\033[K%s: %.0f%%", label, 100.0 * done / total);
-	else
-		fprintf(stderr, "\r\033[K%s: %.0f", label, done);
-	if (done >= total && total > 0)
+	rate = now > start ? done / (now - start) : 0;
+	if (total > 0 && done >= total) {
 		fprintf(stderr, "\r\033[K");
+	} else if (total > 0) {
+		eta = rate > 0 ? (total - done) / rate : 0;
+		fprintf(stderr, "\r\033[K%s: %.0f%% (%.3g/s, ETA %.0f s)", label,
+		        100.0 * done / total, rate, eta);
+	} else {
+		fprintf(stderr, "\r\033[K%s: %.0f (%.3g/s)", label, done, rate);
+	}
 	fflush(stderr);
 }
 
