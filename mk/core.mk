@@ -33,7 +33,8 @@ EXTRA_DIST += tests/cli/t0001-man-lint.sh
 ## Fuzz targets (tools/fuzz runs them under libFuzzer); in make check their
 ## corpus and every crash found are replayed through the same entry point.
 check_PROGRAMS += tests/fuzz/replay-csv tests/fuzz/replay-npy \
-	tests/fuzz/replay-json tests/fuzz/replay-pipeline
+	tests/fuzz/replay-json tests/fuzz/replay-pipeline \
+	tests/fuzz/replay-checkpoint
 tests_fuzz_replay_csv_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz-csv.c
 tests_fuzz_replay_csv_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME=\"csv\"
 tests_fuzz_replay_csv_LDADD = $(KITH_LIBS)
@@ -47,8 +48,13 @@ tests_fuzz_replay_pipeline_SOURCES = tests/fuzz/replay.c \
 	tests/fuzz/fuzz-pipeline.c
 tests_fuzz_replay_pipeline_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_NAME=\"pipeline\"
 tests_fuzz_replay_pipeline_LDADD = $(KITH_LIBS)
+tests_fuzz_replay_checkpoint_SOURCES = tests/fuzz/replay.c \
+	tests/fuzz/fuzz-checkpoint.c
+tests_fuzz_replay_checkpoint_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_NAME=\"checkpoint\"
+tests_fuzz_replay_checkpoint_LDADD = $(KITH_LIBS)
 TESTS += tests/fuzz/replay-csv tests/fuzz/replay-npy tests/fuzz/replay-json \
-	tests/fuzz/replay-pipeline
+	tests/fuzz/replay-pipeline tests/fuzz/replay-checkpoint
 EXTRA_DIST += tools/fuzz tests/fuzz/corpus tests/fuzz/crashes
 
 ## Fault injection: an LD_PRELOAD shim (not under the sanitizers).

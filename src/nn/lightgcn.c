@@ -1009,56 +1009,81 @@ ckpt_read_state(const char *dir, const struct lgcn *g, struct lgcn_state *st,
 	if (!root)
 		return FALSE;
 	JsonObject *o = json_node_get_object(root);
-	const char *fmt = json_object_get_string_member_with_default(o,
-	    "format", "");
-	if (strcmp(fmt, "kith-lightgcn-checkpoint") != 0 ||
-	    json_object_get_int_member_with_default(o, "n_users", -1) !=
-	        g->n ||
-	    json_object_get_int_member_with_default(o, "n_items", -1) !=
-	        g->m ||
-	    json_object_get_int_member_with_default(o, "dim", -1) != g->d ||
-	    json_object_get_int_member_with_default(o, "layers", -1) !=
-	        g->K ||
-	    json_object_get_int_member_with_default(o, "seed", -1) !=
-	        (gint64)g->p->seed) {
+	const char *fmt = kith_json_str(o, "format");
+	if (g_strcmp0(fmt, "kith-lightgcn-checkpoint") != 0 ||
+	    kith_json_int_or(o, "n_users", -1) != g->n ||
+	    kith_json_int_or(o, "n_items", -1) != g->m ||
+	    kith_json_int_or(o, "dim", -1) != g->d ||
+	    kith_json_int_or(o, "layers", -1) != g->K ||
+	    kith_json_int_or(o, "seed", -1) != (gint64)g->p->seed) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
 		            "checkpoint '%s' does not match this store and "
 		            "these parameters", dir);
 		return FALSE;
 	}
-	st->phase = (int)json_object_get_int_member(o, "phase");
-	st->epoch = (int)json_object_get_int_member(o, "epoch");
-	st->best_epoch = (int)json_object_get_int_member(o, "best_epoch");
-	st->best_recall = json_object_get_double_member(o, "best_recall");
-	st->best_ndcg = json_object_get_double_member(o, "best_ndcg");
-	st->bad_evals = (int)json_object_get_int_member(o, "bad_evals");
-	st->elapsed = json_object_get_double_member(o, "elapsed");
-	*adam_t = json_object_get_int_member(o, "adam_t");
+	/* every member is type-checked: a damaged state.json is an error,
+	 * never a crash */
+	st->phase = (int)kith_json_int_or(o, "phase", -1);
+	st->epoch = (int)kith_json_int_or(o, "epoch", -1);
+	st->best_epoch = (int)kith_json_int_or(o, "best_epoch", -1);
+	st->best_recall = kith_json_num_or(o, "best_recall", NAN);
+	st->best_ndcg = kith_json_num_or(o, "best_ndcg", NAN);
+	st->bad_evals = (int)kith_json_int_or(o, "bad_evals", -1);
+	st->elapsed = kith_json_num_or(o, "elapsed", NAN);
+	*adam_t = kith_json_int_or(o, "adam_t", -1);
 	st->n_cuts = 0;
-	if (json_object_has_member(o, "lr_cuts")) {
-		JsonArray *c = json_object_get_array_member(o, "lr_cuts");
-		for (guint i = 0; i < json_array_get_length(c) &&
-		     i < LGCN_MAX_CUTS; i++)
-			st->cut_epoch[st->n_cuts++] =
-			    (int)json_array_get_int_element(c, i);
-	}
-	if (st->phase < 0 || st->phase > 1 || st->epoch < 0) {
+	if (st->phase < 0 || st->phase > 1 || st->epoch < 0 ||
+	    st->epoch > 10000000 || st->best_epoch < 0 || st->bad_evals < 0 ||
+	    *adam_t < 0 || isnan(st->best_recall) || isnan(st->best_ndcg) ||
+	    isnan(st->elapsed)) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
 		            "checkpoint '%s' has an invalid state", dir);
 		return FALSE;
 	}
-	if (rep && json_object_has_member(o, "curve")) {
-		JsonArray *c = json_object_get_array_member(o, "curve");
+	{
+		JsonArray *c = kith_json_arr(o, "lr_cuts");
+		for (guint i = 0; c != NULL && i < json_array_get_length(c) &&
+		     i < LGCN_MAX_CUTS; i++) {
+			JsonNode *e = json_array_get_element(c, i);
+			if (!JSON_NODE_HOLDS_VALUE(e) ||
+			    json_node_get_value_type(e) != G_TYPE_INT64) {
+				g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
+				            "checkpoint '%s' has an invalid state", dir);
+				return FALSE;
+			}
+			st->cut_epoch[st->n_cuts++] = (int)json_node_get_int(e);
+		}
+	}
+	if (rep != NULL && kith_json_arr(o, "curve") != NULL) {
+		JsonArray *c = kith_json_arr(o, "curve");
 		g_array_set_size(rep->curve, 0);
 		for (guint i = 0; i < json_array_get_length(c); i++) {
-			JsonArray *e = json_array_get_array_element(c, i);
-			struct kith_train_point pt = {
-				(int)json_array_get_int_element(e, 0),
-				(int)json_array_get_int_element(e, 1),
-				json_array_get_double_element(e, 2),
-				json_array_get_double_element(e, 3),
-				json_array_get_double_element(e, 4),
-				json_array_get_double_element(e, 5) };
+			JsonNode *en = json_array_get_element(c, i);
+			JsonArray *e = JSON_NODE_HOLDS_ARRAY(en)
+			                   ? json_node_get_array(en) : NULL;
+			double v[6];
+			if (e == NULL || json_array_get_length(e) != 6) {
+				g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
+				            "checkpoint '%s' has an invalid curve", dir);
+				return FALSE;
+			}
+			for (guint j = 0; j < 6; j++) {
+				JsonNode *x = json_array_get_element(e, j);
+				if (!JSON_NODE_HOLDS_VALUE(x) ||
+				    (json_node_get_value_type(x) != G_TYPE_INT64 &&
+				     json_node_get_value_type(x) != G_TYPE_DOUBLE)) {
+					g_set_error(error, KITH_ERROR,
+					            KITH_ERROR_CORRUPT,
+					            "checkpoint '%s' has an invalid "
+					            "curve", dir);
+					return FALSE;
+				}
+				v[j] = json_node_get_value_type(x) == G_TYPE_INT64
+				           ? (double)json_node_get_int(x)
+				           : json_node_get_double(x);
+			}
+			struct kith_train_point pt = { (int)v[0], (int)v[1], v[2],
+			                               v[3], v[4], v[5] };
 			g_array_append_val(rep->curve, pt);
 		}
 	}
