@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "kith/emb.h"
@@ -12,10 +13,18 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+static char *dir, *path;
+
+static void
+cleanup(void)
+{
+	unlink(path);
+	rmdir(dir);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char *dir, *path;
 	GError *err = NULL;
 	JsonNode *n;
 	struct kith_store *s;
@@ -26,6 +35,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		                      (int)getpid());
 		g_mkdir_with_parents(dir, 0700);
 		path = g_build_filename(dir, "manifest.json", NULL);
+		atexit(cleanup);
 	}
 	if (!g_file_set_contents(path, (const char *)data, (gssize)size, NULL))
 		return 0;
