@@ -10,7 +10,7 @@ libkith_a_SOURCES += \
 	include/kith/pipeline.h src/io/pipeline.c
 
 src_kith_SOURCES += src/cli/main.c src/cli/cli.c src/cli/cli.h \
-	src/cli/commands.h src/cli/cmd-info.c src/cli/cmd-run.c \
+	src/cli/commands.h src/cli/cmd-info.c src/cli/cmd-run.c src/cli/ingest-options.c \
 	src/cli/cmd-demo.c
 src_kith_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DKITH_SRCDATADIR=\"$(abs_top_srcdir)/datasets\" \

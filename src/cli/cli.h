@@ -78,6 +78,25 @@ void kith_cli_json_int(JsonBuilder *b, const char *name, gint64 v);
 void kith_cli_json_string(JsonBuilder *b, const char *name,
                           const char *str);
 
+/* Text of the reader options that `kith ingest` and `kith update` share
+ * (NULL / 0 when not given). */
+struct kith_cli_reader_text {
+	const char *sep;
+	const char *header;
+	const char *comment;
+	gint64 max_line;
+	const char *on_error;
+	const char *max_rejects;
+	int max_levels;
+};
+
+struct kith_ingest_options;
+/* Validates t into o (sep, header, comment, max line bytes, skip_errors,
+ * max_rejects / max_rejects_pct); returns 0, or prints a usage error for
+ * command CMD and returns 2. */
+int kith_cli_reader_options(const char *cmd, struct kith_ingest_options *o,
+                            const struct kith_cli_reader_text *t);
+
 /* Declared for every command listed in commands.h. */
 #define KITH_COMMAND(name, summary) \
 	int cmd_##name(int argc, char **argv, struct kith_cli *cli);

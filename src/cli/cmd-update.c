@@ -22,27 +22,6 @@ note_cb(void *data, const char *msg)
 	kith_cli_info(data, "update", "%s", msg);
 }
 
-static gboolean
-parse_sep(const char *s, char *out)
-{
-	if (!s || strcmp(s, "auto") == 0)
-		*out = 0;
-	else if (strcmp(s, "tab") == 0 || strcmp(s, "\\t") == 0 ||
-	         strcmp(s, "\t") == 0)
-		*out = '\t';
-	else if (strcmp(s, "comma") == 0)
-		*out = ',';
-	else if (strcmp(s, "pipe") == 0)
-		*out = '|';
-	else if (strcmp(s, "semicolon") == 0)
-		*out = ';';
-	else if (strlen(s) == 1 && strchr(",|;", s[0]))
-		*out = s[0];
-	else
-		return FALSE;
-	return TRUE;
-}
-
 static JsonObject *
 read_manifest(const char *dir, JsonNode **keep, GError **error)
 {
@@ -401,55 +380,18 @@ cmd_update(int argc, char **argv, struct kith_cli *cli)
 	o.allow_negative = allow_negative;
 	o.preset = preset;
 	o.max_levels = max_levels;
-	o.max_rejects = -1;
-	o.max_rejects_pct = -1;
 	o.note = note_cb;
 	o.note_data = cli;
-	if (!parse_sep(sep, &o.csv.sep))
-		return kith_cli_usage("update", "bad --sep '%s' (, tab | ; auto)",
-		                      sep);
-	if (!header || strcmp(header, "auto") == 0)
-		o.csv.header = KITH_CSV_HEADER_AUTO;
-	else if (strcmp(header, "yes") == 0)
-		o.csv.header = KITH_CSV_HEADER_YES;
-	else if (strcmp(header, "no") == 0)
-		o.csv.header = KITH_CSV_HEADER_NO;
-	else
-		return kith_cli_usage("update", "bad --header '%s' (yes, no, auto)",
-		                      header);
-	if (comment) {
-		if (strlen(comment) != 1)
-			return kith_cli_usage("update", "--comment takes one "
-			                      "character, not '%s'", comment);
-		o.csv.comment = comment[0];
+	{
+		const struct kith_cli_reader_text t = {
+			.sep = sep, .header = header, .comment = comment,
+			.max_line = max_line, .on_error = on_error,
+			.max_rejects = max_rejects, .max_levels = max_levels
+		};
+		int bad = kith_cli_reader_options("update", &o, &t);
+		if (bad != 0)
+			return bad;
 	}
-	if (max_line < 0 || max_line > ((gint64)1 << 30))
-		return kith_cli_usage("update", "bad --max-line-bytes");
-	o.csv.max_line_bytes = (size_t)max_line;
-	if (!on_error || strcmp(on_error, "stop") == 0)
-		o.skip_errors = FALSE;
-	else if (strcmp(on_error, "skip") == 0)
-		o.skip_errors = TRUE;
-	else
-		return kith_cli_usage("update", "bad --on-error '%s' (stop, skip)",
-		                      on_error);
-	if (max_rejects) {
-		size_t n = strlen(max_rejects);
-		double d;
-		int64_t k;
-		if (n > 1 && max_rejects[n - 1] == '%' &&
-		    kith_parse_double(max_rejects, n - 1, &d) == KITH_CSV_OK &&
-		    d >= 0 && d <= 100)
-			o.max_rejects_pct = d;
-		else if (kith_parse_int64(max_rejects, n, &k) == KITH_CSV_OK &&
-		         k >= 0)
-			o.max_rejects = k;
-		else
-			return kith_cli_usage("update", "bad --max-rejects '%s' "
-			                      "(N or P%%)", max_rejects);
-	}
-	if (max_levels < 0)
-		return kith_cli_usage("update", "bad --max-levels");
 
 	const char *store = argv[1];
 	struct kith_update_result u;
