@@ -23,3 +23,11 @@ COMMUNITIES_CLI_TESTS = \
 	tests/cli/t4102-communities-python.sh
 TESTS += $(COMMUNITIES_CLI_TESTS)
 EXTRA_DIST += $(COMMUNITIES_CLI_TESTS)
+
+## warm-started refresh of a communities folder (issue 5)
+COMMUNITIES_WARM_TESTS = \
+	tests/cli/t5010-communities-warm-start.sh \
+	tests/cli/t5011-communities-warm-start-errors.sh \
+	tests/cli/t5012-update-communities-warm.sh
+TESTS += $(COMMUNITIES_WARM_TESTS)
+EXTRA_DIST += $(COMMUNITIES_WARM_TESTS) tools/bench-communities-update

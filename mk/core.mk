@@ -80,3 +80,5 @@ dist_shoptruth_DATA = datasets/shop-small/truth/communities.tsv \
 	datasets/shop-small/truth/preferences.tsv \
 	datasets/shop-small/truth/favourites.tsv
 dist_pkgdata_DATA = datasets/movielens-example.ini
+
+libkith_a_SOURCES += src/graph/memest.c include/kith/memest.h

@@ -32,3 +32,19 @@ EXTRA_DIST += tests/unit/unit-util.h
 NN_CLI_TESTS = tests/cli/t2050-embed-gcn-cora.sh tests/cli/t2051-embed-sage.sh
 TESTS += $(NN_CLI_TESTS)
 EXTRA_DIST += $(NN_CLI_TESTS)
+## checkpoints of gcn/sage and interrupts of every model
+TESTS += tests/cli/t2060-embed-gcn-resume.sh \
+	tests/cli/t2061-embed-sage-resume.sh \
+	tests/cli/t2062-embed-lightgcn-sigint.sh
+EXTRA_DIST += tests/cli/t2060-embed-gcn-resume.sh \
+	tests/cli/t2061-embed-sage-resume.sh \
+	tests/cli/t2062-embed-lightgcn-sigint.sh
+check_PROGRAMS += tests/unit/test-gnn-checkpoint \
+	tests/fuzz/replay-gnn-checkpoint
+tests_unit_test_gnn_checkpoint_LDADD = $(KITH_LIBS)
+tests_fuzz_replay_gnn_checkpoint_SOURCES = tests/fuzz/replay.c \
+	tests/fuzz/fuzz-gnn-checkpoint.c
+tests_fuzz_replay_gnn_checkpoint_CPPFLAGS = $(AM_CPPFLAGS) \
+	-DFUZZ_NAME=\"gnn-checkpoint\"
+tests_fuzz_replay_gnn_checkpoint_LDADD = $(KITH_LIBS)
+TESTS += tests/unit/test-gnn-checkpoint tests/fuzz/replay-gnn-checkpoint

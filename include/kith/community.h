@@ -101,6 +101,17 @@ struct kith_comm_result {
 	int64_t n_edges;
 	gboolean denoised;     /* detection ran on the diffusion-reweighted
 	                          graph (kith_communities_detect_full()) */
+	/* warm start (kith_comm_params.init_membership set); see
+	 * kith_communities_detect_params() for the definitions */
+	gboolean warm;
+	int64_t warm_previous;   /* users with an edge and an initial community */
+	int64_t warm_kept;       /* of those, still in their community */
+	int64_t warm_changed;    /* warm_previous - warm_kept */
+	int64_t warm_new;        /* users with an edge and no initial community */
+	int64_t warm_new_joined; /* of those, started in a neighbour's */
+	int64_t warm_new_singleton; /* of those, started alone */
+	double warm_start_modularity; /* igraph_modularity() (resolution 1)
+	                                 of the start partition */
 };
 
 /* Detects communities of the undirected graph g (n_users x n_users,
@@ -140,6 +151,48 @@ gboolean kith_communities_detect_full(struct kith_comm_result *out,
                                       enum kith_comm_method method,
                                       double resolution, uint64_t seed,
                                       int denoise, GError **error);
+
+/* Leiden iterations of a warm start at most (it stops earlier when an
+ * iteration does not raise the quality). */
+#define KITH_COMM_WARM_MAX_ITER 50
+
+/* Detection parameters.  kith_comm_params_init() sets leiden,
+ * resolution 1, seed 0, denoise -1 (auto) and no warm start. */
+struct kith_comm_params {
+	enum kith_comm_method method;
+	double resolution;
+	uint64_t seed;
+	int denoise;                     /* 1 on, 0 off, -1 auto */
+	const int32_t *init_membership;  /* warm start: community of users
+	                                    0..n_init-1 (-1: none); borrowed;
+	                                    NULL: from scratch */
+	int64_t n_init;                  /* <= the graph's users */
+};
+
+void kith_comm_params_init(struct kith_comm_params *p);
+
+/* kith_communities_detect_full() with the parameters of p.  With
+ * p->init_membership the method starts from that partition instead of
+ * singletons: each user u < n_init with an edge and init[u] >= 0 starts
+ * in community init[u]; every other user with an edge (new, or without
+ * a community before) starts in the community of largest total link
+ * weight among its neighbours that already have one (ties: smaller
+ * label), in rounds until no such user is left (a round reads the labels
+ * of the previous round only), and the rest start as singletons.  Leiden
+ * is then run from that partition (igraph start = true, one iteration
+ * at a time while the quality rises, at most KITH_COMM_WARM_MAX_ITER),
+ * labelprop from
+ * that labelling (igraph initial); Louvain has no warm start
+ * (KITH_ERROR_USAGE).  The denoise step is applied as without warm
+ * start.  out->warm_* report the outcome: a user of warm_previous kept
+ * its community when its final community is the one that holds most of
+ * its initial community's users (ties: smaller final label).  Errors:
+ * KITH_ERROR_USAGE (n_init larger than the graph, louvain warm start),
+ * KITH_ERROR_DATA, KITH_ERROR_NOMEM. */
+gboolean kith_communities_detect_params(struct kith_comm_result *out,
+                                        const struct kith_csr *g,
+                                        const struct kith_comm_params *p,
+                                        GError **error);
 
 /* Modularity of a membership (n_rows entries, -1 ignored: those users
  * must have no edge) on the undirected graph g through igraph. */
@@ -213,6 +266,10 @@ struct kith_comm_info {
 	double nmi, ari;
 	int64_t n_compared;
 	double seconds;
+	const char *warm_from;        /* --warm-start folder, NULL: none */
+	int64_t warm_users;           /* users of its partition */
+	double warm_nmi;              /* NMI of the new partition against it
+	                                 over its users with a community */
 };
 
 /* Writes the COMM folder atomically at PATH: membership.tsv (user,
@@ -220,7 +277,10 @@ struct kith_comm_info {
  * communities.tsv (community, size, internal_density, conductance,
  * top_categories, top_items, mean_rfm, central_members; lists
  * '|'-joined, mean_rfm "r|f|m" or empty), manifest.json (format
- * "kith-communities").  Files with per-user data are mode 0600. */
+ * "kith-communities"; with a warm start its member "warm_start": from,
+ * previous_users, users_compared, kept, changed, new_users, new_joined,
+ * new_singletons, start_modularity, nmi_previous).  Files with per-user
+ * data are mode 0600. */
 gboolean kith_communities_write(const char *path,
                                 const struct kith_store *s,
                                 const struct kith_comm_result *r,

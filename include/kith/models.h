@@ -49,6 +49,7 @@ struct kith_train_report {
 	double seconds_train;   /* optimisation steps */
 	double seconds_eval;    /* validation ranking */
 	double seconds_total;
+	gboolean has_ego;       /* LightGCN: ego_out was filled */
 };
 
 /* Zeroes *r and allocates its curve.  Release with kith_train_report_clear. */
@@ -69,6 +70,8 @@ struct kith_lightgcn_params {
 	int dim;                /* 64 */
 	int layers;             /* 3 propagation layers (0 = plain MF-BPR) */
 	int max_epochs;         /* auto: 300 */
+	int epoch_steps;        /* steps per epoch; auto (0): the batches
+	                           that cover the pairs once, 16 */
 	int batch;              /* auto: ceil(train pairs / 16), >= 1024 */
 	double lr;              /* auto: 0.01 */
 	double lr_decay;        /* factor on lr after each validation without
@@ -109,9 +112,35 @@ struct kith_lightgcn_params {
 	const float *init_item;
 	int64_t init_users;
 	int64_t init_items;
+	/* Focus (kith update): when n_focus > 0, a share focus_share of each
+	 * batch's users is drawn among focus_users (ascending user indices,
+	 * those without pairs ignored) instead of among all users with
+	 * pairs.  Borrowed. */
+	const int64_t *focus_users;
+	int64_t n_focus;
+	double focus_share;     /* in [0, 1] */
+	/* Focus pairs: when n_focus_pairs > 0 the focus draws replace the
+	 * focus users: a pair (focus_u[k], focus_i[k]) uniformly, as the
+	 * positive.  Borrowed. */
+	const int64_t *focus_u;
+	const int32_t *focus_i;
+	int64_t n_focus_pairs;
+	/* init_ego: the init rows are ego embeddings E⁰ (an earlier run's
+	 * ego_out) rather than propagated rows, used as they are. */
+	gboolean init_ego;
+	/* When not NULL, receives the ego embeddings E⁰ ((n_users + n_items)
+	 * x dim, users first; caller-allocated) whose propagation is the
+	 * output, and report->has_ego is set; not filled (has_ego FALSE) when
+	 * the output is a best validation state whose E⁰ was not kept (an
+	 * interrupted or time-limited run). */
+	float *ego_out;
 };
 
 /* Fills p with the defaults above (auto fields set to 0). */
+/* The extra array of a LightGCN embedding folder holding ego_out: float32
+ * (n_users + n_items) x dim, users first. */
+#define KITH_LIGHTGCN_EGO "lightgcn.ego.npy"
+
 void kith_lightgcn_params_init(struct kith_lightgcn_params *p);
 
 /* Trains LightGCN on the user x item interactions R (n_users x n_items,
@@ -155,9 +184,25 @@ struct kith_gnn_report {
 	const char *stop_reason;/* static: "max-epochs", "early-stop",
 	                           "time-limit", "interrupted" */
 	double seconds_init, seconds_train, seconds_total;
+	int resumed_epoch;      /* epochs restored from a checkpoint (0: a
+	                           fresh start) */
+	int resumed_generation; /* 0: the newest checkpoint, 1: DIR.old */
 };
 void kith_gnn_report_init(struct kith_gnn_report *r);
 void kith_gnn_report_clear(struct kith_gnn_report *r);
+
+/* Checkpoints of GCN and SAGE training (fields checkpoint_dir,
+ * checkpoint_every, resume of their params).  Every checkpoint_every
+ * epochs (0: never), at a stop and, when kith_interrupted() became true,
+ * after the epoch in progress, the whole training state (weights, Adam
+ * moments and step count, kept best weights, early-stopping counters,
+ * curve, and a SHA-256 of the parameters and input data) is written into
+ * the folder checkpoint_dir; the folder it replaces is kept as
+ * checkpoint_dir.old.  With resume, training continues from the newest
+ * valid one of the two (none: a fresh start), and ends with the same bytes
+ * as an uninterrupted run.  This removes checkpoint_dir, its .old and .tmp
+ * siblings and the checkpoint files in them. */
+void kith_gnn_checkpoint_remove(const char *dir);
 
 /* Node input features computed from a store, and the schema that makes
  * the same computation repeatable on a newer store (inductive use).
@@ -227,6 +272,9 @@ struct kith_gcn_params {
 	int neg;                /* GAE negatives per positive pair: 1 */
 	uint64_t seed;
 	double time_limit;      /* seconds, 0 = none */
+	const char *checkpoint_dir;  /* see kith_gnn_checkpoint_remove() */
+	int checkpoint_every;
+	gboolean resume;
 	kith_epoch_fn on_epoch; /* unused; see on_point */
 	void (*on_point)(const struct kith_gnn_point *pt, void *data);
 	void *on_point_data;
@@ -243,7 +291,9 @@ void kith_gcn_params_init(struct kith_gcn_params *p);
  * model receives the weights of the kept epoch (clear with
  * kith_gcn_model_clear()); report must be initialised.
  * KITH_ERROR_USAGE on bad parameters or no train node, KITH_ERROR_NOMEM,
- * KITH_ERROR_INTERRUPTED. */
+ * KITH_ERROR_IO / KITH_ERROR_CORRUPT from checkpoints,
+ * KITH_ERROR_INTERRUPTED (after writing a checkpoint when checkpoint_dir
+ * is set). */
 gboolean kith_gcn_train(float *emb, int32_t *pred,
                         struct kith_gcn_model *model,
                         struct kith_gnn_report *report,
@@ -295,6 +345,9 @@ struct kith_sage_params {
 	int patience;           /* 0 = auto: 50 epochs */
 	uint64_t seed;
 	double time_limit;
+	const char *checkpoint_dir;  /* see kith_gnn_checkpoint_remove() */
+	int checkpoint_every;
+	gboolean resume;
 	/* Supervised (label != NULL): a softmax head on Z adds the mean
 	 * cross-entropy of the train nodes to link_weight x the link loss;
 	 * the epoch is picked on validation accuracy (see kith_gcn_train for
@@ -321,7 +374,8 @@ gboolean kith_sage_graph(struct kith_csr *G, const struct kith_store *s,
  * of G, -log σ(z_i·z_j) - Σ_neg log σ(-z_i·z_k) with k uniform over the
  * nodes.  emb (N x dim) gets the embeddings of the kept epoch computed
  * with full neighbourhoods; model its weights (clear with
- * kith_sage_model_clear()).  report initialised by the caller. */
+ * kith_sage_model_clear()).  report initialised by the caller.
+ * Errors as kith_gcn_train(). */
 gboolean kith_sage_train(float *emb, struct kith_sage_model *model,
                          struct kith_gnn_report *report,
                          const struct kith_csr *G, const struct kith_csr *X,

@@ -28,6 +28,14 @@ struct kith_update_result {
 	int64_t old_interactions;
 	JsonNode *entry;        /* the batch's ledger entry (owned) */
 	char *store_created;    /* "created" of the new store's manifest */
+	int64_t *touched;       /* users whose set of items changed in the
+	                           batch (a new pair, or new since the last
+	                           version), ascending; owned */
+	int64_t n_touched;
+	int64_t *new_u;         /* the pairs (new_u[k], new_i[k]) the batch
+	                           created, by user then item; owned */
+	int32_t *new_i;
+	int64_t n_new;
 };
 
 /* Applies the batch named by opt (events, social, users, items,

@@ -23,6 +23,18 @@
  * igraph_modularity() of the final membership.  Cost: near-linear in the
  * edges per iteration (Leiden/Louvain).
  *
+ * Warm start (kith_comm_params.init_membership): old users keep their
+ * initial community; users without one take, level by level of a
+ * breadth-first search from the labelled users, the label of largest
+ * link weight among their neighbours of a lower level (O(n + nnz)); the
+ * unreached start alone.  Leiden then runs from that partition
+ * (igraph's start = true: the local moves, refinement and aggregation
+ * start from it, so its quality never drops below the start's on the
+ * graph it optimises); labelprop starts from that labelling.  Louvain
+ * (igraph's multilevel) cannot start from a partition.  Kept users are
+ * counted through the majority map initial -> final community (sort of
+ * the (initial, final) pairs, O(n log n)).
+ *
  * Summary of community C (vol = Σ_{u∈C} k_u, w_in = weight inside C):
  *   internal_density = internal edges / (|C| (|C|−1) / 2)  (0 if |C| < 2)
  *   conductance      = (vol − 2 w_in) / min(vol, 2m − vol) (0 if 0/0)
@@ -270,6 +282,15 @@ kith_communities_detect(struct kith_comm_result *out,
 	                                    -1, error);
 }
 
+void
+kith_comm_params_init(struct kith_comm_params *p)
+{
+	memset(p, 0, sizeof(*p));
+	p->method = KITH_COMM_LEIDEN;
+	p->resolution = 1.0;
+	p->denoise = -1;
+}
+
 gboolean
 kith_communities_detect_full(struct kith_comm_result *out,
                              const struct kith_csr *g,
@@ -277,6 +298,186 @@ kith_communities_detect_full(struct kith_comm_result *out,
                              double resolution, uint64_t seed, int denoise,
                              GError **error)
 {
+	struct kith_comm_params p;
+
+	kith_comm_params_init(&p);
+	p.method = method;
+	p.resolution = resolution;
+	p.seed = seed;
+	p.denoise = denoise;
+	return kith_communities_detect_params(out, g, &p, error);
+}
+
+/* The warm-start partition of the nv vertices into memb (labels dense
+ * 0..k-1 by first vertex), and the counts warm_previous, warm_new,
+ * warm_new_joined, warm_new_singleton of out.  dense_init[u] (u <
+ * n_init) gets u's initial label made dense (-1: none or no edge), for
+ * the kept count.  See the banner for the rule. */
+static gboolean
+warm_init(igraph_vector_int_t *memb, int32_t *dense_init,
+          struct kith_comm_result *out, const struct kith_csr *g,
+          const int64_t *vmap, const int32_t *init, int64_t n_init,
+          GError **error)
+{
+	int64_t n = g->n_rows, u, e, head = 0, tail = 0, nl = 0;
+	g_autofree int64_t *lab = NULL, *lev = NULL, *queue = NULL;
+	g_autofree int64_t *imap = NULL, *touched = NULL, *dense = NULL;
+	g_autofree double *acc = NULL;
+
+	if ((lab = kith_alloc_n((size_t)n + 1, sizeof(int64_t), error)) == NULL ||
+	    (lev = kith_alloc_n((size_t)n + 1, sizeof(int64_t), error)) == NULL ||
+	    (queue = kith_alloc_n((size_t)n + 1, sizeof(int64_t), error)) == NULL ||
+	    (imap = kith_alloc_n((size_t)n_init + 1, sizeof(int64_t), error)) == NULL ||
+	    (touched = kith_alloc_n((size_t)n + 1, sizeof(int64_t), error)) == NULL ||
+	    (acc = kith_alloc0_n((size_t)n + 1, sizeof(double), error)) == NULL ||
+	    (dense = kith_alloc_n((size_t)n + 1, sizeof(int64_t), error)) == NULL)
+		return FALSE;
+	/* initial labels made dense (0..nl-1, by first user) */
+	for (u = 0; u < n_init; u++)
+		imap[u] = -1;
+	for (u = 0; u < n; u++) {
+		int32_t c = u < n_init ? init[u] : -1;
+		lab[u] = -1;
+		lev[u] = -1;
+		if (u < n_init)
+			dense_init[u] = -1;
+		if (c >= n_init) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+			            "initial community %d of user %" G_GINT64_FORMAT
+			            " is not below the %" G_GINT64_FORMAT " users "
+			            "of the initial partition", (int)c, u, n_init);
+			return FALSE;
+		}
+		if (vmap[u] < 0 || c < 0)
+			continue;
+		if (imap[c] < 0)
+			imap[c] = nl++;
+		lab[u] = imap[c];
+		dense_init[u] = (int32_t)imap[c];
+		lev[u] = 0;
+		queue[tail++] = u;
+		out->warm_previous++;
+	}
+	/* breadth-first levels from the labelled users */
+	while (head < tail) {
+		u = queue[head++];
+		for (e = g->indptr[u]; e < g->indptr[u + 1]; e++) {
+			int32_t v = g->indices[e];
+			if (v != u && vmap[v] >= 0 && lev[v] < 0) {
+				lev[v] = lev[u] + 1;
+				queue[tail++] = v;
+			}
+		}
+	}
+	/* in BFS order every neighbour of a lower level is labelled */
+	for (head = out->warm_previous; head < tail; head++) {
+		int64_t nt = 0, best = -1;
+		double bw = 0;
+		u = queue[head];
+		for (e = g->indptr[u]; e < g->indptr[u + 1]; e++) {
+			int32_t v = g->indices[e];
+			int64_t c;
+			if (v == u || lev[v] < 0 || lev[v] >= lev[u])
+				continue;
+			c = lab[v];
+			if (acc[c] == 0)
+				touched[nt++] = c;
+			acc[c] += g->values ? MAX(g->values[e], 1e-300) : 1.0;
+		}
+		for (int64_t j = 0; j < nt; j++) {
+			int64_t c = touched[j];
+			if (best < 0 || acc[c] > bw || (acc[c] == bw && c < best)) {
+				best = c;
+				bw = acc[c];
+			}
+			acc[c] = 0;
+		}
+		lab[u] = best;
+		out->warm_new_joined++;
+	}
+	for (u = 0; u < n; u++) {
+		if (vmap[u] >= 0 && lab[u] < 0) {
+			lab[u] = nl++;
+			out->warm_new_singleton++;
+		}
+	}
+	out->warm_new = out->warm_new_joined + out->warm_new_singleton;
+	/* dense by first vertex: igraph's label propagation wants < nv */
+	for (int64_t c = 0; c < nl; c++)
+		dense[c] = -1;
+	nl = 0;
+	for (u = 0; u < n; u++) {
+		if (vmap[u] < 0)
+			continue;
+		if (dense[lab[u]] < 0)
+			dense[lab[u]] = nl++;
+		VECTOR(*memb)[vmap[u]] = dense[lab[u]];
+	}
+	return TRUE;
+}
+
+struct pair64 {
+	int64_t a, b;
+};
+
+static int
+pair64_cmp(const void *pa, const void *pb)
+{
+	const struct pair64 *x = pa, *y = pb;
+
+	if (x->a != y->a)
+		return (x->a > y->a) - (x->a < y->a);
+	return (x->b > y->b) - (x->b < y->b);
+}
+
+/* warm_kept / warm_changed: majority map initial -> final community. */
+static gboolean
+warm_kept(struct kith_comm_result *out, const int32_t *dense_init,
+          int64_t n_init, GError **error)
+{
+	g_autofree struct pair64 *p = NULL;
+	int64_t k = 0, i = 0;
+
+	p = kith_alloc_n((size_t)out->warm_previous + 1, sizeof(*p), error);
+	if (p == NULL)
+		return FALSE;
+	for (int64_t u = 0; u < n_init; u++) {
+		if (dense_init[u] < 0 || out->membership[u] < 0)
+			continue;
+		p[k].a = dense_init[u];
+		p[k].b = out->membership[u];
+		k++;
+	}
+	qsort(p, (size_t)k, sizeof(*p), pair64_cmp);
+	out->warm_kept = 0;
+	while (i < k) {
+		int64_t best = 0, j = i;
+		while (j < k && p[j].a == p[i].a) {
+			int64_t r = j;
+			while (r < k && p[r].a == p[j].a && p[r].b == p[j].b)
+				r++;
+			if (r - j > best)
+				best = r - j;
+			j = r;
+		}
+		out->warm_kept += best;
+		i = j;
+	}
+	out->warm_changed = k - out->warm_kept;
+	return TRUE;
+}
+
+gboolean
+kith_communities_detect_params(struct kith_comm_result *out,
+                               const struct kith_csr *g,
+                               const struct kith_comm_params *p,
+                               GError **error)
+{
+	enum kith_comm_method method = p->method;
+	double resolution = p->resolution;
+	uint64_t seed = p->seed;
+	int denoise = p->denoise;
+	g_autofree int32_t *dense_init = NULL;
 	igraph_vector_t w2, *wp;
 	gboolean have_w2 = FALSE;
 	g_autofree int64_t *vmap = NULL;
@@ -299,6 +500,21 @@ kith_communities_detect_full(struct kith_comm_result *out,
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
 		            "resolution must be positive");
 		return FALSE;
+	}
+	if (p->init_membership) {
+		if (p->n_init < 0 || p->n_init > g->n_rows) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+			            "the initial partition has %" G_GINT64_FORMAT
+			            " users, the graph %" G_GINT64_FORMAT,
+			            p->n_init, g->n_rows);
+			return FALSE;
+		}
+		if (method == KITH_COMM_LOUVAIN) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+			            "louvain cannot start from a partition; use "
+			            "leiden or labelprop");
+			return FALSE;
+		}
 	}
 	nv = edge_users(&vmap, g, error);
 	if (nv < 0)
@@ -370,20 +586,58 @@ kith_communities_detect_full(struct kith_comm_result *out,
 		total = igraph_vector_sum(&strength);
 		wp = &w2;
 	}
+	if (p->init_membership) {
+		out->warm = TRUE;
+		dense_init = kith_alloc_n((size_t)p->n_init + 1, sizeof(int32_t),
+		                          error);
+		if (dense_init == NULL ||
+		    !warm_init(&memb, dense_init, out, g, vmap, p->init_membership,
+		               p->n_init, error))
+			goto out_all;
+		rc = igraph_modularity(&graph, &memb, &w, 1.0, FALSE, &q);
+		if (!kith_igraph_ok(rc, "igraph modularity", error))
+			goto out_all;
+		out->warm_start_modularity = q;
+	}
 	igraph_rng_seed(igraph_rng_default(), (igraph_uint_t)seed);
 	switch (method) {
 	case KITH_COMM_LEIDEN:
-		rc = igraph_community_leiden(&graph, wp, &strength,
-		                             resolution / total, 0.01, FALSE, -1,
-		                             &memb, &nb, &quality);
+		if (!out->warm) {
+			rc = igraph_community_leiden(&graph, wp, &strength,
+			                             resolution / total, 0.01, FALSE,
+			                             -1, &memb, &nb, &quality);
+			break;
+		}
+		/* from a partition, "until nothing changes" may never end: a
+		 * node whose two best moves tie up to rounding goes back and
+		 * forth; iterate while the quality rises */
+		for (int it = 0; it < KITH_COMM_WARM_MAX_ITER; it++) {
+			igraph_real_t before = quality;
+			rc = igraph_community_leiden(&graph, wp, &strength,
+			                             resolution / total, 0.01, TRUE,
+			                             1, &memb, &nb, &quality);
+			if (rc != IGRAPH_SUCCESS ||
+			    (it > 0 && quality <= before + 1e-12 * fabs(before)))
+				break;
+		}
 		break;
 	case KITH_COMM_LOUVAIN:
 		rc = igraph_community_multilevel(&graph, wp, resolution, &memb,
 		                                 NULL, NULL);
 		break;
 	case KITH_COMM_LABELPROP:
-		rc = igraph_community_label_propagation(&graph, &memb, IGRAPH_ALL,
-		                                        wp, NULL, NULL);
+		if (out->warm) {
+			igraph_vector_int_t start;
+			rc = igraph_vector_int_init_copy(&start, &memb);
+			if (rc == IGRAPH_SUCCESS) {
+				rc = igraph_community_label_propagation(
+					&graph, &memb, IGRAPH_ALL, wp, &start, NULL);
+				igraph_vector_int_destroy(&start);
+			}
+		} else {
+			rc = igraph_community_label_propagation(
+				&graph, &memb, IGRAPH_ALL, wp, NULL, NULL);
+		}
 		break;
 	default:
 		rc = IGRAPH_EINVAL;
@@ -400,6 +654,8 @@ kith_communities_detect_full(struct kith_comm_result *out,
 	out->modularity_at_resolution = q;
 	if (!renumber(out->membership, g->n_rows, vmap, &memb,
 	              &out->n_communities, error))
+		goto out_all;
+	if (out->warm && !warm_kept(out, dense_init, p->n_init, error))
 		goto out_all;
 	ok = TRUE;
 out_all:
@@ -934,6 +1190,21 @@ kith_communities_write(const char *path, const struct kith_store *s,
 		member_num(b, "nmi", info->nmi);
 		member_num(b, "ari", info->ari);
 		member_int(b, "users_compared", info->n_compared);
+	}
+	if (info->warm_from && r->warm) {
+		json_builder_set_member_name(b, "warm_start");
+		json_builder_begin_object(b);
+		member_str(b, "from", info->warm_from);
+		member_int(b, "previous_users", info->warm_users);
+		member_int(b, "users_compared", r->warm_previous);
+		member_int(b, "kept", r->warm_kept);
+		member_int(b, "changed", r->warm_changed);
+		member_int(b, "new_users", r->warm_new);
+		member_int(b, "new_joined", r->warm_new_joined);
+		member_int(b, "new_singletons", r->warm_new_singleton);
+		member_num(b, "start_modularity", r->warm_start_modularity);
+		member_num(b, "nmi_previous", info->warm_nmi);
+		json_builder_end_object(b);
 	}
 	member_num(b, "seconds", info->seconds);
 	json_builder_end_object(b);

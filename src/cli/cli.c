@@ -29,6 +29,10 @@ kith_cli_context(const char *cmd, const char *params, const char *summary,
 		  "random seed (default 42)", "S" },
 		{ "quiet", 'q', 0, G_OPTION_ARG_NONE, &cli->quiet,
 		  "no messages or progress on stderr", NULL },
+		{ "max-memory", 0, 0, G_OPTION_ARG_STRING,
+		  &cli->max_memory_text,
+		  "refuse a job whose memory estimate exceeds SIZE "
+		  "(e.g. 8G)", "SIZE" },
 		{ NULL }
 	};
 	g_autofree char *prg = g_strdup_printf("kith %s", cmd);
@@ -101,6 +105,20 @@ kith_cli_parse(GOptionContext *ctx, int *argc, char ***argv,
 			return 2;
 		}
 		fprintf(stderr, "%s: --threads must be >= 0\n", g_get_prgname());
+		return 2;
+	}
+	cli->max_memory = 0;
+	if (cli->max_memory_text &&
+	    !kith_cli_parse_size(cli->max_memory_text, &cli->max_memory)) {
+		g_autofree char *msg = g_strdup_printf(
+		    "--max-memory: cannot read '%s' as a size (e.g. 512M, 8G)",
+		    cli->max_memory_text);
+		if (cli->check_only) {
+			g_free(cli->check_error);
+			cli->check_error = g_steal_pointer(&msg);
+			return 2;
+		}
+		fprintf(stderr, "%s: %s\n", g_get_prgname(), msg);
 		return 2;
 	}
 	if (cli->check_only)
@@ -186,4 +204,48 @@ kith_cli_json_string(JsonBuilder *b, const char *name, const char *str)
 		json_builder_add_string_value(b, str);
 	else
 		json_builder_add_null_value(b);
+}
+
+gboolean
+kith_cli_parse_size(const char *text, guint64 *bytes)
+{
+	char *end = NULL;
+	double v, mult = 1;
+
+	if (!text || !g_ascii_isdigit(text[0]))
+		return FALSE;
+	v = g_ascii_strtod(text, &end);
+	switch (g_ascii_toupper(*end)) {
+	case 'K': mult = 1024.0; end++; break;
+	case 'M': mult = 1024.0 * 1024; end++; break;
+	case 'G': mult = 1024.0 * 1024 * 1024; end++; break;
+	case 'T': mult = 1024.0 * 1024 * 1024 * 1024; end++; break;
+	default: break;
+	}
+	if (mult > 1 && (*end == 'i' || *end == 'I'))
+		end++;
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end != '\0' || !(v * mult >= 1) || v * mult > 1e19)
+		return FALSE;
+	*bytes = (guint64)(v * mult);
+	return TRUE;
+}
+
+int
+kith_cli_memory_gate(const struct kith_cli *cli, const char *cmd,
+                     const char *what, guint64 bytes)
+{
+	g_autofree char *sz = g_format_size_full(bytes, G_FORMAT_SIZE_IEC_UNITS);
+
+	kith_cli_info(cli, cmd, "memory estimate %s for %s", sz, what);
+	if (cli->max_memory > 0 && bytes > cli->max_memory) {
+		g_autofree char *lim = g_format_size_full(cli->max_memory,
+		    G_FORMAT_SIZE_IEC_UNITS);
+		fprintf(stderr, "kith %s: %s needs an estimated %s, more than "
+		        "--max-memory %s: refused before allocating\n", cmd,
+		        what, sz, lim);
+		return 1;
+	}
+	return 0;
 }

@@ -29,6 +29,8 @@ struct kith_cli {
 	 * work), or 2 with the message in check_error (nothing printed). */
 	gboolean check_only;
 	char *check_error;
+	char *max_memory_text; /* --max-memory as given (owned by GOption) */
+	guint64 max_memory;    /* --max-memory in bytes, 0 = no limit */
 };
 
 #define KITH_CLI_CHECKED 3
@@ -96,6 +98,17 @@ struct kith_ingest_options;
  * command CMD and returns 2. */
 int kith_cli_reader_options(const char *cmd, struct kith_ingest_options *o,
                             const struct kith_cli_reader_text *t);
+
+/* The memory gate of a command about to allocate: prints "kith CMD:
+ * memory estimate SIZE for WHAT" (unless --quiet) and, when --max-memory
+ * is set and BYTES exceeds it, prints why the job is refused and returns
+ * 1 (nothing has been allocated yet); else returns 0. */
+int kith_cli_memory_gate(const struct kith_cli *cli, const char *cmd,
+                         const char *what, guint64 bytes);
+
+/* Parses a size "123", "64K", "1.5M", "8G", "1T" (powers of 1024, an
+ * optional trailing 'B' or 'iB') into *bytes; FALSE when malformed. */
+gboolean kith_cli_parse_size(const char *text, guint64 *bytes);
 
 /* Declared for every command listed in commands.h. */
 #define KITH_COMMAND(name, summary) \

@@ -11,6 +11,7 @@
 #include "kith/analytics.h"
 #include "kith/emb.h"
 #include "kith/io.h"
+#include "kith/memest.h"
 #include "kith/models.h"
 #include "kith/store.h"
 
@@ -169,6 +170,12 @@ run_lightgcn(struct embed_run *r)
 	g_autofree float *V = kith_alloc_n(MAX(ni, 1), sizeof(float), &err);
 	if (!V)
 		return kith_cli_fail("embed", err);
+	/* the ego embeddings E⁰ beside the output, for kith update */
+	g_autofree float *ego = kith_alloc_n(MAX(nu + ni, 1), sizeof(float),
+	                                     &err);
+	if (!ego)
+		return kith_cli_fail("embed", err);
+	p.ego_out = ego;
 
 	kith_train_report_init(&rep);
 	gboolean ok = kith_lightgcn_train(U, V, &rep, &s->ui,
@@ -257,8 +264,12 @@ run_lightgcn(struct embed_run *r)
 	              rep.val_recall, rep.k, rep.val_ndcg,
 	              rep.seconds_total);
 	gboolean finished = strcmp(rep.stop_reason, "time-limit") != 0;
+	struct kith_emb_array ego_arr = { KITH_LIGHTGCN_EGO, KITH_DT_F32,
+	                                  s->n_users + s->n_items, p.dim, ego };
+	gboolean has_ego = rep.has_ego;
 	kith_train_report_clear(&rep);
-	int rc = embed_write(r, U, s->n_users, V, s->n_items, p.dim, NULL, 0);
+	int rc = embed_write(r, U, s->n_users, V, s->n_items, p.dim,
+	                     has_ego ? &ego_arr : NULL, has_ego ? 1 : 0);
 	if (rc == 0 && ckpt && finished) {
 		/* a finished run needs no checkpoint; one cut by the time
 		 * limit keeps it for --resume */
@@ -365,6 +376,30 @@ gnn_load(struct kith_emb *e, const char *name, float *dst, size_t n,
 	return TRUE;
 }
 
+/* The checkpoint folder EMB.ckpt of a gcn/sage training run with
+ * --checkpoint-every or --resume, else NULL (caller frees). */
+static char *
+gnn_ckpt_dir(const struct embed_opts *o)
+{
+	if (gnn_from || (o->checkpoint_every <= 0 && !o->resume))
+		return NULL;
+	return g_strconcat(o->output, ".ckpt", NULL);
+}
+
+/* After the output is written: a finished run needs no checkpoint, one
+ * cut by the time limit keeps it for --resume. */
+static void
+gnn_ckpt_done(struct embed_run *r, const char *ckpt,
+              const struct kith_gnn_report *rep, int rc)
+{
+	if (ckpt && rep->resumed_epoch > 0)
+		kith_cli_info(r->cli, "embed", "resumed after epoch %d from "
+		              "'%s%s'", rep->resumed_epoch, ckpt,
+		              rep->resumed_generation ? ".old" : "");
+	if (rc == 0 && ckpt && strcmp(rep->stop_reason, "time-limit") != 0)
+		kith_gnn_checkpoint_remove(ckpt);
+}
+
 /* Features of the store: fitted, or through the schema of --from. */
 static gboolean
 gnn_features(struct kith_csr *X, struct kith_feature_schema *sc,
@@ -435,6 +470,10 @@ run_gcn(struct embed_run *r)
 	p.seed = (uint64_t)r->cli->seed;
 	p.on_point = gnn_point;
 	p.on_point_data = r;
+	g_autofree char *ckpt = gnn_ckpt_dir(o);
+	p.checkpoint_dir = ckpt;
+	p.checkpoint_every = o->checkpoint_every;
+	p.resume = o->resume;
 	kith_gnn_report_init(&rep);
 
 	if (gnn_from) {
@@ -591,6 +630,7 @@ run_gcn(struct embed_run *r)
 			rc = kith_cli_fail("embed", err);
 		g_string_free(t, TRUE);
 	}
+	gnn_ckpt_done(r, ckpt, &rep, rc);
 	goto done;
 fail:
 	if (r->cli->tty)
@@ -642,6 +682,10 @@ run_sage(struct embed_run *r)
 	p.id_emb = gnn_id_emb;
 	p.on_point = gnn_point;
 	p.on_point_data = r;
+	g_autofree char *ckpt = gnn_ckpt_dir(o);
+	p.checkpoint_dir = ckpt;
+	p.checkpoint_every = o->checkpoint_every;
+	p.resume = o->resume;
 	kith_gnn_report_init(&rep);
 	if (gnn_aggregator && strcmp(gnn_aggregator, "mean") != 0 &&
 	    strcmp(gnn_aggregator, "pool") != 0) {
@@ -823,6 +867,7 @@ run_sage(struct embed_run *r)
 			rc = kith_cli_fail("embed", err);
 		g_string_free(t, TRUE);
 	}
+	gnn_ckpt_done(r, ckpt, &rep, rc);
 	goto done;
 fail:
 	if (r->cli->tty)
@@ -974,6 +1019,27 @@ cmd_embed(int argc, char **argv, struct kith_cli *cli)
 	if (!s)
 		return kith_cli_fail("embed", err);
 	r.store = s;
+
+	/* memory gate (memest.h): before any model allocates */
+	{
+		int f1 = 25, f2 = 10;
+		if (gnn_fanout && sscanf(gnn_fanout, "%d,%d", &f1, &f2) != 2)
+			f1 = 25, f2 = 10;
+		guint64 need = strcmp(model->name, "gcn") == 0 ?
+		    kith_memest_gcn(s, 64, o.dim) :
+		    strcmp(model->name, "sage") == 0 ?
+		    kith_memest_sage(s, o.dim, f1, f2) :
+		    kith_memest_lightgcn(s, o.dim, o.layers >= 0 ? o.layers : 3,
+		                         o.neg > 0 ? o.neg : 8, o.batch,
+		                         o.val_ratio >= 0 ? o.val_ratio : 0.1,
+		                         !o.no_refit, !o.no_spectral,
+		                         o.social_weight);
+		g_autofree char *what = g_strdup_printf("%s on %" G_GINT64_FORMAT
+		    " users, %" G_GINT64_FORMAT " items", model->name, s->n_users,
+		    s->n_items);
+		if (kith_cli_memory_gate(cli, "embed", what, need))
+			return 1;
+	}
 
 	/* members common to every model */
 	g_autofree char *abs_store = g_canonicalize_filename(argv[1], NULL);

@@ -7,7 +7,23 @@
 #include "cli.h"
 #include "kith/core.h"
 #include "kith/ingest.h"
+#include "kith/memest.h"
 #include "kith/store.h"
+
+/* Rows of an input file for the memory estimate (from its first MiB);
+ * 0 for none, stdin or a file the ingest itself will report. */
+static int64_t
+est_rows(const char *path, int64_t *bytes)
+{
+	int64_t size = 0, n;
+
+	if (!path || strcmp(path, "-") == 0)
+		return 0;
+	n = kith_memest_count_rows(path, 1 << 20, &size, NULL);
+	if (bytes)
+		*bytes = MAX(size, 0);
+	return MAX(n, 0);
+}
 
 static void
 note_cb(void *data, const char *msg)
@@ -121,6 +137,24 @@ cmd_ingest(int argc, char **argv, struct kith_cli *cli)
 			return bad;
 	}
 
+	{
+		/* memory gate (memest.h): before the files are read */
+		struct kith_memest_ingest mi = { 0 };
+		mi.events = est_rows(events, &mi.events_bytes);
+		mi.social = est_rows(social, NULL);
+		mi.user_rows = est_rows(users, NULL);
+		mi.item_rows = est_rows(items, NULL);
+		mi.feature_rows = est_rows(features, NULL);
+		mi.users = MAX(mi.user_rows, MAX(mi.events, mi.social) / 10);
+		mi.items = MAX(mi.item_rows, mi.events / 100);
+		mi.event_types = 4;
+		g_autofree char *what = g_strdup_printf("ingest of about %"
+		    G_GINT64_FORMAT " events, %" G_GINT64_FORMAT " social rows",
+		    mi.events, mi.social);
+		if (kith_cli_memory_gate(cli, "ingest", what,
+		                         kith_memest_ingest(&mi)))
+			return 1;
+	}
 	struct kith_ingest_result res;
 	GError *err = NULL;
 	guint8 *key = NULL;

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "kith/emb.h"
+#include "kith/memest.h"
 #include "kith/profile.h"
 #include "kith/store.h"
 
@@ -57,6 +58,13 @@ cmd_profile(int argc, char **argv, struct kith_cli *cli)
 	g_autoptr(kith_emb) e = NULL;
 	if (!kith_cli_open_store_emb(argv[1], emb_path, &s, &e, &err))
 		return kith_cli_fail("profile", err);
+	{
+		g_autofree char *what = g_strdup_printf("profiles of %"
+		    G_GINT64_FORMAT " users", s->n_users);
+		if (kith_cli_memory_gate(cli, "profile", what,
+		                         kith_memest_profile(s)))
+			return 1;
+	}
 
 	struct kith_profiles pr;
 	if (!kith_profile_compute(&pr, s, &p, &err))

@@ -14,7 +14,10 @@
 #include "kith/models.h"
 #include "kith/update.h"
 
-#define UPDATE_EPOCHS 2
+/* LightGCN refresh: BPR steps (of the usual batch size), and the share of
+ * each batch drawn among the pairs the batch created (tools/bench-update) */
+#define UPDATE_STEPS 8
+#define UPDATE_FOCUS 0.25
 
 static void
 note_cb(void *data, const char *msg)
@@ -34,7 +37,8 @@ read_manifest(const char *dir, JsonNode **keep, GError **error)
 
 static int
 refresh_lightgcn(const char *store_path, const char *emb_path,
-                 const struct kith_update_result *u, int epochs,
+                 const struct kith_update_result *u, int steps,
+                 double focus,
                  struct kith_cli *cli, double *secs)
 {
 	GError *err = NULL;
@@ -72,16 +76,55 @@ refresh_lightgcn(const char *store_path, const char *emb_path,
 		p.social_weight = json_object_get_double_member_with_default(
 		    po, "social_weight", 0);
 	}
-	/* the fine-tuning schedule: a few epochs on all pairs, no
+	/* the fine-tuning schedule: `steps` batches of the usual size in
+	 * one epoch, a share `focus` of the triples on new pairs, no
 	 * validation split (so no refit), Adam afresh */
-	p.max_epochs = epochs;
+	p.max_epochs = 1;
+	p.epoch_steps = steps;
 	p.val_ratio = 0;
 	p.refit = FALSE;
 	p.seed = (uint64_t)cli->seed + (uint64_t)u->index;
-	p.init_user = e->users;
-	p.init_item = e->items;
+	/* the ego start: the model's own E⁰ when the folder keeps it (kith
+	 * embed writes it), else the propagated rows (recovered by
+	 * Richardson iterations in the trainer) */
+	struct kith_npy ego = { 0 };
+	gboolean have_ego = FALSE;
+	g_autofree char *egop = g_build_filename(emb_path, KITH_LIGHTGCN_EGO,
+	                                         NULL);
+	if (g_file_test(egop, G_FILE_TEST_EXISTS)) {
+		if (!kith_npy_map(&ego, egop, &err))
+			return kith_cli_fail("update", err);
+		if (ego.dtype != KITH_DT_F32 || ego.ndim != 2 ||
+		    ego.shape[0] != e->n_users + e->n_items ||
+		    ego.shape[1] != e->dim) {
+			kith_npy_unmap(&ego);
+			return kith_cli_fail("update", g_error_new(KITH_ERROR,
+			    KITH_ERROR_CORRUPT, "'%s' is not a float32 %"
+			    G_GINT64_FORMAT " x %d array", egop,
+			    e->n_users + e->n_items, e->dim));
+		}
+		have_ego = TRUE;
+	}
+	if (have_ego) {
+		p.init_user = ego.data;
+		p.init_item = (const float *)ego.data +
+		              (size_t)e->n_users * e->dim;
+		p.init_ego = TRUE;
+	} else {
+		p.init_user = e->users;
+		p.init_item = e->items;
+	}
 	p.init_users = e->n_users;
 	p.init_items = e->n_items;
+	/* the focus: the pairs the batch created, or when it created none
+	 * (a batch of repeated pairs or of social links only) the users
+	 * whose items changed */
+	p.focus_users = u->touched;
+	p.n_focus = u->n_touched;
+	p.focus_u = u->new_u;
+	p.focus_i = u->new_i;
+	p.n_focus_pairs = u->n_new;
+	p.focus_share = focus;
 	size_t nu, ni;
 	if (!kith_mul_size((size_t)s->n_users, (size_t)p.dim, &nu) ||
 	    !kith_mul_size((size_t)s->n_items, (size_t)p.dim, &ni))
@@ -90,13 +133,20 @@ refresh_lightgcn(const char *store_path, const char *emb_path,
 	g_autofree float *U = kith_alloc_n(MAX(nu, 1), sizeof(float), &err);
 	g_autofree float *V = U ? kith_alloc_n(MAX(ni, 1), sizeof(float), &err)
 	                        : NULL;
-	if (!V)
+	g_autofree float *E = V ? kith_alloc_n(MAX(nu + ni, 1), sizeof(float),
+	                                       &err) : NULL;
+	if (!E) {
+		kith_npy_unmap(&ego);
 		return kith_cli_fail("update", err);
+	}
+	p.ego_out = E;
 	struct kith_train_report rep;
 	kith_train_report_init(&rep);
 	gboolean ok = kith_lightgcn_train(U, V, &rep, &s->ui,
 	                                  s->uu.nnz ? &s->uu : NULL, &p, &err);
+	gboolean has_ego = rep.has_ego;
 	kith_train_report_clear(&rep);
+	kith_npy_unmap(&ego);
 	if (!ok)
 		return kith_cli_fail("update", err);
 
@@ -125,7 +175,11 @@ refresh_lightgcn(const char *store_path, const char *emb_path,
 	JsonObject *ue = json_object_new();
 	json_object_set_int_member(ue, "ledger_index", u->index);
 	json_object_set_string_member(ue, "method", "lightgcn-warm-start");
-	json_object_set_int_member(ue, "epochs", epochs);
+	json_object_set_int_member(ue, "steps", steps);
+	json_object_set_double_member(ue, "focus", focus);
+	json_object_set_int_member(ue, "touched_users", u->n_touched);
+	json_object_set_int_member(ue, "new_pairs", u->n_new);
+	json_object_set_boolean_member(ue, "ego_start", have_ego);
 	json_object_set_int_member(ue, "users_added",
 	                           s->n_users - u->old_users);
 	json_object_set_int_member(ue, "items_added",
@@ -133,8 +187,10 @@ refresh_lightgcn(const char *store_path, const char *emb_path,
 	json_object_set_double_member(ue, "seconds", kith_now() - t0);
 	json_array_add_object_element(ups, ue);
 	json_object_set_array_member(f, "updates", ups);
+	struct kith_emb_array ego_arr = { KITH_LIGHTGCN_EGO, KITH_DT_F32,
+	                                  s->n_users + s->n_items, p.dim, E };
 	if (!kith_emb_write(emb_path, U, s->n_users, V, s->n_items, p.dim, f,
-	                    NULL, 0, &err))
+	                    has_ego ? &ego_arr : NULL, has_ego ? 1 : 0, &err))
 		return kith_cli_fail("update", err);
 	*secs = kith_now() - t0;
 	return 0;
@@ -303,7 +359,8 @@ cmd_update(int argc, char **argv, struct kith_cli *cli)
 	g_autofree char *preset = NULL, *emb = NULL, *profiles = NULL;
 	g_autofree char *prefs = NULL, *comm = NULL;
 	gint64 max_line = 0;
-	gint max_levels = 0, epochs = UPDATE_EPOCHS;
+	gint max_levels = 0, steps = UPDATE_STEPS;
+	double focus = UPDATE_FOCUS;
 	gboolean allow_negative = FALSE, json = FALSE;
 	GOptionEntry entries[] = {
 		{ "events", 0, 0, G_OPTION_ARG_FILENAME, &events,
@@ -324,9 +381,13 @@ cmd_update(int argc, char **argv, struct kith_cli *cli)
 		{ "prefs", 0, 0, G_OPTION_ARG_FILENAME, &prefs,
 		  "recompute this propagated-preference folder", "R" },
 		{ "communities", 0, 0, G_OPTION_ARG_FILENAME, &comm,
-		  "recompute this community folder", "C" },
-		{ "epochs", 0, 0, G_OPTION_ARG_INT, &epochs,
-		  "lightgcn fine-tuning epochs (2)", "N" },
+		  "refresh this community folder, warm-started from its "
+		  "partition (louvain: recomputed)", "C" },
+		{ "steps", 0, 0, G_OPTION_ARG_INT, &steps,
+		  "lightgcn fine-tuning steps (8)", "N" },
+		{ "focus", 0, 0, G_OPTION_ARG_DOUBLE, &focus,
+		  "share of the fine-tuning drawn among new pairs (0.25)",
+		  "SHARE" },
 		{ "sep", 0, 0, G_OPTION_ARG_STRING, &sep,
 		  "field separator: , tab | ; or auto (default)", "SEP" },
 		{ "header", 0, 0, G_OPTION_ARG_STRING, &header,
@@ -366,8 +427,10 @@ cmd_update(int argc, char **argv, struct kith_cli *cli)
 		return rc;
 	if (argc != 2)
 		return kith_cli_usage("update", "expected one STORE");
-	if (epochs < 1 || epochs > 1000)
-		return kith_cli_usage("update", "--epochs must be in 1..1000");
+	if (steps < 1 || steps > 100000)
+		return kith_cli_usage("update", "--steps must be in 1..100000");
+	if (!(focus >= 0 && focus <= 1))
+		return kith_cli_usage("update", "--focus must be in [0, 1]");
 
 	struct kith_ingest_options o = { 0 };
 	o.events = events;
@@ -436,7 +499,8 @@ cmd_update(int argc, char **argv, struct kith_cli *cli)
 		const char *model = json_object_get_string_member_with_default(
 		    m, "model", "");
 		if (strcmp(model, "lightgcn") == 0)
-			rc = refresh_lightgcn(store, emb, &u, epochs, cli, &secs);
+			rc = refresh_lightgcn(store, emb, &u, steps, focus, cli,
+			                      &secs);
 		else if (strcmp(model, "sage") == 0 || strcmp(model, "gcn") == 0)
 			rc = refresh_sage(store, emb, cli, model, &secs);
 		else
@@ -465,13 +529,51 @@ cmd_update(int argc, char **argv, struct kith_cli *cli)
 		              secs);
 	}
 	if (comm) {
-		rc = refresh_folder("communities", cmd_communities,
-		                    "kith-communities", comm_opts, store, comm,
-		                    cli, &secs);
-		if (rc)
+		/* warm start from the folder's own partition (read before the
+		 * new folder replaces it atomically); louvain cannot start from
+		 * a partition and is recomputed from scratch */
+		g_autoptr(JsonNode) keep = NULL;
+		double tc = kith_now();
+		JsonObject *m = read_manifest(comm, &keep, &err);
+		if (!m) {
+			rc = kith_cli_fail("update", err);
 			goto out;
-		kith_cli_info(cli, "update", "refreshed '%s' in %.2f s", comm,
-		              secs);
+		}
+		if (g_strcmp0(kith_json_str(m, "method"), "louvain") == 0) {
+			rc = refresh_folder("communities", cmd_communities,
+			                    "kith-communities", comm_opts, store, comm,
+			                    cli, &secs);
+			if (rc)
+				goto out;
+			kith_cli_info(cli, "update", "refreshed '%s' (louvain, from "
+			              "scratch) in %.2f s", comm, secs);
+		} else {
+			g_autoptr(GPtrArray) args =
+				g_ptr_array_new_with_free_func(g_free);
+			const char *a[] = { "communities", store, "-o", comm,
+			                    "--warm-start", comm };
+			for (size_t i = 0; i < G_N_ELEMENTS(a); i++)
+				g_ptr_array_add(args, g_strdup(a[i]));
+			add_options(args, m, comm_opts);
+			if (kith_json_int_or(m, "seed", -1) >= 0) {
+				g_ptr_array_add(args, g_strdup("--seed"));
+				g_ptr_array_add(args, g_strdup_printf("%" G_GINT64_FORMAT,
+				    kith_json_int_or(m, "seed", 0)));
+			}
+			rc = run_quiet(cmd_communities, args, cli);
+			if (rc)
+				goto out;
+			g_autoptr(JsonNode) nk = NULL;
+			JsonObject *nm = read_manifest(comm, &nk, NULL);
+			JsonObject *ws = kith_json_obj(nm, "warm_start");
+			kith_cli_info(cli, "update", "refreshed '%s' in %.2f s (warm "
+			              "start: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
+			              " users changed community, %" G_GINT64_FORMAT
+			              " new users)", comm, kith_now() - tc,
+			              kith_json_int_or(ws, "changed", -1),
+			              kith_json_int_or(ws, "users_compared", -1),
+			              kith_json_int_or(ws, "new_users", -1));
+		}
 	}
 	print_entry(u.entry, json);
 out:

@@ -15,6 +15,8 @@
  * d_max threads bytes of scratch beside the store's own arrays.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <math.h>
 #include <nettle/sha2.h>
@@ -30,6 +32,7 @@
 #include "kith/csr.h"
 #include "kith/io.h"
 #include "kith/ingest.h"
+#include "kith/memest.h"
 #include "ingest-internal.h"
 
 /* ------------------------------------------------------------- sorting */
@@ -236,6 +239,9 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 		goto out;
 
 
+	double H4t = kith_now();
+#define H4T(name) do { if (getenv("H4T")) fprintf(stderr, "H4T %-12s %.3f\n", name, kith_now() - H4t); H4t = kith_now(); } while (0)
+	H4T("alloc");
 	/* 1. stable counting sort by user */
 	const int32_t *in_u = c->ev_u, *in_i = c->ev_i;
 	const uint8_t *in_t = c->ev_t;
@@ -293,6 +299,7 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 	}
 	g_free(hist);
 	hist = NULL;
+	H4T("scatter");
 	gboolean has_ts = c->ev_ts != NULL, has_value = c->ev_val != NULL;
 	/* the input columns are done with; their blocks become pair arrays
 	 * below (shrunk in place: no new pages to fault in) */
@@ -314,6 +321,7 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 	if (!scratch)
 		goto out;
 
+	H4T("dmax");
 	/* 2. per row: sort by (item, arrival), count pairs */
 	#pragma omp parallel num_threads(nth)
 	{
@@ -336,6 +344,7 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 			cnt[u + 1] = k;
 		}
 	}
+	H4T("sortrows");
 	for (int64_t u = 0; u < nu; u++)
 		cnt[u + 1] += cnt[u];
 	int64_t nnz = cnt[nu];
@@ -356,6 +365,7 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 	    !s->ui_value || (nt > 0 && !s->user_type_count))
 		goto out;
 	memcpy(s->ui.indptr, cnt, (size_t)(nu + 1) * sizeof(int64_t));
+	H4T("alloc2");
 	/* 3. per row: merge the pairs, then put the row in log order */
 	const double *tw = c->type_weight;
 	gboolean packed = !has_ts || ne == 0 ||
@@ -443,8 +453,10 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 			}
 		}
 	}
+	H4T("merge");
 	if (!kith_csr_transpose(&s->iu, &s->ui, error))
 		goto out;
+	H4T("transpose");
 	ok = TRUE;
 out:
 	g_free(rp);
@@ -453,6 +465,7 @@ out:
 	g_free(keys);
 	g_free(scratch);
 	g_free(rec);
+	H4T("free");
 	return ok;
 }
 
@@ -704,12 +717,15 @@ ingest_build(struct ingest_ctx *c, GError **error)
 	s->n_event_types = kith_idmap_size(c->types);
 	s->directed_social = c->opt->directed;
 
-	double mib = (double)(s->n_users + 1) * 8 * 2 +
-	             (double)c->n_ev * (8 + 8) +
-	             (double)c->n_ev * (4 + 4 + 4 + 8 + 8 + 4 + 4 + 8) +
-	             (double)c->n_ev * (4 + 4 + 8 + 1 + 4 + 8) +
-	             (double)s->n_items * 8 + (double)c->n_so * 40 +
-	             (double)s->n_users * (double)s->n_event_types * 4;
+	/* whole-process peak from the counts now known (memest.h) */
+	const struct kith_memest_ingest mi = {
+		.events = c->n_ev, .social = c->n_so, .users = s->n_users,
+		.items = s->n_items,
+		.user_rows = c->ua_rows ? (int64_t)c->ua_rows->len : 0,
+		.item_rows = c->n_ic, .feature_rows = c->n_uf,
+		.event_types = s->n_event_types,
+	};
+	double mib = (double)kith_memest_ingest(&mi);
 	if (c->opt->note) {
 		char *msg = g_strdup_printf("building the CSR arrays: %" G_GINT64_FORMAT
 		                            " users, %" G_GINT64_FORMAT " items, "

@@ -27,11 +27,16 @@
  * O(events / threads) to remap; per thread a few small id maps.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -331,13 +336,63 @@ fast_ts(const char *s, size_t n, int64_t *out)
 #define HAS_ZERO(v) (((v) - ONES) & ~(v) & HIGHS)
 
 /* First byte at or after p that stops an unquoted field (separator, CR,
- * LF, quote, NUL or >= 0x80): eight bytes at a time where the mapping
- * has them (the lowest flagged byte of HAS_ZERO is exact), then by the
- * byte table.  Every line of the region ends with LF, so this stops. */
-static inline const unsigned char *
-scan_field(const struct fast *F, const unsigned char *p)
+ * LF, quote, NUL or >= 0x80).  Every line of the region ends with LF, so
+ * this stops.
+ *
+ * With SSE2 the bytes are classified 64 at a time into a bit mask (bit k:
+ * byte B + k stops a field), kept in the scanner *S across calls, so that
+ * the next stop is a shift and a count of trailing zeros while p stays in
+ * the window; the last bytes of the mapping (less than 64) go through the
+ * byte table.  Without SSE2: eight bytes at a time (the lowest flagged
+ * byte of HAS_ZERO is exact), then the byte table. */
+struct scanner {
+	const unsigned char *B;     /* window start, or NULL */
+	uint64_t M;                 /* stop bits of B[0..63] */
+};
+
+#ifdef __SSE2__
+static inline uint64_t
+stop_mask64(const struct fast *F, const unsigned char *p)
 {
-#if G_BYTE_ORDER == G_LITTLE_ENDIAN
+	const __m128i sep = _mm_set1_epi8((char)F->sep);
+	const __m128i quote = _mm_set1_epi8((char)(F->rquote & 0xff));
+	const __m128i lf = _mm_set1_epi8('\n'), cr = _mm_set1_epi8('\r');
+	const __m128i zero = _mm_setzero_si128();
+	uint64_t m = 0;
+	for (int k = 0; k < 4; k++) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(p + 16 * k));
+		__m128i e = _mm_or_si128(
+		        _mm_or_si128(_mm_cmpeq_epi8(x, sep),
+		                     _mm_cmpeq_epi8(x, lf)),
+		        _mm_or_si128(_mm_cmpeq_epi8(x, cr),
+		                     _mm_or_si128(_mm_cmpeq_epi8(x, quote),
+		                                  _mm_cmpeq_epi8(x, zero))));
+		/* movemask takes the top bit: set by a match or a byte >= 0x80 */
+		e = _mm_or_si128(e, x);
+		m |= (uint64_t)(uint16_t)_mm_movemask_epi8(e) << (16 * k);
+	}
+	return m;
+}
+#endif
+
+static inline const unsigned char *
+scan_field(const struct fast *F, struct scanner *S, const unsigned char *p)
+{
+#ifdef __SSE2__
+	for (;;) {
+		if (S->B && p >= S->B && p < S->B + 64) {
+			uint64_t m = S->M >> (p - S->B);
+			if (m)
+				return p + __builtin_ctzll(m);
+			p = S->B + 64;
+		}
+		if (p + 64 > F->end)
+			break;
+		S->B = p;
+		S->M = stop_mask64(F, p);
+	}
+#elif G_BYTE_ORDER == G_LITTLE_ENDIAN
+	(void)S;
 	while (p + 8 <= F->end) {
 		uint64_t w;
 		memcpy(&w, p, 8);
@@ -348,6 +403,8 @@ scan_field(const struct fast *F, const unsigned char *p)
 			return p + (__builtin_ctzll(m) >> 3);
 		p += 8;
 	}
+#else
+	(void)S;
 #endif
 	while (!F->cls[*p])
 		p++;
@@ -415,6 +472,7 @@ parse_chunk(const struct fast *F, struct chunk *ch, struct tstate *T)
 	int64_t *ev_ts = c->ev_ts ? c->ev_ts + ch->ev0 : NULL;
 	float *ev_val = c->ev_val ? c->ev_val + ch->ev0 : NULL;
 	int64_t k = 0, u_trim = -1;
+	struct scanner S = { NULL, 0 };
 
 	ch->u0 = kith_idmap_size(T->u);
 	ch->i0 = kith_idmap_size(T->i);
@@ -430,7 +488,7 @@ parse_chunk(const struct fast *F, struct chunk *ch, struct tstate *T)
 		for (;;) {
 			const unsigned char *f0 = p;
 scan:
-			p = scan_field(F, p);
+			p = scan_field(F, &S, p);
 			if (*p >= 0x80) {
 				high = TRUE;
 				p++;
@@ -530,14 +588,37 @@ stop:
 		ch->u1 = u_trim;    /* the stopped row's user is not in */
 }
 
+/* Line feeds in [s, e): with SSE2, 64 bytes per step as four 16-byte
+ * compares whose byte lanes count matches (at most 4 per step, so 63
+ * steps fit a byte) and are summed by psadbw; the tail byte by byte. */
 static int64_t
 count_lf(const char *s, const char *e)
 {
 	int64_t n = 0;
-	while (s < e && (s = memchr(s, '\n', (size_t)(e - s))) != NULL) {
-		n++;
-		s++;
+#ifdef __SSE2__
+	const __m128i lf = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+	while (e - s >= 64) {
+		int64_t blocks = (e - s) / 64;
+		if (blocks > 63)
+			blocks = 63;
+		__m128i acc = zero;
+		for (int64_t b = 0; b < blocks; b++, s += 64) {
+			__m128i x0 = _mm_loadu_si128((const __m128i *)s);
+			__m128i x1 = _mm_loadu_si128((const __m128i *)(s + 16));
+			__m128i x2 = _mm_loadu_si128((const __m128i *)(s + 32));
+			__m128i x3 = _mm_loadu_si128((const __m128i *)(s + 48));
+			acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(x0, lf));
+			acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(x1, lf));
+			acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(x2, lf));
+			acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(x3, lf));
+		}
+		__m128i sad = _mm_sad_epu8(acc, zero);
+		n += _mm_cvtsi128_si64(sad) +
+		     _mm_cvtsi128_si64(_mm_unpackhi_epi64(sad, sad));
 	}
+#endif
+	for (; s < e; s++)
+		n += *s == '\n';
 	return n;
 }
 
@@ -579,6 +660,8 @@ fast_events(struct ev_state *e, struct kith_csv *r, int fd, int64_t size,
 	struct fast F = { 0 };
 	gboolean ok = FALSE;
 
+	double H4t = kith_now();
+#define H4T(name) do { if (getenv("H4T")) fprintf(stderr, "H4T %-12s %.3f\n", name, kith_now() - H4t); H4t = kith_now(); } while (0)
 	*cut = offset;
 	*cut_line = line;
 	memset(st, 0, sizeof *st);
@@ -646,6 +729,7 @@ fast_events(struct ev_state *e, struct kith_csv *r, int fd, int64_t size,
 		return TRUE;
 	}
 
+	H4T("countlf");
 	int nth = kith_get_threads();
 	if (nth < 1)
 		nth = 1;
@@ -690,6 +774,7 @@ fast_events(struct ev_state *e, struct kith_csv *r, int fd, int64_t size,
 			}
 		}
 	}
+	H4T("parse");
 	if (interrupted) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_INTERRUPTED,
 		            "interrupted");
@@ -722,6 +807,7 @@ fast_events(struct ev_state *e, struct kith_csv *r, int fd, int64_t size,
 			goto out;
 		}
 	}
+	H4T("mergeids");
 	gboolean has_event = c->has_event;
 	#pragma omp parallel for schedule(dynamic, 1)
 	for (int64_t k = 0; k <= last; k++) {
@@ -743,6 +829,7 @@ fast_events(struct ev_state *e, struct kith_csv *r, int fd, int64_t size,
 		st->lines += ch[k].n_ok;
 		st->physical_lines += ch[k].n_ok;
 	}
+	H4T("remap");
 	const struct chunk *h = &ch[last];
 	*cut = h->stop ? h->stop - map : h->e - map;
 	*cut_line = h->line0 + h->n_ok;
@@ -759,6 +846,7 @@ out:
 	g_free(T);
 	g_free(ch);
 	munmap(map, (size_t)size);
+	H4T("unmap");
 	return ok;
 }
 

@@ -11,6 +11,7 @@
 #include "kith/core.h"
 #include "kith/io.h"
 #include "kith/store.h"
+#include "../io/io-internal.h"
 
 struct kith_store *
 kith_store_new(void)
@@ -110,82 +111,211 @@ escape_into(GString *out, const char *s)
 	}
 }
 
-static gboolean
-write_names(struct kith_outdir *od, JsonBuilder *b, const char *name,
-            char **names, int64_t n, int mode, GError **error)
+/* Text of a names file: "id" then one escaped name per line. */
+static GString *
+names_text(char **names, int64_t n)
 {
 	GString *buf = g_string_sized_new(64 + (gsize)n * 8);
-	g_autofree char *path = kith_outdir_path(od, name);
-	uint64_t h;
 	int64_t i;
-	gboolean ok;
-	char hex[17];
 
 	g_string_append(buf, "id\n");
 	for (i = 0; i < n; i++) {
 		escape_into(buf, names[i] ? names[i] : "");
 		g_string_append_c(buf, '\n');
 	}
-	ok = kith_write_file(path, buf->str, buf->len, mode, error) &&
-	     kith_file_xxh64(path, &h, error);
-	if (ok) {
-		g_snprintf(hex, sizeof(hex), "%016" G_GINT64_MODIFIER "x", h);
-		json_builder_set_member_name(b, name);
-		json_builder_begin_object(b);
-		json_builder_set_member_name(b, "dtype");
-		json_builder_add_string_value(b, "text");
-		json_builder_set_member_name(b, "shape");
-		json_builder_begin_array(b);
-		json_builder_add_int_value(b, n);
-		json_builder_end_array(b);
-		json_builder_set_member_name(b, "bytes");
-		json_builder_add_int_value(b, (gint64)buf->len);
-		json_builder_set_member_name(b, "xxh64");
-		json_builder_add_string_value(b, hex);
-		json_builder_end_object(b);
-	}
-	g_string_free(buf, TRUE);
-	return ok;
+	return buf;
+}
+
+static void
+add_names_entry(JsonBuilder *b, const char *name, int64_t n, int64_t bytes,
+                uint64_t h)
+{
+	char hex[17];
+
+	g_snprintf(hex, sizeof(hex), "%016" G_GINT64_MODIFIER "x", h);
+	json_builder_set_member_name(b, name);
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "dtype");
+	json_builder_add_string_value(b, "text");
+	json_builder_set_member_name(b, "shape");
+	json_builder_begin_array(b);
+	json_builder_add_int_value(b, n);
+	json_builder_end_array(b);
+	json_builder_set_member_name(b, "bytes");
+	json_builder_add_int_value(b, bytes);
+	json_builder_set_member_name(b, "xxh64");
+	json_builder_add_string_value(b, hex);
+	json_builder_end_object(b);
+}
+
+/*
+ * The arrays of a store are written by a few threads at once: with
+ * O_DIRECT each write waits for the device, and a single writer leaves
+ * both the device queue and the CPU (hashing, copying) half idle.  The
+ * files are synced once, by kith_outdir_commit(); the manifest lists
+ * them in a fixed order whatever order they were written in.
+ */
+#define WRITERS 3
+
+struct wjob {
+	char *name;
+	enum kith_dtype dtype;
+	int64_t nrows, ncols;
+	const void *data;
+	int mode;
+	size_t size;                /* bytes of data, to schedule big first */
+	uint64_t h;
+	int64_t bytes;
+	GError *err;
+};
+
+struct wset {
+	GArray *jobs;               /* struct wjob, manifest order */
+	GPtrArray *keep;            /* default arrays made for the write */
+	guint *order;               /* job indices, biggest first */
+	gint next;
+	struct kith_outdir *od;
+};
+
+static void
+add_job(struct wset *w, const char *name, enum kith_dtype dtype,
+        int64_t nrows, int64_t ncols, const void *data, int mode)
+{
+	struct wjob j = { 0 };
+
+	j.name = g_strdup(name);
+	j.dtype = dtype;
+	j.nrows = nrows;
+	j.ncols = ncols;
+	j.data = data;
+	j.mode = mode;
+	j.size = (size_t)nrows * (size_t)(ncols ? ncols : 1) *
+	         kith_dtype_size(dtype);
+	g_array_append_val(w->jobs, j);
 }
 
 static gboolean
-write_csr(struct kith_outdir *od, JsonBuilder *b, const char *prefix,
-          const char *valname, const struct kith_csr *m, int64_t n_rows,
-          int mode, GError **error)
+add_csr(struct wset *w, const char *prefix, const char *valname,
+        const struct kith_csr *m, int64_t n_rows, int mode, GError **error)
 {
 	g_autofree char *n_ptr = g_strdup_printf("%s.indptr.npy", prefix);
 	g_autofree char *n_idx = g_strdup_printf("%s.indices.npy", prefix);
 	g_autofree char *n_val = valname ? g_strdup_printf("%s.%s.npy", prefix,
 	                                                    valname) : NULL;
-	g_autofree int64_t *zeros = NULL;
-	g_autofree float *ones = NULL;
 	const int64_t *indptr = m->indptr;
 	const float *vals = m->values;
 	int64_t j;
 
 	if (indptr == NULL) {
-		zeros = kith_alloc0_n((size_t)n_rows + 1, sizeof(int64_t), error);
+		int64_t *zeros = kith_alloc0_n((size_t)n_rows + 1,
+		                               sizeof(int64_t), error);
 		if (zeros == NULL)
 			return FALSE;
+		g_ptr_array_add(w->keep, zeros);
 		indptr = zeros;
 	}
-	if (!kith_outdir_npy(od, b, n_ptr, KITH_DT_I64, n_rows + 1, 0, indptr,
-	                     mode, error) ||
-	    !kith_outdir_npy(od, b, n_idx, KITH_DT_I32, m->nnz, 0, m->indices,
-	                     mode, error))
-		return FALSE;
+	add_job(w, n_ptr, KITH_DT_I64, n_rows + 1, 0, indptr, mode);
+	add_job(w, n_idx, KITH_DT_I32, m->nnz, 0, m->indices, mode);
 	if (valname == NULL)
 		return TRUE;
 	if (vals == NULL) {
-		ones = kith_alloc_n((size_t)m->nnz, sizeof(float), error);
+		float *ones = kith_alloc_n((size_t)m->nnz + 1, sizeof(float),
+		                           error);
 		if (ones == NULL)
 			return FALSE;
 		for (j = 0; j < m->nnz; j++)
 			ones[j] = 1.0f;
+		g_ptr_array_add(w->keep, ones);
 		vals = ones;
 	}
-	return kith_outdir_npy(od, b, n_val, KITH_DT_F32, m->nnz, 0, vals, mode,
-	                       error);
+	add_job(w, n_val, KITH_DT_F32, m->nnz, 0, vals, mode);
+	return TRUE;
+}
+
+static gpointer
+writer(gpointer data)
+{
+	struct wset *w = data;
+
+	for (;;) {
+		guint k = (guint)g_atomic_int_add(&w->next, 1);
+		if (k >= w->jobs->len)
+			break;
+		struct wjob *j = &g_array_index(w->jobs, struct wjob,
+		                                w->order[k]);
+		g_autofree char *path = kith_outdir_path(w->od, j->name);
+		kith_npy_write_ex(path, j->dtype, j->nrows, j->ncols, j->data,
+		                  j->mode, FALSE, &j->h, &j->bytes, &j->err);
+	}
+	return NULL;
+}
+
+static int
+by_size_desc(gconstpointer a, gconstpointer b, gpointer data)
+{
+	const struct wjob *jobs = data;
+	size_t x = jobs[*(const guint *)a].size, y = jobs[*(const guint *)b].size;
+
+	if (x != y)
+		return x > y ? -1 : 1;
+	return (*(const guint *)a > *(const guint *)b) -
+	       (*(const guint *)a < *(const guint *)b);
+}
+
+/* Starts the writers (at most WRITERS threads; inline when none can be
+ * made); threads[] receives them. */
+static int
+wset_start(struct wset *w, GThread **threads)
+{
+	guint n = w->jobs->len, k;
+	int nt = 0;
+
+	w->order = g_new(guint, n + 1);
+	for (k = 0; k < n; k++)
+		w->order[k] = k;
+	g_qsort_with_data(w->order, (gint)n, sizeof(guint), by_size_desc,
+	                  w->jobs->data);
+	w->next = 0;
+	for (nt = 0; nt < WRITERS && (guint)nt < n; nt++) {
+		threads[nt] = g_thread_try_new("kith-write", writer, w, NULL);
+		if (threads[nt] == NULL)
+			break;
+	}
+	if (nt == 0)
+		writer(w);
+	return nt;
+}
+
+/* Joins the writers; FALSE with the first error in manifest order. */
+static gboolean
+wset_finish(struct wset *w, GThread **threads, int nt, GError **error)
+{
+	guint k;
+
+	for (int t = 0; t < nt; t++)
+		g_thread_join(threads[t]);
+	for (k = 0; k < w->jobs->len; k++) {
+		struct wjob *j = &g_array_index(w->jobs, struct wjob, k);
+		if (j->err != NULL) {
+			g_propagate_error(error, j->err);
+			j->err = NULL;
+			return FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static void
+wset_clear(struct wset *w)
+{
+	for (guint k = 0; k < w->jobs->len; k++) {
+		struct wjob *j = &g_array_index(w->jobs, struct wjob, k);
+		g_free(j->name);
+		g_clear_error(&j->err);
+	}
+	g_array_free(w->jobs, TRUE);
+	g_ptr_array_free(w->keep, TRUE);
+	g_free(w->order);
 }
 
 static void
@@ -245,41 +375,6 @@ kith_store_write(const struct kith_store *s, const char *path,
 			return FALSE;
 	}
 
-	json_builder_set_member_name(b, "arrays");
-	json_builder_begin_object(b);
-	if (!write_csr(od, b, "ui", "weight", &s->ui, s->n_users, umode, error) ||
-	    !kith_outdir_npy(od, b, "ui.count.npy", KITH_DT_I32, nnz, 0,
-	                     cnt ? cnt : s->ui_count, umode, error) ||
-	    !kith_outdir_npy(od, b, "ui.ts_first.npy", KITH_DT_I64, nnz, 0,
-	                     tsf ? tsf : s->ui_ts_first, umode, error) ||
-	    !kith_outdir_npy(od, b, "ui.ts_last.npy", KITH_DT_I64, nnz, 0,
-	                     tsl ? tsl : s->ui_ts_last, umode, error) ||
-	    !kith_outdir_npy(od, b, "ui.types.npy", KITH_DT_U32, nnz, 0,
-	                     types ? types : s->ui_types, umode, error) ||
-	    !kith_outdir_npy(od, b, "ui.value.npy", KITH_DT_F32, nnz, 0,
-	                     val ? val : s->ui_value, umode, error) ||
-	    !write_csr(od, b, "iu", "weight", &s->iu, s->n_items, umode, error) ||
-	    !write_csr(od, b, "uu", "weight", &s->uu, s->n_users, umode, error) ||
-	    !write_csr(od, b, "item_cat", NULL, &s->item_cat, s->n_items, 0644,
-	               error) ||
-	    !write_csr(od, b, "uf", "value", &s->uf, s->n_users, umode, error))
-		return FALSE;
-	if (s->n_user_attrs > 0 && s->user_attr != NULL) {
-		if (!kith_outdir_npy(od, b, "user_attr.npy", KITH_DT_F32,
-		                     s->n_users, s->n_user_attrs, s->user_attr,
-		                     umode, error))
-			return FALSE;
-	} else if (!kith_outdir_npy(od, b, "user_attr.npy", KITH_DT_F32, 0, 0,
-	                            NULL, umode, error))
-		return FALSE;
-	if (s->n_event_types > 0 && s->user_type_count != NULL) {
-		if (!kith_outdir_npy(od, b, "user_type_count.npy", KITH_DT_I32,
-		                     s->n_users, s->n_event_types,
-		                     s->user_type_count, umode, error))
-			return FALSE;
-	} else if (!kith_outdir_npy(od, b, "user_type_count.npy", KITH_DT_I32,
-	                            0, 0, NULL, umode, error))
-		return FALSE;
 	if (s->n_log > 0 &&
 	    (s->ev_user == NULL || s->ev_item == NULL || s->ev_ts == NULL ||
 	     s->ev_type == NULL || s->ev_value == NULL)) {
@@ -287,29 +382,109 @@ kith_store_write(const struct kith_store *s, const char *path,
 		            "event log arrays missing");
 		return FALSE;
 	}
-	if (!kith_outdir_npy(od, b, "ev.user.npy", KITH_DT_I32, s->n_log, 0,
-	                     s->ev_user, umode, error) ||
-	    !kith_outdir_npy(od, b, "ev.item.npy", KITH_DT_I32, s->n_log, 0,
-	                     s->ev_item, umode, error) ||
-	    !kith_outdir_npy(od, b, "ev.ts.npy", KITH_DT_I64, s->n_log, 0,
-	                     s->ev_ts, umode, error) ||
-	    !kith_outdir_npy(od, b, "ev.type.npy", KITH_DT_U8, s->n_log, 0,
-	                     s->ev_type, umode, error) ||
-	    !kith_outdir_npy(od, b, "ev.value.npy", KITH_DT_F32, s->n_log, 0,
-	                     s->ev_value, umode, error))
+	struct wset w = { 0 };
+	w.jobs = g_array_new(FALSE, TRUE, sizeof(struct wjob));
+	w.keep = g_ptr_array_new_with_free_func(g_free);
+	w.od = od;
+	gboolean ok =
+	    add_csr(&w, "ui", "weight", &s->ui, s->n_users, umode, error);
+	if (ok) {
+		add_job(&w, "ui.count.npy", KITH_DT_I32, nnz, 0,
+		        cnt ? cnt : s->ui_count, umode);
+		add_job(&w, "ui.ts_first.npy", KITH_DT_I64, nnz, 0,
+		        tsf ? tsf : s->ui_ts_first, umode);
+		add_job(&w, "ui.ts_last.npy", KITH_DT_I64, nnz, 0,
+		        tsl ? tsl : s->ui_ts_last, umode);
+		add_job(&w, "ui.types.npy", KITH_DT_U32, nnz, 0,
+		        types ? types : s->ui_types, umode);
+		add_job(&w, "ui.value.npy", KITH_DT_F32, nnz, 0,
+		        val ? val : s->ui_value, umode);
+	}
+	ok = ok &&
+	     add_csr(&w, "iu", "weight", &s->iu, s->n_items, umode, error) &&
+	     add_csr(&w, "uu", "weight", &s->uu, s->n_users, umode, error) &&
+	     add_csr(&w, "item_cat", NULL, &s->item_cat, s->n_items, 0644,
+	             error) &&
+	     add_csr(&w, "uf", "value", &s->uf, s->n_users, umode, error);
+	if (ok) {
+		if (s->n_user_attrs > 0 && s->user_attr != NULL)
+			add_job(&w, "user_attr.npy", KITH_DT_F32, s->n_users,
+			        s->n_user_attrs, s->user_attr, umode);
+		else
+			add_job(&w, "user_attr.npy", KITH_DT_F32, 0, 0, NULL,
+			        umode);
+		if (s->n_event_types > 0 && s->user_type_count != NULL)
+			add_job(&w, "user_type_count.npy", KITH_DT_I32,
+			        s->n_users, s->n_event_types,
+			        s->user_type_count, umode);
+		else
+			add_job(&w, "user_type_count.npy", KITH_DT_I32, 0, 0,
+			        NULL, umode);
+		add_job(&w, "ev.user.npy", KITH_DT_I32, s->n_log, 0,
+		        s->ev_user, umode);
+		add_job(&w, "ev.item.npy", KITH_DT_I32, s->n_log, 0,
+		        s->ev_item, umode);
+		add_job(&w, "ev.ts.npy", KITH_DT_I64, s->n_log, 0, s->ev_ts,
+		        umode);
+		add_job(&w, "ev.type.npy", KITH_DT_U8, s->n_log, 0, s->ev_type,
+		        umode);
+		add_job(&w, "ev.value.npy", KITH_DT_F32, s->n_log, 0,
+		        s->ev_value, umode);
+	}
+	if (!ok) {
+		wset_clear(&w);
 		return FALSE;
-	if (!write_names(od, b, "users.tsv", s->user_ids, s->n_users, umode,
-	                 error) ||
-	    !write_names(od, b, "items.tsv", s->item_ids, s->n_items, 0644,
-	                 error) ||
-	    !write_names(od, b, "categories.tsv", s->category_names,
-	                 s->n_categories, 0644, error) ||
-	    !write_names(od, b, "event_types.tsv", s->event_type_names,
-	                 s->n_event_types, 0644, error) ||
-	    !write_names(od, b, "user_attr.tsv", s->user_attr_names,
-	                 s->n_user_attrs, 0644, error) ||
-	    !write_names(od, b, "user_features.tsv", s->user_feat_names,
-	                 s->n_user_feats, 0644, error))
+	}
+
+	/* the names files, written here while the writers run */
+	static const char *const nnames[6] = {
+		"users.tsv", "items.tsv", "categories.tsv", "event_types.tsv",
+		"user_attr.tsv", "user_features.tsv",
+	};
+	char **nlist[6] = {
+		s->user_ids, s->item_ids, s->category_names,
+		s->event_type_names, s->user_attr_names, s->user_feat_names,
+	};
+	const int64_t ncount[6] = {
+		s->n_users, s->n_items, s->n_categories, s->n_event_types,
+		s->n_user_attrs, s->n_user_feats,
+	};
+	const int nmode[6] = { umode, 0644, 0644, 0644, 0644, 0644 };
+	uint64_t nh[6];
+	int64_t nbytes[6];
+	GThread *threads[WRITERS];
+	int nt = wset_start(&w, threads);
+	GError *nerr = NULL;
+	for (int k = 0; k < 6 && nerr == NULL; k++) {
+		GString *text = names_text(nlist[k], ncount[k]);
+		g_autofree char *path = kith_outdir_path(od, nnames[k]);
+		if (kith_write_file_nosync(path, text->str, text->len,
+		                           nmode[k], &nh[k], &nerr))
+			nbytes[k] = (int64_t)text->len;
+		g_string_free(text, TRUE);
+	}
+	ok = wset_finish(&w, threads, nt, error);
+	if (ok && nerr != NULL) {
+		g_propagate_error(error, nerr);
+		nerr = NULL;
+		ok = FALSE;
+	}
+	g_clear_error(&nerr);
+	if (ok) {
+		json_builder_set_member_name(b, "arrays");
+		json_builder_begin_object(b);
+		for (guint k = 0; k < w.jobs->len; k++) {
+			const struct wjob *j = &g_array_index(w.jobs, struct wjob,
+			                                      k);
+			kith_manifest_add_array(b, j->name, j->dtype, j->nrows,
+			                        j->ncols, j->h, j->bytes);
+		}
+		for (int k = 0; k < 6; k++)
+			add_names_entry(b, nnames[k], ncount[k], nbytes[k],
+			                nh[k]);
+	}
+	wset_clear(&w);
+	if (!ok)
 		return FALSE;
 	json_builder_end_object(b);
 

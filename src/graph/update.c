@@ -40,6 +40,9 @@ kith_update_result_clear(struct kith_update_result *r)
 	if (r->entry)
 		json_node_unref(r->entry);
 	g_free(r->store_created);
+	g_free(r->touched);
+	g_free(r->new_u);
+	g_free(r->new_i);
 	memset(r, 0, sizeof *r);
 }
 
@@ -458,6 +461,39 @@ kith_update_store(const char *path, const struct kith_ingest_options *opt,
 		json_object_set_member(extra, "event_weights",
 		                       json_node_copy(ew));
 	json_object_set_member(extra, "ledger", json_node_copy(ledger));
+	/* users whose set of items changed: a longer row (pairs only ever
+	 * get added) or a user new in this batch */
+	out->touched = g_new(int64_t, MAX(s->n_users, 1));
+	for (int64_t u = 0; u < s->n_users; u++) {
+		int64_t nd = s->ui.indptr[u + 1] - s->ui.indptr[u];
+		int64_t od = u < base->n_users
+		             ? base->ui.indptr[u + 1] - base->ui.indptr[u] : -1;
+		if (nd != od)
+			out->touched[out->n_touched++] = u;
+	}
+	/* the new pairs: row by row, the items of the new row missing from
+	 * the old one (both sorted) */
+	int64_t n_new = MAX(s->ui.nnz - base->ui.nnz, 0);
+	out->new_u = g_new(int64_t, MAX(n_new, 1));
+	out->new_i = g_new(int32_t, MAX(n_new, 1));
+	for (int64_t t = 0; t < out->n_touched; t++) {
+		int64_t u = out->touched[t];
+		int64_t a = s->ui.indptr[u], b = s->ui.indptr[u + 1];
+		int64_t oa = 0, ob = 0;
+		if (u < base->n_users) {
+			oa = base->ui.indptr[u];
+			ob = base->ui.indptr[u + 1];
+		}
+		for (int64_t k = a; k < b && out->n_new < n_new; k++) {
+			int32_t i = s->ui.indices[k];
+			while (oa < ob && base->ui.indices[oa] < i)
+				oa++;
+			if (oa < ob && base->ui.indices[oa] == i)
+				continue;
+			out->new_u[out->n_new] = u;
+			out->new_i[out->n_new++] = i;
+		}
+	}
 	gboolean priv = store_is_private(path);
 	kith_store_free(base);
 	base = NULL;

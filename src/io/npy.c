@@ -4,7 +4,8 @@
  * {'descr': '<f4', 'fortran_order': False, 'shape': (n, d), } padded with
  * spaces to a multiple of 64 bytes, then the C-order data.  Reading maps
  * the file and checks every field against the file size; writing streams
- * the data, hashing it with xxh64 on the way, and fsyncs.
+ * the data, hashing it with xxh64 on the way, and fsyncs (or leaves that
+ * to the caller: kith_npy_write_ex(), for files of an output folder).
  */
 #include "config.h"
 
@@ -19,6 +20,7 @@
 
 #include "kith/core.h"
 #include "kith/io.h"
+#include "io-internal.h"
 
 static const struct {
 	enum kith_dtype t;
@@ -325,10 +327,31 @@ sync_close(int fd, const char *path, GError **error)
 	return TRUE;
 }
 
+static gboolean
+plain_close(int fd, const char *path, GError **error)
+{
+	if (close(fd) != 0) {
+		int e = errno;
+		g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+		            "cannot close '%s': %s", path, g_strerror(e));
+		return FALSE;
+	}
+	return TRUE;
+}
+
 gboolean
 kith_npy_write(const char *path, enum kith_dtype dtype, int64_t nrows,
                int64_t ncols, const void *data, int mode, uint64_t *xxh64_out,
                GError **error)
+{
+	return kith_npy_write_ex(path, dtype, nrows, ncols, data, mode, TRUE,
+	                         xxh64_out, NULL, error);
+}
+
+gboolean
+kith_npy_write_ex(const char *path, enum kith_dtype dtype, int64_t nrows,
+                  int64_t ncols, const void *data, int mode, gboolean sync,
+                  uint64_t *xxh64_out, int64_t *bytes_out, GError **error)
 {
 	char header[256];
 	int n, pad, fd;
@@ -386,16 +409,46 @@ kith_npy_write(const char *path, enum kith_dtype dtype, int64_t nrows,
 		ok = write_all(fd, header, (size_t)(10 + n + pad + 1), h, path,
 		               error) &&
 		     (nbytes == 0 || write_all(fd, data, nbytes, h, path, error));
-	if (ok)
+	if (ok && sync)
 		ok = sync_close(fd, path, error);
+	else if (ok)
+		ok = plain_close(fd, path, error);
 	else
 		close(fd);
 	if (ok && xxh64_out != NULL)
 		*xxh64_out = XXH64_digest(h);
+	if (ok && bytes_out != NULL)
+		*bytes_out = (int64_t)(10 + n + pad + 1) + (int64_t)nbytes;
 	XXH64_freeState(h);
 	if (!ok)
 		unlink(path);
 	return ok;
+}
+
+gboolean
+kith_write_file_nosync(const char *path, const void *data, size_t len,
+                       int mode, uint64_t *xxh64_out, GError **error)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+
+	if (fd < 0) {
+		int e = errno;
+		g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+		            "cannot create '%s': %s", path, g_strerror(e));
+		return FALSE;
+	}
+	if (!write_all(fd, data, len, NULL, path, error)) {
+		close(fd);
+		unlink(path);
+		return FALSE;
+	}
+	if (!plain_close(fd, path, error)) {
+		unlink(path);
+		return FALSE;
+	}
+	if (xxh64_out != NULL)
+		*xxh64_out = XXH64(data, len, 0);
+	return TRUE;
 }
 
 gboolean

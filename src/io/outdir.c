@@ -17,6 +17,7 @@
 
 #include "kith/core.h"
 #include "kith/io.h"
+#include "io-internal.h"
 
 #ifndef RENAME_EXCHANGE
 #define RENAME_EXCHANGE (1 << 1)
@@ -177,19 +178,13 @@ kith_outdir_npy(struct kith_outdir *od, JsonBuilder *b, const char *name,
 {
 	g_autofree char *path = kith_outdir_path(od, name);
 	uint64_t h;
-	struct stat st;
+	int64_t bytes;
 
-	if (!kith_npy_write(path, dtype, nrows, ncols, data, mode, &h, error))
+	/* no fsync here: kith_outdir_commit() syncs every file */
+	if (!kith_npy_write_ex(path, dtype, nrows, ncols, data, mode, FALSE, &h,
+	                       &bytes, error))
 		return FALSE;
-	if (b != NULL) {
-		if (stat(path, &st) != 0) {
-			int e = errno;
-			g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
-			            "cannot stat '%s': %s", path, g_strerror(e));
-			return FALSE;
-		}
-		kith_manifest_add_array(b, name, dtype, nrows, ncols, h,
-		                        (int64_t)st.st_size);
-	}
+	if (b != NULL)
+		kith_manifest_add_array(b, name, dtype, nrows, ncols, h, bytes);
 	return TRUE;
 }

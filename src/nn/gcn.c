@@ -26,6 +26,9 @@
  * Determinism: dropout masks and negatives come from kith_rng streams
  * keyed by (seed, epoch, block of rows), independent of the thread count;
  * dense products go through OpenBLAS sgemm (outside parallel regions).
+ * So a checkpoint (weights, Adam moments, kept weights and the
+ * early-stopping counters after an epoch, see gnn-internal.h) is all a
+ * resumed run needs to end with the same bytes.
  */
 #include "config.h"
 
@@ -424,6 +427,33 @@ argmax_rows(int32_t *pred, const float *Z, int64_t n, int c)
 	}
 }
 
+/* The arrays of a GCN checkpoint: current weights, kept weights, Adam
+ * moments.  Fills arr (GCN_CKPT_ARRAYS entries). */
+#define GCN_CKPT_ARRAYS 16
+static void
+ckpt_arrays(struct gnn_ckpt_array *arr, struct gcn *g,
+            struct kith_gcn_model *cur, struct kith_gcn_model *kept)
+{
+	static const char *const names[GCN_CKPT_ARRAYS] = {
+		"w1.npy", "b1.npy", "w2.npy", "b2.npy",
+		"best_w1.npy", "best_b1.npy", "best_w2.npy", "best_b2.npy",
+		"adam_m_w1.npy", "adam_m_b1.npy", "adam_m_w2.npy",
+		"adam_m_b2.npy", "adam_v_w1.npy", "adam_v_b1.npy",
+		"adam_v_w2.npy", "adam_v_b2.npy"
+	};
+	int64_t f = cur->n_in, h = cur->hidden, c = cur->n_out;
+	int64_t sz[4] = { f * h, h, h * c, c };
+	float *data[GCN_CKPT_ARRAYS] = {
+		cur->w1, cur->b1, cur->w2, cur->b2,
+		kept->w1, kept->b1, kept->w2, kept->b2,
+		g->aw1.m, g->ab1.m, g->aw2.m, g->ab2.m,
+		g->aw1.v, g->ab1.v, g->aw2.v, g->ab2.v
+	};
+
+	for (int k = 0; k < GCN_CKPT_ARRAYS; k++)
+		arr[k] = (struct gnn_ckpt_array){ names[k], data[k], sz[k % 4] };
+}
+
 static int
 cmp_double(const void *x, const void *y)
 {
@@ -473,6 +503,22 @@ pair_auc(const float *Z, int64_t n, int c, const int32_t *pa,
 	return (double)wins2 / (2.0 * np * np);
 }
 
+#define GCN_CKPT_FORMAT "kith-gcn-checkpoint"
+
+/* Writes the state after `epoch` epochs into p->checkpoint_dir. */
+static gboolean
+ckpt_save(const struct kith_gcn_params *p, const char *hash,
+          const struct kith_gnn_report *report,
+          const struct gnn_ckpt_array *arr, int epoch, int since_best,
+          double best, double best_loss, int64_t adam_t, double t0,
+          GError **error)
+{
+	struct gnn_ckpt_state st = { epoch, report->best_epoch, since_best,
+	                             best, best_loss, adam_t, kith_now() - t0 };
+	return gnn_ckpt_write(p->checkpoint_dir, GCN_CKPT_FORMAT, hash, &st,
+	                      report, arr, GCN_CKPT_ARRAYS, error);
+}
+
 gboolean
 kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
                struct kith_gnn_report *report, const struct kith_csr *A,
@@ -492,11 +538,16 @@ kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
 	struct kith_csr Atrain = { 0 };
 	int32_t *vpa = NULL, *vpb = NULL;
 	int64_t nvp = 0, n = A->n_rows;
+	struct gnn_ckpt_array arr[GCN_CKPT_ARRAYS];
+	g_autofree char *hash = NULL;
+	int first = 1, saved = -1;
 
 	memset(&g, 0, sizeof g);
 	memset(model, 0, sizeof *model);
 	if (h < 1 || c < 1 || p->lr <= 0 || p->dropout < 0 ||
-	    p->dropout >= 1 || p->neg < 0 || n < 1) {
+	    p->dropout >= 1 || p->neg < 0 || n < 1 ||
+	    p->checkpoint_every < 0 ||
+	    ((p->checkpoint_every > 0 || p->resume) && !p->checkpoint_dir)) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
 		            "invalid gcn parameters");
 		return FALSE;
@@ -533,12 +584,48 @@ kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
 	    !kith_adam_init(&g.aw2, (size_t)h * c, (float)p->lr, error) ||
 	    !kith_adam_init(&g.ab2, c, (float)p->lr, error))
 		goto out;
+	double drop = sup ? p->dropout : 0.0;
+	if (p->checkpoint_dir) {
+		/* what fixes the trajectory (not max_epochs, patience or the
+		 * time limit: a resumed run may change those) */
+		g_autofree char *cfg = g_strdup_printf(
+		    "gcn h=%d c=%d sup=%d lr=%.17g wd=%.17g drop=%.17g neg=%d "
+		    "seed=%" G_GUINT64_FORMAT, h, c, sup, p->lr,
+		    sup ? p->weight_decay : 0.0, drop, p->neg, p->seed);
+		hash = gnn_config_hash(cfg, A, X, label, split, sup ? n : 0);
+		ckpt_arrays(arr, &g, &cur, model);
+	}
+	if (p->resume) {
+		struct gnn_ckpt_state st;
+		int gen = 0;
+		int got = gnn_ckpt_read(p->checkpoint_dir, GCN_CKPT_FORMAT, hash,
+		                        &st, report, arr, GCN_CKPT_ARRAYS, &gen,
+		                        error);
+		if (got < 0)
+			goto out;
+		if (got > 0) {
+			first = st.epoch + 1;
+			saved = st.epoch;
+			best = st.best;
+			best_loss = st.best_loss;
+			since_best = st.since_best;
+			report->best_epoch = st.best_epoch;
+			report->epochs_run = st.epoch;
+			report->resumed_epoch = st.epoch;
+			report->resumed_generation = gen;
+			g.aw1.t = g.ab1.t = g.aw2.t = g.ab2.t = st.adam_t;
+			t0 -= st.elapsed;
+			if (since_best >= patience) {
+				report->stop_reason = "early-stop";
+				first = max_epochs + 1;
+			}
+		}
+	}
 	report->seconds_init = kith_now() - t0;
 	gnn_blas_threads(n, h, c);
 
-	double drop = sup ? p->dropout : 0.0;
-	int epoch;
-	for (epoch = 1; epoch <= max_epochs; epoch++) {
+	int epoch, done = saved > 0 ? saved : 0;
+	for (epoch = first; epoch <= max_epochs; epoch++) {
 		double loss, acc, vacc, vloss, score;
 		if (gnn_stop_interrupted(report))
 			break;
@@ -582,13 +669,30 @@ kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
 		} else {
 			since_best++;
 		}
+		gboolean stop = FALSE;
 		if (since_best >= patience) {
 			report->stop_reason = "early-stop";
-			break;
+			stop = TRUE;
+		} else if (gnn_out_of_time(report, p->time_limit, t0)) {
+			stop = TRUE;
 		}
-		if (gnn_out_of_time(report, p->time_limit, t0))
+		if (p->checkpoint_every > 0 &&
+		    (epoch % p->checkpoint_every == 0 || stop ||
+		     epoch == max_epochs)) {
+			if (!ckpt_save(p, hash, report, arr, epoch, since_best,
+			               best, best_loss, g.aw1.t, t0, error))
+				goto out;
+			saved = epoch;
+		}
+		done = epoch;
+		if (stop)
 			break;
 	}
+	/* SIGINT/SIGTERM: the state after the last finished epoch */
+	if (kith_interrupted() && p->checkpoint_dir && saved != done &&
+	    !ckpt_save(p, hash, report, arr, done, since_best, best, best_loss,
+	               g.aw1.t, t0, error))
+		goto out;
 	report->seconds_train = kith_now() - t0 - report->seconds_init;
 
 	/* Final pass with the kept weights on the full graph. */
@@ -618,7 +722,7 @@ kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
 			goto out;
 		report->val_auc = best;
 	}
-	if (!gnn_check_interrupted(error))
+	if (!gnn_check_interrupted(done, p->checkpoint_dir, error))
 		goto out;
 	ok = TRUE;
 out:

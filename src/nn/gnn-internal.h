@@ -61,7 +61,72 @@ gboolean gnn_out_of_time(struct kith_gnn_report *r, double time_limit,
 /* TRUE, with r->stop_reason "interrupted", after SIGINT. */
 gboolean gnn_stop_interrupted(struct kith_gnn_report *r);
 
-/* FALSE with KITH_ERROR_INTERRUPTED after SIGINT, else TRUE. */
-gboolean gnn_check_interrupted(GError **error);
+/* FALSE with KITH_ERROR_INTERRUPTED after SIGINT, else TRUE; the message
+ * names the last finished epoch and the checkpoint folder (may be NULL). */
+gboolean gnn_check_interrupted(int epoch, const char *checkpoint_dir,
+                               GError **error);
+
+/* ---- checkpoints ---------------------------------------------------------
+ * A checkpoint folder DIR holds state.json (format, config hash, epoch,
+ * best-epoch bookkeeping with its doubles stored bit-exact, Adam step
+ * count, curve, and the element count and xxh64 of every array) and one
+ * float32 .npy per array (weights, Adam moments, kept best weights).  It
+ * is written into DIR.tmp, then DIR (if any) becomes DIR.old (the
+ * previous generation, kept) and DIR.tmp becomes DIR: a kill at any
+ * moment leaves at least one complete generation. */
+
+/* One array of the training state, written from / restored into data
+ * (n floats, borrowed). */
+struct gnn_ckpt_array {
+	const char *name;       /* file name, e.g. "w1.npy" */
+	float *data;
+	int64_t n;
+};
+
+/* Scalars of the training loop (see kith_gcn_train / kith_sage_train). */
+struct gnn_ckpt_state {
+	int epoch;              /* epochs finished */
+	int best_epoch;
+	int since_best;         /* epochs without a better score */
+	double best;            /* best validation score so far */
+	double best_loss;       /* its validation loss (GCN tie break) */
+	int64_t adam_t;         /* Adam steps taken (every optimiser) */
+	double elapsed;         /* wall seconds of the run so far */
+};
+
+/* Lowercase SHA-256 hex of what determines a training trajectory: the
+ * model name, params (a caller-built string of every hyper-parameter that
+ * changes the trajectory, including the seed) and the contents of A, X
+ * (indptr, indices, values), label and split (each may be NULL).  Caller
+ * g_free()s. */
+char *gnn_config_hash(const char *params, const struct kith_csr *A,
+                      const struct kith_csr *X, const int32_t *label,
+                      const uint8_t *split, int64_t n_label);
+
+/* Writes a checkpoint generation into dir (see above) with state st, the
+ * curve of rep and the arrays.  KITH_ERROR_IO on failure (dir and dir.old
+ * are then left as they were). */
+gboolean gnn_ckpt_write(const char *dir, const char *format,
+                        const char *config_hash,
+                        const struct gnn_ckpt_state *st,
+                        const struct kith_gnn_report *rep,
+                        const struct gnn_ckpt_array *arr, int n_arr,
+                        GError **error);
+
+/* Restores the newest valid generation: dir, else dir.old.  Returns 1
+ * when one was restored (st, rep->curve and every array filled;
+ * *generation 0 for dir, 1 for dir.old), 0 when neither folder holds a
+ * state.json (nothing changed), -1 with error when the generations
+ * present are all invalid (error of the newest: KITH_ERROR_CORRUPT for a
+ * damaged, truncated or foreign checkpoint; arrays may be partly
+ * overwritten). */
+int gnn_ckpt_read(const char *dir, const char *format,
+                  const char *config_hash, struct gnn_ckpt_state *st,
+                  struct kith_gnn_report *rep,
+                  const struct gnn_ckpt_array *arr, int n_arr,
+                  int *generation, GError **error);
+
+/* The removal of a checkpoint folder is public: kith_gnn_checkpoint_remove()
+ * in kith/models.h. */
 
 #endif

@@ -24,6 +24,11 @@
  * no retraining).  The loss of row i updates only z_i (its edges are
  * listed in both directions), so gradients need no atomics; the pool
  * aggregator's max-gradient scatter runs on one thread.
+ * Every random draw of an epoch (neighbour samples, dropout masks,
+ * negatives) comes from kith_rng streams keyed by (seed, epoch), so a
+ * checkpoint after an epoch (weights, Adam moments, kept weights and the
+ * early-stopping counters, see gnn-internal.h) is all a resumed run needs
+ * to end with the same bytes.
  */
 #include "config.h"
 
@@ -632,6 +637,34 @@ pair_auc(const float *Z, int64_t N, int d, const int32_t *pa,
 	return (double)wins2 / (2.0 * np * 20);
 }
 
+#define SAGE_CKPT_FORMAT "kith-sage-checkpoint"
+#define SAGE_CKPT_MAX 16
+
+/* State of kith_sage_train() that a checkpoint holds. */
+struct sage_ckpt {
+	struct gnn_ckpt_array arr[SAGE_CKPT_MAX];
+	int n;
+	char *hash;
+};
+
+static void
+ckpt_add(struct sage_ckpt *k, const char *name, float *data, int64_t n)
+{
+	if (data != NULL)
+		k->arr[k->n++] = (struct gnn_ckpt_array){ name, data, n };
+}
+
+static gboolean
+ckpt_save(const struct kith_sage_params *p, const struct sage_ckpt *k,
+          const struct kith_gnn_report *report, int epoch, int since_best,
+          double best, int64_t adam_t, double t0, GError **error)
+{
+	struct gnn_ckpt_state st = { epoch, report->best_epoch, since_best,
+	                             best, 0, adam_t, kith_now() - t0 };
+	return gnn_ckpt_write(p->checkpoint_dir, SAGE_CKPT_FORMAT, k->hash,
+	                      &st, report, k->arr, k->n, error);
+}
+
 gboolean
 kith_sage_train(float *emb, struct kith_sage_model *model,
                 struct kith_gnn_report *report, const struct kith_csr *G,
@@ -658,10 +691,14 @@ kith_sage_train(float *emb, struct kith_sage_model *model,
 	int nc = sup ? p->n_classes : 0;
 	float *Wc = NULL, *bc = NULL, *gWc = NULL, *gbc = NULL, *logits = NULL;
 	struct kith_adam adamW = { 0 }, adamB = { 0 };
+	struct sage_ckpt ck = { .n = 0 };
+	int first = 1, saved = -1;
 
 	memset(&s, 0, sizeof s);
 	memset(model, 0, sizeof *model);
 	if (d < 1 || p->lr <= 0 || p->neg < 0 || N < 2 || X->n_rows != N ||
+	    p->checkpoint_every < 0 ||
+	    ((p->checkpoint_every > 0 || p->resume) && !p->checkpoint_dir) ||
 	    (sup && (p->n_label > N || !p->split)) ||
 	    p->val_ratio < 0 || p->val_ratio >= 1) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
@@ -753,10 +790,69 @@ kith_sage_train(float *emb, struct kith_sage_model *model,
 			goto out;
 		gnn_glorot(Wc, d, nc, &rng);
 	}
+	if (p->checkpoint_dir) {
+		size_t np = cur.n_params, ne = cur.id_emb ? (size_t)N * d : 0;
+		/* what fixes the trajectory (not max_epochs, patience or the
+		 * time limit: a resumed run may change those) */
+		g_autofree char *cfg = g_strdup_printf(
+		    "sage d=%d fanout=%d,%d pool=%d id=%d lr=%.17g l2=%.17g "
+		    "neg=%d val=%.17g seed=%" G_GUINT64_FORMAT " classes=%d "
+		    "lw=%.17g drop=%.17g temp=%.17g idlr=%.17g", d,
+		    p->fanout[0], p->fanout[1], p->pool, p->id_emb, p->lr,
+		    p->l2, p->neg, p->val_ratio, p->seed, nc,
+		    sup ? p->link_weight : 1.0, drop, (double)SAGE_TEMP,
+		    (double)SAGE_ID_LR_SCALE);
+		ck.hash = gnn_config_hash(cfg, G, X, p->label, p->split,
+		                          sup ? p->n_label : 0);
+		ckpt_add(&ck, "params.npy", cur.params, np);
+		ckpt_add(&ck, "best_params.npy", model->params, np);
+		ckpt_add(&ck, "adam_m.npy", adam.m, np);
+		ckpt_add(&ck, "adam_v.npy", adam.v, np);
+		if (ne) {
+			ckpt_add(&ck, "id_emb.npy", cur.id_emb, ne);
+			ckpt_add(&ck, "best_id_emb.npy", model->id_emb, ne);
+			ckpt_add(&ck, "adam_m_id.npy", adamE.m, ne);
+			ckpt_add(&ck, "adam_v_id.npy", adamE.v, ne);
+		}
+		if (sup) {
+			ckpt_add(&ck, "head_w.npy", Wc, (int64_t)d * nc);
+			ckpt_add(&ck, "head_b.npy", bc, nc);
+			ckpt_add(&ck, "adam_m_head_w.npy", adamW.m, (int64_t)d * nc);
+			ckpt_add(&ck, "adam_v_head_w.npy", adamW.v, (int64_t)d * nc);
+			ckpt_add(&ck, "adam_m_head_b.npy", adamB.m, nc);
+			ckpt_add(&ck, "adam_v_head_b.npy", adamB.v, nc);
+		}
+	}
+	if (p->resume) {
+		struct gnn_ckpt_state st;
+		int gen = 0;
+		int got = gnn_ckpt_read(p->checkpoint_dir, SAGE_CKPT_FORMAT,
+		                        ck.hash, &st, report, ck.arr, ck.n, &gen,
+		                        error);
+		if (got < 0)
+			goto out;
+		if (got > 0) {
+			first = st.epoch + 1;
+			saved = st.epoch;
+			best = st.best;
+			since_best = st.since_best;
+			report->best_epoch = st.best_epoch;
+			report->epochs_run = st.epoch;
+			report->resumed_epoch = st.epoch;
+			report->resumed_generation = gen;
+			adam.t = adamE.t = adamW.t = adamB.t = st.adam_t;
+			t0 -= st.elapsed;
+			if (since_best >= patience) {
+				report->stop_reason = "early-stop";
+				first = max_epochs + 1;
+			}
+		}
+	}
 	gnn_blas_threads(N, d, d);
 	report->seconds_init = kith_now() - t0;
 
-	for (int epoch = 1; epoch <= max_epochs; epoch++) {
+	int done = saved > 0 ? saved : 0;
+	for (int epoch = first; epoch <= max_epochs; epoch++) {
 		if (gnn_stop_interrupted(report))
 			break;
 		if (!sample_neighbours(&s.M1, &s.M1T, &T, p->fanout[1], p->seed,
@@ -838,7 +934,8 @@ kith_sage_train(float *emb, struct kith_sage_model *model,
 		}
 		gnn_record_epoch(report, p->on_point, p->on_point_data, epoch,
 		                 loss, score, t0);
-		if (score > best || score < 0) {
+		gboolean improved = score > best || score < 0;
+		if (improved) {
 			best = score;
 			since_best = 0;
 			report->best_epoch = epoch;
@@ -847,13 +944,31 @@ kith_sage_train(float *emb, struct kith_sage_model *model,
 			if (cur.id_emb)
 				memcpy(model->id_emb, cur.id_emb,
 				       N * d * sizeof(float));
-		} else if (++since_best >= patience) {
-			report->stop_reason = "early-stop";
-			break;
 		}
-		if (gnn_out_of_time(report, p->time_limit, t0))
+		gboolean stop = FALSE;
+		if (!improved && ++since_best >= patience) {
+			report->stop_reason = "early-stop";
+			stop = TRUE;
+		} else if (gnn_out_of_time(report, p->time_limit, t0)) {
+			stop = TRUE;
+		}
+		if (p->checkpoint_every > 0 &&
+		    (epoch % p->checkpoint_every == 0 || stop ||
+		     epoch == max_epochs)) {
+			if (!ckpt_save(p, &ck, report, epoch, since_best, best,
+			               adam.t, t0, error))
+				goto out;
+			saved = epoch;
+		}
+		done = epoch;
+		if (stop)
 			break;
 	}
+	/* SIGINT/SIGTERM: the state after the last finished epoch */
+	if (kith_interrupted() && p->checkpoint_dir && saved != done &&
+	    !ckpt_save(p, &ck, report, done, since_best, best, adam.t, t0,
+	               error))
+		goto out;
 	report->seconds_train = kith_now() - t0 - report->seconds_init;
 	if (sup)
 		report->val_acc = best;
@@ -862,7 +977,7 @@ kith_sage_train(float *emb, struct kith_sage_model *model,
 	sage_clear(&s);
 	if (!kith_sage_apply(emb, model, G, X, NULL, error))
 		goto out;
-	if (!gnn_check_interrupted(error))
+	if (!gnn_check_interrupted(done, p->checkpoint_dir, error))
 		goto out;
 	ok = TRUE;
 out:
@@ -884,6 +999,7 @@ out:
 	kith_floats_free(logits);
 	g_free(va);
 	g_free(vb);
+	g_free(ck.hash);
 	if (!ok)
 		kith_sage_model_clear(model);
 	return ok;

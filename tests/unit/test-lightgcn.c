@@ -365,6 +365,171 @@ test_resume(void)
 	g_rmdir(dir);
 }
 
+/* Naive F = mean_k Â^k E in double with a dense Â of the bipartite graph
+ * of R (degree = number of pairs; isolated nodes keep empty rows). */
+static void
+naive_propagate(double *F, const float *E, const struct kith_csr *R, int d,
+                int K)
+{
+	int n = (int)R->n_rows, m = (int)R->n_cols, N = n + m;
+	double *Ah = g_new0(double, (size_t)N * N), *deg = g_new0(double, N);
+	double *P = g_new(double, (size_t)N * d), *Q = g_new(double, (size_t)N * d);
+	for (int u = 0; u < n; u++)
+		for (int64_t k = R->indptr[u]; k < R->indptr[u + 1]; k++) {
+			deg[u]++;
+			deg[n + R->indices[k]]++;
+		}
+	for (int u = 0; u < n; u++)
+		for (int64_t k = R->indptr[u]; k < R->indptr[u + 1]; k++) {
+			int i = n + R->indices[k];
+			Ah[(size_t)u * N + i] = Ah[(size_t)i * N + u] =
+			    1 / sqrt(deg[u] * deg[i]);
+		}
+	for (int x = 0; x < N * d; x++)
+		F[x] = P[x] = E[x];
+	for (int k = 1; k <= K; k++) {
+		for (int r = 0; r < N; r++)
+			for (int j = 0; j < d; j++) {
+				double s = 0;
+				for (int c = 0; c < N; c++)
+					s += Ah[(size_t)r * N + c] * P[c * d + j];
+				Q[r * d + j] = s;
+			}
+		memcpy(P, Q, sizeof(double) * N * d);
+		for (int x = 0; x < N * d; x++)
+			F[x] += P[x];
+	}
+	for (int x = 0; x < N * d; x++)
+		F[x] /= K + 1;
+	g_free(Ah);
+	g_free(deg);
+	g_free(P);
+	g_free(Q);
+}
+
+static double
+max_rel_diff(const float *a, const double *b, size_t n)
+{
+	double worst = 0, scale = 1e-6;
+	for (size_t x = 0; x < n; x++)
+		scale = MAX(scale, fabs(b[x]));
+	for (size_t x = 0; x < n; x++)
+		worst = MAX(worst, fabs(a[x] - b[x]) / scale);
+	return worst;
+}
+
+/* ego_out holds the E⁰ whose propagation is the output; a warm start
+ * from it (init_ego) with a vanishing learning rate gives the output
+ * back; focus pairs that are not training pairs are ignored; warm starts
+ * with new users and items are deterministic. */
+static void
+test_ego_warm_start(void)
+{
+	enum { n = 120, m = 80, d = 8 };
+	struct kith_csr R;
+	planted(&R, n, m, 4, 0.15, 0.02, 8);
+	struct kith_lightgcn_params p;
+	kith_lightgcn_params_init(&p);
+	p.dim = d;
+	p.max_epochs = 4;
+	p.val_ratio = 0;
+	p.seed = 3;
+	static float U[n * d], V[m * d], ego[(n + m) * d];
+	static double F[(n + m) * d];
+	struct kith_train_report rep;
+	GError *err = NULL;
+	kith_train_report_init(&rep);
+	p.ego_out = ego;
+	g_assert_true(kith_lightgcn_train(U, V, &rep, &R, NULL, &p, &err));
+	g_assert_no_error(err);
+	g_assert_true(rep.has_ego);
+	kith_train_report_clear(&rep);
+	naive_propagate(F, ego, &R, d, p.layers);
+	g_assert_cmpfloat(max_rel_diff(U, F, n * d), <, 1e-4);
+	g_assert_cmpfloat(max_rel_diff(V, F + n * d, m * d), <, 1e-4);
+
+	/* warm start from the ego rows, one step at lr 1e-9: same output */
+	struct kith_lightgcn_params q = p;
+	static float U2[n * d], V2[m * d], ego2[(n + m) * d];
+	q.init_user = ego;
+	q.init_item = ego + n * d;
+	q.init_users = n;
+	q.init_items = m;
+	q.init_ego = TRUE;
+	q.max_epochs = 1;
+	q.epoch_steps = 1;
+	q.lr = 1e-9;
+	q.ego_out = ego2;
+	g_assert_true(kith_lightgcn_train(U2, V2, NULL, &R, NULL, &q, &err));
+	g_assert_no_error(err);
+	g_assert_cmpfloat(max_rel_diff(U2, F, n * d), <, 1e-4);
+	g_assert_cmpfloat(max_rel_diff(V2, F + n * d, m * d), <, 1e-4);
+
+	/* a grown graph: 10 new users with pairs on old and new items, 5
+	 * new items; the focus is the new pairs plus invalid ones */
+	GArray *ru = g_array_new(FALSE, FALSE, sizeof(int32_t));
+	GArray *ri = g_array_new(FALSE, FALSE, sizeof(int32_t));
+	for (int u = 0; u < n; u++)
+		for (int64_t k = R.indptr[u]; k < R.indptr[u + 1]; k++) {
+			g_array_append_val(ru, u);
+			g_array_append_val(ri, R.indices[k]);
+		}
+	int64_t fu[40];
+	int32_t fi[40];
+	int nf = 0;
+	for (int32_t u = n; u < n + 10; u++)
+		for (int32_t t = 0; t < 3; t++) {
+			int32_t i = (u * 7 + t * 11) % (m + 5);
+			g_array_append_val(ru, u);
+			g_array_append_val(ri, i);
+			fu[nf] = u;
+			fi[nf++] = i;
+		}
+	struct kith_csr R2;
+	g_assert_true(kith_csr_from_coo(&R2, n + 10, m + 5, ru->len,
+	                                (int32_t *)ru->data,
+	                                (int32_t *)ri->data, NULL, NULL));
+	static float U3[(n + 10) * d], V3[(m + 5) * d];
+	static float U4[(n + 10) * d], V4[(m + 5) * d];
+	static float E3[(n + m + 15) * d];
+	q.lr = 0;              /* the default */
+	q.epoch_steps = 4;
+	q.focus_u = fu;
+	q.focus_i = fi;
+	q.n_focus_pairs = nf;
+	q.focus_share = 0.5;
+	q.ego_out = E3;
+	g_assert_true(kith_lightgcn_train(U3, V3, NULL, &R2, NULL, &q, &err));
+	g_assert_no_error(err);
+	for (size_t x = 0; x < G_N_ELEMENTS(U3); x++)
+		g_assert_true(isfinite(U3[x]));
+	/* invalid focus pairs (unknown user, unknown item, not a pair) are
+	 * dropped: the same bytes */
+	int64_t fu2[43];
+	int32_t fi2[43];
+	memcpy(fu2, fu, sizeof(int64_t) * nf);
+	memcpy(fi2, fi, sizeof(int32_t) * nf);
+	fu2[nf] = n + 99; fi2[nf] = 0;
+	fu2[nf + 1] = 0; fi2[nf + 1] = m + 99;
+	fu2[nf + 2] = n; fi2[nf + 2] = -1;
+	q.focus_u = fu2;
+	q.focus_i = fi2;
+	q.n_focus_pairs = nf + 3;
+	g_assert_true(kith_lightgcn_train(U4, V4, NULL, &R2, NULL, &q, &err));
+	g_assert_no_error(err);
+	g_assert_cmpint(memcmp(U3, U4, sizeof(U3)), ==, 0);
+	g_assert_cmpint(memcmp(V3, V4, sizeof(V3)), ==, 0);
+	/* a bad focus share is a usage error */
+	q.focus_share = 1.5;
+	g_assert_false(kith_lightgcn_train(U4, V4, NULL, &R2, NULL, &q, &err));
+	g_assert_error(err, KITH_ERROR, KITH_ERROR_USAGE);
+	g_clear_error(&err);
+	g_array_unref(ru);
+	g_array_unref(ri);
+	kith_csr_clear(&R);
+	kith_csr_clear(&R2);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -374,5 +539,6 @@ main(int argc, char **argv)
 	g_test_add_func("/lightgcn/planted-quality", test_planted_quality);
 	g_test_add_func("/lightgcn/bad-params", test_bad_params);
 	g_test_add_func("/lightgcn/resume", test_resume);
+	g_test_add_func("/lightgcn/ego-warm-start", test_ego_warm_start);
 	return g_test_run();
 }

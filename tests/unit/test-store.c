@@ -11,6 +11,8 @@
 #include "kith/io.h"
 #include "kith/store.h"
 
+#include "unit-util.h"
+
 static char *tmpdir;
 
 /* users u0..u3, items a,b,c; u3 has no items but a friend. */
@@ -117,15 +119,12 @@ int
 main(int argc, char **argv)
 {
 	int rc;
-	g_autofree char *cmd = NULL;
-
 	g_test_init(&argc, &argv, NULL);
 	tmpdir = g_dir_make_tmp("kith-test-store-XXXXXX", NULL);
 	g_test_add_func("/store/roundtrip", test_roundtrip);
 	g_test_add_func("/store/damage", test_damage);
 	rc = g_test_run();
-	cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
+	if (!test_remove_tree(tmpdir))
 		rc = rc ? rc : 1;
 	g_free(tmpdir);
 	return rc;

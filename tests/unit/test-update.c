@@ -7,6 +7,8 @@
 #include "kith/ingest.h"
 #include "kith/update.h"
 
+#include "unit-util.h"
+
 static char *
 write_tmp(const char *dir, const char *name, const char *text)
 {
@@ -130,8 +132,7 @@ test_update_basic(void)
 	g_assert_true(kith_update_store(store, &o, &u, &err));
 	g_assert_true(u.noop);
 	kith_update_result_clear(&u);
-	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
-	(void)!system(cmd);
+	g_assert_true(test_remove_tree(dir));
 }
 
 /* A bad row stops the update and the store stays as it was. */
@@ -162,8 +163,7 @@ test_update_error(void)
 	g_assert_false(kith_update_store(store, &o, &u, &err));
 	g_assert_error(err, KITH_ERROR, KITH_ERROR_USAGE);
 	g_clear_error(&err);
-	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", dir);
-	(void)!system(cmd);
+	g_assert_true(test_remove_tree(dir));
 }
 
 int

@@ -8,6 +8,7 @@
 #define KITH_UNIT_UTIL_H
 
 #include <glib.h>
+#include <glib/gstdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -106,14 +107,36 @@ test_class_dots(const float *emb, const int32_t *label, int n, int d,
 	*across = acr / na;
 }
 
+/* Removes the folder PATH and everything below it (no shell); TRUE when
+ * all is gone.  Symbolic links are removed, never followed. */
+static inline gboolean
+test_remove_tree(const char *path)
+{
+	GDir *d = g_dir_open(path, 0, NULL);
+	gboolean ok = TRUE;
+	if (d != NULL) {
+		const char *name;
+		while ((name = g_dir_read_name(d)) != NULL) {
+			char *p = g_build_filename(path, name, NULL);
+			if (g_file_test(p, G_FILE_TEST_IS_DIR) &&
+			    !g_file_test(p, G_FILE_TEST_IS_SYMLINK))
+				ok = test_remove_tree(p) && ok;
+			else
+				ok = g_remove(p) == 0 && ok;
+			g_free(p);
+		}
+		g_dir_close(d);
+	}
+	return g_remove(path) == 0 && ok;
+}
+
 /* g_test_run(), then removes and frees the scratch folder tmpdir; the
  * exit status is that of the tests, or 1 when the removal fails. */
 static inline int
 test_run_and_remove(char *tmpdir)
 {
 	int rc = g_test_run();
-	g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
-	if (system(cmd) != 0)
+	if (!test_remove_tree(tmpdir))
 		rc = rc ? rc : 1;
 	g_free(tmpdir);
 	return rc;

@@ -1,0 +1,256 @@
+/*
+ * Memory estimates (memest.h): peak resident bytes of the whole process
+ * for ingest, embed (lightgcn, gcn, sage), profile and communities,
+ * computed from counts known before the command allocates.
+ *
+ * Every estimate is
+ *     peak = baseline + Σ_k c_k · size_k
+ * where the sizes are the arrays live at the command's peak as the code
+ * allocates them (listed at each function) and c_k their bytes per
+ * element; one calibration factor per command corrects for what the
+ * model leaves out (allocator slack, pages of the mapped store that are
+ * never touched, transient buffers).  Factors were fitted to the
+ * /usr/bin/time peaks of kith synth stores (20k, 100k, 1M users; 20
+ * events per user) on Linux x86-64 with glibc malloc, where the model is
+ * within ±15 % (tools/bench-scale measures it).  Cost O(1), except
+ * kith_memest_count_rows(), which reads at most `sample` bytes.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kith/core.h"
+#include "kith/memest.h"
+
+#define MiB (1024.0 * 1024.0)
+
+/* RSS of `kith info` / `kith profile` on the bundled 1,000-user shop:
+ * 12-14 MiB (binary, glib, igraph, OpenBLAS and OpenMP runtimes). */
+#define BASELINE (13.0 * MiB)
+
+uint64_t
+kith_memest_baseline(void)
+{
+	return (uint64_t)BASELINE;
+}
+
+static uint64_t
+total(double bytes, double factor)
+{
+	double t = BASELINE + (bytes > 0 ? bytes * factor : 0);
+	return t >= 1.8e19 ? UINT64_MAX : (uint64_t)t;
+}
+
+int64_t
+kith_memest_count_rows(const char *path, int64_t sample, int64_t *size,
+                       GError **error)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		int e = errno;
+		if (fd >= 0)
+			close(fd);
+		g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+		            "cannot open '%s': %s", path, g_strerror(e));
+		return -1;
+	}
+	*size = S_ISREG(st.st_mode) ? (int64_t)st.st_size : 0;
+	if (!S_ISREG(st.st_mode)) {
+		/* a pipe cannot be sampled without consuming it */
+		close(fd);
+		return 0;
+	}
+	if (sample < 4096)
+		sample = 4096;
+	int64_t want = MIN(sample, *size);
+	char *buf = g_malloc(want + 1);
+	int64_t got = 0;
+	while (got < want) {
+		ssize_t r = read(fd, buf + got, (size_t)(want - got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += r;
+	}
+	close(fd);
+	int64_t lines = 0;
+	int64_t last = -1;
+	for (const char *p = buf; (p = memchr(p, '\n', buf + got - p));
+	     p++) {
+		lines++;
+		last = p - buf;
+	}
+	g_free(buf);
+	if (got >= *size)
+		return lines + (got > 0 && last != got - 1);
+	if (lines == 0)
+		return 1;
+	/* mean length of the complete lines of the sample */
+	double per = (double)(last + 1) / (double)lines;
+	return (int64_t)((double)*size / per + 0.5);
+}
+
+/*
+ * Ingest (ingest-events.c, ingest-build.c, idmap.c, store write):
+ *   rows       events as parallel arrays u, i, type, ts, value (21 B,
+ *              grown geometrically) and the sort keys and scratch of the
+ *              pair merge (8 + 8 + 32 B), the event log of the store
+ *              (21 B) and its CSR (4 + 4 + 8 + 8 + 4 + 4 B per pair);
+ *   social     key and weight (12 B), pair sort and both CSR directions
+ *              (28 B per row);
+ *   users      id map (slots, keys, index: about 40 B), indptr and
+ *              counters (24 B), per-type counts (4 B per type), ids in
+ *              the store (8 B), attribute rows of the users file (one
+ *              string array each: about 64 B + 4 B per one-hot column);
+ *   items      id map (40 B) and two CSR index arrays (16 B).
+ * The events file is mapped while it is parsed (its pages count once).
+ */
+uint64_t
+kith_memest_ingest(const struct kith_memest_ingest *in)
+{
+	double ev = (double)MAX(in->events, 0);
+	double so = (double)MAX(in->social, 0);
+	double nu = (double)MAX(in->users, 0);
+	double ni = (double)MAX(in->items, 0);
+	double nt = (double)CLAMP(in->event_types, 1, 32);
+	double b = ev * (16 + 48 + 29) +
+	           so * 40 +
+	           nu * (40 + 24 + 4 * nt + 8) +
+	           (double)MAX(in->user_rows, 0) * 96 +
+	           ni * (40 + 16) +
+	           (double)MAX(in->item_rows, 0) * 24 +
+	           (double)MAX(in->feature_rows, 0) * 24;
+	return total(b, 0.87);
+}
+
+/*
+ * LightGCN (lightgcn.c, cmd-embed.c), N = users + items, nd = N·dim
+ * floats, a = 2·(pairs + social entries when the social weight > 0):
+ *   output U, V and the ego copy (2 nd), E⁰, F, G, T, Adam m and v
+ *   (6 nd), best state (1 nd; +1 without refit);
+ *   Â: CSR 8 B per entry + 8 B per node (12 B more per entry of COO
+ *   while it is built); batch of B·neg triples (24 B each, B = pairs/16);
+ *   spectral start: R̃ and R̃ᵀ (16 B per pair) and Y, Z (N·(dim +
+ *   min(dim, 16)) floats), live with the first 6 nd + the output;
+ *   validation split: training and held-out CSR copies (17 B per pair);
+ *   mapped store: ui CSR (8 B per pair + 8 B per user), ids (24 B per
+ *   node).
+ */
+uint64_t
+kith_memest_lightgcn(const struct kith_store *s, int dim, int layers,
+                     int neg, int64_t batch, double val_ratio,
+                     gboolean refit, gboolean spectral, double social_weight)
+{
+	double n = (double)s->n_users, m = (double)s->n_items, N = n + m;
+	double nnz = (double)s->ui.nnz;
+	double nd = N * (double)dim * 4;
+	double a = 2 * nnz + (social_weight > 0 ? 2 * (double)s->uu.nnz : 0);
+	double B = batch > 0 ? (double)batch : CLAMP(nnz / 16, 1024,
+	                                              (double)(1 << 22));
+	double store = 8 * nnz + 8 * n + 24 * N;
+	double adj = 8 * a + 8 * N;
+	double trip = 24 * B * MAX(neg, 1);
+	double val = val_ratio > 0 ? 17 * nnz + 16 * n : 0;
+	double train = 9 * nd + (val_ratio > 0 && !refit ? nd : 0);
+	double spec = 0;
+	if (spectral) {
+		double l = dim + MIN(dim, 16);
+		spec = 8 * nd + 16 * nnz + 16 * N + N * l * 4;
+	}
+	double build = 2 * nd + adj + 12 * a;
+	double peak = MAX(MAX(train, spec) + adj + trip, build);
+	(void)layers;
+	/* + the working buffers of OpenBLAS (spectral start) and of the
+	 * training threads: about 20 MB */
+	return total(store + val + peak + 20e6 / 0.955, 0.955);
+}
+
+/*
+ * GCN auto-encoder (gcn.c, features.c) over the n users: the feature
+ * matrix (dense columns: attributes, n·f floats, plus its CSR and
+ * transpose, 24 B per non-zero), Â (CSR of uu + self loops, 12 B per
+ * entry with the transpose and masks), per-layer activations, dropout
+ * masks and gradients (about 8 n·max(h, d) floats), per-edge loss
+ * buffers (2 doubles per positive and negative sample).
+ */
+uint64_t
+kith_memest_gcn(const struct kith_store *s, int hidden, int dim)
+{
+	double n = (double)s->n_users;
+	double f = (double)(s->n_user_attrs + s->n_user_feats + 1);
+	double e = (double)s->uu.nnz + n;
+	double w = (double)MAX(hidden, dim);
+	double b = n * f * 4 + (n * f + (double)s->uf.nnz) * 24 +
+	           e * 12 + 8 * n * w * 4 + 2 * 16 * (double)s->uu.nnz +
+	           24 * n;
+	/* + OpenBLAS buffers of the dense products: about 9 MiB */
+	return total(b + 9 * MiB / 1.368, 1.368);
+}
+
+/*
+ * GraphSAGE (sage.c, features.c) over N = users + items: features (CSR,
+ * 24 B per non-zero, about f per node), sampled neighbourhoods M, Mᵀ
+ * for both hops (N·(f1 + f2) entries, 12 B each, twice), activations
+ * and gradients of H0, H1, Z and the aggregates (about 12 N·dim
+ * floats), id embeddings with Adam moments (3 N·dim floats), and the
+ * training graph (user-item pairs and social links both ways, 16 B per
+ * entry).
+ */
+uint64_t
+kith_memest_sage(const struct kith_store *s, int dim, int f1, int f2)
+{
+	double n = (double)s->n_users, m = (double)s->n_items, N = n + m;
+	double f = (double)(s->n_user_attrs + s->n_user_feats +
+	                    s->n_categories + 2);
+	double e = 2 * (double)s->ui.nnz + (double)s->uu.nnz;
+	double b = N * f * 24 + N * (double)(f1 + f2) * 24 +
+	           15 * N * (double)dim * 4 + e * 16 + 24 * N;
+	return total(b, 1.0);
+}
+
+/*
+ * Profile (profile.c): the mapped store it reads (event log 21 B per
+ * event, ui arrays 36 B per pair, uu indptr), the per-pair order (8 B),
+ * per-user features (about 24 doubles), category preferences (c floats
+ * plus c·t doubles of accumulators per thread row), RFM, top
+ * categories, first/last times (about 40 B), the sort of the RFM keys
+ * (16 B) and the output matrix written (24 floats).
+ */
+uint64_t
+kith_memest_profile(const struct kith_store *s)
+{
+	double n = (double)s->n_users;
+	double c = (double)MAX(s->n_categories, 1);
+	double t = (double)MAX(s->n_event_types, 1);
+	double b = (double)s->n_log * 21 + (double)s->ui.nnz * (36 + 8) +
+	           8 * n + n * (24 * 8 + c * 4 + t * 8 + 40 + 16 + 24 * 4 +
+	                        c * 4);
+	return total(b, 0.72);
+}
+
+/*
+ * Communities (communities.c): the undirected user graph as a CSR (12 B
+ * per entry), igraph's graph (from/to plus the four index vectors:
+ * 8 B each, about 32 B per edge = 16 B per entry, with the edge list
+ * built for it, 16 B per edge) and weights (8 B per edge, twice with the
+ * reweighted copy), the diffusion vectors of the denoising step (2·16
+ * floats per user), Leiden's membership, strengths and work vectors
+ * (about 64 B per user) and the summary's per-community item counters;
+ * the mapped store (ids, ui for the summary: 8 B per pair).
+ */
+uint64_t
+kith_memest_communities(const struct kith_store *s, int64_t edges)
+{
+	double n = (double)s->n_users;
+	double e = (double)MAX(edges, 0);
+	double b = e * 12 + (e / 2) * (32 + 16 + 16) + n * (2 * 16 * 4 + 64) +
+	           (double)s->ui.nnz * 8 + 24 * n;
+	return total(b, 1.7);
+}

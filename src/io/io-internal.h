@@ -1,0 +1,24 @@
+/* Internals of the writers in src/io and src/graph/store.c: writing
+ * without the per-file fsync, for files inside a struct kith_outdir whose
+ * commit fsyncs every file of the folder anyway. */
+#ifndef KITH_IO_INTERNAL_H
+#define KITH_IO_INTERNAL_H
+
+#include "kith/io.h"
+
+/* kith_npy_write() with a choice: sync FALSE leaves out the fsync (the
+ * caller syncs the file later, e.g. kith_outdir_commit()).  On success
+ * *bytes_out (if not NULL) receives the file size.  Thread-safe: distinct
+ * threads may write distinct files. */
+gboolean kith_npy_write_ex(const char *path, enum kith_dtype dtype,
+                           int64_t nrows, int64_t ncols, const void *data,
+                           int mode, gboolean sync, uint64_t *xxh64_out,
+                           int64_t *bytes_out, GError **error);
+
+/* kith_write_file() without the fsync; *xxh64_out (if not NULL) receives
+ * the xxh64 (seed 0) of the bytes written. */
+gboolean kith_write_file_nosync(const char *path, const void *data,
+                                size_t len, int mode, uint64_t *xxh64_out,
+                                GError **error);
+
+#endif
