@@ -152,9 +152,11 @@ gboolean kith_communities_detect_full(struct kith_comm_result *out,
                                       double resolution, uint64_t seed,
                                       int denoise, GError **error);
 
-/* Leiden iterations of a warm start at most (it stops earlier when an
- * iteration does not raise the quality). */
+/* Leiden iterations of a warm start at most; it stops earlier after an
+ * iteration that raises the quality by at most KITH_COMM_WARM_TOL
+ * (relative). */
 #define KITH_COMM_WARM_MAX_ITER 50
+#define KITH_COMM_WARM_TOL 1e-3
 
 /* Detection parameters.  kith_comm_params_init() sets leiden,
  * resolution 1, seed 0, denoise -1 (auto) and no warm start. */
@@ -180,7 +182,7 @@ void kith_comm_params_init(struct kith_comm_params *p);
  * label), in rounds until no such user is left (a round reads the labels
  * of the previous round only), and the rest start as singletons.  Leiden
  * is then run from that partition (igraph start = true, one iteration
- * at a time while the quality rises, at most KITH_COMM_WARM_MAX_ITER),
+ * at a time while the quality rises, see KITH_COMM_WARM_TOL),
  * labelprop from
  * that labelling (igraph initial); Louvain has no warm start
  * (KITH_ERROR_USAGE).  The denoise step is applied as without warm

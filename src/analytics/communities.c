@@ -610,14 +610,18 @@ kith_communities_detect_params(struct kith_comm_result *out,
 		}
 		/* from a partition, "until nothing changes" may never end: a
 		 * node whose two best moves tie up to rounding goes back and
-		 * forth; iterate while the quality rises */
-		for (int it = 0; it < KITH_COMM_WARM_MAX_ITER; it++) {
+		 * forth; iterate while an iteration raises the quality (the
+		 * modularity at the resolution on the links optimised) by more
+		 * than KITH_COMM_WARM_TOL */
+		rc = igraph_modularity(&graph, &memb, wp, resolution, FALSE,
+		                       &quality);
+		for (int it = 0; rc == IGRAPH_SUCCESS &&
+		                 it < KITH_COMM_WARM_MAX_ITER; it++) {
 			igraph_real_t before = quality;
 			rc = igraph_community_leiden(&graph, wp, &strength,
 			                             resolution / total, 0.01, TRUE,
 			                             1, &memb, &nb, &quality);
-			if (rc != IGRAPH_SUCCESS ||
-			    (it > 0 && quality <= before + 1e-12 * fabs(before)))
+			if (quality <= before + KITH_COMM_WARM_TOL * fabs(before))
 				break;
 		}
 		break;
