@@ -4,16 +4,18 @@
 libkith_a_SOURCES += include/kith/csv.h include/kith/ingest.h \
 	src/io/csv.c src/graph/idmap.c src/graph/ingest.c \
 	src/graph/ingest-build.c src/graph/ingest-events.c \
-	src/graph/ingest-internal.h
+	src/graph/ingest-internal.h src/io/io-internal.h
 
 src_kith_SOURCES += src/cli/cmd-ingest.c
 
 dist_man_MANS += man/kith-ingest.1
 
-check_PROGRAMS += tests/unit/test-csv tests/unit/test-ingest
+check_PROGRAMS += tests/unit/test-csv tests/unit/test-ingest \
+	tests/unit/test-ingest-io
 tests_unit_test_csv_LDADD = $(KITH_LIBS)
 tests_unit_test_ingest_LDADD = $(KITH_LIBS)
-TESTS += tests/unit/test-csv tests/unit/test-ingest
+tests_unit_test_ingest_io_LDADD = $(KITH_LIBS)
+TESTS += tests/unit/test-csv tests/unit/test-ingest tests/unit/test-ingest-io
 
 INGEST_SH = tests/cli/t1000-ingest-basic.sh \
 	tests/cli/t1010-ingest-bad-input.sh \
@@ -23,6 +25,7 @@ INGEST_SH = tests/cli/t1000-ingest-basic.sh \
 	tests/cli/t1060-ingest-pseudonymize.sh \
 	tests/cli/t1050-ingest-movielens.sh \
 	tests/cli/t1051-ingest-lastfm.sh \
-	tests/cli/t1052-ingest-cora.sh
+	tests/cli/t1052-ingest-cora.sh \
+	tests/cli/t1070-ingest-fastpath.sh
 TESTS += $(INGEST_SH)
 EXTRA_DIST += $(INGEST_SH) tests/data/ingest tools/bench-ingest

@@ -271,16 +271,9 @@ run_lightgcn(struct embed_run *r)
 	int rc = embed_write(r, U, s->n_users, V, s->n_items, p.dim,
 	                     has_ego ? &ego_arr : NULL, has_ego ? 1 : 0);
 	if (rc == 0 && ckpt && finished) {
-		/* a finished run needs no checkpoint; one cut by the time
-		 * limit keeps it for --resume */
-		const char *names[] = { "ego.npy", "adam_m.npy", "adam_v.npy",
-		                        "best.npy", "state.json" };
-		for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
-			g_autofree char *f = g_build_filename(ckpt, names[i],
-			                                      NULL);
-			unlink(f);
-		}
-		rmdir(ckpt);
+		/* a finished run needs no checkpoint (either generation);
+		 * one cut by the time limit keeps them for --resume */
+		kith_gnn_checkpoint_remove(ckpt);
 	}
 	return rc;
 }

@@ -15,8 +15,6 @@
  * d_max threads bytes of scratch beside the store's own arrays.
  */
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <fcntl.h>
 #include <math.h>
 #include <nettle/sha2.h>
@@ -239,9 +237,6 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 		goto out;
 
 
-	double H4t = kith_now();
-#define H4T(name) do { if (getenv("H4T")) fprintf(stderr, "H4T %-12s %.3f\n", name, kith_now() - H4t); H4t = kith_now(); } while (0)
-	H4T("alloc");
 	/* 1. stable counting sort by user */
 	const int32_t *in_u = c->ev_u, *in_i = c->ev_i;
 	const uint8_t *in_t = c->ev_t;
@@ -299,7 +294,6 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 	}
 	g_free(hist);
 	hist = NULL;
-	H4T("scatter");
 	gboolean has_ts = c->ev_ts != NULL, has_value = c->ev_val != NULL;
 	/* the input columns are done with; their blocks become pair arrays
 	 * below (shrunk in place: no new pages to fault in) */
@@ -321,7 +315,6 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 	if (!scratch)
 		goto out;
 
-	H4T("dmax");
 	/* 2. per row: sort by (item, arrival), count pairs */
 	#pragma omp parallel num_threads(nth)
 	{
@@ -344,7 +337,6 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 			cnt[u + 1] = k;
 		}
 	}
-	H4T("sortrows");
 	for (int64_t u = 0; u < nu; u++)
 		cnt[u + 1] += cnt[u];
 	int64_t nnz = cnt[nu];
@@ -365,7 +357,6 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 	    !s->ui_value || (nt > 0 && !s->user_type_count))
 		goto out;
 	memcpy(s->ui.indptr, cnt, (size_t)(nu + 1) * sizeof(int64_t));
-	H4T("alloc2");
 	/* 3. per row: merge the pairs, then put the row in log order */
 	const double *tw = c->type_weight;
 	gboolean packed = !has_ts || ne == 0 ||
@@ -453,10 +444,8 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 			}
 		}
 	}
-	H4T("merge");
 	if (!kith_csr_transpose(&s->iu, &s->ui, error))
 		goto out;
-	H4T("transpose");
 	ok = TRUE;
 out:
 	g_free(rp);
@@ -465,7 +454,6 @@ out:
 	g_free(keys);
 	g_free(scratch);
 	g_free(rec);
-	H4T("free");
 	return ok;
 }
 

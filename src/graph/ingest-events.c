@@ -27,15 +27,14 @@
  * O(events / threads) to remap; per thread a few small id maps.
  */
 #include <errno.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#ifdef __SSE2__
+#if defined(__SSE2__) && defined(__x86_64__)
 #include <emmintrin.h>
+#define KITH_SSE2 1
 #endif
 #ifdef _OPENMP
 #include <omp.h>
@@ -350,7 +349,7 @@ struct scanner {
 	uint64_t M;                 /* stop bits of B[0..63] */
 };
 
-#ifdef __SSE2__
+#ifdef KITH_SSE2
 static inline uint64_t
 stop_mask64(const struct fast *F, const unsigned char *p)
 {
@@ -378,7 +377,7 @@ stop_mask64(const struct fast *F, const unsigned char *p)
 static inline const unsigned char *
 scan_field(const struct fast *F, struct scanner *S, const unsigned char *p)
 {
-#ifdef __SSE2__
+#ifdef KITH_SSE2
 	for (;;) {
 		if (S->B && p >= S->B && p < S->B + 64) {
 			uint64_t m = S->M >> (p - S->B);
@@ -595,7 +594,7 @@ static int64_t
 count_lf(const char *s, const char *e)
 {
 	int64_t n = 0;
-#ifdef __SSE2__
+#ifdef KITH_SSE2
 	const __m128i lf = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
 	while (e - s >= 64) {
 		int64_t blocks = (e - s) / 64;
@@ -660,8 +659,6 @@ fast_events(struct ev_state *e, struct kith_csv *r, int fd, int64_t size,
 	struct fast F = { 0 };
 	gboolean ok = FALSE;
 
-	double H4t = kith_now();
-#define H4T(name) do { if (getenv("H4T")) fprintf(stderr, "H4T %-12s %.3f\n", name, kith_now() - H4t); H4t = kith_now(); } while (0)
 	*cut = offset;
 	*cut_line = line;
 	memset(st, 0, sizeof *st);
@@ -729,7 +726,6 @@ fast_events(struct ev_state *e, struct kith_csv *r, int fd, int64_t size,
 		return TRUE;
 	}
 
-	H4T("countlf");
 	int nth = kith_get_threads();
 	if (nth < 1)
 		nth = 1;
@@ -774,7 +770,6 @@ fast_events(struct ev_state *e, struct kith_csv *r, int fd, int64_t size,
 			}
 		}
 	}
-	H4T("parse");
 	if (interrupted) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_INTERRUPTED,
 		            "interrupted");
@@ -807,7 +802,6 @@ fast_events(struct ev_state *e, struct kith_csv *r, int fd, int64_t size,
 			goto out;
 		}
 	}
-	H4T("mergeids");
 	gboolean has_event = c->has_event;
 	#pragma omp parallel for schedule(dynamic, 1)
 	for (int64_t k = 0; k <= last; k++) {
@@ -829,7 +823,6 @@ fast_events(struct ev_state *e, struct kith_csv *r, int fd, int64_t size,
 		st->lines += ch[k].n_ok;
 		st->physical_lines += ch[k].n_ok;
 	}
-	H4T("remap");
 	const struct chunk *h = &ch[last];
 	*cut = h->stop ? h->stop - map : h->e - map;
 	*cut_line = h->line0 + h->n_ok;
@@ -846,7 +839,6 @@ out:
 	g_free(T);
 	g_free(ch);
 	munmap(map, (size_t)size);
-	H4T("unmap");
 	return ok;
 }
 

@@ -7,9 +7,10 @@
  *     peak = baseline + Σ_k c_k · size_k
  * where the sizes are the arrays live at the command's peak as the code
  * allocates them (listed at each function) and c_k their bytes per
- * element; one calibration factor per command corrects for what the
- * model leaves out (allocator slack, pages of the mapped store that are
- * never touched, transient buffers).  Factors were fitted to the
+ * element, plus a constant for fixed-size working buffers (reader
+ * threads, OpenBLAS); one calibration factor per command corrects for
+ * what the model leaves out (allocator slack, pages of the mapped store
+ * that are never touched, transient buffers).  Factors were fitted to the
  * /usr/bin/time peaks of kith synth stores (20k, 100k, 1M users; 20
  * events per user) on Linux x86-64 with glibc malloc, where the model is
  * within ±15 % (tools/bench-scale measures it).  Cost O(1), except
@@ -127,7 +128,11 @@ kith_memest_ingest(const struct kith_memest_ingest *in)
 	           ni * (40 + 16) +
 	           (double)MAX(in->item_rows, 0) * 24 +
 	           (double)MAX(in->feature_rows, 0) * 24;
-	return total(b, 0.87);
+	/* + the parallel reader's chunk table and per-thread id maps, the
+	 * SHA-256 thread's buffer: about 6 MiB once the events file spans
+	 * a few 8 MiB chunks (about 45 B per row when its size is unknown) */
+	double fb = in->events_bytes > 0 ? (double)in->events_bytes : 45 * ev;
+	return total(b + MIN(6 * MiB, fb / 2) / 0.87, 0.87);
 }
 
 /*
@@ -139,7 +144,9 @@ kith_memest_ingest(const struct kith_memest_ingest *in)
  *   while it is built); batch of B·neg triples (24 B each, B = pairs/16);
  *   spectral start: R̃ and R̃ᵀ (16 B per pair) and Y, Z (N·(dim +
  *   min(dim, 16)) floats), live with the first 6 nd + the output;
- *   validation split: training and held-out CSR copies (17 B per pair);
+ *   validation split: training and held-out CSR copies and the mask
+ *   (19 B per pair), ranking buffers of the validation (about 12 MiB,
+ *   at most 2 nd);
  *   mapped store: ui CSR (8 B per pair + 8 B per user), ids (24 B per
  *   node).
  */
@@ -157,7 +164,8 @@ kith_memest_lightgcn(const struct kith_store *s, int dim, int layers,
 	double store = 8 * nnz + 8 * n + 24 * N;
 	double adj = 8 * a + 8 * N;
 	double trip = 24 * B * MAX(neg, 1);
-	double val = val_ratio > 0 ? 17 * nnz + 16 * n : 0;
+	double val = val_ratio > 0 ?
+	    MIN(12 * MiB, 2 * nd) + 19 * nnz + 16 * n : 0;
 	double train = 9 * nd + (val_ratio > 0 && !refit ? nd : 0);
 	double spec = 0;
 	if (spectral) {
@@ -168,8 +176,9 @@ kith_memest_lightgcn(const struct kith_store *s, int dim, int layers,
 	double peak = MAX(MAX(train, spec) + adj + trip, build);
 	(void)layers;
 	/* + the working buffers of OpenBLAS (spectral start) and of the
-	 * training threads: about 20 MB */
-	return total(store + val + peak + 20e6 / 0.955, 0.955);
+	 * training threads: about 20 MB, less on small graphs */
+	double work = MIN(20e6, 4 * nd);
+	return total(store + val + peak + work / 0.955, 0.955);
 }
 
 /*
@@ -190,8 +199,9 @@ kith_memest_gcn(const struct kith_store *s, int hidden, int dim)
 	double b = n * f * 4 + (n * f + (double)s->uf.nnz) * 24 +
 	           e * 12 + 8 * n * w * 4 + 2 * 16 * (double)s->uu.nnz +
 	           24 * n;
-	/* + OpenBLAS buffers of the dense products: about 9 MiB */
-	return total(b + 9 * MiB / 1.368, 1.368);
+	/* + OpenBLAS buffers of the dense products: about 9 MiB, less on
+	 * small graphs */
+	return total(b + MIN(9 * MiB, 2 * n * w * 4) / 1.368, 1.368);
 }
 
 /*

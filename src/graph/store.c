@@ -2,7 +2,10 @@
  * The store folder: writing it atomically from an in-memory struct
  * kith_store, opening it by mapping every array, and checking that the
  * arrays agree with each other.  Opening costs O(n + nnz) for the checks;
- * the data itself is paged in lazily by mmap.
+ * the data itself is paged in lazily by mmap.  Writing: the arrays go
+ * to disk from a few threads at once (each file hashed with xxh64 as it
+ * is written) while the names files are written, and everything is
+ * synced once, by the folder's commit.
  */
 #include "config.h"
 
@@ -250,18 +253,6 @@ writer(gpointer data)
 	return NULL;
 }
 
-static int
-by_size_desc(gconstpointer a, gconstpointer b, gpointer data)
-{
-	const struct wjob *jobs = data;
-	size_t x = jobs[*(const guint *)a].size, y = jobs[*(const guint *)b].size;
-
-	if (x != y)
-		return x > y ? -1 : 1;
-	return (*(const guint *)a > *(const guint *)b) -
-	       (*(const guint *)a < *(const guint *)b);
-}
-
 /* Starts the writers (at most WRITERS threads; inline when none can be
  * made); threads[] receives them. */
 static int
@@ -270,11 +261,17 @@ wset_start(struct wset *w, GThread **threads)
 	guint n = w->jobs->len, k;
 	int nt = 0;
 
+	/* biggest first (stable insertion sort: a few dozen files) */
+	const struct wjob *jobs = (const struct wjob *)(void *)w->jobs->data;
 	w->order = g_new(guint, n + 1);
-	for (k = 0; k < n; k++)
-		w->order[k] = k;
-	g_qsort_with_data(w->order, (gint)n, sizeof(guint), by_size_desc,
-	                  w->jobs->data);
+	for (k = 0; k < n; k++) {
+		guint x = k;
+		while (x > 0 && jobs[w->order[x - 1]].size < jobs[k].size) {
+			w->order[x] = w->order[x - 1];
+			x--;
+		}
+		w->order[x] = k;
+	}
 	w->next = 0;
 	for (nt = 0; nt < WRITERS && (guint)nt < n; nt++) {
 		threads[nt] = g_thread_try_new("kith-write", writer, w, NULL);

@@ -82,8 +82,35 @@ fsync_path(const char *path, gboolean dir, GError **error)
 	return TRUE;
 }
 
+/* Files of a folder tree synced by a few threads at once: after the
+ * first fsync has committed the journal the others mostly wait for their
+ * own data, and the device takes several flushes at a time. */
+#define SYNC_THREADS 4
+
+struct sync_set {
+	GPtrArray *files;           /* paths */
+	gint next;
+	GError **errs;              /* per file */
+};
+
+static gpointer
+sync_worker(gpointer data)
+{
+	struct sync_set *ss = data;
+
+	for (;;) {
+		guint k = (guint)g_atomic_int_add(&ss->next, 1);
+		if (k >= ss->files->len)
+			break;
+		fsync_path(ss->files->pdata[k], FALSE, &ss->errs[k]);
+	}
+	return NULL;
+}
+
+/* Lists the regular files of DIR (recursively) into files and its
+ * folders, deepest first, into dirs. */
 static gboolean
-fsync_tree(const char *dir, GError **error)
+list_tree(const char *dir, GPtrArray *files, GPtrArray *dirs, GError **error)
 {
 	GDir *d = g_dir_open(dir, 0, error);
 	const char *name;
@@ -91,17 +118,57 @@ fsync_tree(const char *dir, GError **error)
 	if (d == NULL)
 		return FALSE;
 	while ((name = g_dir_read_name(d)) != NULL) {
-		g_autofree char *p = g_build_filename(dir, name, NULL);
-		gboolean ok = g_file_test(p, G_FILE_TEST_IS_DIR)
-		                  ? fsync_tree(p, error)
-		                  : fsync_path(p, FALSE, error);
-		if (!ok) {
-			g_dir_close(d);
-			return FALSE;
+		char *p = g_build_filename(dir, name, NULL);
+		if (g_file_test(p, G_FILE_TEST_IS_DIR)) {
+			gboolean ok = list_tree(p, files, dirs, error);
+			g_free(p);
+			if (!ok) {
+				g_dir_close(d);
+				return FALSE;
+			}
+		} else {
+			g_ptr_array_add(files, p);
 		}
 	}
 	g_dir_close(d);
-	return fsync_path(dir, TRUE, error);
+	g_ptr_array_add(dirs, g_strdup(dir));
+	return TRUE;
+}
+
+static gboolean
+fsync_tree(const char *dir, GError **error)
+{
+	g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func(g_free);
+	g_autoptr(GPtrArray) dirs = g_ptr_array_new_with_free_func(g_free);
+	struct sync_set ss = { files, 0, NULL };
+	GThread *th[SYNC_THREADS];
+	int nt = 0;
+	gboolean ok = TRUE;
+
+	if (!list_tree(dir, files, dirs, error))
+		return FALSE;
+	ss.errs = g_new0(GError *, files->len + 1);
+	while (nt < SYNC_THREADS && (guint)nt < files->len / 2) {
+		th[nt] = g_thread_try_new("kith-sync", sync_worker, &ss, NULL);
+		if (th[nt] == NULL)
+			break;
+		nt++;
+	}
+	sync_worker(&ss);
+	for (int t = 0; t < nt; t++)
+		g_thread_join(th[t]);
+	for (guint k = 0; k < files->len; k++) {
+		if (ss.errs[k] != NULL && ok) {
+			g_propagate_error(error, ss.errs[k]);
+			ok = FALSE;
+		} else {
+			g_clear_error(&ss.errs[k]);
+		}
+	}
+	g_free(ss.errs);
+	for (guint k = 0; ok && k < dirs->len; k++)
+		ok = fsync_path(dirs->pdata[k], TRUE, error);
+	return ok;
 }
 
 static void

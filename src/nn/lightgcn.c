@@ -943,6 +943,19 @@ struct lgcn_state {
 	int64_t step_drawn;
 };
 
+/* Removes a checkpoint folder's files and the folder (missing: no-op). */
+static void
+ckpt_remove_folder(const char *dir)
+{
+	const char *names[] = { "ego.npy", "adam_m.npy", "adam_v.npy",
+	                        "best.npy", "state.json" };
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+		g_autofree char *pth = g_build_filename(dir, names[i], NULL);
+		unlink(pth);
+	}
+	rmdir(dir);
+}
+
 static gboolean
 ckpt_write(const char *dir, const struct lgcn *g, const float *best,
            const struct lgcn_state *st, const struct kith_train_report *rep,
@@ -1030,8 +1043,9 @@ ckpt_write(const char *dir, const struct lgcn *g, const float *best,
 	g_autofree char *spath = g_build_filename(tmpdir, "state.json", NULL);
 	if (!kith_json_write(spath, root, error))
 		return FALSE;
-	/* swap in: dir -> dir.old, tmp -> dir, remove dir.old */
+	/* swap in: the oldest generation goes, dir -> dir.old, tmp -> dir */
 	if (g_file_test(dir, G_FILE_TEST_IS_DIR)) {
+		ckpt_remove_folder(old);
 		if (rename(dir, old) != 0) {
 			g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
 			            "cannot rename '%s': %s", dir,
@@ -1044,16 +1058,7 @@ ckpt_write(const char *dir, const struct lgcn *g, const float *best,
 		            "cannot rename '%s': %s", tmpdir, g_strerror(errno));
 		return FALSE;
 	}
-	if (g_file_test(old, G_FILE_TEST_IS_DIR)) {
-		const char *names[] = { "ego.npy", "adam_m.npy", "adam_v.npy",
-		                        "best.npy", "state.json" };
-		for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
-			g_autofree char *pth = g_build_filename(old, names[i],
-			                                        NULL);
-			unlink(pth);
-		}
-		rmdir(old);
-	}
+	/* dir.old is the previous generation, kept for --resume */
 	return TRUE;
 }
 
@@ -1198,6 +1203,65 @@ ckpt_read_arrays(const char *dir, struct lgcn *g, float *best,
 	return TRUE;
 }
 
+/* The generation --resume continues from: DIR when its state and arrays
+ * read and match, else DIR.old (a write cut between the two renames, or
+ * a damaged newest generation).  Returns the folder (caller frees), or
+ * NULL: *none when neither has a state.json (a fresh start), else error
+ * from the newest generation. */
+static char *
+ckpt_pick(const char *dir, const struct lgcn *g, gboolean *none,
+          GError **error)
+{
+	g_autofree char *old = g_strconcat(dir, ".old", NULL);
+	const char *cand[2] = { dir, old };
+	GError *first = NULL;
+	int64_t rows = g->n + g->m;
+
+	*none = TRUE;
+	for (int c = 0; c < 2; c++) {
+		g_autofree char *sp = g_build_filename(cand[c], "state.json",
+		                                       NULL);
+		if (!g_file_test(sp, G_FILE_TEST_EXISTS))
+			continue;
+		*none = FALSE;
+		struct lgcn_state st = { 0 };
+		struct kith_train_report rep;
+		int64_t t = 0;
+		GError *e = NULL;
+		kith_train_report_init(&rep);
+		gboolean ok = ckpt_read_state(cand[c], g, &st, &t, &rep, &e);
+		kith_train_report_clear(&rep);
+		const char *names[] = { "ego.npy", "adam_m.npy", "adam_v.npy",
+		                        "best.npy" };
+		for (size_t i = 0; ok && i < G_N_ELEMENTS(names); i++) {
+			g_autofree char *ap = g_build_filename(cand[c],
+			                                       names[i], NULL);
+			struct kith_npy a;
+			ok = kith_npy_map(&a, ap, &e);
+			if (ok && (a.dtype != KITH_DT_F32 || a.ndim != 2 ||
+			           a.shape[0] != rows || a.shape[1] != g->d)) {
+				g_set_error(&e, KITH_ERROR, KITH_ERROR_CORRUPT,
+				            "checkpoint array '%s' has the wrong "
+				            "shape", ap);
+				ok = FALSE;
+			}
+			if (a.map || a.data)
+				kith_npy_unmap(&a);
+		}
+		if (ok) {
+			g_clear_error(&first);
+			return g_strdup(cand[c]);
+		}
+		if (!first)
+			first = e;
+		else
+			g_clear_error(&e);
+	}
+	if (first)
+		g_propagate_error(error, first);
+	return NULL;
+}
+
 /* ---- training driver --------------------------------------------------- */
 
 /* Validation split restricted to at most max_users users (chosen by a
@@ -1302,6 +1366,7 @@ kith_lightgcn_train(float *user_emb, float *item_emb,
 	struct kith_train_report *rep = report;
 	struct lgcn_state st = { 0 };
 	float *best = NULL, *best_ego = NULL;
+	char *ckdir = NULL;        /* the checkpoint generation resumed */
 	gboolean ok = FALSE, interrupted = FALSE, have_best = FALSE;
 	double t0 = kith_now();
 	double t_eval = 0, t_train = 0;
@@ -1341,18 +1406,21 @@ kith_lightgcn_train(float *user_emb, float *item_emb,
 	gboolean resumed = FALSE;
 	int64_t adam_t = 0;
 	if (p->resume) {
-		g_autofree char *sp = g_build_filename(p->checkpoint_dir,
-		                                       "state.json", NULL);
-		if (g_file_test(sp, G_FILE_TEST_EXISTS)) {
-			if (!ckpt_read_state(p->checkpoint_dir, &g, &st,
-			                     &adam_t, rep, error))
+		gboolean none = TRUE;
+		ckdir = ckpt_pick(p->checkpoint_dir, &g, &none, error);
+		if (!ckdir && !none)
+			goto out;
+		if (ckdir) {
+			if (!ckpt_read_state(ckdir, &g, &st, &adam_t, rep,
+			                     error))
 				goto out;
 			resumed = TRUE;
 		}
 	}
 	if (!phase_setup(&g, validate && st.phase == 0 ? &Rtr : R, S, error))
 		goto out;
-	best = kith_alloc_n((size_t)g.N * g.d, sizeof(float), error);
+	/* zeroed: a checkpoint before the first validation writes it */
+	best = kith_alloc0_n((size_t)g.N * g.d, sizeof(float), error);
 	if (!best)
 		goto out;
 	/* the E⁰ of the best validation state is the output's ego only
@@ -1372,8 +1440,7 @@ kith_lightgcn_train(float *user_emb, float *item_emb,
 			omp_set_num_threads((int)want);
 	}
 	if (resumed) {
-		if (!ckpt_read_arrays(p->checkpoint_dir, &g, best, adam_t,
-		                      error))
+		if (!ckpt_read_arrays(ckdir, &g, best, adam_t, error))
 			goto out;
 		have_best = st.best_epoch > 0;
 	} else {
@@ -1591,6 +1658,7 @@ out:
 	lgcn_clear(&g);
 	g_free(best);
 	g_free(best_ego);
+	g_free(ckdir);
 	kith_csr_clear(&Rtr);
 	kith_csr_clear(&Rval);
 	if (rep == &local)

@@ -81,11 +81,17 @@ check_fails 1 "another learning rate" $KITH embed "$T/cora" $O --lr 0.02 \
 	-o "$T/k" --checkpoint-every 50 --resume
 ok_if "says other parameters" -n "$(grep 'other parameters' "$T/.err")"
 
-# SIGINT: finish the epoch, checkpoint, exit 130, resume to the same bytes
+# SIGINT once training runs (a first checkpoint exists): finish the
+# epoch, checkpoint, exit 130, resume to the same bytes
 $KITH embed "$T/cora" $O --epochs 100000 --patience 100000 -o "$T/i" \
-	--checkpoint-every 100000 --quiet 2>"$T/i.err" &
+	--checkpoint-every 20 --quiet 2>"$T/i.err" &
 pid=$!
-sleep 1
+i=0
+while [ ! -f "$T/i.ckpt/state.json" ] && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+sleep 0.3
 kill -INT $pid
 wait $pid
 ok_if "SIGINT exits 130" $? = 130
@@ -93,6 +99,7 @@ ok_if "checkpoint written at the interrupt" -f "$T/i.ckpt/state.json"
 ok_if "message names the checkpoint" -n "$(grep 'continue with --resume' \
 	"$T/i.err")"
 ep=$(json_get "$T/i.ckpt/state.json" epoch)
+ok_if "message names epoch $ep" -n "$(grep "after epoch $ep;" "$T/i.err")"
 $KITH embed "$T/cora" $O --epochs "$((ep + 40))" --patience 100000 \
 	-o "$T/i2" --seed 1 --quiet
 check "resume after SIGINT" $KITH embed "$T/cora" $O \

@@ -28,11 +28,16 @@ check "pool + id-emb resume" $KITH embed "$T/cora" $P -o "$T/p" \
 	--checkpoint-every 5 --resume
 check "pool + id-emb byte-identical" cmp "$T/pf/users.npy" "$T/p/users.npy"
 
-# SIGINT
-$KITH embed "$T/cora" $O --epochs 100000 -o "$T/i" --checkpoint-every 1000 \
+# SIGINT once training runs (a first checkpoint exists)
+$KITH embed "$T/cora" $O --epochs 100000 -o "$T/i" --checkpoint-every 10 \
 	2>"$T/i.err" &
 pid=$!
-sleep 1.5
+i=0
+while [ ! -f "$T/i.ckpt/state.json" ] && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+sleep 0.3
 kill -INT $pid
 wait $pid
 ok_if "SIGINT exits 130" $? = 130
@@ -45,4 +50,21 @@ check "uninterrupted $n epochs" $KITH embed "$T/cora" $O --epochs $n \
 check "resume after SIGINT" $KITH embed "$T/cora" $O --epochs $n \
 	-o "$T/i" --checkpoint-every 1000 --resume
 check "equals the uninterrupted run" cmp "$T/i2/users.npy" "$T/i/users.npy"
+
+# SIGTERM: the same
+rm -rf "$T/i.ckpt" "$T/i.ckpt.old"
+$KITH embed "$T/cora" $O --epochs 100000 -o "$T/i" --checkpoint-every 10 \
+	2>"$T/i.err" &
+pid=$!
+i=0
+while [ ! -f "$T/i.ckpt/state.json" ] && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -TERM $pid
+wait $pid
+ok_if "SIGTERM exits 130" $? = 130
+ep=$(json_get "$T/i.ckpt/state.json" epoch)
+ok_if "checkpoint after the epoch in progress ($ep)" \
+	-n "$(grep "after epoch $ep;" "$T/i.err")"
 done_testing

@@ -354,14 +354,39 @@ test_resume(void)
 	g_assert_no_error(err);
 	g_assert_cmpint(memcmp(U1, U2, sizeof(U1)), ==, 0);
 	g_assert_cmpint(memcmp(V1, V2, sizeof(V1)), ==, 0);
+
+	/* two generations: stop after epochs 1 and 2 (checkpoint every
+	 * epoch), damage the newest, resume from ck.old (epoch 1): the
+	 * same bytes again */
+	g_autofree char *ck2 = g_build_filename(dir, "ck2", NULL);
+	g_autofree char *ck2old = g_strconcat(ck2, ".old", NULL);
+	g_autofree char *st2 = g_build_filename(ck2, "state.json", NULL);
+	q.checkpoint_dir = ck2;
+	q.checkpoint_every = 1;
+	q.time_limit = 1e-9;
+	q.resume = FALSE;
+	g_assert_true(kith_lightgcn_train(U2, V2, NULL, &R, NULL, &q, &err));
+	q.resume = TRUE;
+	g_assert_true(kith_lightgcn_train(U2, V2, NULL, &R, NULL, &q, &err));
+	g_assert_no_error(err);
+	g_assert_true(g_file_test(ck2old, G_FILE_TEST_IS_DIR));
+	g_assert_true(g_file_set_contents(st2, "{ \"format\": ", -1, NULL));
+	q.time_limit = 0;
+	memset(U2, 0, sizeof(U2));
+	g_assert_true(kith_lightgcn_train(U2, V2, NULL, &R, NULL, &q, &err));
+	g_assert_no_error(err);
+	g_assert_cmpint(memcmp(U1, U2, sizeof(U1)), ==, 0);
+	g_assert_cmpint(memcmp(V1, V2, sizeof(V1)), ==, 0);
+	/* both generations damaged: a clear error, no fresh start */
+	g_autofree char *st2old = g_build_filename(ck2old, "state.json", NULL);
+	g_assert_true(g_file_set_contents(st2, "{", -1, NULL));
+	g_assert_true(g_file_set_contents(st2old, "{", -1, NULL));
+	g_assert_false(kith_lightgcn_train(U2, V2, NULL, &R, NULL, &q, &err));
+	g_assert_nonnull(err);
+	g_clear_error(&err);
 	kith_csr_clear(&R);
-	const char *names[] = { "ego.npy", "adam_m.npy", "adam_v.npy",
-	                        "best.npy", "state.json" };
-	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
-		g_autofree char *f = g_build_filename(ck, names[i], NULL);
-		g_unlink(f);
-	}
-	g_rmdir(ck);
+	kith_gnn_checkpoint_remove(ck);
+	kith_gnn_checkpoint_remove(ck2);
 	g_rmdir(dir);
 }
 
