@@ -425,9 +425,11 @@ kith_npy_write_ex(const char *path, enum kith_dtype dtype, int64_t nrows,
 	return ok;
 }
 
-gboolean
-kith_write_file_nosync(const char *path, const void *data, size_t len,
-                       int mode, uint64_t *xxh64_out, GError **error)
+/* Creates PATH with DATA; fsyncs before closing when SYNC; the xxh64 of
+ * the bytes into *xxh64_out when not NULL.  The file is removed on error. */
+static gboolean
+write_file(const char *path, const void *data, size_t len, int mode,
+           gboolean sync, uint64_t *xxh64_out, GError **error)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 
@@ -442,7 +444,8 @@ kith_write_file_nosync(const char *path, const void *data, size_t len,
 		unlink(path);
 		return FALSE;
 	}
-	if (!plain_close(fd, path, error)) {
+	if (!(sync ? sync_close(fd, path, error)
+	           : plain_close(fd, path, error))) {
 		unlink(path);
 		return FALSE;
 	}
@@ -452,27 +455,17 @@ kith_write_file_nosync(const char *path, const void *data, size_t len,
 }
 
 gboolean
+kith_write_file_nosync(const char *path, const void *data, size_t len,
+                       int mode, uint64_t *xxh64_out, GError **error)
+{
+	return write_file(path, data, len, mode, FALSE, xxh64_out, error);
+}
+
+gboolean
 kith_write_file(const char *path, const void *data, size_t len, int mode,
                 GError **error)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-
-	if (fd < 0) {
-		int e = errno;
-		g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
-		            "cannot create '%s': %s", path, g_strerror(e));
-		return FALSE;
-	}
-	if (!write_all(fd, data, len, NULL, path, error)) {
-		close(fd);
-		unlink(path);
-		return FALSE;
-	}
-	if (!sync_close(fd, path, error)) {
-		unlink(path);
-		return FALSE;
-	}
-	return TRUE;
+	return write_file(path, data, len, mode, TRUE, NULL, error);
 }
 
 /* Feeds the bytes of the file at path to update(ctx, buf, n) in 1 MiB
