@@ -1367,6 +1367,7 @@ kith_lightgcn_train(float *user_emb, float *item_emb,
 	struct lgcn_state st = { 0 };
 	float *best = NULL, *best_ego = NULL;
 	char *ckdir = NULL;        /* the checkpoint generation resumed */
+	int int_step = 0, int_steps = 0; /* where an interrupt stopped */
 	gboolean ok = FALSE, interrupted = FALSE, have_best = FALSE;
 	double t0 = kith_now();
 	double t_eval = 0, t_train = 0;
@@ -1516,6 +1517,8 @@ kith_lightgcn_train(float *user_emb, float *item_emb,
 				if (kith_interrupted()) {
 					/* checkpoint the state after this step */
 					interrupted = TRUE;
+					int_step = s + 1;
+					int_steps = steps;
 					if (!p->checkpoint_dir)
 						break;
 					struct lgcn_state si = st;
@@ -1646,9 +1649,22 @@ kith_lightgcn_train(float *user_emb, float *item_emb,
 	rep->seconds_train = t_train;
 	rep->seconds_eval = t_eval;
 	rep->seconds_total = kith_now() - t0;
-	if (interrupted) {
+	if (interrupted && int_step < int_steps) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_INTERRUPTED,
-		            "training interrupted after epoch %d", st.epoch);
+		            "training interrupted after step %d of %d of epoch "
+		            "%d%s%s%s", int_step, int_steps, st.epoch,
+		            p->checkpoint_dir ? "; checkpoint in '" : "",
+		            p->checkpoint_dir ? p->checkpoint_dir : "",
+		            p->checkpoint_dir ? "' (continue with --resume)"
+		                              : "");
+		goto out;
+	} else if (interrupted) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_INTERRUPTED,
+		            "training interrupted after epoch %d%s%s%s", st.epoch,
+		            p->checkpoint_dir ? "; checkpoint in '" : "",
+		            p->checkpoint_dir ? p->checkpoint_dir : "",
+		            p->checkpoint_dir ? "' (continue with --resume)"
+		                              : "");
 		goto out;
 	}
 	ok = TRUE;
