@@ -90,11 +90,14 @@ struct kith_lightgcn_params {
 	double social_weight;   /* weight of user-user links in the graph, 0 */
 	gboolean spectral_init; /* TRUE: truncated-SVD start */
 	gboolean refit;         /* TRUE: retrain on all pairs for best_epoch */
-	/* Checkpointing: every checkpoint_every epochs (0 = never) the state
-	 * is written into the folder checkpoint_dir (created if needed); with
-	 * resume, training continues from the state found there. */
+	/* Checkpointing: every checkpoint_every epochs (0 = never), and
+	 * after any step once checkpoint_seconds (0 = never) of wall time
+	 * have passed since the last one, the state is written into the
+	 * folder checkpoint_dir (created if needed); with resume, training
+	 * continues from the state found there. */
 	const char *checkpoint_dir;
 	int checkpoint_every;
+	double checkpoint_seconds;
 	gboolean resume;
 	int threads;            /* OpenMP threads of training; auto: at most
 	                           the current count, one per 2^23 entries x
@@ -274,6 +277,9 @@ struct kith_gcn_params {
 	double time_limit;      /* seconds, 0 = none */
 	const char *checkpoint_dir;  /* see kith_gnn_checkpoint_remove() */
 	int checkpoint_every;
+	double checkpoint_seconds;   /* also at an epoch's end once this
+	                                much wall time has passed since the
+	                                last checkpoint, 0 = never */
 	gboolean resume;
 	kith_epoch_fn on_epoch; /* unused; see on_point */
 	void (*on_point)(const struct kith_gnn_point *pt, void *data);
@@ -347,6 +353,9 @@ struct kith_sage_params {
 	double time_limit;
 	const char *checkpoint_dir;  /* see kith_gnn_checkpoint_remove() */
 	int checkpoint_every;
+	double checkpoint_seconds;   /* also at an epoch's end once this
+	                                much wall time has passed since the
+	                                last checkpoint, 0 = never */
 	gboolean resume;
 	/* Supervised (label != NULL): a softmax head on Z adds the mean
 	 * cross-entropy of the train nodes to link_weight x the link loss;

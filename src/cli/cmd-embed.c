@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <stdio.h>
+#include <math.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -29,6 +30,7 @@ struct embed_opts {
 	double val_ratio;
 	double time_limit;
 	int checkpoint_every;
+	double checkpoint_seconds;
 	gboolean resume;
 	double social_weight;
 	/* lightgcn */
@@ -151,10 +153,12 @@ run_lightgcn(struct embed_run *r)
 		p.hard_neg = FALSE;
 	p.seed = (uint64_t)r->cli->seed;
 	g_autofree char *ckpt = NULL;
-	if (o->checkpoint_every > 0 || o->resume) {
+	if (o->checkpoint_every > 0 || o->checkpoint_seconds > 0 ||
+	    o->resume) {
 		ckpt = g_strconcat(o->output, ".ckpt", NULL);
 		p.checkpoint_dir = ckpt;
 		p.checkpoint_every = o->checkpoint_every;
+		p.checkpoint_seconds = o->checkpoint_seconds;
 		p.resume = o->resume;
 	}
 	p.on_epoch = lightgcn_epoch;
@@ -374,7 +378,8 @@ gnn_load(struct kith_emb *e, const char *name, float *dst, size_t n,
 static char *
 gnn_ckpt_dir(const struct embed_opts *o)
 {
-	if (gnn_from || (o->checkpoint_every <= 0 && !o->resume))
+	if (gnn_from || (o->checkpoint_every <= 0 &&
+	                 o->checkpoint_seconds <= 0 && !o->resume))
 		return NULL;
 	return g_strconcat(o->output, ".ckpt", NULL);
 }
@@ -466,6 +471,7 @@ run_gcn(struct embed_run *r)
 	g_autofree char *ckpt = gnn_ckpt_dir(o);
 	p.checkpoint_dir = ckpt;
 	p.checkpoint_every = o->checkpoint_every;
+	p.checkpoint_seconds = o->checkpoint_seconds;
 	p.resume = o->resume;
 	kith_gnn_report_init(&rep);
 
@@ -678,6 +684,7 @@ run_sage(struct embed_run *r)
 	g_autofree char *ckpt = gnn_ckpt_dir(o);
 	p.checkpoint_dir = ckpt;
 	p.checkpoint_every = o->checkpoint_every;
+	p.checkpoint_seconds = o->checkpoint_seconds;
 	p.resume = o->resume;
 	kith_gnn_report_init(&rep);
 	if (gnn_aggregator && strcmp(gnn_aggregator, "mean") != 0 &&
@@ -899,6 +906,33 @@ find_model(const char *name)
 	return NULL;
 }
 
+/* --checkpoint-every: "N" epochs, or "N" followed by s, m or h (a wall
+ * time between checkpoints; N may have a fraction). */
+static gboolean
+parse_checkpoint_every(const char *text, struct embed_opts *o)
+{
+	char *end = NULL;
+	double v;
+
+	if (!g_ascii_isdigit(text[0]))
+		return FALSE;
+	v = g_ascii_strtod(text, &end);
+	if (!(v >= 0) || v > 1e9)
+		return FALSE;
+	if (*end == '\0') {
+		if (v != floor(v) || v > G_MAXINT)
+			return FALSE;
+		o->checkpoint_every = (int)v;
+		return TRUE;
+	}
+	double unit = *end == 's' ? 1 : *end == 'm' ? 60 : *end == 'h' ? 3600
+	                                                                : 0;
+	if (unit == 0 || end[1] != '\0')
+		return FALSE;
+	o->checkpoint_seconds = v * unit;
+	return TRUE;
+}
+
 int
 cmd_embed(int argc, char **argv, struct kith_cli *cli)
 {
@@ -907,6 +941,7 @@ cmd_embed(int argc, char **argv, struct kith_cli *cli)
 		.l2 = -1, .neg = 0, .val_ratio = -1, .time_limit = 0,
 		.social_weight = 0,
 	};
+	g_autofree char *ckpt_every = NULL;
 	GOptionEntry entries[] = {
 		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output,
 		  "embedding folder to write", "EMB" },
@@ -932,9 +967,10 @@ cmd_embed(int argc, char **argv, struct kith_cli *cli)
 		  "(0.1; 0 = none)", "R" },
 		{ "time-limit", 0, 0, G_OPTION_ARG_DOUBLE, &o.time_limit,
 		  "stop training after this many seconds (0 = none)", "S" },
-		{ "checkpoint-every", 0, 0, G_OPTION_ARG_INT,
-		  &o.checkpoint_every,
-		  "write EMB.ckpt every N epochs (0 = never)", "N" },
+		{ "checkpoint-every", 0, 0, G_OPTION_ARG_STRING,
+		  &ckpt_every,
+		  "write EMB.ckpt every N epochs, or every N minutes with "
+		  "Nm (also Ns, Nh; 0 = never)", "N" },
 		{ "resume", 0, 0, G_OPTION_ARG_NONE, &o.resume,
 		  "continue from EMB.ckpt", NULL },
 		{ "social-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.social_weight,
@@ -989,6 +1025,10 @@ cmd_embed(int argc, char **argv, struct kith_cli *cli)
 		return kith_cli_usage("embed", "unknown model '%s'", o.model);
 	if (o.dim < 1 || o.dim > 4096)
 		return kith_cli_usage("embed", "--dim must be in 1..4096");
+	if (ckpt_every && !parse_checkpoint_every(ckpt_every, &o))
+		return kith_cli_usage("embed", "--checkpoint-every: '%s' is "
+		                      "not a number of epochs or a time such "
+		                      "as 10m", ckpt_every);
 	if (o.epochs < 0 || o.batch < 0 || o.neg < 0 ||
 	    o.checkpoint_every < 0 || o.eval_every < 0 || o.patience < 0)
 		return kith_cli_usage("embed", "--epochs, --batch, --neg, "

@@ -112,6 +112,12 @@ kith_memest_count_rows(const char *path, int64_t sample, int64_t *size,
  *              string array each: about 64 B + 4 B per one-hot column);
  *   items      id map (40 B) and two CSR index arrays (16 B).
  * The events file is mapped while it is parsed (its pages count once).
+ * Summed, these overstate the events (93 B per row) and understate the
+ * social rows (40 B): the peak is reached while the social links are
+ * symmetrised and sorted, after part of the event buffers is gone.  The
+ * coefficients used, 57 B per event and 109 B per social row, solve for
+ * the measured peaks of synth shops with 200k and 500k users and
+ * predict those with 1M and 5M users (tools/bench-scale) to within 3 %.
  */
 uint64_t
 kith_memest_ingest(const struct kith_memest_ingest *in)
@@ -121,8 +127,11 @@ kith_memest_ingest(const struct kith_memest_ingest *in)
 	double nu = (double)MAX(in->users, 0);
 	double ni = (double)MAX(in->items, 0);
 	double nt = (double)CLAMP(in->event_types, 1, 32);
-	double b = ev * (16 + 48 + 29) +
-	           so * 40 +
+	/* calibrated on synth shops of 200k to 5M users (tools/bench-scale):
+	 * the event arrays are partly released before the social rows are
+	 * sorted and symmetrised, which cost more than their own arrays */
+	double b = ev * 57 +
+	           so * 109 +
 	           nu * (40 + 24 + 4 * nt + 8) +
 	           (double)MAX(in->user_rows, 0) * 96 +
 	           ni * (40 + 16) +

@@ -541,13 +541,15 @@ kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
 	struct gnn_ckpt_array arr[GCN_CKPT_ARRAYS];
 	g_autofree char *hash = NULL;
 	int first = 1, saved = -1;
+	double last_ckpt = kith_now();
 
 	memset(&g, 0, sizeof g);
 	memset(model, 0, sizeof *model);
 	if (h < 1 || c < 1 || p->lr <= 0 || p->dropout < 0 ||
 	    p->dropout >= 1 || p->neg < 0 || n < 1 ||
-	    p->checkpoint_every < 0 ||
-	    ((p->checkpoint_every > 0 || p->resume) && !p->checkpoint_dir)) {
+	    p->checkpoint_every < 0 || !(p->checkpoint_seconds >= 0) ||
+	    ((p->checkpoint_every > 0 || p->checkpoint_seconds > 0 ||
+	      p->resume) && !p->checkpoint_dir)) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
 		            "invalid gcn parameters");
 		return FALSE;
@@ -676,9 +678,9 @@ kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
 		} else if (gnn_out_of_time(report, p->time_limit, t0)) {
 			stop = TRUE;
 		}
-		if (p->checkpoint_every > 0 &&
-		    (epoch % p->checkpoint_every == 0 || stop ||
-		     epoch == max_epochs)) {
+		if (gnn_checkpoint_due(p->checkpoint_every,
+		                       p->checkpoint_seconds, epoch, max_epochs,
+		                       stop, &last_ckpt)) {
 			if (!ckpt_save(p, hash, report, arr, epoch, since_best,
 			               best, best_loss, g.aw1.t, t0, error))
 				goto out;

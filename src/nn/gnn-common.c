@@ -150,6 +150,23 @@ gnn_stop_interrupted(struct kith_gnn_report *r)
 }
 
 gboolean
+gnn_checkpoint_due(int every, double seconds, int epoch, int max_epochs,
+                   gboolean stop, double *last)
+{
+	double now = kith_now();
+
+	if (every <= 0 && seconds <= 0)
+		return FALSE;
+	if ((every > 0 && epoch % every == 0) ||
+	    (seconds > 0 && now - *last >= seconds) || stop ||
+	    epoch == max_epochs) {
+		*last = now;
+		return TRUE;
+	}
+	return FALSE;
+}
+
+gboolean
 gnn_check_interrupted(int epoch, const char *checkpoint_dir, GError **error)
 {
 	if (!kith_interrupted())

@@ -61,6 +61,13 @@ gboolean gnn_out_of_time(struct kith_gnn_report *r, double time_limit,
 /* TRUE, with r->stop_reason "interrupted", after SIGINT. */
 gboolean gnn_stop_interrupted(struct kith_gnn_report *r);
 
+/* Whether the epoch just finished ends with a checkpoint: every EVERY
+ * epochs, once SECONDS of wall time have passed since *last (then *last
+ * becomes now), at a stop or at the last epoch; never when both EVERY and
+ * SECONDS are 0. */
+gboolean gnn_checkpoint_due(int every, double seconds, int epoch,
+                            int max_epochs, gboolean stop, double *last);
+
 /* FALSE with KITH_ERROR_INTERRUPTED after SIGINT, else TRUE; the message
  * names the last finished epoch and the checkpoint folder (may be NULL). */
 gboolean gnn_check_interrupted(int epoch, const char *checkpoint_dir,

@@ -1332,7 +1332,10 @@ check_params(const struct kith_lightgcn_params *p, const struct kith_csr *R,
 	else if (p->epoch_steps < 0 ||
 	         !(p->focus_share >= 0 && p->focus_share <= 1))
 		bad = "epoch-steps must be >= 0 and focus share in [0, 1]";
-	else if ((p->checkpoint_every > 0 || p->resume) && !p->checkpoint_dir)
+	else if (!(p->checkpoint_seconds >= 0))
+		bad = "negative checkpoint interval";
+	else if ((p->checkpoint_every > 0 || p->checkpoint_seconds > 0 ||
+	          p->resume) && !p->checkpoint_dir)
 		bad = "checkpoints need a checkpoint folder";
 	if (bad) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE, "%s", bad);
@@ -1368,6 +1371,7 @@ kith_lightgcn_train(float *user_emb, float *item_emb,
 	float *best = NULL, *best_ego = NULL;
 	char *ckdir = NULL;        /* the checkpoint generation resumed */
 	int int_step = 0, int_steps = 0; /* where an interrupt stopped */
+	double last_ckpt = kith_now();    /* time of the last checkpoint */
 	gboolean ok = FALSE, interrupted = FALSE, have_best = FALSE;
 	double t0 = kith_now();
 	double t_eval = 0, t_train = 0;
@@ -1514,6 +1518,22 @@ kith_lightgcn_train(float *user_emb, float *item_emb,
 				    (uint64_t)(ep - 1) * steps + s;
 				loss += train_step(&g, stream, nb) * nb;
 				drawn += nb;
+				/* a timed checkpoint inside a long epoch */
+				if (p->checkpoint_seconds > 0 && s + 1 < steps &&
+				    !kith_interrupted() &&
+				    kith_now() - last_ckpt >=
+				    p->checkpoint_seconds) {
+					struct lgcn_state si = st;
+					si.epoch = ep - 1;
+					si.step = s + 1;
+					si.step_loss = loss;
+					si.step_drawn = drawn;
+					si.elapsed = kith_now() - t0;
+					if (!ckpt_write(p->checkpoint_dir, &g, best,
+					                &si, rep, error))
+						goto out;
+					last_ckpt = kith_now();
+				}
 				if (kith_interrupted()) {
 					/* checkpoint the state after this step */
 					interrupted = TRUE;
@@ -1590,12 +1610,17 @@ kith_lightgcn_train(float *user_emb, float *item_emb,
 				reason = "time-limit";
 				stop = TRUE;
 			}
-			if (p->checkpoint_every > 0 &&
-			    (ep % p->checkpoint_every == 0 || stop ||
-			     ep == n_epochs)) {
+			if ((p->checkpoint_every > 0 ||
+			     p->checkpoint_seconds > 0) &&
+			    ((p->checkpoint_every > 0 &&
+			      ep % p->checkpoint_every == 0) ||
+			     (p->checkpoint_seconds > 0 &&
+			      kith_now() - last_ckpt >= p->checkpoint_seconds) ||
+			     stop || ep == n_epochs)) {
 				if (!ckpt_write(p->checkpoint_dir, &g, best,
 				                &st, rep, error))
 					goto out;
+				last_ckpt = kith_now();
 			}
 			if (stop)
 				break;

@@ -693,12 +693,14 @@ kith_sage_train(float *emb, struct kith_sage_model *model,
 	struct kith_adam adamW = { 0 }, adamB = { 0 };
 	struct sage_ckpt ck = { .n = 0 };
 	int first = 1, saved = -1;
+	double last_ckpt = kith_now();
 
 	memset(&s, 0, sizeof s);
 	memset(model, 0, sizeof *model);
 	if (d < 1 || p->lr <= 0 || p->neg < 0 || N < 2 || X->n_rows != N ||
-	    p->checkpoint_every < 0 ||
-	    ((p->checkpoint_every > 0 || p->resume) && !p->checkpoint_dir) ||
+	    p->checkpoint_every < 0 || !(p->checkpoint_seconds >= 0) ||
+	    ((p->checkpoint_every > 0 || p->checkpoint_seconds > 0 ||
+	      p->resume) && !p->checkpoint_dir) ||
 	    (sup && (p->n_label > N || !p->split)) ||
 	    p->val_ratio < 0 || p->val_ratio >= 1) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
@@ -952,9 +954,9 @@ kith_sage_train(float *emb, struct kith_sage_model *model,
 		} else if (gnn_out_of_time(report, p->time_limit, t0)) {
 			stop = TRUE;
 		}
-		if (p->checkpoint_every > 0 &&
-		    (epoch % p->checkpoint_every == 0 || stop ||
-		     epoch == max_epochs)) {
+		if (gnn_checkpoint_due(p->checkpoint_every,
+		                       p->checkpoint_seconds, epoch, max_epochs,
+		                       stop, &last_ckpt)) {
 			if (!ckpt_save(p, &ck, report, epoch, since_best, best,
 			               adam.t, t0, error))
 				goto out;

@@ -555,6 +555,91 @@ test_ego_warm_start(void)
 	kith_csr_clear(&R2);
 }
 
+/* on_epoch hook of test_timed_checkpoint: after epoch 1 copies the
+ * checkpoint folder, which then holds the timed checkpoint written after
+ * the epoch's second-to-last step. */
+struct copy_ckpt {
+	const char *from, *to;
+	gboolean done;
+};
+
+static void
+copy_ckpt_epoch(const struct kith_train_point *pt, void *data)
+{
+	struct copy_ckpt *c = data;
+	const char *names[] = { "ego.npy", "adam_m.npy", "adam_v.npy",
+	                        "best.npy", "state.json" };
+	if (pt->epoch != 1 || c->done)
+		return;
+	g_assert_cmpint(g_mkdir_with_parents(c->to, 0755), ==, 0);
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+		g_autofree char *a = g_build_filename(c->from, names[i], NULL);
+		g_autofree char *b = g_build_filename(c->to, names[i], NULL);
+		g_autofree char *buf = NULL;
+		gsize len = 0;
+		g_assert_true(g_file_get_contents(a, &buf, &len, NULL));
+		g_assert_true(g_file_set_contents(b, buf, (gssize)len, NULL));
+	}
+	c->done = TRUE;
+}
+
+/* Timed checkpoints (checkpoint_seconds) are written after steps inside
+ * an epoch, do not change the result, and a run resumed from one inside
+ * epoch 1 ends with the same bytes. */
+static void
+test_timed_checkpoint(void)
+{
+	enum { n = 120, m = 80, d = 8 };
+	struct kith_csr R;
+	planted(&R, n, m, 4, 0.15, 0.02, 8);
+	g_autofree char *dir = g_dir_make_tmp("lgcn-XXXXXX", NULL);
+	g_autofree char *ck = g_build_filename(dir, "ck", NULL);
+	g_autofree char *cp = g_build_filename(dir, "copy", NULL);
+	struct kith_lightgcn_params p;
+	kith_lightgcn_params_init(&p);
+	p.dim = d;
+	p.max_epochs = 3;
+	p.val_ratio = 0;
+	p.batch = 64;                    /* several steps per epoch */
+	static float U1[n * d], V1[m * d], U2[n * d], V2[m * d];
+	GError *err = NULL;
+	g_assert_true(kith_lightgcn_train(U1, V1, NULL, &R, NULL, &p, &err));
+	struct kith_lightgcn_params q = p;
+	struct copy_ckpt c = { ck, cp, FALSE };
+	q.checkpoint_dir = ck;
+	q.checkpoint_seconds = 1e-9;     /* after every step */
+	q.on_epoch = copy_ckpt_epoch;
+	q.on_epoch_data = &c;
+	g_assert_true(kith_lightgcn_train(U2, V2, NULL, &R, NULL, &q, &err));
+	g_assert_no_error(err);
+	g_assert_true(c.done);
+	g_assert_cmpint(memcmp(U1, U2, sizeof(U1)), ==, 0);
+	g_assert_cmpint(memcmp(V1, V2, sizeof(V1)), ==, 0);
+	/* the copy is a checkpoint inside epoch 1 */
+	g_autofree char *sp = g_build_filename(cp, "state.json", NULL);
+	g_autofree char *state = NULL;
+	g_assert_true(g_file_get_contents(sp, &state, NULL, NULL));
+	g_assert_nonnull(strstr(state, "\"step\""));
+	g_assert_null(strstr(state, "\"step\" : 0,"));
+	struct kith_lightgcn_params r = p;
+	r.checkpoint_dir = cp;
+	r.resume = TRUE;
+	memset(U2, 0, sizeof(U2));
+	g_assert_true(kith_lightgcn_train(U2, V2, NULL, &R, NULL, &r, &err));
+	g_assert_no_error(err);
+	g_assert_cmpint(memcmp(U1, U2, sizeof(U1)), ==, 0);
+	g_assert_cmpint(memcmp(V1, V2, sizeof(V1)), ==, 0);
+	/* a negative interval is a usage error */
+	q.checkpoint_seconds = -1;
+	g_assert_false(kith_lightgcn_train(U2, V2, NULL, &R, NULL, &q, &err));
+	g_assert_error(err, KITH_ERROR, KITH_ERROR_USAGE);
+	g_clear_error(&err);
+	kith_csr_clear(&R);
+	kith_gnn_checkpoint_remove(ck);
+	kith_gnn_checkpoint_remove(cp);
+	g_rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -565,5 +650,6 @@ main(int argc, char **argv)
 	g_test_add_func("/lightgcn/bad-params", test_bad_params);
 	g_test_add_func("/lightgcn/resume", test_resume);
 	g_test_add_func("/lightgcn/ego-warm-start", test_ego_warm_start);
+	g_test_add_func("/lightgcn/timed-checkpoint", test_timed_checkpoint);
 	return g_test_run();
 }
