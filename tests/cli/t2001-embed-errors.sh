@@ -26,4 +26,20 @@ ok_if "message says why" "$(grep -c 'no user-item interactions' "$T/.err")" = 1
 check "resume with no checkpoint starts afresh" "$KITH" embed "$T/s" \
 	-o "$T/e6" --dim 4 --epochs 2 --resume -q
 ok_if "and writes its output" -s "$T/e6/users.npy"
+
+# --checkpoint-every: epochs or a time
+for bad in 5x 1.5 -1 m 2mm ''; do
+	check_fails 2 "--checkpoint-every '$bad'" "$KITH" embed "$T/s" \
+		-o "$T/e7" --dim 4 --epochs 2 "--checkpoint-every=$bad"
+done
+ok_if "message names the option" "$(grep -c 'checkpoint-every' "$T/.err")" -ge 1
+for good in 3 0.5s 10m 1h; do
+	check "--checkpoint-every $good" "$KITH" embed "$T/s" -o "$T/e7" \
+		--dim 4 --epochs 2 --checkpoint-every "$good" -q
+	ok_if "finished run leaves no checkpoint ($good)" \
+		! -e "$T/e7.ckpt" -a ! -e "$T/e7.ckpt.old"
+done
+check "gcn with a timed checkpoint" "$KITH" embed "$T/s" -o "$T/e8" \
+	--model gcn --dim 4 --epochs 3 --checkpoint-every 1s -q
+ok_if "gcn leaves no checkpoint" ! -e "$T/e8.ckpt"
 done_testing
