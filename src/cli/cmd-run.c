@@ -327,6 +327,9 @@ kith_cli_run_pipeline(const char *ini, const char *out, gboolean force,
 			                                        cli->threads));
 		g_ptr_array_add(r.argv, g_strdup_printf("--seed=%" G_GINT64_FORMAT,
 		                                        cli->seed));
+		if (cli->max_memory > 0)
+			g_ptr_array_add(r.argv, g_strdup_printf(
+			    "--max-memory=%" G_GUINT64_FORMAT, cli->max_memory));
 		g_ptr_array_add(r.argv, NULL);
 		t0 = kith_now();
 		{

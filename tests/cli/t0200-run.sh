@@ -66,4 +66,10 @@ ok_if "demo prints the report path" -n "$(grep 'report.html' "$T/.out")"
 ok_if "demo report exists" -s "$T/demo/report/report.html"
 check "demo again" "$KITH" demo -q -o "$T/demo"
 ok_if "demo again does no work" -n "$(grep 'stages run: 0' "$T/.out")"
+
+# --max-memory reaches the stages: the ingest is refused, nothing written
+check_fails 1 "run with --max-memory 1M" "$KITH" run \
+	"$top_srcdir/datasets/shop-small/pipeline.ini" -o "$T/mm" --max-memory 1M
+ok_if "the refusal is reported" "$(grep -c 'max-memory' "$T/.err")" -ge 1
+ok_if "no store written" ! -e "$T/mm/store"
 done_testing
