@@ -1262,6 +1262,24 @@ ckpt_pick(const char *dir, const struct lgcn *g, gboolean *none,
 	return NULL;
 }
 
+/* A checkpoint inside epoch EP after STEP of its steps (an interrupt or a
+ * timed checkpoint): the state of the epochs finished so far plus the
+ * step, the epoch's loss sum and triples drawn so far. */
+static gboolean
+ckpt_write_step(const struct lgcn *g, const float *best,
+                const struct lgcn_state *st, int ep, int step, double loss,
+                int64_t drawn, double elapsed,
+                const struct kith_train_report *rep, GError **error)
+{
+	struct lgcn_state si = *st;
+	si.epoch = ep - 1;
+	si.step = step;
+	si.step_loss = loss;
+	si.step_drawn = drawn;
+	si.elapsed = elapsed;
+	return ckpt_write(g->p->checkpoint_dir, g, best, &si, rep, error);
+}
+
 /* ---- training driver --------------------------------------------------- */
 
 /* Validation split restricted to at most max_users users (chosen by a
@@ -1523,14 +1541,10 @@ kith_lightgcn_train(float *user_emb, float *item_emb,
 				    !kith_interrupted() &&
 				    kith_now() - last_ckpt >=
 				    p->checkpoint_seconds) {
-					struct lgcn_state si = st;
-					si.epoch = ep - 1;
-					si.step = s + 1;
-					si.step_loss = loss;
-					si.step_drawn = drawn;
-					si.elapsed = kith_now() - t0;
-					if (!ckpt_write(p->checkpoint_dir, &g, best,
-					                &si, rep, error))
+					if (!ckpt_write_step(&g, best, &st, ep, s + 1,
+					                     loss, drawn,
+					                     kith_now() - t0, rep,
+					                     error))
 						goto out;
 					last_ckpt = kith_now();
 				}
@@ -1541,14 +1555,10 @@ kith_lightgcn_train(float *user_emb, float *item_emb,
 					int_steps = steps;
 					if (!p->checkpoint_dir)
 						break;
-					struct lgcn_state si = st;
-					si.epoch = ep - 1;
-					si.step = s + 1;
-					si.step_loss = loss;
-					si.step_drawn = drawn;
-					si.elapsed = kith_now() - t0;
-					if (!ckpt_write(p->checkpoint_dir, &g, best,
-					                &si, rep, error))
+					if (!ckpt_write_step(&g, best, &st, ep, s + 1,
+					                     loss, drawn,
+					                     kith_now() - t0, rep,
+					                     error))
 						goto out;
 					break;
 				}
