@@ -384,6 +384,28 @@ gnn_ckpt_dir(const struct embed_opts *o)
 	return g_strconcat(o->output, ".ckpt", NULL);
 }
 
+/* The options gcn and sage share, into their params P (a struct
+ * kith_gcn_params or kith_sage_params: the fields have the same names);
+ * CKPT is the checkpoint folder from gnn_ckpt_dir(). */
+#define GNN_COMMON_PARAMS(P, O, R, CKPT) do {                               \
+		if ((O)->epochs > 0)                                        \
+			(P).max_epochs = (O)->epochs;                       \
+		if ((O)->lr > 0)                                            \
+			(P).lr = (O)->lr;                                   \
+		if ((O)->neg > 0)                                           \
+			(P).neg = (O)->neg;                                 \
+		if ((O)->patience > 0)                                      \
+			(P).patience = (O)->patience;                       \
+		(P).time_limit = (O)->time_limit;                           \
+		(P).seed = (uint64_t)(R)->cli->seed;                        \
+		(P).on_point = gnn_point;                                   \
+		(P).on_point_data = (R);                                    \
+		(P).checkpoint_dir = (CKPT);                                \
+		(P).checkpoint_every = (O)->checkpoint_every;               \
+		(P).checkpoint_seconds = (O)->checkpoint_seconds;           \
+		(P).resume = (O)->resume;                                   \
+	} while (0)
+
 /* After the output is written: a finished run needs no checkpoint, one
  * cut by the time limit keeps it for --resume. */
 static void
@@ -454,25 +476,10 @@ run_gcn(struct embed_run *r)
 	kith_gcn_params_init(&p);
 	p.hidden = o->dim;
 	p.dim = o->dim;
-	if (o->epochs > 0)
-		p.max_epochs = o->epochs;
-	if (o->lr > 0)
-		p.lr = o->lr;
 	if (o->l2 >= 0)
 		p.weight_decay = o->l2;
-	if (o->neg > 0)
-		p.neg = o->neg;
-	if (o->patience > 0)
-		p.patience = o->patience;
-	p.time_limit = o->time_limit;
-	p.seed = (uint64_t)r->cli->seed;
-	p.on_point = gnn_point;
-	p.on_point_data = r;
 	g_autofree char *ckpt = gnn_ckpt_dir(o);
-	p.checkpoint_dir = ckpt;
-	p.checkpoint_every = o->checkpoint_every;
-	p.checkpoint_seconds = o->checkpoint_seconds;
-	p.resume = o->resume;
+	GNN_COMMON_PARAMS(p, o, r, ckpt);
 	kith_gnn_report_init(&rep);
 
 	if (gnn_from) {
@@ -664,28 +671,13 @@ run_sage(struct embed_run *r)
 
 	kith_sage_params_init(&p);
 	p.dim = o->dim;
-	if (o->epochs > 0)
-		p.max_epochs = o->epochs;
-	if (o->lr > 0)
-		p.lr = o->lr;
 	if (o->l2 >= 0)
 		p.l2 = o->l2;
-	if (o->neg > 0)
-		p.neg = o->neg;
 	if (o->val_ratio >= 0)
 		p.val_ratio = o->val_ratio;
-	if (o->patience > 0)
-		p.patience = o->patience;
-	p.time_limit = o->time_limit;
-	p.seed = (uint64_t)r->cli->seed;
 	p.id_emb = gnn_id_emb;
-	p.on_point = gnn_point;
-	p.on_point_data = r;
 	g_autofree char *ckpt = gnn_ckpt_dir(o);
-	p.checkpoint_dir = ckpt;
-	p.checkpoint_every = o->checkpoint_every;
-	p.checkpoint_seconds = o->checkpoint_seconds;
-	p.resume = o->resume;
+	GNN_COMMON_PARAMS(p, o, r, ckpt);
 	kith_gnn_report_init(&rep);
 	if (gnn_aggregator && strcmp(gnn_aggregator, "mean") != 0 &&
 	    strcmp(gnn_aggregator, "pool") != 0) {

@@ -606,21 +606,14 @@ kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
 		if (got < 0)
 			goto out;
 		if (got > 0) {
-			first = st.epoch + 1;
+			first = gnn_ckpt_resume(&st, gen, patience, max_epochs,
+			                        report);
 			saved = st.epoch;
 			best = st.best;
 			best_loss = st.best_loss;
 			since_best = st.since_best;
-			report->best_epoch = st.best_epoch;
-			report->epochs_run = st.epoch;
-			report->resumed_epoch = st.epoch;
-			report->resumed_generation = gen;
 			g.aw1.t = g.ab1.t = g.aw2.t = g.ab2.t = st.adam_t;
 			t0 -= st.elapsed;
-			if (since_best >= patience) {
-				report->stop_reason = "early-stop";
-				first = max_epochs + 1;
-			}
 		}
 	}
 	report->seconds_init = kith_now() - t0;

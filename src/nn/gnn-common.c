@@ -149,6 +149,21 @@ gnn_stop_interrupted(struct kith_gnn_report *r)
 	return FALSE;
 }
 
+int
+gnn_ckpt_resume(const struct gnn_ckpt_state *st, int gen, int patience,
+                int max_epochs, struct kith_gnn_report *report)
+{
+	report->best_epoch = st->best_epoch;
+	report->epochs_run = st->epoch;
+	report->resumed_epoch = st->epoch;
+	report->resumed_generation = gen;
+	if (st->since_best >= patience) {
+		report->stop_reason = "early-stop";
+		return max_epochs + 1;
+	}
+	return st->epoch + 1;
+}
+
 gboolean
 gnn_checkpoint_due(int every, double seconds, int epoch, int max_epochs,
                    gboolean stop, double *last)

@@ -101,6 +101,14 @@ struct gnn_ckpt_state {
 	double elapsed;         /* wall seconds of the run so far */
 };
 
+/* After gnn_ckpt_read() found generation GEN: fills the report's resume
+ * fields (best_epoch, epochs_run, resumed_epoch, resumed_generation, and
+ * stop_reason "early-stop" when st->since_best >= patience) and returns
+ * the first epoch still to train (max_epochs + 1 when the run had
+ * already stopped early). */
+int gnn_ckpt_resume(const struct gnn_ckpt_state *st, int gen, int patience,
+                    int max_epochs, struct kith_gnn_report *report);
+
 /* Lowercase SHA-256 hex of what determines a training trajectory: the
  * model name, params (a caller-built string of every hyper-parameter that
  * changes the trajectory, including the seed) and the contents of A, X

@@ -834,20 +834,13 @@ kith_sage_train(float *emb, struct kith_sage_model *model,
 		if (got < 0)
 			goto out;
 		if (got > 0) {
-			first = st.epoch + 1;
+			first = gnn_ckpt_resume(&st, gen, patience, max_epochs,
+			                        report);
 			saved = st.epoch;
 			best = st.best;
 			since_best = st.since_best;
-			report->best_epoch = st.best_epoch;
-			report->epochs_run = st.epoch;
-			report->resumed_epoch = st.epoch;
-			report->resumed_generation = gen;
 			adam.t = adamE.t = adamW.t = adamB.t = st.adam_t;
 			t0 -= st.elapsed;
-			if (since_best >= patience) {
-				report->stop_reason = "early-stop";
-				first = max_epochs + 1;
-			}
 		}
 	}
 	gnn_blas_threads(N, d, d);
