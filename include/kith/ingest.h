@@ -100,6 +100,11 @@ struct kith_ingest_options {
 	 * attributes they are built from the file as by a plain ingest.
 	 * Borrowed; the store must stay open during kith_ingest_run(). */
 	const struct kith_store *base;
+	/* Non-NULL: the store being written (kith_store_writer_begin()).
+	 * The event log and the user->item pair arrays are streamed to it
+	 * while they are built; the caller then finishes it with the
+	 * result's store and extra.  On failure the streams are cancelled. */
+	struct kith_store_writer *writer;
 };
 
 /* Per-file accounting (see kith_ingest_summary_json() for the keys). */

@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "kith/csr.h"
+#include "kith/io.h"
 
 G_BEGIN_DECLS
 
@@ -120,6 +121,60 @@ int64_t kith_store_item_index(struct kith_store *s, const char *id);
 gboolean kith_store_write(const struct kith_store *s, const char *path,
                           JsonObject *extra, gboolean private_mode,
                           GError **error);
+
+/*
+ * Writing a store in steps, so that arrays final before the whole store
+ * is built go to disk while the rest is computed (kith ingest streams the
+ * event log and the user->item arrays while it builds them):
+ *
+ *   w = kith_store_writer_begin(path, private_mode, &err);
+ *   st = kith_store_writer_stream(w, n, arrays, &err);    (any number)
+ *   ... fill the arrays front to back, kith_store_stream_advance(st,
+ *       avail) now and then (avail[lane] = elements final so far in the
+ *       arrays of that lane), then kith_store_stream_end(st, totals);
+ *   kith_store_writer_finish(w, s, extra, &err);   writes the rest
+ *   kith_store_writer_free(w);
+ *
+ * A streamed array must be the store's own (same name as
+ * kith_store_write() gives it, same data pointer, dtype and length,
+ * 1-D), else finish fails.  Streamed data must stay allocated and
+ * unchanged once published, until finish or free returns: free (or
+ * cancel) stops and joins the streams, so call it before freeing the
+ * arrays on a failure.  Without finish the folder is never committed.
+ */
+#define KITH_STORE_LANES 4
+
+struct kith_store_writer;
+struct kith_store_stream;
+
+struct kith_store_stream_array {
+	const char *name;           /* "ev.user.npy" */
+	enum kith_dtype dtype;
+	int64_t n;                  /* elements */
+	const void *data;
+	int lane;                   /* 0 .. KITH_STORE_LANES - 1 */
+};
+
+struct kith_store_writer *kith_store_writer_begin(const char *path,
+                                                  gboolean private_mode,
+                                                  GError **error);
+/* Creates the files and starts the stream's writer threads. */
+struct kith_store_stream *kith_store_writer_stream(
+	struct kith_store_writer *w, int n,
+	const struct kith_store_stream_array *arrays, GError **error);
+void kith_store_stream_advance(struct kith_store_stream *st,
+                               const int64_t avail[KITH_STORE_LANES]);
+void kith_store_stream_end(struct kith_store_stream *st,
+                           const int64_t avail[KITH_STORE_LANES]);
+/* Writes what was not streamed, the manifest (with `extra`), and commits
+ * (see kith_store_write()).  On failure the streams are stopped. */
+gboolean kith_store_writer_finish(struct kith_store_writer *w,
+                                  const struct kith_store *s,
+                                  JsonObject *extra, GError **error);
+/* Stops and joins the streams; their files are removed. */
+void kith_store_writer_cancel(struct kith_store_writer *w);
+/* Cancels, removes the folder unless committed, frees. */
+void kith_store_writer_free(struct kith_store_writer *w);
 
 /* Checks internal consistency of an in-memory or opened store (CSR shapes,
  * sortedness, index ranges, transpose agreement of ui/iu).  O(nnz). */

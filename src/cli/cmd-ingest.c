@@ -167,16 +167,26 @@ cmd_ingest(int argc, char **argv, struct kith_cli *cli)
 		o.pseudonym_key_len = key_len;
 		private_mode = TRUE;
 	}
+	/* the store is begun first: the build streams its biggest arrays */
+	o.writer = kith_store_writer_begin(out, private_mode, &err);
+	if (!o.writer) {
+		kith_ingest_key_free(key, key_len);
+		return kith_cli_fail("ingest", err);
+	}
 	gboolean ran = kith_ingest_run(&o, &res, &err);
 	kith_ingest_key_free(key, key_len);
 	o.pseudonym_key = NULL;
-	if (!ran)
+	if (!ran) {
+		kith_store_writer_free(o.writer);
 		return kith_cli_fail("ingest", err);
+	}
 	double t0 = kith_now();
-	if (!kith_store_write(res.store, out, res.extra, private_mode, &err)) {
+	if (!kith_store_writer_finish(o.writer, res.store, res.extra, &err)) {
+		kith_store_writer_free(o.writer);
 		kith_ingest_result_clear(&res);
 		return kith_cli_fail("ingest", err);
 	}
+	kith_store_writer_free(o.writer);
 	kith_cli_info(cli, "ingest", "wrote '%s' in %.2f s", out,
 	              kith_now() - t0);
 	if (!cli->quiet) {

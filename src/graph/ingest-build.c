@@ -183,6 +183,39 @@ struct evrec {
 		memcpy(s->ev_type + r0, t_, (size_t)n); \
 	} while (0)
 
+/* Rows of stage 3 are handed out in blocks, in order; the frontier is
+ * the number of leading blocks done, published to the store writer's
+ * stream (lane 0: log entries, lane 1: pairs) every STREAM_STEP log
+ * entries or so. */
+#define ROW_BLOCK 256
+#define STREAM_STEP ((int64_t)1 << 19)
+
+struct frontier {
+	struct kith_store_stream *st;
+	uint8_t *done;              /* per block */
+	int64_t nb, next, nu;
+	const int64_t *rp, *pp;     /* log and pair row pointers */
+	int64_t published;          /* log entries at the last advance */
+};
+
+static void
+frontier_done(struct frontier *f, int64_t b)
+{
+	#pragma omp critical(kith_ingest_frontier)
+	{
+		f->done[b] = 1;
+		while (f->next < f->nb && f->done[f->next])
+			f->next++;
+		int64_t u = f->next * ROW_BLOCK < f->nu ? f->next * ROW_BLOCK
+		                                        : f->nu;
+		if (f->rp[u] - f->published >= STREAM_STEP) {
+			int64_t avail[KITH_STORE_LANES] = { f->rp[u], f->pp[u] };
+			f->published = f->rp[u];
+			kith_store_stream_advance(f->st, avail);
+		}
+	}
+}
+
 /*
  * Events -> the event log and the user->item CSR.
  *
@@ -357,6 +390,35 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 	    !s->ui_value || (nt > 0 && !s->user_type_count))
 		goto out;
 	memcpy(s->ui.indptr, cnt, (size_t)(nu + 1) * sizeof(int64_t));
+	struct frontier fr = { 0 };
+	fr.nb = (nu + ROW_BLOCK - 1) / ROW_BLOCK;
+	if (c->opt->writer) {
+		const struct kith_store_stream_array arr[] = {
+			{ "ev.user.npy", KITH_DT_I32, ne, s->ev_user, 0 },
+			{ "ev.item.npy", KITH_DT_I32, ne, s->ev_item, 0 },
+			{ "ev.ts.npy", KITH_DT_I64, ne, s->ev_ts, 0 },
+			{ "ev.type.npy", KITH_DT_U8, ne, s->ev_type, 0 },
+			{ "ev.value.npy", KITH_DT_F32, ne, s->ev_value, 0 },
+			{ "ui.indices.npy", KITH_DT_I32, nnz, s->ui.indices, 1 },
+			{ "ui.weight.npy", KITH_DT_F32, nnz, s->ui.values, 1 },
+			{ "ui.count.npy", KITH_DT_I32, nnz, s->ui_count, 1 },
+			{ "ui.ts_first.npy", KITH_DT_I64, nnz, s->ui_ts_first, 1 },
+			{ "ui.ts_last.npy", KITH_DT_I64, nnz, s->ui_ts_last, 1 },
+			{ "ui.types.npy", KITH_DT_U32, nnz, s->ui_types, 1 },
+			{ "ui.value.npy", KITH_DT_F32, nnz, s->ui_value, 1 },
+		};
+		fr.done = kith_alloc0_n((size_t)fr.nb + 1, 1, error);
+		if (!fr.done)
+			goto out;
+		fr.st = kith_store_writer_stream(c->opt->writer,
+		                                 (int)G_N_ELEMENTS(arr), arr,
+		                                 error);
+		if (!fr.st)
+			goto out;
+		fr.nu = nu;
+		fr.rp = rp;
+		fr.pp = s->ui.indptr;
+	}
 	/* 3. per row: merge the pairs, then put the row in log order */
 	const double *tw = c->type_weight;
 	gboolean packed = !has_ts || ne == 0 ||
@@ -370,84 +432,95 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 		uint64_t *lk = scratch + (size_t)tid * 3 * ((size_t)dmax + 1);
 		uint64_t *tmpcol = lk + 2 * ((size_t)dmax + 1);
 		struct log_ref *ref = (struct log_ref *)lk;
-		#pragma omp for schedule(dynamic, 256)
-		for (int64_t u = 0; u < nu; u++) {
-			int64_t r0 = rp[u], n = rp[u + 1] - rp[u];
-			const uint64_t *a = keys + r0;
-			int64_t w = s->ui.indptr[u] - 1;
-			int32_t *utc = nt > 0 ? s->user_type_count + u * nt : NULL;
-			const struct evrec *rr = rec + r0;
-			const uint8_t *rt = s->ev_type + r0;
-			double wsum = 0, vsum = 0;
-			for (int64_t j = 0; j < n; j++)
-				s->ev_user[r0 + j] = (int32_t)u;
-			for (int64_t j = 0; j < n; j++) {
-				uint32_t e = (uint32_t)a[j];
-				int t = has_event ? rt[e] : 0;
-				int64_t ts = rr[e].ts;
-				if (j == 0 || (a[j] >> 32) != (a[j - 1] >> 32)) {
-					if (w >= s->ui.indptr[u]) {
-						s->ui.values[w] = (float)wsum;
-						s->ui_value[w] = (float)vsum;
-					}
-					w++;
-					s->ui.indices[w] = rr[e].item;
-					s->ui_count[w] = 0;
-					s->ui_ts_first[w] = ts;
-					s->ui_ts_last[w] = ts;
-					s->ui_types[w] = 0;
-					wsum = vsum = 0;
-				}
-				s->ui_count[w]++;
-				if (ts < s->ui_ts_first[w])
-					s->ui_ts_first[w] = ts;
-				if (ts > s->ui_ts_last[w])
-					s->ui_ts_last[w] = ts;
-				if (has_event)
-					s->ui_types[w] |= 1u << t;
-				wsum += tw[t];
-				if (has_value)
-					vsum += rr[e].value;
-				if (utc)
-					utc[t]++;
-			}
-			if (n > 0) {
-				s->ui.values[w] = (float)wsum;
-				s->ui_value[w] = (float)vsum;
-			}
-			/* log order: by (ts, arrival) */
-			if (!has_ts || n < 2) {
-				for (int64_t j = 0; j < n; j++) {
-					s->ev_item[r0 + j] = rr[j].item;
-					s->ev_ts[r0 + j] = rr[j].ts;
-					s->ev_value[r0 + j] = rr[j].value;
-				}
-				continue;
-			}
-			if (packed) {
+		#pragma omp for schedule(dynamic, 1)
+		for (int64_t b = 0; b < fr.nb; b++) {
+			const int64_t uend = (b + 1) * ROW_BLOCK < nu ? (b + 1) * ROW_BLOCK
+			                                            : nu;
+			for (int64_t u = b * ROW_BLOCK; u < uend; u++) {
+				int64_t r0 = rp[u], n = rp[u + 1] - rp[u];
+				const uint64_t *a = keys + r0;
+				int64_t w = s->ui.indptr[u] - 1;
+				int32_t *utc = nt > 0 ? s->user_type_count + u * nt : NULL;
+				const struct evrec *rr = rec + r0;
+				const uint8_t *rt = s->ev_type + r0;
+				double wsum = 0, vsum = 0;
 				for (int64_t j = 0; j < n; j++)
-					lk[j] = ((uint64_t)rr[j].ts - (uint64_t)lo) << 32 |
-					        (uint64_t)j;
-				sort_row(lk, n, tmpcol);
-#define P(x) ((int64_t)(uint32_t)lk[x])
-				LOG_ROW(P);
-#undef P
-			} else {
+					s->ev_user[r0 + j] = (int32_t)u;
 				for (int64_t j = 0; j < n; j++) {
-					ref[j].ts = rr[j].ts;
-					ref[j].e = (uint32_t)j;
+					uint32_t e = (uint32_t)a[j];
+					int t = has_event ? rt[e] : 0;
+					int64_t ts = rr[e].ts;
+					if (j == 0 || (a[j] >> 32) != (a[j - 1] >> 32)) {
+						if (w >= s->ui.indptr[u]) {
+							s->ui.values[w] = (float)wsum;
+							s->ui_value[w] = (float)vsum;
+						}
+						w++;
+						s->ui.indices[w] = rr[e].item;
+						s->ui_count[w] = 0;
+						s->ui_ts_first[w] = ts;
+						s->ui_ts_last[w] = ts;
+						s->ui_types[w] = 0;
+						wsum = vsum = 0;
+					}
+					s->ui_count[w]++;
+					if (ts < s->ui_ts_first[w])
+						s->ui_ts_first[w] = ts;
+					if (ts > s->ui_ts_last[w])
+						s->ui_ts_last[w] = ts;
+					if (has_event)
+						s->ui_types[w] |= 1u << t;
+					wsum += tw[t];
+					if (has_value)
+						vsum += rr[e].value;
+					if (utc)
+						utc[t]++;
 				}
-				qsort(ref, (size_t)n, sizeof *ref, log_ref_cmp);
-#define P(x) ((int64_t)ref[x].e)
-				LOG_ROW(P);
+				if (n > 0) {
+					s->ui.values[w] = (float)wsum;
+					s->ui_value[w] = (float)vsum;
+				}
+				/* log order: by (ts, arrival) */
+				if (!has_ts || n < 2) {
+					for (int64_t j = 0; j < n; j++) {
+						s->ev_item[r0 + j] = rr[j].item;
+						s->ev_ts[r0 + j] = rr[j].ts;
+						s->ev_value[r0 + j] = rr[j].value;
+					}
+					continue;
+				}
+				if (packed) {
+					for (int64_t j = 0; j < n; j++)
+						lk[j] = ((uint64_t)rr[j].ts - (uint64_t)lo) << 32 |
+						        (uint64_t)j;
+					sort_row(lk, n, tmpcol);
+#define P(x) ((int64_t)(uint32_t)lk[x])
+					LOG_ROW(P);
 #undef P
+				} else {
+					for (int64_t j = 0; j < n; j++) {
+						ref[j].ts = rr[j].ts;
+						ref[j].e = (uint32_t)j;
+					}
+					qsort(ref, (size_t)n, sizeof *ref, log_ref_cmp);
+#define P(x) ((int64_t)ref[x].e)
+					LOG_ROW(P);
+#undef P
+				}
 			}
+			if (fr.st)
+				frontier_done(&fr, b);
 		}
+	}
+	if (fr.st) {
+		const int64_t total[KITH_STORE_LANES] = { ne, nnz };
+		kith_store_stream_end(fr.st, total);
 	}
 	if (!kith_csr_transpose(&s->iu, &s->ui, error))
 		goto out;
 	ok = TRUE;
 out:
+	g_free(fr.done);
 	g_free(rp);
 	g_free(cnt);
 	g_free(hist);

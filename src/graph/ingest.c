@@ -852,6 +852,8 @@ kith_ingest_run(const struct kith_ingest_options *opt,
 		ingest_extra(&c);
 	}
 	ctx_clear(&c);
+	if (!ok && opt->writer)
+		kith_store_writer_cancel(opt->writer);   /* before the arrays go */
 	if (!ok)
 		kith_ingest_result_clear(out);
 	return ok;

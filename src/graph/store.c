@@ -170,6 +170,7 @@ struct wjob {
 	uint64_t h;
 	int64_t bytes;
 	GError *err;
+	gboolean streamed;          /* written by a stream already */
 };
 
 struct wset {
@@ -246,6 +247,8 @@ writer(gpointer data)
 			break;
 		struct wjob *j = &g_array_index(w->jobs, struct wjob,
 		                                w->order[k]);
+		if (j->streamed)
+			continue;
 		g_autofree char *path = kith_outdir_path(w->od, j->name);
 		kith_npy_write_ex(path, j->dtype, j->nrows, j->ncols, j->data,
 		                  j->mode, FALSE, &j->h, &j->bytes, &j->err);
@@ -315,6 +318,366 @@ wset_clear(struct wset *w)
 	g_free(w->order);
 }
 
+/* ---- writing in steps: streams ------------------------------------------
+ *
+ * A stream is a group of 1-D arrays that a producer fills front to back
+ * (each through one of a few "lanes" of progress: elements final so far).
+ * Its threads (at most WRITERS, each owning whole files, balanced by
+ * bytes) append what became final to their files, in pieces of at least
+ * STREAM_PIECE bytes, and wait for the next advance otherwise.  At the
+ * end, kith_store_writer_finish() takes the streamed files as written
+ * (after checking that they are the store's arrays) and writes the rest.
+ */
+#define STREAM_PIECE ((size_t)1 << 20)
+
+struct sfile {
+	char *name;
+	enum kith_dtype dtype;
+	int64_t n;
+	const char *data;
+	int lane;
+	int thread;
+	size_t done;                /* bytes appended */
+	struct kith_npy_out *out;   /* NULL once closed */
+	uint64_t h;
+	int64_t bytes;
+	gboolean written;           /* closed complete */
+	gboolean claimed;
+};
+
+struct sthread {
+	struct kith_store_stream *st;
+	int id;
+};
+
+struct kith_store_stream {
+	struct kith_store_writer *w;
+	GMutex mu;
+	GCond cond;
+	int64_t avail[KITH_STORE_LANES];
+	guint64 seq;                /* advances so far */
+	gboolean ended, cancelled;
+	GError *err;                /* the first failure */
+	struct sfile *f;
+	int nf;
+	GThread *threads[WRITERS];
+	struct sthread targ[WRITERS];
+	int nt;
+	gboolean joined;
+};
+
+struct kith_store_writer {
+	struct kith_outdir *od;
+	int umode;
+	GPtrArray *streams;
+};
+
+/* Appends what is final of the thread's files (all of it once ended);
+ * FALSE with *err on a write error. */
+static gboolean
+stream_pass(struct kith_store_stream *st, int id, const int64_t *avail,
+            gboolean ended, gboolean *moved, gboolean *all_closed,
+            GError **err)
+{
+	*all_closed = TRUE;
+	for (int k = 0; k < st->nf; k++) {
+		struct sfile *f = &st->f[k];
+		if (f->thread != id || f->out == NULL)
+			continue;
+		size_t es = kith_dtype_size(f->dtype);
+		int64_t a = avail[f->lane] < f->n ? avail[f->lane] : f->n;
+		size_t ready = (size_t)(a > 0 ? a : 0) * es;
+		if (ready > f->done && (ended || ready - f->done >= STREAM_PIECE)) {
+			if (!kith_npy_out_append(f->out, f->data + f->done,
+			                         ready - f->done, err))
+				return FALSE;
+			f->done = ready;
+			*moved = TRUE;
+		}
+		if (ended) {
+			struct kith_npy_out *o = f->out;
+			f->out = NULL;
+			if (!kith_npy_out_close(o, FALSE, &f->h, &f->bytes, err))
+				return FALSE;
+			f->written = TRUE;
+		} else {
+			*all_closed = FALSE;
+		}
+	}
+	return TRUE;
+}
+
+static gpointer
+stream_main(gpointer data)
+{
+	struct sthread *a = data;
+	struct kith_store_stream *st = a->st;
+	int64_t avail[KITH_STORE_LANES];
+	guint64 seen = G_MAXUINT64;
+
+	for (;;) {
+		g_mutex_lock(&st->mu);
+		while (!st->cancelled && !st->ended && st->seq == seen)
+			g_cond_wait(&st->cond, &st->mu);
+		gboolean cancelled = st->cancelled, ended = st->ended;
+		seen = st->seq;
+		memcpy(avail, st->avail, sizeof avail);
+		g_mutex_unlock(&st->mu);
+		if (cancelled)
+			break;
+		gboolean moved = FALSE, closed = FALSE;
+		GError *err = NULL;
+		if (!stream_pass(st, a->id, avail, ended, &moved, &closed, &err)) {
+			g_mutex_lock(&st->mu);
+			if (st->err == NULL)
+				st->err = err;
+			else
+				g_error_free(err);
+			st->cancelled = TRUE;
+			g_cond_broadcast(&st->cond);
+			g_mutex_unlock(&st->mu);
+			break;
+		}
+		if (closed)
+			break;
+	}
+	return NULL;
+}
+
+struct kith_store_writer *
+kith_store_writer_begin(const char *path, gboolean private_mode,
+                        GError **error)
+{
+	struct kith_outdir *od = kith_outdir_begin(path, error);
+	if (od == NULL)
+		return NULL;
+	struct kith_store_writer *w = g_new0(struct kith_store_writer, 1);
+	w->od = od;
+	w->umode = private_mode ? 0600 : 0644;
+	w->streams = g_ptr_array_new();
+	return w;
+}
+
+struct kith_store_stream *
+kith_store_writer_stream(struct kith_store_writer *w, int n,
+                         const struct kith_store_stream_array *arr,
+                         GError **error)
+{
+	struct kith_store_stream *st = g_new0(struct kith_store_stream, 1);
+	int64_t load[WRITERS] = { 0 };
+	int nt = n < WRITERS ? n : WRITERS;
+
+	g_mutex_init(&st->mu);
+	g_cond_init(&st->cond);
+	st->w = w;
+	st->f = g_new0(struct sfile, n > 0 ? n : 1);
+	st->nf = n;
+	g_ptr_array_add(w->streams, st);
+	for (int k = 0; k < n; k++) {
+		struct sfile *f = &st->f[k];
+		g_return_val_if_fail(arr[k].lane >= 0 &&
+		                     arr[k].lane < KITH_STORE_LANES, NULL);
+		f->name = g_strdup(arr[k].name);
+		f->dtype = arr[k].dtype;
+		f->n = arr[k].n;
+		f->data = arr[k].data;
+		f->lane = arr[k].lane;
+	}
+	/* files to threads, biggest first to the least loaded */
+	for (int done = 0; done < n; done++) {
+		int best = -1;
+		for (int k = 0; k < n; k++)
+			if (st->f[k].thread == 0 &&
+			    (best < 0 || st->f[k].n * (int64_t)kith_dtype_size(
+			                     st->f[k].dtype) >
+			                 st->f[best].n * (int64_t)kith_dtype_size(
+			                     st->f[best].dtype)))
+				best = k;
+		int t = 0;
+		for (int x = 1; x < nt; x++)
+			if (load[x] < load[t])
+				t = x;
+		st->f[best].thread = t + 1;     /* 0 = not yet placed */
+		load[t] += st->f[best].n *
+		           (int64_t)kith_dtype_size(st->f[best].dtype);
+	}
+	for (int k = 0; k < n; k++) {
+		struct sfile *f = &st->f[k];
+		f->thread--;
+		g_autofree char *path = kith_outdir_path(w->od, f->name);
+		f->out = kith_npy_out_open(path, f->dtype, f->n, 0, w->umode,
+		                           error);
+		if (f->out == NULL) {
+			kith_store_writer_cancel(w);
+			return NULL;
+		}
+	}
+	for (int t = 0; t < nt; t++) {
+		st->targ[t].st = st;
+		st->targ[t].id = t;
+		st->threads[t] = g_thread_try_new("kith-stream", stream_main,
+		                                  &st->targ[t], error);
+		if (st->threads[t] == NULL) {
+			kith_store_writer_cancel(w);
+			return NULL;
+		}
+		st->nt = t + 1;
+	}
+	return st;
+}
+
+static void
+stream_publish(struct kith_store_stream *st, const int64_t *avail,
+               gboolean end)
+{
+	g_mutex_lock(&st->mu);
+	memcpy(st->avail, avail, sizeof st->avail);
+	st->seq++;
+	if (end)
+		st->ended = TRUE;
+	g_cond_broadcast(&st->cond);
+	g_mutex_unlock(&st->mu);
+}
+
+void
+kith_store_stream_advance(struct kith_store_stream *st,
+                          const int64_t avail[KITH_STORE_LANES])
+{
+	stream_publish(st, avail, FALSE);
+}
+
+void
+kith_store_stream_end(struct kith_store_stream *st,
+                      const int64_t avail[KITH_STORE_LANES])
+{
+	stream_publish(st, avail, TRUE);
+}
+
+static void
+stream_join(struct kith_store_stream *st)
+{
+	if (st->joined)
+		return;
+	for (int t = 0; t < st->nt; t++)
+		g_thread_join(st->threads[t]);
+	st->joined = TRUE;
+	for (int k = 0; k < st->nf; k++)
+		if (st->f[k].out != NULL) {
+			kith_npy_out_abort(st->f[k].out);
+			st->f[k].out = NULL;
+		}
+}
+
+void
+kith_store_writer_cancel(struct kith_store_writer *w)
+{
+	for (guint k = 0; k < w->streams->len; k++) {
+		struct kith_store_stream *st = w->streams->pdata[k];
+		g_mutex_lock(&st->mu);
+		st->cancelled = TRUE;
+		g_cond_broadcast(&st->cond);
+		g_mutex_unlock(&st->mu);
+		stream_join(st);
+	}
+}
+
+void
+kith_store_writer_free(struct kith_store_writer *w)
+{
+	if (w == NULL)
+		return;
+	kith_store_writer_cancel(w);
+	for (guint k = 0; k < w->streams->len; k++) {
+		struct kith_store_stream *st = w->streams->pdata[k];
+		for (int i = 0; i < st->nf; i++)
+			g_free(st->f[i].name);
+		g_free(st->f);
+		g_clear_error(&st->err);
+		g_mutex_clear(&st->mu);
+		g_cond_clear(&st->cond);
+		g_free(st);
+	}
+	g_ptr_array_free(w->streams, TRUE);
+	kith_outdir_free(w->od);
+	g_free(w);
+}
+
+/* Marks the jobs that a stream writes; each streamed file must be one of
+ * the store's arrays, with its data, and every stream must have ended. */
+static gboolean
+claim_streamed(struct kith_store_writer *sw, struct wset *w, GError **error)
+{
+	for (guint k = 0; k < sw->streams->len; k++) {
+		struct kith_store_stream *st = sw->streams->pdata[k];
+		if (!st->ended && st->nf > 0) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+			            "internal: the stream of '%s' was not ended",
+			            st->f[0].name);
+			return FALSE;
+		}
+		for (int i = 0; i < st->nf; i++) {
+			struct sfile *f = &st->f[i];
+			for (guint x = 0; x < w->jobs->len; x++) {
+				struct wjob *j = &g_array_index(w->jobs, struct wjob,
+				                                x);
+				if (strcmp(j->name, f->name) != 0)
+					continue;
+				if (j->dtype == f->dtype && j->nrows == f->n &&
+				    j->ncols == 0 && j->data == f->data) {
+					j->streamed = TRUE;
+					f->claimed = TRUE;
+				}
+				break;
+			}
+			if (!f->claimed) {
+				g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+				            "internal: streamed '%s' is not the store's "
+				            "array", f->name);
+				return FALSE;
+			}
+		}
+	}
+	return TRUE;
+}
+
+/* Joins the streams; their checksums into the jobs; FALSE with the first
+ * failure. */
+static gboolean
+streams_finish(struct kith_store_writer *sw, struct wset *w, GError **error)
+{
+	gboolean ok = TRUE;
+	for (guint k = 0; k < sw->streams->len; k++) {
+		struct kith_store_stream *st = sw->streams->pdata[k];
+		stream_join(st);
+		if (st->err != NULL) {
+			if (ok)
+				g_propagate_error(error, st->err);
+			else
+				g_error_free(st->err);
+			st->err = NULL;
+			ok = FALSE;
+		}
+		for (int i = 0; ok && i < st->nf; i++) {
+			if (!st->f[i].written) {
+				g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+				            "internal: the stream of '%s' was cancelled",
+				            st->f[i].name);
+				ok = FALSE;
+				break;
+			}
+			for (guint x = 0; x < w->jobs->len; x++) {
+				struct wjob *j = &g_array_index(w->jobs, struct wjob,
+				                                x);
+				if (j->streamed && strcmp(j->name, st->f[i].name) == 0) {
+					j->h = st->f[i].h;
+					j->bytes = st->f[i].bytes;
+				}
+			}
+		}
+	}
+	return ok;
+}
+
 static void
 add_count(JsonBuilder *b, const char *name, int64_t v)
 {
@@ -322,15 +685,15 @@ add_count(JsonBuilder *b, const char *name, int64_t v)
 	json_builder_add_int_value(b, v);
 }
 
-gboolean
-kith_store_write(const struct kith_store *s, const char *path,
-                 JsonObject *extra, gboolean private_mode, GError **error)
+static gboolean
+writer_finish(struct kith_store_writer *sw, const struct kith_store *s,
+              JsonObject *extra, GError **error)
 {
-	g_autoptr(kith_outdir) od = NULL;
+	struct kith_outdir *od = sw->od;
 	g_autoptr(JsonBuilder) b = NULL;
 	g_autoptr(JsonNode) root = NULL;
 	g_autofree char *mpath = NULL;
-	int umode = private_mode ? 0600 : 0644;
+	int umode = sw->umode;
 	int64_t nnz = s->ui.nnz, j;
 	g_autofree int32_t *cnt = NULL;
 	g_autofree int64_t *tsf = NULL, *tsl = NULL;
@@ -339,9 +702,6 @@ kith_store_write(const struct kith_store *s, const char *path,
 	int64_t social_pairs;
 
 	if (!kith_store_check(s, error))
-		return FALSE;
-	od = kith_outdir_begin(path, error);
-	if (od == NULL)
 		return FALSE;
 	b = kith_manifest_begin(KITH_STORE_FORMAT, KITH_STORE_VERSION);
 
@@ -428,6 +788,8 @@ kith_store_write(const struct kith_store *s, const char *path,
 		add_job(&w, "ev.value.npy", KITH_DT_F32, s->n_log, 0,
 		        s->ev_value, umode);
 	}
+	if (ok)
+		ok = claim_streamed(sw, &w, error);
 	if (!ok) {
 		wset_clear(&w);
 		return FALSE;
@@ -460,7 +822,8 @@ kith_store_write(const struct kith_store *s, const char *path,
 			nbytes[k] = (int64_t)text->len;
 		g_string_free(text, TRUE);
 	}
-	ok = wset_finish(&w, threads, nt, error);
+	ok = streams_finish(sw, &w, error);
+	ok = wset_finish(&w, threads, nt, ok ? error : NULL) && ok;
 	if (ok && nerr != NULL) {
 		g_propagate_error(error, nerr);
 		nerr = NULL;
@@ -530,6 +893,30 @@ kith_store_write(const struct kith_store *s, const char *path,
 	if (!kith_json_write(mpath, root, error))
 		return FALSE;
 	return kith_outdir_commit(od, error);
+}
+
+gboolean
+kith_store_writer_finish(struct kith_store_writer *sw,
+                         const struct kith_store *s, JsonObject *extra,
+                         GError **error)
+{
+	if (writer_finish(sw, s, extra, error))
+		return TRUE;
+	kith_store_writer_cancel(sw);
+	return FALSE;
+}
+
+gboolean
+kith_store_write(const struct kith_store *s, const char *path,
+                 JsonObject *extra, gboolean private_mode, GError **error)
+{
+	struct kith_store_writer *w = kith_store_writer_begin(path, private_mode,
+	                                                      error);
+	if (w == NULL)
+		return FALSE;
+	gboolean ok = kith_store_writer_finish(w, s, extra, error);
+	kith_store_writer_free(w);
+	return ok;
 }
 
 /* ---- checking ----------------------------------------------------------- */

@@ -258,55 +258,15 @@ write_all(int fd, const void *buf, size_t len, XXH64_state_t *h,
 #define DIRECT_BUF ((size_t)4 << 20)
 #define DIRECT_ALIGN ((size_t)4096)
 
-static gboolean
-write_direct(int fd, const void *head, size_t hlen, const void *data,
-             size_t len, XXH64_state_t *h, const char *path, GError **error)
-{
-	char *buf = NULL;
-	if (posix_memalign((void **)&buf, DIRECT_ALIGN, DIRECT_BUF) != 0) {
-		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
-		            "cannot allocate a write buffer for '%s'", path);
-		return FALSE;
-	}
-	XXH64_update(h, head, hlen);
-	XXH64_update(h, data, len);
-	memcpy(buf, head, hlen);
-	size_t fill = hlen;
-	const char *p = data;
-	gboolean ok = TRUE;
-	while (ok && (len > 0 || fill > 0)) {
-		size_t take = DIRECT_BUF - fill < len ? DIRECT_BUF - fill : len;
-		memcpy(buf + fill, p, take);
-		p += take;
-		len -= take;
-		fill += take;
-		size_t whole = fill / DIRECT_ALIGN * DIRECT_ALIGN;
-		if (len == 0 && whole < fill) {
-			/* tail: aligned part direct, the rest buffered */
-			ok = (whole == 0 || write_all(fd, buf, whole, NULL, path,
-			                              error));
-			if (ok) {
-				int fl = fcntl(fd, F_GETFL);
-				if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_DIRECT) < 0) {
-					g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
-					            "cannot write '%s': %s", path,
-					            g_strerror(errno));
-					ok = FALSE;
-				}
-			}
-			ok = ok && write_all(fd, buf + whole, fill - whole, NULL,
-			                     path, error);
-			fill = 0;
-			break;
-		}
-		if (fill == DIRECT_BUF || len == 0) {
-			ok = write_all(fd, buf, fill, NULL, path, error);
-			fill = 0;
-		}
-	}
-	free(buf);
-	return ok;
-}
+struct kith_npy_out {
+	char *path;
+	int fd;
+	char *buf;                  /* O_DIRECT bounce buffer, or NULL */
+	size_t fill;                /* bytes waiting in buf */
+	size_t left;                /* data bytes still to come */
+	int64_t bytes;              /* file size when complete */
+	XXH64_state_t *h;
+};
 
 static gboolean
 sync_close(int fd, const char *path, GError **error)
@@ -339,6 +299,190 @@ plain_close(int fd, const char *path, GError **error)
 	return TRUE;
 }
 
+/* Closes and removes the file; frees o. */
+void
+kith_npy_out_abort(struct kith_npy_out *o)
+{
+	if (o == NULL)
+		return;
+	if (o->fd >= 0) {
+		close(o->fd);
+		unlink(o->path);
+	}
+	free(o->buf);
+	XXH64_freeState(o->h);
+	g_free(o->path);
+	g_free(o);
+}
+
+/* The .npy v1.0 header of an array into header (>= 256 bytes); its
+ * length, a multiple of 64. */
+static size_t
+npy_header(char *header, enum kith_dtype dtype, int64_t nrows, int64_t ncols)
+{
+	int n, pad;
+
+	if (ncols == 0)
+		n = g_snprintf(header + 10, 256 - 10,
+		               "{'descr': '%s', 'fortran_order': False, "
+		               "'shape': (%" G_GINT64_FORMAT ",), }",
+		               kith_dtype_descr(dtype), nrows);
+	else
+		n = g_snprintf(header + 10, 256 - 10,
+		               "{'descr': '%s', 'fortran_order': False, "
+		               "'shape': (%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
+		               "), }",
+		               kith_dtype_descr(dtype), nrows, ncols);
+	pad = 64 - (10 + n + 1) % 64;
+	if (pad == 64)
+		pad = 0;
+	memset(header + 10 + n, ' ', (size_t)pad);
+	header[10 + n + pad] = '\n';
+	memcpy(header, "\x93NUMPY\x01\x00", 8);
+	header[8] = (char)((n + pad + 1) & 0xff);
+	header[9] = (char)((n + pad + 1) >> 8);
+	return (size_t)(10 + n + pad + 1);
+}
+
+struct kith_npy_out *
+kith_npy_out_open(const char *path, enum kith_dtype dtype, int64_t nrows,
+                  int64_t ncols, int mode, GError **error)
+{
+	char header[256];
+	size_t count, nbytes, hlen;
+
+	if (nrows < 0 || ncols < 0 ||
+	    !g_size_checked_mul(&count, (size_t)nrows,
+	                        (size_t)(ncols ? ncols : 1)) ||
+	    !g_size_checked_mul(&nbytes, count, kith_dtype_size(dtype)) ||
+	    nbytes > (size_t)INT64_MAX - 256) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
+		            "array too large for '%s'", path);
+		return NULL;
+	}
+	hlen = npy_header(header, dtype, nrows, ncols);
+
+	struct kith_npy_out *o = g_new0(struct kith_npy_out, 1);
+	o->fd = -1;
+	o->left = nbytes;
+	o->bytes = (int64_t)(hlen + nbytes);
+	if (nbytes >= DIRECT_MIN) {
+		if (posix_memalign((void **)&o->buf, DIRECT_ALIGN, DIRECT_BUF) != 0)
+			o->buf = NULL;
+		if (o->buf != NULL)
+			o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+			             O_DIRECT, mode);
+		if (o->fd < 0) {
+			free(o->buf);
+			o->buf = NULL;
+		}
+	}
+	if (o->fd < 0)
+		o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (o->fd < 0) {
+		int e = errno;
+		g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+		            "cannot create '%s': %s", path, g_strerror(e));
+		g_free(o);
+		return NULL;
+	}
+	o->path = g_strdup(path);
+	o->h = XXH64_createState();
+	XXH64_reset(o->h, 0);
+	if (o->buf != NULL) {
+		XXH64_update(o->h, header, hlen);
+		memcpy(o->buf, header, hlen);
+		o->fill = hlen;
+	} else if (!write_all(o->fd, header, hlen, o->h, path, error)) {
+		kith_npy_out_abort(o);
+		return NULL;
+	}
+	return o;
+}
+
+gboolean
+kith_npy_out_append(struct kith_npy_out *o, const void *data, size_t len,
+                    GError **error)
+{
+	const char *p = data;
+
+	if (len > o->left) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+		            "cannot write '%s': more data than its shape holds",
+		            o->path);
+		return FALSE;
+	}
+	o->left -= len;
+	if (o->buf == NULL)
+		return write_all(o->fd, data, len, o->h, o->path, error);
+	XXH64_update(o->h, data, len);
+	while (len > 0) {
+		size_t take = DIRECT_BUF - o->fill < len ? DIRECT_BUF - o->fill
+		                                         : len;
+		memcpy(o->buf + o->fill, p, take);
+		p += take;
+		len -= take;
+		o->fill += take;
+		if (o->fill == DIRECT_BUF) {
+			if (!write_all(o->fd, o->buf, DIRECT_BUF, NULL, o->path,
+			               error))
+				return FALSE;
+			o->fill = 0;
+		}
+	}
+	return TRUE;
+}
+
+gboolean
+kith_npy_out_close(struct kith_npy_out *o, gboolean sync, uint64_t *xxh64_out,
+                   int64_t *bytes_out, GError **error)
+{
+	gboolean ok = TRUE;
+
+	if (o->left > 0) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+		            "cannot write '%s': %zu bytes of data missing",
+		            o->path, o->left);
+		kith_npy_out_abort(o);
+		return FALSE;
+	}
+	if (o->buf != NULL && o->fill > 0) {
+		/* tail: aligned part direct, the rest buffered */
+		size_t whole = o->fill / DIRECT_ALIGN * DIRECT_ALIGN;
+		ok = whole == 0 || write_all(o->fd, o->buf, whole, NULL, o->path,
+		                             error);
+		if (ok && whole < o->fill) {
+			int fl = fcntl(o->fd, F_GETFL);
+			if (fl < 0 || fcntl(o->fd, F_SETFL, fl & ~O_DIRECT) < 0) {
+				g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+				            "cannot write '%s': %s", o->path,
+				            g_strerror(errno));
+				ok = FALSE;
+			}
+			ok = ok && write_all(o->fd, o->buf + whole, o->fill - whole,
+			                     NULL, o->path, error);
+		}
+	}
+	if (!ok) {
+		kith_npy_out_abort(o);
+		return FALSE;
+	}
+	int fd = o->fd;
+	o->fd = -1;
+	if (!(sync ? sync_close(fd, o->path, error)
+	           : plain_close(fd, o->path, error))) {
+		unlink(o->path);
+		kith_npy_out_abort(o);
+		return FALSE;
+	}
+	if (xxh64_out != NULL)
+		*xxh64_out = XXH64_digest(o->h);
+	if (bytes_out != NULL)
+		*bytes_out = o->bytes;
+	kith_npy_out_abort(o);          /* fd closed: frees only */
+	return TRUE;
+}
+
 gboolean
 kith_npy_write(const char *path, enum kith_dtype dtype, int64_t nrows,
                int64_t ncols, const void *data, int mode, uint64_t *xxh64_out,
@@ -353,76 +497,15 @@ kith_npy_write_ex(const char *path, enum kith_dtype dtype, int64_t nrows,
                   int64_t ncols, const void *data, int mode, gboolean sync,
                   uint64_t *xxh64_out, int64_t *bytes_out, GError **error)
 {
-	char header[256];
-	int n, pad, fd;
-	size_t count, nbytes;
-	XXH64_state_t *h;
-	gboolean ok;
-
-	if (nrows < 0 || ncols < 0 ||
-	    !g_size_checked_mul(&count, (size_t)nrows,
-	                        (size_t)(ncols ? ncols : 1)) ||
-	    !g_size_checked_mul(&nbytes, count, kith_dtype_size(dtype))) {
-		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
-		            "array too large for '%s'", path);
+	struct kith_npy_out *o = kith_npy_out_open(path, dtype, nrows, ncols,
+	                                           mode, error);
+	if (o == NULL)
+		return FALSE;
+	if (o->left > 0 && !kith_npy_out_append(o, data, o->left, error)) {
+		kith_npy_out_abort(o);
 		return FALSE;
 	}
-	if (ncols == 0)
-		n = g_snprintf(header + 10, sizeof(header) - 10,
-		               "{'descr': '%s', 'fortran_order': False, "
-		               "'shape': (%" G_GINT64_FORMAT ",), }",
-		               kith_dtype_descr(dtype), nrows);
-	else
-		n = g_snprintf(header + 10, sizeof(header) - 10,
-		               "{'descr': '%s', 'fortran_order': False, "
-		               "'shape': (%" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
-		               "), }",
-		               kith_dtype_descr(dtype), nrows, ncols);
-	pad = 64 - (10 + n + 1) % 64;
-	if (pad == 64)
-		pad = 0;
-	memset(header + 10 + n, ' ', (size_t)pad);
-	header[10 + n + pad] = '\n';
-	memcpy(header, "\x93NUMPY\x01\x00", 8);
-	header[8] = (char)((n + pad + 1) & 0xff);
-	header[9] = (char)((n + pad + 1) >> 8);
-
-	fd = -1;
-	if (nbytes >= DIRECT_MIN)
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_DIRECT,
-		          mode);
-	gboolean direct = fd >= 0;
-	if (fd < 0)
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0) {
-		int e = errno;
-		g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
-		            "cannot create '%s': %s", path, g_strerror(e));
-		return FALSE;
-	}
-	h = XXH64_createState();
-	XXH64_reset(h, 0);
-	if (direct)
-		ok = write_direct(fd, header, (size_t)(10 + n + pad + 1), data,
-		                  nbytes, h, path, error);
-	else
-		ok = write_all(fd, header, (size_t)(10 + n + pad + 1), h, path,
-		               error) &&
-		     (nbytes == 0 || write_all(fd, data, nbytes, h, path, error));
-	if (ok && sync)
-		ok = sync_close(fd, path, error);
-	else if (ok)
-		ok = plain_close(fd, path, error);
-	else
-		close(fd);
-	if (ok && xxh64_out != NULL)
-		*xxh64_out = XXH64_digest(h);
-	if (ok && bytes_out != NULL)
-		*bytes_out = (int64_t)(10 + n + pad + 1) + (int64_t)nbytes;
-	XXH64_freeState(h);
-	if (!ok)
-		unlink(path);
-	return ok;
+	return kith_npy_out_close(o, sync, xxh64_out, bytes_out, error);
 }
 
 /* Creates PATH with DATA; fsyncs before closing when SYNC; the xxh64 of

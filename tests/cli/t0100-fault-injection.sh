@@ -36,6 +36,24 @@ snapshot >"$T/after"
 check "late write failure: store unchanged" cmp "$T/before" "$T/after"
 check "store still verifies" "$KITH" info --verify "$T/s"
 
+# a write fails while the build streams the big arrays (the event log
+# and the pair arrays are written as they are made): the build stops
+# cleanly, nothing is committed
+awk 'BEGIN { print "user_id,item_id,event,timestamp";
+	for (i = 0; i < 700000; i++)
+		printf "u%d,i%d,view,%d\n", (i * 13) % 7919, (i * 7) % 3001, 1600000000 + i }' >"$T/big.csv"
+for after in 2 6; do
+	FAULT_OP=write FAULT_AFTER=$after FAULT_PATH="$T/s" LD_PRELOAD="$SHIM" \
+		"$KITH" ingest -q --events "$T/big.csv" -o "$T/s" >/dev/null 2>"$T/.err"
+	ok_if "streamed write $after fails: exit 1" "$?" = 1
+	ok_if "streamed write $after fails: says why" \
+		-n "$(grep 'No space left' "$T/.err")"
+	snapshot >"$T/after"
+	check "streamed write $after fails: store unchanged" cmp "$T/before" "$T/after"
+	ok_if "streamed write $after fails: no temporary folder" \
+		-z "$(ls -d "$T"/s.tmp-* 2>/dev/null)"
+done
+
 if [ -w /dev/full ]; then
 	check_fails 1 "info to /dev/full fails" sh -c "'$KITH' info --json '$T/s' >/dev/full"
 	ok_if "full stdout is reported" -n "$(grep -i 'standard output' "$T/.err")"

@@ -115,6 +115,217 @@ test_damage(void)
 	g_clear_error(&err);
 }
 
+/* ---- writing in steps (kith_store_writer with streams) ---- */
+
+/* A store with nnz pairs over n users (every user its own distinct
+ * items), big enough for the O_DIRECT path (arrays over 1 MiB). */
+static struct kith_store *
+wide_store(int64_t n, int64_t per)
+{
+	struct kith_store *s = kith_store_new();
+	int64_t nnz = n * per;
+	int32_t *r = g_new(int32_t, nnz), *c = g_new(int32_t, nnz);
+	float *w = g_new(float, nnz);
+	GError *err = NULL;
+
+	for (int64_t k = 0; k < nnz; k++) {
+		r[k] = (int32_t)(k / per);
+		c[k] = (int32_t)((k % per) * 7 + k / per % 5);
+		w[k] = (float)(k % 13) + 0.5f;
+	}
+	s->n_users = n;
+	s->n_items = per * 7 + 5;
+	s->n_events = nnz;
+	g_assert_true(kith_csr_from_coo(&s->ui, n, s->n_items, nnz, r, c, w,
+	                                &err));
+	g_assert_true(kith_csr_transpose(&s->iu, &s->ui, &err));
+	s->ui_count = kith_store_own(s, g_new(int32_t, nnz));
+	for (int64_t k = 0; k < nnz; k++)
+		s->ui_count[k] = (int32_t)(k % 3 + 1);
+	s->user_ids = kith_store_own(s, g_new0(char *, n));
+	s->item_ids = kith_store_own(s, g_new0(char *, s->n_items));
+	for (int64_t u = 0; u < n; u++) {
+		char b[32];
+		g_snprintf(b, sizeof b, "u%" G_GINT64_FORMAT, u);
+		s->user_ids[u] = kith_store_intern(s, b);
+	}
+	for (int64_t i = 0; i < s->n_items; i++) {
+		char b[32];
+		g_snprintf(b, sizeof b, "i%" G_GINT64_FORMAT, i);
+		s->item_ids[i] = kith_store_intern(s, b);
+	}
+	g_free(r);
+	g_free(c);
+	g_free(w);
+	return s;
+}
+
+static gboolean
+same_file(const char *a, const char *b)
+{
+	g_autofree char *x = NULL, *y = NULL;
+	gsize nx, ny;
+	return g_file_get_contents(a, &x, &nx, NULL) &&
+	       g_file_get_contents(b, &y, &ny, NULL) && nx == ny &&
+	       memcmp(x, y, nx) == 0;
+}
+
+/* No "NAME.tmp-*" sibling left in tmpdir. */
+static void
+assert_no_tmp(const char *name)
+{
+	GDir *d = g_dir_open(tmpdir, 0, NULL);
+	const char *e;
+	g_autofree char *prefix = g_strdup_printf("%s.tmp-", name);
+	g_assert_nonnull(d);
+	while ((e = g_dir_read_name(d)) != NULL)
+		g_assert_false(g_str_has_prefix(e, prefix));
+	g_dir_close(d);
+}
+
+/* Streaming the pair arrays while they are "made" (copied in, front to
+ * back, in uneven steps from a hidden copy) gives the same files and
+ * manifest checksums as kith_store_write(). */
+static void
+test_stream_same_bytes(void)
+{
+	g_autofree char *ref = g_build_filename(tmpdir, "ref", NULL);
+	g_autofree char *out = g_build_filename(tmpdir, "streamed", NULL);
+	struct kith_store *s = wide_store(40000, 9);
+	int64_t nnz = s->ui.nnz;
+	GError *err = NULL;
+
+	g_assert_true(kith_store_write(s, ref, NULL, FALSE, &err));
+	g_assert_no_error(err);
+	/* hide the data, then refill it while streaming */
+	int32_t *idx = g_memdup2(s->ui.indices, (gsize)nnz * 4);
+	float *val = g_memdup2(s->ui.values, (gsize)nnz * 4);
+	int32_t *cnt = g_memdup2(s->ui_count, (gsize)nnz * 4);
+	memset(s->ui.indices, 0xff, (size_t)nnz * 4);
+	memset(s->ui.values, 0xff, (size_t)nnz * 4);
+	memset(s->ui_count, 0xff, (size_t)nnz * 4);
+
+	struct kith_store_writer *w = kith_store_writer_begin(out, FALSE, &err);
+	g_assert_no_error(err);
+	const struct kith_store_stream_array arr[] = {
+		{ "ui.indices.npy", KITH_DT_I32, nnz, s->ui.indices, 0 },
+		{ "ui.weight.npy", KITH_DT_F32, nnz, s->ui.values, 0 },
+		{ "ui.count.npy", KITH_DT_I32, nnz, s->ui_count, 2 },
+	};
+	struct kith_store_stream *st = kith_store_writer_stream(w, 3, arr, &err);
+	g_assert_no_error(err);
+	g_assert_nonnull(st);
+	int64_t done = 0, step = 1;
+	while (done < nnz) {
+		int64_t to = MIN(nnz, done + step);
+		memcpy(s->ui.indices + done, idx + done, (size_t)(to - done) * 4);
+		memcpy(s->ui.values + done, val + done, (size_t)(to - done) * 4);
+		memcpy(s->ui_count + done, cnt + done, (size_t)(to - done) * 4);
+		/* lane 2 lags one step behind lane 0 */
+		const int64_t avail[KITH_STORE_LANES] = { to, 0, done };
+		kith_store_stream_advance(st, avail);
+		done = to;
+		step = step * 3 + 17;
+	}
+	const int64_t total[KITH_STORE_LANES] = { nnz, 0, nnz };
+	kith_store_stream_end(st, total);
+	g_assert_true(kith_store_writer_finish(w, s, NULL, &err));
+	g_assert_no_error(err);
+	kith_store_writer_free(w);
+
+	static const char *const names[] = {
+		"ui.indices.npy", "ui.weight.npy", "ui.count.npy",
+		"ui.indptr.npy", "iu.indices.npy", "users.tsv",
+	};
+	for (size_t k = 0; k < G_N_ELEMENTS(names); k++) {
+		g_autofree char *a = g_build_filename(ref, names[k], NULL);
+		g_autofree char *b = g_build_filename(out, names[k], NULL);
+		g_assert_true(same_file(a, b));
+	}
+	/* the manifests list the same arrays with the same checksums */
+	g_autofree char *ma = g_build_filename(ref, "manifest.json", NULL);
+	g_autofree char *mb = g_build_filename(out, "manifest.json", NULL);
+	JsonNode *ja = kith_json_read(ma, &err), *jb = kith_json_read(mb, &err);
+	g_assert_no_error(err);
+	JsonObject *aa = kith_json_obj(json_node_get_object(ja), "arrays");
+	JsonObject *ab = kith_json_obj(json_node_get_object(jb), "arrays");
+	g_assert_cmpuint(json_object_get_size(aa), ==, json_object_get_size(ab));
+	GList *members = json_object_get_members(aa);
+	for (GList *l = members; l; l = l->next) {
+		JsonObject *x = kith_json_obj(aa, l->data);
+		JsonObject *y = kith_json_obj(ab, l->data);
+		g_assert_nonnull(y);
+		g_assert_cmpstr(kith_json_str(x, "xxh64"), ==,
+		                kith_json_str(y, "xxh64"));
+	}
+	g_list_free(members);
+	json_node_unref(ja);
+	json_node_unref(jb);
+	g_assert_true(kith_manifest_verify(out, &err));
+	g_free(idx);
+	g_free(val);
+	g_free(cnt);
+	kith_store_free(s);
+}
+
+/* Freed before finish (a failed build): the streams stop, no folder. */
+static void
+test_stream_cancel(void)
+{
+	g_autofree char *out = g_build_filename(tmpdir, "cancelled", NULL);
+	struct kith_store *s = wide_store(40000, 9);
+	GError *err = NULL;
+	struct kith_store_writer *w = kith_store_writer_begin(out, FALSE, &err);
+	const struct kith_store_stream_array arr[] = {
+		{ "ui.indices.npy", KITH_DT_I32, s->ui.nnz, s->ui.indices, 0 },
+	};
+	struct kith_store_stream *st = kith_store_writer_stream(w, 1, arr, &err);
+	g_assert_no_error(err);
+	const int64_t half[KITH_STORE_LANES] = { s->ui.nnz / 2 };
+	kith_store_stream_advance(st, half);
+	kith_store_writer_free(w);
+	g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+	assert_no_tmp("cancelled");
+	kith_store_free(s);
+}
+
+/* A streamed array that is not the store's, or a stream never ended:
+ * finish fails and nothing is committed. */
+static void
+test_stream_mismatch(void)
+{
+	g_autofree char *out = g_build_filename(tmpdir, "mismatch", NULL);
+	struct kith_store *s = wide_store(1000, 4);
+	GError *err = NULL;
+	int32_t *copy = g_memdup2(s->ui.indices, (gsize)s->ui.nnz * 4);
+	const int64_t all[KITH_STORE_LANES] = { s->ui.nnz };
+
+	for (int round = 0; round < 2; round++) {
+		struct kith_store_writer *w = kith_store_writer_begin(out, FALSE,
+		                                                      &err);
+		const struct kith_store_stream_array arr[] = {
+			{ "ui.indices.npy", KITH_DT_I32, s->ui.nnz,
+			  round == 0 ? (const void *)copy : s->ui.indices, 0 },
+		};
+		struct kith_store_stream *st = kith_store_writer_stream(w, 1, arr,
+		                                                        &err);
+		g_assert_no_error(err);
+		if (round == 0)
+			kith_store_stream_end(st, all);
+		else
+			kith_store_stream_advance(st, all);     /* never ended */
+		g_assert_false(kith_store_writer_finish(w, s, NULL, &err));
+		g_assert_error(err, KITH_ERROR, KITH_ERROR_IO);
+		g_assert_nonnull(strstr(err->message, "ui.indices.npy"));
+		g_clear_error(&err);
+		kith_store_writer_free(w);
+		g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+		assert_no_tmp("mismatch");
+	}
+	g_free(copy);
+	kith_store_free(s);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -123,6 +334,9 @@ main(int argc, char **argv)
 	tmpdir = g_dir_make_tmp("kith-test-store-XXXXXX", NULL);
 	g_test_add_func("/store/roundtrip", test_roundtrip);
 	g_test_add_func("/store/damage", test_damage);
+	g_test_add_func("/store/stream-same-bytes", test_stream_same_bytes);
+	g_test_add_func("/store/stream-cancel", test_stream_cancel);
+	g_test_add_func("/store/stream-mismatch", test_stream_mismatch);
 	rc = g_test_run();
 	if (!test_remove_tree(tmpdir))
 		rc = rc ? rc : 1;
