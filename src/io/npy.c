@@ -255,7 +255,7 @@ write_all(int fd, const void *buf, size_t len, XXH64_state_t *h,
  * machines, O_DIRECT a tenth of that.  Data go through an aligned bounce
  * buffer; the last partial block is written after clearing O_DIRECT. */
 #define DIRECT_MIN ((size_t)1 << 20)
-#define DIRECT_BUF ((size_t)4 << 20)
+#define DIRECT_BUF ((size_t)1 << 20)
 #define DIRECT_ALIGN ((size_t)4096)
 
 struct kith_npy_out {
