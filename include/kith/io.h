@@ -64,12 +64,18 @@ char *kith_file_sha256(const char *path, int64_t *size_out, GError **error);
  * fsyncs every file and the folder, then renames it into place (with
  * renameat2(RENAME_EXCHANGE) when FINAL exists, after which the old folder
  * is removed).  A kill at any moment leaves either the old or the new
- * folder at FINAL.  Abort removes the temporary folder.
+ * folder at FINAL.  Abort removes the temporary folder.  The writer holds
+ * an flock on its temporary folder until commit or abort; begin removes
+ * the "FINAL.tmp-*" folders that a killed writer left behind (unlocked
+ * and untouched for KITH_OUTDIR_STALE_SECONDS).
  */
+#define KITH_OUTDIR_STALE_SECONDS 5
+
 struct kith_outdir {
 	char *final;
 	char *tmp;
 	gboolean done;
+	int lock_fd;                /* flock held on tmp; -1 when none */
 };
 
 struct kith_outdir *kith_outdir_begin(const char *final, GError **error);

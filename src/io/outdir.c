@@ -4,6 +4,8 @@
  * exists, renameat2(RENAME_EXCHANGE) swaps the two folders in one step and
  * the old one (now at the temporary name) is removed; a crash between the
  * two leaves the new folder at FINAL and a stale temporary folder beside it.
+ * Stale temporary folders (a killed writer's) are removed by the next
+ * writer of the same FINAL: a live writer holds an flock on its own.
  */
 #include "config.h"
 
@@ -12,7 +14,9 @@
 #include <linux/fs.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kith/core.h"
@@ -22,6 +26,43 @@
 #ifndef RENAME_EXCHANGE
 #define RENAME_EXCHANGE (1 << 1)
 #endif
+
+static void remove_tree(const char *dir);
+
+/* Removes the temporary folders of FINAL that no writer holds: named
+ * FINAL.tmp-XXXXXX, a real folder, unchanged for
+ * KITH_OUTDIR_STALE_SECONDS (a writer takes its lock just after making
+ * the folder) and not flocked.  Errors only leave a folder in place. */
+static void
+remove_stale(const char *final)
+{
+	g_autofree char *parent = g_path_get_dirname(final);
+	g_autofree char *base = g_path_get_basename(final);
+	g_autofree char *prefix = g_strdup_printf("%s.tmp-", base);
+	size_t plen = strlen(prefix);
+	GDir *d = g_dir_open(parent, 0, NULL);
+	const char *name;
+	time_t now = time(NULL);
+
+	if (d == NULL)
+		return;
+	while ((name = g_dir_read_name(d)) != NULL) {
+		struct stat st;
+		if (strlen(name) != plen + 6 || strncmp(name, prefix, plen) != 0)
+			continue;
+		g_autofree char *p = g_build_filename(parent, name, NULL);
+		if (lstat(p, &st) != 0 || !S_ISDIR(st.st_mode) ||
+		    now - st.st_mtime < KITH_OUTDIR_STALE_SECONDS)
+			continue;
+		int fd = open(p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			remove_tree(p);
+		close(fd);
+	}
+	g_dir_close(d);
+}
 
 struct kith_outdir *
 kith_outdir_begin(const char *final, GError **error)
@@ -43,7 +84,9 @@ kith_outdir_begin(const char *final, GError **error)
 		            "'%s' exists and is not a folder", trimmed);
 		return NULL;
 	}
+	remove_stale(trimmed);
 	od = g_new0(struct kith_outdir, 1);
+	od->lock_fd = -1;
 	od->final = g_strdup(trimmed);
 	od->tmp = g_strdup_printf("%s.tmp-XXXXXX", trimmed);
 	if (g_mkdtemp_full(od->tmp, 0755) == NULL) {
@@ -55,6 +98,12 @@ kith_outdir_begin(const char *final, GError **error)
 		g_free(od->tmp);
 		g_free(od);
 		return NULL;
+	}
+	/* held until commit or abort: marks the folder as in use */
+	od->lock_fd = open(od->tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (od->lock_fd >= 0 && flock(od->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		close(od->lock_fd);
+		od->lock_fd = -1;
 	}
 	return od;
 }
@@ -233,6 +282,8 @@ kith_outdir_free(struct kith_outdir *od)
 		return;
 	if (!od->done)
 		remove_tree(od->tmp);
+	if (od->lock_fd >= 0)
+		close(od->lock_fd);
 	g_free(od->final);
 	g_free(od->tmp);
 	g_free(od);

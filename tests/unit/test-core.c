@@ -3,14 +3,19 @@
  * against naive references. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kith/core.h"
 #include "kith/csr.h"
 #include "kith/io.h"
+
+#include "unit-util.h"
 
 static char *tmpdir;
 
@@ -188,6 +193,71 @@ test_outdir_atomic(void)
 	g_assert_cmpstr(text, ==, "new");
 }
 
+/* A folder NAME in dir, with one file, dated `age` seconds ago. */
+static char *
+aged_folder(const char *dir, const char *name, int age)
+{
+	char *p = g_build_filename(dir, name, NULL);
+	g_autofree char *f = g_build_filename(p, "part.npy", NULL);
+	struct timespec t[2];
+
+	g_assert_cmpint(g_mkdir_with_parents(p, 0755), ==, 0);
+	g_assert_true(g_file_set_contents(f, "x", 1, NULL));
+	clock_gettime(CLOCK_REALTIME, &t[0]);
+	t[0].tv_sec -= age;
+	t[1] = t[0];
+	g_assert_cmpint(utimensat(AT_FDCWD, p, t, 0), ==, 0);
+	return p;
+}
+
+/* begin removes the temporary folders a killed writer left (old and
+ * unlocked), and nothing else. */
+static void
+test_outdir_stale(void)
+{
+	g_autofree char *dir = g_build_filename(tmpdir, "stale", NULL);
+	g_autofree char *final = g_build_filename(dir, "x", NULL);
+	g_autofree char *dead = aged_folder(dir, "x.tmp-AAAAAA", 60);
+	g_autofree char *held = aged_folder(dir, "x.tmp-BBBBBB", 60);
+	g_autofree char *young = aged_folder(dir, "x.tmp-CCCCCC", 0);
+	g_autofree char *other = aged_folder(dir, "y.tmp-DDDDDD", 60);
+	g_autofree char *longer = aged_folder(dir, "x.tmp-EEEEEEE", 60);
+	g_autofree char *file = g_build_filename(dir, "x.tmp-FFFFFF", NULL);
+	GError *err = NULL;
+
+	g_assert_true(g_file_set_contents(file, "x", 1, NULL));
+	/* a live writer's lock (another open file description) */
+	int fd = open(held, O_RDONLY | O_DIRECTORY);
+	g_assert_cmpint(fd, >=, 0);
+	g_assert_cmpint(flock(fd, LOCK_EX | LOCK_NB), ==, 0);
+
+	struct kith_outdir *od = kith_outdir_begin(final, &err);
+	g_assert_no_error(err);
+	g_assert_false(g_file_test(dead, G_FILE_TEST_EXISTS));
+	g_assert_true(g_file_test(held, G_FILE_TEST_IS_DIR));
+	g_assert_true(g_file_test(young, G_FILE_TEST_IS_DIR));
+	g_assert_true(g_file_test(other, G_FILE_TEST_IS_DIR));
+	g_assert_true(g_file_test(longer, G_FILE_TEST_IS_DIR));
+	g_assert_true(g_file_test(file, G_FILE_TEST_IS_REGULAR));
+	/* the new writer holds its own folder: a second begin (after it
+	 * ages) leaves it alone */
+	struct timespec t[2];
+	clock_gettime(CLOCK_REALTIME, &t[0]);
+	t[0].tv_sec -= 60;
+	t[1] = t[0];
+	g_assert_cmpint(utimensat(AT_FDCWD, od->tmp, t, 0), ==, 0);
+	struct kith_outdir *od2 = kith_outdir_begin(final, &err);
+	g_assert_no_error(err);
+	g_assert_true(g_file_test(od->tmp, G_FILE_TEST_IS_DIR));
+	kith_outdir_free(od2);
+	kith_outdir_free(od);
+	/* once the holder is gone, the held folder is stale too */
+	close(fd);
+	od = kith_outdir_begin(final, &err);
+	g_assert_false(g_file_test(held, G_FILE_TEST_EXISTS));
+	kith_outdir_free(od);
+}
+
 static void
 test_manifest_verify(void)
 {
@@ -283,8 +353,6 @@ test_csr_coo_transpose(void)
 int
 main(int argc, char **argv)
 {
-	int rc;
-
 	g_test_init(&argc, &argv, NULL);
 	tmpdir = g_dir_make_tmp("kith-test-core-XXXXXX", NULL);
 	g_test_add_func("/core/rng", test_rng);
@@ -292,35 +360,8 @@ main(int argc, char **argv)
 	g_test_add_func("/npy/roundtrip", test_npy_roundtrip);
 	g_test_add_func("/npy/truncated", test_npy_truncated);
 	g_test_add_func("/outdir/atomic", test_outdir_atomic);
+	g_test_add_func("/outdir/stale", test_outdir_stale);
 	g_test_add_func("/manifest/verify", test_manifest_verify);
 	g_test_add_func("/csr/coo-transpose", test_csr_coo_transpose);
-	rc = g_test_run();
-	{
-		GDir *d;
-		/* remove the temporary tree */
-		d = g_dir_open(tmpdir, 0, NULL);
-		if (d) {
-			const char *n;
-			while ((n = g_dir_read_name(d)) != NULL) {
-				g_autofree char *p = g_build_filename(tmpdir, n, NULL);
-				if (g_file_test(p, G_FILE_TEST_IS_DIR)) {
-					GDir *e = g_dir_open(p, 0, NULL);
-					const char *m;
-					while (e && (m = g_dir_read_name(e)) != NULL) {
-						g_autofree char *q = g_build_filename(p, m, NULL);
-						unlink(q);
-					}
-					if (e)
-						g_dir_close(e);
-					rmdir(p);
-				} else {
-					unlink(p);
-				}
-			}
-			g_dir_close(d);
-		}
-		rmdir(tmpdir);
-	}
-	g_free(tmpdir);
-	return rc;
+	return test_run_and_remove(tmpdir);
 }
