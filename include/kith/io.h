@@ -108,6 +108,14 @@ int64_t kith_json_int_or(JsonObject *o, const char *name, int64_t def);
 double kith_json_num_or(JsonObject *o, const char *name, double def);
 gboolean kith_json_bool_or(JsonObject *o, const char *name, gboolean def);
 
+/* Members of the JSON object open in b: the key, then the value.  JSON
+ * has no NaN or infinity: non-finite numbers, like NULL strings, are
+ * written as null. */
+void kith_json_put_int(JsonBuilder *b, const char *key, int64_t v);
+void kith_json_put_double(JsonBuilder *b, const char *key, double v);
+void kith_json_put_string(JsonBuilder *b, const char *key, const char *v);
+void kith_json_put_bool(JsonBuilder *b, const char *key, gboolean v);
+
 /*
  * Manifest helpers.  Every kith output folder holds manifest.json with at
  * least: "format" (e.g. "kith-store"), "format_version", "kith_version",

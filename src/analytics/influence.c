@@ -812,16 +812,6 @@ put_num(GString *g, double v)
 		g_string_append_printf(g, "%.6g", v);
 }
 
-static void
-member_num(JsonBuilder *b, const char *name, double v)
-{
-	json_builder_set_member_name(b, name);
-	if (isfinite(v))
-		json_builder_add_double_value(b, v);
-	else
-		json_builder_add_null_value(b);
-}
-
 gboolean
 kith_influence_write(const char *path, const struct kith_store *s,
                      const struct kith_influence *r,
@@ -890,7 +880,7 @@ kith_influence_write(const char *path, const struct kith_store *s,
 		json_builder_add_null_value(b);
 	json_builder_set_member_name(b, "graph");
 	json_builder_add_string_value(b, kith_ugraph_name(o->graph));
-	member_num(b, "damping", o->damping);
+	kith_json_put_double(b, "damping", o->damping);
 	json_builder_set_member_name(b, "directed");
 	json_builder_add_boolean_value(b, r->directed);
 	json_builder_set_member_name(b, "weighted");
@@ -913,14 +903,14 @@ kith_influence_write(const char *path, const struct kith_store *s,
 	if (r->betweenness_sampled) {
 		json_builder_set_member_name(b, "samples");
 		json_builder_add_int_value(b, r->samples);
-		member_num(b, "betweenness_rse", r->betweenness_rse);
+		kith_json_put_double(b, "betweenness_rse", r->betweenness_rse);
 		json_builder_set_member_name(b, "betweenness_error");
 		json_builder_add_string_value(b, "relative standard error: sum "
 		        "over users of the standard error of the estimate (from "
 		        "10 batches of sources) divided by the sum of the "
 		        "estimates");
 	}
-	member_num(b, "window_days", o->window_days);
+	kith_json_put_double(b, "window_days", o->window_days);
 	json_builder_set_member_name(b, "behavioural");
 	json_builder_add_string_value(b, r->has_timestamps
 	        ? "friend interactions with an item within window_days after "
@@ -937,13 +927,15 @@ kith_influence_write(const char *path, const struct kith_store *s,
 		json_builder_begin_object(b);
 		json_builder_set_member_name(b, "user");
 		json_builder_add_string_value(b, s->user_ids[u]);
-		member_num(b, "pagerank", r->col[KITH_INFL_PAGERANK][u]);
-		member_num(b, "kcore", r->col[KITH_INFL_KCORE][u]);
-		member_num(b, "behavioural", r->col[KITH_INFL_BEHAVIOURAL][u]);
+		kith_json_put_double(b, "pagerank",
+				     r->col[KITH_INFL_PAGERANK][u]);
+		kith_json_put_double(b, "kcore", r->col[KITH_INFL_KCORE][u]);
+		kith_json_put_double(b, "behavioural",
+				     r->col[KITH_INFL_BEHAVIOURAL][u]);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
-	member_num(b, "seconds", seconds);
+	kith_json_put_double(b, "seconds", seconds);
 	json_builder_end_object(b);
 	root = json_builder_get_root(b);
 	mpath = kith_outdir_path(od, "manifest.json");

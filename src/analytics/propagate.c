@@ -592,16 +592,6 @@ kith_propagate_evaluate(struct kith_propagate_eval *out,
 
 /* ------------------------------------------------------------- writing */
 
-static void
-add_num(JsonBuilder *b, const char *name, double v)
-{
-	json_builder_set_member_name(b, name);
-	if (isfinite(v))
-		json_builder_add_double_value(b, v);
-	else
-		json_builder_add_null_value(b);
-}
-
 gboolean
 kith_prefs_write(const char *path, const struct kith_prefs *r,
                  const struct kith_store *s, const char *store_path,
@@ -653,12 +643,12 @@ kith_prefs_write(const char *path, const struct kith_prefs *r,
 	kith_i_manifest_store(b, s, store_path);
 	json_builder_set_member_name(b, "graph");
 	json_builder_add_string_value(b, graph);
-	add_num(b, "alpha", alpha);
+	kith_json_put_double(b, "alpha", alpha);
 	json_builder_set_member_name(b, "iterations");
 	json_builder_add_int_value(b, r->iterations);
 	json_builder_set_member_name(b, "converged");
 	json_builder_add_boolean_value(b, r->converged);
-	add_num(b, "last_delta", r->delta);
+	kith_json_put_double(b, "last_delta", r->delta);
 	json_builder_set_member_name(b, "users");
 	json_builder_add_int_value(b, r->n_users);
 	json_builder_set_member_name(b, "categories");
@@ -666,20 +656,23 @@ kith_prefs_write(const char *path, const struct kith_prefs *r,
 	if (ev) {
 		json_builder_set_member_name(b, "eval");
 		json_builder_begin_object(b);
-		add_num(b, "ndcg@3", ev->ndcg3);
-		add_num(b, "accuracy@1", ev->acc1);
-		add_num(b, "baseline_popularity_ndcg@3", ev->pop_ndcg3);
-		add_num(b, "baseline_popularity_accuracy@1", ev->pop_acc1);
-		add_num(b, "baseline_own_ndcg@3", ev->own_ndcg3);
+		kith_json_put_double(b, "ndcg@3", ev->ndcg3);
+		kith_json_put_double(b, "accuracy@1", ev->acc1);
+		kith_json_put_double(b, "baseline_popularity_ndcg@3",
+				     ev->pop_ndcg3);
+		kith_json_put_double(b, "baseline_popularity_accuracy@1",
+				     ev->pop_acc1);
+		kith_json_put_double(b, "baseline_own_ndcg@3", ev->own_ndcg3);
 		json_builder_set_member_name(b, "users_held_out");
 		json_builder_add_int_value(b, ev->users_held_out);
-		add_num(b, "baseline_own_accuracy@1", ev->own_acc1);
-		add_num(b, "ndcg@3_users_with_partial_history",
+		kith_json_put_double(b, "baseline_own_accuracy@1",
+				     ev->own_acc1);
+		kith_json_put_double(b, "ndcg@3_users_with_partial_history",
 		        ev->kith_ndcg3_partial);
 		json_builder_set_member_name(b, "users_with_partial_history");
 		json_builder_add_int_value(b, ev->users_partial);
-		add_num(b, "holdout", ev->holdout);
-		add_num(b, "kept_history", ev->keep);
+		kith_json_put_double(b, "holdout", ev->holdout);
+		kith_json_put_double(b, "kept_history", ev->keep);
 		json_builder_set_member_name(b, "relevance");
 		json_builder_add_string_value(b,
 		                              kith_relevance_name(ev->relevance));

@@ -182,30 +182,6 @@ kith_cli_open_store_emb(const char *store_path, const char *emb_path,
 	return !emb_path || (*e = kith_emb_open(emb_path, error)) != NULL;
 }
 
-void
-kith_cli_json_double(JsonBuilder *b, const char *name, double v)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_add_double_value(b, v);
-}
-
-void
-kith_cli_json_int(JsonBuilder *b, const char *name, gint64 v)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_add_int_value(b, v);
-}
-
-void
-kith_cli_json_string(JsonBuilder *b, const char *name, const char *str)
-{
-	json_builder_set_member_name(b, name);
-	if (str)
-		json_builder_add_string_value(b, str);
-	else
-		json_builder_add_null_value(b);
-}
-
 gboolean
 kith_cli_parse_size(const char *text, guint64 *bytes)
 {

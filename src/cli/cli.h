@@ -73,13 +73,6 @@ gboolean kith_cli_open_store_emb(const char *store_path, const char *emb_path,
                                  struct kith_store **s, struct kith_emb **e,
                                  GError **error);
 
-/* Members of the object open in b: "name": v, and "name": str (null when
- * str is NULL) -- the options objects commands pass to manifests. */
-void kith_cli_json_double(JsonBuilder *b, const char *name, double v);
-void kith_cli_json_int(JsonBuilder *b, const char *name, gint64 v);
-void kith_cli_json_string(JsonBuilder *b, const char *name,
-                          const char *str);
-
 /* Text of the reader options that `kith ingest` and `kith update` share
  * (NULL / 0 when not given). */
 struct kith_cli_reader_text {

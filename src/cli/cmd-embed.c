@@ -71,30 +71,6 @@ embed_write(struct embed_run *r, const float *users, int64_t n_users,
 	return 0;
 }
 
-static void
-jint(JsonBuilder *b, const char *k, gint64 v)
-{
-	json_builder_set_member_name(b, k);
-	json_builder_add_int_value(b, v);
-}
-
-static void
-jdbl(JsonBuilder *b, const char *k, double v)
-{
-	json_builder_set_member_name(b, k);
-	json_builder_add_double_value(b, v);
-}
-
-static void
-jstr(JsonBuilder *b, const char *k, const char *v)
-{
-	json_builder_set_member_name(b, k);
-	if (v)
-		json_builder_add_string_value(b, v);
-	else
-		json_builder_add_null_value(b);
-}
-
 /* ---- lightgcn ----------------------------------------------------------- */
 
 static void
@@ -194,21 +170,21 @@ run_lightgcn(struct embed_run *r)
 	JsonBuilder *b = r->fields;
 	json_builder_set_member_name(b, "params");
 	json_builder_begin_object(b);
-	jint(b, "dim", p.dim);
-	jint(b, "layers", p.layers);
-	jint(b, "max_epochs", rep.max_epochs);
-	jint(b, "batch", rep.batch);
-	jdbl(b, "lr", rep.lr);
-	jdbl(b, "l2", p.l2);
-	jint(b, "neg", p.neg);
+	kith_json_put_int(b, "dim", p.dim);
+	kith_json_put_int(b, "layers", p.layers);
+	kith_json_put_int(b, "max_epochs", rep.max_epochs);
+	kith_json_put_int(b, "batch", rep.batch);
+	kith_json_put_double(b, "lr", rep.lr);
+	kith_json_put_double(b, "l2", p.l2);
+	kith_json_put_int(b, "neg", p.neg);
 	json_builder_set_member_name(b, "hard_neg");
 	json_builder_add_boolean_value(b, p.hard_neg);
-	jdbl(b, "val_ratio", p.val_ratio);
-	jint(b, "eval_every", rep.eval_every);
-	jint(b, "patience", p.patience > 0 ? p.patience : 5);
-	jint(b, "k", p.k);
-	jdbl(b, "time_limit", p.time_limit);
-	jdbl(b, "social_weight", p.social_weight);
+	kith_json_put_double(b, "val_ratio", p.val_ratio);
+	kith_json_put_int(b, "eval_every", rep.eval_every);
+	kith_json_put_int(b, "patience", p.patience > 0 ? p.patience : 5);
+	kith_json_put_int(b, "k", p.k);
+	kith_json_put_double(b, "time_limit", p.time_limit);
+	kith_json_put_double(b, "social_weight", p.social_weight);
 	json_builder_set_member_name(b, "spectral_init");
 	json_builder_add_boolean_value(b, p.spectral_init);
 	json_builder_set_member_name(b, "refit");
@@ -221,26 +197,27 @@ run_lightgcn(struct embed_run *r)
 		const struct kith_train_point *pt =
 		    &g_array_index(rep.curve, struct kith_train_point, i);
 		json_builder_begin_object(b);
-		jint(b, "epoch", pt->epoch);
-		jstr(b, "phase", pt->phase ? "refit" : "select");
-		jdbl(b, "loss", pt->loss);
+		kith_json_put_int(b, "epoch", pt->epoch);
+		kith_json_put_string(b, "phase",
+				     pt->phase ? "refit" : "select");
+		kith_json_put_double(b, "loss", pt->loss);
 		if (pt->val_recall >= 0) {
-			jdbl(b, "val_recall", pt->val_recall);
-			jdbl(b, "val_ndcg", pt->val_ndcg);
+			kith_json_put_double(b, "val_recall", pt->val_recall);
+			kith_json_put_double(b, "val_ndcg", pt->val_ndcg);
 		}
-		jdbl(b, "seconds", pt->seconds);
+		kith_json_put_double(b, "seconds", pt->seconds);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
 
 	json_builder_set_member_name(b, "training");
 	json_builder_begin_object(b);
-	jint(b, "epochs_run", rep.epochs_run);
-	jint(b, "best_epoch", rep.best_epoch);
-	jint(b, "refit_epochs", rep.refit_epochs);
-	jstr(b, "stop_reason", rep.stop_reason);
-	jint(b, "val_users", rep.val_users);
-	jint(b, "val_pairs", rep.val_pairs);
+	kith_json_put_int(b, "epochs_run", rep.epochs_run);
+	kith_json_put_int(b, "best_epoch", rep.best_epoch);
+	kith_json_put_int(b, "refit_epochs", rep.refit_epochs);
+	kith_json_put_string(b, "stop_reason", rep.stop_reason);
+	kith_json_put_int(b, "val_users", rep.val_users);
+	kith_json_put_int(b, "val_pairs", rep.val_pairs);
 	json_builder_end_object(b);
 
 	json_builder_set_member_name(b, "validation");
@@ -248,17 +225,17 @@ run_lightgcn(struct embed_run *r)
 	if (rep.val_recall >= 0) {
 		g_autofree char *kr = g_strdup_printf("recall@%d", rep.k);
 		g_autofree char *kn = g_strdup_printf("ndcg@%d", rep.k);
-		jdbl(b, kr, rep.val_recall);
-		jdbl(b, kn, rep.val_ndcg);
+		kith_json_put_double(b, kr, rep.val_recall);
+		kith_json_put_double(b, kn, rep.val_ndcg);
 	}
 	json_builder_end_object(b);
 
 	json_builder_set_member_name(b, "timings");
 	json_builder_begin_object(b);
-	jdbl(b, "init", rep.seconds_init);
-	jdbl(b, "train", rep.seconds_train);
-	jdbl(b, "eval", rep.seconds_eval);
-	jdbl(b, "model", rep.seconds_total);
+	kith_json_put_double(b, "init", rep.seconds_init);
+	kith_json_put_double(b, "train", rep.seconds_train);
+	kith_json_put_double(b, "eval", rep.seconds_eval);
+	kith_json_put_double(b, "model", rep.seconds_total);
 	json_builder_end_object(b);
 
 	kith_cli_info(r->cli, "embed", "lightgcn d=%d: %d epochs, best %d, "
@@ -310,25 +287,25 @@ gnn_curve(JsonBuilder *b, const struct kith_gnn_report *rep,
 		const struct kith_gnn_point *pt =
 		    &g_array_index(rep->curve, struct kith_gnn_point, i);
 		json_builder_begin_object(b);
-		jint(b, "epoch", pt->epoch);
-		jdbl(b, "loss", pt->loss);
+		kith_json_put_int(b, "epoch", pt->epoch);
+		kith_json_put_double(b, "loss", pt->loss);
 		if (pt->val >= 0)
-			jdbl(b, val_key, pt->val);
-		jdbl(b, "seconds", pt->seconds);
+			kith_json_put_double(b, val_key, pt->val);
+		kith_json_put_double(b, "seconds", pt->seconds);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
 	json_builder_set_member_name(b, "training");
 	json_builder_begin_object(b);
-	jint(b, "epochs_run", rep->epochs_run);
-	jint(b, "best_epoch", rep->best_epoch);
-	jstr(b, "stop_reason", rep->stop_reason);
+	kith_json_put_int(b, "epochs_run", rep->epochs_run);
+	kith_json_put_int(b, "best_epoch", rep->best_epoch);
+	kith_json_put_string(b, "stop_reason", rep->stop_reason);
 	json_builder_end_object(b);
 	json_builder_set_member_name(b, "timings");
 	json_builder_begin_object(b);
-	jdbl(b, "init", rep->seconds_init);
-	jdbl(b, "train", rep->seconds_train);
-	jdbl(b, "model", rep->seconds_total);
+	kith_json_put_double(b, "init", rep->seconds_init);
+	kith_json_put_double(b, "train", rep->seconds_train);
+	kith_json_put_double(b, "model", rep->seconds_total);
 	json_builder_end_object(b);
 }
 
@@ -540,24 +517,25 @@ run_gcn(struct embed_run *r)
 	JsonBuilder *b = r->fields;
 	json_builder_set_member_name(b, "params");
 	json_builder_begin_object(b);
-	jint(b, "hidden", m.hidden);
-	jint(b, "dim", width);
-	jint(b, "max_epochs", p.max_epochs > 0 ? p.max_epochs :
+	kith_json_put_int(b, "hidden", m.hidden);
+	kith_json_put_int(b, "dim", width);
+	kith_json_put_int(b, "max_epochs", p.max_epochs > 0 ? p.max_epochs :
 	     (m.supervised ? 200 : 300));
-	jdbl(b, "lr", p.lr);
-	jdbl(b, "weight_decay", p.weight_decay);
-	jdbl(b, "dropout", m.supervised ? p.dropout : 0.0);
-	jint(b, "patience", p.patience > 0 ? p.patience : 100);
-	jint(b, "neg", p.neg);
-	jstr(b, "mode", m.supervised ? "semi-supervised" : "auto-encoder");
-	jstr(b, "labels", gnn_labels);
-	jstr(b, "from", gnn_from);
+	kith_json_put_double(b, "lr", p.lr);
+	kith_json_put_double(b, "weight_decay", p.weight_decay);
+	kith_json_put_double(b, "dropout", m.supervised ? p.dropout : 0.0);
+	kith_json_put_int(b, "patience", p.patience > 0 ? p.patience : 100);
+	kith_json_put_int(b, "neg", p.neg);
+	kith_json_put_string(b, "mode",
+			     m.supervised ? "semi-supervised" : "auto-encoder");
+	kith_json_put_string(b, "labels", gnn_labels);
+	kith_json_put_string(b, "from", gnn_from);
 	json_builder_end_object(b);
 	json_builder_set_member_name(b, "gcn");
 	json_builder_begin_object(b);
-	jint(b, "n_in", m.n_in);
-	jint(b, "hidden", m.hidden);
-	jint(b, "n_out", m.n_out);
+	kith_json_put_int(b, "n_in", m.n_in);
+	kith_json_put_int(b, "hidden", m.hidden);
+	kith_json_put_int(b, "n_out", m.n_out);
 	json_builder_set_member_name(b, "supervised");
 	json_builder_add_boolean_value(b, m.supervised);
 	json_builder_set_member_name(b, "uf_only");
@@ -589,11 +567,12 @@ run_gcn(struct embed_run *r)
 		json_builder_set_member_name(b, "validation");
 		json_builder_begin_object(b);
 		if (m.supervised) {
-			jdbl(b, "train_accuracy", rep.train_acc);
-			jdbl(b, "val_accuracy", rep.val_acc);
-			jdbl(b, "test_accuracy", rep.test_acc);
+			kith_json_put_double(b, "train_accuracy",
+					     rep.train_acc);
+			kith_json_put_double(b, "val_accuracy", rep.val_acc);
+			kith_json_put_double(b, "test_accuracy", rep.test_acc);
 		} else {
-			jdbl(b, "val_auc", rep.val_auc);
+			kith_json_put_double(b, "val_auc", rep.val_auc);
 		}
 		json_builder_end_object(b);
 		if (m.supervised)
@@ -794,31 +773,32 @@ run_sage(struct embed_run *r)
 	JsonBuilder *b = r->fields;
 	json_builder_set_member_name(b, "params");
 	json_builder_begin_object(b);
-	jint(b, "dim", m.dim);
-	jstr(b, "aggregator", m.pool ? "pool" : "mean");
-	jint(b, "fanout_1", p.fanout[0]);
-	jint(b, "fanout_2", p.fanout[1]);
-	jint(b, "max_epochs", p.max_epochs > 0 ? p.max_epochs : 400);
-	jdbl(b, "lr", p.lr);
-	jdbl(b, "l2", p.l2);
-	jint(b, "neg", p.neg);
-	jdbl(b, "val_ratio", p.val_ratio);
-	jint(b, "patience", p.patience > 0 ? p.patience : 50);
-	jstr(b, "labels", gnn_labels);
-	jdbl(b, "link_weight", p.label ? p.link_weight : 1.0);
-	jdbl(b, "dropout", p.label ? p.dropout : 0.0);
+	kith_json_put_int(b, "dim", m.dim);
+	kith_json_put_string(b, "aggregator", m.pool ? "pool" : "mean");
+	kith_json_put_int(b, "fanout_1", p.fanout[0]);
+	kith_json_put_int(b, "fanout_2", p.fanout[1]);
+	kith_json_put_int(b, "max_epochs",
+			  p.max_epochs > 0 ? p.max_epochs : 400);
+	kith_json_put_double(b, "lr", p.lr);
+	kith_json_put_double(b, "l2", p.l2);
+	kith_json_put_int(b, "neg", p.neg);
+	kith_json_put_double(b, "val_ratio", p.val_ratio);
+	kith_json_put_int(b, "patience", p.patience > 0 ? p.patience : 50);
+	kith_json_put_string(b, "labels", gnn_labels);
+	kith_json_put_double(b, "link_weight", p.label ? p.link_weight : 1.0);
+	kith_json_put_double(b, "dropout", p.label ? p.dropout : 0.0);
 	json_builder_set_member_name(b, "id_emb");
 	json_builder_add_boolean_value(b, m.id_emb != NULL);
-	jstr(b, "from", gnn_from);
+	kith_json_put_string(b, "from", gnn_from);
 	json_builder_end_object(b);
 	json_builder_set_member_name(b, "sage");
 	json_builder_begin_object(b);
-	jint(b, "n_in", m.n_in);
-	jint(b, "dim", m.dim);
+	kith_json_put_int(b, "n_in", m.n_in);
+	kith_json_put_int(b, "dim", m.dim);
 	json_builder_set_member_name(b, "pool");
 	json_builder_add_boolean_value(b, m.pool);
-	jint(b, "n_params", (gint64)m.n_params);
-	jint(b, "n_id", m.id_emb ? m.n_id : 0);
+	kith_json_put_int(b, "n_params", (gint64)m.n_params);
+	kith_json_put_int(b, "n_id", m.id_emb ? m.n_id : 0);
 	json_builder_set_member_name(b, "features");
 	json_builder_add_value(b, kith_feature_schema_to_json(&sc));
 	json_builder_end_object(b);
@@ -827,9 +807,9 @@ run_sage(struct embed_run *r)
 		json_builder_set_member_name(b, "validation");
 		json_builder_begin_object(b);
 		if (p.label)
-			jdbl(b, "val_accuracy", rep.val_acc);
+			kith_json_put_double(b, "val_accuracy", rep.val_acc);
 		else
-			jdbl(b, "val_auc", rep.val_auc);
+			kith_json_put_double(b, "val_auc", rep.val_auc);
 		json_builder_end_object(b);
 		kith_cli_info(r->cli, "embed", "sage-%s d=%d: %d epochs, best %d "
 		              "(%s); val %s %.4f; %.2f s",
@@ -1076,15 +1056,16 @@ cmd_embed(int argc, char **argv, struct kith_cli *cli)
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	r.fields = b;
 	json_builder_begin_object(b);
-	jstr(b, "model", model->name);
-	jstr(b, "store", abs_store);
-	jstr(b, "store_manifest_sha256", msha);
-	jstr(b, "store_created", sm ? json_object_get_string_member_with_default(
+	kith_json_put_string(b, "model", model->name);
+	kith_json_put_string(b, "store", abs_store);
+	kith_json_put_string(b, "store_manifest_sha256", msha);
+	kith_json_put_string(b, "store_created",
+			     sm ? json_object_get_string_member_with_default(
 	                                  sm, "created", NULL) : NULL);
-	jint(b, "store_users", s->n_users);
-	jint(b, "store_items", s->n_items);
-	jint(b, "store_pairs", s->ui.nnz);
-	jint(b, "seed", cli->seed);
-	jint(b, "threads", kith_get_threads());
+	kith_json_put_int(b, "store_users", s->n_users);
+	kith_json_put_int(b, "store_items", s->n_items);
+	kith_json_put_int(b, "store_pairs", s->ui.nnz);
+	kith_json_put_int(b, "seed", cli->seed);
+	kith_json_put_int(b, "threads", kith_get_threads());
 	return model->run(&r);
 }

@@ -14,20 +14,6 @@
 #define MAX_K 32
 
 static void
-add_int(JsonBuilder *b, const char *name, int64_t v)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_add_int_value(b, v);
-}
-
-static void
-add_double(JsonBuilder *b, const char *name, double v)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_add_double_value(b, v);
-}
-
-static void
 add_string(JsonBuilder *b, const char *name, const char *v)
 {
 	json_builder_set_member_name(b, name);
@@ -123,17 +109,17 @@ parse_ks(int *ks, int *n_k, char **args, GError **error)
 static void
 add_skipped(JsonBuilder *b, const struct kith_testset *t)
 {
-	add_int(b, "test_rows", t->rows);
-	add_int(b, "test_rows_used", t->used);
-	add_int(b, "test_rows_skipped",
+	kith_json_put_int(b, "test_rows", t->rows);
+	kith_json_put_int(b, "test_rows_used", t->used);
+	kith_json_put_int(b, "test_rows_skipped",
 	        t->unknown_user + t->bad + t->duplicate + t->self_pair);
 	json_builder_set_member_name(b, "test_rows_skipped_by_reason");
 	json_builder_begin_object(b);
-	add_int(b, "unknown_user", t->unknown_user);
-	add_int(b, "bad_row", t->bad);
-	add_int(b, "duplicate", t->duplicate);
+	kith_json_put_int(b, "unknown_user", t->unknown_user);
+	kith_json_put_int(b, "bad_row", t->bad);
+	kith_json_put_int(b, "duplicate", t->duplicate);
 	if (t->self_pair)
-		add_int(b, "self_pair", t->self_pair);
+		kith_json_put_int(b, "self_pair", t->self_pair);
 	json_builder_end_object(b);
 }
 
@@ -164,19 +150,19 @@ eval_rank(struct kith_store *s, struct kith_emb *e, const char *test,
 	for (int q = 0; q < n_k; q++) {
 		char key[48];
 		g_snprintf(key, sizeof(key), "recall@%d", ks[q]);
-		add_double(b, key, m[q].recall);
+		kith_json_put_double(b, key, m[q].recall);
 		g_snprintf(key, sizeof(key), "ndcg@%d", ks[q]);
-		add_double(b, key, m[q].ndcg);
+		kith_json_put_double(b, key, m[q].ndcg);
 		g_snprintf(key, sizeof(key), "precision@%d", ks[q]);
-		add_double(b, key, m[q].precision);
+		kith_json_put_double(b, key, m[q].precision);
 		g_snprintf(key, sizeof(key), "hit@%d", ks[q]);
-		add_double(b, key, m[q].hit);
+		kith_json_put_double(b, key, m[q].hit);
 		g_snprintf(key, sizeof(key), "coverage@%d", ks[q]);
-		add_double(b, key, m[q].coverage);
+		kith_json_put_double(b, key, m[q].coverage);
 	}
-	add_int(b, "users_evaluated", m[0].users_evaluated);
+	kith_json_put_int(b, "users_evaluated", m[0].users_evaluated);
 	add_skipped(b, &t);
-	add_int(b, "test_items_unknown", t.unknown_item);
+	kith_json_put_int(b, "test_items_unknown", t.unknown_item);
 	json_builder_end_object(b);
 	emit(b, json);
 	kith_testset_clear(&t);
@@ -201,10 +187,10 @@ eval_link(struct kith_store *s, struct kith_emb *e, const char *test,
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	json_builder_begin_object(b);
 	add_string(b, "task", "link");
-	add_double(b, "auc", r.auc);
-	add_int(b, "test_pairs", r.n_pos);
-	add_int(b, "negatives", r.n_neg);
-	add_int(b, "test_pairs_in_store", r.in_train);
+	kith_json_put_double(b, "auc", r.auc);
+	kith_json_put_int(b, "test_pairs", r.n_pos);
+	kith_json_put_int(b, "negatives", r.n_neg);
+	kith_json_put_int(b, "test_pairs_in_store", r.in_train);
 	add_skipped(b, &t);
 	json_builder_end_object(b);
 	emit(b, json);
@@ -280,24 +266,24 @@ eval_classify(struct kith_store *s, struct kith_emb *e, const char *labels,
 	json_builder_begin_object(b);
 	add_string(b, "task", "classify");
 	add_string(b, "classifier", pred ? "model" : "logreg");
-	add_double(b, "accuracy", r.test.accuracy);
-	add_double(b, "macro_f1", r.test.macro_f1);
-	add_int(b, "n_train", r.n_train);
-	add_int(b, "n_val", r.n_val);
-	add_int(b, "n_test", r.n_test);
+	kith_json_put_double(b, "accuracy", r.test.accuracy);
+	kith_json_put_double(b, "macro_f1", r.test.macro_f1);
+	kith_json_put_int(b, "n_train", r.n_train);
+	kith_json_put_int(b, "n_val", r.n_val);
+	kith_json_put_int(b, "n_test", r.n_test);
 	if (!pred) {
-		add_double(b, "lambda", r.lambda);
+		kith_json_put_double(b, "lambda", r.lambda);
 		if (r.val_accuracy >= 0)
-			add_double(b, "val_accuracy", r.val_accuracy);
+			kith_json_put_double(b, "val_accuracy", r.val_accuracy);
 	}
-	add_int(b, "label_rows", lab.rows);
-	add_int(b, "label_rows_skipped",
+	kith_json_put_int(b, "label_rows", lab.rows);
+	kith_json_put_int(b, "label_rows_skipped",
 	        lab.unknown_node + lab.bad + lab.duplicate);
 	json_builder_set_member_name(b, "label_rows_skipped_by_reason");
 	json_builder_begin_object(b);
-	add_int(b, "unknown_node", lab.unknown_node);
-	add_int(b, "bad_row", lab.bad);
-	add_int(b, "duplicate", lab.duplicate);
+	kith_json_put_int(b, "unknown_node", lab.unknown_node);
+	kith_json_put_int(b, "bad_row", lab.bad);
+	kith_json_put_int(b, "duplicate", lab.duplicate);
 	json_builder_end_object(b);
 	json_builder_set_member_name(b, "classes");
 	json_builder_begin_array(b);

@@ -42,13 +42,6 @@ json_degree(JsonBuilder *b, const char *name, const struct kith_degree_stats *d)
 }
 
 static void
-add_int(JsonBuilder *b, const char *name, int64_t v)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_add_int_value(b, v);
-}
-
-static void
 print_json(const struct kith_store *s, const struct kith_store_stats *st)
 {
 	g_autoptr(JsonBuilder) b = json_builder_new();
@@ -58,24 +51,24 @@ print_json(const struct kith_store *s, const struct kith_store_stats *st)
 	char t0[32], t1[32];
 
 	json_builder_begin_object(b);
-	add_int(b, "users", s->n_users);
-	add_int(b, "items", s->n_items);
-	add_int(b, "events", s->n_events);
-	add_int(b, "interactions", s->ui.nnz);
-	add_int(b, "social_pairs", s->directed_social ? s->uu.nnz : s->uu.nnz / 2);
+	kith_json_put_int(b, "users", s->n_users);
+	kith_json_put_int(b, "items", s->n_items);
+	kith_json_put_int(b, "events", s->n_events);
+	kith_json_put_int(b, "interactions", s->ui.nnz);
+	kith_json_put_int(b, "social_pairs", s->directed_social ? s->uu.nnz : s->uu.nnz / 2);
 	json_builder_set_member_name(b, "directed_social");
 	json_builder_add_boolean_value(b, s->directed_social);
-	add_int(b, "categories", s->n_categories);
-	add_int(b, "event_types", s->n_event_types);
-	add_int(b, "user_attrs", s->n_user_attrs);
-	add_int(b, "user_features", s->n_user_feats);
+	kith_json_put_int(b, "categories", s->n_categories);
+	kith_json_put_int(b, "event_types", s->n_event_types);
+	kith_json_put_int(b, "user_attrs", s->n_user_attrs);
+	kith_json_put_int(b, "user_features", s->n_user_feats);
 	json_degree(b, "user_degree", &st->user_items);
 	json_degree(b, "item_degree", &st->item_users);
 	json_degree(b, "social_degree", &st->user_social);
-	add_int(b, "ui_components", st->ui_components);
-	add_int(b, "ui_largest_component", st->ui_largest);
-	add_int(b, "uu_components", st->uu_components);
-	add_int(b, "uu_largest_component", st->uu_largest);
+	kith_json_put_int(b, "ui_components", st->ui_components);
+	kith_json_put_int(b, "ui_largest_component", st->ui_largest);
+	kith_json_put_int(b, "uu_components", st->uu_components);
+	kith_json_put_int(b, "uu_largest_component", st->uu_largest);
 	json_builder_set_member_name(b, "density");
 	json_builder_add_double_value(b, st->density);
 	iso_time(t0, sizeof(t0), st->ts_min);
@@ -90,7 +83,7 @@ print_json(const struct kith_store *s, const struct kith_store_stats *st)
 		json_builder_add_null_value(b);
 	else
 		json_builder_add_string_value(b, t1);
-	add_int(b, "bytes_on_disk", st->bytes_on_disk);
+	kith_json_put_int(b, "bytes_on_disk", st->bytes_on_disk);
 	json_builder_end_object(b);
 	root = json_builder_get_root(b);
 	json_generator_set_pretty(gen, TRUE);

@@ -71,10 +71,10 @@ cmd_profile(int argc, char **argv, struct kith_cli *cli)
 		return kith_cli_fail("profile", err);
 	g_autoptr(JsonBuilder) ob = json_builder_new();
 	json_builder_begin_object(ob);
-	kith_cli_json_double(ob, "half_life_days", p.half_life_days);
-	kith_cli_json_double(ob, "cold_k", p.cold_k);
-	kith_cli_json_double(ob, "new_days", p.new_days);
-	kith_cli_json_string(ob, "emb", emb_path);
+	kith_json_put_double(ob, "half_life_days", p.half_life_days);
+	kith_json_put_double(ob, "cold_k", p.cold_k);
+	kith_json_put_double(ob, "new_days", p.new_days);
+	kith_json_put_string(ob, "emb", emb_path);
 	json_builder_end_object(ob);
 	g_autoptr(JsonNode) opts = json_builder_get_root(ob);
 	gboolean ok = kith_profile_write(out, &pr, s, e, argv[1],

@@ -165,15 +165,15 @@ cmd_propagate(int argc, char **argv, struct kith_cli *cli)
 
 	g_autoptr(JsonBuilder) ob = json_builder_new();
 	json_builder_begin_object(ob);
-	kith_cli_json_double(ob, "tol", p.tol);
-	kith_cli_json_int(ob, "max_iterations", p.iterations);
-	kith_cli_json_double(ob, "kappa", p.kappa);
-	kith_cli_json_double(ob, "half_life_days", p.half_life_days);
-	kith_cli_json_int(ob, "knn", p.knn);
-	kith_cli_json_int(ob, "co_k", p.co_k);
-	kith_cli_json_int(ob, "co_cap", p.co_cap);
-	kith_cli_json_int(ob, "graph_entries", nnz);
-	kith_cli_json_string(ob, "emb", emb_path);
+	kith_json_put_double(ob, "tol", p.tol);
+	kith_json_put_int(ob, "max_iterations", p.iterations);
+	kith_json_put_double(ob, "kappa", p.kappa);
+	kith_json_put_double(ob, "half_life_days", p.half_life_days);
+	kith_json_put_int(ob, "knn", p.knn);
+	kith_json_put_int(ob, "co_k", p.co_k);
+	kith_json_put_int(ob, "co_cap", p.co_cap);
+	kith_json_put_int(ob, "graph_entries", nnz);
+	kith_json_put_string(ob, "emb", emb_path);
 	json_builder_end_object(ob);
 	g_autoptr(JsonNode) opts = json_builder_get_root(ob);
 	gboolean ok = kith_prefs_write(out, &r, s, argv[1], canon, p.alpha,

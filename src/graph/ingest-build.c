@@ -993,25 +993,16 @@ file_rejected(const struct kith_ingest_file *f)
 static void
 add_counts(JsonBuilder *b, const struct kith_store *s)
 {
-	json_builder_set_member_name(b, "users");
-	json_builder_add_int_value(b, s->n_users);
-	json_builder_set_member_name(b, "items");
-	json_builder_add_int_value(b, s->n_items);
-	json_builder_set_member_name(b, "events");
-	json_builder_add_int_value(b, s->n_events);
-	json_builder_set_member_name(b, "interactions");
-	json_builder_add_int_value(b, s->ui.nnz);
-	json_builder_set_member_name(b, "social_pairs");
-	json_builder_add_int_value(b, s->directed_social ? s->uu.nnz
-	                                                 : s->uu.nnz / 2);
-	json_builder_set_member_name(b, "categories");
-	json_builder_add_int_value(b, s->n_categories);
-	json_builder_set_member_name(b, "event_types");
-	json_builder_add_int_value(b, s->n_event_types);
-	json_builder_set_member_name(b, "user_attrs");
-	json_builder_add_int_value(b, s->n_user_attrs);
-	json_builder_set_member_name(b, "user_features");
-	json_builder_add_int_value(b, s->n_user_feats);
+	kith_json_put_int(b, "users", s->n_users);
+	kith_json_put_int(b, "items", s->n_items);
+	kith_json_put_int(b, "events", s->n_events);
+	kith_json_put_int(b, "interactions", s->ui.nnz);
+	kith_json_put_int(b, "social_pairs", s->directed_social ? s->uu.nnz
+	                                                       : s->uu.nnz / 2);
+	kith_json_put_int(b, "categories", s->n_categories);
+	kith_json_put_int(b, "event_types", s->n_event_types);
+	kith_json_put_int(b, "user_attrs", s->n_user_attrs);
+	kith_json_put_int(b, "user_features", s->n_user_feats);
 }
 
 static void
@@ -1024,28 +1015,27 @@ build_summary(JsonBuilder *b, const struct kith_ingest_result *r)
 	for (int i = 0; i < r->n_files; i++) {
 		const struct kith_ingest_file *f = &r->files[i];
 		json_builder_begin_object(b);
-#define M_INT(k, v) do { json_builder_set_member_name(b, k); \
-	json_builder_add_int_value(b, v); } while (0)
 		json_builder_set_member_name(b, "kind");
 		json_builder_add_string_value(b, f->kind);
 		json_builder_set_member_name(b, "path");
 		json_builder_add_string_value(b, f->path);
-		M_INT("lines", f->st.lines);
-		M_INT("header", f->st.header);
-		M_INT("comments", f->st.comments);
-		M_INT("blank", f->st.blank);
-		M_INT("accepted", f->accepted);
-		M_INT("rejected", file_rejected(f));
-		M_INT("unique", f->unique);
-		M_INT("merged", f->merged);
-		M_INT("self_loops", f->self_loops);
-		M_INT("physical_lines", f->st.physical_lines);
-		M_INT("bytes", f->st.bytes);
+		kith_json_put_int(b, "lines", f->st.lines);
+		kith_json_put_int(b, "header", f->st.header);
+		kith_json_put_int(b, "comments", f->st.comments);
+		kith_json_put_int(b, "blank", f->st.blank);
+		kith_json_put_int(b, "accepted", f->accepted);
+		kith_json_put_int(b, "rejected", file_rejected(f));
+		kith_json_put_int(b, "unique", f->unique);
+		kith_json_put_int(b, "merged", f->merged);
+		kith_json_put_int(b, "self_loops", f->self_loops);
+		kith_json_put_int(b, "physical_lines", f->st.physical_lines);
+		kith_json_put_int(b, "bytes", f->st.bytes);
 		json_builder_set_member_name(b, "rejected_by_reason");
 		json_builder_begin_object(b);
 		for (int k = 1; k < KITH_CSV_N_REASONS; k++)
 			if (f->rejected[k])
-				M_INT(kith_csv_reason_name(k), f->rejected[k]);
+				kith_json_put_int(b, kith_csv_reason_name(k),
+				                  f->rejected[k]);
 		json_builder_end_object(b);
 		json_builder_end_object(b);
 		lines += f->st.lines;
@@ -1053,9 +1043,9 @@ build_summary(JsonBuilder *b, const struct kith_ingest_result *r)
 		rej += file_rejected(f);
 	}
 	json_builder_end_array(b);
-	M_INT("lines", lines);
-	M_INT("accepted", acc);
-	M_INT("rejected", rej);
+	kith_json_put_int(b, "lines", lines);
+	kith_json_put_int(b, "accepted", acc);
+	kith_json_put_int(b, "rejected", rej);
 	if (r->store)
 		add_counts(b, r->store);
 	json_builder_set_member_name(b, "unknown_event_types");
@@ -1065,7 +1055,6 @@ build_summary(JsonBuilder *b, const struct kith_ingest_result *r)
 	json_builder_end_array(b);
 	json_builder_set_member_name(b, "seconds");
 	json_builder_add_double_value(b, r->seconds);
-#undef M_INT
 	json_builder_end_object(b);
 }
 
@@ -1147,8 +1136,8 @@ ingest_extra(struct ingest_ctx *c)
 		json_builder_add_string_value(b, f->kind);
 		json_builder_set_member_name(b, "path");
 		json_builder_add_string_value(b, f->path);
-		json_builder_set_member_name(b, "size");
-		json_builder_add_int_value(b, c->sha[i] ? c->size[i] : f->st.bytes);
+		kith_json_put_int(b, "size",
+		                  c->sha[i] ? c->size[i] : f->st.bytes);
 		json_builder_set_member_name(b, "sha256");
 		if (c->sha[i])
 			json_builder_add_string_value(b, c->sha[i]);

@@ -678,13 +678,6 @@ streams_finish(struct kith_store_writer *sw, struct wset *w, GError **error)
 	return ok;
 }
 
-static void
-add_count(JsonBuilder *b, const char *name, int64_t v)
-{
-	json_builder_set_member_name(b, name);
-	json_builder_add_int_value(b, v);
-}
-
 static gboolean
 writer_finish(struct kith_store_writer *sw, const struct kith_store *s,
               JsonObject *extra, GError **error)
@@ -858,19 +851,19 @@ writer_finish(struct kith_store_writer *sw, const struct kith_store *s,
 	social_pairs = s->directed_social ? s->uu.nnz : s->uu.nnz / 2;
 	json_builder_set_member_name(b, "counts");
 	json_builder_begin_object(b);
-	add_count(b, "users", s->n_users);
-	add_count(b, "items", s->n_items);
-	add_count(b, "events", s->n_events);
-	add_count(b, "interactions", s->ui.nnz);
-	add_count(b, "social_pairs", social_pairs);
-	add_count(b, "social_entries", s->uu.nnz);
-	add_count(b, "categories", s->n_categories);
-	add_count(b, "item_categories", s->item_cat.nnz);
-	add_count(b, "event_types", s->n_event_types);
-	add_count(b, "user_attrs", s->n_user_attrs);
-	add_count(b, "user_features", s->n_user_feats);
-	add_count(b, "user_feature_entries", s->uf.nnz);
-	add_count(b, "event_log", s->n_log);
+	kith_json_put_int(b, "users", s->n_users);
+	kith_json_put_int(b, "items", s->n_items);
+	kith_json_put_int(b, "events", s->n_events);
+	kith_json_put_int(b, "interactions", s->ui.nnz);
+	kith_json_put_int(b, "social_pairs", social_pairs);
+	kith_json_put_int(b, "social_entries", s->uu.nnz);
+	kith_json_put_int(b, "categories", s->n_categories);
+	kith_json_put_int(b, "item_categories", s->item_cat.nnz);
+	kith_json_put_int(b, "event_types", s->n_event_types);
+	kith_json_put_int(b, "user_attrs", s->n_user_attrs);
+	kith_json_put_int(b, "user_features", s->n_user_feats);
+	kith_json_put_int(b, "user_feature_entries", s->uf.nnz);
+	kith_json_put_int(b, "event_log", s->n_log);
 	json_builder_end_object(b);
 	json_builder_set_member_name(b, "directed_social");
 	json_builder_add_boolean_value(b, s->directed_social);

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -70,6 +71,40 @@ static JsonNode *
 member(JsonObject *o, const char *name)
 {
 	return o != NULL && name != NULL ? json_object_get_member(o, name) : NULL;
+}
+
+void
+kith_json_put_int(JsonBuilder *b, const char *key, int64_t v)
+{
+	json_builder_set_member_name(b, key);
+	json_builder_add_int_value(b, v);
+}
+
+void
+kith_json_put_double(JsonBuilder *b, const char *key, double v)
+{
+	json_builder_set_member_name(b, key);
+	if (isfinite(v))
+		json_builder_add_double_value(b, v);
+	else
+		json_builder_add_null_value(b);
+}
+
+void
+kith_json_put_string(JsonBuilder *b, const char *key, const char *v)
+{
+	json_builder_set_member_name(b, key);
+	if (v != NULL)
+		json_builder_add_string_value(b, v);
+	else
+		json_builder_add_null_value(b);
+}
+
+void
+kith_json_put_bool(JsonBuilder *b, const char *key, gboolean v)
+{
+	json_builder_set_member_name(b, key);
+	json_builder_add_boolean_value(b, v);
 }
 
 const char *

@@ -14,40 +14,6 @@
 #include "report/report-internal.h"
 
 static void
-num(JsonBuilder *b, const char *k, double v)
-{
-	json_builder_set_member_name(b, k);
-	if (isfinite(v))
-		json_builder_add_double_value(b, v);
-	else
-		json_builder_add_null_value(b);
-}
-
-static void
-integer(JsonBuilder *b, const char *k, int64_t v)
-{
-	json_builder_set_member_name(b, k);
-	json_builder_add_int_value(b, v);
-}
-
-static void
-str(JsonBuilder *b, const char *k, const char *v)
-{
-	json_builder_set_member_name(b, k);
-	if (v)
-		json_builder_add_string_value(b, v);
-	else
-		json_builder_add_null_value(b);
-}
-
-static void
-boolean(JsonBuilder *b, const char *k, gboolean v)
-{
-	json_builder_set_member_name(b, k);
-	json_builder_add_boolean_value(b, v);
-}
-
-static void
 null(JsonBuilder *b, const char *k)
 {
 	json_builder_set_member_name(b, k);
@@ -88,10 +54,10 @@ degree(JsonBuilder *b, const struct rp_model *m, int k, const char *key)
 {
 	json_builder_set_member_name(b, key);
 	json_builder_begin_object(b);
-	boolean(b, "binned", m->deg_binned[k]);
-	integer(b, "zero", m->deg_zero[k]);
-	integer(b, "max", m->deg_max[k]);
-	num(b, "mean", m->deg_mean[k]);
+	kith_json_put_bool(b, "binned", m->deg_binned[k]);
+	kith_json_put_int(b, "zero", m->deg_zero[k]);
+	kith_json_put_int(b, "max", m->deg_max[k]);
+	kith_json_put_double(b, "mean", m->deg_mean[k]);
 	points(b, "points", &m->deg[k]);
 	json_builder_end_object(b);
 }
@@ -112,14 +78,14 @@ suppressed(JsonBuilder *b, int64_t groups, int64_t users, gboolean shown,
 {
 	json_builder_set_member_name(b, "suppressed");
 	json_builder_begin_object(b);
-	integer(b, "groups", groups);
+	kith_json_put_int(b, "groups", groups);
 	/* the user count of a merged group below min_group is itself withheld */
 	if (shown || groups == 0)
-		integer(b, "users", users);
+		kith_json_put_int(b, "users", users);
 	else
 		null(b, "users");
-	boolean(b, "shown_as_other", shown);
-	integer(b, "min_group", min_group);
+	kith_json_put_bool(b, "shown_as_other", shown);
+	kith_json_put_int(b, "min_group", min_group);
 	json_builder_end_object(b);
 }
 
@@ -132,34 +98,35 @@ communities(JsonBuilder *b, const struct rp_model *m)
 		return;
 	}
 	json_builder_begin_object(b);
-	str(b, "folder", m->comm_path);
-	str(b, "method", m->comm_method);
-	str(b, "graph", m->comm_graph);
-	num(b, "resolution", m->resolution);
-	num(b, "modularity", m->modularity);
-	num(b, "nmi", m->nmi);
-	num(b, "ari", m->ari);
-	integer(b, "count", m->n_comm);
-	integer(b, "assigned_users", m->n_assigned);
-	integer(b, "unassigned_users", m->n_unassigned);
+	kith_json_put_string(b, "folder", m->comm_path);
+	kith_json_put_string(b, "method", m->comm_method);
+	kith_json_put_string(b, "graph", m->comm_graph);
+	kith_json_put_double(b, "resolution", m->resolution);
+	kith_json_put_double(b, "modularity", m->modularity);
+	kith_json_put_double(b, "nmi", m->nmi);
+	kith_json_put_double(b, "ari", m->ari);
+	kith_json_put_int(b, "count", m->n_comm);
+	kith_json_put_int(b, "assigned_users", m->n_assigned);
+	kith_json_put_int(b, "unassigned_users", m->n_unassigned);
 	json_builder_set_member_name(b, "shown");
 	json_builder_begin_array(b);
 	for (guint i = 0; i < m->comms->len; i++) {
 		const struct rp_group *g = m->comms->pdata[i];
 		json_builder_begin_object(b);
 		if (g->id >= 0)
-			integer(b, "community", g->id);
+			kith_json_put_int(b, "community", g->id);
 		else
 			null(b, "community");
-		str(b, "label", g->label);
-		integer(b, "size", g->size);
-		num(b, "share", m->n_assigned ? (double)g->size / m->n_assigned
+		kith_json_put_string(b, "label", g->label);
+		kith_json_put_int(b, "size", g->size);
+		kith_json_put_double(b, "share",
+				     m->n_assigned ? (double)g->size / m->n_assigned
 		                              : NAN);
-		integer(b, "colour", g->colour);
-		boolean(b, "merged", g->merged);
-		num(b, "internal_density", g->density);
-		num(b, "conductance", g->conductance);
-		num(b, "mean_rfm", g->mean_rfm);
+		kith_json_put_int(b, "colour", g->colour);
+		kith_json_put_bool(b, "merged", g->merged);
+		kith_json_put_double(b, "internal_density", g->density);
+		kith_json_put_double(b, "conductance", g->conductance);
+		kith_json_put_double(b, "mean_rfm", g->mean_rfm);
 		split_list(b, "top_categories", g->top_categories);
 		split_list(b, "top_items", g->top_items);
 		split_list(b, "central_members", g->central);
@@ -170,15 +137,16 @@ communities(JsonBuilder *b, const struct rp_model *m)
 	           m->comm_supp_shown, m->min_group);
 	json_builder_set_member_name(b, "not_shown");
 	json_builder_begin_object(b);
-	integer(b, "groups", m->comm_rest_groups);
-	integer(b, "users", m->comm_rest_users);
+	kith_json_put_int(b, "groups", m->comm_rest_groups);
+	kith_json_put_int(b, "users", m->comm_rest_users);
 	json_builder_end_object(b);
 	json_builder_set_member_name(b, "category_mix");
 	if (m->mix == NULL) {
 		json_builder_add_null_value(b);
 	} else {
 		json_builder_begin_object(b);
-		str(b, "unit", "share of the community's events per category");
+		kith_json_put_string(b, "unit",
+				     "share of the community's events per category");
 		json_builder_set_member_name(b, "categories");
 		json_builder_begin_array(b);
 		for (int j = 0; j < m->mix_cols; j++)
@@ -188,7 +156,7 @@ communities(JsonBuilder *b, const struct rp_model *m)
 		json_builder_begin_array(b);
 		for (int r = 0; r < m->mix_rows; r++) {
 			json_builder_begin_object(b);
-			str(b, "label", m->mix_row_labels[r]);
+			kith_json_put_string(b, "label", m->mix_row_labels[r]);
 			json_builder_set_member_name(b, "shares");
 			json_builder_begin_array(b);
 			for (int j = 0; j < m->mix_cols; j++)
@@ -212,23 +180,24 @@ segments(JsonBuilder *b, const struct rp_model *m)
 		return;
 	}
 	json_builder_begin_object(b);
-	str(b, "folder", m->prof_path);
-	integer(b, "users", m->prof_users);
-	integer(b, "cold_users", m->cold_users);
-	str(b, "rules", m->segment_rules);
+	kith_json_put_string(b, "folder", m->prof_path);
+	kith_json_put_int(b, "users", m->prof_users);
+	kith_json_put_int(b, "cold_users", m->cold_users);
+	kith_json_put_string(b, "rules", m->segment_rules);
 	json_builder_set_member_name(b, "shown");
 	json_builder_begin_array(b);
 	for (guint i = 0; i < m->segs->len; i++) {
 		const struct rp_group *g = m->segs->pdata[i];
 		json_builder_begin_object(b);
-		str(b, "segment", g->label);
-		integer(b, "size", g->size);
-		num(b, "share", m->prof_users ? (double)g->size / m->prof_users
+		kith_json_put_string(b, "segment", g->label);
+		kith_json_put_int(b, "size", g->size);
+		kith_json_put_double(b, "share",
+				     m->prof_users ? (double)g->size / m->prof_users
 		                              : NAN);
-		boolean(b, "merged", g->merged);
-		num(b, "mean_recency_days", g->recency);
-		num(b, "mean_frequency", g->frequency);
-		num(b, "mean_monetary", g->monetary);
+		kith_json_put_bool(b, "merged", g->merged);
+		kith_json_put_double(b, "mean_recency_days", g->recency);
+		kith_json_put_double(b, "mean_frequency", g->frequency);
+		kith_json_put_double(b, "mean_monetary", g->monetary);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
@@ -252,22 +221,23 @@ influence(JsonBuilder *b, const struct rp_model *m)
 		return;
 	}
 	json_builder_begin_object(b);
-	str(b, "folder", m->infl_path);
-	num(b, "damping", m->damping);
-	str(b, "betweenness", m->betweenness);
-	num(b, "pagerank_share_top1pct", m->pr_top1);
-	num(b, "pagerank_share_top10pct", m->pr_top10);
+	kith_json_put_string(b, "folder", m->infl_path);
+	kith_json_put_double(b, "damping", m->damping);
+	kith_json_put_string(b, "betweenness", m->betweenness);
+	kith_json_put_double(b, "pagerank_share_top1pct", m->pr_top1);
+	kith_json_put_double(b, "pagerank_share_top10pct", m->pr_top10);
 	json_builder_set_member_name(b, "top");
 	json_builder_begin_array(b);
 	for (guint i = 0; i < m->top->len; i++) {
 		const struct rp_influencer *r = m->top->pdata[i];
 		json_builder_begin_object(b);
-		integer(b, "rank", i + 1);
-		str(b, "user", r->user);
+		kith_json_put_int(b, "rank", i + 1);
+		kith_json_put_string(b, "user", r->user);
 		for (int c = 0; c < 10; c++)
-			num(b, infl_cols[c], r->v[c]);
+			kith_json_put_double(b, infl_cols[c], r->v[c]);
 		if (r->community >= 0)
-			str(b, "community", ((const struct rp_group *)
+			kith_json_put_string(b, "community",
+					     ((const struct rp_group *)
 			                     m->comms->pdata[r->community])->label);
 		else
 			null(b, "community");
@@ -286,26 +256,28 @@ propagation(JsonBuilder *b, const struct rp_model *m)
 		return;
 	}
 	json_builder_begin_object(b);
-	str(b, "folder", m->prefs_path);
-	str(b, "graph", m->prefs_graph);
-	num(b, "alpha", m->alpha);
+	kith_json_put_string(b, "folder", m->prefs_path);
+	kith_json_put_string(b, "graph", m->prefs_graph);
+	kith_json_put_double(b, "alpha", m->alpha);
 	if (m->iterations >= 0)
-		integer(b, "iterations", m->iterations);
+		kith_json_put_int(b, "iterations", m->iterations);
 	else
 		null(b, "iterations");
-	boolean(b, "converged", m->converged);
+	kith_json_put_bool(b, "converged", m->converged);
 	json_builder_set_member_name(b, "eval");
 	if (!m->has_eval) {
 		json_builder_add_null_value(b);
 	} else {
 		json_builder_begin_object(b);
-		num(b, "ndcg@3", m->ndcg);
-		num(b, "accuracy@1", m->acc);
-		num(b, "baseline_popularity_ndcg@3", m->pop_ndcg);
-		num(b, "baseline_popularity_accuracy@1", m->pop_acc);
-		num(b, "baseline_own_ndcg@3", m->own_ndcg);
+		kith_json_put_double(b, "ndcg@3", m->ndcg);
+		kith_json_put_double(b, "accuracy@1", m->acc);
+		kith_json_put_double(b, "baseline_popularity_ndcg@3",
+				     m->pop_ndcg);
+		kith_json_put_double(b, "baseline_popularity_accuracy@1",
+				     m->pop_acc);
+		kith_json_put_double(b, "baseline_own_ndcg@3", m->own_ndcg);
 		if (m->held_out >= 0)
-			integer(b, "users_held_out", m->held_out);
+			kith_json_put_int(b, "users_held_out", m->held_out);
 		else
 			null(b, "users_held_out");
 		json_builder_end_object(b);
@@ -322,13 +294,14 @@ embedding(JsonBuilder *b, const struct rp_model *m)
 		return;
 	}
 	json_builder_begin_object(b);
-	str(b, "folder", m->emb_path);
-	str(b, "model", m->emb_model);
-	integer(b, "dim", m->dim);
+	kith_json_put_string(b, "folder", m->emb_path);
+	kith_json_put_string(b, "model", m->emb_model);
+	kith_json_put_int(b, "dim", m->dim);
 	json_builder_set_member_name(b, "projection");
 	json_builder_begin_object(b);
-	str(b, "method", "pca (power iteration with deflation)");
-	integer(b, "rows_for_covariance", m->cov_rows);
+	kith_json_put_string(b, "method",
+			     "pca (power iteration with deflation)");
+	kith_json_put_int(b, "rows_for_covariance", m->cov_rows);
 	json_builder_set_member_name(b, "explained_variance");
 	json_builder_begin_array(b);
 	for (int k = 0; k < 2; k++)
@@ -352,9 +325,9 @@ embedding(JsonBuilder *b, const struct rp_model *m)
 	for (guint i = 0; i < m->legend->len; i++) {
 		const struct rp_group *g = m->legend->pdata[i];
 		json_builder_begin_object(b);
-		str(b, "label", g->label);
-		integer(b, "size", g->size);
-		integer(b, "colour", g->colour);
+		kith_json_put_string(b, "label", g->label);
+		kith_json_put_int(b, "size", g->size);
+		kith_json_put_int(b, "colour", g->colour);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);
@@ -364,7 +337,7 @@ embedding(JsonBuilder *b, const struct rp_model *m)
 	for (guint i = 0; i < m->curve->len; i++) {
 		const struct rp_series_data *s = m->curve->pdata[i];
 		json_builder_begin_object(b);
-		str(b, "name", s->name);
+		kith_json_put_string(b, "name", s->name);
 		points(b, "points", s);
 		json_builder_end_object(b);
 	}
@@ -381,8 +354,13 @@ data_quality(JsonBuilder *b, const struct rp_model *m)
 		return;
 	}
 	json_builder_begin_object(b);
-	str(b, "source", m->dq_source);
-#define OPT_INT(k, v) do { if ((v) >= 0) integer(b, k, v); else null(b, k); } while (0)
+	kith_json_put_string(b, "source", m->dq_source);
+#define OPT_INT(k, v) do { \
+		if ((v) >= 0) \
+			kith_json_put_int(b, k, v); \
+		else \
+			null(b, k); \
+	} while (0)
 	OPT_INT("lines", m->dq_lines);
 	OPT_INT("accepted", m->dq_accepted);
 	OPT_INT("rejected", m->dq_rejected);
@@ -390,7 +368,7 @@ data_quality(JsonBuilder *b, const struct rp_model *m)
 	json_builder_begin_object(b);
 	for (guint i = 0; i < m->reasons->len; i++) {
 		const struct rp_group *g = m->reasons->pdata[i];
-		integer(b, g->label, g->size);
+		kith_json_put_int(b, g->label, g->size);
 	}
 	json_builder_end_object(b);
 	json_builder_set_member_name(b, "files");
@@ -398,9 +376,9 @@ data_quality(JsonBuilder *b, const struct rp_model *m)
 	for (guint i = 0; i < m->dq_files->len; i++) {
 		const struct rp_group *g = m->dq_files->pdata[i];
 		json_builder_begin_object(b);
-		str(b, "kind", g->label);
+		kith_json_put_string(b, "kind", g->label);
 		if (isfinite(g->recency))
-			integer(b, "lines", (int64_t)g->recency);
+			kith_json_put_int(b, "lines", (int64_t)g->recency);
 		else
 			null(b, "lines");
 		OPT_INT("accepted", g->size);
@@ -420,34 +398,34 @@ rp_render_json(const struct rp_model *m)
 	char d0[32], d1[32];
 
 	json_builder_begin_object(b);
-	str(b, "format", KITH_REPORT_FORMAT);
-	integer(b, "schema_version", KITH_REPORT_SCHEMA);
-	str(b, "kith_version", kith_version());
-	str(b, "title", m->title);
-	str(b, "created", m->created);
+	kith_json_put_string(b, "format", KITH_REPORT_FORMAT);
+	kith_json_put_int(b, "schema_version", KITH_REPORT_SCHEMA);
+	kith_json_put_string(b, "kith_version", kith_version());
+	kith_json_put_string(b, "title", m->title);
+	kith_json_put_string(b, "created", m->created);
 	json_builder_set_member_name(b, "store");
 	json_builder_begin_object(b);
-	str(b, "path", m->store_path);
-	str(b, "created", m->store_created);
-	boolean(b, "pseudonymized", m->pseudonymized);
+	kith_json_put_string(b, "path", m->store_path);
+	kith_json_put_string(b, "created", m->store_created);
+	kith_json_put_bool(b, "pseudonymized", m->pseudonymized);
 	json_builder_end_object(b);
-	integer(b, "min_group", m->min_group);
+	kith_json_put_int(b, "min_group", m->min_group);
 
 	json_builder_set_member_name(b, "counts");
 	json_builder_begin_object(b);
-	integer(b, "users", m->users);
-	integer(b, "items", m->items);
-	integer(b, "events", m->events);
-	integer(b, "interactions", m->interactions);
-	integer(b, "social_pairs", m->social_pairs);
-	boolean(b, "social_directed", m->directed);
-	integer(b, "categories", m->categories);
-	integer(b, "event_types", m->event_types);
+	kith_json_put_int(b, "users", m->users);
+	kith_json_put_int(b, "items", m->items);
+	kith_json_put_int(b, "events", m->events);
+	kith_json_put_int(b, "interactions", m->interactions);
+	kith_json_put_int(b, "social_pairs", m->social_pairs);
+	kith_json_put_bool(b, "social_directed", m->directed);
+	kith_json_put_int(b, "categories", m->categories);
+	kith_json_put_int(b, "event_types", m->event_types);
 	rp_fmt_date(d0, sizeof(d0), m->ts_min);
 	rp_fmt_date(d1, sizeof(d1), m->ts_max);
-	str(b, "time_min", m->ts_min == INT64_MIN ? NULL : d0);
-	str(b, "time_max", m->ts_max == INT64_MIN ? NULL : d1);
-	num(b, "time_span_days", m->ts_min == INT64_MIN ? NAN
+	kith_json_put_string(b, "time_min", m->ts_min == INT64_MIN ? NULL : d0);
+	kith_json_put_string(b, "time_max", m->ts_max == INT64_MIN ? NULL : d1);
+	kith_json_put_double(b, "time_span_days", m->ts_min == INT64_MIN ? NAN
 	                         : (double)(m->ts_max - m->ts_min) / 86400.0);
 	json_builder_end_object(b);
 
