@@ -73,24 +73,38 @@ gboolean kith_cli_open_store_emb(const char *store_path, const char *emb_path,
                                  struct kith_store **s, struct kith_emb **e,
                                  GError **error);
 
-/* Text of the reader options that `kith ingest` and `kith update` share
- * (NULL / 0 when not given). */
-struct kith_cli_reader_text {
-	const char *sep;
-	const char *header;
-	const char *comment;
+/* The reader options that `kith ingest` and `kith update` share, as
+ * parsed (NULL / 0 when not given; free with
+ * kith_cli_reader_args_clear()). */
+struct kith_cli_reader_args {
+	char *sep;
+	char *header;
+	char *comment;
 	gint64 max_line;
-	const char *on_error;
-	const char *max_rejects;
+	char *on_error;
+	char *max_rejects;
+	gboolean allow_negative;
+	char *preset;
 	int max_levels;
 };
 
+/* Adds --sep, --header, --comment, --on-error, --max-rejects,
+ * --max-line-bytes, --allow-negative, --preset and --max-levels to the
+ * command's options, parsed into a. */
+void kith_cli_reader_entries(GOptionContext *ctx,
+                             struct kith_cli_reader_args *a);
+void kith_cli_reader_args_clear(struct kith_cli_reader_args *a);
+typedef struct kith_cli_reader_args kith_cli_reader_args; /* for g_auto() */
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(kith_cli_reader_args,
+                                 kith_cli_reader_args_clear)
+
 struct kith_ingest_options;
-/* Validates t into o (sep, header, comment, max line bytes, skip_errors,
- * max_rejects / max_rejects_pct); returns 0, or prints a usage error for
- * command CMD and returns 2. */
+/* Validates a into o (sep, header, comment, max line bytes, skip_errors,
+ * max_rejects / max_rejects_pct, allow_negative, preset, max_levels);
+ * returns 0, or prints a usage error for command CMD and returns 2.  o
+ * borrows a's preset. */
 int kith_cli_reader_options(const char *cmd, struct kith_ingest_options *o,
-                            const struct kith_cli_reader_text *t);
+                            const struct kith_cli_reader_args *a);
 
 /* The memory gate of a command about to allocate: prints "kith CMD:
  * memory estimate SIZE for WHAT" (unless --quiet) and, when --max-memory

@@ -36,12 +36,10 @@ cmd_ingest(int argc, char **argv, struct kith_cli *cli)
 {
 	g_autofree char *out = NULL, *events = NULL, *social = NULL;
 	g_autofree char *users = NULL, *items = NULL, *features = NULL;
-	g_autofree char *sep = NULL, *header = NULL, *comment = NULL;
-	g_autofree char *columns = NULL, *weights = NULL, *on_error = NULL;
-	g_autofree char *max_rejects = NULL, *preset = NULL, *keyfile = NULL;
-	gint64 max_line = 0, chunk_bytes = 0;
-	gint max_levels = 0;
-	gboolean directed = FALSE, allow_negative = FALSE, json = FALSE;
+	g_autofree char *columns = NULL, *weights = NULL, *keyfile = NULL;
+	g_auto(kith_cli_reader_args) ra = { 0 };
+	gint64 chunk_bytes = 0;
+	gboolean directed = FALSE, json = FALSE;
 	gboolean private_mode = FALSE;
 	GOptionEntry entries[] = {
 		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &out,
@@ -58,12 +56,6 @@ cmd_ingest(int argc, char **argv, struct kith_cli *cli)
 		  "FILE" },
 		{ "user-features", 0, 0, G_OPTION_ARG_FILENAME, &features,
 		  "sparse user features (node,feature,value)", "FILE" },
-		{ "sep", 0, 0, G_OPTION_ARG_STRING, &sep,
-		  "field separator: , tab | ; or auto (default)", "SEP" },
-		{ "header", 0, 0, G_OPTION_ARG_STRING, &header,
-		  "first line is a header: yes, no or auto (default)", "WHEN" },
-		{ "comment", 0, 0, G_OPTION_ARG_STRING, &comment,
-		  "skip lines starting with this character", "CHAR" },
 		{ "columns", 0, 0, G_OPTION_ARG_STRING, &columns,
 		  "roles of the event columns, e.g. user,item,_,ts", "LIST" },
 		{ "event-weight", 0, 0, G_OPTION_ARG_STRING, &weights,
@@ -71,20 +63,6 @@ cmd_ingest(int argc, char **argv, struct kith_cli *cli)
 		  "T=W,..." },
 		{ "directed", 0, 0, G_OPTION_ARG_NONE, &directed,
 		  "keep social links directed", NULL },
-		{ "on-error", 0, 0, G_OPTION_ARG_STRING, &on_error,
-		  "stop (default) or skip bad rows into STORE/rejects.tsv",
-		  "stop|skip" },
-		{ "max-rejects", 0, 0, G_OPTION_ARG_STRING, &max_rejects,
-		  "abort past N rejected rows or P% of rows", "N|P%" },
-		{ "max-line-bytes", 0, 0, G_OPTION_ARG_INT64, &max_line,
-		  "longest accepted line (default 1048576)", "N" },
-		{ "allow-negative", 0, 0, G_OPTION_ARG_NONE, &allow_negative,
-		  "accept negative values and weights", NULL },
-		{ "preset", 0, 0, G_OPTION_ARG_STRING, &preset,
-		  "file layouts of a known data set: movielens", "NAME" },
-		{ "max-levels", 0, 0, G_OPTION_ARG_INT, &max_levels,
-		  "one-hot columns per categorical user attribute (default 32)",
-		  "N" },
 		{ "pseudonymize", 0, 0, G_OPTION_ARG_FILENAME, &keyfile,
 		  "write user ids as HMAC-SHA256 pseudonyms keyed by this file "
 		  "(mode 0600); implies --private", "KEYFILE" },
@@ -103,6 +81,7 @@ cmd_ingest(int argc, char **argv, struct kith_cli *cli)
 		"Separator and header are detected per file. Bad rows stop the "
 		"ingest\n(exit 1, FILE:LINE: reason) unless --on-error skip. "
 		"See kith-ingest(1).", entries, cli);
+	kith_cli_reader_entries(ctx, &ra);
 	int rc = kith_cli_parse(ctx, &argc, &argv, cli);
 	if (rc)
 		return rc;
@@ -120,22 +99,12 @@ cmd_ingest(int argc, char **argv, struct kith_cli *cli)
 	o.columns = columns;
 	o.event_weights = weights;
 	o.directed = directed;
-	o.allow_negative = allow_negative;
-	o.preset = preset;
-	o.max_levels = max_levels;
 	o.chunk_bytes = chunk_bytes;
 	o.note = note_cb;
 	o.note_data = cli;
-	{
-		const struct kith_cli_reader_text t = {
-			.sep = sep, .header = header, .comment = comment,
-			.max_line = max_line, .on_error = on_error,
-			.max_rejects = max_rejects, .max_levels = max_levels
-		};
-		int bad = kith_cli_reader_options("ingest", &o, &t);
-		if (bad != 0)
-			return bad;
-	}
+	rc = kith_cli_reader_options("ingest", &o, &ra);
+	if (rc != 0)
+		return rc;
 
 	{
 		/* memory gate (memest.h): before the files are read */

@@ -353,15 +353,13 @@ int
 cmd_update(int argc, char **argv, struct kith_cli *cli)
 {
 	g_autofree char *events = NULL, *social = NULL, *users = NULL;
-	g_autofree char *items = NULL, *features = NULL, *sep = NULL;
-	g_autofree char *header = NULL, *comment = NULL, *columns = NULL;
-	g_autofree char *weights = NULL, *on_error = NULL, *max_rejects = NULL;
-	g_autofree char *preset = NULL, *emb = NULL, *profiles = NULL;
+	g_autofree char *items = NULL, *features = NULL, *columns = NULL;
+	g_autofree char *weights = NULL, *emb = NULL, *profiles = NULL;
 	g_autofree char *prefs = NULL, *comm = NULL;
-	gint64 max_line = 0;
-	gint max_levels = 0, steps = UPDATE_STEPS;
+	g_auto(kith_cli_reader_args) ra = { 0 };
+	gint steps = UPDATE_STEPS;
 	double focus = UPDATE_FOCUS;
-	gboolean allow_negative = FALSE, json = FALSE;
+	gboolean json = FALSE;
 	GOptionEntry entries[] = {
 		{ "events", 0, 0, G_OPTION_ARG_FILENAME, &events,
 		  "new user-item events", "FILE" },
@@ -388,30 +386,10 @@ cmd_update(int argc, char **argv, struct kith_cli *cli)
 		{ "focus", 0, 0, G_OPTION_ARG_DOUBLE, &focus,
 		  "share of the fine-tuning drawn among new pairs (0.25)",
 		  "SHARE" },
-		{ "sep", 0, 0, G_OPTION_ARG_STRING, &sep,
-		  "field separator: , tab | ; or auto (default)", "SEP" },
-		{ "header", 0, 0, G_OPTION_ARG_STRING, &header,
-		  "first line is a header: yes, no or auto (default)", "WHEN" },
-		{ "comment", 0, 0, G_OPTION_ARG_STRING, &comment,
-		  "skip lines starting with this character", "CHAR" },
 		{ "columns", 0, 0, G_OPTION_ARG_STRING, &columns,
 		  "roles of the event columns (default: the store's)", "LIST" },
 		{ "event-weight", 0, 0, G_OPTION_ARG_STRING, &weights,
 		  "weights of event types (default: the store's)", "T=W,..." },
-		{ "on-error", 0, 0, G_OPTION_ARG_STRING, &on_error,
-		  "stop (default) or skip bad rows into STORE/rejects.tsv",
-		  "stop|skip" },
-		{ "max-rejects", 0, 0, G_OPTION_ARG_STRING, &max_rejects,
-		  "abort past N rejected rows or P% of rows", "N|P%" },
-		{ "max-line-bytes", 0, 0, G_OPTION_ARG_INT64, &max_line,
-		  "longest accepted line (default 1048576)", "N" },
-		{ "allow-negative", 0, 0, G_OPTION_ARG_NONE, &allow_negative,
-		  "accept negative values and weights", NULL },
-		{ "preset", 0, 0, G_OPTION_ARG_STRING, &preset,
-		  "file layouts of a known data set: movielens", "NAME" },
-		{ "max-levels", 0, 0, G_OPTION_ARG_INT, &max_levels,
-		  "one-hot columns per categorical user attribute (default 32)",
-		  "N" },
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &json,
 		  "print the ledger entry of the batch as JSON", NULL },
 		{ NULL }
@@ -422,6 +400,7 @@ cmd_update(int argc, char **argv, struct kith_cli *cli)
 		"Files already in the store's ledger (same SHA-256) are skipped; "
 		"a batch\nof nothing new is a no-op. See kith-update(1).",
 		entries, cli);
+	kith_cli_reader_entries(ctx, &ra);
 	int rc = kith_cli_parse(ctx, &argc, &argv, cli);
 	if (rc)
 		return rc;
@@ -440,21 +419,11 @@ cmd_update(int argc, char **argv, struct kith_cli *cli)
 	o.user_features = features;
 	o.columns = columns;
 	o.event_weights = weights;
-	o.allow_negative = allow_negative;
-	o.preset = preset;
-	o.max_levels = max_levels;
 	o.note = note_cb;
 	o.note_data = cli;
-	{
-		const struct kith_cli_reader_text t = {
-			.sep = sep, .header = header, .comment = comment,
-			.max_line = max_line, .on_error = on_error,
-			.max_rejects = max_rejects, .max_levels = max_levels
-		};
-		int bad = kith_cli_reader_options("update", &o, &t);
-		if (bad != 0)
-			return bad;
-	}
+	rc = kith_cli_reader_options("update", &o, &ra);
+	if (rc != 0)
+		return rc;
 
 	const char *store = argv[1];
 	struct kith_update_result u;

@@ -1,6 +1,7 @@
-/* Reader options shared by `kith ingest` and `kith update`: the text of
- * --sep, --header, --comment, --max-line-bytes, --on-error, --max-rejects
- * and --max-levels turned into struct kith_ingest_options fields. */
+/* Reader options shared by `kith ingest` and `kith update`: their
+ * entries, and their text (--sep, --header, --comment, --max-line-bytes,
+ * --on-error, --max-rejects, --allow-negative, --preset, --max-levels)
+ * turned into struct kith_ingest_options fields. */
 #include "config.h"
 
 #include <string.h>
@@ -30,10 +31,55 @@ parse_sep(const char *s, char *out)
 	return TRUE;
 }
 
+void
+kith_cli_reader_entries(GOptionContext *ctx, struct kith_cli_reader_args *a)
+{
+	/* copied by GLib; the values go to a */
+	const GOptionEntry entries[] = {
+		{ "sep", 0, 0, G_OPTION_ARG_STRING, &a->sep,
+		  "field separator: , tab | ; or auto (default)", "SEP" },
+		{ "header", 0, 0, G_OPTION_ARG_STRING, &a->header,
+		  "first line is a header: yes, no or auto (default)", "WHEN" },
+		{ "comment", 0, 0, G_OPTION_ARG_STRING, &a->comment,
+		  "skip lines starting with this character", "CHAR" },
+		{ "on-error", 0, 0, G_OPTION_ARG_STRING, &a->on_error,
+		  "stop (default) or skip bad rows into STORE/rejects.tsv",
+		  "stop|skip" },
+		{ "max-rejects", 0, 0, G_OPTION_ARG_STRING, &a->max_rejects,
+		  "abort past N rejected rows or P% of rows", "N|P%" },
+		{ "max-line-bytes", 0, 0, G_OPTION_ARG_INT64, &a->max_line,
+		  "longest accepted line (default 1048576)", "N" },
+		{ "allow-negative", 0, 0, G_OPTION_ARG_NONE, &a->allow_negative,
+		  "accept negative values and weights", NULL },
+		{ "preset", 0, 0, G_OPTION_ARG_STRING, &a->preset,
+		  "file layouts of a known data set: movielens", "NAME" },
+		{ "max-levels", 0, 0, G_OPTION_ARG_INT, &a->max_levels,
+		  "one-hot columns per categorical user attribute (default 32)",
+		  "N" },
+		{ NULL }
+	};
+	g_option_context_add_main_entries(ctx, entries, NULL);
+}
+
+void
+kith_cli_reader_args_clear(struct kith_cli_reader_args *a)
+{
+	g_free(a->sep);
+	g_free(a->header);
+	g_free(a->comment);
+	g_free(a->on_error);
+	g_free(a->max_rejects);
+	g_free(a->preset);
+	memset(a, 0, sizeof *a);
+}
+
 int
 kith_cli_reader_options(const char *cmd, struct kith_ingest_options *o,
-                        const struct kith_cli_reader_text *t)
+                        const struct kith_cli_reader_args *t)
 {
+	o->allow_negative = t->allow_negative;
+	o->preset = t->preset;
+	o->max_levels = t->max_levels;
 	o->max_rejects = -1;
 	o->max_rejects_pct = -1;
 	if (!parse_sep(t->sep, &o->csv.sep))
