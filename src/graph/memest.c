@@ -147,17 +147,29 @@ kith_memest_ingest(const struct kith_memest_ingest *in)
 /*
  * LightGCN (lightgcn.c, cmd-embed.c), N = users + items, nd = N·dim
  * floats, a = 2·(pairs + social entries when the social weight > 0):
- *   output U, V and the ego copy (2 nd), E⁰, F, G, T, Adam m and v
- *   (6 nd), best state (1 nd; +1 without refit);
+ *   training: E⁰, F, G, T, Adam m and v (6 nd), with validation the
+ *   best state (1 nd; +1, its E⁰, without refit);
  *   Â: CSR 8 B per entry + 8 B per node (12 B more per entry of COO
  *   while it is built); batch of B·neg triples (24 B each, B = pairs/16);
+ *   the output U, V and the ego copy (2 nd) are written after Â, G, T,
+ *   Adam's moments and the triples are freed, so they stay below the
+ *   training peak;
  *   spectral start: R̃ and R̃ᵀ (16 B per pair) and Y, Z (N·(dim +
- *   min(dim, 16)) floats), live with the first 6 nd + the output;
+ *   min(dim, 16)) floats), live with E⁰ (the other training arrays are
+ *   allocated but not yet touched);
  *   validation split: training and held-out CSR copies and the mask
  *   (19 B per pair), ranking buffers of the validation (about 12 MiB,
  *   at most 2 nd);
- *   mapped store: ui CSR (8 B per pair + 8 B per user), ids (24 B per
- *   node).
+ *   mapped store, the pages that opening it checks or training reads:
+ *   ui (indptr, indices, weights), iu and uu (indptr, indices), the
+ *   event log's users and items (8 B per event), ids (24 B per node);
+ *   OpenBLAS's per-thread buffers, touched by the spectral start's
+ *   tall-skinny products and kept: about 3/4 of the n·l floats of Y,
+ *   at most 50 MiB per thread.
+ * Measured peaks (synth shops, 2 threads, 1 epoch, kith 0.x after the
+ * output was moved past the training buffers): 200k users 567 MiB,
+ * without the spectral start 475 MiB; 500k users 1276 / 1175 MiB; the
+ * model gives them within 2 %.
  */
 uint64_t
 kith_memest_lightgcn(const struct kith_store *s, int dim, int layers,
@@ -170,24 +182,28 @@ kith_memest_lightgcn(const struct kith_store *s, int dim, int layers,
 	double a = 2 * nnz + (social_weight > 0 ? 2 * (double)s->uu.nnz : 0);
 	double B = batch > 0 ? (double)batch : CLAMP(nnz / 16, 1024,
 	                                              (double)(1 << 22));
-	double store = 8 * nnz + 8 * n + 24 * N;
+	double store = 16 * n + 8 * m + 12 * nnz + 4 * (double)s->uu.nnz +
+	               8 * (double)s->n_log + 24 * N;
 	double adj = 8 * a + 8 * N;
 	double trip = 24 * B * MAX(neg, 1);
 	double val = val_ratio > 0 ?
 	    MIN(12 * MiB, 2 * nd) + 19 * nnz + 16 * n : 0;
-	double train = 9 * nd + (val_ratio > 0 && !refit ? nd : 0);
+	double best = val_ratio > 0 ? (refit ? nd : 2 * nd) : 0;
+	double train = 6 * nd + best;
 	double spec = 0;
 	if (spectral) {
 		double l = dim + MIN(dim, 16);
-		spec = 8 * nd + 16 * nnz + 16 * N + N * l * 4;
+		spec = nd + 16 * nnz + 16 * N + N * l * 4;
 	}
 	double build = 2 * nd + adj + 12 * a;
 	double peak = MAX(MAX(train, spec) + adj + trip, build);
+	double blas = 0;
 	(void)layers;
-	/* + the working buffers of OpenBLAS (spectral start) and of the
-	 * training threads: about 20 MB, less on small graphs */
-	double work = MIN(20e6, 4 * nd);
-	return total(store + val + peak + work / 0.955, 0.955);
+	if (spectral) {
+		double l = dim + MIN(dim, 16);
+		blas = MAX(kith_get_threads(), 1) * MIN(50 * MiB, 0.75 * n * l * 4);
+	}
+	return total(store + val + peak + blas, 1.0);
 }
 
 /*

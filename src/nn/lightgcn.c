@@ -183,6 +183,22 @@ struct lgcn {
 	double *sloss;
 };
 
+/* Frees what only training needs (the adjacency, G, T, Adam's moments,
+ * the sampled triples); E⁰ and F stay.  lgcn_clear() still works. */
+static void
+lgcn_release_training(struct lgcn *g)
+{
+	kith_csr_clear(&g->A);
+	g_clear_pointer(&g->G, g_free);
+	g_clear_pointer(&g->T, g_free);
+	kith_adam_clear(&g->adam);
+	g_clear_pointer(&g->su, g_free);
+	g_clear_pointer(&g->si, g_free);
+	g_clear_pointer(&g->sj, g_free);
+	g_clear_pointer(&g->coef, g_free);
+	g_clear_pointer(&g->sloss, g_free);
+}
+
 static void
 lgcn_clear(struct lgcn *g)
 {
@@ -1644,14 +1660,18 @@ kith_lightgcn_train(float *user_emb, float *item_emb,
 	}
 
 	/* output: the refit model when it completed, else the best
-	 * validation state, else the last state */
+	 * validation state, else the last state.  The training buffers go
+	 * before the output is copied out, so that the output pages do not
+	 * add to the peak */
 	const float *ego = NULL;
 	if (st.phase == 1 && st.epoch == st.best_epoch && !interrupted &&
 	    strcmp(reason, "time-limit") != 0) {
 		propagate_mean(&g, g.F, g.E0, g.T);
+		lgcn_release_training(&g);
 		split_rows(&g, user_emb, item_emb, g.F);
 		ego = g.E0;
 	} else if (have_best) {
+		lgcn_release_training(&g);
 		split_rows(&g, user_emb, item_emb, best);
 		if (st.phase == 1)
 			rep->refit_epochs = 0;
@@ -1659,6 +1679,7 @@ kith_lightgcn_train(float *user_emb, float *item_emb,
 		ego = st.phase == 0 && !resumed ? best_ego : NULL;
 	} else {
 		propagate_mean(&g, g.F, g.E0, g.T);
+		lgcn_release_training(&g);
 		split_rows(&g, user_emb, item_emb, g.F);
 		ego = g.E0;
 	}
