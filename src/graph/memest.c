@@ -166,10 +166,10 @@ kith_memest_ingest(const struct kith_memest_ingest *in)
  *   OpenBLAS's per-thread buffers, touched by the spectral start's
  *   tall-skinny products and kept: about 3/4 of the n·l floats of Y,
  *   at most 50 MiB per thread.
- * Measured peaks (synth shops, 2 threads, 1 epoch, kith 0.x after the
- * output was moved past the training buffers): 200k users 567 MiB,
- * without the spectral start 475 MiB; 500k users 1276 / 1175 MiB; the
- * model gives them within 2 %.
+ * Measured peaks (synth shops with 20 events per user, 2 threads, 1
+ * epoch, no validation): 200k users 567 MiB, without the spectral start
+ * 475 MiB; 500k users 1276 / 1175 MiB; the model gives them within 2 %
+ * before rounding.
  */
 uint64_t
 kith_memest_lightgcn(const struct kith_store *s, int dim, int layers,
