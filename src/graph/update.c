@@ -8,7 +8,8 @@
  * exactly as a single ingest of all the files would (the stable sort by
  * user keeps each old row of the log in place; a user without new events
  * gets the same log rows and CSR row as before).  The new version is
- * written atomically over the old (kith_store_write(): build aside, fsync,
+ * written atomically over the old (a kith_store_writer: built aside, the
+ * event log and pair arrays streamed while they are made, fsync,
  * exchange), so a failure or a kill leaves the old store.
  *
  * Ledger: manifest member "ledger", one entry per batch, the first one
@@ -334,6 +335,7 @@ kith_update_store(const char *path, const struct kith_ingest_options *opt,
 	g_autoptr(JsonNode) sum = NULL;
 	g_autoptr(JsonNode) nm = NULL;
 	struct kith_store *base = NULL;
+	struct kith_store_writer *w = NULL;
 	gboolean ok = FALSE;
 	int given = 0;
 
@@ -402,6 +404,13 @@ kith_update_store(const char *path, const struct kith_ingest_options *opt,
 		o.columns = spec = original_columns(m);
 	if (!o.event_weights && m)
 		o.event_weights = weights = original_weights(m);
+	/* the new store is begun first: the build streams its biggest
+	 * arrays into it (the old one stays in place until the commit) */
+	gboolean priv = store_is_private(path);
+	w = kith_store_writer_begin(path, priv, error);
+	if (!w)
+		goto out;
+	o.writer = w;
 	if (!kith_ingest_run(&o, &out->batch, error))
 		goto out;
 	struct kith_store *s = out->batch.store;
@@ -494,10 +503,9 @@ kith_update_store(const char *path, const struct kith_ingest_options *opt,
 			out->new_i[out->n_new++] = i;
 		}
 	}
-	gboolean priv = store_is_private(path);
 	kith_store_free(base);
 	base = NULL;
-	if (!kith_store_write(s, path, extra, priv, error))
+	if (!kith_store_writer_finish(w, s, extra, error))
 		goto out;
 	mp = g_build_filename(path, "manifest.json", NULL);
 	nm = kith_json_read(mp, NULL);
@@ -507,6 +515,8 @@ kith_update_store(const char *path, const struct kith_ingest_options *opt,
 		        json_node_get_object(nm), "created", ""));
 	ok = TRUE;
 out:
+	/* the streams read the batch's arrays: stopped before they go */
+	kith_store_writer_free(w);
 	if (base)
 		kith_store_free(base);
 	if (!ok) {
