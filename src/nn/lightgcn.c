@@ -752,12 +752,14 @@ out:
 	return ok;
 }
 
+/* Rows r0 .. r1 - 1 of E⁰ from N(0, LGCN_INIT_STD²), one random stream
+ * per row (so a row's values do not depend on which rows are drawn). */
 static void
-random_init(struct lgcn *g)
+random_rows(struct lgcn *g, int64_t r0, int64_t r1)
 {
 	int d = g->d;
 #pragma omp parallel for schedule(static)
-	for (int64_t r = 0; r < g->N; r++) {
+	for (int64_t r = r0; r < r1; r++) {
 		struct kith_rng rng;
 		kith_rng_seed(&rng, g->p->seed, ((uint64_t)1 << 61) + r);
 		for (int j = 0; j < d; j++)
@@ -777,7 +779,10 @@ warm_init(struct lgcn *g)
 	int d = g->d;
 	int64_t iu = MIN(p->init_users, g->n), ii = MIN(p->init_items, g->m);
 
-	random_init(g);
+	/* every row has its own stream: only the rows without an init row
+	 * need drawing */
+	random_rows(g, iu, g->n);
+	random_rows(g, g->n + ii, g->N);
 	if (iu > 0)
 		memcpy(g->E0, p->init_user, (size_t)iu * d * sizeof(float));
 	if (ii > 0 && p->init_item)
@@ -935,7 +940,7 @@ phase_setup(struct lgcn *g, const struct kith_csr *R, const struct kith_csr *S,
 		if (!spectral_init(g, error))
 			return FALSE;
 	} else {
-		random_init(g);
+		random_rows(g, 0, g->N);
 	}
 	return TRUE;
 }
