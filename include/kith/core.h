@@ -31,6 +31,12 @@ enum kith_error_code {
 /* Sets the OpenMP thread count and OpenBLAS's to n (n <= 0: all cores).
  * Returns the count in force. */
 int kith_set_threads(int n);
+/* Stops OpenBLAS's worker threads (pthread build; no-op otherwise)
+ * until the next parallel BLAS call starts them again.  Its idle workers
+ * spin with sched_yield for about 2^28 cycles after they start and after
+ * every call, which on a machine with few cores takes a core from the
+ * OpenMP threads: commands call this once their threads are set. */
+void kith_blas_release(void);
 int kith_get_threads(void);
 
 /* Overflow-checked a*b; FALSE (and *out untouched) on overflow. */

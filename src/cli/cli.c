@@ -124,6 +124,7 @@ kith_cli_parse(GOptionContext *ctx, int *argc, char ***argv,
 	if (cli->check_only)
 		return KITH_CLI_CHECKED;
 	kith_set_threads(cli->threads);
+	kith_blas_release();
 	cli->tty = !cli->quiet && isatty(STDERR_FILENO);
 	progress_cli = cli;
 	kith_progress_set(progress_print);

@@ -12,6 +12,13 @@
 
 /* OpenBLAS's own prototype; cblas.h of some builds lacks it. */
 void openblas_set_num_threads(int num_threads);
+/* The pthread build's thread server: shutdown is what it does before a
+ * fork (the next parallel call starts it again), init starts it.  Weak:
+ * other BLAS builds do not have them. */
+int blas_thread_shutdown_(void) __attribute__((weak));
+int blas_thread_init(void) __attribute__((weak));
+
+static int blas_released;
 
 G_DEFINE_QUARK(kith-error-quark, kith_error)
 
@@ -25,9 +32,22 @@ kith_set_threads(int n)
 	if (n < 1)
 		n = 1;
 	omp_set_num_threads(n);
+	/* resized only while its server runs (it would start workers twice
+	 * otherwise) */
+	if (blas_released && blas_thread_init)
+		blas_thread_init();
 	openblas_set_num_threads(n);
 	kith_threads = n;
 	return n;
+}
+
+void
+kith_blas_release(void)
+{
+	if (blas_thread_shutdown_) {
+		blas_thread_shutdown_();
+		blas_released = 1;
+	}
 }
 
 int
