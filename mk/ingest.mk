@@ -28,4 +28,4 @@ INGEST_SH = tests/cli/t1000-ingest-basic.sh \
 	tests/cli/t1052-ingest-cora.sh \
 	tests/cli/t1070-ingest-fastpath.sh
 TESTS += $(INGEST_SH)
-EXTRA_DIST += $(INGEST_SH) tests/data/ingest tools/bench-ingest
+EXTRA_DIST += $(INGEST_SH) tests/cli/ingest-lib.sh tests/data/ingest tools/bench-ingest

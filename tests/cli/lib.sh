@@ -59,6 +59,16 @@ need_shared() {
 	[ -e "$SHARED/datasets/$1" ] || skip_all "no $SHARED/datasets/$1"
 }
 
+# wait_for_file PATH [STEP]: polls until PATH exists, every STEP seconds
+# (default 0.1), at most 300 times (a background job's first output)
+wait_for_file() {
+	_w=0
+	while [ ! -f "$1" ] && [ $_w -lt 300 ]; do
+		sleep "${2:-0.1}"
+		_w=$((_w + 1))
+	done
+}
+
 # json_get FILE KEY: the number after "KEY": in a flat JSON object.
 json_get() {
 	sed -n "s/.*\"$2\"[ ]*:[ ]*\\([-0-9.eE+]*\\).*/\\1/p" "$1" | head -1

@@ -5,6 +5,7 @@
 # quotes, CRLF, blank and comment lines, bad rows, non-ASCII ids, leading-
 # zero and non-numeric ids, no final line end, or too many event types.
 . "$top_srcdir/tests/cli/lib.sh"
+. "$top_srcdir/tests/cli/ingest-lib.sh"
 D=$top_srcdir/tests/data/ingest
 
 # gen KIND N: an events file on stdout (deterministic)
@@ -48,22 +49,6 @@ gen() {
 	}'
 }
 
-# store_sum STORE: checksums of every file but the manifest, plus the
-# manifest without its time stamps
-store_sum() {
-	(cd "$1" && find . -type f ! -name manifest.json | sort | xargs sha256sum)
-	grep -v '"created"\|"seconds"' "$1/manifest.json"
-}
-
-run() {   # run NAME ARGS...: ingest, keep exit status, stderr, summary
-	_name=$1; shift
-	rm -rf "$T/$_name"
-	$KITH ingest --json "$@" -o "$T/$_name" >"$T/$_name.json" 2>"$T/$_name.err"
-	echo $? >"$T/$_name.rc"
-	grep -v '"seconds"' "$T/$_name.json" >"$T/$_name.sum"
-	if [ -d "$T/$_name" ]; then store_sum "$T/$_name" >"$T/$_name.store"
-	else : >"$T/$_name.store"; fi
-}
 
 same() {   # same A B: identical outcomes
 	cmp -s "$T/$1.rc" "$T/$2.rc" && cmp -s "$T/$1.sum" "$T/$2.sum" &&

@@ -8,21 +8,8 @@
 # writers is the same with 1 and 2 threads, verifies, and loads in numpy
 # with the shapes and sums of a naive reference.
 . "$top_srcdir/tests/cli/lib.sh"
+. "$top_srcdir/tests/cli/ingest-lib.sh"
 
-store_sum() {
-	(cd "$1" && find . -type f ! -name manifest.json | sort | xargs sha256sum)
-	grep -v '"created"\|"seconds"' "$1/manifest.json"
-}
-
-run() {   # run NAME ARGS...: ingest, keep exit status, stderr, store sums
-	_name=$1; shift
-	rm -rf "$T/$_name"
-	$KITH ingest --json "$@" -o "$T/$_name" >"$T/$_name.json" 2>"$T/$_name.err"
-	echo $? >"$T/$_name.rc"
-	grep -v '"seconds"' "$T/$_name.json" >"$T/$_name.sum"
-	if [ -d "$T/$_name" ]; then store_sum "$T/$_name" >"$T/$_name.store"
-	else : >"$T/$_name.store"; fi
-}
 
 same() {
 	cmp -s "$T/$1.rc" "$T/$2.rc" && cmp -s "$T/$1.sum" "$T/$2.sum" &&

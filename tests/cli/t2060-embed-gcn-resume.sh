@@ -86,11 +86,7 @@ ok_if "says other parameters" -n "$(grep 'other parameters' "$T/.err")"
 $KITH embed "$T/cora" $O --epochs 100000 --patience 100000 -o "$T/i" \
 	--checkpoint-every 20 --quiet 2>"$T/i.err" &
 pid=$!
-i=0
-while [ ! -f "$T/i.ckpt/state.json" ] && [ $i -lt 300 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_for_file "$T/i.ckpt/state.json"
 sleep 0.3
 kill -INT $pid
 wait $pid

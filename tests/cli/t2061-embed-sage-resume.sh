@@ -32,11 +32,7 @@ check "pool + id-emb byte-identical" cmp "$T/pf/users.npy" "$T/p/users.npy"
 $KITH embed "$T/cora" $O --epochs 100000 -o "$T/i" --checkpoint-every 10 \
 	2>"$T/i.err" &
 pid=$!
-i=0
-while [ ! -f "$T/i.ckpt/state.json" ] && [ $i -lt 300 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_for_file "$T/i.ckpt/state.json"
 sleep 0.3
 kill -INT $pid
 wait $pid
@@ -56,11 +52,7 @@ rm -rf "$T/i.ckpt" "$T/i.ckpt.old"
 $KITH embed "$T/cora" $O --epochs 100000 -o "$T/i" --checkpoint-every 10 \
 	2>"$T/i.err" &
 pid=$!
-i=0
-while [ ! -f "$T/i.ckpt/state.json" ] && [ $i -lt 300 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_for_file "$T/i.ckpt/state.json"
 kill -TERM $pid
 wait $pid
 ok_if "SIGTERM exits 130" $? = 130

@@ -16,11 +16,7 @@ for case in "plain:--val-ratio 0 --epochs 20" "refit:--epochs 10"; do
 	$KITH embed "$T/s" $O $opts -o "$T/i" --checkpoint-every 1 \
 		2>"$T/i.err" &
 	pid=$!
-	i=0
-	while [ ! -f "$T/i.ckpt/state.json" ] && [ $i -lt 300 ]; do
-		sleep 0.05
-		i=$((i + 1))
-	done
+	wait_for_file "$T/i.ckpt/state.json" 0.05
 	kill -INT $pid
 	wait $pid
 	rc=$?
