@@ -71,6 +71,34 @@ gboolean kith_adj_bipartite(struct kith_csr *out, const struct kith_csr *R,
 gboolean kith_adj_gcn(struct kith_csr *out, const struct kith_csr *A,
                       gboolean symmetrise, GError **error);
 
+/* ==== Deterministic dense products and SVD (src/nn/svd.c) =============== */
+
+/* Same bytes for any thread count on any x86-64 CPU (fixed summation
+ * order, no BLAS; see the banner of src/nn/svd.c). */
+
+/* G = XᵀX (l x l doubles, both triangles) of X (rows x l floats,
+ * row-major).  scratch: kith_dense_gram_scratch(l) doubles, caller's. */
+void kith_dense_gram(double *G, const float *X, int64_t rows, int l,
+                     double *scratch);
+size_t kith_dense_gram_scratch(int l);
+
+/* Y = X·B: X rows x k, B k x n, Y rows x n (floats, row-major).  Y may
+ * be X only when n == k (in-place right multiplication). */
+void kith_dense_gemm(float *Y, const float *X, int64_t rows, int k,
+                     const float *B, int n);
+
+/* Top-k singular triplets of A (n x m CSR with values; At its
+ * transpose) by randomised subspace iteration with `oversample` extra
+ * columns and `iters` passes (4 is plenty for a spectral start), seeded
+ * by seed.  Writes sigma[0..k) in decreasing order and, when non-NULL,
+ * U (n x k) and V (m x k) with A ≈ U diag(sigma) Vᵀ.  Buffers are the
+ * caller's.  KITH_ERROR_USAGE when k > min(n, m), KITH_ERROR_NOMEM.
+ * Memory (n + m)·(k + oversample) floats plus O((k + oversample)²). */
+gboolean kith_svd_sparse(float *U, double *sigma, float *V,
+                         const struct kith_csr *A, const struct kith_csr *At,
+                         int k, int oversample, int iters, uint64_t seed,
+                         GError **error);
+
 G_END_DECLS
 
 #endif

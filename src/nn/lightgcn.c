@@ -101,7 +101,6 @@
  */
 #include "config.h"
 
-#include <cblas.h>
 #include <errno.h>
 #include <math.h>
 #include <omp.h>
@@ -514,124 +513,20 @@ train_step(struct lgcn *g, uint64_t stream, int nb)
 
 /* ---- spectral start ---------------------------------------------------- */
 
-/* Cyclic Jacobi eigen-decomposition of the symmetric l x l matrix a
- * (destroyed); eigenvalues into w, eigenvectors into the columns of V. */
-static void
-jacobi_eigen(double *a, double *w, double *V, int l)
-{
-	for (int i = 0; i < l; i++)
-		for (int j = 0; j < l; j++)
-			V[i * l + j] = i == j;
-	for (int sweep = 0; sweep < 60; sweep++) {
-		double off = 0, tot = 0;
-		for (int i = 0; i < l; i++)
-			for (int j = 0; j < l; j++) {
-				tot += a[i * l + j] * a[i * l + j];
-				if (i != j)
-					off += a[i * l + j] * a[i * l + j];
-			}
-		if (off <= 1e-24 * tot)
-			break;
-		for (int p = 0; p < l - 1; p++) {
-			for (int q = p + 1; q < l; q++) {
-				double apq = a[p * l + q];
-				if (fabs(apq) < 1e-300)
-					continue;
-				double th = (a[q * l + q] - a[p * l + p]) /
-				            (2 * apq);
-				double t = (th >= 0 ? 1.0 : -1.0) /
-				           (fabs(th) + sqrt(th * th + 1));
-				double c = 1 / sqrt(t * t + 1), s = t * c;
-				for (int k = 0; k < l; k++) {
-					double akp = a[k * l + p];
-					double akq = a[k * l + q];
-					a[k * l + p] = c * akp - s * akq;
-					a[k * l + q] = s * akp + c * akq;
-				}
-				for (int k = 0; k < l; k++) {
-					double apk = a[p * l + k];
-					double aqk = a[q * l + k];
-					a[p * l + k] = c * apk - s * aqk;
-					a[q * l + k] = s * apk + c * aqk;
-				}
-				for (int k = 0; k < l; k++) {
-					double vkp = V[k * l + p];
-					double vkq = V[k * l + q];
-					V[k * l + p] = c * vkp - s * vkq;
-					V[k * l + q] = s * vkp + c * vkq;
-				}
-			}
-		}
-	}
-	for (int i = 0; i < l; i++)
-		w[i] = a[i * l + i];
-}
-
-/* Orthonormalises the columns of Y (rows x l) in place by CholeskyQR
- * (G = YᵀY, G = LLᵀ, Y ← Y L⁻ᵀ); columns that are numerically dependent
- * are zeroed.  G/L: l*l doubles scratch. */
-static void
-chol_qr(float *Y, int64_t rows, int l, double *G, float *Lf)
-{
-	float *Gf = Lf;
-	cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, l, (int)rows, 1.0f,
-	            Y, l, 0.0f, Gf, l);
-	for (int i = 0; i < l; i++)
-		for (int j = i; j < l; j++)
-			G[i * l + j] = G[j * l + i] = Gf[i * l + j];
-	/* Cholesky G = L Lᵀ, L lower, in G */
-	for (int j = 0; j < l; j++) {
-		double s = G[j * l + j];
-		for (int k = 0; k < j; k++)
-			s -= G[j * l + k] * G[j * l + k];
-		double dj = s > 1e-12 * (G[j * l + j] + 1e-30) ? sqrt(s) : 0.0;
-		G[j * l + j] = dj;
-		for (int i = j + 1; i < l; i++) {
-			double t = G[i * l + j];
-			for (int k = 0; k < j; k++)
-				t -= G[i * l + k] * G[j * l + k];
-			G[i * l + j] = dj > 0 ? t / dj : 0.0;
-		}
-	}
-	/* Y ← Y L⁻ᵀ (triangular solve X Lᵀ = Y, OpenBLAS); a dependent
-	 * column gets a unit diagonal for the solve and is zeroed after */
-	gboolean dep[l];
-	memset(Lf, 0, (size_t)l * l * sizeof(float));
-	for (int i = 0; i < l; i++) {
-		dep[i] = G[i * l + i] == 0.0;
-		for (int j = 0; j < i; j++)
-			Lf[i * l + j] = dep[i] || dep[j] ? 0.0f
-			                                 : (float)G[i * l + j];
-		Lf[i * l + i] = dep[i] ? 1.0f : (float)G[i * l + i];
-	}
-	cblas_strsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans,
-	            CblasNonUnit, (int)rows, l, 1.0f, Lf, l, Y, l);
-	for (int j = 0; j < l; j++) {
-		if (!dep[j])
-			continue;
-#pragma omp parallel for schedule(static)
-		for (int64_t r = 0; r < rows; r++)
-			Y[r * l + j] = 0.0f;
-	}
-}
-
-/* E⁰ from the top-d singular triplets of R̃ (see the banner). */
+/* E⁰ from the top-d singular triplets of R̃ (see the banner): the
+ * deterministic truncated SVD of src/nn/svd.c writes u into the user rows
+ * and v into the item rows of E⁰, then each column is scaled by √σ·c. */
 static gboolean
 spectral_init(struct lgcn *g, GError **error)
 {
 	const struct kith_csr *R = g->R;
 	int64_t n = g->n, m = g->m;
 	int d = g->d;
-	int l = d + MIN(d, 16);   /* oversampling */
-	int iters = 4;
 	gboolean ok = FALSE;
 	struct kith_csr Rn = { 0 }, Rt = { 0 };
-	float *Y = NULL, *Z = NULL, *Lf = NULL, *B = NULL;
-	double *G = NULL, *w = NULL, *V = NULL;
+	double sigma[d];
 
-	if (l > n || l > m)
-		l = (int)MIN(n, m);
-	if (l < d) {
+	if (MIN(n, m) < d) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
 		            "spectral start needs at least %d users and items",
 		            d);
@@ -659,96 +554,31 @@ spectral_init(struct lgcn *g, GError **error)
 	}
 	if (!kith_csr_transpose(&Rt, &Rn, error))
 		goto out;
-
-	Y = kith_alloc_n((size_t)n, (size_t)l * sizeof(float), error);
-	Z = Y ? kith_alloc_n((size_t)m, (size_t)l * sizeof(float), error)
-	      : NULL;
-	Lf = Z ? kith_alloc_n((size_t)l * l, sizeof(float), error) : NULL;
-	G = Lf ? kith_alloc_n((size_t)l * l, sizeof(double), error) : NULL;
-	w = G ? kith_alloc_n((size_t)l, sizeof(double), error) : NULL;
-	V = w ? kith_alloc_n((size_t)l * l, sizeof(double), error) : NULL;
-	B = V ? kith_alloc_n((size_t)l * l, sizeof(float), error) : NULL;
-	if (!B)
+	if (!kith_svd_sparse(g->E0, sigma, g->E0 + (size_t)n * d, &Rn, &Rt, d,
+	                     MIN(d, 16), 4, g->p->seed, error))
 		goto out;
-
-	/* Z: m x l Gaussian test matrix, one stream per row */
-#pragma omp parallel for schedule(static)
-	for (int64_t i = 0; i < m; i++) {
-		struct kith_rng rng;
-		kith_rng_seed(&rng, g->p->seed, ((uint64_t)1 << 62) + i);
-		for (int j = 0; j < l; j++)
-			Z[i * l + j] = (float)kith_rng_normal(&rng);
-	}
-	/* subspace iteration: Y = orth(R̃ Z), Z = orth(R̃ᵀ Y) */
-	for (int it = 0; it < iters; it++) {
-		kith_spmm(Y, &Rn, Z, l);
-		chol_qr(Y, n, l, G, Lf);
-		chol_qr(Y, n, l, G, Lf);
-		kith_spmm(Z, &Rt, Y, l);
-		if (it + 1 < iters) {
-			chol_qr(Z, m, l, G, Lf);
-			chol_qr(Z, m, l, G, Lf);
-		}
-	}
-	/* Z = R̃ᵀ Q (m x l), so R̃ ≈ Q Zᵀ; eigen-decompose ZᵀZ = W Σ² Wᵀ:
-	 * left vectors Q W, right vectors Z W Σ⁻¹ */
-	cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, l, (int)m, 1.0f, Z,
-	            l, 0.0f, Lf, l);
-	for (int i = 0; i < l; i++)
-		for (int j = i; j < l; j++)
-			G[i * l + j] = G[j * l + i] = Lf[i * l + j];
-	jacobi_eigen(G, w, V, l);
-	/* order by decreasing eigenvalue; keep d columns in B (l x d) */
 	{
-		int ord[l];
-		for (int i = 0; i < l; i++)
-			ord[i] = i;
-		for (int i = 1; i < l; i++) {
-			int x = ord[i], j = i;
-			while (j > 0 && w[ord[j - 1]] < w[x]) {
-				ord[j] = ord[j - 1];
-				j--;
-			}
-			ord[j] = x;
-		}
+		/* row norms of [u√σ] have mean square Σσ/n: scale so that the
+		 * mean square norm over all N rows is d·std² */
 		double ss = 0;
 		for (int c = 0; c < d; c++)
-			ss += sqrt(MAX(w[ord[c]], 0.0));
-		/* row norms of [u√σ] have mean square Σσ/(n): scale so that
-		 * the mean square norm over all N rows is d·std² */
+			ss += sigma[c];
 		double tot = 2 * ss;  /* Σ_rows |u_r|²σ + |v_r|²σ summed */
 		double scale = sqrt((double)g->N * d * LGCN_INIT_STD *
 		                    LGCN_INIT_STD / MAX(tot, 1e-30));
-		for (int r = 0; r < l; r++)
-			for (int c = 0; c < d; c++) {
-				double sg = sqrt(MAX(w[ord[c]], 0.0));
-				B[r * d + c] = (float)(V[r * l + ord[c]] *
-				                       sqrt(sg) * scale);
-			}
-		/* users: Q W √σ c;  items: Z W Σ⁻¹ √σ c */
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)n,
-		            d, l, 1.0f, Y, l, B, d, 0.0f, g->E0, d);
-		for (int c = 0; c < d; c++) {
-			double sg = sqrt(MAX(w[ord[c]], 0.0));
-			for (int r = 0; r < l; r++)
-				B[r * d + c] = sg > 1e-12 ?
-				    (float)(B[r * d + c] / sg) : 0.0f;
-		}
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m,
-		            d, l, 1.0f, Z, l, B, d, 0.0f,
-		            g->E0 + (size_t)n * d, d);
+		float col[d];
+		for (int c = 0; c < d; c++)
+			col[c] = (float)(sqrt(sigma[c]) * scale);
+		float *E = g->E0;
+#pragma omp parallel for schedule(static)
+		for (int64_t r = 0; r < n + m; r++)
+			for (int c = 0; c < d; c++)
+				E[r * d + c] *= col[c];
 	}
 	ok = TRUE;
 out:
 	kith_csr_clear(&Rn);
 	kith_csr_clear(&Rt);
-	g_free(Y);
-	g_free(Z);
-	g_free(Lf);
-	g_free(G);
-	g_free(w);
-	g_free(V);
-	g_free(B);
 	return ok;
 }
 

@@ -1,0 +1,363 @@
+/*
+ * Deterministic dense products and a truncated SVD of a sparse matrix.
+ *
+ * Why not OpenBLAS here.  OpenBLAS picks its kernels and its blockings by
+ * CPU (Haswell, SkylakeX, Zen, ...) and splits work by thread count, so
+ * the last bits of a GEMM or SYRK differ between machines and between
+ * --threads values; a model started from such a product then trains to
+ * other bytes.  The products below fix the order of every sum in the
+ * source code:
+ *   - each output element is a sum over a fixed sequence of terms whose
+ *     order depends only on the shapes (never on threads or the CPU);
+ *   - vector code runs across independent output elements only (8 lanes
+ *     of GCC's generic vectors, SSE2 or AVX2 by a target clone), never
+ *     across a sum, and without FMA contraction (neither the default
+ *     x86-64 target nor "avx2" enables FMA), so both clones give the same
+ *     bits as scalar code;
+ *   - reductions over rows go through a fixed number of row blocks
+ *     (GRAM_BLOCKS) whose partial sums are added in block order.
+ * Results are therefore the same bytes for any thread count on any
+ * x86-64 CPU.  Cost: kith_dense_gram O(rows·l²), kith_dense_gemm
+ * O(rows·k·n); memory GRAM_BLOCKS·l² doubles for the Gram partials.
+ *
+ * Truncated SVD (kith_svd_sparse).  Randomised subspace iteration (Halko,
+ * Martinsson & Tropp 2011) on A (n x m): Z ← Gaussian m x l (l = k +
+ * oversampling, one RNG stream per row), then `iters` times Y = orth(A Z),
+ * Z = A^T Y (orthonormalised except after the last pass), with
+ * orthonormalisation by CholeskyQR2 (Gram, Cholesky in double, Y ← Y L⁻ᵀ,
+ * twice).  Then A ≈ Y Zᵀ, ZᵀZ = W Σ² Wᵀ (cyclic Jacobi in double), left
+ * vectors Y W, right vectors Z W Σ⁻¹.  Cost per pass: 2 SpMMs of
+ * 2·nnz·l flops plus O((n + m)·l²) for the Gram products and solves;
+ * memory (n + m)·l floats plus O(l²).
+ */
+#include "config.h"
+
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+#include "kith/core.h"
+#include "kith/nn.h"
+
+#define GRAM_BLOCKS 64
+#define GRAM_CHUNK 32
+
+/* 8 float lanes; the vectors never cross a call boundary that is not
+ * inlined, so the ABI note GCC gives for them does not apply */
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef float v8f __attribute__((vector_size(32)));
+
+static inline v8f
+load8(const float *p)
+{
+	v8f v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+static inline void
+store8(float *p, v8f v)
+{
+	memcpy(p, &v, sizeof v);
+}
+
+/* y[0..n) += a·x[0..n), lane by lane (no sum crosses lanes). */
+static inline void
+axpy(float *restrict y, float a, const float *restrict x, int n)
+{
+	int j = 0;
+	v8f va = { a, a, a, a, a, a, a, a };
+	for (; j + 8 <= n; j += 8)
+		store8(y + j, load8(y + j) + va * load8(x + j));
+	for (; j < n; j++)
+		y[j] += a * x[j];
+}
+
+/* part (l x l, upper triangle) += XᵀX over rows r0 .. r1-1 of X, in
+ * chunks of GRAM_CHUNK rows summed in float, chunks added in double. */
+__attribute__((target_clones("avx2", "default")))
+static void
+gram_rows(double *part, float *acc, const float *X, int64_t r0, int64_t r1,
+          int l)
+{
+	for (int64_t c0 = r0; c0 < r1; c0 += GRAM_CHUNK) {
+		int64_t c1 = MIN(r1, c0 + GRAM_CHUNK);
+		for (int i = 0; i < l; i++) {
+			memset(acc + i, 0, (size_t)(l - i) * sizeof(float));
+			for (int64_t r = c0; r < c1; r++) {
+				const float *x = X + r * l;
+				axpy(acc + i, x[i], x + i, l - i);
+			}
+			double *g = part + (size_t)i * l;
+			for (int j = i; j < l; j++)
+				g[j] += acc[j];
+		}
+	}
+}
+
+void
+kith_dense_gram(double *G, const float *X, int64_t rows, int l,
+                double *scratch)
+{
+	size_t ll = (size_t)l * l;
+	memset(scratch, 0, GRAM_BLOCKS * ll * sizeof(double));
+#pragma omp parallel
+	{
+		float acc[l];
+#pragma omp for schedule(dynamic, 1)
+		for (int b = 0; b < GRAM_BLOCKS; b++) {
+			int64_t r0 = rows * b / GRAM_BLOCKS;
+			int64_t r1 = rows * (b + 1) / GRAM_BLOCKS;
+			gram_rows(scratch + b * ll, acc, X, r0, r1, l);
+		}
+	}
+	/* blocks added in order; lower triangle mirrored */
+	for (int i = 0; i < l; i++)
+		for (int j = i; j < l; j++) {
+			double s = 0;
+			for (int b = 0; b < GRAM_BLOCKS; b++)
+				s += scratch[b * ll + (size_t)i * l + j];
+			G[(size_t)i * l + j] = G[(size_t)j * l + i] = s;
+		}
+}
+
+size_t
+kith_dense_gram_scratch(int l)
+{
+	return (size_t)GRAM_BLOCKS * l * l;
+}
+
+/* Rows r0 .. r1-1 of Y = X B (X rows x k, B k x n); in place (Y == X,
+ * n <= k) through the row buffer tmp of n floats. */
+__attribute__((target_clones("avx2", "default")))
+static void
+gemm_rows(float *Y, const float *X, const float *B, int64_t r0, int64_t r1,
+          int k, int n, float *tmp)
+{
+	for (int64_t r = r0; r < r1; r++) {
+		const float *x = X + r * k;
+		memset(tmp, 0, (size_t)n * sizeof(float));
+		for (int t = 0; t < k; t++)
+			axpy(tmp, x[t], B + (size_t)t * n, n);
+		memcpy(Y + r * n, tmp, (size_t)n * sizeof(float));
+	}
+}
+
+void
+kith_dense_gemm(float *Y, const float *X, int64_t rows, int k,
+                const float *B, int n)
+{
+#pragma omp parallel
+	{
+		float tmp[n];
+		int nt = omp_get_num_threads(), t = omp_get_thread_num();
+		/* rows are independent: any split gives the same bytes */
+		gemm_rows(Y, X, B, rows * t / nt, rows * (t + 1) / nt, k, n,
+		          tmp);
+	}
+}
+
+/* ---- truncated SVD ------------------------------------------------------ */
+
+/* Cyclic Jacobi eigen-decomposition of the symmetric l x l matrix a
+ * (destroyed); eigenvalues into w, eigenvectors into the columns of V. */
+static void
+jacobi_eigen(double *a, double *w, double *V, int l)
+{
+	for (int i = 0; i < l; i++)
+		for (int j = 0; j < l; j++)
+			V[i * l + j] = i == j;
+	for (int sweep = 0; sweep < 60; sweep++) {
+		double off = 0, tot = 0;
+		for (int i = 0; i < l; i++)
+			for (int j = 0; j < l; j++) {
+				tot += a[i * l + j] * a[i * l + j];
+				if (i != j)
+					off += a[i * l + j] * a[i * l + j];
+			}
+		if (off <= 1e-24 * tot)
+			break;
+		for (int p = 0; p < l - 1; p++) {
+			for (int q = p + 1; q < l; q++) {
+				double apq = a[p * l + q];
+				if (fabs(apq) < 1e-300)
+					continue;
+				double th = (a[q * l + q] - a[p * l + p]) /
+				            (2 * apq);
+				double t = (th >= 0 ? 1.0 : -1.0) /
+				           (fabs(th) + sqrt(th * th + 1));
+				double c = 1 / sqrt(t * t + 1), s = t * c;
+				for (int k = 0; k < l; k++) {
+					double akp = a[k * l + p];
+					double akq = a[k * l + q];
+					a[k * l + p] = c * akp - s * akq;
+					a[k * l + q] = s * akp + c * akq;
+				}
+				for (int k = 0; k < l; k++) {
+					double apk = a[p * l + k];
+					double aqk = a[q * l + k];
+					a[p * l + k] = c * apk - s * aqk;
+					a[q * l + k] = s * apk + c * aqk;
+				}
+				for (int k = 0; k < l; k++) {
+					double vkp = V[k * l + p];
+					double vkq = V[k * l + q];
+					V[k * l + p] = c * vkp - s * vkq;
+					V[k * l + q] = s * vkp + c * vkq;
+				}
+			}
+		}
+	}
+	for (int i = 0; i < l; i++)
+		w[i] = a[i * l + i];
+}
+
+struct svd_work {
+	int l;
+	double *G;      /* l x l */
+	double *part;   /* Gram partials */
+	float *M;       /* l x l */
+};
+
+/* Orthonormalises the columns of Y (rows x l) in place by CholeskyQR
+ * (G = YᵀY = LLᵀ, Y ← Y L⁻ᵀ); numerically dependent columns are zeroed. */
+static void
+chol_qr(float *Y, int64_t rows, struct svd_work *w)
+{
+	int l = w->l;
+	double *G = w->G;
+	kith_dense_gram(G, Y, rows, l, w->part);
+	/* Cholesky G = L Lᵀ, L lower, in G */
+	for (int j = 0; j < l; j++) {
+		double s = G[j * l + j];
+		for (int k = 0; k < j; k++)
+			s -= G[j * l + k] * G[j * l + k];
+		double dj = s > 1e-12 * (G[j * l + j] + 1e-30) ? sqrt(s) : 0.0;
+		G[j * l + j] = dj;
+		for (int i = j + 1; i < l; i++) {
+			double t = G[i * l + j];
+			for (int k = 0; k < j; k++)
+				t -= G[i * l + k] * G[j * l + k];
+			G[i * l + j] = dj > 0 ? t / dj : 0.0;
+		}
+	}
+	/* M = L⁻ᵀ (upper triangular) column by column in double: column c
+	 * of M solves Lᵀ m = e_c; a dependent column of L gives a zero
+	 * column of M, so Y's column becomes zero */
+	memset(w->M, 0, (size_t)l * l * sizeof(float));
+	for (int c = 0; c < l; c++) {
+		if (G[c * l + c] == 0.0)
+			continue;
+		double m[l];
+		for (int i = l - 1; i >= 0; i--) {
+			double s = i == c ? 1.0 : 0.0;
+			if (i > c || G[i * l + i] == 0.0) {
+				m[i] = 0.0;
+				continue;
+			}
+			for (int k = i + 1; k <= c; k++)
+				s -= G[k * l + i] * m[k];
+			m[i] = s / G[i * l + i];
+		}
+		for (int i = 0; i <= c; i++)
+			w->M[i * l + c] = (float)m[i];
+	}
+	kith_dense_gemm(Y, Y, rows, l, w->M, l);
+}
+
+gboolean
+kith_svd_sparse(float *U, double *sigma, float *V, const struct kith_csr *A,
+                const struct kith_csr *At, int k, int oversample,
+                int iters, uint64_t seed, GError **error)
+{
+	int64_t n = A->n_rows, m = A->n_cols;
+	int l = k + MAX(oversample, 0);
+	gboolean ok = FALSE;
+	struct svd_work w = { 0 };
+	float *Y = NULL, *Z = NULL, *B = NULL;
+	double *ev = NULL, *W = NULL;
+
+	if (l > n || l > m)
+		l = (int)MIN(n, m);
+	if (k < 1 || l < k) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+		            "a rank-%d SVD needs at least %d rows and columns "
+		            "(the matrix is %" G_GINT64_FORMAT " x %"
+		            G_GINT64_FORMAT ")", k, k, n, m);
+		return FALSE;
+	}
+	w.l = l;
+	Y = kith_alloc_n((size_t)n, (size_t)l * sizeof(float), error);
+	Z = Y ? kith_alloc_n((size_t)m, (size_t)l * sizeof(float), error)
+	      : NULL;
+	w.M = Z ? kith_alloc_n((size_t)l * l, sizeof(float), error) : NULL;
+	w.G = w.M ? kith_alloc_n((size_t)l * l, sizeof(double), error) : NULL;
+	w.part = w.G ? kith_alloc_n(kith_dense_gram_scratch(l),
+	                            sizeof(double), error) : NULL;
+	ev = w.part ? kith_alloc_n((size_t)l, sizeof(double), error) : NULL;
+	W = ev ? kith_alloc_n((size_t)l * l, sizeof(double), error) : NULL;
+	B = W ? kith_alloc_n((size_t)l * k, sizeof(float), error) : NULL;
+	if (!B)
+		goto out;
+
+	/* Z: m x l Gaussian test matrix, one stream per row */
+#pragma omp parallel for schedule(static)
+	for (int64_t i = 0; i < m; i++) {
+		struct kith_rng rng;
+		kith_rng_seed(&rng, seed, ((uint64_t)1 << 62) + i);
+		for (int j = 0; j < l; j++)
+			Z[i * l + j] = (float)kith_rng_normal(&rng);
+	}
+	for (int it = 0; it < iters; it++) {
+		kith_spmm(Y, A, Z, l);
+		chol_qr(Y, n, &w);
+		chol_qr(Y, n, &w);
+		kith_spmm(Z, At, Y, l);
+		if (it + 1 < iters) {
+			chol_qr(Z, m, &w);
+			chol_qr(Z, m, &w);
+		}
+	}
+	/* A ≈ Y Zᵀ; ZᵀZ = W Σ² Wᵀ */
+	kith_dense_gram(w.G, Z, m, l, w.part);
+	jacobi_eigen(w.G, ev, W, l);
+	{
+		int ord[l];
+		for (int i = 0; i < l; i++)
+			ord[i] = i;
+		for (int i = 1; i < l; i++) {
+			int x = ord[i], j = i;
+			while (j > 0 && ev[ord[j - 1]] < ev[x]) {
+				ord[j] = ord[j - 1];
+				j--;
+			}
+			ord[j] = x;
+		}
+		for (int c = 0; c < k; c++)
+			sigma[c] = sqrt(MAX(ev[ord[c]], 0.0));
+		/* U = Y W_k */
+		for (int r = 0; r < l; r++)
+			for (int c = 0; c < k; c++)
+				B[r * k + c] = (float)W[r * l + ord[c]];
+		if (U)
+			kith_dense_gemm(U, Y, n, l, B, k);
+		/* V = Z W_k Σ⁻¹ */
+		for (int r = 0; r < l; r++)
+			for (int c = 0; c < k; c++)
+				B[r * k + c] = sigma[c] > 1e-12 ?
+				    (float)(W[r * l + ord[c]] / sigma[c]) : 0.0f;
+		if (V)
+			kith_dense_gemm(V, Z, m, l, B, k);
+	}
+	ok = TRUE;
+out:
+	g_free(Y);
+	g_free(Z);
+	g_free(w.M);
+	g_free(w.G);
+	g_free(w.part);
+	g_free(ev);
+	g_free(W);
+	g_free(B);
+	return ok;
+}
