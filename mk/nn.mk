@@ -48,3 +48,6 @@ tests_fuzz_replay_gnn_checkpoint_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DFUZZ_NAME=\"gnn-checkpoint\"
 tests_fuzz_replay_gnn_checkpoint_LDADD = $(KITH_LIBS)
 TESTS += tests/unit/test-gnn-checkpoint tests/fuzz/replay-gnn-checkpoint
+check_PROGRAMS += tests/unit/test-svd
+tests_unit_test_svd_LDADD = $(KITH_LIBS)
+TESTS += tests/unit/test-svd

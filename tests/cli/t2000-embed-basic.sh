@@ -49,6 +49,10 @@ check "other seed" "$KITH" embed "$T/s" -o "$T/e3" --dim 16 --epochs 12 \
 check_fails 1 "other seed differs" cmp -s "$T/e1/users.npy" "$T/e3/users.npy"
 
 check "embed, 2 threads" "$KITH" embed "$T/s" -o "$T/e4" $E --threads 2
+check "1 vs 2 threads: byte-identical users" \
+	cmp "$T/e1/users.npy" "$T/e4/users.npy"
+check "1 vs 2 threads: byte-identical items" \
+	cmp "$T/e1/items.npy" "$T/e4/items.npy"
 check "eval 1 thread" "$KITH" eval "$T/s" "$T/e1" --test "$T/test.csv" \
 	--columns user,item --json
 cp "$T/.out" "$T/m1.json"

@@ -13,4 +13,12 @@ r=$(json_get "$T/.out" 'recall@20')
 n=$(json_get "$T/.out" 'ndcg@20')
 ok_if "recall@20 $r >= 0.2754" "$(awk -v a="$r" 'BEGIN { print (a >= 0.2754) }')" = 1
 ok_if "ndcg@20 $n >= 0.2134" "$(awk -v a="$n" 'BEGIN { print (a >= 0.2134) }')" = 1
+# the default model gives the same bytes for any thread count (any CPU:
+# no BLAS product reaches the model, see man kith-embed)
+check "embed, 1 thread" "$KITH" embed -q "$T/fm" -o "$T/emb1" --threads 1
+check "embed, 3 threads" "$KITH" embed -q "$T/fm" -o "$T/emb3" --threads 3
+for f in users.npy items.npy; do
+	check "1 thread vs all cores: same $f" cmp "$T/emb/$f" "$T/emb1/$f"
+	check "1 vs 3 threads: same $f" cmp "$T/emb1/$f" "$T/emb3/$f"
+done
 done_testing
