@@ -87,6 +87,13 @@ size_t kith_dense_gram_scratch(int l);
 void kith_dense_gemm(float *Y, const float *X, int64_t rows, int k,
                      const float *B, int n);
 
+/* Scores S[r][j] = Σ_t Q[r][t]·Vt[t][j] for r < nq, j < nj: Q (nq x d,
+ * row-major), Vt (d rows of stride ldv: the item vectors as columns),
+ * S rows of stride lds.  Single-threaded (for use inside a parallel
+ * region, one block of rows per thread); O(nq·nj·d). */
+void kith_dense_scores(float *S, int64_t lds, const float *Q, int64_t nq,
+                       int d, const float *Vt, int64_t ldv, int64_t nj);
+
 /* Top-k singular triplets of A (n x m CSR with values; At its
  * transpose) by randomised subspace iteration with `oversample` extra
  * columns and `iters` passes (4 is plenty for a spectral start), seeded

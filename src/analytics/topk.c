@@ -2,9 +2,11 @@
  * Top-K by dot product: for each query user u, the K items j with the
  * largest s(u, j) = U[u] · V[j], skipping the items in mask row u.
  *
- * Scores are computed a block of B query users at a time with one
- * single-threaded cblas_sgemm per block (B x n_items = B x d times
- * d x n_items), OpenMP over blocks; each row of the block is then
+ * Scores are computed a block of B query users at a time with
+ * kith_dense_scores (B x n_items = B x d times d x n_items, every score a
+ * sum over the d terms in order, so the same bits on any CPU; OpenBLAS's
+ * sgemm gave other last bits by CPU and could move an item across the
+ * K-th place, and so a validation choice), OpenMP over blocks; each row of the block is then
  * selected by the same thread: a K-entry min-heap keyed by
  * (score, -index) keeps the best K, so ties go to the lower item index and
  * the result does not depend on the thread count.  NaN scores rank below
@@ -15,13 +17,13 @@
  * O(n_query * n_items + n_query * K log K) for masking and selection;
  * memory O(B * (n_items + d)).
  */
-#include <cblas.h>
 #include <math.h>
 #include <omp.h>
 #include <string.h>
 
 #include "kith/analytics.h"
 #include "kith/core.h"
+#include "kith/nn.h"
 #include "analytics/analytics-internal.h"
 
 /* TRUE when (sa, ja) ranks above (sb, jb). */
@@ -163,11 +165,21 @@ kith_i_topk_generic(int32_t *out_items, float *out_scores, const float *Q,
 	if (!scratch)
 		return FALSE;
 
-	/* GEMMs run inside the parallel region: OpenBLAS single-threaded
-	 * (faster on 2 cores than one multi-threaded GEMM per block followed
-	 * by parallel selection: 2.07 s vs 2.67 s for 20k x 20k x 64) */
-	int blas_threads = kith_get_threads();
-	openblas_set_num_threads(1);
+	/* the item vectors as columns (d x n_items), so that every score
+	 * is a sum in a fixed order whatever the CPU (kith_dense_scores) */
+	size_t vt_n;
+	if (!kith_mul_size((size_t)MAX(n_items, 1), (size_t)d, &vt_n)) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
+		            "item matrix too large");
+		return FALSE;
+	}
+	g_autofree float *Vt = kith_alloc_n(vt_n, sizeof(float), error);
+	if (!Vt)
+		return FALSE;
+#pragma omp parallel for schedule(static)
+	for (int t = 0; t < d; t++)
+		for (int64_t j = 0; j < n_items; j++)
+			Vt[t * n_items + j] = V[j * (int64_t)d + t];
 #pragma omp parallel for num_threads(nt) schedule(dynamic, 1)
 	for (int64_t blk = 0; blk < n_blocks; blk++) {
 		float *sc = scratch + (size_t)omp_get_thread_num() * per_thread;
@@ -177,10 +189,8 @@ kith_i_topk_generic(int32_t *out_items, float *out_scores, const float *Q,
 		for (int64_t r = 0; r < nb; r++)
 			memcpy(qb + r * d, Q + query[b0 + r] * (int64_t)d,
 			       sizeof(float) * d);
-		if (n_items > 0)
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-			            (int)nb, (int)n_items, d, 1.0f, qb, d, V, d,
-			            0.0f, sc, (int)n_items);
+		kith_dense_scores(sc, n_items, qb, nb, d, Vt, n_items,
+		                  n_items);
 		for (int64_t r = 0; r < nb; r++) {
 			int64_t u = query[b0 + r];
 			const int32_t *skip = NULL;
@@ -196,7 +206,6 @@ kith_i_topk_generic(int32_t *out_items, float *out_scores, const float *Q,
 			                n_skip, skip_self ? u : -1);
 		}
 	}
-	openblas_set_num_threads(blas_threads);
 	return TRUE;
 }
 

@@ -157,6 +157,71 @@ kith_dense_gemm(float *Y, const float *X, int64_t rows, int k,
 	}
 }
 
+#define SCORE_TILE 512
+
+/* S[0..4)[0..16) from 4 rows of Q and 16 columns of Vt: 8 accumulators
+ * in registers, each a sum over t in order (as axpy would add them). */
+static inline void
+scores_4x16(float *S, int64_t lds, const float *Q, int d, const float *Vt,
+            int64_t ldv)
+{
+	v8f a00 = { 0 }, a01 = { 0 }, a10 = { 0 }, a11 = { 0 };
+	v8f a20 = { 0 }, a21 = { 0 }, a30 = { 0 }, a31 = { 0 };
+	for (int t = 0; t < d; t++) {
+		v8f v0 = load8(Vt + t * ldv), v1 = load8(Vt + t * ldv + 8);
+		float q0 = Q[t], q1 = Q[d + t], q2 = Q[2 * d + t];
+		float q3 = Q[3 * d + t];
+		a00 += q0 * v0;
+		a01 += q0 * v1;
+		a10 += q1 * v0;
+		a11 += q1 * v1;
+		a20 += q2 * v0;
+		a21 += q2 * v1;
+		a30 += q3 * v0;
+		a31 += q3 * v1;
+	}
+	store8(S, a00);
+	store8(S + 8, a01);
+	store8(S + lds, a10);
+	store8(S + lds + 8, a11);
+	store8(S + 2 * lds, a20);
+	store8(S + 2 * lds + 8, a21);
+	store8(S + 3 * lds, a30);
+	store8(S + 3 * lds + 8, a31);
+}
+
+__attribute__((target_clones("avx2", "default")))
+void
+kith_dense_scores(float *S, int64_t lds, const float *Q, int64_t nq, int d,
+                  const float *Vt, int64_t ldv, int64_t nj)
+{
+	/* a tile of Vt (d x SCORE_TILE) stays in cache for all nq rows;
+	 * 4 x 16 blocks in registers, the edges by axpy: both add the same
+	 * products in the same order, so the bits do not depend on where a
+	 * score falls */
+	for (int64_t j0 = 0; j0 < nj; j0 += SCORE_TILE) {
+		int w = (int)MIN(SCORE_TILE, nj - j0);
+		int w16 = w & ~15;
+		int64_t r = 0;
+		for (; r + 4 <= nq; r += 4)
+			for (int j = 0; j < w16; j += 16)
+				scores_4x16(S + r * lds + j0 + j, lds,
+				            Q + r * d, d, Vt + j0 + j, ldv);
+		for (int64_t r2 = 0; r2 < nq; r2++) {
+			/* rows past the last group of 4: the whole tile;
+			 * others: the columns past the last 16 */
+			int c0 = r2 < r ? w16 : 0;
+			if (c0 == w)
+				continue;
+			float *y = S + r2 * lds + j0 + c0;
+			const float *q = Q + r2 * d;
+			memset(y, 0, (size_t)(w - c0) * sizeof(float));
+			for (int t = 0; t < d; t++)
+				axpy(y, q[t], Vt + t * ldv + j0 + c0, w - c0);
+		}
+	}
+}
+
 /* ---- truncated SVD ------------------------------------------------------ */
 
 /* Cyclic Jacobi eigen-decomposition of the symmetric l x l matrix a

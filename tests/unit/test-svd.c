@@ -98,6 +98,35 @@ test_gemm(void)
 	g_free(X); g_free(B); g_free(B2); g_free(Z);
 }
 
+/* Scores over shapes with and without 4 x 16 blocks and edges: the bits
+ * equal a plain in-order float sum, wherever the score falls. */
+static void
+test_scores(void)
+{
+	static const int64_t nqs[] = { 1, 4, 7, 13 };
+	static const int64_t njs[] = { 1, 16, 37, 600, 1043 };
+	int d = 11;
+	for (size_t a = 0; a < G_N_ELEMENTS(nqs); a++)
+		for (size_t b = 0; b < G_N_ELEMENTS(njs); b++) {
+			int64_t nq = nqs[a], nj = njs[b], ld = nj + 3;
+			float *Q = random_floats((size_t)nq * d, 20 + a);
+			float *Vt = random_floats((size_t)d * ld, 30 + b);
+			float *S = g_new(float, (size_t)nq * (nj + 1));
+			kith_dense_scores(S, nj + 1, Q, nq, d, Vt, ld, nj);
+			for (int64_t r = 0; r < nq; r++)
+				for (int64_t j = 0; j < nj; j++) {
+					float s = 0.0f;
+					for (int t = 0; t < d; t++) {
+						volatile float p = Q[r * d + t] *
+						                   Vt[t * ld + j];
+						s += p;
+					}
+					g_assert_true(s == S[r * (nj + 1) + j]);
+				}
+			g_free(Q); g_free(Vt); g_free(S);
+		}
+}
+
 /* A sparse 300 x 120 matrix with a planted rank-5 signal plus noise: the
  * top singular values match those of the dense matrix (eigenvalues of
  * AᵀA by power iteration with deflation, in double), U and V are
@@ -221,6 +250,7 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/svd/gram", test_gram);
 	g_test_add_func("/svd/gemm", test_gemm);
+	g_test_add_func("/svd/scores", test_scores);
 	g_test_add_func("/svd/svd", test_svd);
 	return g_test_run();
 }
