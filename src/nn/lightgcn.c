@@ -37,9 +37,9 @@
  *     (0.01) than the reference, and hard negatives (above);
  *   - the start is spectral (optional, on by default): the top-d singular
  *     triplets (σ, u, v) of the normalised interaction matrix
- *     R̃ = D_u^{-1/2} R D_i^{-1/2} (randomised subspace iteration with
- *     OpenBLAS ssyrk/strsm/sgemm, CholeskyQR2 orthonormalisation and a
- *     Jacobi eigensolver of the small projected matrix) give E⁰_u = c·u·√σ,
+ *     R̃ = D_u^{-1/2} R D_i^{-1/2} (kith_svd_sparse: randomised subspace
+ *     iteration, CholeskyQR2 orthonormalisation and a Jacobi eigensolver
+ *     of the small projected matrix, with fixed-order dense products) give E⁰_u = c·u·√σ,
  *     E⁰_i = c·v·√σ, scaled so that the rows have the RMS norm of the
  *     reference's N(0, 0.1²) start; [u; v] is an eigenvector of Â, so the
  *     first ranking is already the low-pass (GF-CF / PureSVD-like) one and
@@ -94,10 +94,9 @@
  * Deterministic: the batch of step t is drawn from the RNG
  * stream (seed, t), the gradient is accumulated in sample order per column
  * block, and kith_spmm / kith_adam_step do not depend on the thread
- * count, so the same seed gives the same bytes for any thread count
- * (OpenBLAS's products in the spectral start could in principle differ
- * in the last bits between thread counts; on LastFM 1 and 2 threads give
- * byte-identical files).
+ * count, and neither the spectral start nor the validation ranking
+ * uses OpenBLAS (whose kernels depend on the CPU): the same seed gives
+ * the same bytes for any thread count on any x86-64 CPU.
  */
 #include "config.h"
 
