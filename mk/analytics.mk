@@ -2,9 +2,6 @@
 
 libkith_a_SOURCES += \
 	src/analytics/analytics-internal.h \
-	src/analytics/topk.c \
-	src/analytics/metrics.c \
-	src/analytics/rank-eval.c \
 	src/analytics/split.c \
 	src/analytics/classify.c \
 	src/analytics/testset.c \

@@ -4,9 +4,12 @@
 libkith_a_SOURCES += \
 	include/kith/core.h include/kith/csr.h include/kith/io.h \
 	include/kith/store.h include/kith/emb.h include/kith/nn.h \
-	include/kith/analytics.h \
-	src/io/core.c src/io/npy.c src/io/outdir.c src/io/manifest.c \
-	src/graph/csr.c src/graph/store.c src/graph/stats.c src/nn/emb.c \
+	include/kith/analytics.h include/kith/dense.h include/kith/eval.h \
+	src/base/core.c src/base/csr.c src/base/dense.c \
+	src/io/npy.c src/io/outdir.c src/io/manifest.c \
+	src/eval/topk.c src/eval/metrics.c src/eval/rank-eval.c \
+	src/eval/split-mask.c src/eval/eval-internal.h \
+	src/graph/store.c src/graph/stats.c src/nn/emb.c \
 	include/kith/pipeline.h src/io/pipeline.c
 
 src_kith_SOURCES += src/cli/main.c src/cli/cli.c src/cli/cli.h \
@@ -21,6 +24,8 @@ dist_man_MANS += man/kith.1 man/kith-info.1 man/kith-run.1 man/kith-demo.1
 check_PROGRAMS += tests/unit/test-core tests/unit/test-store
 tests_unit_test_core_LDADD = $(KITH_LIBS)
 tests_unit_test_store_LDADD = $(KITH_LIBS)
+TESTS += tests/cli/t0002-layers.sh
+EXTRA_DIST += tests/cli/t0002-layers.sh tools/check-layers
 TESTS += tests/unit/test-core tests/unit/test-store \
 	tests/cli/t0000-basics.sh
 EXTRA_DIST += tests/cli/t0000-basics.sh

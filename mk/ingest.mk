@@ -4,7 +4,7 @@
 libkith_a_SOURCES += include/kith/csv.h include/kith/ingest.h \
 	src/io/csv.c src/graph/idmap.c src/graph/ingest.c \
 	src/graph/ingest-build.c src/graph/ingest-events.c \
-	src/graph/ingest-internal.h src/io/io-internal.h
+	src/graph/ingest-internal.h
 
 src_kith_SOURCES += src/cli/cmd-ingest.c
 

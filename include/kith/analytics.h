@@ -1,7 +1,8 @@
 /*
- * Ranking, metrics and recommendation kernels (src/analytics/).  One
- * implementation of each metric serves kith eval, model selection during
- * training and the tests.
+ * Analytics (src/analytics/), layer analytics: test sets and labels read
+ * from files, classification by logistic regression, splits of stores,
+ * exports, recommendations, kNN graphs.  The ranking and metric kernels
+ * they share with the models are in kith/eval.h (layer eval).
  */
 #ifndef KITH_ANALYTICS_H
 #define KITH_ANALYTICS_H
@@ -10,104 +11,12 @@
 #include <stdint.h>
 
 #include "kith/csr.h"
+#include "kith/eval.h"
 struct kith_store;
 
 G_BEGIN_DECLS
 
-/* Top-K items by dot product for each query user.
- *   out_items:  n_query x k item indices, best first (-1 pads when fewer
- *               than k candidates remain);
- *   out_scores: n_query x k scores (may be NULL);
- *   U: n_users x d, V: n_items x d row-major float32;
- *   query: n_query user indices;
- *   mask: users x items CSR of items never to return (may be NULL).
- * Ties are broken by the lower item index.  Blocked GEMM (OpenBLAS) plus
- * partial selection, OpenMP over blocks of users.  Deterministic for any
- * thread count. */
-gboolean kith_topk_dot(int32_t *out_items, float *out_scores,
-                       const float *U, const float *V, int64_t n_items,
-                       int d, const int64_t *query, int64_t n_query, int k,
-                       const struct kith_csr *mask, GError **error);
-
-/* Per-user ranking metrics of a top-K list against a sorted truth set.
- * n_truth_total >= n_truth counts truth items that cannot be hit (unknown
- * to the store); it is the recall denominator.  As in the LightGCN
- * reference: recall = hits / n_truth_total, precision = hits / k,
- * ndcg = DCG / IDCG with IDCG over min(k, n_truth_total) ideal hits. */
-double kith_metric_recall(const int32_t *topk, int k, const int32_t *truth,
-                          int64_t n_truth, int64_t n_truth_total);
-double kith_metric_precision(const int32_t *topk, int k,
-                             const int32_t *truth, int64_t n_truth);
-double kith_metric_ndcg(const int32_t *topk, int k, const int32_t *truth,
-                        int64_t n_truth, int64_t n_truth_total);
-double kith_metric_hit(const int32_t *topk, int k, const int32_t *truth,
-                       int64_t n_truth);
-
-struct kith_rank_metrics {
-	int k;
-	double recall;
-	double ndcg;
-	double precision;
-	double hit;
-	double coverage;          /* distinct recommended items / n_items */
-	int64_t users_evaluated;  /* users with >= 1 test row */
-};
-
-/* Full-ranking evaluation: for every user with test items, rank all items
- * by U·V, masking train (may be NULL), and average the metrics.
- *   test: users x items CSR of held-out items (rows sorted);
- *   extra_misses: per-user count of test rows whose item is unknown to the
- *                 store (added to the recall/ndcg denominator), may be NULL.
- * Users whose only test rows are unknown items are still evaluated. */
-gboolean kith_rank_eval(struct kith_rank_metrics *out, const float *U,
-                        const float *V, int64_t n_users, int64_t n_items,
-                        int d, int k, const struct kith_csr *train,
-                        const struct kith_csr *test,
-                        const int32_t *extra_misses, GError **error);
-
-/* ROC-AUC of scores of positive vs negative pairs (ties count 1/2). */
-double kith_metric_auc(const float *pos, int64_t n_pos, const float *neg,
-                       int64_t n_neg);
-
 /* ---- Additions by the analytics part (split, classification, export). */
-
-/* Per-user split of the rows of r (users x items): for each row of
- * degree deg >= 2, h = floor(ratio * deg) entries, plus one more with
- * probability frac(ratio * deg) (so the expected held share is ratio),
- * at most deg - 1, are held out; rows of degree 1 stay in train.
- *   ts == NULL: the held entries are a uniform random subset (selection
- *               sampling on the stream (seed, row): deterministic, the same
- *               for any thread count);
- *   ts != NULL: the h entries with the latest ts (nnz values, ties: the
- *               higher column is held) are held.
- * held[e] is set to 1 for held entries and 0 otherwise (nnz bytes, caller
- * allocates).  FALSE and KITH_ERROR_USAGE when ratio is not in [0, 1). */
-gboolean kith_split_mask(uint8_t *held, const struct kith_csr *r,
-                         const int64_t *ts, double ratio, uint64_t seed,
-                         GError **error);
-
-/* Random per-user split of r into two owned CSRs of r's shape (values
- * copied when r has them), as kith_split_mask() with ts == NULL.  Caller
- * clears both with kith_csr_clear(). */
-gboolean kith_split_csr(struct kith_csr *train, struct kith_csr *held,
-                        const struct kith_csr *r, double ratio,
-                        uint64_t seed, GError **error);
-
-/* Owned CSR holding the entries e of r with keep[e] == want. */
-gboolean kith_csr_select(struct kith_csr *out, const struct kith_csr *r,
-                         const uint8_t *keep, uint8_t want, GError **error);
-
-/* Classification metrics over n nodes with classes 0..n_classes-1; nodes
- * with truth outside that range are ignored; confusion (n_classes² int64,
- * caller allocates; row = truth, column = prediction) is filled. */
-struct kith_class_metrics {
-	int64_t n;
-	double accuracy;
-	double macro_f1;
-};
-void kith_metric_classify(struct kith_class_metrics *out,
-                          const int32_t *truth, const int32_t *pred,
-                          int64_t n, int n_classes, int64_t *confusion);
 
 /* Multinomial logistic regression with L2 penalty lambda·|W|²/2 (bias not
  * penalised) on the rows idx[0..n) of X (n_rows x d), labels y (indexed by
@@ -122,23 +31,6 @@ gboolean kith_logreg_fit(float *W_out, float *mean, float *scale,
 void kith_logreg_predict(int32_t *pred, const float *W, const float *mean,
                          const float *scale, const float *X, int d,
                          const int64_t *idx, int64_t n, int n_classes);
-
-/* Top-K most similar rows of M (n x d) by cosine for the rows
- * query[0..n_query), excluding the row itself.  Same output layout as
- * kith_topk_dot(); zero rows have similarity 0 to everything. */
-gboolean kith_topk_cosine(int32_t *out_items, float *out_scores,
-                          const float *M, int64_t n, int d,
-                          const int64_t *query, int64_t n_query, int k,
-                          GError **error);
-
-/* kith_rank_eval() for several cut-offs ks[0..n_k) at the cost of one
- * ranking with k = max(ks); out has n_k entries, out[q].k = ks[q]. */
-gboolean kith_rank_eval_multi(struct kith_rank_metrics *out, const int *ks,
-                              int n_k, const float *U, const float *V,
-                              int64_t n_users, int64_t n_items, int d,
-                              const struct kith_csr *train,
-                              const struct kith_csr *test,
-                              const int32_t *extra_misses, GError **error);
 
 /* Held-out rows of an evaluation file mapped to store indices.
  * test: n_users x (n_items, or n_users for user-user pairs) CSR of the
@@ -169,12 +61,6 @@ gboolean kith_read_test_pairs(struct kith_testset *out, struct kith_store *s,
                               gboolean user_user, GError **error);
 void kith_testset_clear(struct kith_testset *t);
 
-enum {
-	KITH_SPLIT_NONE = 0,
-	KITH_SPLIT_TRAIN,
-	KITH_SPLIT_VAL,
-	KITH_SPLIT_TEST
-};
 
 /* Node labels (`node label split`, header optional: without it the
  * columns are node, label[, split]) mapped to store users.  Classes are

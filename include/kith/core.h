@@ -1,9 +1,28 @@
 /*
- * kith core: error domain, thread control, deterministic random numbers,
- * overflow-checked sizes, and a progress hook the CLI may install.
+ * kith core (layer base): error domain, thread control, deterministic
+ * random numbers, overflow-checked sizes, and a progress hook the CLI may
+ * install.
  *
  * Library functions never print and never exit: they report failure through
  * a trailing GError ** (domain KITH_ERROR) and a gboolean or pointer return.
+ *
+ * The layers of libkith, lowest first; a file includes headers of its own
+ * layer and of the layers below, never above, and no part includes
+ * another part's *-internal.h (tools/check-layers, run by make check):
+ *   base       core.h, csr.h, dense.h       src/base   errors, memory, RNG,
+ *                                                      threads, CSR, dense
+ *                                                      products
+ *   io         io.h, csv.h, pipeline.h      src/io     files only
+ *   graph      store.h, ingest.h, update.h, src/graph  the store and how it
+ *              memest.h                                is built
+ *   eval       eval.h                       src/eval   top-K, metrics,
+ *                                                      split masks
+ *   nn         nn.h, models.h, emb.h        src/nn     kernels, models,
+ *                                                      embedding folders
+ *   analytics  analytics.h, community.h,    src/analytics
+ *              profile.h, synth.h
+ *   report     report.h                     src/report
+ *   cli        (src/cli/cli.h)              src/cli    options and printing
  */
 #ifndef KITH_CORE_H
 #define KITH_CORE_H

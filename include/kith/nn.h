@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "kith/csr.h"
+#include "kith/dense.h"
 
 G_BEGIN_DECLS
 
@@ -71,28 +72,7 @@ gboolean kith_adj_bipartite(struct kith_csr *out, const struct kith_csr *R,
 gboolean kith_adj_gcn(struct kith_csr *out, const struct kith_csr *A,
                       gboolean symmetrise, GError **error);
 
-/* ==== Deterministic dense products and SVD (src/nn/svd.c) =============== */
-
-/* Same bytes for any thread count on any x86-64 CPU (fixed summation
- * order, no BLAS; see the banner of src/nn/svd.c). */
-
-/* G = XᵀX (l x l doubles, both triangles) of X (rows x l floats,
- * row-major).  scratch: kith_dense_gram_scratch(l) doubles, caller's. */
-void kith_dense_gram(double *G, const float *X, int64_t rows, int l,
-                     double *scratch);
-size_t kith_dense_gram_scratch(int l);
-
-/* Y = X·B: X rows x k, B k x n, Y rows x n (floats, row-major).  Y may
- * be X only when n == k (in-place right multiplication). */
-void kith_dense_gemm(float *Y, const float *X, int64_t rows, int k,
-                     const float *B, int n);
-
-/* Scores S[r][j] = Σ_t Q[r][t]·Vt[t][j] for r < nq, j < nj: Q (nq x d,
- * row-major), Vt (d rows of stride ldv: the item vectors as columns),
- * S rows of stride lds.  Single-threaded (for use inside a parallel
- * region, one block of rows per thread); O(nq·nj·d). */
-void kith_dense_scores(float *S, int64_t lds, const float *Q, int64_t nq,
-                       int d, const float *Vt, int64_t ldv, int64_t nj);
+/* ==== Truncated SVD (src/nn/svd.c) ==================================== */
 
 /* Top-k singular triplets of A (n x m CSR with values; At its
  * transpose) by randomised subspace iteration with `oversample` extra

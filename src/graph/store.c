@@ -14,7 +14,6 @@
 #include "kith/core.h"
 #include "kith/io.h"
 #include "kith/store.h"
-#include "../io/io-internal.h"
 
 struct kith_store *
 kith_store_new(void)

@@ -20,7 +20,6 @@
 
 #include "kith/core.h"
 #include "kith/io.h"
-#include "io-internal.h"
 
 static const struct {
 	enum kith_dtype t;

@@ -21,7 +21,6 @@
 
 #include "kith/core.h"
 #include "kith/io.h"
-#include "io-internal.h"
 
 #ifndef RENAME_EXCHANGE
 #define RENAME_EXCHANGE (1 << 1)

@@ -36,7 +36,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "kith/analytics.h"
+#include "kith/eval.h"
 #include "kith/core.h"
 #include "kith/models.h"
 #include "kith/nn.h"

@@ -107,7 +107,7 @@
 #include <sys/stat.h>
 
 #include "kith/core.h"
-#include "kith/analytics.h"
+#include "kith/eval.h"
 #include "kith/io.h"
 #include "kith/models.h"
 #include "kith/nn.h"

@@ -1,4 +1,4 @@
-/* Unit tests of the metrics (src/analytics/metrics.c), full-ranking
+/* Unit tests of the metrics (src/eval/metrics.c), full-ranking
  * evaluation (rank-eval.c), splits (split.c) and the logistic regression
  * (classify.c): hand-computed cases and naive references. */
 #include <math.h>

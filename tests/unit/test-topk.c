@@ -1,4 +1,4 @@
-/* Unit tests of the top-K kernels (src/analytics/topk.c) against a naive
+/* Unit tests of the top-K kernels (src/eval/topk.c) against a naive
  * full sort. */
 #include <math.h>
 #include <stdlib.h>

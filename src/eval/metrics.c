@@ -22,7 +22,7 @@
 #include <math.h>
 #include <stdlib.h>
 
-#include "kith/analytics.h"
+#include "kith/eval.h"
 
 static gboolean
 in_sorted(const int32_t *a, int64_t n, int32_t x)

@@ -13,7 +13,7 @@
  */
 #include <string.h>
 
-#include "kith/analytics.h"
+#include "kith/eval.h"
 #include "kith/core.h"
 
 #define CHUNK 65536

@@ -21,10 +21,10 @@
 #include <omp.h>
 #include <string.h>
 
-#include "kith/analytics.h"
+#include "kith/eval.h"
 #include "kith/core.h"
-#include "kith/nn.h"
-#include "analytics/analytics-internal.h"
+#include "kith/dense.h"
+#include "eval/eval-internal.h"
 
 /* TRUE when (sa, ja) ranks above (sb, jb). */
 static inline gboolean
