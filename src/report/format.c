@@ -154,3 +154,29 @@ rp_put_list(GString *o, const char *v, int max,
 	if (k == 0)
 		g_string_append(o, none);
 }
+
+const struct rp_section_info rp_sections[RP_SEC_N] = {
+	[RP_SEC_SUMMARY] = { "cards", "Summary" },
+	[RP_SEC_DEGREE] = { "degree", "Degrees" },
+	[RP_SEC_COMMUNITIES] = { "communities", "Communities" },
+	[RP_SEC_SEGMENTS] = { "segments", "Segments" },
+	[RP_SEC_INFLUENCE] = { "influencers", "Influencers" },
+	[RP_SEC_PROPAGATION] = { "propagation", "Propagation" },
+	[RP_SEC_EMBEDDING] = { "embedding", "Embedding" },
+	[RP_SEC_DATA_QUALITY] = { "data-quality", "Data quality" },
+	[RP_SEC_OMITTED] = { "omitted", "Not included" },
+};
+
+gboolean
+rp_section_present(const struct rp_model *m, enum rp_section s)
+{
+	switch (s) {
+	case RP_SEC_COMMUNITIES: return m->has_comm;
+	case RP_SEC_SEGMENTS: return m->has_prof;
+	case RP_SEC_INFLUENCE: return m->has_infl;
+	case RP_SEC_PROPAGATION: return m->has_prefs;
+	case RP_SEC_EMBEDDING: return m->has_emb;
+	case RP_SEC_OMITTED: return m->notes->len > 0;
+	default: return TRUE;
+	}
+}

@@ -151,8 +151,6 @@ swatch(GString *o, int colour)
 static void
 header(GString *o, const struct rp_model *m)
 {
-	char d0[32], d1[32], b[96];
-
 	g_string_append(o, "<header><h1>");
 	esc(o, m->title);
 	g_string_append(o, "</h1><p class=\"meta\">Store <code>");
@@ -174,6 +172,14 @@ header(GString *o, const struct rp_model *m)
 		esc(o, m->warnings->pdata[i]);
 		g_string_append(o, "</p>\n");
 	}
+
+}
+
+/* The key figures as cards, then the table of contents. */
+static void
+summary_section(GString *o, const struct rp_model *m)
+{
+	char d0[32], d1[32], b[96];
 
 	g_string_append(o, "<div class=\"cards\" id=\"cards\">\n");
 	g_snprintf(b, sizeof(b), "%s interactions",
@@ -217,21 +223,12 @@ header(GString *o, const struct rp_model *m)
 	}
 	g_string_append(o, "</div>\n");
 
-	g_string_append(o, "<nav class=\"toc\">Sections: "
-	                "<a href=\"#degree\">Degrees</a>");
-	if (m->has_comm)
-		g_string_append(o, "<a href=\"#communities\">Communities</a>");
-	if (m->has_prof)
-		g_string_append(o, "<a href=\"#segments\">Segments</a>");
-	if (m->has_infl)
-		g_string_append(o, "<a href=\"#influencers\">Influencers</a>");
-	if (m->has_prefs)
-		g_string_append(o, "<a href=\"#propagation\">Propagation</a>");
-	if (m->has_emb)
-		g_string_append(o, "<a href=\"#embedding\">Embedding</a>");
-	g_string_append(o, "<a href=\"#data-quality\">Data quality</a>");
-	if (m->notes->len)
-		g_string_append(o, "<a href=\"#omitted\">Not included</a>");
+	g_string_append(o, "<nav class=\"toc\">Sections: ");
+	for (int i = RP_SEC_SUMMARY + 1; i < RP_SEC_N; i++)
+		if (rp_section_present(m, i))
+			g_string_append_printf(o, "<a href=\"#%s\">%s</a>",
+			                       rp_sections[i].id,
+			                       rp_sections[i].title);
 	g_string_append(o, "</nav>\n");
 }
 
@@ -289,6 +286,8 @@ degree_section(GString *o, const struct rp_model *m)
 static void
 communities_section(GString *o, const struct rp_model *m)
 {
+	if (!m->has_comm)
+		return;
 	g_autofree struct rp_bar *bars = g_new0(struct rp_bar, m->comms->len + 1);
 
 	g_string_append(o, "<section id=\"communities\"><h2>Communities</h2>"
@@ -416,6 +415,8 @@ communities_section(GString *o, const struct rp_model *m)
 static void
 segments_section(GString *o, const struct rp_model *m)
 {
+	if (!m->has_prof)
+		return;
 	g_autofree struct rp_bar *bars = g_new0(struct rp_bar, m->segs->len + 1);
 	g_autofree char **texts = g_new0(char *, m->segs->len + 1);
 
@@ -491,6 +492,8 @@ segments_section(GString *o, const struct rp_model *m)
 static void
 influencers_section(GString *o, const struct rp_model *m)
 {
+	if (!m->has_infl)
+		return;
 	gboolean have_ppr = FALSE, have_bt = FALSE;
 
 	for (guint i = 0; i < m->top->len; i++) {
@@ -575,6 +578,8 @@ influencers_section(GString *o, const struct rp_model *m)
 static void
 prefs_section(GString *o, const struct rp_model *m)
 {
+	if (!m->has_prefs)
+		return;
 	g_string_append(o, "<section id=\"propagation\"><h2>Preference "
 	                "propagation</h2><p class=\"lede\">Category preferences "
 	                "diffused over the ");
@@ -619,6 +624,8 @@ prefs_section(GString *o, const struct rp_model *m)
 static void
 embedding_section(GString *o, const struct rp_model *m)
 {
+	if (!m->has_emb)
+		return;
 	char xl[96], yl[96], p[32];
 
 	g_string_append(o, "<section id=\"embedding\"><h2>User embeddings</h2>"
@@ -795,6 +802,35 @@ note_html(GString *o, const char *s)
 		g_string_append(o, "</code>");
 }
 
+static void
+omitted_section(GString *o, const struct rp_model *m)
+{
+	if (!m->notes->len)
+		return;
+	g_string_append(o, "<section id=\"omitted\"><h2>Not in this report"
+	                "</h2><p class=\"lede\">These sections need inputs "
+	                "that were not given:</p><ul class=\"omitted\">\n");
+	for (guint i = 0; i < m->notes->len; i++) {
+		g_string_append(o, "<li>");
+		note_html(o, m->notes->pdata[i]);
+		g_string_append(o, "</li>\n");
+	}
+	g_string_append(o, "</ul></section>\n");
+}
+
+static void (*const html_sections[RP_SEC_N])(GString *,
+                                               const struct rp_model *) = {
+	[RP_SEC_SUMMARY] = summary_section,
+	[RP_SEC_DEGREE] = degree_section,
+	[RP_SEC_COMMUNITIES] = communities_section,
+	[RP_SEC_SEGMENTS] = segments_section,
+	[RP_SEC_INFLUENCE] = influencers_section,
+	[RP_SEC_PROPAGATION] = prefs_section,
+	[RP_SEC_EMBEDDING] = embedding_section,
+	[RP_SEC_DATA_QUALITY] = dq_section,
+	[RP_SEC_OMITTED] = omitted_section,
+};
+
 char *
 rp_render_html(const struct rp_model *m)
 {
@@ -810,29 +846,8 @@ rp_render_html(const struct rp_model *m)
 	g_string_append_printf(o, "</title>\n<style>\n%s</style>\n</head>\n"
 	                       "<body><main>\n", css);
 	header(o, m);
-	degree_section(o, m);
-	if (m->has_comm)
-		communities_section(o, m);
-	if (m->has_prof)
-		segments_section(o, m);
-	if (m->has_infl)
-		influencers_section(o, m);
-	if (m->has_prefs)
-		prefs_section(o, m);
-	if (m->has_emb)
-		embedding_section(o, m);
-	dq_section(o, m);
-	if (m->notes->len) {
-		g_string_append(o, "<section id=\"omitted\"><h2>Not in this report"
-		                "</h2><p class=\"lede\">These sections need inputs "
-		                "that were not given:</p><ul class=\"omitted\">\n");
-		for (guint i = 0; i < m->notes->len; i++) {
-			g_string_append(o, "<li>");
-			note_html(o, m->notes->pdata[i]);
-			g_string_append(o, "</li>\n");
-		}
-		g_string_append(o, "</ul></section>\n");
-	}
+	for (int i = 0; i < RP_SEC_N; i++)
+		html_sections[i](o, m);
 	g_string_append_printf(o, "<footer><p><strong>Privacy:</strong> "
 	                       "communities and segments with fewer than %"
 	                       G_GINT64_FORMAT " users are never shown on their "

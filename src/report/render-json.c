@@ -391,25 +391,10 @@ data_quality(JsonBuilder *b, const struct rp_model *m)
 	json_builder_end_object(b);
 }
 
-JsonNode *
-rp_render_json(const struct rp_model *m)
+static void
+summary(JsonBuilder *b, const struct rp_model *m)
 {
-	g_autoptr(JsonBuilder) b = json_builder_new();
 	char d0[32], d1[32];
-
-	json_builder_begin_object(b);
-	kith_json_put_string(b, "format", KITH_REPORT_FORMAT);
-	kith_json_put_int(b, "schema_version", KITH_REPORT_SCHEMA);
-	kith_json_put_string(b, "kith_version", kith_version());
-	kith_json_put_string(b, "title", m->title);
-	kith_json_put_string(b, "created", m->created);
-	json_builder_set_member_name(b, "store");
-	json_builder_begin_object(b);
-	kith_json_put_string(b, "path", m->store_path);
-	kith_json_put_string(b, "created", m->store_created);
-	kith_json_put_bool(b, "pseudonymized", m->pseudonymized);
-	json_builder_end_object(b);
-	kith_json_put_int(b, "min_group", m->min_group);
 
 	json_builder_set_member_name(b, "counts");
 	json_builder_begin_object(b);
@@ -428,7 +413,11 @@ rp_render_json(const struct rp_model *m)
 	kith_json_put_double(b, "time_span_days", m->ts_min == INT64_MIN ? NAN
 	                         : (double)(m->ts_max - m->ts_min) / 86400.0);
 	json_builder_end_object(b);
+}
 
+static void
+degrees(JsonBuilder *b, const struct rp_model *m)
+{
 	json_builder_set_member_name(b, "degree_distribution");
 	json_builder_begin_object(b);
 	degree(b, m, RP_DEG_USERS, "users");
@@ -438,14 +427,48 @@ rp_render_json(const struct rp_model *m)
 	else
 		null(b, "social");
 	json_builder_end_object(b);
+}
 
-	communities(b, m);
-	segments(b, m);
-	influence(b, m);
-	propagation(b, m);
-	embedding(b, m);
-	data_quality(b, m);
+static void
+omitted(JsonBuilder *b, const struct rp_model *m)
+{
 	strings(b, "omitted", m->notes);
+}
+
+static void (*const json_sections[RP_SEC_N])(JsonBuilder *,
+                                             const struct rp_model *) = {
+	[RP_SEC_SUMMARY] = summary,
+	[RP_SEC_DEGREE] = degrees,
+	[RP_SEC_COMMUNITIES] = communities,
+	[RP_SEC_SEGMENTS] = segments,
+	[RP_SEC_INFLUENCE] = influence,
+	[RP_SEC_PROPAGATION] = propagation,
+	[RP_SEC_EMBEDDING] = embedding,
+	[RP_SEC_DATA_QUALITY] = data_quality,
+	[RP_SEC_OMITTED] = omitted,
+};
+
+JsonNode *
+rp_render_json(const struct rp_model *m)
+{
+	g_autoptr(JsonBuilder) b = json_builder_new();
+
+	json_builder_begin_object(b);
+	kith_json_put_string(b, "format", KITH_REPORT_FORMAT);
+	kith_json_put_int(b, "schema_version", KITH_REPORT_SCHEMA);
+	kith_json_put_string(b, "kith_version", kith_version());
+	kith_json_put_string(b, "title", m->title);
+	kith_json_put_string(b, "created", m->created);
+	json_builder_set_member_name(b, "store");
+	json_builder_begin_object(b);
+	kith_json_put_string(b, "path", m->store_path);
+	kith_json_put_string(b, "created", m->store_created);
+	kith_json_put_bool(b, "pseudonymized", m->pseudonymized);
+	json_builder_end_object(b);
+	kith_json_put_int(b, "min_group", m->min_group);
+
+	for (int i = 0; i < RP_SEC_N; i++)
+		json_sections[i](b, m);
 	strings(b, "warnings", m->warnings);
 	json_builder_end_object(b);
 	return json_builder_get_root(b);

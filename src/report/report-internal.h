@@ -191,6 +191,34 @@ gboolean rp_model_build(struct rp_model *m, struct kith_store *s,
                         const struct kith_report_options *opt,
                         GError **error);
 /* Renderers (caller frees the strings / node). */
+/* The sections of a report, in the order every renderer writes them.
+ * Each renderer (HTML, Markdown, JSON) has one function per section in a
+ * table indexed by this enum; a section absent from the model is skipped
+ * (HTML, Markdown) or written as null (JSON) by its own function.  A new
+ * section is a new entry here plus one function in each renderer. */
+enum rp_section {
+	RP_SEC_SUMMARY,
+	RP_SEC_DEGREE,
+	RP_SEC_COMMUNITIES,
+	RP_SEC_SEGMENTS,
+	RP_SEC_INFLUENCE,
+	RP_SEC_PROPAGATION,
+	RP_SEC_EMBEDDING,
+	RP_SEC_DATA_QUALITY,
+	RP_SEC_OMITTED,
+	RP_SEC_N
+};
+
+/* Anchor id and table-of-contents title of each section. */
+struct rp_section_info {
+	const char *id;
+	const char *title;
+};
+extern const struct rp_section_info rp_sections[RP_SEC_N];
+
+/* TRUE when the model holds the data of section s. */
+gboolean rp_section_present(const struct rp_model *m, enum rp_section s);
+
 JsonNode *rp_render_json(const struct rp_model *m);
 char *rp_render_markdown(const struct rp_model *m);
 char *rp_render_html(const struct rp_model *m);

@@ -28,6 +28,16 @@ for id in chart-degree chart-community-sizes chart-category-mix \
 	chart-segments chart-prefs-eval table-influencers table-communities; do
 	ok_if "html has $id" -n "$(grep -o "id=\"$id\"" "$T/r1/report.html")"
 done
+# one list of sections: the same order in the HTML and the Markdown, and
+# the table of contents lists the sections present
+ok_if "html sections in order" "$(grep -o '<section id="[a-z-]*"' \
+	"$T/r1/report.html" | cut -d'"' -f2 | tr '\n' ' ')" = \
+	"degree communities segments influencers propagation data-quality omitted "
+ok_if "markdown sections in order" "$(grep '^## ' "$T/r1/report.md" | \
+	tr '\n' '|')" = "## Summary|## Degree distribution|## Communities|## RFM segments|## Top influencers|## Preference propagation|## Data quality|## Not in this report|"
+ok_if "table of contents" "$(grep -o '<nav class="toc">.*</nav>' \
+	"$T/r1/report.html" | grep -o 'href="#[a-z-]*"' | tr '\n' ' ')" = \
+	'href="#degree" href="#communities" href="#segments" href="#influencers" href="#propagation" href="#data-quality" href="#omitted" '
 
 if have_python; then
 	cat >"$T/check.py" <<'PY'
