@@ -1,8 +1,9 @@
-## ingest: CSV/TSV reader, id map, `kith ingest`, its tests, man page and
-## benchmark.
+## ingest: input files (streams, compression, encodings), CSV/TSV reader,
+## id map, `kith ingest`, its tests, man page and benchmark.
 
-libkith_a_SOURCES += include/kith/csv.h include/kith/ingest.h \
-	src/io/csv.c src/graph/idmap.c src/graph/ingest.c \
+libkith_a_SOURCES += include/kith/input.h include/kith/csv.h \
+	include/kith/ingest.h src/io/input.c src/io/csv.c src/graph/idmap.c \
+	src/graph/ingest.c \
 	src/graph/ingest-build.c src/graph/ingest-events.c \
 	src/graph/ingest-internal.h src/io/io-internal.h
 
