@@ -70,7 +70,8 @@ kith_ingest_parse_weights(const char *spec, GError **error)
 guint8 *
 kith_ingest_load_key(const char *path, size_t *len, GError **error)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK: a FIFO is refused below instead of waited for */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	struct stat sb;
 	if (fd < 0 && errno == ELOOP) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
