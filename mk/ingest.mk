@@ -11,12 +11,14 @@ src_kith_SOURCES += src/cli/cmd-ingest.c
 
 dist_man_MANS += man/kith-ingest.1
 
-check_PROGRAMS += tests/unit/test-csv tests/unit/test-ingest \
-	tests/unit/test-ingest-io
+check_PROGRAMS += tests/unit/test-input tests/unit/test-csv \
+	tests/unit/test-ingest tests/unit/test-ingest-io
+tests_unit_test_input_LDADD = $(KITH_LIBS)
 tests_unit_test_csv_LDADD = $(KITH_LIBS)
 tests_unit_test_ingest_LDADD = $(KITH_LIBS)
 tests_unit_test_ingest_io_LDADD = $(KITH_LIBS)
-TESTS += tests/unit/test-csv tests/unit/test-ingest tests/unit/test-ingest-io
+TESTS += tests/unit/test-input tests/unit/test-csv tests/unit/test-ingest \
+	tests/unit/test-ingest-io
 
 INGEST_SH = tests/cli/t1000-ingest-basic.sh \
 	tests/cli/t1010-ingest-bad-input.sh \
