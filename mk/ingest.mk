@@ -31,6 +31,7 @@ INGEST_SH = tests/cli/t1000-ingest-basic.sh \
 	tests/cli/t1052-ingest-cora.sh \
 	tests/cli/t1070-ingest-fastpath.sh \
 	tests/cli/t1080-ingest-streams.sh \
-	tests/cli/t1081-ingest-compressed.sh
+	tests/cli/t1081-ingest-compressed.sh \
+	tests/cli/t1082-ingest-signals.sh
 TESTS += $(INGEST_SH)
 EXTRA_DIST += $(INGEST_SH) tests/cli/ingest-lib.sh tests/data/ingest tools/bench-ingest
