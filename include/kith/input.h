@@ -17,8 +17,9 @@
  *    ends early, fails its check or has other bytes after its end is an
  *    error, never a short read.  bzip2 and zip are refused by name.
  *  - Text starting with a UTF-16 byte order mark (ff fe or fe ff, after
- *    decompression) is transcoded to UTF-8 while read; an unpaired
- *    surrogate or an odd final byte is an error.  A UTF-8 byte order mark
+ *    decompression), or without one with two ASCII characters in UTF-16
+ *    (a NUL byte beside each: never UTF-8 text), is transcoded to UTF-8
+ *    while read; an unpaired surrogate or an odd final byte is an error.  A UTF-8 byte order mark
  *    is left to the caller (the CSV reader skips it and counts its bytes
  *    in offsets).
  *  - Errors in decoded data read "NAME:LINE: reason", LINE being the line

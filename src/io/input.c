@@ -11,7 +11,7 @@
  *           or the raw bytes as they are;
  *   text    UTF-16LE/BE to UTF-8 from a buffer of decoded bytes, or those
  *           bytes as they are.
- * The first bytes are read at open: six raw bytes decide the codec, two
+ * The first bytes are read at open: six raw bytes decide the codec, four
  * decoded ones the encoding; what was read ahead is handed out first.
  * Data errors are held until the bytes decoded before them have been
  * handed out, so that their line (line feeds handed out + 1) is the line
@@ -729,6 +729,13 @@ nomem:
 	return FALSE;
 }
 
+/* A printable ASCII byte, tab or line end. */
+static gboolean
+ascii_text(unsigned char c)
+{
+	return (c >= 0x20 && c < 0x7f) || c == '\t' || c == '\n' || c == '\r';
+}
+
 static struct kith_input *
 input_start(struct kith_input *in, unsigned flags, GError **error)
 {
@@ -770,9 +777,9 @@ input_start(struct kith_input *in, unsigned flags, GError **error)
 			goto fail;
 	if (!codec_init(in, error))
 		goto fail;
-	/* the encoding, from the first two bytes of the text */
+	/* the encoding, from the first bytes of the text */
 	GError *e = NULL;
-	while (in->mid_end < 2 && !in->mid_eof) {
+	while (in->mid_end < 4 && !in->mid_eof) {
 		if (!mid_fill(in, &e)) {
 			if (!e && in->bad) {
 				fail_bad(in);
@@ -782,12 +789,22 @@ input_start(struct kith_input *in, unsigned flags, GError **error)
 			goto fail;
 		}
 	}
-	if (in->mid_end >= 2 && in->mid[0] == 0xff && in->mid[1] == 0xfe)
+	const unsigned char *m = in->mid;
+	if (in->mid_end >= 2 && m[0] == 0xff && m[1] == 0xfe) {
 		in->enc = ENC_UTF16LE;
-	else if (in->mid_end >= 2 && in->mid[0] == 0xfe && in->mid[1] == 0xff)
-		in->enc = ENC_UTF16BE;
-	if (in->enc != ENC_UTF8)
 		in->mid_pos = 2;
+	} else if (in->mid_end >= 2 && m[0] == 0xfe && m[1] == 0xff) {
+		in->enc = ENC_UTF16BE;
+		in->mid_pos = 2;
+	} else if (in->mid_end >= 4 && ascii_text(m[0]) && !m[1] &&
+	           ascii_text(m[2]) && !m[3]) {
+		/* no BOM, but two ASCII characters in UTF-16LE: text
+		 * holds no NUL byte, so this cannot be UTF-8 text */
+		in->enc = ENC_UTF16LE;
+	} else if (in->mid_end >= 4 && !m[0] && ascii_text(m[1]) && !m[2] &&
+	           ascii_text(m[3])) {
+		in->enc = ENC_UTF16BE;
+	}
 	return in;
 fail:
 	kith_input_close(in);

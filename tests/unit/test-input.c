@@ -327,6 +327,9 @@ test_utf16(void)
 		                               g_bytes_get_size(z));
 		assert_reads_as(pz, t, 0);
 		g_bytes_unref(z);
+		/* no byte order mark: told by the NUL beside each ASCII byte */
+		g_autofree char *pn = put_file("u16nobom.csv", u, n);
+		assert_reads_as(pn, t, 0);
 		g_byte_array_unref(b);
 	}
 	/* an unpaired surrogate on line 3, an odd last byte */
