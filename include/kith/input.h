@@ -33,8 +33,10 @@
  *    over the mapped file for a regular file, else over the bytes as they
  *    are read.
  *
- * Cost: O(bytes) time; O(256 KiB) memory plus the decoder's (xz: up to its
- * dictionary, 64 MiB at xz -9).  An input is used by one thread at a time.
+ * Cost: O(bytes) time; O(256 KiB) memory plus the decoder's (xz: its
+ * dictionary, 64 MiB at xz -9, refused beyond 1 GiB; zstd: its window,
+ * refused beyond 128 MiB, libzstd's default).  An input is used by one
+ * thread at a time.
  */
 #ifndef KITH_INPUT_H
 #define KITH_INPUT_H

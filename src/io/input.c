@@ -40,6 +40,9 @@
 #define POLL_MS 100
 #define SNIFF_BYTES 6
 #define HASH_STEP ((size_t)1 << 20)
+/* xz -9 needs 65 MiB to decompress; a header that asks for more than
+ * this is refused rather than allocated */
+#define XZ_MEMLIMIT ((uint64_t)1 << 30)
 
 enum codec { CODEC_NONE, CODEC_GZIP, CODEC_XZ, CODEC_ZSTD };
 enum enc { ENC_UTF8, ENC_UTF16LE, ENC_UTF16BE };
@@ -259,7 +262,7 @@ lzma_reason(lzma_ret r)
 	case LZMA_MEM_ERROR:
 		return "out of memory";
 	case LZMA_MEMLIMIT_ERROR:
-		return "memory limit reached";
+		return "it needs more than 1 GiB of memory to decompress";
 	default:
 		return "decoder error";
 	}
@@ -697,7 +700,7 @@ codec_init(struct kith_input *in, GError **error)
 		in->codec = CODEC_XZ;
 		lzma_stream init = LZMA_STREAM_INIT;
 		in->lz = init;
-		if (lzma_stream_decoder(&in->lz, UINT64_MAX,
+		if (lzma_stream_decoder(&in->lz, XZ_MEMLIMIT,
 		                        LZMA_CONCATENATED) != LZMA_OK)
 			goto nomem;
 		in->lz_init = TRUE;
