@@ -1,8 +1,9 @@
-## ingest: CSV/TSV reader, id map, `kith ingest`, its tests, man page and
-## benchmark.
+## ingest: input files (streams, compression, encodings), CSV/TSV reader,
+## id map, `kith ingest`, its tests, man page and benchmark.
 
-libkith_a_SOURCES += include/kith/csv.h include/kith/ingest.h \
-	src/io/csv.c src/graph/idmap.c src/graph/ingest.c \
+libkith_a_SOURCES += include/kith/input.h include/kith/csv.h \
+	include/kith/ingest.h src/io/input.c src/io/csv.c src/graph/idmap.c \
+	src/graph/ingest.c \
 	src/graph/ingest-build.c src/graph/ingest-events.c \
 	src/graph/ingest-internal.h
 
@@ -10,12 +11,14 @@ src_kith_SOURCES += src/cli/cmd-ingest.c
 
 dist_man_MANS += man/kith-ingest.1
 
-check_PROGRAMS += tests/unit/test-csv tests/unit/test-ingest \
-	tests/unit/test-ingest-io
+check_PROGRAMS += tests/unit/test-input tests/unit/test-csv \
+	tests/unit/test-ingest tests/unit/test-ingest-io
+tests_unit_test_input_LDADD = $(KITH_LIBS)
 tests_unit_test_csv_LDADD = $(KITH_LIBS)
 tests_unit_test_ingest_LDADD = $(KITH_LIBS)
 tests_unit_test_ingest_io_LDADD = $(KITH_LIBS)
-TESTS += tests/unit/test-csv tests/unit/test-ingest tests/unit/test-ingest-io
+TESTS += tests/unit/test-input tests/unit/test-csv tests/unit/test-ingest \
+	tests/unit/test-ingest-io
 
 INGEST_SH = tests/cli/t1000-ingest-basic.sh \
 	tests/cli/t1010-ingest-bad-input.sh \
@@ -26,6 +29,9 @@ INGEST_SH = tests/cli/t1000-ingest-basic.sh \
 	tests/cli/t1050-ingest-movielens.sh \
 	tests/cli/t1051-ingest-lastfm.sh \
 	tests/cli/t1052-ingest-cora.sh \
-	tests/cli/t1070-ingest-fastpath.sh
+	tests/cli/t1070-ingest-fastpath.sh \
+	tests/cli/t1080-ingest-streams.sh \
+	tests/cli/t1081-ingest-compressed.sh \
+	tests/cli/t1082-ingest-signals.sh
 TESTS += $(INGEST_SH)
 EXTRA_DIST += $(INGEST_SH) tests/cli/ingest-lib.sh tests/data/ingest tools/bench-ingest

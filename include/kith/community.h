@@ -408,7 +408,8 @@ gboolean kith_behavioural_influence(double *score, double *events,
                                     int64_t window, GError **error);
 
 /* Reads user ids, one per line (blank lines and lines starting with '#'
- * skipped; a header line "user" is skipped too) into store indices
+ * skipped; a header line "user" is skipped too; any input file, see
+ * input.h, and its errors) into store indices
  * (sorted, distinct).  n_unknown counts ids not in the store.
  * KITH_ERROR_DATA when no id is known.  Caller g_free()s *users. */
 gboolean kith_read_user_list(int32_t **users, int64_t *n, int64_t *n_unknown,

@@ -6,14 +6,16 @@
  * (integers, reals, timestamps) shared by ingest, eval and the label
  * readers.
  *
- * The reader reads the file in large blocks and tokenizes in place: a
- * record's fields point into the reader's buffer and stay valid until the
- * next call to kith_csv_next().  Nothing is ever buffered beyond one block
+ * The reader reads the file (through the input layer, input.h: any
+ * stream, compressed or UTF-16 text) in large blocks and tokenizes in
+ * place: a record's fields point into the reader's buffer and stay valid
+ * until the next call to kith_csv_next().  Nothing is ever buffered beyond one block
  * plus the longest record (bounded by max_line_bytes).  Cost: O(bytes).
  *
  * Bad records are not errors: kith_csv_next() returns them with a reason
  * code (record.reason != KITH_CSV_OK) so that callers can stop or skip and
- * log them.  Only I/O failures are GErrors.
+ * log them.  Only I/O failures (and broken compressed or UTF-16 data,
+ * and interrupts) are GErrors.
  *
  * Typical use:
  *
@@ -33,6 +35,8 @@
 #include <glib.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "kith/input.h"
 
 G_BEGIN_DECLS
 
@@ -128,8 +132,10 @@ struct kith_csv_stats {
 struct kith_csv;
 typedef struct kith_csv kith_csv;
 
-/* Opens PATH ("-" = standard input) and reads its first block to strip a
- * UTF-8 BOM and to sniff what the options leave open:
+/* Opens PATH through the input layer (see input.h: "-" is standard
+ * input; pipes, FIFOs and other streams, gzip, xz and zstd compression
+ * and UTF-16 with a byte order mark are read too) and reads its first
+ * block to strip a UTF-8 BOM and to sniff what the options leave open:
  *  - separator: the candidate (tab, comma, pipe, semicolon, in that order
  *    of preference) that splits the first lines (up to 100, quote-aware)
  *    into the same number > 1 of fields; else the most frequent one; else
@@ -137,11 +143,19 @@ typedef struct kith_csv kith_csv;
  *  - header (AUTO): yes if a field of the first line is a known column
  *    name (see kith_csv_role_from_name()), or if some column is numeric in
  *    every sampled later line but not in the first line; no otherwise.
- * KITH_ERROR_IO when the file cannot be opened or read.  Close with
- * kith_csv_close(). */
+ * Lines and offsets are those of the text (decompressed, transcoded).
+ * Errors as kith_input_open() and kith_input_read() (KITH_ERROR_IO,
+ * KITH_ERROR_DATA for broken compressed or UTF-16 data,
+ * KITH_ERROR_INTERRUPTED).  Close with kith_csv_close(). */
 struct kith_csv *kith_csv_open(const char *path,
                                const struct kith_csv_options *opt,
                                GError **error);
+
+/* The same over an open input (input.h), which the reader takes in every
+ * case (closed with the reader, or at once on failure). */
+struct kith_csv *kith_csv_open_input(struct kith_input *in,
+                                     const struct kith_csv_options *opt,
+                                     GError **error);
 
 /* The same over a memory buffer (copied); NAME is used in messages. */
 struct kith_csv *kith_csv_open_memory(const char *name, const void *data,
@@ -159,15 +173,19 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(kith_csv, kith_csv_close)
 int kith_csv_next(struct kith_csv *r, struct kith_csv_record *rec,
                   GError **error);
 
-/* Opens PATH again at byte OFFSET, the start of physical line LINE (a
- * record boundary of FROM's file), with everything FROM decided: the
+/* A second reader of FROM's file from byte OFFSET, the start of physical
+ * line LINE (a record boundary), with everything FROM decided: the
  * separator, header names, column count and options; no BOM check, no
  * sniffing, the header is not read again.  The statistics start at zero
- * and count from OFFSET.  Regular files only (KITH_ERROR_IO otherwise).
- * Close with kith_csv_close(). */
+ * and count from OFFSET.  Only when FROM's input is mappable
+ * (kith_input_map_fd(): a regular uncompressed file), KITH_ERROR_IO
+ * otherwise.  Close with kith_csv_close(). */
 struct kith_csv *kith_csv_open_at(const struct kith_csv *from,
-                                  const char *path, int64_t offset,
-                                  int64_t line, GError **error);
+                                  int64_t offset, int64_t line,
+                                  GError **error);
+
+/* The reader's input (borrowed). */
+struct kith_input *kith_csv_input(const struct kith_csv *r);
 
 /* File offset of the next unread record (just after the line end of the
  * last one returned) and, in *line when not NULL, its physical line. */

@@ -36,10 +36,13 @@ struct kith_memest_ingest {
 	int64_t events_bytes; /* size of the events file (mapped) */
 };
 
-/* Estimates the rows of a CSV/TSV file of `size` bytes at PATH from its
- * first `sample` bytes (mean line length), without reading it all: the
- * exact count when the sample covers the file.  Returns -1 and sets
- * error (KITH_ERROR_IO) when the file cannot be read. */
+/* Estimates the rows of a CSV/TSV file at PATH from the first `sample`
+ * bytes of its text (mean line length; for a compressed or UTF-16 file
+ * scaled by the ratio of text to file bytes so far), without reading it
+ * all: the exact count when the sample covers the text.  *size receives
+ * the file's size.  A stream ("-", a pipe, a FIFO: told by stat(), never
+ * opened) gives 0 rows and size 0.  Returns -1 and sets error
+ * (KITH_ERROR_IO) when the file cannot be read. */
 int64_t kith_memest_count_rows(const char *path, int64_t sample,
                                int64_t *size, GError **error);
 

@@ -39,18 +39,23 @@ struct kith_update_result {
 };
 
 /* Applies the batch named by opt (events, social, users, items,
- * user_features; "-" is refused) to the store at PATH and writes the
+ * user_features: any input file, see input.h) to the store at PATH and
+ * writes the
  * new version atomically over it (kith_store_write(), same file modes
  * as before).  opt->base and opt->directed are set here; when
  * opt->columns / opt->event_weights are NULL the original ingest's
  * column mapping of the events file (when it had no header) and its
  * event weights are reused.  A file whose SHA-256 the ledger already
  * lists for the same kind is skipped (listed in out->skipped); when every
- * file is skipped, out->noop is set and the store is left untouched.
+ * file is skipped, out->noop is set and the store is left untouched.  A
+ * stream (stdin, a pipe, a FIFO) is hashed while the batch is read, so
+ * it is checked after: when every file of the batch is one already
+ * applied, the batch is a no-op as well; when only some are,
+ * KITH_ERROR_DATA (a stream cannot be read twice).
  * The manifest gets "ledger": one entry per batch, the first being the
  * original ingest (see kith_update_ledger()).
  * Errors: as kith_ingest_run() (the store is then untouched);
- * KITH_ERROR_USAGE for a pseudonymized store or stdin;
+ * KITH_ERROR_USAGE for a pseudonymized store;
  * KITH_ERROR_CORRUPT / KITH_ERROR_IO for the store.  Release *out with
  * kith_update_result_clear(). */
 gboolean kith_update_store(const char *path,

@@ -63,6 +63,7 @@
 #include "kith/community.h"
 #include "kith/core.h"
 #include "kith/csv.h"
+#include "kith/input.h"
 #include "kith/io.h"
 #include "kith/store.h"
 
@@ -740,15 +741,10 @@ kith_read_user_list(int32_t **users, int64_t *n, int64_t *n_unknown,
 	g_autoptr(GArray) a = g_array_new(FALSE, FALSE, sizeof(int32_t));
 	g_auto(GStrv) lines = NULL;
 	int64_t unknown = 0, k = 0;
-	size_t len;
-	GError *e = NULL;
 
-	if (!g_file_get_contents(path, &text, &len, &e)) {
-		g_set_error(error, KITH_ERROR, KITH_ERROR_IO, "cannot read '%s': %s",
-		            path, e->message);
-		g_error_free(e);
+	text = kith_input_read_all(path, 0, NULL, error);
+	if (text == NULL)
 		return FALSE;
-	}
 	lines = g_strsplit(text, "\n", -1);
 	for (int i = 0; lines[i]; i++) {
 		char *l = g_strstrip(lines[i]);

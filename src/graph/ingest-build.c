@@ -9,19 +9,13 @@
  * of type weights, count, min/max ts, type mask, value sum; and reordered
  * by (ts, arrival) into the log.  The item->user CSR is its transpose.
  * Social rows are sorted by (a, b) key and deduplicated (largest weight
- * kept), then mirrored unless directed.  SHA-256 of the inputs: nettle,
- * in a side thread.
+ * kept), then mirrored unless directed.  (The SHA-256 of the inputs comes
+ * from the input layer, input.h.)
  * Cost: O(E + sum d log d + n + m) time, about 8 E + 4 n threads + 24
  * d_max threads bytes of scratch beside the store's own arrays.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
-#include <nettle/sha2.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -859,124 +853,6 @@ ingest_build(struct ingest_ctx *c, GError **error)
 		s->rejects_len = c->res->rejects->len;
 	}
 	return TRUE;
-}
-
-/* ------------------------------------------------------------- sha job */
-
-struct sha_job {
-	GThread *thread;
-	char *path[5];
-	char *sha[5];
-	int64_t size[5];
-	int n;
-	GError *error;
-};
-
-/* SHA-256 (hex) and size of a file, with nettle (which uses the CPU's
- * SHA instructions where it has them: about 3x GLib's speed). */
-static char *
-file_sha256(const char *path, int64_t *size, GError **error)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		g_set_error(error, KITH_ERROR, KITH_ERROR_IO, "cannot open '%s': %s",
-		            path, g_strerror(errno));
-		return NULL;
-	}
-	enum { BUF = 1 << 20 };
-	struct sha256_ctx ctx;
-	sha256_init(&ctx);
-	int64_t total = 0;
-	struct stat sb;
-	/* a regular file is hashed where the page cache has it (no copy) */
-	if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0) {
-		size_t n = (size_t)sb.st_size;
-		const uint8_t *map = mmap(NULL, n, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (map != MAP_FAILED) {
-			madvise((void *)map, n, MADV_SEQUENTIAL);
-			for (size_t o = 0; o < n; o += BUF)
-				sha256_update(&ctx, n - o < BUF ? n - o : BUF, map + o);
-			munmap((void *)map, n);
-			total = (int64_t)n;
-			goto done;
-		}
-	}
-	uint8_t *buf = g_malloc(BUF);
-	for (;;) {
-		ssize_t n = read(fd, buf, BUF);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
-			            "cannot read '%s': %s", path, g_strerror(errno));
-			g_free(buf);
-			close(fd);
-			return NULL;
-		}
-		if (n == 0)
-			break;
-		sha256_update(&ctx, (size_t)n, buf);
-		total += n;
-	}
-	g_free(buf);
-done:
-	close(fd);
-	uint8_t d[SHA256_DIGEST_SIZE];
-	sha256_digest(&ctx, sizeof d, d);
-	char *hex = g_malloc(2 * sizeof d + 1);
-	for (size_t i = 0; i < sizeof d; i++)
-		g_snprintf(hex + 2 * i, 3, "%02x", d[i]);
-	*size = total;
-	return hex;
-}
-
-static gpointer
-sha_main(gpointer data)
-{
-	struct sha_job *j = data;
-	for (int i = 0; i < j->n; i++) {
-		if (strcmp(j->path[i], "-") == 0)
-			continue;
-		j->sha[i] = file_sha256(j->path[i], &j->size[i], &j->error);
-		if (!j->sha[i])
-			break;
-	}
-	return NULL;
-}
-
-struct sha_job *
-ingest_sha_start(const struct kith_ingest_options *opt)
-{
-	struct sha_job *j = g_new0(struct sha_job, 1);
-	const char *p[5] = { opt->events, opt->social, opt->users, opt->items,
-	                     opt->user_features };
-	for (int i = 0; i < 5; i++)
-		if (p[i])
-			j->path[j->n++] = g_strdup(p[i]);
-	j->thread = g_thread_new("kith-sha256", sha_main, j);
-	return j;
-}
-
-gboolean
-ingest_sha_finish(struct sha_job *j, struct ingest_ctx *c, GError **error)
-{
-	g_thread_join(j->thread);
-	gboolean ok = j->error == NULL;
-	if (!ok && error)
-		g_propagate_error(error, j->error);
-	else if (j->error)
-		g_error_free(j->error);
-	for (int i = 0; i < j->n; i++) {
-		if (ok && i < 5) {
-			c->sha[i] = j->sha[i];
-			c->size[i] = j->size[i];
-		} else {
-			g_free(j->sha[i]);
-		}
-		g_free(j->path[i]);
-	}
-	g_free(j);
-	return ok;
 }
 
 /* ------------------------------------------------------------ summaries */

@@ -6,8 +6,8 @@
  * Serial reader: kith_csv_next() record by record, every row validated
  * before any of its ids is inserted (ev_record()).
  *
- * Parallel reader (a regular file, after the first record has fixed the
- * column roles): the rest of the file is mapped and cut at line ends into
+ * Parallel reader (a regular uncompressed file, kith_input_map_fd(),
+ * after the first record has fixed the column roles): the rest of the file is mapped and cut at line ends into
  * chunks of about chunk_bytes.  An OpenMP pass counts the lines of each
  * chunk, which gives every chunk its slice of the event arrays; a second
  * pass hands out chunks in file order to threads, each of which tokenizes
@@ -27,10 +27,8 @@
  * O(events / threads) to remap; per thread a few small id maps.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #if defined(__SSE2__) && defined(__x86_64__)
 #include <emmintrin.h>
@@ -42,6 +40,7 @@
 
 #include "kith/core.h"
 #include "kith/ingest.h"
+#include "kith/input.h"
 #include "ingest-internal.h"
 
 #define MAX_EVENT_TYPES 32
@@ -890,20 +889,14 @@ ingest_read_events(struct ingest_ctx *c, GError **error)
 	}
 	c->last_type = -1;
 
-	/* the parallel reader needs a mappable regular file */
+	/* the parallel reader needs a mappable file: regular, not
+	 * compressed, not transcoded (its descriptor stays the reader's) */
 	int fd = -1;
 	int64_t size = 0;
-	if (o->chunk_bytes >= 0 && strcmp(o->events, "-") != 0 &&
-	    !kith_csv_options(r)->latin1) {
-		struct stat sb;
-		fd = open(o->events, O_RDONLY | O_CLOEXEC);
-		if (fd >= 0 && (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-		                sb.st_size <= 0)) {
-			close(fd);
+	if (o->chunk_bytes >= 0 && !kith_csv_options(r)->latin1) {
+		fd = kith_input_map_fd(kith_csv_input(r), &size);
+		if (size <= 0)
 			fd = -1;
-		}
-		if (fd >= 0)
-			size = sb.st_size;
 	}
 
 	struct kith_csv_record rec;
@@ -931,7 +924,7 @@ ingest_read_events(struct ingest_ctx *c, GError **error)
 			continue;       /* nothing read in parallel */
 		add_stats(&st, kith_csv_stats(r));
 		add_stats(&st, &fst);
-		rest = kith_csv_open_at(r, o->events, cut, cut_line, error);
+		rest = kith_csv_open_at(r, cut, cut_line, error);
 		if (!rest)
 			goto out;
 		cur = rest;
@@ -944,13 +937,11 @@ ingest_read_events(struct ingest_ctx *c, GError **error)
 	if (rest) {
 		add_stats(&st, kith_csv_stats(rest));
 		st.bytes = size;
-		ok = ingest_close_stats(c, f, &st, error);
+		ok = ingest_close_stats(c, f, r, &st, error);
 	} else {
 		ok = ingest_close(c, f, r, error);
 	}
 out:
-	if (fd >= 0)
-		close(fd);
 	return ok;
 }
 

@@ -48,12 +48,11 @@ struct ingest_ctx {
 	int64_t base_ev;         /* events of its log */
 	int64_t base_so;         /* social rows (= its pairs) */
 
-	/* sources: sha256 and size per file (index = res->files order) */
+	/* sources: sha256 and size of the bytes read per file (index =
+	 * res->files order), set by ingest_close() */
 	char *sha[5];
 	int64_t size[5];
 };
-
-struct sha_job;
 
 gboolean ingest_reject(struct ingest_ctx *c, struct kith_ingest_file *f,
                        const struct kith_csv_record *rec,
@@ -70,10 +69,12 @@ struct kith_csv *ingest_open(struct ingest_ctx *c, const char *kind,
 int ingest_next(struct ingest_ctx *c, struct kith_ingest_file *f,
                 struct kith_csv *r, struct kith_csv_record *rec,
                 GError **error);
-/* Ends a file (statistics of one reader, or given). */
+/* Ends a file: its statistics (of reader R, or given), and the SHA-256
+ * and size of R's file (the bytes read, see input.h). */
 gboolean ingest_close(struct ingest_ctx *c, struct kith_ingest_file *f,
                       struct kith_csv *r, GError **error);
 gboolean ingest_close_stats(struct ingest_ctx *c, struct kith_ingest_file *f,
+                            struct kith_csv *r,
                             const struct kith_csv_stats *st, GError **error);
 gboolean ingest_check_pct(struct ingest_ctx *c, GError **error);
 
@@ -99,13 +100,6 @@ gboolean ingest_seed(struct ingest_ctx *c, GError **error);
 
 /* Builds c->res->store from the collected rows. */
 gboolean ingest_build(struct ingest_ctx *c, GError **error);
-
-/* SHA-256 of the input files, computed by a thread while they are
- * parsed.  finish joins it and stores the digests in c->sha/c->size in
- * the order of c->res->files. */
-struct sha_job *ingest_sha_start(const struct kith_ingest_options *opt);
-gboolean ingest_sha_finish(struct sha_job *job, struct ingest_ctx *c,
-                           GError **error);
 
 /* Fills c->res->extra (sources, event_weights, ingest summary). */
 void ingest_extra(struct ingest_ctx *c);

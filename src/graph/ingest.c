@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "kith/core.h"
+#include "kith/input.h"
 #include "kith/io.h"
 #include "kith/ingest.h"
 #include "ingest-internal.h"
@@ -69,7 +70,8 @@ kith_ingest_parse_weights(const char *spec, GError **error)
 guint8 *
 kith_ingest_load_key(const char *path, size_t *len, GError **error)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	/* O_NONBLOCK: a FIFO is refused below instead of waited for */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
 	struct stat sb;
 	if (fd < 0 && errno == ELOOP) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
@@ -228,7 +230,11 @@ ingest_open(struct ingest_ctx *c, const char *kind, const char *path,
 	f->kind = kind;
 	f->path = g_strdup(path);
 	*fout = f;
-	struct kith_csv *r = kith_csv_open(path, copt, error);
+	/* hashed while read: the manifest gets the bytes this read */
+	struct kith_input *in = kith_input_open(path, KITH_INPUT_SHA256, error);
+	if (!in)
+		return NULL;
+	struct kith_csv *r = kith_csv_open_input(in, copt, error);
 	if (!r)
 		return NULL;
 	f->sep = kith_csv_sep(r);
@@ -255,11 +261,14 @@ ingest_next(struct ingest_ctx *c, struct kith_ingest_file *f,
 }
 
 /* Ends a file with the given statistics: fails on an empty or header-
- * only file, checks the percentage limit. */
+ * only file, takes the SHA-256 and size of R's file, checks the
+ * percentage limit. */
 gboolean
 ingest_close_stats(struct ingest_ctx *c, struct kith_ingest_file *f,
-                   const struct kith_csv_stats *st, GError **error)
+                   struct kith_csv *r, const struct kith_csv_stats *st,
+                   GError **error)
 {
+	int i = (int)(f - c->res->files);
 	f->st = *st;
 	if (st->records_ok + st->records_bad == 0) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA, "%s: %s",
@@ -272,6 +281,10 @@ ingest_close_stats(struct ingest_ctx *c, struct kith_ingest_file *f,
 	for (int k = 0; k < KITH_CSV_N_REASONS; k++)
 		rej += f->rejected[k];
 	f->accepted = f->st.records_ok + f->st.records_bad - rej;
+	g_free(c->sha[i]);
+	c->sha[i] = kith_input_sha256(kith_csv_input(r), &c->size[i], error);
+	if (!c->sha[i])
+		return FALSE;
 	return ingest_check_pct(c, error);
 }
 
@@ -280,7 +293,7 @@ gboolean
 ingest_close(struct ingest_ctx *c, struct kith_ingest_file *f,
              struct kith_csv *r, GError **error)
 {
-	return ingest_close_stats(c, f, kith_csv_stats(r), error);
+	return ingest_close_stats(c, f, r, kith_csv_stats(r), error);
 }
 
 
@@ -828,9 +841,6 @@ kith_ingest_run(const struct kith_ingest_options *opt,
 		kith_ingest_result_clear(out);
 		return FALSE;
 	}
-	struct sha_job *sha = ingest_sha_start(opt);
-
-
 	gboolean ok = (!opt->events || ingest_read_events(&c, error)) &&
 	              (!opt->social || read_social(&c, error)) &&
 	              (!opt->users || read_users(&c, error)) &&
@@ -845,8 +855,6 @@ kith_ingest_run(const struct kith_ingest_options *opt,
 		ok = ingest_build(&c, error);
 	if (ok)
 		note(&c, "built the arrays in %.2f s", kith_now() - t1);
-	if (!ingest_sha_finish(sha, &c, ok ? error : NULL))
-		ok = FALSE;
 	if (ok) {
 		out->seconds = kith_now() - t0;
 		ingest_extra(&c);

@@ -19,12 +19,11 @@
 #include "config.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "kith/core.h"
+#include "kith/input.h"
 #include "kith/memest.h"
 
 #define MiB (1024.0 * 1024.0)
@@ -51,36 +50,40 @@ kith_memest_count_rows(const char *path, int64_t sample, int64_t *size,
                        GError **error)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		int e = errno;
-		if (fd >= 0)
-			close(fd);
+	*size = 0;
+	/* by name, before any open: a stream cannot be sampled without
+	 * taking its bytes, and opening a FIFO and closing it again would
+	 * kill its writer (SIGPIPE) */
+	if (strcmp(path, "-") == 0)
+		return 0;
+	if (stat(path, &st) != 0) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
-		            "cannot open '%s': %s", path, g_strerror(e));
+		            "cannot open '%s': %s", path, g_strerror(errno));
 		return -1;
 	}
-	*size = S_ISREG(st.st_mode) ? (int64_t)st.st_size : 0;
-	if (!S_ISREG(st.st_mode)) {
-		/* a pipe cannot be sampled without consuming it */
-		close(fd);
+	if (!S_ISREG(st.st_mode))
 		return 0;
-	}
+	g_autoptr(kith_input) in = kith_input_open(path, 0, error);
+	if (!in)
+		return -1;
+	if (kith_input_is_stream(in))
+		return 0;
+	*size = kith_input_file_size(in);
 	if (sample < 4096)
 		sample = 4096;
-	int64_t want = MIN(sample, *size);
-	char *buf = g_malloc(want + 1);
+	char *buf = g_malloc(sample + 1);
 	int64_t got = 0;
-	while (got < want) {
-		ssize_t r = read(fd, buf + got, (size_t)(want - got));
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
+	gboolean end = FALSE;
+	while (got < sample) {
+		ssize_t r = kith_input_read(in, buf + got, (size_t)(sample - got),
+		                            NULL);
+		if (r <= 0) {
+			end = r == 0;
 			break;
+		}
 		got += r;
 	}
-	close(fd);
 	int64_t lines = 0;
 	int64_t last = -1;
 	for (const char *p = buf; (p = memchr(p, '\n', buf + got - p));
@@ -89,13 +92,19 @@ kith_memest_count_rows(const char *path, int64_t sample, int64_t *size,
 		last = p - buf;
 	}
 	g_free(buf);
-	if (got >= *size)
+	if (end)
 		return lines + (got > 0 && last != got - 1);
 	if (lines == 0)
 		return 1;
+	/* the text's size: the file's, or for compressed or transcoded text
+	 * the file's times the ratio of text to file bytes so far */
+	double text = (double)*size;
+	int64_t used = kith_input_raw_offset(in);
+	if (kith_input_map_fd(in, NULL) < 0 && used > 0)
+		text = (double)*size * (double)got / (double)used;
 	/* mean length of the complete lines of the sample */
 	double per = (double)(last + 1) / (double)lines;
-	return (int64_t)((double)*size / per + 0.5);
+	return (int64_t)(text / per + 0.5);
 }
 
 /*

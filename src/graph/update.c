@@ -316,6 +316,50 @@ store_is_private(const char *path)
 	return stat(p, &sb) == 0 && (sb.st_mode & 077) == 0;
 }
 
+/* After the ingest of a batch: the streamed files (stream[k]) whose
+ * SHA-256, computed while they were read, the ledger already lists.
+ * Returns 1 when every file of the batch (LEFT, after the skipped ones)
+ * is such a stream: the batch is a no-op (they go to out->skipped); 0
+ * when none is; -1 with KITH_ERROR_DATA when some but not all are, since
+ * a stream cannot be read again without it. */
+static int
+stream_applied(struct kith_update_result *out, JsonArray *la,
+               const gboolean stream[5], const char *const kinds[5],
+               const char **const slot[5], int left, GError **error)
+{
+	JsonArray *src = member_array(out->batch.extra, "sources");
+	int dup = 0, first = -1;
+	for (int k = 0; k < 5; k++) {
+		if (!stream[k] || !*slot[k])
+			continue;
+		for (guint i = 0; src && i < json_array_get_length(src); i++) {
+			JsonObject *f = json_array_get_object_element(src, i);
+			const char *sha = kith_json_str(f, "sha256");
+			if (g_strcmp0(kith_json_str(f, "kind"), kinds[k]) != 0 ||
+			    !sha || !ledger_has(la, kinds[k], sha))
+				continue;
+			dup++;
+			if (first < 0)
+				first = k;
+		}
+	}
+	if (dup == 0)
+		return 0;
+	if (dup < left) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+		            "%s '%s' is already in the ledger (same SHA-256) and, "
+		            "read from a stream, cannot be left out of the batch: "
+		            "run the update again without it", kinds[first],
+		            *slot[first]);
+		return -1;
+	}
+	for (int k = 0; k < 5; k++)
+		if (stream[k] && *slot[k])
+			g_ptr_array_add(out->skipped, g_strdup_printf("%s '%s'",
+			                kinds[k], *slot[k]));
+	return 1;
+}
+
 gboolean
 kith_update_store(const char *path, const struct kith_ingest_options *opt,
                   struct kith_update_result *out, GError **error)
@@ -339,16 +383,9 @@ kith_update_store(const char *path, const struct kith_ingest_options *opt,
 	gboolean ok = FALSE;
 	int given = 0;
 
-	for (int k = 0; k < 5; k++) {
-		if (!*slot[k])
-			continue;
-		given++;
-		if (strcmp(*slot[k], "-") == 0) {
-			g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
-			            "kith update reads files, not stdin ('-')");
-			return FALSE;
-		}
-	}
+	for (int k = 0; k < 5; k++)
+		if (*slot[k])
+			given++;
 	if (given == 0) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
 		            "give at least one of --events, --social, --users, "
@@ -376,11 +413,21 @@ kith_update_store(const char *path, const struct kith_ingest_options *opt,
 	out->old_items = base->n_items;
 	out->old_interactions = base->ui.nnz;
 
-	/* files already applied are skipped */
+	/* regular files already applied are skipped; a stream (told by
+	 * stat(), not opened here) is hashed while the ingest reads it and
+	 * checked after (see stream_applied()) */
 	int left = 0;
+	gboolean stream[5] = { FALSE };
 	for (int k = 0; k < 5; k++) {
 		if (!*slot[k])
 			continue;
+		struct stat sb;
+		if (strcmp(*slot[k], "-") == 0 || (stat(*slot[k], &sb) == 0 &&
+		                                   !S_ISREG(sb.st_mode))) {
+			stream[k] = TRUE;
+			left++;
+			continue;
+		}
 		g_autofree char *sha = kith_file_sha256(*slot[k], NULL, error);
 		if (!sha)
 			goto out;
@@ -413,6 +460,14 @@ kith_update_store(const char *path, const struct kith_ingest_options *opt,
 	o.writer = w;
 	if (!kith_ingest_run(&o, &out->batch, error))
 		goto out;
+	int dup = stream_applied(out, la, stream, kinds, slot, left, error);
+	if (dup < 0)
+		goto out;
+	if (dup > 0) {
+		out->noop = TRUE;
+		ok = TRUE;
+		goto out;
+	}
 	struct kith_store *s = out->batch.store;
 
 	/* rejects.tsv: the old rows, then the batch's */
@@ -519,8 +574,9 @@ out:
 	kith_store_writer_free(w);
 	if (base)
 		kith_store_free(base);
-	if (!ok) {
+	if (!ok)
 		kith_update_result_clear(out);
-	}
+	else if (out->noop)
+		kith_ingest_result_clear(&out->batch);
 	return ok;
 }

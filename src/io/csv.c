@@ -17,7 +17,6 @@
  * the next physical line.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,14 +25,14 @@
 
 #include "kith/core.h"
 #include "kith/csv.h"
+#include "kith/input.h"
 
 #define KITH_CSV_BLOCK ((size_t)4 << 20)
 #define EXCERPT_MAX 256
 
 struct kith_csv {
 	char *name;
-	int fd;
-	gboolean own_fd;
+	struct kith_input *in;   /* owned */
 	gboolean eof;
 	struct kith_csv_options opt;
 	size_t max_line;
@@ -112,16 +111,13 @@ refill(struct kith_csv *r, GError **error)
 	if (room > KITH_CSV_BLOCK)
 		room = KITH_CSV_BLOCK;
 	size_t got = 0;
+	/* a whole block even from a slow stream, so that sniffing and line
+	 * limits see the same bytes whatever the kind of file */
 	while (got < room) {
-		ssize_t n = read(r->fd, r->buf + r->end + got, room - got);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
-			            "cannot read '%s': %s", r->name,
-			            g_strerror(errno));
+		ssize_t n = kith_input_read(r->in, r->buf + r->end + got,
+		                            room - got, error);
+		if (n < 0)
 			return -1;
-		}
 		if (n == 0) {
 			r->eof = TRUE;
 			break;
@@ -659,7 +655,6 @@ reader_new(const char *name, const struct kith_csv_options *opt)
 	struct kith_csv_options def = KITH_CSV_OPTIONS_INIT;
 	r->opt = opt ? *opt : def;
 	r->name = g_strdup(name);
-	r->fd = -1;
 	r->max_line = r->opt.max_line_bytes ? r->opt.max_line_bytes
 	                                    : KITH_CSV_MAX_LINE_DEFAULT;
 	r->opt.max_line_bytes = r->max_line;
@@ -708,25 +703,11 @@ reader_start(struct kith_csv *r, GError **error)
 }
 
 struct kith_csv *
-kith_csv_open(const char *path, const struct kith_csv_options *opt,
-              GError **error)
+kith_csv_open_input(struct kith_input *in, const struct kith_csv_options *opt,
+                    GError **error)
 {
-	gboolean is_stdin = strcmp(path, "-") == 0;
-	struct kith_csv *r = reader_new(is_stdin ? "stdin" : path, opt);
-	if (is_stdin) {
-		r->fd = 0;
-	} else {
-		r->fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (r->fd < 0) {
-			g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
-			            "cannot open '%s': %s", path,
-			            g_strerror(errno));
-			kith_csv_close(r);
-			return NULL;
-		}
-		r->own_fd = TRUE;
-		posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	}
+	struct kith_csv *r = reader_new(kith_input_name(in), opt);
+	r->in = in;
 	if (!reader_start(r, error)) {
 		kith_csv_close(r);
 		return NULL;
@@ -735,16 +716,22 @@ kith_csv_open(const char *path, const struct kith_csv_options *opt,
 }
 
 struct kith_csv *
+kith_csv_open(const char *path, const struct kith_csv_options *opt,
+              GError **error)
+{
+	struct kith_input *in = kith_input_open(path, 0, error);
+	return in ? kith_csv_open_input(in, opt, error) : NULL;
+}
+
+struct kith_csv *
 kith_csv_open_memory(const char *name, const void *data, size_t len,
                      const struct kith_csv_options *opt, GError **error)
 {
-	struct kith_csv *r = reader_new(name, opt);
 	/* a pipe would block for large buffers; use a memfd instead */
 	int fd = memfd_create("kith-csv", MFD_CLOEXEC);
 	if (fd < 0) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
 		            "memfd_create: %s", g_strerror(errno));
-		kith_csv_close(r);
 		return NULL;
 	}
 	size_t done = 0;
@@ -756,36 +743,24 @@ kith_csv_open_memory(const char *name, const void *data, size_t len,
 			g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
 			            "memfd write: %s", g_strerror(errno));
 			close(fd);
-			kith_csv_close(r);
 			return NULL;
 		}
 		done += (size_t)n;
 	}
 	lseek(fd, 0, SEEK_SET);
-	r->fd = fd;
-	r->own_fd = TRUE;
-	if (!reader_start(r, error)) {
-		kith_csv_close(r);
-		return NULL;
-	}
-	return r;
+	struct kith_input *in = kith_input_open_fd(fd, name, TRUE, 0, error);
+	return in ? kith_csv_open_input(in, opt, error) : NULL;
 }
 
 struct kith_csv *
-kith_csv_open_at(const struct kith_csv *from, const char *path,
-                 int64_t offset, int64_t line, GError **error)
+kith_csv_open_at(const struct kith_csv *from, int64_t offset, int64_t line,
+                 GError **error)
 {
-	struct kith_csv *r = reader_new(from->name, &from->opt);
-	r->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (r->fd < 0 || lseek(r->fd, (off_t)offset, SEEK_SET) != offset) {
-		g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
-		            "cannot open '%s' at byte %" G_GINT64_FORMAT ": %s",
-		            path, offset, g_strerror(errno));
-		kith_csv_close(r);
+	struct kith_input *in = kith_input_open_at(from->in, offset, error);
+	if (!in)
 		return NULL;
-	}
-	r->own_fd = TRUE;
-	posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+	struct kith_csv *r = reader_new(from->name, &from->opt);
+	r->in = in;
 	r->max_line = from->max_line;
 	r->opt.max_line_bytes = from->max_line;
 	r->n_columns = from->n_columns;
@@ -799,6 +774,12 @@ kith_csv_open_at(const struct kith_csv *from, const char *path,
 	}
 	set_classes(r);
 	return r;
+}
+
+struct kith_input *
+kith_csv_input(const struct kith_csv *r)
+{
+	return r->in;
 }
 
 int64_t
@@ -820,8 +801,7 @@ kith_csv_close(struct kith_csv *r)
 {
 	if (!r)
 		return;
-	if (r->own_fd && r->fd >= 0)
-		close(r->fd);
+	kith_input_close(r->in);
 	g_free(r->buf);
 	g_free(r->obuf);
 	g_free(r->field);

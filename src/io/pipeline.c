@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "kith/core.h"
+#include "kith/input.h"
 #include "kith/io.h"
 #include "kith/pipeline.h"
 
@@ -82,16 +83,13 @@ kith_pipeline_load(const char *path, GError **error)
 	g_autoptr(kith_pipeline) p = g_new0(struct kith_pipeline, 1);
 	g_autofree char *text = NULL;
 	g_auto(GStrv) lines = NULL;
-	g_autoptr(GError) err = NULL;
 	struct kith_pipeline_stage *cur = NULL;
 	gsize len;
 	int i;
 
-	if (!g_file_get_contents(path, &text, &len, &err)) {
-		g_set_error(error, KITH_ERROR, KITH_ERROR_IO, "cannot read '%s': %s",
-		            path, err->message);
+	text = kith_input_read_all(path, 0, &len, error);
+	if (!text)
 		return NULL;
-	}
 	if (!g_utf8_validate(text, (gssize)len, NULL) || strlen(text) != len) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
 		            "%s: not a UTF-8 text file", path);

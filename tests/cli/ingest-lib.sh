@@ -1,11 +1,26 @@
-# Helpers of the ingest equivalence tests (t1040, t1070), sourced after
-# lib.sh.
+# Helpers of the ingest equivalence tests (t1040, t1070, t1080, t1081),
+# sourced after lib.sh.
 
-# store_sum STORE: checksums of every file but the manifest, plus the
-# manifest without its time stamps
-store_sum() {
+# data_sum STORE: checksums of every file but the manifest (which names
+# the input files)
+data_sum() {
 	(cd "$1" && find . -type f ! -name manifest.json | sort | xargs sha256sum)
+}
+
+# store_sum STORE: data_sum, plus the manifest without its time stamps
+store_sum() {
+	data_sum "$1"
 	grep -v '"created"\|"seconds"' "$1/manifest.json"
+}
+
+# source_sha STORE / source_size STORE: SHA-256 and size of the first
+# input file as the manifest records them
+source_sha() {
+	sed -n 's/.*"sha256" : "\([0-9a-f]*\)".*/\1/p' "$1/manifest.json" |
+		head -1
+}
+source_size() {
+	json_get "$1/manifest.json" size
 }
 
 # run NAME ARGS...: ingest into $T/NAME, keeping the exit status

@@ -118,5 +118,11 @@ check_fails 1 "missing store" $KITH update "$T/nope" --events "$T/b1.csv"
 check_fails 2 "bad option" $KITH update "$T/s" --events "$T/b1.csv" --bogus
 check_fails 2 "no file" $KITH update "$T/s"
 check_fails 2 "no store" $KITH update --events "$T/b1.csv"
-check_fails 2 "stdin refused" $KITH update "$T/s" --events -
+check "the same events from stdin" sh -c '"$1" update --comment "#" \
+      --on-error skip "$2" --events - <"$3"' sh "$KITH" "$T/s" "$T/b1.csv"
+ok_if "stdin: a no-op too (hashed while read)" \
+      "$(grep -c 'nothing new' "$T/.err")" = 1
+(cd "$T/s" && find . -type f | sort | xargs sha256sum) >"$T/after"
+ok_if "store untouched by the stdin no-op" \
+      "$(cmp -s "$T/before" "$T/after" && echo same)" = same
 done_testing
