@@ -12,7 +12,8 @@
  *   base       core.h, csr.h, dense.h       src/base   errors, memory, RNG,
  *                                                      threads, CSR, dense
  *                                                      products
- *   io         io.h, csv.h, pipeline.h      src/io     files only
+ *   io         io.h, csv.h, input.h,        src/io     files only
+ *              pipeline.h
  *   graph      store.h, ingest.h, update.h, src/graph  the store and how it
  *              memest.h                                is built
  *   eval       eval.h                       src/eval   top-K, metrics,
