@@ -5,7 +5,7 @@ libkith_a_SOURCES += \
 	include/kith/core.h include/kith/csr.h include/kith/io.h \
 	include/kith/store.h include/kith/emb.h include/kith/nn.h \
 	include/kith/analytics.h \
-	src/io/core.c src/io/npy.c src/io/outdir.c src/io/manifest.c \
+	src/io/core.c src/io/npy.c src/io/outdir.c src/io/manifest.c src/io/ids.c \
 	src/graph/csr.c src/graph/store.c src/graph/stats.c src/nn/emb.c \
 	include/kith/pipeline.h src/io/pipeline.c
 

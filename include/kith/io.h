@@ -139,6 +139,37 @@ gboolean kith_outdir_npy(struct kith_outdir *od, JsonBuilder *b,
                          int64_t nrows, int64_t ncols, const void *data,
                          int mode, GError **error);
 
+/*
+ * Ids files (src/io/ids.c): users.tsv / items.tsv of a store and of every
+ * folder with one row per user or item.  A header line ("user", "item"),
+ * then one id per line in row order, with backslash, tab, line feed and
+ * carriage return written \\ \t \n \r.  Listed in the manifest's
+ * "arrays" with dtype "text" and shape [rows].
+ */
+
+/* Appends id escaped as above to out. */
+void kith_ids_escape(GString *out, const char *id);
+/* Sets out to the id that the escaped line stands for. */
+void kith_ids_unescape(GString *out, const char *line);
+/* The whole file: header line, then ids[0..n) escaped (NULL ids are
+ * empty).  Caller frees with g_string_free(). */
+GString *kith_ids_text(const char *header, char *const *ids, int64_t n);
+/* Adds the entry of a text file of nrows rows (inside an open "arrays"
+ * object). */
+void kith_manifest_add_text(JsonBuilder *b, const char *name, int64_t nrows,
+                            uint64_t xxh64, int64_t bytes);
+/* Writes the ids file NAME into the temporary folder of od (mode) and, if
+ * b is not NULL, adds its entry to the open "arrays" object. */
+gboolean kith_outdir_ids(struct kith_outdir *od, JsonBuilder *b,
+                         const char *name, const char *header,
+                         char *const *ids, int64_t n, int mode,
+                         GError **error);
+/* Checks that the ids file at PATH (any header) names exactly ids[0..n)
+ * in order: KITH_ERROR_DATA naming the first line that differs, or the
+ * row count; KITH_ERROR_IO when it cannot be read.  Streams the file. */
+gboolean kith_ids_check(const char *path, char *const *ids, int64_t n,
+                        GError **error);
+
 G_END_DECLS
 
 #endif
