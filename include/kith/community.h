@@ -50,6 +50,14 @@ gboolean kith_cointeraction_graph(struct kith_csr *out,
                                   const struct kith_store *s, int k,
                                   int item_cap, GError **error);
 
+/* Defaults of the user graphs, shared by communities, influence and
+ * export: neighbours per user of the co-interaction and kNN graphs, and
+ * the item cap of the co-interaction graph, 3e9 / interactions (about
+ * 3e9 accumulator visits at most) clamped to [100, 1000]. */
+#define KITH_COINTERACTION_NEIGHBOURS 30
+#define KITH_KNN_NEIGHBOURS 20
+int kith_cointeraction_default_cap(const struct kith_store *s);
+
 /* Symmetrises a directed neighbour list graph (e.g. a kNN graph): out has
  * (u,v) and (v,u) for every entry of a, weight = sum of both directions,
  * self-loops dropped.  Negative weights are clamped to 0 and entries
@@ -276,7 +284,7 @@ struct kith_comm_info {
 
 /* Writes the COMM folder atomically at PATH: membership.tsv (user,
  * community; -1 for users without an edge), membership.npy (int32),
- * communities.tsv (community, size, internal_density, conductance,
+ * users.tsv (the ids of its rows, see io.h), communities.tsv (community, size, internal_density, conductance,
  * top_categories, top_items, mean_rfm, central_members; lists
  * '|'-joined, mean_rfm "r|f|m" or empty), manifest.json (format
  * "kith-communities"; with a warm start its member "warm_start": from,
@@ -326,6 +334,8 @@ struct kith_influence_opts {
 	                              graph (e.g. kith_cointeraction_graph())
 	                              used when graph is not social; not
 	                              owned */
+	int neighbours;            /* k and item cap user_graph was built */
+	int item_cap;              /* with, recorded in the manifest (0: n/a) */
 };
 
 /* Default source count of sampled betweenness on a graph of n_entries
@@ -423,7 +433,7 @@ int64_t kith_influence_top(int64_t *top, const struct kith_influence *r,
 /* Writes the INFL folder atomically at PATH: influence.tsv (user, then
  * kith_influence_columns; NaN and absent columns empty), influence.npy
  * (n_users x 10 float64: the columns up to behavioural, NaN where
- * absent), manifest.json (format "kith-influence": damping, betweenness
+ * absent), users.tsv (the ids of its rows, see io.h), manifest.json (format "kith-influence": damping, betweenness
  * "exact" or "sampled" with samples and betweenness_rse, window_days,
  * top: the top_n users by PageRank).  Per-user files are mode 0600. */
 gboolean kith_influence_write(const char *path, const struct kith_store *s,
