@@ -443,6 +443,62 @@ gboolean kith_influence_write(const char *path, const struct kith_store *s,
                               const char *seeds_path, int64_t top_n,
                               double seconds, GError **error);
 
+/* ---- graph-export.c -------------------------------------------------- */
+
+enum kith_graph_format {
+	KITH_GRAPH_GRAPHML,
+	KITH_GRAPH_GEXF,
+	KITH_GRAPH_EDGELIST
+};
+
+/* "graphml", "gexf", "edgelist"; FALSE if unknown. */
+gboolean kith_graph_format_parse(enum kith_graph_format *out,
+                                 const char *name);
+
+struct kith_graph_export_opts {
+	enum kith_graph_format format;
+	const char *graph;         /* "social", "cointeraction", "knn",
+	                              "user-item"; NULL: the one the
+	                              communities or influence folder
+	                              records, else social when the store has
+	                              links, else cointeraction */
+	int neighbours;            /* co-interaction / kNN k; 0: recorded by
+	                              the folder of that graph, else the
+	                              default of kith communities */
+	int item_cap;              /* co-interaction; -1: recorded, else
+	                              kith_cointeraction_default_cap() */
+	const char *emb_path;      /* kNN embeddings; NULL: recorded */
+	const char *communities;   /* folders for the node attributes */
+	const char *influence;     /* (each may be NULL) */
+	const char *profiles;
+	const char *store_path;    /* named in the file (NULL: s->path) */
+};
+
+void kith_graph_export_opts_init(struct kith_graph_export_opts *o);
+
+struct kith_graph_export_info {
+	const char *graph;         /* static name of the graph written */
+	gboolean directed;
+	int neighbours;            /* used; 0: n/a */
+	int item_cap;              /* used; -1: n/a */
+	int64_t nodes;
+	int64_t edges;
+	double seconds_graph;      /* checking folders, building the graph */
+	double seconds_write;
+};
+
+/* Writes the graph that o selects (see graph-export.c) at PATH ("-":
+ * standard output), atomically, streamed: memory is the graph's CSR plus
+ * O(users) names.  Every folder is verified (checksums) and matched to
+ * the store's users first.  KITH_ERROR_USAGE for an unknown graph, a kNN
+ * graph without embeddings or folders recording different graphs;
+ * KITH_ERROR_DATA for a folder of another store or a social graph of a
+ * store without links; KITH_ERROR_IO, KITH_ERROR_NOMEM. */
+gboolean kith_graph_export(const char *path, struct kith_store *s,
+                           const struct kith_graph_export_opts *o,
+                           struct kith_graph_export_info *info,
+                           GError **error);
+
 G_END_DECLS
 
 #endif

@@ -45,6 +45,13 @@ struct kith_npy {
 gboolean kith_npy_map(struct kith_npy *out, const char *path, GError **error);
 void kith_npy_unmap(struct kith_npy *a);
 
+/* kith_npy_map() of DIR/NAME, checked to hold `rows` rows (one per store
+ * user) of dtype and, when cols > 0, exactly cols columns: otherwise
+ * KITH_ERROR_DATA naming the file and both shapes, nothing left mapped. */
+gboolean kith_npy_map_rows(struct kith_npy *out, const char *dir,
+                           const char *name, enum kith_dtype dtype,
+                           int64_t rows, int64_t cols, GError **error);
+
 /* Writes a .npy v1.0 file at PATH (created mode `mode`, e.g. 0644 or
  * 0600), fsynced.  ncols == 0 writes a 1-D array of nrows elements.  On
  * success and if xxh64_out is not NULL, stores the xxh64 of the whole file.
