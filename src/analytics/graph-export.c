@@ -608,7 +608,7 @@ kith_graph_export(const char *path, struct kith_store *s,
 	struct kith_i_atomic af = { 0 };
 	struct spec sp;
 	g_autofree uint8_t *segment = NULL;
-	g_autofree char *desc = NULL;
+	g_autofree char *desc = NULL, *buf = NULL;
 	gboolean directed = FALSE, ok = FALSE, opened = FALSE;
 	double t0 = kith_now();
 
@@ -672,7 +672,11 @@ kith_graph_export(const char *path, struct kith_store *s,
 		goto out;
 	opened = TRUE;
 	w.f = af.fp;
-	setvbuf(w.f, NULL, _IOFBF, 1 << 20);
+	if (w.f != stdout) {
+		/* freed after the stream is closed (commit or abort) */
+		buf = g_malloc(1 << 20);
+		setvbuf(w.f, buf, _IOFBF, 1 << 20);
+	}
 	write_head(&w, directed, desc);
 	if (w.fmt != KITH_GRAPH_EDGELIST) {
 		for (int64_t u = 0; u < s->n_users; u++)
