@@ -29,11 +29,6 @@ gboolean kith_i_topk_generic(int32_t *out_items, float *out_scores,
                              const struct kith_csr *mask,
                              gboolean skip_self, GError **error);
 
-/* Whether entry (u, v) of a (rows sorted) stands for the unordered pair
- * {u, v} when a is read as undirected: v > u, or v < u and (v, u) is
- * missing (see graphs.c).  O(log deg). */
-gboolean kith_i_pair_rep(const struct kith_csr *a, int64_t u, int32_t v);
-
 /* Atomic text output: writes go to PATH.tmp-XXXXXX in PATH's folder;
  * commit flushes, fsyncs and renames it to PATH (mode 0644); abort (or a
  * failed commit) removes it.  "-" writes to stdout (commit flushes). */

@@ -545,6 +545,40 @@ write_node(struct writer *w, gboolean user, int64_t i)
 	                                   : "</attvalues></node>\n", f);
 }
 
+/* Writes the decimal digits of v (>= 0) into buf (room for 21); returns
+ * the length. */
+static int
+put_u64(char *buf, uint64_t v)
+{
+	char tmp[21];
+	int n = 0, len;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	len = n;
+	while (n > 0)
+		*buf++ = tmp[--n];
+	return len;
+}
+
+/* weight as %.9g would print it (exact for float32); integers, the
+ * common case (link counts), without printf. */
+static void
+put_weight(FILE *f, float weight)
+{
+	char buf[40];
+	int n;
+
+	if (weight >= 0 && weight < 1e7f && weight == (float)(int32_t)weight)
+		n = put_u64(buf, (uint64_t)weight);
+	else
+		n = g_snprintf(buf, sizeof(buf), "%.9g", (double)weight);
+	fwrite_unlocked(buf, 1, (size_t)n, f);
+}
+
+/* One edge; written piece by piece (no printf parsing per edge). */
 static void
 write_edge(struct writer *w, int64_t a, int64_t b, float weight)
 {
@@ -552,21 +586,41 @@ write_edge(struct writer *w, int64_t a, int64_t b, float weight)
 	const char *na = w->uname[a];
 	const char *nb = w->bipartite ? w->iname[b] : w->uname[b];
 	const char *pa = w->bipartite ? "u:" : "", *pb = w->bipartite ? "i:" : "";
+	char id[24];
 
 	switch (w->fmt) {
 	case KITH_GRAPH_GRAPHML:
-		fprintf(f, "    <edge source=\"%s%s\" target=\"%s%s\"><data "
-		        "key=\"weight\">%.9g</data></edge>\n", pa, na, pb, nb,
-		        (double)weight);
+		fputs_unlocked("    <edge source=\"", f);
 		break;
 	case KITH_GRAPH_GEXF:
-		fprintf(f, "      <edge id=\"%" G_GINT64_FORMAT "\" source=\"%s%s\" "
-		        "target=\"%s%s\" weight=\"%.9g\"/>\n", w->edges, pa, na,
-		        pb, nb, (double)weight);
+		fputs_unlocked("      <edge id=\"", f);
+		fwrite_unlocked(id, 1, (size_t)put_u64(id, (uint64_t)w->edges),
+		                f);
+		fputs_unlocked("\" source=\"", f);
 		break;
 	case KITH_GRAPH_EDGELIST:
-		fprintf(f, "%s\t%s\t%.9g\n", na, nb, (double)weight);
-		break;
+		fputs_unlocked(na, f);
+		fputc_unlocked('\t', f);
+		fputs_unlocked(nb, f);
+		fputc_unlocked('\t', f);
+		put_weight(f, weight);
+		fputc_unlocked('\n', f);
+		w->edges++;
+		return;
+	}
+	fputs_unlocked(pa, f);
+	fputs_unlocked(na, f);
+	fputs_unlocked("\" target=\"", f);
+	fputs_unlocked(pb, f);
+	fputs_unlocked(nb, f);
+	if (w->fmt == KITH_GRAPH_GRAPHML) {
+		fputs_unlocked("\"><data key=\"weight\">", f);
+		put_weight(f, weight);
+		fputs_unlocked("</data></edge>\n", f);
+	} else {
+		fputs_unlocked("\" weight=\"", f);
+		put_weight(f, weight);
+		fputs_unlocked("\"/>\n", f);
 	}
 	w->edges++;
 }
@@ -579,8 +633,9 @@ write_edges(struct writer *w, const struct kith_csr *g, gboolean directed)
 	for (int64_t u = 0; u < g->n_rows; u++)
 		for (int64_t e = g->indptr[u]; e < g->indptr[u + 1]; e++) {
 			int32_t v = g->indices[e];
-			if (!w->bipartite && (v == u || (!directed &&
-			    !kith_i_pair_rep(g, u, v))))
+			/* the builders' undirected graphs hold both directions
+			 * of every edge: write it from its lower end */
+			if (!w->bipartite && (v == u || (!directed && v < u)))
 				continue;
 			write_edge(w, u, v, g->values ? g->values[e] : 1.0f);
 		}

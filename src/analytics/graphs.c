@@ -102,12 +102,6 @@ pair_rep(const struct kith_csr *a, int64_t u, int32_t v)
 	return !has_entry(a, v, (int32_t)u);
 }
 
-gboolean
-kith_i_pair_rep(const struct kith_csr *a, int64_t u, int32_t v)
-{
-	return pair_rep(a, u, v);
-}
-
 static inline float
 entry_w(const struct kith_csr *a, int64_t e)
 {
