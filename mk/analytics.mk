@@ -7,6 +7,7 @@ libkith_a_SOURCES += \
 	src/analytics/testset.c \
 	src/analytics/link-eval.c \
 	src/analytics/export.c \
+	src/analytics/graph-export.c \
 	src/analytics/recommend.c
 
 check_PROGRAMS += tests/unit/test-metrics tests/unit/test-topk
@@ -23,6 +24,8 @@ dist_man_MANS += man/kith-split.1 man/kith-eval.1 man/kith-recommend.1 \
 
 ANALYTICS_CLI_TESTS = tests/cli/t3000-split.sh tests/cli/t3010-eval-rank.sh \
 	tests/cli/t3020-eval-link-classify.sh tests/cli/t3030-recommend.sh \
-	tests/cli/t3040-export.sh tests/cli/t3050-eval-lastfm.sh
+	tests/cli/t3040-export.sh tests/cli/t3041-ids-files.sh \
+	tests/cli/t3042-export-graph.sh tests/cli/t3043-export-serving.sh \
+	tests/cli/t3050-eval-lastfm.sh
 TESTS += $(ANALYTICS_CLI_TESTS)
 EXTRA_DIST += $(ANALYTICS_CLI_TESTS)

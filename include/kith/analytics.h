@@ -151,12 +151,19 @@ enum kith_export_format {
 	KITH_EXPORT_W2V,
 	KITH_EXPORT_W2V_BIN,
 	KITH_EXPORT_FVECS,
-	KITH_EXPORT_PROJECTOR
+	KITH_EXPORT_PROJECTOR,
+	KITH_EXPORT_SERVING
 };
 
-/* "npy", "w2v", "w2v-bin", "fvecs", "projector"; FALSE if unknown. */
+/* "npy", "w2v", "w2v-bin", "fvecs", "projector", "serving"; FALSE if
+ * unknown. */
 gboolean kith_export_format_parse(enum kith_export_format *out,
                                   const char *name);
+
+/* The ids file written beside an npy or fvecs export at PATH: PATH with
+ * its ".npy" / ".fvecs" ending replaced by ".ids.tsv", or PATH +
+ * ".ids.tsv" (users.npy -> users.ids.tsv).  Caller g_free()s it. */
+char *kith_export_ids_path(const char *path);
 
 /* The rows to export: n_users rows of users then n_items rows of items
  * (either count may be 0), all borrowed.  ids may be NULL (row index is
@@ -172,9 +179,25 @@ struct kith_export_rows {
 	gboolean prefix;
 };
 
-/* Writes the rows at PATH in format f, atomically. */
+/* Writes the rows at PATH in format f (not serving), atomically, with
+ * the ids file of npy and fvecs beside.  PATH "-" (standard output) is
+ * for w2v and w2v-bin only: KITH_ERROR_USAGE for the others. */
 gboolean kith_export(const char *path, enum kith_export_format f,
                      const struct kith_export_rows *x, GError **error);
+
+/* Writes the serving folder at PATH atomically (see export.c): the user
+ * and item vectors of x (both required, with ids; no prefix), their ids
+ * files, seen (the n_users x n_items CSR of the items each user has seen,
+ * e.g. the store's ui; borrowed) as seen.indptr.npy / seen.indices.npy,
+ * a README with the faiss recipe and manifest.json ("kith-serving",
+ * recording emb_path and store_path, which may be NULL).  Per-user files
+ * are mode 0600.  KITH_ERROR_DATA when the shapes disagree,
+ * KITH_ERROR_USAGE for PATH "-". */
+gboolean kith_export_serving(const char *path,
+                             const struct kith_export_rows *x,
+                             const struct kith_csr *seen,
+                             const char *emb_path, const char *store_path,
+                             GError **error);
 
 /* Recommendation output (src/analytics/recommend.c). */
 enum kith_rec_mode {

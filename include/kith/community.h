@@ -50,6 +50,14 @@ gboolean kith_cointeraction_graph(struct kith_csr *out,
                                   const struct kith_store *s, int k,
                                   int item_cap, GError **error);
 
+/* Defaults of the user graphs, shared by communities, influence and
+ * export: neighbours per user of the co-interaction and kNN graphs, and
+ * the item cap of the co-interaction graph, 3e9 / interactions (about
+ * 3e9 accumulator visits at most) clamped to [100, 1000]. */
+#define KITH_COINTERACTION_NEIGHBOURS 30
+#define KITH_KNN_NEIGHBOURS 20
+int kith_cointeraction_default_cap(const struct kith_store *s);
+
 /* Symmetrises a directed neighbour list graph (e.g. a kNN graph): out has
  * (u,v) and (v,u) for every entry of a, weight = sum of both directions,
  * self-loops dropped.  Negative weights are clamped to 0 and entries
@@ -276,7 +284,7 @@ struct kith_comm_info {
 
 /* Writes the COMM folder atomically at PATH: membership.tsv (user,
  * community; -1 for users without an edge), membership.npy (int32),
- * communities.tsv (community, size, internal_density, conductance,
+ * users.tsv (the ids of its rows, see io.h), communities.tsv (community, size, internal_density, conductance,
  * top_categories, top_items, mean_rfm, central_members; lists
  * '|'-joined, mean_rfm "r|f|m" or empty), manifest.json (format
  * "kith-communities"; with a warm start its member "warm_start": from,
@@ -326,6 +334,8 @@ struct kith_influence_opts {
 	                              graph (e.g. kith_cointeraction_graph())
 	                              used when graph is not social; not
 	                              owned */
+	int neighbours;            /* k and item cap user_graph was built */
+	int item_cap;              /* with, recorded in the manifest (0: n/a) */
 };
 
 /* Default source count of sampled betweenness on a graph of n_entries
@@ -424,7 +434,7 @@ int64_t kith_influence_top(int64_t *top, const struct kith_influence *r,
 /* Writes the INFL folder atomically at PATH: influence.tsv (user, then
  * kith_influence_columns; NaN and absent columns empty), influence.npy
  * (n_users x 10 float64: the columns up to behavioural, NaN where
- * absent), manifest.json (format "kith-influence": damping, betweenness
+ * absent), users.tsv (the ids of its rows, see io.h), manifest.json (format "kith-influence": damping, betweenness
  * "exact" or "sampled" with samples and betweenness_rse, window_days,
  * top: the top_n users by PageRank).  Per-user files are mode 0600. */
 gboolean kith_influence_write(const char *path, const struct kith_store *s,
@@ -433,6 +443,62 @@ gboolean kith_influence_write(const char *path, const struct kith_store *s,
                               const char *store_path,
                               const char *seeds_path, int64_t top_n,
                               double seconds, GError **error);
+
+/* ---- graph-export.c -------------------------------------------------- */
+
+enum kith_graph_format {
+	KITH_GRAPH_GRAPHML,
+	KITH_GRAPH_GEXF,
+	KITH_GRAPH_EDGELIST
+};
+
+/* "graphml", "gexf", "edgelist"; FALSE if unknown. */
+gboolean kith_graph_format_parse(enum kith_graph_format *out,
+                                 const char *name);
+
+struct kith_graph_export_opts {
+	enum kith_graph_format format;
+	const char *graph;         /* "social", "cointeraction", "knn",
+	                              "user-item"; NULL: the one the
+	                              communities or influence folder
+	                              records, else social when the store has
+	                              links, else cointeraction */
+	int neighbours;            /* co-interaction / kNN k; 0: recorded by
+	                              the folder of that graph, else the
+	                              default of kith communities */
+	int item_cap;              /* co-interaction; -1: recorded, else
+	                              kith_cointeraction_default_cap() */
+	const char *emb_path;      /* kNN embeddings; NULL: recorded */
+	const char *communities;   /* folders for the node attributes */
+	const char *influence;     /* (each may be NULL) */
+	const char *profiles;
+	const char *store_path;    /* named in the file (NULL: s->path) */
+};
+
+void kith_graph_export_opts_init(struct kith_graph_export_opts *o);
+
+struct kith_graph_export_info {
+	const char *graph;         /* static name of the graph written */
+	gboolean directed;
+	int neighbours;            /* used; 0: n/a */
+	int item_cap;              /* used; -1: n/a */
+	int64_t nodes;
+	int64_t edges;
+	double seconds_graph;      /* checking folders, building the graph */
+	double seconds_write;
+};
+
+/* Writes the graph that o selects (see graph-export.c) at PATH ("-":
+ * standard output), atomically, streamed: memory is the graph's CSR plus
+ * O(users) names.  Every folder is verified (checksums) and matched to
+ * the store's users first.  KITH_ERROR_USAGE for an unknown graph, a kNN
+ * graph without embeddings or folders recording different graphs;
+ * KITH_ERROR_DATA for a folder of another store or a social graph of a
+ * store without links; KITH_ERROR_IO, KITH_ERROR_NOMEM. */
+gboolean kith_graph_export(const char *path, struct kith_store *s,
+                           const struct kith_graph_export_opts *o,
+                           struct kith_graph_export_info *info,
+                           GError **error);
 
 G_END_DECLS
 

@@ -1,6 +1,8 @@
 /*
  * Embedding folders (EMB/): users.npy (n_users x d, float32, row i = store
  * user i), items.npy (n_items x d; 0 x d when the model embeds no items),
+ * users.tsv and items.tsv (the ids of those rows, see io.h; items.tsv only
+ * when there are item rows),
  * manifest.json (format "kith-emb": model, hyper-parameters, seed, store
  * path and checksum, training curve, timings, validation metrics), plus any
  * model weights a model adds (for --from).
@@ -48,13 +50,17 @@ struct kith_emb_array {
 	const void *data;
 };
 
-/* Writes an embedding folder atomically at PATH.  `fields` (may be NULL)
- * is a JSON object whose members are copied into manifest.json (model,
- * params, curve, ...); the function adds format, version, dims and the
- * array checksums.  extra/n_extra: additional arrays (may be NULL/0). */
+/* Writes an embedding folder atomically at PATH.  user_ids / item_ids
+ * (borrowed; NULL: no ids file) name the rows: users.tsv (mode 0600, like
+ * every per-user file of kith) and items.tsv (when n_items > 0).
+ * `fields` (may be NULL) is a JSON object whose members are copied into
+ * manifest.json (model, params, curve, ...); the function adds format,
+ * version, dims and the checksums of the arrays and ids files.
+ * extra/n_extra: additional arrays (may be NULL/0). */
 gboolean kith_emb_write(const char *path, const float *users,
                         int64_t n_users, const float *items, int64_t n_items,
-                        int dim, JsonObject *fields,
+                        int dim, char *const *user_ids,
+                        char *const *item_ids, JsonObject *fields,
                         const struct kith_emb_array *extra, int n_extra,
                         GError **error);
 

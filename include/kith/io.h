@@ -45,6 +45,13 @@ struct kith_npy {
 gboolean kith_npy_map(struct kith_npy *out, const char *path, GError **error);
 void kith_npy_unmap(struct kith_npy *a);
 
+/* kith_npy_map() of DIR/NAME, checked to hold `rows` rows (one per store
+ * user) of dtype and, when cols > 0, exactly cols columns: otherwise
+ * KITH_ERROR_DATA naming the file and both shapes, nothing left mapped. */
+gboolean kith_npy_map_rows(struct kith_npy *out, const char *dir,
+                           const char *name, enum kith_dtype dtype,
+                           int64_t rows, int64_t cols, GError **error);
+
 /* Writes a .npy v1.0 file at PATH (created mode `mode`, e.g. 0644 or
  * 0600), fsynced.  ncols == 0 writes a 1-D array of nrows elements.  On
  * success and if xxh64_out is not NULL, stores the xxh64 of the whole file.
@@ -174,6 +181,37 @@ void kith_npy_out_abort(struct kith_npy_out *o);
 gboolean kith_write_file_nosync(const char *path, const void *data,
                                 size_t len, int mode, uint64_t *xxh64_out,
                                 GError **error);
+
+/*
+ * Ids files (src/io/ids.c): users.tsv / items.tsv of a store and of every
+ * folder with one row per user or item.  A header line ("user", "item"),
+ * then one id per line in row order, with backslash, tab, line feed and
+ * carriage return written \\ \t \n \r.  Listed in the manifest's
+ * "arrays" with dtype "text" and shape [rows].
+ */
+
+/* Appends id escaped as above to out. */
+void kith_ids_escape(GString *out, const char *id);
+/* Sets out to the id that the escaped line stands for. */
+void kith_ids_unescape(GString *out, const char *line);
+/* The whole file: header line, then ids[0..n) escaped (NULL ids are
+ * empty).  Caller frees with g_string_free(). */
+GString *kith_ids_text(const char *header, char *const *ids, int64_t n);
+/* Adds the entry of a text file of nrows rows (inside an open "arrays"
+ * object). */
+void kith_manifest_add_text(JsonBuilder *b, const char *name, int64_t nrows,
+                            uint64_t xxh64, int64_t bytes);
+/* Writes the ids file NAME into the temporary folder of od (mode) and, if
+ * b is not NULL, adds its entry to the open "arrays" object. */
+gboolean kith_outdir_ids(struct kith_outdir *od, JsonBuilder *b,
+                         const char *name, const char *header,
+                         char *const *ids, int64_t n, int mode,
+                         GError **error);
+/* Checks that the ids file at PATH (any header) names exactly ids[0..n)
+ * in order: KITH_ERROR_DATA naming the first line that differs, or the
+ * row count; KITH_ERROR_IO when it cannot be read.  Streams the file. */
+gboolean kith_ids_check(const char *path, char *const *ids, int64_t n,
+                        GError **error);
 
 G_END_DECLS
 

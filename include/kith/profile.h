@@ -136,7 +136,8 @@ gboolean kith_profile_compute(struct kith_profiles *out,
 void kith_profiles_clear(struct kith_profiles *pr);
 
 /* Writes the PROFILES folder at PATH atomically (see kith-profile(1)):
- * profiles.tsv, profiles.npy, columns.tsv, catprefs.npy, manifest.json.
+ * profiles.tsv, profiles.npy, columns.tsv, catprefs.npy, users.tsv (the
+ * ids of the rows of the two arrays, see io.h), manifest.json.
  * emb (may be NULL) appends its user columns (n_users must match the
  * store: KITH_ERROR_DATA otherwise).  store_path is recorded as given;
  * options (may be NULL) are copied into the manifest.  Files holding
@@ -241,8 +242,9 @@ gboolean kith_propagate_evaluate(struct kith_propagate_eval *out,
                                  enum kith_relevance relevance,
                                  GError **error);
 
-/* Writes the PREFS folder at PATH atomically (see kith-propagate(1)).
- * ev (may be NULL) adds the "eval" member; options (may be NULL) are
+/* Writes the PREFS folder at PATH atomically (see kith-propagate(1)):
+ * prefs.npy, prefs.tsv, users.tsv (the ids of the rows of prefs.npy, see
+ * io.h), manifest.json.  ev (may be NULL) adds the "eval" member; options (may be NULL) are
  * copied into the manifest. */
 gboolean kith_prefs_write(const char *path, const struct kith_prefs *r,
                           const struct kith_store *s, const char *store_path,

@@ -16,7 +16,10 @@
  *   ev.user <i4  ev.item <i4  ev.ts <i8  ev.type |u1  ev.value <f4
  *                                                    the event log
  *   users.tsv items.tsv categories.tsv event_types.tsv user_attr.tsv
- *   user_features.tsv: header "id" then one name per line (row i = index i)
+ *   user_features.tsv: a header line, then one name per line (row i =
+ *   index i), escaped as ids files are (io.h); the header is "user" in
+ *   users.tsv, "item" in items.tsv, "id" elsewhere (stores written before
+ *   this convention have "id" everywhere: the header line is never read)
  * Arrays that a store lacks (no social file, no categories) are written
  * with zero entries (indptr all zeros) so readers need no special case.
  */

@@ -1160,7 +1160,9 @@ kith_communities_write(const char *path, const struct kith_store *s,
 	json_builder_set_member_name(b, "arrays");
 	json_builder_begin_object(b);
 	if (!kith_outdir_npy(od, b, "membership.npy", KITH_DT_I32, r->n_users, 0,
-	                     r->membership, 0600, error))
+	                     r->membership, 0600, error) ||
+	    !kith_outdir_ids(od, b, "users.tsv", "user", s->user_ids,
+	                     r->n_users, 0600, error))
 		return FALSE;
 	json_builder_end_object(b);
 	if (s->manifest && JSON_NODE_HOLDS_OBJECT(s->manifest))

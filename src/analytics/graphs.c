@@ -387,6 +387,14 @@ kith_cointeraction_graph(struct kith_csr *out, const struct kith_store *s,
 	return from_pairs(out, n, npairs, pa, pb, pw, error);
 }
 
+int
+kith_cointeraction_default_cap(const struct kith_store *s)
+{
+	double cap = 3e9 / (double)MAX(s->ui.nnz, 1);
+
+	return (int)CLAMP(cap, 100.0, 1000.0);
+}
+
 gboolean
 kith_igraph_from_csr(igraph_t *g, igraph_vector_t *weights,
                      const struct kith_csr *a, gboolean directed,

@@ -856,6 +856,8 @@ kith_influence_write(const char *path, const struct kith_store *s,
 	json_builder_set_member_name(b, "arrays");
 	json_builder_begin_object(b);
 	if (!kith_outdir_npy(od, b, "influence.npy", KITH_DT_F64, n, nc, X, 0600,
+	                     error) ||
+	    !kith_outdir_ids(od, b, "users.tsv", "user", s->user_ids, n, 0600,
 	                     error))
 		return FALSE;
 	json_builder_end_object(b);
@@ -876,6 +878,10 @@ kith_influence_write(const char *path, const struct kith_store *s,
 		json_builder_add_null_value(b);
 	json_builder_set_member_name(b, "graph");
 	json_builder_add_string_value(b, kith_ugraph_name(o->graph));
+	if (o->graph != KITH_UGRAPH_SOCIAL && o->neighbours > 0) {
+		kith_json_put_int(b, "neighbours", o->neighbours);
+		kith_json_put_int(b, "item_cap", o->item_cap);
+	}
 	kith_json_put_double(b, "damping", o->damping);
 	json_builder_set_member_name(b, "directed");
 	json_builder_add_boolean_value(b, r->directed);

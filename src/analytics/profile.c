@@ -872,7 +872,9 @@ kith_profile_write(const char *path, const struct kith_profiles *pr,
 	if (!kith_outdir_npy(od, b, "profiles.npy", KITH_DT_F32, n, ncol, X,
 	                     0600, error) ||
 	    !kith_outdir_npy(od, b, "catprefs.npy", KITH_DT_F32, n, c,
-	                     pr->catprefs, 0600, error))
+	                     pr->catprefs, 0600, error) ||
+	    !kith_outdir_ids(od, b, "users.tsv", "user", s->user_ids, n, 0600,
+	                     error))
 		return FALSE;
 	json_builder_end_object(b);
 

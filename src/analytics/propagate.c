@@ -609,7 +609,9 @@ kith_prefs_write(const char *path, const struct kith_prefs *r,
 	json_builder_set_member_name(b, "arrays");
 	json_builder_begin_object(b);
 	if (!kith_outdir_npy(od, b, "prefs.npy", KITH_DT_F32, r->n_users,
-	                     r->n_categories, r->P, 0600, error))
+	                     r->n_categories, r->P, 0600, error) ||
+	    !kith_outdir_ids(od, b, "users.tsv", "user", s->user_ids,
+	                     r->n_users, 0600, error))
 		return FALSE;
 	json_builder_end_object(b);
 	FILE *f = kith_i_tsv_open(od, "prefs.tsv", error);

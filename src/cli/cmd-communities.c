@@ -389,7 +389,8 @@ cmd_communities(int argc, char **argv, struct kith_cli *cli)
 	info.profiles_path = profiles;
 	{
 		/* memory gate (memest.h): entries of the user graph */
-		int64_t k = neighbours ? neighbours : 30;
+		int64_t k = neighbours ? neighbours
+		                       : KITH_COINTERACTION_NEIGHBOURS;
 		int64_t edges = info.graph == KITH_UGRAPH_SOCIAL ?
 		    s->uu.nnz * (s->directed_social ? 2 : 1) :
 		    2 * k * s->n_users;
@@ -412,12 +413,10 @@ cmd_communities(int argc, char **argv, struct kith_cli *cli)
 			return kith_cli_fail("communities", err);
 		break;
 	case KITH_UGRAPH_COINTERACTION:
-		info.neighbours = neighbours ? neighbours : 30;
-		if (item_cap < 0) {
-			/* about 3e9 accumulator visits at most */
-			double cap = 3e9 / (double)MAX(s->ui.nnz, 1);
-			item_cap = (int)CLAMP(cap, 100.0, 1000.0);
-		}
+		info.neighbours = neighbours ? neighbours
+		                             : KITH_COINTERACTION_NEIGHBOURS;
+		if (item_cap < 0)
+			item_cap = kith_cointeraction_default_cap(s);
 		info.item_cap = item_cap;
 		kith_cli_info(cli, "communities", "building the co-interaction "
 		              "graph (k %d)", info.neighbours);
@@ -439,7 +438,7 @@ cmd_communities(int argc, char **argv, struct kith_cli *cli)
 			            s->n_users);
 			return kith_cli_fail("communities", err);
 		}
-		info.neighbours = neighbours ? neighbours : 20;
+		info.neighbours = neighbours ? neighbours : KITH_KNN_NEIGHBOURS;
 		kith_cli_info(cli, "communities", "building the kNN graph (k %d)",
 		              info.neighbours);
 		if (!kith_knn_graph(&g, e->users, e->n_users, e->dim,

@@ -65,7 +65,10 @@ embed_write(struct embed_run *r, const float *users, int64_t n_users,
 	json_builder_add_double_value(r->fields, kith_now() - r->t_start);
 	json_builder_end_object(r->fields);
 	g_autoptr(JsonNode) root = json_builder_get_root(r->fields);
+	const struct kith_store *s = r->store;
 	if (!kith_emb_write(r->o->output, users, n_users, items, n_items, dim,
+	                    n_users == s->n_users ? s->user_ids : NULL,
+	                    n_items == s->n_items ? s->item_ids : NULL,
 	                    json_node_get_object(root), extra, n_extra, &err))
 		return kith_cli_fail("embed", err);
 	return 0;

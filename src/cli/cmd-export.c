@@ -1,4 +1,6 @@
-/* kith export EMB --format F -o PATH [--store STORE] [--what W] */
+/* kith export EMB --format F -o PATH [--store STORE] [--what W]
+ * kith export STORE --format graphml|gexf|edgelist -o FILE [--graph G]
+ *   [--communities C] [--influence I] [--profiles P] */
 #include "config.h"
 
 #include <stdio.h>
@@ -6,57 +8,84 @@
 
 #include "cli.h"
 #include "kith/analytics.h"
+#include "kith/community.h"
 #include "kith/emb.h"
 #include "kith/store.h"
 
-int
-cmd_export(int argc, char **argv, struct kith_cli *cli)
-{
-	g_autofree char *out = NULL, *format = NULL, *store = NULL;
-	g_autofree char *what = NULL;
-	GOptionEntry entries[] = {
-		{ "format", 'f', 0, G_OPTION_ARG_STRING, &format,
-		  "npy, w2v, w2v-bin, fvecs or projector", "F" },
-		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &out,
-		  "output file (folder for projector)", "PATH" },
-		{ "store", 0, 0, G_OPTION_ARG_FILENAME, &store,
-		  "store for the ids (default: the one named in EMB)",
-		  "STORE" },
-		{ "what", 0, 0, G_OPTION_ARG_STRING, &what,
-		  "users, items or both (default: users)", "W" },
-		{ NULL }
-	};
-	g_autoptr(GOptionContext) ctx = kith_cli_context(
-		"export", "EMB", "write embeddings for other tools", NULL,
-		entries, cli);
-	GError *err = NULL;
-	enum kith_export_format f;
-	int rc = kith_cli_parse(ctx, &argc, &argv, cli);
+struct export_args {
+	char *out, *format, *store, *what;
+	char *graph, *emb, *communities, *influence, *profiles;
+	int neighbours, item_cap;
+};
 
-	if (rc)
-		return rc;
-	if (argc != 2)
-		return kith_cli_usage("export", "expected one EMB folder");
-	if (!format || !out)
-		return kith_cli_usage("export", "--format and -o are required");
-	if (!kith_export_format_parse(&f, format))
-		return kith_cli_usage("export", "unknown format '%s'", format);
+static int
+export_graph(const char *store_path, struct export_args *a,
+             enum kith_graph_format f, struct kith_cli *cli)
+{
+	struct kith_graph_export_opts o;
+	struct kith_graph_export_info info;
+	GError *err = NULL;
+
+	if (a->store || a->what)
+		return kith_cli_usage("export", "--store and --what are for "
+		                      "embedding formats; a graph format takes "
+		                      "a STORE");
+	if (a->neighbours < 0 || a->item_cap < -1)
+		return kith_cli_usage("export", "--neighbours and --item-cap "
+		                      "must not be negative");
+	kith_graph_export_opts_init(&o);
+	o.format = f;
+	o.graph = a->graph;
+	o.neighbours = a->neighbours;
+	o.item_cap = a->item_cap;
+	o.emb_path = a->emb;
+	o.communities = a->communities;
+	o.influence = a->influence;
+	o.profiles = a->profiles;
+	o.store_path = store_path;
+	g_autoptr(kith_store) s = kith_store_open(store_path, &err);
+	if (!s)
+		return kith_cli_fail("export", err);
+	if (!kith_graph_export(a->out, s, &o, &info, &err))
+		return kith_cli_fail("export", err);
+	kith_cli_info(cli, "export", "%s graph (%s): %" G_GINT64_FORMAT
+	              " nodes, %" G_GINT64_FORMAT " edges written to '%s' "
+	              "(%.2f s building, %.2f s writing)", info.graph,
+	              info.directed ? "directed" : "undirected", info.nodes,
+	              info.edges, a->out, info.seconds_graph,
+	              info.seconds_write);
+	return 0;
+}
+
+static int
+export_vectors(const char *emb_path, struct export_args *a,
+               enum kith_export_format f, struct kith_cli *cli)
+{
+	GError *err = NULL;
+	const char *what = a->what;
+
+	if (a->graph || a->emb || a->communities || a->influence ||
+	    a->profiles || a->neighbours || a->item_cap != -1)
+		return kith_cli_usage("export", "--graph, --emb, --neighbours, "
+		                      "--item-cap, --communities, --influence "
+		                      "and --profiles are for the graph formats");
 	if (what && strcmp(what, "users") != 0 && strcmp(what, "items") != 0 &&
 	    strcmp(what, "both") != 0)
 		return kith_cli_usage("export", "--what must be users, items "
 		                      "or both");
+	if (f == KITH_EXPORT_SERVING && what && strcmp(what, "both") != 0)
+		return kith_cli_usage("export", "the serving format holds users "
+		                      "and items: no --what");
 	gboolean want_u = !what || strcmp(what, "items") != 0;
 	gboolean want_i = what && strcmp(what, "users") != 0;
 
-	g_autoptr(kith_emb) e = kith_emb_open(argv[1], &err);
+	g_autoptr(kith_emb) e = kith_emb_open(emb_path, &err);
 	if (!e)
 		return kith_cli_fail("export", err);
+	g_autofree char *store = g_strdup(a->store);
 	if (!store) {
 		JsonObject *m = json_node_get_object(e->manifest);
-		const char *sp = json_object_get_string_member_with_default(
-			m, "store", NULL);
-		if (sp)
-			store = g_strdup(sp);
+		store = g_strdup(kith_json_str(m, "store"));
 	}
 	g_autoptr(kith_store) s = NULL;
 	if (store) {
@@ -67,10 +96,14 @@ cmd_export(int argc, char **argv, struct kith_cli *cli)
 		    (e->n_items > 0 && s->n_items != e->n_items))
 			return kith_cli_fail("export", g_error_new(KITH_ERROR,
 				KITH_ERROR_DATA, "store '%s' does not match "
-				"embedding folder '%s'", store, argv[1]));
+				"embedding folder '%s'", store, emb_path));
+	} else if (f == KITH_EXPORT_SERVING) {
+		return kith_cli_fail("export", g_error_new(KITH_ERROR,
+			KITH_ERROR_DATA, "no store known for '%s': the serving "
+			"format needs its seen items (--store)", emb_path));
 	} else {
 		kith_cli_info(cli, "export", "no store known for '%s': rows "
-		              "are named by index", argv[1]);
+		              "are named by index", emb_path);
 	}
 	struct kith_export_rows x = {
 		.users = e->users,
@@ -82,10 +115,88 @@ cmd_export(int argc, char **argv, struct kith_cli *cli)
 		.item_ids = s ? s->item_ids : NULL,
 		.prefix = want_u && want_i,
 	};
-	if (!kith_export(out, f, &x, &err))
+	if (f == KITH_EXPORT_SERVING) {
+		x.n_items = e->n_items;
+		x.prefix = FALSE;
+		if (!kith_export_serving(a->out, &x, &s->ui, emb_path, store,
+		                         &err))
+			return kith_cli_fail("export", err);
+	} else if (!kith_export(a->out, f, &x, &err)) {
 		return kith_cli_fail("export", err);
+	}
 	kith_cli_info(cli, "export", "%" G_GINT64_FORMAT " vectors of "
 	              "dimension %d written to '%s'", x.n_users + x.n_items,
-	              x.dim, out);
+	              x.dim, a->out);
 	return 0;
+}
+
+int
+cmd_export(int argc, char **argv, struct kith_cli *cli)
+{
+	struct export_args a = { .item_cap = -1 };
+	GOptionEntry entries[] = {
+		{ "format", 'f', 0, G_OPTION_ARG_STRING, &a.format,
+		  "npy, w2v, w2v-bin, fvecs, projector, serving (of EMB); "
+		  "graphml, gexf, edgelist (of STORE)", "F" },
+		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &a.out,
+		  "output file or folder ('-': standard output, single-file "
+		  "formats)", "PATH" },
+		{ "store", 0, 0, G_OPTION_ARG_FILENAME, &a.store,
+		  "store for the ids (default: the one named in EMB)",
+		  "STORE" },
+		{ "what", 0, 0, G_OPTION_ARG_STRING, &a.what,
+		  "users, items or both (default: users)", "W" },
+		{ "graph", 0, 0, G_OPTION_ARG_STRING, &a.graph,
+		  "social, cointeraction, knn or user-item (default: the one "
+		  "of --communities / --influence, else social when the store "
+		  "has links, else cointeraction)", "G" },
+		{ "emb", 0, 0, G_OPTION_ARG_FILENAME, &a.emb,
+		  "user embeddings of the knn graph", "EMB" },
+		{ "neighbours", 'k', 0, G_OPTION_ARG_INT, &a.neighbours,
+		  "neighbours per user of the cointeraction (30) or knn (20) "
+		  "graph", "K" },
+		{ "item-cap", 0, 0, G_OPTION_ARG_INT, &a.item_cap,
+		  "cointeraction: users of one item visited per user", "N" },
+		{ "communities", 0, 0, G_OPTION_ARG_FILENAME, &a.communities,
+		  "communities folder: node attribute community, and its graph",
+		  "COMM" },
+		{ "influence", 0, 0, G_OPTION_ARG_FILENAME, &a.influence,
+		  "influence folder: node attribute pagerank, and its graph",
+		  "INFL" },
+		{ "profiles", 0, 0, G_OPTION_ARG_FILENAME, &a.profiles,
+		  "profiles folder: node attribute segment", "PROFILES" },
+		{ NULL }
+	};
+	g_autoptr(GOptionContext) ctx = kith_cli_context(
+		"export", "EMB|STORE", "write embeddings or graphs for other "
+		"tools", "See kith-export(1).", entries, cli);
+	enum kith_export_format f;
+	enum kith_graph_format gf;
+	int rc = kith_cli_parse(ctx, &argc, &argv, cli);
+
+	if (rc == 0) {
+		if (argc != 2)
+			rc = kith_cli_usage("export", "expected one EMB or STORE "
+			                    "folder");
+		else if (!a.format || !a.out)
+			rc = kith_cli_usage("export", "--format and -o are "
+			                    "required");
+		else if (kith_graph_format_parse(&gf, a.format))
+			rc = export_graph(argv[1], &a, gf, cli);
+		else if (kith_export_format_parse(&f, a.format))
+			rc = export_vectors(argv[1], &a, f, cli);
+		else
+			rc = kith_cli_usage("export", "unknown format '%s'",
+			                    a.format);
+	}
+	g_free(a.out);
+	g_free(a.format);
+	g_free(a.store);
+	g_free(a.what);
+	g_free(a.graph);
+	g_free(a.emb);
+	g_free(a.communities);
+	g_free(a.influence);
+	g_free(a.profiles);
+	return rc;
 }

@@ -28,7 +28,7 @@ cmd_influence(int argc, char **argv, struct kith_cli *cli)
 	struct kith_influence_opts o;
 	struct kith_influence r;
 	gint64 samples = 0, exact_limit = 5000;
-	int top_n = 20, neighbours = 30;
+	int top_n = 20, neighbours = KITH_COINTERACTION_NEIGHBOURS;
 	struct kith_csr ug = { 0 };
 	gboolean json = FALSE;
 	GError *err = NULL;
@@ -110,10 +110,9 @@ cmd_influence(int argc, char **argv, struct kith_cli *cli)
 		return kith_cli_fail("influence", err);
 	}
 	if (o.graph == KITH_UGRAPH_COINTERACTION) {
-		/* the item cap of kith communities: about 3e9 visits at most */
-		double cap = 3e9 / (double)MAX(s->ui.nnz, 1);
-		if (!kith_cointeraction_graph(&ug, s, neighbours,
-		                              (int)CLAMP(cap, 100.0, 1000.0),
+		o.neighbours = neighbours;
+		o.item_cap = kith_cointeraction_default_cap(s);
+		if (!kith_cointeraction_graph(&ug, s, o.neighbours, o.item_cap,
 		                              &err))
 			return kith_cli_fail("influence", err);
 		o.user_graph = &ug;

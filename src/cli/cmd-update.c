@@ -189,7 +189,8 @@ refresh_lightgcn(const char *store_path, const char *emb_path,
 	json_object_set_array_member(f, "updates", ups);
 	struct kith_emb_array ego_arr = { KITH_LIGHTGCN_EGO, KITH_DT_F32,
 	                                  s->n_users + s->n_items, p.dim, E };
-	if (!kith_emb_write(emb_path, U, s->n_users, V, s->n_items, p.dim, f,
+	if (!kith_emb_write(emb_path, U, s->n_users, V, s->n_items, p.dim,
+	                    s->user_ids, s->item_ids, f,
 	                    has_ego ? &ego_arr : NULL, has_ego ? 1 : 0, &err))
 		return kith_cli_fail("update", err);
 	*secs = kith_now() - t0;

@@ -99,57 +99,6 @@ kith_store_item_index(struct kith_store *s, const char *id)
 
 /* ---- writing ---------------------------------------------------------- */
 
-static void
-escape_into(GString *out, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '\\': g_string_append(out, "\\\\"); break;
-		case '\t': g_string_append(out, "\\t"); break;
-		case '\n': g_string_append(out, "\\n"); break;
-		case '\r': g_string_append(out, "\\r"); break;
-		default: g_string_append_c(out, *s);
-		}
-	}
-}
-
-/* Text of a names file: "id" then one escaped name per line. */
-static GString *
-names_text(char **names, int64_t n)
-{
-	GString *buf = g_string_sized_new(64 + (gsize)n * 8);
-	int64_t i;
-
-	g_string_append(buf, "id\n");
-	for (i = 0; i < n; i++) {
-		escape_into(buf, names[i] ? names[i] : "");
-		g_string_append_c(buf, '\n');
-	}
-	return buf;
-}
-
-static void
-add_names_entry(JsonBuilder *b, const char *name, int64_t n, int64_t bytes,
-                uint64_t h)
-{
-	char hex[17];
-
-	g_snprintf(hex, sizeof(hex), "%016" G_GINT64_MODIFIER "x", h);
-	json_builder_set_member_name(b, name);
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "dtype");
-	json_builder_add_string_value(b, "text");
-	json_builder_set_member_name(b, "shape");
-	json_builder_begin_array(b);
-	json_builder_add_int_value(b, n);
-	json_builder_end_array(b);
-	json_builder_set_member_name(b, "bytes");
-	json_builder_add_int_value(b, bytes);
-	json_builder_set_member_name(b, "xxh64");
-	json_builder_add_string_value(b, hex);
-	json_builder_end_object(b);
-}
-
 /*
  * The arrays of a store are written by a few threads at once: with
  * O_DIRECT each write waits for the device, and a single writer leaves
@@ -800,6 +749,11 @@ writer_finish(struct kith_store_writer *sw, const struct kith_store *s,
 		s->n_users, s->n_items, s->n_categories, s->n_event_types,
 		s->n_user_attrs, s->n_user_feats,
 	};
+	/* ids files are headed by what they name (an older store's "id"
+	 * header reads the same: the first line is skipped) */
+	static const char *const nheader[6] = {
+		"user", "item", "id", "id", "id", "id",
+	};
 	const int nmode[6] = { umode, 0644, 0644, 0644, 0644, 0644 };
 	uint64_t nh[6];
 	int64_t nbytes[6];
@@ -807,7 +761,7 @@ writer_finish(struct kith_store_writer *sw, const struct kith_store *s,
 	int nt = wset_start(&w, threads);
 	GError *nerr = NULL;
 	for (int k = 0; k < 6 && nerr == NULL; k++) {
-		GString *text = names_text(nlist[k], ncount[k]);
+		GString *text = kith_ids_text(nheader[k], nlist[k], ncount[k]);
 		g_autofree char *path = kith_outdir_path(od, nnames[k]);
 		if (kith_write_file_nosync(path, text->str, text->len,
 		                           nmode[k], &nh[k], &nerr))
@@ -832,8 +786,8 @@ writer_finish(struct kith_store_writer *sw, const struct kith_store *s,
 			                        j->ncols, j->h, j->bytes);
 		}
 		for (int k = 0; k < 6; k++)
-			add_names_entry(b, nnames[k], ncount[k], nbytes[k],
-			                nh[k]);
+			kith_manifest_add_text(b, nnames[k], ncount[k], nh[k],
+			                       nbytes[k]);
 	}
 	wset_clear(&w);
 	if (!ok)
@@ -1020,35 +974,12 @@ map_csr(struct kith_store *s, struct kith_csr *m, const char *prefix,
 	return TRUE;
 }
 
-static char *
-unescape(struct kith_store *s, const char *line)
-{
-	GString *out = g_string_sized_new(strlen(line));
-	char *r;
-
-	for (; *line; line++) {
-		if (*line == '\\' && line[1]) {
-			line++;
-			switch (*line) {
-			case 't': g_string_append_c(out, '\t'); break;
-			case 'n': g_string_append_c(out, '\n'); break;
-			case 'r': g_string_append_c(out, '\r'); break;
-			default: g_string_append_c(out, *line);
-			}
-		} else {
-			g_string_append_c(out, *line);
-		}
-	}
-	r = kith_store_intern(s, out->str);
-	g_string_free(out, TRUE);
-	return r;
-}
-
 static char **
 read_names(struct kith_store *s, const char *name, int64_t n, GError **error)
 {
 	g_autofree char *path = g_build_filename(s->path, name, NULL);
 	g_autofree char *text = NULL;
+	g_autoptr(GString) id = g_string_new(NULL);
 	gsize len;
 	char **out, *p, *nl;
 	int64_t i = -1;
@@ -1071,7 +1002,8 @@ read_names(struct kith_store *s, const char *name, int64_t n, GError **error)
 		if (i >= 0) {
 			if (i >= n)
 				break;
-			out[i] = unescape(s, p);
+			kith_ids_unescape(id, p);
+			out[i] = kith_store_intern(s, id->str);
 		}
 		i++;
 	}

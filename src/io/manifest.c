@@ -188,10 +188,11 @@ kith_manifest_begin(const char *format, int version)
 	return b;
 }
 
-void
-kith_manifest_add_array(JsonBuilder *b, const char *name,
-                        enum kith_dtype dtype, int64_t nrows, int64_t ncols,
-                        uint64_t xxh64, int64_t bytes)
+/* One entry of "arrays": dtype descr, shape [nrows(, ncols)], bytes and
+ * xxh64 (16 hex digits). */
+static void
+add_entry(JsonBuilder *b, const char *name, const char *descr,
+          int64_t nrows, int64_t ncols, uint64_t xxh64, int64_t bytes)
 {
 	char hex[17];
 
@@ -199,7 +200,7 @@ kith_manifest_add_array(JsonBuilder *b, const char *name,
 	json_builder_set_member_name(b, name);
 	json_builder_begin_object(b);
 	json_builder_set_member_name(b, "dtype");
-	json_builder_add_string_value(b, kith_dtype_descr(dtype));
+	json_builder_add_string_value(b, descr);
 	json_builder_set_member_name(b, "shape");
 	json_builder_begin_array(b);
 	json_builder_add_int_value(b, nrows);
@@ -211,6 +212,21 @@ kith_manifest_add_array(JsonBuilder *b, const char *name,
 	json_builder_set_member_name(b, "xxh64");
 	json_builder_add_string_value(b, hex);
 	json_builder_end_object(b);
+}
+
+void
+kith_manifest_add_array(JsonBuilder *b, const char *name,
+                        enum kith_dtype dtype, int64_t nrows, int64_t ncols,
+                        uint64_t xxh64, int64_t bytes)
+{
+	add_entry(b, name, kith_dtype_descr(dtype), nrows, ncols, xxh64, bytes);
+}
+
+void
+kith_manifest_add_text(JsonBuilder *b, const char *name, int64_t nrows,
+                       uint64_t xxh64, int64_t bytes)
+{
+	add_entry(b, name, "text", nrows, 0, xxh64, bytes);
 }
 
 gboolean

@@ -216,6 +216,29 @@ kith_npy_map(struct kith_npy *out, const char *path, GError **error)
 	return TRUE;
 }
 
+gboolean
+kith_npy_map_rows(struct kith_npy *a, const char *dir, const char *name,
+                  enum kith_dtype dtype, int64_t rows, int64_t cols,
+                  GError **error)
+{
+	g_autofree char *path = g_build_filename(dir, name, NULL);
+
+	if (!kith_npy_map(a, path, error))
+		return FALSE;
+	if (a->dtype != dtype || a->shape[0] != rows ||
+	    (cols > 0 && (a->ndim != 2 || a->shape[1] != cols))) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+		            "'%s' has shape %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
+		            " %s; expected %" G_GINT64_FORMAT " rows%s of %s "
+		            "(one per store user)", path, a->shape[0], a->shape[1],
+		            kith_dtype_descr(a->dtype), rows,
+		            cols > 0 ? " x columns" : "", kith_dtype_descr(dtype));
+		kith_npy_unmap(a);
+		return FALSE;
+	}
+	return TRUE;
+}
+
 void
 kith_npy_unmap(struct kith_npy *a)
 {

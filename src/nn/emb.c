@@ -1,6 +1,7 @@
 /*
- * Embedding folders: users.npy and items.npy (float32, row-major) plus a
- * manifest with the model's description and array checksums.  Written
+ * Embedding folders: users.npy and items.npy (float32, row-major), the
+ * ids of their rows (users.tsv, items.tsv) and a manifest with the
+ * model's description and the checksums.  Written
  * atomically through kith_outdir; opened by mapping.
  */
 #include "config.h"
@@ -14,6 +15,7 @@
 gboolean
 kith_emb_write(const char *path, const float *users, int64_t n_users,
                const float *items, int64_t n_items, int dim,
+               char *const *user_ids, char *const *item_ids,
                JsonObject *fields, const struct kith_emb_array *extra,
                int n_extra, GError **error)
 {
@@ -45,9 +47,18 @@ kith_emb_write(const char *path, const float *users, int64_t n_users,
 	    !kith_outdir_npy(od, b, "items.npy", KITH_DT_F32, n_items, dim,
 	                     items, 0644, error))
 		return FALSE;
+	if (user_ids && !kith_outdir_ids(od, b, "users.tsv", "user", user_ids,
+	                                 n_users, 0600, error))
+		return FALSE;
+	if (item_ids && n_items > 0 &&
+	    !kith_outdir_ids(od, b, "items.tsv", "item", item_ids, n_items,
+	                     0644, error))
+		return FALSE;
 	for (i = 0; i < n_extra; i++) {
 		if (strcmp(extra[i].name, "users.npy") == 0 ||
 		    strcmp(extra[i].name, "items.npy") == 0 ||
+		    strcmp(extra[i].name, "users.tsv") == 0 ||
+		    strcmp(extra[i].name, "items.tsv") == 0 ||
 		    strchr(extra[i].name, '/') != NULL) {
 			g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
 			            "invalid extra array name '%s'", extra[i].name);

@@ -281,27 +281,6 @@ open_folder(const char *dir, const char *format, const char *option,
 	return root;
 }
 
-static gboolean
-map_array(struct kith_npy *a, const char *dir, const char *name,
-          enum kith_dtype dtype, int64_t rows, int64_t cols, GError **error)
-{
-	g_autofree char *path = g_build_filename(dir, name, NULL);
-	if (!kith_npy_map(a, path, error))
-		return FALSE;
-	if (a->dtype != dtype || a->shape[0] != rows ||
-	    (cols > 0 && (a->ndim != 2 || a->shape[1] != cols))) {
-		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
-		            "'%s' has shape %" G_GINT64_FORMAT "x%" G_GINT64_FORMAT
-		            " %s; expected %" G_GINT64_FORMAT " rows%s of %s "
-		            "(one per store user)", path, a->shape[0], a->shape[1],
-		            kith_dtype_descr(a->dtype), rows,
-		            cols > 0 ? " x columns" : "", kith_dtype_descr(dtype));
-		kith_npy_unmap(a);
-		return FALSE;
-	}
-	return TRUE;
-}
-
 /* A minimal TSV reader over a mapped file: header names, then rows split
  * on tabs (fields are not NUL-terminated). */
 struct tsv {
@@ -648,7 +627,7 @@ communities_part(struct rp_model *m, struct kith_store *s,
 	if (root == NULL)
 		return FALSE;
 	man = json_node_get_object(root);
-	if (!map_array(&mem, opt->communities, "membership.npy", KITH_DT_I32,
+	if (!kith_npy_map_rows(&mem, opt->communities, "membership.npy", KITH_DT_I32,
 	               s->n_users, 0, error))
 		return FALSE;
 	lab = mem.data;
@@ -1051,7 +1030,7 @@ influence_part(struct rp_model *m, struct kith_store *s,
 		g_autofree int64_t *best = NULL;
 		g_autofree double *pr = NULL;
 		double total = 0;
-		if (!map_array(&a, opt->influence, "influence.npy", KITH_DT_F64,
+		if (!kith_npy_map_rows(&a, opt->influence, "influence.npy", KITH_DT_F64,
 		               s->n_users, 10, error))
 			return FALSE;
 		X = a.data;

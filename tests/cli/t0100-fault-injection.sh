@@ -54,6 +54,39 @@ for after in 2 6; do
 		-z "$(ls -d "$T"/s.tmp-* 2>/dev/null)"
 done
 
+# exports: a failed write leaves the previous graph file or serving folder
+check "export a graph" "$KITH" export "$T/s" --format graphml -o "$T/g.graphml"
+check "embed" "$KITH" embed "$T/s" -o "$T/emb" --dim 4 --epochs 1 -q
+check "export a serving folder" "$KITH" export "$T/emb" --format serving \
+	-o "$T/serve"
+cp "$T/g.graphml" "$T/g.before"
+(cd "$T/serve" && find . -type f | sort | xargs sha256sum) >"$T/serve.before"
+for op in write fsync rename; do
+	# the graph goes through stdio, whose writes the shim cannot see:
+	# a full standard output below stands for them
+	[ $op = write ] || {
+	FAULT_OP=$op FAULT_ERRNO=ENOSPC FAULT_PATH="$T/g.graphml" \
+		LD_PRELOAD="$SHIM" "$KITH" export "$T/s" --format graphml \
+		--graph user-item -o "$T/g.graphml" >/dev/null 2>"$T/.err"
+	ok_if "graph export, $op fails: exit 1" "$?" = 1
+	check "graph export, $op fails: file unchanged" cmp "$T/g.before" "$T/g.graphml"
+	ok_if "graph export, $op fails: no temporary file" \
+		-z "$(ls "$T"/g.graphml.tmp-* 2>/dev/null)"
+	}
+	FAULT_OP=$op FAULT_ERRNO=EIO FAULT_PATH="$T/serve" \
+		LD_PRELOAD="$SHIM" "$KITH" export "$T/emb" --format serving \
+		-o "$T/serve" >/dev/null 2>"$T/.err"
+	ok_if "serving export, $op fails: exit 1" "$?" = 1
+	(cd "$T/serve" && find . -type f | sort | xargs sha256sum) >"$T/serve.after"
+	check "serving export, $op fails: folder unchanged" cmp "$T/serve.before" "$T/serve.after"
+	ok_if "serving export, $op fails: no temporary folder" \
+		-z "$(ls -d "$T"/serve.tmp-* 2>/dev/null)"
+done
+if [ -w /dev/full ]; then
+	check_fails 1 "graph to a full standard output" sh -c \
+		"'$KITH' export '$T/s' --format gexf -o - >/dev/full"
+fi
+
 if [ -w /dev/full ]; then
 	check_fails 1 "info to /dev/full fails" sh -c "'$KITH' info --json '$T/s' >/dev/full"
 	ok_if "full stdout is reported" -n "$(grep -i 'standard output' "$T/.err")"

@@ -198,7 +198,7 @@ check_written(const char *dir, const struct kith_store *s)
 	g_autofree char *text = NULL;
 	g_assert_true(g_file_get_contents(up, &text, NULL, NULL));
 	g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-	g_assert_cmpstr(lines[0], ==, "id");
+	g_assert_cmpstr(lines[0], ==, "user");
 	for (int64_t u = 0; u < s->n_users; u++)
 		g_assert_cmpstr(lines[u + 1], ==, s->user_ids[u]);
 }

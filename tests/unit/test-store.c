@@ -115,6 +115,45 @@ test_damage(void)
 	g_clear_error(&err);
 }
 
+/* users.tsv / items.tsv are headed "user" / "item"; a store written with
+ * the older "id" header opens the same; kith_ids_check() compares an ids
+ * file with the store's ids. */
+static void
+test_ids_files(void)
+{
+	g_autofree char *path = g_build_filename(tmpdir, "s3", NULL);
+	g_autofree char *up = g_build_filename(path, "users.tsv", NULL);
+	g_autofree char *ip = g_build_filename(path, "items.tsv", NULL);
+	g_autofree char *text = NULL, *old = NULL;
+	struct kith_store *s = small_store(), *o;
+	GError *err = NULL;
+
+	g_assert_true(kith_store_write(s, path, NULL, FALSE, &err));
+	g_assert_true(g_file_get_contents(up, &text, NULL, NULL));
+	g_assert_cmpstr(text, ==, "user\nu0\nu\\t1\nu2\nu3\n");
+	g_clear_pointer(&text, g_free);
+	g_assert_true(g_file_get_contents(ip, &text, NULL, NULL));
+	g_assert_cmpstr(text, ==, "item\na\nb\nc\n");
+	g_assert_true(kith_ids_check(up, s->user_ids, 4, &err));
+	g_assert_no_error(err);
+	g_assert_false(kith_ids_check(up, s->user_ids, 3, &err));
+	g_assert_error(err, KITH_ERROR, KITH_ERROR_DATA);
+	g_clear_error(&err);
+	g_assert_false(kith_ids_check(ip, s->user_ids, 3, &err));
+	g_assert_error(err, KITH_ERROR, KITH_ERROR_DATA);
+	g_assert_nonnull(strstr(err->message, "line 2"));
+	g_clear_error(&err);
+	/* the old header */
+	old = g_strdup("id\nu0\nu\\t1\nu2\nu3\n");
+	g_assert_true(g_file_set_contents(up, old, -1, NULL));
+	o = kith_store_open(path, &err);
+	g_assert_no_error(err);
+	g_assert_cmpstr(o->user_ids[1], ==, "u\t1");
+	g_assert_cmpint(kith_store_user_index(o, "u3"), ==, 3);
+	kith_store_free(o);
+	kith_store_free(s);
+}
+
 /* ---- writing in steps (kith_store_writer with streams) ---- */
 
 /* A store with nnz pairs over n users (every user its own distinct
@@ -334,6 +373,7 @@ main(int argc, char **argv)
 	tmpdir = g_dir_make_tmp("kith-test-store-XXXXXX", NULL);
 	g_test_add_func("/store/roundtrip", test_roundtrip);
 	g_test_add_func("/store/damage", test_damage);
+	g_test_add_func("/store/ids-files", test_ids_files);
 	g_test_add_func("/store/stream-same-bytes", test_stream_same_bytes);
 	g_test_add_func("/store/stream-cancel", test_stream_cancel);
 	g_test_add_func("/store/stream-mismatch", test_stream_mismatch);
