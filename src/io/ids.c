@@ -16,7 +16,6 @@
 
 #include "kith/core.h"
 #include "kith/io.h"
-#include "io-internal.h"
 
 void
 kith_ids_escape(GString *out, const char *id)
