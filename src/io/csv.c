@@ -1,15 +1,16 @@
 /*
  * CSV/TSV tokenizer (see include/kith/csv.h for the contract).
  *
- * The file is read in blocks of KITH_CSV_BLOCK bytes into one buffer of
- * max_line_bytes + 2 blocks; a record is tokenized where it lies and its
- * fields copied, unquoted and NUL-terminated, into a record buffer of
- * 2 * max_line_bytes bytes (Latin-1 may double a byte).  When a record
- * runs past the end of the buffered data the remainder is moved to the
- * front, the buffer refilled and the record tokenized again, so each byte
- * is scanned about once.  Unquoted fields are scanned with a 256-entry
- * byte-class table.  Cost: O(bytes) time, O(max_line_bytes + block)
- * memory.
+ * The text comes from the input layer (input.h: plain, decompressed or
+ * transcoded, from a file or a stream), in blocks of KITH_CSV_BLOCK
+ * bytes, into one buffer of max_line_bytes + 2 blocks; a record is
+ * tokenized where it lies and its fields copied, unquoted and
+ * NUL-terminated, into a record buffer of 2 * max_line_bytes bytes
+ * (Latin-1 may double a byte).  When a record runs past the end of the
+ * buffered data the remainder is moved to the front, the buffer refilled
+ * and the record tokenized again, so each byte is scanned about once.
+ * Unquoted fields are scanned with a 256-entry byte-class table.  Cost:
+ * O(bytes) time, O(max_line_bytes + block) memory.
  *
  * Recovery: a bad record ends at its line end (outside quotes); an
  * unterminated quote, or a record longer than max_line_bytes, ends at the
