@@ -20,7 +20,7 @@
  * Every collective counts the bytes this rank hands to MPI for other
  * ranks (kith_dist_bytes()): point-to-point payload of Alltoallv and
  * Gatherv to other ranks, and the payload of each Allreduce (elements x
- * size, once per call).  Library functions fail through GError as
+ * size, once per call, when P > 1).  Library functions fail through GError as
  * everywhere; a failure that only some ranks see is turned into a common
  * one with kith_dist_all_ok().
  *
@@ -70,7 +70,7 @@ gboolean kith_dist_built(void);
 
 /* Bytes this rank has handed to MPI for other ranks since the last
  * kith_dist_bytes_reset(): Alltoallv and Gatherv payload to other ranks
- * plus, per Allreduce, its elements x element size. */
+ * plus, per Allreduce with P > 1, its elements x element size. */
 uint64_t kith_dist_bytes(void);
 void kith_dist_bytes_reset(void);
 

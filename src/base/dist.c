@@ -250,7 +250,8 @@ allreduce(void *buf, int n, MPI_Datatype t, size_t elem,
 {
 	if (!dist_active)
 		return TRUE;
-	bytes_sent += (uint64_t)n * elem;
+	if (dist_size > 1)
+		bytes_sent += (uint64_t)n * elem;
 	return mpi_ok(MPI_Allreduce(MPI_IN_PLACE, buf, n, t, mpi_op(op),
 	                            MPI_COMM_WORLD), "MPI_Allreduce", error);
 }
