@@ -5,8 +5,7 @@ libkith_a_SOURCES += \
 	include/kith/core.h include/kith/csr.h include/kith/io.h \
 	include/kith/store.h include/kith/emb.h include/kith/nn.h \
 	include/kith/analytics.h include/kith/dense.h include/kith/eval.h \
-	include/kith/dist.h \
-	src/base/core.c src/base/csr.c src/base/dense.c src/base/dist.c \
+	src/base/core.c src/base/csr.c src/base/dense.c \
 	src/io/npy.c src/io/outdir.c src/io/manifest.c \
 	src/eval/topk.c src/eval/metrics.c src/eval/rank-eval.c \
 	src/eval/split-mask.c src/eval/eval-internal.h \

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <locale.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -80,6 +81,8 @@ run_command(const struct kith_command *c, int argc, char **argv,
 		g_error_free(err);
 		return rc;
 	}
+	/* GOption's --help exits from inside the parser */
+	atexit(kith_dist_finalize);
 	size = kith_dist_size();
 	if (kith_dist_rank() != 0 && freopen("/dev/null", "w", stdout) == NULL)
 		fclose(stdout);
