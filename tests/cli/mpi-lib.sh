@@ -64,3 +64,12 @@ halo_users() {
 		print h + 0
 	}' "$T/.indptr" "$T/.indices"
 }
+
+# mpi_shop: the 3000-user synthetic shop of the MPI tests in $T/shop and
+# its store $T/s (social links and item categories)
+mpi_shop() {
+	check "synth" "$KITH" synth -q -o "$T/shop" --users 3000 --items 400 \
+		--categories 8 --communities 5 --seed 2
+	check "ingest" "$KITH" ingest -q --events "$T/shop/events.csv" \
+		--social "$T/shop/social.csv" --items "$T/shop/items.csv" -o "$T/s"
+}

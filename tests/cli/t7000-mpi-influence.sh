@@ -7,10 +7,7 @@
 . "$top_srcdir/tests/cli/mpi-lib.sh"
 need_mpi
 
-check "synth" "$KITH" synth -q -o "$T/shop" --users 3000 --items 400 \
-	--categories 8 --communities 5 --seed 2
-check "ingest" "$KITH" ingest -q --events "$T/shop/events.csv" \
-	--social "$T/shop/social.csv" -o "$T/s"
+mpi_shop
 check "ingest directed" "$KITH" ingest -q --events "$T/shop/events.csv" \
 	--social "$T/shop/social.csv" --directed -o "$T/d"
 printf 'u000001\nu000002\nu000017\n' >"$T/seeds"

@@ -6,10 +6,7 @@
 . "$top_srcdir/tests/cli/mpi-lib.sh"
 need_mpi
 
-check "synth" "$KITH" synth -q -o "$T/shop" --users 3000 --items 400 \
-	--categories 8 --communities 5 --seed 2
-check "ingest" "$KITH" ingest -q --events "$T/shop/events.csv" \
-	--social "$T/shop/social.csv" --items "$T/shop/items.csv" -o "$T/s"
+mpi_shop
 check "previous output" "$KITH" propagate -q "$T/s" -o "$T/p"
 cp "$T/p/prefs.npy" "$T/prefs.before"
 
