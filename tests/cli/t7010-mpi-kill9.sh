@@ -25,13 +25,14 @@ kill_one() {
 	_pid=$(pgrep -P $_mp | sort -n | sed -n "$((_victim + 1))p")
 	_t0=$(date +%s)
 	[ -n "$_pid" ] && kill -9 "$_pid"
-	# a watchdog, in case the job does not end: mpirun and its ranks
-	( sleep 90; for _p in $(pgrep -P $_mp) $_mp; do kill -9 $_p; done \
-		2>/dev/null ) &
-	_wd=$!
+	# wait at most 90 s for the job, then end mpirun and its ranks
+	_w=0
+	while ps -o stat= -p $_mp 2>/dev/null | grep -qv Z && [ $_w -lt 450 ]; do
+		sleep 0.2; _w=$((_w + 1))
+	done
+	for _p in $(pgrep -P $_mp) $_mp; do kill -9 $_p 2>/dev/null; done
 	wait $_mp
 	_st=$?
-	kill $_wd 2>/dev/null
 	echo "$_st $(($(date +%s) - _t0))"
 }
 
