@@ -3,7 +3,7 @@
 
 libkith_a_SOURCES += include/kith/community.h \
 	src/analytics/graphs.c src/analytics/communities.c \
-	src/analytics/influence.c
+	src/analytics/influence.c src/analytics/pagerank-dist.c
 
 src_kith_SOURCES += src/cli/cmd-communities.c src/cli/cmd-influence.c
 

@@ -318,6 +318,47 @@ enum {
 /* Column names in the order above (influence.tsv after "user"). */
 extern const char *const kith_influence_columns[KITH_INFL_N_COLS];
 
+/* What a distributed PageRank did (pagerank-dist.c). */
+struct kith_pagerank_dist_info {
+	int ranks;
+	int64_t *bounds;           /* ranks + 1: rank r owned users
+	                              [bounds[r], bounds[r+1]); owned */
+	gboolean weighted;         /* link weights used (not all equal) */
+	int64_t n_links;           /* links used, all ranks */
+	int64_t halo;              /* H = Σ_r remote users of rank r's rows */
+	uint64_t setup_bytes;      /* this rank's, before the iterations */
+	uint64_t bytes_per_iteration; /* all ranks: 8 H + 16 P (P > 1) */
+	int iterations;
+	gboolean converged;
+	double delta;              /* last Σ |x' - x| */
+};
+
+/* PageRank of graph a by power iteration over the ranks of the MPI job
+ * (one rank without MPI), each rank reading only its rows of a
+ * (pagerank-dist.c has the formula).  Same graph semantics as
+ * kith_pagerank() with weights used when they differ; undirected graphs
+ * must be stored symmetric.  reset/n_reset: the seed users of
+ * personalised PageRank (global numbers, distinct; every rank passes the
+ * same list), NULL for global.  Stops when the L1 change of an iteration
+ * is below tol or after max_iterations.  out (n doubles, summing to 1)
+ * is written on rank 0 only (may be NULL elsewhere).  Collective.  info
+ * is filled on every rank; free with kith_pagerank_dist_info_clear(). */
+gboolean kith_pagerank_dist(double *out, struct kith_pagerank_dist_info *info,
+                            const struct kith_csr *a, gboolean directed,
+                            double damping, const int32_t *reset,
+                            int64_t n_reset, double tol, int max_iterations,
+                            GError **error);
+void kith_pagerank_dist_info_clear(struct kith_pagerank_dist_info *info);
+/* The bytes per iteration the formula gives: 8 H + 16 P when P > 1
+ * (H halo users, P ranks), 0 on one rank. */
+int64_t kith_pagerank_dist_bytes_formula(
+	const struct kith_pagerank_dist_info *info);
+
+/* Stopping rule of the distributed PageRank of kith influence: L1 change
+ * below 1e-12 (error below 6e-12 at d = 0.85), at most 10000 steps. */
+#define KITH_PAGERANK_TOL 1e-12
+#define KITH_PAGERANK_MAX_ITER 10000
+
 struct kith_influence_opts {
 	double damping;            /* 0.85 */
 	const int32_t *seeds;      /* personalisation users (may be NULL) */
@@ -336,6 +377,8 @@ struct kith_influence_opts {
 	                              owned */
 	int neighbours;            /* k and item cap user_graph was built */
 	int item_cap;              /* with, recorded in the manifest (0: n/a) */
+	gboolean pagerank_only;    /* only (personalised) PageRank; the other
+	                              columns stay NULL */
 };
 
 /* Default source count of sampled betweenness on a graph of n_entries
@@ -361,11 +404,20 @@ struct kith_influence {
 	double betweenness_rse;    /* relative standard error estimate of
 	                              the sampled betweenness (0 exact) */
 	gboolean has_timestamps;   /* behavioural influence was computable */
+	/* Under MPI (kith_dist_active()) PageRank runs over the ranks by
+	 * kith_pagerank_dist(): distributed is TRUE, dist (and dist_ppr with
+	 * seeds) say how; the PageRank columns are only on rank 0. */
+	gboolean distributed;
+	struct kith_pagerank_dist_info dist;
+	struct kith_pagerank_dist_info dist_ppr;
 };
 
 /* Every influence measure of the store's social graph, or of
  * o->user_graph when o->graph is not social (see influence.c for the
- * definitions).  Caller frees with kith_influence_clear(). */
+ * definitions); only PageRank with o->pagerank_only.  Under MPI
+ * (kith_dist_active()) PageRank is kith_pagerank_dist() (collective:
+ * every rank calls this) and the other measures need one rank.  Caller
+ * frees with kith_influence_clear(). */
 gboolean kith_influence_compute(struct kith_influence *out,
                                 const struct kith_store *s,
                                 const struct kith_influence_opts *o,

@@ -9,9 +9,9 @@
  * The layers of libkith, lowest first; a file includes headers of its own
  * layer and of the layers below, never above, and no part includes
  * another part's *-internal.h (tools/check-layers, run by make check):
- *   base       core.h, csr.h, dense.h       src/base   errors, memory, RNG,
- *                                                      threads, CSR, dense
- *                                                      products
+ *   base       core.h, csr.h, dense.h,      src/base   errors, memory, RNG,
+ *              dist.h                                  threads, CSR, dense
+ *                                                      products, MPI ranks
  *   io         io.h, csv.h, input.h,        src/io     files only
  *              pipeline.h
  *   graph      store.h, ingest.h, update.h, src/graph  the store and how it

@@ -45,6 +45,12 @@ gboolean kith_csr_from_coo(struct kith_csr *out, int64_t n_rows,
                            const int32_t *cols, const float *vals,
                            GError **error);
 
+/* The first row r in [0, n_rows] with indptr[r] + r >= target: where to
+ * cut rows so that each part gets an equal share of nonzeros + rows
+ * (threads of the SpMM, ranks of an MPI job).  O(log n_rows). */
+int64_t kith_csr_row_split(const int64_t *indptr, int64_t n_rows,
+                           int64_t target);
+
 G_END_DECLS
 
 #endif

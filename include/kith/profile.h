@@ -207,6 +207,50 @@ gboolean kith_propagate_run(struct kith_prefs *out, const struct kith_csr *W,
                             GError **error);
 void kith_prefs_clear(struct kith_prefs *r);
 
+/* Propagation over the ranks of an MPI job (one rank without MPI): what
+ * kith_propagate_run_dist() did. */
+struct kith_propagate_dist_info {
+	int ranks;
+	int64_t *bounds;            /* ranks + 1 row bounds; owned */
+	int64_t halo;               /* H = Σ_r remote users of rank r's rows */
+	uint64_t setup_bytes;       /* this rank's, for the halo lists */
+	uint64_t bytes_per_iteration; /* all ranks: 4 (c + 1) H + 8 P */
+};
+void kith_propagate_dist_info_clear(struct kith_propagate_dist_info *info);
+
+/* This rank's rows of the graph kith_propagate_graph() builds from SPEC:
+ * out holds rows [bounds[me], bounds[me+1]) (global column numbers,
+ * owned), bounds (kith_dist_size() + 1 entries, caller's) the partition
+ * by nonzeros + rows, the same on every rank.  "social" alone is built
+ * from the owned rows of the store only; any other SPEC is built whole
+ * on every rank, then cut. */
+gboolean kith_propagate_graph_rows(struct kith_csr *out, int64_t *bounds,
+                                   char **canon, const struct kith_store *s,
+                                   const struct kith_emb *emb,
+                                   const char *spec,
+                                   const struct kith_propagate_params *p,
+                                   GError **error);
+
+/* kith_propagate_run() over the ranks: W is this rank's row block (from
+ * kith_propagate_graph_rows()), P0 / evidence the whole n x c / n arrays
+ * (each rank reads its rows).  Each step fetches the rows of P of the
+ * remote users the owned rows touch (one Alltoallv, 4 (c + 1) bytes a
+ * row) and takes the global max of the change (one Allreduce); every row
+ * is computed as kith_propagate_run() computes it, so the result is
+ * byte-identical for any number of ranks.  out (whole arrays) on rank 0
+ * only; iterations, converged and delta on every rank.  Collective. */
+gboolean kith_propagate_run_dist(struct kith_prefs *out,
+                                 struct kith_propagate_dist_info *info,
+                                 const struct kith_csr *W,
+                                 const int64_t *bounds, const float *P0,
+                                 const double *evidence, int64_t n,
+                                 int64_t c,
+                                 const struct kith_propagate_params *p,
+                                 GError **error);
+/* 4 (c + 1) H + 8 P when P > 1, else 0. */
+int64_t kith_propagate_dist_bytes_formula(
+	const struct kith_propagate_dist_info *info, int64_t c);
+
 /* Relevance of a category for a held-out user (see propagate.c). */
 enum kith_relevance {
 	KITH_REL_SHARE,         /* its share of the user's full history */

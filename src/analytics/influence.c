@@ -63,6 +63,7 @@
 #include "kith/community.h"
 #include "kith/core.h"
 #include "kith/csv.h"
+#include "kith/dist.h"
 #include "kith/input.h"
 #include "kith/io.h"
 #include "kith/store.h"
@@ -89,6 +90,8 @@ kith_influence_clear(struct kith_influence *r)
 {
 	for (int j = 0; j < KITH_INFL_N_COLS; j++)
 		g_free(r->col[j]);
+	kith_pagerank_dist_info_clear(&r->dist);
+	kith_pagerank_dist_info_clear(&r->dist_ppr);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -605,6 +608,51 @@ kith_betweenness_default_samples(int64_t n_entries)
 	             KITH_BETWEENNESS_MAX_SAMPLES);
 }
 
+/* The PageRank columns of out (and n_edges, weighted when o asks for
+ * PageRank only): igraph on one process, kith_pagerank_dist() under
+ * MPI. */
+static gboolean
+influence_pagerank(struct kith_influence *out, const struct kith_csr *G,
+                   gboolean directed, const struct kith_influence_opts *o,
+                   GError **error)
+{
+	double **c = out->col;
+
+	kith_progress("pagerank", 0, 1);
+	if (kith_dist_active()) {
+		out->distributed = TRUE;
+		if (!kith_pagerank_dist(c[KITH_INFL_PAGERANK], &out->dist, G,
+		                        directed, o->damping, NULL, 0,
+		                        KITH_PAGERANK_TOL, KITH_PAGERANK_MAX_ITER,
+		                        error))
+			return FALSE;
+		if (o->seeds != NULL &&
+		    !kith_pagerank_dist(c[KITH_INFL_PPR], &out->dist_ppr, G,
+		                        directed, o->damping, o->seeds, o->n_seeds,
+		                        KITH_PAGERANK_TOL, KITH_PAGERANK_MAX_ITER,
+		                        error))
+			return FALSE;
+		out->weighted = out->dist.weighted;
+		if (o->pagerank_only)
+			out->n_edges = directed ? out->dist.n_links
+			                        : out->dist.n_links / 2;
+		return TRUE;
+	}
+	out->weighted = weights_differ(G);
+	if (o->pagerank_only) {
+		int64_t m = 0;
+		for (int64_t u = 0; u < G->n_rows; u++)
+			for (int64_t e = G->indptr[u]; e < G->indptr[u + 1]; e++)
+				m += G->indices[e] != u;
+		out->n_edges = directed ? m : m / 2;
+	}
+	return kith_pagerank(c[KITH_INFL_PAGERANK], G, directed, out->weighted,
+	                     o->damping, NULL, 0, error) &&
+	       (o->seeds == NULL ||
+	        kith_pagerank(c[KITH_INFL_PPR], G, directed, out->weighted,
+	                      o->damping, o->seeds, o->n_seeds, error));
+}
+
 gboolean
 kith_influence_compute(struct kith_influence *out, const struct kith_store *s,
                        const struct kith_influence_opts *o, GError **error)
@@ -632,12 +680,26 @@ kith_influence_compute(struct kith_influence *out, const struct kith_store *s,
 		            "window must not be negative");
 		return FALSE;
 	}
+	if (kith_dist_size() > 1 && !o->pagerank_only) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+		            "only PageRank runs over several ranks");
+		return FALSE;
+	}
 	for (int j = 0; j < KITH_INFL_N_COLS; j++) {
-		if (j == KITH_INFL_PPR && o->seeds == NULL)
+		gboolean pr = j == KITH_INFL_PAGERANK || j == KITH_INFL_PPR;
+		if ((j == KITH_INFL_PPR && o->seeds == NULL) ||
+		    (o->pagerank_only && !pr) ||
+		    (pr && kith_dist_rank() != 0))
 			continue;
 		c[j] = kith_alloc0_n((size_t)n + 1, sizeof(double), error);
 		if (c[j] == NULL)
 			goto out;
+	}
+	if (o->pagerank_only) {
+		if (!influence_pagerank(out, G, directed, o, error))
+			goto out;
+		ok = TRUE;
+		goto out;
 	}
 	/* U: the undirected version; a given user graph is symmetric. */
 	if (social) {
@@ -672,14 +734,7 @@ kith_influence_compute(struct kith_influence *out, const struct kith_store *s,
 		if (Up->indptr[u + 1] > Up->indptr[u])
 			ne++;
 
-	out->weighted = weights_differ(G);
-	kith_progress("pagerank", 0, 1);
-	if (!kith_pagerank(c[KITH_INFL_PAGERANK], G, directed, out->weighted,
-	                   o->damping, NULL, 0, error))
-		goto out;
-	if (o->seeds != NULL &&
-	    !kith_pagerank(c[KITH_INFL_PPR], G, directed, out->weighted,
-	                   o->damping, o->seeds, o->n_seeds, error))
+	if (!influence_pagerank(out, G, directed, o, error))
 		goto out;
 
 	kith_progress("k-core", 0, 1);
@@ -808,6 +863,44 @@ put_num(GString *g, double v)
 		g_string_append_printf(g, "%.6g", v);
 }
 
+/* The "mpi" member of the manifest: how PageRank ran over the ranks. */
+static void
+put_dist_info(JsonBuilder *b, const struct kith_influence *r)
+{
+	const struct kith_pagerank_dist_info *d = &r->dist;
+
+	json_builder_set_member_name(b, "mpi");
+	json_builder_begin_object(b);
+	json_builder_set_member_name(b, "ranks");
+	json_builder_add_int_value(b, d->ranks);
+	json_builder_set_member_name(b, "row_bounds");
+	json_builder_begin_array(b);
+	for (int q = 0; q <= d->ranks; q++)
+		json_builder_add_int_value(b, d->bounds[q]);
+	json_builder_end_array(b);
+	json_builder_set_member_name(b, "links");
+	json_builder_add_int_value(b, d->n_links);
+	json_builder_set_member_name(b, "halo_users");
+	json_builder_add_int_value(b, d->halo);
+	json_builder_set_member_name(b, "iterations");
+	json_builder_add_int_value(b, d->iterations);
+	json_builder_set_member_name(b, "converged");
+	json_builder_add_boolean_value(b, d->converged);
+	kith_json_put_double(b, "last_delta_l1", d->delta);
+	json_builder_set_member_name(b, "bytes_per_iteration");
+	json_builder_add_int_value(b, (int64_t)d->bytes_per_iteration);
+	json_builder_set_member_name(b, "bytes_per_iteration_formula");
+	json_builder_add_int_value(b, kith_pagerank_dist_bytes_formula(d));
+	json_builder_set_member_name(b, "formula");
+	json_builder_add_string_value(b, "8 halo_users + 16 ranks (0 on one "
+	                              "rank)");
+	if (r->dist_ppr.ranks > 0) {
+		json_builder_set_member_name(b, "personalized_iterations");
+		json_builder_add_int_value(b, r->dist_ppr.iterations);
+	}
+	json_builder_end_object(b);
+}
+
 gboolean
 kith_influence_write(const char *path, const struct kith_store *s,
                      const struct kith_influence *r,
@@ -899,9 +992,16 @@ kith_influence_write(const char *path, const struct kith_store *s,
 	} else {
 		json_builder_add_null_value(b);
 	}
+	json_builder_set_member_name(b, "measures");
+	json_builder_add_string_value(b, o->pagerank_only ? "pagerank" : "all");
+	json_builder_set_member_name(b, "pagerank_method");
+	json_builder_add_string_value(b, r->distributed
+	        ? "power iteration over MPI ranks" : "igraph PRPACK");
+	if (r->distributed)
+		put_dist_info(b, r);
 	json_builder_set_member_name(b, "betweenness");
-	json_builder_add_string_value(b, r->betweenness_sampled ? "sampled"
-	                                                        : "exact");
+	json_builder_add_string_value(b, o->pagerank_only ? "not computed"
+	        : r->betweenness_sampled ? "sampled" : "exact");
 	if (r->betweenness_sampled) {
 		json_builder_set_member_name(b, "samples");
 		json_builder_add_int_value(b, r->samples);
@@ -914,7 +1014,8 @@ kith_influence_write(const char *path, const struct kith_store *s,
 	}
 	kith_json_put_double(b, "window_days", o->window_days);
 	json_builder_set_member_name(b, "behavioural");
-	json_builder_add_string_value(b, r->has_timestamps
+	json_builder_add_string_value(b, o->pagerank_only ? "not computed"
+	        : r->has_timestamps
 	        ? "friend interactions with an item within window_days after "
 	          "the user's first interaction, per friend and timed item"
 	        : "not computed: the store has no timestamps");
@@ -931,9 +1032,11 @@ kith_influence_write(const char *path, const struct kith_store *s,
 		json_builder_add_string_value(b, s->user_ids[u]);
 		kith_json_put_double(b, "pagerank",
 				     r->col[KITH_INFL_PAGERANK][u]);
-		kith_json_put_double(b, "kcore", r->col[KITH_INFL_KCORE][u]);
+		kith_json_put_double(b, "kcore", r->col[KITH_INFL_KCORE]
+		                     ? r->col[KITH_INFL_KCORE][u] : NAN);
 		kith_json_put_double(b, "behavioural",
-				     r->col[KITH_INFL_BEHAVIOURAL][u]);
+		                     r->col[KITH_INFL_BEHAVIOURAL]
+		                     ? r->col[KITH_INFL_BEHAVIOURAL][u] : NAN);
 		json_builder_end_object(b);
 	}
 	json_builder_end_array(b);

@@ -58,6 +58,7 @@
 #include "kith/analytics.h"
 #include "kith/community.h"
 #include "kith/core.h"
+#include "kith/dist.h"
 #include "kith/emb.h"
 #include "kith/io.h"
 #include "kith/nn.h"
@@ -95,22 +96,23 @@ row_normalise(struct kith_csr *a)
 	}
 }
 
-/* owned copy of the social graph with positive weights, no self-loops */
+/* owned copy of rows [lo, hi) of the social graph (n columns) with
+ * positive weights, no self-loops */
 static gboolean
-social_graph(struct kith_csr *out, const struct kith_store *s,
-             GError **error)
+social_rows(struct kith_csr *out, const struct kith_store *s, int64_t lo,
+            int64_t hi, GError **error)
 {
 	const struct kith_csr *uu = &s->uu;
 	int64_t n = s->n_users, nnz = 0;
 
-	for (int64_t u = 0; u < MIN(n, uu->n_rows); u++)
+	for (int64_t u = lo; u < MIN(hi, uu->n_rows); u++)
 		for (int64_t e = uu->indptr[u]; e < uu->indptr[u + 1]; e++)
 			nnz += uu->indices[e] != u &&
 			       (uu->values ? uu->values[e] > 0 : 1);
-	if (!kith_csr_alloc(out, n, n, nnz, TRUE, error))
+	if (!kith_csr_alloc(out, hi - lo, n, nnz, TRUE, error))
 		return FALSE;
 	int64_t w = 0;
-	for (int64_t u = 0; u < n; u++) {
+	for (int64_t u = lo; u < hi; u++) {
 		if (u < uu->n_rows)
 			for (int64_t e = uu->indptr[u]; e < uu->indptr[u + 1];
 			     e++) {
@@ -120,9 +122,16 @@ social_graph(struct kith_csr *out, const struct kith_store *s,
 				out->indices[w] = uu->indices[e];
 				out->values[w++] = v;
 			}
-		out->indptr[u + 1] = w;
+		out->indptr[u - lo + 1] = w;
 	}
 	return TRUE;
+}
+
+static gboolean
+social_graph(struct kith_csr *out, const struct kith_store *s,
+             GError **error)
+{
+	return social_rows(out, s, 0, s->n_users, error);
 }
 
 typedef struct kith_csr prop_csr;
@@ -295,14 +304,19 @@ kith_prefs_clear(struct kith_prefs *r)
 	memset(r, 0, sizeof(*r));
 }
 
-gboolean
-kith_propagate_run(struct kith_prefs *out, const struct kith_csr *W,
-                   const float *P0, const double *evidence, int64_t n,
-                   int64_t c, const struct kith_propagate_params *p,
-                   GError **error)
+/* The iteration over the n rows of W.  Without h, W is n x n; with a
+ * halo h (MPI), the rows are this rank's, W's columns local numbers
+ * (n + h->n_halo), and P0 / evidence the owned rows; X's halo rows are
+ * fetched before every product and the stopping test is global. */
+static gboolean
+propagate_rows(struct kith_prefs *out, const struct kith_csr *W,
+               const struct kith_halo *h, const float *P0,
+               const double *evidence, int64_t n, int64_t c,
+               const struct kith_propagate_params *p, GError **error)
 {
-	int64_t d = c + 1;
+	int64_t d = c + 1, nh = h ? h->n_halo : 0;
 	g_autofree float *X = NULL, *Y = NULL, *B = NULL, *a = NULL;
+	g_autofree float *scratch = NULL;
 
 	memset(out, 0, sizeof(*out));
 	if (!(p->alpha >= 0 && p->alpha < 1) || p->iterations < 0 ||
@@ -311,7 +325,7 @@ kith_propagate_run(struct kith_prefs *out, const struct kith_csr *W,
 		            "alpha must be in [0, 1), kappa positive");
 		return FALSE;
 	}
-	if (W->n_rows != n || W->n_cols != n) {
+	if (W->n_rows != n || W->n_cols != n + nh) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
 		            "graph is %" G_GINT64_FORMAT " x %" G_GINT64_FORMAT
 		            ", expected %" G_GINT64_FORMAT " users",
@@ -323,15 +337,19 @@ kith_propagate_run(struct kith_prefs *out, const struct kith_csr *W,
 		            "too many categories");
 		return FALSE;
 	}
-	size_t nd;
-	if (!kith_mul_size((size_t)MAX(n, 1), (size_t)d, &nd)) {
+	size_t nd, nx;
+	if (!kith_mul_size((size_t)MAX(n, 1), (size_t)d, &nd) ||
+	    !kith_mul_size((size_t)MAX(n + nh, 1), (size_t)d, &nx)) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
 		            "preference matrix too large");
 		return FALSE;
 	}
 	out->n_users = n;
 	out->n_categories = c;
-	if (!(X = kith_floats_new(nd, FALSE, error)) ||
+	if (!(X = kith_floats_new(nx, FALSE, error)) ||
+	    (h && !(scratch = kith_alloc_n((size_t)h->n_send + 1,
+	                                   sizeof(float) * (size_t)d,
+	                                   error))) ||
 	    !(Y = kith_floats_new(nd, FALSE, error)) ||
 	    !(B = kith_floats_new(nd, FALSE, error)) ||
 	    !(a = kith_alloc_n((size_t)MAX(n, 1), sizeof(float), error)) ||
@@ -366,6 +384,9 @@ kith_propagate_run(struct kith_prefs *out, const struct kith_csr *W,
 			            "interrupted");
 			goto fail;
 		}
+		if (h && !kith_halo_exchange(h, X, (int)d, sizeof(float), scratch,
+		                             error))
+			goto fail;
 		kith_spmm(Y, W, X, (int)d);
 		delta = 0;
 #pragma omp parallel for schedule(static) reduction(max:delta)
@@ -380,6 +401,8 @@ kith_propagate_run(struct kith_prefs *out, const struct kith_csr *W,
 				X[q] = v;
 			}
 		}
+		if (h && !kith_dist_allreduce_f64(&delta, 1, KITH_DIST_MAX, error))
+			goto fail;
 		kith_progress("propagate", it + 1, p->iterations);
 		if (delta < p->tol) {
 			it++;
@@ -416,6 +439,154 @@ fail:
 	kith_floats_free(g_steal_pointer(&B));
 	kith_prefs_clear(out);
 	return FALSE;
+}
+
+gboolean
+kith_propagate_run(struct kith_prefs *out, const struct kith_csr *W,
+                   const float *P0, const double *evidence, int64_t n,
+                   int64_t c, const struct kith_propagate_params *p,
+                   GError **error)
+{
+	return propagate_rows(out, W, NULL, P0, evidence, n, c, p, error);
+}
+
+/* ------------------------------------------------------------ over MPI */
+
+void
+kith_propagate_dist_info_clear(struct kith_propagate_dist_info *info)
+{
+	g_free(info->bounds);
+	memset(info, 0, sizeof(*info));
+}
+
+gboolean
+kith_propagate_graph_rows(struct kith_csr *out, int64_t *bounds, char **canon,
+                          const struct kith_store *s,
+                          const struct kith_emb *emb, const char *spec,
+                          const struct kith_propagate_params *p,
+                          GError **error)
+{
+	int P = kith_dist_size(), me = kith_dist_rank();
+	int64_t n = s->n_users;
+	g_autofree char *tok = g_strstrip(g_strdup(spec ? spec : ""));
+	struct kith_csr W;
+
+	memset(out, 0, sizeof(*out));
+	if (strcmp(tok, "social") == 0 && s->uu.n_rows == n) {
+		kith_dist_partition(bounds, s->uu.indptr, n, P);
+		if (!social_rows(out, s, bounds[me], bounds[me + 1], error))
+			return FALSE;
+		row_normalise(out);
+		if (canon)
+			*canon = g_strdup("social");
+		return TRUE;
+	}
+	if (!kith_propagate_graph(&W, canon, s, emb, spec, p, error))
+		return FALSE;
+	kith_dist_partition(bounds, W.indptr, n, P);
+	int64_t lo = bounds[me], hi = bounds[me + 1];
+	int64_t e0 = W.indptr[lo], e1 = W.indptr[hi];
+	gboolean ok = kith_csr_alloc(out, hi - lo, n, e1 - e0, TRUE, error);
+	if (ok) {
+		for (int64_t i = 0; i <= hi - lo; i++)
+			out->indptr[i] = W.indptr[lo + i] - e0;
+		memcpy(out->indices, W.indices + e0,
+		       sizeof(int32_t) * (size_t)(e1 - e0));
+		memcpy(out->values, W.values + e0,
+		       sizeof(float) * (size_t)(e1 - e0));
+	}
+	kith_csr_clear(&W);
+	if (!ok && canon)
+		g_clear_pointer(canon, g_free);
+	return ok;
+}
+
+/* Gathers n_local rows of `width` elements of `elem` bytes from every
+ * rank into a new array on rank 0 (*all; NULL elsewhere). */
+static gboolean
+gather_rows(void **all, const void *mine, const int64_t *bounds,
+            size_t row, GError **error)
+{
+	int P = kith_dist_size(), me = kith_dist_rank();
+	g_autofree int64_t *cnt = g_new(int64_t, P);
+
+	for (int q = 0; q < P; q++)
+		cnt[q] = bounds[q + 1] - bounds[q];
+	*all = NULL;
+	if (me == 0 &&
+	    !(*all = kith_alloc_n((size_t)MAX(bounds[P], 1), row, error)))
+		return FALSE;
+	return kith_dist_gatherv(mine, cnt[me], *all, cnt, row, error);
+}
+
+gboolean
+kith_propagate_run_dist(struct kith_prefs *out,
+                        struct kith_propagate_dist_info *info,
+                        const struct kith_csr *W, const int64_t *bounds,
+                        const float *P0, const double *evidence, int64_t n,
+                        int64_t c, const struct kith_propagate_params *p,
+                        GError **error)
+{
+	int P = kith_dist_size(), me = kith_dist_rank();
+	int64_t lo = bounds[me], nl = bounds[me + 1] - lo;
+	struct kith_halo h;
+	struct kith_csr loc;
+	struct kith_prefs r;
+	uint64_t b0;
+	gboolean ok;
+
+	memset(out, 0, sizeof(*out));
+	memset(info, 0, sizeof(*info));
+	info->ranks = P;
+	info->bounds = g_memdup2(bounds, sizeof(int64_t) * (size_t)(P + 1));
+	kith_dist_bytes_reset();
+	if (!kith_halo_build(&h, &loc, W, lo, n, bounds, error))
+		return FALSE;
+	int64_t halo = h.n_halo;
+	if (!kith_dist_allreduce_i64(&halo, 1, KITH_DIST_SUM, error)) {
+		kith_halo_clear(&h);
+		kith_csr_clear(&loc);
+		return FALSE;
+	}
+	info->halo = halo;
+	info->setup_bytes = kith_dist_bytes();
+	b0 = kith_dist_bytes();
+	ok = propagate_rows(&r, &loc, &h, P0 + (size_t)lo * (size_t)c,
+	                    evidence + lo, nl, c, p, error);
+	kith_halo_clear(&h);
+	kith_csr_clear(&loc);
+	if (!ok)
+		return FALSE;
+	int64_t bpi = r.iterations > 0
+		? (int64_t)((kith_dist_bytes() - b0) / (uint64_t)r.iterations) : 0;
+	ok = kith_dist_allreduce_i64(&bpi, 1, KITH_DIST_SUM, error);
+	info->bytes_per_iteration = (uint64_t)bpi;
+	out->n_users = n;
+	out->n_categories = c;
+	out->iterations = r.iterations;
+	out->converged = r.converged;
+	out->delta = r.delta;
+	ok = ok &&
+	     gather_rows((void **)&out->P, r.P, bounds,
+	                 sizeof(float) * (size_t)MAX(c, 1), error) &&
+	     gather_rows((void **)&out->confidence, r.confidence, bounds,
+	                 sizeof(float), error) &&
+	     gather_rows((void **)&out->own_share, r.own_share, bounds,
+	                 sizeof(float), error) &&
+	     gather_rows((void **)&out->top, r.top, bounds,
+	                 3 * sizeof(int32_t), error);
+	kith_prefs_clear(&r);
+	if (!ok)
+		kith_prefs_clear(out);
+	return ok;
+}
+
+int64_t
+kith_propagate_dist_bytes_formula(const struct kith_propagate_dist_info *info,
+                                  int64_t c)
+{
+	return info->ranks > 1
+		? 4 * (c + 1) * info->halo + 8 * (int64_t)info->ranks : 0;
 }
 
 /* ----------------------------------------------------------- evaluation */

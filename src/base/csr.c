@@ -267,3 +267,18 @@ kith_csr_from_coo(struct kith_csr *out, int64_t n_rows, int64_t n_cols,
 	g_free(next);
 	return TRUE;
 }
+
+int64_t
+kith_csr_row_split(const int64_t *indptr, int64_t n_rows, int64_t target)
+{
+	int64_t lo = 0, hi = n_rows;
+
+	while (lo < hi) {
+		int64_t mid = lo + (hi - lo) / 2;
+		if (indptr[mid] + mid < target)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}

@@ -7,10 +7,30 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "kith/dist.h"
 #include "kith/emb.h"
 #include "kith/store.h"
 
 static const struct kith_cli *progress_cli;
+
+/* Under MPI with several ranks, messages that every rank would print
+ * alike (usage, information) come from rank 0 only; errors come from the
+ * rank that met them, tagged with its number. */
+static gboolean
+quiet_rank(void)
+{
+	return kith_dist_rank() != 0;
+}
+
+static void
+print_prefix(const char *cmd)
+{
+	if (kith_dist_size() > 1)
+		fprintf(stderr, "kith %s [rank %d of %d]: ", cmd, kith_dist_rank(),
+		        kith_dist_size());
+	else
+		fprintf(stderr, "kith %s: ", cmd);
+}
 
 GOptionContext *
 kith_cli_context(const char *cmd, const char *params, const char *summary,
@@ -94,8 +114,9 @@ kith_cli_parse(GOptionContext *ctx, int *argc, char ***argv,
 			cli->check_error = g_strdup(err->message);
 			return 2;
 		}
-		fprintf(stderr, "%s: %s\nTry '%s --help'.\n", g_get_prgname(),
-		        err->message, g_get_prgname());
+		if (!quiet_rank())
+			fprintf(stderr, "%s: %s\nTry '%s --help'.\n",
+			        g_get_prgname(), err->message, g_get_prgname());
 		return 2;
 	}
 	if (cli->threads < 0) {
@@ -104,7 +125,9 @@ kith_cli_parse(GOptionContext *ctx, int *argc, char ***argv,
 			cli->check_error = g_strdup("--threads must be >= 0");
 			return 2;
 		}
-		fprintf(stderr, "%s: --threads must be >= 0\n", g_get_prgname());
+		if (!quiet_rank())
+			fprintf(stderr, "%s: --threads must be >= 0\n",
+			        g_get_prgname());
 		return 2;
 	}
 	cli->max_memory = 0;
@@ -118,14 +141,15 @@ kith_cli_parse(GOptionContext *ctx, int *argc, char ***argv,
 			cli->check_error = g_steal_pointer(&msg);
 			return 2;
 		}
-		fprintf(stderr, "%s: %s\n", g_get_prgname(), msg);
+		if (!quiet_rank())
+			fprintf(stderr, "%s: %s\n", g_get_prgname(), msg);
 		return 2;
 	}
 	if (cli->check_only)
 		return KITH_CLI_CHECKED;
 	kith_set_threads(cli->threads);
 	kith_blas_release();
-	cli->tty = !cli->quiet && isatty(STDERR_FILENO);
+	cli->tty = !cli->quiet && !quiet_rank() && isatty(STDERR_FILENO);
 	progress_cli = cli;
 	kith_progress_set(progress_print);
 	return 0;
@@ -139,7 +163,10 @@ kith_cli_fail(const char *cmd, GError *err)
 
 	if (err->domain == KITH_ERROR && err->code == KITH_ERROR_INTERRUPTED)
 		status = 130;
-	fprintf(stderr, "kith %s: %s\n", cmd, err->message);
+	if (status != 2 || !quiet_rank()) {
+		print_prefix(cmd);
+		fprintf(stderr, "%s\n", err->message);
+	}
 	g_error_free(err);
 	return status;
 }
@@ -149,6 +176,8 @@ kith_cli_usage(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
+	if (quiet_rank())
+		return 2;
 	fprintf(stderr, "kith %s: ", cmd);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -163,7 +192,7 @@ kith_cli_info(const struct kith_cli *cli, const char *cmd, const char *fmt,
 {
 	va_list ap;
 
-	if (cli->quiet)
+	if (cli->quiet || quiet_rank())
 		return;
 	fprintf(stderr, "kith %s: ", cmd);
 	va_start(ap, fmt);
@@ -219,9 +248,10 @@ kith_cli_memory_gate(const struct kith_cli *cli, const char *cmd,
 	if (cli->max_memory > 0 && bytes > cli->max_memory) {
 		g_autofree char *lim = g_format_size_full(cli->max_memory,
 		    G_FORMAT_SIZE_IEC_UNITS);
-		fprintf(stderr, "kith %s: %s needs an estimated %s, more than "
-		        "--max-memory %s: refused before allocating\n", cmd,
-		        what, sz, lim);
+		print_prefix(cmd);
+		fprintf(stderr, "%s needs an estimated %s%s, more than "
+		        "--max-memory %s: refused before allocating\n", what, sz,
+		        kith_dist_size() > 1 ? " on this rank" : "", lim);
 		return 1;
 	}
 	return 0;

@@ -8,15 +8,18 @@
 
 #include "cli.h"
 #include "kith/community.h"
+#include "kith/dist.h"
 #include "kith/store.h"
 
+/* Column j of user u with fmt, "-" in width w when absent or not finite. */
 static void
-print_num(double v, const char *fmt)
+print_col(const struct kith_influence *r, int j, int64_t u, const char *fmt,
+          int w)
 {
-	if (isfinite(v))
-		printf(fmt, v);
+	if (r->col[j] && isfinite(r->col[j][u]))
+		printf(fmt, r->col[j][u]);
 	else
-		printf("%12s", "-");
+		printf("%*s", w, "-");
 }
 
 int
@@ -30,7 +33,7 @@ cmd_influence(int argc, char **argv, struct kith_cli *cli)
 	gint64 samples = 0, exact_limit = 5000;
 	int top_n = 20, neighbours = KITH_COINTERACTION_NEIGHBOURS;
 	struct kith_csr ug = { 0 };
-	gboolean json = FALSE;
+	gboolean json = FALSE, pagerank_only = FALSE;
 	GError *err = NULL;
 	double t0, secs;
 	int64_t nt;
@@ -59,6 +62,9 @@ cmd_influence(int argc, char **argv, struct kith_cli *cli)
 		  "users listed in the summary and the manifest (20)", "N" },
 		{ "json", 0, 0, G_OPTION_ARG_NONE, &json,
 		  "print the summary as JSON", NULL },
+		{ "pagerank-only", 0, 0, G_OPTION_ARG_NONE, &pagerank_only,
+		  "only PageRank (and personalised PageRank): what runs under "
+		  "mpirun with several ranks", NULL },
 		{ NULL }
 	};
 	g_autoptr(GOptionContext) ctx = kith_cli_context(
@@ -88,6 +94,13 @@ cmd_influence(int argc, char **argv, struct kith_cli *cli)
 	if (!(o.window_days >= 0) || !isfinite(o.window_days))
 		return kith_cli_usage("influence", "--window-days must not be "
 		                      "negative");
+	if (kith_dist_size() > 1 && !pagerank_only)
+		return kith_cli_usage("influence", "under mpirun with %d ranks "
+		                      "only PageRank is distributed: add "
+		                      "--pagerank-only (k-core, betweenness, "
+		                      "two-hop reach and behavioural influence "
+		                      "run on one machine)", kith_dist_size());
+	o.pagerank_only = pagerank_only;
 	o.samples = samples;
 	o.exact_limit = exact_limit;
 	o.seed = (uint64_t)cli->seed;
@@ -98,8 +111,9 @@ cmd_influence(int argc, char **argv, struct kith_cli *cli)
 		return kith_cli_fail("influence", err);
 	if (!graph && s->uu.nnz == 0) {
 		o.graph = KITH_UGRAPH_COINTERACTION;
-		/* a warning, printed even with --quiet */
-		fprintf(stderr, "kith influence: '%s' has no social links: "
+		/* a warning, printed even with --quiet (by rank 0) */
+		if (kith_dist_rank() == 0)
+			fprintf(stderr, "kith influence: '%s' has no social links: "
 		        "measuring influence on the co-interaction graph (k %d) "
 		        "instead\n", argv[1], neighbours);
 	}
@@ -132,6 +146,10 @@ cmd_influence(int argc, char **argv, struct kith_cli *cli)
 	if (rc)
 		return kith_cli_fail("influence", err);
 	secs = kith_now() - t0;
+	if (kith_dist_rank() != 0) {
+		kith_influence_clear(&r);
+		return 0;
+	}
 	if (!kith_influence_write(out, s, &r, &o, argv[1], seeds_path, top_n,
 	                          secs, &err)) {
 		kith_influence_clear(&r);
@@ -158,22 +176,31 @@ cmd_influence(int argc, char **argv, struct kith_cli *cli)
 		       o.graph == KITH_UGRAPH_SOCIAL ? "" : "cointeraction, ",
 		       r.directed ? "directed" : "undirected",
 		       r.weighted ? ", weighted" : "",
-		       r.betweenness_sampled ? "sampled" : "exact");
+		       pagerank_only ? "not computed"
+		       : r.betweenness_sampled ? "sampled" : "exact");
 		if (r.betweenness_sampled)
 			printf(" (%" G_GINT64_FORMAT " sources, relative error %.3f)",
 			       r.samples, r.betweenness_rse);
+		if (r.distributed)
+			printf("\nmpi ranks %d  pagerank iterations %d (%s)  halo "
+			       "users %" G_GINT64_FORMAT "  bytes per iteration %"
+			       G_GUINT64_FORMAT " (formula 8 H + 16 P: %"
+			       G_GINT64_FORMAT ")", r.dist.ranks, r.dist.iterations,
+			       r.dist.converged ? "converged" : "not converged",
+			       r.dist.halo, r.dist.bytes_per_iteration,
+			       kith_pagerank_dist_bytes_formula(&r.dist));
 		printf("\n\n%4s %-20s %12s %8s %6s %12s %9s %12s\n", "rank",
 		       "user", "pagerank", "degree", "kcore", "betweenness",
 		       "two_hop", "behavioural");
 		for (int64_t j = 0; j < nt; j++) {
 			int64_t u = top[j];
 			printf("%4" G_GINT64_FORMAT " %-20s", j + 1, s->user_ids[u]);
-			print_num(r.col[KITH_INFL_PAGERANK][u], " %12.6g");
-			printf(" %8.0f %6.0f", r.col[KITH_INFL_IN_DEGREE][u],
-			       r.col[KITH_INFL_KCORE][u]);
-			print_num(r.col[KITH_INFL_BETWEENNESS][u], " %12.6g");
-			printf(" %9.0f", r.col[KITH_INFL_TWO_HOP][u]);
-			print_num(r.col[KITH_INFL_BEHAVIOURAL][u], " %12.4g");
+			print_col(&r, KITH_INFL_PAGERANK, u, " %12.6g", 12);
+			print_col(&r, KITH_INFL_IN_DEGREE, u, " %8.0f", 8);
+			print_col(&r, KITH_INFL_KCORE, u, " %6.0f", 6);
+			print_col(&r, KITH_INFL_BETWEENNESS, u, " %12.6g", 12);
+			print_col(&r, KITH_INFL_TWO_HOP, u, " %9.0f", 9);
+			print_col(&r, KITH_INFL_BEHAVIOURAL, u, " %12.4g", 12);
 			printf("\n");
 		}
 		printf("seconds %.2f\n", secs);

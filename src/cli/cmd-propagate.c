@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "kith/dist.h"
 #include "kith/emb.h"
 #include "kith/profile.h"
 #include "kith/store.h"
@@ -102,6 +103,11 @@ cmd_propagate(int argc, char **argv, struct kith_cli *cli)
 	if (!(keep >= 0 && keep < 1))
 		return kith_cli_usage("propagate", "--eval-keep must be in "
 		                      "[0, 1)");
+	if (holdout > 0 && kith_dist_size() > 1)
+		return kith_cli_usage("propagate", "--eval-holdout runs on one "
+		                      "machine, not under mpirun with %d ranks",
+		                      kith_dist_size());
+	gboolean dist = kith_dist_active();
 
 	double t0 = kith_now();
 	g_autoptr(kith_store) s = NULL;
@@ -129,9 +135,17 @@ cmd_propagate(int argc, char **argv, struct kith_cli *cli)
 		              "take long", s->n_users);
 	struct kith_csr W;
 	g_autofree char *canon = NULL;
-	if (!kith_propagate_graph(&W, &canon, s, e, graph, &p, &err))
+	g_autofree int64_t *bounds = g_new(int64_t, kith_dist_size() + 1);
+	if (dist ? !kith_propagate_graph_rows(&W, bounds, &canon, s, e, graph,
+	                                      &p, &err)
+	         : !kith_propagate_graph(&W, &canon, s, e, graph, &p, &err))
 		return kith_cli_fail("propagate", err);
-	if (W.nnz == 0)
+	int64_t nnz = W.nnz;
+	if (dist && !kith_dist_allreduce_i64(&nnz, 1, KITH_DIST_SUM, &err)) {
+		kith_csr_clear(&W);
+		return kith_cli_fail("propagate", err);
+	}
+	if (nnz == 0)
 		kith_cli_info(cli, "propagate", "graph '%s' has no edges: every "
 		              "user keeps its own history", canon);
 	double t_graph = kith_now() - t0;
@@ -145,11 +159,24 @@ cmd_propagate(int argc, char **argv, struct kith_cli *cli)
 		        KITH_ERROR_NOMEM, "out of memory"));
 	}
 	struct kith_prefs r;
+	struct kith_propagate_dist_info di = { 0 };
 	if (!kith_catpref(P0, ev, s, p.half_life_days, NULL, &err) ||
-	    !kith_propagate_run(&r, &W, P0, ev, s->n_users, s->n_categories,
-	                        &p, &err)) {
+	    !(dist ? kith_propagate_run_dist(&r, &di, &W, bounds, P0, ev,
+	                                     s->n_users, s->n_categories, &p,
+	                                     &err)
+	           : kith_propagate_run(&r, &W, P0, ev, s->n_users,
+	                                s->n_categories, &p, &err))) {
 		kith_csr_clear(&W);
+		kith_propagate_dist_info_clear(&di);
 		return kith_cli_fail("propagate", err);
+	}
+	g_clear_pointer(&P0, g_free);
+	g_clear_pointer(&ev, g_free);
+	if (kith_dist_rank() != 0) {
+		kith_csr_clear(&W);
+		kith_prefs_clear(&r);
+		kith_propagate_dist_info_clear(&di);
+		return 0;
 	}
 	struct kith_propagate_eval evr;
 	gboolean have_eval = holdout > 0;
@@ -160,7 +187,6 @@ cmd_propagate(int argc, char **argv, struct kith_cli *cli)
 		kith_csr_clear(&W);
 		return kith_cli_fail("propagate", err);
 	}
-	int64_t nnz = W.nnz;
 	kith_csr_clear(&W);
 
 	g_autoptr(JsonBuilder) ob = json_builder_new();
@@ -174,6 +200,25 @@ cmd_propagate(int argc, char **argv, struct kith_cli *cli)
 	kith_json_put_int(ob, "co_cap", p.co_cap);
 	kith_json_put_int(ob, "graph_entries", nnz);
 	kith_json_put_string(ob, "emb", emb_path);
+	if (dist) {
+		json_builder_set_member_name(ob, "mpi");
+		json_builder_begin_object(ob);
+		kith_json_put_int(ob, "ranks", di.ranks);
+		json_builder_set_member_name(ob, "row_bounds");
+		json_builder_begin_array(ob);
+		for (int q = 0; q <= di.ranks; q++)
+			json_builder_add_int_value(ob, di.bounds[q]);
+		json_builder_end_array(ob);
+		kith_json_put_int(ob, "halo_users", di.halo);
+		kith_json_put_int(ob, "bytes_per_iteration",
+		                  (int64_t)di.bytes_per_iteration);
+		kith_json_put_int(ob, "bytes_per_iteration_formula",
+		                  kith_propagate_dist_bytes_formula(&di,
+		                                                    s->n_categories));
+		kith_json_put_string(ob, "formula", "4 (categories + 1) "
+		                     "halo_users + 8 ranks (0 on one rank)");
+		json_builder_end_object(ob);
+	}
 	json_builder_end_object(ob);
 	g_autoptr(JsonNode) opts = json_builder_get_root(ob);
 	gboolean ok = kith_prefs_write(out, &r, s, argv[1], canon, p.alpha,
@@ -182,8 +227,10 @@ cmd_propagate(int argc, char **argv, struct kith_cli *cli)
 	int iters = r.iterations;
 	gboolean conv = r.converged;
 	kith_prefs_clear(&r);
-	if (!ok)
+	if (!ok) {
+		kith_propagate_dist_info_clear(&di);
 		return kith_cli_fail("propagate", err);
+	}
 	double secs = kith_now() - t0;
 
 	if (json && have_eval) {
@@ -206,6 +253,13 @@ cmd_propagate(int argc, char **argv, struct kith_cli *cli)
 		       canon, nnz, t_graph);
 		printf("iterations %d (%s)\n", iters,
 		       conv ? "converged" : "not converged");
+		if (dist)
+			printf("mpi ranks %d  halo users %" G_GINT64_FORMAT "  bytes "
+			       "per iteration %" G_GUINT64_FORMAT " (formula 4 (c + 1)"
+			       " H + 8 P: %" G_GINT64_FORMAT ")\n", di.ranks, di.halo,
+			       di.bytes_per_iteration,
+			       kith_propagate_dist_bytes_formula(&di,
+			                                         s->n_categories));
 		if (have_eval) {
 			printf("held-out users %" G_GINT64_FORMAT
 			       " (%" G_GINT64_FORMAT " with partial history)\n",
@@ -217,5 +271,6 @@ cmd_propagate(int argc, char **argv, struct kith_cli *cli)
 		}
 		printf("seconds %.2f\n", secs);
 	}
+	kith_propagate_dist_info_clear(&di);
 	return 0;
 }

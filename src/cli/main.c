@@ -5,10 +5,12 @@
 #include <errno.h>
 #include <locale.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+#include "kith/dist.h"
 
 struct kith_command {
 	const char *name;
@@ -37,6 +39,80 @@ usage(FILE *f)
 	fprintf(f, "\n'kith help COMMAND' or 'kith COMMAND --help' describes a "
 	           "command; 'man kith-COMMAND' in full.\n"
 	           "Exit status: 0 ok, 1 data or runtime error, 2 usage error.\n");
+}
+
+/* The commands that run over the ranks of an MPI job; every other one
+ * refuses to start under a launcher with more than one rank
+ * (single-node: Leiden, betweenness, reports, ...). */
+static const char *const distributed[] = { "influence", "propagate" };
+
+static gboolean
+is_distributed(const char *name)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(distributed); i++)
+		if (strcmp(distributed[i], name) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+static gboolean
+asks_help(int argc, char **argv)
+{
+	for (int i = 2; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0 ||
+		    strncmp(argv[i], "--help-", 7) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+/* Runs command c under MPI when a launcher started kith: only rank 0
+ * keeps standard output; a command that fails with a runtime error on a
+ * rank ends the whole job (other ranks may wait in a collective). */
+static int
+run_command(const struct kith_command *c, int argc, char **argv,
+            struct kith_cli *cli)
+{
+	GError *err = NULL;
+	int rc, size;
+
+	if (!kith_dist_init(&err)) {
+		fprintf(stderr, "kith %s: %s\n", c->name, err->message);
+		rc = err->code == KITH_ERROR_USAGE ? 2 : 1;
+		g_error_free(err);
+		return rc;
+	}
+	/* GOption's --help exits from inside the parser */
+	atexit(kith_dist_finalize);
+	size = kith_dist_size();
+	if (kith_dist_rank() != 0 && freopen("/dev/null", "w", stdout) == NULL)
+		fclose(stdout);
+	if (size > 1 && !is_distributed(c->name) && !asks_help(argc, argv)) {
+		if (kith_dist_rank() == 0) {
+			fprintf(stderr, "kith %s: runs on one machine only, not "
+			        "under an MPI launcher with %d ranks; the commands "
+			        "that run over several ranks are:", c->name, size);
+			for (size_t i = 0; i < G_N_ELEMENTS(distributed); i++)
+				fprintf(stderr, " %s", distributed[i]);
+			fprintf(stderr, " (see kith(1), BEYOND ONE MACHINE); run "
+			        "'kith %s' without mpirun or with -np 1\n", c->name);
+		}
+		kith_dist_finalize();
+		return 2;
+	}
+	rc = c->exec(argc - 1, argv + 1, cli);
+	if (size > 1 && rc != 0 && rc != 2) {
+		fflush(stdout);
+		fflush(stderr);
+		kith_dist_abort(rc);
+	}
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "kith %s: cannot write standard output: %s\n",
+		        c->name, g_strerror(errno));
+		if (rc == 0)
+			rc = 1;
+	}
+	kith_dist_finalize();
+	return rc;
 }
 
 static const struct kith_command *
@@ -74,7 +150,6 @@ main(int argc, char **argv)
 	const struct kith_command *c;
 	struct kith_cli cli = { .threads = 0, .seed = 42 };
 	const char *name;
-	int rc;
 
 	setlocale(LC_ALL, "");
 	setlocale(LC_NUMERIC, "C");
@@ -120,11 +195,5 @@ main(int argc, char **argv)
 		return 2;
 	}
 	kith_set_threads(0);
-	rc = c->exec(argc - 1, argv + 1, &cli);
-	if (fflush(stdout) != 0 || ferror(stdout)) {
-		fprintf(stderr, "kith %s: cannot write standard output: %s\n", name,
-		        g_strerror(errno));
-		return rc ? rc : 1;
-	}
-	return rc;
+	return run_command(c, argc, argv, &cli);
 }

@@ -38,21 +38,6 @@
 /* Below this many flops the product runs on one thread. */
 #define SPMM_PARALLEL_MIN (1 << 22)
 
-/* First row r in [lo, hi] with indptr[r] + r >= target. */
-static int64_t
-spmm_split(const int64_t *indptr, int64_t n_rows, int64_t target)
-{
-	int64_t lo = 0, hi = n_rows;
-	while (lo < hi) {
-		int64_t mid = lo + (hi - lo) / 2;
-		if (indptr[mid] + mid < target)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /* Eight floats; loads and stores through it need only float alignment. */
 typedef float spmm_v8 __attribute__((vector_size(32), aligned(4), may_alias));
 
@@ -182,9 +167,9 @@ kith_spmm_axpby(float *Y, float beta, const struct kith_csr *A, float alpha,
 	{
 		int t = omp_get_thread_num(), nt = omp_get_num_threads();
 		int64_t r0 = t == 0 ? 0 :
-		    spmm_split(A->indptr, n, (int64_t)((__int128)total * t / nt));
+		    kith_csr_row_split(A->indptr, n, (int64_t)((__int128)total * t / nt));
 		int64_t r1 = t == nt - 1 ? n :
-		    spmm_split(A->indptr, n,
+		    kith_csr_row_split(A->indptr, n,
 		               (int64_t)((__int128)total * (t + 1) / nt));
 		if (r1 > r0)
 			spmm_rows(Y, A, X, d, r0, r1, alpha, beta);
