@@ -25,7 +25,6 @@
  * the key's bytes.
  */
 #include <string.h>
-#include <sys/mman.h>
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
@@ -56,7 +55,6 @@ struct kith_idmap {
 	/* string ids */
 	struct sslot *slot;
 	size_t mask;
-	gboolean slot_mapped;   /* slot[] from slots_new() with a mapping */
 	int64_t sn;             /* string ids in slot[] */
 	/* numeric ids: direct table [0, dn) and hash of the others */
 	uint32_t *dense;        /* index + 1, 0 = absent */
@@ -74,41 +72,20 @@ struct kith_idmap {
 	size_t cur_left;
 };
 
-/* Slot tables of HUGE bytes or more are mapped, at a multiple of HUGE:
- * zero pages that fault in when first touched (no clearing), and huge
- * pages where the kernel grants them, which spares a TLB miss on most
- * probes of a big table.  Smaller ones, and big ones whose mapping fails,
- * are allocated and cleared (*mapped FALSE). */
-#define HUGE ((size_t)2 << 20)
-
+/* A cleared slot table; from 4 MiB on aligned to 2 MiB and backed by
+ * huge pages where the kernel grants them, which spares a TLB miss on
+ * most probes of a big table and a page fault per 4 KiB when it is
+ * cleared.  Freed with g_aligned_free(). */
 static struct sslot *
-slots_new(size_t n, gboolean *mapped)
+slots_new(size_t n)
 {
 	size_t bytes = n * sizeof(struct sslot);
-	char *p = bytes < HUGE ? MAP_FAILED
-	        : mmap(NULL, bytes + HUGE, PROT_READ | PROT_WRITE,
-	               MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	*mapped = p != MAP_FAILED;
-	if (p == MAP_FAILED)
-		return g_aligned_alloc0(n, sizeof(struct sslot), 64);
-	char *a = (char *)(((uintptr_t)p + HUGE - 1) & ~(uintptr_t)(HUGE - 1));
-	if (a > p)
-		munmap(p, (size_t)(a - p));
-	if (a + bytes < p + bytes + HUGE)
-		munmap(a + bytes, (size_t)(p + bytes + HUGE - (a + bytes)));
-#ifdef MADV_HUGEPAGE
-	madvise(a, bytes, MADV_HUGEPAGE);
-#endif
-	return (struct sslot *)a;
-}
-
-static void
-slots_free(struct sslot *t, size_t n, gboolean mapped)
-{
-	if (mapped)
-		munmap(t, n * sizeof(struct sslot));
-	else
-		g_aligned_free(t);
+	gboolean big = bytes >= 2 * KITH_HUGE_PAGE;
+	void *p = g_aligned_alloc(n, sizeof(struct sslot),
+	                          big ? KITH_HUGE_PAGE : 64);
+	if (big)
+		kith_advise_huge(p, bytes);
+	return memset(p, 0, bytes);
 }
 
 struct kith_idmap *
@@ -116,7 +93,7 @@ kith_idmap_new(void)
 {
 	struct kith_idmap *m = g_new0(struct kith_idmap, 1);
 	m->mask = 1023;
-	m->slot = slots_new(m->mask + 1, &m->slot_mapped);
+	m->slot = slots_new(m->mask + 1);
 	m->imask = 1023;
 	m->ikey = g_new(uint64_t, m->imask + 1);
 	m->ival = g_new0(uint32_t, m->imask + 1);
@@ -129,7 +106,7 @@ kith_idmap_free(struct kith_idmap *m)
 {
 	if (!m)
 		return;
-	slots_free(m->slot, m->mask + 1, m->slot_mapped);
+	g_aligned_free(m->slot);
 	g_free(m->dense);
 	g_free(m->ikey);
 	g_free(m->ival);
@@ -355,8 +332,7 @@ static void
 grow_table(struct kith_idmap *m)
 {
 	size_t nmask = m->mask * 2 + 1;
-	gboolean mapped;
-	struct sslot *ns = slots_new(nmask + 1, &mapped);
+	struct sslot *ns = slots_new(nmask + 1);
 	for (size_t i = 0; i <= m->mask; i++) {
 		const struct sslot *o = &m->slot[i];
 		if (!o->x)
@@ -366,10 +342,9 @@ grow_table(struct kith_idmap *m)
 			j = (j + 1) & nmask;
 		ns[j] = *o;
 	}
-	slots_free(m->slot, m->mask + 1, m->slot_mapped);
+	g_aligned_free(m->slot);
 	m->slot = ns;
 	m->mask = nmask;
-	m->slot_mapped = mapped;
 }
 
 /* Index of k or -1, then *where is the empty slot that ends its run. */
@@ -498,9 +473,9 @@ kith_idmap_give(struct kith_idmap *m, struct kith_store *s)
 	g_free(m->ent);
 	m->ent = NULL;
 	m->n = m->cap = m->sn = 0;
-	slots_free(m->slot, m->mask + 1, m->slot_mapped);
+	g_aligned_free(m->slot);
 	m->mask = 1023;
-	m->slot = slots_new(m->mask + 1, &m->slot_mapped);
+	m->slot = slots_new(m->mask + 1);
 	g_free(m->dense);
 	m->dense = NULL;
 	m->dn = 0;

@@ -87,6 +87,14 @@ grow_events(struct ingest_ctx *c, int64_t want, GError **error)
 		return FALSE;
 	}
 	c->ev_cap = ncap;
+	/* the parallel reader's slots are first touched when written */
+	kith_advise_huge(c->ev_u, n * sizeof(int32_t));
+	kith_advise_huge(c->ev_i, n * sizeof(int32_t));
+	kith_advise_huge(c->ev_t, n);
+	if (c->has_ts)
+		kith_advise_huge(c->ev_ts, n * sizeof(int64_t));
+	if (c->has_value)
+		kith_advise_huge(c->ev_val, n * sizeof(float));
 	return TRUE;
 }
 
