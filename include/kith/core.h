@@ -72,6 +72,15 @@ void *kith_alloc_n(size_t n, size_t size, GError **error);
 /* Same, zero-filled. */
 void *kith_alloc0_n(size_t n, size_t size, GError **error);
 
+/* Asks for transparent huge pages (madvise(MADV_HUGEPAGE)) on the whole
+ * 2 MiB pages inside [p, p + bytes), for a big array that is written in
+ * full or read at random: 4 KiB pages cost a page fault each on first
+ * touch, and a TLB miss on most random reads.  Best effort (nothing when
+ * the range holds no whole 2 MiB page or the kernel refuses); call it
+ * before the pages are touched. */
+#define KITH_HUGE_PAGE ((size_t)2 << 20)
+void kith_advise_huge(void *p, size_t bytes);
+
 /* Deterministic RNG: xoshiro256** seeded through splitmix64.  A stream is
  * derived per (seed, stream) so that per-thread streams do not depend on
  * the thread count when work is split by item, not by thread. */

@@ -24,12 +24,23 @@ G_BEGIN_DECLS
 /*
  * Id map: strings to dense indices 0..n-1 in order of insertion.
  * Canonical decimal ids are looked up by value (direct table or integer
- * hash), other ids by open addressing on an xxh3 hash; keys are copied
- * into arena blocks.  Lookup and insertion O(len) expected.  A map is not
- * thread-safe, but distinct maps may be used by distinct threads.
+ * hash), other ids by open addressing on an xxh3 hash with the short keys
+ * in the slots; keys are copied into arena blocks.  Lookup and insertion
+ * O(len) expected.  A map is not thread-safe, but distinct maps may be
+ * used by distinct threads.
  */
 struct kith_idmap;
 typedef struct kith_idmap kith_idmap;
+
+/* A key classified and hashed once (kith_idmap_prepare()): the value of
+ * a canonical decimal id, or the xxh3 hash of another.  The key bytes are
+ * borrowed. */
+struct kith_idkey {
+	const char *key;
+	size_t len;
+	uint64_t v;
+	gboolean num;
+};
 
 struct kith_idmap *kith_idmap_new(void);
 void kith_idmap_free(struct kith_idmap *m);
@@ -40,6 +51,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(kith_idmap, kith_idmap_free)
  * keys (the key is not inserted). */
 int64_t kith_idmap_add(struct kith_idmap *m, const char *key, size_t len,
                        gboolean *added);
+/* Fills *k for KEY (len bytes, borrowed until *k is no longer used) and,
+ * when m is not NULL, prefetches the slot of m where the key lies, so
+ * that a kith_idmap_add_key() a little later finds it in cache (the
+ * prefetch is only a hint: m may change in between).  The result does not
+ * depend on m. */
+void kith_idmap_prepare(const struct kith_idmap *m, const char *key,
+                        size_t len, struct kith_idkey *k);
+/* kith_idmap_add() of a prepared key. */
+int64_t kith_idmap_add_key(struct kith_idmap *m, const struct kith_idkey *k,
+                           gboolean *added);
 /* Index of KEY or -1. */
 int64_t kith_idmap_find(const struct kith_idmap *m, const char *key,
                         size_t len);

@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <omp.h>
+#include <sys/mman.h>
 #include <time.h>
 
 #include "kith/core.h"
@@ -88,6 +89,21 @@ void *
 kith_alloc0_n(size_t n, size_t size, GError **error)
 {
 	return alloc_checked(n, size, TRUE, error);
+}
+
+void
+kith_advise_huge(void *p, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+	uintptr_t a = ((uintptr_t)p + KITH_HUGE_PAGE - 1) &
+	              ~(uintptr_t)(KITH_HUGE_PAGE - 1);
+	uintptr_t e = ((uintptr_t)p + bytes) & ~(uintptr_t)(KITH_HUGE_PAGE - 1);
+	if (p && e > a)
+		(void)madvise((void *)a, e - a, MADV_HUGEPAGE);
+#else
+	(void)p;
+	(void)bytes;
+#endif
 }
 
 static uint64_t

@@ -7,15 +7,25 @@
  *    size of a direct table (grown by doubling while it stays within 16
  *    slots per key and 2^24 slots) index it, others go to an open-
  *    addressing table of 64-bit values (multiplicative hash);
- *  - every other id goes to an open-addressing table of 64-bit slots:
- *    high 32 bits of the key's xxh3 hash, low 32 bits index + 1.
+ *  - every other id goes to an open-addressing table of 32-byte slots
+ *    (half a cache line): low 32 bits of the key's xxh3 hash, index + 1,
+ *    length, and the key itself when it has at most 20 bytes (else a
+ *    pointer to its copy), so that a lookup reads one slot and nothing
+ *    else; growing moves slots by their stored hash, without rehashing.
  * Both hash tables use linear probing and double at 50 % load.  The key
  * bytes of every id (numeric ones too, so that kith_idmap_key() works)
  * are copied, NUL-terminated, into 1 MiB arena blocks at insertion.
+ * kith_idmap_prepare() classifies and hashes a key once and prefetches
+ * its slot, so that a caller can prepare the keys of a few rows before
+ * it inserts them and overlap their cache misses.
  * Expected cost per lookup of a numeric id: one pass over its digits and
- * one memory access; of another id: one xxh3, ~1.5 probes, one memcmp.
+ * one memory access; of another id: one xxh3, ~1.5 probes in one or two
+ * cache lines, and one more access (the key's copy) for keys longer than
+ * 20 bytes.  Memory: 64-128 B of slots per string id, 16 B of index and
+ * the key's bytes.
  */
 #include <string.h>
+#define XXH_INLINE_ALL
 #include <xxhash.h>
 
 #include "kith/core.h"
@@ -24,15 +34,26 @@
 #define ARENA_BLOCK ((size_t)1 << 20)
 #define DENSE_MAX ((uint64_t)1 << 24)
 #define DENSE_PER_KEY 16
+#define INLINE_MAX 20
 
 struct ent {
 	const char *key;
 	uint32_t len;
 };
 
+/* A slot of the string table; x == 0: empty. */
+struct sslot {
+	uint32_t h;             /* low 32 bits of the key's xxh3 */
+	uint32_t x;             /* index + 1 */
+	uint32_t len;
+	char key[INLINE_MAX];   /* len <= INLINE_MAX: the key, zero-padded;
+	                           else a pointer to its copy */
+};
+G_STATIC_ASSERT(sizeof(struct sslot) == 32);
+
 struct kith_idmap {
 	/* string ids */
-	uint64_t *slot;
+	struct sslot *slot;
 	size_t mask;
 	int64_t sn;             /* string ids in slot[] */
 	/* numeric ids: direct table [0, dn) and hash of the others */
@@ -51,12 +72,28 @@ struct kith_idmap {
 	size_t cur_left;
 };
 
+/* A cleared slot table; from 4 MiB on aligned to 2 MiB and backed by
+ * huge pages where the kernel grants them, which spares a TLB miss on
+ * most probes of a big table and a page fault per 4 KiB when it is
+ * cleared.  Freed with g_aligned_free(). */
+static struct sslot *
+slots_new(size_t n)
+{
+	size_t bytes = n * sizeof(struct sslot);
+	gboolean big = bytes >= 2 * KITH_HUGE_PAGE;
+	void *p = g_aligned_alloc(n, sizeof(struct sslot),
+	                          big ? KITH_HUGE_PAGE : 64);
+	if (big)
+		kith_advise_huge(p, bytes);
+	return memset(p, 0, bytes);
+}
+
 struct kith_idmap *
 kith_idmap_new(void)
 {
 	struct kith_idmap *m = g_new0(struct kith_idmap, 1);
 	m->mask = 1023;
-	m->slot = g_new0(uint64_t, m->mask + 1);
+	m->slot = slots_new(m->mask + 1);
 	m->imask = 1023;
 	m->ikey = g_new(uint64_t, m->imask + 1);
 	m->ival = g_new0(uint32_t, m->imask + 1);
@@ -69,7 +106,7 @@ kith_idmap_free(struct kith_idmap *m)
 {
 	if (!m)
 		return;
-	g_free(m->slot);
+	g_aligned_free(m->slot);
 	g_free(m->dense);
 	g_free(m->ikey);
 	g_free(m->ival);
@@ -247,67 +284,134 @@ num_find(const struct kith_idmap *m, uint64_t v)
 
 /* ------------------------------------------------------------- strings */
 
+/* Key a == key b, both of n bytes (n <= INLINE_MAX), reading no byte
+ * past either: two or three overlapping 8-byte words, or two 4-byte
+ * words, or bytes. */
+static inline gboolean
+eq_short(const char *a, const char *b, size_t n)
+{
+	uint64_t x, y, z, w;
+	if (n >= 8) {
+		memcpy(&x, a, 8);
+		memcpy(&y, b, 8);
+		memcpy(&z, a + n - 8, 8);
+		memcpy(&w, b + n - 8, 8);
+		if (((x ^ y) | (z ^ w)) != 0)
+			return FALSE;
+		if (n <= 16)
+			return TRUE;
+		memcpy(&x, a + 8, 8);
+		memcpy(&y, b + 8, 8);
+		return x == y;
+	}
+	if (n >= 4) {
+		uint32_t p, q, r, t;
+		memcpy(&p, a, 4);
+		memcpy(&q, b, 4);
+		memcpy(&r, a + n - 4, 4);
+		memcpy(&t, b + n - 4, 4);
+		return ((p ^ q) | (r ^ t)) == 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (a[i] != b[i])
+			return FALSE;
+	return TRUE;
+}
+
+static inline const char *
+slot_key(const struct sslot *s)
+{
+	const char *p;
+	if (s->len <= INLINE_MAX)
+		return s->key;
+	memcpy(&p, s->key, sizeof p);
+	return p;
+}
+
 static void
 grow_table(struct kith_idmap *m)
 {
 	size_t nmask = m->mask * 2 + 1;
-	uint64_t *ns = g_new0(uint64_t, nmask + 1);
+	struct sslot *ns = slots_new(nmask + 1);
 	for (size_t i = 0; i <= m->mask; i++) {
-		uint64_t v = m->slot[i];
-		if (!v)
+		const struct sslot *o = &m->slot[i];
+		if (!o->x)
 			continue;
-		int64_t idx = (int64_t)(v & 0xffffffffu) - 1;
-		uint64_t h = XXH3_64bits(m->ent[idx].key, m->ent[idx].len);
-		size_t j = (size_t)h & nmask;
-		while (ns[j])
+		size_t j = o->h & nmask;
+		while (ns[j].x)
 			j = (j + 1) & nmask;
-		ns[j] = v;
+		ns[j] = *o;
 	}
-	g_free(m->slot);
+	g_aligned_free(m->slot);
 	m->slot = ns;
 	m->mask = nmask;
 }
 
+/* Index of k or -1, then *where is the empty slot that ends its run. */
 static inline int64_t
-probe(const struct kith_idmap *m, const char *key, size_t len, uint64_t h,
-      size_t *where)
+probe(const struct kith_idmap *m, const struct kith_idkey *k, size_t *where)
 {
-	uint32_t hi = (uint32_t)(h >> 32);
-	size_t j = (size_t)h & m->mask;
+	uint32_t h = (uint32_t)k->v;
+	size_t len = k->len;
+	size_t j = h & m->mask;
 	for (;;) {
-		uint64_t v = m->slot[j];
-		if (!v) {
+		const struct sslot *s = &m->slot[j];
+		if (!s->x) {
 			*where = j;
 			return -1;
 		}
-		if ((uint32_t)(v >> 32) == hi) {
-			int64_t idx = (int64_t)(v & 0xffffffffu) - 1;
-			const struct ent *e = &m->ent[idx];
-			if (e->len == len && memcmp(e->key, key, len) == 0)
-				return idx;
-		}
+		if (s->h == h && s->len == len &&
+		    (len <= INLINE_MAX ? eq_short(s->key, k->key, len)
+		                       : memcmp(slot_key(s), k->key, len) == 0))
+			return (int64_t)s->x - 1;
 		j = (j + 1) & m->mask;
 	}
 }
 
-int64_t
-kith_idmap_add(struct kith_idmap *m, const char *key, size_t len,
-               gboolean *added)
+/* ------------------------------------------------------------- the map */
+
+void
+kith_idmap_prepare(const struct kith_idmap *m, const char *key, size_t len,
+                   struct kith_idkey *k)
 {
-	uint64_t v;
+	k->key = key;
+	k->len = len;
+	k->num = canonical_number(key, len, &k->v);
+	if (!k->num)
+		k->v = XXH3_64bits(key, len);
+	if (!m)
+		return;
+	if (!k->num)
+		__builtin_prefetch(&m->slot[k->v & m->mask]);
+	else if (k->v < m->dn)
+		__builtin_prefetch(&m->dense[k->v]);
+	else
+		__builtin_prefetch(&m->ival[ihash(k->v, m->imask)]);
+}
+
+int64_t
+kith_idmap_add_key(struct kith_idmap *m, const struct kith_idkey *k,
+                   gboolean *added)
+{
 	if (added)
 		*added = FALSE;
-	if (canonical_number(key, len, &v))
-		return num_add(m, v, key, len, added);
-	uint64_t h = XXH3_64bits(key, len);
+	if (k->num)
+		return num_add(m, k->v, k->key, k->len, added);
 	size_t where = 0;
-	int64_t idx = probe(m, key, len, h, &where);
+	int64_t idx = probe(m, k, &where);
 	if (idx >= 0)
 		return idx;
-	idx = append_key(m, key, len);
+	idx = append_key(m, k->key, k->len);
 	if (idx < 0)
 		return -1;
-	m->slot[where] = (h & 0xffffffff00000000ull) | (uint64_t)(idx + 1);
+	struct sslot *s = &m->slot[where];
+	s->h = (uint32_t)k->v;
+	s->x = (uint32_t)(idx + 1);
+	s->len = (uint32_t)k->len;
+	if (k->len <= INLINE_MAX)
+		memcpy(s->key, k->key, k->len);
+	else
+		memcpy(s->key, &m->ent[idx].key, sizeof m->ent[idx].key);
 	if ((size_t)++m->sn * 2 > m->mask)
 		grow_table(m);
 	if (added)
@@ -316,13 +420,23 @@ kith_idmap_add(struct kith_idmap *m, const char *key, size_t len,
 }
 
 int64_t
+kith_idmap_add(struct kith_idmap *m, const char *key, size_t len,
+               gboolean *added)
+{
+	struct kith_idkey k;
+	kith_idmap_prepare(NULL, key, len, &k);
+	return kith_idmap_add_key(m, &k, added);
+}
+
+int64_t
 kith_idmap_find(const struct kith_idmap *m, const char *key, size_t len)
 {
-	uint64_t v;
-	if (canonical_number(key, len, &v))
-		return num_find(m, v);
+	struct kith_idkey k;
+	kith_idmap_prepare(NULL, key, len, &k);
+	if (k.num)
+		return num_find(m, k.v);
 	size_t where;
-	return probe(m, key, len, XXH3_64bits(key, len), &where);
+	return probe(m, &k, &where);
 }
 
 int64_t
@@ -359,7 +473,9 @@ kith_idmap_give(struct kith_idmap *m, struct kith_store *s)
 	g_free(m->ent);
 	m->ent = NULL;
 	m->n = m->cap = m->sn = 0;
-	memset(m->slot, 0, (m->mask + 1) * sizeof *m->slot);
+	g_aligned_free(m->slot);
+	m->mask = 1023;
+	m->slot = slots_new(m->mask + 1);
 	g_free(m->dense);
 	m->dense = NULL;
 	m->dn = 0;

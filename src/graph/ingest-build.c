@@ -155,6 +155,18 @@ reuse(void *old_p, size_t n, size_t size, GError **error)
 	return kith_alloc_n(n, size, error);
 }
 
+/* kith_alloc_n() of a big array that the build writes in full, on huge
+ * pages where the kernel grants them (a page fault per 2 MiB instead of
+ * per 4 KiB, see kith_advise_huge()). */
+static void *
+alloc_big(size_t n, size_t size, GError **error)
+{
+	void *p = kith_alloc_n(n, size, error);
+	if (p)
+		kith_advise_huge(p, n * size);
+	return p;
+}
+
 /* One event of a row while it is built: what the log and the pairs
  * read, packed so that the scatter by user writes one line per event. */
 struct evrec {
@@ -249,16 +261,16 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 		goto out;
 	}
 	hist = kith_alloc0_n(hn, sizeof(uint32_t), error);
-	keys = hist ? kith_alloc_n(z, sizeof(uint64_t), error) : NULL;
+	keys = hist ? alloc_big(z, sizeof(uint64_t), error) : NULL;
 	if (!keys)
 		goto out;
 	s->n_log = ne;
-	s->ev_user = kith_store_own(s, kith_alloc_n(z, sizeof(int32_t), error));
-	s->ev_item = kith_store_own(s, kith_alloc_n(z, sizeof(int32_t), error));
-	s->ev_ts = kith_store_own(s, kith_alloc_n(z, sizeof(int64_t), error));
-	s->ev_type = kith_store_own(s, kith_alloc_n(z, sizeof(uint8_t), error));
-	s->ev_value = kith_store_own(s, kith_alloc_n(z, sizeof(float), error));
-	rec = kith_alloc_n(z, sizeof *rec, error);
+	s->ev_user = kith_store_own(s, alloc_big(z, sizeof(int32_t), error));
+	s->ev_item = kith_store_own(s, alloc_big(z, sizeof(int32_t), error));
+	s->ev_ts = kith_store_own(s, alloc_big(z, sizeof(int64_t), error));
+	s->ev_type = kith_store_own(s, alloc_big(z, sizeof(uint8_t), error));
+	s->ev_value = kith_store_own(s, alloc_big(z, sizeof(float), error));
+	rec = alloc_big(z, sizeof *rec, error);
 	if (!s->ev_user || !s->ev_item || !s->ev_ts || !s->ev_type ||
 	    !s->ev_value || !rec)
 		goto out;
@@ -372,7 +384,7 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 	size_t zz = (size_t)nnz;
 	s->ui_count = kith_store_own(s, reuse(&c->ev_u, zz + 1, sizeof(int32_t), error));
 	s->ui_ts_first = kith_store_own(s, reuse(&c->ev_ts, zz + 1, sizeof(int64_t), error));
-	s->ui_ts_last = kith_store_own(s, kith_alloc_n(zz + 1, sizeof(int64_t), error));
+	s->ui_ts_last = kith_store_own(s, alloc_big(zz + 1, sizeof(int64_t), error));
 	s->ui_types = kith_store_own(s, reuse(&c->ev_i, zz + 1, sizeof(uint32_t), error));
 	s->ui_value = kith_store_own(s, reuse(&c->ev_val, zz + 1, sizeof(float), error));
 	c->ev_cap = 0;

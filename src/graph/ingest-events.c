@@ -14,12 +14,14 @@
  * and parses its chunks with its own id maps (local ids).  A chunk stops
  * at its first line that is not plain (a quote, NUL, lone CR, blank or
  * comment line, wrong field count, a line too long, invalid UTF-8, or any
- * row the serial reader would reject).  Then, serially and in chunk
- * order, the ids each chunk saw first (a contiguous range of its thread's
- * local ids, since a thread takes chunks in increasing order) are added
- * to the global maps, which therefore receive every id at its first
- * appearance in the file, exactly as the serial reader would; a parallel
- * pass rewrites the local ids.  If a chunk stopped, the serial reader
+ * row the serial reader would reject).  A thread parses 16 rows ahead of
+ * their insertion, preparing (hashing, prefetching) their ids, so that
+ * the lookups' cache misses overlap.  Then, in chunk order, the ids each
+ * chunk saw first (a contiguous range of its thread's local ids, since a
+ * thread takes chunks in increasing order) are added to the global maps
+ * (the users by one thread, the items by another), which therefore
+ * receive every id at its first appearance in the file, exactly as the
+ * serial reader would; a parallel pass rewrites the local ids.  If a chunk stopped, the serial reader
  * takes over at that line (a new reader at that byte offset and line
  * number) and reads to the end, so the first bad row in file order is the
  * one reported, with its exact line, and rejects keep their order.
@@ -84,6 +86,14 @@ grow_events(struct ingest_ctx *c, int64_t want, GError **error)
 		return FALSE;
 	}
 	c->ev_cap = ncap;
+	/* the parallel reader's slots are first touched when written */
+	kith_advise_huge(c->ev_u, n * sizeof(int32_t));
+	kith_advise_huge(c->ev_i, n * sizeof(int32_t));
+	kith_advise_huge(c->ev_t, n);
+	if (c->has_ts)
+		kith_advise_huge(c->ev_ts, n * sizeof(int64_t));
+	if (c->has_value)
+		kith_advise_huge(c->ev_val, n * sizeof(float));
 	return TRUE;
 }
 
@@ -450,133 +460,194 @@ fast_float(const char *s, size_t n, float *out)
 	return kith_parse_float(s, n, out) == KITH_CSV_OK;
 }
 
-/* Parses one chunk with the thread's maps into its event slots; stops at
- * the first line that is not plain. */
+/* A row of a chunk that parse_row() accepted and parse_chunk() has yet to
+ * insert: its ids prepared (hashed, their slots prefetched). */
+struct pending {
+	const unsigned char *ls;    /* line start */
+	struct kith_idkey u, i;
+	const char *tname;          /* an event type new to the thread */
+	size_t tlen;
+	int t;                      /* else its local index */
+	int64_t ts;
+	float val;
+};
+
+/* Rows parsed ahead of their insertion: enough to cover the latency of
+ * their id lookups' cache misses, few enough to stay in L1. */
+#define PIPELINE 16
+
+/* Parses the line at *pp into *r (moving *pp past it) and prepares its
+ * ids; FALSE, *pp unchanged, when the line is not plain. */
+static inline gboolean
+parse_row(const struct fast *F, struct scanner *S, const struct tstate *T,
+          const unsigned char **pp, struct pending *r)
+{
+	const struct ev_state *e = F->e;
+	const int cu = e->cu, ci = e->ci, ce = e->ce, ct = e->ct, cv = e->cv;
+	const unsigned char *p = *pp, *ls = p, *raw_end;
+	const char *fs[MAX_FAST_COLUMNS];
+	size_t fl[MAX_FAST_COLUMNS];
+	gboolean high = FALSE;
+	int j = 0;
+	if (*p == '\n' || (*p == '\r' && p[1] == '\n') ||
+	    (F->comment && *p == (unsigned char)F->comment))
+		return FALSE;
+	for (;;) {
+		const unsigned char *f0 = p;
+scan:
+		p = scan_field(F, S, p);
+		if (*p >= 0x80) {
+			high = TRUE;
+			p++;
+			goto scan;
+		}
+		if (j < MAX_FAST_COLUMNS) {
+			fs[j] = (const char *)f0;
+			fl[j] = (size_t)(p - f0);
+		}
+		if (*p == (unsigned char)F->sep) {
+			j++;
+			p++;
+			continue;
+		}
+		if (*p == '\n') {
+			raw_end = p;
+			p++;
+			break;
+		}
+		if (*p == '\r' && p[1] == '\n') {
+			raw_end = p;
+			p += 2;
+			break;
+		}
+		return FALSE;       /* quote, NUL, lone CR */
+	}
+	if (j + 1 != F->ncol || (size_t)(raw_end - ls) > F->max_line ||
+	    (high && !g_utf8_validate_len((const char *)ls,
+	                                  (gsize)(raw_end - ls), NULL)))
+		return FALSE;
+	if (fl[cu] == 0 || fl[ci] == 0)
+		return FALSE;
+	r->ts = 0;
+	r->val = 0;
+	if (ct >= 0 && !fast_ts(fs[ct], fl[ct], &r->ts))
+		return FALSE;
+	if (cv >= 0 && (!fast_float(fs[cv], fl[cv], &r->val) ||
+	                (r->val < 0 && !F->c->opt->allow_negative)))
+		return FALSE;
+	r->t = 0;
+	r->tname = NULL;
+	if (ce >= 0) {
+		size_t n = fl[ce];
+		if (n == 0)
+			return FALSE;
+		/* the few types seen so far, compared in place */
+		r->t = -1;
+		for (int x = 0; x < T->n_types && r->t < 0; x++) {
+			if (T->tlen[x] != n)
+				continue;
+			size_t b = 0;
+			while (b < n && T->tname[x][b] == fs[ce][b])
+				b++;
+			if (b == n)
+				r->t = x;
+		}
+		if (r->t < 0) {
+			r->tname = fs[ce];
+			r->tlen = n;
+		}
+	}
+	kith_idmap_prepare(T->u, fs[cu], fl[cu], &r->u);
+	kith_idmap_prepare(T->i, fs[ci], fl[ci], &r->i);
+	r->ls = ls;
+	*pp = p;
+	return TRUE;
+}
+
+/* Local index of the event type of r: the index it has, or will have
+ * when parse_chunk() adds it (n_types), or -1 when the thread has
+ * MAX_EVENT_TYPES types already. */
+static int
+find_type(const struct tstate *T, const struct pending *r)
+{
+	if (!r->tname)
+		return r->t;
+	for (int x = 0; x < T->n_types; x++)
+		if (T->tlen[x] == r->tlen &&
+		    memcmp(T->tname[x], r->tname, r->tlen) == 0)
+			return x;
+	return T->n_types < MAX_EVENT_TYPES ? T->n_types : -1;
+}
+
+/*
+ * Parses one chunk with the thread's maps into its event slots; stops at
+ * the first line that is not plain.  Rows are parsed PIPELINE at a time
+ * (their ids hashed and the slots prefetched), then inserted in order, so
+ * that the maps receive the ids in file order as a row-by-row loop would.
+ */
 static void
 parse_chunk(const struct fast *F, struct chunk *ch, struct tstate *T)
 {
 	struct ingest_ctx *c = F->c;
-	const struct ev_state *e = F->e;
 	const unsigned char *p = (const unsigned char *)ch->s;
 	const unsigned char *end = (const unsigned char *)ch->e;
-	const int ncol = F->ncol;
-	const int cu = e->cu, ci = e->ci, ce = e->ce, ct = e->ct, cv = e->cv;
-	const gboolean allow_neg = c->opt->allow_negative;
-	const char sep = F->sep;
-	const char *fs[MAX_FAST_COLUMNS];
-	size_t fl[MAX_FAST_COLUMNS];
 	int32_t *ev_u = c->ev_u + ch->ev0, *ev_i = c->ev_i + ch->ev0;
 	uint8_t *ev_t = c->ev_t + ch->ev0;
 	int64_t *ev_ts = c->ev_ts ? c->ev_ts + ch->ev0 : NULL;
 	float *ev_val = c->ev_val ? c->ev_val + ch->ev0 : NULL;
 	int64_t k = 0, u_trim = -1;
 	struct scanner S = { NULL, 0 };
+	struct pending pend[PIPELINE];
 
 	ch->u0 = kith_idmap_size(T->u);
 	ch->i0 = kith_idmap_size(T->i);
 	ch->t0 = kith_idmap_size(T->t);
 	ch->stop = NULL;
-	while (p < end) {
-		const unsigned char *ls = p, *raw_end;
-		gboolean high = FALSE;
-		int j = 0;
-		if (*p == '\n' || (*p == '\r' && p[1] == '\n') ||
-		    (F->comment && *p == (unsigned char)F->comment))
-			goto stop;
-		for (;;) {
-			const unsigned char *f0 = p;
-scan:
-			p = scan_field(F, &S, p);
-			if (*p >= 0x80) {
-				high = TRUE;
-				p++;
-				goto scan;
-			}
-			if (j < MAX_FAST_COLUMNS) {
-				fs[j] = (const char *)f0;
-				fl[j] = (size_t)(p - f0);
-			}
-			if (*p == (unsigned char)sep) {
-				j++;
-				p++;
-				continue;
-			}
-			if (*p == '\n') {
-				raw_end = p;
-				p++;
+	while (p < end && !ch->stop) {
+		int np = 0;
+		while (np < PIPELINE && p < end) {
+			if (!parse_row(F, &S, T, &p, &pend[np])) {
+				ch->stop = (const char *)p;
 				break;
 			}
-			if (*p == '\r' && p[1] == '\n') {
-				raw_end = p;
-				p += 2;
-				break;
-			}
-			goto stop;          /* quote, NUL, lone CR */
-		}
-		if (j + 1 != ncol || (size_t)(raw_end - ls) > F->max_line ||
-		    (high && !g_utf8_validate_len((const char *)ls,
-		                                  (gsize)(raw_end - ls), NULL)))
-			goto stop;
-		if (fl[cu] == 0 || fl[ci] == 0)
-			goto stop;
-		int64_t ts = 0;
-		float val = 0;
-		if (ct >= 0 && !fast_ts(fs[ct], fl[ct], &ts))
-			goto stop;
-		if (cv >= 0 && (!fast_float(fs[cv], fl[cv], &val) ||
-		                (val < 0 && !allow_neg)))
-			goto stop;
-		int t = 0;
-		const char *tname = NULL;
-		if (ce >= 0) {
-			size_t n = fl[ce];
-			if (n == 0)
-				goto stop;
-			/* the few types seen so far, compared in place */
-			t = -1;
-			for (int x = 0; x < T->n_types && t < 0; x++) {
-				if (T->tlen[x] != n)
-					continue;
-				size_t b = 0;
-				while (b < n && T->tname[x][b] == fs[ce][b])
-					b++;
-				if (b == n)
-					t = x;
-			}
-			if (t < 0) {
-				if (T->n_types >= MAX_EVENT_TYPES)
-					goto stop;
-				tname = fs[ce];
-			}
+			np++;
 		}
 		/* inserts last, so that a stopped row leaves no id behind */
-		int64_t nu = kith_idmap_size(T->u);
-		int64_t u = kith_idmap_add(T->u, fs[cu], fl[cu], NULL);
-		if (u < 0)
-			goto stop;
-		int64_t it = kith_idmap_add(T->i, fs[ci], fl[ci], NULL);
-		if (it < 0) {
-			u_trim = nu;
-			goto stop;
+		for (int x = 0; x < np; x++) {
+			const struct pending *r = &pend[x];
+			int t = find_type(T, r);
+			if (t < 0) {
+				ch->stop = (const char *)r->ls;
+				break;
+			}
+			int64_t nu = kith_idmap_size(T->u);
+			int64_t u = kith_idmap_add_key(T->u, &r->u, NULL);
+			if (u < 0) {
+				ch->stop = (const char *)r->ls;
+				break;
+			}
+			int64_t it = kith_idmap_add_key(T->i, &r->i, NULL);
+			if (it < 0) {
+				u_trim = nu;
+				ch->stop = (const char *)r->ls;
+				break;
+			}
+			if (r->tname && t == T->n_types) {
+				t = (int)kith_idmap_add(T->t, r->tname, r->tlen,
+				                        NULL);
+				T->tname[t] = kith_idmap_key(T->t, t);
+				T->tlen[t] = r->tlen;
+				T->n_types = t + 1;
+			}
+			ev_u[k] = (int32_t)u;
+			ev_i[k] = (int32_t)it;
+			ev_t[k] = (uint8_t)t;
+			if (ev_ts)
+				ev_ts[k] = r->ts;
+			if (ev_val)
+				ev_val[k] = r->val;
+			k++;
 		}
-		if (tname) {
-			t = (int)kith_idmap_add(T->t, tname, fl[ce], NULL);
-			T->tname[t] = kith_idmap_key(T->t, t);
-			T->tlen[t] = fl[ce];
-			T->n_types = t + 1;
-		}
-		ev_u[k] = (int32_t)u;
-		ev_i[k] = (int32_t)it;
-		ev_t[k] = (uint8_t)t;
-		if (ev_ts)
-			ev_ts[k] = ts;
-		if (ev_val)
-			ev_val[k] = val;
-		k++;
-		continue;
-stop:
-		ch->stop = (const char *)ls;
-		break;
 	}
 	ch->n_ok = k;
 	ch->u1 = kith_idmap_size(T->u);
@@ -620,17 +691,24 @@ count_lf(const char *s, const char *e)
 	return n;
 }
 
-/* Maps local ids [a, b) of map L into G; -1 when G is full. */
+/* Maps local ids [a, b) of map L into G, PIPELINE keys at a time
+ * (prepared, then added in order); FALSE when G is full. */
 static gboolean
 merge_ids(struct kith_idmap *G, const struct kith_idmap *L, int32_t *remap,
           int64_t a, int64_t b)
 {
-	for (int64_t x = a; x < b; x++) {
-		int64_t g = kith_idmap_add(G, kith_idmap_key(L, x),
-		                           kith_idmap_key_len(L, x), NULL);
-		if (g < 0)
-			return FALSE;
-		remap[x] = (int32_t)g;
+	struct kith_idkey key[PIPELINE];
+	for (int64_t x = a; x < b; x += PIPELINE) {
+		int n = b - x < PIPELINE ? (int)(b - x) : PIPELINE;
+		for (int j = 0; j < n; j++)
+			kith_idmap_prepare(G, kith_idmap_key(L, x + j),
+			                   kith_idmap_key_len(L, x + j), &key[j]);
+		for (int j = 0; j < n; j++) {
+			int64_t g = kith_idmap_add_key(G, &key[j], NULL);
+			if (g < 0)
+				return FALSE;
+			remap[x + j] = (int32_t)g;
+		}
 	}
 	return TRUE;
 }
@@ -783,23 +861,38 @@ fast_events(struct ev_state *e, struct kith_csv *r, int fd, int64_t size,
 	}
 	int64_t last = first_stop < nch ? first_stop : nch - 1;
 	for (int64_t k = 0; k <= last; k++) {
-		struct chunk *h = &ch[k];
-		struct tstate *S = &T[h->thread];
-		g_assert(h->done);
-		for (int64_t x = h->t0; x < h->t1; x++) {
+		struct tstate *S = &T[ch[k].thread];
+		g_assert(ch[k].done);
+		for (int64_t x = ch[k].t0; x < ch[k].t1; x++) {
 			int g = event_type(c, e->f, kith_idmap_key(S->t, x),
 			                   kith_idmap_key_len(S->t, x), error);
 			if (g < 0)
 				goto out;
 			S->rt[x] = g;
 		}
-		if (!merge_ids(c->users, S->u, S->ru, h->u0, h->u1) ||
-		    !merge_ids(c->items, S->i, S->ri, h->i0, h->i1)) {
-			g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
-			            "%s: more than 2^31-1 users or items",
-			            e->f->path);
-			goto out;
+	}
+	/* users and items: two maps, each filled in chunk order by a thread */
+	gboolean full_u = FALSE, full_i = FALSE;
+	#pragma omp parallel sections num_threads(nth > 1 ? 2 : 1)
+	{
+		#pragma omp section
+		for (int64_t k = 0; k <= last && !full_u; k++) {
+			struct tstate *S = &T[ch[k].thread];
+			full_u = !merge_ids(c->users, S->u, S->ru, ch[k].u0,
+			                    ch[k].u1);
 		}
+		#pragma omp section
+		for (int64_t k = 0; k <= last && !full_i; k++) {
+			struct tstate *S = &T[ch[k].thread];
+			full_i = !merge_ids(c->items, S->i, S->ri, ch[k].i0,
+			                    ch[k].i1);
+		}
+	}
+	if (full_u || full_i) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
+		            "%s: more than 2^31-1 %s", e->f->path,
+		            full_u ? "users" : "items");
+		goto out;
 	}
 	gboolean has_event = c->has_event;
 	#pragma omp parallel for schedule(dynamic, 1)

@@ -135,6 +135,60 @@ test_idmap_numeric(void)
 	g_hash_table_destroy(ref);
 }
 
+/* String keys of every length from 0 to 47 (kept in the slots up to 20
+ * bytes, outside beyond), each with variants that differ from it in one
+ * byte at every position, added through kith_idmap_add() and through a
+ * prepared key (kith_idmap_prepare() + kith_idmap_add_key()) in turn,
+ * before and after the map gave its keys away. */
+static void
+test_idmap_lengths(void)
+{
+	g_autoptr(kith_idmap) m = kith_idmap_new();
+	for (int round = 0; round < 2; round++) {
+		GHashTable *ref = g_hash_table_new_full(g_str_hash, g_str_equal,
+		                                        g_free, NULL);
+		for (int pass = 0; pass < 2; pass++) {
+			for (int len = 0; len < 48; len++) {
+				for (int pos = -1; pos < len; pos++) {
+					char key[48];
+					for (int b = 0; b < len; b++)
+						key[b] = (char)('a' + (b * 7 + round) % 26);
+					if (pos >= 0)
+						key[pos] = 'Z';
+					key[len] = '\0';
+					if ((pos + pass) % 2 == 0) {
+						check_add(m, ref, key, len);
+						continue;
+					}
+					struct kith_idkey k;
+					gboolean added;
+					kith_idmap_prepare(m, key, (size_t)len, &k);
+					int64_t idx = kith_idmap_add_key(m, &k, &added);
+					gpointer old;
+					g_assert_cmpint(added, ==,
+					                !g_hash_table_lookup_extended(
+					                        ref, key, NULL, &old));
+					if (added)
+						g_hash_table_insert(ref, g_strdup(key),
+						                    GINT_TO_POINTER(
+						                            (int)idx + 1));
+					else
+						g_assert_cmpint(idx, ==,
+						                GPOINTER_TO_INT(old) - 1);
+				}
+			}
+		}
+		check_keys(m, ref);
+		g_assert_cmpint(kith_idmap_find(m, "abc", 2), ==,
+		                kith_idmap_find(m, "ab", 2));
+		struct kith_store *s = kith_store_new();
+		kith_idmap_give(m, s);
+		kith_store_free(s);
+		g_assert_cmpint(kith_idmap_find(m, "", 0), ==, -1);
+		g_hash_table_destroy(ref);
+	}
+}
+
 /* RFC 4231 test case 2, truncated to 16 bytes. */
 static void
 test_pseudonym(void)
@@ -388,6 +442,7 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/ingest/idmap", test_idmap);
 	g_test_add_func("/ingest/idmap-numeric", test_idmap_numeric);
+	g_test_add_func("/ingest/idmap-lengths", test_idmap_lengths);
 	g_test_add_func("/ingest/pseudonym", test_pseudonym);
 	g_test_add_func("/ingest/merge", test_merge);
 	g_test_add_func("/ingest/social", test_social);
