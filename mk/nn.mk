@@ -51,3 +51,4 @@ TESTS += tests/unit/test-gnn-checkpoint tests/fuzz/replay-gnn-checkpoint
 check_PROGRAMS += tests/unit/test-svd
 tests_unit_test_svd_LDADD = $(KITH_LIBS)
 TESTS += tests/unit/test-svd
+EXTRA_DIST += tools/check-identical
