@@ -18,46 +18,61 @@ G_BEGIN_DECLS
 
 /* ==== Training reports (shared by every model) ========================= */
 
-/* One evaluated point of a training curve.  val_recall / val_ndcg are
- * negative when no validation was run at that epoch. */
+/* One point of a training curve.  val / val2 are negative when no
+ * validation was run at that epoch. */
 struct kith_train_point {
 	int epoch;              /* 1-based epoch just finished */
 	int phase;              /* 0: model selection, 1: refit on all data */
 	double loss;            /* mean training loss of the epoch */
-	double val_recall;
-	double val_ndcg;
+	double val;             /* the validation score that picks the epoch:
+	                           recall@k (lightgcn), accuracy (supervised
+	                           gcn, sage) or held-out link AUC */
+	double val2;            /* a second metric: ndcg@k (lightgcn) */
 	double seconds;         /* wall seconds since training started */
 };
 
+/* What a training run did, for every model (filled by the train
+ * functions; the fields a model does not use keep the values of
+ * kith_train_report_init()). */
 struct kith_train_report {
 	GArray *curve;          /* of struct kith_train_point; owned */
-	int k;                  /* metric cut-off of the validation */
 	int epochs_run;         /* epochs of the selection phase */
 	int best_epoch;         /* epoch picked on validation (0: none) */
 	int refit_epochs;       /* epochs of the refit phase (0: none) */
-	double val_recall;      /* validation metrics of the picked epoch */
-	double val_ndcg;
-	int64_t val_users;      /* users with validation items */
-	int64_t val_pairs;      /* held-out validation interactions */
+	double val;             /* validation metrics of the picked epoch, */
+	double val2;            /* -1 when none */
 	const char *stop_reason;/* static string: "max-epochs", "early-stop",
 	                           "time-limit", "interrupted" */
-	int batch;              /* effective values of auto parameters */
+	int resumed_epoch;      /* epochs restored from a checkpoint (0: a
+	                           fresh start) */
+	int resumed_generation; /* 0: the newest checkpoint, 1: DIR.old */
+	/* effective values of auto parameters */
 	int max_epochs;
+	int patience;
 	int eval_every;
+	int batch;              /* lightgcn */
+	int k;                  /* lightgcn: metric cut-off of validation */
 	double lr;
+	/* lightgcn */
+	int64_t val_users;      /* users with validation items */
+	int64_t val_pairs;      /* held-out validation interactions */
+	gboolean has_ego;       /* ego_out was filled */
+	/* supervised gcn: accuracies of the kept weights, -1 n/a */
+	double train_acc, val_acc, test_acc;
 	double seconds_init;    /* graph build + initialisation */
 	double seconds_train;   /* optimisation steps */
-	double seconds_eval;    /* validation ranking */
+	double seconds_eval;    /* validation */
 	double seconds_total;
-	gboolean has_ego;       /* LightGCN: ego_out was filled */
 };
 
-/* Zeroes *r and allocates its curve.  Release with kith_train_report_clear. */
+/* Zeroes *r (metrics -1, stop_reason "max-epochs") and allocates its
+ * curve.  Release with kith_train_report_clear. */
 void kith_train_report_init(struct kith_train_report *r);
 void kith_train_report_clear(struct kith_train_report *r);
 
-/* Called after every evaluated epoch (from the training thread, outside
- * parallel regions). */
+/* Called after every recorded epoch (from the training thread, outside
+ * parallel regions); the on_epoch / on_epoch_data fields of every
+ * model's parameters. */
 typedef void (*kith_epoch_fn)(const struct kith_train_point *pt,
                               void *user_data);
 
@@ -168,32 +183,6 @@ gboolean kith_lightgcn_train(float *user_emb, float *item_emb,
 
 /* ==== GCN and GraphSAGE (src/nn/gcn.c, sage.c, features.c) ============ */
 
-/* One point of a GCN/SAGE training curve. */
-struct kith_gnn_point {
-	int epoch;
-	double loss;            /* mean training loss */
-	double val;             /* validation accuracy (supervised) or AUC of
-	                           held-out links (unsupervised); -1: none */
-	double seconds;         /* since training started */
-};
-
-/* What a GCN/SAGE run did (filled by the train functions). */
-struct kith_gnn_report {
-	GArray *curve;          /* of struct kith_gnn_point; owned */
-	int epochs_run;
-	int best_epoch;         /* epoch whose weights were kept */
-	double train_acc, val_acc, test_acc;  /* supervised; -1 when n/a */
-	double val_auc;         /* unsupervised link validation; -1 n/a */
-	const char *stop_reason;/* static: "max-epochs", "early-stop",
-	                           "time-limit", "interrupted" */
-	double seconds_init, seconds_train, seconds_total;
-	int resumed_epoch;      /* epochs restored from a checkpoint (0: a
-	                           fresh start) */
-	int resumed_generation; /* 0: the newest checkpoint, 1: DIR.old */
-};
-void kith_gnn_report_init(struct kith_gnn_report *r);
-void kith_gnn_report_clear(struct kith_gnn_report *r);
-
 /* Checkpoints of GCN and SAGE training (fields checkpoint_dir,
  * checkpoint_every, resume of their params).  Every checkpoint_every
  * epochs (0: never), at a stop and, when kith_interrupted() became true,
@@ -281,9 +270,8 @@ struct kith_gcn_params {
 	                                much wall time has passed since the
 	                                last checkpoint, 0 = never */
 	gboolean resume;
-	kith_epoch_fn on_epoch; /* unused; see on_point */
-	void (*on_point)(const struct kith_gnn_point *pt, void *data);
-	void *on_point_data;
+	kith_epoch_fn on_epoch; /* may be NULL */
+	void *on_epoch_data;
 };
 void kith_gcn_params_init(struct kith_gcn_params *p);
 
@@ -302,7 +290,7 @@ void kith_gcn_params_init(struct kith_gcn_params *p);
  * is set). */
 gboolean kith_gcn_train(float *emb, int32_t *pred,
                         struct kith_gcn_model *model,
-                        struct kith_gnn_report *report,
+                        struct kith_train_report *report,
                         const struct kith_csr *A, const struct kith_csr *X,
                         const int32_t *label, const uint8_t *split,
                         int n_classes, const struct kith_gcn_params *p,
@@ -367,8 +355,8 @@ struct kith_sage_params {
 	int n_classes;
 	double link_weight;     /* 1 */
 	double dropout;         /* on H0 and H1 when supervised: 0.5 */
-	void (*on_point)(const struct kith_gnn_point *pt, void *data);
-	void *on_point_data;
+	kith_epoch_fn on_epoch; /* may be NULL */
+	void *on_epoch_data;
 };
 void kith_sage_params_init(struct kith_sage_params *p);
 
@@ -386,7 +374,7 @@ gboolean kith_sage_graph(struct kith_csr *G, const struct kith_store *s,
  * kith_sage_model_clear()).  report initialised by the caller.
  * Errors as kith_gcn_train(). */
 gboolean kith_sage_train(float *emb, struct kith_sage_model *model,
-                         struct kith_gnn_report *report,
+                         struct kith_train_report *report,
                          const struct kith_csr *G, const struct kith_csr *X,
                          const struct kith_sage_params *p, GError **error);
 

@@ -51,6 +51,7 @@ struct embed_run {
 	struct kith_store *store;
 	JsonBuilder *fields;
 	double t_start;
+	const char *val_names[2];  /* of a curve point's val and val2 */
 };
 
 /* Ends the manifest object and writes EMB (extra arrays may be NULL/0). */
@@ -73,21 +74,21 @@ embed_write(struct embed_run *r, const float *users, int64_t n_users,
 
 /* ---- lightgcn ----------------------------------------------------------- */
 
+/* The per-epoch line on a terminal: r->val_names names val and val2. */
 static void
-lightgcn_epoch(const struct kith_train_point *pt, void *data)
+embed_epoch(const struct kith_train_point *pt, void *data)
 {
 	const struct embed_run *r = data;
 
 	if (!r->cli->tty)
 		return;
-	if (pt->val_recall >= 0)
-		fprintf(stderr, "\r\033[Kepoch %4d  loss %.4f  val recall@20 "
-		        "%.4f  ndcg@20 %.4f  %6.1f s\n", pt->epoch, pt->loss,
-		        pt->val_recall, pt->val_ndcg, pt->seconds);
-	else
-		fprintf(stderr, "\r\033[K%s %4d  loss %.4f  %6.1f s\n",
-		        pt->phase ? "refit" : "epoch", pt->epoch, pt->loss,
-		        pt->seconds);
+	fprintf(stderr, "\r\033[K%s %4d  loss %.4f", pt->phase ? "refit" :
+	        "epoch", pt->epoch, pt->loss);
+	if (pt->val >= 0)
+		fprintf(stderr, "  val %s %.4f", r->val_names[0], pt->val);
+	if (pt->val2 >= 0)
+		fprintf(stderr, "  %s %.4f", r->val_names[1], pt->val2);
+	fprintf(stderr, "  %6.1f s\n", pt->seconds);
 }
 
 static int
@@ -137,8 +138,10 @@ run_lightgcn(struct embed_run *r)
 		p.checkpoint_seconds = o->checkpoint_seconds;
 		p.resume = o->resume;
 	}
-	p.on_epoch = lightgcn_epoch;
+	p.on_epoch = embed_epoch;
 	p.on_epoch_data = r;
+	r->val_names[0] = "recall@20";
+	r->val_names[1] = "ndcg@20";
 
 	if (!kith_mul_size((size_t)s->n_users, (size_t)p.dim, &nu) ||
 	    !kith_mul_size((size_t)s->n_items, (size_t)p.dim, &ni))
@@ -201,9 +204,9 @@ run_lightgcn(struct embed_run *r)
 		kith_json_put_string(b, "phase",
 				     pt->phase ? "refit" : "select");
 		kith_json_put_double(b, "loss", pt->loss);
-		if (pt->val_recall >= 0) {
-			kith_json_put_double(b, "val_recall", pt->val_recall);
-			kith_json_put_double(b, "val_ndcg", pt->val_ndcg);
+		if (pt->val >= 0) {
+			kith_json_put_double(b, "val_recall", pt->val);
+			kith_json_put_double(b, "val_ndcg", pt->val2);
 		}
 		kith_json_put_double(b, "seconds", pt->seconds);
 		json_builder_end_object(b);
@@ -222,11 +225,11 @@ run_lightgcn(struct embed_run *r)
 
 	json_builder_set_member_name(b, "validation");
 	json_builder_begin_object(b);
-	if (rep.val_recall >= 0) {
+	if (rep.val >= 0) {
 		g_autofree char *kr = g_strdup_printf("recall@%d", rep.k);
 		g_autofree char *kn = g_strdup_printf("ndcg@%d", rep.k);
-		kith_json_put_double(b, kr, rep.val_recall);
-		kith_json_put_double(b, kn, rep.val_ndcg);
+		kith_json_put_double(b, kr, rep.val);
+		kith_json_put_double(b, kn, rep.val2);
 	}
 	json_builder_end_object(b);
 
@@ -242,7 +245,7 @@ run_lightgcn(struct embed_run *r)
 	              "refit %d (%s); val recall@%d %.4f ndcg@%d %.4f; "
 	              "%.1f s", p.dim, rep.epochs_run, rep.best_epoch,
 	              rep.refit_epochs, rep.stop_reason, rep.k,
-	              rep.val_recall, rep.k, rep.val_ndcg,
+	              rep.val, rep.k, rep.val2,
 	              rep.seconds_total);
 	gboolean finished = strcmp(rep.stop_reason, "time-limit") != 0;
 	struct kith_emb_array ego_arr = { KITH_LIGHTGCN_EGO, KITH_DT_F32,
@@ -269,23 +272,14 @@ static char *gnn_fanout;
 static gboolean gnn_id_emb;
 
 static void
-gnn_point(const struct kith_gnn_point *pt, void *data)
-{
-	struct embed_run *r = data;
-	if (r->cli->tty)
-		fprintf(stderr, "\r\033[Kkith embed: epoch %d loss %.4f val %.4f "
-		        "(%.1f s)", pt->epoch, pt->loss, pt->val, pt->seconds);
-}
-
-static void
-gnn_curve(JsonBuilder *b, const struct kith_gnn_report *rep,
+gnn_curve(JsonBuilder *b, const struct kith_train_report *rep,
           const char *val_key)
 {
 	json_builder_set_member_name(b, "curve");
 	json_builder_begin_array(b);
 	for (guint i = 0; i < rep->curve->len; i++) {
-		const struct kith_gnn_point *pt =
-		    &g_array_index(rep->curve, struct kith_gnn_point, i);
+		const struct kith_train_point *pt =
+		    &g_array_index(rep->curve, struct kith_train_point, i);
 		json_builder_begin_object(b);
 		kith_json_put_int(b, "epoch", pt->epoch);
 		kith_json_put_double(b, "loss", pt->loss);
@@ -375,8 +369,8 @@ gnn_ckpt_dir(const struct embed_opts *o)
 			(P).patience = (O)->patience;                       \
 		(P).time_limit = (O)->time_limit;                           \
 		(P).seed = (uint64_t)(R)->cli->seed;                        \
-		(P).on_point = gnn_point;                                   \
-		(P).on_point_data = (R);                                    \
+		(P).on_epoch = embed_epoch;                                 \
+		(P).on_epoch_data = (R);                                    \
 		(P).checkpoint_dir = (CKPT);                                \
 		(P).checkpoint_every = (O)->checkpoint_every;               \
 		(P).checkpoint_seconds = (O)->checkpoint_seconds;           \
@@ -387,7 +381,7 @@ gnn_ckpt_dir(const struct embed_opts *o)
  * cut by the time limit keeps it for --resume. */
 static void
 gnn_ckpt_done(struct embed_run *r, const char *ckpt,
-              const struct kith_gnn_report *rep, int rc)
+              const struct kith_train_report *rep, int rc)
 {
 	if (ckpt && rep->resumed_epoch > 0)
 		kith_cli_info(r->cli, "embed", "resumed after epoch %d from "
@@ -438,7 +432,7 @@ run_gcn(struct embed_run *r)
 	struct kith_store *s = r->store;
 	struct kith_gcn_params p;
 	struct kith_gcn_model m = { 0 };
-	struct kith_gnn_report rep;
+	struct kith_train_report rep;
 	struct kith_labels lab = { 0 };
 	struct kith_feature_schema sc = { 0 };
 	struct kith_csr X = { 0 };
@@ -457,7 +451,8 @@ run_gcn(struct embed_run *r)
 		p.weight_decay = o->l2;
 	g_autofree char *ckpt = gnn_ckpt_dir(o);
 	GNN_COMMON_PARAMS(p, o, r, ckpt);
-	kith_gnn_report_init(&rep);
+	kith_train_report_init(&rep);
+	r->val_names[0] = gnn_labels ? "accuracy" : "link auc";
 
 	if (gnn_from) {
 		fm = gnn_from_open("gcn", &from, &err);
@@ -572,7 +567,7 @@ run_gcn(struct embed_run *r)
 			kith_json_put_double(b, "val_accuracy", rep.val_acc);
 			kith_json_put_double(b, "test_accuracy", rep.test_acc);
 		} else {
-			kith_json_put_double(b, "val_auc", rep.val_auc);
+			kith_json_put_double(b, "val_auc", rep.val);
 		}
 		json_builder_end_object(b);
 		if (m.supervised)
@@ -586,7 +581,7 @@ run_gcn(struct embed_run *r)
 			kith_cli_info(r->cli, "embed", "gcn auto-encoder d=%d: %d "
 			              "epochs, best %d (%s); val auc %.4f; %.2f s",
 			              width, rep.epochs_run, rep.best_epoch,
-			              rep.stop_reason, rep.val_auc,
+			              rep.stop_reason, rep.val,
 			              rep.seconds_total);
 	}
 	struct kith_emb_array ex[] = {
@@ -623,7 +618,7 @@ fail:
 	rc = kith_cli_fail("embed", err);
 done:
 	kith_gcn_model_clear(&m);
-	kith_gnn_report_clear(&rep);
+	kith_train_report_clear(&rep);
 	kith_labels_clear(&lab);
 	kith_feature_schema_clear(&sc);
 	kith_csr_clear(&X);
@@ -637,7 +632,7 @@ run_sage(struct embed_run *r)
 	struct kith_store *s = r->store;
 	struct kith_sage_params p;
 	struct kith_sage_model m = { 0 };
-	struct kith_gnn_report rep;
+	struct kith_train_report rep;
 	struct kith_feature_schema sc = { 0 };
 	struct kith_csr X = { 0 }, G = { 0 };
 	struct kith_labels lab = { 0 };
@@ -657,10 +652,11 @@ run_sage(struct embed_run *r)
 	p.id_emb = gnn_id_emb;
 	g_autofree char *ckpt = gnn_ckpt_dir(o);
 	GNN_COMMON_PARAMS(p, o, r, ckpt);
-	kith_gnn_report_init(&rep);
+	kith_train_report_init(&rep);
+	r->val_names[0] = gnn_labels ? "accuracy" : "link auc";
 	if (gnn_aggregator && strcmp(gnn_aggregator, "mean") != 0 &&
 	    strcmp(gnn_aggregator, "pool") != 0) {
-		kith_gnn_report_clear(&rep);
+		kith_train_report_clear(&rep);
 		return kith_cli_usage("embed", "--aggregator must be mean or "
 		                      "pool");
 	}
@@ -671,7 +667,7 @@ run_sage(struct embed_run *r)
 		if (*end == ',')
 			b2 = strtol(end + 1, &end, 10);
 		if (*end || a < 1 || b2 < 1 || a > 10000 || b2 > 10000) {
-			kith_gnn_report_clear(&rep);
+			kith_train_report_clear(&rep);
 			return kith_cli_usage("embed", "--fanout must be two "
 			                      "positive counts, e.g. 25,10");
 		}
@@ -806,17 +802,15 @@ run_sage(struct embed_run *r)
 		gnn_curve(b, &rep, p.label ? "val_accuracy" : "val_auc");
 		json_builder_set_member_name(b, "validation");
 		json_builder_begin_object(b);
-		if (p.label)
-			kith_json_put_double(b, "val_accuracy", rep.val_acc);
-		else
-			kith_json_put_double(b, "val_auc", rep.val_auc);
+		kith_json_put_double(b, p.label ? "val_accuracy" : "val_auc",
+		                     rep.val);
 		json_builder_end_object(b);
 		kith_cli_info(r->cli, "embed", "sage-%s d=%d: %d epochs, best %d "
 		              "(%s); val %s %.4f; %.2f s",
 		              m.pool ? "pool" : "mean", m.dim, rep.epochs_run,
 		              rep.best_epoch, rep.stop_reason,
 		              p.label ? "accuracy" : "link auc",
-		              p.label ? rep.val_acc : rep.val_auc,
+		              rep.val,
 		              rep.seconds_total);
 	}
 	struct kith_emb_array ex[] = {
@@ -847,7 +841,7 @@ fail:
 	rc = kith_cli_fail("embed", err);
 done:
 	kith_sage_model_clear(&m);
-	kith_gnn_report_clear(&rep);
+	kith_train_report_clear(&rep);
 	kith_labels_clear(&lab);
 	kith_feature_schema_clear(&sc);
 	kith_csr_clear(&X);

@@ -508,7 +508,7 @@ pair_auc(const float *Z, int64_t n, int c, const int32_t *pa,
 /* Writes the state after `epoch` epochs into p->checkpoint_dir. */
 static gboolean
 ckpt_save(const struct kith_gcn_params *p, const char *hash,
-          const struct kith_gnn_report *report,
+          const struct kith_train_report *report,
           const struct gnn_ckpt_array *arr, int epoch, int since_best,
           double best, double best_loss, int64_t adam_t, double t0,
           GError **error)
@@ -521,7 +521,7 @@ ckpt_save(const struct kith_gcn_params *p, const char *hash,
 
 gboolean
 kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
-               struct kith_gnn_report *report, const struct kith_csr *A,
+               struct kith_train_report *report, const struct kith_csr *A,
                const struct kith_csr *X, const int32_t *label,
                const uint8_t *split, int n_classes,
                const struct kith_gcn_params *p, GError **error)
@@ -616,6 +616,9 @@ kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
 			t0 -= st.elapsed;
 		}
 	}
+	report->max_epochs = max_epochs;
+	report->patience = patience;
+	report->lr = p->lr;
 	report->seconds_init = kith_now() - t0;
 	gnn_blas_threads(n, h, c);
 
@@ -651,7 +654,7 @@ kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
 			score = vacc = pair_auc(g.Z, n, c, vpa, vpb, nvp,
 			                        p->seed);
 		}
-		gnn_record_epoch(report, p->on_point, p->on_point_data, epoch,
+		gnn_record_epoch(report, p->on_epoch, p->on_epoch_data, epoch,
 		                 loss, vacc, t0);
 		if (score > best || (score == best && vloss < best_loss) ||
 		    score < 0) {
@@ -715,7 +718,7 @@ kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
 	} else {
 		if (!kith_gcn_apply(emb, NULL, model, A, X, error))
 			goto out;
-		report->val_auc = best;
+		report->val = best;
 	}
 	if (!gnn_check_interrupted(done, p->checkpoint_dir, error))
 		goto out;

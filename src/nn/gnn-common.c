@@ -26,19 +26,20 @@
 #define BLAS_PARALLEL_MIN (1 << 26)
 
 void
-kith_gnn_report_init(struct kith_gnn_report *r)
+kith_train_report_init(struct kith_train_report *r)
 {
 	memset(r, 0, sizeof *r);
-	r->curve = g_array_new(FALSE, TRUE, sizeof(struct kith_gnn_point));
-	r->train_acc = r->val_acc = r->test_acc = r->val_auc = -1;
+	r->curve = g_array_new(FALSE, TRUE, sizeof(struct kith_train_point));
+	r->val = r->val2 = -1;
+	r->train_acc = r->val_acc = r->test_acc = -1;
 	r->stop_reason = "max-epochs";
 }
 
 void
-kith_gnn_report_clear(struct kith_gnn_report *r)
+kith_train_report_clear(struct kith_train_report *r)
 {
 	if (r->curve)
-		g_array_free(r->curve, TRUE);
+		g_array_unref(r->curve);
 	memset(r, 0, sizeof *r);
 }
 
@@ -117,20 +118,20 @@ gnn_split_edges(struct kith_csr *train, int32_t **va, int32_t **vb,
 }
 
 void
-gnn_record_epoch(struct kith_gnn_report *r,
-                 void (*on_point)(const struct kith_gnn_point *, void *),
-                 void *on_point_data, int epoch, double loss, double score,
+gnn_record_epoch(struct kith_train_report *r, kith_epoch_fn on_epoch,
+                 void *on_epoch_data, int epoch, double loss, double score,
                  double t0)
 {
-	struct kith_gnn_point pt = { epoch, loss, score, kith_now() - t0 };
+	struct kith_train_point pt = { epoch, 0, loss, score, -1,
+	                               kith_now() - t0 };
 	g_array_append_val(r->curve, pt);
-	if (on_point)
-		on_point(&pt, on_point_data);
+	if (on_epoch)
+		on_epoch(&pt, on_epoch_data);
 	r->epochs_run = epoch;
 }
 
 gboolean
-gnn_out_of_time(struct kith_gnn_report *r, double time_limit, double t0)
+gnn_out_of_time(struct kith_train_report *r, double time_limit, double t0)
 {
 	if (time_limit > 0 && kith_now() - t0 > time_limit) {
 		r->stop_reason = "time-limit";
@@ -140,7 +141,7 @@ gnn_out_of_time(struct kith_gnn_report *r, double time_limit, double t0)
 }
 
 gboolean
-gnn_stop_interrupted(struct kith_gnn_report *r)
+gnn_stop_interrupted(struct kith_train_report *r)
 {
 	if (kith_interrupted()) {
 		r->stop_reason = "interrupted";
@@ -151,7 +152,7 @@ gnn_stop_interrupted(struct kith_gnn_report *r)
 
 int
 gnn_ckpt_resume(const struct gnn_ckpt_state *st, int gen, int patience,
-                int max_epochs, struct kith_gnn_report *report)
+                int max_epochs, struct kith_train_report *report)
 {
 	report->best_epoch = st->best_epoch;
 	report->epochs_run = st->epoch;
@@ -317,7 +318,7 @@ io_fail(GError **error, const char *what, const char *path)
 gboolean
 gnn_ckpt_write(const char *dir, const char *format, const char *config_hash,
                const struct gnn_ckpt_state *st,
-               const struct kith_gnn_report *rep,
+               const struct kith_train_report *rep,
                const struct gnn_ckpt_array *arr, int n_arr, GError **error)
 {
 	g_autofree char *tmp = g_strconcat(dir, ".tmp", NULL);
@@ -373,8 +374,8 @@ gnn_ckpt_write(const char *dir, const char *format, const char *config_hash,
 	json_builder_set_member_name(b, "curve");
 	json_builder_begin_array(b);
 	for (guint i = 0; rep && i < rep->curve->len; i++) {
-		const struct kith_gnn_point *pt =
-		    &g_array_index(rep->curve, struct kith_gnn_point, i);
+		const struct kith_train_point *pt =
+		    &g_array_index(rep->curve, struct kith_train_point, i);
 		json_builder_begin_array(b);
 		json_builder_add_int_value(b, pt->epoch);
 		json_builder_add_double_value(b, pt->loss);
@@ -412,7 +413,7 @@ corrupt(GError **error, const char *dir, const char *what)
 /* Restores one generation folder; FALSE with error when it is invalid. */
 static gboolean
 read_generation(const char *dir, const char *format, const char *config_hash,
-                struct gnn_ckpt_state *st, struct kith_gnn_report *rep,
+                struct gnn_ckpt_state *st, struct kith_train_report *rep,
                 const struct gnn_ckpt_array *arr, int n_arr, GError **error)
 {
 	g_autofree char *spath = g_build_filename(dir, "state.json", NULL);
@@ -482,7 +483,8 @@ read_generation(const char *dir, const char *format, const char *config_hash,
 	JsonArray *c = kith_json_arr(o, "curve");
 	if (c == NULL || json_array_get_length(c) > (guint)ep)
 		return corrupt(error, dir, "has an invalid curve");
-	GArray *curve = g_array_new(FALSE, TRUE, sizeof(struct kith_gnn_point));
+	GArray *curve = g_array_new(FALSE, TRUE,
+	                            sizeof(struct kith_train_point));
 	for (guint i = 0; i < json_array_get_length(c); i++) {
 		JsonNode *en = json_array_get_element(c, i);
 		JsonArray *e = JSON_NODE_HOLDS_ARRAY(en) ? json_node_get_array(en)
@@ -504,7 +506,8 @@ read_generation(const char *dir, const char *format, const char *config_hash,
 			g_array_free(curve, TRUE);
 			return corrupt(error, dir, "has an invalid curve");
 		}
-		struct kith_gnn_point pt = { (int)v[0], v[1], v[2], v[3] };
+		struct kith_train_point pt = { (int)v[0], 0, v[1], v[2], -1,
+		                               v[3] };
 		g_array_append_val(curve, pt);
 	}
 	g_array_set_size(rep->curve, 0);
@@ -515,7 +518,7 @@ read_generation(const char *dir, const char *format, const char *config_hash,
 
 int
 gnn_ckpt_read(const char *dir, const char *format, const char *config_hash,
-              struct gnn_ckpt_state *st, struct kith_gnn_report *rep,
+              struct gnn_ckpt_state *st, struct kith_train_report *rep,
               const struct gnn_ckpt_array *arr, int n_arr, int *generation,
               GError **error)
 {

@@ -2,7 +2,7 @@
  * Internals shared by the GCN (gcn.c) and GraphSAGE (sage.c) trainers:
  * dense helpers over OpenBLAS, Glorot initialisation, the held-out edge
  * split used for link-prediction model selection, and the per-epoch
- * bookkeeping of struct kith_gnn_report.  Implemented in gnn-common.c.
+ * bookkeeping of struct kith_train_report.  Implemented in gnn-common.c.
  */
 #ifndef KITH_NN_GNN_INTERNAL_H
 #define KITH_NN_GNN_INTERNAL_H
@@ -45,21 +45,19 @@ gboolean gnn_split_edges(struct kith_csr *train, int32_t **va, int32_t **vb,
                          int64_t *nv, const struct kith_csr *A, double ratio,
                          uint64_t seed, uint64_t stream, GError **error);
 
-/* Appends the point of an epoch to r->curve, calls on_point (when not
+/* Appends the point of an epoch to r->curve, calls on_epoch (when not
  * NULL) and sets r->epochs_run; seconds are counted from t0. */
-void gnn_record_epoch(struct kith_gnn_report *r,
-                      void (*on_point)(const struct kith_gnn_point *,
-                                       void *),
-                      void *on_point_data, int epoch, double loss,
+void gnn_record_epoch(struct kith_train_report *r, kith_epoch_fn on_epoch,
+                      void *on_epoch_data, int epoch, double loss,
                       double score, double t0);
 
 /* TRUE, with r->stop_reason "time-limit", when time_limit > 0 seconds
  * have passed since t0. */
-gboolean gnn_out_of_time(struct kith_gnn_report *r, double time_limit,
+gboolean gnn_out_of_time(struct kith_train_report *r, double time_limit,
                          double t0);
 
 /* TRUE, with r->stop_reason "interrupted", after SIGINT. */
-gboolean gnn_stop_interrupted(struct kith_gnn_report *r);
+gboolean gnn_stop_interrupted(struct kith_train_report *r);
 
 /* Whether the epoch just finished ends with a checkpoint: every EVERY
  * epochs, once SECONDS of wall time have passed since *last (then *last
@@ -107,7 +105,7 @@ struct gnn_ckpt_state {
  * the first epoch still to train (max_epochs + 1 when the run had
  * already stopped early). */
 int gnn_ckpt_resume(const struct gnn_ckpt_state *st, int gen, int patience,
-                    int max_epochs, struct kith_gnn_report *report);
+                    int max_epochs, struct kith_train_report *report);
 
 /* Lowercase SHA-256 hex of what determines a training trajectory: the
  * model name, params (a caller-built string of every hyper-parameter that
@@ -124,7 +122,7 @@ char *gnn_config_hash(const char *params, const struct kith_csr *A,
 gboolean gnn_ckpt_write(const char *dir, const char *format,
                         const char *config_hash,
                         const struct gnn_ckpt_state *st,
-                        const struct kith_gnn_report *rep,
+                        const struct kith_train_report *rep,
                         const struct gnn_ckpt_array *arr, int n_arr,
                         GError **error);
 
@@ -137,7 +135,7 @@ gboolean gnn_ckpt_write(const char *dir, const char *format,
  * overwritten). */
 int gnn_ckpt_read(const char *dir, const char *format,
                   const char *config_hash, struct gnn_ckpt_state *st,
-                  struct kith_gnn_report *rep,
+                  struct kith_train_report *rep,
                   const struct gnn_ckpt_array *arr, int n_arr,
                   int *generation, GError **error);
 

@@ -128,21 +128,6 @@
 #define LGCN_WORK_PER_THREAD ((int64_t)1 << 23)
 
 void
-kith_train_report_init(struct kith_train_report *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->curve = g_array_new(FALSE, TRUE, sizeof(struct kith_train_point));
-}
-
-void
-kith_train_report_clear(struct kith_train_report *r)
-{
-	if (r->curve)
-		g_array_unref(r->curve);
-	memset(r, 0, sizeof(*r));
-}
-
-void
 kith_lightgcn_params_init(struct kith_lightgcn_params *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -880,8 +865,8 @@ ckpt_write(const char *dir, const struct lgcn *g, const float *best,
 		json_builder_add_int_value(b, pt->epoch);
 		json_builder_add_int_value(b, pt->phase);
 		json_builder_add_double_value(b, pt->loss);
-		json_builder_add_double_value(b, pt->val_recall);
-		json_builder_add_double_value(b, pt->val_ndcg);
+		json_builder_add_double_value(b, pt->val);
+		json_builder_add_double_value(b, pt->val2);
 		json_builder_add_double_value(b, pt->seconds);
 		json_builder_end_array(b);
 	}
@@ -1321,6 +1306,7 @@ kith_lightgcn_train(float *user_emb, float *item_emb,
 	}
 
 	rep->k = p->k;
+	rep->patience = patience;
 	rep->batch = g.batch;
 	rep->max_epochs = max_epochs;
 	rep->eval_every = eval_every;
@@ -1435,8 +1421,8 @@ kith_lightgcn_train(float *user_emb, float *item_emb,
 				                    &Rval, NULL, error))
 					goto out;
 				t_eval += kith_now() - te;
-				pt.val_recall = rm.recall;
-				pt.val_ndcg = rm.ndcg;
+				pt.val = rm.recall;
+				pt.val2 = rm.ndcg;
 				if (rm.recall > st.best_recall) {
 					st.best_recall = rm.recall;
 					st.best_ndcg = rm.ndcg;
@@ -1533,8 +1519,8 @@ kith_lightgcn_train(float *user_emb, float *item_emb,
 		}
 	}
 	rep->best_epoch = st.best_epoch;
-	rep->val_recall = have_best ? st.best_recall : -1;
-	rep->val_ndcg = have_best ? st.best_ndcg : -1;
+	rep->val = have_best ? st.best_recall : -1;
+	rep->val2 = have_best ? st.best_ndcg : -1;
 	rep->stop_reason = reason;
 	rep->seconds_train = t_train;
 	rep->seconds_eval = t_eval;

@@ -656,7 +656,7 @@ ckpt_add(struct sage_ckpt *k, const char *name, float *data, int64_t n)
 
 static gboolean
 ckpt_save(const struct kith_sage_params *p, const struct sage_ckpt *k,
-          const struct kith_gnn_report *report, int epoch, int since_best,
+          const struct kith_train_report *report, int epoch, int since_best,
           double best, int64_t adam_t, double t0, GError **error)
 {
 	struct gnn_ckpt_state st = { epoch, report->best_epoch, since_best,
@@ -667,7 +667,7 @@ ckpt_save(const struct kith_sage_params *p, const struct sage_ckpt *k,
 
 gboolean
 kith_sage_train(float *emb, struct kith_sage_model *model,
-                struct kith_gnn_report *report, const struct kith_csr *G,
+                struct kith_train_report *report, const struct kith_csr *G,
                 const struct kith_csr *X, const struct kith_sage_params *p,
                 GError **error)
 {
@@ -844,6 +844,9 @@ kith_sage_train(float *emb, struct kith_sage_model *model,
 		}
 	}
 	gnn_blas_threads(N, d, d);
+	report->max_epochs = max_epochs;
+	report->patience = patience;
+	report->lr = p->lr;
 	report->seconds_init = kith_now() - t0;
 
 	int done = saved > 0 ? saved : 0;
@@ -927,7 +930,7 @@ kith_sage_train(float *emb, struct kith_sage_model *model,
 				score = pair_auc(s.Z, N, d, va, vb, nv, p->seed);
 			memset(&s.M2, 0, sizeof s.M2);
 		}
-		gnn_record_epoch(report, p->on_point, p->on_point_data, epoch,
+		gnn_record_epoch(report, p->on_epoch, p->on_epoch_data, epoch,
 		                 loss, score, t0);
 		gboolean improved = score > best || score < 0;
 		if (improved) {
@@ -965,10 +968,7 @@ kith_sage_train(float *emb, struct kith_sage_model *model,
 	               error))
 		goto out;
 	report->seconds_train = kith_now() - t0 - report->seconds_init;
-	if (sup)
-		report->val_acc = best;
-	else
-		report->val_auc = best;
+	report->val = best;
 	sage_clear(&s);
 	if (!kith_sage_apply(emb, model, G, X, NULL, error))
 		goto out;

@@ -46,7 +46,7 @@ setup(void)
 	int32_t r[4 * N], c[4 * N], xr[N * 2], xc[N * 2];
 	struct kith_gcn_params p;
 	struct kith_gcn_model m;
-	struct kith_gnn_report rep;
+	struct kith_train_report rep;
 	float emb[N * D];
 	int i, k = 0;
 
@@ -72,10 +72,10 @@ setup(void)
 	params(&p);
 	p.checkpoint_every = 1;
 	p.time_limit = 1e-9;    /* stops, with a checkpoint, after epoch 1 */
-	kith_gnn_report_init(&rep);
+	kith_train_report_init(&rep);
 	kith_gcn_train(emb, NULL, &m, &rep, &A, &X, NULL, NULL, 0, &p, NULL);
 	kith_gcn_model_clear(&m);
-	kith_gnn_report_clear(&rep);
+	kith_train_report_clear(&rep);
 	g_file_get_contents(state, &good_state, &good_state_len, NULL);
 	g_file_get_contents(w1, &good_w1, &good_w1_len, NULL);
 	if (g_getenv("KITH_FUZZ_SEED_OUT") != NULL && good_state != NULL)
@@ -88,7 +88,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct kith_gcn_params p;
 	struct kith_gcn_model m;
-	struct kith_gnn_report rep;
+	struct kith_train_report rep;
 	float emb[N * D];
 	GError *err = NULL;
 
@@ -105,11 +105,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		g_file_set_contents(state, (const char *)data, (gssize)size, NULL);
 	params(&p);
 	p.resume = TRUE;
-	kith_gnn_report_init(&rep);
+	kith_train_report_init(&rep);
 	if (kith_gcn_train(emb, NULL, &m, &rep, &A, &X, NULL, NULL, 0, &p,
 	                   &err))
 		kith_gcn_model_clear(&m);
 	g_clear_error(&err);
-	kith_gnn_report_clear(&rep);
+	kith_train_report_clear(&rep);
 	return 0;
 }

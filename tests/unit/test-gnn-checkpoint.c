@@ -69,13 +69,13 @@ static gboolean
 gcn_run(float *emb, const struct kith_gcn_params *p, GError **err)
 {
 	struct kith_gcn_model m;
-	struct kith_gnn_report rep;
-	kith_gnn_report_init(&rep);
+	struct kith_train_report rep;
+	kith_train_report_init(&rep);
 	gboolean ok = kith_gcn_train(emb, NULL, &m, &rep, &A, &X, NULL, NULL,
 	                             0, p, err);
 	if (ok)
 		kith_gcn_model_clear(&m);
-	kith_gnn_report_clear(&rep);
+	kith_train_report_clear(&rep);
 	return ok;
 }
 
@@ -181,12 +181,12 @@ static gboolean
 sage_run(float *emb, const struct kith_sage_params *p, GError **err)
 {
 	struct kith_sage_model m;
-	struct kith_gnn_report rep;
-	kith_gnn_report_init(&rep);
+	struct kith_train_report rep;
+	kith_train_report_init(&rep);
 	gboolean ok = kith_sage_train(emb, &m, &rep, &A, &X, p, err);
 	if (ok)
 		kith_sage_model_clear(&m);
-	kith_gnn_report_clear(&rep);
+	kith_train_report_clear(&rep);
 	return ok;
 }
 
