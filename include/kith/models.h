@@ -70,6 +70,24 @@ struct kith_train_report {
 void kith_train_report_init(struct kith_train_report *r);
 void kith_train_report_clear(struct kith_train_report *r);
 
+/* Checkpoints of every model (fields checkpoint_dir, checkpoint_every,
+ * checkpoint_seconds, resume of their params; src/nn/ckpt.c).  Every
+ * checkpoint_every epochs (0: never), after a step once
+ * checkpoint_seconds have passed since the last one, at a stop and,
+ * when kith_interrupted() became true, after the step in progress (at
+ * the end of its epoch when it was the last), the whole training state
+ * (weights, Adam moments and step counts, kept best state, early-stopping
+ * counters, curve, and a SHA-256 of the parameters and input data) is
+ * written into the folder checkpoint_dir (format "kith-checkpoint",
+ * version 2); the folder it replaces is kept as checkpoint_dir.old.  With
+ * resume, training continues from the newest valid one of the two (none:
+ * a fresh start) and ends with the same bytes as an uninterrupted run;
+ * checkpoints of another model, other parameters or data, or an older
+ * format are refused (KITH_ERROR_CORRUPT, the message names the
+ * versions).  This removes checkpoint_dir, its .old and .tmp siblings and
+ * the checkpoint files in them. */
+void kith_checkpoint_remove(const char *dir);
+
 /* Called after every recorded epoch (from the training thread, outside
  * parallel regions); the on_epoch / on_epoch_data fields of every
  * model's parameters. */
@@ -183,18 +201,7 @@ gboolean kith_lightgcn_train(float *user_emb, float *item_emb,
 
 /* ==== GCN and GraphSAGE (src/nn/gcn.c, sage.c, features.c) ============ */
 
-/* Checkpoints of GCN and SAGE training (fields checkpoint_dir,
- * checkpoint_every, resume of their params).  Every checkpoint_every
- * epochs (0: never), at a stop and, when kith_interrupted() became true,
- * after the epoch in progress, the whole training state (weights, Adam
- * moments and step count, kept best weights, early-stopping counters,
- * curve, and a SHA-256 of the parameters and input data) is written into
- * the folder checkpoint_dir; the folder it replaces is kept as
- * checkpoint_dir.old.  With resume, training continues from the newest
- * valid one of the two (none: a fresh start), and ends with the same bytes
- * as an uninterrupted run.  This removes checkpoint_dir, its .old and .tmp
- * siblings and the checkpoint files in them. */
-void kith_gnn_checkpoint_remove(const char *dir);
+
 
 /* Node input features computed from a store, and the schema that makes
  * the same computation repeatable on a newer store (inductive use).
@@ -264,7 +271,7 @@ struct kith_gcn_params {
 	int neg;                /* GAE negatives per positive pair: 1 */
 	uint64_t seed;
 	double time_limit;      /* seconds, 0 = none */
-	const char *checkpoint_dir;  /* see kith_gnn_checkpoint_remove() */
+	const char *checkpoint_dir;  /* see kith_checkpoint_remove() */
 	int checkpoint_every;
 	double checkpoint_seconds;   /* also at an epoch's end once this
 	                                much wall time has passed since the
@@ -339,7 +346,7 @@ struct kith_sage_params {
 	int patience;           /* 0 = auto: 50 epochs */
 	uint64_t seed;
 	double time_limit;
-	const char *checkpoint_dir;  /* see kith_gnn_checkpoint_remove() */
+	const char *checkpoint_dir;  /* see kith_checkpoint_remove() */
 	int checkpoint_every;
 	double checkpoint_seconds;   /* also at an epoch's end once this
 	                                much wall time has passed since the

@@ -257,7 +257,7 @@ run_lightgcn(struct embed_run *r)
 	if (rc == 0 && ckpt && finished) {
 		/* a finished run needs no checkpoint (either generation);
 		 * one cut by the time limit keeps them for --resume */
-		kith_gnn_checkpoint_remove(ckpt);
+		kith_checkpoint_remove(ckpt);
 	}
 	return rc;
 }
@@ -388,7 +388,7 @@ gnn_ckpt_done(struct embed_run *r, const char *ckpt,
 		              "'%s%s'", rep->resumed_epoch, ckpt,
 		              rep->resumed_generation ? ".old" : "");
 	if (rc == 0 && ckpt && strcmp(rep->stop_reason, "time-limit") != 0)
-		kith_gnn_checkpoint_remove(ckpt);
+		kith_checkpoint_remove(ckpt);
 }
 
 /* Features of the store: fitted, or through the schema of --from. */

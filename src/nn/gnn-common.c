@@ -26,24 +26,6 @@
 #define BLAS_PARALLEL_MIN (1 << 26)
 
 void
-kith_train_report_init(struct kith_train_report *r)
-{
-	memset(r, 0, sizeof *r);
-	r->curve = g_array_new(FALSE, TRUE, sizeof(struct kith_train_point));
-	r->val = r->val2 = -1;
-	r->train_acc = r->val_acc = r->test_acc = -1;
-	r->stop_reason = "max-epochs";
-}
-
-void
-kith_train_report_clear(struct kith_train_report *r)
-{
-	if (r->curve)
-		g_array_unref(r->curve);
-	memset(r, 0, sizeof *r);
-}
-
-void
 gnn_blas_threads(int64_t n, int h, int c)
 {
 	openblas_set_num_threads((double)n * h * c < BLAS_PARALLEL_MIN ? 1 :
@@ -295,16 +277,6 @@ remove_generation(const char *dir)
 	}
 	g_dir_close(d);
 	rmdir(dir);
-}
-
-void
-kith_gnn_checkpoint_remove(const char *dir)
-{
-	g_autofree char *old = g_strconcat(dir, ".old", NULL);
-	g_autofree char *tmp = g_strconcat(dir, ".tmp", NULL);
-	remove_generation(tmp);
-	remove_generation(dir);
-	remove_generation(old);
 }
 
 static gboolean

@@ -139,7 +139,7 @@ int gnn_ckpt_read(const char *dir, const char *format,
                   const struct gnn_ckpt_array *arr, int n_arr,
                   int *generation, GError **error);
 
-/* The removal of a checkpoint folder is public: kith_gnn_checkpoint_remove()
+/* The removal of a checkpoint folder is public: kith_checkpoint_remove()
  * in kith/models.h. */
 
 #endif

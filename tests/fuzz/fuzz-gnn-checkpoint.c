@@ -36,7 +36,7 @@ params(struct kith_gcn_params *p)
 static void
 cleanup(void)
 {
-	kith_gnn_checkpoint_remove(ck);
+	kith_checkpoint_remove(ck);
 	rmdir(dir);
 }
 

@@ -85,7 +85,7 @@ gcn_cut(int epochs)
 {
 	struct kith_gcn_params p;
 	float emb[N * D];
-	kith_gnn_checkpoint_remove(ck);
+	kith_checkpoint_remove(ck);
 	for (int e = 0; e < epochs; e++) {
 		gcn_params(&p);
 		p.checkpoint_every = 1;
@@ -142,7 +142,7 @@ test_gcn_truncated(void)
 		for (gsize cut = 0; cut < len; cut++) {
 			GError *err = NULL;
 			g_autofree char *trim = g_strndup(good, cut);
-			kith_gnn_checkpoint_remove(old);
+			kith_checkpoint_remove(old);
 			g_assert_true(put(path, good, cut));
 			gcn_params(&p);
 			p.resume = TRUE;
@@ -200,7 +200,7 @@ test_sage_resume(void)
 	p.checkpoint_dir = NULL;
 	g_assert_true(sage_run(full, &p, NULL));
 	for (int k = 1; k < EPOCHS; k += 2) {
-		kith_gnn_checkpoint_remove(ck);
+		kith_checkpoint_remove(ck);
 		for (int e = 0; e < k; e++) {
 			sage_params(&p);
 			p.checkpoint_every = 1;
@@ -235,7 +235,7 @@ main(int argc, char **argv)
 	g_test_add_func("/gnn-checkpoint/gcn-truncated", test_gcn_truncated);
 	g_test_add_func("/gnn-checkpoint/sage-resume", test_sage_resume);
 	int rc = g_test_run();
-	kith_gnn_checkpoint_remove(ck);
+	kith_checkpoint_remove(ck);
 	rmdir(dir);
 	kith_csr_clear(&A);
 	kith_csr_clear(&X);

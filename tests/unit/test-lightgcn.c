@@ -385,8 +385,8 @@ test_resume(void)
 	g_assert_nonnull(err);
 	g_clear_error(&err);
 	kith_csr_clear(&R);
-	kith_gnn_checkpoint_remove(ck);
-	kith_gnn_checkpoint_remove(ck2);
+	kith_checkpoint_remove(ck);
+	kith_checkpoint_remove(ck2);
 	g_rmdir(dir);
 }
 
@@ -635,8 +635,8 @@ test_timed_checkpoint(void)
 	g_assert_error(err, KITH_ERROR, KITH_ERROR_USAGE);
 	g_clear_error(&err);
 	kith_csr_clear(&R);
-	kith_gnn_checkpoint_remove(ck);
-	kith_gnn_checkpoint_remove(cp);
+	kith_checkpoint_remove(ck);
+	kith_checkpoint_remove(cp);
 	g_rmdir(dir);
 }
 
