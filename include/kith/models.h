@@ -71,7 +71,7 @@ void kith_train_report_init(struct kith_train_report *r);
 void kith_train_report_clear(struct kith_train_report *r);
 
 /* Checkpoints of every model (fields checkpoint_dir, checkpoint_every,
- * checkpoint_seconds, resume of their params; src/nn/ckpt.c).  Every
+ * checkpoint_seconds, resume of struct kith_train_options; src/nn/ckpt.c).  Every
  * checkpoint_every epochs (0: never), after a step once
  * checkpoint_seconds have passed since the last one, at a stop and,
  * when kith_interrupted() became true, after the step in progress (at
@@ -89,10 +89,29 @@ void kith_train_report_clear(struct kith_train_report *r);
 void kith_checkpoint_remove(const char *dir);
 
 /* Called after every recorded epoch (from the training thread, outside
- * parallel regions); the on_epoch / on_epoch_data fields of every
- * model's parameters. */
+ * parallel regions): on_epoch of struct kith_train_options. */
 typedef void (*kith_epoch_fn)(const struct kith_train_point *pt,
                               void *user_data);
+
+/* Training options every model shares: the member `train` of each
+ * model's parameters (see src/nn/train.c for what they do). */
+struct kith_train_options {
+	int max_epochs;         /* 0: the model's default */
+	int patience;           /* validations without a better score before
+	                           stopping; 0: the model's default */
+	double time_limit;      /* wall seconds for the whole run, 0 = none */
+	/* Checkpoints (see kith_checkpoint_remove()): every checkpoint_every
+	 * epochs (0 = never) and after any step once checkpoint_seconds
+	 * (0 = never) of wall time have passed since the last one, the state
+	 * is written into the folder checkpoint_dir (created if needed);
+	 * with resume, training continues from the state found there. */
+	const char *checkpoint_dir;
+	int checkpoint_every;
+	double checkpoint_seconds;
+	gboolean resume;
+	kith_epoch_fn on_epoch; /* after every recorded epoch; may be NULL */
+	void *on_epoch_data;
+};
 
 /* ==== LightGCN (src/nn/lightgcn.c) ===================================== */
 
@@ -102,7 +121,8 @@ typedef void (*kith_epoch_fn)(const struct kith_train_point *pt,
 struct kith_lightgcn_params {
 	int dim;                /* 64 */
 	int layers;             /* 3 propagation layers (0 = plain MF-BPR) */
-	int max_epochs;         /* auto: 300 */
+	struct kith_train_options train;  /* max_epochs auto: 300; patience
+	                           auto: 5 evaluations without improvement */
 	int epoch_steps;        /* steps per epoch; auto (0): the batches
 	                           that cover the pairs once, 16 */
 	int batch;              /* auto: ceil(train pairs / 16), >= 1024 */
@@ -117,26 +137,13 @@ struct kith_lightgcn_params {
 	double val_ratio;       /* 0.1; 0 = no validation, train max_epochs */
 	int val_max_users;      /* auto: 10000 users hold validation items */
 	int eval_every;         /* auto: 2 epochs */
-	int patience;           /* auto: 5 evaluations without improvement */
 	int k;                  /* validation cut-off, 20 */
-	double time_limit;      /* wall seconds for the whole run, 0 = none */
 	double social_weight;   /* weight of user-user links in the graph, 0 */
 	gboolean spectral_init; /* TRUE: truncated-SVD start */
 	gboolean refit;         /* TRUE: retrain on all pairs for best_epoch */
-	/* Checkpointing: every checkpoint_every epochs (0 = never), and
-	 * after any step once checkpoint_seconds (0 = never) of wall time
-	 * have passed since the last one, the state is written into the
-	 * folder checkpoint_dir (created if needed); with resume, training
-	 * continues from the state found there. */
-	const char *checkpoint_dir;
-	int checkpoint_every;
-	double checkpoint_seconds;
-	gboolean resume;
 	int threads;            /* OpenMP threads of training; auto: at most
 	                           the current count, one per 2^23 entries x
 	                           width of a propagation */
-	kith_epoch_fn on_epoch; /* may be NULL */
-	void *on_epoch_data;
 	/* Warm start (kith update): when init_user is not NULL, the ego
 	 * embeddings start from init_user (init_users x dim, users
 	 * 0..init_users-1) and init_item (init_items x dim) instead of the
@@ -261,24 +268,15 @@ struct kith_gcn_params {
 	int hidden;             /* 64: first layer width (the embedding in
 	                           supervised mode) */
 	int dim;                /* 64: output width of the auto-encoder */
-	int max_epochs;         /* 0 = auto: 200 (supervised), 300 (GAE) */
+	struct kith_train_options train;  /* max_epochs auto: 200
+	                           (supervised), 300 (GAE); patience auto:
+	                           100 epochs without a better score */
 	double lr;              /* 0.01 */
 	double weight_decay;    /* 5e-4: L2 on the first layer's weights
 	                           (supervised only) */
 	double dropout;         /* 0.5 (supervised; GAE uses none) */
-	int patience;           /* 0 = auto: 100 epochs without a better
-	                           validation score */
 	int neg;                /* GAE negatives per positive pair: 1 */
 	uint64_t seed;
-	double time_limit;      /* seconds, 0 = none */
-	const char *checkpoint_dir;  /* see kith_checkpoint_remove() */
-	int checkpoint_every;
-	double checkpoint_seconds;   /* also at an epoch's end once this
-	                                much wall time has passed since the
-	                                last checkpoint, 0 = never */
-	gboolean resume;
-	kith_epoch_fn on_epoch; /* may be NULL */
-	void *on_epoch_data;
 };
 void kith_gcn_params_init(struct kith_gcn_params *p);
 
@@ -293,8 +291,8 @@ void kith_gcn_params_init(struct kith_gcn_params *p);
  * kith_gcn_model_clear()); report must be initialised.
  * KITH_ERROR_USAGE on bad parameters or no train node, KITH_ERROR_NOMEM,
  * KITH_ERROR_IO / KITH_ERROR_CORRUPT from checkpoints,
- * KITH_ERROR_INTERRUPTED (after writing a checkpoint when checkpoint_dir
- * is set). */
+ * KITH_ERROR_INTERRUPTED (after writing a checkpoint when
+ * train.checkpoint_dir is set). */
 gboolean kith_gcn_train(float *emb, int32_t *pred,
                         struct kith_gcn_model *model,
                         struct kith_train_report *report,
@@ -338,20 +336,13 @@ struct kith_sage_params {
 	int fanout[2];          /* 25, 10: neighbours sampled at hop 1, 2 */
 	gboolean pool;          /* FALSE: mean aggregator */
 	gboolean id_emb;        /* learned per-node embeddings added to H0 */
-	int max_epochs;         /* 0 = auto: 400 */
+	struct kith_train_options train;  /* max_epochs auto: 400;
+	                           patience auto: 50 epochs */
 	double lr;              /* 0.01 */
 	double l2;              /* 1e-5 on all weights */
 	int neg;                /* negatives per positive edge: 1 */
 	double val_ratio;       /* 0.05 of the edges held out for selection */
-	int patience;           /* 0 = auto: 50 epochs */
 	uint64_t seed;
-	double time_limit;
-	const char *checkpoint_dir;  /* see kith_checkpoint_remove() */
-	int checkpoint_every;
-	double checkpoint_seconds;   /* also at an epoch's end once this
-	                                much wall time has passed since the
-	                                last checkpoint, 0 = never */
-	gboolean resume;
 	/* Supervised (label != NULL): a softmax head on Z adds the mean
 	 * cross-entropy of the train nodes to link_weight x the link loss;
 	 * the epoch is picked on validation accuracy (see kith_gcn_train for
@@ -362,8 +353,6 @@ struct kith_sage_params {
 	int n_classes;
 	double link_weight;     /* 1 */
 	double dropout;         /* on H0 and H1 when supervised: 0.5 */
-	kith_epoch_fn on_epoch; /* may be NULL */
-	void *on_epoch_data;
 };
 void kith_sage_params_init(struct kith_sage_params *p);
 

@@ -72,8 +72,6 @@ embed_write(struct embed_run *r, const float *users, int64_t n_users,
 	return 0;
 }
 
-/* ---- lightgcn ----------------------------------------------------------- */
-
 /* The per-epoch line on a terminal: r->val_names names val and val2. */
 static void
 embed_epoch(const struct kith_train_point *pt, void *data)
@@ -91,6 +89,29 @@ embed_epoch(const struct kith_train_point *pt, void *data)
 	fprintf(stderr, "  %6.1f s\n", pt->seconds);
 }
 
+/* The training options every model shares; CKPT is the checkpoint
+ * folder (may be NULL). */
+static void
+embed_train_options(struct kith_train_options *t, const struct embed_opts *o,
+                    struct embed_run *r, const char *ckpt)
+{
+	if (o->epochs > 0)
+		t->max_epochs = o->epochs;
+	if (o->patience > 0)
+		t->patience = o->patience;
+	t->time_limit = o->time_limit;
+	t->on_epoch = embed_epoch;
+	t->on_epoch_data = r;
+	if (ckpt) {
+		t->checkpoint_dir = ckpt;
+		t->checkpoint_every = o->checkpoint_every;
+		t->checkpoint_seconds = o->checkpoint_seconds;
+		t->resume = o->resume;
+	}
+}
+
+/* ---- lightgcn ----------------------------------------------------------- */
+
 static int
 run_lightgcn(struct embed_run *r)
 {
@@ -106,8 +127,6 @@ run_lightgcn(struct embed_run *r)
 		p.dim = o->dim;
 	if (o->layers >= 0)
 		p.layers = o->layers;
-	if (o->epochs > 0)
-		p.max_epochs = o->epochs;
 	if (o->batch > 0)
 		p.batch = o->batch;
 	if (o->lr > 0)
@@ -120,9 +139,6 @@ run_lightgcn(struct embed_run *r)
 		p.val_ratio = o->val_ratio;
 	if (o->eval_every > 0)
 		p.eval_every = o->eval_every;
-	if (o->patience > 0)
-		p.patience = o->patience;
-	p.time_limit = o->time_limit;
 	p.social_weight = o->social_weight;
 	p.spectral_init = !o->no_spectral;
 	p.refit = !o->no_refit;
@@ -131,15 +147,9 @@ run_lightgcn(struct embed_run *r)
 	p.seed = (uint64_t)r->cli->seed;
 	g_autofree char *ckpt = NULL;
 	if (o->checkpoint_every > 0 || o->checkpoint_seconds > 0 ||
-	    o->resume) {
+	    o->resume)
 		ckpt = g_strconcat(o->output, ".ckpt", NULL);
-		p.checkpoint_dir = ckpt;
-		p.checkpoint_every = o->checkpoint_every;
-		p.checkpoint_seconds = o->checkpoint_seconds;
-		p.resume = o->resume;
-	}
-	p.on_epoch = embed_epoch;
-	p.on_epoch_data = r;
+	embed_train_options(&p.train, o, r, ckpt);
 	r->val_names[0] = "recall@20";
 	r->val_names[1] = "ndcg@20";
 
@@ -184,9 +194,9 @@ run_lightgcn(struct embed_run *r)
 	json_builder_add_boolean_value(b, p.hard_neg);
 	kith_json_put_double(b, "val_ratio", p.val_ratio);
 	kith_json_put_int(b, "eval_every", rep.eval_every);
-	kith_json_put_int(b, "patience", p.patience > 0 ? p.patience : 5);
+	kith_json_put_int(b, "patience", p.train.patience > 0 ? p.train.patience : 5);
 	kith_json_put_int(b, "k", p.k);
-	kith_json_put_double(b, "time_limit", p.time_limit);
+	kith_json_put_double(b, "time_limit", p.train.time_limit);
 	kith_json_put_double(b, "social_weight", p.social_weight);
 	json_builder_set_member_name(b, "spectral_init");
 	json_builder_add_boolean_value(b, p.spectral_init);
@@ -355,28 +365,6 @@ gnn_ckpt_dir(const struct embed_opts *o)
 	return g_strconcat(o->output, ".ckpt", NULL);
 }
 
-/* The options gcn and sage share, into their params P (a struct
- * kith_gcn_params or kith_sage_params: the fields have the same names);
- * CKPT is the checkpoint folder from gnn_ckpt_dir(). */
-#define GNN_COMMON_PARAMS(P, O, R, CKPT) do {                               \
-		if ((O)->epochs > 0)                                        \
-			(P).max_epochs = (O)->epochs;                       \
-		if ((O)->lr > 0)                                            \
-			(P).lr = (O)->lr;                                   \
-		if ((O)->neg > 0)                                           \
-			(P).neg = (O)->neg;                                 \
-		if ((O)->patience > 0)                                      \
-			(P).patience = (O)->patience;                       \
-		(P).time_limit = (O)->time_limit;                           \
-		(P).seed = (uint64_t)(R)->cli->seed;                        \
-		(P).on_epoch = embed_epoch;                                 \
-		(P).on_epoch_data = (R);                                    \
-		(P).checkpoint_dir = (CKPT);                                \
-		(P).checkpoint_every = (O)->checkpoint_every;               \
-		(P).checkpoint_seconds = (O)->checkpoint_seconds;           \
-		(P).resume = (O)->resume;                                   \
-	} while (0)
-
 /* After the output is written: a finished run needs no checkpoint, one
  * cut by the time limit keeps it for --resume. */
 static void
@@ -449,8 +437,13 @@ run_gcn(struct embed_run *r)
 	p.dim = o->dim;
 	if (o->l2 >= 0)
 		p.weight_decay = o->l2;
+	if (o->lr > 0)
+		p.lr = o->lr;
+	if (o->neg > 0)
+		p.neg = o->neg;
+	p.seed = (uint64_t)r->cli->seed;
 	g_autofree char *ckpt = gnn_ckpt_dir(o);
-	GNN_COMMON_PARAMS(p, o, r, ckpt);
+	embed_train_options(&p.train, o, r, ckpt);
 	kith_train_report_init(&rep);
 	r->val_names[0] = gnn_labels ? "accuracy" : "link auc";
 
@@ -514,12 +507,12 @@ run_gcn(struct embed_run *r)
 	json_builder_begin_object(b);
 	kith_json_put_int(b, "hidden", m.hidden);
 	kith_json_put_int(b, "dim", width);
-	kith_json_put_int(b, "max_epochs", p.max_epochs > 0 ? p.max_epochs :
+	kith_json_put_int(b, "max_epochs", p.train.max_epochs > 0 ? p.train.max_epochs :
 	     (m.supervised ? 200 : 300));
 	kith_json_put_double(b, "lr", p.lr);
 	kith_json_put_double(b, "weight_decay", p.weight_decay);
 	kith_json_put_double(b, "dropout", m.supervised ? p.dropout : 0.0);
-	kith_json_put_int(b, "patience", p.patience > 0 ? p.patience : 100);
+	kith_json_put_int(b, "patience", p.train.patience > 0 ? p.train.patience : 100);
 	kith_json_put_int(b, "neg", p.neg);
 	kith_json_put_string(b, "mode",
 			     m.supervised ? "semi-supervised" : "auto-encoder");
@@ -650,8 +643,13 @@ run_sage(struct embed_run *r)
 	if (o->val_ratio >= 0)
 		p.val_ratio = o->val_ratio;
 	p.id_emb = gnn_id_emb;
+	if (o->lr > 0)
+		p.lr = o->lr;
+	if (o->neg > 0)
+		p.neg = o->neg;
+	p.seed = (uint64_t)r->cli->seed;
 	g_autofree char *ckpt = gnn_ckpt_dir(o);
-	GNN_COMMON_PARAMS(p, o, r, ckpt);
+	embed_train_options(&p.train, o, r, ckpt);
 	kith_train_report_init(&rep);
 	r->val_names[0] = gnn_labels ? "accuracy" : "link auc";
 	if (gnn_aggregator && strcmp(gnn_aggregator, "mean") != 0 &&
@@ -686,7 +684,7 @@ run_sage(struct embed_run *r)
 		if (o->l2 < 0)
 			p.l2 = 5e-4;
 		if (o->patience <= 0)
-			p.patience = 100;
+			p.train.patience = 100;
 	}
 	if (gnn_from) {
 		fm = gnn_from_open("sage", &from, &err);
@@ -774,12 +772,12 @@ run_sage(struct embed_run *r)
 	kith_json_put_int(b, "fanout_1", p.fanout[0]);
 	kith_json_put_int(b, "fanout_2", p.fanout[1]);
 	kith_json_put_int(b, "max_epochs",
-			  p.max_epochs > 0 ? p.max_epochs : 400);
+			  p.train.max_epochs > 0 ? p.train.max_epochs : 400);
 	kith_json_put_double(b, "lr", p.lr);
 	kith_json_put_double(b, "l2", p.l2);
 	kith_json_put_int(b, "neg", p.neg);
 	kith_json_put_double(b, "val_ratio", p.val_ratio);
-	kith_json_put_int(b, "patience", p.patience > 0 ? p.patience : 50);
+	kith_json_put_int(b, "patience", p.train.patience > 0 ? p.train.patience : 50);
 	kith_json_put_string(b, "labels", gnn_labels);
 	kith_json_put_double(b, "link_weight", p.label ? p.link_weight : 1.0);
 	kith_json_put_double(b, "dropout", p.label ? p.dropout : 0.0);

@@ -79,7 +79,7 @@ refresh_lightgcn(const char *store_path, const char *emb_path,
 	/* the fine-tuning schedule: `steps` batches of the usual size in
 	 * one epoch, a share `focus` of the triples on new pairs, no
 	 * validation split (so no refit), Adam afresh */
-	p.max_epochs = 1;
+	p.train.max_epochs = 1;
 	p.epoch_steps = steps;
 	p.val_ratio = 0;
 	p.refit = FALSE;

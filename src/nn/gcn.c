@@ -532,17 +532,6 @@ gcn_hook_setup(void *m, int phase, gboolean resuming, GError **error)
 	return TRUE;
 }
 
-static int
-gcn_hook_steps(void *m)
-{
-	return 1;       /* full batch */
-}
-
-static void
-gcn_hook_epoch_begin(void *m, int phase, int epoch, double lr_scale)
-{
-}
-
 /* One full-batch epoch: dropout masks and negatives of stream `epoch`. */
 static gboolean
 gcn_hook_step(void *m, int phase, int epoch, int step, int steps,
@@ -669,8 +658,6 @@ gcn_hook_finish(void *m, const struct train_outcome *o,
 static const struct train_hooks gcn_hooks = {
 	.model = "gcn",
 	.setup = gcn_hook_setup,
-	.steps = gcn_hook_steps,
-	.epoch_begin = gcn_hook_epoch_begin,
 	.step = gcn_hook_step,
 	.validate = gcn_hook_validate,
 	.keep_best = gcn_hook_keep_best,
@@ -686,14 +673,13 @@ gcn_check(const struct kith_gcn_params *p, const struct kith_csr *A,
 	int64_t n = A->n_rows, nt = 0;
 
 	if (h < 1 || c < 1 || p->lr <= 0 || p->dropout < 0 ||
-	    p->dropout >= 1 || p->neg < 0 || n < 1 ||
-	    p->checkpoint_every < 0 || !(p->checkpoint_seconds >= 0) ||
-	    ((p->checkpoint_every > 0 || p->checkpoint_seconds > 0 ||
-	      p->resume) && !p->checkpoint_dir)) {
+	    p->dropout >= 1 || p->neg < 0 || n < 1) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
 		            "invalid gcn parameters");
 		return FALSE;
 	}
+	if (!train_options_check(&p->train, error))
+		return FALSE;
 	for (int64_t i = 0; label && i < n; i++)
 		nt += split[i] == KITH_SPLIT_TRAIN && label[i] >= 0;
 	if (label && (nt == 0 || n_classes < 2)) {
@@ -723,7 +709,7 @@ kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
 	memset(model, 0, sizeof *model);
 	if (!gcn_check(p, A, label, split, G.h, G.c, n_classes, error))
 		return FALSE;
-	if (p->checkpoint_dir) {
+	if (p->train.checkpoint_dir) {
 		/* what fixes the trajectory (not max_epochs, patience or the
 		 * time limit: a resumed run may change those) */
 		g_autofree char *cfg = g_strdup_printf(
@@ -734,19 +720,9 @@ kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
 		hash = ckpt_config_hash(cfg, mats, 2, label, split,
 		                        sup ? A->n_rows : 0);
 	}
-	struct train_config c = {
-		.max_epochs = p->max_epochs > 0 ? p->max_epochs :
-		              (sup ? 200 : 300),
-		.eval_every = 1,
-		.patience = p->patience > 0 ? p->patience : 100,
-		.lr_decay = 1.0, .validate = TRUE, .refit = FALSE,
-		.time_limit = p->time_limit,
-		.checkpoint_dir = p->checkpoint_dir,
-		.checkpoint_every = p->checkpoint_every,
-		.checkpoint_seconds = p->checkpoint_seconds,
-		.resume = p->resume, .config_hash = hash,
-		.on_epoch = p->on_epoch, .on_epoch_data = p->on_epoch_data,
-	};
+	struct train_config c;
+	train_config_init(&c, &p->train, sup ? 200 : 300, 100);
+	c.config_hash = hash;
 	report->lr = p->lr;
 	gboolean ok = train_run(&gcn_hooks, &G, &c, report, error);
 	openblas_set_num_threads(kith_get_threads());

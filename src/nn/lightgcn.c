@@ -830,7 +830,6 @@ check_params(const struct kith_lightgcn_params *p, const struct kith_csr *R,
 	else if (!(p->val_ratio >= 0 && p->val_ratio < 1))
 		bad = "val-ratio must be in [0, 1)";
 	else if (!(p->l2 >= 0) || !(p->lr >= 0) || p->batch < 0 ||
-	         p->max_epochs < 0 || !(p->time_limit >= 0) ||
 	         !(p->social_weight >= 0))
 		bad = "negative hyper-parameter";
 	else if (p->k < 1)
@@ -838,15 +837,12 @@ check_params(const struct kith_lightgcn_params *p, const struct kith_csr *R,
 	else if (p->epoch_steps < 0 ||
 	         !(p->focus_share >= 0 && p->focus_share <= 1))
 		bad = "epoch-steps must be >= 0 and focus share in [0, 1]";
-	else if (!(p->checkpoint_seconds >= 0))
-		bad = "negative checkpoint interval";
-	else if ((p->checkpoint_every > 0 || p->checkpoint_seconds > 0 ||
-	          p->resume) && !p->checkpoint_dir)
-		bad = "checkpoints need a checkpoint folder";
 	if (bad) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE, "%s", bad);
 		return FALSE;
 	}
+	if (!train_options_check(&p->train, error))
+		return FALSE;
 	if (R->n_rows < 1 || R->n_cols < 1 || R->nnz < 1) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
 		            "no user-item interactions to train on");
@@ -1085,21 +1081,15 @@ kith_lightgcn_train(float *user_emb, float *item_emb,
 			goto out;
 		L.validate = L.Rval.nnz > 0;
 	}
-	if (p->checkpoint_dir)
+	if (p->train.checkpoint_dir)
 		hash = config_hash(p, R, S);
-	struct train_config c = {
-		.max_epochs = p->max_epochs > 0 ? p->max_epochs : 300,
-		.eval_every = p->eval_every > 0 ? p->eval_every : 2,
-		.patience = p->patience > 0 ? p->patience : 5,
-		.lr_decay = p->lr_decay > 0 ? p->lr_decay : 1.0,
-		.validate = L.validate, .refit = p->refit,
-		.time_limit = p->time_limit,
-		.checkpoint_dir = p->checkpoint_dir,
-		.checkpoint_every = p->checkpoint_every,
-		.checkpoint_seconds = p->checkpoint_seconds,
-		.resume = p->resume, .config_hash = hash,
-		.on_epoch = p->on_epoch, .on_epoch_data = p->on_epoch_data,
-	};
+	struct train_config c;
+	train_config_init(&c, &p->train, 300, 5);
+	c.eval_every = p->eval_every > 0 ? p->eval_every : 2;
+	c.lr_decay = p->lr_decay > 0 ? p->lr_decay : 1.0;
+	c.validate = L.validate;
+	c.refit = p->refit;
+	c.config_hash = hash;
 	L.rep = rep;
 	rep->k = p->k;
 	rep->val_pairs = L.validate ? L.Rval.nnz : 0;

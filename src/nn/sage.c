@@ -784,17 +784,6 @@ sage_hook_setup(void *m, int phase, gboolean resuming, GError **error)
 	return TRUE;
 }
 
-static int
-sage_hook_steps(void *m)
-{
-	return 1;       /* full batch */
-}
-
-static void
-sage_hook_epoch_begin(void *m, int phase, int epoch, double lr_scale)
-{
-}
-
 /* The dropout masks of an epoch: on H0, H1 and the nonzeros of X. */
 static gboolean
 draw_dropout(struct sage_run *S, int epoch, GError **error)
@@ -955,8 +944,6 @@ sage_hook_finish(void *m, const struct train_outcome *o,
 static const struct train_hooks sage_hooks = {
 	.model = "sage",
 	.setup = sage_hook_setup,
-	.steps = sage_hook_steps,
-	.epoch_begin = sage_hook_epoch_begin,
 	.step = sage_hook_step,
 	.validate = sage_hook_validate,
 	.keep_best = sage_hook_keep_best,
@@ -986,21 +973,18 @@ sage_config_hash(const struct kith_sage_params *p, const struct kith_csr *G,
 static void
 sage_run_clear(struct sage_run *S)
 {
+	struct kith_adam *ad[] = { &S->adam, &S->adamE, &S->adamW, &S->adamB };
+	void *own[] = { S->Wc, S->bc, S->gWc, S->gbc, S->va, S->vb };
+
 	sage_clear(&S->s);
 	kith_csr_clear(&S->T);
-	kith_adam_clear(&S->adam);
-	kith_adam_clear(&S->adamE);
-	kith_adam_clear(&S->adamW);
-	kith_adam_clear(&S->adamB);
+	for (size_t i = 0; i < G_N_ELEMENTS(ad); i++)
+		kith_adam_clear(ad[i]);
+	for (size_t i = 0; i < G_N_ELEMENTS(own); i++)
+		g_free(own[i]);
 	kith_sage_model_clear(&S->cur);
 	kith_floats_free(S->gE);
-	g_free(S->Wc);
-	g_free(S->bc);
-	g_free(S->gWc);
-	g_free(S->gbc);
 	kith_floats_free(S->logits);
-	g_free(S->va);
-	g_free(S->vb);
 }
 
 gboolean
@@ -1018,30 +1002,19 @@ kith_sage_train(float *emb, struct kith_sage_model *model,
 
 	memset(model, 0, sizeof *model);
 	if (p->dim < 1 || p->lr <= 0 || p->neg < 0 || N < 2 ||
-	    X->n_rows != N || p->checkpoint_every < 0 ||
-	    !(p->checkpoint_seconds >= 0) ||
-	    ((p->checkpoint_every > 0 || p->checkpoint_seconds > 0 ||
-	      p->resume) && !p->checkpoint_dir) ||
-	    (sup && (p->n_label > N || !p->split)) ||
+	    X->n_rows != N || (sup && (p->n_label > N || !p->split)) ||
 	    p->val_ratio < 0 || p->val_ratio >= 1) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
 		            "invalid sage parameters");
 		return FALSE;
 	}
-	if (p->checkpoint_dir)
+	if (!train_options_check(&p->train, error))
+		return FALSE;
+	if (p->train.checkpoint_dir)
 		hash = sage_config_hash(p, G, X, sup, S.drop);
-	struct train_config c = {
-		.max_epochs = p->max_epochs > 0 ? p->max_epochs : 400,
-		.eval_every = 1,
-		.patience = p->patience > 0 ? p->patience : 50,
-		.lr_decay = 1.0, .validate = TRUE, .refit = FALSE,
-		.time_limit = p->time_limit,
-		.checkpoint_dir = p->checkpoint_dir,
-		.checkpoint_every = p->checkpoint_every,
-		.checkpoint_seconds = p->checkpoint_seconds,
-		.resume = p->resume, .config_hash = hash,
-		.on_epoch = p->on_epoch, .on_epoch_data = p->on_epoch_data,
-	};
+	struct train_config c;
+	train_config_init(&c, &p->train, 400, 50);
+	c.config_hash = hash;
 	report->lr = p->lr;
 	gboolean ok = train_run(&sage_hooks, &S, &c, report, error);
 	openblas_set_num_threads(kith_get_threads());

@@ -151,9 +151,11 @@ struct train_hooks {
 	 * overwrites it).  Called once per phase. */
 	gboolean (*setup)(void *m, int phase, gboolean resuming,
 	                  GError **error);
-	/* Optimisation steps per epoch of the current phase (>= 1). */
+	/* Optimisation steps per epoch of the current phase (>= 1); NULL:
+	 * one (full batch). */
 	int (*steps)(void *m);
-	/* Before each epoch: the learning rate times lr_scale. */
+	/* Before each epoch: the learning rate times lr_scale; may be NULL
+	 * when lr_decay is 1. */
 	void (*epoch_begin)(void *m, int phase, int epoch, double lr_scale);
 	/* Step `step` (0-based) of `steps` of epoch `epoch` (1-based): its
 	 * mean loss and the number of samples it averaged. */
@@ -188,6 +190,18 @@ struct train_config {
 	kith_epoch_fn on_epoch;
 	void *on_epoch_data;
 };
+
+/* c from a model's training options o: max_epochs and patience (def_epochs
+ * and def_patience when 0), the time limit, checkpoints, the callback;
+ * eval_every 1, lr_decay 1, validate TRUE, refit FALSE, no config hash. */
+void train_config_init(struct train_config *c,
+                       const struct kith_train_options *o, int def_epochs,
+                       int def_patience);
+
+/* KITH_ERROR_USAGE when o is invalid (negative counts or intervals,
+ * checkpoints without a folder). */
+gboolean train_options_check(const struct kith_train_options *o,
+                             GError **error);
 
 /* Trains m with the hooks h under c and fills rep (curve, epochs, best
  * epoch, refit epochs, best validation metrics, stop reason, resume

@@ -46,6 +46,41 @@ kith_train_report_clear(struct kith_train_report *r)
 	memset(r, 0, sizeof *r);
 }
 
+void
+train_config_init(struct train_config *c, const struct kith_train_options *o,
+                  int def_epochs, int def_patience)
+{
+	*c = (struct train_config){
+		.max_epochs = o->max_epochs > 0 ? o->max_epochs : def_epochs,
+		.eval_every = 1,
+		.patience = o->patience > 0 ? o->patience : def_patience,
+		.lr_decay = 1.0, .validate = TRUE, .refit = FALSE,
+		.time_limit = o->time_limit,
+		.checkpoint_dir = o->checkpoint_dir,
+		.checkpoint_every = o->checkpoint_every,
+		.checkpoint_seconds = o->checkpoint_seconds,
+		.resume = o->resume,
+		.on_epoch = o->on_epoch, .on_epoch_data = o->on_epoch_data,
+	};
+}
+
+gboolean
+train_options_check(const struct kith_train_options *o, GError **error)
+{
+	const char *bad = NULL;
+
+	if (o->max_epochs < 0 || o->patience < 0 || !(o->time_limit >= 0))
+		bad = "negative epochs, patience or time limit";
+	else if (o->checkpoint_every < 0 || !(o->checkpoint_seconds >= 0))
+		bad = "negative checkpoint interval";
+	else if ((o->checkpoint_every > 0 || o->checkpoint_seconds > 0 ||
+	          o->resume) && !o->checkpoint_dir)
+		bad = "checkpoints need a checkpoint folder";
+	if (bad)
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE, "%s", bad);
+	return bad == NULL;
+}
+
 /* One call of train_run(). */
 struct run {
 	const struct train_hooks *h;
@@ -179,7 +214,8 @@ run_epoch(struct run *r, int phase, int ep, int n_epochs, int steps,
 
 	for (int i = 0; i < r->st.n_cuts; i++)
 		cuts += r->st.cut_epoch[i] < ep;
-	r->h->epoch_begin(r->m, phase, ep, pow(c->lr_decay, cuts));
+	if (r->h->epoch_begin)
+		r->h->epoch_begin(r->m, phase, ep, pow(c->lr_decay, cuts));
 	if (!run_steps(r, phase, ep, steps, &loss, &weight, error))
 		return FALSE;
 	r->t_train += kith_now() - ts;
@@ -232,7 +268,7 @@ run_phase(struct run *r, int phase, GError **error)
 {
 	const struct train_config *c = r->c;
 	int n_epochs = phase == 0 ? c->max_epochs : r->st.best_epoch;
-	int steps = r->h->steps(r->m);
+	int steps = r->h->steps ? r->h->steps(r->m) : 1;
 	gboolean stop = FALSE;
 
 	/* a resumed selection phase that had already stopped early */

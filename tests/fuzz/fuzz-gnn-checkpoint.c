@@ -29,8 +29,8 @@ params(struct kith_gcn_params *p)
 	kith_gcn_params_init(p);
 	p->hidden = D;
 	p->dim = D;
-	p->max_epochs = 3;
-	p->checkpoint_dir = ck;
+	p->train.max_epochs = 3;
+	p->train.checkpoint_dir = ck;
 }
 
 static void
@@ -70,8 +70,8 @@ setup(void)
 	w1 = g_build_filename(ck, "w1.npy", NULL);
 	atexit(cleanup);
 	params(&p);
-	p.checkpoint_every = 1;
-	p.time_limit = 1e-9;    /* stops, with a checkpoint, after epoch 1 */
+	p.train.checkpoint_every = 1;
+	p.train.time_limit = 1e-9;    /* stops, with a checkpoint, after epoch 1 */
 	kith_train_report_init(&rep);
 	kith_gcn_train(emb, NULL, &m, &rep, &A, &X, NULL, NULL, 0, &p, NULL);
 	kith_gcn_model_clear(&m);
@@ -104,7 +104,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else
 		g_file_set_contents(state, (const char *)data, (gssize)size, NULL);
 	params(&p);
-	p.resume = TRUE;
+	p.train.resume = TRUE;
 	kith_train_report_init(&rep);
 	if (kith_gcn_train(emb, NULL, &m, &rep, &A, &X, NULL, NULL, 0, &p,
 	                   &err))

@@ -221,7 +221,7 @@ test_gcn_autoencoder(void)
 	kith_gcn_params_init(&p);
 	p.hidden = 32;
 	p.dim = D;
-	p.max_epochs = 150;
+	p.train.max_epochs = 150;
 	kith_train_report_init(&rep);
 	g_assert_true(kith_gcn_train(emb, NULL, &m, &rep, &A, &X, NULL, NULL,
 	                             0, &p, &err));

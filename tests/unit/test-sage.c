@@ -183,7 +183,7 @@ run_sage(gboolean pool)
 	kith_sage_params_init(&p);
 	p.dim = D;
 	p.pool = pool;
-	p.max_epochs = 150;
+	p.train.max_epochs = 150;
 	p.fanout[0] = 5;
 	p.fanout[1] = 3;
 	p.val_ratio = 0.1;
