@@ -53,3 +53,7 @@ check_PROGRAMS += tests/unit/test-svd
 tests_unit_test_svd_LDADD = $(KITH_LIBS)
 TESTS += tests/unit/test-svd
 EXTRA_DIST += tools/check-identical
+## the training driver and the checkpoint format
+check_PROGRAMS += tests/unit/test-train
+tests_unit_test_train_LDADD = $(KITH_LIBS)
+TESTS += tests/unit/test-train

@@ -272,10 +272,8 @@ run_phase(struct run *r, int phase, GError **error)
 	gboolean stop = FALSE;
 
 	/* a resumed selection phase that had already stopped early */
-	if (phase == 0 && c->validate && r->st.bad_evals >= c->patience) {
+	if (phase == 0 && strcmp(r->reason, "early-stop") == 0)
 		n_epochs = r->st.epoch;
-		r->reason = "early-stop";
-	}
 	for (int ep = r->st.epoch + 1; ep <= n_epochs && !stop; ep++)
 		if (!run_epoch(r, phase, ep, n_epochs, steps, &stop, error))
 			return FALSE;
@@ -334,7 +332,7 @@ finish(struct run *r, GError **error)
 	if (st->phase == 1 && !o.refit_done)
 		rep->refit_epochs = 0;
 	/* resumed inside the refit: the selection phase is in the curve */
-	for (guint i = 0; rep->epochs_run == 0 && i < rep->curve->len; i++) {
+	for (guint i = 0; st->phase == 1 && i < rep->curve->len; i++) {
 		const struct kith_train_point *pt = &g_array_index(
 		    rep->curve, struct kith_train_point, i);
 		if (pt->phase == 0)
@@ -378,6 +376,10 @@ train_run(const struct train_hooks *h, void *m, const struct train_config *c,
 		return FALSE;
 	rep->seconds_init = kith_now() - r.t0;
 	r.t0 -= r.st.elapsed;
+	/* resumed after the selection phase had stopped early (in it, or
+	 * in the refit that followed) */
+	if (c->validate && r.st.bad_evals >= c->patience)
+		r.reason = "early-stop";
 	for (int phase = r.st.phase; phase <= 1; phase++) {
 		if (phase == 1) {
 			if (!c->validate || !c->refit || r.st.best_epoch < 1)
