@@ -186,6 +186,22 @@ struct kith_lightgcn_params {
 
 void kith_lightgcn_params_init(struct kith_lightgcn_params *p);
 
+/* The member "params" of a LightGCN folder's manifest: p with the
+ * effective values of its auto fields from the report of the run (dim,
+ * layers, max_epochs, batch, lr, l2, neg, hard_neg, val_ratio,
+ * eval_every, patience, k, time_limit, social_weight, spectral_init,
+ * refit). */
+void kith_lightgcn_params_to_json(JsonBuilder *b,
+                                  const struct kith_lightgcn_params *p,
+                                  const struct kith_train_report *rep);
+
+/* Reads back from such a "params" object what defines the model (dim,
+ * layers, l2, neg, hard_neg, social_weight; members missing or of another
+ * type keep p's values, social_weight 0); the schedule (epochs, batch,
+ * learning rate, validation) is the caller's. */
+void kith_lightgcn_params_from_json(struct kith_lightgcn_params *p,
+                                    JsonObject *o);
+
 /* Trains LightGCN on the user x item interactions R (n_users x n_items,
  * values ignored: every stored pair is one positive) and, when S is not
  * NULL and p->social_weight > 0, the user x user links S (values ignored,
@@ -280,6 +296,13 @@ struct kith_gcn_params {
 };
 void kith_gcn_params_init(struct kith_gcn_params *p);
 
+/* The member "params" of a GCN folder's manifest: p's values with the
+ * effective epochs and patience, the widths of the model m, and the
+ * labels and --from paths (may be NULL). */
+void kith_gcn_params_to_json(JsonBuilder *b, const struct kith_gcn_params *p,
+                             const struct kith_gcn_model *m,
+                             const char *labels, const char *from);
+
 /* Trains a GCN on the graph A (n x n, made symmetric with self-loops,
  * binary) with node features X (n x f CSR, values used as given).
  * Supervised when label != NULL: label[i] in [0, n_classes) or -1, split[i]
@@ -337,9 +360,10 @@ struct kith_sage_params {
 	gboolean pool;          /* FALSE: mean aggregator */
 	gboolean id_emb;        /* learned per-node embeddings added to H0 */
 	struct kith_train_options train;  /* max_epochs auto: 400;
-	                           patience auto: 50 epochs */
+	                           patience auto: 50 epochs, with labels 100 */
 	double lr;              /* 0.01 */
-	double l2;              /* 1e-5 on all weights */
+	double l2;              /* on all weights; auto (< 0): 1e-5, with
+	                           labels 5e-4 */
 	int neg;                /* negatives per positive edge: 1 */
 	double val_ratio;       /* 0.05 of the edges held out for selection */
 	uint64_t seed;
@@ -351,10 +375,17 @@ struct kith_sage_params {
 	const uint8_t *split;
 	int64_t n_label;
 	int n_classes;
-	double link_weight;     /* 1 */
+	double link_weight;     /* auto (<= 0): 1, with labels 0.3 */
 	double dropout;         /* on H0 and H1 when supervised: 0.5 */
 };
 void kith_sage_params_init(struct kith_sage_params *p);
+
+/* The member "params" of a SAGE folder's manifest: p with the effective
+ * values of its auto fields, the width, aggregator and id embeddings of
+ * the model m, and the labels and --from paths (may be NULL). */
+void kith_sage_params_to_json(JsonBuilder *b, const struct kith_sage_params *p,
+                              const struct kith_sage_model *m,
+                              const char *labels, const char *from);
 
 /* The joint graph of a store: nodes 0..n-1 users, n..n+m-1 items; edges
  * user-item (both directions) and user-user (symmetrised), binary.
@@ -382,6 +413,60 @@ gboolean kith_sage_apply(float *emb, const struct kith_sage_model *m,
                          const int64_t *id_map, GError **error);
 
 /* ==== end of GCN and GraphSAGE ========================================= */
+
+/* ==== Embedding folders (src/nn/embed.c) =============================== */
+
+/* kith embed as a library call: the model to train (or apply) on a store
+ * and the folder to write. */
+struct kith_embed_request {
+	const char *model;      /* "lightgcn" (default), "sage" or "gcn" */
+	const char *output;     /* the folder EMB */
+	const char *labels;     /* gcn, sage: node labels (node label split)
+	                           for supervised training, or NULL */
+	const char *from;       /* gcn, sage: an earlier folder EMB0 whose
+	                           trained weights embed the store (no
+	                           training), or NULL */
+	int64_t seed;           /* 42; the model's seed and the manifest's */
+	/* the parameters of the three models (the model's is used), with
+	 * their defaults; the checkpoint folder is EMB.ckpt whenever their
+	 * train.checkpoint_every / checkpoint_seconds / resume ask for
+	 * checkpoints, and the seed is the request's */
+	struct kith_lightgcn_params lightgcn;
+	struct kith_gcn_params gcn;
+	struct kith_sage_params sage;
+};
+
+/* Fills r with the defaults (model lightgcn, seed 42, each model's
+ * kith_*_params_init()). */
+void kith_embed_request_init(struct kith_embed_request *r);
+
+/* TRUE for "lightgcn", "sage" and "gcn". */
+gboolean kith_embed_model_known(const char *model);
+
+/* Peak memory of kith_embed(r) on s, in bytes (see kith/memest.h). */
+struct kith_store;
+guint64 kith_embed_memest(const struct kith_embed_request *r,
+                          const struct kith_store *s);
+
+/* Trains r->model on the store s (opened from store_path) — or, with
+ * r->from, applies that folder's weights to it — and writes the folder
+ * r->output atomically: users.npy, items.npy (0 rows for gcn), the
+ * model's arrays (lightgcn.ego.npy; gcn.w1/b1/w2/b2.npy and gcn.pred.npy
+ * when supervised; sage.params.npy, sage.id_emb.npy), manifest.json (the
+ * store, seed and threads; "params" with the effective values of the auto
+ * fields; the weights' shapes and feature schema; when trained "curve",
+ * "training", "validation" and "timings"), then gcn.classes.tsv or
+ * sage.nodes.tsv.  SAGE learns id embeddings when the store has fewer
+ * than 32 feature columns.  A finished run removes the checkpoint folder
+ * EMB.ckpt; a run stopped by its time limit keeps it for a resume.  rep
+ * (initialised by the caller) receives the training report.
+ * Errors: the models' (KITH_ERROR_USAGE for bad parameters,
+ * KITH_ERROR_INTERRUPTED, checkpoint errors), KITH_ERROR_USAGE when
+ * r->from holds another model, KITH_ERROR_CORRUPT when its weights do
+ * not fit the store's features, KITH_ERROR_IO. */
+gboolean kith_embed(const struct kith_embed_request *r,
+                    const char *store_path, struct kith_store *s,
+                    struct kith_train_report *rep, GError **error);
 
 G_END_DECLS
 

@@ -38,6 +38,7 @@
 
 #include "kith/analytics.h"
 #include "kith/core.h"
+#include "kith/io.h"
 #include "kith/models.h"
 #include "kith/nn.h"
 #include "nn/gnn-internal.h"
@@ -66,6 +67,42 @@ kith_gcn_params_init(struct kith_gcn_params *p)
 	p->dropout = 0.5;
 	p->neg = 1;
 	p->seed = 42;
+}
+
+/* The effective epochs and patience (auto: 200 epochs supervised, 300
+ * for the auto-encoder; 100 epochs without a better score). */
+static void
+gcn_schedule(const struct kith_gcn_params *p, gboolean sup, int *epochs,
+             int *patience)
+{
+	*epochs = p->train.max_epochs > 0 ? p->train.max_epochs :
+	          (sup ? 200 : 300);
+	*patience = p->train.patience > 0 ? p->train.patience : 100;
+}
+
+void
+kith_gcn_params_to_json(JsonBuilder *b, const struct kith_gcn_params *p,
+                        const struct kith_gcn_model *m, const char *labels,
+                        const char *from)
+{
+	int epochs, patience;
+
+	gcn_schedule(p, m->supervised, &epochs, &patience);
+	json_builder_set_member_name(b, "params");
+	json_builder_begin_object(b);
+	kith_json_put_int(b, "hidden", m->hidden);
+	kith_json_put_int(b, "dim", m->supervised ? m->hidden : m->n_out);
+	kith_json_put_int(b, "max_epochs", epochs);
+	kith_json_put_double(b, "lr", p->lr);
+	kith_json_put_double(b, "weight_decay", p->weight_decay);
+	kith_json_put_double(b, "dropout", m->supervised ? p->dropout : 0.0);
+	kith_json_put_int(b, "patience", patience);
+	kith_json_put_int(b, "neg", p->neg);
+	kith_json_put_string(b, "mode", m->supervised ? "semi-supervised"
+	                                              : "auto-encoder");
+	kith_json_put_string(b, "labels", labels);
+	kith_json_put_string(b, "from", from);
+	json_builder_end_object(b);
 }
 
 /* out[j] = Σ_i G[i, j] in row order (deterministic). */
@@ -721,7 +758,9 @@ kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
 		                        sup ? A->n_rows : 0);
 	}
 	struct train_config c;
-	train_config_init(&c, &p->train, sup ? 200 : 300, 100);
+	int epochs, patience;
+	gcn_schedule(p, sup, &epochs, &patience);
+	train_config_init(&c, &p->train, epochs, patience);
 	c.config_hash = hash;
 	report->lr = p->lr;
 	gboolean ok = train_run(&gcn_hooks, &G, &c, report, error);

@@ -145,6 +145,43 @@ kith_lightgcn_params_init(struct kith_lightgcn_params *p)
 	p->hard_neg = TRUE;
 }
 
+void
+kith_lightgcn_params_to_json(JsonBuilder *b,
+                             const struct kith_lightgcn_params *p,
+                             const struct kith_train_report *rep)
+{
+	json_builder_set_member_name(b, "params");
+	json_builder_begin_object(b);
+	kith_json_put_int(b, "dim", p->dim);
+	kith_json_put_int(b, "layers", p->layers);
+	kith_json_put_int(b, "max_epochs", rep->max_epochs);
+	kith_json_put_int(b, "batch", rep->batch);
+	kith_json_put_double(b, "lr", rep->lr);
+	kith_json_put_double(b, "l2", p->l2);
+	kith_json_put_int(b, "neg", p->neg);
+	kith_json_put_bool(b, "hard_neg", p->hard_neg);
+	kith_json_put_double(b, "val_ratio", p->val_ratio);
+	kith_json_put_int(b, "eval_every", rep->eval_every);
+	kith_json_put_int(b, "patience", rep->patience);
+	kith_json_put_int(b, "k", p->k);
+	kith_json_put_double(b, "time_limit", p->train.time_limit);
+	kith_json_put_double(b, "social_weight", p->social_weight);
+	kith_json_put_bool(b, "spectral_init", p->spectral_init);
+	kith_json_put_bool(b, "refit", p->refit);
+	json_builder_end_object(b);
+}
+
+void
+kith_lightgcn_params_from_json(struct kith_lightgcn_params *p, JsonObject *o)
+{
+	p->dim = (int)kith_json_int_or(o, "dim", p->dim);
+	p->layers = (int)kith_json_int_or(o, "layers", p->layers);
+	p->l2 = kith_json_num_or(o, "l2", p->l2);
+	p->neg = (int)kith_json_int_or(o, "neg", p->neg);
+	p->hard_neg = kith_json_bool_or(o, "hard_neg", p->hard_neg);
+	p->social_weight = kith_json_num_or(o, "social_weight", 0);
+}
+
 struct lgcn {
 	const struct kith_lightgcn_params *p;
 	int d;

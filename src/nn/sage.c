@@ -38,6 +38,7 @@
 
 #include "kith/analytics.h"
 #include "kith/core.h"
+#include "kith/io.h"
 #include "kith/models.h"
 #include "kith/nn.h"
 #include "kith/store.h"
@@ -102,12 +103,60 @@ kith_sage_params_init(struct kith_sage_params *p)
 	p->fanout[0] = 25;
 	p->fanout[1] = 10;
 	p->lr = 0.01;
-	p->l2 = 1e-5;
+	p->l2 = -1;
 	p->neg = 1;
 	p->val_ratio = 0.05;
 	p->seed = 42;
-	p->link_weight = 1.0;
+	p->link_weight = 0;
 	p->dropout = 0.5;
+}
+
+/* The effective values of p's auto fields: max_epochs 400; unsupervised
+ * l2 1e-5, link weight 1, patience 50; supervised (labels) l2 5e-4, link
+ * weight 0.3, patience 100 (the link loss then only regularises the
+ * classifier: see kith-embed(1)). */
+static struct kith_sage_params
+sage_effective(const struct kith_sage_params *p)
+{
+	struct kith_sage_params e = *p;
+	gboolean sup = p->label != NULL;
+
+	if (e.train.max_epochs <= 0)
+		e.train.max_epochs = 400;
+	if (e.train.patience <= 0)
+		e.train.patience = sup ? 100 : 50;
+	if (e.l2 < 0)
+		e.l2 = sup ? 5e-4 : 1e-5;
+	if (e.link_weight <= 0)
+		e.link_weight = sup ? 0.3 : 1.0;
+	return e;
+}
+
+void
+kith_sage_params_to_json(JsonBuilder *b, const struct kith_sage_params *p,
+                         const struct kith_sage_model *m, const char *labels,
+                         const char *from)
+{
+	struct kith_sage_params e = sage_effective(p);
+
+	json_builder_set_member_name(b, "params");
+	json_builder_begin_object(b);
+	kith_json_put_int(b, "dim", m->dim);
+	kith_json_put_string(b, "aggregator", m->pool ? "pool" : "mean");
+	kith_json_put_int(b, "fanout_1", e.fanout[0]);
+	kith_json_put_int(b, "fanout_2", e.fanout[1]);
+	kith_json_put_int(b, "max_epochs", e.train.max_epochs);
+	kith_json_put_double(b, "lr", e.lr);
+	kith_json_put_double(b, "l2", e.l2);
+	kith_json_put_int(b, "neg", e.neg);
+	kith_json_put_double(b, "val_ratio", e.val_ratio);
+	kith_json_put_int(b, "patience", e.train.patience);
+	kith_json_put_string(b, "labels", labels);
+	kith_json_put_double(b, "link_weight", e.label ? e.link_weight : 1.0);
+	kith_json_put_double(b, "dropout", e.label ? e.dropout : 0.0);
+	kith_json_put_bool(b, "id_emb", m->id_emb != NULL);
+	kith_json_put_string(b, "from", from);
+	json_builder_end_object(b);
 }
 
 /* Softmax head: logits = Z·Wc + bc; mean cross-entropy over nodes of split
@@ -990,9 +1039,11 @@ sage_run_clear(struct sage_run *S)
 gboolean
 kith_sage_train(float *emb, struct kith_sage_model *model,
                 struct kith_train_report *report, const struct kith_csr *G,
-                const struct kith_csr *X, const struct kith_sage_params *p,
+                const struct kith_csr *X, const struct kith_sage_params *params,
                 GError **error)
 {
+	struct kith_sage_params eff = sage_effective(params);
+	const struct kith_sage_params *p = &eff;
 	gboolean sup = p->label != NULL;
 	struct sage_run S = { .kept = model, .p = p, .G = G, .X = X,
 	                      .sup = sup, .drop = sup ? p->dropout : 0.0,

@@ -203,6 +203,16 @@ void train_config_init(struct train_config *c,
 gboolean train_options_check(const struct kith_train_options *o,
                              GError **error);
 
+/* The members "curve", "training" and "timings" of a model folder's
+ * manifest from rep.  Curve points hold epoch, loss, val and val2 (when
+ * validated; under the keys val_key and val2_key, val2 omitted when
+ * val2_key is NULL) and seconds; with phases (a model with a refit) also
+ * their phase ("select" or "refit"), "training" the refit epochs and the
+ * validation split's users and pairs, "timings" the validation time. */
+void train_report_to_json(JsonBuilder *b, const struct kith_train_report *rep,
+                          const char *val_key, const char *val2_key,
+                          gboolean phases);
+
 /* Trains m with the hooks h under c and fills rep (curve, epochs, best
  * epoch, refit epochs, best validation metrics, stop reason, resume
  * fields, max_epochs, patience, eval_every, timings; the model's hooks

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "kith/core.h"
+#include "kith/io.h"
 #include "nn/train-internal.h"
 
 void
@@ -44,6 +45,52 @@ kith_train_report_clear(struct kith_train_report *r)
 	if (r->curve)
 		g_array_unref(r->curve);
 	memset(r, 0, sizeof *r);
+}
+
+void
+train_report_to_json(JsonBuilder *b, const struct kith_train_report *rep,
+                     const char *val_key, const char *val2_key,
+                     gboolean phases)
+{
+	json_builder_set_member_name(b, "curve");
+	json_builder_begin_array(b);
+	for (guint i = 0; i < rep->curve->len; i++) {
+		const struct kith_train_point *pt =
+		    &g_array_index(rep->curve, struct kith_train_point, i);
+		json_builder_begin_object(b);
+		kith_json_put_int(b, "epoch", pt->epoch);
+		if (phases)
+			kith_json_put_string(b, "phase",
+			                     pt->phase ? "refit" : "select");
+		kith_json_put_double(b, "loss", pt->loss);
+		if (pt->val >= 0)
+			kith_json_put_double(b, val_key, pt->val);
+		if (pt->val >= 0 && val2_key)
+			kith_json_put_double(b, val2_key, pt->val2);
+		kith_json_put_double(b, "seconds", pt->seconds);
+		json_builder_end_object(b);
+	}
+	json_builder_end_array(b);
+	json_builder_set_member_name(b, "training");
+	json_builder_begin_object(b);
+	kith_json_put_int(b, "epochs_run", rep->epochs_run);
+	kith_json_put_int(b, "best_epoch", rep->best_epoch);
+	if (phases)
+		kith_json_put_int(b, "refit_epochs", rep->refit_epochs);
+	kith_json_put_string(b, "stop_reason", rep->stop_reason);
+	if (phases) {
+		kith_json_put_int(b, "val_users", rep->val_users);
+		kith_json_put_int(b, "val_pairs", rep->val_pairs);
+	}
+	json_builder_end_object(b);
+	json_builder_set_member_name(b, "timings");
+	json_builder_begin_object(b);
+	kith_json_put_double(b, "init", rep->seconds_init);
+	kith_json_put_double(b, "train", rep->seconds_train);
+	if (phases)
+		kith_json_put_double(b, "eval", rep->seconds_eval);
+	kith_json_put_double(b, "model", rep->seconds_total);
+	json_builder_end_object(b);
 }
 
 void

@@ -1,7 +1,8 @@
-/* Fuzz target: the LightGCN checkpoint reader.  A valid checkpoint of a
- * tiny graph is made once; each input replaces its state.json and a resumed
- * training must either continue or fail with an error, never crash.  Inputs
- * whose first byte is '#' replace ego.npy instead (array damage). */
+/* Fuzz target: the checkpoint reader (src/nn/ckpt.c, every model's
+ * format) through LightGCN.  A valid checkpoint of a tiny graph is made
+ * once; each input replaces its state.json and a resumed training must
+ * either continue or fail with an error, never crash.  Inputs whose first
+ * byte is '#' replace ego.npy instead (array damage). */
 #include "config.h"
 
 #include <stddef.h>

@@ -1,5 +1,6 @@
-/* Fuzz target: the GCN/SAGE checkpoint reader (gnn-common.c).  A valid
- * GCN checkpoint of a tiny graph is made once; each input replaces its
+/* Fuzz target: the checkpoint reader (src/nn/ckpt.c) through GCN, whose
+ * state holds 1-D and 2-D arrays and four optimisers.  A valid GCN
+ * checkpoint of a tiny graph is made once; each input replaces its
  * state.json (inputs whose first byte is '#' replace w1.npy instead) and
  * a resumed training must either continue or fail with an error, never
  * crash. */
