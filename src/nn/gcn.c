@@ -27,8 +27,9 @@
  * keyed by (seed, epoch, block of rows), independent of the thread count;
  * dense products go through OpenBLAS sgemm (outside parallel regions).
  * So a checkpoint (weights, Adam moments, kept weights and the
- * early-stopping counters after an epoch, see gnn-internal.h) is all a
- * resumed run needs to end with the same bytes.
+ * early-stopping counters after an epoch; written by the training driver,
+ * train.c, whose hooks this file supplies) is all a resumed run needs to
+ * end with the same bytes.
  */
 #include "config.h"
 

@@ -58,9 +58,11 @@
  * With refit (default) the model is then trained again from a start
  * computed the same way on all pairs for the picked number of epochs, so
  * no data is lost to the validation split; otherwise the best validation
- * state is returned.  Checkpoints (ego embeddings, Adam moments, best
- * state, curve, phase and epoch) make a resumed run byte-identical to an
- * uninterrupted one.
+ * state is returned.  The epochs, validation, early stopping, refit and
+ * checkpoints are the training driver's (train.c): this file supplies
+ * its hooks, and the checkpoint (ego embeddings, Adam moments, best
+ * state, plus the driver's curve, phase, epoch and step) makes a resumed
+ * run byte-identical to an uninterrupted one.
  *
  * Warm start (kith update).  With init_user/init_item the ego embeddings
  * start from a previous model's rows instead of the spectral start.

@@ -27,8 +27,9 @@
  * Every random draw of an epoch (neighbour samples, dropout masks,
  * negatives) comes from kith_rng streams keyed by (seed, epoch), so a
  * checkpoint after an epoch (weights, Adam moments, kept weights and the
- * early-stopping counters, see gnn-internal.h) is all a resumed run needs
- * to end with the same bytes.
+ * early-stopping counters; written by the training driver, train.c, whose
+ * hooks this file supplies) is all a resumed run needs to end with the
+ * same bytes.
  */
 #include "config.h"
 
