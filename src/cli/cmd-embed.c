@@ -1,8 +1,10 @@
 /* kith embed STORE -o EMB [--model lightgcn|sage|gcn] [options]: maps the
- * options to a kith_embed_request (src/nn/embed.c) and prints. */
+ * options (from the command line, or the keys of kith run's [embed]
+ * stage) to a kith_embed_request (src/nn/embed.c) and prints. */
 #include "config.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -254,105 +256,163 @@ embed_summary(struct kith_cli *cli, const struct kith_embed_request *r,
 		              "link auc", rep->val, rep->seconds_total);
 }
 
-int
-cmd_embed(int argc, char **argv, struct kith_cli *cli)
+/* The options of kith embed, declared once: the command line and the
+ * keys of kith run's [embed] stage both go through this table. */
+#define EO(f) offsetof(struct embed_opts, f)
+static const struct embed_option {
+	const char *name;
+	char short_name;
+	GOptionArg arg;
+	size_t offset;
+	const char *help;
+	const char *arg_desc;
+} embed_options[] = {
+	{ "output", 'o', G_OPTION_ARG_FILENAME, EO(output),
+	  "embedding folder to write", "EMB" },
+	{ "model", 'm', G_OPTION_ARG_STRING, EO(model),
+	  "lightgcn (default), sage or gcn", "MODEL" },
+	{ "dim", 'd', G_OPTION_ARG_INT, EO(dim), "embedding width (64)", "D" },
+	{ "layers", 0, G_OPTION_ARG_INT, EO(layers),
+	  "propagation layers (lightgcn: 3)", "L" },
+	{ "epochs", 0, G_OPTION_ARG_INT, EO(epochs),
+	  "maximum epochs (lightgcn: 300, early stopping)", "N" },
+	{ "batch", 0, G_OPTION_ARG_INT, EO(batch),
+	  "users per step (lightgcn: pairs/16, >= 1024)", "B" },
+	{ "lr", 0, G_OPTION_ARG_DOUBLE, EO(lr),
+	  "Adam learning rate (lightgcn: 0.01)", "LR" },
+	{ "l2", 0, G_OPTION_ARG_DOUBLE, EO(l2),
+	  "L2 penalty (lightgcn: 1e-4 on the batch's ego embeddings)", "W" },
+	{ "neg", 0, G_OPTION_ARG_INT, EO(neg),
+	  "negatives per positive (lightgcn: 8)", "N" },
+	{ "val-ratio", 0, G_OPTION_ARG_DOUBLE, EO(val_ratio),
+	  "share of each user's pairs held out for model selection "
+	  "(0.1; 0 = none)", "R" },
+	{ "time-limit", 0, G_OPTION_ARG_DOUBLE, EO(time_limit),
+	  "stop training after this many seconds (0 = none)", "S" },
+	{ "checkpoint-every", 0, G_OPTION_ARG_STRING, EO(checkpoint_every),
+	  "write EMB.ckpt every N epochs, or every N minutes with Nm (also "
+	  "Ns, Nh; 0 = never)", "N" },
+	{ "resume", 0, G_OPTION_ARG_NONE, EO(resume), "continue from EMB.ckpt",
+	  NULL },
+	{ "social-weight", 0, G_OPTION_ARG_DOUBLE, EO(social_weight),
+	  "weight of user-user links in the graph (0)", "W" },
+	{ "eval-every", 0, G_OPTION_ARG_INT, EO(eval_every),
+	  "lightgcn: epochs between validations (2)", "N" },
+	{ "patience", 0, G_OPTION_ARG_INT, EO(patience),
+	  "lightgcn: validations without gain before stopping (5)", "N" },
+	{ "no-spectral", 0, G_OPTION_ARG_NONE, EO(no_spectral),
+	  "lightgcn: random N(0, 0.1²) start instead of truncated SVD", NULL },
+	{ "no-hard-neg", 0, G_OPTION_ARG_NONE, EO(no_hard_neg),
+	  "lightgcn: every sampled negative counts, not only the best-scored",
+	  NULL },
+	{ "no-refit", 0, G_OPTION_ARG_NONE, EO(no_refit),
+	  "lightgcn: keep the best validation model, no refit on all pairs",
+	  NULL },
+	{ "labels", 0, G_OPTION_ARG_FILENAME, EO(labels),
+	  "gcn: node labels (node label split) for semi-supervised training",
+	  "FILE" },
+	{ "from", 0, G_OPTION_ARG_FILENAME, EO(from),
+	  "sage, gcn: embed with the trained weights of EMB0 (no training)",
+	  "EMB0" },
+	{ "aggregator", 0, G_OPTION_ARG_STRING, EO(aggregator),
+	  "sage: mean (default) or pool", "AGG" },
+	{ "fanout", 0, G_OPTION_ARG_STRING, EO(fanout),
+	  "sage: neighbours sampled at hop 1,2 (25,10)", "F1,F2" },
+	{ "id-emb", 0, G_OPTION_ARG_NONE, EO(id_emb),
+	  "sage: add learned per-node id embeddings (default when the store "
+	  "has fewer than 32 feature columns)", NULL },
+};
+#define N_EMBED_OPTIONS G_N_ELEMENTS(embed_options)
+
+static void
+embed_opts_init(struct embed_opts *o)
 {
-	struct embed_opts o = {
-		.dim = -1, .layers = -1, .lr = -1, .l2 = -1, .val_ratio = -1,
-	};
-	GOptionEntry entries[] = {
-		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &o.output,
-		  "embedding folder to write", "EMB" },
-		{ "model", 'm', 0, G_OPTION_ARG_STRING, &o.model,
-		  "lightgcn (default), sage or gcn", "MODEL" },
-		{ "dim", 'd', 0, G_OPTION_ARG_INT, &o.dim,
-		  "embedding width (64)", "D" },
-		{ "layers", 0, 0, G_OPTION_ARG_INT, &o.layers,
-		  "propagation layers (lightgcn: 3)", "L" },
-		{ "epochs", 0, 0, G_OPTION_ARG_INT, &o.epochs,
-		  "maximum epochs (lightgcn: 300, early stopping)", "N" },
-		{ "batch", 0, 0, G_OPTION_ARG_INT, &o.batch,
-		  "users per step (lightgcn: pairs/16, >= 1024)", "B" },
-		{ "lr", 0, 0, G_OPTION_ARG_DOUBLE, &o.lr,
-		  "Adam learning rate (lightgcn: 0.01)", "LR" },
-		{ "l2", 0, 0, G_OPTION_ARG_DOUBLE, &o.l2,
-		  "L2 penalty (lightgcn: 1e-4 on the batch's ego embeddings)",
-		  "W" },
-		{ "neg", 0, 0, G_OPTION_ARG_INT, &o.neg,
-		  "negatives per positive (lightgcn: 8)", "N" },
-		{ "val-ratio", 0, 0, G_OPTION_ARG_DOUBLE, &o.val_ratio,
-		  "share of each user's pairs held out for model selection "
-		  "(0.1; 0 = none)", "R" },
-		{ "time-limit", 0, 0, G_OPTION_ARG_DOUBLE, &o.time_limit,
-		  "stop training after this many seconds (0 = none)", "S" },
-		{ "checkpoint-every", 0, 0, G_OPTION_ARG_STRING,
-		  &o.checkpoint_every,
-		  "write EMB.ckpt every N epochs, or every N minutes with "
-		  "Nm (also Ns, Nh; 0 = never)", "N" },
-		{ "resume", 0, 0, G_OPTION_ARG_NONE, &o.resume,
-		  "continue from EMB.ckpt", NULL },
-		{ "social-weight", 0, 0, G_OPTION_ARG_DOUBLE, &o.social_weight,
-		  "weight of user-user links in the graph (0)", "W" },
-		{ "eval-every", 0, 0, G_OPTION_ARG_INT, &o.eval_every,
-		  "lightgcn: epochs between validations (2)", "N" },
-		{ "patience", 0, 0, G_OPTION_ARG_INT, &o.patience,
-		  "lightgcn: validations without gain before stopping (5)",
-		  "N" },
-		{ "no-spectral", 0, 0, G_OPTION_ARG_NONE, &o.no_spectral,
-		  "lightgcn: random N(0, 0.1²) start instead of truncated SVD",
-		  NULL },
-		{ "no-hard-neg", 0, 0, G_OPTION_ARG_NONE, &o.no_hard_neg,
-		  "lightgcn: every sampled negative counts, not only the "
-		  "best-scored", NULL },
-		{ "no-refit", 0, 0, G_OPTION_ARG_NONE, &o.no_refit,
-		  "lightgcn: keep the best validation model, no refit on all "
-		  "pairs", NULL },
-		{ "labels", 0, 0, G_OPTION_ARG_FILENAME, &o.labels,
-		  "gcn: node labels (node label split) for semi-supervised "
-		  "training", "FILE" },
-		{ "from", 0, 0, G_OPTION_ARG_FILENAME, &o.from,
-		  "sage, gcn: embed with the trained weights of EMB0 (no "
-		  "training)", "EMB0" },
-		{ "aggregator", 0, 0, G_OPTION_ARG_STRING, &o.aggregator,
-		  "sage: mean (default) or pool", "AGG" },
-		{ "fanout", 0, 0, G_OPTION_ARG_STRING, &o.fanout,
-		  "sage: neighbours sampled at hop 1,2 (25,10)", "F1,F2" },
-		{ "id-emb", 0, 0, G_OPTION_ARG_NONE, &o.id_emb,
-		  "sage: add learned per-node id embeddings (default when "
-		  "the store has fewer than 32 feature columns)", NULL },
-		{ NULL }
-	};
-	g_autoptr(GOptionContext) ctx = kith_cli_context(
-		"embed", "STORE", "learn user and item embeddings",
-		"Models: lightgcn (default; BPR over the user-item graph),\n"
-		"sage, gcn.  See kith-embed(1).", entries, cli);
+	*o = (struct embed_opts){ .dim = -1, .layers = -1, .lr = -1, .l2 = -1,
+	                          .val_ratio = -1 };
+}
+
+static gboolean
+is_word(const char *v, const char *const *words)
+{
+	for (; *words; words++)
+		if (g_ascii_strcasecmp(v, *words) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+/* Sets the option called key from a pipeline value (a path already
+ * resolved); FALSE with *why (caller frees) when key is not an option of
+ * kith embed or value does not parse. */
+static gboolean
+embed_opts_set(struct embed_opts *o, const char *key, const char *value,
+               char **why)
+{
+	static const char *const yes[] = { "true", "yes", "1", NULL };
+	static const char *const no[] = { "false", "no", "0", NULL };
+	const struct embed_option *e = NULL;
+	char *end = NULL;
+
+	for (size_t i = 0; i < N_EMBED_OPTIONS && !e; i++)
+		if (strcmp(embed_options[i].name, key) == 0)
+			e = &embed_options[i];
+	if (!e) {
+		*why = g_strdup_printf("unknown option --%s", key);
+		return FALSE;
+	}
+	void *dst = (char *)o + e->offset;
+	switch (e->arg) {
+	case G_OPTION_ARG_INT: {
+		gint64 v = g_ascii_strtoll(value, &end, 10);
+		if (*value == '\0' || *end != '\0' || v < G_MININT ||
+		    v > G_MAXINT)
+			break;
+		*(int *)dst = (int)v;
+		return TRUE;
+	}
+	case G_OPTION_ARG_DOUBLE: {
+		double v = g_ascii_strtod(value, &end);
+		if (*value == '\0' || *end != '\0')
+			break;
+		*(double *)dst = v;
+		return TRUE;
+	}
+	case G_OPTION_ARG_NONE:
+		if (!is_word(value, yes) && !is_word(value, no))
+			break;
+		*(gboolean *)dst = is_word(value, yes);
+		return TRUE;
+	default:
+		g_free(*(char **)dst);
+		*(char **)dst = g_strdup(value);
+		return TRUE;
+	}
+	*why = g_strdup_printf("cannot parse '%s' for --%s", value, key);
+	return FALSE;
+}
+
+/* Trains or applies the model of the parsed options o on STORE, writing
+ * o->output; prints the memory estimate and the summary.  Returns the
+ * exit status. */
+static int
+embed_run(struct embed_opts *o, const char *store, struct kith_cli *cli)
+{
 	struct kith_embed_request r;
 	struct kith_train_report rep;
 	GError *err = NULL;
-	int rc = kith_cli_parse(ctx, &argc, &argv, cli);
+	int rc = embed_request(&r, o, cli);
 
-	if (rc == 0)
-		rc = check_opts(&o, argc);
-	if (rc == 0)
-		rc = embed_request(&r, &o, cli);
-	if (rc) {
-		embed_opts_clear(&o);
+	if (rc)
 		return rc;
-	}
-	g_autoptr(kith_store) s = kith_store_open(argv[1], &err);
-	if (!s) {
-		embed_opts_clear(&o);
+	g_autoptr(kith_store) s = kith_store_open(store, &err);
+	if (!s)
 		return kith_cli_fail("embed", err);
-	}
 	g_autofree char *what = g_strdup_printf("%s on %" G_GINT64_FORMAT
 	    " users, %" G_GINT64_FORMAT " items", r.model, s->n_users,
 	    s->n_items);
-	if (kith_cli_memory_gate(cli, "embed", what, kith_embed_memest(&r, s))) {
-		embed_opts_clear(&o);
+	if (kith_cli_memory_gate(cli, "embed", what, kith_embed_memest(&r, s)))
 		return 1;
-	}
 	kith_train_report_init(&rep);
-	gboolean ok = kith_embed(&r, argv[1], s, &rep, &err);
+	gboolean ok = kith_embed(&r, store, s, &rep, &err);
 	if (cli->tty)
 		fprintf(stderr, "\r\033[K");
 	if (!ok)
@@ -360,6 +420,69 @@ cmd_embed(int argc, char **argv, struct kith_cli *cli)
 	else if (!r.from)
 		embed_summary(cli, &r, &rep);
 	kith_train_report_clear(&rep);
+	return rc;
+}
+
+gboolean
+kith_cli_embed_key(const char *key, const char *value, char **why)
+{
+	struct embed_opts o;
+	embed_opts_init(&o);
+	gboolean ok = embed_opts_set(&o, key, value, why);
+	embed_opts_clear(&o);
+	return ok;
+}
+
+int
+kith_cli_embed_stage(const char *const *keys, const char *const *values,
+                     int n, const char *store, const char *output,
+                     struct kith_cli *cli)
+{
+	struct embed_opts o;
+	char *why = NULL;
+	int rc = 0;
+
+	embed_opts_init(&o);
+	for (int i = 0; i < n && rc == 0; i++)
+		if (!embed_opts_set(&o, keys[i], values[i], &why)) {
+			rc = kith_cli_usage("embed", "%s", why);
+			g_free(why);
+		}
+	if (rc == 0) {
+		g_free(o.output);
+		o.output = g_strdup(output);
+		rc = check_opts(&o, 2);
+	}
+	if (rc == 0)
+		rc = embed_run(&o, store, cli);
+	embed_opts_clear(&o);
+	return rc;
+}
+
+int
+cmd_embed(int argc, char **argv, struct kith_cli *cli)
+{
+	struct embed_opts o;
+	GOptionEntry entries[N_EMBED_OPTIONS + 1];
+
+	embed_opts_init(&o);
+	memset(entries, 0, sizeof entries);
+	for (size_t i = 0; i < N_EMBED_OPTIONS; i++) {
+		const struct embed_option *e = &embed_options[i];
+		entries[i] = (GOptionEntry){ e->name, e->short_name, 0, e->arg,
+		                             (char *)&o + e->offset, e->help,
+		                             e->arg_desc };
+	}
+	g_autoptr(GOptionContext) ctx = kith_cli_context(
+		"embed", "STORE", "learn user and item embeddings",
+		"Models: lightgcn (default; BPR over the user-item graph),\n"
+		"sage, gcn.  See kith-embed(1).", entries, cli);
+	int rc = kith_cli_parse(ctx, &argc, &argv, cli);
+
+	if (rc == 0)
+		rc = check_opts(&o, argc);
+	if (rc == 0)
+		rc = embed_run(&o, argv[1], cli);
 	embed_opts_clear(&o);
 	return rc;
 }
