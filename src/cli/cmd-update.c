@@ -56,9 +56,17 @@ refresh_emb(const char *store_path, const char *emb_path,
 		r.model = model;
 		r.output = r.from = emb_path;
 		r.seed = cli->seed;
-		kith_train_report_init(&rep);
 		g_autoptr(kith_store) s = kith_store_open(store_path, &err);
-		ok = s && kith_embed(&r, store_path, s, &rep, &err);
+		if (!s)
+			return kith_cli_fail("update", err);
+		g_autofree char *what = g_strdup_printf("%s on %" G_GINT64_FORMAT
+		    " users, %" G_GINT64_FORMAT " items", model, s->n_users,
+		    s->n_items);
+		if (kith_cli_memory_gate(cli, "update", what,
+		                         kith_embed_memest(&r, s)))
+			return 1;
+		kith_train_report_init(&rep);
+		ok = kith_embed(&r, store_path, s, &rep, &err);
 		kith_train_report_clear(&rep);
 	} else {
 		return kith_cli_fail("update", g_error_new(KITH_ERROR,
