@@ -404,6 +404,89 @@ dotf(const float *a, const float *b, int d)
 	return s;
 }
 
+/* ∂L/∂F of the triples of draw b on columns j0..j0+w-1, added into G
+ * (a user and its positive are shared by the neg triples of one draw;
+ * negatives are item rows, never the user's row). */
+static inline void
+grad_draw(const struct lgcn *g, float *restrict G, const float *restrict F,
+          int64_t b, int j0, int w)
+{
+	const int d = g->d, neg = g->p->neg;
+	const int64_t s0 = b * neg;
+	const int64_t ou = (int64_t)g->su[s0] * d + j0;
+	const int64_t oi = (int64_t)g->si[s0] * d + j0;
+	float csum = 0.0f;
+
+	for (int q = 0; q < neg; q++) {
+		const float c = g->coef[s0 + q];
+		const int64_t oj = (int64_t)g->sj[s0 + q] * d + j0;
+		if (c == 0.0f)
+			continue; /* not the hard one */
+		csum += c;
+#pragma omp simd
+		for (int j = 0; j < w; j++) {
+			G[ou + j] += c * (F[oi + j] - F[oj + j]);
+			G[oj + j] -= c * F[ou + j];
+		}
+	}
+#pragma omp simd
+	for (int j = 0; j < w; j++)
+		G[oi + j] += csum * F[ou + j];
+}
+
+/* The L2 term λ/B·E⁰ of the rows of draw b's triples on columns
+ * j0..j0+w-1, added into H (l2 = λ/B per triple). */
+static inline void
+l2_draw(const struct lgcn *g, float *restrict H, const float *restrict E,
+        int64_t b, int j0, int w, float l2)
+{
+	const int d = g->d, neg = g->p->neg;
+	const int64_t s0 = b * neg;
+	const int64_t ou = (int64_t)g->su[s0] * d + j0;
+	const int64_t oi = (int64_t)g->si[s0] * d + j0;
+	const float l2n = l2 * (float)neg;
+
+#pragma omp simd
+	for (int j = 0; j < w; j++) {
+		H[ou + j] += l2n * E[ou + j];
+		H[oi + j] += l2n * E[oi + j];
+	}
+	for (int q = 0; q < neg; q++) {
+		const int64_t oj = (int64_t)g->sj[s0 + q] * d + j0;
+		const float l2j = !g->p->hard_neg ? l2 :
+		    g->sloss[s0 + q] >= 0 ? l2n : 0.0f;
+		if (l2j == 0.0f)
+			continue;
+#pragma omp simd
+		for (int j = 0; j < w; j++)
+			H[oj + j] += l2j * E[oj + j];
+	}
+}
+
+/* A pass over the nb draws of a batch, column block by column block: one
+ * thread per block, the draws in sample order (so the sums do not depend
+ * on the thread count); the gradient of the loss from F, or with l2_term
+ * the L2 term from E⁰, added into out. */
+static void
+triples_pass(const struct lgcn *g, int64_t nb, gboolean l2_term,
+             float *restrict out, const float *restrict in, float l2)
+{
+	const int d = g->d;
+	const int nblk = (d + LGCN_COLBLOCK - 1) / LGCN_COLBLOCK;
+
+#pragma omp parallel for schedule(static)
+	for (int cb = 0; cb < nblk; cb++) {
+		const int j0 = cb * LGCN_COLBLOCK;
+		const int w = MIN(d, j0 + LGCN_COLBLOCK) - j0;
+		for (int64_t b = 0; b < nb; b++) {
+			if (l2_term)
+				l2_draw(g, out, in, b, j0, w, l2);
+			else
+				grad_draw(g, out, in, b, j0, w);
+		}
+	}
+}
+
 /* One BPR step on nb users (nb·neg triples); returns the mean loss. */
 static double
 train_step(struct lgcn *g, uint64_t stream, int nb)
@@ -455,82 +538,12 @@ train_step(struct lgcn *g, uint64_t stream, int nb)
 	if (g->p->hard_neg)
 		ns = nb;
 
-	/* ∂L/∂F, accumulated in sample order within each column block
-	 * (a user and its positive are shared by the neg triples of one
-	 * draw; negatives are item rows, never the user's row) */
+	/* ∂L/∂F into G, then ∂L/∂E⁰ = P ∂L/∂F (Â symmetric) into F (free
+	 * now), plus the L2 term λ/B·E⁰ for every row of every triple */
 	memset(g->G, 0, nd * sizeof(float));
-	const int neg = g->p->neg;
-	const int nblk = (d + LGCN_COLBLOCK - 1) / LGCN_COLBLOCK;
-	const int32_t *restrict su = g->su, *restrict si = g->si,
-	              *restrict sj = g->sj;
-	const float *restrict coef = g->coef;
-	{
-		float *restrict G = g->G;
-		const float *restrict F = g->F;
-#pragma omp parallel for schedule(static)
-		for (int cb = 0; cb < nblk; cb++) {
-			const int j0 = cb * LGCN_COLBLOCK;
-			const int w = MIN(d, j0 + LGCN_COLBLOCK) - j0;
-			for (int64_t b = 0; b < nb; b++) {
-				const int64_t s0 = b * neg;
-				const int64_t ou = (int64_t)su[s0] * d + j0;
-				const int64_t oi = (int64_t)si[s0] * d + j0;
-				float csum = 0.0f;
-				for (int q = 0; q < neg; q++) {
-					const float c = coef[s0 + q];
-					const int64_t oj =
-					    (int64_t)sj[s0 + q] * d + j0;
-					if (c == 0.0f)
-						continue; /* not the hard one */
-					csum += c;
-#pragma omp simd
-					for (int j = 0; j < w; j++) {
-						G[ou + j] += c * (F[oi + j] -
-						                  F[oj + j]);
-						G[oj + j] -= c * F[ou + j];
-					}
-				}
-#pragma omp simd
-				for (int j = 0; j < w; j++)
-					G[oi + j] += csum * F[ou + j];
-			}
-		}
-	}
-	/* ∂L/∂E⁰ = P ∂L/∂F (Â symmetric), into F (free now), plus the L2
-	 * term λ/B·E⁰ for every row of every triple */
+	triples_pass(g, nb, FALSE, g->G, g->F, l2);
 	propagate_mean(g, g->F, g->G, g->T);
-	{
-		float *restrict H = g->F;
-		const float *restrict E = g->E0;
-		const float l2n = l2 * (float)neg;
-		const gboolean hard = g->p->hard_neg;
-#pragma omp parallel for schedule(static)
-		for (int cb = 0; cb < nblk; cb++) {
-			const int j0 = cb * LGCN_COLBLOCK;
-			const int w = MIN(d, j0 + LGCN_COLBLOCK) - j0;
-			for (int64_t b = 0; b < nb; b++) {
-				const int64_t s0 = b * neg;
-				const int64_t ou = (int64_t)su[s0] * d + j0;
-				const int64_t oi = (int64_t)si[s0] * d + j0;
-#pragma omp simd
-				for (int j = 0; j < w; j++) {
-					H[ou + j] += l2n * E[ou + j];
-					H[oi + j] += l2n * E[oi + j];
-				}
-				for (int q = 0; q < neg; q++) {
-					const int64_t oj =
-					    (int64_t)sj[s0 + q] * d + j0;
-					const float l2j = !hard ? l2 :
-					    g->sloss[s0 + q] >= 0 ? l2n : 0.0f;
-					if (l2j == 0.0f)
-						continue;
-#pragma omp simd
-					for (int j = 0; j < w; j++)
-						H[oj + j] += l2j * E[oj + j];
-				}
-			}
-		}
-	}
+	triples_pass(g, nb, TRUE, g->F, g->E0, l2);
 	kith_adam_step(&g->adam, g->E0, g->F);
 	return loss / (double)ns;
 }
