@@ -1,9 +1,12 @@
 /*
  * Embedding models of kith embed (src/nn/): LightGCN for recommendation,
- * GraphSAGE and GCN.  Training functions are pure library code: they never
- * print, report progress through kith_progress() and an optional per-epoch
- * callback, and fill a training report (curve, timings, final validation
- * metrics) that the CLI writes into the model manifest.
+ * GraphSAGE and GCN, and their embedding folders.  Training functions are
+ * pure library code: they never print, train through one driver
+ * (src/nn/train.c) that reports progress through kith_progress() and an
+ * optional per-epoch callback, writes one checkpoint format
+ * (src/nn/ckpt.c), and fills one training report (curve, timings, final
+ * validation metrics); kith_embed() (src/nn/embed.c) writes it with the
+ * model's parameters into the folder's manifest.
  */
 #ifndef KITH_MODELS_H
 #define KITH_MODELS_H
