@@ -4,7 +4,6 @@ libkith_a_SOURCES += \
 	src/analytics/analytics-internal.h \
 	src/analytics/split.c \
 	src/analytics/classify.c \
-	src/analytics/testset.c \
 	src/analytics/link-eval.c \
 	src/analytics/export.c \
 	src/analytics/graph-export.c \

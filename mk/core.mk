@@ -8,7 +8,7 @@ libkith_a_SOURCES += \
 	src/base/core.c src/base/csr.c src/base/dense.c \
 	src/io/npy.c src/io/outdir.c src/io/manifest.c src/io/ids.c \
 	src/eval/topk.c src/eval/metrics.c src/eval/rank-eval.c \
-	src/eval/split-mask.c src/eval/eval-internal.h \
+	src/eval/split-mask.c src/eval/testset.c src/eval/eval-internal.h \
 	src/graph/store.c src/graph/stats.c src/nn/emb.c \
 	include/kith/pipeline.h src/io/pipeline.c
 

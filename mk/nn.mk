@@ -11,6 +11,8 @@ EXTRA_DIST += tools/bench-spmm
 libkith_a_SOURCES += src/nn/gcn.c
 libkith_a_SOURCES += src/nn/sage.c
 libkith_a_SOURCES += src/nn/gnn-common.c src/nn/gnn-internal.h
+libkith_a_SOURCES += src/nn/train.c src/nn/ckpt.c src/nn/train-internal.h \
+	src/nn/embed.c
 libkith_a_SOURCES += src/nn/features.c
 ## lightgcn: model, embed command, tests, benchmark
 libkith_a_SOURCES += src/nn/lightgcn.c include/kith/models.h
@@ -51,3 +53,8 @@ TESTS += tests/unit/test-gnn-checkpoint tests/fuzz/replay-gnn-checkpoint
 check_PROGRAMS += tests/unit/test-svd
 tests_unit_test_svd_LDADD = $(KITH_LIBS)
 TESTS += tests/unit/test-svd
+EXTRA_DIST += tools/check-identical
+## the training driver and the checkpoint format
+check_PROGRAMS += tests/unit/test-train
+tests_unit_test_train_LDADD = $(KITH_LIBS)
+TESTS += tests/unit/test-train

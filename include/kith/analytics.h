@@ -32,59 +32,6 @@ void kith_logreg_predict(int32_t *pred, const float *W, const float *mean,
                          const float *scale, const float *X, int d,
                          const int64_t *idx, int64_t n, int n_classes);
 
-/* Held-out rows of an evaluation file mapped to store indices.
- * test: n_users x (n_items, or n_users for user-user pairs) CSR of the
- * known pairs, deduplicated; extra_misses: per user, distinct test rows
- * whose item is unknown to the store (they count as misses).  Counts:
- * rows = data rows read; used = distinct usable rows (test.nnz +
- * unknown_item); skipped rows: unknown_user, bad (unparsable, missing
- * field), duplicate, self_pair (user-user only). */
-struct kith_testset {
-	struct kith_csr test;
-	int32_t *extra_misses;
-	int64_t rows;
-	int64_t used;
-	int64_t unknown_user;
-	int64_t unknown_item;
-	int64_t bad;
-	int64_t duplicate;
-	int64_t self_pair;
-};
-
-/* Reads PATH ("-": stdin) with the CSV reader.  The two id columns come
- * from `columns` (a role spec such as "user,item,_"; NULL: the header's
- * user/item (or src/dst) columns, else the first two columns).
- * user_user: both ids are users (pairs of the social graph; a pair with an
- * unknown user is skipped).  Caller clears with kith_testset_clear(). */
-gboolean kith_read_test_pairs(struct kith_testset *out, struct kith_store *s,
-                              const char *path, const char *columns,
-                              gboolean user_user, GError **error);
-void kith_testset_clear(struct kith_testset *t);
-
-
-/* Node labels (`node label split`, header optional: without it the
- * columns are node, label[, split]) mapped to store users.  Classes are
- * numbered by their sorted names.  label[u] = -1 for unlabelled users;
- * split[u] one of KITH_SPLIT_*.  Counts as in kith_testset (unknown_node:
- * a node that is not a store user; duplicate: a node listed again, the
- * first row wins).  Caller clears with kith_labels_clear(). */
-struct kith_labels {
-	int64_t n_nodes;
-	int32_t *label;
-	uint8_t *split;
-	int n_classes;
-	char **class_names;      /* n_classes + NULL */
-	int64_t rows;
-	int64_t labelled;
-	int64_t unknown_node;
-	int64_t bad;
-	int64_t duplicate;
-};
-
-gboolean kith_read_labels(struct kith_labels *out, struct kith_store *s,
-                          const char *path, GError **error);
-void kith_labels_clear(struct kith_labels *l);
-
 /* Link prediction (see src/analytics/link-eval.c): AUC of the unordered
  * held-out pairs in pos (n_users x n_users) against as many sampled
  * non-edges (not in known, may be NULL, nor in pos), scores U[a]·U[b].

@@ -1,9 +1,12 @@
 /*
  * Embedding models of kith embed (src/nn/): LightGCN for recommendation,
- * GraphSAGE and GCN.  Training functions are pure library code: they never
- * print, report progress through kith_progress() and an optional per-epoch
- * callback, and fill a training report (curve, timings, final validation
- * metrics) that the CLI writes into the model manifest.
+ * GraphSAGE and GCN, and their embedding folders.  Training functions are
+ * pure library code: they never print, train through one driver
+ * (src/nn/train.c) that reports progress through kith_progress() and an
+ * optional per-epoch callback, writes one checkpoint format
+ * (src/nn/ckpt.c), and fills one training report (curve, timings, final
+ * validation metrics); kith_embed() (src/nn/embed.c) writes it with the
+ * model's parameters into the folder's manifest.
  */
 #ifndef KITH_MODELS_H
 #define KITH_MODELS_H
@@ -18,48 +21,100 @@ G_BEGIN_DECLS
 
 /* ==== Training reports (shared by every model) ========================= */
 
-/* One evaluated point of a training curve.  val_recall / val_ndcg are
- * negative when no validation was run at that epoch. */
+/* One point of a training curve.  val / val2 are negative when no
+ * validation was run at that epoch. */
 struct kith_train_point {
 	int epoch;              /* 1-based epoch just finished */
 	int phase;              /* 0: model selection, 1: refit on all data */
 	double loss;            /* mean training loss of the epoch */
-	double val_recall;
-	double val_ndcg;
+	double val;             /* the validation score that picks the epoch:
+	                           recall@k (lightgcn), accuracy (supervised
+	                           gcn, sage) or held-out link AUC */
+	double val2;            /* a second metric: ndcg@k (lightgcn) */
 	double seconds;         /* wall seconds since training started */
 };
 
+/* What a training run did, for every model (filled by the train
+ * functions; the fields a model does not use keep the values of
+ * kith_train_report_init()). */
 struct kith_train_report {
 	GArray *curve;          /* of struct kith_train_point; owned */
-	int k;                  /* metric cut-off of the validation */
 	int epochs_run;         /* epochs of the selection phase */
 	int best_epoch;         /* epoch picked on validation (0: none) */
 	int refit_epochs;       /* epochs of the refit phase (0: none) */
-	double val_recall;      /* validation metrics of the picked epoch */
-	double val_ndcg;
-	int64_t val_users;      /* users with validation items */
-	int64_t val_pairs;      /* held-out validation interactions */
+	double val;             /* validation metrics of the picked epoch, */
+	double val2;            /* -1 when none */
 	const char *stop_reason;/* static string: "max-epochs", "early-stop",
 	                           "time-limit", "interrupted" */
-	int batch;              /* effective values of auto parameters */
+	int resumed_epoch;      /* epochs restored from a checkpoint (0: a
+	                           fresh start) */
+	int resumed_generation; /* 0: the newest checkpoint, 1: DIR.old */
+	/* effective values of auto parameters */
 	int max_epochs;
+	int patience;
 	int eval_every;
+	int batch;              /* lightgcn */
+	int k;                  /* lightgcn: metric cut-off of validation */
 	double lr;
+	/* lightgcn */
+	int64_t val_users;      /* users with validation items */
+	int64_t val_pairs;      /* held-out validation interactions */
+	gboolean has_ego;       /* ego_out was filled */
+	/* supervised gcn: accuracies of the kept weights, -1 n/a */
+	double train_acc, val_acc, test_acc;
 	double seconds_init;    /* graph build + initialisation */
 	double seconds_train;   /* optimisation steps */
-	double seconds_eval;    /* validation ranking */
+	double seconds_eval;    /* validation */
 	double seconds_total;
-	gboolean has_ego;       /* LightGCN: ego_out was filled */
 };
 
-/* Zeroes *r and allocates its curve.  Release with kith_train_report_clear. */
+/* Zeroes *r (metrics -1, stop_reason "max-epochs") and allocates its
+ * curve.  Release with kith_train_report_clear. */
 void kith_train_report_init(struct kith_train_report *r);
 void kith_train_report_clear(struct kith_train_report *r);
 
-/* Called after every evaluated epoch (from the training thread, outside
- * parallel regions). */
+/* Checkpoints of every model (fields checkpoint_dir, checkpoint_every,
+ * checkpoint_seconds, resume of struct kith_train_options; src/nn/ckpt.c).  Every
+ * checkpoint_every epochs (0: never), after a step once
+ * checkpoint_seconds have passed since the last one, at a stop and,
+ * when kith_interrupted() became true, after the step in progress (at
+ * the end of its epoch when it was the last), the whole training state
+ * (weights, Adam moments and step counts, kept best state, early-stopping
+ * counters, curve, and a SHA-256 of the parameters and input data) is
+ * written into the folder checkpoint_dir (format "kith-checkpoint",
+ * version 2); the folder it replaces is kept as checkpoint_dir.old.  With
+ * resume, training continues from the newest valid one of the two (none:
+ * a fresh start) and ends with the same bytes as an uninterrupted run;
+ * checkpoints of another model, other parameters or data, or an older
+ * format are refused (KITH_ERROR_CORRUPT, the message names the
+ * versions).  This removes checkpoint_dir, its .old and .tmp siblings and
+ * the checkpoint files in them. */
+void kith_checkpoint_remove(const char *dir);
+
+/* Called after every recorded epoch (from the training thread, outside
+ * parallel regions): on_epoch of struct kith_train_options. */
 typedef void (*kith_epoch_fn)(const struct kith_train_point *pt,
                               void *user_data);
+
+/* Training options every model shares: the member `train` of each
+ * model's parameters (see src/nn/train.c for what they do). */
+struct kith_train_options {
+	int max_epochs;         /* 0: the model's default */
+	int patience;           /* validations without a better score before
+	                           stopping; 0: the model's default */
+	double time_limit;      /* wall seconds for the whole run, 0 = none */
+	/* Checkpoints (see kith_checkpoint_remove()): every checkpoint_every
+	 * epochs (0 = never) and after any step once checkpoint_seconds
+	 * (0 = never) of wall time have passed since the last one, the state
+	 * is written into the folder checkpoint_dir (created if needed);
+	 * with resume, training continues from the state found there. */
+	const char *checkpoint_dir;
+	int checkpoint_every;
+	double checkpoint_seconds;
+	gboolean resume;
+	kith_epoch_fn on_epoch; /* after every recorded epoch; may be NULL */
+	void *on_epoch_data;
+};
 
 /* ==== LightGCN (src/nn/lightgcn.c) ===================================== */
 
@@ -69,7 +124,8 @@ typedef void (*kith_epoch_fn)(const struct kith_train_point *pt,
 struct kith_lightgcn_params {
 	int dim;                /* 64 */
 	int layers;             /* 3 propagation layers (0 = plain MF-BPR) */
-	int max_epochs;         /* auto: 300 */
+	struct kith_train_options train;  /* max_epochs auto: 300; patience
+	                           auto: 5 evaluations without improvement */
 	int epoch_steps;        /* steps per epoch; auto (0): the batches
 	                           that cover the pairs once, 16 */
 	int batch;              /* auto: ceil(train pairs / 16), >= 1024 */
@@ -84,26 +140,13 @@ struct kith_lightgcn_params {
 	double val_ratio;       /* 0.1; 0 = no validation, train max_epochs */
 	int val_max_users;      /* auto: 10000 users hold validation items */
 	int eval_every;         /* auto: 2 epochs */
-	int patience;           /* auto: 5 evaluations without improvement */
 	int k;                  /* validation cut-off, 20 */
-	double time_limit;      /* wall seconds for the whole run, 0 = none */
 	double social_weight;   /* weight of user-user links in the graph, 0 */
 	gboolean spectral_init; /* TRUE: truncated-SVD start */
 	gboolean refit;         /* TRUE: retrain on all pairs for best_epoch */
-	/* Checkpointing: every checkpoint_every epochs (0 = never), and
-	 * after any step once checkpoint_seconds (0 = never) of wall time
-	 * have passed since the last one, the state is written into the
-	 * folder checkpoint_dir (created if needed); with resume, training
-	 * continues from the state found there. */
-	const char *checkpoint_dir;
-	int checkpoint_every;
-	double checkpoint_seconds;
-	gboolean resume;
 	int threads;            /* OpenMP threads of training; auto: at most
 	                           the current count, one per 2^23 entries x
 	                           width of a propagation */
-	kith_epoch_fn on_epoch; /* may be NULL */
-	void *on_epoch_data;
 	/* Warm start (kith update): when init_user is not NULL, the ego
 	 * embeddings start from init_user (init_users x dim, users
 	 * 0..init_users-1) and init_item (init_items x dim) instead of the
@@ -146,6 +189,22 @@ struct kith_lightgcn_params {
 
 void kith_lightgcn_params_init(struct kith_lightgcn_params *p);
 
+/* The member "params" of a LightGCN folder's manifest: p with the
+ * effective values of its auto fields from the report of the run (dim,
+ * layers, max_epochs, batch, lr, l2, neg, hard_neg, val_ratio,
+ * eval_every, patience, k, time_limit, social_weight, spectral_init,
+ * refit). */
+void kith_lightgcn_params_to_json(JsonBuilder *b,
+                                  const struct kith_lightgcn_params *p,
+                                  const struct kith_train_report *rep);
+
+/* Reads back from such a "params" object what defines the model (dim,
+ * layers, l2, neg, hard_neg, social_weight; members missing or of another
+ * type keep p's values, social_weight 0); the schedule (epochs, batch,
+ * learning rate, validation) is the caller's. */
+void kith_lightgcn_params_from_json(struct kith_lightgcn_params *p,
+                                    JsonObject *o);
+
 /* Trains LightGCN on the user x item interactions R (n_users x n_items,
  * values ignored: every stored pair is one positive) and, when S is not
  * NULL and p->social_weight > 0, the user x user links S (values ignored,
@@ -168,44 +227,7 @@ gboolean kith_lightgcn_train(float *user_emb, float *item_emb,
 
 /* ==== GCN and GraphSAGE (src/nn/gcn.c, sage.c, features.c) ============ */
 
-/* One point of a GCN/SAGE training curve. */
-struct kith_gnn_point {
-	int epoch;
-	double loss;            /* mean training loss */
-	double val;             /* validation accuracy (supervised) or AUC of
-	                           held-out links (unsupervised); -1: none */
-	double seconds;         /* since training started */
-};
 
-/* What a GCN/SAGE run did (filled by the train functions). */
-struct kith_gnn_report {
-	GArray *curve;          /* of struct kith_gnn_point; owned */
-	int epochs_run;
-	int best_epoch;         /* epoch whose weights were kept */
-	double train_acc, val_acc, test_acc;  /* supervised; -1 when n/a */
-	double val_auc;         /* unsupervised link validation; -1 n/a */
-	const char *stop_reason;/* static: "max-epochs", "early-stop",
-	                           "time-limit", "interrupted" */
-	double seconds_init, seconds_train, seconds_total;
-	int resumed_epoch;      /* epochs restored from a checkpoint (0: a
-	                           fresh start) */
-	int resumed_generation; /* 0: the newest checkpoint, 1: DIR.old */
-};
-void kith_gnn_report_init(struct kith_gnn_report *r);
-void kith_gnn_report_clear(struct kith_gnn_report *r);
-
-/* Checkpoints of GCN and SAGE training (fields checkpoint_dir,
- * checkpoint_every, resume of their params).  Every checkpoint_every
- * epochs (0: never), at a stop and, when kith_interrupted() became true,
- * after the epoch in progress, the whole training state (weights, Adam
- * moments and step count, kept best weights, early-stopping counters,
- * curve, and a SHA-256 of the parameters and input data) is written into
- * the folder checkpoint_dir; the folder it replaces is kept as
- * checkpoint_dir.old.  With resume, training continues from the newest
- * valid one of the two (none: a fresh start), and ends with the same bytes
- * as an uninterrupted run.  This removes checkpoint_dir, its .old and .tmp
- * siblings and the checkpoint files in them. */
-void kith_gnn_checkpoint_remove(const char *dir);
 
 /* Node input features computed from a store, and the schema that makes
  * the same computation repeatable on a newer store (inductive use).
@@ -265,27 +287,24 @@ struct kith_gcn_params {
 	int hidden;             /* 64: first layer width (the embedding in
 	                           supervised mode) */
 	int dim;                /* 64: output width of the auto-encoder */
-	int max_epochs;         /* 0 = auto: 200 (supervised), 300 (GAE) */
+	struct kith_train_options train;  /* max_epochs auto: 200
+	                           (supervised), 300 (GAE); patience auto:
+	                           100 epochs without a better score */
 	double lr;              /* 0.01 */
 	double weight_decay;    /* 5e-4: L2 on the first layer's weights
 	                           (supervised only) */
 	double dropout;         /* 0.5 (supervised; GAE uses none) */
-	int patience;           /* 0 = auto: 100 epochs without a better
-	                           validation score */
 	int neg;                /* GAE negatives per positive pair: 1 */
 	uint64_t seed;
-	double time_limit;      /* seconds, 0 = none */
-	const char *checkpoint_dir;  /* see kith_gnn_checkpoint_remove() */
-	int checkpoint_every;
-	double checkpoint_seconds;   /* also at an epoch's end once this
-	                                much wall time has passed since the
-	                                last checkpoint, 0 = never */
-	gboolean resume;
-	kith_epoch_fn on_epoch; /* unused; see on_point */
-	void (*on_point)(const struct kith_gnn_point *pt, void *data);
-	void *on_point_data;
 };
 void kith_gcn_params_init(struct kith_gcn_params *p);
+
+/* The member "params" of a GCN folder's manifest: p's values with the
+ * effective epochs and patience, the widths of the model m, and the
+ * labels and --from paths (may be NULL). */
+void kith_gcn_params_to_json(JsonBuilder *b, const struct kith_gcn_params *p,
+                             const struct kith_gcn_model *m,
+                             const char *labels, const char *from);
 
 /* Trains a GCN on the graph A (n x n, made symmetric with self-loops,
  * binary) with node features X (n x f CSR, values used as given).
@@ -298,11 +317,11 @@ void kith_gcn_params_init(struct kith_gcn_params *p);
  * kith_gcn_model_clear()); report must be initialised.
  * KITH_ERROR_USAGE on bad parameters or no train node, KITH_ERROR_NOMEM,
  * KITH_ERROR_IO / KITH_ERROR_CORRUPT from checkpoints,
- * KITH_ERROR_INTERRUPTED (after writing a checkpoint when checkpoint_dir
- * is set). */
+ * KITH_ERROR_INTERRUPTED (after writing a checkpoint when
+ * train.checkpoint_dir is set). */
 gboolean kith_gcn_train(float *emb, int32_t *pred,
                         struct kith_gcn_model *model,
-                        struct kith_gnn_report *report,
+                        struct kith_train_report *report,
                         const struct kith_csr *A, const struct kith_csr *X,
                         const int32_t *label, const uint8_t *split,
                         int n_classes, const struct kith_gcn_params *p,
@@ -343,20 +362,14 @@ struct kith_sage_params {
 	int fanout[2];          /* 25, 10: neighbours sampled at hop 1, 2 */
 	gboolean pool;          /* FALSE: mean aggregator */
 	gboolean id_emb;        /* learned per-node embeddings added to H0 */
-	int max_epochs;         /* 0 = auto: 400 */
+	struct kith_train_options train;  /* max_epochs auto: 400;
+	                           patience auto: 50 epochs, with labels 100 */
 	double lr;              /* 0.01 */
-	double l2;              /* 1e-5 on all weights */
+	double l2;              /* on all weights; auto (< 0): 1e-5, with
+	                           labels 5e-4 */
 	int neg;                /* negatives per positive edge: 1 */
 	double val_ratio;       /* 0.05 of the edges held out for selection */
-	int patience;           /* 0 = auto: 50 epochs */
 	uint64_t seed;
-	double time_limit;
-	const char *checkpoint_dir;  /* see kith_gnn_checkpoint_remove() */
-	int checkpoint_every;
-	double checkpoint_seconds;   /* also at an epoch's end once this
-	                                much wall time has passed since the
-	                                last checkpoint, 0 = never */
-	gboolean resume;
 	/* Supervised (label != NULL): a softmax head on Z adds the mean
 	 * cross-entropy of the train nodes to link_weight x the link loss;
 	 * the epoch is picked on validation accuracy (see kith_gcn_train for
@@ -365,12 +378,17 @@ struct kith_sage_params {
 	const uint8_t *split;
 	int64_t n_label;
 	int n_classes;
-	double link_weight;     /* 1 */
+	double link_weight;     /* auto (<= 0): 1, with labels 0.3 */
 	double dropout;         /* on H0 and H1 when supervised: 0.5 */
-	void (*on_point)(const struct kith_gnn_point *pt, void *data);
-	void *on_point_data;
 };
 void kith_sage_params_init(struct kith_sage_params *p);
+
+/* The member "params" of a SAGE folder's manifest: p with the effective
+ * values of its auto fields, the width, aggregator and id embeddings of
+ * the model m, and the labels and --from paths (may be NULL). */
+void kith_sage_params_to_json(JsonBuilder *b, const struct kith_sage_params *p,
+                              const struct kith_sage_model *m,
+                              const char *labels, const char *from);
 
 /* The joint graph of a store: nodes 0..n-1 users, n..n+m-1 items; edges
  * user-item (both directions) and user-user (symmetrised), binary.
@@ -386,7 +404,7 @@ gboolean kith_sage_graph(struct kith_csr *G, const struct kith_store *s,
  * kith_sage_model_clear()).  report initialised by the caller.
  * Errors as kith_gcn_train(). */
 gboolean kith_sage_train(float *emb, struct kith_sage_model *model,
-                         struct kith_gnn_report *report,
+                         struct kith_train_report *report,
                          const struct kith_csr *G, const struct kith_csr *X,
                          const struct kith_sage_params *p, GError **error);
 
@@ -398,6 +416,60 @@ gboolean kith_sage_apply(float *emb, const struct kith_sage_model *m,
                          const int64_t *id_map, GError **error);
 
 /* ==== end of GCN and GraphSAGE ========================================= */
+
+/* ==== Embedding folders (src/nn/embed.c) =============================== */
+
+/* kith embed as a library call: the model to train (or apply) on a store
+ * and the folder to write. */
+struct kith_embed_request {
+	const char *model;      /* "lightgcn" (default), "sage" or "gcn" */
+	const char *output;     /* the folder EMB */
+	const char *labels;     /* gcn, sage: node labels (node label split)
+	                           for supervised training, or NULL */
+	const char *from;       /* gcn, sage: an earlier folder EMB0 whose
+	                           trained weights embed the store (no
+	                           training), or NULL */
+	int64_t seed;           /* 42; the model's seed and the manifest's */
+	/* the parameters of the three models (the model's is used), with
+	 * their defaults; the checkpoint folder is EMB.ckpt whenever their
+	 * train.checkpoint_every / checkpoint_seconds / resume ask for
+	 * checkpoints, and the seed is the request's */
+	struct kith_lightgcn_params lightgcn;
+	struct kith_gcn_params gcn;
+	struct kith_sage_params sage;
+};
+
+/* Fills r with the defaults (model lightgcn, seed 42, each model's
+ * kith_*_params_init()). */
+void kith_embed_request_init(struct kith_embed_request *r);
+
+/* TRUE for "lightgcn", "sage" and "gcn". */
+gboolean kith_embed_model_known(const char *model);
+
+/* Peak memory of kith_embed(r) on s, in bytes (see kith/memest.h). */
+struct kith_store;
+guint64 kith_embed_memest(const struct kith_embed_request *r,
+                          const struct kith_store *s);
+
+/* Trains r->model on the store s (opened from store_path) — or, with
+ * r->from, applies that folder's weights to it — and writes the folder
+ * r->output atomically: users.npy, items.npy (0 rows for gcn), the
+ * model's arrays (lightgcn.ego.npy; gcn.w1/b1/w2/b2.npy and gcn.pred.npy
+ * when supervised; sage.params.npy, sage.id_emb.npy), manifest.json (the
+ * store, seed and threads; "params" with the effective values of the auto
+ * fields; the weights' shapes and feature schema; when trained "curve",
+ * "training", "validation" and "timings"), then gcn.classes.tsv or
+ * sage.nodes.tsv.  SAGE learns id embeddings when the store has fewer
+ * than 32 feature columns.  A finished run removes the checkpoint folder
+ * EMB.ckpt; a run stopped by its time limit keeps it for a resume.  rep
+ * (initialised by the caller) receives the training report.
+ * Errors: the models' (KITH_ERROR_USAGE for bad parameters,
+ * KITH_ERROR_INTERRUPTED, checkpoint errors), KITH_ERROR_USAGE when
+ * r->from holds another model, KITH_ERROR_CORRUPT when its weights do
+ * not fit the store's features, KITH_ERROR_IO. */
+gboolean kith_embed(const struct kith_embed_request *r,
+                    const char *store_path, struct kith_store *s,
+                    struct kith_train_report *rep, GError **error);
 
 G_END_DECLS
 

@@ -79,6 +79,28 @@ JsonNode *kith_update_ledger(JsonObject *manifest, GError **error);
  * with KITH_ERROR_CORRUPT naming the first entry and file that fails. */
 gboolean kith_update_ledger_check(JsonNode *ledger, GError **error);
 
+/* The warm-started refresh of a LightGCN embedding folder after a batch
+ * (kith update --emb; src/nn/embed.c): the folder's model definition
+ * (layers, l2, negatives, social weight) and its ego embeddings
+ * lightgcn.ego.npy (else its propagated rows) start `steps` BPR steps of
+ * the usual batch size on the new store, a share `focus` of each batch
+ * drawn among the batch's new pairs (or users whose items changed), seed
+ * seed + the batch's ledger index; the folder is rewritten atomically
+ * with the new store's counts and one more entry in its "updates".
+ * KITH_ERROR_DATA when the folder was not trained on the store before
+ * this batch, KITH_ERROR_CORRUPT for a damaged ego array, the trainer's
+ * errors, KITH_ERROR_IO. */
+struct kith_refresh_options {
+	int steps;              /* 8 */
+	double focus;           /* 0.25 */
+	uint64_t seed;          /* 42 */
+};
+void kith_refresh_options_init(struct kith_refresh_options *o);
+gboolean kith_lightgcn_refresh(const char *emb_path, const char *store_path,
+                               const struct kith_update_result *u,
+                               const struct kith_refresh_options *o,
+                               GError **error);
+
 G_END_DECLS
 
 #endif

@@ -40,6 +40,18 @@ struct kith_cli {
 int kith_cli_run_pipeline(const char *ini, const char *out, gboolean force,
                           struct kith_cli *cli);
 
+/* kith run's [embed] stage without a command line (cmd-embed.c): the n
+ * keys (kith embed's long options) with their values (paths resolved)
+ * set the options of kith embed, which trains on STORE into OUTPUT.
+ * Returns the exit status. */
+int kith_cli_embed_stage(const char *const *keys, const char *const *values,
+                         int n, const char *store, const char *output,
+                         struct kith_cli *cli);
+
+/* Whether KEY = VALUE is an option of kith embed that parses; else FALSE
+ * with *why (caller frees). */
+gboolean kith_cli_embed_key(const char *key, const char *value, char **why);
+
 /* A GOptionContext for "kith CMD PARAMS" with ENTRIES plus the global
  * options bound to cli.  SUMMARY is the one-line description; DESCRIPTION
  * (may be NULL) is printed after the options in --help. */

@@ -1,8 +1,10 @@
 /* kith run PIPELINE.ini -o OUT: every stage of a pipeline file, make-style.
- * Each stage is its command called in-process with arguments built from
- * the stage's keys; a stage is skipped when its fingerprint (arguments +
- * content of its inputs) and its output manifest are those of the last
- * run, recorded in OUT/run-state.json. */
+ * The [embed] stage is a library call (kith_cli_embed_stage(): its keys
+ * set the options of kith embed by name); the other stages are their
+ * commands called in-process with arguments built from the stage's keys.
+ * A stage is skipped when its fingerprint (option words + content of its
+ * inputs) and its output manifest are those of the last run, recorded in
+ * OUT/run-state.json. */
 #include "config.h"
 
 #include <fcntl.h>
@@ -95,8 +97,50 @@ key_args(GPtrArray *argv, GPtrArray *inputs, const struct kith_pipeline *p,
 	}
 }
 
-/* Checks every key of a stage by parsing it alone with the stage's
- * command in check-only mode. */
+/* The value of a key as kith embed reads it: a path made absolute. */
+static char *
+key_value(const struct kith_pipeline *p, const struct kith_pipeline_key *k)
+{
+	return in_list(path_keys, k->key) ? kith_pipeline_path(p, k->value)
+	                                   : g_strdup(k->value);
+}
+
+static gboolean
+embed_key_ok(const struct kith_pipeline *p,
+             const struct kith_pipeline_stage *s,
+             const struct kith_pipeline_key *k, GError **error)
+{
+	g_autofree char *v = key_value(p, k);
+	g_autofree char *why = NULL;
+
+	if (kith_cli_embed_key(k->key, v, &why))
+		return TRUE;
+	g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE, "%s:%d: [%s] %s: %s",
+	            p->path, k->line, s->name, k->key, why);
+	return FALSE;
+}
+
+/* Runs the [embed] stage s: its keys set kith embed's options. */
+static int
+run_embed(const struct kith_pipeline *p, const struct kith_pipeline_stage *s,
+          const char *out, const char *output, struct kith_cli *sub)
+{
+	g_autofree char *store = g_build_filename(out, "store", NULL);
+	g_autoptr(GPtrArray) keys = g_ptr_array_new();
+	g_autoptr(GPtrArray) values = g_ptr_array_new_with_free_func(g_free);
+
+	for (guint i = 0; i < s->keys->len; i++) {
+		const struct kith_pipeline_key *k = g_ptr_array_index(s->keys, i);
+		g_ptr_array_add(keys, k->key);
+		g_ptr_array_add(values, key_value(p, k));
+	}
+	return kith_cli_embed_stage((const char *const *)keys->pdata,
+	                            (const char *const *)values->pdata,
+	                            (int)keys->len, store, output, sub);
+}
+
+/* Checks every key of a stage: by parsing it alone with the stage's
+ * command in check-only mode, or for [embed] by setting it. */
 static gboolean
 validate_stage(const struct kith_pipeline *p,
                const struct kith_pipeline_stage *s, GError **error)
@@ -123,6 +167,11 @@ validate_stage(const struct kith_pipeline *p,
 			            "%s:%d: key '%s' cannot be set in a pipeline "
 			            "(kith run chooses it)", p->path, k->line, k->key);
 			return FALSE;
+		}
+		if (strcmp(s->name, "embed") == 0) {
+			if (!embed_key_ok(p, s, k, error))
+				return FALSE;
+			continue;
 		}
 		add(argv, s->name);
 		key_args(argv, inputs, p, k);
@@ -343,8 +392,15 @@ kith_cli_run_pipeline(const char *ini, const char *out, gboolean force,
 			g_autofree char *log = g_strdup_printf("%s/%s.out", abs_out,
 			                                       s->name);
 			int saved = redirect_stdout(log);
-			rc = stage_command(s->name)((int)r.argv->len - 1,
-			                            (char **)r.argv->pdata, &sub);
+			if (strcmp(s->name, "embed") == 0) {
+				sub.tty = cli->tty;
+				sub.max_memory = cli->max_memory;
+				rc = run_embed(p, s, abs_out, r.output, &sub);
+			} else {
+				rc = stage_command(s->name)((int)r.argv->len - 1,
+				                            (char **)r.argv->pdata,
+				                            &sub);
+			}
 			restore_stdout(saved);
 		}
 		if (rc != 0) {

@@ -14,11 +14,6 @@
 #include "kith/models.h"
 #include "kith/update.h"
 
-/* LightGCN refresh: BPR steps (of the usual batch size), and the share of
- * each batch drawn among the pairs the batch created (tools/bench-update) */
-#define UPDATE_STEPS 8
-#define UPDATE_FOCUS 0.25
-
 static void
 note_cb(void *data, const char *msg)
 {
@@ -35,165 +30,53 @@ read_manifest(const char *dir, JsonNode **keep, GError **error)
 
 /* ---- embeddings --------------------------------------------------------- */
 
+/* Refreshes the embedding folder EMB on the updated store: lightgcn by a
+ * warm-started fine-tuning, sage and gcn by applying their trained
+ * weights (kith_embed() with from = EMB). */
 static int
-refresh_lightgcn(const char *store_path, const char *emb_path,
-                 const struct kith_update_result *u, int steps,
-                 double focus,
-                 struct kith_cli *cli, double *secs)
+refresh_emb(const char *store_path, const char *emb_path,
+            const struct kith_update_result *u,
+            const struct kith_refresh_options *ro, struct kith_cli *cli)
 {
 	GError *err = NULL;
+	g_autoptr(JsonNode) keep = NULL;
 	double t0 = kith_now();
-	g_autoptr(kith_emb) e = kith_emb_open(emb_path, &err);
-	if (!e)
+	JsonObject *m = read_manifest(emb_path, &keep, &err);
+	if (!m)
 		return kith_cli_fail("update", err);
-	g_autoptr(kith_store) s = kith_store_open(store_path, &err);
-	if (!s)
-		return kith_cli_fail("update", err);
-	JsonObject *m = json_node_get_object(e->manifest);
-	if (e->n_users != u->old_users || e->n_items != u->old_items) {
-		g_set_error(&err, KITH_ERROR, KITH_ERROR_DATA,
-		            "'%s' has %" G_GINT64_FORMAT " users and %"
-		            G_GINT64_FORMAT " items, the store had %"
-		            G_GINT64_FORMAT " and %" G_GINT64_FORMAT " before "
-		            "this batch", emb_path, e->n_users, e->n_items,
-		            u->old_users, u->old_items);
-		return kith_cli_fail("update", err);
-	}
-	JsonNode *pn = json_object_get_member(m, "params");
-	JsonObject *po = pn && JSON_NODE_HOLDS_OBJECT(pn)
-	                 ? json_node_get_object(pn) : NULL;
-	struct kith_lightgcn_params p;
-	kith_lightgcn_params_init(&p);
-	p.dim = e->dim;
-	if (po) {
-		p.layers = (int)json_object_get_int_member_with_default(
-		    po, "layers", p.layers);
-		p.l2 = json_object_get_double_member_with_default(po, "l2", p.l2);
-		p.neg = (int)json_object_get_int_member_with_default(po, "neg",
-		                                                     p.neg);
-		p.hard_neg = json_object_get_boolean_member_with_default(
-		    po, "hard_neg", p.hard_neg);
-		p.social_weight = json_object_get_double_member_with_default(
-		    po, "social_weight", 0);
-	}
-	/* the fine-tuning schedule: `steps` batches of the usual size in
-	 * one epoch, a share `focus` of the triples on new pairs, no
-	 * validation split (so no refit), Adam afresh */
-	p.max_epochs = 1;
-	p.epoch_steps = steps;
-	p.val_ratio = 0;
-	p.refit = FALSE;
-	p.seed = (uint64_t)cli->seed + (uint64_t)u->index;
-	/* the ego start: the model's own E⁰ when the folder keeps it (kith
-	 * embed writes it), else the propagated rows (recovered by
-	 * Richardson iterations in the trainer) */
-	struct kith_npy ego = { 0 };
-	gboolean have_ego = FALSE;
-	g_autofree char *egop = g_build_filename(emb_path, KITH_LIGHTGCN_EGO,
-	                                         NULL);
-	if (g_file_test(egop, G_FILE_TEST_EXISTS)) {
-		if (!kith_npy_map(&ego, egop, &err))
+	const char *model = kith_json_str(m, "model");
+	gboolean ok;
+	if (g_strcmp0(model, "lightgcn") == 0) {
+		ok = kith_lightgcn_refresh(emb_path, store_path, u, ro, &err);
+	} else if (g_strcmp0(model, "sage") == 0 ||
+	           g_strcmp0(model, "gcn") == 0) {
+		struct kith_embed_request r;
+		struct kith_train_report rep;
+		kith_embed_request_init(&r);
+		r.model = model;
+		r.output = r.from = emb_path;
+		r.seed = cli->seed;
+		g_autoptr(kith_store) s = kith_store_open(store_path, &err);
+		if (!s)
 			return kith_cli_fail("update", err);
-		if (ego.dtype != KITH_DT_F32 || ego.ndim != 2 ||
-		    ego.shape[0] != e->n_users + e->n_items ||
-		    ego.shape[1] != e->dim) {
-			kith_npy_unmap(&ego);
-			return kith_cli_fail("update", g_error_new(KITH_ERROR,
-			    KITH_ERROR_CORRUPT, "'%s' is not a float32 %"
-			    G_GINT64_FORMAT " x %d array", egop,
-			    e->n_users + e->n_items, e->dim));
-		}
-		have_ego = TRUE;
-	}
-	if (have_ego) {
-		p.init_user = ego.data;
-		p.init_item = (const float *)ego.data +
-		              (size_t)e->n_users * e->dim;
-		p.init_ego = TRUE;
+		g_autofree char *what = g_strdup_printf("%s on %" G_GINT64_FORMAT
+		    " users, %" G_GINT64_FORMAT " items", model, s->n_users,
+		    s->n_items);
+		if (kith_cli_memory_gate(cli, "update", what,
+		                         kith_embed_memest(&r, s)))
+			return 1;
+		kith_train_report_init(&rep);
+		ok = kith_embed(&r, store_path, s, &rep, &err);
+		kith_train_report_clear(&rep);
 	} else {
-		p.init_user = e->users;
-		p.init_item = e->items;
-	}
-	p.init_users = e->n_users;
-	p.init_items = e->n_items;
-	/* the focus: the pairs the batch created, or when it created none
-	 * (a batch of repeated pairs or of social links only) the users
-	 * whose items changed */
-	p.focus_users = u->touched;
-	p.n_focus = u->n_touched;
-	p.focus_u = u->new_u;
-	p.focus_i = u->new_i;
-	p.n_focus_pairs = u->n_new;
-	p.focus_share = focus;
-	size_t nu, ni;
-	if (!kith_mul_size((size_t)s->n_users, (size_t)p.dim, &nu) ||
-	    !kith_mul_size((size_t)s->n_items, (size_t)p.dim, &ni))
 		return kith_cli_fail("update", g_error_new(KITH_ERROR,
-			KITH_ERROR_NOMEM, "embedding size overflows"));
-	g_autofree float *U = kith_alloc_n(MAX(nu, 1), sizeof(float), &err);
-	g_autofree float *V = U ? kith_alloc_n(MAX(ni, 1), sizeof(float), &err)
-	                        : NULL;
-	g_autofree float *E = V ? kith_alloc_n(MAX(nu + ni, 1), sizeof(float),
-	                                       &err) : NULL;
-	if (!E) {
-		kith_npy_unmap(&ego);
-		return kith_cli_fail("update", err);
+		    KITH_ERROR_DATA, "'%s' holds an unknown model '%s'",
+		    emb_path, model ? model : ""));
 	}
-	p.ego_out = E;
-	struct kith_train_report rep;
-	kith_train_report_init(&rep);
-	gboolean ok = kith_lightgcn_train(U, V, &rep, &s->ui,
-	                                  s->uu.nnz ? &s->uu : NULL, &p, &err);
-	gboolean has_ego = rep.has_ego;
-	kith_train_report_clear(&rep);
-	kith_npy_unmap(&ego);
 	if (!ok)
 		return kith_cli_fail("update", err);
-
-	/* the manifest: the old members, the new store, one more update */
-	g_autoptr(JsonObject) f = json_object_new();
-	g_autoptr(GList) ks = json_object_get_members(m);
-	for (GList *l = ks; l; l = l->next)
-		json_object_set_member(f, l->data, json_node_copy(
-		    json_object_get_member(m, l->data)));
-	g_autofree char *mp = g_build_filename(store_path, "manifest.json", NULL);
-	g_autofree char *msha = kith_file_sha256(mp, NULL, NULL);
-	if (msha)
-		json_object_set_string_member(f, "store_manifest_sha256", msha);
-	if (u->store_created)
-		json_object_set_string_member(f, "store_created",
-		                              u->store_created);
-	json_object_set_int_member(f, "store_users", s->n_users);
-	json_object_set_int_member(f, "store_items", s->n_items);
-	json_object_set_int_member(f, "store_pairs", s->ui.nnz);
-	JsonArray *ups = NULL;
-	JsonNode *un = json_object_get_member(f, "updates");
-	if (un && JSON_NODE_HOLDS_ARRAY(un))
-		ups = json_array_ref(json_node_get_array(un));
-	else
-		ups = json_array_new();
-	JsonObject *ue = json_object_new();
-	json_object_set_int_member(ue, "ledger_index", u->index);
-	json_object_set_string_member(ue, "method", "lightgcn-warm-start");
-	json_object_set_int_member(ue, "steps", steps);
-	json_object_set_double_member(ue, "focus", focus);
-	json_object_set_int_member(ue, "touched_users", u->n_touched);
-	json_object_set_int_member(ue, "new_pairs", u->n_new);
-	json_object_set_boolean_member(ue, "ego_start", have_ego);
-	json_object_set_int_member(ue, "users_added",
-	                           s->n_users - u->old_users);
-	json_object_set_int_member(ue, "items_added",
-	                           s->n_items - u->old_items);
-	json_object_set_double_member(ue, "seconds", kith_now() - t0);
-	json_array_add_object_element(ups, ue);
-	json_object_set_array_member(f, "updates", ups);
-	struct kith_emb_array ego_arr = { KITH_LIGHTGCN_EGO, KITH_DT_F32,
-	                                  s->n_users + s->n_items, p.dim, E };
-	if (!kith_emb_write(emb_path, U, s->n_users, V, s->n_items, p.dim,
-	                    s->user_ids, s->item_ids, f,
-	                    has_ego ? &ego_arr : NULL, has_ego ? 1 : 0, &err))
-		return kith_cli_fail("update", err);
-	*secs = kith_now() - t0;
+	kith_cli_info(cli, "update", "refreshed '%s' (%s) in %.2f s", emb_path,
+	              model, kith_now() - t0);
 	return 0;
 }
 
@@ -321,21 +204,6 @@ refresh_folder(const char *what, int (*cmd)(int, char **, struct kith_cli *),
 	return rc;
 }
 
-static int
-refresh_sage(const char *store_path, const char *emb_path,
-             struct kith_cli *cli, const char *model, double *secs)
-{
-	double t0 = kith_now();
-	g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func(g_free);
-	const char *a[] = { "embed", store_path, "-o", emb_path, "--model",
-	                    model, "--from", emb_path };
-	for (size_t i = 0; i < G_N_ELEMENTS(a); i++)
-		g_ptr_array_add(args, g_strdup(a[i]));
-	int rc = run_quiet(cmd_embed, args, cli);
-	*secs = kith_now() - t0;
-	return rc;
-}
-
 /* ---- the command -------------------------------------------------------- */
 
 static void
@@ -358,8 +226,8 @@ cmd_update(int argc, char **argv, struct kith_cli *cli)
 	g_autofree char *weights = NULL, *emb = NULL, *profiles = NULL;
 	g_autofree char *prefs = NULL, *comm = NULL;
 	g_auto(kith_cli_reader_args) ra = { 0 };
-	gint steps = UPDATE_STEPS;
-	double focus = UPDATE_FOCUS;
+	struct kith_refresh_options ro;
+	kith_refresh_options_init(&ro);
 	gboolean json = FALSE;
 	GOptionEntry entries[] = {
 		{ "events", 0, 0, G_OPTION_ARG_FILENAME, &events,
@@ -382,9 +250,9 @@ cmd_update(int argc, char **argv, struct kith_cli *cli)
 		{ "communities", 0, 0, G_OPTION_ARG_FILENAME, &comm,
 		  "refresh this community folder, warm-started from its "
 		  "partition (louvain: recomputed)", "C" },
-		{ "steps", 0, 0, G_OPTION_ARG_INT, &steps,
+		{ "steps", 0, 0, G_OPTION_ARG_INT, &ro.steps,
 		  "lightgcn fine-tuning steps (8)", "N" },
-		{ "focus", 0, 0, G_OPTION_ARG_DOUBLE, &focus,
+		{ "focus", 0, 0, G_OPTION_ARG_DOUBLE, &ro.focus,
 		  "share of the fine-tuning drawn among new pairs (0.25)",
 		  "SHARE" },
 		{ "columns", 0, 0, G_OPTION_ARG_STRING, &columns,
@@ -407,9 +275,9 @@ cmd_update(int argc, char **argv, struct kith_cli *cli)
 		return rc;
 	if (argc != 2)
 		return kith_cli_usage("update", "expected one STORE");
-	if (steps < 1 || steps > 100000)
+	if (ro.steps < 1 || ro.steps > 100000)
 		return kith_cli_usage("update", "--steps must be in 1..100000");
-	if (!(focus >= 0 && focus <= 1))
+	if (!(ro.focus >= 0 && ro.focus <= 1))
 		return kith_cli_usage("update", "--focus must be in [0, 1]");
 
 	struct kith_ingest_options o = { 0 };
@@ -459,29 +327,9 @@ cmd_update(int argc, char **argv, struct kith_cli *cli)
 	g_clear_pointer(&u.batch.store, kith_store_free);
 	double secs = 0;
 	rc = 0;
-	if (emb) {
-		g_autoptr(JsonNode) keep = NULL;
-		JsonObject *m = read_manifest(emb, &keep, &err);
-		if (!m) {
-			rc = kith_cli_fail("update", err);
-			goto out;
-		}
-		const char *model = json_object_get_string_member_with_default(
-		    m, "model", "");
-		if (strcmp(model, "lightgcn") == 0)
-			rc = refresh_lightgcn(store, emb, &u, steps, focus, cli,
-			                      &secs);
-		else if (strcmp(model, "sage") == 0 || strcmp(model, "gcn") == 0)
-			rc = refresh_sage(store, emb, cli, model, &secs);
-		else
-			rc = kith_cli_fail("update", g_error_new(KITH_ERROR,
-			    KITH_ERROR_DATA, "'%s' holds an unknown model '%s'",
-			    emb, model));
-		if (rc)
-			goto out;
-		kith_cli_info(cli, "update", "refreshed '%s' (%s) in %.2f s",
-		              emb, model, secs);
-	}
+	ro.seed = (uint64_t)cli->seed;
+	if (emb && (rc = refresh_emb(store, emb, &u, &ro, cli)) != 0)
+		goto out;
 	if (profiles) {
 		rc = refresh_folder("profile", cmd_profile, "kith-profiles",
 		                    profile_opts, store, profiles, cli, &secs);

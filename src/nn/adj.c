@@ -106,6 +106,19 @@ merge_union(const int32_t *a, int64_t na, const int32_t *b, int64_t nb,
 	return c;
 }
 
+/* The merged neighbours of row r of A and B (B == A: of A alone),
+ * without r, into o (may be NULL); returns their count. */
+static int64_t
+row_union(const struct kith_csr *A, const struct kith_csr *B, int64_t r,
+          int32_t *o)
+{
+	const int32_t *a = A->indices + A->indptr[r];
+	int64_t na = A->indptr[r + 1] - A->indptr[r];
+	const int32_t *b = B->indices + B->indptr[r];
+	int64_t nb = B == A ? 0 : B->indptr[r + 1] - B->indptr[r];
+	return merge_union(a, na, b, nb, (int32_t)r, o);
+}
+
 gboolean
 kith_adj_gcn(struct kith_csr *out, const struct kith_csr *A,
              gboolean symmetrise, GError **error)
@@ -133,13 +146,8 @@ kith_adj_gcn(struct kith_csr *out, const struct kith_csr *A,
 		goto fail;
 	cnt[0] = 0;
 #pragma omp parallel for schedule(dynamic, 1024)
-	for (int64_t r = 0; r < n; r++) {
-		const int32_t *a = A->indices + A->indptr[r];
-		int64_t na = A->indptr[r + 1] - A->indptr[r];
-		const int32_t *b = B->indices + B->indptr[r];
-		int64_t nb = B == A ? 0 : B->indptr[r + 1] - B->indptr[r];
-		cnt[r + 1] = merge_union(a, na, b, nb, (int32_t)r, NULL) + 1;
-	}
+	for (int64_t r = 0; r < n; r++)
+		cnt[r + 1] = row_union(A, B, r, NULL) + 1;
 	for (int64_t r = 0; r < n; r++)
 		cnt[r + 1] += cnt[r];
 	if (!kith_csr_alloc(out, n, n, cnt[n], TRUE, error))
@@ -150,12 +158,8 @@ kith_adj_gcn(struct kith_csr *out, const struct kith_csr *A,
 		goto fail;
 #pragma omp parallel for schedule(dynamic, 1024)
 	for (int64_t r = 0; r < n; r++) {
-		const int32_t *a = A->indices + A->indptr[r];
-		int64_t na = A->indptr[r + 1] - A->indptr[r];
-		const int32_t *b = B->indices + B->indptr[r];
-		int64_t nb = B == A ? 0 : B->indptr[r + 1] - B->indptr[r];
 		int32_t *o = out->indices + out->indptr[r];
-		int64_t c = merge_union(a, na, b, nb, (int32_t)r, o);
+		int64_t c = row_union(A, B, r, o);
 		/* Insert the self-loop in sorted position. */
 		int64_t p = c;
 		while (p > 0 && o[p - 1] > r) {

@@ -80,112 +80,135 @@ colval_cmp(const void *a, const void *b)
 	return (x->col > y->col) - (x->col < y->col);
 }
 
-gboolean
-kith_features_build(struct kith_csr *out, struct kith_feature_schema *sc,
-                    const struct kith_store *s, gboolean with_items,
-                    gboolean fit, GError **error)
+/* What building the features of one store needs. */
+struct fbuild {
+	const struct kith_store *s;
+	struct kith_feature_schema *sc;
+	int64_t n, R;           /* users, rows (users + items) */
+	int64_t nd;             /* width of the dense block (attr + stats) */
+	int64_t base_d, base_c; /* first column of the dense, cat blocks */
+	int64_t *uf_map, *attr_map, *cat_map, *type_map;  /* store -> schema */
+	int64_t c_deg, c_soc, c_ev, c_item;     /* stats columns, -1: none */
+};
+
+static char *
+type_share_name(const struct kith_store *s, int64_t t)
 {
-	int64_t n = s->n_users, m = with_items ? s->n_items : 0, R = n + m;
+	return g_strdup_printf("type_share:%s", s->event_type_names &&
+	                       s->event_type_names[t] ? s->event_type_names[t]
+	                                              : "");
+}
+
+/* The column names of a schema fitted on s (mean and scale come later). */
+static void
+schema_names(struct kith_feature_schema *sc, const struct kith_store *s)
+{
 	int64_t T = s->n_event_types;
-	int64_t *uf_map = NULL, *attr_map = NULL, *cat_map = NULL,
-	        *type_map = NULL;
-	int64_t nd, base_d, base_c, nnz = 0;
-	float *D = NULL;
-	gboolean ok = FALSE;
-	GArray *row = NULL;
+	char **stats;
 
-	memset(out, 0, sizeof *out);
-	if (fit) {
-		char **stats;
-		memset(sc, 0, sizeof *sc);
-		sc->uf_names = copy_names(s->user_feat_names, s->n_user_feats);
-		sc->n_uf = s->n_user_feats;
-		sc->attr_names = copy_names(s->user_attr_names, s->n_user_attrs);
-		sc->n_attr = s->n_user_attrs;
-		sc->cat_names = copy_names(s->category_names, s->n_categories);
-		sc->n_cat = s->n_categories;
-		sc->n_stats = 4 + T;
-		stats = g_new0(char *, sc->n_stats + 1);
-		stats[0] = g_strdup("log_degree");
-		stats[1] = g_strdup("log_social_degree");
-		stats[2] = g_strdup("log_events");
-		for (int64_t t = 0; t < T; t++)
-			stats[3 + t] = g_strdup_printf("type_share:%s",
-			    s->event_type_names && s->event_type_names[t] ?
-			    s->event_type_names[t] : "");
-		stats[3 + T] = g_strdup("is_item");
-		sc->stat_names = stats;
-		sc->n_cols = sc->n_uf + sc->n_attr + sc->n_stats + sc->n_cat;
-	}
-	nd = sc->n_attr + sc->n_stats;
-	base_d = sc->n_uf;
-	base_c = sc->n_uf + nd;
+	memset(sc, 0, sizeof *sc);
+	sc->uf_names = copy_names(s->user_feat_names, s->n_user_feats);
+	sc->n_uf = s->n_user_feats;
+	sc->attr_names = copy_names(s->user_attr_names, s->n_user_attrs);
+	sc->n_attr = s->n_user_attrs;
+	sc->cat_names = copy_names(s->category_names, s->n_categories);
+	sc->n_cat = s->n_categories;
+	sc->n_stats = 4 + T;
+	stats = g_new0(char *, sc->n_stats + 1);
+	stats[0] = g_strdup("log_degree");
+	stats[1] = g_strdup("log_social_degree");
+	stats[2] = g_strdup("log_events");
+	for (int64_t t = 0; t < T; t++)
+		stats[3 + t] = type_share_name(s, t);
+	stats[3 + T] = g_strdup("is_item");
+	sc->stat_names = stats;
+	sc->n_cols = sc->n_uf + sc->n_attr + sc->n_stats + sc->n_cat;
+}
 
-	/* Column maps from this store's names to the schema's. */
-	uf_map = name_map(s->user_feat_names, s->n_user_feats, sc->uf_names);
-	attr_map = name_map(s->user_attr_names, s->n_user_attrs,
-	                    sc->attr_names);
-	cat_map = name_map(s->category_names, s->n_categories, sc->cat_names);
-	{
-		char **tn = g_new0(char *, T + 1);
-		for (int64_t t = 0; t < T; t++)
-			tn[t] = g_strdup_printf("type_share:%s",
-			    s->event_type_names && s->event_type_names[t] ?
-			    s->event_type_names[t] : "");
-		type_map = name_map(tn, T, sc->stat_names);
-		g_strfreev(tn);
-	}
+/* Column maps from the store's names to the schema's, and the columns of
+ * the named statistics. */
+static void
+fbuild_maps(struct fbuild *f)
+{
+	const struct kith_store *s = f->s;
+	const struct kith_feature_schema *sc = f->sc;
+	int64_t T = s->n_event_types;
+	char **tn = g_new0(char *, T + 1);
 
-	/* Dense block: raw values. */
-	D = kith_alloc0_n(MAX(R * nd, 1), sizeof(float), error);
-	if (!D)
-		goto out;
-	int64_t c_deg = -1, c_soc = -1, c_ev = -1, c_item = -1;
+	f->uf_map = name_map(s->user_feat_names, s->n_user_feats, sc->uf_names);
+	f->attr_map = name_map(s->user_attr_names, s->n_user_attrs,
+	                       sc->attr_names);
+	f->cat_map = name_map(s->category_names, s->n_categories,
+	                      sc->cat_names);
+	for (int64_t t = 0; t < T; t++)
+		tn[t] = type_share_name(s, t);
+	f->type_map = name_map(tn, T, sc->stat_names);
+	g_strfreev(tn);
+	f->c_deg = f->c_soc = f->c_ev = f->c_item = -1;
 	for (int64_t k = 0; k < sc->n_stats; k++) {
 		const char *nm = sc->stat_names[k];
 		int64_t c = sc->n_attr + k;
 		if (!strcmp(nm, "log_degree"))
-			c_deg = c;
+			f->c_deg = c;
 		else if (!strcmp(nm, "log_social_degree"))
-			c_soc = c;
+			f->c_soc = c;
 		else if (!strcmp(nm, "log_events"))
-			c_ev = c;
+			f->c_ev = c;
 		else if (!strcmp(nm, "is_item"))
-			c_item = c;
+			f->c_item = c;
 	}
-	for (int64_t i = 0; i < n; i++) {
-		float *d = D + i * nd;
-		double events = 0;
-		for (int64_t a = 0; a < s->n_user_attrs && s->user_attr; a++)
-			if (attr_map[a] >= 0)
-				d[attr_map[a]] = s->user_attr[i * s->n_user_attrs + a];
-		for (int64_t k = s->ui.indptr[i]; k < s->ui.indptr[i + 1]; k++)
-			events += s->ui_count ? s->ui_count[k] : 1;
-		if (c_deg >= 0)
-			d[c_deg] = (float)log1p((double)(s->ui.indptr[i + 1] -
-			                                 s->ui.indptr[i]));
-		if (c_soc >= 0 && s->uu.indptr)
-			d[c_soc] = (float)log1p((double)(s->uu.indptr[i + 1] -
-			                                 s->uu.indptr[i]));
-		if (c_ev >= 0)
-			d[c_ev] = (float)log1p(events);
-		if (s->user_type_count && T > 0) {
-			double tot = 0;
-			for (int64_t t = 0; t < T; t++)
-				tot += s->user_type_count[i * T + t];
-			for (int64_t t = 0; t < T && tot > 0; t++)
-				if (type_map[t] >= 0)
-					d[sc->n_attr + type_map[t]] = (float)(
-					    s->user_type_count[i * T + t] / tot);
-		}
+}
+
+/* The raw dense values of user i into d. */
+static void
+dense_user(const struct fbuild *f, float *d, int64_t i)
+{
+	const struct kith_store *s = f->s;
+	int64_t T = s->n_event_types;
+	double events = 0;
+
+	for (int64_t a = 0; a < s->n_user_attrs && s->user_attr; a++)
+		if (f->attr_map[a] >= 0)
+			d[f->attr_map[a]] = s->user_attr[i * s->n_user_attrs + a];
+	for (int64_t k = s->ui.indptr[i]; k < s->ui.indptr[i + 1]; k++)
+		events += s->ui_count ? s->ui_count[k] : 1;
+	if (f->c_deg >= 0)
+		d[f->c_deg] = (float)log1p((double)(s->ui.indptr[i + 1] -
+		                                    s->ui.indptr[i]));
+	if (f->c_soc >= 0 && s->uu.indptr)
+		d[f->c_soc] = (float)log1p((double)(s->uu.indptr[i + 1] -
+		                                    s->uu.indptr[i]));
+	if (f->c_ev >= 0)
+		d[f->c_ev] = (float)log1p(events);
+	if (s->user_type_count && T > 0) {
+		double tot = 0;
+		for (int64_t t = 0; t < T; t++)
+			tot += s->user_type_count[i * T + t];
+		for (int64_t t = 0; t < T && tot > 0; t++)
+			if (f->type_map[t] >= 0)
+				d[f->sc->n_attr + f->type_map[t]] = (float)(
+				    s->user_type_count[i * T + t] / tot);
 	}
-	for (int64_t j = 0; j < m; j++) {
-		float *d = D + (n + j) * nd;
-		if (c_deg >= 0)
-			d[c_deg] = (float)log1p((double)(s->iu.indptr[j + 1] -
-			                                 s->iu.indptr[j]));
-		if (c_item >= 0)
-			d[c_item] = 1.0f;
+}
+
+/* The dense block D (R x nd): raw values, then (x - mean)·scale, with
+ * mean and scale fitted on D when fit. */
+static void
+dense_block(const struct fbuild *f, float *D, gboolean fit)
+{
+	const struct kith_store *s = f->s;
+	struct kith_feature_schema *sc = f->sc;
+	int64_t nd = f->nd, R = f->R;
+
+	for (int64_t i = 0; i < f->n; i++)
+		dense_user(f, D + i * nd, i);
+	for (int64_t j = 0; j < R - f->n; j++) {
+		float *d = D + (f->n + j) * nd;
+		if (f->c_deg >= 0)
+			d[f->c_deg] = (float)log1p((double)(s->iu.indptr[j + 1] -
+			                                    s->iu.indptr[j]));
+		if (f->c_item >= 0)
+			d[f->c_item] = 1.0f;
 	}
 	if (fit) {
 		sc->mean = g_new0(float, MAX(sc->n_cols, 1));
@@ -202,25 +225,30 @@ kith_features_build(struct kith_csr *out, struct kith_feature_schema *sc,
 				sq += x * x;
 			}
 			double sd = R > 1 ? sqrt(sq / R) : 0;
-			sc->mean[base_d + c] = (float)mu;
-			sc->scale[base_d + c] = sd > 1e-12 ? (float)(1.0 / sd) : 1.0f;
+			sc->mean[f->base_d + c] = (float)mu;
+			sc->scale[f->base_d + c] = sd > 1e-12 ? (float)(1.0 / sd)
+			                                      : 1.0f;
 		}
 	}
 	for (int64_t i = 0; i < R; i++)
 		for (int64_t c = 0; c < nd; c++)
-			D[i * nd + c] = (D[i * nd + c] - sc->mean[base_d + c]) *
-			                sc->scale[base_d + c];
+			D[i * nd + c] = (D[i * nd + c] - sc->mean[f->base_d + c]) *
+			                sc->scale[f->base_d + c];
+}
 
-	/* Count entries per row. */
-	int64_t *indptr = kith_alloc0_n(R + 1, sizeof(int64_t), error);
-	if (!indptr)
-		goto out;
-	for (int64_t i = 0; i < R; i++) {
+/* An upper bound of the entries of all rows. */
+static int64_t
+entries_bound(const struct fbuild *f)
+{
+	const struct kith_store *s = f->s;
+	int64_t total = 0;
+
+	for (int64_t i = 0; i < f->R; i++) {
 		int64_t c = 0;
-		if (i < n) {
+		if (i < f->n) {
 			for (int64_t k = s->uf.indptr ? s->uf.indptr[i] : 0;
 			     s->uf.indptr && k < s->uf.indptr[i + 1]; k++)
-				c += uf_map[s->uf.indices[k]] >= 0;
+				c += f->uf_map[s->uf.indices[k]] >= 0;
 			for (int64_t k = s->ui.indptr[i]; k < s->ui.indptr[i + 1];
 			     k++) {
 				int32_t it = s->ui.indices[k];
@@ -229,87 +257,90 @@ kith_features_build(struct kith_csr *out, struct kith_feature_schema *sc,
 					     s->item_cat.indptr[it];
 			}
 		} else if (s->item_cat.indptr) {
-			c += s->item_cat.indptr[i - n + 1] -
-			     s->item_cat.indptr[i - n];
+			c += s->item_cat.indptr[i - f->n + 1] -
+			     s->item_cat.indptr[i - f->n];
 		}
-		indptr[i + 1] = c + nd;   /* upper bound */
+		total += c + f->nd;
 	}
-	for (int64_t i = 0; i < R; i++)
-		indptr[i + 1] += indptr[i];
-	nnz = indptr[R];
-	if (!kith_csr_alloc(out, R, sc->n_cols, nnz, TRUE, error)) {
-		g_free(indptr);
-		goto out;
-	}
-	g_free(indptr);
+	return total;
+}
 
-	/* Fill row by row: uf, dense, categories (merged by column). */
-	row = g_array_new(FALSE, FALSE, sizeof(struct colval));
-	float *catacc = g_new0(float, MAX(sc->n_cat, 1));
+/* Row i's uf block (row-normalised, by column) onto row. */
+static void
+row_uf(const struct fbuild *f, GArray *row, int64_t i)
+{
+	const struct kith_csr *uf = &f->s->uf;
+	double tot = 0;
+
+	for (int64_t k = uf->indptr[i]; k < uf->indptr[i + 1]; k++)
+		tot += fabs(uf->values ? uf->values[k] : 1.0);
+	for (int64_t k = uf->indptr[i]; k < uf->indptr[i + 1]; k++) {
+		int64_t c = f->uf_map[uf->indices[k]];
+		double v = uf->values ? uf->values[k] : 1.0;
+		if (c < 0 || tot <= 0 || v == 0)
+			continue;
+		struct colval cv = { (int32_t)c, (float)(v / tot) };
+		g_array_append_val(row, cv);
+	}
+	if (row->len > 1)
+		qsort(row->data, row->len, sizeof(struct colval), colval_cmp);
+}
+
+/* Row i's category shares (a user: of its items' categories; an item:
+ * its own) onto row; catacc (n_cat zeros) is scratch, left zero. */
+static void
+row_cats(const struct fbuild *f, GArray *row, int64_t i, float *catacc)
+{
+	const struct kith_store *s = f->s;
+	int32_t self = (int32_t)(i - f->n);
+	int64_t k0 = i < f->n ? s->ui.indptr[i] : 0;
+	int64_t k1 = i < f->n ? s->ui.indptr[i + 1] : 1;
+	double tot = 0;
+
+	for (int64_t k = k0; k < k1; k++) {
+		int32_t it = i < f->n ? s->ui.indices[k] : self;
+		for (int64_t q = s->item_cat.indptr[it];
+		     q < s->item_cat.indptr[it + 1]; q++) {
+			int64_t c = f->cat_map[s->item_cat.indices[q]];
+			if (c >= 0) {
+				catacc[c] += 1.0f;
+				tot += 1;
+			}
+		}
+	}
+	for (int64_t c = 0; c < f->sc->n_cat && tot > 0; c++)
+		if (catacc[c] != 0) {
+			struct colval cv = { (int32_t)(f->base_c + c),
+			                     (float)(catacc[c] / tot) };
+			g_array_append_val(row, cv);
+			catacc[c] = 0;
+		}
+}
+
+/* Fills out (allocated) row by row: uf, dense, categories. */
+static void
+fill_rows(const struct fbuild *f, struct kith_csr *out, const float *D)
+{
+	const struct kith_store *s = f->s;
+	GArray *row = g_array_new(FALSE, FALSE, sizeof(struct colval));
+	float *catacc = g_new0(float, MAX(f->sc->n_cat, 1));
 	int64_t p = 0;
+
 	out->indptr[0] = 0;
-	for (int64_t i = 0; i < R; i++) {
+	for (int64_t i = 0; i < f->R; i++) {
 		g_array_set_size(row, 0);
-		if (i < n && s->uf.indptr) {
-			double tot = 0;
-			for (int64_t k = s->uf.indptr[i]; k < s->uf.indptr[i + 1]; k++)
-				tot += fabs(s->uf.values ? s->uf.values[k] : 1.0);
-			for (int64_t k = s->uf.indptr[i]; k < s->uf.indptr[i + 1];
-			     k++) {
-				int64_t c = uf_map[s->uf.indices[k]];
-				double v = s->uf.values ? s->uf.values[k] : 1.0;
-				if (c < 0 || tot <= 0 || v == 0)
-					continue;
-				struct colval cv = { (int32_t)c, (float)(v / tot) };
-				g_array_append_val(row, cv);
-			}
-			if (row->len > 1)
-				qsort(row->data, row->len, sizeof(struct colval),
-				      colval_cmp);
-		}
-		for (int64_t c = 0; c < nd; c++) {
-			float v = D[i * nd + c];
+		if (i < f->n && s->uf.indptr)
+			row_uf(f, row, i);
+		for (int64_t c = 0; c < f->nd; c++) {
+			float v = D[i * f->nd + c];
 			if (v != 0) {
-				struct colval cv = { (int32_t)(base_d + c), v };
+				struct colval cv = { (int32_t)(f->base_d + c),
+				                     v };
 				g_array_append_val(row, cv);
 			}
 		}
-		/* categories */
-		if (s->item_cat.indptr && sc->n_cat > 0) {
-			double tot = 0;
-			int64_t k0, k1;
-			const int32_t *items;
-			int32_t self;
-			if (i < n) {
-				k0 = s->ui.indptr[i];
-				k1 = s->ui.indptr[i + 1];
-				items = s->ui.indices;
-			} else {
-				self = (int32_t)(i - n);
-				k0 = 0;
-				k1 = 1;
-				items = &self;
-			}
-			for (int64_t k = k0; k < k1; k++) {
-				int32_t it = items[i < n ? k : 0];
-				for (int64_t q = s->item_cat.indptr[it];
-				     q < s->item_cat.indptr[it + 1]; q++) {
-					int64_t c = cat_map[s->item_cat.indices[q]];
-					if (c >= 0) {
-						catacc[c] += 1.0f;
-						tot += 1;
-					}
-				}
-			}
-			for (int64_t c = 0; c < sc->n_cat && tot > 0; c++)
-				if (catacc[c] != 0) {
-					struct colval cv = {
-						(int32_t)(base_c + c),
-						(float)(catacc[c] / tot) };
-					g_array_append_val(row, cv);
-					catacc[c] = 0;
-				}
-		}
+		if (s->item_cat.indptr && f->sc->n_cat > 0)
+			row_cats(f, row, i, catacc);
 		for (guint q = 0; q < row->len; q++) {
 			struct colval cv = g_array_index(row, struct colval, q);
 			out->indices[p] = cv.col;
@@ -320,15 +351,41 @@ kith_features_build(struct kith_csr *out, struct kith_feature_schema *sc,
 	}
 	out->nnz = p;
 	g_free(catacc);
+	g_array_free(row, TRUE);
+}
+
+gboolean
+kith_features_build(struct kith_csr *out, struct kith_feature_schema *sc,
+                    const struct kith_store *s, gboolean with_items,
+                    gboolean fit, GError **error)
+{
+	struct fbuild f = { .s = s, .sc = sc, .n = s->n_users };
+	gboolean ok = FALSE;
+	float *D = NULL;
+
+	memset(out, 0, sizeof *out);
+	if (fit)
+		schema_names(sc, s);
+	f.R = f.n + (with_items ? s->n_items : 0);
+	f.nd = sc->n_attr + sc->n_stats;
+	f.base_d = sc->n_uf;
+	f.base_c = sc->n_uf + f.nd;
+	fbuild_maps(&f);
+	D = kith_alloc0_n(MAX(f.R * f.nd, 1), sizeof(float), error);
+	if (!D)
+		goto out;
+	dense_block(&f, D, fit);
+	if (!kith_csr_alloc(out, f.R, sc->n_cols, entries_bound(&f), TRUE,
+	                    error))
+		goto out;
+	fill_rows(&f, out, D);
 	ok = TRUE;
 out:
-	if (row)
-		g_array_free(row, TRUE);
 	g_free(D);
-	g_free(uf_map);
-	g_free(attr_map);
-	g_free(cat_map);
-	g_free(type_map);
+	g_free(f.uf_map);
+	g_free(f.attr_map);
+	g_free(f.cat_map);
+	g_free(f.type_map);
 	if (!ok) {
 		kith_csr_clear(out);
 		if (fit)

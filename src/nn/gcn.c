@@ -27,8 +27,9 @@
  * keyed by (seed, epoch, block of rows), independent of the thread count;
  * dense products go through OpenBLAS sgemm (outside parallel regions).
  * So a checkpoint (weights, Adam moments, kept weights and the
- * early-stopping counters after an epoch, see gnn-internal.h) is all a
- * resumed run needs to end with the same bytes.
+ * early-stopping counters after an epoch; written by the training driver,
+ * train.c, whose hooks this file supplies) is all a resumed run needs to
+ * end with the same bytes.
  */
 #include "config.h"
 
@@ -38,9 +39,11 @@
 
 #include "kith/eval.h"
 #include "kith/core.h"
+#include "kith/io.h"
 #include "kith/models.h"
 #include "kith/nn.h"
 #include "nn/gnn-internal.h"
+#include "nn/train-internal.h"
 
 #define ROW_BLOCK 256
 
@@ -65,6 +68,42 @@ kith_gcn_params_init(struct kith_gcn_params *p)
 	p->dropout = 0.5;
 	p->neg = 1;
 	p->seed = 42;
+}
+
+/* The effective epochs and patience (auto: 200 epochs supervised, 300
+ * for the auto-encoder; 100 epochs without a better score). */
+static void
+gcn_schedule(const struct kith_gcn_params *p, gboolean sup, int *epochs,
+             int *patience)
+{
+	*epochs = p->train.max_epochs > 0 ? p->train.max_epochs :
+	          (sup ? 200 : 300);
+	*patience = p->train.patience > 0 ? p->train.patience : 100;
+}
+
+void
+kith_gcn_params_to_json(JsonBuilder *b, const struct kith_gcn_params *p,
+                        const struct kith_gcn_model *m, const char *labels,
+                        const char *from)
+{
+	int epochs, patience;
+
+	gcn_schedule(p, m->supervised, &epochs, &patience);
+	json_builder_set_member_name(b, "params");
+	json_builder_begin_object(b);
+	kith_json_put_int(b, "hidden", m->hidden);
+	kith_json_put_int(b, "dim", m->supervised ? m->hidden : m->n_out);
+	kith_json_put_int(b, "max_epochs", epochs);
+	kith_json_put_double(b, "lr", p->lr);
+	kith_json_put_double(b, "weight_decay", p->weight_decay);
+	kith_json_put_double(b, "dropout", m->supervised ? p->dropout : 0.0);
+	kith_json_put_int(b, "patience", patience);
+	kith_json_put_int(b, "neg", p->neg);
+	kith_json_put_string(b, "mode", m->supervised ? "semi-supervised"
+	                                              : "auto-encoder");
+	kith_json_put_string(b, "labels", labels);
+	kith_json_put_string(b, "from", from);
+	json_builder_end_object(b);
 }
 
 /* out[j] = Σ_i G[i, j] in row order (deterministic). */
@@ -427,33 +466,6 @@ argmax_rows(int32_t *pred, const float *Z, int64_t n, int c)
 	}
 }
 
-/* The arrays of a GCN checkpoint: current weights, kept weights, Adam
- * moments.  Fills arr (GCN_CKPT_ARRAYS entries). */
-#define GCN_CKPT_ARRAYS 16
-static void
-ckpt_arrays(struct gnn_ckpt_array *arr, struct gcn *g,
-            struct kith_gcn_model *cur, struct kith_gcn_model *kept)
-{
-	static const char *const names[GCN_CKPT_ARRAYS] = {
-		"w1.npy", "b1.npy", "w2.npy", "b2.npy",
-		"best_w1.npy", "best_b1.npy", "best_w2.npy", "best_b2.npy",
-		"adam_m_w1.npy", "adam_m_b1.npy", "adam_m_w2.npy",
-		"adam_m_b2.npy", "adam_v_w1.npy", "adam_v_b1.npy",
-		"adam_v_w2.npy", "adam_v_b2.npy"
-	};
-	int64_t f = cur->n_in, h = cur->hidden, c = cur->n_out;
-	int64_t sz[4] = { f * h, h, h * c, c };
-	float *data[GCN_CKPT_ARRAYS] = {
-		cur->w1, cur->b1, cur->w2, cur->b2,
-		kept->w1, kept->b1, kept->w2, kept->b2,
-		g->aw1.m, g->ab1.m, g->aw2.m, g->ab2.m,
-		g->aw1.v, g->ab1.v, g->aw2.v, g->ab2.v
-	};
-
-	for (int k = 0; k < GCN_CKPT_ARRAYS; k++)
-		arr[k] = (struct gnn_ckpt_array){ names[k], data[k], sz[k % 4] };
-}
-
 static int
 cmp_double(const void *x, const void *y)
 {
@@ -503,231 +515,262 @@ pair_auc(const float *Z, int64_t n, int c, const int32_t *pa,
 	return (double)wins2 / (2.0 * np * np);
 }
 
-#define GCN_CKPT_FORMAT "kith-gcn-checkpoint"
+/* ---- training (the hooks of train.c) ------------------------------------ */
 
-/* Writes the state after `epoch` epochs into p->checkpoint_dir. */
+/* One kith_gcn_train() call. */
+struct gcn_run {
+	struct gcn g;
+	struct kith_gcn_model cur;      /* the weights being trained */
+	struct kith_gcn_model *kept;    /* the best epoch's (the output) */
+	const struct kith_gcn_params *p;
+	const struct kith_csr *A, *X, *Aenc;
+	struct kith_csr Atrain;         /* GAE: A without held-out pairs */
+	const int32_t *label;
+	const uint8_t *split;
+	gboolean sup;
+	int h, c;
+	double drop;
+	int32_t *vpa, *vpb;             /* GAE: held-out pairs */
+	int64_t nvp;
+	float *emb;
+	int32_t *pred;
+};
+
 static gboolean
-ckpt_save(const struct kith_gcn_params *p, const char *hash,
-          const struct kith_gnn_report *report,
-          const struct gnn_ckpt_array *arr, int epoch, int since_best,
-          double best, double best_loss, int64_t adam_t, double t0,
-          GError **error)
+gcn_hook_setup(void *m, int phase, gboolean resuming, GError **error)
 {
-	struct gnn_ckpt_state st = { epoch, report->best_epoch, since_best,
-	                             best, best_loss, adam_t, kith_now() - t0 };
-	return gnn_ckpt_write(p->checkpoint_dir, GCN_CKPT_FORMAT, hash, &st,
-	                      report, arr, GCN_CKPT_ARRAYS, error);
+	struct gcn_run *G = m;
+	const struct kith_gcn_params *p = G->p;
+	struct kith_rng rng;
+	int64_t f = G->X->n_cols;
+
+	/* GAE: hold out 5 % of the undirected edges for model selection */
+	G->Aenc = G->A;
+	if (!G->sup) {
+		if (!gnn_split_edges(&G->Atrain, &G->vpa, &G->vpb, &G->nvp, G->A,
+		                     0.05, p->seed, 3, error))
+			return FALSE;
+		G->Aenc = &G->Atrain;
+	}
+	if (!gcn_setup(&G->g, G->Aenc, G->X, G->h, G->c, TRUE, error) ||
+	    !model_alloc(&G->cur, f, G->h, G->c, G->sup, error) ||
+	    !model_alloc(G->kept, f, G->h, G->c, G->sup, error))
+		return FALSE;
+	kith_rng_seed(&rng, p->seed, 1);
+	gnn_glorot(G->cur.w1, f, G->h, &rng);
+	gnn_glorot(G->cur.w2, G->h, G->c, &rng);
+	model_copy(G->kept, &G->cur);
+	if (!kith_adam_init(&G->g.aw1, f * G->h, (float)p->lr, error) ||
+	    !kith_adam_init(&G->g.ab1, G->h, (float)p->lr, error) ||
+	    !kith_adam_init(&G->g.aw2, (size_t)G->h * G->c, (float)p->lr,
+	                    error) ||
+	    !kith_adam_init(&G->g.ab2, G->c, (float)p->lr, error))
+		return FALSE;
+	gnn_blas_threads(G->A->n_rows, G->h, G->c);
+	return TRUE;
 }
 
-gboolean
-kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
-               struct kith_gnn_report *report, const struct kith_csr *A,
-               const struct kith_csr *X, const int32_t *label,
-               const uint8_t *split, int n_classes,
-               const struct kith_gcn_params *p, GError **error)
+/* One full-batch epoch: dropout masks and negatives of stream `epoch`. */
+static gboolean
+gcn_hook_step(void *m, int phase, int epoch, int step, int steps,
+              double *loss, int64_t *weight, GError **error)
 {
-	struct gcn g;
-	struct kith_gcn_model cur = { 0 };
-	struct kith_rng rng;
-	gboolean sup = label != NULL, ok = FALSE;
-	int h = p->hidden, c = sup ? n_classes : p->dim;
-	int max_epochs = p->max_epochs > 0 ? p->max_epochs : (sup ? 200 : 300);
-	int patience = p->patience > 0 ? p->patience : 100;
-	double best = -1, best_loss = INFINITY, t0 = kith_now();
-	int since_best = 0;
-	struct kith_csr Atrain = { 0 };
-	int32_t *vpa = NULL, *vpb = NULL;
-	int64_t nvp = 0, n = A->n_rows;
-	struct gnn_ckpt_array arr[GCN_CKPT_ARRAYS];
-	g_autofree char *hash = NULL;
-	int first = 1, saved = -1;
-	double last_ckpt = kith_now();
+	struct gcn_run *G = m;
+	struct gcn *g = &G->g;
+	const struct kith_gcn_params *p = G->p;
+	double acc;
 
-	memset(&g, 0, sizeof g);
-	memset(model, 0, sizeof *model);
+	draw_masks(g, G->drop, p->seed, epoch);
+	forward(g, &G->cur, TRUE, FALSE);
+	if (G->sup)
+		*loss = softmax_ce(g->Z, g->dZ, g->n, G->c, G->label, G->split,
+		                   KITH_SPLIT_TRAIN, &acc);
+	else
+		*loss = gae_loss(g, G->Aenc, g->Z, g->dZ, p->neg, p->seed,
+		                 epoch);
+	/* GAE: no decay (its gradients are tiny at the start and the decay
+	 * would shrink the encoder to zero) */
+	backward(g, &G->cur, FALSE, G->sup ? p->weight_decay : 0.0);
+	kith_adam_step(&g->aw1, G->cur.w1, g->gw1);
+	kith_adam_step(&g->ab1, G->cur.b1, g->gb1);
+	kith_adam_step(&g->aw2, G->cur.w2, g->gw2);
+	kith_adam_step(&g->ab2, G->cur.b2, g->gb2);
+	*weight = 1;
+	return TRUE;
+}
+
+/* The updated weights without dropout: validation accuracy (its loss
+ * breaks ties) or the AUC of the held-out pairs. */
+static gboolean
+gcn_hook_validate(void *m, int epoch, struct train_val *v, GError **error)
+{
+	struct gcn_run *G = m;
+	struct gcn *g = &G->g;
+
+	forward(g, &G->cur, FALSE, FALSE);
+	if (G->sup) {
+		v->loss = softmax_ce(g->Z, NULL, g->n, G->c, G->label, G->split,
+		                     KITH_SPLIT_VAL, &v->score);
+	} else {
+		v->loss = 0;
+		v->score = pair_auc(g->Z, g->n, G->c, G->vpa, G->vpb, G->nvp,
+		                    G->p->seed);
+	}
+	v->score2 = -1;
+	return TRUE;
+}
+
+static void
+gcn_hook_keep_best(void *m)
+{
+	struct gcn_run *G = m;
+	model_copy(G->kept, &G->cur);
+}
+
+/* Current weights, kept weights, Adam moments and step counts. */
+static void
+gcn_hook_items(void *m, struct ckpt_items *it)
+{
+	struct gcn_run *G = m;
+	struct kith_gcn_model *mods[2] = { &G->cur, G->kept };
+	struct kith_adam *ad[4] = { &G->g.aw1, &G->g.ab1, &G->g.aw2,
+	                            &G->g.ab2 };
+	static const char *const blk[4] = { "w1", "b1", "w2", "b2" };
+	int64_t f = G->cur.n_in, h = G->h, c = G->c;
+	int64_t sz[4][2] = { { f, h }, { h, 0 }, { h, c }, { c, 0 } };
+
+	memset(it, 0, sizeof *it);
+	for (int k = 0; k < 2; k++) {
+		float *data[4] = { mods[k]->w1, mods[k]->b1, mods[k]->w2,
+		                   mods[k]->b2 };
+		for (int b = 0; b < 4; b++) {
+			char name[16];
+			g_snprintf(name, sizeof name, "%s%s.npy",
+			           k ? "best_" : "", blk[b]);
+			ckpt_add_array(it, name, data[b], sz[b][0], sz[b][1]);
+		}
+	}
+	for (int b = 0; b < 4; b++) {
+		char suffix[8];
+		g_snprintf(suffix, sizeof suffix, "_%s", blk[b]);
+		ckpt_add_adam(it, suffix, ad[b]);
+	}
+}
+
+/* Train, validation and test accuracy of pr. */
+static void
+accuracies(struct kith_train_report *rep, const int32_t *pr,
+           const int32_t *label, const uint8_t *split, int64_t n)
+{
+	double *accs[3] = { &rep->train_acc, &rep->val_acc, &rep->test_acc };
+	for (int s = 0; s < 3; s++) {
+		int64_t cnt = 0, hit = 0;
+		for (int64_t i = 0; i < n; i++)
+			if (split[i] == s + 1 && label[i] >= 0) {
+				cnt++;
+				hit += pr[i] == label[i];
+			}
+		*accs[s] = cnt ? (double)hit / cnt : -1;
+	}
+}
+
+/* A final pass with the kept weights on the full graph. */
+static gboolean
+gcn_hook_finish(void *m, const struct train_outcome *o,
+                struct kith_train_report *rep, GError **error)
+{
+	struct gcn_run *G = m;
+	int64_t n = G->A->n_rows;
+
+	gcn_clear(&G->g);
+	if (!G->sup)
+		return kith_gcn_apply(G->emb, NULL, G->kept, G->A, G->X, error);
+	g_autofree int32_t *own = G->pred ? NULL : g_new(int32_t, MAX(n, 1));
+	int32_t *pr = G->pred ? G->pred : own;
+	if (!kith_gcn_apply(G->emb, pr, G->kept, G->A, G->X, error))
+		return FALSE;
+	accuracies(rep, pr, G->label, G->split, n);
+	return TRUE;
+}
+
+static const struct train_hooks gcn_hooks = {
+	.model = "gcn",
+	.setup = gcn_hook_setup,
+	.step = gcn_hook_step,
+	.validate = gcn_hook_validate,
+	.keep_best = gcn_hook_keep_best,
+	.items = gcn_hook_items,
+	.finish = gcn_hook_finish,
+};
+
+static gboolean
+gcn_check(const struct kith_gcn_params *p, const struct kith_csr *A,
+          const int32_t *label, const uint8_t *split, int h, int c,
+          int n_classes, GError **error)
+{
+	int64_t n = A->n_rows, nt = 0;
+
 	if (h < 1 || c < 1 || p->lr <= 0 || p->dropout < 0 ||
-	    p->dropout >= 1 || p->neg < 0 || n < 1 ||
-	    p->checkpoint_every < 0 || !(p->checkpoint_seconds >= 0) ||
-	    ((p->checkpoint_every > 0 || p->checkpoint_seconds > 0 ||
-	      p->resume) && !p->checkpoint_dir)) {
+	    p->dropout >= 1 || p->neg < 0 || n < 1) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
 		            "invalid gcn parameters");
 		return FALSE;
 	}
-	if (sup) {
-		int64_t nt = 0;
-		for (int64_t i = 0; i < n; i++)
-			nt += split[i] == KITH_SPLIT_TRAIN && label[i] >= 0;
-		if (nt == 0 || n_classes < 2) {
-			g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
-			            "gcn needs labelled train nodes of at least "
-			            "two classes");
-			return FALSE;
-		}
+	if (!train_options_check(&p->train, error))
+		return FALSE;
+	for (int64_t i = 0; label && i < n; i++)
+		nt += split[i] == KITH_SPLIT_TRAIN && label[i] >= 0;
+	if (label && (nt == 0 || n_classes < 2)) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+		            "gcn needs labelled train nodes of at least two "
+		            "classes");
+		return FALSE;
 	}
-	/* GAE: hold out 5 % of the undirected edges for model selection. */
-	const struct kith_csr *Aenc = A;
-	if (!sup) {
-		if (!gnn_split_edges(&Atrain, &vpa, &vpb, &nvp, A, 0.05,
-		                     p->seed, 3, error))
-			goto out;
-		Aenc = &Atrain;
-	}
-	if (!gcn_setup(&g, Aenc, X, h, c, TRUE, error) ||
-	    !model_alloc(&cur, X->n_cols, h, c, sup, error) ||
-	    !model_alloc(model, X->n_cols, h, c, sup, error))
-		goto out;
-	kith_rng_seed(&rng, p->seed, 1);
-	gnn_glorot(cur.w1, cur.n_in, h, &rng);
-	gnn_glorot(cur.w2, h, c, &rng);
-	model_copy(model, &cur);
-	if (!kith_adam_init(&g.aw1, cur.n_in * h, (float)p->lr, error) ||
-	    !kith_adam_init(&g.ab1, h, (float)p->lr, error) ||
-	    !kith_adam_init(&g.aw2, (size_t)h * c, (float)p->lr, error) ||
-	    !kith_adam_init(&g.ab2, c, (float)p->lr, error))
-		goto out;
-	double drop = sup ? p->dropout : 0.0;
-	if (p->checkpoint_dir) {
+	return TRUE;
+}
+
+gboolean
+kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
+               struct kith_train_report *report, const struct kith_csr *A,
+               const struct kith_csr *X, const int32_t *label,
+               const uint8_t *split, int n_classes,
+               const struct kith_gcn_params *p, GError **error)
+{
+	gboolean sup = label != NULL;
+	struct gcn_run G = { .kept = model, .p = p, .A = A, .X = X,
+	                     .label = label, .split = split, .sup = sup,
+	                     .h = p->hidden, .c = sup ? n_classes : p->dim,
+	                     .drop = sup ? p->dropout : 0.0, .emb = emb,
+	                     .pred = pred };
+	g_autofree char *hash = NULL;
+
+	memset(model, 0, sizeof *model);
+	if (!gcn_check(p, A, label, split, G.h, G.c, n_classes, error))
+		return FALSE;
+	if (p->train.checkpoint_dir) {
 		/* what fixes the trajectory (not max_epochs, patience or the
 		 * time limit: a resumed run may change those) */
 		g_autofree char *cfg = g_strdup_printf(
 		    "gcn h=%d c=%d sup=%d lr=%.17g wd=%.17g drop=%.17g neg=%d "
-		    "seed=%" G_GUINT64_FORMAT, h, c, sup, p->lr,
-		    sup ? p->weight_decay : 0.0, drop, p->neg, p->seed);
-		hash = gnn_config_hash(cfg, A, X, label, split, sup ? n : 0);
-		ckpt_arrays(arr, &g, &cur, model);
+		    "seed=%" G_GUINT64_FORMAT, G.h, G.c, sup, p->lr,
+		    sup ? p->weight_decay : 0.0, G.drop, p->neg, p->seed);
+		const struct kith_csr *mats[2] = { A, X };
+		hash = ckpt_config_hash(cfg, mats, 2, label, split,
+		                        sup ? A->n_rows : 0);
 	}
-	if (p->resume) {
-		struct gnn_ckpt_state st;
-		int gen = 0;
-		int got = gnn_ckpt_read(p->checkpoint_dir, GCN_CKPT_FORMAT, hash,
-		                        &st, report, arr, GCN_CKPT_ARRAYS, &gen,
-		                        error);
-		if (got < 0)
-			goto out;
-		if (got > 0) {
-			first = gnn_ckpt_resume(&st, gen, patience, max_epochs,
-			                        report);
-			saved = st.epoch;
-			best = st.best;
-			best_loss = st.best_loss;
-			since_best = st.since_best;
-			g.aw1.t = g.ab1.t = g.aw2.t = g.ab2.t = st.adam_t;
-			t0 -= st.elapsed;
-		}
-	}
-	report->seconds_init = kith_now() - t0;
-	gnn_blas_threads(n, h, c);
-
-	int epoch, done = saved > 0 ? saved : 0;
-	for (epoch = first; epoch <= max_epochs; epoch++) {
-		double loss, acc, vacc, vloss, score;
-		if (gnn_stop_interrupted(report))
-			break;
-		draw_masks(&g, drop, p->seed, epoch);
-		forward(&g, &cur, TRUE, FALSE);
-		if (sup)
-			loss = softmax_ce(g.Z, g.dZ, n, c, label, split,
-			                  KITH_SPLIT_TRAIN, &acc);
-		else
-			loss = gae_loss(&g, Aenc, g.Z, g.dZ, p->neg, p->seed,
-			                epoch);
-		/* GAE: no decay (its gradients are tiny at the start and the
-		 * decay would shrink the encoder to zero) */
-		backward(&g, &cur, FALSE, sup ? p->weight_decay : 0.0);
-		kith_adam_step(&g.aw1, cur.w1, g.gw1);
-		kith_adam_step(&g.ab1, cur.b1, g.gb1);
-		kith_adam_step(&g.aw2, cur.w2, g.gw2);
-		kith_adam_step(&g.ab2, cur.b2, g.gb2);
-
-		/* Validation with the updated weights, no dropout. */
-		forward(&g, &cur, FALSE, FALSE);
-		if (sup) {
-			vloss = softmax_ce(g.Z, NULL, n, c, label, split,
-			                   KITH_SPLIT_VAL, &vacc);
-			score = vacc;
-		} else {
-			vloss = 0;
-			score = vacc = pair_auc(g.Z, n, c, vpa, vpb, nvp,
-			                        p->seed);
-		}
-		gnn_record_epoch(report, p->on_point, p->on_point_data, epoch,
-		                 loss, vacc, t0);
-		if (score > best || (score == best && vloss < best_loss) ||
-		    score < 0) {
-			if (score > best)
-				since_best = 0;
-			best = score;
-			best_loss = vloss;
-			report->best_epoch = epoch;
-			model_copy(model, &cur);
-		} else {
-			since_best++;
-		}
-		gboolean stop = FALSE;
-		if (since_best >= patience) {
-			report->stop_reason = "early-stop";
-			stop = TRUE;
-		} else if (gnn_out_of_time(report, p->time_limit, t0)) {
-			stop = TRUE;
-		}
-		if (gnn_checkpoint_due(p->checkpoint_every,
-		                       p->checkpoint_seconds, epoch, max_epochs,
-		                       stop, &last_ckpt)) {
-			if (!ckpt_save(p, hash, report, arr, epoch, since_best,
-			               best, best_loss, g.aw1.t, t0, error))
-				goto out;
-			saved = epoch;
-		}
-		done = epoch;
-		if (stop)
-			break;
-	}
-	/* SIGINT/SIGTERM: the state after the last finished epoch */
-	if (kith_interrupted() && p->checkpoint_dir && saved != done &&
-	    !ckpt_save(p, hash, report, arr, done, since_best, best, best_loss,
-	               g.aw1.t, t0, error))
-		goto out;
-	report->seconds_train = kith_now() - t0 - report->seconds_init;
-
-	/* Final pass with the kept weights on the full graph. */
-	gcn_clear(&g);
-	if (sup) {
-		int32_t *pr = pred ? pred : g_new(int32_t, n);
-		if (!kith_gcn_apply(emb, pr, model, A, X, error)) {
-			if (!pred)
-				g_free(pr);
-			goto out;
-		}
-		double *accs[3] = { &report->train_acc, &report->val_acc,
-		                    &report->test_acc };
-		for (int s = 0; s < 3; s++) {
-			int64_t cnt = 0, hit = 0;
-			for (int64_t i = 0; i < n; i++)
-				if (split[i] == s + 1 && label[i] >= 0) {
-					cnt++;
-					hit += pr[i] == label[i];
-				}
-			*accs[s] = cnt ? (double)hit / cnt : -1;
-		}
-		if (!pred)
-			g_free(pr);
-	} else {
-		if (!kith_gcn_apply(emb, NULL, model, A, X, error))
-			goto out;
-		report->val_auc = best;
-	}
-	if (!gnn_check_interrupted(done, p->checkpoint_dir, error))
-		goto out;
-	ok = TRUE;
-out:
-	report->seconds_total = kith_now() - t0;
+	struct train_config c;
+	int epochs, patience;
+	gcn_schedule(p, sup, &epochs, &patience);
+	train_config_init(&c, &p->train, epochs, patience);
+	c.config_hash = hash;
+	report->lr = p->lr;
+	gboolean ok = train_run(&gcn_hooks, &G, &c, report, error);
 	openblas_set_num_threads(kith_get_threads());
-	gcn_clear(&g);
-	kith_gcn_model_clear(&cur);
-	kith_csr_clear(&Atrain);
-	g_free(vpa);
-	g_free(vpb);
+	gcn_clear(&G.g);
+	kith_gcn_model_clear(&G.cur);
+	kith_csr_clear(&G.Atrain);
+	g_free(G.vpa);
+	g_free(G.vpb);
 	if (!ok)
 		kith_gcn_model_clear(model);
 	return ok;

@@ -58,9 +58,11 @@
  * With refit (default) the model is then trained again from a start
  * computed the same way on all pairs for the picked number of epochs, so
  * no data is lost to the validation split; otherwise the best validation
- * state is returned.  Checkpoints (ego embeddings, Adam moments, best
- * state, curve, phase and epoch) make a resumed run byte-identical to an
- * uninterrupted one.
+ * state is returned.  The epochs, validation, early stopping, refit and
+ * checkpoints are the training driver's (train.c): this file supplies
+ * its hooks, and the checkpoint (ego embeddings, Adam moments, best
+ * state, plus the driver's curve, phase, epoch and step) makes a resumed
+ * run byte-identical to an uninterrupted one.
  *
  * Warm start (kith update).  With init_user/init_item the ego embeddings
  * start from a previous model's rows instead of the spectral start.
@@ -111,6 +113,7 @@
 #include "kith/io.h"
 #include "kith/models.h"
 #include "kith/nn.h"
+#include "nn/train-internal.h"
 
 #define LGCN_STEPS_PER_EPOCH 16
 #define LGCN_MIN_BATCH 1024
@@ -128,21 +131,6 @@
 #define LGCN_WORK_PER_THREAD ((int64_t)1 << 23)
 
 void
-kith_train_report_init(struct kith_train_report *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->curve = g_array_new(FALSE, TRUE, sizeof(struct kith_train_point));
-}
-
-void
-kith_train_report_clear(struct kith_train_report *r)
-{
-	if (r->curve)
-		g_array_unref(r->curve);
-	memset(r, 0, sizeof(*r));
-}
-
-void
 kith_lightgcn_params_init(struct kith_lightgcn_params *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -157,6 +145,43 @@ kith_lightgcn_params_init(struct kith_lightgcn_params *p)
 	p->refit = TRUE;
 	p->lr_decay = 1.0;
 	p->hard_neg = TRUE;
+}
+
+void
+kith_lightgcn_params_to_json(JsonBuilder *b,
+                             const struct kith_lightgcn_params *p,
+                             const struct kith_train_report *rep)
+{
+	json_builder_set_member_name(b, "params");
+	json_builder_begin_object(b);
+	kith_json_put_int(b, "dim", p->dim);
+	kith_json_put_int(b, "layers", p->layers);
+	kith_json_put_int(b, "max_epochs", rep->max_epochs);
+	kith_json_put_int(b, "batch", rep->batch);
+	kith_json_put_double(b, "lr", rep->lr);
+	kith_json_put_double(b, "l2", p->l2);
+	kith_json_put_int(b, "neg", p->neg);
+	kith_json_put_bool(b, "hard_neg", p->hard_neg);
+	kith_json_put_double(b, "val_ratio", p->val_ratio);
+	kith_json_put_int(b, "eval_every", rep->eval_every);
+	kith_json_put_int(b, "patience", rep->patience);
+	kith_json_put_int(b, "k", p->k);
+	kith_json_put_double(b, "time_limit", p->train.time_limit);
+	kith_json_put_double(b, "social_weight", p->social_weight);
+	kith_json_put_bool(b, "spectral_init", p->spectral_init);
+	kith_json_put_bool(b, "refit", p->refit);
+	json_builder_end_object(b);
+}
+
+void
+kith_lightgcn_params_from_json(struct kith_lightgcn_params *p, JsonObject *o)
+{
+	p->dim = (int)kith_json_int_or(o, "dim", p->dim);
+	p->layers = (int)kith_json_int_or(o, "layers", p->layers);
+	p->l2 = kith_json_num_or(o, "l2", p->l2);
+	p->neg = (int)kith_json_int_or(o, "neg", p->neg);
+	p->hard_neg = kith_json_bool_or(o, "hard_neg", p->hard_neg);
+	p->social_weight = kith_json_num_or(o, "social_weight", 0);
 }
 
 struct lgcn {
@@ -379,6 +404,89 @@ dotf(const float *a, const float *b, int d)
 	return s;
 }
 
+/* ∂L/∂F of the triples of draw b on columns j0..j0+w-1, added into G
+ * (a user and its positive are shared by the neg triples of one draw;
+ * negatives are item rows, never the user's row). */
+static inline void
+grad_draw(const struct lgcn *g, float *restrict G, const float *restrict F,
+          int64_t b, int j0, int w)
+{
+	const int d = g->d, neg = g->p->neg;
+	const int64_t s0 = b * neg;
+	const int64_t ou = (int64_t)g->su[s0] * d + j0;
+	const int64_t oi = (int64_t)g->si[s0] * d + j0;
+	float csum = 0.0f;
+
+	for (int q = 0; q < neg; q++) {
+		const float c = g->coef[s0 + q];
+		const int64_t oj = (int64_t)g->sj[s0 + q] * d + j0;
+		if (c == 0.0f)
+			continue; /* not the hard one */
+		csum += c;
+#pragma omp simd
+		for (int j = 0; j < w; j++) {
+			G[ou + j] += c * (F[oi + j] - F[oj + j]);
+			G[oj + j] -= c * F[ou + j];
+		}
+	}
+#pragma omp simd
+	for (int j = 0; j < w; j++)
+		G[oi + j] += csum * F[ou + j];
+}
+
+/* The L2 term λ/B·E⁰ of the rows of draw b's triples on columns
+ * j0..j0+w-1, added into H (l2 = λ/B per triple). */
+static inline void
+l2_draw(const struct lgcn *g, float *restrict H, const float *restrict E,
+        int64_t b, int j0, int w, float l2)
+{
+	const int d = g->d, neg = g->p->neg;
+	const int64_t s0 = b * neg;
+	const int64_t ou = (int64_t)g->su[s0] * d + j0;
+	const int64_t oi = (int64_t)g->si[s0] * d + j0;
+	const float l2n = l2 * (float)neg;
+
+#pragma omp simd
+	for (int j = 0; j < w; j++) {
+		H[ou + j] += l2n * E[ou + j];
+		H[oi + j] += l2n * E[oi + j];
+	}
+	for (int q = 0; q < neg; q++) {
+		const int64_t oj = (int64_t)g->sj[s0 + q] * d + j0;
+		const float l2j = !g->p->hard_neg ? l2 :
+		    g->sloss[s0 + q] >= 0 ? l2n : 0.0f;
+		if (l2j == 0.0f)
+			continue;
+#pragma omp simd
+		for (int j = 0; j < w; j++)
+			H[oj + j] += l2j * E[oj + j];
+	}
+}
+
+/* A pass over the nb draws of a batch, column block by column block: one
+ * thread per block, the draws in sample order (so the sums do not depend
+ * on the thread count); the gradient of the loss from F, or with l2_term
+ * the L2 term from E⁰, added into out. */
+static void
+triples_pass(const struct lgcn *g, int64_t nb, gboolean l2_term,
+             float *restrict out, const float *restrict in, float l2)
+{
+	const int d = g->d;
+	const int nblk = (d + LGCN_COLBLOCK - 1) / LGCN_COLBLOCK;
+
+#pragma omp parallel for schedule(static)
+	for (int cb = 0; cb < nblk; cb++) {
+		const int j0 = cb * LGCN_COLBLOCK;
+		const int w = MIN(d, j0 + LGCN_COLBLOCK) - j0;
+		for (int64_t b = 0; b < nb; b++) {
+			if (l2_term)
+				l2_draw(g, out, in, b, j0, w, l2);
+			else
+				grad_draw(g, out, in, b, j0, w);
+		}
+	}
+}
+
 /* One BPR step on nb users (nb·neg triples); returns the mean loss. */
 static double
 train_step(struct lgcn *g, uint64_t stream, int nb)
@@ -430,82 +538,12 @@ train_step(struct lgcn *g, uint64_t stream, int nb)
 	if (g->p->hard_neg)
 		ns = nb;
 
-	/* ∂L/∂F, accumulated in sample order within each column block
-	 * (a user and its positive are shared by the neg triples of one
-	 * draw; negatives are item rows, never the user's row) */
+	/* ∂L/∂F into G, then ∂L/∂E⁰ = P ∂L/∂F (Â symmetric) into F (free
+	 * now), plus the L2 term λ/B·E⁰ for every row of every triple */
 	memset(g->G, 0, nd * sizeof(float));
-	const int neg = g->p->neg;
-	const int nblk = (d + LGCN_COLBLOCK - 1) / LGCN_COLBLOCK;
-	const int32_t *restrict su = g->su, *restrict si = g->si,
-	              *restrict sj = g->sj;
-	const float *restrict coef = g->coef;
-	{
-		float *restrict G = g->G;
-		const float *restrict F = g->F;
-#pragma omp parallel for schedule(static)
-		for (int cb = 0; cb < nblk; cb++) {
-			const int j0 = cb * LGCN_COLBLOCK;
-			const int w = MIN(d, j0 + LGCN_COLBLOCK) - j0;
-			for (int64_t b = 0; b < nb; b++) {
-				const int64_t s0 = b * neg;
-				const int64_t ou = (int64_t)su[s0] * d + j0;
-				const int64_t oi = (int64_t)si[s0] * d + j0;
-				float csum = 0.0f;
-				for (int q = 0; q < neg; q++) {
-					const float c = coef[s0 + q];
-					const int64_t oj =
-					    (int64_t)sj[s0 + q] * d + j0;
-					if (c == 0.0f)
-						continue; /* not the hard one */
-					csum += c;
-#pragma omp simd
-					for (int j = 0; j < w; j++) {
-						G[ou + j] += c * (F[oi + j] -
-						                  F[oj + j]);
-						G[oj + j] -= c * F[ou + j];
-					}
-				}
-#pragma omp simd
-				for (int j = 0; j < w; j++)
-					G[oi + j] += csum * F[ou + j];
-			}
-		}
-	}
-	/* ∂L/∂E⁰ = P ∂L/∂F (Â symmetric), into F (free now), plus the L2
-	 * term λ/B·E⁰ for every row of every triple */
+	triples_pass(g, nb, FALSE, g->G, g->F, l2);
 	propagate_mean(g, g->F, g->G, g->T);
-	{
-		float *restrict H = g->F;
-		const float *restrict E = g->E0;
-		const float l2n = l2 * (float)neg;
-		const gboolean hard = g->p->hard_neg;
-#pragma omp parallel for schedule(static)
-		for (int cb = 0; cb < nblk; cb++) {
-			const int j0 = cb * LGCN_COLBLOCK;
-			const int w = MIN(d, j0 + LGCN_COLBLOCK) - j0;
-			for (int64_t b = 0; b < nb; b++) {
-				const int64_t s0 = b * neg;
-				const int64_t ou = (int64_t)su[s0] * d + j0;
-				const int64_t oi = (int64_t)si[s0] * d + j0;
-#pragma omp simd
-				for (int j = 0; j < w; j++) {
-					H[ou + j] += l2n * E[ou + j];
-					H[oi + j] += l2n * E[oi + j];
-				}
-				for (int q = 0; q < neg; q++) {
-					const int64_t oj =
-					    (int64_t)sj[s0 + q] * d + j0;
-					const float l2j = !hard ? l2 :
-					    g->sloss[s0 + q] >= 0 ? l2n : 0.0f;
-					if (l2j == 0.0f)
-						continue;
-#pragma omp simd
-					for (int j = 0; j < w; j++)
-						H[oj + j] += l2j * E[oj + j];
-				}
-			}
-		}
-	}
+	triples_pass(g, nb, TRUE, g->F, g->E0, l2);
 	kith_adam_step(&g->adam, g->E0, g->F);
 	return loss / (double)ns;
 }
@@ -681,10 +719,43 @@ warm_init(struct lgcn *g)
 	}
 }
 
-/* Sets up the graph, buffers and start of one training phase on R. */
+/* The focus pairs and users of a warm start that R holds. */
+static gboolean
+focus_setup(struct lgcn *g, const struct kith_csr *R, GError **error)
+{
+	const struct kith_lightgcn_params *p = g->p;
+
+	if (p->n_focus_pairs > 0 && p->focus_share > 0) {
+		g->focus_pairs = kith_alloc_n((size_t)p->n_focus_pairs,
+		                              sizeof(int64_t), error);
+		if (!g->focus_pairs)
+			return FALSE;
+		for (int64_t k = 0; k < p->n_focus_pairs; k++)
+			if (p->focus_u[k] >= 0 && p->focus_u[k] < g->n &&
+			    p->focus_i[k] >= 0 && p->focus_i[k] < g->m &&
+			    row_has(R, p->focus_u[k], p->focus_i[k]))
+				g->focus_pairs[g->n_focus_pairs++] = k;
+	}
+	if (p->n_focus > 0 && p->focus_share > 0) {
+		g->focus = kith_alloc_n((size_t)p->n_focus, sizeof(int64_t),
+		                        error);
+		if (!g->focus)
+			return FALSE;
+		for (int64_t x = 0; x < p->n_focus; x++) {
+			int64_t u = p->focus_users[x];
+			if (u >= 0 && u < g->n &&
+			    R->indptr[u + 1] > R->indptr[u])
+				g->focus[g->n_focus++] = u;
+		}
+	}
+	return TRUE;
+}
+
+/* Sets up the graph, buffers and (unless resuming: a checkpoint will
+ * overwrite it) the start of one training phase on R; g is cleared. */
 static gboolean
 phase_setup(struct lgcn *g, const struct kith_csr *R, const struct kith_csr *S,
-            GError **error)
+            gboolean resuming, GError **error)
 {
 	const struct kith_lightgcn_params *p = g->p;
 	size_t nd;
@@ -710,35 +781,8 @@ phase_setup(struct lgcn *g, const struct kith_csr *R, const struct kith_csr *S,
 	for (int64_t u = 0; u < g->n; u++)
 		if (R->indptr[u + 1] > R->indptr[u])
 			g->active[g->n_active++] = u;
-	g_free(g->focus);
-	g->focus = NULL;
-	g->n_focus = 0;
-	g_free(g->focus_pairs);
-	g->focus_pairs = NULL;
-	g->n_focus_pairs = 0;
-	if (p->n_focus_pairs > 0 && p->focus_share > 0) {
-		g->focus_pairs = kith_alloc_n((size_t)p->n_focus_pairs,
-		                              sizeof(int64_t), error);
-		if (!g->focus_pairs)
-			return FALSE;
-		for (int64_t k = 0; k < p->n_focus_pairs; k++)
-			if (p->focus_u[k] >= 0 && p->focus_u[k] < g->n &&
-			    p->focus_i[k] >= 0 && p->focus_i[k] < g->m &&
-			    row_has(R, p->focus_u[k], p->focus_i[k]))
-				g->focus_pairs[g->n_focus_pairs++] = k;
-	}
-	if (p->n_focus > 0 && p->focus_share > 0) {
-		g->focus = kith_alloc_n((size_t)p->n_focus, sizeof(int64_t),
-		                        error);
-		if (!g->focus)
-			return FALSE;
-		for (int64_t x = 0; x < p->n_focus; x++) {
-			int64_t u = p->focus_users[x];
-			if (u >= 0 && u < g->n &&
-			    R->indptr[u + 1] > R->indptr[u])
-				g->focus[g->n_focus++] = u;
-		}
-	}
+	if (!focus_setup(g, R, error))
+		return FALSE;
 
 	int64_t b = p->batch > 0 ? p->batch :
 	    (g->n_pairs + LGCN_STEPS_PER_EPOCH - 1) / LGCN_STEPS_PER_EPOCH;
@@ -762,7 +806,9 @@ phase_setup(struct lgcn *g, const struct kith_csr *R, const struct kith_csr *S,
 	if (!kith_adam_init(&g->adam, nd, (float)lr, error))
 		return FALSE;
 	/* the spectral start needs more users and items than columns */
-	if (p->init_user) {
+	if (resuming) {
+		return TRUE;
+	} else if (p->init_user) {
 		warm_init(g);
 	} else if (p->spectral_init && g->n_active > 0 &&
 	    MIN(g->n, g->m) >= (int64_t)g->d + 1) {
@@ -774,363 +820,7 @@ phase_setup(struct lgcn *g, const struct kith_csr *R, const struct kith_csr *S,
 	return TRUE;
 }
 
-/* ---- checkpoints ------------------------------------------------------- */
-
-struct lgcn_state {
-	int phase;
-	int epoch;               /* epochs finished in this phase */
-	int best_epoch;
-	double best_recall;
-	double best_ndcg;
-	int bad_evals;
-	double elapsed;
-	int n_cuts;              /* learning-rate cuts so far */
-	int cut_epoch[LGCN_MAX_CUTS]; /* epoch after which each happened */
-	/* an interrupt inside epoch `epoch + 1`: steps done, their summed
-	 * loss (stored bit-exact) and pairs drawn; 0 at an epoch's end */
-	int step;
-	double step_loss;
-	int64_t step_drawn;
-};
-
-/* Removes a checkpoint folder's files and the folder (missing: no-op). */
-static void
-ckpt_remove_folder(const char *dir)
-{
-	const char *names[] = { "ego.npy", "adam_m.npy", "adam_v.npy",
-	                        "best.npy", "state.json" };
-	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
-		g_autofree char *pth = g_build_filename(dir, names[i], NULL);
-		unlink(pth);
-	}
-	rmdir(dir);
-}
-
-static gboolean
-ckpt_write(const char *dir, const struct lgcn *g, const float *best,
-           const struct lgcn_state *st, const struct kith_train_report *rep,
-           GError **error)
-{
-	size_t nd = (size_t)g->N * g->d;
-	g_autofree char *tmpdir = g_strconcat(dir, ".tmp", NULL);
-	g_autofree char *old = g_strconcat(dir, ".old", NULL);
-
-	if (g_mkdir_with_parents(tmpdir, 0755) != 0) {
-		g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
-		            "cannot create '%s': %s", tmpdir,
-		            g_strerror(errno));
-		return FALSE;
-	}
-	struct {
-		const char *name;
-		const float *a;
-	} arr[] = { { "ego.npy", g->E0 }, { "adam_m.npy", g->adam.m },
-	            { "adam_v.npy", g->adam.v }, { "best.npy", best } };
-	for (size_t i = 0; i < G_N_ELEMENTS(arr); i++) {
-		g_autofree char *path = g_build_filename(tmpdir, arr[i].name,
-		                                         NULL);
-		if (!kith_npy_write(path, KITH_DT_F32, (int64_t)g->N, g->d,
-		                    arr[i].a, 0644, NULL, error))
-			return FALSE;
-	}
-	(void)nd;
-	g_autoptr(JsonBuilder) b = json_builder_new();
-	json_builder_begin_object(b);
-	json_builder_set_member_name(b, "format");
-	json_builder_add_string_value(b, "kith-lightgcn-checkpoint");
-#define ADD_INT(k, v) do { json_builder_set_member_name(b, k); \
-	json_builder_add_int_value(b, (gint64)(v)); } while (0)
-#define ADD_DBL(k, v) do { json_builder_set_member_name(b, k); \
-	json_builder_add_double_value(b, (v)); } while (0)
-	ADD_INT("n_users", g->n);
-	ADD_INT("n_items", g->m);
-	ADD_INT("pairs", g->n_pairs);
-	ADD_INT("dim", g->d);
-	ADD_INT("layers", g->K);
-	ADD_INT("seed", g->p->seed);
-	ADD_INT("phase", st->phase);
-	ADD_INT("epoch", st->epoch);
-	ADD_INT("adam_t", g->adam.t);
-	ADD_INT("best_epoch", st->best_epoch);
-	ADD_DBL("best_recall", st->best_recall);
-	ADD_DBL("best_ndcg", st->best_ndcg);
-	ADD_INT("bad_evals", st->bad_evals);
-	ADD_DBL("elapsed", st->elapsed);
-	ADD_INT("step", st->step);
-	ADD_INT("step_drawn", st->step_drawn);
-	{
-		guint64 u;
-		char hx[17];
-		memcpy(&u, &st->step_loss, sizeof u);
-		g_snprintf(hx, sizeof hx, "%016" G_GINT64_MODIFIER "x", u);
-		json_builder_set_member_name(b, "step_loss");
-		json_builder_add_string_value(b, hx);
-	}
-	json_builder_set_member_name(b, "lr_cuts");
-	json_builder_begin_array(b);
-	for (int i = 0; i < st->n_cuts; i++)
-		json_builder_add_int_value(b, st->cut_epoch[i]);
-	json_builder_end_array(b);
-	json_builder_set_member_name(b, "curve");
-	json_builder_begin_array(b);
-	for (guint i = 0; rep && i < rep->curve->len; i++) {
-		const struct kith_train_point *pt =
-		    &g_array_index(rep->curve, struct kith_train_point, i);
-		json_builder_begin_array(b);
-		json_builder_add_int_value(b, pt->epoch);
-		json_builder_add_int_value(b, pt->phase);
-		json_builder_add_double_value(b, pt->loss);
-		json_builder_add_double_value(b, pt->val_recall);
-		json_builder_add_double_value(b, pt->val_ndcg);
-		json_builder_add_double_value(b, pt->seconds);
-		json_builder_end_array(b);
-	}
-	json_builder_end_array(b);
-#undef ADD_INT
-#undef ADD_DBL
-	json_builder_end_object(b);
-	g_autoptr(JsonNode) root = json_builder_get_root(b);
-	g_autofree char *spath = g_build_filename(tmpdir, "state.json", NULL);
-	if (!kith_json_write(spath, root, error))
-		return FALSE;
-	/* swap in: the oldest generation goes, dir -> dir.old, tmp -> dir */
-	if (g_file_test(dir, G_FILE_TEST_IS_DIR)) {
-		ckpt_remove_folder(old);
-		if (rename(dir, old) != 0) {
-			g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
-			            "cannot rename '%s': %s", dir,
-			            g_strerror(errno));
-			return FALSE;
-		}
-	}
-	if (rename(tmpdir, dir) != 0) {
-		g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
-		            "cannot rename '%s': %s", tmpdir, g_strerror(errno));
-		return FALSE;
-	}
-	/* dir.old is the previous generation, kept for --resume */
-	return TRUE;
-}
-
-static gboolean
-ckpt_load_array(const char *dir, const char *name, float *dst, int64_t rows,
-                int d, GError **error)
-{
-	g_autofree char *path = g_build_filename(dir, name, NULL);
-	struct kith_npy a;
-	if (!kith_npy_map(&a, path, error))
-		return FALSE;
-	if (a.dtype != KITH_DT_F32 || a.ndim != 2 || a.shape[0] != rows ||
-	    a.shape[1] != d) {
-		kith_npy_unmap(&a);
-		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
-		            "checkpoint array '%s' has the wrong shape", path);
-		return FALSE;
-	}
-	memcpy(dst, a.data, (size_t)rows * d * sizeof(float));
-	kith_npy_unmap(&a);
-	return TRUE;
-}
-
-static gboolean
-ckpt_read_state(const char *dir, const struct lgcn *g, struct lgcn_state *st,
-                int64_t *adam_t, struct kith_train_report *rep,
-                GError **error)
-{
-	g_autofree char *spath = g_build_filename(dir, "state.json", NULL);
-	g_autoptr(JsonNode) root = kith_json_read(spath, error);
-	if (!root)
-		return FALSE;
-	JsonObject *o = json_node_get_object(root);
-	const char *fmt = kith_json_str(o, "format");
-	if (g_strcmp0(fmt, "kith-lightgcn-checkpoint") != 0 ||
-	    kith_json_int_or(o, "n_users", -1) != g->n ||
-	    kith_json_int_or(o, "n_items", -1) != g->m ||
-	    kith_json_int_or(o, "dim", -1) != g->d ||
-	    kith_json_int_or(o, "layers", -1) != g->K ||
-	    kith_json_int_or(o, "seed", -1) != (gint64)g->p->seed) {
-		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
-		            "checkpoint '%s' does not match this store and "
-		            "these parameters", dir);
-		return FALSE;
-	}
-	/* every member is type-checked: a damaged state.json is an error,
-	 * never a crash */
-	st->phase = (int)kith_json_int_or(o, "phase", -1);
-	st->epoch = (int)kith_json_int_or(o, "epoch", -1);
-	st->best_epoch = (int)kith_json_int_or(o, "best_epoch", -1);
-	st->best_recall = kith_json_num_or(o, "best_recall", NAN);
-	st->best_ndcg = kith_json_num_or(o, "best_ndcg", NAN);
-	st->bad_evals = (int)kith_json_int_or(o, "bad_evals", -1);
-	st->elapsed = kith_json_num_or(o, "elapsed", NAN);
-	st->step = (int)CLAMP(kith_json_int_or(o, "step", 0), -1, G_MAXINT);
-	st->step_drawn = kith_json_int_or(o, "step_drawn", 0);
-	st->step_loss = 0;
-	{
-		const char *hx = kith_json_str(o, "step_loss");
-		char *end = NULL;
-		guint64 u = 0;
-		if (hx != NULL && strlen(hx) == 16 && g_ascii_isxdigit(hx[0]))
-			u = g_ascii_strtoull(hx, &end, 16);
-		if (hx != NULL && (end == NULL || *end != '\0'))
-			st->step = -1;  /* present but damaged */
-		memcpy(&st->step_loss, &u, sizeof u);
-	}
-	if (st->step < 0 || st->step_drawn < 0 || isnan(st->step_loss))
-		st->epoch = -1;         /* reported as an invalid state below */
-	*adam_t = kith_json_int_or(o, "adam_t", -1);
-	st->n_cuts = 0;
-	if (st->phase < 0 || st->phase > 1 || st->epoch < 0 ||
-	    st->epoch > 10000000 || st->best_epoch < 0 || st->bad_evals < 0 ||
-	    *adam_t < 0 || isnan(st->best_recall) || isnan(st->best_ndcg) ||
-	    isnan(st->elapsed)) {
-		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
-		            "checkpoint '%s' has an invalid state", dir);
-		return FALSE;
-	}
-	{
-		JsonArray *c = kith_json_arr(o, "lr_cuts");
-		for (guint i = 0; c != NULL && i < json_array_get_length(c) &&
-		     i < LGCN_MAX_CUTS; i++) {
-			JsonNode *e = json_array_get_element(c, i);
-			if (!JSON_NODE_HOLDS_VALUE(e) ||
-			    json_node_get_value_type(e) != G_TYPE_INT64) {
-				g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
-				            "checkpoint '%s' has an invalid state", dir);
-				return FALSE;
-			}
-			st->cut_epoch[st->n_cuts++] = (int)json_node_get_int(e);
-		}
-	}
-	if (rep != NULL && kith_json_arr(o, "curve") != NULL) {
-		JsonArray *c = kith_json_arr(o, "curve");
-		g_array_set_size(rep->curve, 0);
-		for (guint i = 0; i < json_array_get_length(c); i++) {
-			JsonNode *en = json_array_get_element(c, i);
-			JsonArray *e = JSON_NODE_HOLDS_ARRAY(en)
-			                   ? json_node_get_array(en) : NULL;
-			double v[6];
-			if (e == NULL || json_array_get_length(e) != 6) {
-				g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
-				            "checkpoint '%s' has an invalid curve", dir);
-				return FALSE;
-			}
-			for (guint j = 0; j < 6; j++) {
-				JsonNode *x = json_array_get_element(e, j);
-				if (!JSON_NODE_HOLDS_VALUE(x) ||
-				    (json_node_get_value_type(x) != G_TYPE_INT64 &&
-				     json_node_get_value_type(x) != G_TYPE_DOUBLE)) {
-					g_set_error(error, KITH_ERROR,
-					            KITH_ERROR_CORRUPT,
-					            "checkpoint '%s' has an invalid "
-					            "curve", dir);
-					return FALSE;
-				}
-				v[j] = json_node_get_value_type(x) == G_TYPE_INT64
-				           ? (double)json_node_get_int(x)
-				           : json_node_get_double(x);
-			}
-			struct kith_train_point pt = { (int)v[0], (int)v[1], v[2],
-			                               v[3], v[4], v[5] };
-			g_array_append_val(rep->curve, pt);
-		}
-	}
-	return TRUE;
-}
-
-static gboolean
-ckpt_read_arrays(const char *dir, struct lgcn *g, float *best,
-                 int64_t adam_t, GError **error)
-{
-	if (!ckpt_load_array(dir, "ego.npy", g->E0, g->N, g->d, error) ||
-	    !ckpt_load_array(dir, "adam_m.npy", g->adam.m, g->N, g->d,
-	                     error) ||
-	    !ckpt_load_array(dir, "adam_v.npy", g->adam.v, g->N, g->d,
-	                     error) ||
-	    !ckpt_load_array(dir, "best.npy", best, g->N, g->d, error))
-		return FALSE;
-	g->adam.t = adam_t;
-	return TRUE;
-}
-
-/* The generation --resume continues from: DIR when its state and arrays
- * read and match, else DIR.old (a write cut between the two renames, or
- * a damaged newest generation).  Returns the folder (caller frees), or
- * NULL: *none when neither has a state.json (a fresh start), else error
- * from the newest generation. */
-static char *
-ckpt_pick(const char *dir, const struct lgcn *g, gboolean *none,
-          GError **error)
-{
-	g_autofree char *old = g_strconcat(dir, ".old", NULL);
-	const char *cand[2] = { dir, old };
-	GError *first = NULL;
-	int64_t rows = g->n + g->m;
-
-	*none = TRUE;
-	for (int c = 0; c < 2; c++) {
-		g_autofree char *sp = g_build_filename(cand[c], "state.json",
-		                                       NULL);
-		if (!g_file_test(sp, G_FILE_TEST_EXISTS))
-			continue;
-		*none = FALSE;
-		struct lgcn_state st = { 0 };
-		struct kith_train_report rep;
-		int64_t t = 0;
-		GError *e = NULL;
-		kith_train_report_init(&rep);
-		gboolean ok = ckpt_read_state(cand[c], g, &st, &t, &rep, &e);
-		kith_train_report_clear(&rep);
-		const char *names[] = { "ego.npy", "adam_m.npy", "adam_v.npy",
-		                        "best.npy" };
-		for (size_t i = 0; ok && i < G_N_ELEMENTS(names); i++) {
-			g_autofree char *ap = g_build_filename(cand[c],
-			                                       names[i], NULL);
-			struct kith_npy a;
-			ok = kith_npy_map(&a, ap, &e);
-			if (ok && (a.dtype != KITH_DT_F32 || a.ndim != 2 ||
-			           a.shape[0] != rows || a.shape[1] != g->d)) {
-				g_set_error(&e, KITH_ERROR, KITH_ERROR_CORRUPT,
-				            "checkpoint array '%s' has the wrong "
-				            "shape", ap);
-				ok = FALSE;
-			}
-			if (a.map || a.data)
-				kith_npy_unmap(&a);
-		}
-		if (ok) {
-			g_clear_error(&first);
-			return g_strdup(cand[c]);
-		}
-		if (!first)
-			first = e;
-		else
-			g_clear_error(&e);
-	}
-	if (first)
-		g_propagate_error(error, first);
-	return NULL;
-}
-
-/* A checkpoint inside epoch EP after STEP of its steps (an interrupt or a
- * timed checkpoint): the state of the epochs finished so far plus the
- * step, the epoch's loss sum and triples drawn so far. */
-static gboolean
-ckpt_write_step(const struct lgcn *g, const float *best,
-                const struct lgcn_state *st, int ep, int step, double loss,
-                int64_t drawn, double elapsed,
-                const struct kith_train_report *rep, GError **error)
-{
-	struct lgcn_state si = *st;
-	si.epoch = ep - 1;
-	si.step = step;
-	si.step_loss = loss;
-	si.step_drawn = drawn;
-	si.elapsed = elapsed;
-	return ckpt_write(g->p->checkpoint_dir, g, best, &si, rep, error);
-}
-
-/* ---- training driver --------------------------------------------------- */
+/* ---- training (the hooks of train.c) ----------------------------------- */
 
 /* Validation split restricted to at most max_users users (chosen by a
  * seeded hash), the others keep all their pairs. */
@@ -1192,7 +882,6 @@ check_params(const struct kith_lightgcn_params *p, const struct kith_csr *R,
 	else if (!(p->val_ratio >= 0 && p->val_ratio < 1))
 		bad = "val-ratio must be in [0, 1)";
 	else if (!(p->l2 >= 0) || !(p->lr >= 0) || p->batch < 0 ||
-	         p->max_epochs < 0 || !(p->time_limit >= 0) ||
 	         !(p->social_weight >= 0))
 		bad = "negative hyper-parameter";
 	else if (p->k < 1)
@@ -1200,15 +889,12 @@ check_params(const struct kith_lightgcn_params *p, const struct kith_csr *R,
 	else if (p->epoch_steps < 0 ||
 	         !(p->focus_share >= 0 && p->focus_share <= 1))
 		bad = "epoch-steps must be >= 0 and focus share in [0, 1]";
-	else if (!(p->checkpoint_seconds >= 0))
-		bad = "negative checkpoint interval";
-	else if ((p->checkpoint_every > 0 || p->checkpoint_seconds > 0 ||
-	          p->resume) && !p->checkpoint_dir)
-		bad = "checkpoints need a checkpoint folder";
 	if (bad) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE, "%s", bad);
 		return FALSE;
 	}
+	if (!train_options_check(&p->train, error))
+		return FALSE;
 	if (R->n_rows < 1 || R->n_cols < 1 || R->nnz < 1) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
 		            "no user-item interactions to train on");
@@ -1225,25 +911,213 @@ check_params(const struct kith_lightgcn_params *p, const struct kith_csr *R,
 	return TRUE;
 }
 
+/* One kith_lightgcn_train() call: the model of the current phase and
+ * what the phases share. */
+struct lgcn_run {
+	struct lgcn g;
+	const struct kith_lightgcn_params *p;
+	const struct kith_csr *R, *S;
+	struct kith_csr Rtr, Rval;  /* the validation split (phase 0) */
+	gboolean validate;
+	float *best;                /* F of the best validation state */
+	float *best_ego;            /* its E⁰ (only when it is the output) */
+	double lr0;                 /* Adam's learning rate before cuts */
+	int saved_threads;          /* 0: not changed */
+	float *user_emb, *item_emb;
+	struct kith_train_report *rep;
+};
+
+/* Fewer OpenMP threads for small graphs (see LGCN_WORK_PER_THREAD). */
+static void
+set_threads(struct lgcn_run *L)
+{
+	int64_t work = (L->g.A.nnz + L->g.N) * (int64_t)L->g.d;
+	int64_t want = MAX((int64_t)1, work / LGCN_WORK_PER_THREAD);
+	L->saved_threads = omp_get_max_threads();
+	if (L->p->threads > 0)
+		omp_set_num_threads(L->p->threads);
+	else if (want < L->saved_threads)
+		omp_set_num_threads((int)want);
+}
+
+static gboolean
+hook_setup(void *m, int phase, gboolean resuming, GError **error)
+{
+	struct lgcn_run *L = m;
+	size_t nd;
+
+	lgcn_clear(&L->g);
+	L->g.p = L->p;
+	if (!phase_setup(&L->g, phase == 0 && L->validate ? &L->Rtr : L->R,
+	                 L->S, resuming, error))
+		return FALSE;
+	nd = (size_t)L->g.N * L->g.d;
+	L->lr0 = L->g.adam.lr;
+	if (L->best)
+		return TRUE;
+	/* the effective values of the first phase set up */
+	L->rep->batch = L->g.batch;
+	L->rep->lr = L->g.adam.lr;
+	/* zeroed: a checkpoint before the first validation writes it */
+	L->best = kith_alloc0_n(nd, sizeof(float), error);
+	if (!L->best)
+		return FALSE;
+	/* the E⁰ of the best validation state is the output's ego only
+	 * when no refit follows */
+	if (L->p->ego_out && L->validate && !L->p->refit) {
+		L->best_ego = kith_alloc_n(nd, sizeof(float), error);
+		if (!L->best_ego)
+			return FALSE;
+	}
+	set_threads(L);
+	return TRUE;
+}
+
+static int
+hook_steps(void *m)
+{
+	struct lgcn_run *L = m;
+	if (L->p->epoch_steps > 0)
+		return L->p->epoch_steps;
+	return (int)((L->g.n_pairs + L->g.batch - 1) / L->g.batch);
+}
+
+static void
+hook_epoch_begin(void *m, int phase, int epoch, double lr_scale)
+{
+	struct lgcn_run *L = m;
+	L->g.adam.lr = (float)(L->lr0 * lr_scale);
+}
+
+/* Step s of epoch ep: the RNG stream (phase, ep, s); the last steps of
+ * an epoch take the pairs left (a full batch when none are). */
+static gboolean
+hook_step(void *m, int phase, int ep, int s, int steps, double *loss,
+          int64_t *weight, GError **error)
+{
+	struct lgcn *g = &((struct lgcn_run *)m)->g;
+	int64_t left = g->n_pairs - (int64_t)s * g->batch;
+	int nb = left > 0 ? (int)MIN((int64_t)g->batch, left) : g->batch;
+	uint64_t stream = ((uint64_t)phase << 56) +
+	                  (uint64_t)(ep - 1) * steps + s;
+
+	*loss = train_step(g, stream, nb);
+	*weight = nb;
+	return TRUE;
+}
+
+/* Recall@k and NDCG@k of the validation users, all items ranked. */
+static gboolean
+hook_validate(void *m, int epoch, struct train_val *v, GError **error)
+{
+	struct lgcn_run *L = m;
+	struct lgcn *g = &L->g;
+	struct kith_rank_metrics rm;
+
+	propagate_mean(g, g->F, g->E0, g->T);
+	if (!kith_rank_eval(&rm, g->F, g->F + (size_t)g->n * g->d, g->n, g->m,
+	                    g->d, L->p->k, &L->Rtr, &L->Rval, NULL, error))
+		return FALSE;
+	*v = (struct train_val){ rm.recall, rm.ndcg, NAN };
+	return TRUE;
+}
+
+static void
+hook_keep_best(void *m)
+{
+	struct lgcn_run *L = m;
+	size_t nd = (size_t)L->g.N * L->g.d;
+	memcpy(L->best, L->g.F, nd * sizeof(float));
+	if (L->best_ego)
+		memcpy(L->best_ego, L->g.E0, nd * sizeof(float));
+}
+
+static void
+hook_items(void *m, struct ckpt_items *it)
+{
+	struct lgcn_run *L = m;
+	memset(it, 0, sizeof *it);
+	ckpt_add_array(it, "ego.npy", L->g.E0, L->g.N, L->g.d);
+	ckpt_add_adam(it, "", &L->g.adam);
+	ckpt_add_array(it, "best.npy", L->best, L->g.N, L->g.d);
+}
+
+/* The output: the refit model when it completed, else the best
+ * validation state, else the last state.  The training buffers go
+ * before the output is copied out, so that the output pages do not add
+ * to the peak. */
+static gboolean
+hook_finish(void *m, const struct train_outcome *o,
+            struct kith_train_report *rep, GError **error)
+{
+	struct lgcn_run *L = m;
+	struct lgcn *g = &L->g;
+	const float *ego = NULL;
+
+	if (o->refit_done || !o->have_best) {
+		propagate_mean(g, g->F, g->E0, g->T);
+		lgcn_release_training(g);
+		split_rows(g, L->user_emb, L->item_emb, g->F);
+		ego = g->E0;
+	} else {
+		lgcn_release_training(g);
+		split_rows(g, L->user_emb, L->item_emb, L->best);
+		/* a resumed run did not keep the best state's E⁰ */
+		ego = o->phase == 0 && !o->resumed ? L->best_ego : NULL;
+	}
+	if (L->p->ego_out && ego) {
+		memcpy(L->p->ego_out, ego, (size_t)g->N * g->d * sizeof(float));
+		rep->has_ego = TRUE;
+	}
+	return TRUE;
+}
+
+static const struct train_hooks lgcn_hooks = {
+	.model = "lightgcn",
+	.setup = hook_setup,
+	.steps = hook_steps,
+	.epoch_begin = hook_epoch_begin,
+	.step = hook_step,
+	.validate = hook_validate,
+	.keep_best = hook_keep_best,
+	.items = hook_items,
+	.finish = hook_finish,
+};
+
+/* What fixes the trajectory of a run (not max_epochs, patience, the
+ * time limit or the checkpoint options: a resumed run may change those):
+ * every other parameter and the contents of R and S. */
+static char *
+config_hash(const struct kith_lightgcn_params *p, const struct kith_csr *R,
+            const struct kith_csr *S)
+{
+	g_autofree char *cfg = g_strdup_printf(
+	    "lightgcn d=%d K=%d steps=%d batch=%d lr=%.17g decay=%.17g "
+	    "l2=%.17g neg=%d hard=%d seed=%" G_GUINT64_FORMAT " val=%.17g "
+	    "valmax=%d every=%d k=%d social=%.17g spectral=%d refit=%d "
+	    "init=%" G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%d focus=%"
+	    G_GINT64_FORMAT ",%" G_GINT64_FORMAT ",%.17g", p->dim, p->layers,
+	    p->epoch_steps, p->batch, p->lr, p->lr_decay, p->l2, p->neg,
+	    p->hard_neg, p->seed, p->val_ratio, p->val_max_users,
+	    p->eval_every, p->k, p->social_weight, p->spectral_init, p->refit,
+	    p->init_user ? p->init_users : -1, p->init_items, p->init_ego,
+	    p->n_focus, p->n_focus_pairs, p->focus_share);
+	const struct kith_csr *mats[2] = { R, p->social_weight > 0 ? S : NULL };
+	return ckpt_config_hash(cfg, mats, 2, NULL, NULL, 0);
+}
+
 gboolean
 kith_lightgcn_train(float *user_emb, float *item_emb,
                     struct kith_train_report *report,
                     const struct kith_csr *R, const struct kith_csr *S,
                     const struct kith_lightgcn_params *p, GError **error)
 {
-	struct lgcn g = { 0 };
-	struct kith_csr Rtr = { 0 }, Rval = { 0 };
+	struct lgcn_run L = { .p = p, .R = R, .S = S, .user_emb = user_emb,
+	                      .item_emb = item_emb };
 	struct kith_train_report local;
 	struct kith_train_report *rep = report;
-	struct lgcn_state st = { 0 };
-	float *best = NULL, *best_ego = NULL;
-	char *ckdir = NULL;        /* the checkpoint generation resumed */
-	int int_step = 0, int_steps = 0; /* where an interrupt stopped */
-	double last_ckpt = kith_now();    /* time of the last checkpoint */
-	gboolean ok = FALSE, interrupted = FALSE, have_best = FALSE;
-	double t0 = kith_now();
-	double t_eval = 0, t_train = 0;
-	int saved_threads = 0;
+	g_autofree char *hash = NULL;
+	gboolean ok = FALSE;
 
 	if (!rep) {
 		kith_train_report_init(&local);
@@ -1251,322 +1125,38 @@ kith_lightgcn_train(float *user_emb, float *item_emb,
 	}
 	if (!check_params(p, R, S, error))
 		goto out;
-
-	const int max_epochs = p->max_epochs > 0 ? p->max_epochs : 300;
-	const int eval_every = p->eval_every > 0 ? p->eval_every : 2;
-	const int patience = p->patience > 0 ? p->patience : 5;
-	const double lr_decay = p->lr_decay > 0 ? p->lr_decay : 1.0;
-	const int64_t val_max = p->val_max_users > 0 ? p->val_max_users
-	                                             : 10000;
-	gboolean validate = p->val_ratio > 0;
-
-	if (validate) {
-		if (!make_validation(&Rtr, &Rval, R, p->val_ratio, val_max,
+	L.validate = p->val_ratio > 0;
+	if (L.validate) {
+		int64_t vmax = p->val_max_users > 0 ? p->val_max_users : 10000;
+		if (!make_validation(&L.Rtr, &L.Rval, R, p->val_ratio, vmax,
 		                     p->seed, error))
 			goto out;
-		if (Rval.nnz == 0) {
-			validate = FALSE;
-			kith_csr_clear(&Rtr);
-			kith_csr_clear(&Rval);
-		}
+		L.validate = L.Rval.nnz > 0;
 	}
-	/* shapes for the checkpoint check */
-	g.p = p;
-	g.n = R->n_rows;
-	g.m = R->n_cols;
-	g.d = p->dim;
-	g.K = p->layers;
-	gboolean resumed = FALSE;
-	int64_t adam_t = 0;
-	if (p->resume) {
-		gboolean none = TRUE;
-		ckdir = ckpt_pick(p->checkpoint_dir, &g, &none, error);
-		if (!ckdir && !none)
-			goto out;
-		if (ckdir) {
-			if (!ckpt_read_state(ckdir, &g, &st, &adam_t, rep,
-			                     error))
-				goto out;
-			resumed = TRUE;
-		}
-	}
-	if (!phase_setup(&g, validate && st.phase == 0 ? &Rtr : R, S, error))
-		goto out;
-	/* zeroed: a checkpoint before the first validation writes it */
-	best = kith_alloc0_n((size_t)g.N * g.d, sizeof(float), error);
-	if (!best)
-		goto out;
-	/* the E⁰ of the best validation state is the output's ego only
-	 * when no refit follows */
-	if (p->ego_out && validate && !p->refit) {
-		best_ego = kith_alloc_n((size_t)g.N * g.d, sizeof(float), error);
-		if (!best_ego)
-			goto out;
-	}
-	{
-		int64_t work = (g.A.nnz + g.N) * (int64_t)g.d;
-		int64_t want = MAX((int64_t)1, work / LGCN_WORK_PER_THREAD);
-		saved_threads = omp_get_max_threads();
-		if (p->threads > 0)
-			omp_set_num_threads(p->threads);
-		else if (want < saved_threads)
-			omp_set_num_threads((int)want);
-	}
-	if (resumed) {
-		if (!ckpt_read_arrays(ckdir, &g, best, adam_t, error))
-			goto out;
-		have_best = st.best_epoch > 0;
-	} else {
-		st.best_recall = -1;
-	}
-
+	if (p->train.checkpoint_dir)
+		hash = config_hash(p, R, S);
+	struct train_config c;
+	train_config_init(&c, &p->train, 300, 5);
+	c.eval_every = p->eval_every > 0 ? p->eval_every : 2;
+	c.lr_decay = p->lr_decay > 0 ? p->lr_decay : 1.0;
+	c.validate = L.validate;
+	c.refit = p->refit;
+	c.config_hash = hash;
+	L.rep = rep;
 	rep->k = p->k;
-	rep->batch = g.batch;
-	rep->max_epochs = max_epochs;
-	rep->eval_every = eval_every;
-	rep->lr = g.adam.lr;
-	rep->val_pairs = validate ? Rval.nnz : 0;
+	rep->val_pairs = L.validate ? L.Rval.nnz : 0;
 	rep->val_users = 0;
-	for (int64_t u = 0; validate && u < Rval.n_rows; u++)
-		rep->val_users += Rval.indptr[u + 1] > Rval.indptr[u];
-	rep->seconds_init = kith_now() - t0;
-	t0 -= st.elapsed;
-
-	const char *reason = "max-epochs";
-
-	/* phase 0: model selection on validation (or plain training);
-	 * phase 1: refit on all pairs for best_epoch epochs */
-	for (int phase = st.phase; phase <= 1; phase++) {
-		int n_epochs = max_epochs;
-		if (phase == 1) {
-			if (!validate || !p->refit || st.best_epoch < 1)
-				break;
-			if (g.R != R) {
-				lgcn_clear(&g);
-				g.p = p;
-				if (!phase_setup(&g, R, S, error))
-					goto out;
-			}
-			if (st.phase == 0) {
-				st.phase = 1;
-				st.epoch = 0;
-			}
-			n_epochs = st.best_epoch;
-		}
-		/* a resumed selection phase that had already stopped early */
-		if (phase == 0 && validate && st.bad_evals >= patience) {
-			n_epochs = st.epoch;
-			reason = "early-stop";
-		}
-		int steps = (int)((g.n_pairs + g.batch - 1) / g.batch);
-		if (p->epoch_steps > 0)
-			steps = p->epoch_steps;
-		for (int ep = st.epoch + 1; ep <= n_epochs; ep++) {
-			double ts = kith_now();
-			double loss = 0;
-			int64_t drawn = 0;
-			int cuts = 0;
-			for (int c = 0; c < st.n_cuts; c++)
-				cuts += st.cut_epoch[c] < ep;
-			g.adam.lr = (float)(rep->lr * pow(lr_decay, cuts));
-			/* resumed inside this epoch: skip the steps done */
-			int s0 = MIN(st.step, steps);
-			if (s0 > 0) {
-				loss = st.step_loss;
-				drawn = st.step_drawn;
-			}
-			st.step = 0;
-			st.step_loss = 0;
-			st.step_drawn = 0;
-			for (int s = s0; s < steps; s++) {
-				int64_t left = g.n_pairs - (int64_t)s * g.batch;
-				int nb = left > 0 ? (int)MIN((int64_t)g.batch,
-				                             left) : g.batch;
-				uint64_t stream = ((uint64_t)phase << 56) +
-				    (uint64_t)(ep - 1) * steps + s;
-				loss += train_step(&g, stream, nb) * nb;
-				drawn += nb;
-				/* a timed checkpoint inside a long epoch */
-				if (p->checkpoint_seconds > 0 && s + 1 < steps &&
-				    !kith_interrupted() &&
-				    kith_now() - last_ckpt >=
-				    p->checkpoint_seconds) {
-					if (!ckpt_write_step(&g, best, &st, ep, s + 1,
-					                     loss, drawn,
-					                     kith_now() - t0, rep,
-					                     error))
-						goto out;
-					last_ckpt = kith_now();
-				}
-				if (kith_interrupted()) {
-					/* checkpoint the state after this step */
-					interrupted = TRUE;
-					int_step = s + 1;
-					int_steps = steps;
-					if (!p->checkpoint_dir)
-						break;
-					if (!ckpt_write_step(&g, best, &st, ep, s + 1,
-					                     loss, drawn,
-					                     kith_now() - t0, rep,
-					                     error))
-						goto out;
-					break;
-				}
-			}
-			loss /= (double)MAX(drawn, (int64_t)1);
-			t_train += kith_now() - ts;
-			st.epoch = ep;
-			if (interrupted) {
-				reason = "interrupted";
-				break;
-			}
-			struct kith_train_point pt = { ep, phase, loss, -1, -1,
-			                               0 };
-			gboolean do_eval = phase == 0 && validate &&
-			    (ep % eval_every == 0 || ep == n_epochs);
-			gboolean stop = FALSE;
-			if (do_eval) {
-				struct kith_rank_metrics rm;
-				double te = kith_now();
-				propagate_mean(&g, g.F, g.E0, g.T);
-				if (!kith_rank_eval(&rm, g.F,
-				                    g.F + (size_t)g.n * g.d,
-				                    g.n, g.m, g.d, p->k, &Rtr,
-				                    &Rval, NULL, error))
-					goto out;
-				t_eval += kith_now() - te;
-				pt.val_recall = rm.recall;
-				pt.val_ndcg = rm.ndcg;
-				if (rm.recall > st.best_recall) {
-					st.best_recall = rm.recall;
-					st.best_ndcg = rm.ndcg;
-					st.best_epoch = ep;
-					st.bad_evals = 0;
-					memcpy(best, g.F, (size_t)g.N * g.d *
-					       sizeof(float));
-					if (best_ego)
-						memcpy(best_ego, g.E0,
-						       (size_t)g.N * g.d *
-						       sizeof(float));
-					have_best = TRUE;
-				} else if (++st.bad_evals >= patience) {
-					reason = "early-stop";
-					stop = TRUE;
-				} else if (lr_decay < 1 &&
-				           st.n_cuts < LGCN_MAX_CUTS) {
-					st.cut_epoch[st.n_cuts++] = ep;
-				}
-			}
-			pt.seconds = kith_now() - t0;
-			st.elapsed = pt.seconds;
-			if (do_eval || phase == 1 || !validate)
-				g_array_append_val(rep->curve, pt);
-			if (p->on_epoch && (do_eval || phase == 1 || !validate))
-				p->on_epoch(&pt, p->on_epoch_data);
-			kith_progress(phase == 0 ? "training" : "refit", ep,
-			              n_epochs);
-			if (p->time_limit > 0 &&
-			    kith_now() - t0 >= p->time_limit && !stop) {
-				reason = "time-limit";
-				stop = TRUE;
-			}
-			if ((p->checkpoint_every > 0 ||
-			     p->checkpoint_seconds > 0) &&
-			    ((p->checkpoint_every > 0 &&
-			      ep % p->checkpoint_every == 0) ||
-			     (p->checkpoint_seconds > 0 &&
-			      kith_now() - last_ckpt >= p->checkpoint_seconds) ||
-			     stop || ep == n_epochs)) {
-				if (!ckpt_write(p->checkpoint_dir, &g, best,
-				                &st, rep, error))
-					goto out;
-				last_ckpt = kith_now();
-			}
-			if (stop)
-				break;
-		}
-		if (phase == 0)
-			rep->epochs_run = st.epoch;
-		else
-			rep->refit_epochs = st.epoch;
-		if (interrupted || strcmp(reason, "time-limit") == 0)
-			break;
-	}
-
-	/* output: the refit model when it completed, else the best
-	 * validation state, else the last state.  The training buffers go
-	 * before the output is copied out, so that the output pages do not
-	 * add to the peak */
-	const float *ego = NULL;
-	if (st.phase == 1 && st.epoch == st.best_epoch && !interrupted &&
-	    strcmp(reason, "time-limit") != 0) {
-		propagate_mean(&g, g.F, g.E0, g.T);
-		lgcn_release_training(&g);
-		split_rows(&g, user_emb, item_emb, g.F);
-		ego = g.E0;
-	} else if (have_best) {
-		lgcn_release_training(&g);
-		split_rows(&g, user_emb, item_emb, best);
-		if (st.phase == 1)
-			rep->refit_epochs = 0;
-		/* a resumed run did not keep the best state's E⁰ */
-		ego = st.phase == 0 && !resumed ? best_ego : NULL;
-	} else {
-		propagate_mean(&g, g.F, g.E0, g.T);
-		lgcn_release_training(&g);
-		split_rows(&g, user_emb, item_emb, g.F);
-		ego = g.E0;
-	}
-	if (p->ego_out && ego) {
-		memcpy(p->ego_out, ego, (size_t)g.N * g.d * sizeof(float));
-		rep->has_ego = TRUE;
-	}
-	if (rep->epochs_run == 0) {
-		/* resumed inside the refit: the selection phase is in the
-		 * restored curve */
-		for (guint i = 0; i < rep->curve->len; i++) {
-			const struct kith_train_point *pt = &g_array_index(
-			    rep->curve, struct kith_train_point, i);
-			if (pt->phase == 0)
-				rep->epochs_run = MAX(rep->epochs_run,
-				                      pt->epoch);
-		}
-	}
-	rep->best_epoch = st.best_epoch;
-	rep->val_recall = have_best ? st.best_recall : -1;
-	rep->val_ndcg = have_best ? st.best_ndcg : -1;
-	rep->stop_reason = reason;
-	rep->seconds_train = t_train;
-	rep->seconds_eval = t_eval;
-	rep->seconds_total = kith_now() - t0;
-	if (interrupted && int_step < int_steps) {
-		g_set_error(error, KITH_ERROR, KITH_ERROR_INTERRUPTED,
-		            "training interrupted after step %d of %d of epoch "
-		            "%d%s%s%s", int_step, int_steps, st.epoch,
-		            p->checkpoint_dir ? "; checkpoint in '" : "",
-		            p->checkpoint_dir ? p->checkpoint_dir : "",
-		            p->checkpoint_dir ? "' (continue with --resume)"
-		                              : "");
-		goto out;
-	} else if (interrupted) {
-		g_set_error(error, KITH_ERROR, KITH_ERROR_INTERRUPTED,
-		            "training interrupted after epoch %d%s%s%s", st.epoch,
-		            p->checkpoint_dir ? "; checkpoint in '" : "",
-		            p->checkpoint_dir ? p->checkpoint_dir : "",
-		            p->checkpoint_dir ? "' (continue with --resume)"
-		                              : "");
-		goto out;
-	}
-	ok = TRUE;
+	for (int64_t u = 0; L.validate && u < L.Rval.n_rows; u++)
+		rep->val_users += L.Rval.indptr[u + 1] > L.Rval.indptr[u];
+	ok = train_run(&lgcn_hooks, &L, &c, rep, error);
 out:
-	if (saved_threads > 0)
-		omp_set_num_threads(saved_threads);
-	lgcn_clear(&g);
-	g_free(best);
-	g_free(best_ego);
-	g_free(ckdir);
-	kith_csr_clear(&Rtr);
-	kith_csr_clear(&Rval);
+	if (L.saved_threads > 0)
+		omp_set_num_threads(L.saved_threads);
+	lgcn_clear(&L.g);
+	g_free(L.best);
+	g_free(L.best_ego);
+	kith_csr_clear(&L.Rtr);
+	kith_csr_clear(&L.Rval);
 	if (rep == &local)
 		kith_train_report_clear(&local);
 	return ok;

@@ -27,8 +27,9 @@
  * Every random draw of an epoch (neighbour samples, dropout masks,
  * negatives) comes from kith_rng streams keyed by (seed, epoch), so a
  * checkpoint after an epoch (weights, Adam moments, kept weights and the
- * early-stopping counters, see gnn-internal.h) is all a resumed run needs
- * to end with the same bytes.
+ * early-stopping counters; written by the training driver, train.c, whose
+ * hooks this file supplies) is all a resumed run needs to end with the
+ * same bytes.
  */
 #include "config.h"
 
@@ -38,10 +39,12 @@
 
 #include "kith/eval.h"
 #include "kith/core.h"
+#include "kith/io.h"
 #include "kith/models.h"
 #include "kith/nn.h"
 #include "kith/store.h"
 #include "nn/gnn-internal.h"
+#include "nn/train-internal.h"
 
 #ifndef SAGE_ID_LR_SCALE
 #define SAGE_ID_LR_SCALE 5.0
@@ -101,12 +104,60 @@ kith_sage_params_init(struct kith_sage_params *p)
 	p->fanout[0] = 25;
 	p->fanout[1] = 10;
 	p->lr = 0.01;
-	p->l2 = 1e-5;
+	p->l2 = -1;
 	p->neg = 1;
 	p->val_ratio = 0.05;
 	p->seed = 42;
-	p->link_weight = 1.0;
+	p->link_weight = 0;
 	p->dropout = 0.5;
+}
+
+/* The effective values of p's auto fields: max_epochs 400; unsupervised
+ * l2 1e-5, link weight 1, patience 50; supervised (labels) l2 5e-4, link
+ * weight 0.3, patience 100 (the link loss then only regularises the
+ * classifier: see kith-embed(1)). */
+static struct kith_sage_params
+sage_effective(const struct kith_sage_params *p)
+{
+	struct kith_sage_params e = *p;
+	gboolean sup = p->label != NULL;
+
+	if (e.train.max_epochs <= 0)
+		e.train.max_epochs = 400;
+	if (e.train.patience <= 0)
+		e.train.patience = sup ? 100 : 50;
+	if (e.l2 < 0)
+		e.l2 = sup ? 5e-4 : 1e-5;
+	if (e.link_weight <= 0)
+		e.link_weight = sup ? 0.3 : 1.0;
+	return e;
+}
+
+void
+kith_sage_params_to_json(JsonBuilder *b, const struct kith_sage_params *p,
+                         const struct kith_sage_model *m, const char *labels,
+                         const char *from)
+{
+	struct kith_sage_params e = sage_effective(p);
+
+	json_builder_set_member_name(b, "params");
+	json_builder_begin_object(b);
+	kith_json_put_int(b, "dim", m->dim);
+	kith_json_put_string(b, "aggregator", m->pool ? "pool" : "mean");
+	kith_json_put_int(b, "fanout_1", e.fanout[0]);
+	kith_json_put_int(b, "fanout_2", e.fanout[1]);
+	kith_json_put_int(b, "max_epochs", e.train.max_epochs);
+	kith_json_put_double(b, "lr", e.lr);
+	kith_json_put_double(b, "l2", e.l2);
+	kith_json_put_int(b, "neg", e.neg);
+	kith_json_put_double(b, "val_ratio", e.val_ratio);
+	kith_json_put_int(b, "patience", e.train.patience);
+	kith_json_put_string(b, "labels", labels);
+	kith_json_put_double(b, "link_weight", e.label ? e.link_weight : 1.0);
+	kith_json_put_double(b, "dropout", e.label ? e.dropout : 0.0);
+	kith_json_put_bool(b, "id_emb", m->id_emb != NULL);
+	kith_json_put_string(b, "from", from);
+	json_builder_end_object(b);
 }
 
 /* Softmax head: logits = Z·Wc + bc; mean cross-entropy over nodes of split
@@ -637,364 +688,389 @@ pair_auc(const float *Z, int64_t N, int d, const int32_t *pa,
 	return (double)wins2 / (2.0 * np * 20);
 }
 
-#define SAGE_CKPT_FORMAT "kith-sage-checkpoint"
-#define SAGE_CKPT_MAX 16
+/* ---- training (the hooks of train.c) ------------------------------------ */
 
-/* State of kith_sage_train() that a checkpoint holds. */
-struct sage_ckpt {
-	struct gnn_ckpt_array arr[SAGE_CKPT_MAX];
-	int n;
-	char *hash;
+/* One kith_sage_train() call. */
+struct sage_run {
+	struct sage s;
+	struct kith_sage_model cur;     /* the weights being trained */
+	struct kith_sage_model *kept;   /* the best epoch's (the output) */
+	const struct kith_sage_params *p;
+	const struct kith_csr *G, *X;
+	struct kith_csr T;              /* G without the held-out pairs */
+	int32_t *va, *vb;               /* held-out pairs */
+	int64_t nv;
+	struct kith_adam adam, adamE;   /* weights, id embeddings */
+	float *gE;                      /* gradient of the id embeddings */
+	gboolean sup;
+	double drop;
+	int nc;                         /* classes (supervised) */
+	float *Wc, *bc, *gWc, *gbc, *logits;   /* the softmax head */
+	struct kith_adam adamW, adamB;
+	float *emb;
 };
 
-static void
-ckpt_add(struct sage_ckpt *k, const char *name, float *data, int64_t n)
+/* Xᵀ (for the gradient of W0) with, per entry, its X entry (the input
+ * dropout mask is drawn on X's entries), and the undropped values. */
+static gboolean
+sage_setup_inputs(struct sage *s, const struct kith_csr *X, GError **error)
 {
-	if (data != NULL)
-		k->arr[k->n++] = (struct gnn_ckpt_array){ name, data, n };
+	int64_t f = X->n_cols, N = X->n_rows;
+	g_autofree int64_t *next = NULL;
+
+	if (!kith_csr_alloc(&s->XT, f, N, X->nnz, TRUE, error))
+		return FALSE;
+	s->perm = kith_alloc_n(MAX(X->nnz, 1), sizeof(int64_t), error);
+	next = kith_alloc0_n(f + 1, sizeof(int64_t), error);
+	s->Xd = *X;
+	s->Xd.owned = FALSE;
+	s->Xd.values = kith_floats_new(MAX(X->nnz, 1), FALSE, error);
+	if (!s->perm || !next || !s->Xd.values)
+		return FALSE;
+	memset(s->XT.indptr, 0, (f + 1) * sizeof(int64_t));
+	for (int64_t k = 0; k < X->nnz; k++)
+		s->XT.indptr[X->indices[k] + 1]++;
+	for (int64_t j = 0; j < f; j++)
+		s->XT.indptr[j + 1] += s->XT.indptr[j];
+	memcpy(next, s->XT.indptr, f * sizeof(int64_t));
+	for (int64_t i = 0; i < N; i++)
+		for (int64_t k = X->indptr[i]; k < X->indptr[i + 1]; k++) {
+			int64_t q = next[X->indices[k]]++;
+			s->XT.indices[q] = (int32_t)i;
+			s->perm[q] = k;
+		}
+	for (int64_t k = 0; k < X->nnz; k++)
+		s->Xd.values[k] = X->values ? X->values[k] : 1.0f;
+	for (int64_t q = 0; q < X->nnz; q++)
+		s->XT.values[q] = s->Xd.values[s->perm[q]];
+	return TRUE;
+}
+
+/* Glorot weights (biases zero), id embeddings N(0, 0.1²) with their own
+ * optimiser, a copy as the kept model, Adam of the weights. */
+static gboolean
+sage_init_weights(struct sage_run *S, struct kith_rng *rng, GError **error)
+{
+	const struct kith_sage_params *p = S->p;
+	struct kith_sage_model *cur = &S->cur;
+	int64_t N = S->G->n_rows, f = S->X->n_cols;
+	int d = p->dim;
+
+	*cur = (struct kith_sage_model){ .n_in = f, .dim = d, .pool = p->pool,
+	                                 .n_params = S->s.off[B_N] };
+	cur->params = kith_alloc0_n(cur->n_params, sizeof(float), error);
+	if (!cur->params)
+		return FALSE;
+	for (int b = 0; b < B_N; b++) {
+		size_t sz = S->s.off[b + 1] - S->s.off[b];
+		if (sz == (size_t)d || sz == 0)
+			continue;       /* biases start at zero */
+		gnn_glorot(cur->params + S->s.off[b], b == B_W0 ? f : d, d, rng);
+	}
+	if (p->id_emb) {
+		cur->n_id = N;
+		cur->id_emb = kith_alloc_n(N * d, sizeof(float), error);
+		S->gE = cur->id_emb ? kith_floats_new(N * d, FALSE, error) : NULL;
+		/* each row of E gets one gradient per epoch: a larger step */
+		if (!S->gE || !kith_adam_init(&S->adamE, N * d,
+		                              (float)(SAGE_ID_LR_SCALE * p->lr),
+		                              error))
+			return FALSE;
+		for (int64_t k = 0; k < N * d; k++)
+			cur->id_emb[k] = (float)(kith_rng_normal(rng) * 0.1);
+	}
+	*S->kept = *cur;
+	S->kept->params = g_memdup2(cur->params, cur->n_params * sizeof(float));
+	S->kept->id_emb = cur->id_emb ?
+	    g_memdup2(cur->id_emb, N * d * sizeof(float)) : NULL;
+	return kith_adam_init(&S->adam, cur->n_params, (float)p->lr, error);
+}
+
+/* The softmax head of supervised training (Glorot, from rng). */
+static gboolean
+sage_init_head(struct sage_run *S, struct kith_rng *rng, GError **error)
+{
+	int d = S->p->dim, nc = S->nc;
+	int64_t N = S->G->n_rows;
+
+	if (nc < 2) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+		            "sage needs labels of at least two classes");
+		return FALSE;
+	}
+	S->Wc = g_new(float, (size_t)d * nc);
+	S->bc = g_new0(float, nc);
+	S->gWc = g_new(float, (size_t)d * nc);
+	S->gbc = g_new(float, nc);
+	S->logits = kith_floats_new((size_t)N * nc, FALSE, error);
+	if (!S->logits ||
+	    !kith_adam_init(&S->adamW, (size_t)d * nc, (float)S->p->lr,
+	                    error) ||
+	    !kith_adam_init(&S->adamB, nc, (float)S->p->lr, error))
+		return FALSE;
+	gnn_glorot(S->Wc, d, nc, rng);
+	return TRUE;
 }
 
 static gboolean
-ckpt_save(const struct kith_sage_params *p, const struct sage_ckpt *k,
-          const struct kith_gnn_report *report, int epoch, int since_best,
-          double best, int64_t adam_t, double t0, GError **error)
+sage_hook_setup(void *m, int phase, gboolean resuming, GError **error)
 {
-	struct gnn_ckpt_state st = { epoch, report->best_epoch, since_best,
-	                             best, 0, adam_t, kith_now() - t0 };
-	return gnn_ckpt_write(p->checkpoint_dir, SAGE_CKPT_FORMAT, k->hash,
-	                      &st, report, k->arr, k->n, error);
+	struct sage_run *S = m;
+	const struct kith_sage_params *p = S->p;
+	struct kith_rng rng;
+
+	/* training graph: G without the held-out undirected pairs */
+	if (!gnn_split_edges(&S->T, &S->va, &S->vb, &S->nv, S->G, p->val_ratio,
+	                     p->seed, 5, error) ||
+	    !sage_setup(&S->s, S->G->n_rows, S->X->n_cols, p->dim, p->pool,
+	                TRUE, error) ||
+	    !sage_setup_inputs(&S->s, S->X, error))
+		return FALSE;
+	kith_rng_seed(&rng, p->seed, 1);
+	if (!sage_init_weights(S, &rng, error) ||
+	    (S->sup && !sage_init_head(S, &rng, error)))
+		return FALSE;
+	gnn_blas_threads(S->G->n_rows, p->dim, p->dim);
+	return TRUE;
+}
+
+/* The dropout masks of an epoch: on H0, H1 and the nonzeros of X. */
+static gboolean
+draw_dropout(struct sage_run *S, int epoch, GError **error)
+{
+	struct sage *s = &S->s;
+	const struct kith_csr *X = S->X;
+	int64_t nd = S->G->n_rows * (int64_t)S->p->dim;
+	float keep = (float)(1.0 / (1.0 - S->drop));
+	struct kith_rng mr;
+
+	if (!s->mask0) {
+		s->mask0 = kith_floats_new((size_t)nd, FALSE, error);
+		s->mask1 = s->mask0 ? kith_floats_new((size_t)nd, FALSE, error)
+		                    : NULL;
+		if (!s->mask1)
+			return FALSE;
+	}
+	kith_rng_seed(&mr, S->p->seed, ((uint64_t)epoch << 40) | 7);
+	for (int64_t k = 0; k < nd; k++) {
+		s->mask0[k] = kith_rng_uniform(&mr) < S->drop ? 0 : keep;
+		s->mask1[k] = kith_rng_uniform(&mr) < S->drop ? 0 : keep;
+	}
+	for (int64_t k = 0; k < X->nnz; k++)
+		s->Xd.values[k] = kith_rng_uniform(&mr) < S->drop ? 0 :
+		    keep * (X->values ? X->values[k] : 1.0f);
+	for (int64_t q = 0; q < X->nnz; q++)
+		s->XT.values[q] = s->Xd.values[s->perm[q]];
+	return TRUE;
+}
+
+/* One full-batch epoch on neighbourhoods sampled for `epoch`. */
+static gboolean
+sage_hook_step(void *m, int phase, int epoch, int step, int steps,
+               double *loss, int64_t *weight, GError **error)
+{
+	struct sage_run *S = m;
+	struct sage *s = &S->s;
+	const struct kith_sage_params *p = S->p;
+	int64_t N = S->G->n_rows, nd = N * (int64_t)p->dim;
+
+	if (!sample_neighbours(&s->M1, &s->M1T, &S->T, p->fanout[1], p->seed,
+	                       2 * epoch, error) ||
+	    !sample_neighbours(&s->M2, &s->M2T, &S->T, p->fanout[0], p->seed,
+	                       2 * epoch + 1, error) ||
+	    (S->drop > 0 && !draw_dropout(S, epoch, error)))
+		return FALSE;
+	sage_forward(s, S->cur.params, S->cur.id_emb, NULL, &s->Xd);
+	*loss = link_loss(&S->T, s->Z, s->dZ, N, p->dim, p->neg, p->seed,
+	                  epoch);
+	if (S->sup) {
+		double tacc;
+		if (p->link_weight != 1.0) {
+			float w = (float)p->link_weight;
+			for (int64_t k = 0; k < nd; k++)
+				s->dZ[k] *= w;
+			*loss *= w;
+		}
+		*loss += head_loss(s->Z, N, p->dim, S->Wc, S->bc, S->nc, p->label,
+		                   p->split, p->n_label, KITH_SPLIT_TRAIN,
+		                   S->logits, s->dZ, S->gWc, S->gbc, &tacc);
+	}
+	sage_backward(s, S->cur.params, &s->Xd, S->gE);
+	if (p->l2 > 0)
+		for (size_t k = 0; k < S->cur.n_params; k++)
+			s->grad[k] += (float)p->l2 * S->cur.params[k];
+	kith_adam_step(&S->adam, S->cur.params, s->grad);
+	if (S->gE)
+		kith_adam_step(&S->adamE, S->cur.id_emb, S->gE);
+	if (S->sup) {
+		kith_adam_step(&S->adamW, S->Wc, S->gWc);
+		kith_adam_step(&S->adamB, S->bc, S->gbc);
+	}
+	*weight = 1;
+	return TRUE;
+}
+
+/* Full neighbourhoods of the training graph, no dropout: validation
+ * accuracy of the head, or the AUC of the held-out pairs. */
+static gboolean
+sage_hook_validate(void *m, int epoch, struct train_val *v, GError **error)
+{
+	struct sage_run *S = m;
+	struct sage *s = &S->s;
+	const struct kith_sage_params *p = S->p;
+	int64_t N = S->G->n_rows;
+	float *m0 = s->mask0, *m1 = s->mask1;
+
+	*v = (struct train_val){ -1, -1, NAN };
+	if (S->nv == 0 && !S->sup)
+		return TRUE;
+	if (!sample_neighbours(&s->M1, &s->M1T, &S->T, 0, 0, 0, error))
+		return FALSE;
+	kith_csr_clear(&s->M2);
+	kith_csr_clear(&s->M2T);
+	s->M2 = s->M1;
+	s->M2.owned = FALSE;
+	s->mask0 = s->mask1 = NULL;
+	sage_forward(s, S->cur.params, S->cur.id_emb, NULL, S->X);
+	s->mask0 = m0;
+	s->mask1 = m1;
+	if (S->sup)
+		head_loss(s->Z, N, p->dim, S->Wc, S->bc, S->nc, p->label,
+		          p->split, p->n_label, KITH_SPLIT_VAL, S->logits, NULL,
+		          NULL, NULL, &v->score);
+	else
+		v->score = pair_auc(s->Z, N, p->dim, S->va, S->vb, S->nv,
+		                    p->seed);
+	memset(&s->M2, 0, sizeof s->M2);
+	return TRUE;
+}
+
+static void
+sage_hook_keep_best(void *m)
+{
+	struct sage_run *S = m;
+	memcpy(S->kept->params, S->cur.params,
+	       S->cur.n_params * sizeof(float));
+	if (S->cur.id_emb)
+		memcpy(S->kept->id_emb, S->cur.id_emb,
+		       S->cur.n_id * S->cur.dim * sizeof(float));
+}
+
+/* Weights, kept weights, id embeddings, the head and every optimiser. */
+static void
+sage_hook_items(void *m, struct ckpt_items *it)
+{
+	struct sage_run *S = m;
+	int64_t np = (int64_t)S->cur.n_params, d = S->p->dim;
+
+	memset(it, 0, sizeof *it);
+	ckpt_add_array(it, "params.npy", S->cur.params, np, 0);
+	ckpt_add_array(it, "best_params.npy", S->kept->params, np, 0);
+	ckpt_add_adam(it, "", &S->adam);
+	if (S->cur.id_emb) {
+		ckpt_add_array(it, "id_emb.npy", S->cur.id_emb, S->cur.n_id, d);
+		ckpt_add_array(it, "best_id_emb.npy", S->kept->id_emb,
+		               S->cur.n_id, d);
+		ckpt_add_adam(it, "_id", &S->adamE);
+	}
+	if (S->sup) {
+		ckpt_add_array(it, "head_w.npy", S->Wc, d, S->nc);
+		ckpt_add_array(it, "head_b.npy", S->bc, S->nc, 0);
+		ckpt_add_adam(it, "_head_w", &S->adamW);
+		ckpt_add_adam(it, "_head_b", &S->adamB);
+	}
+}
+
+/* The embeddings of the kept weights, full neighbourhoods of G. */
+static gboolean
+sage_hook_finish(void *m, const struct train_outcome *o,
+                 struct kith_train_report *rep, GError **error)
+{
+	struct sage_run *S = m;
+	sage_clear(&S->s);
+	return kith_sage_apply(S->emb, S->kept, S->G, S->X, NULL, error);
+}
+
+static const struct train_hooks sage_hooks = {
+	.model = "sage",
+	.setup = sage_hook_setup,
+	.step = sage_hook_step,
+	.validate = sage_hook_validate,
+	.keep_best = sage_hook_keep_best,
+	.items = sage_hook_items,
+	.finish = sage_hook_finish,
+};
+
+/* What fixes the trajectory (not max_epochs, patience or the time limit:
+ * a resumed run may change those). */
+static char *
+sage_config_hash(const struct kith_sage_params *p, const struct kith_csr *G,
+                 const struct kith_csr *X, gboolean sup, double drop)
+{
+	g_autofree char *cfg = g_strdup_printf(
+	    "sage d=%d fanout=%d,%d pool=%d id=%d lr=%.17g l2=%.17g "
+	    "neg=%d val=%.17g seed=%" G_GUINT64_FORMAT " classes=%d "
+	    "lw=%.17g drop=%.17g temp=%.17g idlr=%.17g", p->dim,
+	    p->fanout[0], p->fanout[1], p->pool, p->id_emb, p->lr,
+	    p->l2, p->neg, p->val_ratio, p->seed, sup ? p->n_classes : 0,
+	    sup ? p->link_weight : 1.0, drop, (double)SAGE_TEMP,
+	    (double)SAGE_ID_LR_SCALE);
+	const struct kith_csr *mats[2] = { G, X };
+	return ckpt_config_hash(cfg, mats, 2, p->label, p->split,
+	                        sup ? p->n_label : 0);
+}
+
+static void
+sage_run_clear(struct sage_run *S)
+{
+	struct kith_adam *ad[] = { &S->adam, &S->adamE, &S->adamW, &S->adamB };
+	void *own[] = { S->Wc, S->bc, S->gWc, S->gbc, S->va, S->vb };
+
+	sage_clear(&S->s);
+	kith_csr_clear(&S->T);
+	for (size_t i = 0; i < G_N_ELEMENTS(ad); i++)
+		kith_adam_clear(ad[i]);
+	for (size_t i = 0; i < G_N_ELEMENTS(own); i++)
+		g_free(own[i]);
+	kith_sage_model_clear(&S->cur);
+	kith_floats_free(S->gE);
+	kith_floats_free(S->logits);
 }
 
 gboolean
 kith_sage_train(float *emb, struct kith_sage_model *model,
-                struct kith_gnn_report *report, const struct kith_csr *G,
-                const struct kith_csr *X, const struct kith_sage_params *p,
+                struct kith_train_report *report, const struct kith_csr *G,
+                const struct kith_csr *X, const struct kith_sage_params *params,
                 GError **error)
 {
-	struct sage s;
-	struct kith_sage_model cur = { 0 };
-	struct kith_adam adam = { 0 }, adamE = { 0 };
-	struct kith_csr T = { 0 };
-	struct kith_rng rng;
-	int64_t N = G->n_rows, f = X->n_cols;
-	int d = p->dim;
-	int max_epochs = p->max_epochs > 0 ? p->max_epochs : 400;
-	int patience = p->patience > 0 ? p->patience : 50;
-	double t0 = kith_now(), best = -2;
-	int since_best = 0;
-	gboolean ok = FALSE;
-	int32_t *va = NULL, *vb = NULL;
-	int64_t nv = 0;
-	float *gE = NULL;
+	struct kith_sage_params eff = sage_effective(params);
+	const struct kith_sage_params *p = &eff;
 	gboolean sup = p->label != NULL;
-	double drop = sup ? p->dropout : 0.0;
-	int nc = sup ? p->n_classes : 0;
-	float *Wc = NULL, *bc = NULL, *gWc = NULL, *gbc = NULL, *logits = NULL;
-	struct kith_adam adamW = { 0 }, adamB = { 0 };
-	struct sage_ckpt ck = { .n = 0 };
-	int first = 1, saved = -1;
-	double last_ckpt = kith_now();
+	struct sage_run S = { .kept = model, .p = p, .G = G, .X = X,
+	                      .sup = sup, .drop = sup ? p->dropout : 0.0,
+	                      .nc = sup ? p->n_classes : 0, .emb = emb };
+	int64_t N = G->n_rows;
+	g_autofree char *hash = NULL;
 
-	memset(&s, 0, sizeof s);
 	memset(model, 0, sizeof *model);
-	if (d < 1 || p->lr <= 0 || p->neg < 0 || N < 2 || X->n_rows != N ||
-	    p->checkpoint_every < 0 || !(p->checkpoint_seconds >= 0) ||
-	    ((p->checkpoint_every > 0 || p->checkpoint_seconds > 0 ||
-	      p->resume) && !p->checkpoint_dir) ||
-	    (sup && (p->n_label > N || !p->split)) ||
+	if (p->dim < 1 || p->lr <= 0 || p->neg < 0 || N < 2 ||
+	    X->n_rows != N || (sup && (p->n_label > N || !p->split)) ||
 	    p->val_ratio < 0 || p->val_ratio >= 1) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
 		            "invalid sage parameters");
 		return FALSE;
 	}
-	/* Training graph: G without the held-out undirected pairs. */
-	if (!gnn_split_edges(&T, &va, &vb, &nv, G, p->val_ratio, p->seed, 5,
-	                     error))
-		goto out;
-	if (!sage_setup(&s, N, f, d, p->pool, TRUE, error))
-		goto out;
-	{
-		int64_t *next;
-		if (!kith_csr_alloc(&s.XT, f, N, X->nnz, TRUE, error))
-			goto out;
-		s.perm = kith_alloc_n(MAX(X->nnz, 1), sizeof(int64_t), error);
-		next = kith_alloc0_n(f + 1, sizeof(int64_t), error);
-		s.Xd = *X;
-		s.Xd.owned = FALSE;
-		s.Xd.values = kith_floats_new(MAX(X->nnz, 1), FALSE, error);
-		if (!s.perm || !next || !s.Xd.values) {
-			g_free(next);
-			goto out;
-		}
-		memset(s.XT.indptr, 0, (f + 1) * sizeof(int64_t));
-		for (int64_t k = 0; k < X->nnz; k++)
-			s.XT.indptr[X->indices[k] + 1]++;
-		for (int64_t j = 0; j < f; j++)
-			s.XT.indptr[j + 1] += s.XT.indptr[j];
-		memcpy(next, s.XT.indptr, f * sizeof(int64_t));
-		for (int64_t i = 0; i < N; i++)
-			for (int64_t k = X->indptr[i]; k < X->indptr[i + 1]; k++) {
-				int64_t q = next[X->indices[k]]++;
-				s.XT.indices[q] = (int32_t)i;
-				s.perm[q] = k;
-			}
-		g_free(next);
-		for (int64_t k = 0; k < X->nnz; k++)
-			s.Xd.values[k] = X->values ? X->values[k] : 1.0f;
-		for (int64_t q = 0; q < X->nnz; q++)
-			s.XT.values[q] = s.Xd.values[s.perm[q]];
-	}
-	cur.n_in = f;
-	cur.dim = d;
-	cur.pool = p->pool;
-	cur.n_params = s.off[B_N];
-	cur.params = kith_alloc0_n(cur.n_params, sizeof(float), error);
-	if (!cur.params)
-		goto out;
-	kith_rng_seed(&rng, p->seed, 1);
-	for (int b = 0; b < B_N; b++) {
-		size_t sz = s.off[b + 1] - s.off[b];
-		if (sz == (size_t)d || sz == 0)
-			continue;       /* biases start at zero */
-		gnn_glorot(cur.params + s.off[b], b == B_W0 ? f : d, d, &rng);
-	}
-	if (p->id_emb) {
-		cur.n_id = N;
-		cur.id_emb = kith_alloc_n(N * d, sizeof(float), error);
-		gE = cur.id_emb ? kith_floats_new(N * d, FALSE, error) : NULL;
-		/* each row of E gets one gradient per epoch: a larger step */
-		if (!gE || !kith_adam_init(&adamE, N * d,
-		                           (float)(SAGE_ID_LR_SCALE * p->lr), error))
-			goto out;
-		for (int64_t k = 0; k < N * d; k++)
-			cur.id_emb[k] = (float)(kith_rng_normal(&rng) * 0.1);
-	}
-	*model = cur;
-	model->params = g_memdup2(cur.params, cur.n_params * sizeof(float));
-	model->id_emb = cur.id_emb ?
-	    g_memdup2(cur.id_emb, N * d * sizeof(float)) : NULL;
-	if (!kith_adam_init(&adam, cur.n_params, (float)p->lr, error))
-		goto out;
-	if (sup) {
-		if (nc < 2) {
-			g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
-			            "sage needs labels of at least two classes");
-			goto out;
-		}
-		Wc = g_new(float, (size_t)d * nc);
-		bc = g_new0(float, nc);
-		gWc = g_new(float, (size_t)d * nc);
-		gbc = g_new(float, nc);
-		logits = kith_floats_new((size_t)N * nc, FALSE, error);
-		if (!logits ||
-		    !kith_adam_init(&adamW, (size_t)d * nc, (float)p->lr, error) ||
-		    !kith_adam_init(&adamB, nc, (float)p->lr, error))
-			goto out;
-		gnn_glorot(Wc, d, nc, &rng);
-	}
-	if (p->checkpoint_dir) {
-		size_t np = cur.n_params, ne = cur.id_emb ? (size_t)N * d : 0;
-		/* what fixes the trajectory (not max_epochs, patience or the
-		 * time limit: a resumed run may change those) */
-		g_autofree char *cfg = g_strdup_printf(
-		    "sage d=%d fanout=%d,%d pool=%d id=%d lr=%.17g l2=%.17g "
-		    "neg=%d val=%.17g seed=%" G_GUINT64_FORMAT " classes=%d "
-		    "lw=%.17g drop=%.17g temp=%.17g idlr=%.17g", d,
-		    p->fanout[0], p->fanout[1], p->pool, p->id_emb, p->lr,
-		    p->l2, p->neg, p->val_ratio, p->seed, nc,
-		    sup ? p->link_weight : 1.0, drop, (double)SAGE_TEMP,
-		    (double)SAGE_ID_LR_SCALE);
-		ck.hash = gnn_config_hash(cfg, G, X, p->label, p->split,
-		                          sup ? p->n_label : 0);
-		ckpt_add(&ck, "params.npy", cur.params, np);
-		ckpt_add(&ck, "best_params.npy", model->params, np);
-		ckpt_add(&ck, "adam_m.npy", adam.m, np);
-		ckpt_add(&ck, "adam_v.npy", adam.v, np);
-		if (ne) {
-			ckpt_add(&ck, "id_emb.npy", cur.id_emb, ne);
-			ckpt_add(&ck, "best_id_emb.npy", model->id_emb, ne);
-			ckpt_add(&ck, "adam_m_id.npy", adamE.m, ne);
-			ckpt_add(&ck, "adam_v_id.npy", adamE.v, ne);
-		}
-		if (sup) {
-			ckpt_add(&ck, "head_w.npy", Wc, (int64_t)d * nc);
-			ckpt_add(&ck, "head_b.npy", bc, nc);
-			ckpt_add(&ck, "adam_m_head_w.npy", adamW.m, (int64_t)d * nc);
-			ckpt_add(&ck, "adam_v_head_w.npy", adamW.v, (int64_t)d * nc);
-			ckpt_add(&ck, "adam_m_head_b.npy", adamB.m, nc);
-			ckpt_add(&ck, "adam_v_head_b.npy", adamB.v, nc);
-		}
-	}
-	if (p->resume) {
-		struct gnn_ckpt_state st;
-		int gen = 0;
-		int got = gnn_ckpt_read(p->checkpoint_dir, SAGE_CKPT_FORMAT,
-		                        ck.hash, &st, report, ck.arr, ck.n, &gen,
-		                        error);
-		if (got < 0)
-			goto out;
-		if (got > 0) {
-			first = gnn_ckpt_resume(&st, gen, patience, max_epochs,
-			                        report);
-			saved = st.epoch;
-			best = st.best;
-			since_best = st.since_best;
-			adam.t = adamE.t = adamW.t = adamB.t = st.adam_t;
-			t0 -= st.elapsed;
-		}
-	}
-	gnn_blas_threads(N, d, d);
-	report->seconds_init = kith_now() - t0;
-
-	int done = saved > 0 ? saved : 0;
-	for (int epoch = first; epoch <= max_epochs; epoch++) {
-		if (gnn_stop_interrupted(report))
-			break;
-		if (!sample_neighbours(&s.M1, &s.M1T, &T, p->fanout[1], p->seed,
-		                       2 * epoch, error) ||
-		    !sample_neighbours(&s.M2, &s.M2T, &T, p->fanout[0], p->seed,
-		                       2 * epoch + 1, error))
-			goto out;
-		if (drop > 0) {
-			float keep = (float)(1.0 / (1.0 - drop));
-			if (!s.mask0) {
-				s.mask0 = kith_floats_new((size_t)N * d, FALSE, error);
-				s.mask1 = s.mask0 ? kith_floats_new((size_t)N * d,
-				                                    FALSE, error)
-				                  : NULL;
-				if (!s.mask1)
-					goto out;
-			}
-			struct kith_rng mr;
-			kith_rng_seed(&mr, p->seed, ((uint64_t)epoch << 40) | 7);
-			for (int64_t k = 0; k < N * d; k++) {
-				s.mask0[k] = kith_rng_uniform(&mr) < drop ? 0 : keep;
-				s.mask1[k] = kith_rng_uniform(&mr) < drop ? 0 : keep;
-			}
-			/* input dropout on the nonzeros of X */
-			for (int64_t k = 0; k < X->nnz; k++)
-				s.Xd.values[k] = kith_rng_uniform(&mr) < drop ? 0 :
-				    keep * (X->values ? X->values[k] : 1.0f);
-			for (int64_t q = 0; q < X->nnz; q++)
-				s.XT.values[q] = s.Xd.values[s.perm[q]];
-		}
-		float *m0 = s.mask0, *m1 = s.mask1;
-		sage_forward(&s, cur.params, cur.id_emb, NULL, &s.Xd);
-		double loss = link_loss(&T, s.Z, s.dZ, N, d, p->neg, p->seed,
-		                        epoch);
-		if (sup) {
-			double tacc;
-			if (p->link_weight != 1.0) {
-				float w = (float)p->link_weight;
-				for (int64_t k = 0; k < N * d; k++)
-					s.dZ[k] *= w;
-				loss *= w;
-			}
-			loss += head_loss(s.Z, N, d, Wc, bc, nc, p->label,
-			                  p->split, p->n_label, KITH_SPLIT_TRAIN, logits, s.dZ,
-			                  gWc, gbc, &tacc);
-		}
-		sage_backward(&s, cur.params, &s.Xd, gE);
-		if (p->l2 > 0)
-			for (size_t k = 0; k < cur.n_params; k++)
-				s.grad[k] += (float)p->l2 * cur.params[k];
-		kith_adam_step(&adam, cur.params, s.grad);
-		if (gE)
-			kith_adam_step(&adamE, cur.id_emb, gE);
-		if (sup) {
-			kith_adam_step(&adamW, Wc, gWc);
-			kith_adam_step(&adamB, bc, gbc);
-		}
-
-		/* Validation: full neighbourhoods of the training graph. */
-		double score = -1;
-		if (nv > 0 || sup) {
-			if (!sample_neighbours(&s.M1, &s.M1T, &T, 0, 0, 0, error))
-				goto out;
-			kith_csr_clear(&s.M2);
-			kith_csr_clear(&s.M2T);
-			s.M2 = s.M1;
-			s.M2.owned = FALSE;
-			s.mask0 = s.mask1 = NULL;
-			sage_forward(&s, cur.params, cur.id_emb, NULL, X);
-			s.mask0 = m0;
-			s.mask1 = m1;
-			if (sup)
-				head_loss(s.Z, N, d, Wc, bc, nc, p->label, p->split,
-				          p->n_label, KITH_SPLIT_VAL, logits, NULL, NULL, NULL,
-				          &score);
-			else
-				score = pair_auc(s.Z, N, d, va, vb, nv, p->seed);
-			memset(&s.M2, 0, sizeof s.M2);
-		}
-		gnn_record_epoch(report, p->on_point, p->on_point_data, epoch,
-		                 loss, score, t0);
-		gboolean improved = score > best || score < 0;
-		if (improved) {
-			best = score;
-			since_best = 0;
-			report->best_epoch = epoch;
-			memcpy(model->params, cur.params,
-			       cur.n_params * sizeof(float));
-			if (cur.id_emb)
-				memcpy(model->id_emb, cur.id_emb,
-				       N * d * sizeof(float));
-		}
-		gboolean stop = FALSE;
-		if (!improved && ++since_best >= patience) {
-			report->stop_reason = "early-stop";
-			stop = TRUE;
-		} else if (gnn_out_of_time(report, p->time_limit, t0)) {
-			stop = TRUE;
-		}
-		if (gnn_checkpoint_due(p->checkpoint_every,
-		                       p->checkpoint_seconds, epoch, max_epochs,
-		                       stop, &last_ckpt)) {
-			if (!ckpt_save(p, &ck, report, epoch, since_best, best,
-			               adam.t, t0, error))
-				goto out;
-			saved = epoch;
-		}
-		done = epoch;
-		if (stop)
-			break;
-	}
-	/* SIGINT/SIGTERM: the state after the last finished epoch */
-	if (kith_interrupted() && p->checkpoint_dir && saved != done &&
-	    !ckpt_save(p, &ck, report, done, since_best, best, adam.t, t0,
-	               error))
-		goto out;
-	report->seconds_train = kith_now() - t0 - report->seconds_init;
-	if (sup)
-		report->val_acc = best;
-	else
-		report->val_auc = best;
-	sage_clear(&s);
-	if (!kith_sage_apply(emb, model, G, X, NULL, error))
-		goto out;
-	if (!gnn_check_interrupted(done, p->checkpoint_dir, error))
-		goto out;
-	ok = TRUE;
-out:
+	if (!train_options_check(&p->train, error))
+		return FALSE;
+	if (p->train.checkpoint_dir)
+		hash = sage_config_hash(p, G, X, sup, S.drop);
+	struct train_config c;
+	train_config_init(&c, &p->train, 400, 50);
+	c.config_hash = hash;
+	report->lr = p->lr;
+	gboolean ok = train_run(&sage_hooks, &S, &c, report, error);
 	openblas_set_num_threads(kith_get_threads());
-	report->seconds_total = kith_now() - t0;
-	sage_clear(&s);
-	kith_csr_clear(&T);
-	kith_adam_clear(&adam);
-	kith_adam_clear(&adamE);
-	g_free(cur.params);
-	g_free(cur.id_emb);
-	kith_floats_free(gE);
-	kith_adam_clear(&adamW);
-	kith_adam_clear(&adamB);
-	g_free(Wc);
-	g_free(bc);
-	g_free(gWc);
-	g_free(gbc);
-	kith_floats_free(logits);
-	g_free(va);
-	g_free(vb);
-	g_free(ck.hash);
+	sage_run_clear(&S);
 	if (!ok)
 		kith_sage_model_clear(model);
 	return ok;

@@ -61,6 +61,18 @@ printf '[ingest]\nevents = %s/nothing.csv\n' "$T" >"$T/bad6.ini"
 check_fails 1 "failing stage" "$KITH" run "$T/bad6.ini" -o "$T/bad6"
 check_fails 2 "missing -o" "$KITH" run "$T/p.ini"
 
+# the [embed] stage is a library call: its keys set kith embed's options
+printf '[ingest]\nevents = %s/events.csv\n\n[embed]\nepochs = 1\ndim = 8\nno-refit = yes\n' "$D" >"$T/e.ini"
+check "embed stage" "$KITH" run -q "$T/e.ini" -o "$T/e"
+ok_if "embed keys reach the model" \
+	"$(json_get "$T/e/embed/manifest.json" max_epochs)" = 1
+printf '[ingest]\nevents = %s/events.csv\n\n[embed]\ndim = x\n' "$D" >"$T/bad7.ini"
+check_fails 2 "invalid embed value" "$KITH" run "$T/bad7.ini" -o "$T/bad7"
+ok_if "invalid embed value names file:line" -n "$(grep "bad7.ini:5: \[embed\] dim" "$T/.err")"
+printf '[ingest]\nevents = %s/events.csv\n\n[embed]\nfrob = 1\n' "$D" >"$T/bad8.ini"
+check_fails 2 "unknown embed key" "$KITH" run "$T/bad8.ini" -o "$T/bad8"
+ok_if "nothing ran" ! -d "$T/bad8/store"
+
 check "kith demo" "$KITH" demo -q -o "$T/demo"
 ok_if "demo prints the report path" -n "$(grep 'report.html' "$T/.out")"
 ok_if "demo report exists" -s "$T/demo/report/report.html"

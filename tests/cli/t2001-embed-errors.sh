@@ -42,4 +42,19 @@ done
 check "gcn with a timed checkpoint" "$KITH" embed "$T/s" -o "$T/e8" \
 	--model gcn --dim 4 --epochs 3 --checkpoint-every 1s -q
 ok_if "gcn leaves no checkpoint" ! -e "$T/e8.ckpt"
+# checkpoints of the formats before version 2 are refused by name
+mkdir -p "$T/e9.ckpt"
+printf '{ "format": "kith-lightgcn-checkpoint", "epoch": 3 }\n' \
+	>"$T/e9.ckpt/state.json"
+check_fails 1 "an older lightgcn checkpoint" "$KITH" embed "$T/s" \
+	-o "$T/e9" --dim 4 --epochs 2 --resume
+ok_if "the error names both versions" -n "$(grep \
+	"older format kith-lightgcn-checkpoint version 1; this kith reads kith-checkpoint version 2" \
+	"$T/.err")"
+printf '{ "format": "kith-gcn-checkpoint", "format_version": 1 }\n' \
+	>"$T/e9.ckpt/state.json"
+check_fails 1 "an older gcn checkpoint" "$KITH" embed "$T/s" -o "$T/e9" \
+	--model gcn --dim 4 --epochs 2 --resume
+ok_if "the error names it" -n "$(grep "kith-gcn-checkpoint version 1" "$T/.err")"
+ok_if "nothing written" ! -e "$T/e9"
 done_testing

@@ -1,7 +1,8 @@
-/* Fuzz target: the LightGCN checkpoint reader.  A valid checkpoint of a
- * tiny graph is made once; each input replaces its state.json and a resumed
- * training must either continue or fail with an error, never crash.  Inputs
- * whose first byte is '#' replace ego.npy instead (array damage). */
+/* Fuzz target: the checkpoint reader (src/nn/ckpt.c, every model's
+ * format) through LightGCN.  A valid checkpoint of a tiny graph is made
+ * once; each input replaces its state.json and a resumed training must
+ * either continue or fail with an error, never crash.  Inputs whose first
+ * byte is '#' replace ego.npy instead (array damage). */
 #include "config.h"
 
 #include <stddef.h>
@@ -27,12 +28,12 @@ params(struct kith_lightgcn_params *p)
 {
 	kith_lightgcn_params_init(p);
 	p->dim = D;
-	p->max_epochs = 3;
+	p->train.max_epochs = 3;
 	p->val_ratio = 0;
 	p->spectral_init = FALSE;
 	p->threads = 1;
-	p->checkpoint_dir = ck;
-	p->checkpoint_every = 1;
+	p->train.checkpoint_dir = ck;
+	p->train.checkpoint_every = 1;
 }
 
 static void
@@ -72,7 +73,7 @@ setup(void)
 	ego = g_build_filename(ck, "ego.npy", NULL);
 	atexit(cleanup);
 	params(&p);
-	p.max_epochs = 1;
+	p.train.max_epochs = 1;
 	kith_lightgcn_train(U, V, NULL, &R, NULL, &p, NULL);
 	g_file_get_contents(state, &good_state, &good_state_len, NULL);
 	g_file_get_contents(ego, &good_ego, &good_ego_len, NULL);
@@ -102,8 +103,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else
 		g_file_set_contents(state, (const char *)data, (gssize)size, NULL);
 	params(&p);
-	p.resume = TRUE;
-	p.checkpoint_every = 0;
+	p.train.resume = TRUE;
+	p.train.checkpoint_every = 0;
 	kith_train_report_init(&rep);
 	(void)kith_lightgcn_train(U, V, &rep, &R, NULL, &p, &err);
 	g_clear_error(&err);

@@ -1,5 +1,6 @@
-/* Fuzz target: the GCN/SAGE checkpoint reader (gnn-common.c).  A valid
- * GCN checkpoint of a tiny graph is made once; each input replaces its
+/* Fuzz target: the checkpoint reader (src/nn/ckpt.c) through GCN, whose
+ * state holds 1-D and 2-D arrays and four optimisers.  A valid GCN
+ * checkpoint of a tiny graph is made once; each input replaces its
  * state.json (inputs whose first byte is '#' replace w1.npy instead) and
  * a resumed training must either continue or fail with an error, never
  * crash. */
@@ -29,14 +30,14 @@ params(struct kith_gcn_params *p)
 	kith_gcn_params_init(p);
 	p->hidden = D;
 	p->dim = D;
-	p->max_epochs = 3;
-	p->checkpoint_dir = ck;
+	p->train.max_epochs = 3;
+	p->train.checkpoint_dir = ck;
 }
 
 static void
 cleanup(void)
 {
-	kith_gnn_checkpoint_remove(ck);
+	kith_checkpoint_remove(ck);
 	rmdir(dir);
 }
 
@@ -46,7 +47,7 @@ setup(void)
 	int32_t r[4 * N], c[4 * N], xr[N * 2], xc[N * 2];
 	struct kith_gcn_params p;
 	struct kith_gcn_model m;
-	struct kith_gnn_report rep;
+	struct kith_train_report rep;
 	float emb[N * D];
 	int i, k = 0;
 
@@ -70,12 +71,12 @@ setup(void)
 	w1 = g_build_filename(ck, "w1.npy", NULL);
 	atexit(cleanup);
 	params(&p);
-	p.checkpoint_every = 1;
-	p.time_limit = 1e-9;    /* stops, with a checkpoint, after epoch 1 */
-	kith_gnn_report_init(&rep);
+	p.train.checkpoint_every = 1;
+	p.train.time_limit = 1e-9;    /* stops, with a checkpoint, after epoch 1 */
+	kith_train_report_init(&rep);
 	kith_gcn_train(emb, NULL, &m, &rep, &A, &X, NULL, NULL, 0, &p, NULL);
 	kith_gcn_model_clear(&m);
-	kith_gnn_report_clear(&rep);
+	kith_train_report_clear(&rep);
 	g_file_get_contents(state, &good_state, &good_state_len, NULL);
 	g_file_get_contents(w1, &good_w1, &good_w1_len, NULL);
 	if (g_getenv("KITH_FUZZ_SEED_OUT") != NULL && good_state != NULL)
@@ -88,7 +89,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct kith_gcn_params p;
 	struct kith_gcn_model m;
-	struct kith_gnn_report rep;
+	struct kith_train_report rep;
 	float emb[N * D];
 	GError *err = NULL;
 
@@ -104,12 +105,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	else
 		g_file_set_contents(state, (const char *)data, (gssize)size, NULL);
 	params(&p);
-	p.resume = TRUE;
-	kith_gnn_report_init(&rep);
+	p.train.resume = TRUE;
+	kith_train_report_init(&rep);
 	if (kith_gcn_train(emb, NULL, &m, &rep, &A, &X, NULL, NULL, 0, &p,
 	                   &err))
 		kith_gcn_model_clear(&m);
 	g_clear_error(&err);
-	kith_gnn_report_clear(&rep);
+	kith_train_report_clear(&rep);
 	return 0;
 }

@@ -140,7 +140,7 @@ test_gcn_supervised(void)
 	float *emb = g_new(float, N * H), *emb2 = g_new(float, N * H);
 	struct kith_gcn_params p;
 	struct kith_gcn_model m;
-	struct kith_gnn_report rep;
+	struct kith_train_report rep;
 	GError *err = NULL;
 
 	/* weak features (q = 0.35) and a weakly assortative graph: neither
@@ -149,7 +149,7 @@ test_gcn_supervised(void)
 	kith_gcn_params_init(&p);
 	p.hidden = H;
 	p.seed = 3;
-	kith_gnn_report_init(&rep);
+	kith_train_report_init(&rep);
 	omp_set_num_threads(2);
 	g_assert_true(kith_gcn_train(emb, pred, &m, &rep, &A, &X, label, split,
 	                             K, &p, &err));
@@ -176,26 +176,26 @@ test_gcn_supervised(void)
 	g_assert_cmpmem(emb, N * H * sizeof(float), emb2, N * H * sizeof(float));
 	g_assert_cmpmem(pred, sizeof pred, pred2, sizeof pred2);
 	kith_gcn_model_clear(&m);
-	kith_gnn_report_clear(&rep);
+	kith_train_report_clear(&rep);
 
 	/* same seed, one thread: identical outputs */
 	omp_set_num_threads(1);
-	kith_gnn_report_init(&rep);
+	kith_train_report_init(&rep);
 	g_assert_true(kith_gcn_train(emb2, pred2, &m, &rep, &A, &X, label,
 	                             split, K, &p, &err));
 	g_assert_cmpmem(emb, N * H * sizeof(float), emb2, N * H * sizeof(float));
 	kith_gcn_model_clear(&m);
-	kith_gnn_report_clear(&rep);
+	kith_train_report_clear(&rep);
 
 	/* no train node: usage error */
 	uint8_t nosplit[N];
 	memset(nosplit, KITH_SPLIT_TEST, sizeof nosplit);
-	kith_gnn_report_init(&rep);
+	kith_train_report_init(&rep);
 	g_assert_false(kith_gcn_train(emb2, pred2, &m, &rep, &A, &X, label,
 	                              nosplit, K, &p, &err));
 	g_assert_error(err, KITH_ERROR, KITH_ERROR_USAGE);
 	g_clear_error(&err);
-	kith_gnn_report_clear(&rep);
+	kith_train_report_clear(&rep);
 	kith_csr_clear(&A);
 	kith_csr_clear(&X);
 	g_free(emb);
@@ -214,27 +214,27 @@ test_gcn_autoencoder(void)
 	float *emb = g_new(float, N * D);
 	struct kith_gcn_params p;
 	struct kith_gcn_model m;
-	struct kith_gnn_report rep;
+	struct kith_train_report rep;
 	GError *err = NULL;
 
 	planted(&A, &X, label, split, N, K, 0.08, 0.004, 0.3, 9);
 	kith_gcn_params_init(&p);
 	p.hidden = 32;
 	p.dim = D;
-	p.max_epochs = 150;
-	kith_gnn_report_init(&rep);
+	p.train.max_epochs = 150;
+	kith_train_report_init(&rep);
 	g_assert_true(kith_gcn_train(emb, NULL, &m, &rep, &A, &X, NULL, NULL,
 	                             0, &p, &err));
 	g_assert_no_error(err);
-	g_test_message("gae val auc %.3f", rep.val_auc);
-	g_assert_cmpfloat(rep.val_auc, >, 0.7);    /* random: 0.5 */
+	g_test_message("gae val auc %.3f", rep.val);
+	g_assert_cmpfloat(rep.val, >, 0.7);    /* random: 0.5 */
 	g_assert_false(m.supervised);
 	/* mean dot product within classes exceeds that across */
 	double win, acr;
 	test_class_dots(emb, label, N, D, &win, &acr);
 	g_assert_cmpfloat(win, >, acr);
 	kith_gcn_model_clear(&m);
-	kith_gnn_report_clear(&rep);
+	kith_train_report_clear(&rep);
 	kith_csr_clear(&A);
 	kith_csr_clear(&X);
 	g_free(emb);

@@ -59,9 +59,9 @@ gcn_params(struct kith_gcn_params *p)
 	kith_gcn_params_init(p);
 	p->hidden = D;
 	p->dim = D;
-	p->max_epochs = EPOCHS;
+	p->train.max_epochs = EPOCHS;
 	p->seed = 7;
-	p->checkpoint_dir = ck;
+	p->train.checkpoint_dir = ck;
 }
 
 /* Trains the GCN auto-encoder; FALSE with *err on failure. */
@@ -69,13 +69,13 @@ static gboolean
 gcn_run(float *emb, const struct kith_gcn_params *p, GError **err)
 {
 	struct kith_gcn_model m;
-	struct kith_gnn_report rep;
-	kith_gnn_report_init(&rep);
+	struct kith_train_report rep;
+	kith_train_report_init(&rep);
 	gboolean ok = kith_gcn_train(emb, NULL, &m, &rep, &A, &X, NULL, NULL,
 	                             0, p, err);
 	if (ok)
 		kith_gcn_model_clear(&m);
-	kith_gnn_report_clear(&rep);
+	kith_train_report_clear(&rep);
 	return ok;
 }
 
@@ -85,12 +85,12 @@ gcn_cut(int epochs)
 {
 	struct kith_gcn_params p;
 	float emb[N * D];
-	kith_gnn_checkpoint_remove(ck);
+	kith_checkpoint_remove(ck);
 	for (int e = 0; e < epochs; e++) {
 		gcn_params(&p);
-		p.checkpoint_every = 1;
-		p.time_limit = 1e-9;
-		p.resume = e > 0;
+		p.train.checkpoint_every = 1;
+		p.train.time_limit = 1e-9;
+		p.train.resume = e > 0;
 		g_assert_true(gcn_run(emb, &p, NULL));
 	}
 }
@@ -102,12 +102,12 @@ test_gcn_resume(void)
 	float full[N * D], res[N * D];
 
 	gcn_params(&p);
-	p.checkpoint_dir = NULL;
+	p.train.checkpoint_dir = NULL;
 	g_assert_true(gcn_run(full, &p, NULL));
 	for (int k = 1; k < EPOCHS; k++) {
 		gcn_cut(k);
 		gcn_params(&p);
-		p.resume = TRUE;
+		p.train.resume = TRUE;
 		g_assert_true(gcn_run(res, &p, NULL));
 		g_assert_cmpmem(full, sizeof full, res, sizeof res);
 	}
@@ -116,7 +116,7 @@ test_gcn_resume(void)
 	g_autofree char *w = g_build_filename(ck, "w2.npy", NULL);
 	g_assert_true(put(w, "\x93NUMPY", 6));
 	gcn_params(&p);
-	p.resume = TRUE;
+	p.train.resume = TRUE;
 	g_assert_true(gcn_run(res, &p, NULL));
 	g_assert_cmpmem(full, sizeof full, res, sizeof res);
 }
@@ -142,11 +142,11 @@ test_gcn_truncated(void)
 		for (gsize cut = 0; cut < len; cut++) {
 			GError *err = NULL;
 			g_autofree char *trim = g_strndup(good, cut);
-			kith_gnn_checkpoint_remove(old);
+			kith_checkpoint_remove(old);
 			g_assert_true(put(path, good, cut));
 			gcn_params(&p);
-			p.resume = TRUE;
-			p.max_epochs = 2;       /* nothing left to train */
+			p.train.resume = TRUE;
+			p.train.max_epochs = 2;       /* nothing left to train */
 			if (gcn_run(emb, &p, &err)) {
 				/* only whitespace may go: the same JSON */
 				g_assert_cmpstr(names[f], ==, "state.json");
@@ -170,23 +170,23 @@ sage_params(struct kith_sage_params *p)
 	p->dim = D;
 	p->fanout[0] = 3;
 	p->fanout[1] = 2;
-	p->max_epochs = EPOCHS;
-	p->patience = 100;
+	p->train.max_epochs = EPOCHS;
+	p->train.patience = 100;
 	p->seed = 9;
 	p->id_emb = TRUE;
-	p->checkpoint_dir = ck;
+	p->train.checkpoint_dir = ck;
 }
 
 static gboolean
 sage_run(float *emb, const struct kith_sage_params *p, GError **err)
 {
 	struct kith_sage_model m;
-	struct kith_gnn_report rep;
-	kith_gnn_report_init(&rep);
+	struct kith_train_report rep;
+	kith_train_report_init(&rep);
 	gboolean ok = kith_sage_train(emb, &m, &rep, &A, &X, p, err);
 	if (ok)
 		kith_sage_model_clear(&m);
-	kith_gnn_report_clear(&rep);
+	kith_train_report_clear(&rep);
 	return ok;
 }
 
@@ -197,19 +197,19 @@ test_sage_resume(void)
 	float full[N * D], res[N * D];
 
 	sage_params(&p);
-	p.checkpoint_dir = NULL;
+	p.train.checkpoint_dir = NULL;
 	g_assert_true(sage_run(full, &p, NULL));
 	for (int k = 1; k < EPOCHS; k += 2) {
-		kith_gnn_checkpoint_remove(ck);
+		kith_checkpoint_remove(ck);
 		for (int e = 0; e < k; e++) {
 			sage_params(&p);
-			p.checkpoint_every = 1;
-			p.time_limit = 1e-9;
-			p.resume = e > 0;
+			p.train.checkpoint_every = 1;
+			p.train.time_limit = 1e-9;
+			p.train.resume = e > 0;
 			g_assert_true(sage_run(res, &p, NULL));
 		}
 		sage_params(&p);
-		p.resume = TRUE;
+		p.train.resume = TRUE;
 		g_assert_true(sage_run(res, &p, NULL));
 		g_assert_cmpmem(full, sizeof full, res, sizeof res);
 	}
@@ -217,7 +217,7 @@ test_sage_resume(void)
 	gcn_cut(1);
 	GError *err = NULL;
 	sage_params(&p);
-	p.resume = TRUE;
+	p.train.resume = TRUE;
 	g_assert_false(sage_run(res, &p, &err));
 	g_assert_error(err, KITH_ERROR, KITH_ERROR_CORRUPT);
 	g_error_free(err);
@@ -235,7 +235,7 @@ main(int argc, char **argv)
 	g_test_add_func("/gnn-checkpoint/gcn-truncated", test_gcn_truncated);
 	g_test_add_func("/gnn-checkpoint/sage-resume", test_sage_resume);
 	int rc = g_test_run();
-	kith_gnn_checkpoint_remove(ck);
+	kith_checkpoint_remove(ck);
 	rmdir(dir);
 	kith_csr_clear(&A);
 	kith_csr_clear(&X);

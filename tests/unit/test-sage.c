@@ -176,23 +176,23 @@ run_sage(gboolean pool)
 	float *emb = g_new(float, N * D), *emb2 = g_new(float, N * D);
 	struct kith_sage_params p;
 	struct kith_sage_model m;
-	struct kith_gnn_report rep;
+	struct kith_train_report rep;
 	GError *err = NULL;
 
 	planted(&A, &X, label, N, K, 0.06, 0.003, 4);
 	kith_sage_params_init(&p);
 	p.dim = D;
 	p.pool = pool;
-	p.max_epochs = 150;
+	p.train.max_epochs = 150;
 	p.fanout[0] = 5;
 	p.fanout[1] = 3;
 	p.val_ratio = 0.1;
-	kith_gnn_report_init(&rep);
+	kith_train_report_init(&rep);
 	g_assert_true(kith_sage_train(emb, &m, &rep, &A, &X, &p, &err));
 	g_assert_no_error(err);
 	g_test_message("sage %s: val auc %.3f, %d epochs", pool ? "pool" :
-	               "mean", rep.val_auc, rep.epochs_run);
-	g_assert_cmpfloat(rep.val_auc, >, 0.55);   /* random: 0.5 */
+	               "mean", rep.val, rep.epochs_run);
+	g_assert_cmpfloat(rep.val, >, 0.55);   /* random: 0.5 */
 	/* embeddings are unit rows */
 	for (int i = 0; i < N; i++) {
 		double sq = 0;
@@ -268,15 +268,15 @@ run_sage(gboolean pool)
 
 	/* determinism: same seed, same output */
 	struct kith_sage_model m2;
-	struct kith_gnn_report rep2;
-	kith_gnn_report_init(&rep2);
+	struct kith_train_report rep2;
+	kith_train_report_init(&rep2);
 	g_assert_true(kith_sage_train(emb2, &m2, &rep2, &A, &X, &p, &err));
 	g_assert_cmpmem(emb, N * D * sizeof(float), emb2, N * D * sizeof(float));
 	kith_sage_model_clear(&m2);
-	kith_gnn_report_clear(&rep2);
+	kith_train_report_clear(&rep2);
 
 	kith_sage_model_clear(&m);
-	kith_gnn_report_clear(&rep);
+	kith_train_report_clear(&rep);
 	kith_csr_clear(&A);
 	kith_csr_clear(&X);
 	g_free(emb);

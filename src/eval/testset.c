@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kith/analytics.h"
+#include "kith/eval.h"
 #include "kith/core.h"
 #include "kith/csv.h"
 #include "kith/store.h"
