@@ -182,10 +182,12 @@ scores_4x16(float *S, int64_t lds, const float *Q, int d, const float *Vt,
 	store8(S + 3 * lds + 8, a31);
 }
 
+/* kith_dense_scores() itself; static, since clang links an exported
+ * target_clones function only through its resolver */
 __attribute__((target_clones("avx2", "default")))
-void
-kith_dense_scores(float *S, int64_t lds, const float *Q, int64_t nq, int d,
-                  const float *Vt, int64_t ldv, int64_t nj)
+static void
+scores(float *S, int64_t lds, const float *Q, int64_t nq, int d,
+       const float *Vt, int64_t ldv, int64_t nj)
 {
 	/* a tile of Vt (d x SCORE_TILE) stays in cache for all nq rows;
 	 * 4 x 16 blocks in registers, the edges by axpy: both add the same
@@ -212,4 +214,11 @@ kith_dense_scores(float *S, int64_t lds, const float *Q, int64_t nq, int d,
 				axpy(y, q[t], Vt + t * ldv + j0 + c0, w - c0);
 		}
 	}
+}
+
+void
+kith_dense_scores(float *S, int64_t lds, const float *Q, int64_t nq, int d,
+                  const float *Vt, int64_t ldv, int64_t nj)
+{
+	scores(S, lds, Q, nq, d, Vt, ldv, nj);
 }

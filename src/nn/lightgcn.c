@@ -98,7 +98,9 @@
  * block, and kith_spmm / kith_adam_step do not depend on the thread
  * count, and neither the spectral start nor the validation ranking
  * uses OpenBLAS (whose kernels depend on the CPU): the same seed gives
- * the same bytes for any thread count on any x86-64 CPU.
+ * the same bytes for any thread count on any CPU with AVX2 and FMA
+ * (x86-64-v3: Intel since Haswell, AMD since Zen); an older CPU takes the
+ * generic clone of kith_spmm, which rounds differently.
  */
 #include "config.h"
 

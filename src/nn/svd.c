@@ -9,7 +9,8 @@
  * (cyclic Jacobi in double), left vectors Y W, right vectors Z W Σ⁻¹.
  * Every dense product is one of kith/dense.h (fixed summation order, no
  * BLAS) and the SpMMs are thread-count independent, so the result is the
- * same bytes for any thread count on any x86-64 CPU.  Cost per pass: 2
+ * same bytes for any thread count on any x86-64-v3 CPU (kith_spmm has an
+ * FMA clone for those and a generic one for older CPUs).  Cost per pass: 2
  * SpMMs of 2·nnz·l flops plus O((n + m)·l²) for the Gram products and
  * solves, O(l³) per Jacobi sweep; memory (n + m)·l floats plus O(l²).
  */
