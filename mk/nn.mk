@@ -24,7 +24,7 @@ TESTS += tests/unit/test-lightgcn \
 	tests/cli/t2000-embed-basic.sh tests/cli/t2001-embed-errors.sh \
 	tests/cli/t2002-embed-lastfm.sh
 EXTRA_DIST += tests/cli/t2000-embed-basic.sh tests/cli/t2001-embed-errors.sh \
-	tests/cli/t2002-embed-lastfm.sh tools/bench-embed
+	tests/cli/t2002-embed-lastfm.sh tools/bench-embed tools/bench-quality
 ## end lightgcn
 check_PROGRAMS += tests/unit/test-gcn tests/unit/test-sage
 tests_unit_test_gcn_LDADD = $(KITH_LIBS)
