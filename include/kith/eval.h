@@ -94,6 +94,18 @@ gboolean kith_split_csr(struct kith_csr *train, struct kith_csr *held,
                         const struct kith_csr *r, double ratio,
                         uint64_t seed, GError **error);
 
+/* The validation split of the models: kith_split_mask(ratio, seed) of R
+ * restricted to at most max_users users (those whose seeded hash falls
+ * below the quantile; the others keep all their pairs), as two owned
+ * CSRs: train (the pairs kept) and val (the pairs held).  Every model
+ * that selects on validation uses it, so that their validation scores
+ * on the same (ratio, max_users, seed) are comparable.  Caller clears
+ * both with kith_csr_clear(). */
+gboolean kith_split_validation(struct kith_csr *train, struct kith_csr *val,
+                               const struct kith_csr *R, double ratio,
+                               int64_t max_users, uint64_t seed,
+                               GError **error);
+
 /* Owned CSR holding the entries e of r with keep[e] == want. */
 gboolean kith_csr_select(struct kith_csr *out, const struct kith_csr *r,
                          const uint8_t *keep, uint8_t want, GError **error);

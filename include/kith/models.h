@@ -66,6 +66,10 @@ struct kith_train_report {
 	double seconds_train;   /* optimisation steps */
 	double seconds_eval;    /* validation */
 	double seconds_total;
+	/* kith_embed(): the model trained (static string) and, for model
+	 * auto, a line saying what was compared and chosen (owned) */
+	const char *model;
+	char *selection;
 };
 
 /* Zeroes *r (metrics -1, stop_reason "max-epochs") and allocates its
@@ -417,12 +421,58 @@ gboolean kith_sage_apply(float *emb, const struct kith_sage_model *m,
 
 /* ==== end of GCN and GraphSAGE ========================================= */
 
+/* ==== Spectral filter (src/nn/filter.c) =============================== */
+
+/* Parameters of the training-free filter (see the banner of
+ * src/nn/filter.c). */
+struct kith_filter_params {
+	int dim;                /* 256; at most min(users, items) */
+	int oversample;         /* 32 extra columns of the randomised SVD */
+	int passes;             /* 3 subspace passes */
+	gboolean normalize;     /* TRUE: rows of the filter scaled to unit
+	                           norm before the SVD */
+	uint64_t seed;
+	double val_ratio;       /* 0.1; 0 = no validation */
+	int val_max_users;      /* 3000 users hold validation pairs */
+	int k;                  /* validation cut-off, 20 */
+};
+
+void kith_filter_params_init(struct kith_filter_params *p);
+
+/* The width of the embeddings the filter of R gives (p->dim, at most
+ * min(users, items)). */
+int kith_filter_dim(const struct kith_filter_params *p,
+                    const struct kith_csr *R);
+
+/* The member "params" of a filter folder's manifest (dim the effective
+ * width). */
+void kith_filter_params_to_json(JsonBuilder *b,
+                                const struct kith_filter_params *p, int dim);
+
+/* Reads back the parameters of a filter folder's "params" object into p
+ * (fields absent keep their values). */
+void kith_filter_params_from_json(struct kith_filter_params *p,
+                                  JsonObject *params);
+
+/* The filter of the pairs R (users x items; its pattern is used): U
+ * (n_rows x dim) and V (n_cols x dim), dim = kith_filter_dim(p, R),
+ * caller-allocated.  With p->val_ratio > 0 the same filter is fitted on
+ * kith_split_validation(R) first and ranked against the held-out pairs
+ * (rep->val / val2: recall@k / ndcg@k, val_users, val_pairs).  rep is
+ * the caller's (kith_train_report_init).  KITH_ERROR_USAGE for bad
+ * parameters, KITH_ERROR_NOMEM, KITH_ERROR_INTERRUPTED. */
+gboolean kith_filter_train(float *U, float *V, struct kith_train_report *rep,
+                           const struct kith_csr *R,
+                           const struct kith_filter_params *p,
+                           GError **error);
+
 /* ==== Embedding folders (src/nn/embed.c) =============================== */
 
 /* kith embed as a library call: the model to train (or apply) on a store
  * and the folder to write. */
 struct kith_embed_request {
-	const char *model;      /* "lightgcn" (default), "sage" or "gcn" */
+	const char *model;      /* "auto" (default), "filter", "lightgcn",
+	                           "sage" or "gcn" */
 	const char *output;     /* the folder EMB */
 	const char *labels;     /* gcn, sage: node labels (node label split)
 	                           for supervised training, or NULL */
@@ -437,13 +487,18 @@ struct kith_embed_request {
 	struct kith_lightgcn_params lightgcn;
 	struct kith_gcn_params gcn;
 	struct kith_sage_params sage;
+	struct kith_filter_params filter;
+	/* auto: the filter and, when the store has at most this many
+	 * training pairs, LightGCN (on the filter's validation split); the
+	 * better validation recall@k wins.  250000 */
+	int64_t auto_lightgcn_max_pairs;
 };
 
-/* Fills r with the defaults (model lightgcn, seed 42, each model's
+/* Fills r with the defaults (model auto, seed 42, each model's
  * kith_*_params_init()). */
 void kith_embed_request_init(struct kith_embed_request *r);
 
-/* TRUE for "lightgcn", "sage" and "gcn". */
+/* TRUE for "auto", "filter", "lightgcn", "sage" and "gcn". */
 gboolean kith_embed_model_known(const char *model);
 
 /* Peak memory of kith_embed(r) on s, in bytes (see kith/memest.h). */

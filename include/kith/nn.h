@@ -86,6 +86,23 @@ gboolean kith_svd_sparse(float *U, double *sigma, float *V,
                          int k, int oversample, int iters, uint64_t seed,
                          GError **error);
 
+/* A linear operator A (n x m) given by its products with dense blocks:
+ * out = A·in (in: m x l, out: n x l) or, with transpose, out = Aᵀ·in
+ * (in: n x l, out: m x l), row-major float32, out not aliasing in.  For a
+ * deterministic SVD the products must be the same bytes for any thread
+ * count.  FALSE with error set stops the SVD. */
+typedef gboolean (*kith_linop_fn)(void *ctx, float *out, const float *in,
+                                  int l, gboolean transpose, GError **error);
+
+/* kith_svd_sparse() of the operator apply (n x m, state ctx): the same
+ * iteration, outputs and errors.  start (m x k, or NULL) replaces the
+ * first k columns of the Gaussian start: the right vectors of a nearby
+ * operator make one or two passes enough (a warm start). */
+gboolean kith_svd_op(float *U, double *sigma, float *V, int64_t n, int64_t m,
+                     kith_linop_fn apply, void *ctx, const float *start,
+                     int k, int oversample, int iters, uint64_t seed,
+                     GError **error);
+
 G_END_DECLS
 
 #endif

@@ -1,4 +1,4 @@
-/* kith embed STORE -o EMB [--model lightgcn|sage|gcn] [options]: maps the
+/* kith embed STORE -o EMB [--model auto|filter|lightgcn|sage|gcn] [options]: maps the
  * options (from the command line, or the keys of kith run's [embed]
  * stage) to a kith_embed_request (src/nn/embed.c) and prints. */
 #include "config.h"
@@ -190,6 +190,11 @@ embed_request(struct kith_embed_request *r, const struct embed_opts *o,
 		int rc = map_sage(&r->sage, o);
 		return rc ? rc : train_options(&r->sage.train, o, cli);
 	}
+	/* filter, and auto: the filter's and LightGCN's options */
+	if (o->dim > 0)
+		r->filter.dim = o->dim;
+	if (o->val_ratio >= 0)
+		r->filter.val_ratio = o->val_ratio;
 	map_lightgcn(&r->lightgcn, o);
 	return train_options(&r->lightgcn.train, o, cli);
 }
@@ -225,15 +230,22 @@ check_opts(const struct embed_opts *o, int argc)
 /* The summary line of a training run. */
 static void
 embed_summary(struct kith_cli *cli, const struct kith_embed_request *r,
-              const struct kith_train_report *rep)
+              const struct kith_store *s, const struct kith_train_report *rep)
 {
-	const char *m = r->model;
+	const char *m = rep->model ? rep->model : r->model;
 
 	if (rep->resumed_epoch > 0)
 		kith_cli_info(cli, "embed", "resumed after epoch %d from "
 		              "'%s.ckpt%s'", rep->resumed_epoch, r->output,
 		              rep->resumed_generation ? ".old" : "");
-	if (strcmp(m, "lightgcn") == 0)
+	if (rep->selection)
+		kith_cli_info(cli, "embed", "%s", rep->selection);
+	if (strcmp(m, "filter") == 0)
+		kith_cli_info(cli, "embed", "filter d=%d: closed form; val "
+		              "recall@%d %.4f ndcg@%d %.4f; %.1f s",
+		              kith_filter_dim(&r->filter, &s->ui), rep->k,
+		              rep->val, rep->k, rep->val2, rep->seconds_total);
+	else if (strcmp(m, "lightgcn") == 0)
 		kith_cli_info(cli, "embed", "lightgcn d=%d: %d epochs, best %d, "
 		              "refit %d (%s); val recall@%d %.4f ndcg@%d %.4f; "
 		              "%.1f s", r->lightgcn.dim, rep->epochs_run,
@@ -270,8 +282,10 @@ static const struct embed_option {
 	{ "output", 'o', G_OPTION_ARG_FILENAME, EO(output),
 	  "embedding folder to write", "EMB" },
 	{ "model", 'm', G_OPTION_ARG_STRING, EO(model),
-	  "lightgcn (default), sage or gcn", "MODEL" },
-	{ "dim", 'd', G_OPTION_ARG_INT, EO(dim), "embedding width (64)", "D" },
+	  "auto (default: filter or lightgcn, chosen on validation), filter, "
+	  "lightgcn, sage or gcn", "MODEL" },
+	{ "dim", 'd', G_OPTION_ARG_INT, EO(dim),
+	  "embedding width (filter: 256, others: 64)", "D" },
 	{ "layers", 0, G_OPTION_ARG_INT, EO(layers),
 	  "propagation layers (lightgcn: 3)", "L" },
 	{ "epochs", 0, G_OPTION_ARG_INT, EO(epochs),
@@ -418,7 +432,7 @@ embed_run(struct embed_opts *o, const char *store, struct kith_cli *cli)
 	if (!ok)
 		rc = kith_cli_fail("embed", err);
 	else if (!r.from)
-		embed_summary(cli, &r, &rep);
+		embed_summary(cli, &r, s, &rep);
 	kith_train_report_clear(&rep);
 	return rc;
 }

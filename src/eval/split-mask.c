@@ -153,3 +153,37 @@ kith_split_csr(struct kith_csr *train, struct kith_csr *held,
 	return TRUE;
 }
 
+gboolean
+kith_split_validation(struct kith_csr *train, struct kith_csr *val,
+                      const struct kith_csr *R, double ratio,
+                      int64_t max_users, uint64_t seed, GError **error)
+{
+	g_autofree uint8_t *held = kith_alloc_n(MAX(R->nnz, 1), 1, error);
+	if (!held)
+		return FALSE;
+	if (!kith_split_mask(held, R, NULL, ratio, seed, error))
+		return FALSE;
+	int64_t cand = 0;
+	for (int64_t u = 0; u < R->n_rows; u++)
+		cand += R->indptr[u + 1] - R->indptr[u] >= 2;
+	if (cand > max_users) {
+		/* keep user u iff its hash falls below the quantile */
+		double keep = (double)max_users / (double)cand;
+		for (int64_t u = 0; u < R->n_rows; u++) {
+			struct kith_rng rng;
+			kith_rng_seed(&rng, seed ^ 0x5a5a5a5aULL, (uint64_t)u);
+			if (kith_rng_uniform(&rng) < keep)
+				continue;
+			for (int64_t k = R->indptr[u]; k < R->indptr[u + 1];
+			     k++)
+				held[k] = 0;
+		}
+	}
+	if (!kith_csr_select(train, R, held, 0, error))
+		return FALSE;
+	if (!kith_csr_select(val, R, held, 1, error)) {
+		kith_csr_clear(train);
+		return FALSE;
+	}
+	return TRUE;
+}

@@ -30,7 +30,8 @@
 /* Stores with fewer feature columns give SAGE learned id embeddings. */
 #define SAGE_MIN_FEATURES 32
 
-static const char *const model_names[] = { "lightgcn", "sage", "gcn" };
+static const char *const model_names[] = { "auto", "filter", "lightgcn",
+                                           "sage", "gcn" };
 
 gboolean
 kith_embed_model_known(const char *model)
@@ -45,11 +46,37 @@ void
 kith_embed_request_init(struct kith_embed_request *r)
 {
 	memset(r, 0, sizeof *r);
-	r->model = "lightgcn";
+	r->model = "auto";
 	r->seed = 42;
 	kith_lightgcn_params_init(&r->lightgcn);
 	kith_gcn_params_init(&r->gcn);
 	kith_sage_params_init(&r->sage);
+	kith_filter_params_init(&r->filter);
+	r->auto_lightgcn_max_pairs = 250000;
+}
+
+/* auto: does LightGCN compete on s? */
+static gboolean
+auto_tries_lightgcn(const struct kith_embed_request *r,
+                    const struct kith_store *s)
+{
+	return s->ui.nnz <= r->auto_lightgcn_max_pairs;
+}
+
+/* Peak memory of the filter on s: the pattern's transpose, the SVD's and
+ * the operator's blocks (4 (n + m) l floats), the outputs and, with
+ * validation, the split and a second pair of outputs. */
+static guint64
+filter_memest(const struct kith_filter_params *p, const struct kith_store *s)
+{
+	guint64 nm = (guint64)(s->n_users + s->n_items);
+	guint64 d = (guint64)kith_filter_dim(p, &s->ui);
+	guint64 l = d + (guint64)MAX(p->oversample, 0);
+	guint64 nnz = (guint64)s->ui.nnz;
+	guint64 b = nnz * 12 + nm * (4 * l + 2 * d) * 4 + nm * 16;
+	if (p->val_ratio > 0)
+		b += nnz * 25 + nm * d * 4;
+	return b;
 }
 
 guint64
@@ -58,6 +85,9 @@ kith_embed_memest(const struct kith_embed_request *r,
 {
 	const struct kith_lightgcn_params *l = &r->lightgcn;
 
+	if (strcmp(r->model, "filter") == 0 ||
+	    (strcmp(r->model, "auto") == 0 && !auto_tries_lightgcn(r, s)))
+		return filter_memest(&r->filter, s);
 	if (strcmp(r->model, "gcn") == 0)
 		return kith_memest_gcn(s, r->gcn.hidden, r->gcn.dim);
 	if (strcmp(r->model, "sage") == 0)
@@ -82,7 +112,8 @@ struct folder {
 /* The members every model's manifest starts with. */
 static void
 folder_begin(struct folder *f, const struct kith_embed_request *r,
-             const char *store_path, const struct kith_store *s)
+             const char *model, const char *store_path,
+             const struct kith_store *s)
 {
 	g_autofree char *abs_store = g_canonicalize_filename(store_path, NULL);
 	g_autofree char *mpath = g_build_filename(store_path, "manifest.json",
@@ -96,7 +127,7 @@ folder_begin(struct folder *f, const struct kith_embed_request *r,
 	f->t0 = kith_now();
 	f->b = json_builder_new();
 	json_builder_begin_object(f->b);
-	kith_json_put_string(f->b, "model", r->model);
+	kith_json_put_string(f->b, "model", model);
 	kith_json_put_string(f->b, "store", abs_store);
 	kith_json_put_string(f->b, "store_manifest_sha256", msha);
 	kith_json_put_string(f->b, "store_created", kith_json_str(sm, "created"));
@@ -185,6 +216,40 @@ lightgcn_buffers(float **U, float **V, float **E, const struct kith_store *s,
 	return *E != NULL;
 }
 
+/* A LightGCN run on s: U, V, E (owned by the caller) and its
+ * parameters p (the request's, with the seed and checkpoints). */
+static gboolean
+lightgcn_run(struct folder *f, struct kith_store *s,
+             struct kith_lightgcn_params *p, float **U, float **V, float **E,
+             struct kith_train_report *rep, GError **error)
+{
+	p->seed = (uint64_t)f->r->seed;
+	folder_checkpoints(f, &p->train);
+	if (!lightgcn_buffers(U, V, E, s, p->dim, error))
+		return FALSE;
+	/* the ego embeddings E⁰ beside the output, for kith update */
+	p->ego_out = *E;
+	rep->model = "lightgcn";
+	return kith_lightgcn_train(*U, *V, rep, &s->ui,
+	                           s->uu.nnz ? &s->uu : NULL, p, error);
+}
+
+/* The manifest members and arrays of a LightGCN run; writes the folder. */
+static gboolean
+lightgcn_write(struct folder *f, struct kith_store *s,
+               const struct kith_lightgcn_params *p, const float *U,
+               const float *V, float *E, const struct kith_train_report *rep,
+               GError **error)
+{
+	kith_lightgcn_params_to_json(f->b, p, rep);
+	train_report_to_json(f->b, rep, "val_recall", "val_ndcg", TRUE);
+	lightgcn_validation(f->b, rep);
+	struct kith_emb_array ego = { KITH_LIGHTGCN_EGO, KITH_DT_F32,
+	                              s->n_users + s->n_items, p->dim, E };
+	return folder_write(f, U, s->n_users, V, s->n_items, p->dim, &ego,
+	                    rep->has_ego ? 1 : 0, error);
+}
+
 static gboolean
 embed_lightgcn(struct folder *f, struct kith_store *s,
                struct kith_train_report *rep, GError **error)
@@ -192,22 +257,137 @@ embed_lightgcn(struct folder *f, struct kith_store *s,
 	struct kith_lightgcn_params p = f->r->lightgcn;
 	g_autofree float *U = NULL, *V = NULL, *E = NULL;
 
-	p.seed = (uint64_t)f->r->seed;
-	folder_checkpoints(f, &p.train);
-	if (!lightgcn_buffers(&U, &V, &E, s, p.dim, error))
-		return FALSE;
-	/* the ego embeddings E⁰ beside the output, for kith update */
-	p.ego_out = E;
-	if (!kith_lightgcn_train(U, V, rep, &s->ui, s->uu.nnz ? &s->uu : NULL,
-	                         &p, error))
-		return FALSE;
-	kith_lightgcn_params_to_json(f->b, &p, rep);
-	train_report_to_json(f->b, rep, "val_recall", "val_ndcg", TRUE);
+	return lightgcn_run(f, s, &p, &U, &V, &E, rep, error) &&
+	       lightgcn_write(f, s, &p, U, V, E, rep, error);
+}
+
+/* ---- filter and auto ------------------------------------------------------------ */
+
+/* The filter on s: U (n_users x *dim), V (n_items x *dim), owned. */
+static gboolean
+filter_run(const struct kith_embed_request *r, struct kith_store *s,
+           struct kith_filter_params *p, int *dim, float **U, float **V,
+           struct kith_train_report *rep, GError **error)
+{
+	p->seed = (uint64_t)r->seed;
+	*dim = kith_filter_dim(p, &s->ui);
+	*U = kith_alloc_n((size_t)MAX(s->n_users, 1) * MAX(*dim, 1),
+	                  sizeof(float), error);
+	*V = *U ? kith_alloc_n((size_t)MAX(s->n_items, 1) * MAX(*dim, 1),
+	                       sizeof(float), error) : NULL;
+	rep->model = "filter";
+	return *V && kith_filter_train(*U, *V, rep, &s->ui, p, error);
+}
+
+static gboolean
+filter_write(struct folder *f, struct kith_store *s,
+             const struct kith_filter_params *p, int dim, const float *U,
+             const float *V, const struct kith_train_report *rep,
+             GError **error)
+{
+	kith_filter_params_to_json(f->b, p, dim);
+	train_report_to_json(f->b, rep, "val_recall", "val_ndcg", FALSE);
 	lightgcn_validation(f->b, rep);
-	struct kith_emb_array ego = { KITH_LIGHTGCN_EGO, KITH_DT_F32,
-	                              s->n_users + s->n_items, p.dim, E };
-	return folder_write(f, U, s->n_users, V, s->n_items, p.dim, &ego,
-	                    rep->has_ego ? 1 : 0, error);
+	return folder_write(f, U, s->n_users, V, s->n_items, dim, NULL, 0,
+	                    error);
+}
+
+static gboolean
+embed_filter(struct folder *f, struct kith_store *s,
+             struct kith_train_report *rep, GError **error)
+{
+	struct kith_filter_params p = f->r->filter;
+	g_autofree float *U = NULL, *V = NULL;
+	int dim;
+
+	return filter_run(f->r, s, &p, &dim, &U, &V, rep, error) &&
+	       filter_write(f, s, &p, dim, U, V, rep, error);
+}
+
+/* One candidate of auto in the manifest's "selection". */
+static void
+auto_candidate(JsonBuilder *b, const char *model,
+               const struct kith_train_report *rep, const char *skipped)
+{
+	json_builder_begin_object(b);
+	kith_json_put_string(b, "model", model);
+	if (skipped) {
+		kith_json_put_string(b, "skipped", skipped);
+	} else {
+		kith_json_put_double(b, "val_recall", rep->val);
+		kith_json_put_double(b, "val_ndcg", rep->val2);
+		kith_json_put_double(b, "seconds", rep->seconds_total);
+	}
+	json_builder_end_object(b);
+}
+
+/* auto: the filter, and LightGCN on small stores (validated on the
+ * filter's split), the better validation recall@k written. */
+static gboolean
+embed_auto(struct folder *f, const char *store_path, struct kith_store *s,
+           struct kith_train_report *rep, GError **error)
+{
+	const struct kith_embed_request *r = f->r;
+	struct kith_filter_params fp = r->filter;
+	struct kith_lightgcn_params lp = r->lightgcn;
+	struct kith_train_report lrep;
+	g_autofree float *fu = NULL, *fv = NULL, *lu = NULL, *lv = NULL,
+	                 *le = NULL;
+	g_autofree char *skipped = NULL;
+	double t0 = kith_now();
+	int dim;
+	gboolean ok = FALSE, lightgcn = FALSE;
+
+	kith_train_report_init(&lrep);
+	if (!filter_run(r, s, &fp, &dim, &fu, &fv, rep, error))
+		goto out;
+	if (auto_tries_lightgcn(r, s)) {
+		/* the same validation split as the filter's */
+		lp.val_ratio = fp.val_ratio;
+		lp.val_max_users = fp.val_max_users;
+		lp.k = fp.k;
+		if (!lightgcn_run(f, s, &lp, &lu, &lv, &le, &lrep, error))
+			goto out;
+		lightgcn = lrep.val > rep->val;
+	} else {
+		skipped = g_strdup_printf("%" G_GINT64_FORMAT " training pairs "
+		                          "> %" G_GINT64_FORMAT " (auto tries "
+		                          "LightGCN on smaller stores)",
+		                          s->ui.nnz, r->auto_lightgcn_max_pairs);
+	}
+	const char *chosen = lightgcn ? "lightgcn" : "filter";
+	g_autofree char *line = skipped ?
+	    g_strdup_printf("auto: filter (lightgcn not tried: %s)", skipped) :
+	    g_strdup_printf("auto: %s (validation recall@%d filter %.4f, "
+	                    "lightgcn %.4f)", chosen, fp.k, rep->val, lrep.val);
+	folder_begin(f, r, chosen, store_path, s);
+	f->t0 = t0;
+	kith_json_put_string(f->b, "model_requested", "auto");
+	json_builder_set_member_name(f->b, "selection");
+	json_builder_begin_object(f->b);
+	kith_json_put_string(f->b, "metric", "val_recall");
+	kith_json_put_string(f->b, "selected", chosen);
+	kith_json_put_string(f->b, "reason", skipped ? "the only candidate" :
+	                     "highest validation recall on the same split");
+	json_builder_set_member_name(f->b, "candidates");
+	json_builder_begin_array(f->b);
+	auto_candidate(f->b, "filter", rep, NULL);
+	auto_candidate(f->b, "lightgcn", &lrep, skipped);
+	json_builder_end_array(f->b);
+	json_builder_end_object(f->b);
+	if (lightgcn) {
+		/* the report is LightGCN's (the filter's is cleared) */
+		struct kith_train_report tmp = *rep;
+		*rep = lrep;
+		lrep = tmp;
+		ok = lightgcn_write(f, s, &lp, lu, lv, le, rep, error);
+	} else {
+		ok = filter_write(f, s, &fp, dim, fu, fv, rep, error);
+	}
+	rep->selection = g_steal_pointer(&line);
+out:
+	kith_train_report_clear(&lrep);
+	return ok;
 }
 
 /* ---- gcn and sage: --from and features ---------------------------------------- */
@@ -668,11 +848,19 @@ kith_embed(const struct kith_embed_request *r, const char *store_path,
 		            "unknown model '%s'", r->model);
 		return FALSE;
 	}
-	folder_begin(&f, r, store_path, s);
+	if (strcmp(r->model, "auto") == 0) {
+		f.r = r;
+		ok = embed_auto(&f, store_path, s, rep, error);
+		folder_end(&f, rep, ok);
+		return ok;
+	}
+	folder_begin(&f, r, r->model, store_path, s);
 	if (strcmp(r->model, "gcn") == 0)
 		ok = embed_gcn(&f, s, rep, error);
 	else if (strcmp(r->model, "sage") == 0)
 		ok = embed_sage(&f, s, rep, error);
+	else if (strcmp(r->model, "filter") == 0)
+		ok = embed_filter(&f, s, rep, error);
 	else
 		ok = embed_lightgcn(&f, s, rep, error);
 	folder_end(&f, rep, ok);

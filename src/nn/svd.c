@@ -1,5 +1,7 @@
 /*
- * Truncated SVD of a sparse matrix (kith_svd_sparse), deterministic.
+ * Truncated SVD of a sparse matrix (kith_svd_sparse) or of any linear
+ * operator given by its products with dense blocks (kith_svd_op),
+ * deterministic when the operator is.
  *
  * Randomised subspace iteration (Halko, Martinsson & Tropp 2011) on A
  * (n x m): Z ← Gaussian m x l (l = k + oversampling, one RNG stream per
@@ -133,11 +135,10 @@ chol_qr(float *Y, int64_t rows, struct svd_work *w)
 }
 
 gboolean
-kith_svd_sparse(float *U, double *sigma, float *V, const struct kith_csr *A,
-                const struct kith_csr *At, int k, int oversample,
-                int iters, uint64_t seed, GError **error)
+kith_svd_op(float *U, double *sigma, float *V, int64_t n, int64_t m,
+            kith_linop_fn apply, void *ctx, const float *start, int k,
+            int oversample, int iters, uint64_t seed, GError **error)
 {
-	int64_t n = A->n_rows, m = A->n_cols;
 	int l = k + MAX(oversample, 0);
 	gboolean ok = FALSE;
 	struct svd_work w = { 0 };
@@ -167,19 +168,24 @@ kith_svd_sparse(float *U, double *sigma, float *V, const struct kith_csr *A,
 	if (!B)
 		goto out;
 
-	/* Z: m x l Gaussian test matrix, one stream per row */
+	/* Z: m x l Gaussian test matrix, one stream per row; a start's
+	 * columns replace the first k */
 #pragma omp parallel for schedule(static)
 	for (int64_t i = 0; i < m; i++) {
 		struct kith_rng rng;
 		kith_rng_seed(&rng, seed, ((uint64_t)1 << 62) + i);
 		for (int j = 0; j < l; j++)
 			Z[i * l + j] = (float)kith_rng_normal(&rng);
+		if (start)
+			memcpy(Z + i * l, start + i * k, (size_t)k * sizeof(float));
 	}
 	for (int it = 0; it < iters; it++) {
-		kith_spmm(Y, A, Z, l);
+		if (!apply(ctx, Y, Z, l, FALSE, error))
+			goto out;
 		chol_qr(Y, n, &w);
 		chol_qr(Y, n, &w);
-		kith_spmm(Z, At, Y, l);
+		if (!apply(ctx, Z, Y, l, TRUE, error))
+			goto out;
 		if (it + 1 < iters) {
 			chol_qr(Z, m, &w);
 			chol_qr(Z, m, &w);
@@ -227,4 +233,29 @@ out:
 	g_free(W);
 	g_free(B);
 	return ok;
+}
+
+/* kith_linop_fn of a CSR and its transpose. */
+struct csr_pair {
+	const struct kith_csr *A, *At;
+};
+
+static gboolean
+csr_apply(void *ctx, float *out, const float *in, int l, gboolean transpose,
+          GError **error)
+{
+	const struct csr_pair *c = ctx;
+	(void)error;
+	kith_spmm(out, transpose ? c->At : c->A, in, l);
+	return TRUE;
+}
+
+gboolean
+kith_svd_sparse(float *U, double *sigma, float *V, const struct kith_csr *A,
+                const struct kith_csr *At, int k, int oversample,
+                int iters, uint64_t seed, GError **error)
+{
+	struct csr_pair c = { A, At };
+	return kith_svd_op(U, sigma, V, A->n_rows, A->n_cols, csr_apply, &c,
+	                   NULL, k, oversample, iters, seed, error);
 }

@@ -44,6 +44,7 @@ kith_train_report_clear(struct kith_train_report *r)
 {
 	if (r->curve)
 		g_array_unref(r->curve);
+	g_free(r->selection);
 	memset(r, 0, sizeof *r);
 }
 

@@ -1,0 +1,364 @@
+/*
+ * The spectral filter (model "filter"): a training-free graph filter made
+ * an embedding.
+ *
+ * R (n users x m items) is the binary pattern of the training pairs, D_u
+ * and D_i its row and column degrees, R̃ = D_u^-1/2 R D_i^-1/2.  The
+ * linear graph filter of GF-CF (Shen et al., CIKM 2021) scores user u by
+ * the row P_u of
+ *
+ *     P = R R̃ᵀ R̃ = R D_i^-1/2 Rᵀ D_u^-1 R D_i^-1/2        (n x m)
+ *
+ * (three hops: the items of u, the users of those items, their items,
+ * each hop normalised by degree).  P is full rank; GF-CF adds an ideal
+ * low-pass term and ranks with P itself.  The filter here instead keeps
+ * the best rank-d approximation of P after scaling each row to unit norm,
+ *
+ *     W P ≈ U_d Σ_d V_dᵀ,   W = diag(1 / ‖P_u‖),
+ *
+ * and embeds users and items as
+ *
+ *     users = W P V_d Σ_d^-1/2,   items = V_d Σ_d^1/2,
+ *
+ * so users · itemsᵀ = W P V_d V_dᵀ: each user's own filter row projected
+ * on the d directions that carry most of the (row-normalised) filter.
+ * The projection removes the noise of the full filter's tail; the row
+ * scaling keeps heavy users from choosing the directions alone.  On the
+ * mid-sized shared sets the rank-256 projection ranks better than GF-CF's
+ * full filter (see tools/bench-quality and the README).  ‖P_u‖ comes from
+ * a Gaussian sketch: ‖P_u‖² ≈ ‖P_u Ω‖² / l, Ω m x l (l = d + oversample).
+ *
+ * P is never formed: P·X = R (D_i^-1/2 Rᵀ (D_u^-1 R (D_i^-1/2 X))) is
+ * three SpMMs, Pᵀ·Y the same in reverse, and V_d comes from the
+ * randomised SVD of the operator W P (kith_svd_op, `passes` passes).
+ *
+ * Validation (val_ratio > 0): the same filter on the training pairs
+ * without a held-out share (kith_split_validation, the split every model
+ * uses), ranked against the held-out pairs; reported, and used by `kith
+ * embed --model auto` to choose a model.  The output is then fitted on
+ * all pairs.  User-user links and pair weights are not used.
+ *
+ * Cost: (2·passes + 2)·3 SpMMs of 2·nnz·l flops, the SVD's O((n + m)·l²)
+ * per pass, and with validation the same again plus the ranking of
+ * val_max_users users (O(users·m·d)).  Memory about 4·(n + m)·l floats.
+ * Deterministic: the SpMMs, the dense products of the SVD and the row
+ * scalings are the same bytes for any thread count (on x86-64-v3 CPUs,
+ * see kith_spmm).
+ */
+#include "config.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "kith/core.h"
+#include "kith/eval.h"
+#include "kith/io.h"
+#include "kith/models.h"
+#include "kith/nn.h"
+
+void
+kith_filter_params_init(struct kith_filter_params *p)
+{
+	memset(p, 0, sizeof *p);
+	p->dim = 256;
+	p->oversample = 32;
+	p->passes = 3;
+	p->normalize = TRUE;
+	p->val_ratio = 0.1;
+	p->val_max_users = 3000;
+	p->k = 20;
+}
+
+int
+kith_filter_dim(const struct kith_filter_params *p, const struct kith_csr *R)
+{
+	int64_t d = MIN((int64_t)p->dim, MIN(R->n_rows, R->n_cols));
+	return (int)MAX(d, 0);
+}
+
+void
+kith_filter_params_to_json(JsonBuilder *b, const struct kith_filter_params *p,
+                           int dim)
+{
+	json_builder_set_member_name(b, "params");
+	json_builder_begin_object(b);
+	kith_json_put_int(b, "dim", dim);
+	kith_json_put_int(b, "oversample", p->oversample);
+	kith_json_put_int(b, "passes", p->passes);
+	kith_json_put_bool(b, "normalize", p->normalize);
+	kith_json_put_double(b, "val_ratio", p->val_ratio);
+	kith_json_put_int(b, "val_max_users", p->val_max_users);
+	kith_json_put_int(b, "k", p->k);
+	json_builder_end_object(b);
+}
+
+void
+kith_filter_params_from_json(struct kith_filter_params *p, JsonObject *params)
+{
+	p->dim = (int)kith_json_int_or(params, "dim", p->dim);
+	p->oversample = (int)kith_json_int_or(params, "oversample",
+	                                      p->oversample);
+	p->passes = (int)kith_json_int_or(params, "passes", p->passes);
+	p->normalize = kith_json_bool_or(params, "normalize", p->normalize);
+	p->val_ratio = kith_json_num_or(params, "val_ratio", p->val_ratio);
+	p->val_max_users = (int)kith_json_int_or(params, "val_max_users",
+	                                         p->val_max_users);
+	p->k = (int)kith_json_int_or(params, "k", p->k);
+}
+
+/* ---- the operator W P ---------------------------------------------------- */
+
+struct filter_op {
+	struct kith_csr R, Rt;  /* patterns (values NULL) */
+	float *ru;              /* 1 / D_u (0 for empty rows), n */
+	float *ci;              /* D_i^-1/2 (0 for empty columns), m */
+	float *w;               /* row weights W, n; NULL: none */
+	float *tn, *tm;         /* scratch n x lmax, m x lmax */
+};
+
+/* x[r, :] *= s[r] for rows r of x (rows x l). */
+static void
+scale_rows(float *x, const float *s, int64_t rows, int l)
+{
+#pragma omp parallel for schedule(static)
+	for (int64_t r = 0; r < rows; r++) {
+		float f = s[r];
+		for (int j = 0; j < l; j++)
+			x[r * l + j] *= f;
+	}
+}
+
+static gboolean
+filter_apply(void *ctx, float *out, const float *in, int l,
+             gboolean transpose, GError **error)
+{
+	struct filter_op *o = ctx;
+	int64_t n = o->R.n_rows, m = o->R.n_cols;
+
+	if (kith_interrupted()) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_INTERRUPTED,
+		            "interrupted");
+		return FALSE;
+	}
+	if (!transpose) {
+		/* out = W R D_i^-1/2 Rᵀ D_u^-1 R D_i^-1/2 in */
+		memcpy(o->tm, in, (size_t)m * l * sizeof(float));
+		scale_rows(o->tm, o->ci, m, l);
+		kith_spmm(o->tn, &o->R, o->tm, l);
+		scale_rows(o->tn, o->ru, n, l);
+		kith_spmm(o->tm, &o->Rt, o->tn, l);
+		scale_rows(o->tm, o->ci, m, l);
+		kith_spmm(out, &o->R, o->tm, l);
+		if (o->w)
+			scale_rows(out, o->w, n, l);
+	} else {
+		/* out = D_i^-1/2 Rᵀ D_u^-1 R D_i^-1/2 Rᵀ W in */
+		memcpy(o->tn, in, (size_t)n * l * sizeof(float));
+		if (o->w)
+			scale_rows(o->tn, o->w, n, l);
+		kith_spmm(o->tm, &o->Rt, o->tn, l);
+		scale_rows(o->tm, o->ci, m, l);
+		kith_spmm(o->tn, &o->R, o->tm, l);
+		scale_rows(o->tn, o->ru, n, l);
+		kith_spmm(out, &o->Rt, o->tn, l);
+		scale_rows(out, o->ci, m, l);
+	}
+	return TRUE;
+}
+
+static void
+filter_op_clear(struct filter_op *o)
+{
+	kith_csr_clear(&o->Rt);
+	g_free(o->ru);
+	g_free(o->ci);
+	g_free(o->w);
+	kith_floats_free(o->tn);
+	kith_floats_free(o->tm);
+	memset(o, 0, sizeof *o);
+}
+
+/* The operator P of the pairs R (its pattern), scratch for l columns. */
+static gboolean
+filter_op_init(struct filter_op *o, const struct kith_csr *R, int l,
+               GError **error)
+{
+	int64_t n = R->n_rows, m = R->n_cols;
+	size_t sn, sm;
+
+	memset(o, 0, sizeof *o);
+	o->R = *R;
+	o->R.values = NULL;
+	o->R.owned = FALSE;
+	if (!kith_csr_transpose(&o->Rt, &o->R, error))
+		return FALSE;
+	g_free(o->Rt.values);
+	o->Rt.values = NULL;
+	if (!kith_mul_size((size_t)MAX(n, 1), (size_t)l, &sn) ||
+	    !kith_mul_size((size_t)MAX(m, 1), (size_t)l, &sm)) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
+		            "filter buffers overflow");
+		return FALSE;
+	}
+	o->ru = kith_alloc_n((size_t)MAX(n, 1), sizeof(float), error);
+	o->ci = o->ru ? kith_alloc_n((size_t)MAX(m, 1), sizeof(float), error)
+	              : NULL;
+	o->tn = o->ci ? kith_floats_new(sn, FALSE, error) : NULL;
+	o->tm = o->tn ? kith_floats_new(sm, FALSE, error) : NULL;
+	if (!o->tm)
+		return FALSE;
+	for (int64_t u = 0; u < n; u++) {
+		int64_t d = R->indptr[u + 1] - R->indptr[u];
+		o->ru[u] = d > 0 ? (float)(1.0 / (double)d) : 0.0f;
+	}
+	for (int64_t i = 0; i < m; i++) {
+		int64_t d = o->Rt.indptr[i + 1] - o->Rt.indptr[i];
+		o->ci[i] = d > 0 ? (float)(1.0 / sqrt((double)d)) : 0.0f;
+	}
+	return TRUE;
+}
+
+/* W: the inverse norms of the rows of P from the sketch P·Ω (Ω m x l
+ * Gaussian, one RNG stream per row); rows without pairs get 0. */
+static gboolean
+filter_row_weights(struct filter_op *o, int l, uint64_t seed, GError **error)
+{
+	int64_t n = o->R.n_rows, m = o->R.n_cols;
+	g_autofree float *om = kith_alloc_n((size_t)m * l, sizeof(float),
+	                                    error);
+	g_autofree float *S = om ? kith_alloc_n((size_t)n * l, sizeof(float),
+	                                        error) : NULL;
+	if (!S)
+		return FALSE;
+#pragma omp parallel for schedule(static)
+	for (int64_t i = 0; i < m; i++) {
+		struct kith_rng rng;
+		kith_rng_seed(&rng, seed, ((uint64_t)1 << 61) + (uint64_t)i);
+		for (int j = 0; j < l; j++)
+			om[i * l + j] = (float)kith_rng_normal(&rng);
+	}
+	if (!filter_apply(o, S, om, l, FALSE, error))
+		return FALSE;
+	o->w = kith_alloc_n((size_t)MAX(n, 1), sizeof(float), error);
+	if (!o->w)
+		return FALSE;
+#pragma omp parallel for schedule(static)
+	for (int64_t u = 0; u < n; u++) {
+		double s = 0;
+		for (int j = 0; j < l; j++)
+			s += (double)S[u * l + j] * S[u * l + j];
+		o->w[u] = s > 0 ? (float)sqrt((double)l / s) : 0.0f;
+	}
+	return TRUE;
+}
+
+/* Passes of the final fit when it starts from the validation fit's right
+ * vectors (whose operator differs by the held-out pairs only). */
+#define WARM_PASSES 1
+
+/* The embeddings of the filter of R: U (n x d), V (m x d); start: the
+ * right vectors V (m x d, before their Σ^1/2 scaling) of a nearby filter,
+ * or NULL. */
+static gboolean
+filter_fit(float *U, float *V, const struct kith_csr *R, int d,
+           const struct kith_filter_params *p, const float *start,
+           GError **error)
+{
+	int64_t n = R->n_rows, m = R->n_cols;
+	int l = (int)MIN((int64_t)d + MAX(p->oversample, 0), MIN(n, m));
+	struct filter_op o;
+	g_autofree double *sigma = g_new(double, d);
+	g_autofree float *sh = g_new(float, d), *sr = g_new(float, d);
+	gboolean ok = FALSE;
+
+	if (!filter_op_init(&o, R, MAX(l, d), error))
+		goto out;
+	if (p->normalize && !filter_row_weights(&o, l, p->seed, error))
+		goto out;
+	if (!kith_svd_op(NULL, sigma, V, n, m, filter_apply, &o, start, d,
+	                 l - d, start ? WARM_PASSES : MAX(p->passes, 1),
+	                 p->seed, error))
+		goto out;
+	/* users = W P V Σ^-1/2 (filter_apply includes W), items = V Σ^1/2 */
+	if (!filter_apply(&o, U, V, d, FALSE, error))
+		goto out;
+	for (int j = 0; j < d; j++) {
+		double s = sqrt(MAX(sigma[j], 0.0));
+		sh[j] = (float)s;
+		sr[j] = s > 1e-12 ? (float)(1.0 / s) : 0.0f;
+	}
+#pragma omp parallel for schedule(static)
+	for (int64_t u = 0; u < n; u++)
+		for (int j = 0; j < d; j++)
+			U[u * d + j] *= sr[j];
+#pragma omp parallel for schedule(static)
+	for (int64_t i = 0; i < m; i++)
+		for (int j = 0; j < d; j++)
+			V[i * d + j] *= sh[j];
+	ok = TRUE;
+out:
+	filter_op_clear(&o);
+	return ok;
+}
+
+gboolean
+kith_filter_train(float *U, float *V, struct kith_train_report *rep,
+                  const struct kith_csr *R,
+                  const struct kith_filter_params *p, GError **error)
+{
+	int d = kith_filter_dim(p, R);
+	double t0 = kith_now();
+	struct kith_csr tr = { 0 }, val = { 0 };
+	float *vu = NULL, *vi = NULL;
+	gboolean ok = FALSE;
+
+	if (d < 1 || p->passes < 1 || p->passes > 20 || p->oversample < 0 ||
+	    p->val_ratio < 0 || p->val_ratio >= 1 || p->k < 1) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+		            d < 1 ? "the filter needs at least one user and "
+		                    "one item" :
+		            "filter parameters out of range (passes 1..20, "
+		            "oversample >= 0, val-ratio in [0, 1), k >= 1)");
+		return FALSE;
+	}
+	rep->k = p->k;
+	rep->stop_reason = "closed-form";
+	if (p->val_ratio > 0) {
+		int64_t vmax = p->val_max_users > 0 ? p->val_max_users : 3000;
+		if (!kith_split_validation(&tr, &val, R, p->val_ratio, vmax,
+		                           p->seed, error))
+			goto out;
+		rep->val_pairs = val.nnz;
+		for (int64_t u = 0; u < val.n_rows; u++)
+			rep->val_users += val.indptr[u + 1] > val.indptr[u];
+	}
+	if (val.nnz > 0) {
+		struct kith_rank_metrics rm;
+		vu = kith_alloc_n((size_t)R->n_rows * d, sizeof(float), error);
+		vi = vu ? kith_alloc_n((size_t)R->n_cols * d, sizeof(float),
+		                       error) : NULL;
+		if (!vi || !filter_fit(vu, vi, &tr, d, p, NULL, error))
+			goto out;
+		double te = kith_now();
+		if (!kith_rank_eval(&rm, vu, vi, R->n_rows, R->n_cols, d, p->k,
+		                    &tr, &val, NULL, error))
+			goto out;
+		rep->seconds_eval = kith_now() - te;
+		rep->val = rm.recall;
+		rep->val2 = rm.ndcg;
+		g_clear_pointer(&vu, g_free);
+	}
+	double tf = kith_now();
+	rep->seconds_init = tf - t0 - rep->seconds_eval;
+	if (!filter_fit(U, V, R, d, p, vi, error))
+		goto out;
+	rep->seconds_train = kith_now() - tf;
+	ok = TRUE;
+out:
+	rep->seconds_total = kith_now() - t0;
+	g_free(vu);
+	g_free(vi);
+	kith_csr_clear(&tr);
+	kith_csr_clear(&val);
+	return ok;
+}
