@@ -22,9 +22,11 @@ check_PROGRAMS += tests/unit/test-lightgcn
 tests_unit_test_lightgcn_LDADD = $(KITH_LIBS)
 TESTS += tests/unit/test-lightgcn \
 	tests/cli/t2000-embed-basic.sh tests/cli/t2001-embed-errors.sh \
-	tests/cli/t2002-embed-lastfm.sh
+	tests/cli/t2002-embed-lastfm.sh tests/cli/t2010-embed-filter.sh \
+	tests/cli/t2011-embed-filter-yelp.sh
 EXTRA_DIST += tests/cli/t2000-embed-basic.sh tests/cli/t2001-embed-errors.sh \
-	tests/cli/t2002-embed-lastfm.sh tools/bench-embed tools/bench-quality
+	tests/cli/t2002-embed-lastfm.sh tests/cli/t2010-embed-filter.sh \
+	tests/cli/t2011-embed-filter-yelp.sh tools/bench-embed tools/bench-quality
 ## end lightgcn
 check_PROGRAMS += tests/unit/test-gcn tests/unit/test-sage
 tests_unit_test_gcn_LDADD = $(KITH_LIBS)
@@ -50,9 +52,10 @@ tests_fuzz_replay_gnn_checkpoint_CPPFLAGS = $(AM_CPPFLAGS) \
 	-DFUZZ_NAME=\"gnn-checkpoint\"
 tests_fuzz_replay_gnn_checkpoint_LDADD = $(KITH_LIBS)
 TESTS += tests/unit/test-gnn-checkpoint tests/fuzz/replay-gnn-checkpoint
-check_PROGRAMS += tests/unit/test-svd
+check_PROGRAMS += tests/unit/test-svd tests/unit/test-filter
+tests_unit_test_filter_LDADD = $(KITH_LIBS)
 tests_unit_test_svd_LDADD = $(KITH_LIBS)
-TESTS += tests/unit/test-svd
+TESTS += tests/unit/test-svd tests/unit/test-filter
 EXTRA_DIST += tools/check-identical
 ## the training driver and the checkpoint format
 check_PROGRAMS += tests/unit/test-train

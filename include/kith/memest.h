@@ -54,6 +54,9 @@ uint64_t kith_memest_ingest(const struct kith_memest_ingest *in);
  * batch (0: the default pairs/16), val_ratio (> 0: validation split and
  * best state), refit, spectral start, social weight (> 0 adds the social
  * links to the graph), and the two N x dim ego arrays of the output. */
+/* kith embed --model filter (src/nn/filter.c) of width dim. */
+uint64_t kith_memest_filter(const struct kith_store *s, int dim,
+                            int oversample, double val_ratio);
 uint64_t kith_memest_lightgcn(const struct kith_store *s, int dim,
                               int layers, int neg, int64_t batch,
                               double val_ratio, gboolean refit,

@@ -1,6 +1,6 @@
-/* kith embed STORE -o EMB [--model auto|filter|lightgcn|sage|gcn] [options]: maps the
- * options (from the command line, or the keys of kith run's [embed]
- * stage) to a kith_embed_request (src/nn/embed.c) and prints. */
+/* kith embed STORE -o EMB [--model auto|filter|lightgcn|sage|gcn] [options]:
+ * maps the options (from the command line, or the keys of kith run's
+ * [embed] stage) to a kith_embed_request (src/nn/embed.c) and prints. */
 #include "config.h"
 
 #include <math.h>

@@ -216,6 +216,32 @@ kith_memest_lightgcn(const struct kith_store *s, int dim, int layers,
 }
 
 /*
+ * Spectral filter (filter.c).  Blocks of (n + m)·l floats (l = d +
+ * oversample): the operator's two scratch blocks and the SVD's two (or
+ * the sketch's) are live together; the user rows of the output are
+ * touched only after the SVD has freed its blocks.  So the peak is the
+ * larger of 4 blocks + the item rows (m·d, twice with validation, whose
+ * fit's item rows start the final fit) and 2 blocks + all output rows;
+ * plus the pattern's transpose (4 B per pair) and, with validation, the
+ * split (two CSRs with values, 12 B per pair, and a transpose).
+ */
+uint64_t
+kith_memest_filter(const struct kith_store *s, int dim, int oversample,
+                   double val_ratio)
+{
+	double n = (double)s->n_users, m = (double)s->n_items, N = n + m;
+	double nnz = (double)s->ui.nnz;
+	double d = MIN((double)dim, MIN(n, m));
+	double l = MIN(d + MAX(oversample, 0), MIN(n, m));
+	double store = 16 * n + 8 * m + 12 * nnz + 4 * (double)s->uu.nnz +
+	               8 * (double)s->n_log + 24 * N;
+	double block = N * l * 4, items = m * d * 4 * (val_ratio > 0 ? 2 : 1);
+	double peak = MAX(4 * block + items, 2 * block + N * d * 4 + items);
+	double csr = 4 * nnz + 16 * N + (val_ratio > 0 ? 16 * nnz + 16 * N : 0);
+	return total(store + peak + csr, 1.0);
+}
+
+/*
  * GCN auto-encoder (gcn.c, features.c) over the n users: the feature
  * matrix (dense columns: attributes, n·f floats, plus its CSR and
  * transpose, 24 B per non-zero), Â (CSR of uu + self loops, 12 B per

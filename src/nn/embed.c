@@ -63,20 +63,10 @@ auto_tries_lightgcn(const struct kith_embed_request *r,
 	return s->ui.nnz <= r->auto_lightgcn_max_pairs;
 }
 
-/* Peak memory of the filter on s: the pattern's transpose, the SVD's and
- * the operator's blocks (4 (n + m) l floats), the outputs and, with
- * validation, the split and a second pair of outputs. */
 static guint64
 filter_memest(const struct kith_filter_params *p, const struct kith_store *s)
 {
-	guint64 nm = (guint64)(s->n_users + s->n_items);
-	guint64 d = (guint64)kith_filter_dim(p, &s->ui);
-	guint64 l = d + (guint64)MAX(p->oversample, 0);
-	guint64 nnz = (guint64)s->ui.nnz;
-	guint64 b = nnz * 12 + nm * (4 * l + 2 * d) * 4 + nm * 16;
-	if (p->val_ratio > 0)
-		b += nnz * 25 + nm * d * 4;
-	return b;
+	return kith_memest_filter(s, p->dim, p->oversample, p->val_ratio);
 }
 
 guint64
@@ -88,6 +78,11 @@ kith_embed_memest(const struct kith_embed_request *r,
 	if (strcmp(r->model, "filter") == 0 ||
 	    (strcmp(r->model, "auto") == 0 && !auto_tries_lightgcn(r, s)))
 		return filter_memest(&r->filter, s);
+	if (strcmp(r->model, "auto") == 0)  /* both outputs are kept */
+		return filter_memest(&r->filter, s) +
+		       kith_memest_lightgcn(s, l->dim, l->layers, l->neg,
+		                            l->batch, l->val_ratio, l->refit,
+		                            l->spectral_init, l->social_weight);
 	if (strcmp(r->model, "gcn") == 0)
 		return kith_memest_gcn(s, r->gcn.hidden, r->gcn.dim);
 	if (strcmp(r->model, "sage") == 0)
@@ -339,6 +334,12 @@ embed_auto(struct folder *f, const char *store_path, struct kith_store *s,
 	gboolean ok = FALSE, lightgcn = FALSE;
 
 	kith_train_report_init(&lrep);
+	if (!(fp.val_ratio > 0)) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE, "model auto "
+		            "chooses on validation: give --val-ratio > 0 or "
+		            "name a model");
+		goto out;
+	}
 	if (!filter_run(r, s, &fp, &dim, &fu, &fv, rep, error))
 		goto out;
 	if (auto_tries_lightgcn(r, s)) {

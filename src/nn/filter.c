@@ -312,13 +312,18 @@ kith_filter_train(float *U, float *V, struct kith_train_report *rep,
 	float *vu = NULL, *vi = NULL;
 	gboolean ok = FALSE;
 
-	if (d < 1 || p->passes < 1 || p->passes > 20 || p->oversample < 0 ||
-	    p->val_ratio < 0 || p->val_ratio >= 1 || p->k < 1) {
+	if (p->dim < 1 || p->passes < 1 || p->passes > 20 ||
+	    p->oversample < 0 || p->val_ratio < 0 || p->val_ratio >= 1 ||
+	    p->k < 1) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
-		            d < 1 ? "the filter needs at least one user and "
-		                    "one item" :
-		            "filter parameters out of range (passes 1..20, "
-		            "oversample >= 0, val-ratio in [0, 1), k >= 1)");
+		            "filter parameters out of range (dim >= 1, passes "
+		            "1..20, oversample >= 0, val-ratio in [0, 1), "
+		            "k >= 1)");
+		return FALSE;
+	}
+	if (R->nnz == 0 || d < 1) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+		            "no user-item interactions to train on");
 		return FALSE;
 	}
 	rep->k = p->k;

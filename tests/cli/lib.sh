@@ -80,3 +80,28 @@ done_testing() {
 	echo "1..$_n"
 	exit 0
 }
+
+# json_str FILE KEY: the first string value of "KEY" in FILE.
+json_str() {
+	sed -n "s/.*\"$2\"[ ]*:[ ]*\"\\([^\"]*\\)\".*/\\1/p" "$1" | head -1
+}
+
+# planted_clusters USERS ITEMS SEED EVENTS TEST: users in 3 planted
+# clusters; user u likes a random half of the items of cluster u % 3 plus
+# one random item (EVENTS, "uU,iI" lines); TEST holds one more item of its
+# cluster that is not among its events
+planted_clusters() {
+	awk -v nu="$1" -v ni="$2" -v seed="$3" 'BEGIN {
+		srand(seed)
+		for (u = 0; u < nu; u++) {
+			c = u % 3; held = -1
+			for (i = c; i < ni; i += 3) {
+				if (rand() < 0.5) print "u" u ",i" i
+				else if (held < 0) held = i
+				else if (rand() < 0.3) print "u" u ",i" i
+			}
+			print "u" u ",i" int(rand() * ni)
+			if (held >= 0) print "u" u ",i" held >"/dev/stderr"
+		}
+	}' >"$4" 2>"$5"
+}

@@ -1,6 +1,7 @@
 #!/bin/sh
-# Acceptance on LastFM 2K: default lightgcn reaches the LightGCN reference
-# (Recall@20 0.2754, NDCG@20 0.2134; see ../shared/datasets/REFERENCE.md).
+# Acceptance on LastFM 2K: the default (auto, which picks lightgcn here on
+# validation) reaches the LightGCN reference (Recall@20 0.2754, NDCG@20
+# 0.2134; see ../shared/datasets/REFERENCE.md).
 . "$top_srcdir/tests/cli/lib.sh"
 need_shared lastfm-2k
 L=$SHARED/datasets/lastfm-2k

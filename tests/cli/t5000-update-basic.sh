@@ -36,7 +36,7 @@ u2,u1
 X
 
 check "ingest" $KITH ingest -q --comment '#' -o "$T/s" --events "$T/base.csv" --social "$T/social.csv"
-check "embed" $KITH embed -q "$T/s" -o "$T/e" --dim 4 --epochs 2 --val-ratio 0 --seed 1
+check "embed" $KITH embed -q -m lightgcn "$T/s" -o "$T/e" --dim 4 --epochs 2 --val-ratio 0 --seed 1
 cp -r "$T/s" "$T/s0"
 check "update" $KITH update -q --comment '#' --on-error skip "$T/s" --events "$T/b1.csv" --social "$T/b1-social.csv" --emb "$T/e" --json
 ok_if "users_added 1" "$(json_get "$T/.out" users_added)" = 1

@@ -27,7 +27,7 @@ u2,i2,view,1700001300
 X
 
 check "ingest" $KITH ingest -q -o "$T/s" --events "$T/base.csv"
-check "embed" $KITH embed -q "$T/s" -o "$T/e" --dim 4 --epochs 2 --val-ratio 0 --seed 1
+check "embed" $KITH embed -q -m lightgcn "$T/s" -o "$T/e" --dim 4 --epochs 2 --val-ratio 0 --seed 1
 ok_if "embed keeps the ego array" "$(test -f "$T/e/lightgcn.ego.npy" && echo yes)" = yes
 check "embedding folder verifies" $KITH info "$T/e" --verify
 cp -r "$T/s" "$T/s0"; cp -r "$T/e" "$T/e0"

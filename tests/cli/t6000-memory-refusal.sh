@@ -33,7 +33,7 @@ check_fails 1 "ingest over an existing store refused" "$KITH" ingest $ING \
 ok_if "existing store unchanged" "$(digest "$T/s")" = "$(cat "$T/s.sum")"
 
 # embed, profile, communities: first run allowed, then refusals
-check "embed runs under a limit" "$KITH" embed "$T/s" -o "$T/e" --epochs 1 \
+check "embed runs under a limit" "$KITH" embed -m lightgcn "$T/s" -o "$T/e" --epochs 1 \
 	--val-ratio 0 --max-memory 8G
 ok_if "embed printed its estimate" -n "$(grep '^kith embed: memory estimate .* for lightgcn on 800 users' "$T/.err")"
 check "profile runs under a limit" "$KITH" profile "$T/s" -o "$T/p" --max-memory 8G
@@ -41,7 +41,7 @@ check "communities runs under a limit" "$KITH" communities "$T/s" -o "$T/c" \
 	--max-memory 8G
 for d in e p c; do digest "$T/$d" > "$T/$d.sum"; done
 
-for m in lightgcn gcn sage; do
+for m in lightgcn gcn sage filter; do
 	check_fails 1 "embed --model $m refused (new output)" "$KITH" embed \
 		"$T/s" -m $m -o "$T/e-$m" --max-memory 3M
 	ok_if "embed $m refusal says why" -n "$(grep "^kith embed: $m on 800 users, 150 items needs an estimated .* refused before allocating" "$T/.err")"

@@ -36,7 +36,8 @@ measure ingest ingest --events "$T/shop/events.csv" \
 	--social "$T/shop/social.csv" --users "$T/shop/users.csv" \
 	--items "$T/shop/items.csv" -o "$T/s"
 [ -d "$T/s" ] || { done_testing; }
-measure "embed lightgcn" embed "$T/s" -o "$T/e" --epochs 1 --val-ratio 0
+measure "embed lightgcn" embed "$T/s" -m lightgcn -o "$T/e" --epochs 1 --val-ratio 0
+measure "embed filter" embed "$T/s" -m filter -o "$T/fi"
 measure "embed gcn" embed "$T/s" -m gcn -o "$T/g" --epochs 3
 measure "embed sage" embed "$T/s" -m sage -o "$T/sg" --epochs 1
 measure profile profile "$T/s" -o "$T/p"
