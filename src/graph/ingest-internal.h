@@ -1,4 +1,10 @@
-/* Internals shared by the ingest files (ingest.c, ingest-build.c). */
+/*
+ * Internals of kith ingest.  Direction of calls: the driver (ingest.c)
+ * calls the services (ingest-events.c, ingest-files.c, ingest-build.c);
+ * the services call the shared helpers (ingest-rows.c, and
+ * kith_ingest_pseudonym() of ingest-key.c); nothing calls the driver
+ * back and no service calls another.
+ */
 #ifndef KITH_INGEST_INTERNAL_H
 #define KITH_INGEST_INTERNAL_H
 
@@ -54,6 +60,11 @@ struct ingest_ctx {
 	int64_t size[5];
 };
 
+/* ---- shared by the services (ingest-rows.c) ---- */
+
+/* Counts REC as rejected for WHY (in COLUMN, may be NULL): FALSE with
+ * "FILE:LINE: reason" unless --on-error skip, else a rejects.tsv line
+ * and FALSE past the --max-rejects count. */
 gboolean ingest_reject(struct ingest_ctx *c, struct kith_ingest_file *f,
                        const struct kith_csv_record *rec,
                        enum kith_csv_reason why, const char *column,
@@ -76,6 +87,7 @@ gboolean ingest_close(struct ingest_ctx *c, struct kith_ingest_file *f,
 gboolean ingest_close_stats(struct ingest_ctx *c, struct kith_ingest_file *f,
                             struct kith_csv *r,
                             const struct kith_csv_stats *st, GError **error);
+/* FALSE past the --max-rejects percentage of all records so far. */
 gboolean ingest_check_pct(struct ingest_ctx *c, GError **error);
 
 /* Rejects REC (or fails on it unless skip_errors) when column COL is
@@ -92,13 +104,23 @@ id_ok(struct ingest_ctx *c, struct kith_ingest_file *f,
 	return TRUE;
 }
 
+/* ---- the services, called by the driver (ingest.c) ---- */
+
 /* Reads the events file (ingest-events.c). */
 gboolean ingest_read_events(struct ingest_ctx *c, GError **error);
 
-/* Seeds the maps and row arrays from opt->base (kith update). */
+/* Reads the social, users, items and user features files
+ * (ingest-files.c). */
+gboolean ingest_read_social(struct ingest_ctx *c, GError **error);
+gboolean ingest_read_users(struct ingest_ctx *c, GError **error);
+gboolean ingest_read_items(struct ingest_ctx *c, GError **error);
+gboolean ingest_read_features(struct ingest_ctx *c, GError **error);
+
+/* Seeds the maps and row arrays from opt->base (kith update,
+ * ingest-events.c). */
 gboolean ingest_seed(struct ingest_ctx *c, GError **error);
 
-/* Builds c->res->store from the collected rows. */
+/* Builds c->res->store from the collected rows (ingest-build.c). */
 gboolean ingest_build(struct ingest_ctx *c, GError **error);
 
 /* Fills c->res->extra (sources, event_weights, ingest summary). */

@@ -1,0 +1,156 @@
+/*
+ * kith ingest, the row accounting every reader service shares (events:
+ * ingest-events.c, the other files: ingest-files.c): opening a file and
+ * its accounting slot, the next record that the tokenizer accepted, a
+ * rejected row (FILE:LINE: reason, or a line of rejects.tsv under
+ * --on-error skip, and the --max-rejects limits), and closing a file
+ * (its statistics and the SHA-256 of the bytes read).  Per file:
+ * lines = header + comments + blank + accepted + rejected.  Nothing
+ * here calls the driver (ingest.c) or another service.  Cost: O(1) per
+ * record beside the reader's own.
+ */
+#include <string.h>
+
+#include "kith/core.h"
+#include "kith/input.h"
+#include "kith/ingest.h"
+#include "ingest-internal.h"
+
+#define EXCERPT_BYTES 120
+
+static gboolean
+check_limit(struct ingest_ctx *c, GError **error)
+{
+	const struct kith_ingest_options *o = c->opt;
+	if (o->max_rejects >= 0 && c->res->n_rejected > o->max_rejects) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_LIMIT,
+		            "more than %" G_GINT64_FORMAT " rejected rows "
+		            "(--max-rejects)", o->max_rejects);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+ingest_check_pct(struct ingest_ctx *c, GError **error)
+{
+	const struct kith_ingest_options *o = c->opt;
+	if (o->max_rejects_pct < 0 || c->n_records == 0)
+		return TRUE;
+	double pct = 100.0 * (double)c->res->n_rejected / (double)c->n_records;
+	if (pct > o->max_rejects_pct) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_LIMIT,
+		            "%.2f%% of rows rejected, more than %g%% "
+		            "(--max-rejects)", pct, o->max_rejects_pct);
+		return FALSE;
+	}
+	return TRUE;
+}
+
+gboolean
+ingest_reject(struct ingest_ctx *c, struct kith_ingest_file *f,
+              const struct kith_csv_record *rec, enum kith_csv_reason why,
+              const char *column, GError **error)
+{
+	f->rejected[why]++;
+	c->res->n_rejected++;
+	if (!c->opt->skip_errors) {
+		GString *ex = g_string_new(NULL);
+		kith_csv_escape(ex, rec->raw, rec->raw_len, EXCERPT_BYTES);
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+		            "%s:%" G_GINT64_FORMAT ": %s%s%s%s ('%s')", f->path,
+		            rec->line, kith_csv_reason_text(why),
+		            column ? " in column '" : "", column ? column : "",
+		            column ? "'" : "", ex->str);
+		g_string_free(ex, TRUE);
+		return FALSE;
+	}
+	GString *r = c->res->rejects;
+	kith_csv_escape(r, f->path, strlen(f->path), 4096);
+	g_string_append_printf(r, "\t%" G_GINT64_FORMAT "\t%" G_GINT64_FORMAT
+	                       "\t%s\t", rec->line, rec->offset,
+	                       kith_csv_reason_name(why));
+	if (c->opt->pseudonym_key)
+		g_string_append(r, "(redacted)");  /* it may hold user ids */
+	else
+		kith_csv_escape(r, rec->raw, rec->raw_len, EXCERPT_BYTES);
+	g_string_append_c(r, '\n');
+	return check_limit(c, error);
+}
+
+/* Opens a file of the ingest and registers its accounting slot. */
+struct kith_csv *
+ingest_open(struct ingest_ctx *c, const char *kind, const char *path,
+            const struct kith_csv_options *copt,
+            struct kith_ingest_file **fout, GError **error)
+{
+	struct kith_ingest_file *f = &c->res->files[c->res->n_files++];
+	memset(f, 0, sizeof *f);
+	f->kind = kind;
+	f->path = g_strdup(path);
+	*fout = f;
+	/* hashed while read: the manifest gets the bytes this read */
+	struct kith_input *in = kith_input_open(path, KITH_INPUT_SHA256, error);
+	if (!in)
+		return NULL;
+	struct kith_csv *r = kith_csv_open_input(in, copt, error);
+	if (!r)
+		return NULL;
+	f->sep = kith_csv_sep(r);
+	f->header = kith_csv_has_header(r);
+	return r;
+}
+
+/* Next record without a tokenizer-level problem: 1, 0 at EOF, -1 on
+ * error (I/O, stop on first error, limit). */
+int
+ingest_next(struct ingest_ctx *c, struct kith_ingest_file *f,
+            struct kith_csv *r, struct kith_csv_record *rec, GError **error)
+{
+	for (;;) {
+		int rc = kith_csv_next(r, rec, error);
+		if (rc <= 0)
+			return rc;
+		c->n_records++;
+		if (rec->reason == KITH_CSV_OK)
+			return 1;
+		if (!ingest_reject(c, f, rec, rec->reason, NULL, error))
+			return -1;
+	}
+}
+
+/* Ends a file with the given statistics: fails on an empty or header-
+ * only file, takes the SHA-256 and size of R's file, checks the
+ * percentage limit. */
+gboolean
+ingest_close_stats(struct ingest_ctx *c, struct kith_ingest_file *f,
+                   struct kith_csv *r, const struct kith_csv_stats *st,
+                   GError **error)
+{
+	int i = (int)(f - c->res->files);
+	f->st = *st;
+	if (st->records_ok + st->records_bad == 0) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA, "%s: %s",
+		            f->path, kith_csv_reason_text(st->header
+		                                          ? KITH_CSV_HEADER_ONLY
+		                                          : KITH_CSV_EMPTY_FILE));
+		return FALSE;
+	}
+	int64_t rej = 0;
+	for (int k = 0; k < KITH_CSV_N_REASONS; k++)
+		rej += f->rejected[k];
+	f->accepted = f->st.records_ok + f->st.records_bad - rej;
+	g_free(c->sha[i]);
+	c->sha[i] = kith_input_sha256(kith_csv_input(r), &c->size[i], error);
+	if (!c->sha[i])
+		return FALSE;
+	return ingest_check_pct(c, error);
+}
+
+/* Ends a file read by one reader. */
+gboolean
+ingest_close(struct ingest_ctx *c, struct kith_ingest_file *f,
+             struct kith_csv *r, GError **error)
+{
+	return ingest_close_stats(c, f, r, kith_csv_stats(r), error);
+}
