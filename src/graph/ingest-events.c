@@ -721,15 +721,16 @@ remap_room(int32_t *r, int64_t n)
 
 /*
  * Reads the events file from byte OFFSET (line LINE; the reader R has
- * returned the records before it) with the parallel reader.  On return
- * *cut is the offset where the serial reader must resume (== size when
- * everything was read) and *cut_line its line; *st receives the counts
- * of the lines read here.
+ * returned the records before it, or OFFSET starts the part of a rank)
+ * to byte END with the parallel reader.  On return *cut is the offset
+ * where the serial reader must resume (== END when everything was
+ * read) and *cut_line its line; *st receives the counts of the lines
+ * read here.
  */
 static gboolean
 fast_events(struct ev_state *e, struct kith_csv *r, int fd, int64_t size,
-            int64_t offset, int64_t line, int64_t *cut, int64_t *cut_line,
-            struct kith_csv_stats *st, GError **error)
+            int64_t offset, int64_t line, int64_t end, int64_t *cut,
+            int64_t *cut_line, struct kith_csv_stats *st, GError **error)
 {
 	struct ingest_ctx *c = e->c;
 	const struct kith_csv_options *co = kith_csv_options(r);
@@ -744,7 +745,7 @@ fast_events(struct ev_state *e, struct kith_csv *r, int fd, int64_t size,
 		return TRUE;            /* the serial reader will do */
 	madvise(map, (size_t)size, MADV_WILLNEED);
 	/* only whole lines: a last line without a line end stays serial */
-	const char *lo = map + offset, *hi = map + size;
+	const char *lo = map + offset, *hi = map + end;
 	while (hi > lo && hi[-1] != '\n')
 		hi--;
 	if (hi == lo) {
@@ -949,92 +950,257 @@ add_stats(struct kith_csv_stats *a, const struct kith_csv_stats *b)
 	a->bytes += b->bytes;
 }
 
-gboolean
-ingest_read_events(struct ingest_ctx *c, GError **error)
+/* The events file while it is read: the first reader (the header, the
+ * records before the parallel reader), the statistics of the readers
+ * done with, and the file's descriptor when it can be mapped. */
+struct ingest_events {
+	struct ingest_ctx *c;
+	struct ev_state e;
+	struct kith_csv *r;
+	int fd;                 /* kith_input_map_fd(), or -1 */
+	int64_t size;
+	struct kith_csv_stats st;   /* readers other than r */
+	gboolean split;         /* read in parts (ingest_events_range()) */
+};
+
+struct ingest_events *
+ingest_events_open(struct ingest_ctx *c, GError **error)
 {
 	const struct kith_ingest_options *o = c->opt;
 	struct kith_csv_options copt = o->csv;
-	struct ev_state e = { 0 };
-	e.c = c;
-	e.spec = o->columns;
-	e.cu = e.ci = e.ce = e.ct = e.cv = -1;
+	struct ingest_events *ev = g_new0(struct ingest_events, 1);
+	struct ev_state *e = &ev->e;
+	ev->c = c;
+	ev->fd = -1;
+	e->c = c;
+	e->spec = o->columns;
+	e->cu = e->ci = e->ce = e->ct = e->cv = -1;
 	if (c->preset_movielens) {
 		copt.sep = '\t';
 		copt.header = KITH_CSV_HEADER_NO;
-		if (!e.spec)
-			e.spec = "user,item,value,ts";
+		if (!e->spec)
+			e->spec = "user,item,value,ts";
 	}
-	g_autoptr(kith_csv) r = ingest_open(c, "events", o->events, &copt, &e.f,
-	                                    error);
-	if (!r)
-		return FALSE;
-	struct kith_ingest_file *f = e.f;
-	if (e.spec) {
-		if (!kith_csv_roles_from_spec(&e.ro, e.spec, kith_csv_n_columns(r),
-		                              error))
-			return FALSE;
-		e.have_roles = TRUE;
-	} else if (kith_csv_has_header(r)) {
-		const char *const *h = kith_csv_header_names(r);
-		kith_csv_roles_from_header(&e.ro, h,
+	ev->r = ingest_open(c, "events", o->events, &copt, &e->f, error);
+	if (!ev->r)
+		goto fail;
+	if (e->spec) {
+		if (!kith_csv_roles_from_spec(&e->ro, e->spec,
+		                              kith_csv_n_columns(ev->r), error))
+			goto fail;
+		e->have_roles = TRUE;
+	} else if (kith_csv_has_header(ev->r)) {
+		const char *const *h = kith_csv_header_names(ev->r);
+		kith_csv_roles_from_header(&e->ro, h,
 		                           (int)g_strv_length((char **)h));
-		e.have_roles = TRUE;
+		e->have_roles = TRUE;
 	}
 	c->last_type = -1;
+	ev->fd = kith_input_map_fd(kith_csv_input(ev->r), &ev->size);
+	if (ev->size <= 0)
+		ev->fd = -1;
+	return ev;
+fail:
+	ingest_events_free(ev);
+	return NULL;
+}
 
-	/* the parallel reader needs a mappable file: regular, not
-	 * compressed, not transcoded (its descriptor stays the reader's) */
-	int fd = -1;
-	int64_t size = 0;
-	if (o->chunk_bytes >= 0 && !kith_csv_options(r)->latin1) {
-		fd = kith_input_map_fd(kith_csv_input(r), &size);
-		if (size <= 0)
-			fd = -1;
-	}
+void
+ingest_events_free(struct ingest_events *ev)
+{
+	if (!ev)
+		return;
+	kith_csv_close(ev->r);
+	g_free(ev);
+}
 
+/* TRUE when the parallel reader may read the rest: an uncompressed,
+ * untranscoded regular file, the roles fixed, few enough columns. */
+static gboolean
+fast_ok(const struct ingest_events *ev)
+{
+	const struct ev_state *e = &ev->e;
+	return ev->fd >= 0 && ev->c->opt->chunk_bytes >= 0 &&
+	       !kith_csv_options(ev->r)->latin1 && e->cu >= 0 &&
+	       kith_csv_n_columns(ev->r) <= MAX_FAST_COLUMNS &&
+	       e->need <= kith_csv_n_columns(ev->r);
+}
+
+int
+ingest_events_prefix(struct ingest_events *ev, gboolean split, int64_t *off,
+                     int64_t *line, GError **error)
+{
+	struct ingest_ctx *c = ev->c;
 	struct kith_csv_record rec;
-	struct kith_csv_stats st = { 0 }, fst;
-	g_autoptr(kith_csv) rest = NULL;
-	struct kith_csv *cur = r;
-	gboolean used_fast = FALSE, ok = FALSE;
 	int rc;
-	while ((rc = ingest_next(c, f, cur, &rec, error)) > 0) {
-		if (!ev_record(&e, &rec, error))
-			goto out;
-		if (fd < 0 || used_fast || e.cu < 0 ||
-		    kith_csv_n_columns(r) > MAX_FAST_COLUMNS ||
-		    e.need > kith_csv_n_columns(r))
+	while ((rc = ingest_next(c, ev->e.f, ev->r, &rec, error)) > 0) {
+		if (!ev_record(&ev->e, &rec, error))
+			return -1;
+		if (split ? ev->fd < 0 || ev->e.cu < 0 : !fast_ok(ev))
 			continue;
-		used_fast = TRUE;
-		int64_t line, cut, cut_line;
-		int64_t off = kith_csv_tell(r, &line);
-		if (off >= size)
-			continue;
-		if (!fast_events(&e, r, fd, size, off, line, &cut, &cut_line,
-		                 &fst, error))
-			goto out;
-		if (cut == off)
-			continue;       /* nothing read in parallel */
-		add_stats(&st, kith_csv_stats(r));
-		add_stats(&st, &fst);
-		rest = kith_csv_open_at(r, cut, cut_line, error);
-		if (!rest)
-			goto out;
-		cur = rest;
+		*off = kith_csv_tell(ev->r, line);
+		if (*off < ev->size) {
+			ev->split = TRUE;
+			return 1;
+		}
 	}
-	if (rc < 0)
-		goto out;
+	return rc < 0 ? -1 : 0;
+}
+
+gboolean
+ingest_events_range(struct ingest_events *ev, int64_t lo, int64_t line,
+                    int64_t hi, GError **error)
+{
+	struct ingest_ctx *c = ev->c;
+	struct kith_csv_stats fst = { 0 };
+	int64_t cut = lo, cut_line = line;
+	if (fast_ok(ev) &&
+	    !fast_events(&ev->e, ev->r, ev->fd, ev->size, lo, line, hi, &cut,
+	                 &cut_line, &fst, error))
+		return FALSE;
+	add_stats(&ev->st, &fst);
+	ev->split = TRUE;
+	if (cut >= hi)
+		return TRUE;
+	g_autoptr(kith_csv) rest = kith_csv_open_at(ev->r, cut, cut_line,
+	                                            hi < ev->size ? hi : -1,
+	                                            error);
+	if (!rest)
+		return FALSE;
+	struct kith_csv_record rec;
+	int rc;
+	c->last_reason = KITH_CSV_OK;
+	while ((rc = ingest_next(c, ev->e.f, rest, &rec, error)) > 0)
+		if (!ev_record(&ev->e, &rec, error))
+			return FALSE;
+	add_stats(&ev->st, kith_csv_stats(rest));
+	if (hi < ev->size && c->last_reason == KITH_CSV_UNTERMINATED_QUOTE) {
+		/* a quoted field runs past the cut: the next part started
+		 * inside it */
+		g_clear_error(error);
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+		            "%s:%" G_GINT64_FORMAT ": a quoted field runs past "
+		            "byte %" G_GINT64_FORMAT ", where the file was cut "
+		            "between ranks; ingest it with fewer ranks or in one "
+		            "process", ev->e.f->path, c->last_line, hi);
+		return FALSE;
+	}
+	return rc == 0;
+}
+
+int64_t
+ingest_events_size(const struct ingest_events *ev)
+{
+	return ev->fd >= 0 ? ev->size : -1;
+}
+
+int64_t
+ingest_events_count_lines(const struct ingest_events *ev, int64_t lo,
+                          int64_t hi, GError **error)
+{
+	if (hi <= lo)
+		return 0;
+	char *map = mmap(NULL, (size_t)ev->size, PROT_READ, MAP_PRIVATE,
+	                 ev->fd, 0);
+	if (map == MAP_FAILED) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_IO, "cannot map '%s': %s",
+		            ev->e.f->path, g_strerror(errno));
+		return -1;
+	}
+	int64_t n = count_lf(map + lo, map + hi);
+	munmap(map, (size_t)ev->size);
+	return n;
+}
+
+void
+ingest_events_stats(const struct ingest_events *ev, struct kith_csv_stats *st)
+{
+	*st = ev->st;
+	add_stats(st, kith_csv_stats(ev->r));
+	if (ev->split)
+		st->bytes = ev->size;
+}
+
+void
+ingest_events_roles(const struct ingest_events *ev,
+                    struct ingest_events_roles *out)
+{
+	const struct ev_state *e = &ev->e;
+	memset(out, 0, sizeof *out);
+	out->cu = e->cu;
+	out->ci = e->ci;
+	out->ce = e->ce;
+	out->ct = e->ct;
+	out->cv = e->cv;
+	out->need = e->need;
+	out->has_ts = ev->c->has_ts;
+	out->has_value = ev->c->has_value;
+	out->has_event = ev->c->has_event;
+}
+
+void
+ingest_events_set_roles(struct ingest_events *ev,
+                        const struct ingest_events_roles *in)
+{
+	struct ev_state *e = &ev->e;
+	struct ingest_ctx *c = ev->c;
+	e->cu = in->cu;
+	e->ci = in->ci;
+	e->ce = in->ce;
+	e->ct = in->ct;
+	e->cv = in->cv;
+	e->need = in->need;
+	c->has_ts = in->has_ts;
+	c->has_value = in->has_value;
+	c->has_event = in->has_event;
+	if (!c->has_event)
+		c->type_weight[0] = 1.0;
+}
+
+int
+ingest_events_type(struct ingest_events *ev, const char *name, size_t len,
+                   GError **error)
+{
+	return event_type(ev->c, ev->e.f, name, len, error);
+}
+
+gboolean
+ingest_events_room(struct ingest_ctx *c, int64_t n, GError **error)
+{
+	return n <= c->ev_cap || grow_events(c, n, error);
+}
+
+gboolean
+ingest_events_close(struct ingest_events *ev, const struct kith_csv_stats *st,
+                    GError **error)
+{
+	const struct ev_state *e = &ev->e;
+	struct kith_ingest_file *f = e->f;
 	if (!f->mapping)
-		f->mapping = e.spec || e.have_roles
-		             ? kith_csv_roles_describe(&e.ro) : g_strdup("");
-	if (rest) {
-		add_stats(&st, kith_csv_stats(rest));
-		st.bytes = size;
-		ok = ingest_close_stats(c, f, r, &st, error);
-	} else {
-		ok = ingest_close(c, f, r, error);
-	}
-out:
+		f->mapping = e->spec || e->have_roles
+		             ? kith_csv_roles_describe(&e->ro) : g_strdup("");
+	if (st)
+		return ingest_close_stats(ev->c, f, ev->r, st, error);
+	if (!ev->split)
+		return ingest_close(ev->c, f, ev->r, error);
+	struct kith_csv_stats all;
+	ingest_events_stats(ev, &all);
+	return ingest_close_stats(ev->c, f, ev->r, &all, error);
+}
+
+gboolean
+ingest_read_events(struct ingest_ctx *c, GError **error)
+{
+	struct ingest_events *ev = ingest_events_open(c, error);
+	if (!ev)
+		return FALSE;
+	int64_t off = 0, line = 0;
+	int rc = ingest_events_prefix(ev, FALSE, &off, &line, error);
+	gboolean ok = rc >= 0 &&
+	              (rc == 0 ||
+	               ingest_events_range(ev, off, line, ev->size, error)) &&
+	              ingest_events_close(ev, NULL, error);
+	ingest_events_free(ev);
 	return ok;
 }
 

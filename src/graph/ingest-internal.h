@@ -58,6 +58,18 @@ struct ingest_ctx {
 	 * res->files order), set by ingest_close() */
 	char *sha[5];
 	int64_t size[5];
+	gboolean no_hash;        /* ingest_open() does not hash (the ranks
+	                          * but 0 of a distributed ingest) */
+
+	/* the last record ingest_next() took from the tokenizer */
+	enum kith_csv_reason last_reason;
+	int64_t last_line;
+
+	/* a distributed ingest (ingest-dist.c): the events file cut into
+	 * dist_size parts, part r = bytes [dist_bytes[r], dist_bytes[r+1])
+	 * from physical line dist_lines[r]; dist_size 0 otherwise */
+	int dist_size;
+	int64_t *dist_bytes, *dist_lines;
 };
 
 /* ---- shared by the services (ingest-rows.c) ---- */
@@ -104,10 +116,68 @@ id_ok(struct ingest_ctx *c, struct kith_ingest_file *f,
 	return TRUE;
 }
 
+/* ---- the events reader in steps (ingest-events.c), for the
+ * distributed reader (ingest-dist.c) ---- */
+
+struct ingest_events;
+
+/* What the first records fixed, copied from rank 0 to the others. */
+struct ingest_events_roles {
+	int32_t cu, ci, ce, ct, cv, need;     /* columns, -1 when none */
+	int32_t has_ts, has_value, has_event;
+};
+
+/* Opens the events file (through ingest_open()) and takes the roles
+ * that --columns or the header give.  Free with ingest_events_free(). */
+struct ingest_events *ingest_events_open(struct ingest_ctx *c,
+                                         GError **error);
+void ingest_events_free(struct ingest_events *ev);
+/* Reads records one by one until the rest can be read in parts: when
+ * SPLIT, as soon as the roles are fixed in a mappable file; else when
+ * the parallel reader can take over.  1 with *off and *line (byte and
+ * physical line where the rest starts), 0 when it read the whole file,
+ * -1 on error. */
+int ingest_events_prefix(struct ingest_events *ev, gboolean split,
+                         int64_t *off, int64_t *line, GError **error);
+/* Reads the records of bytes [lo, hi) of a mappable file, LINE the
+ * physical line at lo (a record boundary): in parallel, then serially
+ * from the first line the parallel reader left.  KITH_ERROR_DATA when a
+ * quoted field runs past hi < the file's size. */
+gboolean ingest_events_range(struct ingest_events *ev, int64_t lo,
+                             int64_t line, int64_t hi, GError **error);
+/* The file's size when it can be mapped (and read in parts), else -1. */
+int64_t ingest_events_size(const struct ingest_events *ev);
+/* Line feeds in bytes [lo, hi) of the mappable file; -1 on error. */
+int64_t ingest_events_count_lines(const struct ingest_events *ev, int64_t lo,
+                                  int64_t hi, GError **error);
+/* The statistics of every reader so far. */
+void ingest_events_stats(const struct ingest_events *ev,
+                         struct kith_csv_stats *st);
+void ingest_events_roles(const struct ingest_events *ev,
+                         struct ingest_events_roles *out);
+void ingest_events_set_roles(struct ingest_events *ev,
+                             const struct ingest_events_roles *in);
+/* The index of event type NAME (added in order, its weight looked up);
+ * -1 past 32 types. */
+int ingest_events_type(struct ingest_events *ev, const char *name, size_t len,
+                       GError **error);
+/* Room for N events in the context's arrays. */
+gboolean ingest_events_room(struct ingest_ctx *c, int64_t n, GError **error);
+/* Ends the file with the statistics ST (NULL: its readers' own). */
+gboolean ingest_events_close(struct ingest_events *ev,
+                             const struct kith_csv_stats *st, GError **error);
+
 /* ---- the services, called by the driver (ingest.c) ---- */
 
 /* Reads the events file (ingest-events.c). */
 gboolean ingest_read_events(struct ingest_ctx *c, GError **error);
+
+/* Reads the events file over the ranks of an MPI job (ingest-dist.c):
+ * every rank its part; on return rank 0 holds the maps and events a
+ * single process would have read, the other ranks nothing to build. */
+gboolean ingest_read_events_dist(struct ingest_ctx *c, GError **error);
+/* Adds the partition of a distributed ingest to c->res->extra (rank 0). */
+void ingest_dist_extra(struct ingest_ctx *c);
 
 /* Reads the social, users, items and user features files
  * (ingest-files.c). */

@@ -90,7 +90,9 @@ ingest_open(struct ingest_ctx *c, const char *kind, const char *path,
 	f->path = g_strdup(path);
 	*fout = f;
 	/* hashed while read: the manifest gets the bytes this read */
-	struct kith_input *in = kith_input_open(path, KITH_INPUT_SHA256, error);
+	struct kith_input *in = kith_input_open(path, c->no_hash ? 0
+	                                                         : KITH_INPUT_SHA256,
+	                                        error);
 	if (!in)
 		return NULL;
 	struct kith_csv *r = kith_csv_open_input(in, copt, error);
@@ -112,6 +114,8 @@ ingest_next(struct ingest_ctx *c, struct kith_ingest_file *f,
 		if (rc <= 0)
 			return rc;
 		c->n_records++;
+		c->last_reason = rec->reason;
+		c->last_line = rec->line;
 		if (rec->reason == KITH_CSV_OK)
 			return 1;
 		if (!ingest_reject(c, f, rec, rec->reason, NULL, error))

@@ -178,7 +178,7 @@ test_plain(void)
 	g_assert_null(kith_input_compression(in));
 	g_assert_false(kith_input_is_stream(in));
 	/* a second reader from an offset, on its own descriptor */
-	struct kith_input *at = kith_input_open_at(in, 12345, &err);
+	struct kith_input *at = kith_input_open_at(in, 12345, -1, &err);
 	g_assert_no_error(err);
 	GString *rest = drain(at, 0, &err);
 	g_assert_no_error(err);
