@@ -961,6 +961,7 @@ struct ingest_events {
 	int64_t size;
 	struct kith_csv_stats st;   /* readers other than r */
 	gboolean split;         /* read in parts (ingest_events_range()) */
+	gboolean prefixed;      /* r read records (ingest_events_prefix()) */
 };
 
 struct ingest_events *
@@ -1033,6 +1034,7 @@ ingest_events_prefix(struct ingest_events *ev, gboolean split, int64_t *off,
 	struct ingest_ctx *c = ev->c;
 	struct kith_csv_record rec;
 	int rc;
+	ev->prefixed = TRUE;
 	while ((rc = ingest_next(c, ev->e.f, ev->r, &rec, error)) > 0) {
 		if (!ev_record(&ev->e, &rec, error))
 			return -1;
@@ -1094,29 +1096,60 @@ ingest_events_size(const struct ingest_events *ev)
 	return ev->fd >= 0 ? ev->size : -1;
 }
 
+/* Maps the mappable file; NULL with error. */
+static char *
+map_file(const struct ingest_events *ev, GError **error)
+{
+	char *map = mmap(NULL, (size_t)ev->size, PROT_READ, MAP_PRIVATE,
+	                 ev->fd, 0);
+	if (map != MAP_FAILED)
+		return map;
+	g_set_error(error, KITH_ERROR, KITH_ERROR_IO, "cannot map '%s': %s",
+	            ev->e.f->path, g_strerror(errno));
+	return NULL;
+}
+
 int64_t
 ingest_events_count_lines(const struct ingest_events *ev, int64_t lo,
                           int64_t hi, GError **error)
 {
 	if (hi <= lo)
 		return 0;
-	char *map = mmap(NULL, (size_t)ev->size, PROT_READ, MAP_PRIVATE,
-	                 ev->fd, 0);
-	if (map == MAP_FAILED) {
-		g_set_error(error, KITH_ERROR, KITH_ERROR_IO, "cannot map '%s': %s",
-		            ev->e.f->path, g_strerror(errno));
+	char *map = map_file(ev, error);
+	if (!map)
 		return -1;
-	}
 	int64_t n = count_lf(map + lo, map + hi);
 	munmap(map, (size_t)ev->size);
 	return n;
+}
+
+int64_t
+ingest_events_cut(const struct ingest_events *ev, int64_t pos,
+                  GError **error)
+{
+	if (pos <= 0 || pos >= ev->size)
+		return pos <= 0 ? 0 : ev->size;
+	char *map = map_file(ev, error);
+	if (!map)
+		return -1;
+	const char *q = memchr(map + pos - 1, '\n', (size_t)(ev->size - pos + 1));
+	int64_t cut = q ? q + 1 - map : ev->size;
+	munmap(map, (size_t)ev->size);
+	return cut;
+}
+
+struct kith_ingest_file *
+ingest_events_file(const struct ingest_events *ev)
+{
+	return ev->e.f;
 }
 
 void
 ingest_events_stats(const struct ingest_events *ev, struct kith_csv_stats *st)
 {
 	*st = ev->st;
-	add_stats(st, kith_csv_stats(ev->r));
+	if (ev->prefixed)
+		add_stats(st, kith_csv_stats(ev->r));
 	if (ev->split)
 		st->bytes = ev->size;
 }

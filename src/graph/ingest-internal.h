@@ -3,7 +3,8 @@
  * calls the services (ingest-events.c, ingest-files.c, ingest-build.c);
  * the services call the shared helpers (ingest-rows.c, and
  * kith_ingest_pseudonym() of ingest-key.c); nothing calls the driver
- * back and no service calls another.
+ * back, and the only service that calls another is the distributed
+ * reader (ingest-dist.c), which drives the events reader in steps.
  */
 #ifndef KITH_INGEST_INTERNAL_H
 #define KITH_INGEST_INTERNAL_H
@@ -99,7 +100,9 @@ gboolean ingest_close(struct ingest_ctx *c, struct kith_ingest_file *f,
 gboolean ingest_close_stats(struct ingest_ctx *c, struct kith_ingest_file *f,
                             struct kith_csv *r,
                             const struct kith_csv_stats *st, GError **error);
-/* FALSE past the --max-rejects percentage of all records so far. */
+/* FALSE past the --max-rejects count, or percentage of all records so
+ * far. */
+gboolean ingest_check_limit(struct ingest_ctx *c, GError **error);
 gboolean ingest_check_pct(struct ingest_ctx *c, GError **error);
 
 /* Rejects REC (or fails on it unless skip_errors) when column COL is
@@ -150,7 +153,14 @@ int64_t ingest_events_size(const struct ingest_events *ev);
 /* Line feeds in bytes [lo, hi) of the mappable file; -1 on error. */
 int64_t ingest_events_count_lines(const struct ingest_events *ev, int64_t lo,
                                   int64_t hi, GError **error);
-/* The statistics of every reader so far. */
+/* The first line start at or after byte POS (0 for POS <= 0, the size
+ * past the last line end); -1 on error. */
+int64_t ingest_events_cut(const struct ingest_events *ev, int64_t pos,
+                          GError **error);
+/* The file's accounting slot (borrowed). */
+struct kith_ingest_file *ingest_events_file(const struct ingest_events *ev);
+/* The statistics of every reader so far (the first reader's only when
+ * ingest_events_prefix() read with it). */
 void ingest_events_stats(const struct ingest_events *ev,
                          struct kith_csv_stats *st);
 void ingest_events_roles(const struct ingest_events *ev,

@@ -18,8 +18,8 @@
 
 #define EXCERPT_BYTES 120
 
-static gboolean
-check_limit(struct ingest_ctx *c, GError **error)
+gboolean
+ingest_check_limit(struct ingest_ctx *c, GError **error)
 {
 	const struct kith_ingest_options *o = c->opt;
 	if (o->max_rejects >= 0 && c->res->n_rejected > o->max_rejects) {
@@ -75,7 +75,7 @@ ingest_reject(struct ingest_ctx *c, struct kith_ingest_file *f,
 	else
 		kith_csv_escape(r, rec->raw, rec->raw_len, EXCERPT_BYTES);
 	g_string_append_c(r, '\n');
-	return check_limit(c, error);
+	return ingest_check_limit(c, error);
 }
 
 /* Opens a file of the ingest and registers its accounting slot. */

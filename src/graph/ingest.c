@@ -6,6 +6,9 @@
  *   ingest.c (driver: kith_ingest_run)
  *     -> ingest-events.c   the events file (serial and parallel readers),
  *                          seeding from a base store (kith update)
+ *     -> ingest-dist.c     the events file in parts over the ranks of an
+ *                          MPI job (it calls ingest-events.c's reader
+ *                          in steps: the one service that uses another)
  *     -> ingest-files.c    social, users, items, user features
  *     -> ingest-build.c    rows -> struct kith_store, manifest members
  *   shared by the services, below them:
@@ -29,6 +32,7 @@
 #include <string.h>
 
 #include "kith/core.h"
+#include "kith/dist.h"
 #include "kith/ingest.h"
 #include "ingest-internal.h"
 
@@ -97,6 +101,8 @@ ctx_clear(struct ingest_ctx *c)
 	g_free(c->uf_f);
 	g_free(c->uf_v);
 	g_strfreev(c->ua_names);
+	g_free(c->dist_bytes);
+	g_free(c->dist_lines);
 	for (int i = 0; i < 5; i++)
 		g_free(c->sha[i]);
 	if (c->ua_rows)
@@ -133,6 +139,10 @@ kith_ingest_run(const struct kith_ingest_options *opt,
 		            "give --events FILE, --social FILE or both");
 		return FALSE;
 	}
+	/* under MPI, the ranks but 0 only read their parts of the events */
+	gboolean dist = opt->events && !opt->base && kith_dist_active();
+	if (kith_dist_active() && kith_dist_rank() != 0 && !dist)
+		return TRUE;
 	struct ingest_ctx c = { 0 };
 	c.opt = opt;
 	c.res = out;
@@ -161,8 +171,14 @@ kith_ingest_run(const struct kith_ingest_options *opt,
 		kith_ingest_result_clear(out);
 		return FALSE;
 	}
-	gboolean ok = (!opt->events || ingest_read_events(&c, error)) &&
-	              (!opt->social || ingest_read_social(&c, error)) &&
+	gboolean ok = !opt->events || (dist ? ingest_read_events_dist(&c, error)
+	                                    : ingest_read_events(&c, error));
+	if (dist && kith_dist_rank() != 0) {
+		ctx_clear(&c);
+		kith_ingest_result_clear(out);
+		return ok;
+	}
+	ok = ok && (!opt->social || ingest_read_social(&c, error)) &&
 	              (!opt->users || ingest_read_users(&c, error)) &&
 	              (!opt->items || ingest_read_items(&c, error)) &&
 	              (!opt->user_features || ingest_read_features(&c, error)) &&
@@ -178,6 +194,8 @@ kith_ingest_run(const struct kith_ingest_options *opt,
 	if (ok) {
 		out->seconds = kith_now() - t0;
 		ingest_extra(&c);
+		if (c.dist_size > 0)
+			ingest_dist_extra(&c);
 	}
 	ctx_clear(&c);
 	if (!ok && opt->writer)
