@@ -582,11 +582,16 @@ ingest_read_events_dist(struct ingest_ctx *c, GError **error)
 	}
 	ok = settle(ok, error) && kith_dist_bcast(&h, sizeof h, error);
 	if (ok && !h.split) {
-		/* rank 0 has read the whole file */
-		for (int q = 1; q <= P; q++)
-			c->dist_bytes[q] = MAX(h.size, 0);
+		/* rank 0 has read the whole file: one part, the others empty */
 		c->dist_lines[0] = 1;
 		ok = me != 0 || ingest_events_close(ev, NULL, error);
+		if (ok && me == 0) {
+			const struct kith_ingest_file *f = ingest_events_file(ev);
+			for (int q = 1; q <= P; q++) {
+				c->dist_bytes[q] = c->size[f - c->res->files];
+				c->dist_lines[q] = f->st.physical_lines + 1;
+			}
+		}
 	} else if (ok) {
 		ok = read_part(c, &ev, &h, error) &&
 		     merge_parts(c, ev, h.size, error);
