@@ -34,9 +34,11 @@
  * failure is the job's first in rank order (the first in the file), and
  * rank 0 holds it; the --max-rejects limits are checked on the sums.
  *
- * Cost per rank: O(bytes / P) to read and O(ids seen) to exchange (five
- * all-to-alls per id map); rank 0 receives the events (21 bytes each),
- * the distinct ids and the rejects.
+ * Cost per rank: O(bytes / P) to read (plus one pass counting its line
+ * feeds) and O(ids seen) to exchange: per id map two all-to-alls of
+ * counts, four of data (names, first flags, numbers both ways), one sum
+ * and a gather of the first ids' names; rank 0 receives the events (21
+ * bytes each), the distinct ids and the rejects.
  */
 #include <stdlib.h>
 #include <string.h>
