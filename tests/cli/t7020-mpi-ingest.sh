@@ -6,7 +6,8 @@
 # their file lines and byte offsets; the first bad line stops the job
 # with FILE:LINE), on the shop (a header, event types, timestamps), on a
 # gzip file (read whole by rank 0) and on a tiny file (empty parts); a
-# quoted field across a cut is refused; --max-rejects counts every rank.
+# quoted field across a cut is refused; --max-rejects counts every rank;
+# --max-memory is checked per rank.
 . "$top_srcdir/tests/cli/lib.sh"
 . "$top_srcdir/tests/cli/mpi-lib.sh"
 need_mpi
@@ -123,6 +124,16 @@ ok_if "np 3 --max-rejects 2 says why" \
 kith_np 3 ingest -q --threads 1 --events "$T/bad.txt" --columns user,item,_ \
 	--on-error skip --max-rejects 3 -o "$T/x" >"$T/.out" 2>"$T/.err"
 ok_if "np 3 --max-rejects 3 passes" $? = 0
+
+# --max-memory per rank: on lastfm-2k rank 0 estimates 15.6 MiB (all the
+# events: it builds), ranks 1 and 2 of three 13.9 MiB (a third of them)
+kith_np 3 ingest --threads 1 --events "$L/data1.txt" --columns user,item,_ \
+	--max-memory 14.5M -o "$T/x" >"$T/.out" 2>"$T/.err"
+ok_if "np 3 --max-memory 14.5M fails" $? != 0
+ok_if "rank 0 refuses" \
+	-n "$(grep 'rank 0 of 3.*on this rank, more than --max-memory' "$T/.err")"
+ok_if "the other ranks fit" \
+	"$(grep -c 'rank [12] of 3.*more than --max-memory' "$T/.err")" = 0
 
 check "quoted: one process" "$KITH" ingest -q --events "$T/quoted.csv" \
 	-o "$T/q0"
