@@ -453,12 +453,13 @@ cut_parts(struct ingest_ctx *c, struct ingest_events *ev,
 	b[P] = h->size;
 	for (int q = 1; q < P; q++) {
 		int64_t at = (int64_t)((__int128)h->size * q / P);
-		b[q] = ingest_events_cut(ev, at > h->off ? at : h->off, error);
+		b[q] = ingest_file_cut(ingest_events_reader(ev),
+		                       at > h->off ? at : h->off, error);
 		if (b[q] < 0)
 			return FALSE;
 	}
-	lf[me] = ingest_events_count_lines(ev, me == 0 ? h->off : b[me],
-	                                   b[me + 1], error);
+	lf[me] = ingest_file_lines(ingest_events_reader(ev),
+	                           me == 0 ? h->off : b[me], b[me + 1], error);
 	return lf[me] >= 0;
 }
 
@@ -531,11 +532,11 @@ read_part(struct ingest_ctx *c, struct ingest_events **evp,
 	if (me != 0) {
 		*evp = ingest_events_open(c, error);
 		ok = *evp != NULL;
-		if (ok && ingest_events_size(*evp) != h->size) {
+		if (ok && ingest_file_size(ingest_events_reader(*evp)) != h->size) {
 			g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
 			            "%s: rank %d sees %" G_GINT64_FORMAT " bytes, "
 			            "rank 0 %" G_GINT64_FORMAT, c->opt->events, me,
-			            ingest_events_size(*evp), h->size);
+			            ingest_file_size(ingest_events_reader(*evp)), h->size);
 			ok = FALSE;
 		}
 		if (ok)
@@ -578,7 +579,7 @@ ingest_read_events_dist(struct ingest_ctx *c, GError **error)
 		            : -1;
 		ok = rc >= 0;
 		h.split = rc == 1;
-		h.size = ev ? ingest_events_size(ev) : 0;
+		h.size = ev ? ingest_file_size(ingest_events_reader(ev)) : 0;
 		if (ok && h.split)
 			ingest_events_roles(ev, &h.roles);
 	}

@@ -657,40 +657,6 @@ parse_chunk(const struct fast *F, struct chunk *ch, struct tstate *T)
 		ch->u1 = u_trim;    /* the stopped row's user is not in */
 }
 
-/* Line feeds in [s, e): with SSE2, 64 bytes per step as four 16-byte
- * compares whose byte lanes count matches (at most 4 per step, so 63
- * steps fit a byte) and are summed by psadbw; the tail byte by byte. */
-static int64_t
-count_lf(const char *s, const char *e)
-{
-	int64_t n = 0;
-#ifdef KITH_SSE2
-	const __m128i lf = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
-	while (e - s >= 64) {
-		int64_t blocks = (e - s) / 64;
-		if (blocks > 63)
-			blocks = 63;
-		__m128i acc = zero;
-		for (int64_t b = 0; b < blocks; b++, s += 64) {
-			__m128i x0 = _mm_loadu_si128((const __m128i *)s);
-			__m128i x1 = _mm_loadu_si128((const __m128i *)(s + 16));
-			__m128i x2 = _mm_loadu_si128((const __m128i *)(s + 32));
-			__m128i x3 = _mm_loadu_si128((const __m128i *)(s + 48));
-			acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(x0, lf));
-			acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(x1, lf));
-			acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(x2, lf));
-			acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(x3, lf));
-		}
-		__m128i sad = _mm_sad_epu8(acc, zero);
-		n += _mm_cvtsi128_si64(sad) +
-		     _mm_cvtsi128_si64(_mm_unpackhi_epi64(sad, sad));
-	}
-#endif
-	for (; s < e; s++)
-		n += *s == '\n';
-	return n;
-}
-
 /* Maps local ids [a, b) of map L into G, PIPELINE keys at a time
  * (prepared, then added in order); FALSE when G is full. */
 static gboolean
@@ -788,7 +754,7 @@ fast_events(struct ev_state *e, struct kith_csv *r, int fd, int64_t size,
 	nch = n;
 	#pragma omp parallel for schedule(dynamic, 1)
 	for (int64_t k = 0; k < nch; k++)
-		ch[k].lines = count_lf(ch[k].s, ch[k].e);
+		ch[k].lines = ingest_count_lf(ch[k].s, ch[k].e);
 	int64_t total = 0;
 	for (int64_t k = 0; k < nch; k++) {
 		ch[k].ev0 = c->n_ev + total;
@@ -937,18 +903,6 @@ out:
 
 /* ------------------------------------------------------------ the file */
 
-static void
-add_stats(struct kith_csv_stats *a, const struct kith_csv_stats *b)
-{
-	a->lines += b->lines;
-	a->header += b->header;
-	a->comments += b->comments;
-	a->blank += b->blank;
-	a->records_ok += b->records_ok;
-	a->records_bad += b->records_bad;
-	a->physical_lines += b->physical_lines;
-	a->bytes += b->bytes;
-}
 
 /* The events file while it is read: the first reader (the header, the
  * records before the parallel reader), the statistics of the readers
@@ -1049,6 +1003,12 @@ ingest_events_prefix(struct ingest_events *ev, gboolean split, int64_t *off,
 	return rc < 0 ? -1 : 0;
 }
 
+static gboolean
+ev_record_fn(void *data, const struct kith_csv_record *rec, GError **error)
+{
+	return ev_record(data, rec, error);
+}
+
 gboolean
 ingest_events_range(struct ingest_events *ev, int64_t lo, int64_t line,
                     int64_t hi, GError **error)
@@ -1060,82 +1020,18 @@ ingest_events_range(struct ingest_events *ev, int64_t lo, int64_t line,
 	    !fast_events(&ev->e, ev->r, ev->fd, ev->size, lo, line, hi, &cut,
 	                 &cut_line, &fst, error))
 		return FALSE;
-	add_stats(&ev->st, &fst);
+	ingest_add_stats(&ev->st, &fst);
 	ev->split = TRUE;
 	if (cut >= hi)
 		return TRUE;
-	g_autoptr(kith_csv) rest = kith_csv_open_at(ev->r, cut, cut_line,
-	                                            hi < ev->size ? hi : -1,
-	                                            error);
-	if (!rest)
-		return FALSE;
-	struct kith_csv_record rec;
-	int rc;
-	c->last_reason = KITH_CSV_OK;
-	while ((rc = ingest_next(c, ev->e.f, rest, &rec, error)) > 0)
-		if (!ev_record(&ev->e, &rec, error))
-			return FALSE;
-	add_stats(&ev->st, kith_csv_stats(rest));
-	if (hi < ev->size && c->last_reason == KITH_CSV_UNTERMINATED_QUOTE) {
-		/* a quoted field runs past the cut: the next part started
-		 * inside it */
-		g_clear_error(error);
-		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
-		            "%s:%" G_GINT64_FORMAT ": a quoted field runs past "
-		            "byte %" G_GINT64_FORMAT ", where the file was cut "
-		            "between ranks; ingest it with fewer ranks or in one "
-		            "process", ev->e.f->path, c->last_line, hi);
-		return FALSE;
-	}
-	return rc == 0;
+	return ingest_read_range(c, ev->e.f, ev->r, cut, cut_line, hi,
+	                         ev_record_fn, &ev->e, &ev->st, error);
 }
 
-int64_t
-ingest_events_size(const struct ingest_events *ev)
+struct kith_csv *
+ingest_events_reader(const struct ingest_events *ev)
 {
-	return ev->fd >= 0 ? ev->size : -1;
-}
-
-/* Maps the mappable file; NULL with error. */
-static char *
-map_file(const struct ingest_events *ev, GError **error)
-{
-	char *map = mmap(NULL, (size_t)ev->size, PROT_READ, MAP_PRIVATE,
-	                 ev->fd, 0);
-	if (map != MAP_FAILED)
-		return map;
-	g_set_error(error, KITH_ERROR, KITH_ERROR_IO, "cannot map '%s': %s",
-	            ev->e.f->path, g_strerror(errno));
-	return NULL;
-}
-
-int64_t
-ingest_events_count_lines(const struct ingest_events *ev, int64_t lo,
-                          int64_t hi, GError **error)
-{
-	if (hi <= lo)
-		return 0;
-	char *map = map_file(ev, error);
-	if (!map)
-		return -1;
-	int64_t n = count_lf(map + lo, map + hi);
-	munmap(map, (size_t)ev->size);
-	return n;
-}
-
-int64_t
-ingest_events_cut(const struct ingest_events *ev, int64_t pos,
-                  GError **error)
-{
-	if (pos <= 0 || pos >= ev->size)
-		return pos <= 0 ? 0 : ev->size;
-	char *map = map_file(ev, error);
-	if (!map)
-		return -1;
-	const char *q = memchr(map + pos - 1, '\n', (size_t)(ev->size - pos + 1));
-	int64_t cut = q ? q + 1 - map : ev->size;
-	munmap(map, (size_t)ev->size);
-	return cut;
+	return ev->r;
 }
 
 struct kith_ingest_file *
@@ -1149,7 +1045,7 @@ ingest_events_stats(const struct ingest_events *ev, struct kith_csv_stats *st)
 {
 	*st = ev->st;
 	if (ev->prefixed)
-		add_stats(st, kith_csv_stats(ev->r));
+		ingest_add_stats(st, kith_csv_stats(ev->r));
 	if (ev->split)
 		st->bytes = ev->size;
 }

@@ -100,6 +100,32 @@ gboolean ingest_close(struct ingest_ctx *c, struct kith_ingest_file *f,
 gboolean ingest_close_stats(struct ingest_ctx *c, struct kith_ingest_file *f,
                             struct kith_csv *r,
                             const struct kith_csv_stats *st, GError **error);
+/* Sums line statistics: a += b. */
+void ingest_add_stats(struct kith_csv_stats *a, const struct kith_csv_stats *b);
+
+/* A file read in parts (the distributed ingest): the size of R's file
+ * when it can be mapped, else -1; line feeds in [s, e) (SSE2); line
+ * feeds in bytes [lo, hi) of R's file; the first line start at or after
+ * byte POS (0 for POS <= 0, the size past the last line end).  -1 with
+ * error when the file cannot be mapped. */
+int64_t ingest_file_size(struct kith_csv *r);
+int64_t ingest_count_lf(const char *s, const char *e);
+int64_t ingest_file_lines(struct kith_csv *r, int64_t lo, int64_t hi,
+                          GError **error);
+int64_t ingest_file_cut(struct kith_csv *r, int64_t pos, GError **error);
+/* Reads the records of bytes [lo, hi) of FROM's mappable file (LINE the
+ * physical line at lo) with a new reader, handing each record the
+ * tokenizer accepted to FN; its line statistics are added to *st.
+ * KITH_ERROR_DATA when hi is not the end of the file and a quoted field
+ * runs past it (the next part would start inside it). */
+typedef gboolean (*ingest_record_fn)(void *data,
+                                     const struct kith_csv_record *rec,
+                                     GError **error);
+gboolean ingest_read_range(struct ingest_ctx *c, struct kith_ingest_file *f,
+                           struct kith_csv *from, int64_t lo, int64_t line,
+                           int64_t hi, ingest_record_fn fn, void *data,
+                           struct kith_csv_stats *st, GError **error);
+
 /* FALSE past the --max-rejects count, or percentage of all records so
  * far. */
 gboolean ingest_check_limit(struct ingest_ctx *c, GError **error);
@@ -148,15 +174,8 @@ int ingest_events_prefix(struct ingest_events *ev, gboolean split,
  * quoted field runs past hi < the file's size. */
 gboolean ingest_events_range(struct ingest_events *ev, int64_t lo,
                              int64_t line, int64_t hi, GError **error);
-/* The file's size when it can be mapped (and read in parts), else -1. */
-int64_t ingest_events_size(const struct ingest_events *ev);
-/* Line feeds in bytes [lo, hi) of the mappable file; -1 on error. */
-int64_t ingest_events_count_lines(const struct ingest_events *ev, int64_t lo,
-                                  int64_t hi, GError **error);
-/* The first line start at or after byte POS (0 for POS <= 0, the size
- * past the last line end); -1 on error. */
-int64_t ingest_events_cut(const struct ingest_events *ev, int64_t pos,
-                          GError **error);
+/* The first reader (borrowed). */
+struct kith_csv *ingest_events_reader(const struct ingest_events *ev);
 /* The file's accounting slot (borrowed). */
 struct kith_ingest_file *ingest_events_file(const struct ingest_events *ev);
 /* The statistics of every reader so far (the first reader's only when

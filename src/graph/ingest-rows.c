@@ -9,7 +9,13 @@
  * here calls the driver (ingest.c) or another service.  Cost: O(1) per
  * record beside the reader's own.
  */
+#include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
+#if defined(__SSE2__) && defined(__x86_64__)
+#include <emmintrin.h>
+#define KITH_SSE2 1
+#endif
 
 #include "kith/core.h"
 #include "kith/input.h"
@@ -157,4 +163,141 @@ ingest_close(struct ingest_ctx *c, struct kith_ingest_file *f,
              struct kith_csv *r, GError **error)
 {
 	return ingest_close_stats(c, f, r, kith_csv_stats(r), error);
+}
+
+/* ---- a file in parts (the distributed ingest, ingest-dist.c) ---- */
+
+/* Line feeds in [s, e): with SSE2, 64 bytes per step as four 16-byte
+ * compares whose byte lanes count matches (at most 4 per step, so 63
+ * steps fit a byte) and are summed by psadbw; the tail byte by byte. */
+int64_t
+ingest_count_lf(const char *s, const char *e)
+{
+	int64_t n = 0;
+#ifdef KITH_SSE2
+	const __m128i lf = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
+	while (e - s >= 64) {
+		int64_t blocks = (e - s) / 64;
+		if (blocks > 63)
+			blocks = 63;
+		__m128i acc = zero;
+		for (int64_t b = 0; b < blocks; b++, s += 64) {
+			__m128i x0 = _mm_loadu_si128((const __m128i *)s);
+			__m128i x1 = _mm_loadu_si128((const __m128i *)(s + 16));
+			__m128i x2 = _mm_loadu_si128((const __m128i *)(s + 32));
+			__m128i x3 = _mm_loadu_si128((const __m128i *)(s + 48));
+			acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(x0, lf));
+			acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(x1, lf));
+			acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(x2, lf));
+			acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(x3, lf));
+		}
+		__m128i sad = _mm_sad_epu8(acc, zero);
+		n += _mm_cvtsi128_si64(sad) +
+		     _mm_cvtsi128_si64(_mm_unpackhi_epi64(sad, sad));
+	}
+#endif
+	for (; s < e; s++)
+		n += *s == '\n';
+	return n;
+}
+
+void
+ingest_add_stats(struct kith_csv_stats *a, const struct kith_csv_stats *b)
+{
+	a->lines += b->lines;
+	a->header += b->header;
+	a->comments += b->comments;
+	a->blank += b->blank;
+	a->records_ok += b->records_ok;
+	a->records_bad += b->records_bad;
+	a->physical_lines += b->physical_lines;
+	a->bytes += b->bytes;
+}
+
+int64_t
+ingest_file_size(struct kith_csv *r)
+{
+	int64_t size = 0;
+	if (kith_input_map_fd(kith_csv_input(r), &size) < 0 || size <= 0)
+		return -1;
+	return size;
+}
+
+/* Maps R's file (mappable, SIZE bytes); NULL with error. */
+static char *
+map_file(struct kith_csv *r, int64_t size, GError **error)
+{
+	int64_t sz;
+	int fd = kith_input_map_fd(kith_csv_input(r), &sz);
+	char *map = fd < 0 ? MAP_FAILED
+	          : mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map != MAP_FAILED)
+		return map;
+	g_set_error(error, KITH_ERROR, KITH_ERROR_IO, "cannot map '%s': %s",
+	            kith_input_name(kith_csv_input(r)),
+	            fd < 0 ? "not a regular file" : g_strerror(errno));
+	return NULL;
+}
+
+int64_t
+ingest_file_lines(struct kith_csv *r, int64_t lo, int64_t hi, GError **error)
+{
+	int64_t size = ingest_file_size(r);
+	if (hi <= lo)
+		return 0;
+	char *map = map_file(r, size, error);
+	if (!map)
+		return -1;
+	int64_t n = ingest_count_lf(map + lo, map + hi);
+	munmap(map, (size_t)size);
+	return n;
+}
+
+int64_t
+ingest_file_cut(struct kith_csv *r, int64_t pos, GError **error)
+{
+	int64_t size = ingest_file_size(r);
+	if (pos <= 0 || pos >= size)
+		return pos <= 0 ? 0 : size;
+	char *map = map_file(r, size, error);
+	if (!map)
+		return -1;
+	const char *q = memchr(map + pos - 1, '\n', (size_t)(size - pos + 1));
+	int64_t cut = q ? q + 1 - map : size;
+	munmap(map, (size_t)size);
+	return cut;
+}
+
+gboolean
+ingest_read_range(struct ingest_ctx *c, struct kith_ingest_file *f,
+                  struct kith_csv *from, int64_t lo, int64_t line,
+                  int64_t hi, ingest_record_fn fn, void *data,
+                  struct kith_csv_stats *st, GError **error)
+{
+	int64_t size = ingest_file_size(from);
+	if (lo >= hi)
+		return TRUE;
+	g_autoptr(kith_csv) r = kith_csv_open_at(from, lo, line,
+	                                         hi < size ? hi : -1, error);
+	if (!r)
+		return FALSE;
+	struct kith_csv_record rec;
+	int rc;
+	c->last_reason = KITH_CSV_OK;
+	while ((rc = ingest_next(c, f, r, &rec, error)) > 0)
+		if (!fn(data, &rec, error))
+			return FALSE;
+	ingest_add_stats(st, kith_csv_stats(r));
+	if (hi < size && c->last_reason == KITH_CSV_UNTERMINATED_QUOTE) {
+		/* a quoted field runs past the cut: the next part started
+		 * inside it */
+		g_clear_error(error);
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+		            "%s:%" G_GINT64_FORMAT ": a quoted field runs past "
+		            "byte %" G_GINT64_FORMAT ", where the file was cut "
+		            "between ranks; ingest it with fewer ranks or in one "
+		            "process", f->path, c->last_line, hi);
+		return FALSE;
+	}
+	return rc == 0;
 }
