@@ -453,12 +453,12 @@ cut_parts(struct ingest_ctx *c, struct ingest_events *ev,
 	b[P] = h->size;
 	for (int q = 1; q < P; q++) {
 		int64_t at = (int64_t)((__int128)h->size * q / P);
-		b[q] = ingest_file_cut(ingest_events_reader(ev),
+		b[q] = ingest_file_cut(ingest_events_read(ev)->r,
 		                       at > h->off ? at : h->off, error);
 		if (b[q] < 0)
 			return FALSE;
 	}
-	lf[me] = ingest_file_lines(ingest_events_reader(ev),
+	lf[me] = ingest_file_lines(ingest_events_read(ev)->r,
 	                           me == 0 ? h->off : b[me], b[me + 1], error);
 	return lf[me] >= 0;
 }
@@ -506,8 +506,8 @@ merge_parts(struct ingest_ctx *c, struct ingest_events *ev, int64_t size,
 	    (c->has_value &&
 	     !gather_column(c->ev_val, c->n_ev, counts, sizeof(float), error)))
 		return FALSE;
-	ingest_events_stats(ev, &st);
-	if (!merge_accounting(c, ingest_events_file(ev), &st, error))
+	ingest_file_read_stats(ingest_events_read(ev), &st);
+	if (!merge_accounting(c, ingest_events_read(ev)->f, &st, error))
 		return FALSE;
 	if (me != 0)
 		return TRUE;
@@ -532,11 +532,11 @@ read_part(struct ingest_ctx *c, struct ingest_events **evp,
 	if (me != 0) {
 		*evp = ingest_events_open(c, error);
 		ok = *evp != NULL;
-		if (ok && ingest_file_size(ingest_events_reader(*evp)) != h->size) {
+		if (ok && ingest_file_size(ingest_events_read(*evp)->r) != h->size) {
 			g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
 			            "%s: rank %d sees %" G_GINT64_FORMAT " bytes, "
 			            "rank 0 %" G_GINT64_FORMAT, c->opt->events, me,
-			            ingest_file_size(ingest_events_reader(*evp)), h->size);
+			            ingest_file_size(ingest_events_read(*evp)->r), h->size);
 			ok = FALSE;
 		}
 		if (ok)
@@ -579,7 +579,7 @@ ingest_read_events_dist(struct ingest_ctx *c, GError **error)
 		            : -1;
 		ok = rc >= 0;
 		h.split = rc == 1;
-		h.size = ev ? ingest_file_size(ingest_events_reader(ev)) : 0;
+		h.size = ev ? ingest_file_size(ingest_events_read(ev)->r) : 0;
 		if (ok && h.split)
 			ingest_events_roles(ev, &h.roles);
 	}
@@ -589,7 +589,7 @@ ingest_read_events_dist(struct ingest_ctx *c, GError **error)
 		c->dist_lines[0] = 1;
 		ok = me != 0 || ingest_events_close(ev, NULL, error);
 		if (ok && me == 0) {
-			const struct kith_ingest_file *f = ingest_events_file(ev);
+			const struct kith_ingest_file *f = ingest_events_read(ev)->f;
 			for (int q = 1; q <= P; q++) {
 				c->dist_bytes[q] = c->size[f - c->res->files];
 				c->dist_lines[q] = f->st.physical_lines + 1;

@@ -910,12 +910,9 @@ out:
 struct ingest_events {
 	struct ingest_ctx *c;
 	struct ev_state e;
-	struct kith_csv *r;
+	struct ingest_file_read fr;
 	int fd;                 /* kith_input_map_fd(), or -1 */
 	int64_t size;
-	struct kith_csv_stats st;   /* readers other than r */
-	gboolean split;         /* read in parts (ingest_events_range()) */
-	gboolean prefixed;      /* r read records (ingest_events_prefix()) */
 };
 
 struct ingest_events *
@@ -936,22 +933,24 @@ ingest_events_open(struct ingest_ctx *c, GError **error)
 		if (!e->spec)
 			e->spec = "user,item,value,ts";
 	}
-	ev->r = ingest_open(c, "events", o->events, &copt, &e->f, error);
-	if (!ev->r)
+	ev->fr.c = c;
+	ev->fr.r = ingest_open(c, "events", o->events, &copt, &e->f, error);
+	ev->fr.f = e->f;
+	if (!ev->fr.r)
 		goto fail;
 	if (e->spec) {
 		if (!kith_csv_roles_from_spec(&e->ro, e->spec,
-		                              kith_csv_n_columns(ev->r), error))
+		                              kith_csv_n_columns(ev->fr.r), error))
 			goto fail;
 		e->have_roles = TRUE;
-	} else if (kith_csv_has_header(ev->r)) {
-		const char *const *h = kith_csv_header_names(ev->r);
+	} else if (kith_csv_has_header(ev->fr.r)) {
+		const char *const *h = kith_csv_header_names(ev->fr.r);
 		kith_csv_roles_from_header(&e->ro, h,
 		                           (int)g_strv_length((char **)h));
 		e->have_roles = TRUE;
 	}
 	c->last_type = -1;
-	ev->fd = kith_input_map_fd(kith_csv_input(ev->r), &ev->size);
+	ev->fd = kith_input_map_fd(kith_csv_input(ev->fr.r), &ev->size);
 	if (ev->size <= 0)
 		ev->fd = -1;
 	return ev;
@@ -965,7 +964,7 @@ ingest_events_free(struct ingest_events *ev)
 {
 	if (!ev)
 		return;
-	kith_csv_close(ev->r);
+	kith_csv_close(ev->fr.r);
 	g_free(ev);
 }
 
@@ -976,9 +975,9 @@ fast_ok(const struct ingest_events *ev)
 {
 	const struct ev_state *e = &ev->e;
 	return ev->fd >= 0 && ev->c->opt->chunk_bytes >= 0 &&
-	       !kith_csv_options(ev->r)->latin1 && e->cu >= 0 &&
-	       kith_csv_n_columns(ev->r) <= MAX_FAST_COLUMNS &&
-	       e->need <= kith_csv_n_columns(ev->r);
+	       !kith_csv_options(ev->fr.r)->latin1 && e->cu >= 0 &&
+	       kith_csv_n_columns(ev->fr.r) <= MAX_FAST_COLUMNS &&
+	       e->need <= kith_csv_n_columns(ev->fr.r);
 }
 
 int
@@ -988,15 +987,15 @@ ingest_events_prefix(struct ingest_events *ev, gboolean split, int64_t *off,
 	struct ingest_ctx *c = ev->c;
 	struct kith_csv_record rec;
 	int rc;
-	ev->prefixed = TRUE;
-	while ((rc = ingest_next(c, ev->e.f, ev->r, &rec, error)) > 0) {
+	ev->fr.prefixed = TRUE;
+	while ((rc = ingest_next(c, ev->e.f, ev->fr.r, &rec, error)) > 0) {
 		if (!ev_record(&ev->e, &rec, error))
 			return -1;
 		if (split ? ev->fd < 0 || ev->e.cu < 0 : !fast_ok(ev))
 			continue;
-		*off = kith_csv_tell(ev->r, line);
+		*off = kith_csv_tell(ev->fr.r, line);
 		if (*off < ev->size) {
-			ev->split = TRUE;
+			ev->fr.split = TRUE;
 			return 1;
 		}
 	}
@@ -1017,37 +1016,21 @@ ingest_events_range(struct ingest_events *ev, int64_t lo, int64_t line,
 	struct kith_csv_stats fst = { 0 };
 	int64_t cut = lo, cut_line = line;
 	if (fast_ok(ev) &&
-	    !fast_events(&ev->e, ev->r, ev->fd, ev->size, lo, line, hi, &cut,
+	    !fast_events(&ev->e, ev->fr.r, ev->fd, ev->size, lo, line, hi, &cut,
 	                 &cut_line, &fst, error))
 		return FALSE;
-	ingest_add_stats(&ev->st, &fst);
-	ev->split = TRUE;
+	ingest_add_stats(&ev->fr.st, &fst);
+	ev->fr.split = TRUE;
 	if (cut >= hi)
 		return TRUE;
-	return ingest_read_range(c, ev->e.f, ev->r, cut, cut_line, hi,
-	                         ev_record_fn, &ev->e, &ev->st, error);
+	return ingest_read_range(c, ev->e.f, ev->fr.r, cut, cut_line, hi,
+	                         ev_record_fn, &ev->e, &ev->fr.st, error);
 }
 
-struct kith_csv *
-ingest_events_reader(const struct ingest_events *ev)
+struct ingest_file_read *
+ingest_events_read(struct ingest_events *ev)
 {
-	return ev->r;
-}
-
-struct kith_ingest_file *
-ingest_events_file(const struct ingest_events *ev)
-{
-	return ev->e.f;
-}
-
-void
-ingest_events_stats(const struct ingest_events *ev, struct kith_csv_stats *st)
-{
-	*st = ev->st;
-	if (ev->prefixed)
-		ingest_add_stats(st, kith_csv_stats(ev->r));
-	if (ev->split)
-		st->bytes = ev->size;
+	return &ev->fr;
 }
 
 void
@@ -1104,17 +1087,10 @@ ingest_events_close(struct ingest_events *ev, const struct kith_csv_stats *st,
                     GError **error)
 {
 	const struct ev_state *e = &ev->e;
-	struct kith_ingest_file *f = e->f;
-	if (!f->mapping)
-		f->mapping = e->spec || e->have_roles
-		             ? kith_csv_roles_describe(&e->ro) : g_strdup("");
-	if (st)
-		return ingest_close_stats(ev->c, f, ev->r, st, error);
-	if (!ev->split)
-		return ingest_close(ev->c, f, ev->r, error);
-	struct kith_csv_stats all;
-	ingest_events_stats(ev, &all);
-	return ingest_close_stats(ev->c, f, ev->r, &all, error);
+	if (!e->f->mapping)
+		e->f->mapping = e->spec || e->have_roles
+		                ? kith_csv_roles_describe(&e->ro) : g_strdup("");
+	return ingest_file_read_close(&ev->fr, st, error);
 }
 
 gboolean

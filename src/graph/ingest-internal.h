@@ -103,6 +103,26 @@ gboolean ingest_close_stats(struct ingest_ctx *c, struct kith_ingest_file *f,
 /* Sums line statistics: a += b. */
 void ingest_add_stats(struct kith_csv_stats *a, const struct kith_csv_stats *b);
 
+/* A file read by a first reader (the header, the first records), then
+ * maybe in parts by readers of byte ranges. */
+struct ingest_file_read {
+	struct ingest_ctx *c;
+	struct kith_ingest_file *f;
+	struct kith_csv *r;          /* the first reader (owned) */
+	struct kith_csv_stats st;    /* the line counts of the parts' readers */
+	gboolean prefixed;           /* r read records */
+	gboolean split;              /* parts were read */
+};
+/* Its line counts: the parts', r's when it read records (the bytes: the
+ * file's size once parts were read). */
+void ingest_file_read_stats(const struct ingest_file_read *fr,
+                            struct kith_csv_stats *st);
+/* Ends the file (ingest_close_stats()) with ST, or NULL: its own
+ * counts. */
+gboolean ingest_file_read_close(struct ingest_file_read *fr,
+                                const struct kith_csv_stats *st,
+                                GError **error);
+
 /* A file read in parts (the distributed ingest): the size of R's file
  * when it can be mapped, else -1; line feeds in [s, e) (SSE2); line
  * feeds in bytes [lo, hi) of R's file; the first line start at or after
@@ -174,14 +194,9 @@ int ingest_events_prefix(struct ingest_events *ev, gboolean split,
  * quoted field runs past hi < the file's size. */
 gboolean ingest_events_range(struct ingest_events *ev, int64_t lo,
                              int64_t line, int64_t hi, GError **error);
-/* The first reader (borrowed). */
-struct kith_csv *ingest_events_reader(const struct ingest_events *ev);
-/* The file's accounting slot (borrowed). */
-struct kith_ingest_file *ingest_events_file(const struct ingest_events *ev);
-/* The statistics of every reader so far (the first reader's only when
- * ingest_events_prefix() read with it). */
-void ingest_events_stats(const struct ingest_events *ev,
-                         struct kith_csv_stats *st);
+/* The file as read so far (borrowed: the first reader, the accounting
+ * slot, the counts). */
+struct ingest_file_read *ingest_events_read(struct ingest_events *ev);
 void ingest_events_roles(const struct ingest_events *ev,
                          struct ingest_events_roles *out);
 void ingest_events_set_roles(struct ingest_events *ev,

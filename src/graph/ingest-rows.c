@@ -214,6 +214,31 @@ ingest_add_stats(struct kith_csv_stats *a, const struct kith_csv_stats *b)
 	a->bytes += b->bytes;
 }
 
+void
+ingest_file_read_stats(const struct ingest_file_read *fr,
+                       struct kith_csv_stats *st)
+{
+	*st = fr->st;
+	if (fr->prefixed)
+		ingest_add_stats(st, kith_csv_stats(fr->r));
+	if (fr->split)
+		st->bytes = ingest_file_size(fr->r);
+}
+
+gboolean
+ingest_file_read_close(struct ingest_file_read *fr,
+                       const struct kith_csv_stats *st, GError **error)
+{
+	struct kith_csv_stats all;
+	if (!st && !fr->split)
+		return ingest_close(fr->c, fr->f, fr->r, error);
+	if (!st) {
+		ingest_file_read_stats(fr, &all);
+		st = &all;
+	}
+	return ingest_close_stats(fr->c, fr->f, fr->r, st, error);
+}
+
 int64_t
 ingest_file_size(struct kith_csv *r)
 {
