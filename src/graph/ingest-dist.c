@@ -48,14 +48,45 @@
 #include "kith/ingest.h"
 #include "ingest-internal.h"
 
-/* Rank 0's decisions, broadcast to the others. */
+/* Rank 0's decisions about a file, broadcast to the others. */
 struct head {
 	int64_t split;          /* 1: read in parts; 0: rank 0 read it all */
 	int64_t size;           /* bytes of the file */
 	int64_t off, line;      /* where the parts start after rank 0's
 	                         * first records */
-	struct ingest_events_roles roles;
+	int32_t roles[INGEST_ROLES];
 };
+
+/* The ids of one kind (users, items) over the files read in parts: the
+ * owner's side (the ids this rank owns and their global numbers) and the
+ * sender's (this rank's ids numbered so far). */
+struct ingest_owners {
+	struct kith_idmap *own;
+	int64_t *num;           /* global number of own's key k */
+	int64_t n_num;
+	int64_t total;          /* ids numbered over all ranks */
+	int32_t *remap;         /* this rank's map: key k -> global number */
+	int64_t n_remap;
+};
+
+static struct ingest_owners *
+owners_new(void)
+{
+	struct ingest_owners *om = g_new0(struct ingest_owners, 1);
+	om->own = kith_idmap_new();
+	return om;
+}
+
+static void
+owners_free(struct ingest_owners *om)
+{
+	if (!om)
+		return;
+	kith_idmap_free(om->own);
+	g_free(om->num);
+	g_free(om->remap);
+	g_free(om);
+}
 
 /* Makes a step's outcome common.  TRUE when every rank passed ok.  Else
  * FALSE everywhere: rank 0 holds the error of the lowest failing rank
@@ -169,20 +200,23 @@ unpack_key(const char **p, size_t *len)
 }
 
 /*
- * Numbers the ids of L (this rank's part, in its order of first
- * appearance) as one process would: remap[k] = the global index of L's
- * key k.  On rank 0, L is the map kept: it receives the first ids of the
- * other ranks in rank order.  WHAT names the ids in messages.
- * Collective.
+ * Numbers the ids of L that this rank has not numbered yet (keys
+ * [om->n_remap, size), in its order of first appearance) as one process
+ * reading the files in order would: om->remap[k] = the global index of
+ * L's key k.  An id numbered before (an earlier file, any rank) keeps its
+ * number; the others are numbered after them, in rank order.  On rank 0,
+ * L is the map kept: it receives the other ranks' new ids in rank order
+ * (rank 0's own keys are their global numbers).  WHAT names the ids in
+ * messages.  Collective.
  */
 static gboolean
-merge_map(struct kith_idmap *L, int32_t *remap, const char *what,
+merge_map(struct ingest_owners *om, struct kith_idmap *L, const char *what,
           GError **error)
 {
 	int P = kith_dist_size(), me = kith_dist_rank();
-	int64_t n = kith_idmap_size(L);
-	gboolean ok = FALSE;
-	int64_t in_bytes = 0, in_n = 0, next = 0, total = 0;
+	int64_t from = om->n_remap, n = kith_idmap_size(L) - from;
+	gboolean ok = FALSE, full = FALSE;
+	int64_t in_bytes = 0, in_n = 0, next = 0, total = 0, m = 0;
 	const char *p;
 	g_autofree int64_t *nsend = g_new0(int64_t, P), *nrecv = g_new0(int64_t, P);
 	g_autofree int64_t *bsend = g_new0(int64_t, P), *brecv = g_new0(int64_t, P);
@@ -190,33 +224,30 @@ merge_map(struct kith_idmap *L, int32_t *remap, const char *what,
 	g_autofree int *owner = g_new(int, n + 1);
 	g_autofree int64_t *pos = g_new0(int64_t, P + 1);
 	g_autofree guint8 *first = g_new0(guint8, n + 1);
-	GByteArray *out = g_byte_array_new();
-	char *in = NULL;
-	guint8 *flags_in = NULL, *flags_out = NULL;
-	int64_t *gsend = NULL, *grecv = NULL, *oidx = NULL, *gown = NULL;
 	g_autofree int64_t *firsts = g_new0(int64_t, P);
 	g_autofree int64_t *mine = g_new(int64_t, n + 1);
 	g_autofree int64_t *lens = g_new0(int64_t, P);
-	g_autofree char *names = NULL;
-	struct kith_idmap *own = kith_idmap_new();
+	g_autofree char *names = NULL, *in = NULL;
+	g_autofree guint8 *flags_in = NULL, *flags_out = NULL;
+	g_autofree int64_t *gsend = NULL, *grecv = NULL, *oidx = NULL;
+	GByteArray *out = g_byte_array_new();
 
-	/* 1. every id to its owner, grouped by owner, in local order */
+	/* 1. every new id to its owner, grouped by owner, in local order */
 	for (int64_t k = 0; k < n; k++) {
 		struct kith_idkey key;
-		kith_idmap_prepare(NULL, kith_idmap_key(L, k),
-		                   kith_idmap_key_len(L, k), &key);
+		kith_idmap_prepare(NULL, kith_idmap_key(L, from + k),
+		                   kith_idmap_key_len(L, from + k), &key);
 		owner[k] = (int)(key.v % (uint64_t)P);
 		nsend[owner[k]]++;
-		bsend[owner[k]] += 4 + (int64_t)kith_idmap_key_len(L, k);
+		bsend[owner[k]] += 4 + (int64_t)kith_idmap_key_len(L, from + k);
 	}
 	for (int q = 0; q < P; q++)
 		pos[q + 1] = pos[q] + nsend[q];
-	{
-		g_autofree int64_t *fill = g_memdup2(pos, sizeof(int64_t) * P);
-		for (int64_t k = 0; k < n; k++)
-			order[fill[owner[k]]++] = k;
-	}
+	for (int64_t k = 0; k < n; k++)
+		order[pos[owner[k]]++] = from + k;
 	pack_keys(out, L, order, n);
+	for (int64_t j = 0; j < n; j++)
+		order[j] -= from;
 	if (!kith_dist_alltoall_i64(bsend, brecv, error) ||
 	    !kith_dist_alltoall_i64(nsend, nrecv, error))
 		goto done;
@@ -228,21 +259,27 @@ merge_map(struct kith_idmap *L, int32_t *remap, const char *what,
 	if (!kith_dist_alltoallv(out->data, bsend, in, brecv, 1, error))
 		goto done;
 
-	/* 2. the owner: first or not, in rank order */
+	/* 2. the owner: new to every file so far or not, in rank order */
 	oidx = g_new(int64_t, in_n + 1);
 	flags_in = g_new(guint8, in_n + 1);
 	p = in;
-	gboolean full = FALSE;
 	for (int64_t j = 0; j < in_n; j++) {
 		size_t len;
 		const char *s = unpack_key(&p, &len);
 		gboolean added = FALSE;
-		oidx[j] = kith_idmap_add(own, s, len, &added);
+		oidx[j] = kith_idmap_add(om->own, s, len, &added);
 		if (oidx[j] < 0) {
 			full = TRUE;
 			oidx[j] = 0;
 		}
 		flags_in[j] = (guint8)added;
+	}
+	int64_t n_own = kith_idmap_size(om->own);
+	if (n_own > om->n_num) {
+		om->num = g_renew(int64_t, om->num, n_own);
+		for (int64_t x = om->n_num; x < n_own; x++)
+			om->num[x] = -1;
+		om->n_num = n_own;
 	}
 	if (full)
 		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
@@ -253,13 +290,16 @@ merge_map(struct kith_idmap *L, int32_t *remap, const char *what,
 	if (!kith_dist_alltoallv(flags_in, nrecv, flags_out, nsend, 1, error))
 		goto done;
 
-	/* 3. numbers of this rank's first ids */
+	/* 3. numbers of this rank's first ids, after those of the ranks
+	 * before it */
 	for (int64_t j = 0; j < n; j++)
 		first[order[j]] = flags_out[j];
 	for (int64_t k = 0; k < n; k++)
 		firsts[me] += first[k];
 	if (!kith_dist_allreduce_i64(firsts, P, KITH_DIST_SUM, error))
 		goto done;
+	next = om->total;
+	total = om->total;
 	for (int q = 0; q < P; q++) {
 		if (q < me)
 			next += firsts[q];
@@ -270,72 +310,64 @@ merge_map(struct kith_idmap *L, int32_t *remap, const char *what,
 		            "more than 2^31-1 %s", what);
 		goto done;
 	}
+	om->remap = g_renew(int32_t, om->remap, from + n + 1);
 	for (int64_t k = 0; k < n; k++)
-		remap[k] = first[k] ? (int32_t)next++ : -1;
+		om->remap[from + k] = first[k] ? (int32_t)next++ : -1;
 
 	/* 4. the numbers to the owners, which answer every sender */
 	gsend = g_new(int64_t, n + 1);
 	for (int64_t j = 0; j < n; j++)
-		gsend[j] = remap[order[j]];
+		gsend[j] = om->remap[from + order[j]];
 	grecv = g_new(int64_t, in_n + 1);
 	if (!kith_dist_alltoallv(gsend, nsend, grecv, nrecv, sizeof(int64_t),
 	                         error))
 		goto done;
-	gown = g_new(int64_t, kith_idmap_size(own) + 1);
 	for (int64_t j = 0; j < in_n; j++)
 		if (grecv[j] >= 0)
-			gown[oidx[j]] = grecv[j];
+			om->num[oidx[j]] = grecv[j];
 	for (int64_t j = 0; j < in_n; j++)
-		grecv[j] = gown[oidx[j]];
+		grecv[j] = om->num[oidx[j]];
 	if (!kith_dist_alltoallv(grecv, nrecv, gsend, nsend, sizeof(int64_t),
 	                         error))
 		goto done;
 	for (int64_t j = 0; j < n; j++)
-		remap[order[j]] = (int32_t)gsend[j];
+		om->remap[from + order[j]] = (int32_t)gsend[j];
+	om->n_remap = from + n;
+	om->total = total;
 
 	/* 5. the first ids' names to rank 0, in rank order */
 	g_byte_array_set_size(out, 0);
-	int64_t m = 0;
 	for (int64_t k = 0; k < n; k++)
 		if (first[k])
-			mine[m++] = k;
+			mine[m++] = from + k;
 	pack_keys(out, L, mine, me == 0 ? 0 : m);
 	if (!gather_bytes(out->data, out->len, &names, lens, error))
 		goto done;
 	if (me == 0) {
-		p = names + lens[0];
 		const char *end = names;
 		for (int q = 0; q < P; q++)
 			end += lens[q];
-		while (p < end) {
+		for (p = names; p < end;) {
 			size_t len;
 			const char *s = unpack_key(&p, &len);
 			gboolean added = FALSE;
-			int64_t g = kith_idmap_add(L, s, len, &added);
-			if (!added || g < 0) {
-				g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
-				            "internal: %s ids of the ranks disagree",
-				            what);
-				goto done;
-			}
+			if (kith_idmap_add(L, s, len, &added) < 0 || !added)
+				break;
 		}
-		if (kith_idmap_size(L) != total) {
+		if (p < end || kith_idmap_size(L) != total) {
 			g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
 			            "internal: %s ids of the ranks disagree", what);
 			goto done;
 		}
+		/* rank 0's map is the global one: its keys are their numbers */
+		om->remap = g_renew(int32_t, om->remap, total + 1);
+		for (int64_t k = from + n; k < total; k++)
+			om->remap[k] = (int32_t)k;
+		om->n_remap = total;
 	}
 	ok = TRUE;
 done:
 	g_byte_array_unref(out);
-	g_free(in);
-	g_free(flags_in);
-	g_free(flags_out);
-	g_free(gsend);
-	g_free(grecv);
-	g_free(oidx);
-	g_free(gown);
-	kith_idmap_free(own);
 	return ok;
 }
 
@@ -355,11 +387,27 @@ gather_column(void *col, int64_t n, const int64_t *counts, size_t elem,
 	                         others, elem, error);
 }
 
+/* Rank 0 receives every rank's count N: counts[q] (rank 0 only); their
+ * sum into *total (rank 0 only). */
+static gboolean
+gather_counts(int64_t n, int64_t *counts, int64_t *total, GError **error)
+{
+	int P = kith_dist_size();
+	g_autofree int64_t *ones = g_new(int64_t, P);
+	for (int q = 0; q < P; q++)
+		ones[q] = 1;
+	if (!kith_dist_gatherv(&n, 1, counts, ones, sizeof(int64_t), error))
+		return FALSE;
+	*total = 0;
+	for (int q = 0; q < P; q++)
+		*total += counts[q];
+	return TRUE;
+}
+
 /* The event types of every rank to rank 0, which numbers them in rank
  * order: tmap[q * 32 + x] = the global type of rank q's local type x. */
 static gboolean
-merge_types(struct ingest_events *ev, struct ingest_ctx *c, int32_t *tmap,
-            GError **error)
+merge_types(void *ev, struct ingest_ctx *c, int32_t *tmap, GError **error)
 {
 	int P = kith_dist_size();
 	int64_t nt = kith_idmap_size(c->types);
@@ -389,18 +437,19 @@ merge_types(struct ingest_events *ev, struct ingest_ctx *c, int32_t *tmap,
 	return TRUE;
 }
 
-/* Sums the accounting of the events file over the ranks into rank 0's
- * context, F and ST; rank 0 also receives the rejects.tsv lines. */
+/* Sums the accounting of a file read in parts over the ranks into rank
+ * 0's context, F and ST; rank 0 also receives the rejects.tsv lines.
+ * The other ranks start the next file from zero. */
 static gboolean
 merge_accounting(struct ingest_ctx *c, struct kith_ingest_file *f,
                  struct kith_csv_stats *st, GError **error)
 {
-	enum { NS = 7 };
+	enum { NS = 8 };
 	int64_t v[2 + KITH_CSV_N_REASONS + NS];
 	v[0] = c->n_records;
 	v[1] = c->res->n_rejected;
 	for (int k = 0; k < KITH_CSV_N_REASONS; k++)
-		v[2 + k] = f ? f->rejected[k] : 0;
+		v[2 + k] = f->rejected[k];
 	int64_t *w = v + 2 + KITH_CSV_N_REASONS;
 	w[0] = st->lines;
 	w[1] = st->header;
@@ -409,12 +458,13 @@ merge_accounting(struct ingest_ctx *c, struct kith_ingest_file *f,
 	w[4] = st->records_ok;
 	w[5] = st->records_bad;
 	w[6] = st->physical_lines;
+	w[7] = f->self_loops;
 	if (!kith_dist_allreduce_i64(v, (int)G_N_ELEMENTS(v), KITH_DIST_SUM,
 	                             error))
 		return FALSE;
 	c->n_records = v[0];
 	c->res->n_rejected = v[1];
-	for (int k = 0; k < KITH_CSV_N_REASONS && f; k++)
+	for (int k = 0; k < KITH_CSV_N_REASONS; k++)
 		f->rejected[k] = v[2 + k];
 	st->lines = w[0];
 	st->header = w[1];
@@ -423,12 +473,13 @@ merge_accounting(struct ingest_ctx *c, struct kith_ingest_file *f,
 	st->records_ok = w[4];
 	st->records_bad = w[5];
 	st->physical_lines = w[6];
+	f->self_loops = w[7];
 
 	/* rejects.tsv lines, without each rank's header line */
 	GString *r = c->res->rejects;
 	const char *nl = strchr(r->str, '\n');
-	size_t skip = kith_dist_rank() == 0 || !nl ? r->len
-	            : (size_t)(nl + 1 - r->str);
+	size_t head = nl ? (size_t)(nl + 1 - r->str) : r->len;
+	size_t skip = kith_dist_rank() == 0 ? r->len : head;
 	int P = kith_dist_size();
 	g_autofree int64_t *lens = g_new0(int64_t, P);
 	g_autofree char *all = NULL;
@@ -437,195 +488,325 @@ merge_accounting(struct ingest_ctx *c, struct kith_ingest_file *f,
 		return FALSE;
 	if (all)
 		g_string_append(r, all);
+	if (kith_dist_rank() != 0) {
+		c->n_records = 0;
+		c->res->n_rejected = 0;
+		g_string_truncate(r, head);
+	}
 	return TRUE;
 }
 
-/* The parts: cut r = the first line start at or after max(off, r size /
- * P) into c->dist_bytes, and the line feeds of this rank's part into
- * lf[me] (local). */
+/* The parts of file K: cut r = the first line start at or after max(off,
+ * r size / P) into c->dist_bytes[K]; the line feeds of this rank's part
+ * into lf[me] (local). */
 static gboolean
-cut_parts(struct ingest_ctx *c, struct ingest_events *ev,
+cut_parts(struct ingest_ctx *c, int k, struct kith_csv *r,
           const struct head *h, int64_t *lf, GError **error)
 {
 	int P = kith_dist_size(), me = kith_dist_rank();
-	int64_t *b = c->dist_bytes;
+	int64_t *b = c->dist_bytes[k];
 	b[0] = 0;
 	b[P] = h->size;
 	for (int q = 1; q < P; q++) {
 		int64_t at = (int64_t)((__int128)h->size * q / P);
-		b[q] = ingest_file_cut(ingest_events_read(ev)->r,
-		                       at > h->off ? at : h->off, error);
+		b[q] = ingest_file_cut(r, at > h->off ? at : h->off, error);
 		if (b[q] < 0)
 			return FALSE;
 	}
-	lf[me] = ingest_file_lines(ingest_events_read(ev)->r,
-	                           me == 0 ? h->off : b[me], b[me + 1], error);
+	lf[me] = ingest_file_lines(r, me == 0 ? h->off : b[me], b[me + 1],
+	                           error);
 	return lf[me] >= 0;
 }
 
-/* After the parts are read: event types, users and items numbered as
- * one process would, the events and the accounting on rank 0.
- * Collective; the outcome is common. */
+/*
+ * Reads file K (OPS: its reader service) over the ranks: rank 0 its
+ * first records, then every rank its part; *rd the reader (every rank;
+ * free with ops->free), *split FALSE when rank 0 read the whole file (a
+ * stream, compressed, or no records after the first).  Collective; the
+ * outcome is common.
+ */
 static gboolean
-merge_parts(struct ingest_ctx *c, struct ingest_events *ev, int64_t size,
-            GError **error)
+read_parts(struct ingest_ctx *c, int k, const struct ingest_part_ops *ops,
+           void **rd, gboolean *split, GError **error)
 {
 	int P = kith_dist_size(), me = kith_dist_rank();
-	g_autofree int32_t *tm = g_new0(int32_t, 32 * (size_t)P);
-	g_autofree int32_t *ru = g_new(int32_t, kith_idmap_size(c->users) + 1);
-	g_autofree int32_t *ri = g_new(int32_t, kith_idmap_size(c->items) + 1);
-	g_autofree int64_t *counts = g_new0(int64_t, P);
-	g_autofree int64_t *ones = g_new(int64_t, P);
-	struct kith_csv_stats st;
+	struct head h;
+	gboolean ok = TRUE;
 
-	if (!settle(merge_types(ev, c, tm, error), error) ||
-	    !settle(merge_map(c->users, ru, "users", error), error) ||
-	    !settle(merge_map(c->items, ri, "items", error), error))
-		return FALSE;
-	for (int64_t e = 0; me != 0 && e < c->n_ev; e++) {
-		c->ev_u[e] = ru[c->ev_u[e]];
-		c->ev_i[e] = ri[c->ev_i[e]];
+	memset(&h, 0, sizeof h);
+	*rd = NULL;
+	c->dist_bytes[k] = g_new0(int64_t, P + 1);
+	c->dist_lines[k] = g_new0(int64_t, P + 1);
+	c->dist_lines[k][0] = 1;
+	if (me == 0) {
+		*rd = ops->open(c, error);
+		int rc = *rd ? ops->prefix(*rd, TRUE, &h.off, &h.line, error) : -1;
+		ok = rc >= 0;
+		h.split = rc == 1;
+		h.size = *rd ? ingest_file_size(ops->read(*rd)->r) : 0;
+		if (ok && h.split)
+			ops->roles(*rd, h.roles);
 	}
-
-	/* the events to rank 0, after its own */
-	for (int q = 0; q < P; q++)
-		ones[q] = 1;
-	if (!kith_dist_gatherv(&c->n_ev, 1, counts, ones, sizeof(int64_t),
-	                       error))
+	if (!settle(ok, error) || !kith_dist_bcast(&h, sizeof h, error))
 		return FALSE;
-	int64_t total = 0;
-	for (int q = 0; q < P; q++)
-		total += counts[q];
-	if (!settle(me != 0 || ingest_events_room(c, total, error), error))
-		return FALSE;
-	if (!gather_column(c->ev_u, c->n_ev, counts, sizeof(int32_t), error) ||
-	    !gather_column(c->ev_i, c->n_ev, counts, sizeof(int32_t), error) ||
-	    !gather_column(c->ev_t, c->n_ev, counts, 1, error) ||
-	    (c->has_ts &&
-	     !gather_column(c->ev_ts, c->n_ev, counts, sizeof(int64_t), error)) ||
-	    (c->has_value &&
-	     !gather_column(c->ev_val, c->n_ev, counts, sizeof(float), error)))
-		return FALSE;
-	ingest_file_read_stats(ingest_events_read(ev), &st);
-	if (!merge_accounting(c, ingest_events_read(ev)->f, &st, error))
-		return FALSE;
-	if (me != 0)
+	*split = h.split;
+	if (!h.split)
 		return TRUE;
+	if (me != 0) {
+		*rd = ops->open(c, error);
+		ok = *rd != NULL;
+		if (ok && ingest_file_size(ops->read(*rd)->r) != h.size) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+			            "%s: rank %d sees %" G_GINT64_FORMAT " bytes, "
+			            "rank 0 %" G_GINT64_FORMAT,
+			            ops->read(*rd)->f->path, me,
+			            ingest_file_size(ops->read(*rd)->r), h.size);
+			ok = FALSE;
+		}
+		if (ok)
+			ops->set_roles(*rd, h.roles);
+	}
+	g_autofree int64_t *lf = g_new0(int64_t, P);
+	if (!settle(ok, error) ||
+	    !settle(cut_parts(c, k, ops->read(*rd)->r, &h, lf, error), error) ||
+	    !kith_dist_allreduce_i64(lf, P, KITH_DIST_SUM, error))
+		return FALSE;
+	/* first lines: rank 0's part from line 1, the others' from the sums */
+	int64_t *l = c->dist_lines[k];
+	l[1] = h.line + lf[0];
+	for (int q = 2; q <= P; q++)
+		l[q] = l[q - 1] + lf[q - 1];
+	int64_t lo = me == 0 ? h.off : c->dist_bytes[k][me];
+	int64_t line = me == 0 ? h.line : l[me];
+	int64_t hi = c->dist_bytes[k][me + 1];
+	return settle(lo >= hi || ops->range(*rd, lo, line, hi, error), error);
+}
+
+/* Ends file K on rank 0 when it read the whole file: the manifest shows
+ * one part. */
+static gboolean
+close_whole(struct ingest_ctx *c, int k, const struct ingest_part_ops *ops,
+            void *rd, GError **error)
+{
+	if (kith_dist_rank() != 0)
+		return TRUE;
+	if (!ops->close(rd, NULL, error))
+		return FALSE;
+	const struct kith_ingest_file *f = ops->read(rd)->f;
+	for (int q = 1; q <= kith_dist_size(); q++) {
+		c->dist_bytes[k][q] = c->size[f - c->res->files];
+		c->dist_lines[k][q] = f->st.physical_lines + 1;
+	}
+	return TRUE;
+}
+
+/* The accounting of file K over the ranks; rank 0 ends the file. */
+static gboolean
+close_parts(struct ingest_ctx *c, const struct ingest_part_ops *ops,
+            void *rd, GError **error)
+{
+	struct kith_csv_stats st;
+	struct ingest_file_read *fr = ops->read(rd);
+	ingest_file_read_stats(fr, &st);
+	if (!merge_accounting(c, fr->f, &st, error))
+		return FALSE;
+	if (kith_dist_rank() != 0)
+		return TRUE;
+	st.bytes = ingest_file_size(fr->r);
+	return ops->close(rd, &st, error) && ingest_check_limit(c, error);
+}
+
+static void
+dist_start(struct ingest_ctx *c)
+{
+	if (c->dist_size > 0)
+		return;
+	c->dist_size = kith_dist_size();
+	c->no_hash = kith_dist_rank() != 0;
+	c->dist_users = owners_new();
+}
+
+/* Event types, users and items numbered as one process would; the
+ * events to rank 0 after its own (nothing to do when rank 0 read the
+ * whole file).  Collective; the outcome is common. */
+static gboolean
+merge_events(struct ingest_ctx *c, void *ev, gboolean split, GError **error)
+{
+	int P = kith_dist_size(), me = kith_dist_rank();
+	if (!split)
+		return TRUE;
+	g_autofree int32_t *tm = g_new0(int32_t, 32 * (size_t)P);
+	g_autofree int64_t *counts = g_new0(int64_t, P);
+	struct ingest_owners *items = owners_new();
+	struct ingest_owners *users = c->dist_users;
+	int64_t total = 0;
+	gboolean ok = settle(merge_types(ev, c, tm, error), error) &&
+	              settle(merge_map(users, c->users, "users", error), error) &&
+	              settle(merge_map(items, c->items, "items", error), error);
+	for (int64_t e = 0; ok && me != 0 && e < c->n_ev; e++) {
+		c->ev_u[e] = users->remap[c->ev_u[e]];
+		c->ev_i[e] = items->remap[c->ev_i[e]];
+	}
+	owners_free(items);
+	ok = ok && gather_counts(c->n_ev, counts, &total, error) &&
+	     settle(me != 0 || ingest_events_room(c, total, error), error) &&
+	     gather_column(c->ev_u, c->n_ev, counts, sizeof(int32_t), error) &&
+	     gather_column(c->ev_i, c->n_ev, counts, sizeof(int32_t), error) &&
+	     gather_column(c->ev_t, c->n_ev, counts, 1, error) &&
+	     (!c->has_ts ||
+	      gather_column(c->ev_ts, c->n_ev, counts, sizeof(int64_t), error)) &&
+	     (!c->has_value ||
+	      gather_column(c->ev_val, c->n_ev, counts, sizeof(float), error));
+	if (!ok || me != 0)
+		return ok;
 	int64_t e = counts[0];
 	for (int q = 1; q < P && c->has_event; q++)
 		for (int64_t j = 0; j < counts[q]; j++, e++)
 			c->ev_t[e] = (uint8_t)tm[q * 32 + c->ev_t[e]];
 	c->n_ev = total;
-	st.bytes = size;
-	return ingest_events_close(ev, &st, error) &&
-	       ingest_check_limit(c, error);
+	return TRUE;
 }
 
-/* Opens the file on the ranks but 0, cuts the parts and reads this
- * rank's.  Collective; the outcome is common. */
-static gboolean
-read_part(struct ingest_ctx *c, struct ingest_events **evp,
-          const struct head *h, GError **error)
+/* The social keys as read (a << 32 | b, this rank's user numbers) to
+ * global numbers through REMAP (NULL: they are), a < b unless
+ * directed. */
+static void
+order_pairs(struct ingest_ctx *c, const int32_t *remap)
 {
-	int me = kith_dist_rank();
-	gboolean ok = TRUE;
-	if (me != 0) {
-		*evp = ingest_events_open(c, error);
-		ok = *evp != NULL;
-		if (ok && ingest_file_size(ingest_events_read(*evp)->r) != h->size) {
-			g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
-			            "%s: rank %d sees %" G_GINT64_FORMAT " bytes, "
-			            "rank 0 %" G_GINT64_FORMAT, c->opt->events, me,
-			            ingest_file_size(ingest_events_read(*evp)->r), h->size);
-			ok = FALSE;
+	for (int64_t j = 0; j < c->n_so; j++) {
+		uint64_t a = c->so_key[j] >> 32, b = c->so_key[j] & 0xffffffffu;
+		if (remap) {
+			a = (uint64_t)remap[a];
+			b = (uint64_t)remap[b];
 		}
-		if (ok)
-			ingest_events_set_roles(*evp, &h->roles);
+		if (!c->opt->directed && a > b) {
+			uint64_t t = a;
+			a = b;
+			b = t;
+		}
+		c->so_key[j] = a << 32 | b;
 	}
-	g_autofree int64_t *lf = g_new0(int64_t, kith_dist_size());
-	if (!settle(ok, error) ||
-	    !settle(cut_parts(c, *evp, h, lf, error), error) ||
-	    !kith_dist_allreduce_i64(lf, kith_dist_size(), KITH_DIST_SUM, error))
+}
+
+/* Users numbered as one process would (after the events' users); the
+ * pairs, in order a < b unless directed, to rank 0 after its own (when
+ * rank 0 read the whole file, its pairs put in order).  Collective; the
+ * outcome is common. */
+static gboolean
+merge_social(struct ingest_ctx *c, void *so, gboolean split, GError **error)
+{
+	int P = kith_dist_size(), me = kith_dist_rank();
+	(void)so;
+	if (!split) {
+		order_pairs(c, NULL);   /* rank 0's, of its global map */
+		return TRUE;
+	}
+	struct ingest_owners *users = c->dist_users;
+	g_autofree int64_t *counts = g_new0(int64_t, P);
+	int64_t total = 0;
+	if (!settle(merge_map(users, c->users, "users", error), error))
 		return FALSE;
-	/* first lines: rank 0's part from line 1, the others' from the sums */
-	int64_t *l = c->dist_lines;
-	l[0] = 1;
-	l[1] = h->line + lf[0];
-	for (int q = 2; q <= kith_dist_size(); q++)
-		l[q] = l[q - 1] + lf[q - 1];
-	int64_t lo = me == 0 ? h->off : c->dist_bytes[me];
-	int64_t line = me == 0 ? h->line : c->dist_lines[me];
-	int64_t hi = c->dist_bytes[me + 1];
-	return settle(lo >= hi || ingest_events_range(*evp, lo, line, hi, error),
-	              error);
+	order_pairs(c, users->remap);
+	if (!gather_counts(c->n_so, counts, &total, error))
+		return FALSE;
+	if (me == 0 && total > c->so_cap) {
+		c->so_key = g_try_renew(uint64_t, c->so_key, total);
+		c->so_w = g_try_renew(float, c->so_w, total);
+		if (!c->so_key || !c->so_w)
+			g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
+			            "cannot allocate room for %" G_GINT64_FORMAT
+			            " social rows", total);
+		else
+			c->so_cap = total;
+	}
+	if (!settle(me != 0 || c->so_cap >= total, error) ||
+	    !gather_column(c->so_key, c->n_so, counts, sizeof(uint64_t), error) ||
+	    !gather_column(c->so_w, c->n_so, counts, sizeof(float), error))
+		return FALSE;
+	if (me == 0)
+		c->n_so = total;
+	return TRUE;
+}
+
+/* Reads file K over the ranks with the reader service OPS, then MERGE
+ * (given whether the file was read in parts) and the accounting. */
+static gboolean
+read_dist(struct ingest_ctx *c, int k, const struct ingest_part_ops *ops,
+          gboolean (*merge)(struct ingest_ctx *c, void *rd, gboolean split,
+                            GError **error),
+          GError **error)
+{
+	void *rd = NULL;
+	gboolean split = FALSE;
+	dist_start(c);
+	gboolean ok = read_parts(c, k, ops, &rd, &split, error) &&
+	              merge(c, rd, split, error) &&
+	              (split ? close_parts(c, ops, rd, error)
+	                     : close_whole(c, k, ops, rd, error));
+	if (rd)
+		ops->free(rd);
+	return ok;
 }
 
 gboolean
 ingest_read_events_dist(struct ingest_ctx *c, GError **error)
 {
-	int P = kith_dist_size(), me = kith_dist_rank();
-	struct ingest_events *ev = NULL;
-	struct head h;
-	gboolean ok = TRUE;
+	return read_dist(c, INGEST_PART_EVENTS, &ingest_events_parts,
+	                 merge_events, error);
+}
 
-	memset(&h, 0, sizeof h);
-	c->no_hash = me != 0;
-	c->dist_size = P;
-	c->dist_bytes = g_new0(int64_t, P + 1);
-	c->dist_lines = g_new0(int64_t, P + 1);
-	if (me == 0) {
-		ev = ingest_events_open(c, error);
-		int rc = ev ? ingest_events_prefix(ev, TRUE, &h.off, &h.line, error)
-		            : -1;
-		ok = rc >= 0;
-		h.split = rc == 1;
-		h.size = ev ? ingest_file_size(ingest_events_read(ev)->r) : 0;
-		if (ok && h.split)
-			ingest_events_roles(ev, &h.roles);
+gboolean
+ingest_read_social_dist(struct ingest_ctx *c, GError **error)
+{
+	c->raw_pairs = TRUE;
+	return read_dist(c, INGEST_PART_SOCIAL, &ingest_social_parts,
+	                 merge_social, error);
+}
+
+void
+ingest_dist_clear(struct ingest_ctx *c)
+{
+	owners_free(c->dist_users);
+	c->dist_users = NULL;
+	for (int k = 0; k < INGEST_PART_FILES; k++) {
+		g_free(c->dist_bytes[k]);
+		g_free(c->dist_lines[k]);
 	}
-	ok = settle(ok, error) && kith_dist_bcast(&h, sizeof h, error);
-	if (ok && !h.split) {
-		/* rank 0 has read the whole file: one part, the others empty */
-		c->dist_lines[0] = 1;
-		ok = me != 0 || ingest_events_close(ev, NULL, error);
-		if (ok && me == 0) {
-			const struct kith_ingest_file *f = ingest_events_read(ev)->f;
-			for (int q = 1; q <= P; q++) {
-				c->dist_bytes[q] = c->size[f - c->res->files];
-				c->dist_lines[q] = f->st.physical_lines + 1;
-			}
-		}
-	} else if (ok) {
-		ok = read_part(c, &ev, &h, error) &&
-		     merge_parts(c, ev, h.size, error);
-	}
-	ingest_events_free(ev);
-	return ok;
 }
 
 void
 ingest_dist_extra(struct ingest_ctx *c)
 {
+	static const char *const names[INGEST_PART_FILES][2] = {
+		{ "events_bytes", "events_lines" },
+		{ "social_bytes", "social_lines" },
+	};
 	const struct kith_store *s = c->res->store;
 	int P = c->dist_size;
 	g_autofree int64_t *rows = g_new(int64_t, P + 1);
 	kith_dist_partition(rows, s->ui.indptr, s->n_users, P);
-	JsonArray *ab = json_array_new(), *al = json_array_new();
+	JsonObject *o = json_object_new();
+	json_object_set_int_member(o, "ranks", P);
+	for (int k = 0; k < INGEST_PART_FILES; k++) {
+		if (!c->dist_bytes[k])
+			continue;
+		JsonArray *ab = json_array_new(), *al = json_array_new();
+		for (int q = 0; q <= P; q++) {
+			json_array_add_int_element(ab, c->dist_bytes[k][q]);
+			json_array_add_int_element(al, c->dist_lines[k][q]);
+		}
+		json_object_set_array_member(o, names[k][0], ab);
+		json_object_set_array_member(o, names[k][1], al);
+	}
 	JsonArray *ar = json_array_new(), *ae = json_array_new();
 	int64_t e = 0;
 	for (int q = 0; q <= P; q++) {
-		json_array_add_int_element(ab, c->dist_bytes[q]);
-		json_array_add_int_element(al, c->dist_lines[q]);
 		json_array_add_int_element(ar, rows[q]);
 		/* the log is sorted by user: its rows of users [rows[q], ...) */
 		while (e < s->n_log && s->ev_user[e] < rows[q])
 			e++;
 		json_array_add_int_element(ae, q == P ? s->n_log : e);
 	}
-	JsonObject *o = json_object_new();
-	json_object_set_int_member(o, "ranks", P);
-	json_object_set_array_member(o, "events_bytes", ab);
-	json_object_set_array_member(o, "events_lines", al);
 	json_object_set_array_member(o, "row_bounds", ar);
 	json_object_set_array_member(o, "event_log_bounds", ae);
 	json_object_set_object_member(c->res->extra, "partition", o);

@@ -915,8 +915,10 @@ struct ingest_events {
 	int64_t size;
 };
 
-struct ingest_events *
-ingest_events_open(struct ingest_ctx *c, GError **error)
+static void events_free(void *p);
+
+static void *
+events_open(struct ingest_ctx *c, GError **error)
 {
 	const struct kith_ingest_options *o = c->opt;
 	struct kith_csv_options copt = o->csv;
@@ -955,13 +957,14 @@ ingest_events_open(struct ingest_ctx *c, GError **error)
 		ev->fd = -1;
 	return ev;
 fail:
-	ingest_events_free(ev);
+	events_free(ev);
 	return NULL;
 }
 
-void
-ingest_events_free(struct ingest_events *ev)
+static void
+events_free(void *p)
 {
+	struct ingest_events *ev = p;
 	if (!ev)
 		return;
 	kith_csv_close(ev->fr.r);
@@ -980,10 +983,12 @@ fast_ok(const struct ingest_events *ev)
 	       e->need <= kith_csv_n_columns(ev->fr.r);
 }
 
-int
-ingest_events_prefix(struct ingest_events *ev, gboolean split, int64_t *off,
-                     int64_t *line, GError **error)
+/* Without SPLIT: until the parallel reader can take over. */
+static int
+events_prefix(void *p, gboolean split, int64_t *off, int64_t *line,
+              GError **error)
 {
+	struct ingest_events *ev = p;
 	struct ingest_ctx *c = ev->c;
 	struct kith_csv_record rec;
 	int rc;
@@ -1008,10 +1013,12 @@ ev_record_fn(void *data, const struct kith_csv_record *rec, GError **error)
 	return ev_record(data, rec, error);
 }
 
-gboolean
-ingest_events_range(struct ingest_events *ev, int64_t lo, int64_t line,
-                    int64_t hi, GError **error)
+/* In parallel, then serially from the first line the parallel reader
+ * left. */
+static gboolean
+events_range(void *p, int64_t lo, int64_t line, int64_t hi, GError **error)
 {
+	struct ingest_events *ev = p;
 	struct ingest_ctx *c = ev->c;
 	struct kith_csv_stats fst = { 0 };
 	int64_t cut = lo, cut_line = line;
@@ -1027,52 +1034,55 @@ ingest_events_range(struct ingest_events *ev, int64_t lo, int64_t line,
 	                         ev_record_fn, &ev->e, &ev->fr.st, error);
 }
 
-struct ingest_file_read *
-ingest_events_read(struct ingest_events *ev)
+static struct ingest_file_read *
+events_read(void *p)
 {
+	struct ingest_events *ev = p;
 	return &ev->fr;
 }
 
-void
-ingest_events_roles(const struct ingest_events *ev,
-                    struct ingest_events_roles *out)
+/* roles: the columns (user, item, event, ts, value), the columns
+ * needed, and which of ts, value, event the file has */
+static void
+events_roles(void *p, int32_t *out)
 {
+	const struct ingest_events *ev = p;
 	const struct ev_state *e = &ev->e;
-	memset(out, 0, sizeof *out);
-	out->cu = e->cu;
-	out->ci = e->ci;
-	out->ce = e->ce;
-	out->ct = e->ct;
-	out->cv = e->cv;
-	out->need = e->need;
-	out->has_ts = ev->c->has_ts;
-	out->has_value = ev->c->has_value;
-	out->has_event = ev->c->has_event;
+	memset(out, 0, INGEST_ROLES * sizeof *out);
+	out[0] = e->cu;
+	out[1] = e->ci;
+	out[2] = e->ce;
+	out[3] = e->ct;
+	out[4] = e->cv;
+	out[5] = e->need;
+	out[6] = ev->c->has_ts;
+	out[7] = ev->c->has_value;
+	out[8] = ev->c->has_event;
 }
 
-void
-ingest_events_set_roles(struct ingest_events *ev,
-                        const struct ingest_events_roles *in)
+static void
+events_set_roles(void *p, const int32_t *in)
 {
+	struct ingest_events *ev = p;
 	struct ev_state *e = &ev->e;
 	struct ingest_ctx *c = ev->c;
-	e->cu = in->cu;
-	e->ci = in->ci;
-	e->ce = in->ce;
-	e->ct = in->ct;
-	e->cv = in->cv;
-	e->need = in->need;
-	c->has_ts = in->has_ts;
-	c->has_value = in->has_value;
-	c->has_event = in->has_event;
+	e->cu = in[0];
+	e->ci = in[1];
+	e->ce = in[2];
+	e->ct = in[3];
+	e->cv = in[4];
+	e->need = in[5];
+	c->has_ts = in[6];
+	c->has_value = in[7];
+	c->has_event = in[8];
 	if (!c->has_event)
 		c->type_weight[0] = 1.0;
 }
 
 int
-ingest_events_type(struct ingest_events *ev, const char *name, size_t len,
-                   GError **error)
+ingest_events_type(void *p, const char *name, size_t len, GError **error)
 {
+	struct ingest_events *ev = p;
 	return event_type(ev->c, ev->e.f, name, len, error);
 }
 
@@ -1082,10 +1092,10 @@ ingest_events_room(struct ingest_ctx *c, int64_t n, GError **error)
 	return n <= c->ev_cap || grow_events(c, n, error);
 }
 
-gboolean
-ingest_events_close(struct ingest_events *ev, const struct kith_csv_stats *st,
-                    GError **error)
+static gboolean
+events_close(void *p, const struct kith_csv_stats *st, GError **error)
 {
+	struct ingest_events *ev = p;
 	const struct ev_state *e = &ev->e;
 	if (!e->f->mapping)
 		e->f->mapping = e->spec || e->have_roles
@@ -1093,19 +1103,23 @@ ingest_events_close(struct ingest_events *ev, const struct kith_csv_stats *st,
 	return ingest_file_read_close(&ev->fr, st, error);
 }
 
+const struct ingest_part_ops ingest_events_parts = {
+	events_open, events_free, events_prefix, events_range, events_read,
+	events_roles, events_set_roles, events_close,
+};
+
 gboolean
 ingest_read_events(struct ingest_ctx *c, GError **error)
 {
-	struct ingest_events *ev = ingest_events_open(c, error);
+	struct ingest_events *ev = events_open(c, error);
 	if (!ev)
 		return FALSE;
 	int64_t off = 0, line = 0;
-	int rc = ingest_events_prefix(ev, FALSE, &off, &line, error);
+	int rc = events_prefix(ev, FALSE, &off, &line, error);
 	gboolean ok = rc >= 0 &&
-	              (rc == 0 ||
-	               ingest_events_range(ev, off, line, ev->size, error)) &&
-	              ingest_events_close(ev, NULL, error);
-	ingest_events_free(ev);
+	              (rc == 0 || events_range(ev, off, line, ev->size, error)) &&
+	              events_close(ev, NULL, error);
+	events_free(ev);
 	return ok;
 }
 

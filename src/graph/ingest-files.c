@@ -43,105 +43,207 @@ header_roles(struct kith_csv_roles *ro, struct kith_csv *r)
 
 /* ---------------------------------------------------------------- social */
 
+/* The social file while it is read: the columns (src, dst, weight, ts;
+ * fixed by the first record the tokenizer accepts). */
+struct ingest_social {
+	struct ingest_file_read fr;
+	int32_t cs, cd, cw, ct;
+	gboolean fixed;
+};
+
+/* One record: the columns on the first, then a validated pair, a
+ * rejected row or a self-loop. */
+static gboolean
+social_record(void *data, const struct kith_csv_record *rec, GError **error)
+{
+	struct ingest_social *so = data;
+	struct ingest_ctx *c = so->fr.c;
+	struct kith_ingest_file *f = so->fr.f;
+	const struct kith_ingest_options *o = c->opt;
+	if (!so->fixed) {
+		so->fixed = TRUE;
+		if (!kith_csv_has_header(so->fr.r)) {
+			if (rec->n_fields >= 3)
+				so->cw = 2;
+			if (rec->n_fields >= 4)
+				so->ct = 3;
+		}
+		if (rec->n_fields < 2 || so->cs >= rec->n_fields ||
+		    so->cd >= rec->n_fields) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+			            "%s: a social file needs src and dst columns",
+			            f->path);
+			return FALSE;
+		}
+		struct kith_csv_roles m;
+		roles_none(&m);
+		m.col[KITH_ROLE_SRC] = so->cs;
+		m.col[KITH_ROLE_DST] = so->cd;
+		m.col[KITH_ROLE_VALUE] = so->cw;
+		m.col[KITH_ROLE_TS] = so->ct;
+		f->mapping = kith_csv_roles_describe(&m);
+	}
+	int cs = so->cs, cd = so->cd, cw = so->cw, ct = so->ct;
+	gboolean bad = FALSE;
+	if (!id_ok(c, f, rec, cs, "src", error, &bad) ||
+	    (!bad && !id_ok(c, f, rec, cd, "dst", error, &bad)))
+		return FALSE;
+	if (bad)
+		return TRUE;
+	float w = 1.0f;
+	int64_t ts;
+	enum kith_csv_reason why;
+	if (cw >= 0 && (why = kith_parse_float(rec->field[cw], rec->len[cw],
+	                                       &w)) == KITH_CSV_OK &&
+	    w < 0 && !o->allow_negative)
+		why = KITH_CSV_NEGATIVE;
+	if (cw >= 0 && why)
+		return ingest_reject(c, f, rec, why, "weight", error);
+	if (ct >= 0 && (why = kith_parse_timestamp(rec->field[ct], rec->len[ct],
+	                                           &ts)))
+		return ingest_reject(c, f, rec, KITH_CSV_BAD_TIMESTAMP, "ts",
+		                     error);
+	int64_t a = kith_idmap_add(c->users, rec->field[cs], rec->len[cs], NULL);
+	int64_t b = kith_idmap_add(c->users, rec->field[cd], rec->len[cd], NULL);
+	if (a < 0 || b < 0)
+		return ingest_reject(c, f, rec, KITH_CSV_OVERFLOW, "src", error);
+	if (a == b) {
+		f->self_loops++;
+		return TRUE;
+	}
+	if (!o->directed && a > b && !c->raw_pairs) {
+		int64_t t = a;
+		a = b;
+		b = t;
+	}
+	if (c->n_so == c->so_cap) {
+		c->so_cap = c->so_cap ? 2 * c->so_cap : 4096;
+		c->so_key = g_renew(uint64_t, c->so_key, c->so_cap);
+		c->so_w = g_renew(float, c->so_w, c->so_cap);
+	}
+	c->so_key[c->n_so] = ((uint64_t)a << 32) | (uint64_t)b;
+	c->so_w[c->n_so] = w;
+	c->n_so++;
+	return TRUE;
+}
+
+static void
+social_free(void *p)
+{
+	struct ingest_social *so = p;
+	if (!so)
+		return;
+	kith_csv_close(so->fr.r);
+	g_free(so);
+}
+
+static void *
+social_open(struct ingest_ctx *c, GError **error)
+{
+	const struct kith_ingest_options *o = c->opt;
+	struct ingest_social *so = g_new0(struct ingest_social, 1);
+	so->fr.c = c;
+	so->fr.r = ingest_open(c, "social", o->social, &o->csv, &so->fr.f,
+	                       error);
+	if (!so->fr.r) {
+		social_free(so);
+		return NULL;
+	}
+	struct kith_csv_roles ro;
+	header_roles(&ro, so->fr.r);
+	so->cs = ro.col[KITH_ROLE_SRC] >= 0 ? ro.col[KITH_ROLE_SRC]
+	       : ro.col[KITH_ROLE_USER] >= 0 ? ro.col[KITH_ROLE_USER] : 0;
+	so->cd = ro.col[KITH_ROLE_DST] >= 0 ? ro.col[KITH_ROLE_DST]
+	       : so->cs == 0 ? 1 : 0;
+	so->cw = ro.col[KITH_ROLE_VALUE];
+	so->ct = ro.col[KITH_ROLE_TS];
+	return so;
+}
+
+/* Without SPLIT: the whole file. */
+static int
+social_prefix(void *p, gboolean split, int64_t *off, int64_t *line,
+              GError **error)
+{
+	struct ingest_social *so = p;
+	struct kith_csv_record rec;
+	int64_t size = ingest_file_size(so->fr.r);
+	int rc;
+	so->fr.prefixed = TRUE;
+	while ((rc = ingest_next(so->fr.c, so->fr.f, so->fr.r, &rec, error)) > 0) {
+		if (!social_record(so, &rec, error))
+			return -1;
+		if (!split || size < 0)
+			continue;
+		*off = kith_csv_tell(so->fr.r, line);
+		if (*off < size) {
+			so->fr.split = TRUE;
+			return 1;
+		}
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+static gboolean
+social_range(void *p, int64_t lo, int64_t line, int64_t hi, GError **error)
+{
+	struct ingest_social *so = p;
+	so->fr.split = TRUE;
+	return ingest_read_range(so->fr.c, so->fr.f, so->fr.r, lo, line, hi,
+	                         social_record, so, &so->fr.st, error);
+}
+
+static struct ingest_file_read *
+social_read(void *p)
+{
+	struct ingest_social *so = p;
+	return &so->fr;
+}
+
+/* roles: the src, dst, weight and ts columns */
+static void
+social_roles(void *p, int32_t *out)
+{
+	const struct ingest_social *so = p;
+	memset(out, 0, INGEST_ROLES * sizeof *out);
+	out[0] = so->cs;
+	out[1] = so->cd;
+	out[2] = so->cw;
+	out[3] = so->ct;
+}
+
+static void
+social_set_roles(void *p, const int32_t *in)
+{
+	struct ingest_social *so = p;
+	so->cs = in[0];
+	so->cd = in[1];
+	so->cw = in[2];
+	so->ct = in[3];
+	so->fixed = TRUE;
+}
+
+static gboolean
+social_close(void *p, const struct kith_csv_stats *st, GError **error)
+{
+	struct ingest_social *so = p;
+	return ingest_file_read_close(&so->fr, st, error);
+}
+
+const struct ingest_part_ops ingest_social_parts = {
+	social_open, social_free, social_prefix, social_range, social_read,
+	social_roles, social_set_roles, social_close,
+};
+
 gboolean
 ingest_read_social(struct ingest_ctx *c, GError **error)
 {
-	const struct kith_ingest_options *o = c->opt;
-	struct kith_ingest_file *f;
-	g_autoptr(kith_csv) r = ingest_open(c, "social", o->social, &o->csv, &f,
-	                                    error);
-	if (!r)
-		return FALSE;
-	struct kith_csv_roles ro;
-	header_roles(&ro, r);
-	int cs = ro.col[KITH_ROLE_SRC] >= 0 ? ro.col[KITH_ROLE_SRC]
-	       : ro.col[KITH_ROLE_USER] >= 0 ? ro.col[KITH_ROLE_USER] : 0;
-	int cd = ro.col[KITH_ROLE_DST] >= 0 ? ro.col[KITH_ROLE_DST]
-	       : cs == 0 ? 1 : 0;
-	int cw = ro.col[KITH_ROLE_VALUE], ct = ro.col[KITH_ROLE_TS];
-	struct kith_csv_record rec;
-	int rc;
-	gboolean first = TRUE;
-	while ((rc = ingest_next(c, f, r, &rec, error)) > 0) {
-		if (first) {
-			first = FALSE;
-			if (!kith_csv_has_header(r)) {
-				if (rec.n_fields >= 3)
-					cw = 2;
-				if (rec.n_fields >= 4)
-					ct = 3;
-			}
-			if (rec.n_fields < 2 || cs >= rec.n_fields ||
-			    cd >= rec.n_fields) {
-				g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
-				            "%s: a social file needs src and dst "
-				            "columns", f->path);
-				return FALSE;
-			}
-			struct kith_csv_roles m;
-			roles_none(&m);
-			m.col[KITH_ROLE_SRC] = cs;
-			m.col[KITH_ROLE_DST] = cd;
-			m.col[KITH_ROLE_VALUE] = cw;
-			m.col[KITH_ROLE_TS] = ct;
-			f->mapping = kith_csv_roles_describe(&m);
-		}
-		gboolean bad = FALSE;
-		if (!id_ok(c, f, &rec, cs, "src", error, &bad) ||
-		    (!bad && !id_ok(c, f, &rec, cd, "dst", error, &bad)))
-			return FALSE;
-		if (bad)
-			continue;
-		float w = 1.0f;
-		int64_t ts;
-		enum kith_csv_reason why;
-		if (cw >= 0 && (why = kith_parse_float(rec.field[cw], rec.len[cw],
-		                                       &w)) == KITH_CSV_OK &&
-		    w < 0 && !o->allow_negative)
-			why = KITH_CSV_NEGATIVE;
-		if (cw >= 0 && why) {
-			if (!ingest_reject(c, f, &rec, why, "weight", error))
-				return FALSE;
-			continue;
-		}
-		if (ct >= 0 && (why = kith_parse_timestamp(rec.field[ct],
-		                                           rec.len[ct], &ts))) {
-			if (!ingest_reject(c, f, &rec, KITH_CSV_BAD_TIMESTAMP, "ts",
-			                   error))
-				return FALSE;
-			continue;
-		}
-		int64_t a = kith_idmap_add(c->users, rec.field[cs], rec.len[cs],
-		                           NULL);
-		int64_t b = kith_idmap_add(c->users, rec.field[cd], rec.len[cd],
-		                           NULL);
-		if (a < 0 || b < 0) {
-			if (!ingest_reject(c, f, &rec, KITH_CSV_OVERFLOW, "src",
-			                   error))
-				return FALSE;
-			continue;
-		}
-		if (a == b) {
-			f->self_loops++;
-			continue;
-		}
-		if (!o->directed && a > b) {
-			int64_t t = a;
-			a = b;
-			b = t;
-		}
-		if (c->n_so == c->so_cap) {
-			c->so_cap = c->so_cap ? 2 * c->so_cap : 4096;
-			c->so_key = g_renew(uint64_t, c->so_key, c->so_cap);
-			c->so_w = g_renew(float, c->so_w, c->so_cap);
-		}
-		c->so_key[c->n_so] = ((uint64_t)a << 32) | (uint64_t)b;
-		c->so_w[c->n_so] = w;
-		c->n_so++;
-	}
-	if (rc < 0)
-		return FALSE;
-	return ingest_close(c, f, r, error);
+	struct ingest_social *so = social_open(c, error);
+	int64_t off, line;
+	gboolean ok = so && social_prefix(so, FALSE, &off, &line, error) == 0 &&
+	              social_close(so, NULL, error);
+	social_free(so);
+	return ok;
 }
 
 /* --------------------------------------------------------- user features */

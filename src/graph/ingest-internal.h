@@ -12,6 +12,8 @@
 #include "kith/csv.h"
 #include "kith/ingest.h"
 
+enum { INGEST_PART_EVENTS, INGEST_PART_SOCIAL, INGEST_PART_FILES };
+
 struct ingest_ctx {
 	const struct kith_ingest_options *opt;
 	struct kith_ingest_result *res;
@@ -62,15 +64,21 @@ struct ingest_ctx {
 	gboolean no_hash;        /* ingest_open() does not hash (the ranks
 	                          * but 0 of a distributed ingest) */
 
+	gboolean raw_pairs;      /* social keys (a << 32 | b) as read, put
+	                          * in order a < b later (ingest-dist.c) */
+
 	/* the last record ingest_next() took from the tokenizer */
 	enum kith_csv_reason last_reason;
 	int64_t last_line;
 
-	/* a distributed ingest (ingest-dist.c): the events file cut into
-	 * dist_size parts, part r = bytes [dist_bytes[r], dist_bytes[r+1])
-	 * from physical line dist_lines[r]; dist_size 0 otherwise */
+	/* a distributed ingest (ingest-dist.c): the events and social files
+	 * cut into dist_size parts, part r of file k = bytes
+	 * [dist_bytes[k][r], dist_bytes[k][r+1]) from physical line
+	 * dist_lines[k][r] (NULL: file k was not read); dist_size 0 when not
+	 * distributed; the users numbered so far (opaque) */
 	int dist_size;
-	int64_t *dist_bytes, *dist_lines;
+	int64_t *dist_bytes[INGEST_PART_FILES], *dist_lines[INGEST_PART_FILES];
+	struct ingest_owners *dist_users;
 };
 
 /* ---- shared by the services (ingest-rows.c) ---- */
@@ -165,63 +173,64 @@ id_ok(struct ingest_ctx *c, struct kith_ingest_file *f,
 	return TRUE;
 }
 
-/* ---- the events reader in steps (ingest-events.c), for the
- * distributed reader (ingest-dist.c) ---- */
+/* ---- files that may be read in parts over the ranks of an MPI job
+ * (ingest-dist.c drives them; the services give their steps) ---- */
 
-struct ingest_events;
+#define INGEST_ROLES 12
 
-/* What the first records fixed, copied from rank 0 to the others. */
-struct ingest_events_roles {
-	int32_t cu, ci, ce, ct, cv, need;     /* columns, -1 when none */
-	int32_t has_ts, has_value, has_event;
+/* The steps of a reader service; READER is the service's own state. */
+struct ingest_part_ops {
+	/* Opens the file (ingest_open()) with the column roles the options
+	 * and the header give; free with free(). */
+	void *(*open)(struct ingest_ctx *c, GError **error);
+	void (*free)(void *reader);
+	/* Reads records one by one: when SPLIT until the roles are fixed in
+	 * a mappable file, else until the service's reader of the rest can
+	 * take over.  1 with *off and *line (byte and physical line where the
+	 * rest starts), 0 when it read the whole file, -1 on error. */
+	int (*prefix)(void *reader, gboolean split, int64_t *off,
+	              int64_t *line, GError **error);
+	/* Reads the records of bytes [lo, hi) of the mappable file, LINE the
+	 * physical line at lo (a record boundary); KITH_ERROR_DATA when a
+	 * quoted field runs past hi < the file's size. */
+	gboolean (*range)(void *reader, int64_t lo, int64_t line, int64_t hi,
+	                  GError **error);
+	/* The file as read so far (borrowed). */
+	struct ingest_file_read *(*read)(void *reader);
+	/* The roles the first records fixed, copied from rank 0 to the
+	 * others (INGEST_ROLES entries). */
+	void (*roles)(void *reader, int32_t *roles);
+	void (*set_roles)(void *reader, const int32_t *roles);
+	/* Ends the file with the line counts ST (NULL: its own). */
+	gboolean (*close)(void *reader, const struct kith_csv_stats *st,
+	                  GError **error);
 };
 
-/* Opens the events file (through ingest_open()) and takes the roles
- * that --columns or the header give.  Free with ingest_events_free(). */
-struct ingest_events *ingest_events_open(struct ingest_ctx *c,
-                                         GError **error);
-void ingest_events_free(struct ingest_events *ev);
-/* Reads records one by one until the rest can be read in parts: when
- * SPLIT, as soon as the roles are fixed in a mappable file; else when
- * the parallel reader can take over.  1 with *off and *line (byte and
- * physical line where the rest starts), 0 when it read the whole file,
- * -1 on error. */
-int ingest_events_prefix(struct ingest_events *ev, gboolean split,
-                         int64_t *off, int64_t *line, GError **error);
-/* Reads the records of bytes [lo, hi) of a mappable file, LINE the
- * physical line at lo (a record boundary): in parallel, then serially
- * from the first line the parallel reader left.  KITH_ERROR_DATA when a
- * quoted field runs past hi < the file's size. */
-gboolean ingest_events_range(struct ingest_events *ev, int64_t lo,
-                             int64_t line, int64_t hi, GError **error);
-/* The file as read so far (borrowed: the first reader, the accounting
- * slot, the counts). */
-struct ingest_file_read *ingest_events_read(struct ingest_events *ev);
-void ingest_events_roles(const struct ingest_events *ev,
-                         struct ingest_events_roles *out);
-void ingest_events_set_roles(struct ingest_events *ev,
-                             const struct ingest_events_roles *in);
-/* The index of event type NAME (added in order, its weight looked up);
- * -1 past 32 types. */
-int ingest_events_type(struct ingest_events *ev, const char *name, size_t len,
+extern const struct ingest_part_ops ingest_events_parts;  /* ingest-events.c */
+extern const struct ingest_part_ops ingest_social_parts;  /* ingest-files.c */
+
+/* The index of event type NAME for the events READER (added in order,
+ * its weight looked up); -1 past 32 types. */
+int ingest_events_type(void *reader, const char *name, size_t len,
                        GError **error);
 /* Room for N events in the context's arrays. */
 gboolean ingest_events_room(struct ingest_ctx *c, int64_t n, GError **error);
-/* Ends the file with the statistics ST (NULL: its readers' own). */
-gboolean ingest_events_close(struct ingest_events *ev,
-                             const struct kith_csv_stats *st, GError **error);
 
 /* ---- the services, called by the driver (ingest.c) ---- */
 
 /* Reads the events file (ingest-events.c). */
 gboolean ingest_read_events(struct ingest_ctx *c, GError **error);
 
-/* Reads the events file over the ranks of an MPI job (ingest-dist.c):
- * every rank its part; on return rank 0 holds the maps and events a
- * single process would have read, the other ranks nothing to build. */
+/* Read the events and the social file over the ranks of an MPI job
+ * (ingest-dist.c): every rank its part; on return rank 0 holds the maps,
+ * events and social rows a single process would have read, the other
+ * ranks nothing to build.  Collective. */
 gboolean ingest_read_events_dist(struct ingest_ctx *c, GError **error);
+gboolean ingest_read_social_dist(struct ingest_ctx *c, GError **error);
 /* Adds the partition of a distributed ingest to c->res->extra (rank 0). */
 void ingest_dist_extra(struct ingest_ctx *c);
+/* Frees what the distributed reading kept in c. */
+void ingest_dist_clear(struct ingest_ctx *c);
 
 /* Reads the social, users, items and user features files
  * (ingest-files.c). */

@@ -101,8 +101,7 @@ ctx_clear(struct ingest_ctx *c)
 	g_free(c->uf_f);
 	g_free(c->uf_v);
 	g_strfreev(c->ua_names);
-	g_free(c->dist_bytes);
-	g_free(c->dist_lines);
+	ingest_dist_clear(c);
 	for (int i = 0; i < 5; i++)
 		g_free(c->sha[i]);
 	if (c->ua_rows)
@@ -139,8 +138,10 @@ kith_ingest_run(const struct kith_ingest_options *opt,
 		            "give --events FILE, --social FILE or both");
 		return FALSE;
 	}
-	/* under MPI, the ranks but 0 only read their parts of the events */
-	gboolean dist = opt->events && !opt->base && kith_dist_active();
+	/* under MPI, the ranks but 0 only read their parts of the events
+	 * and social files */
+	gboolean dist = (opt->events || opt->social) && !opt->base &&
+	                kith_dist_active();
 	if (kith_dist_active() && kith_dist_rank() != 0 && !dist)
 		return TRUE;
 	struct ingest_ctx c = { 0 };
@@ -171,15 +172,18 @@ kith_ingest_run(const struct kith_ingest_options *opt,
 		kith_ingest_result_clear(out);
 		return FALSE;
 	}
-	gboolean ok = !opt->events || (dist ? ingest_read_events_dist(&c, error)
-	                                    : ingest_read_events(&c, error));
+	gboolean ok = (!opt->events ||
+	               (dist ? ingest_read_events_dist(&c, error)
+	                     : ingest_read_events(&c, error))) &&
+	              (!opt->social ||
+	               (dist ? ingest_read_social_dist(&c, error)
+	                     : ingest_read_social(&c, error)));
 	if (dist && kith_dist_rank() != 0) {
 		ctx_clear(&c);
 		kith_ingest_result_clear(out);
 		return ok;
 	}
-	ok = ok && (!opt->social || ingest_read_social(&c, error)) &&
-	              (!opt->users || ingest_read_users(&c, error)) &&
+	ok = ok && (!opt->users || ingest_read_users(&c, error)) &&
 	              (!opt->items || ingest_read_items(&c, error)) &&
 	              (!opt->user_features || ingest_read_features(&c, error)) &&
 	              ingest_check_pct(&c, error);

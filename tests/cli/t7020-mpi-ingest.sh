@@ -2,10 +2,11 @@
 # kith ingest under mpirun -np 1, 2, 3: the store equals the single
 # process's (every array, names file and rejects.tsv byte-identical; the
 # manifest the same but for times and the "partition" member), on
-# lastfm-2k with its social file, on a copy with bad lines (rejects with
-# their file lines and byte offsets; the first bad line stops the job
-# with FILE:LINE), on the shop (a header, event types, timestamps), on a
-# gzip file (read whole by rank 0) and on a tiny file (empty parts); a
+# lastfm-2k with its social file, on copies with bad lines in both files
+# (rejects with their file lines and byte offsets, self-loops; the first
+# bad line stops the job with FILE:LINE), a directed social file alone,
+# the shop (a header, event types, timestamps), a gzip events file (read
+# whole by rank 0) and a tiny file (empty parts); a
 # quoted field across a cut is refused; --max-rejects counts every rank;
 # --max-memory is checked per rank.
 . "$top_srcdir/tests/cli/lib.sh"
@@ -49,14 +50,19 @@ import json, sys
 m = json.load(open(sys.argv[1] + "/manifest.json"))
 p, n = m["partition"], int(sys.argv[2])
 c = m["counts"]
+size = {x["kind"]: x["size"] for x in m["sources"]}
 ok = p["ranks"] == n
-for k, last in (("events_bytes", m["sources"][0]["size"]),
-                ("row_bounds", c["users"]), ("event_log_bounds", c["event_log"])):
+want = [("row_bounds", c["users"]), ("event_log_bounds", c["event_log"])]
+for kind in ("events", "social"):
+    if kind in size:
+        want.append((kind + "_bytes", size[kind]))
+        v = p[kind + "_lines"]
+        ok = ok and len(v) == n + 1 and v[0] == 1 and \
+            all(x <= y for x, y in zip(v, v[1:]))
+for k, last in want:
     v = p[k]
     ok = ok and len(v) == n + 1 and v[0] == 0 and v[-1] == last and \
         all(x <= y for x, y in zip(v, v[1:]))
-v = p["events_lines"]
-ok = ok and len(v) == n + 1 and v[0] == 1 and all(x <= y for x, y in zip(v, v[1:]))
 print("ok" if ok else "bad: %s" % p)
 PY
 }
@@ -64,6 +70,10 @@ PY
 awk 'NR == 100 { print $1 "\t" } NR == 20000 { print "x" }
      NR == 30000 { print $1 "\t\t" $3 } { print }' "$L/data1.txt" \
 	>"$T/bad.txt"
+# the social file with bad lines and self-loops, directed too
+awk 'NR == 50 { print $1 "\t" } NR == 9000 { print $1 "\t" $1 }
+     NR == 20000 { print "\t" $2 } { print }' "$L/trustnetwork.txt" \
+	>"$T/social-bad.txt"
 gzip -c "$L/data1.txt" >"$T/fm.txt.gz"
 printf 'user,item\na,x\nb,y\na,z\n' >"$T/tiny.csv"
 python3 -c '
@@ -77,7 +87,9 @@ cat >"$T/cases" <<EOF
 fm|--events $L/data1.txt --columns user,item,_ --social $L/trustnetwork.txt
 bad|--events $T/bad.txt --columns user,item,_ --on-error skip
 shop|--events $S/events.csv --social $S/social.csv --items $S/items.csv --event-weight view=1,cart=3,purchase=5
-gz|--events $T/fm.txt.gz --columns user,item,_
+social-bad|--events $T/bad.txt --columns user,item,_ --social $T/social-bad.txt --on-error skip
+directed|--social $T/social-bad.txt --directed --on-error skip
+gz|--events $T/fm.txt.gz --columns user,item,_ --social $T/social-bad.txt --on-error skip
 tiny|--events $T/tiny.csv
 EOF
 while IFS='|' read -r name opts; do
@@ -96,6 +108,11 @@ done <"$T/cases"
 ok_if "bad: rejects.tsv lists the 3 bad lines" \
 	"$(cut -f 2 "$T/bad-3/rejects.tsv" | tail -n +2 | tr '\n' ' ')" = \
 	"100 20001 30002 "
+ok_if "social-bad: rejects.tsv lists the social file's 2 bad lines" \
+	"$(grep social-bad "$T/social-bad-3/rejects.tsv" | cut -f 2 | tr '\n' ' ')" = \
+	"50 20002 "
+ok_if "social-bad: one self-loop, counted over the ranks" \
+	"$(python3 -c 'import json,sys; print([f["self_loops"] for f in json.load(open(sys.argv[1]))["ingest"]["files"] if f["kind"] == "social"][0])' "$T/social-bad-3/manifest.json")" = 1
 ok_if "tiny: np 3 has an empty part" \
 	"$(python3 -c 'import json,sys; b=json.load(open(sys.argv[1]))["partition"]["events_bytes"]; print(len(set(b)) < len(b))' "$T/tiny-3/manifest.json")" = True
 
