@@ -1,16 +1,18 @@
 /*
  * kith ingest over the ranks of an MPI job (mpirun -np P kith ingest), a
- * service of the driver (ingest.c): the events file read in P parts, one
- * per rank, then ids, events and accounting gathered on rank 0, which
- * goes on as a single process does (the other files, the build, the
- * store).  The other ranks end here.
+ * service of the driver (ingest.c): the events file, then the social
+ * file, each read in P parts, one per rank; ids, rows and accounting are
+ * gathered on rank 0, which goes on as a single process does (the users,
+ * items and features files, the build, the store).  The other ranks end
+ * here.  The reader services (ingest-events.c, ingest-files.c) give the
+ * steps (struct ingest_part_ops); this file runs them over the ranks.
  *
  * Parts.  Rank 0 reads the header and the records up to the first one
- * that fixes the column roles (ingest_events_prefix()) and broadcasts the
- * roles and the offset off0 where that stops.  Cut r is the first line
- * start at or after max(off0, r size / P) (cut 0 = 0, cut P = size); rank
- * r reads bytes [cut r, cut r+1) (rank 0 from off0) as one process reads
- * a file, in parallel and then serially (ingest_events_range()).  Line
+ * that fixes the columns (ops->prefix) and broadcasts the columns and
+ * the offset off0 where that stops.  Cut r is the first line start at or
+ * after max(off0, r size / P) (cut 0 = 0, cut P = size); rank r reads
+ * bytes [cut r, cut r+1) (rank 0 from off0) as one process reads a file
+ * (ops->range: the events in parallel chunks, then serially).  Line
  * numbers stay those of the file: each rank counts the line feeds of its
  * part and a sum over the ranks gives each part its first line.  A file
  * that cannot be mapped (stdin, a pipe, compressed, UTF-16) is read
@@ -18,27 +20,33 @@
  * (it cannot be told from an unterminated quote without reading the
  * file in order).
  *
- * Ids.  One process numbers ids in order of first appearance.  Each rank
- * numbers the ids of its part in its own order of first appearance.
- * The owner of an id (hash mod P) receives it from every rank that saw
- * it, in rank order, so the first to send it is the rank whose part holds
- * its first appearance; owners answer "first or not"; rank r's first ids
- * get numbers O_r + k (O_r = first ids of the ranks before r, k their
- * order on rank r); senders hand those to the owners, which answer every
- * sender with the numbers of all its ids.  Rank 0 receives the first
+ * Ids.  One process numbers ids in order of first appearance, file after
+ * file.  Each rank numbers the ids of its part in its own order of first
+ * appearance.  The owner of an id (hash mod P) receives it from every
+ * rank that saw it, in rank order, so the first to send it is the rank
+ * whose part holds its first appearance; owners remember the ids of
+ * earlier files (the users of the events when the social file is
+ * merged) and answer "new or not"; rank r's new ids get numbers T + O_r
+ * + k (T ids numbered before, O_r the new ids of the ranks before r, k
+ * their order on rank r); senders hand those to the owners, which answer
+ * every sender with the numbers of all its ids.  Rank 0 receives the new
  * ids' names in rank order, so its maps become the single process's.
- * Event types (at most 32) are merged by rank 0 in rank order.
+ * Event types (at most 32) are merged by rank 0 in rank order.  Social
+ * pairs are kept as read and put in order (a < b unless --directed)
+ * once renumbered.
  *
- * Accounting.  Records, rejects per reason and line counts are summed;
- * the rejects.tsv lines are concatenated in rank order (file order); a
- * failure is the job's first in rank order (the first in the file), and
- * rank 0 holds it; the --max-rejects limits are checked on the sums.
+ * Accounting.  Records, rejects per reason, self-loops and line counts
+ * are summed; the rejects.tsv lines are concatenated in rank order (file
+ * order); a failure is the job's first in rank order (the first in the
+ * file), and rank 0 holds it; the --max-rejects limits are checked on
+ * the sums.
  *
  * Cost per rank: O(bytes / P) to read (plus one pass counting its line
- * feeds) and O(ids seen) to exchange: per id map two all-to-alls of
- * counts, four of data (names, first flags, numbers both ways), one sum
- * and a gather of the first ids' names; rank 0 receives the events (21
- * bytes each), the distinct ids and the rejects.
+ * feeds) and O(ids seen) to exchange: per id map and file two
+ * all-to-alls of counts, four of data (names, new flags, numbers both
+ * ways), one sum and a gather of the new ids' names; rank 0 receives the
+ * events (21 bytes each), the social rows (12 bytes each), the distinct
+ * ids and the rejects.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -3,8 +3,9 @@
  * calls the services (ingest-events.c, ingest-files.c, ingest-build.c);
  * the services call the shared helpers (ingest-rows.c, and
  * kith_ingest_pseudonym() of ingest-key.c); nothing calls the driver
- * back, and the only service that calls another is the distributed
- * reader (ingest-dist.c), which drives the events reader in steps.
+ * back, and the only service that calls others is the distributed
+ * reader (ingest-dist.c), which runs the steps of the events and social
+ * readers (struct ingest_part_ops) over the ranks.
  */
 #ifndef KITH_INGEST_INTERNAL_H
 #define KITH_INGEST_INTERNAL_H

@@ -6,9 +6,10 @@
  *   ingest.c (driver: kith_ingest_run)
  *     -> ingest-events.c   the events file (serial and parallel readers),
  *                          seeding from a base store (kith update)
- *     -> ingest-dist.c     the events file in parts over the ranks of an
- *                          MPI job (it calls ingest-events.c's reader
- *                          in steps: the one service that uses another)
+ *     -> ingest-dist.c     the events and social files in parts over the
+ *                          ranks of an MPI job (it runs the steps that
+ *                          ingest-events.c and ingest-files.c give:
+ *                          the one service that uses others)
  *     -> ingest-files.c    social, users, items, user features
  *     -> ingest-build.c    rows -> struct kith_store, manifest members
  *   shared by the services, below them:
