@@ -3,8 +3,9 @@
 
 libkith_a_SOURCES += include/kith/input.h include/kith/csv.h \
 	include/kith/ingest.h src/io/input.c src/io/csv.c src/graph/idmap.c \
-	src/graph/ingest.c \
-	src/graph/ingest-build.c src/graph/ingest-events.c \
+	src/graph/ingest.c src/graph/ingest-events.c src/graph/ingest-files.c \
+	src/graph/ingest-build.c src/graph/ingest-rows.c src/graph/ingest-key.c \
+	src/graph/ingest-dist.c \
 	src/graph/ingest-internal.h
 
 src_kith_SOURCES += src/cli/cmd-ingest.c
@@ -34,4 +35,5 @@ INGEST_SH = tests/cli/t1000-ingest-basic.sh \
 	tests/cli/t1081-ingest-compressed.sh \
 	tests/cli/t1082-ingest-signals.sh
 TESTS += $(INGEST_SH)
-EXTRA_DIST += $(INGEST_SH) tests/cli/ingest-lib.sh tests/data/ingest tools/bench-ingest
+EXTRA_DIST += $(INGEST_SH) tests/cli/ingest-lib.sh tests/data/ingest tools/bench-ingest \
+	tools/check-store-identical

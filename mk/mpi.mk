@@ -5,6 +5,7 @@
 libkith_a_SOURCES += include/kith/dist.h src/base/dist.c
 
 MPI_CLI_TESTS = tests/cli/t7000-mpi-influence.sh \
-	tests/cli/t7001-mpi-propagate.sh tests/cli/t7010-mpi-kill9.sh
+	tests/cli/t7001-mpi-propagate.sh tests/cli/t7010-mpi-kill9.sh \
+	tests/cli/t7020-mpi-ingest.sh
 TESTS += $(MPI_CLI_TESTS)
 EXTRA_DIST += $(MPI_CLI_TESTS) tests/cli/mpi-lib.sh tools/bench-mpi

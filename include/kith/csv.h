@@ -174,14 +174,15 @@ int kith_csv_next(struct kith_csv *r, struct kith_csv_record *rec,
                   GError **error);
 
 /* A second reader of FROM's file from byte OFFSET, the start of physical
- * line LINE (a record boundary), with everything FROM decided: the
+ * line LINE (a record boundary), to byte END (the file ends there for
+ * this reader; END < 0: the end of the file), with everything FROM decided: the
  * separator, header names, column count and options; no BOM check, no
  * sniffing, the header is not read again.  The statistics start at zero
  * and count from OFFSET.  Only when FROM's input is mappable
  * (kith_input_map_fd(): a regular uncompressed file), KITH_ERROR_IO
  * otherwise.  Close with kith_csv_close(). */
 struct kith_csv *kith_csv_open_at(const struct kith_csv *from,
-                                  int64_t offset, int64_t line,
+                                  int64_t offset, int64_t line, int64_t end,
                                   GError **error);
 
 /* The reader's input (borrowed). */

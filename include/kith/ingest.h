@@ -162,7 +162,18 @@ struct kith_ingest_result {
  * the first bad row unless skip_errors, or for an empty or header-only
  * file; KITH_ERROR_LIMIT past max_rejects; KITH_ERROR_USAGE for bad
  * options (unknown role, missing user/item column, bad --event-weight);
- * KITH_ERROR_IO; KITH_ERROR_NOMEM. */
+ * KITH_ERROR_IO; KITH_ERROR_NOMEM.
+ * Under an MPI job (kith_dist_active(), any number of ranks) without
+ * `base`, every rank must call it: the ranks read the events and
+ * social files in parts and rank 0 ends with the result one process
+ * would have (the users, items and features files are rank 0's alone),
+ * plus the member "partition" of extra (ranks; events_bytes,
+ * events_lines, social_bytes, social_lines: the parts' first bytes and
+ * lines; row_bounds: kith_dist_partition() of the users over ui;
+ * event_log_bounds: their rows of the event log).  The other ranks
+ * return TRUE with out->store NULL, or FALSE with an error that rank 0
+ * holds too (the first in the file; theirs may only say that a rank
+ * failed). */
 gboolean kith_ingest_run(const struct kith_ingest_options *opt,
                          struct kith_ingest_result *out, GError **error);
 void kith_ingest_result_clear(struct kith_ingest_result *r);

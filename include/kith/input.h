@@ -71,10 +71,12 @@ struct kith_input *kith_input_open_fd(int fd, const char *name, gboolean own,
                                       unsigned flags, GError **error);
 
 /* A second input over the same mappable file (see kith_input_map_fd())
- * that reads from byte OFFSET, independently of IN (its own descriptor,
- * no hashing).  KITH_ERROR_IO when IN is not mappable. */
+ * that reads bytes [OFFSET, END) (END < 0: to the end of the file),
+ * independently of IN (its own descriptor, no hashing).  KITH_ERROR_IO
+ * when IN is not mappable. */
 struct kith_input *kith_input_open_at(const struct kith_input *in,
-                                      int64_t offset, GError **error);
+                                      int64_t offset, int64_t end,
+                                      GError **error);
 
 void kith_input_close(struct kith_input *in);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(kith_input, kith_input_close)

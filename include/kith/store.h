@@ -158,6 +158,14 @@ struct kith_store_stream_array {
 	int lane;                   /* 0 .. KITH_STORE_LANES - 1 */
 };
 
+/* The arrays kith ingest streams (the event log on lane 0, the
+ * user->item arrays but the row pointers on lane 1), with S's data
+ * pointers and lengths, into OUT (room for KITH_STORE_MAX_STREAMED);
+ * returns how many. */
+#define KITH_STORE_MAX_STREAMED 16
+int kith_store_streamed_arrays(const struct kith_store *s,
+                               struct kith_store_stream_array *out);
+
 struct kith_store_writer *kith_store_writer_begin(const char *path,
                                                   gboolean private_mode,
                                                   GError **error);

@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "kith/core.h"
+#include "kith/dist.h"
 #include "kith/ingest.h"
 #include "kith/memest.h"
 #include "kith/store.h"
@@ -110,10 +111,17 @@ cmd_ingest(int argc, char **argv, struct kith_cli *cli)
 		/* memory gate (memest.h): before the files are read */
 		struct kith_memest_ingest mi = { 0 };
 		mi.events = est_rows(events, &mi.events_bytes);
-		mi.social = est_rows(social, NULL);
-		mi.user_rows = est_rows(users, NULL);
-		mi.item_rows = est_rows(items, NULL);
-		mi.feature_rows = est_rows(features, NULL);
+		/* per rank: under MPI the ranks but 0 hold their part of the
+		 * events only (rank 0 gathers them and builds the store) */
+		int me = kith_dist_rank(), np = kith_dist_size();
+		if (me != 0) {
+			mi.events /= np;
+			mi.events_bytes /= np;
+		}
+		mi.social = me == 0 ? est_rows(social, NULL) : 0;
+		mi.user_rows = me == 0 ? est_rows(users, NULL) : 0;
+		mi.item_rows = me == 0 ? est_rows(items, NULL) : 0;
+		mi.feature_rows = me == 0 ? est_rows(features, NULL) : 0;
 		mi.users = MAX(mi.user_rows, MAX(mi.events, mi.social) / 10);
 		mi.items = MAX(mi.item_rows, mi.events / 100);
 		mi.event_types = 4;
@@ -135,6 +143,16 @@ cmd_ingest(int argc, char **argv, struct kith_cli *cli)
 		o.pseudonym_key = key;
 		o.pseudonym_key_len = key_len;
 		private_mode = TRUE;
+	}
+	if (kith_dist_rank() != 0) {
+		/* a rank of an MPI job reads its part of the events; rank 0
+		 * writes the store and reports for the job */
+		gboolean ran = kith_ingest_run(&o, &res, &err);
+		kith_ingest_key_free(key, key_len);
+		g_clear_error(&err);
+		if (ran)
+			kith_ingest_result_clear(&res);
+		return 0;
 	}
 	/* the store is begun first: the build streams its biggest arrays */
 	o.writer = kith_store_writer_begin(out, private_mode, &err);

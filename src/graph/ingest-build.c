@@ -399,25 +399,12 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 	struct frontier fr = { 0 };
 	fr.nb = (nu + ROW_BLOCK - 1) / ROW_BLOCK;
 	if (c->opt->writer) {
-		const struct kith_store_stream_array arr[] = {
-			{ "ev.user.npy", KITH_DT_I32, ne, s->ev_user, 0 },
-			{ "ev.item.npy", KITH_DT_I32, ne, s->ev_item, 0 },
-			{ "ev.ts.npy", KITH_DT_I64, ne, s->ev_ts, 0 },
-			{ "ev.type.npy", KITH_DT_U8, ne, s->ev_type, 0 },
-			{ "ev.value.npy", KITH_DT_F32, ne, s->ev_value, 0 },
-			{ "ui.indices.npy", KITH_DT_I32, nnz, s->ui.indices, 1 },
-			{ "ui.weight.npy", KITH_DT_F32, nnz, s->ui.values, 1 },
-			{ "ui.count.npy", KITH_DT_I32, nnz, s->ui_count, 1 },
-			{ "ui.ts_first.npy", KITH_DT_I64, nnz, s->ui_ts_first, 1 },
-			{ "ui.ts_last.npy", KITH_DT_I64, nnz, s->ui_ts_last, 1 },
-			{ "ui.types.npy", KITH_DT_U32, nnz, s->ui_types, 1 },
-			{ "ui.value.npy", KITH_DT_F32, nnz, s->ui_value, 1 },
-		};
+		struct kith_store_stream_array arr[KITH_STORE_MAX_STREAMED];
+		int narr = kith_store_streamed_arrays(s, arr);
 		fr.done = kith_alloc0_n((size_t)fr.nb + 1, 1, error);
 		if (!fr.done)
 			goto out;
-		fr.st = kith_store_writer_stream(c->opt->writer,
-		                                 (int)G_N_ELEMENTS(arr), arr,
+		fr.st = kith_store_writer_stream(c->opt->writer, narr, arr,
 		                                 error);
 		if (!fr.st)
 			goto out;

@@ -657,40 +657,6 @@ parse_chunk(const struct fast *F, struct chunk *ch, struct tstate *T)
 		ch->u1 = u_trim;    /* the stopped row's user is not in */
 }
 
-/* Line feeds in [s, e): with SSE2, 64 bytes per step as four 16-byte
- * compares whose byte lanes count matches (at most 4 per step, so 63
- * steps fit a byte) and are summed by psadbw; the tail byte by byte. */
-static int64_t
-count_lf(const char *s, const char *e)
-{
-	int64_t n = 0;
-#ifdef KITH_SSE2
-	const __m128i lf = _mm_set1_epi8('\n'), zero = _mm_setzero_si128();
-	while (e - s >= 64) {
-		int64_t blocks = (e - s) / 64;
-		if (blocks > 63)
-			blocks = 63;
-		__m128i acc = zero;
-		for (int64_t b = 0; b < blocks; b++, s += 64) {
-			__m128i x0 = _mm_loadu_si128((const __m128i *)s);
-			__m128i x1 = _mm_loadu_si128((const __m128i *)(s + 16));
-			__m128i x2 = _mm_loadu_si128((const __m128i *)(s + 32));
-			__m128i x3 = _mm_loadu_si128((const __m128i *)(s + 48));
-			acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(x0, lf));
-			acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(x1, lf));
-			acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(x2, lf));
-			acc = _mm_sub_epi8(acc, _mm_cmpeq_epi8(x3, lf));
-		}
-		__m128i sad = _mm_sad_epu8(acc, zero);
-		n += _mm_cvtsi128_si64(sad) +
-		     _mm_cvtsi128_si64(_mm_unpackhi_epi64(sad, sad));
-	}
-#endif
-	for (; s < e; s++)
-		n += *s == '\n';
-	return n;
-}
-
 /* Maps local ids [a, b) of map L into G, PIPELINE keys at a time
  * (prepared, then added in order); FALSE when G is full. */
 static gboolean
@@ -721,15 +687,16 @@ remap_room(int32_t *r, int64_t n)
 
 /*
  * Reads the events file from byte OFFSET (line LINE; the reader R has
- * returned the records before it) with the parallel reader.  On return
- * *cut is the offset where the serial reader must resume (== size when
- * everything was read) and *cut_line its line; *st receives the counts
- * of the lines read here.
+ * returned the records before it, or OFFSET starts the part of a rank)
+ * to byte END with the parallel reader.  On return *cut is the offset
+ * where the serial reader must resume (== END when everything was
+ * read) and *cut_line its line; *st receives the counts of the lines
+ * read here.
  */
 static gboolean
 fast_events(struct ev_state *e, struct kith_csv *r, int fd, int64_t size,
-            int64_t offset, int64_t line, int64_t *cut, int64_t *cut_line,
-            struct kith_csv_stats *st, GError **error)
+            int64_t offset, int64_t line, int64_t end, int64_t *cut,
+            int64_t *cut_line, struct kith_csv_stats *st, GError **error)
 {
 	struct ingest_ctx *c = e->c;
 	const struct kith_csv_options *co = kith_csv_options(r);
@@ -744,7 +711,7 @@ fast_events(struct ev_state *e, struct kith_csv *r, int fd, int64_t size,
 		return TRUE;            /* the serial reader will do */
 	madvise(map, (size_t)size, MADV_WILLNEED);
 	/* only whole lines: a last line without a line end stays serial */
-	const char *lo = map + offset, *hi = map + size;
+	const char *lo = map + offset, *hi = map + end;
 	while (hi > lo && hi[-1] != '\n')
 		hi--;
 	if (hi == lo) {
@@ -787,7 +754,7 @@ fast_events(struct ev_state *e, struct kith_csv *r, int fd, int64_t size,
 	nch = n;
 	#pragma omp parallel for schedule(dynamic, 1)
 	for (int64_t k = 0; k < nch; k++)
-		ch[k].lines = count_lf(ch[k].s, ch[k].e);
+		ch[k].lines = ingest_count_lf(ch[k].s, ch[k].e);
 	int64_t total = 0;
 	for (int64_t k = 0; k < nch; k++) {
 		ch[k].ev0 = c->n_ev + total;
@@ -936,105 +903,223 @@ out:
 
 /* ------------------------------------------------------------ the file */
 
-static void
-add_stats(struct kith_csv_stats *a, const struct kith_csv_stats *b)
+
+/* The events file while it is read: the first reader (the header, the
+ * records before the parallel reader), the statistics of the readers
+ * done with, and the file's descriptor when it can be mapped. */
+struct ingest_events {
+	struct ingest_ctx *c;
+	struct ev_state e;
+	struct ingest_file_read fr;
+	int fd;                 /* kith_input_map_fd(), or -1 */
+	int64_t size;
+};
+
+static void events_free(void *p);
+
+static void *
+events_open(struct ingest_ctx *c, GError **error)
 {
-	a->lines += b->lines;
-	a->header += b->header;
-	a->comments += b->comments;
-	a->blank += b->blank;
-	a->records_ok += b->records_ok;
-	a->records_bad += b->records_bad;
-	a->physical_lines += b->physical_lines;
-	a->bytes += b->bytes;
+	const struct kith_ingest_options *o = c->opt;
+	struct kith_csv_options copt = o->csv;
+	struct ingest_events *ev = g_new0(struct ingest_events, 1);
+	struct ev_state *e = &ev->e;
+	ev->c = c;
+	ev->fd = -1;
+	e->c = c;
+	e->spec = o->columns;
+	e->cu = e->ci = e->ce = e->ct = e->cv = -1;
+	if (c->preset_movielens) {
+		copt.sep = '\t';
+		copt.header = KITH_CSV_HEADER_NO;
+		if (!e->spec)
+			e->spec = "user,item,value,ts";
+	}
+	ev->fr.c = c;
+	ev->fr.r = ingest_open(c, "events", o->events, &copt, &e->f, error);
+	ev->fr.f = e->f;
+	if (!ev->fr.r)
+		goto fail;
+	if (e->spec) {
+		if (!kith_csv_roles_from_spec(&e->ro, e->spec,
+		                              kith_csv_n_columns(ev->fr.r), error))
+			goto fail;
+		e->have_roles = TRUE;
+	} else if (kith_csv_has_header(ev->fr.r)) {
+		const char *const *h = kith_csv_header_names(ev->fr.r);
+		kith_csv_roles_from_header(&e->ro, h,
+		                           (int)g_strv_length((char **)h));
+		e->have_roles = TRUE;
+	}
+	c->last_type = -1;
+	ev->fd = kith_input_map_fd(kith_csv_input(ev->fr.r), &ev->size);
+	if (ev->size <= 0)
+		ev->fd = -1;
+	return ev;
+fail:
+	events_free(ev);
+	return NULL;
 }
+
+static void
+events_free(void *p)
+{
+	struct ingest_events *ev = p;
+	if (!ev)
+		return;
+	kith_csv_close(ev->fr.r);
+	g_free(ev);
+}
+
+/* TRUE when the parallel reader may read the rest: an uncompressed,
+ * untranscoded regular file, the roles fixed, few enough columns. */
+static gboolean
+fast_ok(const struct ingest_events *ev)
+{
+	const struct ev_state *e = &ev->e;
+	return ev->fd >= 0 && ev->c->opt->chunk_bytes >= 0 &&
+	       !kith_csv_options(ev->fr.r)->latin1 && e->cu >= 0 &&
+	       kith_csv_n_columns(ev->fr.r) <= MAX_FAST_COLUMNS &&
+	       e->need <= kith_csv_n_columns(ev->fr.r);
+}
+
+/* Without SPLIT: until the parallel reader can take over. */
+static int
+events_prefix(void *p, gboolean split, int64_t *off, int64_t *line,
+              GError **error)
+{
+	struct ingest_events *ev = p;
+	struct ingest_ctx *c = ev->c;
+	struct kith_csv_record rec;
+	int rc;
+	ev->fr.prefixed = TRUE;
+	while ((rc = ingest_next(c, ev->e.f, ev->fr.r, &rec, error)) > 0) {
+		if (!ev_record(&ev->e, &rec, error))
+			return -1;
+		if (split ? ev->fd < 0 || ev->e.cu < 0 : !fast_ok(ev))
+			continue;
+		*off = kith_csv_tell(ev->fr.r, line);
+		if (*off < ev->size) {
+			ev->fr.split = TRUE;
+			return 1;
+		}
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+static gboolean
+ev_record_fn(void *data, const struct kith_csv_record *rec, GError **error)
+{
+	return ev_record(data, rec, error);
+}
+
+/* In parallel, then serially from the first line the parallel reader
+ * left. */
+static gboolean
+events_range(void *p, int64_t lo, int64_t line, int64_t hi, GError **error)
+{
+	struct ingest_events *ev = p;
+	struct ingest_ctx *c = ev->c;
+	struct kith_csv_stats fst = { 0 };
+	int64_t cut = lo, cut_line = line;
+	if (fast_ok(ev) &&
+	    !fast_events(&ev->e, ev->fr.r, ev->fd, ev->size, lo, line, hi, &cut,
+	                 &cut_line, &fst, error))
+		return FALSE;
+	ingest_add_stats(&ev->fr.st, &fst);
+	ev->fr.split = TRUE;
+	if (cut >= hi)
+		return TRUE;
+	return ingest_read_range(c, ev->e.f, ev->fr.r, cut, cut_line, hi,
+	                         ev_record_fn, &ev->e, &ev->fr.st, error);
+}
+
+static struct ingest_file_read *
+events_read(void *p)
+{
+	struct ingest_events *ev = p;
+	return &ev->fr;
+}
+
+/* roles: the columns (user, item, event, ts, value), the columns
+ * needed, and which of ts, value, event the file has */
+static void
+events_roles(void *p, int32_t *out)
+{
+	const struct ingest_events *ev = p;
+	const struct ev_state *e = &ev->e;
+	memset(out, 0, INGEST_ROLES * sizeof *out);
+	out[0] = e->cu;
+	out[1] = e->ci;
+	out[2] = e->ce;
+	out[3] = e->ct;
+	out[4] = e->cv;
+	out[5] = e->need;
+	out[6] = ev->c->has_ts;
+	out[7] = ev->c->has_value;
+	out[8] = ev->c->has_event;
+}
+
+static void
+events_set_roles(void *p, const int32_t *in)
+{
+	struct ingest_events *ev = p;
+	struct ev_state *e = &ev->e;
+	struct ingest_ctx *c = ev->c;
+	e->cu = in[0];
+	e->ci = in[1];
+	e->ce = in[2];
+	e->ct = in[3];
+	e->cv = in[4];
+	e->need = in[5];
+	c->has_ts = in[6];
+	c->has_value = in[7];
+	c->has_event = in[8];
+	if (!c->has_event)
+		c->type_weight[0] = 1.0;
+}
+
+int
+ingest_events_type(void *p, const char *name, size_t len, GError **error)
+{
+	struct ingest_events *ev = p;
+	return event_type(ev->c, ev->e.f, name, len, error);
+}
+
+gboolean
+ingest_events_room(struct ingest_ctx *c, int64_t n, GError **error)
+{
+	return n <= c->ev_cap || grow_events(c, n, error);
+}
+
+static gboolean
+events_close(void *p, const struct kith_csv_stats *st, GError **error)
+{
+	struct ingest_events *ev = p;
+	const struct ev_state *e = &ev->e;
+	if (!e->f->mapping)
+		e->f->mapping = e->spec || e->have_roles
+		                ? kith_csv_roles_describe(&e->ro) : g_strdup("");
+	return ingest_file_read_close(&ev->fr, st, error);
+}
+
+const struct ingest_part_ops ingest_events_parts = {
+	events_open, events_free, events_prefix, events_range, events_read,
+	events_roles, events_set_roles, events_close,
+};
 
 gboolean
 ingest_read_events(struct ingest_ctx *c, GError **error)
 {
-	const struct kith_ingest_options *o = c->opt;
-	struct kith_csv_options copt = o->csv;
-	struct ev_state e = { 0 };
-	e.c = c;
-	e.spec = o->columns;
-	e.cu = e.ci = e.ce = e.ct = e.cv = -1;
-	if (c->preset_movielens) {
-		copt.sep = '\t';
-		copt.header = KITH_CSV_HEADER_NO;
-		if (!e.spec)
-			e.spec = "user,item,value,ts";
-	}
-	g_autoptr(kith_csv) r = ingest_open(c, "events", o->events, &copt, &e.f,
-	                                    error);
-	if (!r)
+	struct ingest_events *ev = events_open(c, error);
+	if (!ev)
 		return FALSE;
-	struct kith_ingest_file *f = e.f;
-	if (e.spec) {
-		if (!kith_csv_roles_from_spec(&e.ro, e.spec, kith_csv_n_columns(r),
-		                              error))
-			return FALSE;
-		e.have_roles = TRUE;
-	} else if (kith_csv_has_header(r)) {
-		const char *const *h = kith_csv_header_names(r);
-		kith_csv_roles_from_header(&e.ro, h,
-		                           (int)g_strv_length((char **)h));
-		e.have_roles = TRUE;
-	}
-	c->last_type = -1;
-
-	/* the parallel reader needs a mappable file: regular, not
-	 * compressed, not transcoded (its descriptor stays the reader's) */
-	int fd = -1;
-	int64_t size = 0;
-	if (o->chunk_bytes >= 0 && !kith_csv_options(r)->latin1) {
-		fd = kith_input_map_fd(kith_csv_input(r), &size);
-		if (size <= 0)
-			fd = -1;
-	}
-
-	struct kith_csv_record rec;
-	struct kith_csv_stats st = { 0 }, fst;
-	g_autoptr(kith_csv) rest = NULL;
-	struct kith_csv *cur = r;
-	gboolean used_fast = FALSE, ok = FALSE;
-	int rc;
-	while ((rc = ingest_next(c, f, cur, &rec, error)) > 0) {
-		if (!ev_record(&e, &rec, error))
-			goto out;
-		if (fd < 0 || used_fast || e.cu < 0 ||
-		    kith_csv_n_columns(r) > MAX_FAST_COLUMNS ||
-		    e.need > kith_csv_n_columns(r))
-			continue;
-		used_fast = TRUE;
-		int64_t line, cut, cut_line;
-		int64_t off = kith_csv_tell(r, &line);
-		if (off >= size)
-			continue;
-		if (!fast_events(&e, r, fd, size, off, line, &cut, &cut_line,
-		                 &fst, error))
-			goto out;
-		if (cut == off)
-			continue;       /* nothing read in parallel */
-		add_stats(&st, kith_csv_stats(r));
-		add_stats(&st, &fst);
-		rest = kith_csv_open_at(r, cut, cut_line, error);
-		if (!rest)
-			goto out;
-		cur = rest;
-	}
-	if (rc < 0)
-		goto out;
-	if (!f->mapping)
-		f->mapping = e.spec || e.have_roles
-		             ? kith_csv_roles_describe(&e.ro) : g_strdup("");
-	if (rest) {
-		add_stats(&st, kith_csv_stats(rest));
-		st.bytes = size;
-		ok = ingest_close_stats(c, f, r, &st, error);
-	} else {
-		ok = ingest_close(c, f, r, error);
-	}
-out:
+	int64_t off = 0, line = 0;
+	int rc = events_prefix(ev, FALSE, &off, &line, error);
+	gboolean ok = rc >= 0 &&
+	              (rc == 0 || events_range(ev, off, line, ev->size, error)) &&
+	              events_close(ev, NULL, error);
+	events_free(ev);
 	return ok;
 }
 

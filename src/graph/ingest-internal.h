@@ -1,9 +1,19 @@
-/* Internals shared by the ingest files (ingest.c, ingest-build.c). */
+/*
+ * Internals of kith ingest.  Direction of calls: the driver (ingest.c)
+ * calls the services (ingest-events.c, ingest-files.c, ingest-build.c);
+ * the services call the shared helpers (ingest-rows.c, and
+ * kith_ingest_pseudonym() of ingest-key.c); nothing calls the driver
+ * back, and the only service that calls others is the distributed
+ * reader (ingest-dist.c), which runs the steps of the events and social
+ * readers (struct ingest_part_ops) over the ranks.
+ */
 #ifndef KITH_INGEST_INTERNAL_H
 #define KITH_INGEST_INTERNAL_H
 
 #include "kith/csv.h"
 #include "kith/ingest.h"
+
+enum { INGEST_PART_EVENTS, INGEST_PART_SOCIAL, INGEST_PART_FILES };
 
 struct ingest_ctx {
 	const struct kith_ingest_options *opt;
@@ -52,8 +62,31 @@ struct ingest_ctx {
 	 * res->files order), set by ingest_close() */
 	char *sha[5];
 	int64_t size[5];
+	gboolean no_hash;        /* ingest_open() does not hash (the ranks
+	                          * but 0 of a distributed ingest) */
+
+	gboolean raw_pairs;      /* social keys (a << 32 | b) as read, put
+	                          * in order a < b later (ingest-dist.c) */
+
+	/* the last record ingest_next() took from the tokenizer */
+	enum kith_csv_reason last_reason;
+	int64_t last_line;
+
+	/* a distributed ingest (ingest-dist.c): the events and social files
+	 * cut into dist_size parts, part r of file k = bytes
+	 * [dist_bytes[k][r], dist_bytes[k][r+1]) from physical line
+	 * dist_lines[k][r] (NULL: file k was not read); dist_size 0 when not
+	 * distributed; the users numbered so far (opaque) */
+	int dist_size;
+	int64_t *dist_bytes[INGEST_PART_FILES], *dist_lines[INGEST_PART_FILES];
+	struct ingest_owners *dist_users;
 };
 
+/* ---- shared by the services (ingest-rows.c) ---- */
+
+/* Counts REC as rejected for WHY (in COLUMN, may be NULL): FALSE with
+ * "FILE:LINE: reason" unless --on-error skip, else a rejects.tsv line
+ * and FALSE past the --max-rejects count. */
 gboolean ingest_reject(struct ingest_ctx *c, struct kith_ingest_file *f,
                        const struct kith_csv_record *rec,
                        enum kith_csv_reason why, const char *column,
@@ -76,6 +109,55 @@ gboolean ingest_close(struct ingest_ctx *c, struct kith_ingest_file *f,
 gboolean ingest_close_stats(struct ingest_ctx *c, struct kith_ingest_file *f,
                             struct kith_csv *r,
                             const struct kith_csv_stats *st, GError **error);
+/* Sums line statistics: a += b. */
+void ingest_add_stats(struct kith_csv_stats *a, const struct kith_csv_stats *b);
+
+/* A file read by a first reader (the header, the first records), then
+ * maybe in parts by readers of byte ranges. */
+struct ingest_file_read {
+	struct ingest_ctx *c;
+	struct kith_ingest_file *f;
+	struct kith_csv *r;          /* the first reader (owned) */
+	struct kith_csv_stats st;    /* the line counts of the parts' readers */
+	gboolean prefixed;           /* r read records */
+	gboolean split;              /* parts were read */
+};
+/* Its line counts: the parts', r's when it read records (the bytes: the
+ * file's size once parts were read). */
+void ingest_file_read_stats(const struct ingest_file_read *fr,
+                            struct kith_csv_stats *st);
+/* Ends the file (ingest_close_stats()) with ST, or NULL: its own
+ * counts. */
+gboolean ingest_file_read_close(struct ingest_file_read *fr,
+                                const struct kith_csv_stats *st,
+                                GError **error);
+
+/* A file read in parts (the distributed ingest): the size of R's file
+ * when it can be mapped, else -1; line feeds in [s, e) (SSE2); line
+ * feeds in bytes [lo, hi) of R's file; the first line start at or after
+ * byte POS (0 for POS <= 0, the size past the last line end).  -1 with
+ * error when the file cannot be mapped. */
+int64_t ingest_file_size(struct kith_csv *r);
+int64_t ingest_count_lf(const char *s, const char *e);
+int64_t ingest_file_lines(struct kith_csv *r, int64_t lo, int64_t hi,
+                          GError **error);
+int64_t ingest_file_cut(struct kith_csv *r, int64_t pos, GError **error);
+/* Reads the records of bytes [lo, hi) of FROM's mappable file (LINE the
+ * physical line at lo) with a new reader, handing each record the
+ * tokenizer accepted to FN; its line statistics are added to *st.
+ * KITH_ERROR_DATA when hi is not the end of the file and a quoted field
+ * runs past it (the next part would start inside it). */
+typedef gboolean (*ingest_record_fn)(void *data,
+                                     const struct kith_csv_record *rec,
+                                     GError **error);
+gboolean ingest_read_range(struct ingest_ctx *c, struct kith_ingest_file *f,
+                           struct kith_csv *from, int64_t lo, int64_t line,
+                           int64_t hi, ingest_record_fn fn, void *data,
+                           struct kith_csv_stats *st, GError **error);
+
+/* FALSE past the --max-rejects count, or percentage of all records so
+ * far. */
+gboolean ingest_check_limit(struct ingest_ctx *c, GError **error);
 gboolean ingest_check_pct(struct ingest_ctx *c, GError **error);
 
 /* Rejects REC (or fails on it unless skip_errors) when column COL is
@@ -92,13 +174,77 @@ id_ok(struct ingest_ctx *c, struct kith_ingest_file *f,
 	return TRUE;
 }
 
+/* ---- files that may be read in parts over the ranks of an MPI job
+ * (ingest-dist.c drives them; the services give their steps) ---- */
+
+#define INGEST_ROLES 12
+
+/* The steps of a reader service; READER is the service's own state. */
+struct ingest_part_ops {
+	/* Opens the file (ingest_open()) with the column roles the options
+	 * and the header give; free with free(). */
+	void *(*open)(struct ingest_ctx *c, GError **error);
+	void (*free)(void *reader);
+	/* Reads records one by one: when SPLIT until the roles are fixed in
+	 * a mappable file, else until the service's reader of the rest can
+	 * take over.  1 with *off and *line (byte and physical line where the
+	 * rest starts), 0 when it read the whole file, -1 on error. */
+	int (*prefix)(void *reader, gboolean split, int64_t *off,
+	              int64_t *line, GError **error);
+	/* Reads the records of bytes [lo, hi) of the mappable file, LINE the
+	 * physical line at lo (a record boundary); KITH_ERROR_DATA when a
+	 * quoted field runs past hi < the file's size. */
+	gboolean (*range)(void *reader, int64_t lo, int64_t line, int64_t hi,
+	                  GError **error);
+	/* The file as read so far (borrowed). */
+	struct ingest_file_read *(*read)(void *reader);
+	/* The roles the first records fixed, copied from rank 0 to the
+	 * others (INGEST_ROLES entries). */
+	void (*roles)(void *reader, int32_t *roles);
+	void (*set_roles)(void *reader, const int32_t *roles);
+	/* Ends the file with the line counts ST (NULL: its own). */
+	gboolean (*close)(void *reader, const struct kith_csv_stats *st,
+	                  GError **error);
+};
+
+extern const struct ingest_part_ops ingest_events_parts;  /* ingest-events.c */
+extern const struct ingest_part_ops ingest_social_parts;  /* ingest-files.c */
+
+/* The index of event type NAME for the events READER (added in order,
+ * its weight looked up); -1 past 32 types. */
+int ingest_events_type(void *reader, const char *name, size_t len,
+                       GError **error);
+/* Room for N events in the context's arrays. */
+gboolean ingest_events_room(struct ingest_ctx *c, int64_t n, GError **error);
+
+/* ---- the services, called by the driver (ingest.c) ---- */
+
 /* Reads the events file (ingest-events.c). */
 gboolean ingest_read_events(struct ingest_ctx *c, GError **error);
 
-/* Seeds the maps and row arrays from opt->base (kith update). */
+/* Read the events and the social file over the ranks of an MPI job
+ * (ingest-dist.c): every rank its part; on return rank 0 holds the maps,
+ * events and social rows a single process would have read, the other
+ * ranks nothing to build.  Collective. */
+gboolean ingest_read_events_dist(struct ingest_ctx *c, GError **error);
+gboolean ingest_read_social_dist(struct ingest_ctx *c, GError **error);
+/* Adds the partition of a distributed ingest to c->res->extra (rank 0). */
+void ingest_dist_extra(struct ingest_ctx *c);
+/* Frees what the distributed reading kept in c. */
+void ingest_dist_clear(struct ingest_ctx *c);
+
+/* Reads the social, users, items and user features files
+ * (ingest-files.c). */
+gboolean ingest_read_social(struct ingest_ctx *c, GError **error);
+gboolean ingest_read_users(struct ingest_ctx *c, GError **error);
+gboolean ingest_read_items(struct ingest_ctx *c, GError **error);
+gboolean ingest_read_features(struct ingest_ctx *c, GError **error);
+
+/* Seeds the maps and row arrays from opt->base (kith update,
+ * ingest-events.c). */
 gboolean ingest_seed(struct ingest_ctx *c, GError **error);
 
-/* Builds c->res->store from the collected rows. */
+/* Builds c->res->store from the collected rows (ingest-build.c). */
 gboolean ingest_build(struct ingest_ctx *c, GError **error);
 
 /* Fills c->res->extra (sources, event_weights, ingest summary). */

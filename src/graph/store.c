@@ -2,7 +2,9 @@
  * The store folder: writing it atomically from an in-memory struct
  * kith_store, opening it by mapping every array, and checking that the
  * arrays agree with each other.  Opening costs O(n + nnz) for the checks;
- * the data itself is paged in lazily by mmap.  Writing: the arrays go
+ * the data itself is paged in lazily by mmap.  One table of arrays
+ * (store_arrays[] below) drives writing, opening and the list of
+ * arrays kith ingest streams.  Writing: the arrays go
  * to disk from a few threads at once (each file hashed with xxh64 as it
  * is written) while the names files are written, and everything is
  * synced once, by the folder's commit.
@@ -146,44 +148,6 @@ add_job(struct wset *w, const char *name, enum kith_dtype dtype,
 	g_array_append_val(w->jobs, j);
 }
 
-static gboolean
-add_csr(struct wset *w, const char *prefix, const char *valname,
-        const struct kith_csr *m, int64_t n_rows, int mode, GError **error)
-{
-	g_autofree char *n_ptr = g_strdup_printf("%s.indptr.npy", prefix);
-	g_autofree char *n_idx = g_strdup_printf("%s.indices.npy", prefix);
-	g_autofree char *n_val = valname ? g_strdup_printf("%s.%s.npy", prefix,
-	                                                    valname) : NULL;
-	const int64_t *indptr = m->indptr;
-	const float *vals = m->values;
-	int64_t j;
-
-	if (indptr == NULL) {
-		int64_t *zeros = kith_alloc0_n((size_t)n_rows + 1,
-		                               sizeof(int64_t), error);
-		if (zeros == NULL)
-			return FALSE;
-		g_ptr_array_add(w->keep, zeros);
-		indptr = zeros;
-	}
-	add_job(w, n_ptr, KITH_DT_I64, n_rows + 1, 0, indptr, mode);
-	add_job(w, n_idx, KITH_DT_I32, m->nnz, 0, m->indices, mode);
-	if (valname == NULL)
-		return TRUE;
-	if (vals == NULL) {
-		float *ones = kith_alloc_n((size_t)m->nnz + 1, sizeof(float),
-		                           error);
-		if (ones == NULL)
-			return FALSE;
-		for (j = 0; j < m->nnz; j++)
-			ones[j] = 1.0f;
-		g_ptr_array_add(w->keep, ones);
-		vals = ones;
-	}
-	add_job(w, n_val, KITH_DT_F32, m->nnz, 0, vals, mode);
-	return TRUE;
-}
-
 static gpointer
 writer(gpointer data)
 {
@@ -264,6 +228,200 @@ wset_clear(struct wset *w)
 	g_array_free(w->jobs, TRUE);
 	g_ptr_array_free(w->keep, TRUE);
 	g_free(w->order);
+}
+
+/* ---- the arrays of a store ----------------------------------------------
+ *
+ * One table drives writing (kith_store_write() and the streams of
+ * kith_store_writer_stream(), see kith_store_streamed_arrays()) and
+ * opening (kith_store_open()): file name, dtype, where the data pointer
+ * lives in struct kith_store, where its length comes from, and what an
+ * in-memory store lacking it gets.  The manifest lists the arrays in
+ * table order.  Every store holds every array (opening fails on a
+ * missing file); "optional" is about in-memory stores only.
+ */
+enum sa_shape {
+	SA_INDPTR,      /* CSR row pointers: *rows + 1 entries */
+	SA_INDICES,     /* CSR column indices: csr->nnz (the file's length
+	                 * sets csr->nnz on open) */
+	SA_PAIRS,       /* CSR values and per-pair arrays: csr->nnz */
+	SA_LOG,         /* the event log: n_log */
+	SA_DENSE,       /* n_users x *cols (0 x 0 when *cols == 0) */
+};
+
+enum sa_fill {
+	SA_REQUIRED,    /* NULL with entries: the store is incomplete */
+	SA_EMPTY,       /* optional: written with no entries (SA_DENSE) */
+	SA_ZERO,        /* optional: all bits zero */
+	SA_ONE_F32,     /* optional: 1.0f */
+	SA_ONE_I32,     /* optional: 1 */
+	SA_MIN_I64,     /* optional: INT64_MIN (unknown time) */
+};
+
+struct store_array {
+	const char *name;
+	enum kith_dtype dtype;
+	enum sa_shape shape;
+	size_t data;            /* offsetof the data pointer */
+	size_t csr;             /* offsetof its struct kith_csr (SA_INDPTR,
+	                         * SA_INDICES, SA_PAIRS; pairs: ui) */
+	size_t rows;            /* SA_INDPTR: offsetof the row count */
+	size_t cols;            /* SA_INDPTR, SA_DENSE: offsetof the column
+	                         * count */
+	enum sa_fill fill;
+	gboolean public_mode;   /* 0644 whatever the privacy mode */
+	int lane;               /* kith ingest streams it on this lane, or -1 */
+};
+
+#define O(m) offsetof(struct kith_store, m)
+static const struct store_array store_arrays[] = {
+	{ "ui.indptr.npy", KITH_DT_I64, SA_INDPTR, O(ui.indptr), O(ui),
+	  O(n_users), O(n_items), SA_ZERO, FALSE, -1 },
+	{ "ui.indices.npy", KITH_DT_I32, SA_INDICES, O(ui.indices), O(ui), 0, 0,
+	  SA_REQUIRED, FALSE, 1 },
+	{ "ui.weight.npy", KITH_DT_F32, SA_PAIRS, O(ui.values), O(ui), 0, 0,
+	  SA_ONE_F32, FALSE, 1 },
+	{ "ui.count.npy", KITH_DT_I32, SA_PAIRS, O(ui_count), O(ui), 0, 0,
+	  SA_ONE_I32, FALSE, 1 },
+	{ "ui.ts_first.npy", KITH_DT_I64, SA_PAIRS, O(ui_ts_first), O(ui), 0, 0,
+	  SA_MIN_I64, FALSE, 1 },
+	{ "ui.ts_last.npy", KITH_DT_I64, SA_PAIRS, O(ui_ts_last), O(ui), 0, 0,
+	  SA_MIN_I64, FALSE, 1 },
+	{ "ui.types.npy", KITH_DT_U32, SA_PAIRS, O(ui_types), O(ui), 0, 0,
+	  SA_ZERO, FALSE, 1 },
+	{ "ui.value.npy", KITH_DT_F32, SA_PAIRS, O(ui_value), O(ui), 0, 0,
+	  SA_ZERO, FALSE, 1 },
+	{ "iu.indptr.npy", KITH_DT_I64, SA_INDPTR, O(iu.indptr), O(iu),
+	  O(n_items), O(n_users), SA_ZERO, FALSE, -1 },
+	{ "iu.indices.npy", KITH_DT_I32, SA_INDICES, O(iu.indices), O(iu), 0, 0,
+	  SA_REQUIRED, FALSE, -1 },
+	{ "iu.weight.npy", KITH_DT_F32, SA_PAIRS, O(iu.values), O(iu), 0, 0,
+	  SA_ONE_F32, FALSE, -1 },
+	{ "uu.indptr.npy", KITH_DT_I64, SA_INDPTR, O(uu.indptr), O(uu),
+	  O(n_users), O(n_users), SA_ZERO, FALSE, -1 },
+	{ "uu.indices.npy", KITH_DT_I32, SA_INDICES, O(uu.indices), O(uu), 0, 0,
+	  SA_REQUIRED, FALSE, -1 },
+	{ "uu.weight.npy", KITH_DT_F32, SA_PAIRS, O(uu.values), O(uu), 0, 0,
+	  SA_ONE_F32, FALSE, -1 },
+	{ "item_cat.indptr.npy", KITH_DT_I64, SA_INDPTR, O(item_cat.indptr),
+	  O(item_cat), O(n_items), O(n_categories), SA_ZERO, TRUE, -1 },
+	{ "item_cat.indices.npy", KITH_DT_I32, SA_INDICES, O(item_cat.indices),
+	  O(item_cat), 0, 0, SA_REQUIRED, TRUE, -1 },
+	{ "uf.indptr.npy", KITH_DT_I64, SA_INDPTR, O(uf.indptr), O(uf),
+	  O(n_users), O(n_user_feats), SA_ZERO, FALSE, -1 },
+	{ "uf.indices.npy", KITH_DT_I32, SA_INDICES, O(uf.indices), O(uf), 0, 0,
+	  SA_REQUIRED, FALSE, -1 },
+	{ "uf.value.npy", KITH_DT_F32, SA_PAIRS, O(uf.values), O(uf), 0, 0,
+	  SA_ONE_F32, FALSE, -1 },
+	{ "user_attr.npy", KITH_DT_F32, SA_DENSE, O(user_attr), 0, 0,
+	  O(n_user_attrs), SA_EMPTY, FALSE, -1 },
+	{ "user_type_count.npy", KITH_DT_I32, SA_DENSE, O(user_type_count), 0,
+	  0, O(n_event_types), SA_EMPTY, FALSE, -1 },
+	{ "ev.user.npy", KITH_DT_I32, SA_LOG, O(ev_user), 0, 0, 0, SA_REQUIRED,
+	  FALSE, 0 },
+	{ "ev.item.npy", KITH_DT_I32, SA_LOG, O(ev_item), 0, 0, 0, SA_REQUIRED,
+	  FALSE, 0 },
+	{ "ev.ts.npy", KITH_DT_I64, SA_LOG, O(ev_ts), 0, 0, 0, SA_REQUIRED,
+	  FALSE, 0 },
+	{ "ev.type.npy", KITH_DT_U8, SA_LOG, O(ev_type), 0, 0, 0, SA_REQUIRED,
+	  FALSE, 0 },
+	{ "ev.value.npy", KITH_DT_F32, SA_LOG, O(ev_value), 0, 0, 0,
+	  SA_REQUIRED, FALSE, 0 },
+};
+#undef O
+
+static int64_t
+sa_count(const struct kith_store *s, size_t off)
+{
+	return *(const int64_t *)(const void *)((const char *)s + off);
+}
+
+static const struct kith_csr *
+sa_csr(const struct kith_store *s, const struct store_array *a)
+{
+	return (const struct kith_csr *)(const void *)((const char *)s +
+	                                               a->csr);
+}
+
+static void *
+sa_data(const struct kith_store *s, const struct store_array *a)
+{
+	return *(void *const *)(const void *)((const char *)s + a->data);
+}
+
+/* The shape array A has in store S: rows, and columns (0: 1-D). */
+static void
+sa_shape(const struct kith_store *s, const struct store_array *a,
+         int64_t *rows, int64_t *cols)
+{
+	*cols = 0;
+	switch (a->shape) {
+	case SA_INDPTR:
+		*rows = sa_count(s, a->rows) + 1;
+		break;
+	case SA_INDICES:
+	case SA_PAIRS:
+		*rows = sa_csr(s, a)->nnz;
+		break;
+	case SA_LOG:
+		*rows = s->n_log;
+		break;
+	case SA_DENSE:
+		*cols = sa_data(s, a) != NULL ? sa_count(s, a->cols) : 0;
+		*rows = *cols > 0 ? s->n_users : 0;
+		break;
+	}
+}
+
+int
+kith_store_streamed_arrays(const struct kith_store *s,
+                           struct kith_store_stream_array *out)
+{
+	int n = 0;
+	int64_t cols;
+
+	for (size_t k = 0; k < G_N_ELEMENTS(store_arrays); k++) {
+		const struct store_array *a = &store_arrays[k];
+		if (a->lane < 0)
+			continue;
+		out[n].name = a->name;
+		out[n].dtype = a->dtype;
+		sa_shape(s, a, &out[n].n, &cols);
+		out[n].data = sa_data(s, a);
+		out[n].lane = a->lane;
+		n++;
+	}
+	return n;
+}
+
+/* The data of array A for writing: S's own, or a block made for an
+ * optional array S lacks (kept in W->keep); NULL with *error. */
+static const void *
+sa_write_data(struct wset *w, const struct kith_store *s,
+              const struct store_array *a, int64_t rows, GError **error)
+{
+	const void *d = sa_data(s, a);
+	if (d != NULL || a->fill == SA_EMPTY || rows == 0)
+		return d;
+	if (a->fill == SA_REQUIRED) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
+		            "store array '%s' missing", a->name);
+		return NULL;
+	}
+	size_t n = (size_t)rows, es = kith_dtype_size(a->dtype);
+	void *block = kith_alloc0_n(n + 1, es, error);
+	if (block == NULL)
+		return NULL;
+	g_ptr_array_add(w->keep, block);
+	for (size_t j = 0; j < n && a->fill != SA_ZERO; j++) {
+		if (a->fill == SA_ONE_F32)
+			((float *)block)[j] = 1.0f;
+		else if (a->fill == SA_ONE_I32)
+			((int32_t *)block)[j] = 1;
+		else
+			((int64_t *)block)[j] = INT64_MIN;
+	}
+	return block;
 }
 
 /* ---- writing in steps: streams ------------------------------------------
@@ -635,99 +793,26 @@ writer_finish(struct kith_store_writer *sw, const struct kith_store *s,
 	g_autoptr(JsonNode) root = NULL;
 	g_autofree char *mpath = NULL;
 	int umode = sw->umode;
-	int64_t nnz = s->ui.nnz, j;
-	g_autofree int32_t *cnt = NULL;
-	g_autofree int64_t *tsf = NULL, *tsl = NULL;
-	g_autofree uint32_t *types = NULL;
-	g_autofree float *val = NULL;
 	int64_t social_pairs;
 
 	if (!kith_store_check(s, error))
 		return FALSE;
 	b = kith_manifest_begin(KITH_STORE_FORMAT, KITH_STORE_VERSION);
 
-	/* defaults for pair arrays an in-memory store may lack */
-	if (s->ui_count == NULL) {
-		cnt = kith_alloc_n((size_t)nnz, sizeof(int32_t), error);
-		if (cnt == NULL)
-			return FALSE;
-		for (j = 0; j < nnz; j++)
-			cnt[j] = 1;
-	}
-	if (s->ui_ts_first == NULL || s->ui_ts_last == NULL) {
-		tsf = kith_alloc_n((size_t)nnz, sizeof(int64_t), error);
-		tsl = kith_alloc_n((size_t)nnz, sizeof(int64_t), error);
-		if (tsf == NULL || tsl == NULL)
-			return FALSE;
-		for (j = 0; j < nnz; j++)
-			tsf[j] = tsl[j] = INT64_MIN;
-	}
-	if (s->ui_types == NULL) {
-		types = kith_alloc0_n((size_t)nnz, sizeof(uint32_t), error);
-		if (types == NULL)
-			return FALSE;
-	}
-	if (s->ui_value == NULL) {
-		val = kith_alloc0_n((size_t)nnz, sizeof(float), error);
-		if (val == NULL)
-			return FALSE;
-	}
-
-	if (s->n_log > 0 &&
-	    (s->ev_user == NULL || s->ev_item == NULL || s->ev_ts == NULL ||
-	     s->ev_type == NULL || s->ev_value == NULL)) {
-		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
-		            "event log arrays missing");
-		return FALSE;
-	}
 	struct wset w = { 0 };
 	w.jobs = g_array_new(FALSE, TRUE, sizeof(struct wjob));
 	w.keep = g_ptr_array_new_with_free_func(g_free);
 	w.od = od;
-	gboolean ok =
-	    add_csr(&w, "ui", "weight", &s->ui, s->n_users, umode, error);
-	if (ok) {
-		add_job(&w, "ui.count.npy", KITH_DT_I32, nnz, 0,
-		        cnt ? cnt : s->ui_count, umode);
-		add_job(&w, "ui.ts_first.npy", KITH_DT_I64, nnz, 0,
-		        tsf ? tsf : s->ui_ts_first, umode);
-		add_job(&w, "ui.ts_last.npy", KITH_DT_I64, nnz, 0,
-		        tsl ? tsl : s->ui_ts_last, umode);
-		add_job(&w, "ui.types.npy", KITH_DT_U32, nnz, 0,
-		        types ? types : s->ui_types, umode);
-		add_job(&w, "ui.value.npy", KITH_DT_F32, nnz, 0,
-		        val ? val : s->ui_value, umode);
-	}
-	ok = ok &&
-	     add_csr(&w, "iu", "weight", &s->iu, s->n_items, umode, error) &&
-	     add_csr(&w, "uu", "weight", &s->uu, s->n_users, umode, error) &&
-	     add_csr(&w, "item_cat", NULL, &s->item_cat, s->n_items, 0644,
-	             error) &&
-	     add_csr(&w, "uf", "value", &s->uf, s->n_users, umode, error);
-	if (ok) {
-		if (s->n_user_attrs > 0 && s->user_attr != NULL)
-			add_job(&w, "user_attr.npy", KITH_DT_F32, s->n_users,
-			        s->n_user_attrs, s->user_attr, umode);
-		else
-			add_job(&w, "user_attr.npy", KITH_DT_F32, 0, 0, NULL,
-			        umode);
-		if (s->n_event_types > 0 && s->user_type_count != NULL)
-			add_job(&w, "user_type_count.npy", KITH_DT_I32,
-			        s->n_users, s->n_event_types,
-			        s->user_type_count, umode);
-		else
-			add_job(&w, "user_type_count.npy", KITH_DT_I32, 0, 0,
-			        NULL, umode);
-		add_job(&w, "ev.user.npy", KITH_DT_I32, s->n_log, 0,
-		        s->ev_user, umode);
-		add_job(&w, "ev.item.npy", KITH_DT_I32, s->n_log, 0,
-		        s->ev_item, umode);
-		add_job(&w, "ev.ts.npy", KITH_DT_I64, s->n_log, 0, s->ev_ts,
-		        umode);
-		add_job(&w, "ev.type.npy", KITH_DT_U8, s->n_log, 0, s->ev_type,
-		        umode);
-		add_job(&w, "ev.value.npy", KITH_DT_F32, s->n_log, 0,
-		        s->ev_value, umode);
+	gboolean ok = TRUE;
+	for (size_t k = 0; ok && k < G_N_ELEMENTS(store_arrays); k++) {
+		const struct store_array *a = &store_arrays[k];
+		int64_t rows, cols;
+		sa_shape(s, a, &rows, &cols);
+		const void *d = sa_write_data(&w, s, a, rows, error);
+		ok = d != NULL || rows == 0 || a->fill == SA_EMPTY;
+		if (ok)
+			add_job(&w, a->name, a->dtype, rows, cols, d,
+			        a->public_mode ? 0644 : umode);
 	}
 	if (ok)
 		ok = claim_streamed(sw, &w, error);
@@ -943,33 +1028,40 @@ map_array(struct kith_store *s, const char *name, enum kith_dtype dt,
 	return a->data ? a->data : (const void *)"";
 }
 
+/* Maps every array of the table into S, in table order (the counts are
+ * set); sets the CSRs' shapes and the data pointers. */
 static gboolean
-map_csr(struct kith_store *s, struct kith_csr *m, const char *prefix,
-        const char *valname, int64_t n_rows, int64_t n_cols, GError **error)
+map_arrays(struct kith_store *s, GError **error)
 {
-	g_autofree char *n_ptr = g_strdup_printf("%s.indptr.npy", prefix);
-	g_autofree char *n_idx = g_strdup_printf("%s.indices.npy", prefix);
-	const int64_t *ptr;
-	const struct kith_npy *last;
-
-	memset(m, 0, sizeof(*m));
-	ptr = map_array(s, n_ptr, KITH_DT_I64, n_rows + 1, 0, error);
-	if (ptr == NULL)
-		return FALSE;
-	m->n_rows = n_rows;
-	m->n_cols = n_cols;
-	m->indptr = (int64_t *)ptr;
-	if (map_array(s, n_idx, KITH_DT_I32, -1, 0, error) == NULL)
-		return FALSE;
-	last = g_ptr_array_index(s->maps, s->maps->len - 1);
-	m->nnz = last->shape[0];
-	m->indices = (int32_t *)last->data;
-	if (valname != NULL) {
-		g_autofree char *n_val = g_strdup_printf("%s.%s.npy", prefix, valname);
-		m->values = (float *)map_array(s, n_val, KITH_DT_F32, m->nnz, 0,
-		                               error);
-		if (m->values == NULL)
+	for (size_t k = 0; k < G_N_ELEMENTS(store_arrays); k++) {
+		const struct store_array *a = &store_arrays[k];
+		struct kith_csr *m = (struct kith_csr *)(void *)((char *)s +
+		                                                 a->csr);
+		int64_t rows, cols;
+		const void *d;
+		if (a->shape == SA_DENSE) {
+			cols = sa_count(s, a->cols);
+			rows = cols > 0 ? s->n_users : 0;
+		} else {
+			sa_shape(s, a, &rows, &cols);
+		}
+		if (a->shape == SA_INDICES)
+			rows = -1;      /* nnz: the file's length */
+		d = map_array(s, a->name, a->dtype, rows, cols, error);
+		if (d == NULL)
 			return FALSE;
+		if (a->shape == SA_INDPTR) {
+			m->n_rows = rows - 1;
+			m->n_cols = sa_count(s, a->cols);
+		} else if (a->shape == SA_INDICES) {
+			const struct kith_npy *last =
+			        g_ptr_array_index(s->maps, s->maps->len - 1);
+			m->nnz = last->shape[0];
+			d = last->data;
+		} else if (a->shape == SA_DENSE && cols == 0) {
+			d = NULL;
+		}
+		*(const void **)(void *)((char *)s + a->data) = d;
 	}
 	return TRUE;
 }
@@ -1071,59 +1163,13 @@ kith_store_open(const char *path, GError **error)
 	s->n_events = events;
 	s->directed_social =
 	        kith_json_bool_or(root, "directed_social", FALSE);
-	if (!map_csr(s, &s->ui, "ui", "weight", s->n_users, s->n_items, error))
-		return NULL;
-	if ((s->ui_count = (int32_t *)map_array(s, "ui.count.npy", KITH_DT_I32,
-	                                        s->ui.nnz, 0, error)) == NULL ||
-	    (s->ui_ts_first = (int64_t *)map_array(s, "ui.ts_first.npy",
-	                                           KITH_DT_I64, s->ui.nnz, 0,
-	                                           error)) == NULL ||
-	    (s->ui_ts_last = (int64_t *)map_array(s, "ui.ts_last.npy", KITH_DT_I64,
-	                                          s->ui.nnz, 0, error)) == NULL ||
-	    (s->ui_types = (uint32_t *)map_array(s, "ui.types.npy", KITH_DT_U32,
-	                                         s->ui.nnz, 0, error)) == NULL ||
-	    (s->ui_value = (float *)map_array(s, "ui.value.npy", KITH_DT_F32,
-	                                      s->ui.nnz, 0, error)) == NULL)
-		return NULL;
-	if (!map_csr(s, &s->iu, "iu", "weight", s->n_items, s->n_users, error) ||
-	    !map_csr(s, &s->uu, "uu", "weight", s->n_users, s->n_users, error) ||
-	    !map_csr(s, &s->item_cat, "item_cat", NULL, s->n_items,
-	             s->n_categories, error) ||
-	    !map_csr(s, &s->uf, "uf", "value", s->n_users, s->n_user_feats,
-	             error))
-		return NULL;
-	s->user_attr = (float *)map_array(s, "user_attr.npy", KITH_DT_F32,
-	                                  s->n_user_attrs ? s->n_users : 0,
-	                                  s->n_user_attrs, error);
-	if (s->user_attr == NULL)
-		return NULL;
-	if (s->n_user_attrs == 0)
-		s->user_attr = NULL;
-	s->user_type_count = (int32_t *)map_array(s, "user_type_count.npy",
-	                                          KITH_DT_I32,
-	                                          s->n_event_types ? s->n_users
-	                                                           : 0,
-	                                          s->n_event_types, error);
-	if (s->user_type_count == NULL)
-		return NULL;
-	if (s->n_event_types == 0)
-		s->user_type_count = NULL;
 	s->n_log = kith_json_int_or(counts, "event_log", 0);
 	if (s->n_log < 0 || s->n_log > INT32_MAX * (int64_t)64) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
 		            "manifest: invalid count 'event_log'");
 		return NULL;
 	}
-	if ((s->ev_user = (int32_t *)map_array(s, "ev.user.npy", KITH_DT_I32,
-	                                       s->n_log, 0, error)) == NULL ||
-	    (s->ev_item = (int32_t *)map_array(s, "ev.item.npy", KITH_DT_I32,
-	                                       s->n_log, 0, error)) == NULL ||
-	    (s->ev_ts = (int64_t *)map_array(s, "ev.ts.npy", KITH_DT_I64,
-	                                     s->n_log, 0, error)) == NULL ||
-	    (s->ev_type = (uint8_t *)map_array(s, "ev.type.npy", KITH_DT_U8,
-	                                       s->n_log, 0, error)) == NULL ||
-	    (s->ev_value = (float *)map_array(s, "ev.value.npy", KITH_DT_F32,
-	                                      s->n_log, 0, error)) == NULL)
+	if (!map_arrays(s, error))
 		return NULL;
 	{
 		int64_t j;

@@ -755,9 +755,9 @@ kith_csv_open_memory(const char *name, const void *data, size_t len,
 
 struct kith_csv *
 kith_csv_open_at(const struct kith_csv *from, int64_t offset, int64_t line,
-                 GError **error)
+                 int64_t end, GError **error)
 {
-	struct kith_input *in = kith_input_open_at(from->in, offset, error);
+	struct kith_input *in = kith_input_open_at(from->in, offset, end, error);
 	if (!in)
 		return NULL;
 	struct kith_csv *r = reader_new(from->name, &from->opt);

@@ -2,7 +2,8 @@
  * Input files (see include/kith/input.h for the rules and the contract).
  *
  * Three stages, each pulling from the one below:
- *   raw     the file's bytes: read() (pread() for kith_input_open_at()),
+ *   raw     the file's bytes: read() (pread() for kith_input_open_at(),
+ *           up to its end byte),
  *           preceded on a stream by poll() with a 100 ms timeout so that
  *           an interrupt is seen while waiting for a writer; hashed here
  *           when a stream is hashed;
@@ -69,6 +70,7 @@ struct kith_input {
 	int64_t start;         /* regular file: offset at open */
 	gboolean use_pread;
 	int64_t ppos;          /* next pread() offset */
+	int64_t pend;          /* pread() stops here (-1: end of file) */
 	int64_t raw_total;     /* bytes read from the file */
 	gboolean raw_eof;
 
@@ -155,7 +157,10 @@ raw_read(struct kith_input *in, void *buf, size_t n, GError **error)
 				return -1;
 			}
 		}
-		ssize_t k = in->use_pread ? pread(in->fd, buf, n, (off_t)in->ppos)
+		if (in->pend >= 0 && (int64_t)n > in->pend - in->ppos)
+			n = (size_t)(in->pend - in->ppos);
+		ssize_t k = n == 0 ? 0
+		          : in->use_pread ? pread(in->fd, buf, n, (off_t)in->ppos)
 		                          : read(in->fd, buf, n);
 		if (k < 0) {
 			if (errno == EINTR || errno == EAGAIN)
@@ -822,6 +827,7 @@ kith_input_open_fd(int fd, const char *name, gboolean own, unsigned flags,
 	in->name = g_strdup(name);
 	in->fd = fd;
 	in->own_fd = own;
+	in->pend = -1;
 	return input_start(in, flags, error);
 }
 
@@ -843,10 +849,11 @@ kith_input_open(const char *path, unsigned flags, GError **error)
 
 struct kith_input *
 kith_input_open_at(const struct kith_input *from, int64_t offset,
-                   GError **error)
+                   int64_t end, GError **error)
 {
 	int64_t size;
-	if (kith_input_map_fd(from, &size) < 0 || offset < 0 || offset > size) {
+	if (kith_input_map_fd(from, &size) < 0 || offset < 0 || offset > size ||
+	    end > size || (end >= 0 && end < offset)) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
 		            "cannot read '%s' from byte %" G_GINT64_FORMAT,
 		            from->name, offset);
@@ -866,6 +873,7 @@ kith_input_open_at(const struct kith_input *from, int64_t offset,
 	in->start = offset;
 	in->use_pread = TRUE;
 	in->ppos = offset;
+	in->pend = end;
 	return in;
 }
 

@@ -63,7 +63,7 @@ ok_if "said once" "$(grep -c 'add --pagerank-only' "$T/.err")" = 1
 ok_if "nothing written" ! -e "$T/x"
 check_fails 2 "np 2 communities refuses" kith_np 2 communities "$T/s" -o "$T/c"
 ok_if "names the distributed commands" \
-	-n "$(grep 'runs on one machine only.*influence propagate' "$T/.err")"
+	-n "$(grep 'runs on one machine only.*influence ingest propagate' "$T/.err")"
 check_fails 2 "np 2 report refuses" kith_np 2 report "$T/s" -o "$T/r"
 check "np 1 runs a single-node command" kith_np 1 info "$T/s"
 check "np 3 --help is fine" kith_np 3 communities --help

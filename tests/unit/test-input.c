@@ -178,7 +178,7 @@ test_plain(void)
 	g_assert_null(kith_input_compression(in));
 	g_assert_false(kith_input_is_stream(in));
 	/* a second reader from an offset, on its own descriptor */
-	struct kith_input *at = kith_input_open_at(in, 12345, &err);
+	struct kith_input *at = kith_input_open_at(in, 12345, -1, &err);
 	g_assert_no_error(err);
 	GString *rest = drain(at, 0, &err);
 	g_assert_no_error(err);
@@ -186,6 +186,18 @@ test_plain(void)
 	g_assert_true(memcmp(rest->str, t->str + 12345, rest->len) == 0);
 	g_string_free(rest, TRUE);
 	kith_input_close(at);
+	/* and one that stops at an end byte (a rank's part) */
+	at = kith_input_open_at(in, 1000, 71000, &err);
+	g_assert_no_error(err);
+	rest = drain(at, 7, &err);
+	g_assert_no_error(err);
+	g_assert_cmpuint(rest->len, ==, 70000);
+	g_assert_true(memcmp(rest->str, t->str + 1000, rest->len) == 0);
+	g_string_free(rest, TRUE);
+	kith_input_close(at);
+	g_assert_null(kith_input_open_at(in, 500, 499, &err));
+	g_assert_error(err, KITH_ERROR, KITH_ERROR_IO);
+	g_clear_error(&err);
 	kith_input_close(in);
 	g_string_free(t, TRUE);
 }

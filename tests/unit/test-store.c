@@ -45,6 +45,59 @@ small_store(void)
 	return s;
 }
 
+/* The table of arrays: an in-memory store without the optional arrays
+ * gets their defaults, every array of the manifest opens, the streamed
+ * list names the log and the pair arrays, and a log without its arrays
+ * is refused. */
+static void
+test_array_table(void)
+{
+	g_autofree char *path = g_build_filename(tmpdir, "table", NULL);
+	g_autofree char *bad = g_build_filename(tmpdir, "table-bad", NULL);
+	struct kith_store *s = small_store(), *o;
+	struct kith_store_stream_array arr[KITH_STORE_MAX_STREAMED];
+	GError *err = NULL;
+
+	g_assert_true(kith_store_write(s, path, NULL, FALSE, &err));
+	g_assert_no_error(err);
+	o = kith_store_open(path, &err);
+	g_assert_no_error(err);
+	JsonObject *arrays = json_object_get_object_member(
+	        json_node_get_object(o->manifest), "arrays");
+	g_assert_true(json_object_has_member(arrays, "ev.value.npy"));
+	g_assert_true(json_object_has_member(arrays, "item_cat.indptr.npy"));
+	for (int j = 0; j < 6; j++) {
+		g_assert_cmpint(o->ui_count[j], ==, 1);
+		g_assert_cmpint(o->ui_ts_first[j], ==, INT64_MIN);
+		g_assert_cmpint(o->ui_ts_last[j], ==, INT64_MIN);
+		g_assert_cmpint(o->ui_types[j], ==, 0);
+		g_assert_cmpfloat(o->ui_value[j], ==, 0.0f);
+	}
+	g_assert_cmpfloat(o->uu.values[0], ==, 1.0f);
+	g_assert_cmpint(o->item_cat.n_rows, ==, 3);
+	g_assert_cmpint(o->item_cat.nnz, ==, 0);
+	g_assert_null(o->user_attr);
+	g_assert_null(o->user_type_count);
+
+	int n = kith_store_streamed_arrays(o, arr);
+	g_assert_cmpint(n, ==, 12);
+	for (int k = 0; k < n; k++) {
+		gboolean log = g_str_has_prefix(arr[k].name, "ev.");
+		g_assert_true(log || g_str_has_prefix(arr[k].name, "ui."));
+		g_assert_cmpint(arr[k].lane, ==, log ? 0 : 1);
+		g_assert_cmpint(arr[k].n, ==, log ? 0 : 6);
+	}
+	kith_store_free(o);
+
+	s->n_log = 2;           /* a log without its arrays */
+	g_assert_false(kith_store_write(s, bad, NULL, FALSE, &err));
+	g_assert_error(err, KITH_ERROR, KITH_ERROR_CORRUPT);
+	g_assert_nonnull(strstr(err->message, "ev.user.npy"));
+	g_clear_error(&err);
+	g_assert_false(g_file_test(bad, G_FILE_TEST_EXISTS));
+	kith_store_free(s);
+}
+
 static void
 test_roundtrip(void)
 {
@@ -373,6 +426,7 @@ main(int argc, char **argv)
 	tmpdir = g_dir_make_tmp("kith-test-store-XXXXXX", NULL);
 	g_test_add_func("/store/roundtrip", test_roundtrip);
 	g_test_add_func("/store/damage", test_damage);
+	g_test_add_func("/store/array-table", test_array_table);
 	g_test_add_func("/store/ids-files", test_ids_files);
 	g_test_add_func("/store/stream-same-bytes", test_stream_same_bytes);
 	g_test_add_func("/store/stream-cancel", test_stream_cancel);

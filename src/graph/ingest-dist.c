@@ -1,0 +1,821 @@
+/*
+ * kith ingest over the ranks of an MPI job (mpirun -np P kith ingest), a
+ * service of the driver (ingest.c): the events file, then the social
+ * file, each read in P parts, one per rank; ids, rows and accounting are
+ * gathered on rank 0, which goes on as a single process does (the users,
+ * items and features files, the build, the store).  The other ranks end
+ * here.  The reader services (ingest-events.c, ingest-files.c) give the
+ * steps (struct ingest_part_ops); this file runs them over the ranks.
+ *
+ * Parts.  Rank 0 reads the header and the records up to the first one
+ * that fixes the columns (ops->prefix) and broadcasts the columns and
+ * the offset off0 where that stops.  Cut r is the first line start at or
+ * after max(off0, r size / P) (cut 0 = 0, cut P = size); rank r reads
+ * bytes [cut r, cut r+1) (rank 0 from off0) as one process reads a file
+ * (ops->range: the events in parallel chunks, then serially).  Line
+ * numbers stay those of the file: each rank counts the line feeds of its
+ * part and a sum over the ranks gives each part its first line.  A file
+ * that cannot be mapped (stdin, a pipe, compressed, UTF-16) is read
+ * whole by rank 0.  A quoted field that runs over a cut fails the job
+ * (it cannot be told from an unterminated quote without reading the
+ * file in order).
+ *
+ * Ids.  One process numbers ids in order of first appearance, file after
+ * file.  Each rank numbers the ids of its part in its own order of first
+ * appearance.  The owner of an id (hash mod P) receives it from every
+ * rank that saw it, in rank order, so the first to send it is the rank
+ * whose part holds its first appearance; owners remember the ids of
+ * earlier files (the users of the events when the social file is
+ * merged) and answer "new or not"; rank r's new ids get numbers T + O_r
+ * + k (T ids numbered before, O_r the new ids of the ranks before r, k
+ * their order on rank r); senders hand those to the owners, which answer
+ * every sender with the numbers of all its ids.  Rank 0 receives the new
+ * ids' names in rank order, so its maps become the single process's.
+ * Event types (at most 32) are merged by rank 0 in rank order.  Social
+ * pairs are kept as read and put in order (a < b unless --directed)
+ * once renumbered.
+ *
+ * Accounting.  Records, rejects per reason, self-loops and line counts
+ * are summed; the rejects.tsv lines are concatenated in rank order (file
+ * order); a failure is the job's first in rank order (the first in the
+ * file), and rank 0 holds it; the --max-rejects limits are checked on
+ * the sums.
+ *
+ * Cost per rank: O(bytes / P) to read (plus one pass counting its line
+ * feeds) and O(ids seen) to exchange: per id map and file two
+ * all-to-alls of counts, four of data (names, new flags, numbers both
+ * ways), one sum and a gather of the new ids' names; rank 0 receives the
+ * events (21 bytes each), the social rows (12 bytes each), the distinct
+ * ids and the rejects.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kith/core.h"
+#include "kith/dist.h"
+#include "kith/ingest.h"
+#include "ingest-internal.h"
+
+/* Rank 0's decisions about a file, broadcast to the others. */
+struct head {
+	int64_t split;          /* 1: read in parts; 0: rank 0 read it all */
+	int64_t size;           /* bytes of the file */
+	int64_t off, line;      /* where the parts start after rank 0's
+	                         * first records */
+	int32_t roles[INGEST_ROLES];
+};
+
+/* The ids of one kind (users, items) over the files read in parts: the
+ * owner's side (the ids this rank owns and their global numbers) and the
+ * sender's (this rank's ids numbered so far). */
+struct ingest_owners {
+	struct kith_idmap *own;
+	int64_t *num;           /* global number of own's key k */
+	int64_t n_num;
+	int64_t total;          /* ids numbered over all ranks */
+	int32_t *remap;         /* this rank's map: key k -> global number */
+	int64_t n_remap;
+};
+
+static struct ingest_owners *
+owners_new(void)
+{
+	struct ingest_owners *om = g_new0(struct ingest_owners, 1);
+	om->own = kith_idmap_new();
+	return om;
+}
+
+static void
+owners_free(struct ingest_owners *om)
+{
+	if (!om)
+		return;
+	kith_idmap_free(om->own);
+	g_free(om->num);
+	g_free(om->remap);
+	g_free(om);
+}
+
+/* Makes a step's outcome common.  TRUE when every rank passed ok.  Else
+ * FALSE everywhere: rank 0 holds the error of the lowest failing rank
+ * (its code and message), the others an error that only says so (the
+ * CLI leaves the report to rank 0). */
+static gboolean
+settle(gboolean ok, GError **error)
+{
+	int P = kith_dist_size(), me = kith_dist_rank();
+	int64_t first = ok ? P : me;
+	GError *e = NULL;
+	if (!kith_dist_allreduce_i64(&first, 1, KITH_DIST_MIN, &e)) {
+		if (ok)
+			g_propagate_error(error, e);
+		else
+			g_error_free(e);
+		return FALSE;
+	}
+	if (first == P)
+		return TRUE;
+	/* the failing rank's code and message to rank 0 */
+	g_autofree int64_t *count = g_new0(int64_t, P);
+	g_autofree char *msg = NULL;
+	int64_t n = 0;
+	if (me == first) {
+		msg = g_strdup_printf("%08d%s", error && *error ? (*error)->code
+		                                                : KITH_ERROR_IO,
+		                      error && *error ? (*error)->message
+		                                      : "failed");
+		n = (int64_t)strlen(msg);
+	}
+	int64_t n_first = n;
+	if (!kith_dist_allreduce_i64(&n_first, 1, KITH_DIST_MAX, &e)) {
+		g_clear_error(error);
+		g_propagate_error(error, e);
+		return FALSE;
+	}
+	count[first] = n_first;
+	g_autofree char *got = g_malloc0((size_t)n_first + 1);
+	if (!kith_dist_gatherv(msg, n, got, count, 1, &e)) {
+		g_clear_error(error);
+		g_propagate_error(error, e);
+		return FALSE;
+	}
+	if (me == 0 && first != 0 && n_first >= 8) {
+		char num[9];
+		memcpy(num, got, 8);
+		num[8] = '\0';
+		g_clear_error(error);
+		g_set_error_literal(error, KITH_ERROR, (int)atoi(num), got + 8);
+	} else if (me != 0 && me != first) {
+		g_clear_error(error);
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+		            "rank %d failed", (int)first);
+	}
+	return FALSE;
+}
+
+/* Rank 0 receives the N bytes of BUF of every rank, in rank order, into
+ * *out (g_malloc'd, NUL-terminated) and their lengths into lens (P
+ * entries); elsewhere *out is NULL. */
+static gboolean
+gather_bytes(const void *buf, int64_t n, char **out, int64_t *lens,
+             GError **error)
+{
+	int P = kith_dist_size();
+	g_autofree int64_t *ones = g_new(int64_t, P);
+	for (int q = 0; q < P; q++)
+		ones[q] = 1;
+	*out = NULL;
+	if (!kith_dist_gatherv(&n, 1, lens, ones, sizeof(int64_t), error))
+		return FALSE;
+	int64_t total = 0;
+	if (kith_dist_rank() == 0)
+		for (int q = 0; q < P; q++)
+			total += lens[q];
+	char *all = kith_dist_rank() == 0 ? g_malloc((size_t)total + 1) : NULL;
+	if (!kith_dist_gatherv(buf, n, all, lens, 1, error)) {
+		g_free(all);
+		return FALSE;
+	}
+	if (all)
+		all[total] = '\0';
+	*out = all;
+	return TRUE;
+}
+
+/* Keys [from, to) of M as records: 4-byte length, then the bytes. */
+static void
+pack_keys(GByteArray *b, const struct kith_idmap *m, const int64_t *keys,
+          int64_t n)
+{
+	for (int64_t j = 0; j < n; j++) {
+		uint32_t len = (uint32_t)kith_idmap_key_len(m, keys[j]);
+		g_byte_array_append(b, (const guint8 *)&len, sizeof len);
+		g_byte_array_append(b, (const guint8 *)kith_idmap_key(m, keys[j]),
+		                    len);
+	}
+}
+
+/* Next record of a packed block: its bytes and length; advances *p. */
+static const char *
+unpack_key(const char **p, size_t *len)
+{
+	uint32_t l;
+	memcpy(&l, *p, sizeof l);
+	const char *s = *p + sizeof l;
+	*p = s + l;
+	*len = l;
+	return s;
+}
+
+/*
+ * Numbers the ids of L that this rank has not numbered yet (keys
+ * [om->n_remap, size), in its order of first appearance) as one process
+ * reading the files in order would: om->remap[k] = the global index of
+ * L's key k.  An id numbered before (an earlier file, any rank) keeps its
+ * number; the others are numbered after them, in rank order.  On rank 0,
+ * L is the map kept: it receives the other ranks' new ids in rank order
+ * (rank 0's own keys are their global numbers).  WHAT names the ids in
+ * messages.  Collective.
+ */
+static gboolean
+merge_map(struct ingest_owners *om, struct kith_idmap *L, const char *what,
+          GError **error)
+{
+	int P = kith_dist_size(), me = kith_dist_rank();
+	int64_t from = om->n_remap, n = kith_idmap_size(L) - from;
+	gboolean ok = FALSE, full = FALSE;
+	int64_t in_bytes = 0, in_n = 0, next = 0, total = 0, m = 0;
+	const char *p;
+	g_autofree int64_t *nsend = g_new0(int64_t, P), *nrecv = g_new0(int64_t, P);
+	g_autofree int64_t *bsend = g_new0(int64_t, P), *brecv = g_new0(int64_t, P);
+	g_autofree int64_t *order = g_new(int64_t, n + 1);
+	g_autofree int *owner = g_new(int, n + 1);
+	g_autofree int64_t *pos = g_new0(int64_t, P + 1);
+	g_autofree guint8 *first = g_new0(guint8, n + 1);
+	g_autofree int64_t *firsts = g_new0(int64_t, P);
+	g_autofree int64_t *mine = g_new(int64_t, n + 1);
+	g_autofree int64_t *lens = g_new0(int64_t, P);
+	g_autofree char *names = NULL, *in = NULL;
+	g_autofree guint8 *flags_in = NULL, *flags_out = NULL;
+	g_autofree int64_t *gsend = NULL, *grecv = NULL, *oidx = NULL;
+	GByteArray *out = g_byte_array_new();
+
+	/* 1. every new id to its owner, grouped by owner, in local order */
+	for (int64_t k = 0; k < n; k++) {
+		struct kith_idkey key;
+		kith_idmap_prepare(NULL, kith_idmap_key(L, from + k),
+		                   kith_idmap_key_len(L, from + k), &key);
+		owner[k] = (int)(key.v % (uint64_t)P);
+		nsend[owner[k]]++;
+		bsend[owner[k]] += 4 + (int64_t)kith_idmap_key_len(L, from + k);
+	}
+	for (int q = 0; q < P; q++)
+		pos[q + 1] = pos[q] + nsend[q];
+	for (int64_t k = 0; k < n; k++)
+		order[pos[owner[k]]++] = from + k;
+	pack_keys(out, L, order, n);
+	for (int64_t j = 0; j < n; j++)
+		order[j] -= from;
+	if (!kith_dist_alltoall_i64(bsend, brecv, error) ||
+	    !kith_dist_alltoall_i64(nsend, nrecv, error))
+		goto done;
+	for (int q = 0; q < P; q++) {
+		in_bytes += brecv[q];
+		in_n += nrecv[q];
+	}
+	in = g_malloc((size_t)in_bytes + 1);
+	if (!kith_dist_alltoallv(out->data, bsend, in, brecv, 1, error))
+		goto done;
+
+	/* 2. the owner: new to every file so far or not, in rank order */
+	oidx = g_new(int64_t, in_n + 1);
+	flags_in = g_new(guint8, in_n + 1);
+	p = in;
+	for (int64_t j = 0; j < in_n; j++) {
+		size_t len;
+		const char *s = unpack_key(&p, &len);
+		gboolean added = FALSE;
+		oidx[j] = kith_idmap_add(om->own, s, len, &added);
+		if (oidx[j] < 0) {
+			full = TRUE;
+			oidx[j] = 0;
+		}
+		flags_in[j] = (guint8)added;
+	}
+	int64_t n_own = kith_idmap_size(om->own);
+	if (n_own > om->n_num) {
+		om->num = g_renew(int64_t, om->num, n_own);
+		for (int64_t x = om->n_num; x < n_own; x++)
+			om->num[x] = -1;
+		om->n_num = n_own;
+	}
+	if (full)
+		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
+		            "more than 2^31-1 %s", what);
+	if (!settle(!full, error))
+		goto done;
+	flags_out = g_new(guint8, n + 1);
+	if (!kith_dist_alltoallv(flags_in, nrecv, flags_out, nsend, 1, error))
+		goto done;
+
+	/* 3. numbers of this rank's first ids, after those of the ranks
+	 * before it */
+	for (int64_t j = 0; j < n; j++)
+		first[order[j]] = flags_out[j];
+	for (int64_t k = 0; k < n; k++)
+		firsts[me] += first[k];
+	if (!kith_dist_allreduce_i64(firsts, P, KITH_DIST_SUM, error))
+		goto done;
+	next = om->total;
+	total = om->total;
+	for (int q = 0; q < P; q++) {
+		if (q < me)
+			next += firsts[q];
+		total += firsts[q];
+	}
+	if (total > INT32_MAX) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
+		            "more than 2^31-1 %s", what);
+		goto done;
+	}
+	om->remap = g_renew(int32_t, om->remap, from + n + 1);
+	for (int64_t k = 0; k < n; k++)
+		om->remap[from + k] = first[k] ? (int32_t)next++ : -1;
+
+	/* 4. the numbers to the owners, which answer every sender */
+	gsend = g_new(int64_t, n + 1);
+	for (int64_t j = 0; j < n; j++)
+		gsend[j] = om->remap[from + order[j]];
+	grecv = g_new(int64_t, in_n + 1);
+	if (!kith_dist_alltoallv(gsend, nsend, grecv, nrecv, sizeof(int64_t),
+	                         error))
+		goto done;
+	for (int64_t j = 0; j < in_n; j++)
+		if (grecv[j] >= 0)
+			om->num[oidx[j]] = grecv[j];
+	for (int64_t j = 0; j < in_n; j++)
+		grecv[j] = om->num[oidx[j]];
+	if (!kith_dist_alltoallv(grecv, nrecv, gsend, nsend, sizeof(int64_t),
+	                         error))
+		goto done;
+	for (int64_t j = 0; j < n; j++)
+		om->remap[from + order[j]] = (int32_t)gsend[j];
+	om->n_remap = from + n;
+	om->total = total;
+
+	/* 5. the first ids' names to rank 0, in rank order */
+	g_byte_array_set_size(out, 0);
+	for (int64_t k = 0; k < n; k++)
+		if (first[k])
+			mine[m++] = from + k;
+	pack_keys(out, L, mine, me == 0 ? 0 : m);
+	if (!gather_bytes(out->data, out->len, &names, lens, error))
+		goto done;
+	if (me == 0) {
+		const char *end = names;
+		for (int q = 0; q < P; q++)
+			end += lens[q];
+		for (p = names; p < end;) {
+			size_t len;
+			const char *s = unpack_key(&p, &len);
+			gboolean added = FALSE;
+			if (kith_idmap_add(L, s, len, &added) < 0 || !added)
+				break;
+		}
+		if (p < end || kith_idmap_size(L) != total) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
+			            "internal: %s ids of the ranks disagree", what);
+			goto done;
+		}
+		/* rank 0's map is the global one: its keys are their numbers */
+		om->remap = g_renew(int32_t, om->remap, total + 1);
+		for (int64_t k = from + n; k < total; k++)
+			om->remap[k] = (int32_t)k;
+		om->n_remap = total;
+	}
+	ok = TRUE;
+done:
+	g_byte_array_unref(out);
+	return ok;
+}
+
+/* Rank 0 receives every rank's N elements of ELEM bytes of column COL
+ * after its own (rank 0's block stays where it is: elements
+ * [0, counts[0])). */
+static gboolean
+gather_column(void *col, int64_t n, const int64_t *counts, size_t elem,
+              GError **error)
+{
+	int P = kith_dist_size();
+	g_autofree int64_t *others = g_memdup2(counts, sizeof(int64_t) * P);
+	others[0] = 0;
+	int me = kith_dist_rank();
+	char *recv = me == 0 ? (char *)col + (size_t)counts[0] * elem : NULL;
+	return kith_dist_gatherv(me == 0 ? NULL : col, me == 0 ? 0 : n, recv,
+	                         others, elem, error);
+}
+
+/* Rank 0 receives every rank's count N: counts[q] (rank 0 only); their
+ * sum into *total (rank 0 only). */
+static gboolean
+gather_counts(int64_t n, int64_t *counts, int64_t *total, GError **error)
+{
+	int P = kith_dist_size();
+	g_autofree int64_t *ones = g_new(int64_t, P);
+	for (int q = 0; q < P; q++)
+		ones[q] = 1;
+	if (!kith_dist_gatherv(&n, 1, counts, ones, sizeof(int64_t), error))
+		return FALSE;
+	*total = 0;
+	for (int q = 0; q < P; q++)
+		*total += counts[q];
+	return TRUE;
+}
+
+/* The event types of every rank to rank 0, which numbers them in rank
+ * order: tmap[q * 32 + x] = the global type of rank q's local type x. */
+static gboolean
+merge_types(void *ev, struct ingest_ctx *c, int32_t *tmap, GError **error)
+{
+	int P = kith_dist_size();
+	int64_t nt = kith_idmap_size(c->types);
+	g_autofree int64_t *keys = g_new(int64_t, nt + 1);
+	for (int64_t x = 0; x < nt; x++)
+		keys[x] = x;
+	GByteArray *b = g_byte_array_new();
+	pack_keys(b, c->types, keys, nt);
+	g_autofree int64_t *lens = g_new0(int64_t, P);
+	g_autofree char *all = NULL;
+	gboolean ok = gather_bytes(b->data, b->len, &all, lens, error);
+	g_byte_array_unref(b);
+	if (!ok || kith_dist_rank() != 0)
+		return ok;
+	const char *p = all;
+	for (int q = 0; q < P; q++) {
+		const char *end = p + lens[q];
+		for (int x = 0; p < end; x++) {
+			size_t len;
+			const char *s = unpack_key(&p, &len);
+			int g = ingest_events_type(ev, s, len, error);
+			if (g < 0)
+				return FALSE;
+			tmap[q * 32 + x] = g;
+		}
+	}
+	return TRUE;
+}
+
+/* Sums the accounting of a file read in parts over the ranks into rank
+ * 0's context, F and ST; rank 0 also receives the rejects.tsv lines.
+ * The other ranks start the next file from zero. */
+static gboolean
+merge_accounting(struct ingest_ctx *c, struct kith_ingest_file *f,
+                 struct kith_csv_stats *st, GError **error)
+{
+	enum { NS = 8 };
+	int64_t v[2 + KITH_CSV_N_REASONS + NS];
+	v[0] = c->n_records;
+	v[1] = c->res->n_rejected;
+	for (int k = 0; k < KITH_CSV_N_REASONS; k++)
+		v[2 + k] = f->rejected[k];
+	int64_t *w = v + 2 + KITH_CSV_N_REASONS;
+	w[0] = st->lines;
+	w[1] = st->header;
+	w[2] = st->comments;
+	w[3] = st->blank;
+	w[4] = st->records_ok;
+	w[5] = st->records_bad;
+	w[6] = st->physical_lines;
+	w[7] = f->self_loops;
+	if (!kith_dist_allreduce_i64(v, (int)G_N_ELEMENTS(v), KITH_DIST_SUM,
+	                             error))
+		return FALSE;
+	c->n_records = v[0];
+	c->res->n_rejected = v[1];
+	for (int k = 0; k < KITH_CSV_N_REASONS; k++)
+		f->rejected[k] = v[2 + k];
+	st->lines = w[0];
+	st->header = w[1];
+	st->comments = w[2];
+	st->blank = w[3];
+	st->records_ok = w[4];
+	st->records_bad = w[5];
+	st->physical_lines = w[6];
+	f->self_loops = w[7];
+
+	/* rejects.tsv lines, without each rank's header line */
+	GString *r = c->res->rejects;
+	const char *nl = strchr(r->str, '\n');
+	size_t head = nl ? (size_t)(nl + 1 - r->str) : r->len;
+	size_t skip = kith_dist_rank() == 0 ? r->len : head;
+	int P = kith_dist_size();
+	g_autofree int64_t *lens = g_new0(int64_t, P);
+	g_autofree char *all = NULL;
+	if (!gather_bytes(r->str + skip, (int64_t)(r->len - skip), &all, lens,
+	                  error))
+		return FALSE;
+	if (all)
+		g_string_append(r, all);
+	if (kith_dist_rank() != 0) {
+		c->n_records = 0;
+		c->res->n_rejected = 0;
+		g_string_truncate(r, head);
+	}
+	return TRUE;
+}
+
+/* The parts of file K: cut r = the first line start at or after max(off,
+ * r size / P) into c->dist_bytes[K]; the line feeds of this rank's part
+ * into lf[me] (local). */
+static gboolean
+cut_parts(struct ingest_ctx *c, int k, struct kith_csv *r,
+          const struct head *h, int64_t *lf, GError **error)
+{
+	int P = kith_dist_size(), me = kith_dist_rank();
+	int64_t *b = c->dist_bytes[k];
+	b[0] = 0;
+	b[P] = h->size;
+	for (int q = 1; q < P; q++) {
+		int64_t at = (int64_t)((__int128)h->size * q / P);
+		b[q] = ingest_file_cut(r, at > h->off ? at : h->off, error);
+		if (b[q] < 0)
+			return FALSE;
+	}
+	lf[me] = ingest_file_lines(r, me == 0 ? h->off : b[me], b[me + 1],
+	                           error);
+	return lf[me] >= 0;
+}
+
+/*
+ * Reads file K (OPS: its reader service) over the ranks: rank 0 its
+ * first records, then every rank its part; *rd the reader (every rank;
+ * free with ops->free), *split FALSE when rank 0 read the whole file (a
+ * stream, compressed, or no records after the first).  Collective; the
+ * outcome is common.
+ */
+static gboolean
+read_parts(struct ingest_ctx *c, int k, const struct ingest_part_ops *ops,
+           void **rd, gboolean *split, GError **error)
+{
+	int P = kith_dist_size(), me = kith_dist_rank();
+	struct head h;
+	gboolean ok = TRUE;
+
+	memset(&h, 0, sizeof h);
+	*rd = NULL;
+	c->dist_bytes[k] = g_new0(int64_t, P + 1);
+	c->dist_lines[k] = g_new0(int64_t, P + 1);
+	c->dist_lines[k][0] = 1;
+	if (me == 0) {
+		*rd = ops->open(c, error);
+		int rc = *rd ? ops->prefix(*rd, TRUE, &h.off, &h.line, error) : -1;
+		ok = rc >= 0;
+		h.split = rc == 1;
+		h.size = *rd ? ingest_file_size(ops->read(*rd)->r) : 0;
+		if (ok && h.split)
+			ops->roles(*rd, h.roles);
+	}
+	if (!settle(ok, error) || !kith_dist_bcast(&h, sizeof h, error))
+		return FALSE;
+	*split = h.split;
+	if (!h.split)
+		return TRUE;
+	if (me != 0) {
+		*rd = ops->open(c, error);
+		ok = *rd != NULL;
+		if (ok && ingest_file_size(ops->read(*rd)->r) != h.size) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+			            "%s: rank %d sees %" G_GINT64_FORMAT " bytes, "
+			            "rank 0 %" G_GINT64_FORMAT,
+			            ops->read(*rd)->f->path, me,
+			            ingest_file_size(ops->read(*rd)->r), h.size);
+			ok = FALSE;
+		}
+		if (ok)
+			ops->set_roles(*rd, h.roles);
+	}
+	g_autofree int64_t *lf = g_new0(int64_t, P);
+	if (!settle(ok, error) ||
+	    !settle(cut_parts(c, k, ops->read(*rd)->r, &h, lf, error), error) ||
+	    !kith_dist_allreduce_i64(lf, P, KITH_DIST_SUM, error))
+		return FALSE;
+	/* first lines: rank 0's part from line 1, the others' from the sums */
+	int64_t *l = c->dist_lines[k];
+	l[1] = h.line + lf[0];
+	for (int q = 2; q <= P; q++)
+		l[q] = l[q - 1] + lf[q - 1];
+	int64_t lo = me == 0 ? h.off : c->dist_bytes[k][me];
+	int64_t line = me == 0 ? h.line : l[me];
+	int64_t hi = c->dist_bytes[k][me + 1];
+	return settle(lo >= hi || ops->range(*rd, lo, line, hi, error), error);
+}
+
+/* Ends file K on rank 0 when it read the whole file: the manifest shows
+ * one part. */
+static gboolean
+close_whole(struct ingest_ctx *c, int k, const struct ingest_part_ops *ops,
+            void *rd, GError **error)
+{
+	if (kith_dist_rank() != 0)
+		return TRUE;
+	if (!ops->close(rd, NULL, error))
+		return FALSE;
+	const struct kith_ingest_file *f = ops->read(rd)->f;
+	for (int q = 1; q <= kith_dist_size(); q++) {
+		c->dist_bytes[k][q] = c->size[f - c->res->files];
+		c->dist_lines[k][q] = f->st.physical_lines + 1;
+	}
+	return TRUE;
+}
+
+/* The accounting of file K over the ranks; rank 0 ends the file. */
+static gboolean
+close_parts(struct ingest_ctx *c, const struct ingest_part_ops *ops,
+            void *rd, GError **error)
+{
+	struct kith_csv_stats st;
+	struct ingest_file_read *fr = ops->read(rd);
+	ingest_file_read_stats(fr, &st);
+	if (!merge_accounting(c, fr->f, &st, error))
+		return FALSE;
+	if (kith_dist_rank() != 0)
+		return TRUE;
+	st.bytes = ingest_file_size(fr->r);
+	return ops->close(rd, &st, error) && ingest_check_limit(c, error);
+}
+
+static void
+dist_start(struct ingest_ctx *c)
+{
+	if (c->dist_size > 0)
+		return;
+	c->dist_size = kith_dist_size();
+	c->no_hash = kith_dist_rank() != 0;
+	c->dist_users = owners_new();
+}
+
+/* Event types, users and items numbered as one process would; the
+ * events to rank 0 after its own (nothing to do when rank 0 read the
+ * whole file).  Collective; the outcome is common. */
+static gboolean
+merge_events(struct ingest_ctx *c, void *ev, gboolean split, GError **error)
+{
+	int P = kith_dist_size(), me = kith_dist_rank();
+	if (!split)
+		return TRUE;
+	g_autofree int32_t *tm = g_new0(int32_t, 32 * (size_t)P);
+	g_autofree int64_t *counts = g_new0(int64_t, P);
+	struct ingest_owners *items = owners_new();
+	struct ingest_owners *users = c->dist_users;
+	int64_t total = 0;
+	gboolean ok = settle(merge_types(ev, c, tm, error), error) &&
+	              settle(merge_map(users, c->users, "users", error), error) &&
+	              settle(merge_map(items, c->items, "items", error), error);
+	for (int64_t e = 0; ok && me != 0 && e < c->n_ev; e++) {
+		c->ev_u[e] = users->remap[c->ev_u[e]];
+		c->ev_i[e] = items->remap[c->ev_i[e]];
+	}
+	owners_free(items);
+	ok = ok && gather_counts(c->n_ev, counts, &total, error) &&
+	     settle(me != 0 || ingest_events_room(c, total, error), error) &&
+	     gather_column(c->ev_u, c->n_ev, counts, sizeof(int32_t), error) &&
+	     gather_column(c->ev_i, c->n_ev, counts, sizeof(int32_t), error) &&
+	     gather_column(c->ev_t, c->n_ev, counts, 1, error) &&
+	     (!c->has_ts ||
+	      gather_column(c->ev_ts, c->n_ev, counts, sizeof(int64_t), error)) &&
+	     (!c->has_value ||
+	      gather_column(c->ev_val, c->n_ev, counts, sizeof(float), error));
+	if (!ok || me != 0)
+		return ok;
+	int64_t e = counts[0];
+	for (int q = 1; q < P && c->has_event; q++)
+		for (int64_t j = 0; j < counts[q]; j++, e++)
+			c->ev_t[e] = (uint8_t)tm[q * 32 + c->ev_t[e]];
+	c->n_ev = total;
+	return TRUE;
+}
+
+/* The social keys as read (a << 32 | b, this rank's user numbers) to
+ * global numbers through REMAP (NULL: they are), a < b unless
+ * directed. */
+static void
+order_pairs(struct ingest_ctx *c, const int32_t *remap)
+{
+	for (int64_t j = 0; j < c->n_so; j++) {
+		uint64_t a = c->so_key[j] >> 32, b = c->so_key[j] & 0xffffffffu;
+		if (remap) {
+			a = (uint64_t)remap[a];
+			b = (uint64_t)remap[b];
+		}
+		if (!c->opt->directed && a > b) {
+			uint64_t t = a;
+			a = b;
+			b = t;
+		}
+		c->so_key[j] = a << 32 | b;
+	}
+}
+
+/* Users numbered as one process would (after the events' users); the
+ * pairs, in order a < b unless directed, to rank 0 after its own (when
+ * rank 0 read the whole file, its pairs put in order).  Collective; the
+ * outcome is common. */
+static gboolean
+merge_social(struct ingest_ctx *c, void *so, gboolean split, GError **error)
+{
+	int P = kith_dist_size(), me = kith_dist_rank();
+	(void)so;
+	if (!split) {
+		order_pairs(c, NULL);   /* rank 0's, of its global map */
+		return TRUE;
+	}
+	struct ingest_owners *users = c->dist_users;
+	g_autofree int64_t *counts = g_new0(int64_t, P);
+	int64_t total = 0;
+	if (!settle(merge_map(users, c->users, "users", error), error))
+		return FALSE;
+	order_pairs(c, users->remap);
+	if (!gather_counts(c->n_so, counts, &total, error))
+		return FALSE;
+	if (me == 0 && total > c->so_cap) {
+		c->so_key = g_try_renew(uint64_t, c->so_key, total);
+		c->so_w = g_try_renew(float, c->so_w, total);
+		if (!c->so_key || !c->so_w)
+			g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
+			            "cannot allocate room for %" G_GINT64_FORMAT
+			            " social rows", total);
+		else
+			c->so_cap = total;
+	}
+	if (!settle(me != 0 || c->so_cap >= total, error) ||
+	    !gather_column(c->so_key, c->n_so, counts, sizeof(uint64_t), error) ||
+	    !gather_column(c->so_w, c->n_so, counts, sizeof(float), error))
+		return FALSE;
+	if (me == 0)
+		c->n_so = total;
+	return TRUE;
+}
+
+/* Reads file K over the ranks with the reader service OPS, then MERGE
+ * (given whether the file was read in parts) and the accounting. */
+static gboolean
+read_dist(struct ingest_ctx *c, int k, const struct ingest_part_ops *ops,
+          gboolean (*merge)(struct ingest_ctx *c, void *rd, gboolean split,
+                            GError **error),
+          GError **error)
+{
+	void *rd = NULL;
+	gboolean split = FALSE;
+	dist_start(c);
+	gboolean ok = read_parts(c, k, ops, &rd, &split, error) &&
+	              merge(c, rd, split, error) &&
+	              (split ? close_parts(c, ops, rd, error)
+	                     : close_whole(c, k, ops, rd, error));
+	if (rd)
+		ops->free(rd);
+	return ok;
+}
+
+gboolean
+ingest_read_events_dist(struct ingest_ctx *c, GError **error)
+{
+	return read_dist(c, INGEST_PART_EVENTS, &ingest_events_parts,
+	                 merge_events, error);
+}
+
+gboolean
+ingest_read_social_dist(struct ingest_ctx *c, GError **error)
+{
+	c->raw_pairs = TRUE;
+	return read_dist(c, INGEST_PART_SOCIAL, &ingest_social_parts,
+	                 merge_social, error);
+}
+
+void
+ingest_dist_clear(struct ingest_ctx *c)
+{
+	owners_free(c->dist_users);
+	c->dist_users = NULL;
+	for (int k = 0; k < INGEST_PART_FILES; k++) {
+		g_free(c->dist_bytes[k]);
+		g_free(c->dist_lines[k]);
+	}
+}
+
+void
+ingest_dist_extra(struct ingest_ctx *c)
+{
+	static const char *const names[INGEST_PART_FILES][2] = {
+		{ "events_bytes", "events_lines" },
+		{ "social_bytes", "social_lines" },
+	};
+	const struct kith_store *s = c->res->store;
+	int P = c->dist_size;
+	g_autofree int64_t *rows = g_new(int64_t, P + 1);
+	kith_dist_partition(rows, s->ui.indptr, s->n_users, P);
+	JsonObject *o = json_object_new();
+	json_object_set_int_member(o, "ranks", P);
+	for (int k = 0; k < INGEST_PART_FILES; k++) {
+		if (!c->dist_bytes[k])
+			continue;
+		JsonArray *ab = json_array_new(), *al = json_array_new();
+		for (int q = 0; q <= P; q++) {
+			json_array_add_int_element(ab, c->dist_bytes[k][q]);
+			json_array_add_int_element(al, c->dist_lines[k][q]);
+		}
+		json_object_set_array_member(o, names[k][0], ab);
+		json_object_set_array_member(o, names[k][1], al);
+	}
+	JsonArray *ar = json_array_new(), *ae = json_array_new();
+	int64_t e = 0;
+	for (int q = 0; q <= P; q++) {
+		json_array_add_int_element(ar, rows[q]);
+		/* the log is sorted by user: its rows of users [rows[q], ...) */
+		while (e < s->n_log && s->ev_user[e] < rows[q])
+			e++;
+		json_array_add_int_element(ae, q == P ? s->n_log : e);
+	}
+	json_object_set_array_member(o, "row_bounds", ar);
+	json_object_set_array_member(o, "event_log_bounds", ae);
+	json_object_set_object_member(c->res->extra, "partition", o);
+}

@@ -1,0 +1,180 @@
+#!/bin/sh
+# kith ingest under mpirun -np 1, 2, 3: the store equals the single
+# process's (every array, names file and rejects.tsv byte-identical; the
+# manifest the same but for times and the "partition" member), on
+# lastfm-2k with its social file, on copies with bad lines in both files
+# (rejects with their file lines and byte offsets, self-loops; the first
+# bad line stops the job with FILE:LINE), a directed social file alone,
+# the shop (a header, event types, timestamps), a gzip events file (read
+# whole by rank 0) and a tiny file (empty parts); a
+# quoted field across a cut is refused; --max-rejects counts every rank;
+# --max-memory is checked per rank.
+. "$top_srcdir/tests/cli/lib.sh"
+. "$top_srcdir/tests/cli/mpi-lib.sh"
+need_mpi
+need_shared lastfm-2k/data1.txt
+L=$SHARED/datasets/lastfm-2k
+S=$top_srcdir/datasets/shop-small
+
+# same_store A B: nothing printed when the stores agree
+same_store() {
+	python3 - "$1" "$2" <<'PY'
+import json, os, sys
+a, b = sys.argv[1], sys.argv[2]
+def clean(v):
+    if isinstance(v, dict):
+        return {k: clean(x) for k, x in v.items()
+                if k not in ("created", "seconds", "partition")}
+    if isinstance(v, list):
+        return [clean(x) for x in v]
+    return v
+na, nb = sorted(os.listdir(a)), sorted(os.listdir(b))
+if na != nb:
+    print("files differ:", na, nb)
+for n in na:
+    if n not in nb:
+        continue
+    da = open(os.path.join(a, n), "rb").read()
+    db = open(os.path.join(b, n), "rb").read()
+    if n == "manifest.json":
+        da, db = clean(json.loads(da)), clean(json.loads(db))
+    if da != db:
+        print("differs:", n)
+PY
+}
+
+# part_ok STORE NP: the partition member is whole and ordered
+part_ok() {
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1] + "/manifest.json"))
+p, n = m["partition"], int(sys.argv[2])
+c = m["counts"]
+size = {x["kind"]: x["size"] for x in m["sources"]}
+ok = p["ranks"] == n
+want = [("row_bounds", c["users"]), ("event_log_bounds", c["event_log"])]
+for kind in ("events", "social"):
+    if kind in size:
+        want.append((kind + "_bytes", size[kind]))
+        v = p[kind + "_lines"]
+        ok = ok and len(v) == n + 1 and v[0] == 1 and \
+            all(x <= y for x, y in zip(v, v[1:]))
+for k, last in want:
+    v = p[k]
+    ok = ok and len(v) == n + 1 and v[0] == 0 and v[-1] == last and \
+        all(x <= y for x, y in zip(v, v[1:]))
+print("ok" if ok else "bad: %s" % p)
+PY
+}
+
+awk 'NR == 100 { print $1 "\t" } NR == 20000 { print "x" }
+     NR == 30000 { print $1 "\t\t" $3 } { print }' "$L/data1.txt" \
+	>"$T/bad.txt"
+# the social file with bad lines and self-loops, directed too
+awk 'NR == 50 { print $1 "\t" } NR == 9000 { print $1 "\t" $1 }
+     NR == 20000 { print "\t" $2 } { print }' "$L/trustnetwork.txt" \
+	>"$T/social-bad.txt"
+gzip -c "$L/data1.txt" >"$T/fm.txt.gz"
+printf 'user,item\na,x\nb,y\na,z\n' >"$T/tiny.csv"
+python3 -c '
+print("user,item,value")
+for i in range(1000):
+    print("u%d,\"it\nem%d\",1" % (i % 37, i % 91))' >"$T/quoted.csv"
+
+# name|options of the cases (-o added); mpirun reads standard input,
+# hence </dev/null inside the loop
+cat >"$T/cases" <<EOF
+fm|--events $L/data1.txt --columns user,item,_ --social $L/trustnetwork.txt
+bad|--events $T/bad.txt --columns user,item,_ --on-error skip
+shop|--events $S/events.csv --social $S/social.csv --items $S/items.csv --event-weight view=1,cart=3,purchase=5
+social-bad|--events $T/bad.txt --columns user,item,_ --social $T/social-bad.txt --on-error skip
+directed|--social $T/social-bad.txt --directed --on-error skip
+gz|--events $T/fm.txt.gz --columns user,item,_ --social $T/social-bad.txt --on-error skip
+tiny|--events $T/tiny.csv
+EOF
+while IFS='|' read -r name opts; do
+	# shellcheck disable=SC2086
+	check "$name: single process" "$KITH" ingest -q $opts -o "$T/$name-0"
+	for np in 1 2 3; do
+		# shellcheck disable=SC2086
+		check "$name: np $np" kith_np $np ingest -q --threads 1 $opts \
+			-o "$T/$name-$np" </dev/null
+		ok_if "$name: np $np: same store as one process" -z \
+			"$(same_store "$T/$name-0" "$T/$name-$np")"
+		ok_if "$name: np $np: partition" "$(part_ok "$T/$name-$np" $np)" = ok
+	done
+	check "$name: np 3: verifies" "$KITH" info --verify "$T/$name-3"
+done <"$T/cases"
+ok_if "bad: rejects.tsv lists the 3 bad lines" \
+	"$(cut -f 2 "$T/bad-3/rejects.tsv" | tail -n +2 | tr '\n' ' ')" = \
+	"100 20001 30002 "
+ok_if "social-bad: rejects.tsv lists the social file's 2 bad lines" \
+	"$(grep social-bad "$T/social-bad-3/rejects.tsv" | cut -f 2 | tr '\n' ' ')" = \
+	"50 20002 "
+ok_if "social-bad: one self-loop, counted over the ranks" \
+	"$(python3 -c 'import json,sys; print([f["self_loops"] for f in json.load(open(sys.argv[1]))["ingest"]["files"] if f["kind"] == "social"][0])' "$T/social-bad-3/manifest.json")" = 1
+ok_if "tiny: np 3 has an empty part" \
+	"$(python3 -c 'import json,sys; b=json.load(open(sys.argv[1]))["partition"]["events_bytes"]; print(len(set(b)) < len(b))' "$T/tiny-3/manifest.json")" = True
+
+# the first bad line stops the job with its line, whichever rank read it
+awk 'NR == 30000 { print $1 "\t\t" $3 } { print }' "$L/data1.txt" \
+	>"$T/late.txt"
+for f in bad late; do
+	check_fails 1 "$f: one process stops" "$KITH" ingest -q \
+		--events "$T/$f.txt" --columns user,item,_ -o "$T/x"
+	want=$(sed -n 's/^kith ingest: //p' "$T/.err")
+	for np in 2 3; do
+		kith_np $np ingest -q --threads 1 --events "$T/$f.txt" \
+			--columns user,item,_ -o "$T/x" >"$T/.out" 2>"$T/.err"
+		ok_if "$f: np $np fails" $? != 0
+		ok_if "$f: np $np: the same message ($want)" \
+			"$(grep -c -F "]: $want" "$T/.err")" = 1
+	done
+done
+ok_if "no store written" ! -e "$T/x"
+
+kith_np 3 ingest -q --threads 1 --events "$T/bad.txt" --columns user,item,_ \
+	--on-error skip --max-rejects 2 -o "$T/x" >"$T/.out" 2>"$T/.err"
+ok_if "np 3 --max-rejects 2 fails" $? != 0
+ok_if "np 3 --max-rejects 2 says why" \
+	-n "$(grep 'more than 2 rejected rows' "$T/.err")"
+kith_np 3 ingest -q --threads 1 --events "$T/bad.txt" --columns user,item,_ \
+	--on-error skip --max-rejects 3 -o "$T/x" >"$T/.out" 2>"$T/.err"
+ok_if "np 3 --max-rejects 3 passes" $? = 0
+
+# --max-memory per rank: on lastfm-2k rank 0 estimates 15.6 MiB (all the
+# events: it builds), ranks 1 and 2 of three 13.9 MiB (a third of them)
+kith_np 3 ingest --threads 1 --events "$L/data1.txt" --columns user,item,_ \
+	--max-memory 14.5M -o "$T/x" >"$T/.out" 2>"$T/.err"
+ok_if "np 3 --max-memory 14.5M fails" $? != 0
+ok_if "rank 0 refuses" \
+	-n "$(grep 'rank 0 of 3.*on this rank, more than --max-memory' "$T/.err")"
+ok_if "the other ranks fit" \
+	"$(grep -c 'rank [12] of 3.*more than --max-memory' "$T/.err")" = 0
+
+check "quoted: one process" "$KITH" ingest -q --events "$T/quoted.csv" \
+	-o "$T/q0"
+kith_np 2 ingest -q --threads 1 --events "$T/quoted.csv" -o "$T/q2" \
+	>"$T/.out" 2>"$T/.err"
+ok_if "quoted: np 2 refuses a quoted field across the cut" $? != 0
+ok_if "quoted: says so" -n "$(grep 'a quoted field runs past byte' "$T/.err")"
+
+if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+	/usr/bin/python3 - "$T/fm-3" >"$T/py.out" 2>&1 <<'PY'
+import json, sys
+import numpy as np
+s = sys.argv[1]
+m = json.load(open(s + "/manifest.json"))
+ip = np.load(s + "/ui.indptr.npy")
+ix = np.load(s + "/ui.indices.npy")
+ev = np.load(s + "/ev.user.npy")
+b = m["partition"]["row_bounds"]
+e = m["partition"]["event_log_bounds"]
+ok = ip[-1] == len(ix) == m["counts"]["interactions"]
+for r in range(len(b) - 1):
+    ok = ok and (ev[e[r]:e[r + 1]] >= b[r]).all() and (ev[e[r]:e[r + 1]] < b[r + 1]).all()
+print("ok" if ok else "bad")
+PY
+	ok_if "numpy reads the np 3 store and its partition" "$(cat "$T/py.out")" = ok
+fi
+done_testing
