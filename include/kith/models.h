@@ -62,6 +62,18 @@ struct kith_train_report {
 	gboolean has_ego;       /* ego_out was filled */
 	/* supervised gcn: accuracies of the kept weights, -1 n/a */
 	double train_acc, val_acc, test_acc;
+	/* over the ranks of an MPI job (lightgcn under mpirun) */
+	int ranks;              /* 0: one process */
+	int64_t *row_bounds;    /* ranks + 1 bounds of the rows of the
+	                           users-then-items graph; owned */
+	int64_t halo_rows;      /* H: remote rows all ranks fetch per layer */
+	int64_t batch_halo_rows;/* Σ over steps and ranks: remote item rows
+	                           of the sampled triples */
+	int64_t dist_steps;     /* steps run (and counted) */
+	int steps_per_epoch;
+	int64_t bytes_steps;    /* bytes all ranks handed to MPI in them */
+	int64_t bytes_formula;  /* the same by the formula of kith-embed(1) */
+	const char *bytes_formula_text; /* static string */
 	double seconds_init;    /* graph build + initialisation */
 	double seconds_train;   /* optimisation steps */
 	double seconds_eval;    /* validation */
@@ -72,6 +84,10 @@ struct kith_train_report {
  * curve.  Release with kith_train_report_clear. */
 void kith_train_report_init(struct kith_train_report *r);
 void kith_train_report_clear(struct kith_train_report *r);
+/* total (bytes of rep->dist_steps steps) scaled to one epoch of
+ * rep->steps_per_epoch steps, rounded; 0 without steps. */
+int64_t kith_train_bytes_per_epoch(const struct kith_train_report *rep,
+                                   int64_t total);
 
 /* Checkpoints of every model (fields checkpoint_dir, checkpoint_every,
  * checkpoint_seconds, resume of struct kith_train_options; src/nn/ckpt.c).  Every

@@ -44,7 +44,8 @@ usage(FILE *f)
 /* The commands that run over the ranks of an MPI job; every other one
  * refuses to start under a launcher with more than one rank
  * (single-node: Leiden, betweenness, reports, ...). */
-static const char *const distributed[] = { "influence", "propagate" };
+static const char *const distributed[] = { "embed", "influence",
+                                            "propagate" };
 
 static gboolean
 is_distributed(const char *name)

@@ -19,6 +19,7 @@
 
 #include "kith/eval.h"
 #include "kith/core.h"
+#include "kith/dist.h"
 #include "kith/emb.h"
 #include "kith/io.h"
 #include "kith/memest.h"
@@ -144,7 +145,8 @@ static void
 folder_end(struct folder *f, const struct kith_train_report *rep,
            gboolean written)
 {
-	if (written && f->ckpt && strcmp(rep->stop_reason, "time-limit") != 0)
+	if (written && f->ckpt && strcmp(rep->stop_reason, "time-limit") != 0 &&
+	    kith_dist_rank() == 0)
 		kith_checkpoint_remove(f->ckpt);
 	g_clear_object(&f->b);
 	g_free(f->ckpt);
@@ -194,13 +196,17 @@ embed_lightgcn(struct folder *f, struct kith_store *s,
 
 	p.seed = (uint64_t)f->r->seed;
 	folder_checkpoints(f, &p.train);
-	if (!lightgcn_buffers(&U, &V, &E, s, p.dim, error))
+	/* under mpirun the ranks train together, rank 0 gathers and writes */
+	gboolean writer = kith_dist_rank() == 0;
+	if (writer && !lightgcn_buffers(&U, &V, &E, s, p.dim, error))
 		return FALSE;
 	/* the ego embeddings E⁰ beside the output, for kith update */
 	p.ego_out = E;
 	if (!kith_lightgcn_train(U, V, rep, &s->ui, s->uu.nnz ? &s->uu : NULL,
 	                         &p, error))
 		return FALSE;
+	if (!writer)
+		return TRUE;
 	kith_lightgcn_params_to_json(f->b, &p, rep);
 	train_report_to_json(f->b, rep, "val_recall", "val_ndcg", TRUE);
 	lightgcn_validation(f->b, rep);
