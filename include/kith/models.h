@@ -228,6 +228,11 @@ void kith_lightgcn_params_from_json(struct kith_lightgcn_params *p,
  * user_emb (n_users x dim) and item_emb (n_items x dim), caller-allocated,
  * row-major float32; their dot products rank items.  report (may be NULL)
  * must be initialised by kith_train_report_init().
+ * Under an MPI launcher (kith_dist_active()) every rank calls it with the
+ * whole R and S and trains its rows (src/nn/lightgcn.c); user_emb,
+ * item_emb and ego_out are filled on rank 0 only and may be NULL on the
+ * others, and report receives the ranks, halo and bytes; warm starts and
+ * focus are refused (KITH_ERROR_USAGE).
  * Errors: KITH_ERROR_USAGE for invalid parameters, KITH_ERROR_NOMEM,
  * KITH_ERROR_IO / KITH_ERROR_CORRUPT from checkpoints,
  * KITH_ERROR_INTERRUPTED when kith_interrupted() became true (the

@@ -13,7 +13,9 @@
  * because partitions are contiguous, the sorted list is grouped by owner
  * rank, so the received rows land in the halo part of X in place.  Setup
  * costs one Alltoall of P int64 and one Alltoallv of the halo's column
- * numbers (4 H bytes); each exchange then moves H rows.
+ * numbers (4 H bytes); each exchange then moves H rows.  The reverse
+ * (kith_halo_reduce_f32(), the gradient of an exchange) sends the halo
+ * rows back and adds them in the order they arrive: H rows too.
  */
 #include "config.h"
 

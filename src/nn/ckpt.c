@@ -7,6 +7,9 @@
  * generation; load: one more pass.  Every member of state.json is type-
  * and range-checked: a damaged, truncated, foreign or older checkpoint is
  * an error, never a crash (tests/fuzz/fuzz-checkpoint.c).
+ * A state split over the ranks of an MPI job (ckpt_split()) is gathered
+ * array by array on rank 0, which alone writes the generation; the files
+ * are those of one process, so a run may resume with any rank count.
  */
 #include "config.h"
 

@@ -101,6 +101,9 @@
  * the same bytes for any thread count on any CPU with AVX2 and FMA
  * (x86-64-v3: Intel since Haswell, AMD since Zen); an older CPU takes the
  * generic clone of kith_spmm, which rounds differently.
+ * Under mpirun (kith_dist_active()) the same hooks train over the ranks,
+ * each holding its rows (see "over the ranks of an MPI job" below): the
+ * same draws, the same model up to the order of reduced sums.
  */
 #include "config.h"
 

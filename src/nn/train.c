@@ -18,7 +18,13 @@
  * checkpointed.  A resumed run replays exactly what the uninterrupted run
  * would have done: the model's random draws are keyed by (phase, epoch,
  * step), never by a stream that runs across calls.
- * Cost: the hooks' plus O(1) per step and O(curve) per checkpoint.
+ * Over the ranks of an MPI job (config dist) every rank runs this loop
+ * in step: the interrupt and timed-checkpoint flags are or-ed over the
+ * ranks after every step, the time limit after every epoch, so all
+ * ranks stop and checkpoint together; a resume is agreed (every rank
+ * reads the folder); the bytes of the steps are counted for the report.
+ * Cost: the hooks' plus O(1) per step (one Allreduce of 16 bytes when
+ * distributed) and O(curve) per checkpoint.
  */
 #include "config.h"
 
