@@ -796,28 +796,144 @@ warm_init(struct lgcn *g)
  * a batch row (its id, its row, its gradient, its L2 weight), and per
  * rank 4 agreements (32) and the counts (8 (P - 1)) of the batch halo,
  * the loss (8) and the driver's agreement on stops (16).
+ * Â's owned rows are built alone (adjacency_rows(): one pass over R and
+ * S on every rank, N row lengths and degrees), never the whole matrix.
  * Memory per rank: the owned rows of Â and (7 + halo) x rows x d floats;
  * the spectral start is computed whole on every rank (the same
  * deterministic SVD as one process, no traffic) and costs N x d floats
  * plus its workspace (n + m)(d + 16) floats for a moment; validation
  * gathers the items' rows on every rank (m x d floats). */
 
-/* This rank's rows: the run's partition (made from the first phase's Â),
- * Â cut to the owned rows with their halo. */
+/* The entries of every row of Â before duplicates merge (pairs, plus
+ * the links of S in both directions without self-loops) into len[0..N),
+ * and 1/sqrt of the row sums of A into deg (0 for an empty row): the
+ * values build_adjacency() finds, without building Â (two f = w/2 for a
+ * link stored both ways add up exactly).  O(n + m + nnz). */
+static void
+adjacency_rows_sums(int64_t *len, double *deg, const struct kith_csr *R,
+                    const struct kith_csr *S, double w)
+{
+	int64_t n = R->n_rows, N = n + R->n_cols;
+	double f = (double)(float)(w / 2);
+
+	memset(len, 0, (size_t)N * sizeof(int64_t));
+	for (int64_t u = 0; u < n; u++) {
+		len[u] = R->indptr[u + 1] - R->indptr[u];
+		for (int64_t k = R->indptr[u]; k < R->indptr[u + 1]; k++)
+			len[n + R->indices[k]]++;
+	}
+	for (int64_t r = 0; r < N; r++)
+		deg[r] = (double)len[r];
+	for (int64_t u = 0; S && w > 0 && u < n; u++)
+		for (int64_t k = S->indptr[u]; k < S->indptr[u + 1]; k++) {
+			int32_t v = S->indices[k];
+			if (v == u)
+				continue;
+			len[u]++;
+			len[v]++;
+			deg[u] += f;
+			deg[v] += f;
+		}
+	for (int64_t r = 0; r < N; r++)
+		deg[r] = deg[r] > 0 ? 1.0 / sqrt(deg[r]) : 0.0;
+}
+
+/* Rows [lo, hi) of Â (columns global) without the whole matrix: the
+ * owned users' pairs and links, the links into them (one pass over S)
+ * and the owned items' users (one pass over R); the rows and values of
+ * build_adjacency().  len and deg from adjacency_rows_sums(). */
 static gboolean
-dist_rows(struct lgcn *g, GError **error)
+adjacency_rows(struct kith_csr *out, int64_t lo, int64_t hi,
+               const struct kith_csr *R, const struct kith_csr *S, double w,
+               const int64_t *len, const double *deg, GError **error)
+{
+	int64_t n = R->n_rows, N = n + R->n_cols, e = 0, ne = 0;
+	float f = (float)(w / 2);
+	gboolean social = S && w > 0, ok = FALSE;
+
+	for (int64_t r = lo; r < hi; r++)
+		ne += len[r];
+	int32_t *rows = kith_alloc_n(ne + 1, sizeof(int32_t), error);
+	int32_t *cols = rows ? kith_alloc_n(ne + 1, sizeof(int32_t), error)
+	                     : NULL;
+	float *vals = cols ? kith_alloc_n(ne + 1, sizeof(float), error) : NULL;
+	if (!vals)
+		goto out;
+	for (int64_t u = 0; u < n; u++) {
+		gboolean own_u = u >= lo && u < hi;
+		for (int64_t k = R->indptr[u]; k < R->indptr[u + 1]; k++) {
+			int64_t i = n + R->indices[k];
+			if (own_u) {
+				rows[e] = (int32_t)(u - lo); cols[e] = (int32_t)i;
+				vals[e++] = 1.0f;
+			}
+			if (i >= lo && i < hi) {
+				rows[e] = (int32_t)(i - lo); cols[e] = (int32_t)u;
+				vals[e++] = 1.0f;
+			}
+		}
+		for (int64_t k = social ? S->indptr[u] : 0;
+		     social && k < S->indptr[u + 1]; k++) {
+			int32_t v = S->indices[k];
+			if (v == u)
+				continue;
+			if (own_u) {
+				rows[e] = (int32_t)(u - lo); cols[e] = v;
+				vals[e++] = f;
+			}
+			if (v >= lo && v < hi) {
+				rows[e] = (int32_t)(v - lo); cols[e] = (int32_t)u;
+				vals[e++] = f;
+			}
+		}
+	}
+	if (!kith_csr_from_coo(out, hi - lo, N, e, rows, cols, vals, error))
+		goto out;
+	for (int64_t r = 0; r < hi - lo; r++)
+		for (int64_t k = out->indptr[r]; k < out->indptr[r + 1]; k++)
+			out->values[k] = (float)(out->values[k] * deg[lo + r] *
+			                         deg[out->indices[k]]);
+	ok = TRUE;
+out:
+	g_free(rows);
+	g_free(cols);
+	g_free(vals);
+	return ok;
+}
+
+/* This rank's rows of Â with their halo: the run's partition (made by
+ * the first phase on its row lengths, kept by the refit), the owned rows
+ * built alone (adjacency_rows()). */
+static gboolean
+dist_rows(struct lgcn *g, const struct kith_csr *R, const struct kith_csr *S,
+          GError **error)
 {
 	int P = kith_dist_size(), me = kith_dist_rank();
-	struct kith_csr full = g->A;
+	int64_t N = g->N;
+	double w = g->p->social_weight;
+	struct kith_csr own = { 0 };
+	g_autofree int64_t *len = kith_alloc_n(N + 1, sizeof(int64_t), error);
+	g_autofree double *deg = len ? kith_alloc_n(N, sizeof(double), error)
+	                             : NULL;
 
-	if (g->bounds[P] == 0)
-		kith_dist_partition(g->bounds, full.indptr, g->N, P);
-	memset(&g->A, 0, sizeof g->A);
-	gboolean ok = kith_halo_build(&g->h, &g->A, &full, 0, g->N, g->bounds,
-	                              error);
-	kith_csr_clear(&full);
+	if (!kith_dist_all_ok(deg != NULL, error))
+		return FALSE;
+	adjacency_rows_sums(len, deg, R, S, w);
+	if (g->bounds[P] == 0) {
+		g_autofree int64_t *ip = g_new(int64_t, N + 1);
+		ip[0] = 0;
+		for (int64_t r = 0; r < N; r++)
+			ip[r + 1] = ip[r] + len[r];
+		kith_dist_partition(g->bounds, ip, N, P);
+	}
 	g->lo = g->bounds[me];
 	g->rows = g->bounds[me + 1] - g->lo;
+	gboolean ok = adjacency_rows(&own, g->lo, g->lo + g->rows, R, S, w, len,
+	                             deg, error);
+	if (!kith_dist_all_ok(ok, error))
+		return FALSE;
+	ok = kith_halo_build(&g->h, &g->A, &own, g->lo, N, g->bounds, error);
+	kith_csr_clear(&own);
 	g->cap = g->rows + g->h.n_halo;
 	return ok;
 }
@@ -1095,8 +1211,8 @@ phase_setup(struct lgcn *g, const struct kith_csr *R, const struct kith_csr *S,
 		            "embedding size overflows");
 		return FALSE;
 	}
-	if (!build_adjacency(&g->A, R, S, p->social_weight, error) ||
-	    (g->dist && !dist_rows(g, error)))
+	if (g->dist ? !dist_rows(g, R, S, error)
+	            : !build_adjacency(&g->A, R, S, p->social_weight, error))
 		return FALSE;
 	nd = (size_t)g->rows * g->d;            /* the rows held */
 	nda = (size_t)g->cap * g->d;            /* with their halo */

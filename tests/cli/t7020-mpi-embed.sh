@@ -1,7 +1,8 @@
 #!/bin/sh
 # mpirun -np 1, 2, 3 kith embed (lightgcn, validation, early stopping and
-# refit) on LastFM 2K: Recall@20 within 0.002 of the single process (the
-# ranks draw the same triples; only the order of reduced sums differs),
+# refit; and with social links) on LastFM 2K: Recall@20 within 0.002 of
+# the single process (the ranks draw the same triples; only the order of
+# reduced sums differs),
 # one summary, bytes per epoch equal to the formula of kith-embed(1) with
 # the halo rows H counted here from the store; --resume under mpirun
 # (same bytes on the same rank count, within tolerance on another); kill
@@ -14,7 +15,7 @@ need_shared lastfm-2k
 L=$SHARED/datasets/lastfm-2k
 
 check "ingest" "$KITH" ingest -q --events "$L/data1.txt" \
-	--columns user,item,_ -o "$T/fm"
+	--columns user,item,_ --social "$L/trustnetwork.txt" -o "$T/fm"
 O="--dim 32 --epochs 10 --seed 7"
 check "single process" "$KITH" embed -q "$T/fm" -o "$T/e0" $O
 
@@ -83,6 +84,14 @@ for np in 1 2 3; do
 done
 check "np 1 and np 2: the same users.npy" cmp "$T/e1/users.npy" \
 	"$T/e2/users.npy"
+
+# the social links in the graph (each rank builds its rows of Â alone)
+S="--dim 16 --epochs 4 --val-ratio 0 --social-weight 0.5 -q"
+check "social links: single process" "$KITH" embed "$T/fm" -o "$T/s0" $S
+check "social links: np 3" kith_np 3 embed "$T/fm" -o "$T/s3" $S
+r=$(recall "$T/s3")
+ok_if "social links, np 3: recall@20 $r within 0.002 ($(recall "$T/s0"))" \
+	"$(near "$r" "$(recall "$T/s0")")" = y
 
 # --resume: a run cut after its first epoch by the time limit
 R="$O -q"
