@@ -269,15 +269,112 @@ lgcn_clear(struct lgcn *g)
 	memset(g, 0, sizeof(*g));
 }
 
-/* Â of the bipartite graph of R plus w·(S + Sᵀ)/2 (S may be NULL). */
-static gboolean
-build_adjacency(struct kith_csr *out, const struct kith_csr *R,
-                const struct kith_csr *S, double w, GError **error)
+/* The entries of every row of Â before duplicates merge (pairs, plus
+ * the links of S in both directions without self-loops) into len[0..N),
+ * and 1/sqrt of the row sums of A into deg (0 for an empty row): the
+ * values of Â's rows, without building Â (two f = w/2 for a link stored
+ * both ways add up exactly, and so do the row sums in any order).
+ * O(n + m + nnz). */
+static void
+adjacency_rows_sums(int64_t *len, double *deg, const struct kith_csr *R,
+                    const struct kith_csr *S, double w)
 {
-	int64_t n = R->n_rows, m = R->n_cols, N = n + m;
-	int64_t ns = (S && w > 0) ? S->nnz : 0;
-	int64_t nnz = 2 * R->nnz + 2 * ns;
-	gboolean ok = FALSE;
+	int64_t n = R->n_rows, N = n + R->n_cols;
+	double f = (double)(float)(w / 2);
+
+	memset(len, 0, (size_t)N * sizeof(int64_t));
+	for (int64_t u = 0; u < n; u++) {
+		len[u] = R->indptr[u + 1] - R->indptr[u];
+		for (int64_t k = R->indptr[u]; k < R->indptr[u + 1]; k++)
+			len[n + R->indices[k]]++;
+	}
+	for (int64_t r = 0; r < N; r++)
+		deg[r] = (double)len[r];
+	for (int64_t u = 0; S && w > 0 && u < n; u++)
+		for (int64_t k = S->indptr[u]; k < S->indptr[u + 1]; k++) {
+			int32_t v = S->indices[k];
+			if (v == u)
+				continue;
+			len[u]++;
+			len[v]++;
+			deg[u] += f;
+			deg[v] += f;
+		}
+	for (int64_t r = 0; r < N; r++)
+		deg[r] = deg[r] > 0 ? 1.0 / sqrt(deg[r]) : 0.0;
+}
+
+/* Rows [lo, hi) of Â (columns global) without the other rows: the
+ * users' pairs and links, the links into them (one pass over S) and the
+ * items' users (one pass over R); len and deg from
+ * adjacency_rows_sums().  O(nnz log deg) for the rows made. */
+static gboolean
+adjacency_rows(struct kith_csr *out, int64_t lo, int64_t hi,
+               const struct kith_csr *R, const struct kith_csr *S, double w,
+               const int64_t *len, const double *deg, GError **error)
+{
+	int64_t n = R->n_rows, N = n + R->n_cols, e = 0, ne = 0;
+	float f = (float)(w / 2);
+	gboolean social = S && w > 0, ok = FALSE;
+
+	for (int64_t r = lo; r < hi; r++)
+		ne += len[r];
+	int32_t *rows = kith_alloc_n(ne + 1, sizeof(int32_t), error);
+	int32_t *cols = rows ? kith_alloc_n(ne + 1, sizeof(int32_t), error)
+	                     : NULL;
+	float *vals = cols ? kith_alloc_n(ne + 1, sizeof(float), error) : NULL;
+	if (!vals)
+		goto out;
+	for (int64_t u = 0; u < n; u++) {
+		gboolean own_u = u >= lo && u < hi;
+		for (int64_t k = R->indptr[u]; k < R->indptr[u + 1]; k++) {
+			int64_t i = n + R->indices[k];
+			if (own_u) {
+				rows[e] = (int32_t)(u - lo); cols[e] = (int32_t)i;
+				vals[e++] = 1.0f;
+			}
+			if (i >= lo && i < hi) {
+				rows[e] = (int32_t)(i - lo); cols[e] = (int32_t)u;
+				vals[e++] = 1.0f;
+			}
+		}
+		for (int64_t k = social ? S->indptr[u] : 0;
+		     social && k < S->indptr[u + 1]; k++) {
+			int32_t v = S->indices[k];
+			if (v == u)
+				continue;
+			if (own_u) {
+				rows[e] = (int32_t)(u - lo); cols[e] = v;
+				vals[e++] = f;
+			}
+			if (v >= lo && v < hi) {
+				rows[e] = (int32_t)(v - lo); cols[e] = (int32_t)u;
+				vals[e++] = f;
+			}
+		}
+	}
+	if (!kith_csr_from_coo(out, hi - lo, N, e, rows, cols, vals, error))
+		goto out;
+#pragma omp parallel for schedule(static)
+	for (int64_t r = 0; r < hi - lo; r++)
+		for (int64_t k = out->indptr[r]; k < out->indptr[r + 1]; k++)
+			out->values[k] = (float)(out->values[k] * deg[lo + r] *
+			                         deg[out->indices[k]]);
+	ok = TRUE;
+out:
+	g_free(rows);
+	g_free(cols);
+	g_free(vals);
+	return ok;
+}
+
+/* The sizes Â may have: N and its entries in int32 indices. */
+static gboolean
+adjacency_fits(const struct kith_csr *R, const struct kith_csr *S, double w,
+               GError **error)
+{
+	int64_t N = R->n_rows + R->n_cols;
+	int64_t nnz = 2 * R->nnz + 2 * ((S && w > 0) ? S->nnz : 0);
 
 	if (N > INT32_MAX || nnz > (int64_t)INT32_MAX * 8) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_LIMIT,
@@ -285,53 +382,23 @@ build_adjacency(struct kith_csr *out, const struct kith_csr *R,
 		            " nodes)", N);
 		return FALSE;
 	}
-	int32_t *rows = kith_alloc_n(MAX(nnz, 1), sizeof(int32_t), error);
-	int32_t *cols = rows ? kith_alloc_n(MAX(nnz, 1), sizeof(int32_t),
-	                                    error) : NULL;
-	float *vals = cols ? kith_alloc_n(MAX(nnz, 1), sizeof(float), error)
-	                   : NULL;
-	double *deg = vals ? kith_alloc0_n(N, sizeof(double), error) : NULL;
-	if (!deg)
-		goto out;
+	return TRUE;
+}
 
-	int64_t e = 0;
-	for (int64_t u = 0; u < n; u++) {
-		for (int64_t k = R->indptr[u]; k < R->indptr[u + 1]; k++) {
-			int32_t i = (int32_t)(n + R->indices[k]);
-			rows[e] = (int32_t)u; cols[e] = i; vals[e] = 1.0f; e++;
-			rows[e] = i; cols[e] = (int32_t)u; vals[e] = 1.0f; e++;
-		}
-	}
-	for (int64_t u = 0; u < n && ns; u++) {
-		for (int64_t k = S->indptr[u]; k < S->indptr[u + 1]; k++) {
-			int32_t v = S->indices[k];
-			if (v == u)
-				continue;
-			rows[e] = (int32_t)u; cols[e] = v;
-			vals[e] = (float)(w / 2); e++;
-			rows[e] = v; cols[e] = (int32_t)u;
-			vals[e] = (float)(w / 2); e++;
-		}
-	}
-	if (!kith_csr_from_coo(out, N, N, e, rows, cols, vals, error))
-		goto out;
-	for (int64_t r = 0; r < N; r++)
-		for (int64_t k = out->indptr[r]; k < out->indptr[r + 1]; k++)
-			deg[r] += out->values[k];
-	for (int64_t r = 0; r < N; r++)
-		deg[r] = deg[r] > 0 ? 1.0 / sqrt(deg[r]) : 0.0;
-#pragma omp parallel for schedule(static)
-	for (int64_t r = 0; r < N; r++)
-		for (int64_t k = out->indptr[r]; k < out->indptr[r + 1]; k++)
-			out->values[k] = (float)(out->values[k] * deg[r] *
-			                         deg[out->indices[k]]);
-	ok = TRUE;
-out:
-	g_free(rows);
-	g_free(cols);
-	g_free(vals);
-	g_free(deg);
-	return ok;
+/* Â of the bipartite graph of R plus w·(S + Sᵀ)/2 (S may be NULL). */
+static gboolean
+build_adjacency(struct kith_csr *out, const struct kith_csr *R,
+                const struct kith_csr *S, double w, GError **error)
+{
+	int64_t N = R->n_rows + R->n_cols;
+	g_autofree int64_t *len = kith_alloc_n(N + 1, sizeof(int64_t), error);
+	g_autofree double *deg = len ? kith_alloc_n(N, sizeof(double), error)
+	                             : NULL;
+
+	if (!deg)
+		return FALSE;
+	adjacency_rows_sums(len, deg, R, S, w);
+	return adjacency_rows(out, 0, N, R, S, w, len, deg, error);
 }
 
 /* out = (1/(K+1)) Σ_{k=0..K} Âᵏ X by Horner's rule; tmp is scratch.
@@ -804,103 +871,6 @@ warm_init(struct lgcn *g)
  * plus its workspace (n + m)(d + 16) floats for a moment; validation
  * gathers the items' rows on every rank (m x d floats). */
 
-/* The entries of every row of Â before duplicates merge (pairs, plus
- * the links of S in both directions without self-loops) into len[0..N),
- * and 1/sqrt of the row sums of A into deg (0 for an empty row): the
- * values build_adjacency() finds, without building Â (two f = w/2 for a
- * link stored both ways add up exactly).  O(n + m + nnz). */
-static void
-adjacency_rows_sums(int64_t *len, double *deg, const struct kith_csr *R,
-                    const struct kith_csr *S, double w)
-{
-	int64_t n = R->n_rows, N = n + R->n_cols;
-	double f = (double)(float)(w / 2);
-
-	memset(len, 0, (size_t)N * sizeof(int64_t));
-	for (int64_t u = 0; u < n; u++) {
-		len[u] = R->indptr[u + 1] - R->indptr[u];
-		for (int64_t k = R->indptr[u]; k < R->indptr[u + 1]; k++)
-			len[n + R->indices[k]]++;
-	}
-	for (int64_t r = 0; r < N; r++)
-		deg[r] = (double)len[r];
-	for (int64_t u = 0; S && w > 0 && u < n; u++)
-		for (int64_t k = S->indptr[u]; k < S->indptr[u + 1]; k++) {
-			int32_t v = S->indices[k];
-			if (v == u)
-				continue;
-			len[u]++;
-			len[v]++;
-			deg[u] += f;
-			deg[v] += f;
-		}
-	for (int64_t r = 0; r < N; r++)
-		deg[r] = deg[r] > 0 ? 1.0 / sqrt(deg[r]) : 0.0;
-}
-
-/* Rows [lo, hi) of Â (columns global) without the whole matrix: the
- * owned users' pairs and links, the links into them (one pass over S)
- * and the owned items' users (one pass over R); the rows and values of
- * build_adjacency().  len and deg from adjacency_rows_sums(). */
-static gboolean
-adjacency_rows(struct kith_csr *out, int64_t lo, int64_t hi,
-               const struct kith_csr *R, const struct kith_csr *S, double w,
-               const int64_t *len, const double *deg, GError **error)
-{
-	int64_t n = R->n_rows, N = n + R->n_cols, e = 0, ne = 0;
-	float f = (float)(w / 2);
-	gboolean social = S && w > 0, ok = FALSE;
-
-	for (int64_t r = lo; r < hi; r++)
-		ne += len[r];
-	int32_t *rows = kith_alloc_n(ne + 1, sizeof(int32_t), error);
-	int32_t *cols = rows ? kith_alloc_n(ne + 1, sizeof(int32_t), error)
-	                     : NULL;
-	float *vals = cols ? kith_alloc_n(ne + 1, sizeof(float), error) : NULL;
-	if (!vals)
-		goto out;
-	for (int64_t u = 0; u < n; u++) {
-		gboolean own_u = u >= lo && u < hi;
-		for (int64_t k = R->indptr[u]; k < R->indptr[u + 1]; k++) {
-			int64_t i = n + R->indices[k];
-			if (own_u) {
-				rows[e] = (int32_t)(u - lo); cols[e] = (int32_t)i;
-				vals[e++] = 1.0f;
-			}
-			if (i >= lo && i < hi) {
-				rows[e] = (int32_t)(i - lo); cols[e] = (int32_t)u;
-				vals[e++] = 1.0f;
-			}
-		}
-		for (int64_t k = social ? S->indptr[u] : 0;
-		     social && k < S->indptr[u + 1]; k++) {
-			int32_t v = S->indices[k];
-			if (v == u)
-				continue;
-			if (own_u) {
-				rows[e] = (int32_t)(u - lo); cols[e] = v;
-				vals[e++] = f;
-			}
-			if (v >= lo && v < hi) {
-				rows[e] = (int32_t)(v - lo); cols[e] = (int32_t)u;
-				vals[e++] = f;
-			}
-		}
-	}
-	if (!kith_csr_from_coo(out, hi - lo, N, e, rows, cols, vals, error))
-		goto out;
-	for (int64_t r = 0; r < hi - lo; r++)
-		for (int64_t k = out->indptr[r]; k < out->indptr[r + 1]; k++)
-			out->values[k] = (float)(out->values[k] * deg[lo + r] *
-			                         deg[out->indices[k]]);
-	ok = TRUE;
-out:
-	g_free(rows);
-	g_free(cols);
-	g_free(vals);
-	return ok;
-}
-
 /* This rank's rows of Â with their halo: the run's partition (made by
  * the first phase on its row lengths, kept by the refit), the owned rows
  * built alone (adjacency_rows()). */
@@ -1211,8 +1181,9 @@ phase_setup(struct lgcn *g, const struct kith_csr *R, const struct kith_csr *S,
 		            "embedding size overflows");
 		return FALSE;
 	}
-	if (g->dist ? !dist_rows(g, R, S, error)
-	            : !build_adjacency(&g->A, R, S, p->social_weight, error))
+	if (!adjacency_fits(R, S, p->social_weight, error) ||
+	    (g->dist ? !dist_rows(g, R, S, error)
+	             : !build_adjacency(&g->A, R, S, p->social_weight, error)))
 		return FALSE;
 	nd = (size_t)g->rows * g->d;            /* the rows held */
 	nda = (size_t)g->cap * g->d;            /* with their halo */
