@@ -39,7 +39,7 @@ embed_epoch(const struct kith_train_point *pt, void *data)
 {
 	const struct kith_cli *cli = data;
 
-	if (!cli->tty)
+	if (!cli->tty || kith_dist_rank() != 0)
 		return;
 	fprintf(stderr, "\r\033[K%s %4d  loss %.4f", pt->phase ? "refit" :
 	        "epoch", pt->epoch, pt->loss);
