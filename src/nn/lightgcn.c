@@ -1281,6 +1281,13 @@ split_rows(const struct lgcn *g, float *user_emb, float *item_emb,
 	memcpy(item_emb, F + nu, ni * sizeof(float));
 }
 
+/* Whether p asks for a warm start or focus (kith update). */
+static gboolean
+warm_start(const struct kith_lightgcn_params *p)
+{
+	return p->init_user || p->n_focus > 0 || p->n_focus_pairs > 0;
+}
+
 static gboolean
 check_params(const struct kith_lightgcn_params *p, const struct kith_csr *R,
              const struct kith_csr *S, GError **error)
@@ -1308,8 +1315,7 @@ check_params(const struct kith_lightgcn_params *p, const struct kith_csr *R,
 	}
 	if (!train_options_check(&p->train, error))
 		return FALSE;
-	if (kith_dist_active() && (p->init_user || p->n_focus > 0 ||
-	                           p->n_focus_pairs > 0)) {
+	if (kith_dist_size() > 1 && warm_start(p)) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE, "warm starts "
 		            "(kith update) run on one machine only, not under "
 		            "an MPI launcher");
@@ -1623,7 +1629,8 @@ kith_lightgcn_train(float *user_emb, float *item_emb,
 	c.validate = L.validate;
 	c.refit = p->refit;
 	c.config_hash = hash;
-	c.dist = L.dist = kith_dist_active();
+	/* a warm start under a launcher runs on its one rank as alone */
+	c.dist = L.dist = kith_dist_active() && !warm_start(p);
 	if (L.dist)
 		L.bounds = g_new0(int64_t, kith_dist_size() + 1);
 	L.rep = rep;

@@ -7,7 +7,8 @@
 # the halo rows H counted here from the store; --resume under mpirun
 # (same bytes on the same rank count, within tolerance on another); kill
 # -9 of a rank ends the job and leaves the previous folder intact; the
-# other models refuse to run over several ranks.
+# other models refuse to run over several ranks; kith update's warm start
+# still runs under one rank.
 . "$top_srcdir/tests/cli/lib.sh"
 . "$top_srcdir/tests/cli/mpi-lib.sh"
 need_mpi
@@ -120,6 +121,19 @@ ok_if "finished runs remove their checkpoints" ! -e "$T/c3.ckpt"
 # kill -9 of a rank: the job ends, the previous folder stays
 kill_each "1 0" "$T/e3" users.npy embed -q "$T/fm" -o "$T/e3" --dim 32 \
 	--val-ratio 0 --epochs 100000
+
+# kith update (single-node) on one rank: the warm start trains as alone
+printf 'user,item,event,ts\nu1,i1,view,1\nu1,i2,view,2\nu2,i2,view,3\nu2,i3,view,4\nu3,i1,view,5\nu3,i3,view,6\n' >"$T/b0.csv"
+printf 'user,item,event,ts\nu2,i4,view,7\nu4,i1,view,8\n' >"$T/b1.csv"
+check "small store" "$KITH" ingest -q -o "$T/w" --events "$T/b0.csv"
+check "small embed" "$KITH" embed -q "$T/w" -o "$T/we" --dim 4 --epochs 2 \
+	--val-ratio 0
+cp -r "$T/w" "$T/w1"; cp -r "$T/we" "$T/we1"
+check "update" "$KITH" update -q "$T/w" --events "$T/b1.csv" --emb "$T/we"
+check "np 1: update" kith_np 1 update -q "$T/w1" --events "$T/b1.csv" \
+	--emb "$T/we1"
+check "np 1: the same refreshed users.npy" cmp "$T/we/users.npy" \
+	"$T/we1/users.npy"
 
 check_fails 2 "np 2 --model sage refuses" kith_np 2 embed -q "$T/fm" \
 	-o "$T/x" --model sage
