@@ -231,8 +231,9 @@ void kith_lightgcn_params_from_json(struct kith_lightgcn_params *p,
  * Under an MPI launcher (kith_dist_active()) every rank calls it with the
  * whole R and S and trains its rows (src/nn/lightgcn.c); user_emb,
  * item_emb and ego_out are filled on rank 0 only and may be NULL on the
- * others, and report receives the ranks, halo and bytes; warm starts and
- * focus are refused (KITH_ERROR_USAGE).
+ * others, and report receives the ranks, halo and bytes.  Warm starts
+ * and focus (kith update) train as one process on a single rank and are
+ * refused with more than one (KITH_ERROR_USAGE).
  * Errors: KITH_ERROR_USAGE for invalid parameters, KITH_ERROR_NOMEM,
  * KITH_ERROR_IO / KITH_ERROR_CORRUPT from checkpoints,
  * KITH_ERROR_INTERRUPTED when kith_interrupted() became true (the
