@@ -1,11 +1,12 @@
 ## mpi: the ranks of an MPI job (src/base/dist.c), the distributed PageRank
-## (src/analytics/pagerank-dist.c) and propagation; their tests run
+## (src/analytics/pagerank-dist.c), propagation and LightGCN training
+## (src/nn/lightgcn.c, kith embed); their tests run
 ## mpirun with 1, 2 and 3 ranks and skip when mpirun is absent.
 
 libkith_a_SOURCES += include/kith/dist.h src/base/dist.c
 
 MPI_CLI_TESTS = tests/cli/t7000-mpi-influence.sh \
 	tests/cli/t7001-mpi-propagate.sh tests/cli/t7010-mpi-kill9.sh \
-	tests/cli/t7020-mpi-ingest.sh
+	tests/cli/t7020-mpi-ingest.sh tests/cli/t7021-mpi-embed.sh
 TESTS += $(MPI_CLI_TESTS)
 EXTRA_DIST += $(MPI_CLI_TESTS) tests/cli/mpi-lib.sh tools/bench-mpi

@@ -106,6 +106,13 @@ gboolean kith_dist_alltoall_i64(const int64_t *send, int64_t *recv,
 gboolean kith_dist_gatherv(const void *send, int64_t my_count, void *recv,
                            const int64_t *count, size_t elem,
                            GError **error);
+/* Every rank receives count[r] elements of `elem` bytes from every rank
+ * r into recv, blocks in rank order (count the same array on every
+ * rank, my_count = count[me]).  Bytes counted: my_count x elem to each
+ * other rank. */
+gboolean kith_dist_allgatherv(const void *send, int64_t my_count,
+                              void *recv, const int64_t *count, size_t elem,
+                              GError **error);
 /* Rank 0's n bytes of buf are copied to every rank. */
 gboolean kith_dist_bcast(void *buf, size_t n, GError **error);
 /* Waits for every rank. */
@@ -157,6 +164,16 @@ void kith_halo_clear(struct kith_halo *h);
  * holds the rows sent.  Collective. */
 gboolean kith_halo_exchange(const struct kith_halo *h, void *X, int width,
                             size_t elem, void *scratch, GError **error);
+
+/* The reverse of kith_halo_exchange() for float rows: the halo rows of X
+ * (n_local + n_halo rows of `width` floats) go back to their owners,
+ * which add them into the owned rows they stand for: received blocks in
+ * rank order, each in ascending row, one row after the other, so the sum
+ * has a fixed order for a given partition.  The halo rows of X are left
+ * as they were.  scratch (n_send x width floats, may be NULL) receives
+ * the rows.  Collective; bytes n_halo x width x 4. */
+gboolean kith_halo_reduce_f32(const struct kith_halo *h, float *X, int width,
+                              float *scratch, GError **error);
 
 /* Bytes of one kith_halo_exchange() of this rank: n_send x width x elem
  * minus what it sends itself (nothing: a rank never sends to itself). */

@@ -62,6 +62,18 @@ struct kith_train_report {
 	gboolean has_ego;       /* ego_out was filled */
 	/* supervised gcn: accuracies of the kept weights, -1 n/a */
 	double train_acc, val_acc, test_acc;
+	/* over the ranks of an MPI job (lightgcn under mpirun) */
+	int ranks;              /* 0: one process */
+	int64_t *row_bounds;    /* ranks + 1 bounds of the rows of the
+	                           users-then-items graph; owned */
+	int64_t halo_rows;      /* H: remote rows all ranks fetch per layer */
+	int64_t batch_halo_rows;/* Σ over steps and ranks: remote item rows
+	                           of the sampled triples */
+	int64_t dist_steps;     /* steps run (and counted) */
+	int steps_per_epoch;
+	int64_t bytes_steps;    /* bytes all ranks handed to MPI in them */
+	int64_t bytes_formula;  /* the same by the formula of kith-embed(1) */
+	const char *bytes_formula_text; /* static string */
 	double seconds_init;    /* graph build + initialisation */
 	double seconds_train;   /* optimisation steps */
 	double seconds_eval;    /* validation */
@@ -76,6 +88,10 @@ struct kith_train_report {
  * curve.  Release with kith_train_report_clear. */
 void kith_train_report_init(struct kith_train_report *r);
 void kith_train_report_clear(struct kith_train_report *r);
+/* total (bytes of rep->dist_steps steps) scaled to one epoch of
+ * rep->steps_per_epoch steps, rounded; 0 without steps. */
+int64_t kith_train_bytes_per_epoch(const struct kith_train_report *rep,
+                                   int64_t total);
 
 /* Checkpoints of every model (fields checkpoint_dir, checkpoint_every,
  * checkpoint_seconds, resume of struct kith_train_options; src/nn/ckpt.c).  Every
@@ -216,6 +232,12 @@ void kith_lightgcn_params_from_json(struct kith_lightgcn_params *p,
  * user_emb (n_users x dim) and item_emb (n_items x dim), caller-allocated,
  * row-major float32; their dot products rank items.  report (may be NULL)
  * must be initialised by kith_train_report_init().
+ * Under an MPI launcher (kith_dist_active()) every rank calls it with the
+ * whole R and S and trains its rows (src/nn/lightgcn.c); user_emb,
+ * item_emb and ego_out are filled on rank 0 only and may be NULL on the
+ * others, and report receives the ranks, halo and bytes.  Warm starts
+ * and focus (kith update) train as one process on a single rank and are
+ * refused with more than one (KITH_ERROR_USAGE).
  * Errors: KITH_ERROR_USAGE for invalid parameters, KITH_ERROR_NOMEM,
  * KITH_ERROR_IO / KITH_ERROR_CORRUPT from checkpoints,
  * KITH_ERROR_INTERRUPTED when kith_interrupted() became true (the

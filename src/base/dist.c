@@ -13,7 +13,9 @@
  * because partitions are contiguous, the sorted list is grouped by owner
  * rank, so the received rows land in the halo part of X in place.  Setup
  * costs one Alltoall of P int64 and one Alltoallv of the halo's column
- * numbers (4 H bytes); each exchange then moves H rows.
+ * numbers (4 H bytes); each exchange then moves H rows.  The reverse
+ * (kith_halo_reduce_f32(), the gradient of an exchange) sends the halo
+ * rows back and adds them in the order they arrive: H rows too.
  */
 #include "config.h"
 
@@ -356,16 +358,17 @@ kith_dist_alltoall_i64(const int64_t *send, int64_t *recv, GError **error)
 	return TRUE;
 }
 
-gboolean
-kith_dist_gatherv(const void *send, int64_t my_count, void *recv,
-                  const int64_t *count, size_t elem, GError **error)
+/* Gatherv to rank 0 or, with all, Allgatherv (see dist.h). */
+static gboolean
+gather(const void *send, int64_t my_count, void *recv, const int64_t *count,
+       size_t elem, gboolean all, GError **error)
 {
 #ifdef HAVE_MPI
 	if (dist_active) {
 		int P = dist_size;
 		g_autofree int *rc = g_new0(int, P), *rd = g_new0(int, P);
 		MPI_Datatype t;
-		gboolean ok;
+		int rv;
 		static char dummy[8];
 
 		if (my_count < 0 || my_count > INT_MAX) {
@@ -375,23 +378,44 @@ kith_dist_gatherv(const void *send, int64_t my_count, void *recv,
 			            my_count);
 			return FALSE;
 		}
-		if (dist_rank == 0 && !int_counts(rc, rd, count, P, error))
+		if ((all || dist_rank == 0) &&
+		    !int_counts(rc, rd, count, P, error))
 			return FALSE;
 		if (!byte_type(&t, elem, error))
 			return FALSE;
-		if (dist_rank != 0)
+		if (all)
+			bytes_sent += (uint64_t)my_count * elem * (uint64_t)(P - 1);
+		else if (dist_rank != 0)
 			bytes_sent += (uint64_t)my_count * elem;
-		ok = mpi_ok(MPI_Gatherv(send ? send : dummy, (int)my_count, t,
-		                        recv ? recv : dummy, rc, rd, t, 0,
-		                        MPI_COMM_WORLD),
-		            "MPI_Gatherv", error);
+		send = send ? send : dummy;
+		recv = recv ? recv : dummy;
+		rv = all ? MPI_Allgatherv(send, (int)my_count, t, recv, rc, rd, t,
+		                          MPI_COMM_WORLD)
+		         : MPI_Gatherv(send, (int)my_count, t, recv, rc, rd, t, 0,
+		                       MPI_COMM_WORLD);
 		MPI_Type_free(&t);
-		return ok;
+		return mpi_ok(rv, all ? "MPI_Allgatherv" : "MPI_Gatherv", error);
 	}
 #endif
+	(void)count;
+	(void)all;
 	if (my_count > 0 && recv != send)
 		memmove(recv, send, (size_t)my_count * elem);
 	return TRUE;
+}
+
+gboolean
+kith_dist_gatherv(const void *send, int64_t my_count, void *recv,
+                  const int64_t *count, size_t elem, GError **error)
+{
+	return gather(send, my_count, recv, count, elem, FALSE, error);
+}
+
+gboolean
+kith_dist_allgatherv(const void *send, int64_t my_count, void *recv,
+                     const int64_t *count, size_t elem, GError **error)
+{
+	return gather(send, my_count, recv, count, elem, TRUE, error);
 }
 
 gboolean
@@ -628,4 +652,36 @@ kith_halo_exchange(const struct kith_halo *h, void *X, int width,
 	return kith_dist_alltoallv(buf, h->send_count,
 	                           (char *)X + (size_t)h->n_local * row,
 	                           h->recv_count, row, error);
+}
+
+gboolean
+kith_halo_reduce_f32(const struct kith_halo *h, float *X, int width,
+                     float *scratch, GError **error)
+{
+	size_t row = (size_t)width;
+	g_autofree float *own = NULL;
+	float *buf = scratch;
+
+	if (buf == NULL) {
+		own = kith_alloc_n((size_t)h->n_send * row + 1, sizeof(float),
+		                   error);
+		if (own == NULL)
+			return FALSE;
+		buf = own;
+	}
+	if (!kith_dist_alltoallv(X + (size_t)h->n_local * row, h->recv_count,
+	                         buf, h->send_count, row * sizeof(float), error))
+		return FALSE;
+	/* one column block per thread, rows in the received order */
+#pragma omp parallel for schedule(static) if (h->n_send * width > 65536)
+	for (int c0 = 0; c0 < width; c0 += 16) {
+		int c1 = MIN(width, c0 + 16);
+		for (int64_t i = 0; i < h->n_send; i++) {
+			float *dst = X + (size_t)h->send_rows[i] * row;
+			const float *src = buf + (size_t)i * row;
+			for (int c = c0; c < c1; c++)
+				dst[c] += src[c];
+		}
+	}
+	return TRUE;
 }

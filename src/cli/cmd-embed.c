@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "kith/dist.h"
 #include "kith/models.h"
 #include "kith/store.h"
 
@@ -38,7 +39,7 @@ embed_epoch(const struct kith_train_point *pt, void *data)
 {
 	const struct kith_cli *cli = data;
 
-	if (!cli->tty)
+	if (!cli->tty || kith_dist_rank() != 0)
 		return;
 	fprintf(stderr, "\r\033[K%s %4d  loss %.4f", pt->phase ? "refit" :
 	        "epoch", pt->epoch, pt->loss);
@@ -266,6 +267,13 @@ embed_summary(struct kith_cli *cli, const struct kith_embed_request *r,
 		              r->sage.dim, rep->epochs_run, rep->best_epoch,
 		              rep->stop_reason, r->labels ? "accuracy" :
 		              "link auc", rep->val, rep->seconds_total);
+	if (rep->ranks > 0)
+		kith_cli_info(cli, "embed", "mpi ranks %d: halo rows %"
+		              G_GINT64_FORMAT ", bytes per epoch %" G_GINT64_FORMAT
+		              " (formula %s: %" G_GINT64_FORMAT ")", rep->ranks,
+		              rep->halo_rows, kith_train_bytes_per_epoch(rep,
+		              rep->bytes_steps), rep->bytes_formula_text,
+		              kith_train_bytes_per_epoch(rep, rep->bytes_formula));
 }
 
 /* The options of kith embed, declared once: the command line and the
@@ -417,6 +425,11 @@ embed_run(struct embed_opts *o, const char *store, struct kith_cli *cli)
 
 	if (rc)
 		return rc;
+	if (kith_dist_size() > 1 && strcmp(r.model, "lightgcn") != 0)
+		return kith_cli_usage("embed", "--model %s runs on one machine "
+		                      "only, not under mpirun with %d ranks "
+		                      "(lightgcn runs over the ranks)", r.model,
+		                      kith_dist_size());
 	g_autoptr(kith_store) s = kith_store_open(store, &err);
 	if (!s)
 		return kith_cli_fail("embed", err);

@@ -44,7 +44,7 @@ usage(FILE *f)
 /* The commands that run over the ranks of an MPI job; every other one
  * refuses to start under a launcher with more than one rank
  * (single-node: Leiden, betweenness, reports, ...). */
-static const char *const distributed[] = { "influence", "ingest",
+static const char *const distributed[] = { "embed", "influence", "ingest",
                                             "propagate" };
 
 static gboolean

@@ -7,6 +7,9 @@
  * generation; load: one more pass.  Every member of state.json is type-
  * and range-checked: a damaged, truncated, foreign or older checkpoint is
  * an error, never a crash (tests/fuzz/fuzz-checkpoint.c).
+ * A state split over the ranks of an MPI job (ckpt_split()) is gathered
+ * array by array on rank 0, which alone writes the generation; the files
+ * are those of one process, so a run may resume with any rank count.
  */
 #include "config.h"
 
@@ -17,6 +20,7 @@
 #include <unistd.h>
 
 #include "kith/core.h"
+#include "kith/dist.h"
 #include "kith/io.h"
 #include "nn/train-internal.h"
 
@@ -56,6 +60,24 @@ ckpt_add_adam(struct ckpt_items *it, const char *suffix, struct kith_adam *a)
 	ckpt_add_array(it, name, a->v, (int64_t)a->n, 0);
 	g_snprintf(name, sizeof name, "adam_t%s", suffix);
 	ckpt_add_counter(it, name, &a->t);
+}
+
+void
+ckpt_split(struct ckpt_items *it, const int64_t *bounds, int width)
+{
+	it->bounds = bounds;
+	it->width = width;
+}
+
+/* The shape of array a in the files: a split array has all the rows. */
+static void
+file_shape(const struct ckpt_items *it, const struct ckpt_array *a,
+           int64_t *rows, int64_t *cols)
+{
+	int64_t total = it->bounds ? it->bounds[kith_dist_size()] : 0;
+
+	*rows = !it->bounds ? a->rows : a->cols > 0 ? total : total * it->width;
+	*cols = a->cols;
 }
 
 /* ---- config hash --------------------------------------------------------- */
@@ -285,12 +307,14 @@ put_items(JsonBuilder *b, const struct ckpt_items *it, const uint64_t *xx)
 		char hx[17];
 		g_snprintf(hx, sizeof hx, "%016" G_GINT64_MODIFIER "x",
 		           (guint64)xx[i]);
+		int64_t rows, cols;
+		file_shape(it, &it->arr[i], &rows, &cols);
 		json_builder_set_member_name(b, it->arr[i].name);
 		json_builder_begin_object(b);
 		json_builder_set_member_name(b, "shape");
 		json_builder_begin_array(b);
-		json_builder_add_int_value(b, it->arr[i].rows);
-		json_builder_add_int_value(b, it->arr[i].cols);
+		json_builder_add_int_value(b, rows);
+		json_builder_add_int_value(b, cols);
 		json_builder_end_array(b);
 		kith_json_put_string(b, "xxh64", hx);
 		json_builder_end_object(b);
@@ -337,37 +361,56 @@ io_fail(GError **error, const char *what, const char *path)
 	return FALSE;
 }
 
-/* Writes the arrays into tmp, their xxh64 into xx. */
+/* Writes the arrays into tmp, their xxh64 into xx.  Split arrays are
+ * gathered on rank 0 first (every rank takes part in every gather, also
+ * after a failure of rank 0; only rank 0 writes, while ok). */
 static gboolean
 write_arrays(const char *tmp, const struct ckpt_items *it, uint64_t *xx,
-             GError **error)
+             gboolean ok, GError **error)
 {
+	int P = kith_dist_size(), me = kith_dist_rank();
+	g_autofree int64_t *count = it->bounds ? g_new(int64_t, P) : NULL;
+	g_autofree float *whole = NULL;
+	size_t n_whole = 0;
+
+	for (int r = 0; it->bounds && r < P; r++)
+		count[r] = (it->bounds[r + 1] - it->bounds[r]) * it->width;
+	if (it->bounds && me == 0 && ok) {
+		n_whole = (size_t)(it->bounds[P] * it->width);
+		whole = kith_alloc_n(n_whole + 1, sizeof(float), error);
+		ok = whole != NULL;
+	}
 	for (int i = 0; i < it->n_arr; i++) {
 		const struct ckpt_array *a = &it->arr[i];
+		const float *data = a->data;
+		int64_t rows, cols;
+		file_shape(it, a, &rows, &cols);
+		if (it->bounds) {
+			GError *e = NULL;
+			if (!kith_dist_gatherv(a->data, count[me], whole, count,
+			                       sizeof(float), ok ? &e : NULL))
+				ok = FALSE;
+			if (e)
+				g_propagate_error(error, e);
+			data = whole;
+		}
+		if (!ok || (it->bounds && me != 0))
+			continue;
 		g_autofree char *path = g_build_filename(tmp, a->name, NULL);
-		if (!kith_npy_write(path, KITH_DT_F32, a->rows, a->cols,
-		                    a->data, 0644, &xx[i], error))
-			return FALSE;
+		ok = kith_npy_write(path, KITH_DT_F32, rows, cols, data, 0644,
+		                    &xx[i], error);
 	}
-	return TRUE;
+	return ok;
 }
 
-gboolean
-ckpt_write(const char *dir, const char *model, const char *config_hash,
-           const struct train_state *st, const GArray *curve,
-           const struct ckpt_items *it, GError **error)
+/* state.json into tmp, then the rotation. */
+static gboolean
+write_generation(const char *dir, const char *tmp, const char *model,
+                 const char *config_hash, const struct train_state *st,
+                 const GArray *curve, const struct ckpt_items *it,
+                 const uint64_t *xx, GError **error)
 {
-	g_autofree char *tmp = g_strconcat(dir, ".tmp", NULL);
 	g_autofree char *old = g_strconcat(dir, ".old", NULL);
-	uint64_t xx[CKPT_MAX_ARRAYS];
-
-	remove_generation(tmp);         /* left by a killed run */
-	if (g_mkdir_with_parents(tmp, 0755) != 0)
-		return io_fail(error, "create", tmp);
-	if (!write_arrays(tmp, it, xx, error)) {
-		remove_generation(tmp);
-		return FALSE;
-	}
 	g_autoptr(JsonBuilder) b = json_builder_new();
 	json_builder_begin_object(b);
 	kith_json_put_string(b, "format", CKPT_FORMAT);
@@ -394,6 +437,31 @@ ckpt_write(const char *dir, const char *model, const char *config_hash,
 		return io_fail(error, "rename", tmp);
 	return TRUE;
 }
+
+gboolean
+ckpt_write(const char *dir, const char *model, const char *config_hash,
+           const struct train_state *st, const GArray *curve,
+           const struct ckpt_items *it, GError **error)
+{
+	g_autofree char *tmp = g_strconcat(dir, ".tmp", NULL);
+	uint64_t xx[CKPT_MAX_ARRAYS];
+	/* a split state is written by rank 0 alone */
+	gboolean lead = !it->bounds || kith_dist_rank() == 0, ok = TRUE;
+
+	if (lead) {
+		remove_generation(tmp);         /* left by a killed run */
+		if (g_mkdir_with_parents(tmp, 0755) != 0)
+			ok = io_fail(error, "create", tmp);
+	}
+	ok = write_arrays(tmp, it, xx, ok, error);
+	if (ok && lead)
+		ok = write_generation(dir, tmp, model, config_hash, st, curve, it,
+		                      xx, error);
+	else if (lead)
+		remove_generation(tmp);
+	return it->bounds ? kith_dist_all_ok(ok, error) : ok;
+}
+
 
 /* ---- reading --------------------------------------------------------------- */
 
@@ -611,13 +679,18 @@ ckpt_load(const struct ckpt_gen *g, const struct ckpt_items *it,
 	for (int i = 0; i < it->n_arr; i++) {
 		const struct ckpt_array *a = &it->arr[i];
 		struct kith_npy m;
+		int64_t rows, cols;
+		/* a split array: this rank's rows */
+		size_t skip = it->bounds ? (size_t)(it->bounds[kith_dist_rank()] *
+		                                    it->width) : 0;
+		file_shape(it, a, &rows, &cols);
 		if (kith_json_obj(ao, a->name) == NULL)
 			return corrupt(error, g->dir, "does not hold this "
 			               "model's state");
-		if (!map_array(&m, g->dir, a->name, a->rows, a->cols, error))
+		if (!map_array(&m, g->dir, a->name, rows, cols, error))
 			return FALSE;
-		memcpy(a->data, m.data, (size_t)a->rows * MAX(a->cols, 1) *
-		       sizeof(float));
+		memcpy(a->data, (const float *)m.data + skip, (size_t)a->rows *
+		       MAX(a->cols, 1) * sizeof(float));
 		kith_npy_unmap(&m);
 	}
 	return TRUE;

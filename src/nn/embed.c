@@ -19,6 +19,7 @@
 
 #include "kith/eval.h"
 #include "kith/core.h"
+#include "kith/dist.h"
 #include "kith/emb.h"
 #include "kith/io.h"
 #include "kith/memest.h"
@@ -170,7 +171,8 @@ static void
 folder_end(struct folder *f, const struct kith_train_report *rep,
            gboolean written)
 {
-	if (written && f->ckpt && strcmp(rep->stop_reason, "time-limit") != 0)
+	if (written && f->ckpt && strcmp(rep->stop_reason, "time-limit") != 0 &&
+	    kith_dist_rank() == 0)
 		kith_checkpoint_remove(f->ckpt);
 	g_clear_object(&f->b);
 	g_free(f->ckpt);
@@ -220,7 +222,9 @@ lightgcn_run(struct folder *f, struct kith_store *s,
 {
 	p->seed = (uint64_t)f->r->seed;
 	folder_checkpoints(f, &p->train);
-	if (!lightgcn_buffers(U, V, E, s, p->dim, error))
+	/* under mpirun the ranks train together, rank 0 gathers and writes */
+	if (kith_dist_rank() == 0 &&
+	    !lightgcn_buffers(U, V, E, s, p->dim, error))
 		return FALSE;
 	/* the ego embeddings E⁰ beside the output, for kith update */
 	p->ego_out = *E;
@@ -253,7 +257,8 @@ embed_lightgcn(struct folder *f, struct kith_store *s,
 	g_autofree float *U = NULL, *V = NULL, *E = NULL;
 
 	return lightgcn_run(f, s, &p, &U, &V, &E, rep, error) &&
-	       lightgcn_write(f, s, &p, U, V, E, rep, error);
+	       (kith_dist_rank() != 0 ||
+	        lightgcn_write(f, s, &p, U, V, E, rep, error));
 }
 
 /* ---- filter and auto ------------------------------------------------------------ */
@@ -847,6 +852,13 @@ kith_embed(const struct kith_embed_request *r, const char *store_path,
 	if (!kith_embed_model_known(r->model)) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
 		            "unknown model '%s'", r->model);
+		return FALSE;
+	}
+	if (kith_dist_size() > 1 && (strcmp(r->model, "auto") == 0 ||
+	                             strcmp(r->model, "filter") == 0)) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE, "model %s runs "
+		            "in one process; under mpirun with %d ranks name "
+		            "--model lightgcn", r->model, kith_dist_size());
 		return FALSE;
 	}
 	if (strcmp(r->model, "auto") == 0) {

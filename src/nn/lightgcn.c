@@ -101,6 +101,9 @@
  * the same bytes for any thread count on any CPU with AVX2 and FMA
  * (x86-64-v3: Intel since Haswell, AMD since Zen); an older CPU takes the
  * generic clone of kith_spmm, which rounds differently.
+ * Under mpirun (kith_dist_active()) the same hooks train over the ranks,
+ * each holding its rows (see "over the ranks of an MPI job" below): the
+ * same draws, the same model up to the order of reduced sums.
  */
 #include "config.h"
 
@@ -111,6 +114,7 @@
 #include <sys/stat.h>
 
 #include "kith/core.h"
+#include "kith/dist.h"
 #include "kith/eval.h"
 #include "kith/io.h"
 #include "kith/models.h"
@@ -206,6 +210,21 @@ struct lgcn {
 	int32_t *su, *si, *sj;    /* batch * neg triples */
 	float *coef;
 	double *sloss;
+	/* Over the ranks of an MPI job (dist): this rank holds rows
+	 * [lo, lo + rows) of Â (as the local CSR of kith_halo_build()) and
+	 * of E⁰, F, G, T and Adam's moments, each followed by room for halo
+	 * rows (E⁰, T: h's; F, G: cap in all, also the batch's); the
+	 * triples are this rank's draws (nbl) in local row numbers.  One
+	 * process: lo 0, rows N, no halo. */
+	gboolean dist;
+	int64_t lo, rows;
+	int64_t *bounds;          /* P + 1, the run's (set by the first
+	                             phase, kept by the refit); borrowed */
+	struct kith_halo h;       /* remote rows Â's owned rows touch */
+	struct kith_halo bh;      /* remote item rows of the step's triples */
+	int64_t cap;              /* rows of F, G and w */
+	float *w;                 /* L2 weight of each row in the step */
+	int64_t nbl;
 };
 
 /* Frees what only training needs (the adjacency, G, T, Adam's moments,
@@ -222,6 +241,9 @@ lgcn_release_training(struct lgcn *g)
 	g_clear_pointer(&g->sj, g_free);
 	g_clear_pointer(&g->coef, g_free);
 	g_clear_pointer(&g->sloss, g_free);
+	g_clear_pointer(&g->w, g_free);
+	kith_halo_clear(&g->h);
+	kith_halo_clear(&g->bh);
 }
 
 static void
@@ -241,18 +263,118 @@ lgcn_clear(struct lgcn *g)
 	g_free(g->sj);
 	g_free(g->coef);
 	g_free(g->sloss);
+	g_free(g->w);
+	kith_halo_clear(&g->h);
+	kith_halo_clear(&g->bh);
 	memset(g, 0, sizeof(*g));
 }
 
-/* Â of the bipartite graph of R plus w·(S + Sᵀ)/2 (S may be NULL). */
-static gboolean
-build_adjacency(struct kith_csr *out, const struct kith_csr *R,
-                const struct kith_csr *S, double w, GError **error)
+/* The entries of every row of Â before duplicates merge (pairs, plus
+ * the links of S in both directions without self-loops) into len[0..N),
+ * and 1/sqrt of the row sums of A into deg (0 for an empty row): the
+ * values of Â's rows, without building Â (two f = w/2 for a link stored
+ * both ways add up exactly, and so do the row sums in any order).
+ * O(n + m + nnz). */
+static void
+adjacency_rows_sums(int64_t *len, double *deg, const struct kith_csr *R,
+                    const struct kith_csr *S, double w)
 {
-	int64_t n = R->n_rows, m = R->n_cols, N = n + m;
-	int64_t ns = (S && w > 0) ? S->nnz : 0;
-	int64_t nnz = 2 * R->nnz + 2 * ns;
-	gboolean ok = FALSE;
+	int64_t n = R->n_rows, N = n + R->n_cols;
+	double f = (double)(float)(w / 2);
+
+	memset(len, 0, (size_t)N * sizeof(int64_t));
+	for (int64_t u = 0; u < n; u++) {
+		len[u] = R->indptr[u + 1] - R->indptr[u];
+		for (int64_t k = R->indptr[u]; k < R->indptr[u + 1]; k++)
+			len[n + R->indices[k]]++;
+	}
+	for (int64_t r = 0; r < N; r++)
+		deg[r] = (double)len[r];
+	for (int64_t u = 0; S && w > 0 && u < n; u++)
+		for (int64_t k = S->indptr[u]; k < S->indptr[u + 1]; k++) {
+			int32_t v = S->indices[k];
+			if (v == u)
+				continue;
+			len[u]++;
+			len[v]++;
+			deg[u] += f;
+			deg[v] += f;
+		}
+	for (int64_t r = 0; r < N; r++)
+		deg[r] = deg[r] > 0 ? 1.0 / sqrt(deg[r]) : 0.0;
+}
+
+/* Rows [lo, hi) of Â (columns global) without the other rows: the
+ * users' pairs and links, the links into them (one pass over S) and the
+ * items' users (one pass over R); len and deg from
+ * adjacency_rows_sums().  O(nnz log deg) for the rows made. */
+static gboolean
+adjacency_rows(struct kith_csr *out, int64_t lo, int64_t hi,
+               const struct kith_csr *R, const struct kith_csr *S, double w,
+               const int64_t *len, const double *deg, GError **error)
+{
+	int64_t n = R->n_rows, N = n + R->n_cols, e = 0, ne = 0;
+	float f = (float)(w / 2);
+	gboolean social = S && w > 0, ok = FALSE;
+
+	for (int64_t r = lo; r < hi; r++)
+		ne += len[r];
+	int32_t *rows = kith_alloc_n(ne + 1, sizeof(int32_t), error);
+	int32_t *cols = rows ? kith_alloc_n(ne + 1, sizeof(int32_t), error)
+	                     : NULL;
+	float *vals = cols ? kith_alloc_n(ne + 1, sizeof(float), error) : NULL;
+	if (!vals)
+		goto out;
+	for (int64_t u = 0; u < n; u++) {
+		gboolean own_u = u >= lo && u < hi;
+		for (int64_t k = R->indptr[u]; k < R->indptr[u + 1]; k++) {
+			int64_t i = n + R->indices[k];
+			if (own_u) {
+				rows[e] = (int32_t)(u - lo); cols[e] = (int32_t)i;
+				vals[e++] = 1.0f;
+			}
+			if (i >= lo && i < hi) {
+				rows[e] = (int32_t)(i - lo); cols[e] = (int32_t)u;
+				vals[e++] = 1.0f;
+			}
+		}
+		for (int64_t k = social ? S->indptr[u] : 0;
+		     social && k < S->indptr[u + 1]; k++) {
+			int32_t v = S->indices[k];
+			if (v == u)
+				continue;
+			if (own_u) {
+				rows[e] = (int32_t)(u - lo); cols[e] = v;
+				vals[e++] = f;
+			}
+			if (v >= lo && v < hi) {
+				rows[e] = (int32_t)(v - lo); cols[e] = (int32_t)u;
+				vals[e++] = f;
+			}
+		}
+	}
+	if (!kith_csr_from_coo(out, hi - lo, N, e, rows, cols, vals, error))
+		goto out;
+#pragma omp parallel for schedule(static)
+	for (int64_t r = 0; r < hi - lo; r++)
+		for (int64_t k = out->indptr[r]; k < out->indptr[r + 1]; k++)
+			out->values[k] = (float)(out->values[k] * deg[lo + r] *
+			                         deg[out->indices[k]]);
+	ok = TRUE;
+out:
+	g_free(rows);
+	g_free(cols);
+	g_free(vals);
+	return ok;
+}
+
+/* The sizes Â may have: N and its entries in int32 indices. */
+static gboolean
+adjacency_fits(const struct kith_csr *R, const struct kith_csr *S, double w,
+               GError **error)
+{
+	int64_t N = R->n_rows + R->n_cols;
+	int64_t nnz = 2 * R->nnz + 2 * ((S && w > 0) ? S->nnz : 0);
 
 	if (N > INT32_MAX || nnz > (int64_t)INT32_MAX * 8) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_LIMIT,
@@ -260,76 +382,53 @@ build_adjacency(struct kith_csr *out, const struct kith_csr *R,
 		            " nodes)", N);
 		return FALSE;
 	}
-	int32_t *rows = kith_alloc_n(MAX(nnz, 1), sizeof(int32_t), error);
-	int32_t *cols = rows ? kith_alloc_n(MAX(nnz, 1), sizeof(int32_t),
-	                                    error) : NULL;
-	float *vals = cols ? kith_alloc_n(MAX(nnz, 1), sizeof(float), error)
-	                   : NULL;
-	double *deg = vals ? kith_alloc0_n(N, sizeof(double), error) : NULL;
-	if (!deg)
-		goto out;
-
-	int64_t e = 0;
-	for (int64_t u = 0; u < n; u++) {
-		for (int64_t k = R->indptr[u]; k < R->indptr[u + 1]; k++) {
-			int32_t i = (int32_t)(n + R->indices[k]);
-			rows[e] = (int32_t)u; cols[e] = i; vals[e] = 1.0f; e++;
-			rows[e] = i; cols[e] = (int32_t)u; vals[e] = 1.0f; e++;
-		}
-	}
-	for (int64_t u = 0; u < n && ns; u++) {
-		for (int64_t k = S->indptr[u]; k < S->indptr[u + 1]; k++) {
-			int32_t v = S->indices[k];
-			if (v == u)
-				continue;
-			rows[e] = (int32_t)u; cols[e] = v;
-			vals[e] = (float)(w / 2); e++;
-			rows[e] = v; cols[e] = (int32_t)u;
-			vals[e] = (float)(w / 2); e++;
-		}
-	}
-	if (!kith_csr_from_coo(out, N, N, e, rows, cols, vals, error))
-		goto out;
-	for (int64_t r = 0; r < N; r++)
-		for (int64_t k = out->indptr[r]; k < out->indptr[r + 1]; k++)
-			deg[r] += out->values[k];
-	for (int64_t r = 0; r < N; r++)
-		deg[r] = deg[r] > 0 ? 1.0 / sqrt(deg[r]) : 0.0;
-#pragma omp parallel for schedule(static)
-	for (int64_t r = 0; r < N; r++)
-		for (int64_t k = out->indptr[r]; k < out->indptr[r + 1]; k++)
-			out->values[k] = (float)(out->values[k] * deg[r] *
-			                         deg[out->indices[k]]);
-	ok = TRUE;
-out:
-	g_free(rows);
-	g_free(cols);
-	g_free(vals);
-	g_free(deg);
-	return ok;
+	return TRUE;
 }
 
-/* out = (1/(K+1)) Σ_{k=0..K} Âᵏ X by Horner's rule; tmp is scratch. */
-static void
-propagate_mean(const struct lgcn *g, float *out, const float *X, float *tmp)
+/* Â of the bipartite graph of R plus w·(S + Sᵀ)/2 (S may be NULL). */
+static gboolean
+build_adjacency(struct kith_csr *out, const struct kith_csr *R,
+                const struct kith_csr *S, double w, GError **error)
 {
-	size_t nd = (size_t)g->N * g->d;
-	const float *cur = X;
+	int64_t N = R->n_rows + R->n_cols;
+	g_autofree int64_t *len = kith_alloc_n(N + 1, sizeof(int64_t), error);
+	g_autofree double *deg = len ? kith_alloc_n(N, sizeof(double), error)
+	                             : NULL;
+
+	if (!deg)
+		return FALSE;
+	adjacency_rows_sums(len, deg, R, S, w);
+	return adjacency_rows(out, 0, N, R, S, w, len, deg, error);
+}
+
+/* out = (1/(K+1)) Σ_{k=0..K} Âᵏ X by Horner's rule; tmp is scratch.
+ * Over the ranks of an MPI job: the owned rows, each layer's input
+ * completed by a halo exchange first (in its halo rows; X's too). */
+static gboolean
+propagate_mean(const struct lgcn *g, float *out, float *X, float *tmp,
+               GError **error)
+{
+	size_t nd = (size_t)g->rows * g->d;
+	float *cur = X;
 	float s = 1.0f / (float)(g->K + 1);
 
 	if (g->K == 0) {
 		memcpy(out, X, nd * sizeof(float));
-		return;
+		return TRUE;
 	}
 	for (int t = 1; t <= g->K; t++) {
 		float *dst = ((g->K - t) % 2 == 0) ? out : tmp;
 		memcpy(dst, X, nd * sizeof(float));
+		if (g->dist && !kith_halo_exchange(&g->h, cur, g->d,
+		                                   sizeof(float), NULL, error))
+			return FALSE;
 		kith_spmm_axpby(dst, 1.0f, &g->A, 1.0f, cur, g->d);
 		cur = dst;
 	}
 #pragma omp parallel for simd schedule(static)
 	for (size_t i = 0; i < nd; i++)
 		out[i] *= s;
+	return TRUE;
 }
 
 static gboolean
@@ -349,12 +448,37 @@ row_has(const struct kith_csr *R, int64_t u, int32_t j)
 	return FALSE;
 }
 
+/* The neg triples of user u with positive i (< 0: drawn uniformly from
+ * u's items) at s0.. of the triple arrays, in global rows. */
+static void
+draw_triples(struct lgcn *g, struct kith_rng *rng, int64_t u, int32_t i,
+             int64_t s0)
+{
+	const struct kith_csr *R = g->R;
+	int neg = g->p->neg;
+
+	if (i < 0) {
+		int64_t a = R->indptr[u], deg = R->indptr[u + 1] - a;
+		i = R->indices[a + (int64_t)kith_rng_below(rng, (uint64_t)deg)];
+	}
+	for (int q = 0; q < neg; q++) {
+		int32_t j = 0;
+		for (int t = 0; t < LGCN_NEG_TRIES; t++) {
+			j = (int32_t)kith_rng_below(rng, (uint64_t)g->m);
+			if (!row_has(R, u, j))
+				break;
+		}
+		g->su[s0 + q] = (int32_t)u;
+		g->si[s0 + q] = (int32_t)(g->n + i);
+		g->sj[s0 + q] = (int32_t)(g->n + j);
+	}
+}
+
 /* Draws the triples of one step from the stream (seed, stream). */
 static void
 sample_batch(struct lgcn *g, uint64_t stream, int nb)
 {
 	struct kith_rng rng;
-	const struct kith_csr *R = g->R;
 	int neg = g->p->neg;
 
 	kith_rng_seed(&rng, g->p->seed, stream);
@@ -375,24 +499,7 @@ sample_batch(struct lgcn *g, uint64_t stream, int nb)
 			u = g->active[kith_rng_below(&rng,
 			                             (uint64_t)g->n_active)];
 		}
-		if (i < 0) {
-			int64_t a = R->indptr[u], deg = R->indptr[u + 1] - a;
-			i = R->indices[a + (int64_t)kith_rng_below(&rng,
-			                                       (uint64_t)deg)];
-		}
-		for (int q = 0; q < neg; q++) {
-			int32_t j = 0;
-			for (int t = 0; t < LGCN_NEG_TRIES; t++) {
-				j = (int32_t)kith_rng_below(&rng,
-				                            (uint64_t)g->m);
-				if (!row_has(R, u, j))
-					break;
-			}
-			int64_t s = (int64_t)b * neg + q;
-			g->su[s] = (int32_t)u;
-			g->si[s] = (int32_t)(g->n + i);
-			g->sj[s] = (int32_t)(g->n + j);
-		}
+		draw_triples(g, &rng, u, i, (int64_t)b * neg);
 	}
 }
 
@@ -489,18 +596,14 @@ triples_pass(const struct lgcn *g, int64_t nb, gboolean l2_term,
 	}
 }
 
-/* One BPR step on nb users (nb·neg triples); returns the mean loss. */
+/* The scores of the nb draws' triples from F: their losses (sloss, -1
+ * for a candidate that is not the hard negative) and coefficients of
+ * ∂L/∂s (coef, with 1/ns = inv); returns the sum of the losses. */
 static double
-train_step(struct lgcn *g, uint64_t stream, int nb)
+score_triples(struct lgcn *g, int64_t nb, float inv)
 {
 	int d = g->d;
-	int64_t ns = (int64_t)nb * g->p->neg;
-	size_t nd = (size_t)g->N * d;
-	float inv = 1.0f / (float)ns;
-	float l2 = (float)g->p->l2 * inv;
-
-	sample_batch(g, stream, nb);
-	propagate_mean(g, g->F, g->E0, g->T);
+	int64_t ns = nb * g->p->neg;
 
 #pragma omp parallel for schedule(static)
 	for (int64_t b = 0; b < nb; b++) {
@@ -537,6 +640,21 @@ train_step(struct lgcn *g, uint64_t stream, int nb)
 	for (int64_t s = 0; s < ns; s++)
 		if (g->sloss[s] >= 0)
 			loss += g->sloss[s];
+	return loss;
+}
+
+/* One BPR step on nb users (nb·neg triples); returns the mean loss. */
+static double
+train_step(struct lgcn *g, uint64_t stream, int nb)
+{
+	int64_t ns = (int64_t)nb * g->p->neg;
+	size_t nd = (size_t)g->N * g->d;
+	float inv = 1.0f / (float)ns;
+	float l2 = (float)g->p->l2 * inv;
+
+	sample_batch(g, stream, nb);
+	propagate_mean(g, g->F, g->E0, g->T, NULL);
+	double loss = score_triples(g, nb, inv);
 	if (g->p->hard_neg)
 		ns = nb;
 
@@ -544,7 +662,7 @@ train_step(struct lgcn *g, uint64_t stream, int nb)
 	 * now), plus the L2 term λ/B·E⁰ for every row of every triple */
 	memset(g->G, 0, nd * sizeof(float));
 	triples_pass(g, nb, FALSE, g->G, g->F, l2);
-	propagate_mean(g, g->F, g->G, g->T);
+	propagate_mean(g, g->F, g->G, g->T, NULL);
 	triples_pass(g, nb, TRUE, g->F, g->E0, l2);
 	kith_adam_step(&g->adam, g->E0, g->F);
 	return loss / (double)ns;
@@ -556,7 +674,7 @@ train_step(struct lgcn *g, uint64_t stream, int nb)
  * deterministic truncated SVD of src/nn/svd.c writes u into the user rows
  * and v into the item rows of E⁰, then each column is scaled by √σ·c. */
 static gboolean
-spectral_init(struct lgcn *g, GError **error)
+spectral_init(struct lgcn *g, float *E, GError **error)
 {
 	const struct kith_csr *R = g->R;
 	int64_t n = g->n, m = g->m;
@@ -593,7 +711,7 @@ spectral_init(struct lgcn *g, GError **error)
 	}
 	if (!kith_csr_transpose(&Rt, &Rn, error))
 		goto out;
-	if (!kith_svd_sparse(g->E0, sigma, g->E0 + (size_t)n * d, &Rn, &Rt, d,
+	if (!kith_svd_sparse(E, sigma, E + (size_t)n * d, &Rn, &Rt, d,
 	                     MIN(d, 16), 4, g->p->seed, error))
 		goto out;
 	{
@@ -608,7 +726,6 @@ spectral_init(struct lgcn *g, GError **error)
 		float col[d];
 		for (int c = 0; c < d; c++)
 			col[c] = (float)(sqrt(sigma[c]) * scale);
-		float *E = g->E0;
 #pragma omp parallel for schedule(static)
 		for (int64_t r = 0; r < n + m; r++)
 			for (int c = 0; c < d; c++)
@@ -622,18 +739,20 @@ out:
 }
 
 /* Rows r0 .. r1 - 1 of E⁰ from N(0, LGCN_INIT_STD²), one random stream
- * per row (so a row's values do not depend on which rows are drawn). */
+ * per row (so a row's values do not depend on which rows are drawn);
+ * global rows, written at r - lo. */
 static void
 random_rows(struct lgcn *g, int64_t r0, int64_t r1)
 {
 	int d = g->d;
+	float *E = g->E0 - g->lo * d;
 #pragma omp parallel for schedule(static)
 	for (int64_t r = r0; r < r1; r++) {
 		struct kith_rng rng;
 		kith_rng_seed(&rng, g->p->seed, ((uint64_t)1 << 61) + r);
 		for (int j = 0; j < d; j++)
-			g->E0[r * d + j] = (float)(LGCN_INIT_STD *
-			                           kith_rng_normal(&rng));
+			E[r * d + j] = (float)(LGCN_INIT_STD *
+			                       kith_rng_normal(&rng));
 	}
 }
 
@@ -714,11 +833,298 @@ warm_init(struct lgcn *g)
 	size_t nd = (size_t)g->N * d;
 	memcpy(g->G, g->E0, nd * sizeof(float));
 	for (int it = 0; it < LGCN_WARM_ITERS && g->K > 0; it++) {
-		propagate_mean(g, g->F, g->E0, g->T);
+		propagate_mean(g, g->F, g->E0, g->T, NULL);
 #pragma omp parallel for schedule(static)
 		for (size_t x = 0; x < nd; x++)
 			g->E0[x] += g->G[x] - g->F[x];
 	}
+}
+
+/* ---- over the ranks of an MPI job ----------------------------------------
+ * Rank r holds rows [bounds[r], bounds[r+1]) of Â (users then items, cut
+ * by kith_dist_partition() on Â's nonzeros) and of every N x d array.  A
+ * step:
+ *   1. draws: every rank draws the whole batch of the step from the
+ *      stream of one process (seed, step) and keeps the draws of its
+ *      users, in order: the triples are one process's whatever P, at
+ *      the cost of O(B neg log deg) sampling on every rank;
+ *   2. F = P E⁰ on the owned rows, each of the K layers after a halo
+ *      exchange of the H remote rows Â's owned rows touch;
+ *   3. the Hb remote item rows of the kept triples are fetched (a halo
+ *      built per step), the triples scored, the loss summed (Allreduce);
+ *   4. ∂L/∂F of the triples into G, its halo rows sent back and summed
+ *      into their owners' rows (kith_halo_reduce_f32(), a fixed order),
+ *      likewise each row's L2 weight; ∂L/∂E⁰ = P G + w E⁰ (K more
+ *      exchanges); Adam on the owned rows.
+ * The sums of step 4 over ranks run in another order than one process's
+ * (P ranks agree with one to rounding).  Bytes per step over all ranks:
+ *   8 K d H + (8 d + 8) Hb + 8 P (P + 6)  (0 on one rank):
+ * 4 d bytes a halo row and layer forward and backward, 4 + 4 d + 4 d + 4
+ * a batch row (its id, its row, its gradient, its L2 weight), and per
+ * rank 4 agreements (32) and the counts (8 (P - 1)) of the batch halo,
+ * the loss (8) and the driver's agreement on stops (16).
+ * Â's owned rows are built alone (adjacency_rows(): one pass over R and
+ * S on every rank, N row lengths and degrees), never the whole matrix.
+ * Memory per rank: the owned rows of Â and (7 + halo) x rows x d floats;
+ * the spectral start is computed whole on every rank (the same
+ * deterministic SVD as one process, no traffic) and costs N x d floats
+ * plus its workspace (n + m)(d + 16) floats for a moment; validation
+ * gathers the items' rows on every rank (m x d floats). */
+
+/* This rank's rows of Â with their halo: the run's partition (made by
+ * the first phase on its row lengths, kept by the refit), the owned rows
+ * built alone (adjacency_rows()). */
+static gboolean
+dist_rows(struct lgcn *g, const struct kith_csr *R, const struct kith_csr *S,
+          GError **error)
+{
+	int P = kith_dist_size(), me = kith_dist_rank();
+	int64_t N = g->N;
+	double w = g->p->social_weight;
+	struct kith_csr own = { 0 };
+	g_autofree int64_t *len = kith_alloc_n(N + 1, sizeof(int64_t), error);
+	g_autofree double *deg = len ? kith_alloc_n(N, sizeof(double), error)
+	                             : NULL;
+
+	if (!kith_dist_all_ok(deg != NULL, error))
+		return FALSE;
+	adjacency_rows_sums(len, deg, R, S, w);
+	if (g->bounds[P] == 0) {
+		g_autofree int64_t *ip = g_new(int64_t, N + 1);
+		ip[0] = 0;
+		for (int64_t r = 0; r < N; r++)
+			ip[r + 1] = ip[r] + len[r];
+		kith_dist_partition(g->bounds, ip, N, P);
+	}
+	g->lo = g->bounds[me];
+	g->rows = g->bounds[me + 1] - g->lo;
+	gboolean ok = adjacency_rows(&own, g->lo, g->lo + g->rows, R, S, w, len,
+	                             deg, error);
+	if (!kith_dist_all_ok(ok, error))
+		return FALSE;
+	ok = kith_halo_build(&g->h, &g->A, &own, g->lo, N, g->bounds, error);
+	kith_csr_clear(&own);
+	g->cap = g->rows + g->h.n_halo;
+	return ok;
+}
+
+static gboolean
+dist_spectral_init(struct lgcn *g, GError **error)
+{
+	size_t nd = (size_t)g->N * g->d;
+	g_autofree float *E = kith_alloc_n(nd, sizeof(float), error);
+
+	if (!E || !spectral_init(g, E, error))
+		return FALSE;
+	memcpy(g->E0, E + (size_t)g->lo * g->d,
+	       (size_t)g->rows * g->d * sizeof(float));
+	return TRUE;
+}
+
+/* The draws of this rank's users among the nb draws of the step: the
+ * whole batch of one process (the same stream, so the triples do not
+ * depend on P), compacted in order to the draws whose user is owned. */
+static void
+dist_sample(struct lgcn *g, uint64_t stream, int nb)
+{
+	const int neg = g->p->neg;
+
+	sample_batch(g, stream, nb);
+	g->nbl = 0;
+	for (int64_t b = 0; b < nb; b++) {
+		int64_t u = g->su[b * neg];
+		if (u < g->lo || u >= g->lo + g->rows)
+			continue;
+		for (int q = 0; q < neg; q++) {
+			int64_t s = g->nbl * neg + q;
+			g->su[s] = g->su[b * neg + q];
+			g->si[s] = g->si[b * neg + q];
+			g->sj[s] = g->sj[b * neg + q];
+		}
+		g->nbl++;
+	}
+}
+
+/* The halo of the step's item rows; the triples in local rows; F, G and
+ * w with room for it. */
+static gboolean
+dist_batch_halo(struct lgcn *g, GError **error)
+{
+	int neg = g->p->neg, d = g->d;
+	int64_t per = 1 + neg, nq = g->nbl * per;
+	struct kith_csr q = { 0 }, loc = { 0 };
+
+	/* the items of the draws, all in the first owned row */
+	if (!kith_csr_alloc(&q, g->rows, g->N, nq, FALSE, error))
+		return FALSE;
+	q.indptr[0] = 0;
+	for (int64_t r = 1; r <= g->rows; r++)
+		q.indptr[r] = nq;
+	for (int64_t b = 0; b < g->nbl; b++) {
+		q.indices[b * per] = g->si[b * neg];
+		for (int k = 0; k < neg; k++)
+			q.indices[b * per + 1 + k] = g->sj[b * neg + k];
+	}
+	kith_halo_clear(&g->bh);
+	gboolean ok = kith_halo_build(&g->bh, &loc, &q, g->lo, g->N, g->bounds,
+	                              error);
+	kith_csr_clear(&q);
+	if (!ok)
+		return FALSE;
+	for (int64_t b = 0; b < g->nbl; b++)
+		for (int k = 0; k < neg; k++) {
+			int64_t s = b * neg + k;
+			g->su[s] = (int32_t)(g->su[s] - g->lo);
+			g->si[s] = loc.indices[b * per];
+			g->sj[s] = loc.indices[b * per + 1 + k];
+		}
+	kith_csr_clear(&loc);
+	int64_t need = g->rows + MAX(g->h.n_halo, g->bh.n_halo);
+	if (need > g->cap || !g->w) {
+		g->cap = MAX(need, g->cap);
+		g_free(g->F);
+		g_free(g->G);
+		g_free(g->w);
+		g->G = g->w = NULL;
+		g->F = kith_alloc_n((size_t)g->cap * d + 1, sizeof(float), error);
+		g->G = g->F ? kith_alloc_n((size_t)g->cap * d + 1, sizeof(float),
+		                           error) : NULL;
+		g->w = g->G ? kith_alloc_n((size_t)g->cap + 1, sizeof(float),
+		                           error) : NULL;
+	}
+	return kith_dist_all_ok(g->w != NULL, error);
+}
+
+/* The L2 weight of every row of the kept triples (l2_draw()'s factors,
+ * summed per row) into w (rows + batch halo). */
+static void
+dist_l2_weights(const struct lgcn *g, float *w, float l2)
+{
+	const int neg = g->p->neg;
+	const float l2n = l2 * (float)neg;
+
+	memset(w, 0, (size_t)(g->rows + g->bh.n_halo) * sizeof(float));
+	for (int64_t b = 0; b < g->nbl; b++) {
+		const int64_t s0 = b * neg;
+		w[g->su[s0]] += l2n;
+		w[g->si[s0]] += l2n;
+		for (int q = 0; q < neg; q++)
+			w[g->sj[s0 + q]] += !g->p->hard_neg ? l2 :
+			    g->sloss[s0 + q] >= 0 ? l2n : 0.0f;
+	}
+}
+
+/* One BPR step over the ranks (see above): *loss the mean over all
+ * ranks' triples; the bytes of the formula into rep. */
+static gboolean
+dist_train_step(struct lgcn *g, uint64_t stream, int nb, double *loss,
+                struct kith_train_report *rep, GError **error)
+{
+	const int d = g->d, P = kith_dist_size();
+	int64_t ns = (int64_t)nb * g->p->neg;
+	float inv = 1.0f / (float)ns;
+	float l2 = (float)g->p->l2 * inv;
+	double sum;
+
+	dist_sample(g, stream, nb);
+	if (!dist_batch_halo(g, error) ||
+	    !propagate_mean(g, g->F, g->E0, g->T, error) ||
+	    !kith_halo_exchange(&g->bh, g->F, d, sizeof(float), NULL, error))
+		return FALSE;
+	sum = score_triples(g, g->nbl, inv);
+	if (!kith_dist_allreduce_f64(&sum, 1, KITH_DIST_SUM, error))
+		return FALSE;
+	*loss = sum / (double)(g->p->hard_neg ? nb : ns);
+	memset(g->G, 0, (size_t)(g->rows + g->bh.n_halo) * d * sizeof(float));
+	triples_pass(g, g->nbl, FALSE, g->G, g->F, l2);
+	dist_l2_weights(g, g->w, l2);
+	if (!kith_halo_reduce_f32(&g->bh, g->G, d, NULL, error) ||
+	    !kith_halo_reduce_f32(&g->bh, g->w, 1, NULL, error) ||
+	    !propagate_mean(g, g->F, g->G, g->T, error))
+		return FALSE;
+	float *F = g->F, *E = g->E0, *w = g->w;
+#pragma omp parallel for schedule(static)
+	for (int64_t r = 0; r < g->rows; r++)
+		for (int j = 0; j < d; j++)
+			F[r * d + j] += w[r] * E[r * d + j];
+	kith_adam_step(&g->adam, g->E0, g->F);
+	if (P > 1)
+		rep->bytes_formula += 8 * (int64_t)g->K * d * g->h.n_send +
+		    4 * (int64_t)d * g->bh.n_send +
+		    (4 * (int64_t)d + 8) * g->bh.n_halo + 8 * (P + 4);
+	rep->batch_halo_rows += g->bh.n_halo;
+	return TRUE;
+}
+
+/* The floats each rank holds of global rows [r0, r1) of an N x d
+ * array; returns where this rank's part starts in its rows X. */
+static const float *
+dist_part(const struct lgcn *g, int64_t *count, const float *X, int64_t r0,
+          int64_t r1)
+{
+	for (int r = 0; r < kith_dist_size(); r++)
+		count[r] = MAX((int64_t)0, MIN(r1, g->bounds[r + 1]) -
+		               MAX(r0, g->bounds[r])) * g->d;
+	return X + (MIN(MAX(r0, g->lo), g->lo + g->rows) - g->lo) * g->d;
+}
+
+/* Global rows [r0, r1) of the N x d array held as X (this rank's rows)
+ * into dst on rank 0 (dst may be NULL elsewhere). */
+static gboolean
+dist_gather(const struct lgcn *g, float *dst, const float *X, int64_t r0,
+            int64_t r1, GError **error)
+{
+	g_autofree int64_t *count = g_new(int64_t, kith_dist_size());
+	const float *src = dist_part(g, count, X, r0, r1);
+
+	return kith_dist_gatherv(src, count[kith_dist_rank()], dst, count,
+	                         sizeof(float), error);
+}
+
+/* Recall@k and NDCG@k of the validation users: every rank ranks all
+ * items (their rows gathered) for its own users; the sums are reduced,
+ * so every rank takes the same decision. */
+static gboolean
+dist_validate(const struct lgcn *g, const float *F, const struct kith_csr *Rtr,
+              const struct kith_csr *Rval, int k, struct kith_rank_metrics *rm,
+              GError **error)
+{
+	int64_t u0 = MIN(g->lo, g->n), u1 = MIN(g->lo + g->rows, g->n);
+	g_autofree int64_t *count = g_new(int64_t, kith_dist_size());
+	g_autofree float *V = kith_alloc_n((size_t)g->m * g->d + 1,
+	                                   sizeof(float), error);
+	double sum[3] = { 0, 0, 0 };
+
+	if (!kith_dist_all_ok(V != NULL, error))
+		return FALSE;
+	const float *src = dist_part(g, count, F, g->n, g->N);
+	if (!kith_dist_allgatherv(src, count[kith_dist_rank()], V, count,
+	                          sizeof(float), error))
+		return FALSE;
+	memset(rm, 0, sizeof *rm);
+	if (u1 > u0) {
+		/* views of the owned users' rows */
+		struct kith_csr tr = { u1 - u0, Rtr->n_cols, 0,
+		                       Rtr->indptr + u0, Rtr->indices, NULL,
+		                       FALSE };
+		struct kith_csr va = { u1 - u0, Rval->n_cols, 0,
+		                       Rval->indptr + u0, Rval->indices, NULL,
+		                       FALSE };
+		tr.nnz = tr.indptr[tr.n_rows] - tr.indptr[0];
+		va.nnz = va.indptr[va.n_rows] - va.indptr[0];
+		if (!kith_rank_eval(rm, F, V, u1 - u0, g->m, g->d, k, &tr, &va,
+		                    NULL, error))
+			return FALSE;
+		sum[0] = rm->recall * (double)rm->users_evaluated;
+		sum[1] = rm->ndcg * (double)rm->users_evaluated;
+		sum[2] = (double)rm->users_evaluated;
+	}
+	if (!kith_dist_allreduce_f64(sum, 3, KITH_DIST_SUM, error))
+		return FALSE;
+	rm->recall = sum[2] > 0 ? sum[0] / sum[2] : 0;
+	rm->ndcg = sum[2] > 0 ? sum[1] / sum[2] : 0;
+	rm->users_evaluated = (int64_t)sum[2];
+	return TRUE;
 }
 
 /* The focus pairs and users of a warm start that R holds. */
@@ -760,7 +1166,7 @@ phase_setup(struct lgcn *g, const struct kith_csr *R, const struct kith_csr *S,
             gboolean resuming, GError **error)
 {
 	const struct kith_lightgcn_params *p = g->p;
-	size_t nd;
+	size_t nd, nda;
 
 	g->R = R;
 	g->n = R->n_rows;
@@ -769,13 +1175,18 @@ phase_setup(struct lgcn *g, const struct kith_csr *R, const struct kith_csr *S,
 	g->d = p->dim;
 	g->K = p->layers;
 	g->n_pairs = R->nnz;
+	g->rows = g->cap = g->N;
 	if (!kith_mul_size((size_t)g->N, (size_t)g->d, &nd)) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
 		            "embedding size overflows");
 		return FALSE;
 	}
-	if (!build_adjacency(&g->A, R, S, p->social_weight, error))
+	if (!adjacency_fits(R, S, p->social_weight, error) ||
+	    (g->dist ? !dist_rows(g, R, S, error)
+	             : !build_adjacency(&g->A, R, S, p->social_weight, error)))
 		return FALSE;
+	nd = (size_t)g->rows * g->d;            /* the rows held */
+	nda = (size_t)g->cap * g->d;            /* with their halo */
 	g->active = kith_alloc_n(MAX(g->n, 1), sizeof(int64_t), error);
 	if (!g->active)
 		return FALSE;
@@ -793,10 +1204,10 @@ phase_setup(struct lgcn *g, const struct kith_csr *R, const struct kith_csr *S,
 	g->batch = (int)b;
 	size_t ns = (size_t)g->batch * p->neg;
 
-	g->E0 = kith_alloc_n(nd, sizeof(float), error);
-	g->F = g->E0 ? kith_alloc_n(nd, sizeof(float), error) : NULL;
-	g->G = g->F ? kith_alloc_n(nd, sizeof(float), error) : NULL;
-	g->T = g->G ? kith_alloc_n(nd, sizeof(float), error) : NULL;
+	g->E0 = kith_alloc_n(nda + 1, sizeof(float), error);
+	g->F = g->E0 ? kith_alloc_n(nda + 1, sizeof(float), error) : NULL;
+	g->G = g->F ? kith_alloc_n(nda + 1, sizeof(float), error) : NULL;
+	g->T = g->G ? kith_alloc_n(nda + 1, sizeof(float), error) : NULL;
 	g->su = g->T ? kith_alloc_n(ns, sizeof(int32_t), error) : NULL;
 	g->si = g->su ? kith_alloc_n(ns, sizeof(int32_t), error) : NULL;
 	g->sj = g->si ? kith_alloc_n(ns, sizeof(int32_t), error) : NULL;
@@ -814,10 +1225,10 @@ phase_setup(struct lgcn *g, const struct kith_csr *R, const struct kith_csr *S,
 		warm_init(g);
 	} else if (p->spectral_init && g->n_active > 0 &&
 	    MIN(g->n, g->m) >= (int64_t)g->d + 1) {
-		if (!spectral_init(g, error))
-			return FALSE;
+		return g->dist ? dist_spectral_init(g, error)
+		               : spectral_init(g, g->E0, error);
 	} else {
-		random_rows(g, 0, g->N);
+		random_rows(g, g->lo, g->lo + g->rows);
 	}
 	return TRUE;
 }
@@ -831,6 +1242,13 @@ split_rows(const struct lgcn *g, float *user_emb, float *item_emb,
 	size_t nu = (size_t)g->n * g->d, ni = (size_t)g->m * g->d;
 	memcpy(user_emb, F, nu * sizeof(float));
 	memcpy(item_emb, F + nu, ni * sizeof(float));
+}
+
+/* Whether p asks for a warm start or focus (kith update). */
+static gboolean
+warm_start(const struct kith_lightgcn_params *p)
+{
+	return p->init_user || p->n_focus > 0 || p->n_focus_pairs > 0;
 }
 
 static gboolean
@@ -860,6 +1278,12 @@ check_params(const struct kith_lightgcn_params *p, const struct kith_csr *R,
 	}
 	if (!train_options_check(&p->train, error))
 		return FALSE;
+	if (kith_dist_size() > 1 && warm_start(p)) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE, "warm starts "
+		            "(kith update) run on one machine only, not under "
+		            "an MPI launcher");
+		return FALSE;
+	}
 	if (R->n_rows < 1 || R->n_cols < 1 || R->nnz < 1) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
 		            "no user-item interactions to train on");
@@ -890,13 +1314,34 @@ struct lgcn_run {
 	int saved_threads;          /* 0: not changed */
 	float *user_emb, *item_emb;
 	struct kith_train_report *rep;
+	gboolean dist;              /* over the ranks of an MPI job */
+	int64_t *bounds;            /* their rows (P + 1) */
 };
+
+/* The partition and halo of the phase set up into the report. */
+static gboolean
+dist_report(struct kith_train_report *rep, const struct lgcn *g,
+            GError **error)
+{
+	int64_t h = g->h.n_halo;
+
+	rep->ranks = kith_dist_size();
+	g_free(rep->row_bounds);
+	rep->row_bounds = g_memdup2(g->bounds, sizeof(int64_t) *
+	                            (size_t)(rep->ranks + 1));
+	rep->bytes_formula_text = "per step 8 K d H + (8 d + 8) Hb + "
+	                          "8 P (P + 6) (0 on one rank)";
+	if (!kith_dist_allreduce_i64(&h, 1, KITH_DIST_SUM, error))
+		return FALSE;
+	rep->halo_rows = h;
+	return TRUE;
+}
 
 /* Fewer OpenMP threads for small graphs (see LGCN_WORK_PER_THREAD). */
 static void
 set_threads(struct lgcn_run *L)
 {
-	int64_t work = (L->g.A.nnz + L->g.N) * (int64_t)L->g.d;
+	int64_t work = (L->g.A.nnz + L->g.rows) * (int64_t)L->g.d;
 	int64_t want = MAX((int64_t)1, work / LGCN_WORK_PER_THREAD);
 	L->saved_threads = omp_get_max_threads();
 	if (L->p->threads > 0)
@@ -913,11 +1358,15 @@ hook_setup(void *m, int phase, gboolean resuming, GError **error)
 
 	lgcn_clear(&L->g);
 	L->g.p = L->p;
+	L->g.dist = L->dist;
+	L->g.bounds = L->bounds;
 	if (!phase_setup(&L->g, phase == 0 && L->validate ? &L->Rtr : L->R,
 	                 L->S, resuming, error))
 		return FALSE;
-	nd = (size_t)L->g.N * L->g.d;
+	nd = (size_t)L->g.rows * L->g.d;
 	L->lr0 = L->g.adam.lr;
+	if (L->dist && !dist_report(L->rep, &L->g, error))
+		return FALSE;
 	if (L->best)
 		return TRUE;
 	/* the effective values of the first phase set up */
@@ -928,8 +1377,8 @@ hook_setup(void *m, int phase, gboolean resuming, GError **error)
 	if (!L->best)
 		return FALSE;
 	/* the E⁰ of the best validation state is the output's ego only
-	 * when no refit follows */
-	if (L->p->ego_out && L->validate && !L->p->refit) {
+	 * when no refit follows (over MPI ego_out is rank 0's only) */
+	if ((L->p->ego_out || L->dist) && L->validate && !L->p->refit) {
 		L->best_ego = kith_alloc_n(nd, sizeof(float), error);
 		if (!L->best_ego)
 			return FALSE;
@@ -966,8 +1415,11 @@ hook_step(void *m, int phase, int ep, int s, int steps, double *loss,
 	uint64_t stream = ((uint64_t)phase << 56) +
 	                  (uint64_t)(ep - 1) * steps + s;
 
-	*loss = train_step(g, stream, nb);
 	*weight = nb;
+	if (g->dist)
+		return dist_train_step(g, stream, nb, loss,
+		                       ((struct lgcn_run *)m)->rep, error);
+	*loss = train_step(g, stream, nb);
 	return TRUE;
 }
 
@@ -979,9 +1431,13 @@ hook_validate(void *m, int epoch, struct train_val *v, GError **error)
 	struct lgcn *g = &L->g;
 	struct kith_rank_metrics rm;
 
-	propagate_mean(g, g->F, g->E0, g->T);
-	if (!kith_rank_eval(&rm, g->F, g->F + (size_t)g->n * g->d, g->n, g->m,
-	                    g->d, L->p->k, &L->Rtr, &L->Rval, NULL, error))
+	if (!propagate_mean(g, g->F, g->E0, g->T, error))
+		return FALSE;
+	if (g->dist ? !dist_validate(g, g->F, &L->Rtr, &L->Rval, L->p->k, &rm,
+	                             error)
+	            : !kith_rank_eval(&rm, g->F, g->F + (size_t)g->n * g->d,
+	                              g->n, g->m, g->d, L->p->k, &L->Rtr,
+	                              &L->Rval, NULL, error))
 		return FALSE;
 	*v = (struct train_val){ rm.recall, rm.ndcg, NAN };
 	return TRUE;
@@ -991,7 +1447,7 @@ static void
 hook_keep_best(void *m)
 {
 	struct lgcn_run *L = m;
-	size_t nd = (size_t)L->g.N * L->g.d;
+	size_t nd = (size_t)L->g.rows * L->g.d;
 	memcpy(L->best, L->g.F, nd * sizeof(float));
 	if (L->best_ego)
 		memcpy(L->best_ego, L->g.E0, nd * sizeof(float));
@@ -1002,9 +1458,36 @@ hook_items(void *m, struct ckpt_items *it)
 {
 	struct lgcn_run *L = m;
 	memset(it, 0, sizeof *it);
-	ckpt_add_array(it, "ego.npy", L->g.E0, L->g.N, L->g.d);
+	ckpt_add_array(it, "ego.npy", L->g.E0, L->g.rows, L->g.d);
 	ckpt_add_adam(it, "", &L->g.adam);
-	ckpt_add_array(it, "best.npy", L->best, L->g.N, L->g.d);
+	ckpt_add_array(it, "best.npy", L->best, L->g.rows, L->g.d);
+	if (L->dist)
+		ckpt_split(it, L->bounds, L->g.d);
+}
+
+/* hook_finish() over the ranks: the rows gathered on rank 0. */
+static gboolean
+dist_finish(struct lgcn_run *L, const struct train_outcome *o,
+            struct kith_train_report *rep, GError **error)
+{
+	struct lgcn *g = &L->g;
+	const float *out = L->best, *ego = NULL;
+
+	if (o->refit_done || !o->have_best) {
+		if (!propagate_mean(g, g->F, g->E0, g->T, error))
+			return FALSE;
+		out = g->F;
+		ego = g->E0;
+	} else if (o->phase == 0 && !o->resumed) {
+		ego = L->best_ego;
+	}
+	if (!dist_gather(g, L->user_emb, out, 0, g->n, error) ||
+	    !dist_gather(g, L->item_emb, out, g->n, g->N, error) ||
+	    (ego && !dist_gather(g, L->p->ego_out, ego, 0, g->N, error)))
+		return FALSE;
+	rep->has_ego = ego && L->p->ego_out;
+	lgcn_release_training(g);
+	return TRUE;
 }
 
 /* The output: the refit model when it completed, else the best
@@ -1019,8 +1502,10 @@ hook_finish(void *m, const struct train_outcome *o,
 	struct lgcn *g = &L->g;
 	const float *ego = NULL;
 
+	if (L->dist)
+		return dist_finish(L, o, rep, error);
 	if (o->refit_done || !o->have_best) {
-		propagate_mean(g, g->F, g->E0, g->T);
+		propagate_mean(g, g->F, g->E0, g->T, NULL);
 		lgcn_release_training(g);
 		split_rows(g, L->user_emb, L->item_emb, g->F);
 		ego = g->E0;
@@ -1107,6 +1592,10 @@ kith_lightgcn_train(float *user_emb, float *item_emb,
 	c.validate = L.validate;
 	c.refit = p->refit;
 	c.config_hash = hash;
+	/* a warm start under a launcher runs on its one rank as alone */
+	c.dist = L.dist = kith_dist_active() && !warm_start(p);
+	if (L.dist)
+		L.bounds = g_new0(int64_t, kith_dist_size() + 1);
 	L.rep = rep;
 	rep->k = p->k;
 	rep->val_pairs = L.validate ? L.Rval.nnz : 0;
@@ -1122,6 +1611,7 @@ out:
 	g_free(L.best_ego);
 	kith_csr_clear(&L.Rtr);
 	kith_csr_clear(&L.Rval);
+	g_free(L.bounds);
 	if (rep == &local)
 		kith_train_report_clear(&local);
 	return ok;

@@ -55,6 +55,10 @@ struct ckpt_items {
 	int n_arr;
 	struct ckpt_counter cnt[CKPT_MAX_COUNTERS];
 	int n_cnt;
+	/* Not NULL: the training runs over the ranks of an MPI job and every
+	 * array is split by rows (see ckpt_split()); borrowed. */
+	const int64_t *bounds;
+	int width;
 };
 void ckpt_add_array(struct ckpt_items *it, const char *name, float *data,
                     int64_t rows, int64_t cols);
@@ -64,6 +68,15 @@ void ckpt_add_counter(struct ckpt_items *it, const char *name,
  * counter "adam_t<SUFFIX>" of one optimiser. */
 void ckpt_add_adam(struct ckpt_items *it, const char *suffix,
                    struct kith_adam *a);
+
+/* Marks every array of it as split over the ranks of an MPI job: this
+ * rank holds global rows [bounds[me], bounds[me + 1]) of `width` floats
+ * each (ckpt_add_array() with those local rows and cols = width, or, for
+ * a 1-D array, local rows x width elements), the files hold all
+ * bounds[P] rows.  ckpt_write() then gathers each array on rank 0, which
+ * alone writes (one array of the whole at a time); ckpt_load() copies
+ * each rank's rows.  Collective calls on every rank. */
+void ckpt_split(struct ckpt_items *it, const int64_t *bounds, int width);
 
 /* The driver's state after a number of epochs (and steps). */
 struct train_state {
@@ -189,6 +202,16 @@ struct train_config {
 	const char *config_hash;      /* when checkpoint_dir is set */
 	kith_epoch_fn on_epoch;
 	void *on_epoch_data;
+	/* TRUE: the model trains over the ranks of an MPI job (every rank
+	 * calls train_run()).  Decisions hanging on a clock or a signal are
+	 * then agreed by all ranks at every step (interrupt, timed
+	 * checkpoint) and epoch (time limit), every rank reads the
+	 * checkpoint folder on --resume (and must find the same), the
+	 * items must be split (ckpt_split()), and the bytes of every step
+	 * are counted into the report (bytes_steps; the model adds its
+	 * formula bytes and batch halo rows, the driver its 16 bytes per
+	 * rank of agreement). */
+	gboolean dist;
 };
 
 /* c from a model's training options o: max_epochs and patience (def_epochs
@@ -212,6 +235,13 @@ gboolean train_options_check(const struct kith_train_options *o,
 void train_report_to_json(JsonBuilder *b, const struct kith_train_report *rep,
                           const char *val_key, const char *val2_key,
                           gboolean phases);
+/* The member "mpi" of a distributed run (rep->ranks > 0): ranks,
+ * row_bounds, halo_rows, steps, batch_halo_rows, bytes_steps and
+ * bytes_steps_formula (all ranks, the steps of this run), steps_per_epoch,
+ * bytes_per_epoch and bytes_per_epoch_formula (those scaled to one epoch)
+ * and the formula's text.  Written by train_report_to_json(). */
+void train_report_dist_to_json(JsonBuilder *b,
+                               const struct kith_train_report *rep);
 
 /* Trains m with the hooks h under c and fills rep (curve, epochs, best
  * epoch, refit epochs, best validation metrics, stop reason, resume

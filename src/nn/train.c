@@ -18,7 +18,13 @@
  * checkpointed.  A resumed run replays exactly what the uninterrupted run
  * would have done: the model's random draws are keyed by (phase, epoch,
  * step), never by a stream that runs across calls.
- * Cost: the hooks' plus O(1) per step and O(curve) per checkpoint.
+ * Over the ranks of an MPI job (config dist) every rank runs this loop
+ * in step: the interrupt and timed-checkpoint flags are or-ed over the
+ * ranks after every step, the time limit after every epoch, so all
+ * ranks stop and checkpoint together; a resume is agreed (every rank
+ * reads the folder); the bytes of the steps are counted for the report.
+ * Cost: the hooks' plus O(1) per step (one Allreduce of 16 bytes when
+ * distributed) and O(curve) per checkpoint.
  */
 #include "config.h"
 
@@ -26,6 +32,7 @@
 #include <string.h>
 
 #include "kith/core.h"
+#include "kith/dist.h"
 #include "kith/io.h"
 #include "nn/train-internal.h"
 
@@ -45,6 +52,7 @@ kith_train_report_clear(struct kith_train_report *r)
 	if (r->curve)
 		g_array_unref(r->curve);
 	g_free(r->selection);
+	g_free(r->row_bounds);
 	memset(r, 0, sizeof *r);
 }
 
@@ -92,6 +100,42 @@ train_report_to_json(JsonBuilder *b, const struct kith_train_report *rep,
 		kith_json_put_double(b, "eval", rep->seconds_eval);
 	kith_json_put_double(b, "model", rep->seconds_total);
 	json_builder_end_object(b);
+	if (rep->ranks > 0)
+		train_report_dist_to_json(b, rep);
+}
+
+void
+train_report_dist_to_json(JsonBuilder *b, const struct kith_train_report *rep)
+{
+	json_builder_set_member_name(b, "mpi");
+	json_builder_begin_object(b);
+	kith_json_put_int(b, "ranks", rep->ranks);
+	json_builder_set_member_name(b, "row_bounds");
+	json_builder_begin_array(b);
+	for (int q = 0; q <= rep->ranks; q++)
+		json_builder_add_int_value(b, rep->row_bounds[q]);
+	json_builder_end_array(b);
+	kith_json_put_int(b, "halo_rows", rep->halo_rows);
+	kith_json_put_int(b, "steps", rep->dist_steps);
+	kith_json_put_int(b, "batch_halo_rows", rep->batch_halo_rows);
+	kith_json_put_int(b, "bytes_steps", rep->bytes_steps);
+	kith_json_put_int(b, "bytes_steps_formula", rep->bytes_formula);
+	kith_json_put_int(b, "steps_per_epoch", rep->steps_per_epoch);
+	kith_json_put_int(b, "bytes_per_epoch", kith_train_bytes_per_epoch(
+	                  rep, rep->bytes_steps));
+	kith_json_put_int(b, "bytes_per_epoch_formula",
+	                  kith_train_bytes_per_epoch(rep, rep->bytes_formula));
+	kith_json_put_string(b, "formula", rep->bytes_formula_text);
+	json_builder_end_object(b);
+}
+
+int64_t
+kith_train_bytes_per_epoch(const struct kith_train_report *rep, int64_t total)
+{
+	if (rep->dist_steps <= 0)
+		return 0;
+	return (int64_t)llround((double)total * rep->steps_per_epoch /
+	                        (double)rep->dist_steps);
 }
 
 void
@@ -146,6 +190,17 @@ struct run {
 	const char *reason;
 };
 
+/* Over the ranks of an MPI job every rank must take the decisions that
+ * hang on a clock or a signal (stop, checkpoint) at the same step: the
+ * flags of all ranks are or-ed (one Allreduce of n int64).  A no-op for
+ * one process. */
+static gboolean
+agree(const struct run *r, int64_t *flags, int n, GError **error)
+{
+	return !r->c->dist ||
+	       kith_dist_allreduce_i64(flags, n, KITH_DIST_MAX, error);
+}
+
 static gboolean
 save(struct run *r, const struct train_state *st, GError **error)
 {
@@ -188,11 +243,26 @@ run_steps(struct run *r, int phase, int ep, int steps, double *loss,
 	for (int s = s0; s < steps; s++) {
 		double l;
 		int64_t w;
+		uint64_t b0 = kith_dist_bytes();
 		if (!r->h->step(r->m, phase, ep, s, steps, &l, &w, error))
 			return FALSE;
 		*loss += l * w;
 		*weight += w;
-		if (kith_interrupted()) {
+		int64_t flag[2] = {
+			kith_interrupted(),
+			c->checkpoint_seconds > 0 && s + 1 < steps &&
+			    kith_now() - r->last_ckpt >= c->checkpoint_seconds
+		};
+		if (!agree(r, flag, 2, error))
+			return FALSE;
+		if (c->dist) {
+			/* the step's traffic, with the Allreduce above */
+			r->rep->bytes_steps += (int64_t)(kith_dist_bytes() - b0);
+			r->rep->bytes_formula += kith_dist_size() > 1 ? 16 : 0;
+			r->rep->dist_steps++;
+			r->rep->steps_per_epoch = steps;
+		}
+		if (flag[0]) {
 			r->interrupted = TRUE;
 			if (s + 1 == steps)
 				break;          /* the epoch finishes */
@@ -202,9 +272,7 @@ run_steps(struct run *r, int phase, int ep, int steps, double *loss,
 			return !c->checkpoint_dir ||
 			       save_step(r, ep, s + 1, *loss, *weight, error);
 		}
-		if (c->checkpoint_seconds > 0 && s + 1 < steps &&
-		    kith_now() - r->last_ckpt >= c->checkpoint_seconds &&
-		    !save_step(r, ep, s + 1, *loss, *weight, error))
+		if (flag[1] && !save_step(r, ep, s + 1, *loss, *weight, error))
 			return FALSE;
 	}
 	return TRUE;
@@ -296,8 +364,11 @@ run_epoch(struct run *r, int phase, int ep, int n_epochs, int steps,
 			c->on_epoch(&pt, c->on_epoch_data);
 	}
 	kith_progress(phase == 0 ? "training" : "refit", ep, n_epochs);
-	if (c->time_limit > 0 && kith_now() - r->t0 >= c->time_limit &&
-	    !*stop) {
+	int64_t time_up = c->time_limit > 0 && kith_now() - r->t0 >=
+	                  c->time_limit;
+	if (c->time_limit > 0 && !agree(r, &time_up, 1, error))
+		return FALSE;
+	if (time_up && !*stop) {
 		r->reason = "time-limit";
 		*stop = TRUE;
 	}
@@ -305,7 +376,10 @@ run_epoch(struct run *r, int phase, int ep, int n_epochs, int steps,
 		r->reason = "interrupted";
 		*stop = TRUE;
 	}
-	if (checkpoint_due(r, ep, n_epochs, *stop) && !save(r, &r->st, error))
+	int64_t due = checkpoint_due(r, ep, n_epochs, *stop);
+	if (c->checkpoint_seconds > 0 && !agree(r, &due, 1, error))
+		return FALSE;
+	if (due && !save(r, &r->st, error))
 		return FALSE;
 	return TRUE;
 }
@@ -344,6 +418,22 @@ start(struct run *r, GError **error)
 	if (c->resume) {
 		got = ckpt_pick(&g, &r->st, r->rep->curve, c->checkpoint_dir,
 		                r->h->model, c->config_hash, error);
+		/* every rank reads the folder: they must find the same */
+		int64_t mm[2] = { got, -got };
+		if (c->dist && (!kith_dist_all_ok(got >= 0, error) ||
+		                !kith_dist_allreduce_i64(mm, 2, KITH_DIST_MIN,
+		                                         error))) {
+			ckpt_gen_clear(&g);
+			return FALSE;
+		}
+		if (c->dist && mm[0] != -mm[1]) {
+			ckpt_gen_clear(&g);
+			g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+			            "the ranks do not all see the checkpoint "
+			            "'%s' (it must be on a shared file system)",
+			            c->checkpoint_dir);
+			return FALSE;
+		}
 		if (got < 0)
 			return FALSE;
 	}
@@ -352,6 +442,8 @@ start(struct run *r, GError **error)
 	if (ok) {
 		r->h->items(r->m, &r->it);
 		ok = !r->resumed || ckpt_load(&g, &r->it, error);
+		if (c->dist && r->resumed)
+			ok = kith_dist_all_ok(ok, error);
 	}
 	if (ok && r->resumed) {
 		r->rep->resumed_epoch = r->st.epoch;
@@ -379,6 +471,16 @@ finish(struct run *r, GError **error)
 
 	if (st->phase == 1 && !o.refit_done)
 		rep->refit_epochs = 0;
+	/* the traffic of all ranks */
+	int64_t sum[3] = { rep->bytes_steps, rep->bytes_formula,
+	                   rep->batch_halo_rows };
+	if (r->c->dist) {
+		if (!kith_dist_allreduce_i64(sum, 3, KITH_DIST_SUM, error))
+			return FALSE;
+		rep->bytes_steps = sum[0];
+		rep->bytes_formula = sum[1];
+		rep->batch_halo_rows = sum[2];
+	}
 	/* resumed inside the refit: the selection phase is in the curve */
 	for (guint i = 0; st->phase == 1 && i < rep->curve->len; i++) {
 		const struct kith_train_point *pt = &g_array_index(

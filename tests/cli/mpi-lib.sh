@@ -4,6 +4,12 @@
 #   npy_values FILE TYPE   the elements of a .npy file, one a line (od
 #                          type: d8 int64, d4 int32, f8 float64)
 #   row_bounds MANIFEST    the "row_bounds" array of a manifest, spaces
+#   kill_one RANK ARGS...  kith ARGS on 3 ranks, rank RANK killed (-9):
+#                          prints "STATUS SECONDS"
+#   kill_each "RANKS" DIR FILE ARGS...
+#                          kill_one for each rank of RANKS: a non-zero
+#                          status within 60 s, and the folder DIR written
+#                          before verifies with DIR/FILE unchanged
 #   halo_users STORE BOUNDS DIRECTED
 #                          H = sum over ranks of the remote users that the
 #                          rank's rows of uu touch (its in-links when
@@ -72,4 +78,45 @@ mpi_shop() {
 		--categories 8 --communities 5 --seed 2
 	check "ingest" "$KITH" ingest -q --events "$T/shop/events.csv" \
 		--social "$T/shop/social.csv" --items "$T/shop/items.csv" -o "$T/s"
+}
+
+# kill_one RANK ARGS...: starts kith ARGS on 3 ranks, kills rank RANK's
+# process (the RANK-th started: mpirun starts them in rank order) once
+# all three run, prints "STATUS SECONDS"
+kill_one() {
+	_victim=$1; shift
+	mpirun --oversubscribe -np 3 "$KITH" "$@" >"$T/.kout" 2>"$T/.kerr" &
+	_mp=$!
+	_w=0
+	while [ "$(pgrep -P $_mp | wc -l)" -lt 3 ] && [ $_w -lt 300 ]; do
+		sleep 0.1; _w=$((_w + 1))
+	done
+	sleep 1
+	_pid=$(pgrep -P $_mp | sort -n | sed -n "$((_victim + 1))p")
+	_t0=$(date +%s)
+	[ -n "$_pid" ] && kill -9 "$_pid"
+	# wait at most 90 s for the job, then end mpirun and its ranks
+	_w=0
+	while ps -o stat= -p $_mp 2>/dev/null | grep -qv Z && [ $_w -lt 450 ]; do
+		sleep 0.2; _w=$((_w + 1))
+	done
+	for _p in $(pgrep -P $_mp) $_mp; do kill -9 $_p 2>/dev/null; done
+	wait $_mp
+	_st=$?
+	echo "$_st $(($(date +%s) - _t0))"
+}
+
+kill_each() {
+	_victims=$1; _dir=$2; _file=$3; shift 3
+	cp "$_dir/$_file" "$T/.before"
+	for _v in $_victims; do
+		_r=$(kill_one $_v "$@")
+		ok_if "$1, rank $_v killed: non-zero status (${_r% *})" \
+			"${_r% *}" != 0
+		ok_if "$1, rank $_v killed: ended within 60 s (${_r#* } s)" \
+			"${_r#* }" -le 60
+		check "previous output verifies" "$KITH" info --verify "$_dir"
+		ok_if "previous output unchanged" -z \
+			"$(cmp "$T/.before" "$_dir/$_file" 2>&1)"
+	done
 }
