@@ -73,25 +73,9 @@ jstr(JsonObject *o, const char *k)
 }
 
 static gboolean
-node_num(JsonNode *n, double *out)
-{
-	GType t;
-	if (n == NULL || !JSON_NODE_HOLDS_VALUE(n))
-		return FALSE;
-	t = json_node_get_value_type(n);
-	if (t == G_TYPE_INT64)
-		*out = (double)json_node_get_int(n);
-	else if (t == G_TYPE_DOUBLE)
-		*out = json_node_get_double(n);
-	else
-		return FALSE;
-	return TRUE;
-}
-
-static gboolean
 jnum(JsonObject *o, const char *k, double *out)
 {
-	return node_num(member(o, k), out);
+	return kith_json_node_num(member(o, k), out);
 }
 
 static double
@@ -1114,71 +1098,22 @@ prefs_part(struct rp_model *m, const struct kith_report_options *opt,
 
 /* ------------------------------------------------------------ embedding */
 
+/* The training curve of the folder: its first MAX_CURVE_SERIES series,
+ * those with two points or more. */
 static void
-curve_add(GPtrArray *curve, const char *name, double x, double y)
+read_curve(struct rp_model *m, const struct kith_emb_summary *sum)
 {
-	struct rp_series_data *s = NULL;
-	for (guint i = 0; i < curve->len; i++)
-		if (strcmp(((struct rp_series_data *)curve->pdata[i])->name,
-		           name) == 0)
-			s = curve->pdata[i];
-	if (s == NULL) {
-		if (curve->len >= MAX_CURVE_SERIES)
-			return;
-		s = series_new(name);
-		g_ptr_array_add(curve, s);
-	}
-	g_array_append_val(s->x, x);
-	g_array_append_val(s->y, y);
-}
-
-static void
-read_curve(struct rp_model *m, JsonObject *man)
-{
-	JsonNode *cn = member(man, "curve");
-	JsonArray *arr = NULL;
-
 	m->curve = g_ptr_array_new_with_free_func(series_free);
-	if (cn && JSON_NODE_HOLDS_ARRAY(cn))
-		arr = json_node_get_array(cn);
-	else if (cn && JSON_NODE_HOLDS_OBJECT(cn))
-		arr = jarr(json_node_get_object(cn), "epochs");
-	for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
-		JsonNode *en = json_array_get_element(arr, i);
-		JsonObject *e;
-		GList *names;
-		double x, y;
-		if (node_num(en, &y)) {     /* a bare array of losses */
-			curve_add(m->curve, "loss", i + 1, y);
+	for (guint i = 0; i < sum->curve->len && i < MAX_CURVE_SERIES; i++) {
+		const struct kith_emb_series *c = sum->curve->pdata[i];
+		struct rp_series_data *s;
+		if (c->epoch->len < 2)
 			continue;
-		}
-		if (!JSON_NODE_HOLDS_OBJECT(en))
-			continue;
-		e = json_node_get_object(en);
-		if (!jnum(e, "epoch", &x))
-			x = i + 1;
-		names = json_object_get_members(e);
-		for (GList *l = names; l; l = l->next) {
-			JsonNode *v = json_object_get_member(e, l->data);
-			if (strcmp(l->data, "epoch") == 0)
-				continue;
-			if (node_num(v, &y) && isfinite(y)) {
-				curve_add(m->curve, l->data, x, y);
-			} else if (JSON_NODE_HOLDS_OBJECT(v)) {
-				JsonObject *o = json_node_get_object(v);
-				GList *inner = json_object_get_members(o);
-				for (GList *q = inner; q; q = q->next)
-					if (jnum(o, q->data, &y) && isfinite(y))
-						curve_add(m->curve, q->data, x, y);
-				g_list_free(inner);
-			}
-		}
-		g_list_free(names);
+		s = series_new(c->name);
+		g_array_append_vals(s->x, c->epoch->data, c->epoch->len);
+		g_array_append_vals(s->y, c->value->data, c->value->len);
+		g_ptr_array_add(m->curve, s);
 	}
-	/* a series with a single point is not a curve */
-	for (guint i = m->curve->len; i-- > 0;)
-		if (((struct rp_series_data *)m->curve->pdata[i])->x->len < 2)
-			g_ptr_array_remove_index(m->curve, i);
 }
 
 static gboolean
@@ -1189,7 +1124,7 @@ emb_part(struct rp_model *m, struct kith_store *s,
 	g_autoptr(kith_emb) e = NULL;
 	g_autofree int64_t *rows = NULL, *pick = NULL;
 	g_autofree double *mean = NULL, *axes = NULL;
-	JsonObject *man;
+	struct kith_emb_summary sum;
 	struct kith_rng rng;
 	double eig[2], total;
 	int64_t n_cov, eligible = 0, want, got = 0;
@@ -1210,19 +1145,18 @@ emb_part(struct rp_model *m, struct kith_store *s,
 		            s->n_users);
 		return FALSE;
 	}
-	man = e->manifest ? json_node_get_object(e->manifest) : NULL;
-	{
-		const char *sc = jstr(man, "store_created");
-		if (sc && m->store_created && strcmp(sc, m->store_created) != 0)
-			g_ptr_array_add(m->warnings, g_strdup_printf("--emb '%s' was "
-			                "trained on a store created %s, not on this one",
-			                opt->emb, sc));
-	}
+	kith_emb_summary_read(&sum, e);
+	if (sum.store_created && m->store_created &&
+	    strcmp(sum.store_created, m->store_created) != 0)
+		g_ptr_array_add(m->warnings, g_strdup_printf("--emb '%s' was "
+		                "trained on a store created %s, not on this one",
+		                opt->emb, sum.store_created));
 	m->has_emb = TRUE;
 	m->emb_path = g_strdup(opt->emb);
-	m->emb_model = g_strdup(jstr(man, "model"));
+	m->emb_model = g_steal_pointer(&sum.model);
 	m->dim = e->dim;
-	read_curve(m, man);
+	read_curve(m, &sum);
+	kith_emb_summary_clear(&sum);
 	m->px = g_array_new(FALSE, FALSE, sizeof(double));
 	m->py = g_array_new(FALSE, FALSE, sizeof(double));
 	m->pc = g_array_new(FALSE, FALSE, sizeof(int));
