@@ -76,6 +76,15 @@ uint64_t kith_memest_profile(const struct kith_store *s);
  * s->uu.nnz, or twice for a directed store). */
 uint64_t kith_memest_communities(const struct kith_store *s, int64_t edges);
 
+/* The memory gate of a job about to allocate about `bytes` for WHAT
+ * ("profiles of 500 users"): note (may be NULL) is told "memory estimate
+ * SIZE for WHAT"; when limit > 0 and bytes exceed it, KITH_ERROR_LIMIT
+ * ("WHAT needs an estimated SIZE, more than --max-memory LIMIT: refused
+ * before allocating"; "on this rank" under mpirun) and FALSE. */
+gboolean kith_memest_gate(uint64_t bytes, uint64_t limit, const char *what,
+                          void (*note)(void *data, const char *msg),
+                          void *note_data, GError **error);
+
 G_END_DECLS
 
 #endif

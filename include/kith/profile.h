@@ -148,6 +148,54 @@ gboolean kith_profile_write(const char *path, const struct kith_profiles *pr,
                             const char *store_path, JsonObject *options,
                             GError **error);
 
+/* ---- stage.c: kith profile as one library call ----------------------- */
+
+/* Called with one-line notes (the memory estimate); may be NULL. */
+typedef void (*kith_stage_note_fn)(void *data, const char *msg);
+
+/* The profiles of a store, written to a folder: the command kith profile
+ * and the profile stages of kith run and kith update.  Strings are owned
+ * (g_strdup()); clear with kith_profile_job_clear(). */
+struct kith_profile_job {
+	char *store;            /* STORE */
+	char *output;           /* PROFILES */
+	char *emb;              /* EMB whose user rows profiles.npy appends,
+	                           or NULL */
+	struct kith_profile_params params;
+	uint64_t max_memory;    /* refuse above this estimate; 0: no limit */
+	kith_stage_note_fn note;
+	void *note_data;
+};
+
+/* What a profile job did (its summary). */
+struct kith_profile_summary {
+	int64_t n_users;
+	int64_t n_cold;
+	gboolean from_log;
+	int64_t segment_count[KITH_SEG_COUNT];
+	double seconds;
+};
+
+/* Zeroes j and sets the default parameters. */
+void kith_profile_job_init(struct kith_profile_job *j);
+void kith_profile_job_clear(struct kith_profile_job *j);
+
+/* The parameters and embeddings the profiles folder DIR was made with,
+ * from its manifest, into j (output = DIR): what kith update recomputes.
+ * KITH_ERROR_DATA when DIR is not a profiles folder; errors of
+ * kith_json_read(). */
+gboolean kith_profile_job_from_folder(struct kith_profile_job *j,
+                                      const char *dir, GError **error);
+
+/* Opens j->store (and j->emb), checks the memory estimate against
+ * j->max_memory (KITH_ERROR_LIMIT), computes the profiles and writes
+ * j->output (its manifest records the parameters and emb); fills out.
+ * Errors of kith_store_open(), kith_emb_open(), kith_profile_compute()
+ * and kith_profile_write(). */
+gboolean kith_profile_job_run(const struct kith_profile_job *j,
+                              struct kith_profile_summary *out,
+                              GError **error);
+
 /* ---- propagate.c ---------------------------------------------------- */
 
 struct kith_propagate_params {

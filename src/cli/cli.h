@@ -52,6 +52,74 @@ int kith_cli_embed_stage(const char *const *keys, const char *const *values,
  * with *why (caller frees). */
 gboolean kith_cli_embed_key(const char *key, const char *value, char **why);
 
+/* An option of a command, declared once for its command line and for the
+ * keys of its stage in kith run: the long name, the short one (or 0),
+ * the type, the offset of its field in the command's options struct, the
+ * help text and the name of its argument. */
+struct kith_cli_option {
+	const char *name;
+	char short_name;
+	GOptionArg arg;       /* NONE, INT, INT64, DOUBLE, STRING, FILENAME */
+	size_t offset;
+	const char *help;
+	const char *arg_desc;
+};
+
+/* The GOption entries (n + 1 slots, the last zeroed) of the n options
+ * bound to the options struct at base. */
+void kith_cli_option_entries(GOptionEntry *entries,
+                             const struct kith_cli_option *opts, size_t n,
+                             void *base);
+
+/* Sets the option called KEY of the struct at base from the text VALUE
+ * (a pipeline value: numbers in C notation, true/yes/1 or false/no/0 for
+ * flags; strings are copied, replacing what the field held); FALSE with
+ * *why (caller frees) when KEY is not an option or VALUE does not
+ * parse. */
+gboolean kith_cli_option_set(const struct kith_cli_option *opts, size_t n,
+                             void *base, const char *key, const char *value,
+                             char **why);
+
+/* A command that kith run calls as a stage without a command line: its
+ * options struct (size bytes; init / clear), its option table, the
+ * checks of the parsed options (usage errors: returns 0 or 2; argc is
+ * the count of positional arguments plus one), and exec, which makes the
+ * one library call on STORE and prints the summary.  kith_cli_stage_main()
+ * is the command itself. */
+struct kith_cli_stage {
+	const char *name;
+	const char *params;          /* "STORE" */
+	const char *summary;
+	const char *description;
+	const struct kith_cli_option *options;
+	size_t n_options;
+	size_t size;
+	void (*init)(void *opts);
+	void (*clear)(void *opts);
+	int (*check)(void *opts, int argc);
+	int (*exec)(void *opts, const char *store, struct kith_cli *cli);
+};
+
+/* The command: parses argv with the stage's table, checks, executes on
+ * argv[1].  Returns the exit status. */
+int kith_cli_stage_main(const struct kith_cli_stage *st, int argc,
+                        char **argv, struct kith_cli *cli);
+
+/* The stage in kith run: the n keys (option names) with their values
+ * (paths resolved) set the options, OUTPUT is the --output, then as
+ * kith_cli_stage_main() on STORE.  Returns the exit status. */
+int kith_cli_stage_run(const struct kith_cli_stage *st,
+                       const char *const *keys, const char *const *values,
+                       int n, const char *store, const char *output,
+                       struct kith_cli *cli);
+
+/* Whether KEY = VALUE sets an option of the stage; else FALSE with *why
+ * (caller frees). */
+gboolean kith_cli_stage_key(const struct kith_cli_stage *st, const char *key,
+                            const char *value, char **why);
+
+extern const struct kith_cli_stage kith_cli_stage_profile;
+
 /* A GOptionContext for "kith CMD PARAMS" with ENTRIES plus the global
  * options bound to cli.  SUMMARY is the one-line description; DESCRIPTION
  * (may be NULL) is printed after the options in --help. */
@@ -117,6 +185,15 @@ struct kith_ingest_options;
  * borrows a's preset. */
 int kith_cli_reader_options(const char *cmd, struct kith_ingest_options *o,
                             const struct kith_cli_reader_args *a);
+
+/* A note callback of the library (kith_ingest_note_fn and the like) that
+ * prints "kith CMD: message" unless --quiet; data is a struct
+ * kith_cli_note. */
+struct kith_cli_note {
+	const struct kith_cli *cli;
+	const char *cmd;
+};
+void kith_cli_note(void *data, const char *msg);
 
 /* The memory gate of a command about to allocate: prints "kith CMD:
  * memory estimate SIZE for WHAT" (unless --quiet) and, when --max-memory

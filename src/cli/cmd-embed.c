@@ -259,14 +259,7 @@ embed_summary(struct kith_cli *cli, const struct kith_embed_request *r,
 /* The options of kith embed, declared once: the command line and the
  * keys of kith run's [embed] stage both go through this table. */
 #define EO(f) offsetof(struct embed_opts, f)
-static const struct embed_option {
-	const char *name;
-	char short_name;
-	GOptionArg arg;
-	size_t offset;
-	const char *help;
-	const char *arg_desc;
-} embed_options[] = {
+static const struct kith_cli_option embed_options[] = {
 	{ "output", 'o', G_OPTION_ARG_FILENAME, EO(output),
 	  "embedding folder to write", "EMB" },
 	{ "model", 'm', G_OPTION_ARG_STRING, EO(model),
@@ -331,65 +324,6 @@ embed_opts_init(struct embed_opts *o)
 	                          .val_ratio = -1 };
 }
 
-static gboolean
-is_word(const char *v, const char *const *words)
-{
-	for (; *words; words++)
-		if (g_ascii_strcasecmp(v, *words) == 0)
-			return TRUE;
-	return FALSE;
-}
-
-/* Sets the option called key from a pipeline value (a path already
- * resolved); FALSE with *why (caller frees) when key is not an option of
- * kith embed or value does not parse. */
-static gboolean
-embed_opts_set(struct embed_opts *o, const char *key, const char *value,
-               char **why)
-{
-	static const char *const yes[] = { "true", "yes", "1", NULL };
-	static const char *const no[] = { "false", "no", "0", NULL };
-	const struct embed_option *e = NULL;
-	char *end = NULL;
-
-	for (size_t i = 0; i < N_EMBED_OPTIONS && !e; i++)
-		if (strcmp(embed_options[i].name, key) == 0)
-			e = &embed_options[i];
-	if (!e) {
-		*why = g_strdup_printf("unknown option --%s", key);
-		return FALSE;
-	}
-	void *dst = (char *)o + e->offset;
-	switch (e->arg) {
-	case G_OPTION_ARG_INT: {
-		gint64 v = g_ascii_strtoll(value, &end, 10);
-		if (*value == '\0' || *end != '\0' || v < G_MININT ||
-		    v > G_MAXINT)
-			break;
-		*(int *)dst = (int)v;
-		return TRUE;
-	}
-	case G_OPTION_ARG_DOUBLE: {
-		double v = g_ascii_strtod(value, &end);
-		if (*value == '\0' || *end != '\0')
-			break;
-		*(double *)dst = v;
-		return TRUE;
-	}
-	case G_OPTION_ARG_NONE:
-		if (!is_word(value, yes) && !is_word(value, no))
-			break;
-		*(gboolean *)dst = is_word(value, yes);
-		return TRUE;
-	default:
-		g_free(*(char **)dst);
-		*(char **)dst = g_strdup(value);
-		return TRUE;
-	}
-	*why = g_strdup_printf("cannot parse '%s' for --%s", value, key);
-	return FALSE;
-}
-
 /* Trains or applies the model of the parsed options o on STORE, writing
  * o->output; prints the memory estimate and the summary.  Returns the
  * exit status. */
@@ -428,7 +362,8 @@ kith_cli_embed_key(const char *key, const char *value, char **why)
 {
 	struct embed_opts o;
 	embed_opts_init(&o);
-	gboolean ok = embed_opts_set(&o, key, value, why);
+	gboolean ok = kith_cli_option_set(embed_options, N_EMBED_OPTIONS, &o,
+	                                  key, value, why);
 	embed_opts_clear(&o);
 	return ok;
 }
@@ -444,7 +379,8 @@ kith_cli_embed_stage(const char *const *keys, const char *const *values,
 
 	embed_opts_init(&o);
 	for (int i = 0; i < n && rc == 0; i++)
-		if (!embed_opts_set(&o, keys[i], values[i], &why)) {
+		if (!kith_cli_option_set(embed_options, N_EMBED_OPTIONS, &o,
+		                         keys[i], values[i], &why)) {
 			rc = kith_cli_usage("embed", "%s", why);
 			g_free(why);
 		}
@@ -466,13 +402,7 @@ cmd_embed(int argc, char **argv, struct kith_cli *cli)
 	GOptionEntry entries[N_EMBED_OPTIONS + 1];
 
 	embed_opts_init(&o);
-	memset(entries, 0, sizeof entries);
-	for (size_t i = 0; i < N_EMBED_OPTIONS; i++) {
-		const struct embed_option *e = &embed_options[i];
-		entries[i] = (GOptionEntry){ e->name, e->short_name, 0, e->arg,
-		                             (char *)&o + e->offset, e->help,
-		                             e->arg_desc };
-	}
+	kith_cli_option_entries(entries, embed_options, N_EMBED_OPTIONS, &o);
 	g_autoptr(GOptionContext) ctx = kith_cli_context(
 		"embed", "STORE", "learn user and item embeddings",
 		"Models: lightgcn (default; BPR over the user-item graph),\n"

@@ -1,7 +1,8 @@
 /* kith run PIPELINE.ini -o OUT: every stage of a pipeline file, make-style.
- * The [embed] stage is a library call (kith_cli_embed_stage(): its keys
- * set the options of kith embed by name); the other stages are their
- * commands called in-process with arguments built from the stage's keys.
+ * The [embed] stage (kith_cli_embed_stage()) and the stages listed in
+ * library_stage() are library calls whose keys set the command's options
+ * by name (struct kith_cli_stage); the other stages are their commands
+ * called in-process with arguments built from the stage's keys.
  * A stage is skipped when its fingerprint (option words + content of its
  * inputs) and its output manifest are those of the last run, recorded in
  * OUT/run-state.json. */
@@ -47,8 +48,30 @@ stage_command(const char *name)
 	return NULL;
 }
 
+/* The stages that are library calls with an options table (cli.h);
+ * the others are their commands called in-process with an argument
+ * vector. */
+static const struct kith_cli_stage *
+library_stage(const char *name)
+{
+	static const struct kith_cli_stage *const stages[] = {
+		&kith_cli_stage_profile,
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(stages); i++)
+		if (strcmp(stages[i]->name, name) == 0)
+			return stages[i];
+	return NULL;
+}
+
+/* A stage as run: its options as (key, value) pairs — the folders run
+ * passes (--emb, the report's inputs) then the pipeline's keys — and the
+ * words of the equivalent command line, which the fingerprint hashes (so
+ * that the run state of earlier versions, which ran that command line,
+ * stays valid). */
 struct stage_run {
 	GPtrArray *argv;     /* char *, NULL-terminated when run */
+	GPtrArray *keys;     /* char *: option names, without --output */
+	GPtrArray *values;   /* char *: their values */
 	GPtrArray *inputs;   /* char * */
 	char *output;        /* folder (or file for export) */
 };
@@ -57,6 +80,8 @@ static void
 stage_run_clear(struct stage_run *r)
 {
 	g_ptr_array_free(r->argv, TRUE);
+	g_ptr_array_free(r->keys, TRUE);
+	g_ptr_array_free(r->values, TRUE);
 	g_ptr_array_free(r->inputs, TRUE);
 	g_free(r->output);
 }
@@ -65,6 +90,17 @@ static void
 add(GPtrArray *a, const char *s)
 {
 	g_ptr_array_add(a, g_strdup(s));
+}
+
+/* Option KEY = VALUE of a stage: "--KEY=VALUE" (FLAG: "--KEY") in the
+ * words, (KEY, VALUE) in the pairs. */
+static void
+put(struct stage_run *r, const char *key, const char *value, gboolean flag)
+{
+	g_ptr_array_add(r->argv, flag ? g_strdup_printf("--%s", key)
+	                              : g_strdup_printf("--%s=%s", key, value));
+	add(r->keys, key);
+	add(r->values, value);
 }
 
 static gboolean
@@ -81,19 +117,18 @@ is_false(const char *v)
 	       g_ascii_strcasecmp(v, "no") == 0 || strcmp(v, "0") == 0;
 }
 
-/* The option word(s) for one key: "--key=value", "--key", or nothing. */
+/* The option of one key: "--key=value", "--key" (a true value), or
+ * nothing (a false value: the option is not given). */
 static void
-key_args(GPtrArray *argv, GPtrArray *inputs, const struct kith_pipeline *p,
+key_args(struct stage_run *r, const struct kith_pipeline *p,
          const struct kith_pipeline_key *k)
 {
 	if (in_list(path_keys, k->key)) {
 		g_autofree char *path = kith_pipeline_path(p, k->value);
-		g_ptr_array_add(argv, g_strdup_printf("--%s=%s", k->key, path));
-		add(inputs, path);
-	} else if (is_true(k->value)) {
-		g_ptr_array_add(argv, g_strdup_printf("--%s", k->key));
+		put(r, k->key, path, FALSE);
+		add(r->inputs, path);
 	} else if (!is_false(k->value)) {
-		g_ptr_array_add(argv, g_strdup_printf("--%s=%s", k->key, k->value));
+		put(r, k->key, k->value, is_true(k->value));
 	}
 }
 
@@ -105,15 +140,20 @@ key_value(const struct kith_pipeline *p, const struct kith_pipeline_key *k)
 	                                   : g_strdup(k->value);
 }
 
+/* Whether key k of a library stage (or of [embed]) sets one of its
+ * options; a false value of a library stage's key is not an option
+ * (see key_args()). */
 static gboolean
-embed_key_ok(const struct kith_pipeline *p,
+stage_key_ok(const struct kith_pipeline *p,
              const struct kith_pipeline_stage *s,
              const struct kith_pipeline_key *k, GError **error)
 {
+	const struct kith_cli_stage *st = library_stage(s->name);
 	g_autofree char *v = key_value(p, k);
 	g_autofree char *why = NULL;
 
-	if (kith_cli_embed_key(k->key, v, &why))
+	if (st ? is_false(k->value) || kith_cli_stage_key(st, k->key, v, &why)
+	       : kith_cli_embed_key(k->key, v, &why))
 		return TRUE;
 	g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE, "%s:%d: [%s] %s: %s",
 	            p->path, k->line, s->name, k->key, why);
@@ -158,8 +198,12 @@ validate_stage(const struct kith_pipeline *p,
 	for (i = 0; i < s->keys->len; i++) {
 		const struct kith_pipeline_key *k = g_ptr_array_index(s->keys, i);
 		struct kith_cli check = { .seed = 42, .check_only = TRUE };
-		g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-		g_autoptr(GPtrArray) inputs = g_ptr_array_new_with_free_func(g_free);
+		struct stage_run r = {
+			g_ptr_array_new_with_free_func(g_free),
+			g_ptr_array_new_with_free_func(g_free),
+			g_ptr_array_new_with_free_func(g_free),
+			g_ptr_array_new_with_free_func(g_free), NULL
+		};
 		int rc;
 
 		if (in_list(reserved_keys, k->key)) {
@@ -168,15 +212,17 @@ validate_stage(const struct kith_pipeline *p,
 			            "(kith run chooses it)", p->path, k->line, k->key);
 			return FALSE;
 		}
-		if (strcmp(s->name, "embed") == 0) {
-			if (!embed_key_ok(p, s, k, error))
+		if (strcmp(s->name, "embed") == 0 || library_stage(s->name)) {
+			stage_run_clear(&r);
+			if (!stage_key_ok(p, s, k, error))
 				return FALSE;
 			continue;
 		}
-		add(argv, s->name);
-		key_args(argv, inputs, p, k);
-		g_ptr_array_add(argv, NULL);
-		rc = fn((int)argv->len - 1, (char **)argv->pdata, &check);
+		add(r.argv, s->name);
+		key_args(&r, p, k);
+		g_ptr_array_add(r.argv, NULL);
+		rc = fn((int)r.argv->len - 1, (char **)r.argv->pdata, &check);
+		stage_run_clear(&r);
 		if (rc != KITH_CLI_CHECKED) {
 			g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
 			            "%s:%d: [%s] %s: %s", p->path, k->line, s->name,
@@ -201,6 +247,8 @@ build_stage(struct stage_run *r, const struct kith_pipeline *p,
 	guint i;
 
 	r->argv = g_ptr_array_new_with_free_func(g_free);
+	r->keys = g_ptr_array_new_with_free_func(g_free);
+	r->values = g_ptr_array_new_with_free_func(g_free);
 	r->inputs = g_ptr_array_new_with_free_func(g_free);
 	add(r->argv, s->name);
 	if (strcmp(s->name, "ingest") == 0) {
@@ -230,7 +278,7 @@ build_stage(struct stage_run *r, const struct kith_pipeline *p,
 		    (strcmp(s->name, "communities") != 0 ||
 		     g_strstr_len(kith_pipeline_get(s, "graph") ?
 		                  kith_pipeline_get(s, "graph") : "", -1, "knn"))) {
-			g_ptr_array_add(r->argv, g_strdup_printf("--emb=%s", emb));
+			put(r, "emb", emb, FALSE);
 			add(r->inputs, emb);
 		}
 		if (strcmp(s->name, "report") == 0) {
@@ -242,15 +290,14 @@ build_stage(struct stage_run *r, const struct kith_pipeline *p,
 			for (j = 0; ups[j] != NULL; j += 2)
 				if (kith_pipeline_stage(p, ups[j]) != NULL) {
 					g_autofree char *f = g_build_filename(out, ups[j], NULL);
-					g_ptr_array_add(r->argv, g_strdup_printf("--%s=%s",
-					                                         ups[j + 1], f));
+					put(r, ups[j + 1], f, FALSE);
 					add(r->inputs, f);
 				}
 		}
 	}
 	g_ptr_array_add(r->argv, g_strdup_printf("--output=%s", r->output));
 	for (i = 0; i < s->keys->len; i++)
-		key_args(r->argv, r->inputs, p, g_ptr_array_index(s->keys, i));
+		key_args(r, p, g_ptr_array_index(s->keys, i));
 }
 
 /* A stage's standard output (its data summary) goes to OUT/STAGE.out so
@@ -392,10 +439,20 @@ kith_cli_run_pipeline(const char *ini, const char *out, gboolean force,
 			g_autofree char *log = g_strdup_printf("%s/%s.out", abs_out,
 			                                       s->name);
 			int saved = redirect_stdout(log);
+			const struct kith_cli_stage *st = library_stage(s->name);
 			if (strcmp(s->name, "embed") == 0) {
 				sub.tty = cli->tty;
 				sub.max_memory = cli->max_memory;
 				rc = run_embed(p, s, abs_out, r.output, &sub);
+			} else if (st) {
+				g_autofree char *store = g_build_filename(abs_out,
+				                                          "store", NULL);
+				sub.tty = cli->tty;
+				sub.max_memory = cli->max_memory;
+				rc = kith_cli_stage_run(st,
+				    (const char *const *)r.keys->pdata,
+				    (const char *const *)r.values->pdata,
+				    (int)r.keys->len, store, r.output, &sub);
 			} else {
 				rc = stage_command(s->name)((int)r.argv->len - 1,
 				                            (char **)r.argv->pdata,

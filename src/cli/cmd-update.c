@@ -12,6 +12,7 @@
 #include "kith/emb.h"
 #include "kith/io.h"
 #include "kith/models.h"
+#include "kith/profile.h"
 #include "kith/update.h"
 
 static void
@@ -150,10 +151,6 @@ add_options(GPtrArray *args, JsonObject *m, const struct optmap *map)
 	}
 }
 
-static const struct optmap profile_opts[] = {
-	{ "half_life_days", "--half-life" }, { "cold_k", "--cold-k" },
-	{ "new_days", "--new-days" }, { "emb", "--emb" }, { NULL, NULL },
-};
 static const struct optmap prefs_opts[] = {
 	{ "graph", "--graph" }, { "alpha", "--alpha" },
 	{ "max_iterations", "--iterations" }, { "tol", "--tol" },
@@ -331,12 +328,20 @@ cmd_update(int argc, char **argv, struct kith_cli *cli)
 	if (emb && (rc = refresh_emb(store, emb, &u, &ro, cli)) != 0)
 		goto out;
 	if (profiles) {
-		rc = refresh_folder("profile", cmd_profile, "kith-profiles",
-		                    profile_opts, store, profiles, cli, &secs);
-		if (rc)
+		struct kith_profile_job j;
+		struct kith_profile_summary ps;
+		kith_profile_job_init(&j);
+		j.store = g_strdup(store);
+		j.max_memory = cli->max_memory;
+		if (!kith_profile_job_from_folder(&j, profiles, &err) ||
+		    !kith_profile_job_run(&j, &ps, &err)) {
+			kith_profile_job_clear(&j);
+			rc = kith_cli_fail("update", err);
 			goto out;
+		}
+		kith_profile_job_clear(&j);
 		kith_cli_info(cli, "update", "refreshed '%s' in %.2f s",
-		              profiles, secs);
+		              profiles, ps.seconds);
 	}
 	if (prefs) {
 		rc = refresh_folder("propagate", cmd_propagate, "kith-prefs",

@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 
 #include "kith/core.h"
+#include "kith/dist.h"
 #include "kith/input.h"
 #include "kith/memest.h"
 
@@ -297,4 +298,28 @@ kith_memest_communities(const struct kith_store *s, int64_t edges)
 	double b = e * 12 + (e / 2) * (32 + 16 + 16) + n * (2 * 16 * 4 + 64) +
 	           (double)s->ui.nnz * 8 + 24 * n;
 	return total(b, 1.7);
+}
+
+gboolean
+kith_memest_gate(uint64_t bytes, uint64_t limit, const char *what,
+                 void (*note)(void *data, const char *msg), void *note_data,
+                 GError **error)
+{
+	g_autofree char *sz = g_format_size_full(bytes, G_FORMAT_SIZE_IEC_UNITS);
+
+	if (note) {
+		g_autofree char *msg = g_strdup_printf("memory estimate %s for %s",
+		                                       sz, what);
+		note(note_data, msg);
+	}
+	if (limit > 0 && bytes > limit) {
+		g_autofree char *lim = g_format_size_full(limit,
+		                                          G_FORMAT_SIZE_IEC_UNITS);
+		g_set_error(error, KITH_ERROR, KITH_ERROR_LIMIT, "%s needs an "
+		            "estimated %s%s, more than --max-memory %s: refused "
+		            "before allocating", what, sz,
+		            kith_dist_size() > 1 ? " on this rank" : "", lim);
+		return FALSE;
+	}
+	return TRUE;
 }
