@@ -353,6 +353,63 @@ void kith_top3(int32_t *out, const float *row, int64_t c);
  * divided by the DCG of truth's own best 3. 0 when truth is all zero. */
 double kith_ndcg3(const int32_t *pred, const float *truth, int64_t c);
 
+/* ---- stage.c: kith propagate as one library call --------------------- */
+
+/* Preferences diffused over a user graph, written to a folder: the
+ * command kith propagate and the propagate stages of kith run and kith
+ * update.  Strings are owned; clear with kith_propagate_job_clear(). */
+struct kith_propagate_job {
+	char *store;            /* STORE */
+	char *output;           /* PREFS */
+	char *emb;              /* EMB for the knn graph, or NULL */
+	char *graph;            /* graph spec; NULL: social and knn when
+	                           available, else cointeraction */
+	struct kith_propagate_params params;
+	double holdout;         /* share of users held out and scored; 0:
+	                           no evaluation (one rank only) */
+	double keep;            /* share of their earliest events kept (0.2) */
+	enum kith_relevance relevance;
+	uint64_t seed;          /* of the evaluation's draw (42) */
+	kith_stage_note_fn note;
+	void *note_data;
+};
+
+/* What a propagate job did.  Clear with kith_propagate_summary_clear(). */
+struct kith_propagate_summary {
+	char *graph;            /* the canonical graph spec */
+	int64_t graph_entries;  /* all ranks' */
+	int64_t n_categories;   /* the store's */
+	double seconds_graph;
+	int iterations;
+	gboolean converged;
+	gboolean distributed;   /* under mpirun: dist is filled */
+	struct kith_propagate_dist_info dist;
+	gboolean has_eval;
+	struct kith_propagate_eval eval;
+	gboolean written;       /* FALSE on ranks other than 0 */
+	double seconds;
+};
+
+void kith_propagate_job_init(struct kith_propagate_job *j);
+void kith_propagate_job_clear(struct kith_propagate_job *j);
+void kith_propagate_summary_clear(struct kith_propagate_summary *r);
+
+/* The graph, parameters, embeddings and seed the preferences folder DIR
+ * was made with, from its manifest, into j (output = DIR; no
+ * evaluation).  KITH_ERROR_DATA when DIR is not a preferences folder. */
+gboolean kith_propagate_job_from_folder(struct kith_propagate_job *j,
+                                        const char *dir, GError **error);
+
+/* Opens j->store (and j->emb), builds the graph (this rank's rows under
+ * mpirun), propagates, evaluates when j->holdout > 0, and writes
+ * j->output on rank 0 (the manifest records the options and, under
+ * mpirun, the ranks, row bounds and halo traffic); fills out (clear it
+ * also after a failure).  KITH_ERROR_DATA when the store has no item
+ * categories; errors of the steps.  Collective under mpirun. */
+gboolean kith_propagate_job_run(const struct kith_propagate_job *j,
+                                struct kith_propagate_summary *out,
+                                GError **error);
+
 G_END_DECLS
 
 #endif

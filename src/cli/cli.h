@@ -119,6 +119,7 @@ gboolean kith_cli_stage_key(const struct kith_cli_stage *st, const char *key,
                             const char *value, char **why);
 
 extern const struct kith_cli_stage kith_cli_stage_profile;
+extern const struct kith_cli_stage kith_cli_stage_propagate;
 
 /* A GOptionContext for "kith CMD PARAMS" with ENTRIES plus the global
  * options bound to cli.  SUMMARY is the one-line description; DESCRIPTION

@@ -151,13 +151,6 @@ add_options(GPtrArray *args, JsonObject *m, const struct optmap *map)
 	}
 }
 
-static const struct optmap prefs_opts[] = {
-	{ "graph", "--graph" }, { "alpha", "--alpha" },
-	{ "max_iterations", "--iterations" }, { "tol", "--tol" },
-	{ "kappa", "--kappa" }, { "half_life_days", "--half-life" },
-	{ "knn", "--knn" }, { "co_k", "--co-k" }, { "co_cap", "--co-cap" },
-	{ "emb", "--emb" }, { NULL, NULL },
-};
 static const struct optmap comm_opts[] = {
 	{ "method", "--method" }, { "graph", "--graph" },
 	{ "resolution", "--resolution" }, { "neighbours", "--neighbours" },
@@ -344,10 +337,20 @@ cmd_update(int argc, char **argv, struct kith_cli *cli)
 		              profiles, ps.seconds);
 	}
 	if (prefs) {
-		rc = refresh_folder("propagate", cmd_propagate, "kith-prefs",
-		                    prefs_opts, store, prefs, cli, &secs);
-		if (rc)
+		struct kith_propagate_job j;
+		struct kith_propagate_summary ps = { 0 };
+		kith_propagate_job_init(&j);
+		j.store = g_strdup(store);
+		j.seed = (uint64_t)cli->seed;
+		gboolean ok = kith_propagate_job_from_folder(&j, prefs, &err) &&
+		              kith_propagate_job_run(&j, &ps, &err);
+		kith_propagate_job_clear(&j);
+		secs = ps.seconds;
+		kith_propagate_summary_clear(&ps);
+		if (!ok) {
+			rc = kith_cli_fail("update", err);
 			goto out;
+		}
 		kith_cli_info(cli, "update", "refreshed '%s' in %.2f s", prefs,
 		              secs);
 	}
