@@ -552,6 +552,67 @@ gboolean kith_graph_export(const char *path, struct kith_store *s,
                            struct kith_graph_export_info *info,
                            GError **error);
 
+/* ---- stage.c: kith communities as one library call ------------------- */
+
+/* Communities of a store's users, written to a folder: the command kith
+ * communities and the communities stages of kith run and kith update.
+ * Strings are owned; clear with kith_communities_job_clear(). */
+struct kith_communities_job {
+	char *store;            /* STORE */
+	char *output;           /* COMM */
+	char *method;           /* leiden (NULL), louvain, labelprop */
+	char *graph;            /* social, cointeraction, knn; NULL: social
+	                           when the store has links, else
+	                           cointeraction */
+	double resolution;      /* 1 */
+	gboolean resolution_given; /* FALSE: a warm start takes PREV's */
+	int neighbours;         /* cointeraction / knn k; 0: the default */
+	int item_cap;           /* cointeraction; -1: the default */
+	int denoise;            /* -1 auto, 0 off, 1 on */
+	gboolean denoise_given; /* FALSE: a warm start takes PREV's */
+	char *emb;              /* EMB for --graph knn, or NULL */
+	char *truth;            /* reference partition for NMI/ARI, or NULL */
+	char *profiles;         /* PROFILES whose RFM is averaged, or NULL */
+	char *warm;             /* PREV: start from its partition, or NULL */
+	uint64_t seed;          /* 42 */
+	uint64_t max_memory;    /* refuse above this estimate; 0: no limit */
+	void (*note)(void *data, const char *msg);   /* may be NULL */
+	void *note_data;
+};
+
+/* What a communities job did; info's strings are borrowed from the job.
+ * Clear with kith_communities_summary_clear(). */
+struct kith_communities_summary {
+	struct kith_store *store;          /* the store, open (owned) */
+	struct kith_comm_result result;
+	struct kith_comm_summary *comms;   /* result.n_communities */
+	struct kith_comm_info info;
+};
+
+void kith_communities_job_init(struct kith_communities_job *j);
+void kith_communities_job_clear(struct kith_communities_job *j);
+void kith_communities_summary_clear(struct kith_communities_summary *r);
+
+/* The options the communities folder DIR was made with, from its
+ * manifest, into j (output = DIR); a leiden or labelprop folder also
+ * becomes j->warm (kith update refreshes it from its own partition; a
+ * louvain one is recomputed).  KITH_ERROR_DATA when DIR is not a
+ * communities folder. */
+gboolean kith_communities_job_from_folder(struct kith_communities_job *j,
+                                          const char *dir, GError **error);
+
+/* Opens j->store; with j->warm, takes the options PREV's manifest names
+ * where j gives none (KITH_ERROR_DATA when j gives others,
+ * KITH_ERROR_USAGE for louvain) and starts from its partition (checked
+ * against the store: KITH_ERROR_DATA / KITH_ERROR_CORRUPT); checks the
+ * memory estimate (KITH_ERROR_LIMIT); builds the user graph, detects,
+ * compares with j->truth, summarises and writes j->output.  Fills out
+ * (clear it also after a failure).  KITH_ERROR_USAGE for unknown
+ * methods, graphs or values out of range. */
+gboolean kith_communities_job_run(struct kith_communities_job *j,
+                                  struct kith_communities_summary *out,
+                                  GError **error);
+
 G_END_DECLS
 
 #endif

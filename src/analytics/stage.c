@@ -1,6 +1,6 @@
 /*
- * The analytics commands as library calls: kith profile (and, below,
- * kith propagate and kith communities) open the store and the
+ * The analytics commands as library calls: kith profile, kith propagate
+ * and kith communities (with its warm start) open the store and the
  * embeddings they read, check the memory estimate, compute, and write
  * their folder, in one call that the commands, the stages of kith run and
  * the refreshes of kith update share.  Each job can also be read back
@@ -10,9 +10,13 @@
  */
 #include "config.h"
 
+#include <math.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "kith/analytics.h"
+#include "kith/community.h"
 #include "kith/core.h"
 #include "kith/dist.h"
 #include "kith/emb.h"
@@ -347,5 +351,428 @@ kith_propagate_job_run(const struct kith_propagate_job *j,
 out:
 	kith_csr_clear(&W);
 	kith_prefs_clear(&r);
+	return ok;
+}
+
+/* ---- communities -------------------------------------------------------- */
+
+void
+kith_communities_job_init(struct kith_communities_job *j)
+{
+	memset(j, 0, sizeof *j);
+	j->resolution = 1.0;
+	j->item_cap = -1;
+	j->denoise = -1;
+	j->seed = 42;
+}
+
+void
+kith_communities_job_clear(struct kith_communities_job *j)
+{
+	char *own[] = { j->store, j->output, j->method, j->graph, j->emb,
+	                j->truth, j->profiles, j->warm };
+	for (size_t i = 0; i < G_N_ELEMENTS(own); i++)
+		g_free(own[i]);
+	kith_communities_job_init(j);
+}
+
+void
+kith_communities_summary_clear(struct kith_communities_summary *r)
+{
+	if (r->store)
+		kith_store_free(r->store);
+	if (r->result.membership)
+		kith_comm_result_clear(&r->result);
+	g_free(r->comms);
+	memset(r, 0, sizeof *r);
+}
+
+static void
+set_str(char **dst, const char *v)
+{
+	g_free(*dst);
+	*dst = g_strdup(v);
+}
+
+gboolean
+kith_communities_job_from_folder(struct kith_communities_job *j,
+                                 const char *dir, GError **error)
+{
+	g_autoptr(JsonNode) keep = NULL;
+	JsonObject *m = folder_manifest(&keep, dir, "kith-communities", error);
+	double r;
+
+	if (m == NULL)
+		return FALSE;
+	if (kith_json_str(m, "method"))
+		set_str(&j->method, kith_json_str(m, "method"));
+	if (kith_json_str(m, "graph"))
+		set_str(&j->graph, kith_json_str(m, "graph"));
+	r = kith_json_num_or(m, "resolution", NAN);
+	if (!isnan(r)) {
+		j->resolution = r;
+		j->resolution_given = TRUE;
+	}
+	j->neighbours = (int)kith_json_int_or(m, "neighbours", j->neighbours);
+	j->item_cap = (int)kith_json_int_or(m, "item_cap", j->item_cap);
+	j->seed = (uint64_t)kith_json_int_or(m, "seed", (int64_t)j->seed);
+	if (kith_json_str(m, "emb"))
+		set_str(&j->emb, kith_json_str(m, "emb"));
+	if (kith_json_str(m, "profiles"))
+		set_str(&j->profiles, kith_json_str(m, "profiles"));
+	set_str(&j->output, dir);
+	set_str(&j->warm, g_strcmp0(j->method, "louvain") == 0 ? NULL : dir);
+	return TRUE;
+}
+
+/* The options PREV's manifest m names, taken where j gives none; an
+ * error where j gives others. */
+static gboolean
+warm_options(struct kith_communities_job *j, JsonObject *m, GError **error)
+{
+	const char *prev = j->warm;
+	const char *pm = kith_json_str(m, "method");
+	const char *pg = kith_json_str(m, "graph");
+	double pr = kith_json_num_or(m, "resolution", NAN);
+	int64_t pk = kith_json_int_or(m, "neighbours", 0);
+	int64_t pc = kith_json_int_or(m, "item_cap", -1);
+	enum kith_comm_method em, gm;
+	enum kith_ugraph eg, gg;
+
+	if (g_strcmp0(kith_json_str(m, "format"), "kith-communities") != 0) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA, "'%s' is not a "
+		            "communities folder (kith communities -o)", prev);
+		return FALSE;
+	}
+	if (!pm || !kith_comm_method_parse(&em, pm) || !pg ||
+	    !kith_ugraph_parse(&eg, pg) || !(pr > 0) || !isfinite(pr)) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT, "'%s': the "
+		            "manifest lacks a valid method, graph or resolution",
+		            prev);
+		return FALSE;
+	}
+	if (!j->method)
+		j->method = g_strdup(pm);
+	if (!j->graph)
+		j->graph = g_strdup(pg);
+	if (!j->resolution_given)
+		j->resolution = pr;
+	if (j->neighbours == 0 && pk > 0)
+		j->neighbours = (int)pk;
+	if (j->item_cap == -1 && pc >= 0)
+		j->item_cap = (int)pc;
+	if (!j->denoise_given)
+		j->denoise = kith_json_bool_or(m, "denoised", FALSE) ? 1 : 0;
+	if (!kith_comm_method_parse(&gm, j->method) ||
+	    !kith_ugraph_parse(&gg, j->graph))
+		return TRUE;   /* reported with the other options */
+	if (gm == KITH_COMM_LOUVAIN) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE, "--warm-start "
+		            "needs leiden or labelprop: louvain cannot start from "
+		            "a partition");
+		return FALSE;
+	}
+	if (gm != em || gg != eg ||
+	    fabs(j->resolution - pr) > 1e-12 * MAX(1.0, fabs(pr)) ||
+	    (pk > 0 && j->neighbours != pk) ||
+	    (eg == KITH_UGRAPH_COINTERACTION && pc >= 0 && j->item_cap != pc)) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA, "'%s' was made "
+		            "with --method %s --graph %s --resolution %g%s: "
+		            "--warm-start needs the same options", prev, pm, pg,
+		            pr, pk > 0 ? " and its --neighbours/--item-cap" : "");
+		return FALSE;
+	}
+	return TRUE;
+}
+
+/* Maps PREV/membership.npy (checksum, dtype, length, labels) and checks
+ * that PREV/membership.tsv names the store's first users in order. */
+static gboolean
+warm_membership(struct kith_npy *a, const char *prev, JsonObject *m,
+                const struct kith_store *s, GError **error)
+{
+	g_autofree char *np = g_build_filename(prev, "membership.npy", NULL);
+	g_autofree char *tp = g_build_filename(prev, "membership.tsv", NULL);
+	g_autofree char *text = NULL;
+	const int32_t *c;
+	char *line, *next;
+	int64_t n, u;
+
+	if (!kith_manifest_verify(prev, error) || !kith_npy_map(a, np, error))
+		return FALSE;
+	n = a->shape[0];
+	c = a->data;
+	if (a->dtype != KITH_DT_I32 || a->ndim != 1 ||
+	    kith_json_int_or(m, "users", -1) != n) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT, "'%s' is not "
+		            "an int32 vector of the %" G_GINT64_FORMAT " users "
+		            "its manifest names", np, kith_json_int_or(m, "users",
+		                                                       -1));
+		goto fail;
+	}
+	if (n > s->n_users) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA, "'%s' has %"
+		            G_GINT64_FORMAT " users, the store only %"
+		            G_GINT64_FORMAT ": not an earlier partition of this "
+		            "store", prev, n, s->n_users);
+		goto fail;
+	}
+	for (u = 0; u < n; u++) {
+		if (c[u] < -1 || c[u] >= n) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT, "'%s': "
+			            "user %" G_GINT64_FORMAT " has community %d, "
+			            "outside -1..%" G_GINT64_FORMAT, np, u, (int)c[u],
+			            n - 1);
+			goto fail;
+		}
+	}
+	if (!g_file_get_contents(tp, &text, NULL, error))
+		goto fail;
+	line = strchr(text, '\n');   /* skips the header */
+	for (u = 0; u < n; u++) {
+		char *tab;
+		if (line == NULL || (tab = strchr(++line, '\t')) == NULL)
+			break;
+		next = strchr(tab, '\n');
+		*tab = '\0';
+		if (strcmp(line, s->user_ids[u]) != 0 ||
+		    strtol(tab + 1, NULL, 10) != c[u]) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_DATA, "'%s' row %"
+			            G_GINT64_FORMAT " is user '%s' where the store "
+			            "has '%s': not an earlier partition of this store",
+			            tp, u + 1, line, s->user_ids[u]);
+			goto fail;
+		}
+		line = next;
+	}
+	if (u < n) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT, "'%s' is "
+		            "truncated at row %" G_GINT64_FORMAT, tp, u + 1);
+		goto fail;
+	}
+	return TRUE;
+fail:
+	kith_npy_unmap(a);
+	return FALSE;
+}
+
+static gboolean
+usage(GError **error, const char *msg)
+{
+	g_set_error_literal(error, KITH_ERROR, KITH_ERROR_USAGE, msg);
+	return FALSE;
+}
+
+/* The options of j checked into info (method, graph) and *denoise. */
+static gboolean
+comm_options(struct kith_comm_info *info, struct kith_communities_job *j,
+             GError **error)
+{
+	info->method = KITH_COMM_LEIDEN;
+	if (j->method && !kith_comm_method_parse(&info->method, j->method))
+		return usage(error, "unknown method (leiden, louvain, labelprop)");
+	if (j->graph && !kith_ugraph_parse(&info->graph, j->graph))
+		return usage(error, "unknown graph (social, cointeraction, knn)");
+	if (!(j->resolution > 0) || !isfinite(j->resolution))
+		return usage(error, "--resolution must be positive");
+	if (j->neighbours < 0 || j->item_cap < -1)
+		return usage(error, "--neighbours and --item-cap must not be "
+		             "negative");
+	if (j->graph && info->graph == KITH_UGRAPH_KNN && !j->emb)
+		return usage(error, "--graph knn needs --emb EMB");
+	if (j->warm && info->method == KITH_COMM_LOUVAIN)
+		return usage(error, "--warm-start needs leiden or labelprop: "
+		             "louvain cannot start from a partition");
+	return TRUE;
+}
+
+/* The user graph of info->graph into g. */
+static gboolean
+comm_graph(struct kith_csr *g, struct kith_comm_info *info,
+           const struct kith_communities_job *j, const struct kith_store *s,
+           GError **error)
+{
+	int item_cap = j->item_cap;
+
+	switch (info->graph) {
+	case KITH_UGRAPH_SOCIAL:
+		if (s->uu.nnz == 0) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_DATA, "'%s' has no "
+			            "social links; use --graph cointeraction or knn",
+			            j->store);
+			return FALSE;
+		}
+		return kith_social_undirected(g, s, error);
+	case KITH_UGRAPH_COINTERACTION:
+		info->neighbours = j->neighbours ? j->neighbours
+		                                 : KITH_COINTERACTION_NEIGHBOURS;
+		if (item_cap < 0)
+			item_cap = kith_cointeraction_default_cap(s);
+		info->item_cap = item_cap;
+		if (j->note) {
+			g_autofree char *msg = g_strdup_printf("building the "
+			    "co-interaction graph (k %d)", info->neighbours);
+			j->note(j->note_data, msg);
+		}
+		return kith_cointeraction_graph(g, s, info->neighbours, item_cap,
+		                                error);
+	case KITH_UGRAPH_KNN: {
+		g_autoptr(kith_emb) e = NULL;
+		if (!j->emb)
+			return usage(error, "--graph knn needs --emb EMB");
+		if (!(e = kith_emb_open(j->emb, error)))
+			return FALSE;
+		if (e->n_users != s->n_users) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+			            "'%s' has %" G_GINT64_FORMAT " users, the store %"
+			            G_GINT64_FORMAT, j->emb, e->n_users, s->n_users);
+			return FALSE;
+		}
+		info->neighbours = j->neighbours ? j->neighbours
+		                                 : KITH_KNN_NEIGHBOURS;
+		if (j->note) {
+			g_autofree char *msg = g_strdup_printf("building the kNN "
+			    "graph (k %d)", info->neighbours);
+			j->note(j->note_data, msg);
+		}
+		return kith_knn_graph(g, e->users, e->n_users, e->dim,
+		                      info->neighbours, 0.0, TRUE, error);
+	}
+	}
+	return FALSE;
+}
+
+/* The start partition of a warm start: PREV's, -1 for the new users
+ * (a copy, so that PREV may be the output folder). */
+static int32_t *
+warm_partition(struct kith_comm_info *info, JsonObject *pm,
+               const struct kith_communities_job *j,
+               const struct kith_store *s, GError **error)
+{
+	struct kith_npy a;
+	int32_t *prev;
+
+	if (!warm_membership(&a, j->warm, pm, s, error))
+		return NULL;
+	prev = g_new(int32_t, MAX(s->n_users, 1));
+	memcpy(prev, a.data, (size_t)a.shape[0] * sizeof(int32_t));
+	for (int64_t u = a.shape[0]; u < s->n_users; u++)
+		prev[u] = -1;
+	info->warm_from = j->warm;
+	info->warm_users = a.shape[0];
+	kith_npy_unmap(&a);
+	return prev;
+}
+
+gboolean
+kith_communities_job_run(struct kith_communities_job *j,
+                         struct kith_communities_summary *out,
+                         GError **error)
+{
+	struct kith_comm_info *info = &out->info;
+	struct kith_comm_result *r = &out->result;
+	g_autoptr(JsonNode) warm_keep = NULL;
+	g_autofree float *rfm = NULL;
+	g_autofree int32_t *truth_memb = NULL, *prev_memb = NULL;
+	struct kith_comm_params par;
+	struct kith_csr g = { 0 };
+	double t0;
+	gboolean ok = FALSE;
+
+	memset(out, 0, sizeof *out);
+	if (j->warm) {
+		g_autofree char *mp = g_build_filename(j->warm, "manifest.json",
+		                                       NULL);
+		if (!(warm_keep = kith_json_read(mp, error)) ||
+		    !warm_options(j, json_node_get_object(warm_keep), error))
+			return FALSE;
+	}
+	if (!comm_options(info, j, error))
+		return FALSE;
+	t0 = kith_now();
+	if (!(out->store = kith_store_open(j->store, error)))
+		return FALSE;
+	const struct kith_store *s = out->store;
+	if (!j->graph)
+		info->graph = s->uu.nnz > 0 ? KITH_UGRAPH_SOCIAL
+		                            : KITH_UGRAPH_COINTERACTION;
+	info->store_path = j->store;
+	info->resolution = j->resolution;
+	info->seed = j->seed;
+	info->emb_path = j->emb;
+	info->profiles_path = j->profiles;
+	{
+		/* memory gate (memest.h): entries of the user graph */
+		int64_t k = j->neighbours ? j->neighbours
+		                          : KITH_COINTERACTION_NEIGHBOURS;
+		int64_t edges = info->graph == KITH_UGRAPH_SOCIAL ?
+		    s->uu.nnz * (s->directed_social ? 2 : 1) :
+		    2 * k * s->n_users;
+		g_autofree char *what = g_strdup_printf("communities of %"
+		    G_GINT64_FORMAT " users (%s graph)", s->n_users,
+		    kith_ugraph_name(info->graph));
+		if (!kith_memest_gate(kith_memest_communities(s, edges),
+		                      j->max_memory, what, j->note, j->note_data,
+		                      error))
+			return FALSE;
+	}
+	if (!comm_graph(&g, info, j, s, error))
+		return FALSE;
+	if (j->profiles && !(rfm = kith_read_profile_rfm(out->store,
+	                                                 j->profiles, error)))
+		goto out;
+	kith_comm_params_init(&par);
+	par.method = info->method;
+	par.resolution = j->resolution;
+	par.seed = info->seed;
+	par.denoise = j->denoise;
+	if (j->warm) {
+		if (!(prev_memb = warm_partition(info, json_node_get_object(
+		                                     warm_keep), j, s, error)))
+			goto out;
+		par.init_membership = prev_memb;
+		par.n_init = info->warm_users;
+	}
+	if (!kith_communities_detect_params(r, &g, &par, error))
+		goto out;
+	if (j->warm) {
+		int64_t nc;
+		double ari;
+		if (r->warm_previous > 0 &&
+		    !kith_partition_compare(&info->warm_nmi, &ari, &nc,
+		                            r->membership, prev_memb, s->n_users,
+		                            error))
+			goto out;
+		if (j->note) {
+			g_autofree char *msg = g_strdup_printf("warm start from '%s': "
+			    "%" G_GINT64_FORMAT " of %" G_GINT64_FORMAT " users "
+			    "changed community, %" G_GINT64_FORMAT " new", j->warm,
+			    r->warm_changed, r->warm_previous, r->warm_new);
+			j->note(j->note_data, msg);
+		}
+	}
+	if (j->truth) {
+		int64_t listed, unknown;
+		info->truth_path = j->truth;
+		if (!kith_read_partition(&truth_memb, &listed, &unknown,
+		                         out->store, j->truth, error) ||
+		    !kith_partition_compare(&info->nmi, &info->ari,
+		                            &info->n_compared, r->membership,
+		                            truth_memb, s->n_users, error))
+			goto out;
+		if (unknown > 0 && j->note) {
+			g_autofree char *msg = g_strdup_printf("%" G_GINT64_FORMAT
+			    " users of '%s' are not in the store", unknown, j->truth);
+			j->note(j->note_data, msg);
+		}
+	}
+	out->comms = kith_communities_summarise(r, &g, out->store, rfm, error);
+	kith_csr_clear(&g);
+	if (out->comms == NULL)
+		goto out;
+	info->seconds = kith_now() - t0;
+	ok = kith_communities_write(j->output, s, r, out->comms, info, error);
+out:
+	kith_csr_clear(&g);
 	return ok;
 }

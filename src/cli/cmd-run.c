@@ -57,6 +57,7 @@ library_stage(const char *name)
 	static const struct kith_cli_stage *const stages[] = {
 		&kith_cli_stage_profile,
 		&kith_cli_stage_propagate,
+		&kith_cli_stage_communities,
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(stages); i++)
 		if (strcmp(stages[i]->name, name) == 0)
