@@ -1395,3 +1395,12 @@ out:
 	rp_model_free(&m);
 	return ok;
 }
+
+gboolean
+kith_report_make(const char *out, const char *store_path,
+                 const struct kith_report_options *opt, GError **error)
+{
+	g_autoptr(kith_store) s = kith_store_open(store_path, error);
+
+	return s != NULL && kith_report_write(out, s, opt, error);
+}
