@@ -613,6 +613,54 @@ gboolean kith_communities_job_run(struct kith_communities_job *j,
                                   struct kith_communities_summary *out,
                                   GError **error);
 
+/* ---- stage.c: kith influence as one library call --------------------- */
+
+/* Influence measures of a store's users, written to a folder: the
+ * command kith influence and the influence stage of kith run.  Strings
+ * are owned; clear with kith_influence_job_clear(). */
+struct kith_influence_job {
+	char *store;            /* STORE */
+	char *output;           /* INFL */
+	char *graph;            /* social or cointeraction; NULL: social when
+	                           the store has links, else cointeraction
+	                           (with a warning) */
+	char *seeds;            /* user ids for personalised PageRank, or
+	                           NULL */
+	int neighbours;         /* of the cointeraction graph (30) */
+	int top;                /* users listed in the manifest (20) */
+	struct kith_influence_opts opts;  /* damping, samples, exact_limit,
+	                           window_days, pagerank_only, seed; graph,
+	                           seeds and user_graph are the job's */
+	void (*note)(void *data, const char *msg);   /* may be NULL */
+	void (*warn)(void *data, const char *msg);   /* shown even when
+	                           notes are not; may be NULL */
+	void *note_data;
+};
+
+/* What an influence job did.  Clear with
+ * kith_influence_summary_clear(). */
+struct kith_influence_summary {
+	struct kith_store *store;          /* the store, open (owned) */
+	struct kith_influence result;
+	enum kith_ugraph graph;            /* the graph measured */
+	gboolean written;                  /* FALSE on ranks other than 0 */
+	double seconds;
+};
+
+void kith_influence_job_init(struct kith_influence_job *j);
+void kith_influence_job_clear(struct kith_influence_job *j);
+void kith_influence_summary_clear(struct kith_influence_summary *r);
+
+/* Opens j->store, builds the cointeraction graph when it is the one
+ * measured, reads j->seeds, computes (PageRank over the ranks under
+ * mpirun) and writes j->output on rank 0.  Fills out (clear it also
+ * after a failure).  KITH_ERROR_USAGE for an unknown graph,
+ * KITH_ERROR_DATA for a social graph the store lacks; errors of the
+ * steps.  Collective under mpirun. */
+gboolean kith_influence_job_run(const struct kith_influence_job *j,
+                                struct kith_influence_summary *out,
+                                GError **error);
+
 G_END_DECLS
 
 #endif

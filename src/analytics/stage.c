@@ -776,3 +776,103 @@ out:
 	kith_csr_clear(&g);
 	return ok;
 }
+
+/* ---- influence ---------------------------------------------------------- */
+
+void
+kith_influence_job_init(struct kith_influence_job *j)
+{
+	memset(j, 0, sizeof *j);
+	j->neighbours = KITH_COINTERACTION_NEIGHBOURS;
+	j->top = 20;
+	kith_influence_opts_init(&j->opts);
+}
+
+void
+kith_influence_job_clear(struct kith_influence_job *j)
+{
+	g_free(j->store);
+	g_free(j->output);
+	g_free(j->graph);
+	g_free(j->seeds);
+	kith_influence_job_init(j);
+}
+
+void
+kith_influence_summary_clear(struct kith_influence_summary *r)
+{
+	if (r->store)
+		kith_store_free(r->store);
+	kith_influence_clear(&r->result);
+	memset(r, 0, sizeof *r);
+}
+
+gboolean
+kith_influence_job_run(const struct kith_influence_job *j,
+                       struct kith_influence_summary *out, GError **error)
+{
+	struct kith_influence_opts o = j->opts;
+	g_autofree int32_t *seeds = NULL;
+	struct kith_csr ug = { 0 };
+	double t0 = kith_now();
+	gboolean ok;
+
+	memset(out, 0, sizeof *out);
+	if (j->graph && (!kith_ugraph_parse(&o.graph, j->graph) ||
+	                 o.graph == KITH_UGRAPH_KNN)) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE, "unknown graph "
+		            "'%s' (social, cointeraction)", j->graph);
+		return FALSE;
+	}
+	if (!(out->store = kith_store_open(j->store, error)))
+		return FALSE;
+	struct kith_store *s = out->store;
+	if (!j->graph && s->uu.nnz == 0) {
+		o.graph = KITH_UGRAPH_COINTERACTION;
+		if (j->warn && kith_dist_rank() == 0) {
+			g_autofree char *msg = g_strdup_printf("'%s' has no social "
+			    "links: measuring influence on the co-interaction graph "
+			    "(k %d) instead", j->store, j->neighbours);
+			j->warn(j->note_data, msg);
+		}
+	}
+	if (o.graph == KITH_UGRAPH_SOCIAL && s->uu.nnz == 0) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA, "'%s' has no "
+		            "social links (ingest with --social)", j->store);
+		return FALSE;
+	}
+	out->graph = o.graph;
+	if (o.graph == KITH_UGRAPH_COINTERACTION) {
+		o.neighbours = j->neighbours;
+		o.item_cap = kith_cointeraction_default_cap(s);
+		if (!kith_cointeraction_graph(&ug, s, o.neighbours, o.item_cap,
+		                              error))
+			return FALSE;
+		o.user_graph = &ug;
+	}
+	if (j->seeds) {
+		int64_t unknown;
+		if (!kith_read_user_list(&seeds, &o.n_seeds, &unknown, s, j->seeds,
+		                         error)) {
+			kith_csr_clear(&ug);
+			return FALSE;
+		}
+		o.seeds = seeds;
+		if (unknown > 0 && j->note) {
+			g_autofree char *msg = g_strdup_printf("%" G_GINT64_FORMAT
+			    " seed users are not in the store", unknown);
+			j->note(j->note_data, msg);
+		}
+	}
+	ok = kith_influence_compute(&out->result, s, &o, error);
+	kith_csr_clear(&ug);
+	if (!ok)
+		return FALSE;
+	out->seconds = kith_now() - t0;
+	if (kith_dist_rank() != 0)
+		return TRUE;
+	out->written = kith_influence_write(j->output, s, &out->result, &o,
+	                                    j->store, j->seeds, j->top,
+	                                    out->seconds, error);
+	return out->written;
+}

@@ -121,6 +121,7 @@ gboolean kith_cli_stage_key(const struct kith_cli_stage *st, const char *key,
 extern const struct kith_cli_stage kith_cli_stage_profile;
 extern const struct kith_cli_stage kith_cli_stage_propagate;
 extern const struct kith_cli_stage kith_cli_stage_communities;
+extern const struct kith_cli_stage kith_cli_stage_influence;
 extern const struct kith_cli_stage kith_cli_stage_report;
 
 /* A GOptionContext for "kith CMD PARAMS" with ENTRIES plus the global

@@ -58,6 +58,7 @@ library_stage(const char *name)
 		&kith_cli_stage_profile,
 		&kith_cli_stage_propagate,
 		&kith_cli_stage_communities,
+		&kith_cli_stage_influence,
 		&kith_cli_stage_report,
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(stages); i++)
