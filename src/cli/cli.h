@@ -101,7 +101,7 @@ struct kith_cli_stage {
 };
 
 /* The command: parses argv with the stage's table, checks, executes on
- * argv[1].  Returns the exit status. */
+ * argv[1] (STORE, or EMB for export).  Returns the exit status. */
 int kith_cli_stage_main(const struct kith_cli_stage *st, int argc,
                         char **argv, struct kith_cli *cli);
 
@@ -123,6 +123,7 @@ extern const struct kith_cli_stage kith_cli_stage_propagate;
 extern const struct kith_cli_stage kith_cli_stage_communities;
 extern const struct kith_cli_stage kith_cli_stage_influence;
 extern const struct kith_cli_stage kith_cli_stage_report;
+extern const struct kith_cli_stage kith_cli_stage_export;
 
 /* A GOptionContext for "kith CMD PARAMS" with ENTRIES plus the global
  * options bound to cli.  SUMMARY is the one-line description; DESCRIPTION

@@ -60,6 +60,7 @@ library_stage(const char *name)
 		&kith_cli_stage_communities,
 		&kith_cli_stage_influence,
 		&kith_cli_stage_report,
+		&kith_cli_stage_export,
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(stages); i++)
 		if (strcmp(stages[i]->name, name) == 0)
@@ -77,6 +78,7 @@ struct stage_run {
 	GPtrArray *keys;     /* char *: option names, without --output */
 	GPtrArray *values;   /* char *: their values */
 	GPtrArray *inputs;   /* char * */
+	char *positional;    /* the store (the embeddings for export) */
 	char *output;        /* folder (or file for export) */
 };
 
@@ -87,6 +89,7 @@ stage_run_clear(struct stage_run *r)
 	g_ptr_array_free(r->keys, TRUE);
 	g_ptr_array_free(r->values, TRUE);
 	g_ptr_array_free(r->inputs, TRUE);
+	g_free(r->positional);
 	g_free(r->output);
 }
 
@@ -206,7 +209,7 @@ validate_stage(const struct kith_pipeline *p,
 			g_ptr_array_new_with_free_func(g_free),
 			g_ptr_array_new_with_free_func(g_free),
 			g_ptr_array_new_with_free_func(g_free),
-			g_ptr_array_new_with_free_func(g_free), NULL
+			g_ptr_array_new_with_free_func(g_free), NULL, NULL
 		};
 		int rc;
 
@@ -254,6 +257,7 @@ build_stage(struct stage_run *r, const struct kith_pipeline *p,
 	r->keys = g_ptr_array_new_with_free_func(g_free);
 	r->values = g_ptr_array_new_with_free_func(g_free);
 	r->inputs = g_ptr_array_new_with_free_func(g_free);
+	r->positional = NULL;
 	add(r->argv, s->name);
 	if (strcmp(s->name, "ingest") == 0) {
 		r->output = g_strdup(store);
@@ -270,10 +274,12 @@ build_stage(struct stage_run *r, const struct kith_pipeline *p,
 			if (strcmp(fmt, names[j]) == 0)
 				name = names[j + 1];
 		add(r->argv, emb);
+		r->positional = g_strdup(emb);
 		add(r->inputs, emb);
 		r->output = g_build_filename(out, "export", name, NULL);
 	} else {
 		add(r->argv, store);
+		r->positional = g_strdup(store);
 		add(r->inputs, store);
 		r->output = g_build_filename(out, strcmp(s->name, "embed") == 0
 		                                          ? "embed" : s->name, NULL);
@@ -449,14 +455,12 @@ kith_cli_run_pipeline(const char *ini, const char *out, gboolean force,
 				sub.max_memory = cli->max_memory;
 				rc = run_embed(p, s, abs_out, r.output, &sub);
 			} else if (st) {
-				g_autofree char *store = g_build_filename(abs_out,
-				                                          "store", NULL);
 				sub.tty = cli->tty;
 				sub.max_memory = cli->max_memory;
 				rc = kith_cli_stage_run(st,
 				    (const char *const *)r.keys->pdata,
 				    (const char *const *)r.values->pdata,
-				    (int)r.keys->len, store, r.output, &sub);
+				    (int)r.keys->len, r.positional, r.output, &sub);
 			} else {
 				rc = stage_command(s->name)((int)r.argv->len - 1,
 				                            (char **)r.argv->pdata,
