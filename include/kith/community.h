@@ -631,6 +631,8 @@ struct kith_influence_job {
 	struct kith_influence_opts opts;  /* damping, samples, exact_limit,
 	                           window_days, pagerank_only, seed; graph,
 	                           seeds and user_graph are the job's */
+	uint64_t max_memory;    /* under mpirun: refuse when a rank's
+	                           estimate is above; 0: no limit */
 	void (*note)(void *data, const char *msg);   /* may be NULL */
 	void (*warn)(void *data, const char *msg);   /* shown even when
 	                           notes are not; may be NULL */
@@ -651,9 +653,12 @@ void kith_influence_job_init(struct kith_influence_job *j);
 void kith_influence_job_clear(struct kith_influence_job *j);
 void kith_influence_summary_clear(struct kith_influence_summary *r);
 
-/* Opens j->store, builds the cointeraction graph when it is the one
- * measured, reads j->seeds, computes (PageRank over the ranks under
- * mpirun) and writes j->output on rank 0.  Fills out (clear it also
+/* Opens j->store; under mpirun checks the largest per-rank memory
+ * estimate of PageRank (kith_memest_pagerank_ranks()) against
+ * j->max_memory (KITH_ERROR_LIMIT on every rank); builds the
+ * cointeraction graph when it is the one measured, reads j->seeds,
+ * computes (PageRank over the ranks under mpirun) and writes j->output
+ * on rank 0.  Fills out (clear it also
  * after a failure).  KITH_ERROR_USAGE for an unknown graph,
  * KITH_ERROR_DATA for a social graph the store lacks; errors of the
  * steps.  Collective under mpirun. */

@@ -370,6 +370,8 @@ struct kith_propagate_job {
 	double keep;            /* share of their earliest events kept (0.2) */
 	enum kith_relevance relevance;
 	uint64_t seed;          /* of the evaluation's draw (42) */
+	uint64_t max_memory;    /* under mpirun: refuse when a rank's
+	                           estimate is above; 0: no limit */
 	kith_stage_note_fn note;
 	void *note_data;
 };
@@ -400,8 +402,10 @@ void kith_propagate_summary_clear(struct kith_propagate_summary *r);
 gboolean kith_propagate_job_from_folder(struct kith_propagate_job *j,
                                         const char *dir, GError **error);
 
-/* Opens j->store (and j->emb), builds the graph (this rank's rows under
- * mpirun), propagates, evaluates when j->holdout > 0, and writes
+/* Opens j->store (and j->emb); under mpirun checks the largest per-rank
+ * memory estimate (kith_memest_propagate_ranks()) against j->max_memory
+ * (KITH_ERROR_LIMIT on every rank); builds the graph (this rank's rows
+ * under mpirun), propagates, evaluates when j->holdout > 0, and writes
  * j->output on rank 0 (the manifest records the options and, under
  * mpirun, the ranks, row bounds and halo traffic); fills out (clear it
  * also after a failure).  KITH_ERROR_DATA when the store has no item

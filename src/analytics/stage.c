@@ -45,6 +45,23 @@ folder_manifest(JsonNode **keep, const char *dir, const char *format,
 	return m;
 }
 
+/* The memory gate of a job over the ranks of an MPI job: the largest of
+ * the ranks' estimates r (every rank computes them all, so every rank
+ * decides alike). */
+static gboolean
+rank_gate(const struct kith_memest_rank *r, const char *job, uint64_t limit,
+          kith_stage_note_fn note, void *note_data, GError **error)
+{
+	int P = kith_dist_size(), q = kith_memest_rank_max(r, P);
+	g_autofree char *what = g_strdup_printf("%s on rank %d of %d (%"
+	    G_GINT64_FORMAT " users, %" G_GINT64_FORMAT " graph entries, a "
+	    "halo of at most %" G_GINT64_FORMAT " users: the largest share)",
+	    job, q, P, r[q].rows, r[q].entries, r[q].halo);
+
+	return kith_memest_gate(r[q].bytes, limit, what, note, note_data,
+	                        error);
+}
+
 /* ---- profile ------------------------------------------------------------ */
 
 void
@@ -247,6 +264,46 @@ prefs_options(const struct kith_propagate_job *j,
 	return json_builder_get_root(ob);
 }
 
+/* The graph spec of the job: its own, else social and knn when
+ * available, else cointeraction. */
+static const char *
+prefs_spec(const struct kith_propagate_job *j, const struct kith_store *s,
+           const struct kith_emb *e)
+{
+	if (j->graph)
+		return j->graph;
+	return s->uu.nnz > 0 && e ? "social,knn"
+	     : s->uu.nnz > 0      ? "social"
+	     : e                  ? "knn" : "cointeraction";
+}
+
+/* Under mpirun: the per-rank estimates of the graph SPEC, checked. */
+static gboolean
+prefs_rank_gate(const struct kith_propagate_job *j, const char *spec,
+                const struct kith_store *s, GError **error)
+{
+	int P = kith_dist_size();
+	g_autofree struct kith_memest_rank *r = g_new0(struct kith_memest_rank,
+	                                               P);
+	g_autofree char *tok = g_strstrip(g_strdup(spec));
+	int64_t n = s->n_users, e = 0;
+
+	if (strcmp(tok, "social") == 0 && s->uu.n_rows == n) {
+		kith_memest_propagate_ranks(r, s, s->uu.indptr, s->uu.nnz,
+		                            s->n_categories, P);
+	} else {
+		if (strstr(tok, "social"))
+			e += s->uu.nnz;
+		if (strstr(tok, "knn"))
+			e += 2 * (int64_t)j->params.knn * n;
+		if (strstr(tok, "cointeraction"))
+			e += 2 * (int64_t)j->params.co_k * n;
+		kith_memest_propagate_ranks(r, s, NULL, e, s->n_categories, P);
+	}
+	return rank_gate(r, "propagation", j->max_memory, j->note, j->note_data,
+	                 error);
+}
+
 /* The graph of the job (this rank's rows under mpirun) into W. */
 static gboolean
 prefs_graph(struct kith_csr *W, int64_t *bounds,
@@ -254,13 +311,11 @@ prefs_graph(struct kith_csr *W, int64_t *bounds,
             struct kith_propagate_summary *r, const struct kith_store *s,
             const struct kith_emb *e, GError **error)
 {
-	const char *spec = j->graph;
+	const char *spec = prefs_spec(j, s, e);
 	int64_t nnz;
 
-	if (!spec)
-		spec = s->uu.nnz > 0 && e ? "social,knn"
-		     : s->uu.nnz > 0      ? "social"
-		     : e                  ? "knn" : "cointeraction";
+	if (r->distributed && !prefs_rank_gate(j, spec, s, error))
+		return FALSE;
 	if (strstr(spec, "knn") && s->n_users > 200000)
 		note(j, "the exact knn graph of %" G_GINT64_FORMAT " users costs "
 		     "n^2 d flops and may take long", s->n_users);
@@ -842,6 +897,21 @@ kith_influence_job_run(const struct kith_influence_job *j,
 		return FALSE;
 	}
 	out->graph = o.graph;
+	if (kith_dist_active()) {
+		int P = kith_dist_size();
+		g_autofree struct kith_memest_rank *mr =
+			g_new0(struct kith_memest_rank, P);
+		if (o.graph == KITH_UGRAPH_SOCIAL)
+			kith_memest_pagerank_ranks(mr, s, s->uu.indptr, s->uu.nnz,
+			                           s->directed_social, P);
+		else
+			kith_memest_pagerank_ranks(mr, s, NULL, 2 * (int64_t)
+			                           j->neighbours * s->n_users,
+			                           FALSE, P);
+		if (!rank_gate(mr, "pagerank", j->max_memory, j->note,
+		               j->note_data, error))
+			return FALSE;
+	}
 	if (o.graph == KITH_UGRAPH_COINTERACTION) {
 		o.neighbours = j->neighbours;
 		o.item_cap = kith_cointeraction_default_cap(s);

@@ -187,6 +187,7 @@ influence_exec(void *p, const char *store, struct kith_cli *cli)
 	g_free(o->job.store);
 	o->job.store = g_strdup(store);
 	o->job.opts.seed = (uint64_t)cli->seed;
+	o->job.max_memory = cli->max_memory;
 	o->job.note = kith_cli_note;
 	o->job.warn = warn;
 	o->job.note_data = &note;

@@ -179,6 +179,7 @@ propagate_exec(void *p, const char *store, struct kith_cli *cli)
 	g_free(o->job.store);
 	o->job.store = g_strdup(store);
 	o->job.seed = (uint64_t)cli->seed;
+	o->job.max_memory = cli->max_memory;
 	o->job.note = kith_cli_note;
 	o->job.note_data = &note;
 	if (!kith_propagate_job_run(&o->job, &r, &err))

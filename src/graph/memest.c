@@ -300,6 +300,87 @@ kith_memest_communities(const struct kith_store *s, int64_t edges)
 	return total(b, 1.7);
 }
 
+/* The rows and entries of each rank (see memest.h). */
+static void
+rank_shares(struct kith_memest_rank *out, const int64_t *indptr, int64_t n,
+            int64_t entries, int ranks)
+{
+	g_autofree int64_t *b = g_new(int64_t, ranks + 1);
+
+	if (indptr)
+		kith_dist_partition(b, indptr, n, ranks);
+	for (int q = 0; q < ranks; q++) {
+		struct kith_memest_rank *r = &out[q];
+		if (indptr) {
+			r->rows = b[q + 1] - b[q];
+			r->entries = indptr[b[q + 1]] - indptr[b[q]];
+		} else {
+			r->rows = n / ranks + (q < n % ranks);
+			r->entries = entries / ranks + (q < entries % ranks);
+		}
+		r->halo = ranks > 1 ? MIN(n - r->rows, r->entries) : 0;
+	}
+}
+
+void
+kith_memest_pagerank_ranks(struct kith_memest_rank *out,
+                           const struct kith_store *s, const int64_t *indptr,
+                           int64_t entries, gboolean directed, int ranks)
+{
+	double n = (double)s->n_users;
+
+	rank_shares(out, indptr, s->n_users, entries, ranks);
+	for (int q = 0; q < ranks; q++) {
+		struct kith_memest_rank *r = &out[q];
+		double nl = (double)r->rows, e = (double)r->entries;
+		double h = (double)r->halo;
+		double b = 8 * (n + 1)                    /* row pointers */
+		         + 2 * (12 * e + 8 * nl)         /* in-rows, halo copy */
+		         + (directed ? 16 * e : 0)       /* transposition */
+		         + 4 * 8 * nl + 8 * (nl + h)     /* o, x, y, r; z */
+		         + 8 * h + 2 * 4 * h             /* send buffer, lists */
+		         + 2 * 8 * n;                    /* result columns */
+		if (indptr == NULL)
+			b += 12 * (double)entries;      /* the whole graph */
+		r->bytes = total(b, 1.0);
+	}
+}
+
+void
+kith_memest_propagate_ranks(struct kith_memest_rank *out,
+                            const struct kith_store *s, const int64_t *indptr,
+                            int64_t entries, int64_t categories, int ranks)
+{
+	double n = (double)s->n_users, c = (double)MAX(categories, 1);
+	double store = (double)s->n_log * 21 + (double)s->ui.nnz * 36;
+
+	rank_shares(out, indptr, s->n_users, entries, ranks);
+	for (int q = 0; q < ranks; q++) {
+		struct kith_memest_rank *r = &out[q];
+		double nl = (double)r->rows, e = (double)r->entries;
+		double h = (double)r->halo;
+		double b = store + (4 * c + 8) * n          /* P0, evidence */
+		         + 2 * (12 * e + 8 * nl)           /* rows, halo copy */
+		         + 2 * 4 * c * nl + 20 * nl        /* P, next, outputs */
+		         + 4 * (c + 1) * h + 8 * h         /* halo rows, lists */
+		         + (q == 0 ? (4 * c + 20) * n : 0); /* the gather */
+		if (indptr == NULL)
+			b += 12 * (double)entries + 8 * n; /* the whole graph */
+		r->bytes = total(b, 1.0);
+	}
+}
+
+int
+kith_memest_rank_max(const struct kith_memest_rank *r, int ranks)
+{
+	int best = 0;
+
+	for (int q = 1; q < ranks; q++)
+		if (r[q].bytes > r[best].bytes)
+			best = q;
+	return best;
+}
+
 gboolean
 kith_memest_gate(uint64_t bytes, uint64_t limit, const char *what,
                  void (*note)(void *data, const char *msg), void *note_data,
@@ -316,9 +397,8 @@ kith_memest_gate(uint64_t bytes, uint64_t limit, const char *what,
 		g_autofree char *lim = g_format_size_full(limit,
 		                                          G_FORMAT_SIZE_IEC_UNITS);
 		g_set_error(error, KITH_ERROR, KITH_ERROR_LIMIT, "%s needs an "
-		            "estimated %s%s, more than --max-memory %s: refused "
-		            "before allocating", what, sz,
-		            kith_dist_size() > 1 ? " on this rank" : "", lim);
+		            "estimated %s, more than --max-memory %s: refused "
+		            "before allocating", what, sz, lim);
 		return FALSE;
 	}
 	return TRUE;
