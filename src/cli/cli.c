@@ -110,22 +110,12 @@ kith_cli_parse(GOptionContext *ctx, int *argc, char ***argv,
 	g_autoptr(GError) err = NULL;
 
 	if (!g_option_context_parse(ctx, argc, argv, &err)) {
-		if (cli->check_only) {
-			g_free(cli->check_error);
-			cli->check_error = g_strdup(err->message);
-			return 2;
-		}
 		if (!quiet_rank())
 			fprintf(stderr, "%s: %s\nTry '%s --help'.\n",
 			        g_get_prgname(), err->message, g_get_prgname());
 		return 2;
 	}
 	if (cli->threads < 0) {
-		if (cli->check_only) {
-			g_free(cli->check_error);
-			cli->check_error = g_strdup("--threads must be >= 0");
-			return 2;
-		}
 		if (!quiet_rank())
 			fprintf(stderr, "%s: --threads must be >= 0\n",
 			        g_get_prgname());
@@ -137,17 +127,10 @@ kith_cli_parse(GOptionContext *ctx, int *argc, char ***argv,
 		g_autofree char *msg = g_strdup_printf(
 		    "--max-memory: cannot read '%s' as a size (e.g. 512M, 8G)",
 		    cli->max_memory_text);
-		if (cli->check_only) {
-			g_free(cli->check_error);
-			cli->check_error = g_steal_pointer(&msg);
-			return 2;
-		}
 		if (!quiet_rank())
 			fprintf(stderr, "%s: %s\n", g_get_prgname(), msg);
 		return 2;
 	}
-	if (cli->check_only)
-		return KITH_CLI_CHECKED;
 	kith_set_threads(cli->threads);
 	kith_blas_release();
 	cli->tty = !cli->quiet && !quiet_rank() && isatty(STDERR_FILENO);
@@ -266,8 +249,8 @@ kith_cli_option_entries(GOptionEntry *entries,
                         void *base)
 {
 	for (size_t i = 0; i < n; i++)
-		entries[i] = (GOptionEntry){ opts[i].name, opts[i].short_name, 0,
-		                             opts[i].arg,
+		entries[i] = (GOptionEntry){ opts[i].name, opts[i].short_name,
+		                             opts[i].flags, opts[i].arg,
 		                             (char *)base + opts[i].offset,
 		                             opts[i].help, opts[i].arg_desc };
 	memset(&entries[n], 0, sizeof entries[n]);
@@ -333,26 +316,53 @@ kith_cli_option_set(const struct kith_cli_option *opts, size_t n, void *base,
 	return FALSE;
 }
 
+/* The entries of both tables of a stage, bound to the options struct o;
+ * caller frees. */
+static GOptionEntry *
+stage_entries(const struct kith_cli_stage *st, void *o)
+{
+	GOptionEntry *e = g_new0(GOptionEntry, st->n_options + st->n_more + 1);
+
+	kith_cli_option_entries(e, st->options, st->n_options, o);
+	if (st->n_more)
+		kith_cli_option_entries(e + st->n_options, st->more, st->n_more,
+		                        (char *)o + st->more_offset);
+	return e;
+}
+
+/* Sets KEY in either table of the stage. */
+static gboolean
+stage_set(const struct kith_cli_stage *st, void *o, const char *key,
+          const char *value, char **why)
+{
+	for (size_t i = 0; i < st->n_more; i++)
+		if (strcmp(st->more[i].name, key) == 0)
+			return kith_cli_option_set(st->more, st->n_more,
+			                           (char *)o + st->more_offset, key,
+			                           value, why);
+	return kith_cli_option_set(st->options, st->n_options, o, key, value,
+	                           why);
+}
+
 int
 kith_cli_stage_main(const struct kith_cli_stage *st, int argc, char **argv,
                     struct kith_cli *cli)
 {
 	g_autofree void *o = g_malloc0(st->size);
-	g_autofree GOptionEntry *entries = g_new0(GOptionEntry,
-	                                          st->n_options + 1);
+	g_autofree GOptionEntry *entries = NULL;
 	int rc;
 
 	st->init(o);
-	kith_cli_option_entries(entries, st->options, st->n_options, o);
+	entries = stage_entries(st, o);
 	{
 		g_autoptr(GOptionContext) ctx = kith_cli_context(st->name,
 		    st->params, st->summary, st->description, entries, cli);
 		rc = kith_cli_parse(ctx, &argc, &argv, cli);
 	}
 	if (rc == 0)
-		rc = st->check(o, argc);
+		rc = st->check(o, argc, argv);
 	if (rc == 0)
-		rc = st->exec(o, argv[1], cli);
+		rc = st->exec(o, argc > 1 ? argv[1] : NULL, cli);
 	st->clear(o);
 	return rc;
 }
@@ -365,7 +375,7 @@ kith_cli_stage_key(const struct kith_cli_stage *st, const char *key,
 	gboolean ok;
 
 	st->init(o);
-	ok = kith_cli_option_set(st->options, st->n_options, o, key, value, why);
+	ok = stage_set(st, o, key, value, why);
 	st->clear(o);
 	return ok;
 }
@@ -376,25 +386,28 @@ kith_cli_stage_run(const struct kith_cli_stage *st, const char *const *keys,
                    const char *output, struct kith_cli *cli)
 {
 	g_autofree void *o = g_malloc0(st->size);
+	const struct kith_cli *progress_was = progress_cli;
 	char *why = NULL;
 	int rc = 0;
 
 	st->init(o);
 	for (int i = 0; i < n && rc == 0; i++)
-		if (!kith_cli_option_set(st->options, st->n_options, o, keys[i],
-		                         values[i], &why)) {
+		if (!stage_set(st, o, keys[i], values[i], &why)) {
 			rc = kith_cli_usage(st->name, "%s", why);
 			g_free(why);
 		}
-	if (rc == 0 && !kith_cli_option_set(st->options, st->n_options, o,
-	                                    "output", output, &why)) {
+	if (rc == 0 && !stage_set(st, o, "output", output, &why)) {
 		rc = kith_cli_usage(st->name, "%s", why);
 		g_free(why);
 	}
 	if (rc == 0)
-		rc = st->check(o, 2);
-	if (rc == 0)
-		rc = st->exec(o, store, cli);
+		rc = st->check(o, st->no_args ? 1 : 2, NULL);
+	if (rc == 0) {
+		kith_blas_release();
+		progress_cli = cli;
+		rc = st->exec(o, st->no_args ? NULL : store, cli);
+		progress_cli = progress_was;
+	}
 	st->clear(o);
 	return rc;
 }

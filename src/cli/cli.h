@@ -23,17 +23,9 @@ struct kith_cli {
 	gint64 seed;       /* --seed, default 42 */
 	gboolean quiet;    /* --quiet */
 	gboolean tty;      /* stderr is a terminal and not --quiet */
-	/* `kith run` validates a stage's keys by calling the command with
-	 * check_only set: kith_cli_parse() then returns KITH_CLI_CHECKED after
-	 * a successful parse (the command returns it unchanged and does no
-	 * work), or 2 with the message in check_error (nothing printed). */
-	gboolean check_only;
-	char *check_error;
 	char *max_memory_text; /* --max-memory as given (owned by GOption) */
 	guint64 max_memory;    /* --max-memory in bytes, 0 = no limit */
 };
-
-#define KITH_CLI_CHECKED 3
 
 /* Runs the pipeline file INI into folder OUT (kith run / kith demo); FORCE
  * reruns every stage.  Returns the exit status. */
@@ -63,6 +55,7 @@ struct kith_cli_option {
 	size_t offset;
 	const char *help;
 	const char *arg_desc;
+	int flags;            /* GOptionFlags (G_OPTION_FLAG_HIDDEN) */
 };
 
 /* The GOption entries (n + 1 slots, the last zeroed) of the n options
@@ -81,11 +74,13 @@ gboolean kith_cli_option_set(const struct kith_cli_option *opts, size_t n,
                              char **why);
 
 /* A command that kith run calls as a stage without a command line: its
- * options struct (size bytes; init / clear), its option table, the
- * checks of the parsed options (usage errors: returns 0 or 2; argc is
- * the count of positional arguments plus one), and exec, which makes the
- * one library call on STORE and prints the summary.  kith_cli_stage_main()
- * is the command itself. */
+ * options struct (size bytes; init / clear), its option table (and a
+ * second one, `more`, whose offsets are relative to more_offset in the
+ * struct: options shared with another command), the checks of the parsed
+ * options (usage errors: returns 0 or 2; argc / argv: the command name
+ * and the positional arguments, argv NULL in kith run), and exec, which makes the library call on its
+ * positional argument (STORE; NULL when no_args) and prints the summary.
+ * kith_cli_stage_main() is the command itself. */
 struct kith_cli_stage {
 	const char *name;
 	const char *params;          /* "STORE" */
@@ -96,8 +91,12 @@ struct kith_cli_stage {
 	size_t size;
 	void (*init)(void *opts);
 	void (*clear)(void *opts);
-	int (*check)(void *opts, int argc);
+	int (*check)(void *opts, int argc, char **argv);
 	int (*exec)(void *opts, const char *store, struct kith_cli *cli);
+	const struct kith_cli_option *more;
+	size_t n_more;
+	size_t more_offset;
+	gboolean no_args;            /* takes no positional argument */
 };
 
 /* The command: parses argv with the stage's table, checks, executes on
@@ -118,6 +117,7 @@ int kith_cli_stage_run(const struct kith_cli_stage *st,
 gboolean kith_cli_stage_key(const struct kith_cli_stage *st, const char *key,
                             const char *value, char **why);
 
+extern const struct kith_cli_stage kith_cli_stage_ingest;
 extern const struct kith_cli_stage kith_cli_stage_profile;
 extern const struct kith_cli_stage kith_cli_stage_propagate;
 extern const struct kith_cli_stage kith_cli_stage_communities;
@@ -173,9 +173,13 @@ struct kith_cli_reader_args {
 	int max_levels;
 };
 
-/* Adds --sep, --header, --comment, --on-error, --max-rejects,
- * --max-line-bytes, --allow-negative, --preset and --max-levels to the
- * command's options, parsed into a. */
+/* The options --sep, --header, --comment, --on-error, --max-rejects,
+ * --max-line-bytes, --allow-negative, --preset and --max-levels, with
+ * offsets in struct kith_cli_reader_args. */
+enum { KITH_CLI_READER_N = 9 };
+extern const struct kith_cli_option kith_cli_reader_table[KITH_CLI_READER_N];
+
+/* Adds those options to the command's, parsed into a. */
 void kith_cli_reader_entries(GOptionContext *ctx,
                              struct kith_cli_reader_args *a);
 void kith_cli_reader_args_clear(struct kith_cli_reader_args *a);

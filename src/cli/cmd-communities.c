@@ -21,36 +21,36 @@ struct communities_opts {
 #define CO(f) offsetof(struct communities_opts, f)
 static const struct kith_cli_option communities_options[] = {
 	{ "output", 'o', G_OPTION_ARG_FILENAME, CO(job.output),
-	  "communities folder to write", "COMM" },
+	  "communities folder to write", "COMM", 0 },
 	{ "method", 0, G_OPTION_ARG_STRING, CO(job.method),
-	  "leiden, louvain or labelprop (leiden)", "M" },
+	  "leiden, louvain or labelprop (leiden)", "M", 0 },
 	{ "resolution", 0, G_OPTION_ARG_STRING, CO(resolution),
-	  "modularity resolution; larger gives smaller communities (1)", "R" },
+	  "modularity resolution; larger gives smaller communities (1)", "R", 0 },
 	{ "graph", 0, G_OPTION_ARG_STRING, CO(job.graph),
 	  "social, cointeraction or knn (social when the store has links, "
-	  "else cointeraction)", "G" },
+	  "else cointeraction)", "G", 0 },
 	{ "emb", 0, G_OPTION_ARG_FILENAME, CO(job.emb),
-	  "user embeddings for --graph knn", "EMB" },
+	  "user embeddings for --graph knn", "EMB", 0 },
 	{ "neighbours", 'k', G_OPTION_ARG_INT, CO(job.neighbours),
 	  "neighbours per user of the cointeraction (30) or knn (20) graph",
-	  "K" },
+	  "K", 0 },
 	{ "item-cap", 0, G_OPTION_ARG_INT, CO(job.item_cap),
 	  "cointeraction: users of one item visited per user; 0: all (1000, "
-	  "lowered on large stores)", "N" },
+	  "lowered on large stores)", "N", 0 },
 	{ "denoise", 0, G_OPTION_ARG_STRING, CO(denoise),
 	  "auto, on or off: detect on diffusion-reweighted links (auto: "
-	  "leiden and louvain on graphs of 50000 users or more)", "WHEN" },
+	  "leiden and louvain on graphs of 50000 users or more)", "WHEN", 0 },
 	{ "truth", 0, G_OPTION_ARG_FILENAME, CO(job.truth),
-	  "reference partition (user, community) for NMI and ARI", "FILE" },
+	  "reference partition (user, community) for NMI and ARI", "FILE", 0 },
 	{ "profiles", 0, G_OPTION_ARG_FILENAME, CO(job.profiles),
 	  "profile folder whose RFM scores are averaged per community",
-	  "PROFILES" },
+	  "PROFILES", 0 },
 	{ "warm-start", 0, G_OPTION_ARG_FILENAME, CO(job.warm),
 	  "start from the partition of this earlier communities folder of "
 	  "the store (leiden, labelprop); its options are the defaults",
-	  "PREV" },
+	  "PREV", 0 },
 	{ "json", 0, G_OPTION_ARG_NONE, CO(json),
-	  "print the summary as JSON", NULL },
+	  "print the summary as JSON", NULL, 0 },
 };
 
 static void
@@ -72,7 +72,7 @@ communities_clear(void *p)
 }
 
 static int
-communities_check(void *p, int argc)
+communities_check(void *p, int argc, char **argv)
 {
 	struct communities_opts *o = p;
 	struct kith_communities_job *j = &o->job;
@@ -267,7 +267,8 @@ const struct kith_cli_stage kith_cli_stage_communities = {
 	"manifest.json.\nSee kith-communities(1).",
 	communities_options, G_N_ELEMENTS(communities_options),
 	sizeof(struct communities_opts), communities_init, communities_clear,
-	communities_check, communities_exec
+	communities_check, communities_exec,
+	NULL, 0, 0, FALSE
 };
 
 int

@@ -136,32 +136,32 @@ export_vectors(const char *emb_path, struct export_args *a,
 static const struct kith_cli_option export_options[] = {
 	{ "format", 'f', G_OPTION_ARG_STRING, EA(format),
 	  "npy, w2v, w2v-bin, fvecs, projector, serving (of EMB); graphml, "
-	  "gexf, edgelist (of STORE)", "F" },
+	  "gexf, edgelist (of STORE)", "F", 0 },
 	{ "output", 'o', G_OPTION_ARG_FILENAME, EA(out),
 	  "output file or folder ('-': standard output, single-file "
-	  "formats)", "PATH" },
+	  "formats)", "PATH", 0 },
 	{ "store", 0, G_OPTION_ARG_FILENAME, EA(store),
-	  "store for the ids (default: the one named in EMB)", "STORE" },
+	  "store for the ids (default: the one named in EMB)", "STORE", 0 },
 	{ "what", 0, G_OPTION_ARG_STRING, EA(what),
-	  "users, items or both (default: users)", "W" },
+	  "users, items or both (default: users)", "W", 0 },
 	{ "graph", 0, G_OPTION_ARG_STRING, EA(graph),
 	  "social, cointeraction, knn or user-item (default: the one of "
 	  "--communities / --influence, else social when the store has "
-	  "links, else cointeraction)", "G" },
+	  "links, else cointeraction)", "G", 0 },
 	{ "emb", 0, G_OPTION_ARG_FILENAME, EA(emb),
-	  "user embeddings of the knn graph", "EMB" },
+	  "user embeddings of the knn graph", "EMB", 0 },
 	{ "neighbours", 'k', G_OPTION_ARG_INT, EA(neighbours),
 	  "neighbours per user of the cointeraction (30) or knn (20) graph",
-	  "K" },
+	  "K", 0 },
 	{ "item-cap", 0, G_OPTION_ARG_INT, EA(item_cap),
-	  "cointeraction: users of one item visited per user", "N" },
+	  "cointeraction: users of one item visited per user", "N", 0 },
 	{ "communities", 0, G_OPTION_ARG_FILENAME, EA(communities),
 	  "communities folder: node attribute community, and its graph",
-	  "COMM" },
+	  "COMM", 0 },
 	{ "influence", 0, G_OPTION_ARG_FILENAME, EA(influence),
-	  "influence folder: node attribute pagerank, and its graph", "INFL" },
+	  "influence folder: node attribute pagerank, and its graph", "INFL", 0 },
 	{ "profiles", 0, G_OPTION_ARG_FILENAME, EA(profiles),
-	  "profiles folder: node attribute segment", "PROFILES" },
+	  "profiles folder: node attribute segment", "PROFILES", 0 },
 };
 
 static void
@@ -183,7 +183,7 @@ export_clear(void *p)
 }
 
 static int
-export_check(void *p, int argc)
+export_check(void *p, int argc, char **argv)
 {
 	struct export_args *a = p;
 
@@ -214,7 +214,8 @@ const struct kith_cli_stage kith_cli_stage_export = {
 	"See kith-export(1).",
 	export_options, G_N_ELEMENTS(export_options),
 	sizeof(struct export_args), export_init, export_clear, export_check,
-	export_exec
+	export_exec,
+	NULL, 0, 0, FALSE
 };
 
 int

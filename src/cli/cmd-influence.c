@@ -33,30 +33,30 @@ struct influence_opts {
 #define IO(f) offsetof(struct influence_opts, f)
 static const struct kith_cli_option influence_options[] = {
 	{ "output", 'o', G_OPTION_ARG_FILENAME, IO(job.output),
-	  "influence folder to write", "INFL" },
+	  "influence folder to write", "INFL", 0 },
 	{ "graph", 0, G_OPTION_ARG_STRING, IO(job.graph),
 	  "social or cointeraction (social when the store has links, else "
-	  "cointeraction)", "G" },
+	  "cointeraction)", "G", 0 },
 	{ "neighbours", 'k', G_OPTION_ARG_INT, IO(job.neighbours),
-	  "neighbours per user of the cointeraction graph (30)", "K" },
+	  "neighbours per user of the cointeraction graph (30)", "K", 0 },
 	{ "seeds", 0, G_OPTION_ARG_FILENAME, IO(job.seeds),
-	  "user ids, one per line, for personalised PageRank", "FILE" },
+	  "user ids, one per line, for personalised PageRank", "FILE", 0 },
 	{ "damping", 0, G_OPTION_ARG_DOUBLE, IO(job.opts.damping),
-	  "PageRank damping factor (0.85)", "D" },
+	  "PageRank damping factor (0.85)", "D", 0 },
 	{ "samples", 0, G_OPTION_ARG_INT64, IO(job.opts.samples),
 	  "betweenness source samples on large graphs (200, fewer above "
-	  "1.5M links)", "N" },
+	  "1.5M links)", "N", 0 },
 	{ "exact-limit", 0, G_OPTION_ARG_INT64, IO(job.opts.exact_limit),
-	  "exact betweenness up to this many linked users (5000)", "N" },
+	  "exact betweenness up to this many linked users (5000)", "N", 0 },
 	{ "window-days", 0, G_OPTION_ARG_DOUBLE, IO(job.opts.window_days),
-	  "behavioural influence window in days (30)", "DAYS" },
+	  "behavioural influence window in days (30)", "DAYS", 0 },
 	{ "top", 0, G_OPTION_ARG_INT, IO(job.top),
-	  "users listed in the summary and the manifest (20)", "N" },
+	  "users listed in the summary and the manifest (20)", "N", 0 },
 	{ "json", 0, G_OPTION_ARG_NONE, IO(json),
-	  "print the summary as JSON", NULL },
+	  "print the summary as JSON", NULL, 0 },
 	{ "pagerank-only", 0, G_OPTION_ARG_NONE, IO(job.opts.pagerank_only),
 	  "only PageRank (and personalised PageRank): what runs under "
-	  "mpirun with several ranks", NULL },
+	  "mpirun with several ranks", NULL, 0 },
 };
 
 static void
@@ -74,7 +74,7 @@ influence_clear(void *p)
 }
 
 static int
-influence_check(void *p, int argc)
+influence_check(void *p, int argc, char **argv)
 {
 	const struct kith_influence_job *j = &((struct influence_opts *)p)->job;
 	const struct kith_influence_opts *o = &j->opts;
@@ -207,7 +207,8 @@ const struct kith_cli_stage kith_cli_stage_influence = {
 	"See kith-influence(1).",
 	influence_options, G_N_ELEMENTS(influence_options),
 	sizeof(struct influence_opts), influence_init, influence_clear,
-	influence_check, influence_exec
+	influence_check, influence_exec,
+	NULL, 0, 0, FALSE
 };
 
 int

@@ -17,17 +17,17 @@ struct profile_opts {
 #define PO(f) offsetof(struct profile_opts, f)
 static const struct kith_cli_option profile_options[] = {
 	{ "output", 'o', G_OPTION_ARG_FILENAME, PO(job.output),
-	  "profiles folder to write", "PROFILES" },
+	  "profiles folder to write", "PROFILES", 0 },
 	{ "emb", 0, G_OPTION_ARG_FILENAME, PO(job.emb),
-	  "append these user embeddings to profiles.npy", "EMB" },
+	  "append these user embeddings to profiles.npy", "EMB", 0 },
 	{ "half-life", 0, G_OPTION_ARG_DOUBLE, PO(job.params.half_life_days),
-	  "time decay of category preferences in days; 0: none (90)", "DAYS" },
+	  "time decay of category preferences in days; 0: none (90)", "DAYS", 0 },
 	{ "cold-k", 0, G_OPTION_ARG_DOUBLE, PO(job.params.cold_k),
-	  "confidence = 1 - exp(-events/K); cold below 0.5 (10)", "K" },
+	  "confidence = 1 - exp(-events/K); cold below 0.5 (10)", "K", 0 },
 	{ "new-days", 0, G_OPTION_ARG_DOUBLE, PO(job.params.new_days),
-	  "segment 'new': first event within DAYS of the end (30)", "DAYS" },
+	  "segment 'new': first event within DAYS of the end (30)", "DAYS", 0 },
 	{ "json", 0, G_OPTION_ARG_NONE, PO(json),
-	  "print the summary as JSON", NULL },
+	  "print the summary as JSON", NULL, 0 },
 };
 
 static void
@@ -45,7 +45,7 @@ profile_clear(void *p)
 }
 
 static int
-profile_check(void *p, int argc)
+profile_check(void *p, int argc, char **argv)
 {
 	const struct kith_profile_job *j = &((struct profile_opts *)p)->job;
 
@@ -109,7 +109,8 @@ const struct kith_cli_stage kith_cli_stage_profile = {
 	"and manifest.json.\nSee kith-profile(1).",
 	profile_options, G_N_ELEMENTS(profile_options),
 	sizeof(struct profile_opts), profile_init, profile_clear,
-	profile_check, profile_exec
+	profile_check, profile_exec,
+	NULL, 0, 0, FALSE
 };
 
 int

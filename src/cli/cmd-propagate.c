@@ -20,40 +20,40 @@ struct propagate_opts {
 #define PO(f) offsetof(struct propagate_opts, f)
 static const struct kith_cli_option propagate_options[] = {
 	{ "output", 'o', G_OPTION_ARG_FILENAME, PO(job.output),
-	  "preferences folder to write", "PREFS" },
+	  "preferences folder to write", "PREFS", 0 },
 	{ "emb", 0, G_OPTION_ARG_FILENAME, PO(job.emb),
-	  "user embeddings for the knn graph", "EMB" },
+	  "user embeddings for the knn graph", "EMB", 0 },
 	{ "graph", 0, G_OPTION_ARG_STRING, PO(job.graph),
 	  "social, knn, cointeraction or a mix such as social:2,knn:1 "
 	  "(default: social and knn when available, else cointeraction)",
-	  "LIST" },
+	  "LIST", 0 },
 	{ "alpha", 0, G_OPTION_ARG_DOUBLE, PO(job.params.alpha),
-	  "neighbour weight in [0, 1) (0.85)", "A" },
+	  "neighbour weight in [0, 1) (0.85)", "A", 0 },
 	{ "iterations", 0, G_OPTION_ARG_INT, PO(job.params.iterations),
-	  "at most N iterations (50)", "N" },
+	  "at most N iterations (50)", "N", 0 },
 	{ "tol", 0, G_OPTION_ARG_DOUBLE, PO(job.params.tol),
-	  "stop when no entry moves by TOL or more (1e-6)", "TOL" },
+	  "stop when no entry moves by TOL or more (1e-6)", "TOL", 0 },
 	{ "kappa", 0, G_OPTION_ARG_DOUBLE, PO(job.params.kappa),
-	  "evidence scale: restart weight 1 - A*K/(K + events) (10)", "K" },
+	  "evidence scale: restart weight 1 - A*K/(K + events) (10)", "K", 0 },
 	{ "half-life", 0, G_OPTION_ARG_DOUBLE, PO(job.params.half_life_days),
-	  "time decay of own preferences in days; 0: none (90)", "DAYS" },
+	  "time decay of own preferences in days; 0: none (90)", "DAYS", 0 },
 	{ "knn", 0, G_OPTION_ARG_INT, PO(job.params.knn),
-	  "neighbours per user of the knn graph (20)", "K" },
+	  "neighbours per user of the knn graph (20)", "K", 0 },
 	{ "co-k", 0, G_OPTION_ARG_INT, PO(job.params.co_k),
-	  "neighbours per user of the cointeraction graph (20)", "K" },
+	  "neighbours per user of the cointeraction graph (20)", "K", 0 },
 	{ "co-cap", 0, G_OPTION_ARG_INT, PO(job.params.co_cap),
 	  "users scanned per popular item in the cointeraction graph (200)",
-	  "N" },
+	  "N", 0 },
 	{ "eval-holdout", 0, G_OPTION_ARG_DOUBLE, PO(job.holdout),
 	  "hide the history of this share of users and score the "
-	  "predictions", "F" },
+	  "predictions", "F", 0 },
 	{ "eval-keep", 0, G_OPTION_ARG_DOUBLE, PO(job.keep),
-	  "share of a held-out user's earliest events kept (0.2)", "F" },
+	  "share of a held-out user's earliest events kept (0.2)", "F", 0 },
 	{ "eval-relevance", 0, G_OPTION_ARG_STRING, PO(relevance),
 	  "relevance of a category: share (default) or lift (share above "
-	  "the popularity share)", "R" },
+	  "the popularity share)", "R", 0 },
 	{ "json", 0, G_OPTION_ARG_NONE, PO(json),
-	  "print the evaluation (or summary) as JSON", NULL },
+	  "print the evaluation (or summary) as JSON", NULL, 0 },
 };
 
 static void
@@ -74,7 +74,7 @@ propagate_clear(void *p)
 }
 
 static int
-propagate_check(void *op, int argc)
+propagate_check(void *op, int argc, char **argv)
 {
 	struct propagate_opts *o = op;
 	struct kith_propagate_job *j = &o->job;
@@ -196,7 +196,8 @@ const struct kith_cli_stage kith_cli_stage_propagate = {
 	"See kith-propagate(1).",
 	propagate_options, G_N_ELEMENTS(propagate_options),
 	sizeof(struct propagate_opts), propagate_init, propagate_clear,
-	propagate_check, propagate_exec
+	propagate_check, propagate_exec,
+	NULL, 0, 0, FALSE
 };
 
 int

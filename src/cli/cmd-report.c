@@ -19,26 +19,26 @@ struct report_opts {
 #define RO(f) offsetof(struct report_opts, f)
 static const struct kith_cli_option report_options[] = {
 	{ "output", 'o', G_OPTION_ARG_FILENAME, RO(out),
-	  "report folder to write (replaced atomically)", "REPORT" },
+	  "report folder to write (replaced atomically)", "REPORT", 0 },
 	{ "profiles", 0, G_OPTION_ARG_FILENAME, RO(profiles),
-	  "folder from kith profile (RFM segments)", "PROFILES" },
+	  "folder from kith profile (RFM segments)", "PROFILES", 0 },
 	{ "communities", 0, G_OPTION_ARG_FILENAME, RO(communities),
-	  "folder from kith communities", "COMM" },
+	  "folder from kith communities", "COMM", 0 },
 	{ "influence", 0, G_OPTION_ARG_FILENAME, RO(influence),
-	  "folder from kith influence", "INFL" },
+	  "folder from kith influence", "INFL", 0 },
 	{ "prefs", 0, G_OPTION_ARG_FILENAME, RO(prefs),
-	  "folder from kith propagate", "PREFS" },
+	  "folder from kith propagate", "PREFS", 0 },
 	{ "emb", 0, G_OPTION_ARG_FILENAME, RO(emb),
-	  "folder from kith embed (projection, training curve)", "EMB" },
+	  "folder from kith embed (projection, training curve)", "EMB", 0 },
 	{ "min-group", 0, G_OPTION_ARG_INT64, RO(min_group),
 	  "suppress communities and segments smaller than N users "
-	  "(default 10)", "N" },
+	  "(default 10)", "N", 0 },
 	{ "title", 0, G_OPTION_ARG_STRING, RO(title),
-	  "page title (default: kith report: STORE)", "T" },
+	  "page title (default: kith report: STORE)", "T", 0 },
 	{ "top", 0, G_OPTION_ARG_INT, RO(top),
-	  "rows of the influencer table (default 20)", "N" },
+	  "rows of the influencer table (default 20)", "N", 0 },
 	{ "max-points", 0, G_OPTION_ARG_INT, RO(max_points),
-	  "users drawn in the projection (default 3000)", "N" },
+	  "users drawn in the projection (default 3000)", "N", 0 },
 };
 
 static void
@@ -65,7 +65,7 @@ report_clear(void *p)
 }
 
 static int
-report_check(void *p, int argc)
+report_check(void *p, int argc, char **argv)
 {
 	struct report_opts *o = p;
 
@@ -117,7 +117,8 @@ const struct kith_cli_stage kith_cli_stage_report = {
 	"with a note.",
 	report_options, G_N_ELEMENTS(report_options),
 	sizeof(struct report_opts), report_init, report_clear, report_check,
-	report_exec
+	report_exec,
+	NULL, 0, 0, FALSE
 };
 
 int

@@ -1,8 +1,8 @@
 /* kith run PIPELINE.ini -o OUT: every stage of a pipeline file, make-style.
- * The [embed] stage (kith_cli_embed_stage()) and the stages listed in
- * library_stage() are library calls whose keys set the command's options
- * by name (struct kith_cli_stage); the other stages are their commands
- * called in-process with arguments built from the stage's keys.
+ * Every stage is a library call whose keys set the command's options by
+ * name: [embed] through kith_cli_embed_stage(), the others through their
+ * struct kith_cli_stage (library_stage()); nothing is parsed from an
+ * argument vector.
  * A stage is skipped when its fingerprint (option words + content of its
  * inputs) and its output manifest are those of the last run, recorded in
  * OUT/run-state.json. */
@@ -37,24 +37,13 @@ in_list(const char *const *list, const char *s)
 	return FALSE;
 }
 
-typedef int (*cmd_fn)(int, char **, struct kith_cli *);
-
-static cmd_fn
-stage_command(const char *name)
-{
-#define KITH_COMMAND(n, s) if (strcmp(name, #n) == 0) return cmd_##n;
-#include "commands.h"
-#undef KITH_COMMAND
-	return NULL;
-}
-
 /* The stages that are library calls with an options table (cli.h);
- * the others are their commands called in-process with an argument
- * vector. */
+ * [embed] has its own (kith_cli_embed_stage()). */
 static const struct kith_cli_stage *
 library_stage(const char *name)
 {
 	static const struct kith_cli_stage *const stages[] = {
+		&kith_cli_stage_ingest,
 		&kith_cli_stage_profile,
 		&kith_cli_stage_propagate,
 		&kith_cli_stage_communities,
@@ -192,26 +181,14 @@ static gboolean
 validate_stage(const struct kith_pipeline *p,
                const struct kith_pipeline_stage *s, GError **error)
 {
-	cmd_fn fn = stage_command(s->name);
-	guint i;
-
-	if (fn == NULL) {
+	if (strcmp(s->name, "embed") != 0 && !library_stage(s->name)) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
 		            "%s:%d: stage '[%s]' is not available in this build",
 		            p->path, s->line, s->name);
 		return FALSE;
 	}
-
-	for (i = 0; i < s->keys->len; i++) {
+	for (guint i = 0; i < s->keys->len; i++) {
 		const struct kith_pipeline_key *k = g_ptr_array_index(s->keys, i);
-		struct kith_cli check = { .seed = 42, .check_only = TRUE };
-		struct stage_run r = {
-			g_ptr_array_new_with_free_func(g_free),
-			g_ptr_array_new_with_free_func(g_free),
-			g_ptr_array_new_with_free_func(g_free),
-			g_ptr_array_new_with_free_func(g_free), NULL, NULL
-		};
-		int rc;
 
 		if (in_list(reserved_keys, k->key)) {
 			g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
@@ -219,26 +196,8 @@ validate_stage(const struct kith_pipeline *p,
 			            "(kith run chooses it)", p->path, k->line, k->key);
 			return FALSE;
 		}
-		if (strcmp(s->name, "embed") == 0 || library_stage(s->name)) {
-			stage_run_clear(&r);
-			if (!stage_key_ok(p, s, k, error))
-				return FALSE;
-			continue;
-		}
-		add(r.argv, s->name);
-		key_args(&r, p, k);
-		g_ptr_array_add(r.argv, NULL);
-		rc = fn((int)r.argv->len - 1, (char **)r.argv->pdata, &check);
-		stage_run_clear(&r);
-		if (rc != KITH_CLI_CHECKED) {
-			g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
-			            "%s:%d: [%s] %s: %s", p->path, k->line, s->name,
-			            k->key, check.check_error ? check.check_error
-			                                      : "not accepted");
-			g_free(check.check_error);
+		if (!stage_key_ok(p, s, k, error))
 			return FALSE;
-		}
-		g_free(check.check_error);
 	}
 	return TRUE;
 }
@@ -426,17 +385,6 @@ kith_cli_run_pipeline(const char *ini, const char *out, gboolean force,
 			continue;
 		}
 		kith_cli_info(cli, "run", "%s: running", s->name);
-		if (cli->quiet)
-			g_ptr_array_add(r.argv, g_strdup("--quiet"));
-		if (cli->threads > 0)
-			g_ptr_array_add(r.argv, g_strdup_printf("--threads=%d",
-			                                        cli->threads));
-		g_ptr_array_add(r.argv, g_strdup_printf("--seed=%" G_GINT64_FORMAT,
-		                                        cli->seed));
-		if (cli->max_memory > 0)
-			g_ptr_array_add(r.argv, g_strdup_printf(
-			    "--max-memory=%" G_GUINT64_FORMAT, cli->max_memory));
-		g_ptr_array_add(r.argv, NULL);
 		t0 = kith_now();
 		{
 			g_autofree char *parent = g_path_get_dirname(r.output);
@@ -454,17 +402,13 @@ kith_cli_run_pipeline(const char *ini, const char *out, gboolean force,
 				sub.tty = cli->tty;
 				sub.max_memory = cli->max_memory;
 				rc = run_embed(p, s, abs_out, r.output, &sub);
-			} else if (st) {
+			} else {
 				sub.tty = cli->tty;
 				sub.max_memory = cli->max_memory;
 				rc = kith_cli_stage_run(st,
 				    (const char *const *)r.keys->pdata,
 				    (const char *const *)r.values->pdata,
 				    (int)r.keys->len, r.positional, r.output, &sub);
-			} else {
-				rc = stage_command(s->name)((int)r.argv->len - 1,
-				                            (char **)r.argv->pdata,
-				                            &sub);
 			}
 			restore_stdout(saved);
 		}

@@ -1,6 +1,6 @@
 #!/bin/sh
-# kith run and kith update call the library for the analytics stages
-# (profile, propagate, communities, influence, report, export): pipeline
+# kith run and kith update call the library for every stage (ingest,
+# profile, propagate, communities, influence, report, export): pipeline
 # keys set the commands' options by name, a false value leaves an option
 # unset, bad keys and values name file:line, the stage logs hold the
 # commands' summaries, --max-memory reaches the stages; kith update
@@ -67,6 +67,17 @@ ok_if "report log: the file names" \
 	-n "$(grep 'report/report.html$' "$T/out/report.out")"
 check "again" "$KITH" run -q "$T/p.ini" -o "$T/out"
 ok_if "all up to date" -n "$(grep 'stages run: 0, up to date: 6' "$T/.out")"
+
+# [ingest] too: its reader options (shared with kith update) are keys
+printf 'user_id;item_id\nu1;i1\nu2;i1\nu2\n' >"$T/semi.csv"
+printf '[ingest]\nevents = semi.csv\nsep = ;\non-error = skip\n' >"$T/ing.ini"
+check "ingest stage with reader keys" "$KITH" run -q "$T/ing.ini" -o "$T/ing"
+ok_if "the bad row was skipped into rejects.tsv" \
+	"$(grep -c wrong_column_count "$T/ing/store/rejects.tsv")" = 1
+printf '[ingest]\nevents = semi.csv\nsep = bogus\n' >"$T/ing2.ini"
+check_fails 2 "ingest stage: a bad separator" "$KITH" run -q "$T/ing2.ini" \
+	-o "$T/ing2"
+ok_if "the reader's message" -n "$(grep "bad --sep 'bogus'" "$T/.err")"
 
 # keys and values are checked before anything runs, with file:line
 printf '[propagate]\nalpha = x\n' >"$T/bad1.ini"
