@@ -63,7 +63,7 @@ library_stage(const char *name)
  * that the run state of earlier versions, which ran that command line,
  * stays valid). */
 struct stage_run {
-	GPtrArray *argv;     /* char *, NULL-terminated when run */
+	GPtrArray *argv;     /* char *: the words of the command line */
 	GPtrArray *keys;     /* char *: option names, without --output */
 	GPtrArray *values;   /* char *: their values */
 	GPtrArray *inputs;   /* char * */
@@ -393,23 +393,18 @@ kith_cli_run_pipeline(const char *ini, const char *out, gboolean force,
 		{
 			struct kith_cli sub = { .seed = cli->seed,
 			                        .threads = cli->threads,
-			                        .quiet = cli->quiet };
+			                        .quiet = cli->quiet, .tty = cli->tty,
+			                        .max_memory = cli->max_memory };
 			g_autofree char *log = g_strdup_printf("%s/%s.out", abs_out,
 			                                       s->name);
 			int saved = redirect_stdout(log);
-			const struct kith_cli_stage *st = library_stage(s->name);
-			if (strcmp(s->name, "embed") == 0) {
-				sub.tty = cli->tty;
-				sub.max_memory = cli->max_memory;
+			if (strcmp(s->name, "embed") == 0)
 				rc = run_embed(p, s, abs_out, r.output, &sub);
-			} else {
-				sub.tty = cli->tty;
-				sub.max_memory = cli->max_memory;
-				rc = kith_cli_stage_run(st,
+			else
+				rc = kith_cli_stage_run(library_stage(s->name),
 				    (const char *const *)r.keys->pdata,
 				    (const char *const *)r.values->pdata,
 				    (int)r.keys->len, r.positional, r.output, &sub);
-			}
 			restore_stdout(saved);
 		}
 		if (rc != 0) {
