@@ -97,11 +97,14 @@ struct kith_memest_rank {
  * `entries` stored entries: the store's social links (indptr =
  * s->uu.indptr, directed ones transposed: 16 B a link), or a
  * co-interaction graph built whole on every rank (indptr NULL).  Every
- * rank: the baseline, the mapped row pointers, its in-rows (12 B an
- * entry, twice while the halo is built), 4 vectors of its rows and one of
- * rows + halo (8 B each), the halo lists and send buffer, the result
- * vector of all users; a whole graph: 12 B an entry.  out has `ranks`
- * elements. */
+ * rank: the baseline and Open MPI's share, what opening the store
+ * touches, its in-rows (8 B an entry and a row, twice while the halo is
+ * built), 4 vectors of its rows and one of rows + halo (8 B each), the
+ * halo lists and send buffer, the result columns of all users; a whole
+ * graph: the larger of its build (32 B an entry) and the share beside it
+ * (12 B an entry).  Within 4 % of the measured peak of every rank on a
+ * 100k-user synthetic store with 1, 2 and 3 ranks (social and
+ * co-interaction graphs).  out has `ranks` elements. */
 void kith_memest_pagerank_ranks(struct kith_memest_rank *out,
                                 const struct kith_store *s,
                                 const int64_t *indptr, int64_t entries,
@@ -110,12 +113,15 @@ void kith_memest_pagerank_ranks(struct kith_memest_rank *out,
 /* Propagation over `ranks` ranks (propagate.c) with c categories on a
  * graph of `entries` entries (indptr as above: the social graph built
  * from the rank's rows, or NULL: knn / co-interaction / mixed graphs
- * built whole on every rank, then cut).  Every rank: the baseline, the
- * store pages the category preferences read (as kith profile), those
- * preferences and evidence of all users (4 c + 8 B a user), its rows of
- * the graph (12 B an entry, twice while the halo is built), two c-wide
- * float blocks of its rows, (c + 1) floats per halo user, 20 B per row of
- * outputs; rank 0 also gathers the result (4 c + 20 B a user). */
+ * built whole on every rank, then cut).  Every rank: the baseline and
+ * Open MPI's share, the store pages opening it and the category
+ * preferences touch, those preferences and evidence of all users (4 c +
+ * 8 B a user), its rows of the graph (8 B an entry and a row, twice while
+ * the halo is built), two c-wide float blocks of its rows, (c + 1) floats
+ * per halo user, 20 B per row of outputs; rank 0 also gathers the result
+ * (4 c + 20 B a user); a whole graph as above.  On the same store: within
+ * 4 % with the social graph, 12-15 % above with the co-interaction
+ * graph (knn graphs not measured). */
 void kith_memest_propagate_ranks(struct kith_memest_rank *out,
                                  const struct kith_store *s,
                                  const int64_t *indptr, int64_t entries,

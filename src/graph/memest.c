@@ -322,6 +322,40 @@ rank_shares(struct kith_memest_rank *out, const int64_t *indptr, int64_t n,
 	}
 }
 
+/* What kith_store_open() touches (store.c): the row pointers and column
+ * indices of every CSR (their checks), the user and item columns of the
+ * event log, and the ids with their index (about 40 B an id beside its
+ * text).  Measured: 37 MiB over the baseline for a 100k-user synthetic
+ * store with 2M events (39 MB modelled). */
+static double
+store_open_bytes(const struct kith_store *s)
+{
+	double n = (double)s->n_users, m = (double)s->n_items;
+	double csr = 8 * (2 * n + 2 * m) +
+	             4 * (2 * (double)s->ui.nnz + (double)s->uu.nnz +
+	                  (double)s->item_cat.nnz + (double)s->uf.nnz);
+
+	return csr + 8 * (double)s->n_log + 56 * (n + m);
+}
+
+/* The resident memory of an MPI process beside kith's (Open MPI's
+ * libraries and shared-memory segments): measured 20 MiB for `mpirun
+ * kith influence --help`, against 13 MiB for kith alone. */
+#define MPI_EXTRA (7.0 * MiB)
+
+/* A rank's share, or, when every rank builds the graph of `entries`
+ * entries whole (entries > 0), the larger of the build (about 32 B an
+ * entry: the graph and its temporaries; measured 33 B for the
+ * co-interaction graph of kith influence, 26 B for kith propagate's) and
+ * the share beside the kept graph (12 B an entry). */
+static double
+whole_graph(double share, int64_t entries)
+{
+	double e = (double)entries;
+
+	return entries > 0 ? MAX(32 * e, 12 * e + share) : share;
+}
+
 void
 kith_memest_pagerank_ranks(struct kith_memest_rank *out,
                            const struct kith_store *s, const int64_t *indptr,
@@ -334,15 +368,12 @@ kith_memest_pagerank_ranks(struct kith_memest_rank *out,
 		struct kith_memest_rank *r = &out[q];
 		double nl = (double)r->rows, e = (double)r->entries;
 		double h = (double)r->halo;
-		double b = 8 * (n + 1)                    /* row pointers */
-		         + 2 * (12 * e + 8 * nl)         /* in-rows, halo copy */
-		         + (directed ? 16 * e : 0)       /* transposition */
-		         + 4 * 8 * nl + 8 * (nl + h)     /* o, x, y, r; z */
-		         + 8 * h + 2 * 4 * h             /* send buffer, lists */
-		         + 2 * 8 * n;                    /* result columns */
-		if (indptr == NULL)
-			b += 12 * (double)entries;      /* the whole graph */
-		r->bytes = total(b, 1.0);
+		double share = 2 * (8 * e + 8 * nl)      /* in-rows, halo copy */
+		             + (directed ? 16 * e : 0)   /* transposition */
+		             + 4 * 8 * nl + 8 * (nl + h) /* o, x, y, r; z */
+		             + 8 * h + 2 * 4 * h;        /* send buffer, lists */
+		r->bytes = total(MPI_EXTRA + store_open_bytes(s) + 2 * 8 * n +
+		                 whole_graph(share, indptr ? 0 : entries), 1.0);
 	}
 }
 
@@ -352,21 +383,23 @@ kith_memest_propagate_ranks(struct kith_memest_rank *out,
                             int64_t entries, int64_t categories, int ranks)
 {
 	double n = (double)s->n_users, c = (double)MAX(categories, 1);
-	double store = (double)s->n_log * 21 + (double)s->ui.nnz * 36;
+	/* the category preferences read the rest of the event log, or the
+	 * pairs' arrays */
+	double store = store_open_bytes(s) +
+	               (s->n_log > 0 ? 13 * (double)s->n_log
+	                             : 28 * (double)s->ui.nnz);
 
 	rank_shares(out, indptr, s->n_users, entries, ranks);
 	for (int q = 0; q < ranks; q++) {
 		struct kith_memest_rank *r = &out[q];
 		double nl = (double)r->rows, e = (double)r->entries;
 		double h = (double)r->halo;
-		double b = store + (4 * c + 8) * n          /* P0, evidence */
-		         + 2 * (12 * e + 8 * nl)           /* rows, halo copy */
-		         + 2 * 4 * c * nl + 20 * nl        /* P, next, outputs */
-		         + 4 * (c + 1) * h + 8 * h         /* halo rows, lists */
-		         + (q == 0 ? (4 * c + 20) * n : 0); /* the gather */
-		if (indptr == NULL)
-			b += 12 * (double)entries + 8 * n; /* the whole graph */
-		r->bytes = total(b, 1.0);
+		double share = 2 * (8 * e + 8 * nl)      /* rows, halo copy */
+		             + 2 * 4 * c * nl + 20 * nl  /* P, next, outputs */
+		             + 4 * (c + 1) * h + 8 * h   /* halo rows, lists */
+		             + (q == 0 ? (4 * c + 20) * n : 0); /* the gather */
+		r->bytes = total(MPI_EXTRA + store + (4 * c + 8) * n +
+		                 whole_graph(share, indptr ? 0 : entries), 1.0);
 	}
 }
 
