@@ -102,9 +102,8 @@ struct kith_memest_rank {
  * built), 4 vectors of its rows and one of rows + halo (8 B each), the
  * halo lists and send buffer, the result columns of all users; a whole
  * graph: the larger of its build (32 B an entry) and the share beside it
- * (12 B an entry).  Within 4 % of the measured peak of every rank on a
- * 100k-user synthetic store with 1, 2 and 3 ranks (social and
- * co-interaction graphs).  out has `ranks` elements. */
+ * (12 B an entry, kept).  tools/bench-mpi prints the estimate beside
+ * every rank's measured peak.  out has `ranks` elements. */
 void kith_memest_pagerank_ranks(struct kith_memest_rank *out,
                                 const struct kith_store *s,
                                 const int64_t *indptr, int64_t entries,
@@ -119,9 +118,9 @@ void kith_memest_pagerank_ranks(struct kith_memest_rank *out,
  * 8 B a user), its rows of the graph (8 B an entry and a row, twice while
  * the halo is built), two c-wide float blocks of its rows, (c + 1) floats
  * per halo user, 20 B per row of outputs; rank 0 also gathers the result
- * (4 c + 20 B a user); a whole graph as above.  On the same store: within
- * 4 % with the social graph, 12-15 % above with the co-interaction
- * graph (knn graphs not measured). */
+ * (4 c + 20 B a user); a whole graph: the larger of its build (26 B an
+ * entry) and the share (the graph is freed once cut).  knn graphs are
+ * modelled as co-interaction ones (not measured). */
 void kith_memest_propagate_ranks(struct kith_memest_rank *out,
                                  const struct kith_store *s,
                                  const int64_t *indptr, int64_t entries,

@@ -344,16 +344,20 @@ store_open_bytes(const struct kith_store *s)
 #define MPI_EXTRA (7.0 * MiB)
 
 /* A rank's share, or, when every rank builds the graph of `entries`
- * entries whole (entries > 0), the larger of the build (about 32 B an
- * entry: the graph and its temporaries; measured 33 B for the
- * co-interaction graph of kith influence, 26 B for kith propagate's) and
- * the share beside the kept graph (12 B an entry). */
+ * entries whole (entries > 0), the larger of the build (`build` bytes
+ * an entry: the graph and its temporaries; measured 33 B for the
+ * co-interaction graph of kith influence, 26 B for kith propagate's,
+ * whose item cap is lower) and the share, beside the whole graph (12 B
+ * an entry) when it is kept (PageRank keeps it; propagate frees it once
+ * its rows are cut). */
 static double
-whole_graph(double share, int64_t entries)
+whole_graph(double share, int64_t entries, double build, gboolean kept)
 {
 	double e = (double)entries;
 
-	return entries > 0 ? MAX(32 * e, 12 * e + share) : share;
+	if (entries <= 0)
+		return share;
+	return MAX(build * e, (kept ? 12 * e : 0) + share);
 }
 
 void
@@ -373,7 +377,8 @@ kith_memest_pagerank_ranks(struct kith_memest_rank *out,
 		             + 4 * 8 * nl + 8 * (nl + h) /* o, x, y, r; z */
 		             + 8 * h + 2 * 4 * h;        /* send buffer, lists */
 		r->bytes = total(MPI_EXTRA + store_open_bytes(s) + 2 * 8 * n +
-		                 whole_graph(share, indptr ? 0 : entries), 1.0);
+		                 whole_graph(share, indptr ? 0 : entries, 32,
+		                             TRUE), 1.0);
 	}
 }
 
@@ -399,7 +404,8 @@ kith_memest_propagate_ranks(struct kith_memest_rank *out,
 		             + 4 * (c + 1) * h + 8 * h   /* halo rows, lists */
 		             + (q == 0 ? (4 * c + 20) * n : 0); /* the gather */
 		r->bytes = total(MPI_EXTRA + store + (4 * c + 8) * n +
-		                 whole_graph(share, indptr ? 0 : entries), 1.0);
+		                 whole_graph(share, indptr ? 0 : entries, 26,
+		                             FALSE), 1.0);
 	}
 }
 
