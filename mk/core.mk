@@ -70,9 +70,9 @@ tests/fault/libkithfault.so: $(top_srcdir)/tests/fault/fault.c
 CLEANFILES += tests/fault/libkithfault.so
 EXTRA_DIST += tests/fault/fault.c
 TESTS += tests/cli/t0100-fault-injection.sh tests/cli/t0110-kill9.sh tests/cli/t0111-kill9-embed-update.sh \
-	tests/cli/t0200-run.sh
+	tests/cli/t0200-run.sh tests/cli/t0201-run-library-stages.sh
 EXTRA_DIST += tests/cli/t0100-fault-injection.sh tests/cli/t0110-kill9.sh tests/cli/t0111-kill9-embed-update.sh \
-	tests/cli/t0200-run.sh
+	tests/cli/t0200-run.sh tests/cli/t0201-run-library-stages.sh
 
 ## The bundled sample and example pipelines, installed for kith demo.
 shopdir = $(pkgdatadir)/shop-small

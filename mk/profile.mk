@@ -6,7 +6,8 @@ libkith_a_SOURCES += include/kith/profile.h \
 	src/analytics/knn.c \
 	src/analytics/profile-internal.h \
 	src/analytics/profile.c \
-	src/analytics/propagate.c
+	src/analytics/propagate.c \
+	src/analytics/stage.c
 
 src_kith_SOURCES += src/cli/cmd-profile.c src/cli/cmd-propagate.c
 

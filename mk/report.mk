@@ -16,7 +16,8 @@ TESTS += tests/unit/test-report
 REPORT_SH = tests/cli/t4200-report-basic.sh \
 	tests/cli/t4210-report-privacy.sh \
 	tests/cli/t4220-report-chromium.sh \
-	tests/cli/t4230-report-movielens.sh
+	tests/cli/t4230-report-movielens.sh \
+	tests/cli/t4240-report-readers.sh
 TESTS += $(REPORT_SH)
 EXTRA_DIST += $(REPORT_SH) tools/bench-analytics tests/cli/report-fixture.py \
 	tests/cli/report-lib.sh

@@ -552,6 +552,120 @@ gboolean kith_graph_export(const char *path, struct kith_store *s,
                            struct kith_graph_export_info *info,
                            GError **error);
 
+/* ---- stage.c: kith communities as one library call ------------------- */
+
+/* Communities of a store's users, written to a folder: the command kith
+ * communities and the communities stages of kith run and kith update.
+ * Strings are owned; clear with kith_communities_job_clear(). */
+struct kith_communities_job {
+	char *store;            /* STORE */
+	char *output;           /* COMM */
+	char *method;           /* leiden (NULL), louvain, labelprop */
+	char *graph;            /* social, cointeraction, knn; NULL: social
+	                           when the store has links, else
+	                           cointeraction */
+	double resolution;      /* 1 */
+	gboolean resolution_given; /* FALSE: a warm start takes PREV's */
+	int neighbours;         /* cointeraction / knn k; 0: the default */
+	int item_cap;           /* cointeraction; -1: the default */
+	int denoise;            /* -1 auto, 0 off, 1 on */
+	gboolean denoise_given; /* FALSE: a warm start takes PREV's */
+	char *emb;              /* EMB for --graph knn, or NULL */
+	char *truth;            /* reference partition for NMI/ARI, or NULL */
+	char *profiles;         /* PROFILES whose RFM is averaged, or NULL */
+	char *warm;             /* PREV: start from its partition, or NULL */
+	uint64_t seed;          /* 42 */
+	uint64_t max_memory;    /* refuse above this estimate; 0: no limit */
+	void (*note)(void *data, const char *msg);   /* may be NULL */
+	void *note_data;
+};
+
+/* What a communities job did; info's strings are borrowed from the job.
+ * Clear with kith_communities_summary_clear(). */
+struct kith_communities_summary {
+	struct kith_store *store;          /* the store, open (owned) */
+	struct kith_comm_result result;
+	struct kith_comm_summary *comms;   /* result.n_communities */
+	struct kith_comm_info info;
+};
+
+void kith_communities_job_init(struct kith_communities_job *j);
+void kith_communities_job_clear(struct kith_communities_job *j);
+void kith_communities_summary_clear(struct kith_communities_summary *r);
+
+/* The options the communities folder DIR was made with, from its
+ * manifest, into j (output = DIR); a leiden or labelprop folder also
+ * becomes j->warm (kith update refreshes it from its own partition; a
+ * louvain one is recomputed).  KITH_ERROR_DATA when DIR is not a
+ * communities folder. */
+gboolean kith_communities_job_from_folder(struct kith_communities_job *j,
+                                          const char *dir, GError **error);
+
+/* Opens j->store; with j->warm, takes the options PREV's manifest names
+ * where j gives none (KITH_ERROR_DATA when j gives others,
+ * KITH_ERROR_USAGE for louvain) and starts from its partition (checked
+ * against the store: KITH_ERROR_DATA / KITH_ERROR_CORRUPT); checks the
+ * memory estimate (KITH_ERROR_LIMIT); builds the user graph, detects,
+ * compares with j->truth, summarises and writes j->output.  Fills out
+ * (clear it also after a failure).  KITH_ERROR_USAGE for unknown
+ * methods, graphs or values out of range. */
+gboolean kith_communities_job_run(struct kith_communities_job *j,
+                                  struct kith_communities_summary *out,
+                                  GError **error);
+
+/* ---- stage.c: kith influence as one library call --------------------- */
+
+/* Influence measures of a store's users, written to a folder: the
+ * command kith influence and the influence stage of kith run.  Strings
+ * are owned; clear with kith_influence_job_clear(). */
+struct kith_influence_job {
+	char *store;            /* STORE */
+	char *output;           /* INFL */
+	char *graph;            /* social or cointeraction; NULL: social when
+	                           the store has links, else cointeraction
+	                           (with a warning) */
+	char *seeds;            /* user ids for personalised PageRank, or
+	                           NULL */
+	int neighbours;         /* of the cointeraction graph (30) */
+	int top;                /* users listed in the manifest (20) */
+	struct kith_influence_opts opts;  /* damping, samples, exact_limit,
+	                           window_days, pagerank_only, seed; graph,
+	                           seeds and user_graph are the job's */
+	uint64_t max_memory;    /* under mpirun: refuse when a rank's
+	                           estimate is above; 0: no limit */
+	void (*note)(void *data, const char *msg);   /* may be NULL */
+	void (*warn)(void *data, const char *msg);   /* shown even when
+	                           notes are not; may be NULL */
+	void *note_data;
+};
+
+/* What an influence job did.  Clear with
+ * kith_influence_summary_clear(). */
+struct kith_influence_summary {
+	struct kith_store *store;          /* the store, open (owned) */
+	struct kith_influence result;
+	enum kith_ugraph graph;            /* the graph measured */
+	gboolean written;                  /* FALSE on ranks other than 0 */
+	double seconds;
+};
+
+void kith_influence_job_init(struct kith_influence_job *j);
+void kith_influence_job_clear(struct kith_influence_job *j);
+void kith_influence_summary_clear(struct kith_influence_summary *r);
+
+/* Opens j->store; under mpirun checks the largest per-rank memory
+ * estimate of PageRank (kith_memest_pagerank_ranks()) against
+ * j->max_memory (KITH_ERROR_LIMIT on every rank); builds the
+ * cointeraction graph when it is the one measured, reads j->seeds,
+ * computes (PageRank over the ranks under mpirun) and writes j->output
+ * on rank 0.  Fills out (clear it also
+ * after a failure).  KITH_ERROR_USAGE for an unknown graph,
+ * KITH_ERROR_DATA for a social graph the store lacks; errors of the
+ * steps.  Collective under mpirun. */
+gboolean kith_influence_job_run(const struct kith_influence_job *j,
+                                struct kith_influence_summary *out,
+                                GError **error);
+
 G_END_DECLS
 
 #endif

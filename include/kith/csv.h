@@ -201,6 +201,9 @@ char kith_csv_sep(const struct kith_csv *r);
 gboolean kith_csv_has_header(const struct kith_csv *r);
 /* Header field names (NULL-terminated, borrowed) or NULL without header. */
 const char *const *kith_csv_header_names(const struct kith_csv *r);
+/* The column whose header name is NAME (exact match; the first when
+ * several are), or -1 (also without header). */
+int kith_csv_column(const struct kith_csv *r, const char *name);
 /* Expected fields per record: the header's, or the first record's, or
  * options.n_columns; 0 until known. */
 int kith_csv_n_columns(const struct kith_csv *r);

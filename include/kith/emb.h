@@ -5,7 +5,9 @@
  * when there are item rows),
  * manifest.json (format "kith-emb": model, hyper-parameters, seed, store
  * path and checksum, training curve, timings, validation metrics), plus any
- * model weights a model adds (for --from).
+ * model weights a model adds (for --from).  Written by src/nn/embed.c and
+ * src/nn/emb.c; read back through kith_emb_open() and, for what readers
+ * show of the model, kith_emb_summary_read().
  */
 #ifndef KITH_EMB_H
 #define KITH_EMB_H
@@ -63,6 +65,35 @@ gboolean kith_emb_write(const char *path, const float *users,
                         char *const *item_ids, JsonObject *fields,
                         const struct kith_emb_array *extra, int n_extra,
                         GError **error);
+
+/* One series of a folder's training curve: the values a manifest member
+ * took over the epochs. */
+struct kith_emb_series {
+	char *name;              /* "loss", "recall@20", "seconds", ... */
+	GArray *epoch;           /* double: the entry's "epoch", else its
+	                            1-based position in the curve */
+	GArray *value;           /* double, finite */
+};
+
+/* What an embedding folder's manifest says about its model, for readers
+ * that show it (kith report).  Members the manifest lacks are NULL. */
+struct kith_emb_summary {
+	char *model;             /* "lightgcn", "sage", "gcn" */
+	char *store_created;     /* creation time of the store it was
+	                            trained on (or last updated from) */
+	GPtrArray *curve;        /* struct kith_emb_series *, in the order
+	                            their names first appear; never NULL */
+};
+
+/* Fills out from e's manifest.  The training curve is read from
+ * "curve" (an array, or an object with an "epochs" array) whose entries
+ * are numbers (series "loss") or objects: every finite number member but
+ * "epoch" is a point of the series of that name, and so is every finite
+ * number member of an object member (by its inner name).  Never fails;
+ * clear with kith_emb_summary_clear(). */
+void kith_emb_summary_read(struct kith_emb_summary *out,
+                           const struct kith_emb *e);
+void kith_emb_summary_clear(struct kith_emb_summary *s);
 
 /* Maps an extra array of an opened embedding folder (caller unmaps). */
 gboolean kith_emb_array(const struct kith_emb *e, const char *name,

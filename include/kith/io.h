@@ -113,6 +113,9 @@ JsonObject *kith_json_obj(JsonObject *o, const char *name);
 JsonArray *kith_json_arr(JsonObject *o, const char *name);
 int64_t kith_json_int_or(JsonObject *o, const char *name, int64_t def);
 double kith_json_num_or(JsonObject *o, const char *name, double def);
+/* The number n holds (an integer or a real) into *out; FALSE when n is
+ * NULL or holds no number. */
+gboolean kith_json_node_num(JsonNode *n, double *out);
 gboolean kith_json_bool_or(JsonObject *o, const char *name, gboolean def);
 
 /* Members of the JSON object open in b: the key, then the value.  JSON

@@ -79,6 +79,68 @@ uint64_t kith_memest_profile(const struct kith_store *s);
  * s->uu.nnz, or twice for a directed store). */
 uint64_t kith_memest_communities(const struct kith_store *s, int64_t edges);
 
+/*
+ * Per-rank estimates of the commands that run over MPI ranks (kith
+ * influence --pagerank-only, kith propagate): the peak RSS of each rank
+ * with its share of the rows.  The share of rank r is its rows of the
+ * partition kith_dist_partition() makes of `indptr` (the graph's row
+ * pointers, when the graph exists before the job: the store's social
+ * links), else n/P rows and entries/P entries (a graph every rank builds
+ * whole, then cuts).  Its halo (the remote users its rows touch) is
+ * bounded by min(n - rows, entries) of the rank.
+ */
+struct kith_memest_rank {
+	int64_t rows;        /* users the rank owns */
+	int64_t entries;     /* entries of its rows of the graph */
+	int64_t halo;        /* bound of its halo users */
+	uint64_t bytes;      /* peak RSS of the rank */
+};
+
+/* PageRank over `ranks` ranks (pagerank-dist.c) on a user graph of
+ * `entries` stored entries: the store's social links (indptr =
+ * s->uu.indptr, directed ones transposed: 16 B a link), or a
+ * co-interaction graph built whole on every rank (indptr NULL).  Every
+ * rank: the baseline and Open MPI's share, what opening the store
+ * touches, its in-rows (8 B an entry and a row, twice while the halo is
+ * built), 4 vectors of its rows and one of rows + halo (8 B each), the
+ * halo lists and send buffer, the result columns of all users; a whole
+ * graph: the larger of its build (32 B an entry) and the share beside it
+ * (12 B an entry, kept).  tools/bench-mpi prints the estimate beside
+ * every rank's measured peak.  out has `ranks` elements. */
+void kith_memest_pagerank_ranks(struct kith_memest_rank *out,
+                                const struct kith_store *s,
+                                const int64_t *indptr, int64_t entries,
+                                gboolean directed, int ranks);
+
+/* Propagation over `ranks` ranks (propagate.c) with c categories on a
+ * graph of `entries` entries (indptr as above: the social graph built
+ * from the rank's rows, or NULL: knn / co-interaction / mixed graphs
+ * built whole on every rank, then cut).  Every rank: the baseline and
+ * Open MPI's share, the store pages opening it and the category
+ * preferences touch, those preferences and evidence of all users (4 c +
+ * 8 B a user), its rows of the graph (8 B an entry and a row, twice while
+ * the halo is built), two c-wide float blocks of its rows, (c + 1) floats
+ * per halo user, 20 B per row of outputs; rank 0 also gathers the result
+ * (4 c + 20 B a user); a whole graph: the larger of its build (26 B an
+ * entry) and the share (the graph is freed once cut).  knn graphs are
+ * modelled as co-interaction ones (not measured). */
+void kith_memest_propagate_ranks(struct kith_memest_rank *out,
+                                 const struct kith_store *s,
+                                 const int64_t *indptr, int64_t entries,
+                                 int64_t categories, int ranks);
+
+/* The rank whose estimate is largest (the lowest such rank). */
+int kith_memest_rank_max(const struct kith_memest_rank *r, int ranks);
+
+/* The memory gate of a job about to allocate about `bytes` for WHAT
+ * ("profiles of 500 users"): note (may be NULL) is told "memory estimate
+ * SIZE for WHAT"; when limit > 0 and bytes exceed it, KITH_ERROR_LIMIT
+ * ("WHAT needs an estimated SIZE, more than --max-memory LIMIT: refused
+ * before allocating") and FALSE. */
+gboolean kith_memest_gate(uint64_t bytes, uint64_t limit, const char *what,
+                          void (*note)(void *data, const char *msg),
+                          void *note_data, GError **error);
+
 G_END_DECLS
 
 #endif

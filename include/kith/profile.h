@@ -148,6 +148,54 @@ gboolean kith_profile_write(const char *path, const struct kith_profiles *pr,
                             const char *store_path, JsonObject *options,
                             GError **error);
 
+/* ---- stage.c: kith profile as one library call ----------------------- */
+
+/* Called with one-line notes (the memory estimate); may be NULL. */
+typedef void (*kith_stage_note_fn)(void *data, const char *msg);
+
+/* The profiles of a store, written to a folder: the command kith profile
+ * and the profile stages of kith run and kith update.  Strings are owned
+ * (g_strdup()); clear with kith_profile_job_clear(). */
+struct kith_profile_job {
+	char *store;            /* STORE */
+	char *output;           /* PROFILES */
+	char *emb;              /* EMB whose user rows profiles.npy appends,
+	                           or NULL */
+	struct kith_profile_params params;
+	uint64_t max_memory;    /* refuse above this estimate; 0: no limit */
+	kith_stage_note_fn note;
+	void *note_data;
+};
+
+/* What a profile job did (its summary). */
+struct kith_profile_summary {
+	int64_t n_users;
+	int64_t n_cold;
+	gboolean from_log;
+	int64_t segment_count[KITH_SEG_COUNT];
+	double seconds;
+};
+
+/* Zeroes j and sets the default parameters. */
+void kith_profile_job_init(struct kith_profile_job *j);
+void kith_profile_job_clear(struct kith_profile_job *j);
+
+/* The parameters and embeddings the profiles folder DIR was made with,
+ * from its manifest, into j (output = DIR): what kith update recomputes.
+ * KITH_ERROR_DATA when DIR is not a profiles folder; errors of
+ * kith_json_read(). */
+gboolean kith_profile_job_from_folder(struct kith_profile_job *j,
+                                      const char *dir, GError **error);
+
+/* Opens j->store (and j->emb), checks the memory estimate against
+ * j->max_memory (KITH_ERROR_LIMIT), computes the profiles and writes
+ * j->output (its manifest records the parameters and emb); fills out.
+ * Errors of kith_store_open(), kith_emb_open(), kith_profile_compute()
+ * and kith_profile_write(). */
+gboolean kith_profile_job_run(const struct kith_profile_job *j,
+                              struct kith_profile_summary *out,
+                              GError **error);
+
 /* ---- propagate.c ---------------------------------------------------- */
 
 struct kith_propagate_params {
@@ -304,6 +352,67 @@ void kith_top3(int32_t *out, const float *row, int64_t c);
  * graded relevance truth (c shares): DCG = Σ_r truth[pred r]/log2(r + 1),
  * divided by the DCG of truth's own best 3. 0 when truth is all zero. */
 double kith_ndcg3(const int32_t *pred, const float *truth, int64_t c);
+
+/* ---- stage.c: kith propagate as one library call --------------------- */
+
+/* Preferences diffused over a user graph, written to a folder: the
+ * command kith propagate and the propagate stages of kith run and kith
+ * update.  Strings are owned; clear with kith_propagate_job_clear(). */
+struct kith_propagate_job {
+	char *store;            /* STORE */
+	char *output;           /* PREFS */
+	char *emb;              /* EMB for the knn graph, or NULL */
+	char *graph;            /* graph spec; NULL: social and knn when
+	                           available, else cointeraction */
+	struct kith_propagate_params params;
+	double holdout;         /* share of users held out and scored; 0:
+	                           no evaluation (one rank only) */
+	double keep;            /* share of their earliest events kept (0.2) */
+	enum kith_relevance relevance;
+	uint64_t seed;          /* of the evaluation's draw (42) */
+	uint64_t max_memory;    /* under mpirun: refuse when a rank's
+	                           estimate is above; 0: no limit */
+	kith_stage_note_fn note;
+	void *note_data;
+};
+
+/* What a propagate job did.  Clear with kith_propagate_summary_clear(). */
+struct kith_propagate_summary {
+	char *graph;            /* the canonical graph spec */
+	int64_t graph_entries;  /* all ranks' */
+	int64_t n_categories;   /* the store's */
+	double seconds_graph;
+	int iterations;
+	gboolean converged;
+	gboolean distributed;   /* under mpirun: dist is filled */
+	struct kith_propagate_dist_info dist;
+	gboolean has_eval;
+	struct kith_propagate_eval eval;
+	gboolean written;       /* FALSE on ranks other than 0 */
+	double seconds;
+};
+
+void kith_propagate_job_init(struct kith_propagate_job *j);
+void kith_propagate_job_clear(struct kith_propagate_job *j);
+void kith_propagate_summary_clear(struct kith_propagate_summary *r);
+
+/* The graph, parameters, embeddings and seed the preferences folder DIR
+ * was made with, from its manifest, into j (output = DIR; no
+ * evaluation).  KITH_ERROR_DATA when DIR is not a preferences folder. */
+gboolean kith_propagate_job_from_folder(struct kith_propagate_job *j,
+                                        const char *dir, GError **error);
+
+/* Opens j->store (and j->emb); under mpirun checks the largest per-rank
+ * memory estimate (kith_memest_propagate_ranks()) against j->max_memory
+ * (KITH_ERROR_LIMIT on every rank); builds the graph (this rank's rows
+ * under mpirun), propagates, evaluates when j->holdout > 0, and writes
+ * j->output on rank 0 (the manifest records the options and, under
+ * mpirun, the ranks, row bounds and halo traffic); fills out (clear it
+ * also after a failure).  KITH_ERROR_DATA when the store has no item
+ * categories; errors of the steps.  Collective under mpirun. */
+gboolean kith_propagate_job_run(const struct kith_propagate_job *j,
+                                struct kith_propagate_summary *out,
+                                GError **error);
 
 G_END_DECLS
 

@@ -50,6 +50,13 @@ gboolean kith_report_write(const char *out, struct kith_store *s,
                            const struct kith_report_options *opt,
                            GError **error);
 
+/* kith report as one library call: opens the store STORE_PATH and writes
+ * the report folder OUT as kith_report_write().  Errors of
+ * kith_store_open() too. */
+gboolean kith_report_make(const char *out, const char *store_path,
+                          const struct kith_report_options *opt,
+                          GError **error);
+
 /* Top-2 principal axes of the n x d row-major float matrix X restricted to
  * the rows in `rows` (n_rows of them; NULL: all n rows).  Writes the mean
  * (d doubles), the axes (2 x d, unit length, sign fixed so that the

@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "kith/dist.h"
 #include "kith/emb.h"
+#include "kith/memest.h"
 #include "kith/store.h"
 
 static const struct kith_cli *progress_cli;
@@ -109,22 +110,12 @@ kith_cli_parse(GOptionContext *ctx, int *argc, char ***argv,
 	g_autoptr(GError) err = NULL;
 
 	if (!g_option_context_parse(ctx, argc, argv, &err)) {
-		if (cli->check_only) {
-			g_free(cli->check_error);
-			cli->check_error = g_strdup(err->message);
-			return 2;
-		}
 		if (!quiet_rank())
 			fprintf(stderr, "%s: %s\nTry '%s --help'.\n",
 			        g_get_prgname(), err->message, g_get_prgname());
 		return 2;
 	}
 	if (cli->threads < 0) {
-		if (cli->check_only) {
-			g_free(cli->check_error);
-			cli->check_error = g_strdup("--threads must be >= 0");
-			return 2;
-		}
 		if (!quiet_rank())
 			fprintf(stderr, "%s: --threads must be >= 0\n",
 			        g_get_prgname());
@@ -136,17 +127,10 @@ kith_cli_parse(GOptionContext *ctx, int *argc, char ***argv,
 		g_autofree char *msg = g_strdup_printf(
 		    "--max-memory: cannot read '%s' as a size (e.g. 512M, 8G)",
 		    cli->max_memory_text);
-		if (cli->check_only) {
-			g_free(cli->check_error);
-			cli->check_error = g_steal_pointer(&msg);
-			return 2;
-		}
 		if (!quiet_rank())
 			fprintf(stderr, "%s: %s\n", g_get_prgname(), msg);
 		return 2;
 	}
-	if (cli->check_only)
-		return KITH_CLI_CHECKED;
 	kith_set_threads(cli->threads);
 	kith_blas_release();
 	cli->tty = !cli->quiet && !quiet_rank() && isatty(STDERR_FILENO);
@@ -238,21 +222,192 @@ kith_cli_parse_size(const char *text, guint64 *bytes)
 	return TRUE;
 }
 
+void
+kith_cli_note(void *data, const char *msg)
+{
+	const struct kith_cli_note *n = data;
+
+	kith_cli_info(n->cli, n->cmd, "%s", msg);
+}
+
 int
 kith_cli_memory_gate(const struct kith_cli *cli, const char *cmd,
                      const char *what, guint64 bytes)
 {
-	g_autofree char *sz = g_format_size_full(bytes, G_FORMAT_SIZE_IEC_UNITS);
+	struct kith_cli_note n = { cli, cmd };
+	GError *err = NULL;
 
-	kith_cli_info(cli, cmd, "memory estimate %s for %s", sz, what);
-	if (cli->max_memory > 0 && bytes > cli->max_memory) {
-		g_autofree char *lim = g_format_size_full(cli->max_memory,
-		    G_FORMAT_SIZE_IEC_UNITS);
-		print_prefix(cmd);
-		fprintf(stderr, "%s needs an estimated %s%s, more than "
-		        "--max-memory %s: refused before allocating\n", what, sz,
-		        kith_dist_size() > 1 ? " on this rank" : "", lim);
-		return 1;
+	if (kith_memest_gate(bytes, cli->max_memory, what, kith_cli_note, &n,
+	                     &err))
+		return 0;
+	return kith_cli_fail(cmd, err);
+}
+
+void
+kith_cli_option_entries(GOptionEntry *entries,
+                        const struct kith_cli_option *opts, size_t n,
+                        void *base)
+{
+	for (size_t i = 0; i < n; i++)
+		entries[i] = (GOptionEntry){ opts[i].name, opts[i].short_name,
+		                             opts[i].flags, opts[i].arg,
+		                             (char *)base + opts[i].offset,
+		                             opts[i].help, opts[i].arg_desc };
+	memset(&entries[n], 0, sizeof entries[n]);
+}
+
+static gboolean
+is_word(const char *v, const char *const *words)
+{
+	for (; *words; words++)
+		if (g_ascii_strcasecmp(v, *words) == 0)
+			return TRUE;
+	return FALSE;
+}
+
+gboolean
+kith_cli_option_set(const struct kith_cli_option *opts, size_t n, void *base,
+                    const char *key, const char *value, char **why)
+{
+	static const char *const yes[] = { "true", "yes", "1", NULL };
+	static const char *const no[] = { "false", "no", "0", NULL };
+	const struct kith_cli_option *e = NULL;
+	char *end = NULL;
+
+	for (size_t i = 0; i < n && !e; i++)
+		if (strcmp(opts[i].name, key) == 0)
+			e = &opts[i];
+	if (!e) {
+		*why = g_strdup_printf("unknown option --%s", key);
+		return FALSE;
 	}
-	return 0;
+	void *dst = (char *)base + e->offset;
+	switch (e->arg) {
+	case G_OPTION_ARG_INT:
+	case G_OPTION_ARG_INT64: {
+		gint64 v = g_ascii_strtoll(value, &end, 10);
+		if (*value == '\0' || *end != '\0' ||
+		    (e->arg == G_OPTION_ARG_INT && (v < G_MININT || v > G_MAXINT)))
+			break;
+		if (e->arg == G_OPTION_ARG_INT)
+			*(int *)dst = (int)v;
+		else
+			*(gint64 *)dst = v;
+		return TRUE;
+	}
+	case G_OPTION_ARG_DOUBLE: {
+		double v = g_ascii_strtod(value, &end);
+		if (*value == '\0' || *end != '\0')
+			break;
+		*(double *)dst = v;
+		return TRUE;
+	}
+	case G_OPTION_ARG_NONE:
+		if (!is_word(value, yes) && !is_word(value, no))
+			break;
+		*(gboolean *)dst = is_word(value, yes);
+		return TRUE;
+	default:
+		g_free(*(char **)dst);
+		*(char **)dst = g_strdup(value);
+		return TRUE;
+	}
+	*why = g_strdup_printf("cannot parse '%s' for --%s", value, key);
+	return FALSE;
+}
+
+/* The entries of both tables of a stage, bound to the options struct o;
+ * caller frees. */
+static GOptionEntry *
+stage_entries(const struct kith_cli_stage *st, void *o)
+{
+	GOptionEntry *e = g_new0(GOptionEntry, st->n_options + st->n_more + 1);
+
+	kith_cli_option_entries(e, st->options, st->n_options, o);
+	if (st->n_more)
+		kith_cli_option_entries(e + st->n_options, st->more, st->n_more,
+		                        (char *)o + st->more_offset);
+	return e;
+}
+
+/* Sets KEY in either table of the stage. */
+static gboolean
+stage_set(const struct kith_cli_stage *st, void *o, const char *key,
+          const char *value, char **why)
+{
+	for (size_t i = 0; i < st->n_more; i++)
+		if (strcmp(st->more[i].name, key) == 0)
+			return kith_cli_option_set(st->more, st->n_more,
+			                           (char *)o + st->more_offset, key,
+			                           value, why);
+	return kith_cli_option_set(st->options, st->n_options, o, key, value,
+	                           why);
+}
+
+int
+kith_cli_stage_main(const struct kith_cli_stage *st, int argc, char **argv,
+                    struct kith_cli *cli)
+{
+	g_autofree void *o = g_malloc0(st->size);
+	g_autofree GOptionEntry *entries = NULL;
+	int rc;
+
+	st->init(o);
+	entries = stage_entries(st, o);
+	{
+		g_autoptr(GOptionContext) ctx = kith_cli_context(st->name,
+		    st->params, st->summary, st->description, entries, cli);
+		rc = kith_cli_parse(ctx, &argc, &argv, cli);
+	}
+	if (rc == 0)
+		rc = st->check(o, argc, argv);
+	if (rc == 0)
+		rc = st->exec(o, argc > 1 ? argv[1] : NULL, cli);
+	st->clear(o);
+	return rc;
+}
+
+gboolean
+kith_cli_stage_key(const struct kith_cli_stage *st, const char *key,
+                   const char *value, char **why)
+{
+	g_autofree void *o = g_malloc0(st->size);
+	gboolean ok;
+
+	st->init(o);
+	ok = stage_set(st, o, key, value, why);
+	st->clear(o);
+	return ok;
+}
+
+int
+kith_cli_stage_run(const struct kith_cli_stage *st, const char *const *keys,
+                   const char *const *values, int n, const char *store,
+                   const char *output, struct kith_cli *cli)
+{
+	g_autofree void *o = g_malloc0(st->size);
+	const struct kith_cli *progress_was = progress_cli;
+	char *why = NULL;
+	int rc = 0;
+
+	st->init(o);
+	for (int i = 0; i < n && rc == 0; i++)
+		if (!stage_set(st, o, keys[i], values[i], &why)) {
+			rc = kith_cli_usage(st->name, "%s", why);
+			g_free(why);
+		}
+	if (rc == 0 && !stage_set(st, o, "output", output, &why)) {
+		rc = kith_cli_usage(st->name, "%s", why);
+		g_free(why);
+	}
+	if (rc == 0)
+		rc = st->check(o, st->no_args ? 1 : 2, NULL);
+	if (rc == 0) {
+		kith_blas_release();
+		progress_cli = cli;
+		rc = st->exec(o, st->no_args ? NULL : store, cli);
+		progress_cli = progress_was;
+	}
+	st->clear(o);
+	return rc;
 }

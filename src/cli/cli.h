@@ -23,17 +23,9 @@ struct kith_cli {
 	gint64 seed;       /* --seed, default 42 */
 	gboolean quiet;    /* --quiet */
 	gboolean tty;      /* stderr is a terminal and not --quiet */
-	/* `kith run` validates a stage's keys by calling the command with
-	 * check_only set: kith_cli_parse() then returns KITH_CLI_CHECKED after
-	 * a successful parse (the command returns it unchanged and does no
-	 * work), or 2 with the message in check_error (nothing printed). */
-	gboolean check_only;
-	char *check_error;
 	char *max_memory_text; /* --max-memory as given (owned by GOption) */
 	guint64 max_memory;    /* --max-memory in bytes, 0 = no limit */
 };
-
-#define KITH_CLI_CHECKED 3
 
 /* Runs the pipeline file INI into folder OUT (kith run / kith demo); FORCE
  * reruns every stage.  Returns the exit status. */
@@ -51,6 +43,87 @@ int kith_cli_embed_stage(const char *const *keys, const char *const *values,
 /* Whether KEY = VALUE is an option of kith embed that parses; else FALSE
  * with *why (caller frees). */
 gboolean kith_cli_embed_key(const char *key, const char *value, char **why);
+
+/* An option of a command, declared once for its command line and for the
+ * keys of its stage in kith run: the long name, the short one (or 0),
+ * the type, the offset of its field in the command's options struct, the
+ * help text and the name of its argument. */
+struct kith_cli_option {
+	const char *name;
+	char short_name;
+	GOptionArg arg;       /* NONE, INT, INT64, DOUBLE, STRING, FILENAME */
+	size_t offset;
+	const char *help;
+	const char *arg_desc;
+	int flags;            /* GOptionFlags (G_OPTION_FLAG_HIDDEN) */
+};
+
+/* The GOption entries (n + 1 slots, the last zeroed) of the n options
+ * bound to the options struct at base. */
+void kith_cli_option_entries(GOptionEntry *entries,
+                             const struct kith_cli_option *opts, size_t n,
+                             void *base);
+
+/* Sets the option called KEY of the struct at base from the text VALUE
+ * (a pipeline value: numbers in C notation, true/yes/1 or false/no/0 for
+ * flags; strings are copied, replacing what the field held); FALSE with
+ * *why (caller frees) when KEY is not an option or VALUE does not
+ * parse. */
+gboolean kith_cli_option_set(const struct kith_cli_option *opts, size_t n,
+                             void *base, const char *key, const char *value,
+                             char **why);
+
+/* A command that kith run calls as a stage without a command line: its
+ * options struct (size bytes; init / clear), its option table (and a
+ * second one, `more`, whose offsets are relative to more_offset in the
+ * struct: options shared with another command), the checks of the parsed
+ * options (usage errors: returns 0 or 2; argc / argv: the command name
+ * and the positional arguments, argv NULL in kith run), and exec, which makes the library call on its
+ * positional argument (STORE; NULL when no_args) and prints the summary.
+ * kith_cli_stage_main() is the command itself. */
+struct kith_cli_stage {
+	const char *name;
+	const char *params;          /* "STORE" */
+	const char *summary;
+	const char *description;
+	const struct kith_cli_option *options;
+	size_t n_options;
+	size_t size;
+	void (*init)(void *opts);
+	void (*clear)(void *opts);
+	int (*check)(void *opts, int argc, char **argv);
+	int (*exec)(void *opts, const char *store, struct kith_cli *cli);
+	const struct kith_cli_option *more;
+	size_t n_more;
+	size_t more_offset;
+	gboolean no_args;            /* takes no positional argument */
+};
+
+/* The command: parses argv with the stage's table, checks, executes on
+ * argv[1] (STORE, or EMB for export).  Returns the exit status. */
+int kith_cli_stage_main(const struct kith_cli_stage *st, int argc,
+                        char **argv, struct kith_cli *cli);
+
+/* The stage in kith run: the n keys (option names) with their values
+ * (paths resolved) set the options, OUTPUT is the --output, then as
+ * kith_cli_stage_main() on STORE.  Returns the exit status. */
+int kith_cli_stage_run(const struct kith_cli_stage *st,
+                       const char *const *keys, const char *const *values,
+                       int n, const char *store, const char *output,
+                       struct kith_cli *cli);
+
+/* Whether KEY = VALUE sets an option of the stage; else FALSE with *why
+ * (caller frees). */
+gboolean kith_cli_stage_key(const struct kith_cli_stage *st, const char *key,
+                            const char *value, char **why);
+
+extern const struct kith_cli_stage kith_cli_stage_ingest;
+extern const struct kith_cli_stage kith_cli_stage_profile;
+extern const struct kith_cli_stage kith_cli_stage_propagate;
+extern const struct kith_cli_stage kith_cli_stage_communities;
+extern const struct kith_cli_stage kith_cli_stage_influence;
+extern const struct kith_cli_stage kith_cli_stage_report;
+extern const struct kith_cli_stage kith_cli_stage_export;
 
 /* A GOptionContext for "kith CMD PARAMS" with ENTRIES plus the global
  * options bound to cli.  SUMMARY is the one-line description; DESCRIPTION
@@ -100,9 +173,13 @@ struct kith_cli_reader_args {
 	int max_levels;
 };
 
-/* Adds --sep, --header, --comment, --on-error, --max-rejects,
- * --max-line-bytes, --allow-negative, --preset and --max-levels to the
- * command's options, parsed into a. */
+/* The options --sep, --header, --comment, --on-error, --max-rejects,
+ * --max-line-bytes, --allow-negative, --preset and --max-levels, with
+ * offsets in struct kith_cli_reader_args. */
+enum { KITH_CLI_READER_N = 9 };
+extern const struct kith_cli_option kith_cli_reader_table[KITH_CLI_READER_N];
+
+/* Adds those options to the command's, parsed into a. */
 void kith_cli_reader_entries(GOptionContext *ctx,
                              struct kith_cli_reader_args *a);
 void kith_cli_reader_args_clear(struct kith_cli_reader_args *a);
@@ -117,6 +194,15 @@ struct kith_ingest_options;
  * borrows a's preset. */
 int kith_cli_reader_options(const char *cmd, struct kith_ingest_options *o,
                             const struct kith_cli_reader_args *a);
+
+/* A note callback of the library (kith_ingest_note_fn and the like) that
+ * prints "kith CMD: message" unless --quiet; data is a struct
+ * kith_cli_note. */
+struct kith_cli_note {
+	const struct kith_cli *cli;
+	const char *cmd;
+};
+void kith_cli_note(void *data, const char *msg);
 
 /* The memory gate of a command about to allocate: prints "kith CMD:
  * memory estimate SIZE for WHAT" (unless --quiet) and, when --max-memory

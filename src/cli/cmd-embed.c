@@ -279,70 +279,63 @@ embed_summary(struct kith_cli *cli, const struct kith_embed_request *r,
 /* The options of kith embed, declared once: the command line and the
  * keys of kith run's [embed] stage both go through this table. */
 #define EO(f) offsetof(struct embed_opts, f)
-static const struct embed_option {
-	const char *name;
-	char short_name;
-	GOptionArg arg;
-	size_t offset;
-	const char *help;
-	const char *arg_desc;
-} embed_options[] = {
+static const struct kith_cli_option embed_options[] = {
 	{ "output", 'o', G_OPTION_ARG_FILENAME, EO(output),
-	  "embedding folder to write", "EMB" },
+	  "embedding folder to write", "EMB", 0 },
 	{ "model", 'm', G_OPTION_ARG_STRING, EO(model),
 	  "auto (default: filter or lightgcn, chosen on validation), filter, "
-	  "lightgcn, sage or gcn", "MODEL" },
+	  "lightgcn, sage or gcn", "MODEL", 0 },
 	{ "dim", 'd', G_OPTION_ARG_INT, EO(dim),
-	  "embedding width (filter: 256, others: 64)", "D" },
+	  "embedding width (filter: 256, others: 64)", "D", 0 },
 	{ "layers", 0, G_OPTION_ARG_INT, EO(layers),
-	  "propagation layers (lightgcn: 3)", "L" },
+	  "propagation layers (lightgcn: 3)", "L", 0 },
 	{ "epochs", 0, G_OPTION_ARG_INT, EO(epochs),
-	  "maximum epochs (lightgcn: 300, early stopping)", "N" },
+	  "maximum epochs (lightgcn: 300, early stopping)", "N", 0 },
 	{ "batch", 0, G_OPTION_ARG_INT, EO(batch),
-	  "users per step (lightgcn: pairs/16, >= 1024)", "B" },
+	  "users per step (lightgcn: pairs/16, >= 1024)", "B", 0 },
 	{ "lr", 0, G_OPTION_ARG_DOUBLE, EO(lr),
-	  "Adam learning rate (lightgcn: 0.01)", "LR" },
+	  "Adam learning rate (lightgcn: 0.01)", "LR", 0 },
 	{ "l2", 0, G_OPTION_ARG_DOUBLE, EO(l2),
-	  "L2 penalty (lightgcn: 1e-4 on the batch's ego embeddings)", "W" },
+	  "L2 penalty (lightgcn: 1e-4 on the batch's ego embeddings)", "W", 0 },
 	{ "neg", 0, G_OPTION_ARG_INT, EO(neg),
-	  "negatives per positive (lightgcn: 8)", "N" },
+	  "negatives per positive (lightgcn: 8)", "N", 0 },
 	{ "val-ratio", 0, G_OPTION_ARG_DOUBLE, EO(val_ratio),
 	  "share of each user's pairs held out for model selection "
-	  "(0.1; 0 = none)", "R" },
+	  "(0.1; 0 = none)", "R", 0 },
 	{ "time-limit", 0, G_OPTION_ARG_DOUBLE, EO(time_limit),
-	  "stop training after this many seconds (0 = none)", "S" },
+	  "stop training after this many seconds (0 = none)", "S", 0 },
 	{ "checkpoint-every", 0, G_OPTION_ARG_STRING, EO(checkpoint_every),
 	  "write EMB.ckpt every N epochs, or every N minutes with Nm (also "
-	  "Ns, Nh; 0 = never)", "N" },
+	  "Ns, Nh; 0 = never)", "N", 0 },
 	{ "resume", 0, G_OPTION_ARG_NONE, EO(resume), "continue from EMB.ckpt",
-	  NULL },
+	  NULL, 0 },
 	{ "social-weight", 0, G_OPTION_ARG_DOUBLE, EO(social_weight),
-	  "weight of user-user links in the graph (0)", "W" },
+	  "weight of user-user links in the graph (0)", "W", 0 },
 	{ "eval-every", 0, G_OPTION_ARG_INT, EO(eval_every),
-	  "lightgcn: epochs between validations (2)", "N" },
+	  "lightgcn: epochs between validations (2)", "N", 0 },
 	{ "patience", 0, G_OPTION_ARG_INT, EO(patience),
-	  "lightgcn: validations without gain before stopping (5)", "N" },
+	  "lightgcn: validations without gain before stopping (5)", "N", 0 },
 	{ "no-spectral", 0, G_OPTION_ARG_NONE, EO(no_spectral),
-	  "lightgcn: random N(0, 0.1²) start instead of truncated SVD", NULL },
+	  "lightgcn: random N(0, 0.1²) start instead of truncated SVD", NULL, 0 },
 	{ "no-hard-neg", 0, G_OPTION_ARG_NONE, EO(no_hard_neg),
 	  "lightgcn: every sampled negative counts, not only the best-scored",
-	  NULL },
+	  NULL, 0 },
 	{ "no-refit", 0, G_OPTION_ARG_NONE, EO(no_refit),
 	  "lightgcn: keep the best validation model, no refit on all pairs",
-	  NULL },
+	  NULL, 0 },
 	{ "labels", 0, G_OPTION_ARG_FILENAME, EO(labels),
 	  "gcn: node labels (node label split) for semi-supervised training",
-	  "FILE" },
+	  "FILE", 0 },
 	{ "from", 0, G_OPTION_ARG_FILENAME, EO(from),
 	  "sage, gcn: embed with the trained weights of EMB0 (no training)",
-	  "EMB0" },
+	  "EMB0", 0 },
 	{ "aggregator", 0, G_OPTION_ARG_STRING, EO(aggregator),
-	  "sage: mean (default) or pool", "AGG" },
+	  "sage: mean (default) or pool", "AGG", 0 },
 	{ "fanout", 0, G_OPTION_ARG_STRING, EO(fanout),
-	  "sage: neighbours sampled at hop 1,2 (25,10)", "F1,F2" },
+	  "sage: neighbours sampled at hop 1,2 (25,10)", "F1,F2", 0 },
 	{ "id-emb", 0, G_OPTION_ARG_NONE, EO(id_emb),
 	  "sage: add learned per-node id embeddings (default when the store "
-	  "has fewer than 32 feature columns)", NULL },
+	  "has fewer than 32 feature columns)", NULL, 0 },
 };
 #define N_EMBED_OPTIONS G_N_ELEMENTS(embed_options)
 
@@ -351,65 +344,6 @@ embed_opts_init(struct embed_opts *o)
 {
 	*o = (struct embed_opts){ .dim = -1, .layers = -1, .lr = -1, .l2 = -1,
 	                          .val_ratio = -1 };
-}
-
-static gboolean
-is_word(const char *v, const char *const *words)
-{
-	for (; *words; words++)
-		if (g_ascii_strcasecmp(v, *words) == 0)
-			return TRUE;
-	return FALSE;
-}
-
-/* Sets the option called key from a pipeline value (a path already
- * resolved); FALSE with *why (caller frees) when key is not an option of
- * kith embed or value does not parse. */
-static gboolean
-embed_opts_set(struct embed_opts *o, const char *key, const char *value,
-               char **why)
-{
-	static const char *const yes[] = { "true", "yes", "1", NULL };
-	static const char *const no[] = { "false", "no", "0", NULL };
-	const struct embed_option *e = NULL;
-	char *end = NULL;
-
-	for (size_t i = 0; i < N_EMBED_OPTIONS && !e; i++)
-		if (strcmp(embed_options[i].name, key) == 0)
-			e = &embed_options[i];
-	if (!e) {
-		*why = g_strdup_printf("unknown option --%s", key);
-		return FALSE;
-	}
-	void *dst = (char *)o + e->offset;
-	switch (e->arg) {
-	case G_OPTION_ARG_INT: {
-		gint64 v = g_ascii_strtoll(value, &end, 10);
-		if (*value == '\0' || *end != '\0' || v < G_MININT ||
-		    v > G_MAXINT)
-			break;
-		*(int *)dst = (int)v;
-		return TRUE;
-	}
-	case G_OPTION_ARG_DOUBLE: {
-		double v = g_ascii_strtod(value, &end);
-		if (*value == '\0' || *end != '\0')
-			break;
-		*(double *)dst = v;
-		return TRUE;
-	}
-	case G_OPTION_ARG_NONE:
-		if (!is_word(value, yes) && !is_word(value, no))
-			break;
-		*(gboolean *)dst = is_word(value, yes);
-		return TRUE;
-	default:
-		g_free(*(char **)dst);
-		*(char **)dst = g_strdup(value);
-		return TRUE;
-	}
-	*why = g_strdup_printf("cannot parse '%s' for --%s", value, key);
-	return FALSE;
 }
 
 /* Trains or applies the model of the parsed options o on STORE, writing
@@ -455,7 +389,8 @@ kith_cli_embed_key(const char *key, const char *value, char **why)
 {
 	struct embed_opts o;
 	embed_opts_init(&o);
-	gboolean ok = embed_opts_set(&o, key, value, why);
+	gboolean ok = kith_cli_option_set(embed_options, N_EMBED_OPTIONS, &o,
+	                                  key, value, why);
 	embed_opts_clear(&o);
 	return ok;
 }
@@ -471,7 +406,8 @@ kith_cli_embed_stage(const char *const *keys, const char *const *values,
 
 	embed_opts_init(&o);
 	for (int i = 0; i < n && rc == 0; i++)
-		if (!embed_opts_set(&o, keys[i], values[i], &why)) {
+		if (!kith_cli_option_set(embed_options, N_EMBED_OPTIONS, &o,
+		                         keys[i], values[i], &why)) {
 			rc = kith_cli_usage("embed", "%s", why);
 			g_free(why);
 		}
@@ -493,13 +429,7 @@ cmd_embed(int argc, char **argv, struct kith_cli *cli)
 	GOptionEntry entries[N_EMBED_OPTIONS + 1];
 
 	embed_opts_init(&o);
-	memset(entries, 0, sizeof entries);
-	for (size_t i = 0; i < N_EMBED_OPTIONS; i++) {
-		const struct embed_option *e = &embed_options[i];
-		entries[i] = (GOptionEntry){ e->name, e->short_name, 0, e->arg,
-		                             (char *)&o + e->offset, e->help,
-		                             e->arg_desc };
-	}
+	kith_cli_option_entries(entries, embed_options, N_EMBED_OPTIONS, &o);
 	g_autoptr(GOptionContext) ctx = kith_cli_context(
 		"embed", "STORE", "learn user and item embeddings",
 		"Models: lightgcn (default; BPR over the user-item graph),\n"

@@ -1,8 +1,10 @@
 /* kith export EMB --format F -o PATH [--store STORE] [--what W]
  * kith export STORE --format graphml|gexf|edgelist -o FILE [--graph G]
- *   [--communities C] [--influence I] [--profiles P] */
+ *   [--communities C] [--influence I] [--profiles P]
+ * kith run's [export] stage sets the same options from its keys. */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -130,73 +132,94 @@ export_vectors(const char *emb_path, struct export_args *a,
 	return 0;
 }
 
+#define EA(f) offsetof(struct export_args, f)
+static const struct kith_cli_option export_options[] = {
+	{ "format", 'f', G_OPTION_ARG_STRING, EA(format),
+	  "npy, w2v, w2v-bin, fvecs, projector, serving (of EMB); graphml, "
+	  "gexf, edgelist (of STORE)", "F", 0 },
+	{ "output", 'o', G_OPTION_ARG_FILENAME, EA(out),
+	  "output file or folder ('-': standard output, single-file "
+	  "formats)", "PATH", 0 },
+	{ "store", 0, G_OPTION_ARG_FILENAME, EA(store),
+	  "store for the ids (default: the one named in EMB)", "STORE", 0 },
+	{ "what", 0, G_OPTION_ARG_STRING, EA(what),
+	  "users, items or both (default: users)", "W", 0 },
+	{ "graph", 0, G_OPTION_ARG_STRING, EA(graph),
+	  "social, cointeraction, knn or user-item (default: the one of "
+	  "--communities / --influence, else social when the store has "
+	  "links, else cointeraction)", "G", 0 },
+	{ "emb", 0, G_OPTION_ARG_FILENAME, EA(emb),
+	  "user embeddings of the knn graph", "EMB", 0 },
+	{ "neighbours", 'k', G_OPTION_ARG_INT, EA(neighbours),
+	  "neighbours per user of the cointeraction (30) or knn (20) graph",
+	  "K", 0 },
+	{ "item-cap", 0, G_OPTION_ARG_INT, EA(item_cap),
+	  "cointeraction: users of one item visited per user", "N", 0 },
+	{ "communities", 0, G_OPTION_ARG_FILENAME, EA(communities),
+	  "communities folder: node attribute community, and its graph",
+	  "COMM", 0 },
+	{ "influence", 0, G_OPTION_ARG_FILENAME, EA(influence),
+	  "influence folder: node attribute pagerank, and its graph", "INFL", 0 },
+	{ "profiles", 0, G_OPTION_ARG_FILENAME, EA(profiles),
+	  "profiles folder: node attribute segment", "PROFILES", 0 },
+};
+
+static void
+export_init(void *p)
+{
+	*(struct export_args *)p = (struct export_args){ .item_cap = -1 };
+}
+
+static void
+export_clear(void *p)
+{
+	struct export_args *a = p;
+	char *own[] = { a->out, a->format, a->store, a->what, a->graph,
+	                a->emb, a->communities, a->influence, a->profiles };
+
+	for (size_t i = 0; i < G_N_ELEMENTS(own); i++)
+		g_free(own[i]);
+	export_init(a);
+}
+
+static int
+export_check(void *p, int argc, char **argv)
+{
+	struct export_args *a = p;
+
+	if (argc != 2)
+		return kith_cli_usage("export", "expected one EMB or STORE "
+		                      "folder");
+	if (!a->format || !a->out)
+		return kith_cli_usage("export", "--format and -o are required");
+	return 0;
+}
+
+static int
+export_exec(void *p, const char *folder, struct kith_cli *cli)
+{
+	struct export_args *a = p;
+	enum kith_export_format f;
+	enum kith_graph_format gf;
+
+	if (kith_graph_format_parse(&gf, a->format))
+		return export_graph(folder, a, gf, cli);
+	if (kith_export_format_parse(&f, a->format))
+		return export_vectors(folder, a, f, cli);
+	return kith_cli_usage("export", "unknown format '%s'", a->format);
+}
+
+const struct kith_cli_stage kith_cli_stage_export = {
+	"export", "EMB|STORE", "write embeddings or graphs for other tools",
+	"See kith-export(1).",
+	export_options, G_N_ELEMENTS(export_options),
+	sizeof(struct export_args), export_init, export_clear, export_check,
+	export_exec,
+	NULL, 0, 0, FALSE
+};
+
 int
 cmd_export(int argc, char **argv, struct kith_cli *cli)
 {
-	struct export_args a = { .item_cap = -1 };
-	GOptionEntry entries[] = {
-		{ "format", 'f', 0, G_OPTION_ARG_STRING, &a.format,
-		  "npy, w2v, w2v-bin, fvecs, projector, serving (of EMB); "
-		  "graphml, gexf, edgelist (of STORE)", "F" },
-		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &a.out,
-		  "output file or folder ('-': standard output, single-file "
-		  "formats)", "PATH" },
-		{ "store", 0, 0, G_OPTION_ARG_FILENAME, &a.store,
-		  "store for the ids (default: the one named in EMB)",
-		  "STORE" },
-		{ "what", 0, 0, G_OPTION_ARG_STRING, &a.what,
-		  "users, items or both (default: users)", "W" },
-		{ "graph", 0, 0, G_OPTION_ARG_STRING, &a.graph,
-		  "social, cointeraction, knn or user-item (default: the one "
-		  "of --communities / --influence, else social when the store "
-		  "has links, else cointeraction)", "G" },
-		{ "emb", 0, 0, G_OPTION_ARG_FILENAME, &a.emb,
-		  "user embeddings of the knn graph", "EMB" },
-		{ "neighbours", 'k', 0, G_OPTION_ARG_INT, &a.neighbours,
-		  "neighbours per user of the cointeraction (30) or knn (20) "
-		  "graph", "K" },
-		{ "item-cap", 0, 0, G_OPTION_ARG_INT, &a.item_cap,
-		  "cointeraction: users of one item visited per user", "N" },
-		{ "communities", 0, 0, G_OPTION_ARG_FILENAME, &a.communities,
-		  "communities folder: node attribute community, and its graph",
-		  "COMM" },
-		{ "influence", 0, 0, G_OPTION_ARG_FILENAME, &a.influence,
-		  "influence folder: node attribute pagerank, and its graph",
-		  "INFL" },
-		{ "profiles", 0, 0, G_OPTION_ARG_FILENAME, &a.profiles,
-		  "profiles folder: node attribute segment", "PROFILES" },
-		{ NULL }
-	};
-	g_autoptr(GOptionContext) ctx = kith_cli_context(
-		"export", "EMB|STORE", "write embeddings or graphs for other "
-		"tools", "See kith-export(1).", entries, cli);
-	enum kith_export_format f;
-	enum kith_graph_format gf;
-	int rc = kith_cli_parse(ctx, &argc, &argv, cli);
-
-	if (rc == 0) {
-		if (argc != 2)
-			rc = kith_cli_usage("export", "expected one EMB or STORE "
-			                    "folder");
-		else if (!a.format || !a.out)
-			rc = kith_cli_usage("export", "--format and -o are "
-			                    "required");
-		else if (kith_graph_format_parse(&gf, a.format))
-			rc = export_graph(argv[1], &a, gf, cli);
-		else if (kith_export_format_parse(&f, a.format))
-			rc = export_vectors(argv[1], &a, f, cli);
-		else
-			rc = kith_cli_usage("export", "unknown format '%s'",
-			                    a.format);
-	}
-	g_free(a.out);
-	g_free(a.format);
-	g_free(a.store);
-	g_free(a.what);
-	g_free(a.graph);
-	g_free(a.emb);
-	g_free(a.communities);
-	g_free(a.influence);
-	g_free(a.profiles);
-	return rc;
+	return kith_cli_stage_main(&kith_cli_stage_export, argc, argv, cli);
 }

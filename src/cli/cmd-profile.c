@@ -1,107 +1,120 @@
-/* kith profile STORE [--emb EMB] -o PROFILES */
+/* kith profile STORE [--emb EMB] -o PROFILES: options → one library call
+ * (kith_profile_job_run()) → the summary.  kith run's [profile] stage
+ * sets the same options from its keys. */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include "cli.h"
-#include "kith/emb.h"
-#include "kith/memest.h"
 #include "kith/profile.h"
-#include "kith/store.h"
+
+struct profile_opts {
+	struct kith_profile_job job;
+	gboolean json;
+};
+
+#define PO(f) offsetof(struct profile_opts, f)
+static const struct kith_cli_option profile_options[] = {
+	{ "output", 'o', G_OPTION_ARG_FILENAME, PO(job.output),
+	  "profiles folder to write", "PROFILES", 0 },
+	{ "emb", 0, G_OPTION_ARG_FILENAME, PO(job.emb),
+	  "append these user embeddings to profiles.npy", "EMB", 0 },
+	{ "half-life", 0, G_OPTION_ARG_DOUBLE, PO(job.params.half_life_days),
+	  "time decay of category preferences in days; 0: none (90)", "DAYS", 0 },
+	{ "cold-k", 0, G_OPTION_ARG_DOUBLE, PO(job.params.cold_k),
+	  "confidence = 1 - exp(-events/K); cold below 0.5 (10)", "K", 0 },
+	{ "new-days", 0, G_OPTION_ARG_DOUBLE, PO(job.params.new_days),
+	  "segment 'new': first event within DAYS of the end (30)", "DAYS", 0 },
+	{ "json", 0, G_OPTION_ARG_NONE, PO(json),
+	  "print the summary as JSON", NULL, 0 },
+};
+
+static void
+profile_init(void *p)
+{
+	struct profile_opts *o = p;
+	kith_profile_job_init(&o->job);
+	o->json = FALSE;
+}
+
+static void
+profile_clear(void *p)
+{
+	kith_profile_job_clear(&((struct profile_opts *)p)->job);
+}
+
+static int
+profile_check(void *p, int argc, char **argv)
+{
+	const struct kith_profile_job *j = &((struct profile_opts *)p)->job;
+
+	if (argc != 2)
+		return kith_cli_usage("profile", "expected one STORE");
+	if (!j->output)
+		return kith_cli_usage("profile", "-o PROFILES is required");
+	if (!(j->params.cold_k > 0))
+		return kith_cli_usage("profile", "--cold-k must be positive");
+	if (j->params.half_life_days < 0 || j->params.new_days < 0)
+		return kith_cli_usage("profile", "--half-life and --new-days "
+		                      "must not be negative");
+	return 0;
+}
+
+static void
+print_summary(const struct kith_profile_summary *r, gboolean json)
+{
+	if (json) {
+		printf("{\n  \"users\": %" G_GINT64_FORMAT ",\n  \"cold\": %"
+		       G_GINT64_FORMAT ",\n  \"source\": \"%s\",\n"
+		       "  \"segments\": {", r->n_users, r->n_cold,
+		       r->from_log ? "event_log" : "pairs");
+		for (int g = 0; g < KITH_SEG_COUNT; g++)
+			printf("%s\n    \"%s\": %" G_GINT64_FORMAT, g ? "," : "",
+			       kith_segment_name(g), r->segment_count[g]);
+		printf("\n  },\n  \"seconds\": %.3f\n}\n", r->seconds);
+	} else {
+		printf("users %" G_GINT64_FORMAT "  cold %" G_GINT64_FORMAT
+		       "  source %s\n", r->n_users, r->n_cold,
+		       r->from_log ? "event log" : "pairs");
+		for (int g = 0; g < KITH_SEG_COUNT; g++)
+			printf("  %-12s %" G_GINT64_FORMAT "\n",
+			       kith_segment_name(g), r->segment_count[g]);
+		printf("seconds %.2f\n", r->seconds);
+	}
+}
+
+static int
+profile_exec(void *p, const char *store, struct kith_cli *cli)
+{
+	struct profile_opts *o = p;
+	struct kith_cli_note note = { cli, "profile" };
+	struct kith_profile_summary r;
+	GError *err = NULL;
+
+	g_free(o->job.store);
+	o->job.store = g_strdup(store);
+	o->job.max_memory = cli->max_memory;
+	o->job.note = kith_cli_note;
+	o->job.note_data = &note;
+	if (!kith_profile_job_run(&o->job, &r, &err))
+		return kith_cli_fail("profile", err);
+	print_summary(&r, o->json);
+	return 0;
+}
+
+const struct kith_cli_stage kith_cli_stage_profile = {
+	"profile", "STORE", "per-user behavioural profiles and segments",
+	"Writes profiles.tsv, profiles.npy, columns.tsv, catprefs.npy "
+	"and manifest.json.\nSee kith-profile(1).",
+	profile_options, G_N_ELEMENTS(profile_options),
+	sizeof(struct profile_opts), profile_init, profile_clear,
+	profile_check, profile_exec,
+	NULL, 0, 0, FALSE
+};
 
 int
 cmd_profile(int argc, char **argv, struct kith_cli *cli)
 {
-	g_autofree char *out = NULL, *emb_path = NULL;
-	struct kith_profile_params p;
-	gboolean json = FALSE;
-
-	kith_profile_params_init(&p);
-	GOptionEntry entries[] = {
-		{ "output", 'o', 0, G_OPTION_ARG_FILENAME, &out,
-		  "profiles folder to write", "PROFILES" },
-		{ "emb", 0, 0, G_OPTION_ARG_FILENAME, &emb_path,
-		  "append these user embeddings to profiles.npy", "EMB" },
-		{ "half-life", 0, 0, G_OPTION_ARG_DOUBLE, &p.half_life_days,
-		  "time decay of category preferences in days; 0: none (90)",
-		  "DAYS" },
-		{ "cold-k", 0, 0, G_OPTION_ARG_DOUBLE, &p.cold_k,
-		  "confidence = 1 - exp(-events/K); cold below 0.5 (10)", "K" },
-		{ "new-days", 0, 0, G_OPTION_ARG_DOUBLE, &p.new_days,
-		  "segment 'new': first event within DAYS of the end (30)",
-		  "DAYS" },
-		{ "json", 0, 0, G_OPTION_ARG_NONE, &json,
-		  "print the summary as JSON", NULL },
-		{ NULL }
-	};
-	g_autoptr(GOptionContext) ctx = kith_cli_context(
-		"profile", "STORE", "per-user behavioural profiles and segments",
-		"Writes profiles.tsv, profiles.npy, columns.tsv, catprefs.npy "
-		"and manifest.json.\nSee kith-profile(1).", entries, cli);
-	GError *err = NULL;
-	int rc = kith_cli_parse(ctx, &argc, &argv, cli);
-
-	if (rc)
-		return rc;
-	if (argc != 2)
-		return kith_cli_usage("profile", "expected one STORE");
-	if (!out)
-		return kith_cli_usage("profile", "-o PROFILES is required");
-	if (!(p.cold_k > 0))
-		return kith_cli_usage("profile", "--cold-k must be positive");
-	if (p.half_life_days < 0 || p.new_days < 0)
-		return kith_cli_usage("profile", "--half-life and --new-days "
-		                      "must not be negative");
-
-	double t0 = kith_now();
-	g_autoptr(kith_store) s = NULL;
-	g_autoptr(kith_emb) e = NULL;
-	if (!kith_cli_open_store_emb(argv[1], emb_path, &s, &e, &err))
-		return kith_cli_fail("profile", err);
-	{
-		g_autofree char *what = g_strdup_printf("profiles of %"
-		    G_GINT64_FORMAT " users", s->n_users);
-		if (kith_cli_memory_gate(cli, "profile", what,
-		                         kith_memest_profile(s)))
-			return 1;
-	}
-
-	struct kith_profiles pr;
-	if (!kith_profile_compute(&pr, s, &p, &err))
-		return kith_cli_fail("profile", err);
-	g_autoptr(JsonBuilder) ob = json_builder_new();
-	json_builder_begin_object(ob);
-	kith_json_put_double(ob, "half_life_days", p.half_life_days);
-	kith_json_put_double(ob, "cold_k", p.cold_k);
-	kith_json_put_double(ob, "new_days", p.new_days);
-	kith_json_put_string(ob, "emb", emb_path);
-	json_builder_end_object(ob);
-	g_autoptr(JsonNode) opts = json_builder_get_root(ob);
-	gboolean ok = kith_profile_write(out, &pr, s, e, argv[1],
-	                                 json_node_get_object(opts), &err);
-	if (!ok) {
-		kith_profiles_clear(&pr);
-		return kith_cli_fail("profile", err);
-	}
-	double secs = kith_now() - t0;
-	if (json) {
-		printf("{\n  \"users\": %" G_GINT64_FORMAT ",\n  \"cold\": %"
-		       G_GINT64_FORMAT ",\n  \"source\": \"%s\",\n"
-		       "  \"segments\": {", pr.n_users, pr.n_cold,
-		       pr.from_log ? "event_log" : "pairs");
-		for (int g = 0; g < KITH_SEG_COUNT; g++)
-			printf("%s\n    \"%s\": %" G_GINT64_FORMAT, g ? "," : "",
-			       kith_segment_name(g), pr.segment_count[g]);
-		printf("\n  },\n  \"seconds\": %.3f\n}\n", secs);
-	} else {
-		printf("users %" G_GINT64_FORMAT "  cold %" G_GINT64_FORMAT
-		       "  source %s\n", pr.n_users, pr.n_cold,
-		       pr.from_log ? "event log" : "pairs");
-		for (int g = 0; g < KITH_SEG_COUNT; g++)
-			printf("  %-12s %" G_GINT64_FORMAT "\n",
-			       kith_segment_name(g), pr.segment_count[g]);
-		printf("seconds %.2f\n", secs);
-	}
-	kith_profiles_clear(&pr);
-	return 0;
+	return kith_cli_stage_main(&kith_cli_stage_profile, argc, argv, cli);
 }

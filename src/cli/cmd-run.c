@@ -1,7 +1,8 @@
 /* kith run PIPELINE.ini -o OUT: every stage of a pipeline file, make-style.
- * The [embed] stage is a library call (kith_cli_embed_stage(): its keys
- * set the options of kith embed by name); the other stages are their
- * commands called in-process with arguments built from the stage's keys.
+ * Every stage is a library call whose keys set the command's options by
+ * name: [embed] through kith_cli_embed_stage(), the others through their
+ * struct kith_cli_stage (library_stage()); nothing is parsed from an
+ * argument vector.
  * A stage is skipped when its fingerprint (option words + content of its
  * inputs) and its output manifest are those of the last run, recorded in
  * OUT/run-state.json. */
@@ -36,20 +37,37 @@ in_list(const char *const *list, const char *s)
 	return FALSE;
 }
 
-typedef int (*cmd_fn)(int, char **, struct kith_cli *);
-
-static cmd_fn
-stage_command(const char *name)
+/* The stages that are library calls with an options table (cli.h);
+ * [embed] has its own (kith_cli_embed_stage()). */
+static const struct kith_cli_stage *
+library_stage(const char *name)
 {
-#define KITH_COMMAND(n, s) if (strcmp(name, #n) == 0) return cmd_##n;
-#include "commands.h"
-#undef KITH_COMMAND
+	static const struct kith_cli_stage *const stages[] = {
+		&kith_cli_stage_ingest,
+		&kith_cli_stage_profile,
+		&kith_cli_stage_propagate,
+		&kith_cli_stage_communities,
+		&kith_cli_stage_influence,
+		&kith_cli_stage_report,
+		&kith_cli_stage_export,
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(stages); i++)
+		if (strcmp(stages[i]->name, name) == 0)
+			return stages[i];
 	return NULL;
 }
 
+/* A stage as run: its options as (key, value) pairs — the folders run
+ * passes (--emb, the report's inputs) then the pipeline's keys — and the
+ * words of the equivalent command line, which the fingerprint hashes (so
+ * that the run state of earlier versions, which ran that command line,
+ * stays valid). */
 struct stage_run {
-	GPtrArray *argv;     /* char *, NULL-terminated when run */
+	GPtrArray *argv;     /* char *: the words of the command line */
+	GPtrArray *keys;     /* char *: option names, without --output */
+	GPtrArray *values;   /* char *: their values */
 	GPtrArray *inputs;   /* char * */
+	char *positional;    /* the store (the embeddings for export) */
 	char *output;        /* folder (or file for export) */
 };
 
@@ -57,7 +75,10 @@ static void
 stage_run_clear(struct stage_run *r)
 {
 	g_ptr_array_free(r->argv, TRUE);
+	g_ptr_array_free(r->keys, TRUE);
+	g_ptr_array_free(r->values, TRUE);
 	g_ptr_array_free(r->inputs, TRUE);
+	g_free(r->positional);
 	g_free(r->output);
 }
 
@@ -65,6 +86,17 @@ static void
 add(GPtrArray *a, const char *s)
 {
 	g_ptr_array_add(a, g_strdup(s));
+}
+
+/* Option KEY = VALUE of a stage: "--KEY=VALUE" (FLAG: "--KEY") in the
+ * words, (KEY, VALUE) in the pairs. */
+static void
+put(struct stage_run *r, const char *key, const char *value, gboolean flag)
+{
+	g_ptr_array_add(r->argv, flag ? g_strdup_printf("--%s", key)
+	                              : g_strdup_printf("--%s=%s", key, value));
+	add(r->keys, key);
+	add(r->values, value);
 }
 
 static gboolean
@@ -81,19 +113,18 @@ is_false(const char *v)
 	       g_ascii_strcasecmp(v, "no") == 0 || strcmp(v, "0") == 0;
 }
 
-/* The option word(s) for one key: "--key=value", "--key", or nothing. */
+/* The option of one key: "--key=value", "--key" (a true value), or
+ * nothing (a false value: the option is not given). */
 static void
-key_args(GPtrArray *argv, GPtrArray *inputs, const struct kith_pipeline *p,
+key_args(struct stage_run *r, const struct kith_pipeline *p,
          const struct kith_pipeline_key *k)
 {
 	if (in_list(path_keys, k->key)) {
 		g_autofree char *path = kith_pipeline_path(p, k->value);
-		g_ptr_array_add(argv, g_strdup_printf("--%s=%s", k->key, path));
-		add(inputs, path);
-	} else if (is_true(k->value)) {
-		g_ptr_array_add(argv, g_strdup_printf("--%s", k->key));
+		put(r, k->key, path, FALSE);
+		add(r->inputs, path);
 	} else if (!is_false(k->value)) {
-		g_ptr_array_add(argv, g_strdup_printf("--%s=%s", k->key, k->value));
+		put(r, k->key, k->value, is_true(k->value));
 	}
 }
 
@@ -105,15 +136,20 @@ key_value(const struct kith_pipeline *p, const struct kith_pipeline_key *k)
 	                                   : g_strdup(k->value);
 }
 
+/* Whether key k of a library stage (or of [embed]) sets one of its
+ * options; a false value of a library stage's key is not an option
+ * (see key_args()). */
 static gboolean
-embed_key_ok(const struct kith_pipeline *p,
+stage_key_ok(const struct kith_pipeline *p,
              const struct kith_pipeline_stage *s,
              const struct kith_pipeline_key *k, GError **error)
 {
+	const struct kith_cli_stage *st = library_stage(s->name);
 	g_autofree char *v = key_value(p, k);
 	g_autofree char *why = NULL;
 
-	if (kith_cli_embed_key(k->key, v, &why))
+	if (st ? is_false(k->value) || kith_cli_stage_key(st, k->key, v, &why)
+	       : kith_cli_embed_key(k->key, v, &why))
 		return TRUE;
 	g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE, "%s:%d: [%s] %s: %s",
 	            p->path, k->line, s->name, k->key, why);
@@ -145,22 +181,14 @@ static gboolean
 validate_stage(const struct kith_pipeline *p,
                const struct kith_pipeline_stage *s, GError **error)
 {
-	cmd_fn fn = stage_command(s->name);
-	guint i;
-
-	if (fn == NULL) {
+	if (strcmp(s->name, "embed") != 0 && !library_stage(s->name)) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
 		            "%s:%d: stage '[%s]' is not available in this build",
 		            p->path, s->line, s->name);
 		return FALSE;
 	}
-
-	for (i = 0; i < s->keys->len; i++) {
+	for (guint i = 0; i < s->keys->len; i++) {
 		const struct kith_pipeline_key *k = g_ptr_array_index(s->keys, i);
-		struct kith_cli check = { .seed = 42, .check_only = TRUE };
-		g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func(g_free);
-		g_autoptr(GPtrArray) inputs = g_ptr_array_new_with_free_func(g_free);
-		int rc;
 
 		if (in_list(reserved_keys, k->key)) {
 			g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
@@ -168,24 +196,8 @@ validate_stage(const struct kith_pipeline *p,
 			            "(kith run chooses it)", p->path, k->line, k->key);
 			return FALSE;
 		}
-		if (strcmp(s->name, "embed") == 0) {
-			if (!embed_key_ok(p, s, k, error))
-				return FALSE;
-			continue;
-		}
-		add(argv, s->name);
-		key_args(argv, inputs, p, k);
-		g_ptr_array_add(argv, NULL);
-		rc = fn((int)argv->len - 1, (char **)argv->pdata, &check);
-		if (rc != KITH_CLI_CHECKED) {
-			g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
-			            "%s:%d: [%s] %s: %s", p->path, k->line, s->name,
-			            k->key, check.check_error ? check.check_error
-			                                      : "not accepted");
-			g_free(check.check_error);
+		if (!stage_key_ok(p, s, k, error))
 			return FALSE;
-		}
-		g_free(check.check_error);
 	}
 	return TRUE;
 }
@@ -201,7 +213,10 @@ build_stage(struct stage_run *r, const struct kith_pipeline *p,
 	guint i;
 
 	r->argv = g_ptr_array_new_with_free_func(g_free);
+	r->keys = g_ptr_array_new_with_free_func(g_free);
+	r->values = g_ptr_array_new_with_free_func(g_free);
 	r->inputs = g_ptr_array_new_with_free_func(g_free);
+	r->positional = NULL;
 	add(r->argv, s->name);
 	if (strcmp(s->name, "ingest") == 0) {
 		r->output = g_strdup(store);
@@ -218,10 +233,12 @@ build_stage(struct stage_run *r, const struct kith_pipeline *p,
 			if (strcmp(fmt, names[j]) == 0)
 				name = names[j + 1];
 		add(r->argv, emb);
+		r->positional = g_strdup(emb);
 		add(r->inputs, emb);
 		r->output = g_build_filename(out, "export", name, NULL);
 	} else {
 		add(r->argv, store);
+		r->positional = g_strdup(store);
 		add(r->inputs, store);
 		r->output = g_build_filename(out, strcmp(s->name, "embed") == 0
 		                                          ? "embed" : s->name, NULL);
@@ -230,7 +247,7 @@ build_stage(struct stage_run *r, const struct kith_pipeline *p,
 		    (strcmp(s->name, "communities") != 0 ||
 		     g_strstr_len(kith_pipeline_get(s, "graph") ?
 		                  kith_pipeline_get(s, "graph") : "", -1, "knn"))) {
-			g_ptr_array_add(r->argv, g_strdup_printf("--emb=%s", emb));
+			put(r, "emb", emb, FALSE);
 			add(r->inputs, emb);
 		}
 		if (strcmp(s->name, "report") == 0) {
@@ -242,15 +259,14 @@ build_stage(struct stage_run *r, const struct kith_pipeline *p,
 			for (j = 0; ups[j] != NULL; j += 2)
 				if (kith_pipeline_stage(p, ups[j]) != NULL) {
 					g_autofree char *f = g_build_filename(out, ups[j], NULL);
-					g_ptr_array_add(r->argv, g_strdup_printf("--%s=%s",
-					                                         ups[j + 1], f));
+					put(r, ups[j + 1], f, FALSE);
 					add(r->inputs, f);
 				}
 		}
 	}
 	g_ptr_array_add(r->argv, g_strdup_printf("--output=%s", r->output));
 	for (i = 0; i < s->keys->len; i++)
-		key_args(r->argv, r->inputs, p, g_ptr_array_index(s->keys, i));
+		key_args(r, p, g_ptr_array_index(s->keys, i));
 }
 
 /* A stage's standard output (its data summary) goes to OUT/STAGE.out so
@@ -369,17 +385,6 @@ kith_cli_run_pipeline(const char *ini, const char *out, gboolean force,
 			continue;
 		}
 		kith_cli_info(cli, "run", "%s: running", s->name);
-		if (cli->quiet)
-			g_ptr_array_add(r.argv, g_strdup("--quiet"));
-		if (cli->threads > 0)
-			g_ptr_array_add(r.argv, g_strdup_printf("--threads=%d",
-			                                        cli->threads));
-		g_ptr_array_add(r.argv, g_strdup_printf("--seed=%" G_GINT64_FORMAT,
-		                                        cli->seed));
-		if (cli->max_memory > 0)
-			g_ptr_array_add(r.argv, g_strdup_printf(
-			    "--max-memory=%" G_GUINT64_FORMAT, cli->max_memory));
-		g_ptr_array_add(r.argv, NULL);
 		t0 = kith_now();
 		{
 			g_autofree char *parent = g_path_get_dirname(r.output);
@@ -388,19 +393,18 @@ kith_cli_run_pipeline(const char *ini, const char *out, gboolean force,
 		{
 			struct kith_cli sub = { .seed = cli->seed,
 			                        .threads = cli->threads,
-			                        .quiet = cli->quiet };
+			                        .quiet = cli->quiet, .tty = cli->tty,
+			                        .max_memory = cli->max_memory };
 			g_autofree char *log = g_strdup_printf("%s/%s.out", abs_out,
 			                                       s->name);
 			int saved = redirect_stdout(log);
-			if (strcmp(s->name, "embed") == 0) {
-				sub.tty = cli->tty;
-				sub.max_memory = cli->max_memory;
+			if (strcmp(s->name, "embed") == 0)
 				rc = run_embed(p, s, abs_out, r.output, &sub);
-			} else {
-				rc = stage_command(s->name)((int)r.argv->len - 1,
-				                            (char **)r.argv->pdata,
-				                            &sub);
-			}
+			else
+				rc = kith_cli_stage_run(library_stage(s->name),
+				    (const char *const *)r.keys->pdata,
+				    (const char *const *)r.values->pdata,
+				    (int)r.keys->len, r.positional, r.output, &sub);
 			restore_stdout(saved);
 		}
 		if (rc != 0) {

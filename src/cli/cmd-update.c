@@ -2,16 +2,15 @@
  *   [--profiles P] [--prefs R] [--communities C] [ingest options] */
 #include "config.h"
 
-#include <fcntl.h>
 #include <stdio.h>
-#include <string.h>
-#include <unistd.h>
 
 #include "cli.h"
+#include "kith/community.h"
 #include "kith/core.h"
 #include "kith/emb.h"
 #include "kith/io.h"
 #include "kith/models.h"
+#include "kith/profile.h"
 #include "kith/update.h"
 
 static void
@@ -88,130 +87,6 @@ refresh_emb(const char *store_path, const char *emb_path,
 	kith_cli_info(cli, "update", "refreshed '%s' (%s) in %.2f s", emb_path,
 	              model, kith_now() - t0);
 	return 0;
-}
-
-/* ---- derived folders through their own commands ------------------------- */
-
-/* Runs cmd (in-process) with stdout sent to /dev/null. */
-static int
-run_quiet(int (*cmd)(int, char **, struct kith_cli *), GPtrArray *args,
-          struct kith_cli *cli)
-{
-	g_ptr_array_add(args, NULL);
-	int argc = (int)args->len - 1;
-	char **argv = g_new0(char *, args->len);
-	memcpy(argv, args->pdata, args->len * sizeof(char *));
-	fflush(stdout);
-	int saved = dup(STDOUT_FILENO);
-	int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
-	if (saved >= 0 && null >= 0)
-		dup2(null, STDOUT_FILENO);
-	struct kith_cli sub = *cli;
-	sub.quiet = TRUE;
-	sub.tty = FALSE;
-	sub.check_error = NULL;
-	int rc = cmd(argc, argv, &sub);
-	fflush(stdout);
-	if (saved >= 0) {
-		dup2(saved, STDOUT_FILENO);
-		close(saved);
-	}
-	if (null >= 0)
-		close(null);
-	g_free(argv);
-	return rc;
-}
-
-struct optmap {
-	const char *key;        /* manifest member */
-	const char *opt;        /* option of the command */
-};
-
-/* Appends "--opt value" for every member of m named in map. */
-static void
-add_options(GPtrArray *args, JsonObject *m, const struct optmap *map)
-{
-	for (; map->key; map++) {
-		JsonNode *n = json_object_get_member(m, map->key);
-		if (!n || !JSON_NODE_HOLDS_VALUE(n))
-			continue;
-		char buf[G_ASCII_DTOSTR_BUF_SIZE];
-		const char *v = NULL;
-		switch (json_node_get_value_type(n)) {
-		case G_TYPE_STRING:
-			v = json_node_get_string(n);
-			break;
-		case G_TYPE_INT64:
-			g_snprintf(buf, sizeof buf, "%" G_GINT64_FORMAT,
-			           json_node_get_int(n));
-			v = buf;
-			break;
-		case G_TYPE_DOUBLE:
-			g_ascii_dtostr(buf, sizeof buf, json_node_get_double(n));
-			v = buf;
-			break;
-		default:
-			break;
-		}
-		if (!v)
-			continue;
-		g_ptr_array_add(args, g_strdup(map->opt));
-		g_ptr_array_add(args, g_strdup(v));
-	}
-}
-
-static const struct optmap profile_opts[] = {
-	{ "half_life_days", "--half-life" }, { "cold_k", "--cold-k" },
-	{ "new_days", "--new-days" }, { "emb", "--emb" }, { NULL, NULL },
-};
-static const struct optmap prefs_opts[] = {
-	{ "graph", "--graph" }, { "alpha", "--alpha" },
-	{ "max_iterations", "--iterations" }, { "tol", "--tol" },
-	{ "kappa", "--kappa" }, { "half_life_days", "--half-life" },
-	{ "knn", "--knn" }, { "co_k", "--co-k" }, { "co_cap", "--co-cap" },
-	{ "emb", "--emb" }, { NULL, NULL },
-};
-static const struct optmap comm_opts[] = {
-	{ "method", "--method" }, { "graph", "--graph" },
-	{ "resolution", "--resolution" }, { "neighbours", "--neighbours" },
-	{ "item_cap", "--item-cap" }, { "emb", "--emb" },
-	{ "profiles", "--profiles" }, { NULL, NULL },
-};
-
-static int
-refresh_folder(const char *what, int (*cmd)(int, char **, struct kith_cli *),
-               const char *format, const struct optmap *map,
-               const char *store_path, const char *dir, struct kith_cli *cli,
-               double *secs)
-{
-	GError *err = NULL;
-	g_autoptr(JsonNode) keep = NULL;
-	double t0 = kith_now();
-	JsonObject *m = read_manifest(dir, &keep, &err);
-	if (!m)
-		return kith_cli_fail("update", err);
-	if (g_strcmp0(json_object_get_string_member_with_default(m, "format",
-	                                                         ""),
-	              format) != 0) {
-		g_set_error(&err, KITH_ERROR, KITH_ERROR_DATA,
-		            "'%s' is not a %s folder", dir, format);
-		return kith_cli_fail("update", err);
-	}
-	g_autoptr(GPtrArray) args = g_ptr_array_new_with_free_func(g_free);
-	g_ptr_array_add(args, g_strdup(what));
-	g_ptr_array_add(args, g_strdup(store_path));
-	g_ptr_array_add(args, g_strdup("-o"));
-	g_ptr_array_add(args, g_strdup(dir));
-	add_options(args, m, map);
-	if (json_object_has_member(m, "seed")) {
-		g_ptr_array_add(args, g_strdup("--seed"));
-		g_ptr_array_add(args, g_strdup_printf("%" G_GINT64_FORMAT,
-		    json_object_get_int_member(m, "seed")));
-	}
-	int rc = run_quiet(cmd, args, cli);
-	g_ptr_array_set_free_func(args, g_free);
-	*secs = kith_now() - t0;
-	return rc;
 }
 
 /* ---- the command -------------------------------------------------------- */
@@ -341,66 +216,66 @@ cmd_update(int argc, char **argv, struct kith_cli *cli)
 	if (emb && (rc = refresh_emb(store, emb, &u, &ro, cli)) != 0)
 		goto out;
 	if (profiles) {
-		rc = refresh_folder("profile", cmd_profile, "kith-profiles",
-		                    profile_opts, store, profiles, cli, &secs);
-		if (rc)
+		struct kith_profile_job j;
+		struct kith_profile_summary ps;
+		kith_profile_job_init(&j);
+		j.store = g_strdup(store);
+		j.max_memory = cli->max_memory;
+		if (!kith_profile_job_from_folder(&j, profiles, &err) ||
+		    !kith_profile_job_run(&j, &ps, &err)) {
+			kith_profile_job_clear(&j);
+			rc = kith_cli_fail("update", err);
 			goto out;
+		}
+		kith_profile_job_clear(&j);
 		kith_cli_info(cli, "update", "refreshed '%s' in %.2f s",
-		              profiles, secs);
+		              profiles, ps.seconds);
 	}
 	if (prefs) {
-		rc = refresh_folder("propagate", cmd_propagate, "kith-prefs",
-		                    prefs_opts, store, prefs, cli, &secs);
-		if (rc)
+		struct kith_propagate_job j;
+		struct kith_propagate_summary ps = { 0 };
+		kith_propagate_job_init(&j);
+		j.store = g_strdup(store);
+		j.seed = (uint64_t)cli->seed;
+		gboolean ok = kith_propagate_job_from_folder(&j, prefs, &err) &&
+		              kith_propagate_job_run(&j, &ps, &err);
+		kith_propagate_job_clear(&j);
+		secs = ps.seconds;
+		kith_propagate_summary_clear(&ps);
+		if (!ok) {
+			rc = kith_cli_fail("update", err);
 			goto out;
+		}
 		kith_cli_info(cli, "update", "refreshed '%s' in %.2f s", prefs,
 		              secs);
 	}
 	if (comm) {
-		/* warm start from the folder's own partition (read before the
-		 * new folder replaces it atomically); louvain cannot start from
-		 * a partition and is recomputed from scratch */
-		g_autoptr(JsonNode) keep = NULL;
-		double tc = kith_now();
-		JsonObject *m = read_manifest(comm, &keep, &err);
-		if (!m) {
-			rc = kith_cli_fail("update", err);
-			goto out;
-		}
-		if (g_strcmp0(kith_json_str(m, "method"), "louvain") == 0) {
-			rc = refresh_folder("communities", cmd_communities,
-			                    "kith-communities", comm_opts, store, comm,
-			                    cli, &secs);
-			if (rc)
-				goto out;
-			kith_cli_info(cli, "update", "refreshed '%s' (louvain, from "
-			              "scratch) in %.2f s", comm, secs);
-		} else {
-			g_autoptr(GPtrArray) args =
-				g_ptr_array_new_with_free_func(g_free);
-			const char *a[] = { "communities", store, "-o", comm,
-			                    "--warm-start", comm };
-			for (size_t i = 0; i < G_N_ELEMENTS(a); i++)
-				g_ptr_array_add(args, g_strdup(a[i]));
-			add_options(args, m, comm_opts);
-			if (kith_json_int_or(m, "seed", -1) >= 0) {
-				g_ptr_array_add(args, g_strdup("--seed"));
-				g_ptr_array_add(args, g_strdup_printf("%" G_GINT64_FORMAT,
-				    kith_json_int_or(m, "seed", 0)));
-			}
-			rc = run_quiet(cmd_communities, args, cli);
-			if (rc)
-				goto out;
-			g_autoptr(JsonNode) nk = NULL;
-			JsonObject *nm = read_manifest(comm, &nk, NULL);
-			JsonObject *ws = kith_json_obj(nm, "warm_start");
+		/* leiden and labelprop start from the folder's own partition
+		 * (read before the new folder replaces it atomically); louvain
+		 * cannot start from a partition and is recomputed from scratch */
+		struct kith_communities_job j;
+		struct kith_communities_summary cs = { 0 };
+		kith_communities_job_init(&j);
+		j.store = g_strdup(store);
+		j.seed = (uint64_t)cli->seed;
+		j.max_memory = cli->max_memory;
+		gboolean ok = kith_communities_job_from_folder(&j, comm, &err) &&
+		              kith_communities_job_run(&j, &cs, &err);
+		if (ok && j.warm)
 			kith_cli_info(cli, "update", "refreshed '%s' in %.2f s (warm "
 			              "start: %" G_GINT64_FORMAT " of %" G_GINT64_FORMAT
 			              " users changed community, %" G_GINT64_FORMAT
-			              " new users)", comm, kith_now() - tc,
-			              kith_json_int_or(ws, "changed", -1),
-			              kith_json_int_or(ws, "users_compared", -1),
-			              kith_json_int_or(ws, "new_users", -1));
+			              " new users)", comm, cs.info.seconds,
+			              cs.result.warm_changed, cs.result.warm_previous,
+			              cs.result.warm_new);
+		else if (ok)
+			kith_cli_info(cli, "update", "refreshed '%s' (louvain, from "
+			              "scratch) in %.2f s", comm, cs.info.seconds);
+		kith_communities_summary_clear(&cs);
+		kith_communities_job_clear(&j);
+		if (!ok) {
+			rc = kith_cli_fail("update", err);
+			goto out;
 		}
 	}
 	print_entry(u.entry, json);

@@ -4,6 +4,7 @@
  * turned into struct kith_ingest_options fields. */
 #include "config.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "cli.h"
@@ -31,33 +32,38 @@ parse_sep(const char *s, char *out)
 	return TRUE;
 }
 
+#define RA(f) offsetof(struct kith_cli_reader_args, f)
+const struct kith_cli_option kith_cli_reader_table[KITH_CLI_READER_N] = {
+	{ "sep", 0, G_OPTION_ARG_STRING, RA(sep),
+	  "field separator: , tab | ; or auto (default)", "SEP", 0 },
+	{ "header", 0, G_OPTION_ARG_STRING, RA(header),
+	  "first line is a header: yes, no or auto (default)", "WHEN", 0 },
+	{ "comment", 0, G_OPTION_ARG_STRING, RA(comment),
+	  "skip lines starting with this character", "CHAR", 0 },
+	{ "on-error", 0, G_OPTION_ARG_STRING, RA(on_error),
+	  "stop (default) or skip bad rows into STORE/rejects.tsv",
+	  "stop|skip", 0 },
+	{ "max-rejects", 0, G_OPTION_ARG_STRING, RA(max_rejects),
+	  "abort past N rejected rows or P% of rows", "N|P%", 0 },
+	{ "max-line-bytes", 0, G_OPTION_ARG_INT64, RA(max_line),
+	  "longest accepted line (default 1048576)", "N", 0 },
+	{ "allow-negative", 0, G_OPTION_ARG_NONE, RA(allow_negative),
+	  "accept negative values and weights", NULL, 0 },
+	{ "preset", 0, G_OPTION_ARG_STRING, RA(preset),
+	  "file layouts of a known data set: movielens", "NAME", 0 },
+	{ "max-levels", 0, G_OPTION_ARG_INT, RA(max_levels),
+	  "one-hot columns per categorical user attribute (default 32)", "N",
+	  0 },
+};
+
 void
 kith_cli_reader_entries(GOptionContext *ctx, struct kith_cli_reader_args *a)
 {
+	GOptionEntry entries[KITH_CLI_READER_N + 1];
+
 	/* copied by GLib; the values go to a */
-	const GOptionEntry entries[] = {
-		{ "sep", 0, 0, G_OPTION_ARG_STRING, &a->sep,
-		  "field separator: , tab | ; or auto (default)", "SEP" },
-		{ "header", 0, 0, G_OPTION_ARG_STRING, &a->header,
-		  "first line is a header: yes, no or auto (default)", "WHEN" },
-		{ "comment", 0, 0, G_OPTION_ARG_STRING, &a->comment,
-		  "skip lines starting with this character", "CHAR" },
-		{ "on-error", 0, 0, G_OPTION_ARG_STRING, &a->on_error,
-		  "stop (default) or skip bad rows into STORE/rejects.tsv",
-		  "stop|skip" },
-		{ "max-rejects", 0, 0, G_OPTION_ARG_STRING, &a->max_rejects,
-		  "abort past N rejected rows or P% of rows", "N|P%" },
-		{ "max-line-bytes", 0, 0, G_OPTION_ARG_INT64, &a->max_line,
-		  "longest accepted line (default 1048576)", "N" },
-		{ "allow-negative", 0, 0, G_OPTION_ARG_NONE, &a->allow_negative,
-		  "accept negative values and weights", NULL },
-		{ "preset", 0, 0, G_OPTION_ARG_STRING, &a->preset,
-		  "file layouts of a known data set: movielens", "NAME" },
-		{ "max-levels", 0, 0, G_OPTION_ARG_INT, &a->max_levels,
-		  "one-hot columns per categorical user attribute (default 32)",
-		  "N" },
-		{ NULL }
-	};
+	kith_cli_option_entries(entries, kith_cli_reader_table,
+	                        KITH_CLI_READER_N, a);
 	g_option_context_add_main_entries(ctx, entries, NULL);
 }
 

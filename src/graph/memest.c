@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 
 #include "kith/core.h"
+#include "kith/dist.h"
 #include "kith/input.h"
 #include "kith/memest.h"
 
@@ -323,4 +324,147 @@ kith_memest_communities(const struct kith_store *s, int64_t edges)
 	double b = e * 12 + (e / 2) * (32 + 16 + 16) + n * (2 * 16 * 4 + 64) +
 	           (double)s->ui.nnz * 8 + 24 * n;
 	return total(b, 1.7);
+}
+
+/* The rows and entries of each rank (see memest.h). */
+static void
+rank_shares(struct kith_memest_rank *out, const int64_t *indptr, int64_t n,
+            int64_t entries, int ranks)
+{
+	g_autofree int64_t *b = g_new(int64_t, ranks + 1);
+
+	if (indptr)
+		kith_dist_partition(b, indptr, n, ranks);
+	for (int q = 0; q < ranks; q++) {
+		struct kith_memest_rank *r = &out[q];
+		if (indptr) {
+			r->rows = b[q + 1] - b[q];
+			r->entries = indptr[b[q + 1]] - indptr[b[q]];
+		} else {
+			r->rows = n / ranks + (q < n % ranks);
+			r->entries = entries / ranks + (q < entries % ranks);
+		}
+		r->halo = ranks > 1 ? MIN(n - r->rows, r->entries) : 0;
+	}
+}
+
+/* What kith_store_open() touches (store.c): the row pointers and column
+ * indices of every CSR (their checks), the user and item columns of the
+ * event log, and the ids with their index (about 40 B an id beside its
+ * text).  Measured: 37 MiB over the baseline for a 100k-user synthetic
+ * store with 2M events (39 MB modelled). */
+static double
+store_open_bytes(const struct kith_store *s)
+{
+	double n = (double)s->n_users, m = (double)s->n_items;
+	double csr = 8 * (2 * n + 2 * m) +
+	             4 * (2 * (double)s->ui.nnz + (double)s->uu.nnz +
+	                  (double)s->item_cat.nnz + (double)s->uf.nnz);
+
+	return csr + 8 * (double)s->n_log + 56 * (n + m);
+}
+
+/* The resident memory of an MPI process beside kith's (Open MPI's
+ * libraries and shared-memory segments): measured 20 MiB for `mpirun
+ * kith influence --help`, against 13 MiB for kith alone. */
+#define MPI_EXTRA (7.0 * MiB)
+
+/* A rank's share, or, when every rank builds the graph of `entries`
+ * entries whole (entries > 0), the larger of the build (`build` bytes
+ * an entry: the graph and its temporaries; measured 33 B for the
+ * co-interaction graph of kith influence, 26 B for kith propagate's,
+ * whose item cap is lower) and the share, beside the whole graph (12 B
+ * an entry) when it is kept (PageRank keeps it; propagate frees it once
+ * its rows are cut). */
+static double
+whole_graph(double share, int64_t entries, double build, gboolean kept)
+{
+	double e = (double)entries;
+
+	if (entries <= 0)
+		return share;
+	return MAX(build * e, (kept ? 12 * e : 0) + share);
+}
+
+void
+kith_memest_pagerank_ranks(struct kith_memest_rank *out,
+                           const struct kith_store *s, const int64_t *indptr,
+                           int64_t entries, gboolean directed, int ranks)
+{
+	double n = (double)s->n_users;
+
+	rank_shares(out, indptr, s->n_users, entries, ranks);
+	for (int q = 0; q < ranks; q++) {
+		struct kith_memest_rank *r = &out[q];
+		double nl = (double)r->rows, e = (double)r->entries;
+		double h = (double)r->halo;
+		double share = 2 * (8 * e + 8 * nl)      /* in-rows, halo copy */
+		             + (directed ? 16 * e : 0)   /* transposition */
+		             + 4 * 8 * nl + 8 * (nl + h) /* o, x, y, r; z */
+		             + 8 * h + 2 * 4 * h;        /* send buffer, lists */
+		r->bytes = total(MPI_EXTRA + store_open_bytes(s) + 2 * 8 * n +
+		                 whole_graph(share, indptr ? 0 : entries, 32,
+		                             TRUE), 1.0);
+	}
+}
+
+void
+kith_memest_propagate_ranks(struct kith_memest_rank *out,
+                            const struct kith_store *s, const int64_t *indptr,
+                            int64_t entries, int64_t categories, int ranks)
+{
+	double n = (double)s->n_users, c = (double)MAX(categories, 1);
+	/* the category preferences read the rest of the event log, or the
+	 * pairs' arrays */
+	double store = store_open_bytes(s) +
+	               (s->n_log > 0 ? 13 * (double)s->n_log
+	                             : 28 * (double)s->ui.nnz);
+
+	rank_shares(out, indptr, s->n_users, entries, ranks);
+	for (int q = 0; q < ranks; q++) {
+		struct kith_memest_rank *r = &out[q];
+		double nl = (double)r->rows, e = (double)r->entries;
+		double h = (double)r->halo;
+		double share = 2 * (8 * e + 8 * nl)      /* rows, halo copy */
+		             + 2 * 4 * c * nl + 20 * nl  /* P, next, outputs */
+		             + 4 * (c + 1) * h + 8 * h   /* halo rows, lists */
+		             + (q == 0 ? (4 * c + 20) * n : 0); /* the gather */
+		r->bytes = total(MPI_EXTRA + store + (4 * c + 8) * n +
+		                 whole_graph(share, indptr ? 0 : entries, 26,
+		                             FALSE), 1.0);
+	}
+}
+
+int
+kith_memest_rank_max(const struct kith_memest_rank *r, int ranks)
+{
+	int best = 0;
+
+	for (int q = 1; q < ranks; q++)
+		if (r[q].bytes > r[best].bytes)
+			best = q;
+	return best;
+}
+
+gboolean
+kith_memest_gate(uint64_t bytes, uint64_t limit, const char *what,
+                 void (*note)(void *data, const char *msg), void *note_data,
+                 GError **error)
+{
+	g_autofree char *sz = g_format_size_full(bytes, G_FORMAT_SIZE_IEC_UNITS);
+
+	if (note) {
+		g_autofree char *msg = g_strdup_printf("memory estimate %s for %s",
+		                                       sz, what);
+		note(note_data, msg);
+	}
+	if (limit > 0 && bytes > limit) {
+		g_autofree char *lim = g_format_size_full(limit,
+		                                          G_FORMAT_SIZE_IEC_UNITS);
+		g_set_error(error, KITH_ERROR, KITH_ERROR_LIMIT, "%s needs an "
+		            "estimated %s, more than --max-memory %s: refused "
+		            "before allocating", what, sz, lim);
+		return FALSE;
+	}
+	return TRUE;
 }

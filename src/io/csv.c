@@ -831,6 +831,15 @@ kith_csv_header_names(const struct kith_csv *r)
 }
 
 int
+kith_csv_column(const struct kith_csv *r, const char *name)
+{
+	for (int i = 0; r->header && r->header[i]; i++)
+		if (strcmp(r->header[i], name) == 0)
+			return i;
+	return -1;
+}
+
+int
 kith_csv_n_columns(const struct kith_csv *r)
 {
 	return r->n_columns;

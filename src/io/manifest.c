@@ -145,18 +145,26 @@ kith_json_int_or(JsonObject *o, const char *name, int64_t def)
 	               ? json_node_get_int(n) : def;
 }
 
+gboolean
+kith_json_node_num(JsonNode *n, double *out)
+{
+	if (n == NULL || !JSON_NODE_HOLDS_VALUE(n))
+		return FALSE;
+	if (json_node_get_value_type(n) == G_TYPE_INT64)
+		*out = (double)json_node_get_int(n);
+	else if (json_node_get_value_type(n) == G_TYPE_DOUBLE)
+		*out = json_node_get_double(n);
+	else
+		return FALSE;
+	return TRUE;
+}
+
 double
 kith_json_num_or(JsonObject *o, const char *name, double def)
 {
-	JsonNode *n = member(o, name);
+	double v;
 
-	if (n == NULL || !JSON_NODE_HOLDS_VALUE(n))
-		return def;
-	if (json_node_get_value_type(n) == G_TYPE_INT64)
-		return (double)json_node_get_int(n);
-	if (json_node_get_value_type(n) == G_TYPE_DOUBLE)
-		return json_node_get_double(n);
-	return def;
+	return kith_json_node_num(member(o, name), &v) ? v : def;
 }
 
 gboolean

@@ -2,10 +2,14 @@
  * Embedding folders: users.npy and items.npy (float32, row-major), the
  * ids of their rows (users.tsv, items.tsv) and a manifest with the
  * model's description and the checksums.  Written
- * atomically through kith_outdir; opened by mapping.
+ * atomically through kith_outdir; opened by mapping.  What a reader shows
+ * of the model (its name, the store, the training curve as series) is
+ * read from the manifest here, where the format is kept, not by each
+ * reader (kith_emb_summary_read(): O(entries of the curve)).
  */
 #include "config.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "kith/core.h"
@@ -159,4 +163,101 @@ kith_emb_array(const struct kith_emb *e, const char *name,
 	}
 	p = g_build_filename(e->path, name, NULL);
 	return kith_npy_map(out, p, error);
+}
+
+/* ---- what readers show of the model ------------------------------------- */
+
+static void
+series_free(gpointer p)
+{
+	struct kith_emb_series *s = p;
+
+	g_free(s->name);
+	g_array_unref(s->epoch);
+	g_array_unref(s->value);
+	g_free(s);
+}
+
+/* Appends (x, y) to the series called name, made when new. */
+static void
+curve_add(GPtrArray *curve, const char *name, double x, double y)
+{
+	struct kith_emb_series *s = NULL;
+
+	for (guint i = 0; i < curve->len && !s; i++)
+		if (strcmp(((struct kith_emb_series *)curve->pdata[i])->name,
+		           name) == 0)
+			s = curve->pdata[i];
+	if (s == NULL) {
+		s = g_new0(struct kith_emb_series, 1);
+		s->name = g_strdup(name);
+		s->epoch = g_array_new(FALSE, FALSE, sizeof(double));
+		s->value = g_array_new(FALSE, FALSE, sizeof(double));
+		g_ptr_array_add(curve, s);
+	}
+	g_array_append_val(s->epoch, x);
+	g_array_append_val(s->value, y);
+}
+
+/* The points of one curve entry (an object) at epoch x. */
+static void
+curve_entry(GPtrArray *curve, JsonObject *e, double x)
+{
+	g_autoptr(GList) names = json_object_get_members(e);
+	double y;
+
+	for (GList *l = names; l; l = l->next) {
+		JsonNode *v = json_object_get_member(e, l->data);
+		if (strcmp(l->data, "epoch") == 0)
+			continue;
+		if (kith_json_node_num(v, &y)) {
+			if (isfinite(y))
+				curve_add(curve, l->data, x, y);
+		} else if (JSON_NODE_HOLDS_OBJECT(v)) {
+			JsonObject *o = json_node_get_object(v);
+			g_autoptr(GList) inner = json_object_get_members(o);
+			for (GList *q = inner; q; q = q->next)
+				if (kith_json_node_num(json_object_get_member(o,
+				                       q->data), &y) && isfinite(y))
+					curve_add(curve, q->data, x, y);
+		}
+	}
+}
+
+void
+kith_emb_summary_read(struct kith_emb_summary *out, const struct kith_emb *e)
+{
+	JsonObject *m = e->manifest ? json_node_get_object(e->manifest) : NULL;
+	JsonNode *cn = m && json_object_has_member(m, "curve")
+	                       ? json_object_get_member(m, "curve") : NULL;
+	JsonArray *arr = NULL;
+
+	out->model = g_strdup(kith_json_str(m, "model"));
+	out->store_created = g_strdup(kith_json_str(m, "store_created"));
+	out->curve = g_ptr_array_new_with_free_func(series_free);
+	if (cn && JSON_NODE_HOLDS_ARRAY(cn))
+		arr = json_node_get_array(cn);
+	else if (cn && JSON_NODE_HOLDS_OBJECT(cn))
+		arr = kith_json_arr(json_node_get_object(cn), "epochs");
+	for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
+		JsonNode *en = json_array_get_element(arr, i);
+		double x, y;
+		if (kith_json_node_num(en, &y)) {   /* a bare array of losses */
+			curve_add(out->curve, "loss", i + 1, y);
+		} else if (JSON_NODE_HOLDS_OBJECT(en)) {
+			JsonObject *o = json_node_get_object(en);
+			x = kith_json_num_or(o, "epoch", i + 1);
+			curve_entry(out->curve, o, x);
+		}
+	}
+}
+
+void
+kith_emb_summary_clear(struct kith_emb_summary *s)
+{
+	g_free(s->model);
+	g_free(s->store_created);
+	if (s->curve)
+		g_ptr_array_unref(s->curve);
+	memset(s, 0, sizeof *s);
 }

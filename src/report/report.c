@@ -34,6 +34,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kith/csv.h"
 #include "kith/emb.h"
 #include "kith/io.h"
 #include "report/report-internal.h"
@@ -72,25 +73,9 @@ jstr(JsonObject *o, const char *k)
 }
 
 static gboolean
-node_num(JsonNode *n, double *out)
-{
-	GType t;
-	if (n == NULL || !JSON_NODE_HOLDS_VALUE(n))
-		return FALSE;
-	t = json_node_get_value_type(n);
-	if (t == G_TYPE_INT64)
-		*out = (double)json_node_get_int(n);
-	else if (t == G_TYPE_DOUBLE)
-		*out = json_node_get_double(n);
-	else
-		return FALSE;
-	return TRUE;
-}
-
-static gboolean
 jnum(JsonObject *o, const char *k, double *out)
 {
-	return node_num(member(o, k), out);
+	return kith_json_node_num(member(o, k), out);
 }
 
 static double
@@ -281,121 +266,62 @@ open_folder(const char *dir, const char *format, const char *option,
 	return root;
 }
 
-/* A minimal TSV reader over a mapped file: header names, then rows split
- * on tabs (fields are not NUL-terminated). */
-struct tsv {
-	GMappedFile *mf;
-	const char *p, *end;
-	char **header;
-	int ncol;
-	int64_t line;
-};
-
-static void
-tsv_close(struct tsv *t)
+/* A TSV file kith wrote (profiles.tsv, communities.tsv, rejects.tsv):
+ * the CSV reader with tabs, a header and no quoting.  Close with
+ * kith_csv_close(). */
+static struct kith_csv *
+tsv_open(const char *path, GError **error)
 {
-	if (t->mf)
-		g_mapped_file_unref(t->mf);
-	g_strfreev(t->header);
-	memset(t, 0, sizeof(*t));
-}
+	struct kith_csv_options o = KITH_CSV_OPTIONS_INIT;
+	struct kith_csv *r;
 
-static gboolean
-tsv_open(struct tsv *t, const char *path, GError **error)
-{
-	GError *e = NULL;
-	const char *nl;
-
-	memset(t, 0, sizeof(*t));
-	t->mf = g_mapped_file_new(path, FALSE, &e);
-	if (t->mf == NULL) {
-		g_set_error(error, KITH_ERROR, KITH_ERROR_IO, "cannot open '%s': %s",
-		            path, e->message);
-		g_error_free(e);
-		return FALSE;
-	}
-	t->p = g_mapped_file_get_contents(t->mf);
-	t->end = t->p + g_mapped_file_get_length(t->mf);
-	if (t->p == NULL || t->p == t->end) {
+	o.sep = '\t';
+	o.header = KITH_CSV_HEADER_YES;
+	o.no_quotes = TRUE;
+	r = kith_csv_open(path, &o, error);
+	if (r && kith_csv_header_names(r) == NULL) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA, "'%s' is empty",
 		            path);
-		tsv_close(t);
-		return FALSE;
+		kith_csv_close(r);
+		return NULL;
 	}
-	nl = memchr(t->p, '\n', t->end - t->p);
-	{
-		g_autofree char *h = g_strndup(t->p, (nl ? nl : t->end) - t->p);
-		size_t hl = strlen(h);
-		if (hl && h[hl - 1] == '\r')
-			h[hl - 1] = '\0';
-		t->header = g_strsplit(h, "\t", -1);
-	}
-	t->ncol = (int)g_strv_length(t->header);
-	t->p = nl ? nl + 1 : t->end;
-	t->line = 1;
-	return TRUE;
+	return r;
 }
 
+/* The next record: 1, 0 at the end, -1 on a read error or a bad record
+ * ("FILE:LINE: reason"). */
 static int
-tsv_col(const struct tsv *t, const char *name)
+tsv_next(struct kith_csv *r, struct kith_csv_record *rec, GError **error)
 {
-	for (int i = 0; i < t->ncol; i++)
-		if (strcmp(t->header[i], name) == 0)
-			return i;
-	return -1;
+	int rc = kith_csv_next(r, rec, error);
+
+	if (rc > 0 && rec->reason != KITH_CSV_OK) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+		            "%s:%" G_GINT64_FORMAT ": %s", kith_csv_name(r),
+		            rec->line, kith_csv_reason_text(rec->reason));
+		return -1;
+	}
+	return rc;
 }
 
-/* Next row: fills f/len for up to ncol fields (missing ones empty).
- * FALSE at the end. */
-static gboolean
-tsv_next(struct tsv *t, const char **f, size_t *len)
-{
-	const char *nl, *q;
-	int k = 0;
-
-	while (t->p < t->end && *t->p == '\n') {
-		t->p++;
-		t->line++;
-	}
-	if (t->p >= t->end)
-		return FALSE;
-	nl = memchr(t->p, '\n', t->end - t->p);
-	if (nl == NULL)
-		nl = t->end;
-	q = t->p;
-	while (k < t->ncol) {
-		const char *tab = memchr(q, '\t', nl - q);
-		const char *e = tab ? tab : nl;
-		f[k] = q;
-		len[k] = e - q;
-		if (len[k] && k == t->ncol - 1 && q[len[k] - 1] == '\r')
-			len[k]--;
-		k++;
-		if (!tab)
-			break;
-		q = tab + 1;
-	}
-	for (; k < t->ncol; k++) {
-		f[k] = nl;
-		len[k] = 0;
-	}
-	t->p = nl < t->end ? nl + 1 : t->end;
-	t->line++;
-	return TRUE;
-}
-
+/* Field c of rec as a number; NAN when empty, not a number, or c < 0. */
 static double
-field_num(const char *f, size_t len)
+field_num(const struct kith_csv_record *rec, int c)
 {
-	char buf[64];
 	char *end;
 	double v;
-	if (len == 0 || len >= sizeof(buf))
+	if (c < 0 || rec->len[c] == 0 || rec->len[c] >= 64)
 		return NAN;
-	memcpy(buf, f, len);
-	buf[len] = '\0';
-	v = g_ascii_strtod(buf, &end);
+	v = g_ascii_strtod(rec->field[c], &end);
 	return *end == '\0' ? v : NAN;
+}
+
+/* Field c of rec, copied; NULL when empty or c < 0. */
+static char *
+field_dup(const struct kith_csv_record *rec, int c)
+{
+	return c >= 0 && rec->len[c] ? g_strndup(rec->field[c], rec->len[c])
+	                             : NULL;
 }
 
 /* ------------------------------------------------------------ store */
@@ -530,27 +456,28 @@ data_quality(struct rp_model *m, struct kith_store *s, JsonObject *man)
 				                g_strdup(json_node_get_string(n)));
 		}
 	} else if (rej && g_file_test(rej, G_FILE_TEST_IS_REGULAR)) {
-		struct tsv t;
-		if (tsv_open(&t, rej, NULL)) {
-			int rc = tsv_col(&t, "reason");
-			const char **f = g_new(const char *, t.ncol);
-			size_t *len = g_new(size_t, t.ncol);
+		GError *e = NULL;
+		g_autoptr(kith_csv) t = tsv_open(rej, &e);
+		int rc = t ? kith_csv_column(t, "reason") : -1;
+		struct kith_csv_record rec;
+		if (t) {
 			m->has_dq = TRUE;
 			m->dq_source = g_strdup("rejects.tsv");
 			m->dq_lines = m->dq_accepted = -1;
-			while (rc >= 0 && tsv_next(&t, f, len)) {
-				g_autofree char *r = g_strndup(f[rc], len[rc]);
-				int64_t *slot = g_hash_table_lookup(by, r);
-				if (slot == NULL) {
-					slot = g_new0(int64_t, 1);
-					g_hash_table_insert(by, g_strdup(r), slot);
-				}
-				(*slot)++;
-				m->dq_rejected++;
+		}
+		while (rc >= 0 && tsv_next(t, &rec, &e) > 0) {
+			int64_t *slot = g_hash_table_lookup(by, rec.field[rc]);
+			if (slot == NULL) {
+				slot = g_new0(int64_t, 1);
+				g_hash_table_insert(by, g_strdup(rec.field[rc]), slot);
 			}
-			g_free(f);
-			g_free(len);
-			tsv_close(&t);
+			(*slot)++;
+			m->dq_rejected++;
+		}
+		if (e) {
+			g_ptr_array_add(m->warnings, g_strdup_printf("data quality: "
+			                "%s", e->message));
+			g_error_free(e);
 		}
 	}
 	if (!m->has_dq) {
@@ -680,19 +607,22 @@ communities_part(struct rp_model *m, struct kith_store *s,
 	/* details from communities.tsv, by header name */
 	tsvp = g_build_filename(opt->communities, "communities.tsv", NULL);
 	if (g_file_test(tsvp, G_FILE_TEST_IS_REGULAR)) {
-		struct tsv t;
-		if (!tsv_open(&t, tsvp, error)) {
+		g_autoptr(kith_csv) t = tsv_open(tsvp, error);
+		struct kith_csv_record rec;
+		int ci, di, ki, ti, ii, ri, mi, rc = 0;
+		if (t == NULL) {
 			kith_npy_unmap(&mem);
 			return FALSE;
 		}
-		int ci = tsv_col(&t, "community"), di = tsv_col(&t, "internal_density");
-		int ki = tsv_col(&t, "conductance"), ti = tsv_col(&t, "top_categories");
-		int ii = tsv_col(&t, "top_items"), ri = tsv_col(&t, "mean_rfm");
-		int mi = tsv_col(&t, "central_members");
-		const char **f = g_new(const char *, t.ncol);
-		size_t *len = g_new(size_t, t.ncol);
-		while (ci >= 0 && tsv_next(&t, f, len)) {
-			double idv = field_num(f[ci], len[ci]);
+		ci = kith_csv_column(t, "community");
+		di = kith_csv_column(t, "internal_density");
+		ki = kith_csv_column(t, "conductance");
+		ti = kith_csv_column(t, "top_categories");
+		ii = kith_csv_column(t, "top_items");
+		ri = kith_csv_column(t, "mean_rfm");
+		mi = kith_csv_column(t, "central_members");
+		while (ci >= 0 && (rc = tsv_next(t, &rec, error)) > 0) {
+			double idv = field_num(&rec, ci);
 			int64_t id = (int64_t)idv;
 			struct rp_group *g = isfinite(idv)
 			                             ? g_hash_table_lookup(by_id, &id)
@@ -700,21 +630,22 @@ communities_part(struct rp_model *m, struct kith_store *s,
 			if (g == NULL)
 				continue;
 			if (di >= 0)
-				g->density = field_num(f[di], len[di]);
+				g->density = field_num(&rec, di);
 			if (ki >= 0)
-				g->conductance = field_num(f[ki], len[ki]);
+				g->conductance = field_num(&rec, ki);
 			if (ri >= 0)
-				g->mean_rfm = field_num(f[ri], len[ri]);
-			if (ti >= 0 && len[ti])
-				g->top_categories = g_strndup(f[ti], len[ti]);
-			if (ii >= 0 && len[ii])
-				g->top_items = g_strndup(f[ii], len[ii]);
-			if (mi >= 0 && len[mi])
-				g->central = g_strndup(f[mi], len[mi]);
+				g->mean_rfm = field_num(&rec, ri);
+			g_free(g->top_categories);
+			g_free(g->top_items);
+			g_free(g->central);
+			g->top_categories = field_dup(&rec, ti);
+			g->top_items = field_dup(&rec, ii);
+			g->central = field_dup(&rec, mi);
 		}
-		g_free(f);
-		g_free(len);
-		tsv_close(&t);
+		if (rc < 0) {
+			kith_npy_unmap(&mem);
+			return FALSE;
+		}
 	} else {
 		g_ptr_array_add(m->warnings, g_strdup_printf("'%s' is missing: "
 		                "community details are not shown", tsvp));
@@ -864,7 +795,6 @@ profiles_part(struct rp_model *m, struct kith_store *s,
 	g_autoptr(GPtrArray) all = NULL;
 	g_autofree char *path = NULL;
 	JsonObject *man, *segs;
-	struct tsv t;
 	int sc, rc, fc, mc, cc;
 
 	root = open_folder(opt->profiles, "kith-profiles", "--profiles", m, error);
@@ -878,27 +808,25 @@ profiles_part(struct rp_model *m, struct kith_store *s,
 	all = g_ptr_array_new_with_free_func(group_free);
 	path = g_build_filename(opt->profiles, "profiles.tsv", NULL);
 	if (g_file_test(path, G_FILE_TEST_IS_REGULAR)) {
-		const char **f;
-		size_t *len;
-		if (!tsv_open(&t, path, error))
+		g_autoptr(kith_csv) t = tsv_open(path, error);
+		struct kith_csv_record rec;
+		int rd = 0;
+		if (t == NULL)
 			return FALSE;
-		sc = tsv_col(&t, "segment");
-		rc = tsv_col(&t, "recency_days");
-		fc = tsv_col(&t, "frequency");
-		mc = tsv_col(&t, "monetary");
-		cc = tsv_col(&t, "cold");
-		f = g_new(const char *, t.ncol);
-		len = g_new(size_t, t.ncol);
-		while (tsv_next(&t, f, len)) {
+		sc = kith_csv_column(t, "segment");
+		rc = kith_csv_column(t, "recency_days");
+		fc = kith_csv_column(t, "frequency");
+		mc = kith_csv_column(t, "monetary");
+		cc = kith_csv_column(t, "cold");
+		while ((rd = tsv_next(t, &rec, error)) > 0) {
 			struct rp_group *g;
 			m->prof_users++;
-			if (cc >= 0 && len[cc] == 1 && f[cc][0] == '1')
+			if (cc >= 0 && strcmp(rec.field[cc], "1") == 0)
 				m->cold_users++;
 			if (sc < 0)
 				continue;
 			{
-				g_autofree char *name = len[sc] ? g_strndup(f[sc], len[sc])
-				                                : g_strdup("(none)");
+				const char *name = rec.len[sc] ? rec.field[sc] : "(none)";
 				g = g_hash_table_lookup(seg, name);
 				if (g == NULL) {
 					g = group_new(name, 0);
@@ -910,21 +838,20 @@ profiles_part(struct rp_model *m, struct kith_store *s,
 			g->size++;
 			/* running sums; NAN fields poison the mean, as they should */
 			if (rc >= 0)
-				g->recency += field_num(f[rc], len[rc]);
+				g->recency += field_num(&rec, rc);
 			if (fc >= 0)
-				g->frequency += field_num(f[fc], len[fc]);
+				g->frequency += field_num(&rec, fc);
 			if (mc >= 0)
-				g->monetary += field_num(f[mc], len[mc]);
+				g->monetary += field_num(&rec, mc);
 		}
-		g_free(f);
-		g_free(len);
+		if (rd < 0)
+			return FALSE;
 		for (guint i = 0; i < all->len; i++) {
 			struct rp_group *g = all->pdata[i];
 			g->recency = rc >= 0 ? g->recency / g->size : NAN;
 			g->frequency = fc >= 0 ? g->frequency / g->size : NAN;
 			g->monetary = mc >= 0 ? g->monetary / g->size : NAN;
 		}
-		tsv_close(&t);
 		if (m->prof_users != s->n_users)
 			g_ptr_array_add(m->warnings, g_strdup_printf("'%s' has %"
 			                G_GINT64_FORMAT " rows; the store has %"
@@ -1171,71 +1098,22 @@ prefs_part(struct rp_model *m, const struct kith_report_options *opt,
 
 /* ------------------------------------------------------------ embedding */
 
+/* The training curve of the folder: its first MAX_CURVE_SERIES series,
+ * those with two points or more. */
 static void
-curve_add(GPtrArray *curve, const char *name, double x, double y)
+read_curve(struct rp_model *m, const struct kith_emb_summary *sum)
 {
-	struct rp_series_data *s = NULL;
-	for (guint i = 0; i < curve->len; i++)
-		if (strcmp(((struct rp_series_data *)curve->pdata[i])->name,
-		           name) == 0)
-			s = curve->pdata[i];
-	if (s == NULL) {
-		if (curve->len >= MAX_CURVE_SERIES)
-			return;
-		s = series_new(name);
-		g_ptr_array_add(curve, s);
-	}
-	g_array_append_val(s->x, x);
-	g_array_append_val(s->y, y);
-}
-
-static void
-read_curve(struct rp_model *m, JsonObject *man)
-{
-	JsonNode *cn = member(man, "curve");
-	JsonArray *arr = NULL;
-
 	m->curve = g_ptr_array_new_with_free_func(series_free);
-	if (cn && JSON_NODE_HOLDS_ARRAY(cn))
-		arr = json_node_get_array(cn);
-	else if (cn && JSON_NODE_HOLDS_OBJECT(cn))
-		arr = jarr(json_node_get_object(cn), "epochs");
-	for (guint i = 0; arr && i < json_array_get_length(arr); i++) {
-		JsonNode *en = json_array_get_element(arr, i);
-		JsonObject *e;
-		GList *names;
-		double x, y;
-		if (node_num(en, &y)) {     /* a bare array of losses */
-			curve_add(m->curve, "loss", i + 1, y);
+	for (guint i = 0; i < sum->curve->len && i < MAX_CURVE_SERIES; i++) {
+		const struct kith_emb_series *c = sum->curve->pdata[i];
+		struct rp_series_data *s;
+		if (c->epoch->len < 2)
 			continue;
-		}
-		if (!JSON_NODE_HOLDS_OBJECT(en))
-			continue;
-		e = json_node_get_object(en);
-		if (!jnum(e, "epoch", &x))
-			x = i + 1;
-		names = json_object_get_members(e);
-		for (GList *l = names; l; l = l->next) {
-			JsonNode *v = json_object_get_member(e, l->data);
-			if (strcmp(l->data, "epoch") == 0)
-				continue;
-			if (node_num(v, &y) && isfinite(y)) {
-				curve_add(m->curve, l->data, x, y);
-			} else if (JSON_NODE_HOLDS_OBJECT(v)) {
-				JsonObject *o = json_node_get_object(v);
-				GList *inner = json_object_get_members(o);
-				for (GList *q = inner; q; q = q->next)
-					if (jnum(o, q->data, &y) && isfinite(y))
-						curve_add(m->curve, q->data, x, y);
-				g_list_free(inner);
-			}
-		}
-		g_list_free(names);
+		s = series_new(c->name);
+		g_array_append_vals(s->x, c->epoch->data, c->epoch->len);
+		g_array_append_vals(s->y, c->value->data, c->value->len);
+		g_ptr_array_add(m->curve, s);
 	}
-	/* a series with a single point is not a curve */
-	for (guint i = m->curve->len; i-- > 0;)
-		if (((struct rp_series_data *)m->curve->pdata[i])->x->len < 2)
-			g_ptr_array_remove_index(m->curve, i);
 }
 
 static gboolean
@@ -1246,7 +1124,7 @@ emb_part(struct rp_model *m, struct kith_store *s,
 	g_autoptr(kith_emb) e = NULL;
 	g_autofree int64_t *rows = NULL, *pick = NULL;
 	g_autofree double *mean = NULL, *axes = NULL;
-	JsonObject *man;
+	struct kith_emb_summary sum;
 	struct kith_rng rng;
 	double eig[2], total;
 	int64_t n_cov, eligible = 0, want, got = 0;
@@ -1267,19 +1145,18 @@ emb_part(struct rp_model *m, struct kith_store *s,
 		            s->n_users);
 		return FALSE;
 	}
-	man = e->manifest ? json_node_get_object(e->manifest) : NULL;
-	{
-		const char *sc = jstr(man, "store_created");
-		if (sc && m->store_created && strcmp(sc, m->store_created) != 0)
-			g_ptr_array_add(m->warnings, g_strdup_printf("--emb '%s' was "
-			                "trained on a store created %s, not on this one",
-			                opt->emb, sc));
-	}
+	kith_emb_summary_read(&sum, e);
+	if (sum.store_created && m->store_created &&
+	    strcmp(sum.store_created, m->store_created) != 0)
+		g_ptr_array_add(m->warnings, g_strdup_printf("--emb '%s' was "
+		                "trained on a store created %s, not on this one",
+		                opt->emb, sum.store_created));
 	m->has_emb = TRUE;
 	m->emb_path = g_strdup(opt->emb);
-	m->emb_model = g_strdup(jstr(man, "model"));
+	m->emb_model = g_steal_pointer(&sum.model);
 	m->dim = e->dim;
-	read_curve(m, man);
+	read_curve(m, &sum);
+	kith_emb_summary_clear(&sum);
 	m->px = g_array_new(FALSE, FALSE, sizeof(double));
 	m->py = g_array_new(FALSE, FALSE, sizeof(double));
 	m->pc = g_array_new(FALSE, FALSE, sizeof(int));
@@ -1517,4 +1394,13 @@ kith_report_write(const char *out, struct kith_store *s,
 out:
 	rp_model_free(&m);
 	return ok;
+}
+
+gboolean
+kith_report_make(const char *out, const char *store_path,
+                 const struct kith_report_options *opt, GError **error)
+{
+	g_autoptr(kith_store) s = kith_store_open(store_path, error);
+
+	return s != NULL && kith_report_write(out, s, opt, error);
 }

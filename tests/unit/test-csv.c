@@ -222,6 +222,15 @@ test_comments_and_end(void)
 	g_assert_cmpint(kith_csv_next(r, &rec, &err), ==, 0);
 	g_assert_cmpint(kith_csv_end_reason(r), ==, KITH_CSV_HEADER_ONLY);
 	g_assert_cmpstr(kith_csv_header_names(r)[1], ==, "item");
+	g_assert_cmpint(kith_csv_column(r, "item"), ==, 1);
+	g_assert_cmpint(kith_csv_column(r, "user"), ==, 0);
+	g_assert_cmpint(kith_csv_column(r, "Item"), ==, -1);
+	kith_csv_close(r);
+	r = kith_csv_open_memory("n", "a,b\n", 4, &(struct kith_csv_options){
+	                         .sep = ',', .header = KITH_CSV_HEADER_NO },
+	                         &err);
+	g_assert_no_error(err);
+	g_assert_cmpint(kith_csv_column(r, "a"), ==, -1);
 	kith_csv_close(r);
 }
 

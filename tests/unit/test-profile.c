@@ -373,6 +373,76 @@ test_write(void)
 	kith_profiles_clear(&pr);
 }
 
+/* The stage jobs (src/analytics/stage.c): a profile job writes what
+ * kith_profile_compute() computes, a folder gives back its options, the
+ * memory gate refuses before writing; a propagate job likewise. */
+static void
+test_jobs(void)
+{
+	g_autofree char *ev = small_events();
+	g_autoptr(kith_store) s = make_store("small5", ev, small_items,
+	                                     small_users);
+	struct kith_profile_job j, k;
+	struct kith_profile_summary sum;
+	struct kith_propagate_job pj, pk;
+	struct kith_propagate_summary ps;
+	GError *err = NULL;
+
+	kith_profile_job_init(&j);
+	j.store = g_build_filename(tmpdir, "small5", NULL);
+	j.output = g_build_filename(tmpdir, "prof5", NULL);
+	j.params.half_life_days = 12.5;
+	j.params.cold_k = 3;
+	g_assert_true(kith_profile_job_run(&j, &sum, &err));
+	g_assert_no_error(err);
+	g_assert_cmpint(sum.n_users, ==, 3);
+	g_assert_cmpint(sum.segment_count[KITH_SEG_INACTIVE], ==, 1);
+
+	kith_profile_job_init(&k);
+	g_assert_true(kith_profile_job_from_folder(&k, j.output, &err));
+	g_assert_cmpfloat(k.params.half_life_days, ==, 12.5);
+	g_assert_cmpfloat(k.params.cold_k, ==, 3);
+	g_assert_cmpfloat(k.params.new_days, ==, 30);
+	g_assert_null(k.emb);
+	g_assert_cmpstr(k.output, ==, j.output);
+	kith_profile_job_clear(&k);
+
+	/* not a profiles folder; a refused estimate writes nothing */
+	kith_profile_job_init(&k);
+	g_assert_false(kith_profile_job_from_folder(&k, j.store, &err));
+	g_assert_error(err, KITH_ERROR, KITH_ERROR_DATA);
+	g_clear_error(&err);
+	kith_profile_job_clear(&k);
+	g_free(j.output);
+	j.output = g_build_filename(tmpdir, "prof6", NULL);
+	j.max_memory = 1024;
+	g_assert_false(kith_profile_job_run(&j, &sum, &err));
+	g_assert_error(err, KITH_ERROR, KITH_ERROR_LIMIT);
+	g_clear_error(&err);
+	g_assert_false(g_file_test(j.output, G_FILE_TEST_EXISTS));
+
+	kith_propagate_job_init(&pj);
+	pj.store = g_strdup(j.store);
+	pj.output = g_build_filename(tmpdir, "prefs5", NULL);
+	pj.params.alpha = 0.3;
+	pj.params.iterations = 7;
+	g_assert_true(kith_propagate_job_run(&pj, &ps, &err));
+	g_assert_no_error(err);
+	g_assert_true(ps.written);
+	g_assert_cmpstr(ps.graph, ==, "cointeraction");
+	g_assert_cmpint(ps.n_categories, ==, 3);
+	kith_propagate_summary_clear(&ps);
+	kith_propagate_job_init(&pk);
+	g_assert_true(kith_propagate_job_from_folder(&pk, pj.output, &err));
+	g_assert_cmpstr(pk.graph, ==, "cointeraction");
+	g_assert_cmpfloat(pk.params.alpha, ==, 0.3);
+	g_assert_cmpint(pk.params.iterations, ==, 7);
+	g_assert_cmpfloat(pk.holdout, ==, 0);
+	kith_propagate_job_clear(&pk);
+	kith_propagate_job_clear(&pj);
+	kith_profile_job_clear(&j);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -383,5 +453,6 @@ main(int argc, char **argv)
 	g_test_add_func("/profile/catpref-limit", test_catpref_limit);
 	g_test_add_func("/profile/rfm-quintiles", test_rfm_quintiles);
 	g_test_add_func("/profile/write", test_write);
+	g_test_add_func("/profile/jobs", test_jobs);
 	return test_run_and_remove(tmpdir);
 }

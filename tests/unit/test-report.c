@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "kith/core.h"
+#include "kith/emb.h"
 #include "kith/report.h"
 #include "report/report-internal.h"
 
@@ -245,6 +246,61 @@ test_charts(void)
 	g_string_free(o, TRUE);
 }
 
+/* kith_emb_summary_read(): the model, the store, and the curve in every
+ * shape the report accepts, series in order of first appearance. */
+static void
+test_emb_summary(void)
+{
+	static const char *text =
+		"{\"model\": \"lightgcn\", \"store_created\": \"2026-01-02\","
+		" \"curve\": [{\"epoch\": 2, \"phase\": \"select\", \"loss\": 0.5,"
+		" \"recall@20\": 0.1}, {\"loss\": 0.25, \"val\": {\"auc\": 0.75}},"
+		" {\"epoch\": 7, \"loss\": 0.125, \"recall@20\": 0.2}]}";
+	struct kith_emb e = { 0 };
+	struct kith_emb_summary sum;
+	const struct kith_emb_series *c;
+
+	e.manifest = json_from_string(text, NULL);
+	g_assert_nonnull(e.manifest);
+	kith_emb_summary_read(&sum, &e);
+	g_assert_cmpstr(sum.model, ==, "lightgcn");
+	g_assert_cmpstr(sum.store_created, ==, "2026-01-02");
+	g_assert_cmpuint(sum.curve->len, ==, 3);
+	c = sum.curve->pdata[0];
+	g_assert_cmpstr(c->name, ==, "loss");
+	g_assert_cmpuint(c->epoch->len, ==, 3);
+	g_assert_cmpfloat(g_array_index(c->epoch, double, 0), ==, 2);
+	g_assert_cmpfloat(g_array_index(c->epoch, double, 1), ==, 2);
+	g_assert_cmpfloat(g_array_index(c->epoch, double, 2), ==, 7);
+	g_assert_cmpfloat(g_array_index(c->value, double, 2), ==, 0.125);
+	c = sum.curve->pdata[1];
+	g_assert_cmpstr(c->name, ==, "recall@20");
+	g_assert_cmpuint(c->value->len, ==, 2);
+	c = sum.curve->pdata[2];
+	g_assert_cmpstr(c->name, ==, "auc");
+	g_assert_cmpfloat(g_array_index(c->value, double, 0), ==, 0.75);
+	kith_emb_summary_clear(&sum);
+	json_node_unref(e.manifest);
+
+	/* a bare array of losses inside {"epochs": [...]}; no model */
+	e.manifest = json_from_string("{\"curve\": {\"epochs\": [3, 2.5]}}",
+	                              NULL);
+	kith_emb_summary_read(&sum, &e);
+	g_assert_null(sum.model);
+	g_assert_cmpuint(sum.curve->len, ==, 1);
+	c = sum.curve->pdata[0];
+	g_assert_cmpfloat(g_array_index(c->epoch, double, 1), ==, 2);
+	g_assert_cmpfloat(g_array_index(c->value, double, 1), ==, 2.5);
+	kith_emb_summary_clear(&sum);
+	json_node_unref(e.manifest);
+
+	/* no manifest at all */
+	e.manifest = NULL;
+	kith_emb_summary_read(&sum, &e);
+	g_assert_cmpuint(sum.curve->len, ==, 0);
+	kith_emb_summary_clear(&sum);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -254,5 +310,6 @@ main(int argc, char **argv)
 	g_test_add_func("/report/format", test_format);
 	g_test_add_func("/report/pca", test_pca);
 	g_test_add_func("/report/charts", test_charts);
+	g_test_add_func("/report/emb-summary", test_emb_summary);
 	return g_test_run();
 }

@@ -1,0 +1,95 @@
+/* The per-rank memory estimates of the distributed commands
+ * (src/graph/memest.c): the shares follow kith_dist_partition() of the
+ * graph (or split rows and entries evenly), cover every row and entry,
+ * bound the halo, and the largest share shrinks as ranks are added. */
+#include <glib.h>
+#include <string.h>
+
+#include "kith/core.h"
+#include "kith/dist.h"
+#include "kith/memest.h"
+#include "kith/store.h"
+
+/* A store of n users whose social row u has u % 7 links. */
+static void
+make_store(struct kith_store *s, int64_t *indptr, int64_t n)
+{
+	memset(s, 0, sizeof *s);
+	s->n_users = n;
+	indptr[0] = 0;
+	for (int64_t u = 0; u < n; u++)
+		indptr[u + 1] = indptr[u] + u % 7;
+	s->uu.n_rows = s->uu.n_cols = n;
+	s->uu.nnz = indptr[n];
+	s->uu.indptr = indptr;
+}
+
+static void
+test_shares(void)
+{
+	enum { N = 1000 };
+	int64_t indptr[N + 1], b[5];
+	struct kith_store s;
+	struct kith_memest_rank r[4], one[1];
+
+	make_store(&s, indptr, N);
+	for (int P = 1; P <= 4; P++) {
+		int64_t rows = 0, entries = 0;
+		kith_memest_pagerank_ranks(r, &s, indptr, s.uu.nnz, FALSE, P);
+		kith_dist_partition(b, indptr, N, P);
+		for (int q = 0; q < P; q++) {
+			g_assert_cmpint(r[q].rows, ==, b[q + 1] - b[q]);
+			g_assert_cmpint(r[q].halo, <=, N - r[q].rows);
+			g_assert_cmpint(r[q].halo, <=, r[q].entries);
+			g_assert_cmpuint(r[q].bytes, >, kith_memest_baseline());
+			rows += r[q].rows;
+			entries += r[q].entries;
+		}
+		g_assert_cmpint(rows, ==, N);
+		g_assert_cmpint(entries, ==, s.uu.nnz);
+		if (P == 1)
+			g_assert_cmpint(r[0].halo, ==, 0);
+	}
+	/* more ranks: a smaller largest share */
+	kith_memest_pagerank_ranks(one, &s, indptr, s.uu.nnz, FALSE, 1);
+	kith_memest_pagerank_ranks(r, &s, indptr, s.uu.nnz, FALSE, 4);
+	g_assert_cmpuint(r[kith_memest_rank_max(r, 4)].bytes, <, one[0].bytes);
+	/* a directed graph costs its transposition */
+	{
+		struct kith_memest_rank d[4];
+		kith_memest_pagerank_ranks(d, &s, indptr, s.uu.nnz, TRUE, 4);
+		for (int q = 0; q < 4; q++)
+			g_assert_cmpuint(d[q].bytes, >, r[q].bytes);
+	}
+	/* a graph built whole: even shares, and the whole graph on each */
+	kith_memest_propagate_ranks(r, &s, NULL, 4001, 8, 4);
+	g_assert_cmpint(r[0].entries, ==, 1001);
+	g_assert_cmpint(r[3].entries, ==, 1000);
+	g_assert_cmpint(r[0].rows + r[1].rows + r[2].rows + r[3].rows, ==, N);
+	/* rank 0 gathers the result */
+	g_assert_cmpint(kith_memest_rank_max(r, 4), ==, 0);
+	g_assert_cmpuint(r[0].bytes, >, r[1].bytes);
+}
+
+static void
+test_gate(void)
+{
+	GError *err = NULL;
+
+	g_assert_true(kith_memest_gate(1000, 0, "x", NULL, NULL, &err));
+	g_assert_true(kith_memest_gate(1000, 1000, "x", NULL, NULL, &err));
+	g_assert_false(kith_memest_gate(1001, 1000, "a job", NULL, NULL, &err));
+	g_assert_error(err, KITH_ERROR, KITH_ERROR_LIMIT);
+	g_assert_nonnull(strstr(err->message, "a job needs an estimated"));
+	g_assert_nonnull(strstr(err->message, "refused before allocating"));
+	g_clear_error(&err);
+}
+
+int
+main(int argc, char **argv)
+{
+	g_test_init(&argc, &argv, NULL);
+	g_test_add_func("/memest/rank-shares", test_shares);
+	g_test_add_func("/memest/gate", test_gate);
+	return g_test_run();
+}
