@@ -457,6 +457,13 @@ struct kith_filter_params {
 	double val_ratio;       /* 0.1; 0 = no validation */
 	int val_max_users;      /* 3000 users hold validation pairs */
 	int k;                  /* validation cut-off, 20 */
+	/* Warm start (kith update): the item rows (start_rows x dim) of an
+	 * earlier filter of the same width; items beyond start_rows start
+	 * at zero.  Used when val_ratio is 0 (a validation fit gives the
+	 * final fit its own start); the fit then makes one pass.
+	 * Borrowed; NULL: a cold start of `passes` passes. */
+	const float *start;
+	int64_t start_rows;
 };
 
 void kith_filter_params_init(struct kith_filter_params *p);

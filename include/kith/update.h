@@ -101,6 +101,14 @@ gboolean kith_lightgcn_refresh(const char *emb_path, const char *store_path,
                                const struct kith_refresh_options *o,
                                GError **error);
 
+/* Refits the filter folder EMB (model "filter") on the updated store:
+ * its parameters and seed, no validation, one pass from its own item
+ * rows (the filter is training-free: a refit is its update).  The folder
+ * is rewritten atomically.  KITH_ERROR_DATA when EMB holds another model,
+ * the filter's errors, KITH_ERROR_IO. */
+gboolean kith_filter_refresh(const char *emb_path, const char *store_path,
+                             GError **error);
+
 G_END_DECLS
 
 #endif

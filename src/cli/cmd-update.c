@@ -30,8 +30,8 @@ read_manifest(const char *dir, JsonNode **keep, GError **error)
 /* ---- embeddings --------------------------------------------------------- */
 
 /* Refreshes the embedding folder EMB on the updated store: lightgcn by a
- * warm-started fine-tuning, sage and gcn by applying their trained
- * weights (kith_embed() with from = EMB). */
+ * warm-started fine-tuning, the filter by a warm-started refit, sage and
+ * gcn by applying their trained weights (kith_embed() with from = EMB). */
 static int
 refresh_emb(const char *store_path, const char *emb_path,
             const struct kith_update_result *u,
@@ -47,24 +47,16 @@ refresh_emb(const char *store_path, const char *emb_path,
 	gboolean ok;
 	if (g_strcmp0(model, "lightgcn") == 0) {
 		ok = kith_lightgcn_refresh(emb_path, store_path, u, ro, &err);
+	} else if (g_strcmp0(model, "filter") == 0) {
+		ok = kith_filter_refresh(emb_path, store_path, &err);
 	} else if (g_strcmp0(model, "sage") == 0 ||
-	           g_strcmp0(model, "gcn") == 0 ||
-	           g_strcmp0(model, "filter") == 0) {
-		/* sage, gcn: their weights applied; the filter (training-free)
-		 * fitted again with the folder's parameters and seed */
+	           g_strcmp0(model, "gcn") == 0) {
 		struct kith_embed_request r;
 		struct kith_train_report rep;
 		kith_embed_request_init(&r);
 		r.model = model;
-		r.output = emb_path;
+		r.output = r.from = emb_path;
 		r.seed = cli->seed;
-		if (strcmp(model, "filter") == 0) {
-			kith_filter_params_from_json(&r.filter,
-			                             kith_json_obj(m, "params"));
-			r.seed = kith_json_int_or(m, "seed", r.seed);
-		} else {
-			r.from = emb_path;
-		}
 		g_autoptr(kith_store) s = kith_store_open(store_path, &err);
 		if (!s)
 			return kith_cli_fail("update", err);

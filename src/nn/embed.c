@@ -1049,3 +1049,47 @@ kith_lightgcn_refresh(const char *emb_path, const char *store_path,
 	kith_train_report_clear(&rep);
 	return ok;
 }
+
+/* ---- kith update: the refit of a filter folder ------------------------------ */
+
+gboolean
+kith_filter_refresh(const char *emb_path, const char *store_path,
+                    GError **error)
+{
+	struct kith_embed_request r;
+	struct kith_train_report rep;
+	struct kith_npy items = { 0 };
+	gboolean ok;
+
+	g_autoptr(kith_emb) e = kith_emb_open(emb_path, error);
+	if (!e)
+		return FALSE;
+	JsonObject *root = json_node_get_object(e->manifest);
+	if (g_strcmp0(kith_json_str(root, "model"), "filter") != 0) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA, "'%s' holds no "
+		            "filter model", emb_path);
+		return FALSE;
+	}
+	g_autoptr(kith_store) s = kith_store_open(store_path, error);
+	if (!s)
+		return FALSE;
+	kith_embed_request_init(&r);
+	r.model = "filter";
+	r.output = emb_path;
+	r.seed = kith_json_int_or(root, "seed", r.seed);
+	kith_filter_params_from_json(&r.filter, kith_json_obj(root, "params"));
+	r.filter.val_ratio = 0;
+	/* the earlier item rows start the fit when the width is the same */
+	if (kith_emb_array(e, "items.npy", &items, NULL) &&
+	    items.dtype == KITH_DT_F32 &&
+	    items.shape[1] == kith_filter_dim(&r.filter, &s->ui)) {
+		r.filter.start = items.data;
+		r.filter.start_rows = items.shape[0];
+	}
+	kith_train_report_init(&rep);
+	ok = kith_embed(&r, store_path, s, &rep, error);
+	kith_train_report_clear(&rep);
+	if (items.map || items.data)
+		kith_npy_unmap(&items);
+	return ok;
+}

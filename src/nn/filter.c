@@ -353,6 +353,16 @@ kith_filter_train(float *U, float *V, struct kith_train_report *rep,
 		rep->val2 = rm.ndcg;
 		g_clear_pointer(&vu, g_free);
 	}
+	if (!vi && p->start && p->start_rows > 0) {
+		/* the earlier filter's item rows, new items at zero */
+		int64_t rows = MIN(p->start_rows, R->n_cols);
+		vi = kith_alloc_n((size_t)R->n_cols * d, sizeof(float), error);
+		if (!vi)
+			goto out;
+		memcpy(vi, p->start, (size_t)rows * d * sizeof(float));
+		memset(vi + (size_t)rows * d, 0,
+		       (size_t)(R->n_cols - rows) * d * sizeof(float));
+	}
 	double tf = kith_now();
 	rep->seconds_init = tf - t0 - rep->seconds_eval;
 	if (!filter_fit(U, V, R, d, p, vi, error))

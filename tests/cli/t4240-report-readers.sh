@@ -48,7 +48,7 @@ check "LF profiles.tsv" "$KITH" report -q "$T/s" --profiles "$T/prof" \
 ok_if "same segments" "$(grep -c segment "$T/r5/report.md")" = \
 	"$(grep -c segment "$T/r6/report.md")"
 # the embedding section: model and training curve from the library
-check "embedding" "$KITH" embed -q "$T/s" -o "$T/emb" --epochs 4 --dim 8 \
+check "embedding" "$KITH" embed -q -m lightgcn "$T/s" -o "$T/emb" --epochs 4 --dim 8 \
 	--eval-every 1 --no-refit
 check "report with --emb" "$KITH" report -q "$T/s" --emb "$T/emb" -o "$T/r7"
 ok_if "model named" \
