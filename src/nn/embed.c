@@ -333,7 +333,7 @@ embed_auto(struct folder *f, const char *store_path, struct kith_store *s,
 	struct kith_train_report lrep;
 	g_autofree float *fu = NULL, *fv = NULL, *lu = NULL, *lv = NULL,
 	                 *le = NULL;
-	g_autofree char *skipped = NULL;
+	g_autofree char *skipped = NULL, *line = NULL;
 	double t0 = kith_now();
 	int dim;
 	gboolean ok = FALSE, lightgcn = FALSE;
@@ -362,7 +362,7 @@ embed_auto(struct folder *f, const char *store_path, struct kith_store *s,
 		                          s->ui.nnz, r->auto_lightgcn_max_pairs);
 	}
 	const char *chosen = lightgcn ? "lightgcn" : "filter";
-	g_autofree char *line = skipped ?
+	line = skipped ?
 	    g_strdup_printf("auto: filter (lightgcn not tried: %s)", skipped) :
 	    g_strdup_printf("auto: %s (validation recall@%d filter %.4f, "
 	                    "lightgcn %.4f)", chosen, fp.k, rep->val, lrep.val);
