@@ -1,6 +1,7 @@
 /*
  * CSR construction: allocation, transpose (counting sort, O(nnz + n + m),
- * parallel for large matrices),
+ * parallel for large matrices; its index and value arrays advised onto
+ * huge pages),
  * and COO → CSR with per-row sort and duplicate summing (O(nnz log deg)).
  */
 #include "config.h"
@@ -77,6 +78,11 @@ kith_csr_transpose(struct kith_csr *out, const struct kith_csr *a,
 	if (!kith_csr_alloc(out, a->n_cols, a->n_rows, a->nnz,
 	                    a->values != NULL, error))
 		return FALSE;
+	/* written in full below: on huge pages where the kernel grants them
+	 * (a page fault per 2 MiB, not per 4 KiB) */
+	kith_advise_huge(out->indices, (size_t)a->nnz * sizeof(int32_t));
+	if (out->values)
+		kith_advise_huge(out->values, (size_t)a->nnz * sizeof(float));
 	if (a->nnz < ((int64_t)1 << 18) || nth < 2 || a->n_rows < nth) {
 		for (j = 0; j < a->nnz; j++)
 			out->indptr[a->indices[j] + 1]++;

@@ -378,6 +378,8 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 	int64_t nnz = cnt[nu];
 	if (!kith_csr_alloc(&s->ui, nu, s->n_items, nnz, TRUE, error))
 		goto out;
+	kith_advise_huge(s->ui.indices, (size_t)nnz * sizeof(int32_t));
+	kith_advise_huge(s->ui.values, (size_t)nnz * sizeof(float));
 	size_t zz = (size_t)nnz;
 	s->ui_count = kith_store_own(s, reuse(&c->ev_u, zz + 1, sizeof(int32_t), error));
 	s->ui_ts_first = kith_store_own(s, reuse(&c->ev_ts, zz + 1, sizeof(int64_t), error));
