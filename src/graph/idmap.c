@@ -448,7 +448,7 @@ under_prefix(const struct kith_idmap *m, const char *s, size_t n,
 {
 	size_t pl;
 	return m->pfx_len > 0 && prefixed_number(s, n, &pl, v) &&
-	       pl == m->pfx_len && memcmp(s, m->pfx, pl) == 0;
+	       pl == m->pfx_len && eq_short(s, m->pfx, pl);
 }
 
 void
@@ -488,14 +488,14 @@ kith_idmap_add_key(struct kith_idmap *m, const struct kith_idkey *k,
 	uint64_t pv;
 	size_t pl;
 	if (k->pnum && k->plen == m->pfx_len &&
-	    memcmp(k->key, m->pfx, m->pfx_len) == 0)
+	    eq_short(k->key, m->pfx, m->pfx_len))
 		return num_add(m, &m->pnum, k->v, k->key, k->len, added);
 	if (prefixed_number(k->key, k->len, &pl, &pv)) {
 		if (m->pfx_len == 0) {
 			memcpy(m->pfx, k->key, pl);
 			m->pfx_len = pl;
 		}
-		if (pl == m->pfx_len && memcmp(k->key, m->pfx, pl) == 0)
+		if (pl == m->pfx_len && eq_short(k->key, m->pfx, pl))
 			return num_add(m, &m->pnum, pv, k->key, k->len, added);
 	}
 	struct kith_idkey h = *k;

@@ -13,7 +13,11 @@
  * from the input layer, input.h.)
  * The counting sort writes straight into the log's arrays (no staging
  * copy of the events: 16 E bytes fewer to fault in and write), and each
- * row is reordered in place through a per-thread copy of it.
+ * row is reordered in place through a per-thread copy of it.  The input
+ * columns' blocks, faulted in by the reader, are reused once the sort is
+ * done: ts -> sort keys, users -> the log's users, items and values ->
+ * pair counts and value sums (fresh pages cost a fault and a clearing
+ * each, the dearest part of the build on a loaded host).
  * Cost: O(E + sum d log d + n + m) time, about 8 E + 4 n threads + 40
  * d_max threads bytes of scratch beside the store's own arrays.
  */
@@ -170,6 +174,14 @@ alloc_big(size_t n, size_t size, GError **error)
 	return p;
 }
 
+/* reuse() of *old, or alloc_big() when there is none. */
+static void *
+reuse_big(void *old_p, size_t n, size_t size, GError **error)
+{
+	void **old = old_p;
+	return *old ? reuse(old, n, size, error) : alloc_big(n, size, error);
+}
+
 /* Puts row r0..r0+n of the log, where it lies, in the order perm (log
  * entry x is the row's event perm(x)): the row's columns are copied to
  * the scratch cts, cit, cva first, the event types go through tmpcol. */
@@ -259,17 +271,14 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 		goto out;
 	}
 	hist = kith_alloc0_n(hn, sizeof(uint32_t), error);
-	keys = hist ? alloc_big(z, sizeof(uint64_t), error) : NULL;
-	if (!keys)
+	if (!hist)
 		goto out;
 	s->n_log = ne;
-	s->ev_user = kith_store_own(s, alloc_big(z, sizeof(int32_t), error));
 	s->ev_item = kith_store_own(s, alloc_big(z, sizeof(int32_t), error));
 	s->ev_ts = kith_store_own(s, alloc_big(z, sizeof(int64_t), error));
 	s->ev_type = kith_store_own(s, alloc_big(z, sizeof(uint8_t), error));
 	s->ev_value = kith_store_own(s, alloc_big(z, sizeof(float), error));
-	if (!s->ev_user || !s->ev_item || !s->ev_ts || !s->ev_type ||
-	    !s->ev_value)
+	if (!s->ev_item || !s->ev_ts || !s->ev_type || !s->ev_value)
 		goto out;
 
 
@@ -330,9 +339,16 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 	g_free(hist);
 	hist = NULL;
 	gboolean has_ts = c->ev_ts != NULL, has_value = c->ev_val != NULL;
-	/* the input columns are done with; their blocks become pair arrays
-	 * below (shrunk in place: no new pages to fault in) */
+	/* the input columns are done with; their blocks, already faulted in,
+	 * become the sort keys (the ts column: 8 E bytes), the log's users
+	 * (the users column) and pair arrays below (shrunk in place) */
 	g_clear_pointer(&c->ev_t, g_free);
+	keys = reuse_big(&c->ev_ts, z, sizeof(uint64_t), error);
+	s->ev_user = kith_store_own(s, keys ? reuse_big(&c->ev_u, z,
+	                                                sizeof(int32_t), error)
+	                                    : NULL);
+	if (!s->ev_user)
+		goto out;
 
 	/* row scratch: 16 bytes (sort keys) + 8 bytes (a column) + 16 bytes
 	 * (a copy of the row's ts, item and value) per entry */
@@ -381,11 +397,11 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 	kith_advise_huge(s->ui.indices, (size_t)nnz * sizeof(int32_t));
 	kith_advise_huge(s->ui.values, (size_t)nnz * sizeof(float));
 	size_t zz = (size_t)nnz;
-	s->ui_count = kith_store_own(s, reuse(&c->ev_u, zz + 1, sizeof(int32_t), error));
-	s->ui_ts_first = kith_store_own(s, reuse(&c->ev_ts, zz + 1, sizeof(int64_t), error));
+	s->ui_count = kith_store_own(s, reuse_big(&c->ev_i, zz + 1, sizeof(int32_t), error));
+	s->ui_ts_first = kith_store_own(s, alloc_big(zz + 1, sizeof(int64_t), error));
 	s->ui_ts_last = kith_store_own(s, alloc_big(zz + 1, sizeof(int64_t), error));
-	s->ui_types = kith_store_own(s, reuse(&c->ev_i, zz + 1, sizeof(uint32_t), error));
-	s->ui_value = kith_store_own(s, reuse(&c->ev_val, zz + 1, sizeof(float), error));
+	s->ui_types = kith_store_own(s, alloc_big(zz + 1, sizeof(uint32_t), error));
+	s->ui_value = kith_store_own(s, reuse_big(&c->ev_val, zz + 1, sizeof(float), error));
 	c->ev_cap = 0;
 	if (nt > 0)
 		s->user_type_count = kith_store_own(s,
