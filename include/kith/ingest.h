@@ -33,16 +33,13 @@ struct kith_idmap;
 typedef struct kith_idmap kith_idmap;
 
 /* A key classified and hashed once (kith_idmap_prepare()): the value of
- * a canonical decimal id (num), the value of the digits of an id "prefix
- * + canonical decimal" under the prefix of the map it was prepared for
- * (pnum), or the xxh3 hash of another.  The key bytes are borrowed. */
+ * a canonical decimal id, or the xxh3 hash of another.  The key bytes are
+ * borrowed. */
 struct kith_idkey {
 	const char *key;
 	size_t len;
 	uint64_t v;
 	gboolean num;
-	gboolean pnum;
-	size_t plen;            /* pnum: the prefix's length */
 };
 
 struct kith_idmap *kith_idmap_new(void);
@@ -57,11 +54,8 @@ int64_t kith_idmap_add(struct kith_idmap *m, const char *key, size_t len,
 /* Fills *k for KEY (len bytes, borrowed until *k is no longer used) and,
  * when m is not NULL, prefetches the slot of m where the key lies, so
  * that a kith_idmap_add_key() a little later finds it in cache (the
- * prefetch is only a hint: m may change in between).  The result depends
- * on m only for an id "prefix + number" under m's prefix (pnum: looked
- * up by number, not hashed); with m NULL, v is always the value of a
- * canonical decimal or the xxh3 of the key.  kith_idmap_add_key() takes
- * a key prepared for any map. */
+ * prefetch is only a hint: m may change in between).  The result does not
+ * depend on m. */
 void kith_idmap_prepare(const struct kith_idmap *m, const char *key,
                         size_t len, struct kith_idkey *k);
 /* kith_idmap_add() of a prepared key. */

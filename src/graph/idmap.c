@@ -1,18 +1,12 @@
 /*
  * String id -> dense index map for ingest.
  *
- * Three lookups share one index space (order of insertion):
+ * Two lookups share one index space (order of insertion):
  *  - canonical decimal ids ("0", "17", "123456"; no sign, no leading
  *    zero, at most 19 digits) are looked up by value: values below the
  *    size of a direct table (grown by doubling while it stays within 16
  *    slots per key and 2^24 slots) index it, others go to an open-
  *    addressing table of 64-bit values (multiplicative hash);
- *  - ids "prefix + canonical decimal" ("user123", "B0042": a prefix of
- *    1-16 bytes ending in a non-digit, then the trailing digits) whose
- *    prefix is the map's (that of the first such id added) are looked up
- *    the same way by the value of their digits, in a second pair of
- *    tables: no hash of the bytes and 4 B per id in the direct table;
- *    ids under other prefixes are strings;
  *  - every other id goes to an open-addressing table of 32-byte slots
  *    (half a cache line): low 32 bits of the key's xxh3 hash, index + 1,
  *    length, and the key itself when it has at most 20 bytes (else a
@@ -24,10 +18,10 @@
  * kith_idmap_prepare() classifies and hashes a key once and prefetches
  * its slot, so that a caller can prepare the keys of a few rows before
  * it inserts them and overlap their cache misses.
- * Expected cost per lookup of a numeric id (or one under the map's
- * prefix): one pass over its digits and one memory access; of another
- * id: one xxh3, ~1.5 probes in one or two cache lines, and one more
- * access (the key's copy) for keys longer than 20 bytes.  Memory: 64-128 B of slots per string id, 16 B of index and
+ * Expected cost per lookup of a numeric id: one pass over its digits and
+ * one memory access; of another id: one xxh3, ~1.5 probes in one or two
+ * cache lines, and one more access (the key's copy) for keys longer than
+ * 20 bytes.  Memory: 64-128 B of slots per string id, 16 B of index and
  * the key's bytes.
  */
 #include <string.h>
@@ -41,7 +35,6 @@
 #define DENSE_MAX ((uint64_t)1 << 24)
 #define DENSE_PER_KEY 16
 #define INLINE_MAX 20
-#define PREFIX_MAX 16
 
 struct ent {
 	const char *key;
@@ -58,30 +51,18 @@ struct sslot {
 };
 G_STATIC_ASSERT(sizeof(struct sslot) == 32);
 
-/* Ids looked up by a number: direct table [0, dn) and hash of the
- * others. */
-struct ntab {
-	uint32_t *dense;        /* index + 1, 0 = absent */
-	uint64_t dn;
-	uint64_t *ikey;
-	uint32_t *ival;         /* index + 1, 0 = empty slot */
-	size_t imask;
-	int64_t in;             /* ids in the hash */
-};
-
 struct kith_idmap {
 	/* string ids */
 	struct sslot *slot;
 	size_t mask;
 	int64_t sn;             /* string ids in slot[] */
-	/* canonical decimal ids, by value */
-	struct ntab num;
-	/* ids "prefix + canonical decimal" under the map's prefix (the
-	 * prefix of the first such id added; pfx_len 0: none yet), by the
-	 * value of their digits */
-	struct ntab pnum;
-	char pfx[PREFIX_MAX];
-	size_t pfx_len;
+	/* numeric ids: direct table [0, dn) and hash of the others */
+	uint32_t *dense;        /* index + 1, 0 = absent */
+	uint64_t dn;
+	uint64_t *ikey;
+	uint32_t *ival;         /* index + 1, 0 = empty slot */
+	size_t imask;
+	int64_t in;             /* numeric ids in the hash */
 
 	struct ent *ent;
 	int64_t n;
@@ -107,33 +88,15 @@ slots_new(size_t n)
 	return memset(p, 0, bytes);
 }
 
-static void
-ntab_init(struct ntab *t)
-{
-	t->dense = NULL;
-	t->dn = 0;
-	t->imask = 1023;
-	t->ikey = g_new(uint64_t, t->imask + 1);
-	t->ival = g_new0(uint32_t, t->imask + 1);
-	t->in = 0;
-}
-
-static void
-ntab_clear(struct ntab *t)
-{
-	g_free(t->dense);
-	g_free(t->ikey);
-	g_free(t->ival);
-}
-
 struct kith_idmap *
 kith_idmap_new(void)
 {
 	struct kith_idmap *m = g_new0(struct kith_idmap, 1);
 	m->mask = 1023;
 	m->slot = slots_new(m->mask + 1);
-	ntab_init(&m->num);
-	ntab_init(&m->pnum);
+	m->imask = 1023;
+	m->ikey = g_new(uint64_t, m->imask + 1);
+	m->ival = g_new0(uint32_t, m->imask + 1);
 	m->blocks = g_ptr_array_new_with_free_func(g_free);
 	return m;
 }
@@ -144,8 +107,9 @@ kith_idmap_free(struct kith_idmap *m)
 	if (!m)
 		return;
 	g_aligned_free(m->slot);
-	ntab_clear(&m->num);
-	ntab_clear(&m->pnum);
+	g_free(m->dense);
+	g_free(m->ikey);
+	g_free(m->ival);
 	g_free(m->ent);
 	g_ptr_array_free(m->blocks, TRUE);
 	g_free(m);
@@ -221,82 +185,81 @@ ihash_put(uint64_t *keys, uint32_t *vals, size_t mask, uint64_t v,
 }
 
 static void
-ihash_rebuild(struct ntab *t, size_t nmask)
+ihash_rebuild(struct kith_idmap *m, size_t nmask)
 {
 	uint64_t *nk = g_new(uint64_t, nmask + 1);
 	uint32_t *nv = g_new0(uint32_t, nmask + 1);
 	int64_t kept = 0;
-	for (size_t i = 0; i <= t->imask; i++) {
-		uint32_t x = t->ival[i];
+	for (size_t i = 0; i <= m->imask; i++) {
+		uint32_t x = m->ival[i];
 		if (!x)
 			continue;
-		uint64_t v = t->ikey[i];
-		if (v < t->dn) {
-			t->dense[v] = x;     /* now covered by the direct table */
+		uint64_t v = m->ikey[i];
+		if (v < m->dn) {
+			m->dense[v] = x;     /* now covered by the direct table */
 			continue;
 		}
 		ihash_put(nk, nv, nmask, v, x);
 		kept++;
 	}
-	g_free(t->ikey);
-	g_free(t->ival);
-	t->ikey = nk;
-	t->ival = nv;
-	t->imask = nmask;
-	t->in = kept;
+	g_free(m->ikey);
+	g_free(m->ival);
+	m->ikey = nk;
+	m->ival = nv;
+	m->imask = nmask;
+	m->in = kept;
 }
 
-/* Grows the direct table of t to cover v when that stays dense enough
- * for a map of n keys. */
+/* Grows the direct table to cover v when that stays dense enough. */
 static gboolean
-dense_cover(struct ntab *t, uint64_t v, int64_t n)
+dense_cover(struct kith_idmap *m, uint64_t v)
 {
 	if (v >= DENSE_MAX)
 		return FALSE;
-	uint64_t nd = t->dn ? t->dn : 1024;
+	uint64_t nd = m->dn ? m->dn : 1024;
 	while (nd <= v)
 		nd *= 2;
-	uint64_t room = (uint64_t)(n + 1) * DENSE_PER_KEY;
+	uint64_t room = (uint64_t)(m->n + 1) * DENSE_PER_KEY;
 	if (nd > room && nd > 65536)
 		return FALSE;
-	uint32_t *d = g_renew(uint32_t, t->dense, nd);
-	memset(d + t->dn, 0, (nd - t->dn) * sizeof *d);
-	t->dense = d;
-	t->dn = nd;
-	ihash_rebuild(t, t->imask);
+	uint32_t *d = g_renew(uint32_t, m->dense, nd);
+	memset(d + m->dn, 0, (nd - m->dn) * sizeof *d);
+	m->dense = d;
+	m->dn = nd;
+	ihash_rebuild(m, m->imask);
 	return TRUE;
 }
 
 static int64_t
-num_add(struct kith_idmap *m, struct ntab *t, uint64_t v, const char *key,
-        size_t len, gboolean *added)
+num_add(struct kith_idmap *m, uint64_t v, const char *key, size_t len,
+        gboolean *added)
 {
-	if (v < t->dn) {
-		uint32_t x = t->dense[v];
+	if (v < m->dn) {
+		uint32_t x = m->dense[v];
 		if (x)
 			return (int64_t)x - 1;
 	} else {
-		size_t j = ihash(v, t->imask);
+		size_t j = ihash(v, m->imask);
 		for (;;) {
-			uint32_t x = t->ival[j];
+			uint32_t x = m->ival[j];
 			if (!x)
 				break;
-			if (t->ikey[j] == v)
+			if (m->ikey[j] == v)
 				return (int64_t)x - 1;
-			j = (j + 1) & t->imask;
+			j = (j + 1) & m->imask;
 		}
 	}
 	int64_t idx = append_key(m, key, len);
 	if (idx < 0)
 		return -1;
 	uint32_t x = (uint32_t)(idx + 1);
-	if (v < t->dn || dense_cover(t, v, m->n)) {
-		t->dense[v] = x;
+	if (v < m->dn || dense_cover(m, v)) {
+		m->dense[v] = x;
 	} else {
-		ihash_put(t->ikey, t->ival, t->imask, v, x);
-		t->in++;
-		if ((size_t)t->in * 2 > t->imask)
-			ihash_rebuild(t, t->imask * 2 + 1);
+		ihash_put(m->ikey, m->ival, m->imask, v, x);
+		m->in++;
+		if ((size_t)m->in * 2 > m->imask)
+			ihash_rebuild(m, m->imask * 2 + 1);
 	}
 	if (added)
 		*added = TRUE;
@@ -304,52 +267,19 @@ num_add(struct kith_idmap *m, struct ntab *t, uint64_t v, const char *key,
 }
 
 static int64_t
-num_find(const struct ntab *t, uint64_t v)
+num_find(const struct kith_idmap *m, uint64_t v)
 {
-	if (v < t->dn)
-		return (int64_t)t->dense[v] - 1;
-	size_t j = ihash(v, t->imask);
+	if (v < m->dn)
+		return (int64_t)m->dense[v] - 1;
+	size_t j = ihash(v, m->imask);
 	for (;;) {
-		uint32_t x = t->ival[j];
+		uint32_t x = m->ival[j];
 		if (!x)
 			return -1;
-		if (t->ikey[j] == v)
+		if (m->ikey[j] == v)
 			return (int64_t)x - 1;
-		j = (j + 1) & t->imask;
+		j = (j + 1) & m->imask;
 	}
-}
-
-static inline void
-num_prefetch(const struct ntab *t, uint64_t v)
-{
-	if (v < t->dn)
-		__builtin_prefetch(&t->dense[v]);
-	else
-		__builtin_prefetch(&t->ival[ihash(v, t->imask)]);
-}
-
-/* ------------------------------------------------------------ prefixed */
-
-/* An id "prefix + canonical decimal": a prefix of 1 to PREFIX_MAX bytes
- * whose last byte is not a digit, then the maximal run of trailing
- * digits, canonical (no leading zero but "0", at most 19 digits); its
- * prefix length and the digits' value, or FALSE. */
-static inline gboolean
-prefixed_number(const char *s, size_t len, size_t *plen, uint64_t *out)
-{
-	size_t e = len;
-	while (e > 0 && (unsigned)((unsigned char)s[e - 1] - '0') <= 9)
-		e--;
-	size_t d = len - e;
-	if (d == 0 || d > 19 || e == 0 || e > PREFIX_MAX ||
-	    (s[e] == '0' && d > 1))
-		return FALSE;
-	uint64_t v = 0;
-	for (size_t i = e; i < len; i++)
-		v = v * 10 + (unsigned)((unsigned char)s[i] - '0');
-	*plen = e;
-	*out = v;
-	return TRUE;
 }
 
 /* ------------------------------------------------------------- strings */
@@ -440,39 +370,23 @@ probe(const struct kith_idmap *m, const struct kith_idkey *k, size_t *where)
 
 /* ------------------------------------------------------------- the map */
 
-/* The id of n bytes at s is a prefixed number under m's prefix: its
- * digits' value in *v. */
-static inline gboolean
-under_prefix(const struct kith_idmap *m, const char *s, size_t n,
-             uint64_t *v)
-{
-	size_t pl;
-	return m->pfx_len > 0 && prefixed_number(s, n, &pl, v) &&
-	       pl == m->pfx_len && eq_short(s, m->pfx, pl);
-}
-
 void
 kith_idmap_prepare(const struct kith_idmap *m, const char *key, size_t len,
                    struct kith_idkey *k)
 {
 	k->key = key;
 	k->len = len;
-	k->pnum = FALSE;
 	k->num = canonical_number(key, len, &k->v);
-	if (k->num) {
-		if (m)
-			num_prefetch(&m->num, k->v);
+	if (!k->num)
+		k->v = XXH3_64bits(key, len);
+	if (!m)
 		return;
-	}
-	if (m && under_prefix(m, key, len, &k->v)) {
-		k->pnum = TRUE;
-		k->plen = m->pfx_len;
-		num_prefetch(&m->pnum, k->v);
-		return;
-	}
-	k->v = XXH3_64bits(key, len);
-	if (m)
+	if (!k->num)
 		__builtin_prefetch(&m->slot[k->v & m->mask]);
+	else if (k->v < m->dn)
+		__builtin_prefetch(&m->dense[k->v]);
+	else
+		__builtin_prefetch(&m->ival[ihash(k->v, m->imask)]);
 }
 
 int64_t
@@ -482,26 +396,7 @@ kith_idmap_add_key(struct kith_idmap *m, const struct kith_idkey *k,
 	if (added)
 		*added = FALSE;
 	if (k->num)
-		return num_add(m, &m->num, k->v, k->key, k->len, added);
-	/* by prefix and number: under the map's prefix, or the first such
-	 * id, which sets it (no id under it can be in the string table) */
-	uint64_t pv;
-	size_t pl;
-	if (k->pnum && k->plen == m->pfx_len &&
-	    eq_short(k->key, m->pfx, m->pfx_len))
-		return num_add(m, &m->pnum, k->v, k->key, k->len, added);
-	if (prefixed_number(k->key, k->len, &pl, &pv)) {
-		if (m->pfx_len == 0) {
-			memcpy(m->pfx, k->key, pl);
-			m->pfx_len = pl;
-		}
-		if (pl == m->pfx_len && eq_short(k->key, m->pfx, pl))
-			return num_add(m, &m->pnum, pv, k->key, k->len, added);
-	}
-	struct kith_idkey h = *k;
-	if (k->pnum)            /* prepared for another map: no hash yet */
-		h.v = XXH3_64bits(k->key, k->len);
-	k = &h;
+		return num_add(m, k->v, k->key, k->len, added);
 	size_t where = 0;
 	int64_t idx = probe(m, k, &where);
 	if (idx >= 0)
@@ -539,10 +434,7 @@ kith_idmap_find(const struct kith_idmap *m, const char *key, size_t len)
 	struct kith_idkey k;
 	kith_idmap_prepare(NULL, key, len, &k);
 	if (k.num)
-		return num_find(&m->num, k.v);
-	uint64_t pv;
-	if (under_prefix(m, key, len, &pv))
-		return num_find(&m->pnum, pv);
+		return num_find(m, k.v);
 	size_t where;
 	return probe(m, &k, &where);
 }
@@ -584,11 +476,11 @@ kith_idmap_give(struct kith_idmap *m, struct kith_store *s)
 	g_aligned_free(m->slot);
 	m->mask = 1023;
 	m->slot = slots_new(m->mask + 1);
-	ntab_clear(&m->num);
-	ntab_init(&m->num);
-	ntab_clear(&m->pnum);
-	ntab_init(&m->pnum);
-	m->pfx_len = 0;
+	g_free(m->dense);
+	m->dense = NULL;
+	m->dn = 0;
+	memset(m->ival, 0, (m->imask + 1) * sizeof *m->ival);
+	m->in = 0;
 	m->cur = NULL;
 	m->cur_left = 0;
 	return keys;

@@ -6,11 +6,13 @@
 #include "kith/core.h"
 #include "kith/ingest.h"
 
-/* Checks index idx (added or not) of key against the reference ref (key
- * -> index + 1), which learns new keys. */
+/* Adds key to m and checks the index against the reference ref (key ->
+ * index + 1), which learns new keys. */
 static void
-check_idx(GHashTable *ref, const char *key, int64_t idx, gboolean added)
+check_add(kith_idmap *m, GHashTable *ref, const char *key, int len)
 {
+	gboolean added;
+	int64_t idx = kith_idmap_add(m, key, (size_t)len, &added);
 	gpointer old;
 	if (g_hash_table_lookup_extended(ref, key, NULL, &old)) {
 		g_assert_false(added);
@@ -21,15 +23,6 @@ check_idx(GHashTable *ref, const char *key, int64_t idx, gboolean added)
 		g_hash_table_insert(ref, g_strdup(key),
 		                    GINT_TO_POINTER((int)idx + 1));
 	}
-}
-
-/* Adds key to m and checks the index against ref (check_idx()). */
-static void
-check_add(kith_idmap *m, GHashTable *ref, const char *key, int len)
-{
-	gboolean added;
-	int64_t idx = kith_idmap_add(m, key, (size_t)len, &added);
-	check_idx(ref, key, idx, added);
 }
 
 /* m holds the keys of ref, each found again at its own index. */
@@ -140,64 +133,6 @@ test_idmap_numeric(void)
 		}
 	}
 	g_hash_table_destroy(ref);
-}
-
-/* Ids "prefix + number": the map's prefix (the first such id's) looked up
- * by number, beside other prefixes, leading zeros, bare numbers, 20
- * digits, prefixes with digits inside or longer than 16 bytes; keys
- * prepared for the map itself, for another map (whose prefix differs)
- * and for none; one index space, found again, and a fresh prefix after
- * give. */
-static void
-test_idmap_prefixed(void)
-{
-	static const char *const pfx[] = {
-		"user", "us", "item", "u", "a1b", "user_", "0x",
-		"a-very-long-prefix-", "user0",
-	};
-	g_autoptr(kith_idmap) m = kith_idmap_new();
-	g_autoptr(kith_idmap) other = kith_idmap_new();
-	kith_idmap_add(other, "item7", 5, NULL);    /* prefix "item" */
-	struct kith_rng rng;
-	kith_rng_seed(&rng, 13, 0);
-	for (int round = 0; round < 2; round++) {
-		GHashTable *ref = g_hash_table_new_full(g_str_hash, g_str_equal,
-		                                        g_free, NULL);
-		for (int k = 0; k < 200000; k++) {
-			char key[64];
-			uint64_t r = kith_rng_below(&rng, 100);
-			const char *p = r < 50 ? (round ? "item" : "user")
-			              : pfx[kith_rng_below(&rng, G_N_ELEMENTS(pfx))];
-			uint64_t v = kith_rng_below(&rng, 100) < 90
-			           ? kith_rng_below(&rng, 30000)
-			           : UINT64_C(18446744073709551615) -
-			             kith_rng_below(&rng, 100);
-			int len = kith_rng_below(&rng, 20) == 0
-			        ? g_snprintf(key, sizeof key, "%s0%" G_GUINT64_FORMAT,
-			                     p, v)
-			        : g_snprintf(key, sizeof key, "%s%" G_GUINT64_FORMAT,
-			                     p, v);
-			struct kith_idkey kk;
-			uint64_t how = kith_rng_below(&rng, 3);
-			if (how == 0) {
-				check_add(m, ref, key, len);
-				continue;
-			}
-			kith_idmap_prepare(how == 1 ? m : other, key, (size_t)len,
-			                   &kk);
-			gboolean added;
-			int64_t idx = kith_idmap_add_key(m, &kk, &added);
-			check_idx(ref, key, idx, added);
-		}
-		check_keys(m, ref);
-		g_assert_cmpint(kith_idmap_find(m, "user", 4), ==, -1);
-		g_assert_cmpint(kith_idmap_find(m, "user-1", 6), ==, -1);
-		struct kith_store *s = kith_store_new();
-		kith_idmap_give(m, s);
-		kith_store_free(s);
-		g_hash_table_destroy(ref);
-		g_assert_cmpint(kith_idmap_find(m, "user1", 5), ==, -1);
-	}
 }
 
 /* String keys of every length from 0 to 47 (kept in the slots up to 20
@@ -508,7 +443,6 @@ main(int argc, char **argv)
 	g_test_add_func("/ingest/idmap", test_idmap);
 	g_test_add_func("/ingest/idmap-numeric", test_idmap_numeric);
 	g_test_add_func("/ingest/idmap-lengths", test_idmap_lengths);
-	g_test_add_func("/ingest/idmap-prefixed", test_idmap_prefixed);
 	g_test_add_func("/ingest/pseudonym", test_pseudonym);
 	g_test_add_func("/ingest/merge", test_merge);
 	g_test_add_func("/ingest/social", test_social);
