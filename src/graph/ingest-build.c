@@ -16,8 +16,9 @@
  * row is reordered in place through a per-thread copy of it.  The input
  * columns' blocks, faulted in by the reader, are reused once the sort is
  * done: ts -> sort keys, users -> the log's users, items and values ->
- * pair counts and value sums (fresh pages cost a fault and a clearing
- * each, the dearest part of the build on a loaded host).
+ * pair counts and value sums, and the sort keys' block becomes the
+ * item->user indices (kith_csr_transpose_in()); fresh pages cost a fault
+ * and a clearing each, the dearest part of the build on a loaded host.
  * Cost: O(E + sum d log d + n + m) time, about 8 E + 4 n threads + 40
  * d_max threads bytes of scratch beside the store's own arrays.
  */
@@ -524,7 +525,9 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 		const int64_t total[KITH_STORE_LANES] = { ne, nnz };
 		kith_store_stream_end(fr.st, total);
 	}
-	if (!kith_csr_transpose(&s->iu, &s->ui, error))
+	/* the item->user indices go into the sort keys' block (8 E >= 4 nnz
+	 * bytes, faulted in already) */
+	if (!kith_csr_transpose_in(&s->iu, &s->ui, (void **)&keys, error))
 		goto out;
 	ok = TRUE;
 out:
