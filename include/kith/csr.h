@@ -37,6 +37,12 @@ gboolean kith_csr_alloc(struct kith_csr *out, int64_t n_rows, int64_t n_cols,
 /* out = transpose of a (owned, rows sorted).  O(nnz + n_rows + n_cols). */
 gboolean kith_csr_transpose(struct kith_csr *out, const struct kith_csr *a,
                             GError **error);
+/* kith_csr_transpose() whose index array is *block (a g_malloc() block
+ * of at least nnz int32 that the caller no longer needs, resized in
+ * place; *block is set to NULL when it was taken, left as is otherwise)
+ * or, when block or *block is NULL, newly allocated. */
+gboolean kith_csr_transpose_in(struct kith_csr *out, const struct kith_csr *a,
+                               void **block, GError **error);
 
 /* Builds an owned CSR from COO triples (rows, cols, vals may be NULL),
  * sorting each row and summing duplicates.  O(nnz log(deg)). */

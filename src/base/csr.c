@@ -1,6 +1,7 @@
 /*
  * CSR construction: allocation, transpose (counting sort, O(nnz + n + m),
- * parallel for large matrices),
+ * parallel for large matrices; its index and value arrays advised onto
+ * huge pages),
  * and COO → CSR with per-row sort and duplicate summing (O(nnz log deg)).
  */
 #include "config.h"
@@ -64,19 +65,53 @@ fail:
  * every output row (blocks in row order), and every thread scatters its
  * block in row order, so each output row lists its columns ascending, as
  * the serial pass does: the result is the same bytes.  Scratch:
- * (threads + 1) * (n_cols + 1) int64.
+ * (threads + 1) * (n_cols + 1) int64.  kith_csr_transpose_in() writes the
+ * indices into a block the caller no longer needs (its pages already
+ * faulted in), resized in place.
  */
 gboolean
 kith_csr_transpose(struct kith_csr *out, const struct kith_csr *a,
                    GError **error)
 {
+	return kith_csr_transpose_in(out, a, NULL, error);
+}
+
+gboolean
+kith_csr_transpose_in(struct kith_csr *out, const struct kith_csr *a,
+                      void **block, GError **error)
+{
 	int64_t *next;
 	int64_t i, j;
 	int nth = kith_get_threads() > 0 ? kith_get_threads() : 1;
+	void *own = NULL;
 
-	if (!kith_csr_alloc(out, a->n_cols, a->n_rows, a->nnz,
-	                    a->values != NULL, error))
+	if (block && *block && a->nnz > 0) {
+		own = g_try_realloc(*block, (size_t)a->nnz * sizeof(int32_t));
+		if (own)
+			*block = NULL;
+	}
+	if (!kith_csr_alloc(out, a->n_cols, a->n_rows, own ? 0 : a->nnz,
+	                    FALSE, error)) {
+		g_free(own);
 		return FALSE;
+	}
+	out->nnz = a->nnz;
+	if (own) {
+		g_free(out->indices);
+		out->indices = own;
+	}
+	if (a->values) {
+		out->values = kith_alloc_n((size_t)a->nnz, sizeof(float), error);
+		if (out->values == NULL) {
+			kith_csr_clear(out);
+			return FALSE;
+		}
+	}
+	/* written in full below: on huge pages where the kernel grants them
+	 * (a page fault per 2 MiB, not per 4 KiB) */
+	kith_advise_huge(out->indices, (size_t)a->nnz * sizeof(int32_t));
+	if (out->values)
+		kith_advise_huge(out->values, (size_t)a->nnz * sizeof(float));
 	if (a->nnz < ((int64_t)1 << 18) || nth < 2 || a->n_rows < nth) {
 		for (j = 0; j < a->nnz; j++)
 			out->indptr[a->indices[j] + 1]++;

@@ -11,7 +11,15 @@
  * Social rows are sorted by (a, b) key and deduplicated (largest weight
  * kept), then mirrored unless directed.  (The SHA-256 of the inputs comes
  * from the input layer, input.h.)
- * Cost: O(E + sum d log d + n + m) time, about 8 E + 4 n threads + 24
+ * The counting sort writes straight into the log's arrays (no staging
+ * copy of the events: 16 E bytes fewer to fault in and write), and each
+ * row is reordered in place through a per-thread copy of it.  The input
+ * columns' blocks, faulted in by the reader, are reused once the sort is
+ * done: ts -> sort keys, users -> the log's users, items and values ->
+ * pair counts and value sums, and the sort keys' block becomes the
+ * item->user indices (kith_csr_transpose_in()); fresh pages cost a fault
+ * and a clearing each, the dearest part of the build on a loaded host.
+ * Cost: O(E + sum d log d + n + m) time, about 8 E + 4 n threads + 40
  * d_max threads bytes of scratch beside the store's own arrays.
  */
 #include <math.h>
@@ -167,24 +175,28 @@ alloc_big(size_t n, size_t size, GError **error)
 	return p;
 }
 
-/* One event of a row while it is built: what the log and the pairs
- * read, packed so that the scatter by user writes one line per event. */
-struct evrec {
-	int64_t ts;
-	int32_t item;
-	float value;
-};
+/* reuse() of *old, or alloc_big() when there is none. */
+static void *
+reuse_big(void *old_p, size_t n, size_t size, GError **error)
+{
+	void **old = old_p;
+	return *old ? reuse(old, n, size, error) : alloc_big(n, size, error);
+}
 
-/* Writes row r0..r0+n of the log in the order perm (log entry x is the
- * row's event perm(x)); the event types go through the scratch tmpcol. */
+/* Puts row r0..r0+n of the log, where it lies, in the order perm (log
+ * entry x is the row's event perm(x)): the row's columns are copied to
+ * the scratch cts, cit, cva first, the event types go through tmpcol. */
 #define LOG_ROW(perm) do { \
 		uint8_t *t_ = (uint8_t *)tmpcol; \
+		memcpy(cts, s->ev_ts + r0, (size_t)n * sizeof *cts); \
+		memcpy(cit, s->ev_item + r0, (size_t)n * sizeof *cit); \
+		memcpy(cva, s->ev_value + r0, (size_t)n * sizeof *cva); \
 		for (int64_t x_ = 0; x_ < n; x_++) { \
-			const struct evrec *q_ = &rr[perm(x_)]; \
-			s->ev_item[r0 + x_] = q_->item; \
-			s->ev_ts[r0 + x_] = q_->ts; \
-			s->ev_value[r0 + x_] = q_->value; \
-			t_[x_] = rt[perm(x_)]; \
+			int64_t e_ = perm(x_); \
+			s->ev_item[r0 + x_] = cit[e_]; \
+			s->ev_ts[r0 + x_] = cts[e_]; \
+			s->ev_value[r0 + x_] = cva[e_]; \
+			t_[x_] = rt[e_]; \
 		} \
 		memcpy(s->ev_type + r0, t_, (size_t)n); \
 	} while (0)
@@ -235,7 +247,7 @@ frontier_done(struct frontier *f, int64_t b)
  *    type); then the row is reordered by (ts, arrival) into its log order.
  * Every row is worked on where it lies, so the gathers stay in cache.
  * Cost: O(E) scatter, O(E log d) row sorts; extra memory 8 E (keys) +
- * 4 n threads (counts) + 24 d_max threads (row scratch).
+ * 4 n threads (counts) + 40 d_max threads (row scratch).
  */
 static gboolean
 build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
@@ -247,7 +259,6 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 	gboolean ok = FALSE;
 	size_t hn;
 	uint64_t *scratch = NULL;
-	struct evrec *rec = NULL;   /* user-grouped events, input order */
 	int64_t *rp = kith_alloc0_n((size_t)nu + 1, sizeof(int64_t), error);
 	int64_t *cnt = rp ? kith_alloc0_n((size_t)nu + 1, sizeof(int64_t), error)
 	                  : NULL;
@@ -261,18 +272,14 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 		goto out;
 	}
 	hist = kith_alloc0_n(hn, sizeof(uint32_t), error);
-	keys = hist ? alloc_big(z, sizeof(uint64_t), error) : NULL;
-	if (!keys)
+	if (!hist)
 		goto out;
 	s->n_log = ne;
-	s->ev_user = kith_store_own(s, alloc_big(z, sizeof(int32_t), error));
 	s->ev_item = kith_store_own(s, alloc_big(z, sizeof(int32_t), error));
 	s->ev_ts = kith_store_own(s, alloc_big(z, sizeof(int64_t), error));
 	s->ev_type = kith_store_own(s, alloc_big(z, sizeof(uint8_t), error));
 	s->ev_value = kith_store_own(s, alloc_big(z, sizeof(float), error));
-	rec = alloc_big(z, sizeof *rec, error);
-	if (!s->ev_user || !s->ev_item || !s->ev_ts || !s->ev_type ||
-	    !s->ev_value || !rec)
+	if (!s->ev_item || !s->ev_ts || !s->ev_type || !s->ev_value)
 		goto out;
 
 
@@ -317,34 +324,41 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 		}
 		for (int64_t e = a; e < b; e++) {
 			uint32_t p = h[in_u[e]]++;
-			struct evrec *x = &rec[p];
-			x->item = in_i[e];
+			s->ev_item[p] = in_i[e];
 			s->ev_type[p] = has_event ? in_t[e] : 255;
 			if (in_ts) {
 				int64_t t = in_ts[e];
-				x->ts = t;
+				s->ev_ts[p] = t;
 				lo = t < lo ? t : lo;
 				hi = t > hi ? t : hi;
 			} else {
-				x->ts = INT64_MIN;
+				s->ev_ts[p] = INT64_MIN;
 			}
-			x->value = in_v ? in_v[e] : 0.0f;
+			s->ev_value[p] = in_v ? in_v[e] : 0.0f;
 		}
 	}
 	g_free(hist);
 	hist = NULL;
 	gboolean has_ts = c->ev_ts != NULL, has_value = c->ev_val != NULL;
-	/* the input columns are done with; their blocks become pair arrays
-	 * below (shrunk in place: no new pages to fault in) */
+	/* the input columns are done with; their blocks, already faulted in,
+	 * become the sort keys (the ts column: 8 E bytes), the log's users
+	 * (the users column) and pair arrays below (shrunk in place) */
 	g_clear_pointer(&c->ev_t, g_free);
+	keys = reuse_big(&c->ev_ts, z, sizeof(uint64_t), error);
+	s->ev_user = kith_store_own(s, keys ? reuse_big(&c->ev_u, z,
+	                                                sizeof(int32_t), error)
+	                                    : NULL);
+	if (!s->ev_user)
+		goto out;
 
-	/* row scratch: 16 bytes (sort keys) + 8 bytes (a column) per entry */
+	/* row scratch: 16 bytes (sort keys) + 8 bytes (a column) + 16 bytes
+	 * (a copy of the row's ts, item and value) per entry */
 	int64_t dmax = 0;
 	for (int64_t u = 0; u < nu; u++)
 		if (rp[u + 1] - rp[u] > dmax)
 			dmax = rp[u + 1] - rp[u];
 	size_t per;
-	if (!kith_mul_size((size_t)dmax + 1, 3, &per) ||
+	if (!kith_mul_size((size_t)dmax + 1, 5, &per) ||
 	    !kith_mul_size(per, (size_t)nth, &per)) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
 		            "user with too many events");
@@ -361,13 +375,13 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 #ifdef _OPENMP
 		tid = omp_get_thread_num();
 #endif
-		uint64_t *tmp = scratch + (size_t)tid * 3 * ((size_t)dmax + 1);
+		uint64_t *tmp = scratch + (size_t)tid * 5 * ((size_t)dmax + 1);
 		#pragma omp for schedule(dynamic, 256)
 		for (int64_t u = 0; u < nu; u++) {
 			int64_t r0 = rp[u], n = rp[u + 1] - rp[u], k = 0;
 			uint64_t *a = keys + r0;
 			for (int64_t j = 0; j < n; j++)
-				a[j] = ((uint64_t)(uint32_t)rec[r0 + j].item << 32) |
+				a[j] = ((uint64_t)(uint32_t)s->ev_item[r0 + j] << 32) |
 				       (uint64_t)j;
 			sort_row(a, n, tmp);
 			for (int64_t j = 0; j < n; j++)
@@ -381,12 +395,14 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 	int64_t nnz = cnt[nu];
 	if (!kith_csr_alloc(&s->ui, nu, s->n_items, nnz, TRUE, error))
 		goto out;
+	kith_advise_huge(s->ui.indices, (size_t)nnz * sizeof(int32_t));
+	kith_advise_huge(s->ui.values, (size_t)nnz * sizeof(float));
 	size_t zz = (size_t)nnz;
-	s->ui_count = kith_store_own(s, reuse(&c->ev_u, zz + 1, sizeof(int32_t), error));
-	s->ui_ts_first = kith_store_own(s, reuse(&c->ev_ts, zz + 1, sizeof(int64_t), error));
+	s->ui_count = kith_store_own(s, reuse_big(&c->ev_i, zz + 1, sizeof(int32_t), error));
+	s->ui_ts_first = kith_store_own(s, alloc_big(zz + 1, sizeof(int64_t), error));
 	s->ui_ts_last = kith_store_own(s, alloc_big(zz + 1, sizeof(int64_t), error));
-	s->ui_types = kith_store_own(s, reuse(&c->ev_i, zz + 1, sizeof(uint32_t), error));
-	s->ui_value = kith_store_own(s, reuse(&c->ev_val, zz + 1, sizeof(float), error));
+	s->ui_types = kith_store_own(s, alloc_big(zz + 1, sizeof(uint32_t), error));
+	s->ui_value = kith_store_own(s, reuse_big(&c->ev_val, zz + 1, sizeof(float), error));
 	c->ev_cap = 0;
 	if (nt > 0)
 		s->user_type_count = kith_store_own(s,
@@ -422,8 +438,11 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 #ifdef _OPENMP
 		tid = omp_get_thread_num();
 #endif
-		uint64_t *lk = scratch + (size_t)tid * 3 * ((size_t)dmax + 1);
+		uint64_t *lk = scratch + (size_t)tid * 5 * ((size_t)dmax + 1);
 		uint64_t *tmpcol = lk + 2 * ((size_t)dmax + 1);
+		int64_t *cts = (int64_t *)(lk + 3 * ((size_t)dmax + 1));
+		int32_t *cit = (int32_t *)(lk + 4 * ((size_t)dmax + 1));
+		float *cva = (float *)(cit + ((size_t)dmax + 1));
 		struct log_ref *ref = (struct log_ref *)lk;
 		#pragma omp for schedule(dynamic, 1)
 		for (int64_t b = 0; b < fr.nb; b++) {
@@ -434,7 +453,9 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 				const uint64_t *a = keys + r0;
 				int64_t w = s->ui.indptr[u] - 1;
 				int32_t *utc = nt > 0 ? s->user_type_count + u * nt : NULL;
-				const struct evrec *rr = rec + r0;
+				const int32_t *rit = s->ev_item + r0;
+				const int64_t *rts = s->ev_ts + r0;
+				const float *rva = s->ev_value + r0;
 				const uint8_t *rt = s->ev_type + r0;
 				double wsum = 0, vsum = 0;
 				for (int64_t j = 0; j < n; j++)
@@ -442,14 +463,14 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 				for (int64_t j = 0; j < n; j++) {
 					uint32_t e = (uint32_t)a[j];
 					int t = has_event ? rt[e] : 0;
-					int64_t ts = rr[e].ts;
+					int64_t ts = rts[e];
 					if (j == 0 || (a[j] >> 32) != (a[j - 1] >> 32)) {
 						if (w >= s->ui.indptr[u]) {
 							s->ui.values[w] = (float)wsum;
 							s->ui_value[w] = (float)vsum;
 						}
 						w++;
-						s->ui.indices[w] = rr[e].item;
+						s->ui.indices[w] = rit[e];
 						s->ui_count[w] = 0;
 						s->ui_ts_first[w] = ts;
 						s->ui_ts_last[w] = ts;
@@ -465,7 +486,7 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 						s->ui_types[w] |= 1u << t;
 					wsum += tw[t];
 					if (has_value)
-						vsum += rr[e].value;
+						vsum += rva[e];
 					if (utc)
 						utc[t]++;
 				}
@@ -473,18 +494,13 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 					s->ui.values[w] = (float)wsum;
 					s->ui_value[w] = (float)vsum;
 				}
-				/* log order: by (ts, arrival) */
-				if (!has_ts || n < 2) {
-					for (int64_t j = 0; j < n; j++) {
-						s->ev_item[r0 + j] = rr[j].item;
-						s->ev_ts[r0 + j] = rr[j].ts;
-						s->ev_value[r0 + j] = rr[j].value;
-					}
+				/* log order: by (ts, arrival); the row is in
+				 * arrival order already */
+				if (!has_ts || n < 2)
 					continue;
-				}
 				if (packed) {
 					for (int64_t j = 0; j < n; j++)
-						lk[j] = ((uint64_t)rr[j].ts - (uint64_t)lo) << 32 |
+						lk[j] = ((uint64_t)rts[j] - (uint64_t)lo) << 32 |
 						        (uint64_t)j;
 					sort_row(lk, n, tmpcol);
 #define P(x) ((int64_t)(uint32_t)lk[x])
@@ -492,7 +508,7 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 #undef P
 				} else {
 					for (int64_t j = 0; j < n; j++) {
-						ref[j].ts = rr[j].ts;
+						ref[j].ts = rts[j];
 						ref[j].e = (uint32_t)j;
 					}
 					qsort(ref, (size_t)n, sizeof *ref, log_ref_cmp);
@@ -509,7 +525,9 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 		const int64_t total[KITH_STORE_LANES] = { ne, nnz };
 		kith_store_stream_end(fr.st, total);
 	}
-	if (!kith_csr_transpose(&s->iu, &s->ui, error))
+	/* the item->user indices go into the sort keys' block (8 E >= 4 nnz
+	 * bytes, faulted in already) */
+	if (!kith_csr_transpose_in(&s->iu, &s->ui, (void **)&keys, error))
 		goto out;
 	ok = TRUE;
 out:
@@ -519,7 +537,6 @@ out:
 	g_free(hist);
 	g_free(keys);
 	g_free(scratch);
-	g_free(rec);
 	return ok;
 }
 
