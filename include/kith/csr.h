@@ -59,4 +59,15 @@ int64_t kith_csr_row_split(const int64_t *indptr, int64_t n_rows,
 
 G_END_DECLS
 
+/* The entries of every row of the (n + m)-node graph of R (n x m; rows
+ * 0..n the users' pairs, n..n+m the items' users) and, when S is non-NULL
+ * and w > 0, of S's links (n x n) in both directions without self-loops,
+ * before duplicates merge, into len[0..n+m); with deg non-NULL also the
+ * row sums (1 a pair, (float)(w / 2) a link end) into deg[0..n+m).  The
+ * rows of LightGCN's Â (lightgcn.c) and of its per-rank memory estimate.
+ * O(n + m + nnz). */
+void kith_csr_bipartite_rows(int64_t *len, double *deg,
+                             const struct kith_csr *R,
+                             const struct kith_csr *S, double w);
+
 #endif

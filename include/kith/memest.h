@@ -129,6 +129,21 @@ void kith_memest_propagate_ranks(struct kith_memest_rank *out,
                                  const int64_t *indptr, int64_t entries,
                                  int64_t categories, int ranks);
 
+/* LightGCN over `ranks` ranks (lightgcn.c), the parameters as
+ * kith_memest_lightgcn()'s: rows are the rows of Â (users, then items)
+ * of the partition the run makes of Â's row lengths, entries its
+ * entries; rank 0 also holds the gathered output (2 N·d floats: users,
+ * items and ego rows).  Every rank: the baseline and Open MPI's share,
+ * the store pages, its rows of Â and (6 + best + 2 halo / rows) x rows x
+ * d floats of training arrays, the whole batch of triples, the spectral
+ * start whole, the validation split and the m x d item rows it gathers
+ * (see memest.c).  Cost O(pairs + links), the same on every rank. */
+void kith_memest_lightgcn_ranks(struct kith_memest_rank *out,
+                                const struct kith_store *s, int dim, int neg,
+                                int64_t batch, double val_ratio,
+                                gboolean refit, gboolean spectral,
+                                double social_weight, int ranks);
+
 /* The rank whose estimate is largest (the lowest such rank). */
 int kith_memest_rank_max(const struct kith_memest_rank *r, int ranks);
 

@@ -317,3 +317,32 @@ kith_csr_row_split(const int64_t *indptr, int64_t n_rows, int64_t target)
 	}
 	return lo;
 }
+
+void
+kith_csr_bipartite_rows(int64_t *len, double *deg, const struct kith_csr *R,
+                        const struct kith_csr *S, double w)
+{
+	int64_t n = R->n_rows, N = n + R->n_cols;
+	double f = (double)(float)(w / 2);
+
+	memset(len, 0, (size_t)N * sizeof(int64_t));
+	for (int64_t u = 0; u < n; u++) {
+		len[u] = R->indptr[u + 1] - R->indptr[u];
+		for (int64_t k = R->indptr[u]; k < R->indptr[u + 1]; k++)
+			len[n + R->indices[k]]++;
+	}
+	for (int64_t r = 0; deg && r < N; r++)
+		deg[r] = (double)len[r];
+	for (int64_t u = 0; S && w > 0 && u < n; u++)
+		for (int64_t k = S->indptr[u]; k < S->indptr[u + 1]; k++) {
+			int32_t v = S->indices[k];
+			if (v == u)
+				continue;
+			len[u]++;
+			len[v]++;
+			if (deg) {
+				deg[u] += f;
+				deg[v] += f;
+			}
+		}
+}

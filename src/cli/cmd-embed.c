@@ -11,6 +11,7 @@
 
 #include "cli.h"
 #include "kith/dist.h"
+#include "kith/memest.h"
 #include "kith/models.h"
 #include "kith/store.h"
 
@@ -346,6 +347,30 @@ embed_opts_init(struct embed_opts *o)
 	                          .val_ratio = -1 };
 }
 
+/* The memory gate of r on s: under mpirun (lightgcn over the ranks) the
+ * largest of the ranks' estimates, which every rank computes alike, so
+ * every rank refuses alike; else the process's.  Returns the exit
+ * status. */
+static int
+embed_gate(struct kith_cli *cli, const struct kith_embed_request *r,
+           const struct kith_store *s, const char *what)
+{
+	int P = kith_dist_size();
+	g_autofree struct kith_memest_rank *e = g_new(struct kith_memest_rank,
+	                                               P);
+
+	if (!kith_embed_memest_ranks(r, s, e))
+		return kith_cli_memory_gate(cli, "embed", what,
+		                            kith_embed_memest(r, s));
+	int q = kith_memest_rank_max(e, P);
+	g_autofree char *rw = g_strdup_printf("%s on rank %d of %d (%"
+	    G_GINT64_FORMAT " rows of the graph, %" G_GINT64_FORMAT
+	    " entries, a halo of at most %" G_GINT64_FORMAT " rows%s: the "
+	    "largest share)", what, q, P, e[q].rows, e[q].entries, e[q].halo,
+	    q == 0 ? ", the gathered output" : "");
+	return kith_cli_memory_gate(cli, "embed", rw, e[q].bytes);
+}
+
 /* Trains or applies the model of the parsed options o on STORE, writing
  * o->output; prints the memory estimate and the summary.  Returns the
  * exit status. */
@@ -370,7 +395,7 @@ embed_run(struct embed_opts *o, const char *store, struct kith_cli *cli)
 	g_autofree char *what = g_strdup_printf("%s on %" G_GINT64_FORMAT
 	    " users, %" G_GINT64_FORMAT " items", r.model, s->n_users,
 	    s->n_items);
-	if (kith_cli_memory_gate(cli, "embed", what, kith_embed_memest(&r, s)))
+	if (embed_gate(cli, &r, s, what))
 		return 1;
 	kith_train_report_init(&rep);
 	gboolean ok = kith_embed(&r, store, s, &rep, &err);

@@ -19,6 +19,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -438,6 +439,93 @@ kith_memest_propagate_ranks(struct kith_memest_rank *out,
 		r->bytes = total(MPI_EXTRA + store + (4 * c + 8) * n +
 		                 whole_graph(share, indptr ? 0 : entries, 26,
 		                             FALSE), 1.0);
+	}
+}
+
+/* The row pointers (N + 1) of LightGCN's Â, users then items, as the
+ * run partitions them (kith_csr_bipartite_rows()). */
+static int64_t *
+lightgcn_indptr(const struct kith_store *s, double social_weight)
+{
+	int64_t N = s->n_users + s->n_items;
+	int64_t *ip = g_new0(int64_t, N + 1);
+
+	kith_csr_bipartite_rows(ip + 1, NULL, &s->ui,
+	                        s->uu.nnz ? &s->uu : NULL, social_weight);
+	for (int64_t r = 0; r < N; r++)
+		ip[r + 1] += ip[r];
+	return ip;
+}
+
+/*
+ * LightGCN over the ranks (lightgcn.c, "over the ranks of an MPI job"):
+ * with nl = the rank's rows, e = its entries of Â, h = its halo, ndl =
+ * nl·d floats, every rank holds
+ *   its rows of Â (8 B an entry and a row; twice, with the row lengths
+ *   and degrees of all N rows, 16 B each, while they are built);
+ *   E⁰, T, Adam m and v (4 ndl), F and G with room for the halo rows
+ *   (2 (nl + h) d floats), the best state (1 ndl; 2 without refit);
+ *   the triples of the whole batch (every rank draws it: 24 B·B·neg);
+ *   the spectral start computed whole (as one process: N·d floats, R̃
+ *   and R̃ᵀ, Y and Z, OpenBLAS's buffers) beside its E⁰;
+ *   with validation the split (as one process) and the item rows every
+ *   rank gathers (m·d floats);
+ * rank 0 also gathers the output: users, items and the ego rows (2 N·d
+ * floats) while its training arrays are still live.
+ */
+void
+kith_memest_lightgcn_ranks(struct kith_memest_rank *out,
+                           const struct kith_store *s, int dim, int neg,
+                           int64_t batch, double val_ratio, gboolean refit,
+                           gboolean spectral, double social_weight,
+                           int ranks)
+{
+	double n = (double)s->n_users, m = (double)s->n_items, N = n + m;
+	double nnz = (double)s->ui.nnz, d = dim;
+	double nd = N * d * 4;
+	double B = batch > 0 ? (double)batch : CLAMP(nnz / 16, 1024,
+	                                              (double)(1 << 22));
+	double store = 16 * n + 8 * m + 12 * nnz + 4 * (double)s->uu.nnz +
+	               8 * (double)s->n_log + 24 * N;
+	double trip = 24 * B * MAX(neg, 1);
+	double val = val_ratio > 0 ? 19 * nnz + 16 * n + 4 * m * d : 0;
+	double topk = MIN(1024, MAX(1, (double)(8 << 20) / (m + d)));
+	int64_t lo = 0;
+	double spec = 0, blas = 0;
+	g_autofree int64_t *ip = lightgcn_indptr(s, social_weight);
+
+	if (spectral) {
+		double l = dim + MIN(dim, 16);
+		spec = nd + 16 * nnz + 16 * N + N * l * 4;
+		blas = MAX(kith_get_threads(), 1) *
+		       MIN(50 * MiB, 0.75 * n * l * 4);
+	}
+	rank_shares(out, ip, (int64_t)N, 0, ranks);
+	for (int q = 0; q < ranks; q++) {
+		struct kith_memest_rank *r = &out[q];
+		double nl = (double)r->rows, e = (double)r->entries;
+		double h = (double)r->halo;
+		double ndl = nl * d * 4;
+		double adj = 8 * e + 8 * nl + 16 * h;
+		double best = val_ratio > 0 ? (refit ? ndl : 2 * ndl) : 0;
+		double train = 4 * ndl + 2 * (nl + h) * d * 4 + best +
+		               (q == 0 ? 2 * nd : 0);
+		double build = 2 * adj + 16 * N;
+		double peak = MAX(MAX(train, spec + ndl) + adj + trip, build);
+		/* the ranking of its users (topk.c): per thread a block of
+		 * B users x (m + d + 20) floats, B = min(1024, 8 Mi / (m +
+		 * d)), on the threads set_threads() leaves, and the items'
+		 * columns (m·d floats) */
+		double users = (double)CLAMP(s->n_users - lo, 0, r->rows);
+		double th = MIN(MAX(1.0, floor((e + nl) * d / (1 << 23))),
+		                (double)MAX(kith_get_threads(), 1));
+		double eval = 0;
+		if (val_ratio > 0 && users > 0)
+			eval = MIN(th, ceil(users / topk)) * MIN(topk, users) *
+			       (m + d + 20) * 4 + 4 * m * d;
+		lo += r->rows;
+		r->bytes = total(MPI_EXTRA + store + val + eval + peak + blas,
+		                 1.0);
 	}
 }
 

@@ -94,6 +94,21 @@ kith_embed_memest(const struct kith_embed_request *r,
 	                            l->social_weight);
 }
 
+gboolean
+kith_embed_memest_ranks(const struct kith_embed_request *r,
+                        const struct kith_store *s,
+                        struct kith_memest_rank *out)
+{
+	const struct kith_lightgcn_params *l = &r->lightgcn;
+
+	if (!kith_dist_active() || strcmp(r->model, "lightgcn") != 0)
+		return FALSE;
+	kith_memest_lightgcn_ranks(out, s, l->dim, l->neg, l->batch,
+	                           l->val_ratio, l->refit, l->spectral_init,
+	                           l->social_weight, kith_dist_size());
+	return TRUE;
+}
+
 /* ---- the folder ------------------------------------------------------------ */
 
 /* A folder being made: the manifest's members so far (an open object). */

@@ -279,27 +279,9 @@ static void
 adjacency_rows_sums(int64_t *len, double *deg, const struct kith_csr *R,
                     const struct kith_csr *S, double w)
 {
-	int64_t n = R->n_rows, N = n + R->n_cols;
-	double f = (double)(float)(w / 2);
+	int64_t N = R->n_rows + R->n_cols;
 
-	memset(len, 0, (size_t)N * sizeof(int64_t));
-	for (int64_t u = 0; u < n; u++) {
-		len[u] = R->indptr[u + 1] - R->indptr[u];
-		for (int64_t k = R->indptr[u]; k < R->indptr[u + 1]; k++)
-			len[n + R->indices[k]]++;
-	}
-	for (int64_t r = 0; r < N; r++)
-		deg[r] = (double)len[r];
-	for (int64_t u = 0; S && w > 0 && u < n; u++)
-		for (int64_t k = S->indptr[u]; k < S->indptr[u + 1]; k++) {
-			int32_t v = S->indices[k];
-			if (v == u)
-				continue;
-			len[u]++;
-			len[v]++;
-			deg[u] += f;
-			deg[v] += f;
-		}
+	kith_csr_bipartite_rows(len, deg, R, S, w);
 	for (int64_t r = 0; r < N; r++)
 		deg[r] = deg[r] > 0 ? 1.0 / sqrt(deg[r]) : 0.0;
 }
@@ -869,7 +851,9 @@ warm_init(struct lgcn *g)
  * the spectral start is computed whole on every rank (the same
  * deterministic SVD as one process, no traffic) and costs N x d floats
  * plus its workspace (n + m)(d + 16) floats for a moment; validation
- * gathers the items' rows on every rank (m x d floats). */
+ * gathers the items' rows on every rank (m x d floats); rank 0 gathers
+ * the output.  kith_memest_lightgcn_ranks() (memest.c) estimates each
+ * rank's peak from these terms. */
 
 /* This rank's rows of Â with their halo: the run's partition (made by
  * the first phase on its row lengths, kept by the refit), the owned rows

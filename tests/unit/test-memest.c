@@ -71,6 +71,42 @@ test_shares(void)
 	g_assert_cmpuint(r[0].bytes, >, r[1].bytes);
 }
 
+/* LightGCN: the rows of Â (users, then items) cut by their entries
+ * (2 per pair, no social links with weight 0); rank 0 holds the output. */
+static void
+test_lightgcn(void)
+{
+	enum { N = 60, M = 40 };
+	int64_t ip[N + 1], uu[N + 1];
+	int32_t ix[N * 3];
+	struct kith_store s;
+	struct kith_memest_rank r[3];
+
+	make_store(&s, uu, N);
+	s.n_items = M;
+	ip[0] = 0;
+	for (int64_t u = 0; u < N; u++) {
+		ip[u + 1] = ip[u] + 1 + u % 3;
+		for (int64_t k = ip[u]; k < ip[u + 1]; k++)
+			ix[k] = (int32_t)((u + k) % M);
+	}
+	s.ui = (struct kith_csr){ N, M, ip[N], ip, ix, NULL, FALSE };
+	for (int P = 1; P <= 3; P++) {
+		int64_t rows = 0, entries = 0;
+		kith_memest_lightgcn_ranks(r, &s, 16, 1, 0, 0.1, TRUE, TRUE, 0,
+		                           P);
+		for (int q = 0; q < P; q++) {
+			rows += r[q].rows;
+			entries += r[q].entries;
+			g_assert_cmpuint(r[q].bytes, >, kith_memest_baseline());
+		}
+		g_assert_cmpint(rows, ==, N + M);
+		g_assert_cmpint(entries, ==, 2 * s.ui.nnz);
+	}
+	g_assert_cmpint(r[0].halo, <=, N + M - r[0].rows);
+	g_assert_cmpint(kith_memest_rank_max(r, 3), ==, 0);
+}
+
 static void
 test_gate(void)
 {
@@ -90,6 +126,7 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/memest/rank-shares", test_shares);
+	g_test_add_func("/memest/lightgcn", test_lightgcn);
 	g_test_add_func("/memest/gate", test_gate);
 	return g_test_run();
 }
