@@ -6,6 +6,7 @@
 # on LastFM 2K it is within ±15 % of the largest peak RSS the ranks
 # reach (np 1 and 2), and below it every rank refuses before allocating
 # and nothing is written.  The single-process estimate is unchanged.
+# Under the sanitizers (KITH_SANITIZED) only the peaks are not compared.
 . "$top_srcdir/tests/cli/lib.sh"
 . "$top_srcdir/tests/cli/mpi-lib.sh"
 need_mpi
@@ -40,6 +41,8 @@ for np in 1 2; do
 	ok_if "np $np: a peak per rank" \
 		"$(grep -c '^rss [0-9]' "$T/.err")" = $np
 	echo "# np $np: estimate $est MiB, largest peak RSS of the ranks $peak MiB"
+	# the sanitizers' shadow memory inflates the peak (as in t6001)
+	[ -n "${KITH_SANITIZED:-}" ] && continue
 	ok_if "np $np: estimate $est MiB within 15 % of the peak $peak MiB" \
 		"$(awk -v e="$est" -v p="$peak" 'BEGIN { r = e / p
 			print (r >= 0.85 && r <= 1.15) ? "y" : "n" }')" = y
