@@ -6,6 +6,8 @@
 #   row_bounds MANIFEST    the "row_bounds" array of a manifest, spaces
 #   kill_one RANK ARGS...  kith ARGS on 3 ranks, rank RANK killed (-9):
 #                          prints "STATUS SECONDS"
+#   end_job PID T0         waits for a background mpirun (90 s at most,
+#                          then kills it): prints "STATUS SECONDS"
 #   kill_each "RANKS" DIR FILE ARGS...
 #                          kill_one for each rank of RANKS: a non-zero
 #                          status within 60 s, and the folder DIR written
@@ -95,15 +97,20 @@ kill_one() {
 	_pid=$(pgrep -P $_mp | sort -n | sed -n "$((_victim + 1))p")
 	_t0=$(date +%s)
 	[ -n "$_pid" ] && kill -9 "$_pid"
-	# wait at most 90 s for the job, then end mpirun and its ranks
+	end_job $_mp $_t0
+}
+
+# end_job PID T0: waits at most 90 s for the background mpirun PID, then
+# ends it and its ranks; prints "STATUS SECONDS-SINCE-T0"
+end_job() {
 	_w=0
-	while ps -o stat= -p $_mp 2>/dev/null | grep -qv Z && [ $_w -lt 450 ]; do
+	while ps -o stat= -p $1 2>/dev/null | grep -qv Z && [ $_w -lt 450 ]; do
 		sleep 0.2; _w=$((_w + 1))
 	done
-	for _p in $(pgrep -P $_mp) $_mp; do kill -9 $_p 2>/dev/null; done
-	wait $_mp
+	for _p in $(pgrep -P $1) $1; do kill -9 $_p 2>/dev/null; done
+	wait $1
 	_st=$?
-	echo "$_st $(($(date +%s) - _t0))"
+	echo "$_st $(($(date +%s) - $2))"
 }
 
 kill_each() {
