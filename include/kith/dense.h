@@ -18,10 +18,20 @@ void kith_dense_gram(double *G, const float *X, int64_t rows, int l,
                      double *scratch);
 size_t kith_dense_gram_scratch(int l);
 
+/* C = XᵀY (k x l floats, summed in double): X rows x k, Y rows x l.
+ * scratch: kith_dense_cross_scratch(k, l) doubles, caller's. */
+void kith_dense_cross(float *C, const float *X, const float *Y, int64_t rows,
+                      int k, int l, double *scratch);
+size_t kith_dense_cross_scratch(int k, int l);
+
 /* Y = X·B: X rows x k, B k x n, Y rows x n (floats, row-major).  Y may
  * be X only when n == k (in-place right multiplication). */
 void kith_dense_gemm(float *Y, const float *X, int64_t rows, int k,
                      const float *B, int n);
+
+/* Y += a·(X·B): X rows x k, B k x n, Y rows x n, not aliasing X. */
+void kith_dense_gemm_add(float *Y, float a, const float *X, int64_t rows,
+                         int k, const float *B, int n);
 
 /* Scores S[r][j] = Σ_t Q[r][t]·Vt[t][j] for r < nq, j < nj: Q (nq x d,
  * row-major), Vt (d rows of stride ldv: the item vectors as columns),

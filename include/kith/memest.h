@@ -54,9 +54,12 @@ uint64_t kith_memest_ingest(const struct kith_memest_ingest *in);
  * batch (0: the default pairs/16), val_ratio (> 0: validation split and
  * best state), refit, spectral start, social weight (> 0 adds the social
  * links to the graph), and the two N x dim ego arrays of the output. */
-/* kith embed --model filter (src/nn/filter.c) of width dim. */
+/* kith embed --model filter (src/nn/filter.c) of width dim, with a
+ * low-pass term of width lowpass_dim (0: none) whose weight is chosen on
+ * validation when lowpass_auto. */
 uint64_t kith_memest_filter(const struct kith_store *s, int dim,
-                            int oversample, double val_ratio);
+                            int oversample, double val_ratio,
+                            int lowpass_dim, gboolean lowpass_auto);
 uint64_t kith_memest_lightgcn(const struct kith_store *s, int dim,
                               int layers, int neg, int64_t batch,
                               double val_ratio, gboolean refit,

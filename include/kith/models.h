@@ -82,6 +82,11 @@ struct kith_train_report {
 	 * auto, a line saying what was compared and chosen (owned) */
 	const char *model;
 	char *selection;
+	/* filter: the weight of the low-pass term used and, when it was
+	 * chosen on validation, the recall@k of each candidate (weight 0,
+	 * weight KITH_FILTER_LOWPASS; -1: not tried) */
+	double lowpass;
+	double lowpass_val[2];
 };
 
 /* Zeroes *r (metrics -1, stop_reason "max-epochs") and allocates its
@@ -457,6 +462,13 @@ struct kith_filter_params {
 	double val_ratio;       /* 0.1; 0 = no validation */
 	int val_max_users;      /* 3000 users hold validation pairs */
 	int k;                  /* validation cut-off, 20 */
+	/* The low-pass term of GF-CF, lowpass·R D_i^-1/2 V_k V_kᵀ D_i^1/2
+	 * with V_k the top lowpass_dim (64) right singular vectors of R̃,
+	 * added to P before the projection.  lowpass < 0 (default): 0 or
+	 * KITH_FILTER_LOWPASS, whichever ranks the validation pairs better
+	 * (0 without validation). */
+	double lowpass;
+	int lowpass_dim;
 	/* Warm start (kith update): the item rows (start_rows x dim) of an
 	 * earlier filter of the same width; items beyond start_rows start
 	 * at zero.  Used when val_ratio is 0 (a validation fit gives the
@@ -465,6 +477,8 @@ struct kith_filter_params {
 	const float *start;
 	int64_t start_rows;
 };
+
+#define KITH_FILTER_LOWPASS 0.3
 
 void kith_filter_params_init(struct kith_filter_params *p);
 

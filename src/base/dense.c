@@ -1,6 +1,6 @@
 /*
- * Deterministic dense products (layer base): the Gram matrix XᵀX, X·B,
- * and blocks of dot-product scores.
+ * Deterministic dense products (layer base): the Gram matrix XᵀX, the
+ * cross product XᵀY, X·B, and blocks of dot-product scores.
  *
  * Why not OpenBLAS here.  OpenBLAS picks its kernels and its blockings by
  * CPU (Haswell, SkylakeX, Zen, ...) and splits work by thread count, so
@@ -18,7 +18,8 @@
  *   - reductions over rows go through a fixed number of row blocks
  *     (GRAM_BLOCKS) whose partial sums are added in block order.
  * Results are therefore the same bytes for any thread count on any
- * x86-64 CPU.  Cost: kith_dense_gram O(rows·l²), kith_dense_gemm
+ * x86-64 CPU.  Cost: kith_dense_gram O(rows·l²), kith_dense_cross
+ * O(rows·k·l), kith_dense_gemm
  * O(rows·k·n), kith_dense_scores O(nq·nj·d) (4 x 16 register blocks:
  * about 60 % of OpenBLAS's FMA sgemm here); memory GRAM_BLOCKS·l²
  * doubles for the Gram partials.
@@ -119,6 +120,59 @@ kith_dense_gram_scratch(int l)
 	return (size_t)GRAM_BLOCKS * l * l;
 }
 
+/* part (k x l) += XᵀY over rows r0 .. r1-1 of X (rows x k) and Y (rows x
+ * l), in chunks of GRAM_CHUNK rows summed in float, chunks added in
+ * double. */
+__attribute__((target_clones("avx2", "default")))
+static void
+cross_rows(double *part, float *acc, const float *X, const float *Y,
+           int64_t r0, int64_t r1, int k, int l)
+{
+	for (int64_t c0 = r0; c0 < r1; c0 += GRAM_CHUNK) {
+		int64_t c1 = MIN(r1, c0 + GRAM_CHUNK);
+		for (int i = 0; i < k; i++) {
+			memset(acc, 0, (size_t)l * sizeof(float));
+			for (int64_t r = c0; r < c1; r++)
+				axpy(acc, X[r * k + i], Y + r * l, l);
+			double *g = part + (size_t)i * l;
+			for (int j = 0; j < l; j++)
+				g[j] += acc[j];
+		}
+	}
+}
+
+void
+kith_dense_cross(float *C, const float *X, const float *Y, int64_t rows,
+                 int k, int l, double *scratch)
+{
+	size_t kl = (size_t)k * l;
+	memset(scratch, 0, GRAM_BLOCKS * kl * sizeof(double));
+#pragma omp parallel
+	{
+		float acc[l];
+#pragma omp for schedule(dynamic, 1)
+		for (int b = 0; b < GRAM_BLOCKS; b++) {
+			int64_t r0 = rows * b / GRAM_BLOCKS;
+			int64_t r1 = rows * (b + 1) / GRAM_BLOCKS;
+			cross_rows(scratch + b * kl, acc, X, Y, r0, r1, k, l);
+		}
+	}
+	/* blocks added in order */
+#pragma omp parallel for schedule(static)
+	for (size_t e = 0; e < kl; e++) {
+		double s = 0;
+		for (int b = 0; b < GRAM_BLOCKS; b++)
+			s += scratch[b * kl + e];
+		C[e] = (float)s;
+	}
+}
+
+size_t
+kith_dense_cross_scratch(int k, int l)
+{
+	return (size_t)GRAM_BLOCKS * k * l;
+}
+
 /* Rows r0 .. r1-1 of Y = X B (X rows x k, B k x n); in place (Y == X,
  * n <= k) through the row buffer tmp of n floats. */
 __attribute__((target_clones("avx2", "default")))
@@ -146,6 +200,35 @@ kith_dense_gemm(float *Y, const float *X, int64_t rows, int k,
 		/* rows are independent: any split gives the same bytes */
 		gemm_rows(Y, X, B, rows * t / nt, rows * (t + 1) / nt, k, n,
 		          tmp);
+	}
+}
+
+/* Rows r0 .. r1-1 of Y += a·(X B) (X rows x k, B k x n), X B summed in
+ * the row buffer tmp of n floats. */
+__attribute__((target_clones("avx2", "default")))
+static void
+gemm_add_rows(float *Y, float a, const float *X, const float *B, int64_t r0,
+              int64_t r1, int k, int n, float *tmp)
+{
+	for (int64_t r = r0; r < r1; r++) {
+		const float *x = X + r * k;
+		memset(tmp, 0, (size_t)n * sizeof(float));
+		for (int t = 0; t < k; t++)
+			axpy(tmp, x[t], B + (size_t)t * n, n);
+		axpy(Y + r * n, a, tmp, n);
+	}
+}
+
+void
+kith_dense_gemm_add(float *Y, float a, const float *X, int64_t rows, int k,
+                    const float *B, int n)
+{
+#pragma omp parallel
+	{
+		float tmp[n];
+		int nt = omp_get_num_threads(), t = omp_get_thread_num();
+		gemm_add_rows(Y, a, X, B, rows * t / nt, rows * (t + 1) / nt, k,
+		              n, tmp);
 	}
 }
 

@@ -21,7 +21,7 @@ struct embed_opts {
 	char *model, *output, *labels, *from, *aggregator, *fanout;
 	char *checkpoint_every;
 	int dim, layers, epochs, batch, neg, eval_every, patience;
-	double lr, l2, val_ratio, time_limit, social_weight;
+	double lr, l2, lowpass, val_ratio, time_limit, social_weight;
 	gboolean resume, no_spectral, no_refit, no_hard_neg, id_emb;
 };
 
@@ -197,6 +197,8 @@ embed_request(struct kith_embed_request *r, const struct embed_opts *o,
 		r->filter.dim = o->dim;
 	if (o->val_ratio >= 0)
 		r->filter.val_ratio = o->val_ratio;
+	if (o->lowpass >= 0)
+		r->filter.lowpass = o->lowpass;
 	map_lightgcn(&r->lightgcn, o);
 	return train_options(&r->lightgcn.train, o, cli);
 }
@@ -221,6 +223,8 @@ check_opts(const struct embed_opts *o, int argc)
 		return kith_cli_usage("embed", "--val-ratio must be in [0, 1)");
 	if (o->lr != -1 && !(o->lr > 0))
 		return kith_cli_usage("embed", "--lr must be positive");
+	if (o->lowpass != -1 && !(o->lowpass >= 0 && o->lowpass <= 100))
+		return kith_cli_usage("embed", "--lowpass must be in [0, 100]");
 	if (o->l2 != -1 && !(o->l2 >= 0))
 		return kith_cli_usage("embed", "--l2 must be >= 0");
 	if (!(o->time_limit >= 0) || !(o->social_weight >= 0))
@@ -242,11 +246,20 @@ embed_summary(struct kith_cli *cli, const struct kith_embed_request *r,
 		              rep->resumed_generation ? ".old" : "");
 	if (rep->selection)
 		kith_cli_info(cli, "embed", "%s", rep->selection);
-	if (strcmp(m, "filter") == 0)
-		kith_cli_info(cli, "embed", "filter d=%d: closed form; val "
-		              "recall@%d %.4f ndcg@%d %.4f; %.1f s",
-		              kith_filter_dim(&r->filter, &s->ui), rep->k,
-		              rep->val, rep->k, rep->val2, rep->seconds_total);
+	if (strcmp(m, "filter") == 0 && rep->lowpass_val[0] >= 0)
+		kith_cli_info(cli, "embed", "filter d=%d, low-pass %g (val "
+		              "recall@%d %.4f at 0, %.4f at %g): closed form; "
+		              "val recall@%d %.4f ndcg@%d %.4f; %.1f s",
+		              kith_filter_dim(&r->filter, &s->ui), rep->lowpass,
+		              rep->k, rep->lowpass_val[0], rep->lowpass_val[1],
+		              KITH_FILTER_LOWPASS, rep->k, rep->val, rep->k,
+		              rep->val2, rep->seconds_total);
+	else if (strcmp(m, "filter") == 0)
+		kith_cli_info(cli, "embed", "filter d=%d, low-pass %g: closed "
+		              "form; val recall@%d %.4f ndcg@%d %.4f; %.1f s",
+		              kith_filter_dim(&r->filter, &s->ui), rep->lowpass,
+		              rep->k, rep->val, rep->k, rep->val2,
+		              rep->seconds_total);
 	else if (strcmp(m, "lightgcn") == 0)
 		kith_cli_info(cli, "embed", "lightgcn d=%d: %d epochs, best %d, "
 		              "refit %d (%s); val recall@%d %.4f ndcg@%d %.4f; "
@@ -294,6 +307,9 @@ static const struct kith_cli_option embed_options[] = {
 	  "maximum epochs (lightgcn: 300, early stopping)", "N", 0 },
 	{ "batch", 0, G_OPTION_ARG_INT, EO(batch),
 	  "users per step (lightgcn: pairs/16, >= 1024)", "B", 0 },
+	{ "lowpass", 0, G_OPTION_ARG_DOUBLE, EO(lowpass),
+	  "filter: weight of the low-pass term (default: 0 or 0.3, chosen "
+	  "on validation)", "A", 0 },
 	{ "lr", 0, G_OPTION_ARG_DOUBLE, EO(lr),
 	  "Adam learning rate (lightgcn: 0.01)", "LR", 0 },
 	{ "l2", 0, G_OPTION_ARG_DOUBLE, EO(l2),
@@ -344,7 +360,7 @@ static void
 embed_opts_init(struct embed_opts *o)
 {
 	*o = (struct embed_opts){ .dim = -1, .layers = -1, .lr = -1, .l2 = -1,
-	                          .val_ratio = -1 };
+	                          .lowpass = -1, .val_ratio = -1 };
 }
 
 /* The memory gate of r on s: under mpirun (lightgcn over the ranks) the

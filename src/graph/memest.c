@@ -229,11 +229,13 @@ kith_memest_lightgcn(const struct kith_store *s, int dim, int layers,
  * every block the run allocates: 4 blocks and the outputs (a 20k-user
  * shop).  Plus the pattern's transpose (4 B per pair) and, with
  * validation, the split (two CSRs with values, 12 B per pair, and a
- * transpose).
+ * transpose).  The low-pass term (width k = lowpass_dim, 0: none) holds
+ * two m x k arrays and 64·k·l doubles of sums; choosing its weight on
+ * validation (two candidates) keeps one more m x d of item rows.
  */
 uint64_t
 kith_memest_filter(const struct kith_store *s, int dim, int oversample,
-                   double val_ratio)
+                   double val_ratio, int lowpass_dim, gboolean lowpass_auto)
 {
 	double n = (double)s->n_users, m = (double)s->n_items, N = n + m;
 	double nnz = (double)s->ui.nnz;
@@ -241,7 +243,11 @@ kith_memest_filter(const struct kith_store *s, int dim, int oversample,
 	double l = MIN(d + MAX(oversample, 0), MIN(n, m));
 	double store = 16 * n + 8 * m + 12 * nnz + 4 * (double)s->uu.nnz +
 	               8 * (double)s->n_log + 24 * N;
-	double block = N * l * 4, items = m * d * 4 * (val_ratio > 0 ? 2 : 1);
+	double k = MIN((double)MAX(lowpass_dim, 0), MIN(n, m));
+	double block = N * l * 4;
+	double items = m * d * 4 *
+	    (val_ratio > 0 ? (lowpass_auto && k > 0 ? 3 : 2) : 1) +
+	    (k > 0 ? 2 * m * k * 4 + 64 * k * MAX(l, d) * 8 + 4 * n : 0);
 	double peak = block < 32 * MiB ?
 	    MAX(4 * block + items, 2 * block + N * d * 4 + items) :
 	    MAX(2 * block + items, block + N * d * 4 + items);

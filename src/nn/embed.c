@@ -67,7 +67,10 @@ auto_tries_lightgcn(const struct kith_embed_request *r,
 static guint64
 filter_memest(const struct kith_filter_params *p, const struct kith_store *s)
 {
-	return kith_memest_filter(s, p->dim, p->oversample, p->val_ratio);
+	gboolean lp_auto = p->lowpass < 0 && p->val_ratio > 0;
+	return kith_memest_filter(s, p->dim, p->oversample, p->val_ratio,
+	                          lp_auto || p->lowpass > 0 ? p->lowpass_dim : 0,
+	                          lp_auto);
 }
 
 guint64
@@ -291,7 +294,10 @@ filter_run(const struct kith_embed_request *r, struct kith_store *s,
 	*V = *U ? kith_alloc_n((size_t)MAX(s->n_items, 1) * MAX(*dim, 1),
 	                       sizeof(float), error) : NULL;
 	rep->model = "filter";
-	return *V && kith_filter_train(*U, *V, rep, &s->ui, p, error);
+	if (!*V || !kith_filter_train(*U, *V, rep, &s->ui, p, error))
+		return FALSE;
+	p->lowpass = rep->lowpass;      /* the weight used, in the manifest */
+	return TRUE;
 }
 
 static gboolean
@@ -301,6 +307,24 @@ filter_write(struct folder *f, struct kith_store *s,
              GError **error)
 {
 	kith_filter_params_to_json(f->b, p, dim);
+	if (rep->lowpass_val[0] >= 0) {
+		json_builder_set_member_name(f->b, "lowpass_selection");
+		json_builder_begin_object(f->b);
+		kith_json_put_string(f->b, "metric", "val_recall");
+		kith_json_put_double(f->b, "selected", rep->lowpass);
+		json_builder_set_member_name(f->b, "candidates");
+		json_builder_begin_array(f->b);
+		for (int c = 0; c < 2; c++) {
+			json_builder_begin_object(f->b);
+			kith_json_put_double(f->b, "lowpass",
+			                     c ? KITH_FILTER_LOWPASS : 0.0);
+			kith_json_put_double(f->b, "val_recall",
+			                     rep->lowpass_val[c]);
+			json_builder_end_object(f->b);
+		}
+		json_builder_end_array(f->b);
+		json_builder_end_object(f->b);
+	}
 	train_report_to_json(f->b, rep, "val_recall", "val_ndcg", FALSE);
 	lightgcn_validation(f->b, rep);
 	return folder_write(f, U, s->n_users, V, s->n_items, dim, NULL, 0,

@@ -50,6 +50,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "kith/dense.h"
 #include "kith/core.h"
 #include "kith/eval.h"
 #include "kith/io.h"
@@ -67,6 +68,8 @@ kith_filter_params_init(struct kith_filter_params *p)
 	p->val_ratio = 0.1;
 	p->val_max_users = 3000;
 	p->k = 20;
+	p->lowpass = -1;
+	p->lowpass_dim = 64;
 }
 
 int
@@ -89,6 +92,8 @@ kith_filter_params_to_json(JsonBuilder *b, const struct kith_filter_params *p,
 	kith_json_put_double(b, "val_ratio", p->val_ratio);
 	kith_json_put_int(b, "val_max_users", p->val_max_users);
 	kith_json_put_int(b, "k", p->k);
+	kith_json_put_double(b, "lowpass", p->lowpass);
+	kith_json_put_int(b, "lowpass_dim", p->lowpass_dim);
 	json_builder_end_object(b);
 }
 
@@ -104,6 +109,10 @@ kith_filter_params_from_json(struct kith_filter_params *p, JsonObject *params)
 	p->val_max_users = (int)kith_json_int_or(params, "val_max_users",
 	                                         p->val_max_users);
 	p->k = (int)kith_json_int_or(params, "k", p->k);
+	/* folders of kith 12 and before: no low-pass term */
+	p->lowpass = kith_json_num_or(params, "lowpass", 0);
+	p->lowpass_dim = (int)kith_json_int_or(params, "lowpass_dim",
+	                                       p->lowpass_dim);
 }
 
 /* ---- the operator W P ---------------------------------------------------- */
@@ -114,6 +123,12 @@ struct filter_op {
 	float *ci;              /* D_i^-1/2 (0 for empty columns), m */
 	float *w;               /* row weights W, n; NULL: none */
 	float *tn, *tm;         /* scratch n x lmax, m x lmax */
+	/* the low-pass term α R D_i^-1/2 V_k V_kᵀ D_i^1/2 (kl = 0: none) */
+	int kl;
+	float alpha;
+	float *vd, *vc;         /* D_i^1/2 V_k and D_i^-1/2 V_k, m x kl */
+	float *c;               /* kl x lmax */
+	double *cs;             /* kith_dense_cross scratch */
 };
 
 /* x[r, :] *= s[r] for rows r of x (rows x l). */
@@ -141,27 +156,39 @@ filter_apply(void *ctx, float *out, const float *in, int l,
 		return FALSE;
 	}
 	if (!transpose) {
-		/* out = W R D_i^-1/2 Rᵀ D_u^-1 R D_i^-1/2 in */
+		/* out = W R D_i^-1/2 (Rᵀ D_u^-1 R D_i^-1/2 in + α V_k c),
+		 * c = V_kᵀ D_i^1/2 in */
+		if (o->kl)
+			kith_dense_cross(o->c, o->vd, in, m, o->kl, l, o->cs);
 		memcpy(o->tm, in, (size_t)m * l * sizeof(float));
 		scale_rows(o->tm, o->ci, m, l);
 		kith_spmm(o->tn, &o->R, o->tm, l);
 		scale_rows(o->tn, o->ru, n, l);
 		kith_spmm(o->tm, &o->Rt, o->tn, l);
 		scale_rows(o->tm, o->ci, m, l);
+		if (o->kl)
+			kith_dense_gemm_add(o->tm, o->alpha, o->vc, m, o->kl,
+			                    o->c, l);
 		kith_spmm(out, &o->R, o->tm, l);
 		if (o->w)
 			scale_rows(out, o->w, n, l);
 	} else {
-		/* out = D_i^-1/2 Rᵀ D_u^-1 R D_i^-1/2 Rᵀ W in */
+		/* out = D_i^-1/2 Rᵀ D_u^-1 R D_i^-1/2 t + α D_i^1/2 V_k c,
+		 * t = Rᵀ W in, c = V_kᵀ D_i^-1/2 t */
 		memcpy(o->tn, in, (size_t)n * l * sizeof(float));
 		if (o->w)
 			scale_rows(o->tn, o->w, n, l);
 		kith_spmm(o->tm, &o->Rt, o->tn, l);
+		if (o->kl)
+			kith_dense_cross(o->c, o->vc, o->tm, m, o->kl, l, o->cs);
 		scale_rows(o->tm, o->ci, m, l);
 		kith_spmm(o->tn, &o->R, o->tm, l);
 		scale_rows(o->tn, o->ru, n, l);
 		kith_spmm(out, &o->Rt, o->tn, l);
 		scale_rows(out, o->ci, m, l);
+		if (o->kl)
+			kith_dense_gemm_add(out, o->alpha, o->vd, m, o->kl, o->c,
+			                    l);
 	}
 	return TRUE;
 }
@@ -175,6 +202,10 @@ filter_op_clear(struct filter_op *o)
 	g_free(o->w);
 	kith_floats_free(o->tn);
 	kith_floats_free(o->tm);
+	g_free(o->vd);
+	g_free(o->vc);
+	g_free(o->c);
+	g_free(o->cs);
 	memset(o, 0, sizeof *o);
 }
 
@@ -252,26 +283,115 @@ filter_row_weights(struct filter_op *o, int l, uint64_t seed, GError **error)
 	return TRUE;
 }
 
+/* R̃ = D_u^-1/2 R D_i^-1/2 as an operator (the scratch of a filter_op,
+ * l <= its width): the SVD of the low-pass term. */
+struct rn_op {
+	struct filter_op *o;
+	float *su;              /* D_u^-1/2, n */
+};
+
+static gboolean
+rn_apply(void *ctx, float *out, const float *in, int l, gboolean transpose,
+         GError **error)
+{
+	struct rn_op *r = ctx;
+	struct filter_op *o = r->o;
+	int64_t n = o->R.n_rows, m = o->R.n_cols;
+
+	if (kith_interrupted()) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_INTERRUPTED,
+		            "interrupted");
+		return FALSE;
+	}
+	if (!transpose) {
+		memcpy(o->tm, in, (size_t)m * l * sizeof(float));
+		scale_rows(o->tm, o->ci, m, l);
+		kith_spmm(out, &o->R, o->tm, l);
+		scale_rows(out, r->su, n, l);
+	} else {
+		memcpy(o->tn, in, (size_t)n * l * sizeof(float));
+		scale_rows(o->tn, r->su, n, l);
+		kith_spmm(out, &o->Rt, o->tn, l);
+		scale_rows(out, o->ci, m, l);
+	}
+	return TRUE;
+}
+
+/* The low-pass term of weight alpha: V_k, the top kl right singular
+ * vectors of R̃ (randomised SVD, as the filter's), scaled by D_i^1/2
+ * and D_i^-1/2; lmax the widest block the operator will see. */
+static gboolean
+filter_lowpass_init(struct filter_op *o, int kl, double alpha, int lmax,
+                    const struct kith_filter_params *p, GError **error)
+{
+	int64_t n = o->R.n_rows, m = o->R.n_cols;
+	int ls = (int)MIN((int64_t)kl + MAX(p->oversample, 0), MIN(n, m));
+	g_autofree double *sigma = g_new(double, kl);
+	g_autofree float *su = kith_alloc_n((size_t)MAX(n, 1), sizeof(float),
+	                                    error);
+	struct rn_op r = { o, su };
+
+	if (!su)
+		return FALSE;
+	for (int64_t u = 0; u < n; u++)
+		su[u] = sqrtf(o->ru[u]);
+	o->vd = kith_alloc_n((size_t)m * kl, sizeof(float), error);
+	o->vc = o->vd ? kith_alloc_n((size_t)m * kl, sizeof(float), error)
+	              : NULL;
+	o->c = o->vc ? kith_alloc_n((size_t)kl * lmax, sizeof(float), error)
+	             : NULL;
+	o->cs = o->c ? kith_alloc_n(kith_dense_cross_scratch(kl, lmax),
+	                            sizeof(double), error) : NULL;
+	if (!o->cs || !kith_svd_op(NULL, sigma, o->vd, n, m, rn_apply, &r,
+	                           NULL, kl, ls - kl, MAX(p->passes, 1),
+	                           p->seed ^ 0x6c6f77u, error))
+		return FALSE;
+#pragma omp parallel for schedule(static)
+	for (int64_t i = 0; i < m; i++) {
+		float ci = o->ci[i], di = ci > 0 ? 1.0f / ci : 0.0f;
+		for (int j = 0; j < kl; j++) {
+			o->vc[i * kl + j] = o->vd[i * kl + j] * ci;
+			o->vd[i * kl + j] *= di;
+		}
+	}
+	o->alpha = (float)alpha;
+	o->kl = kl;
+	return TRUE;
+}
+
 /* Passes of the final fit when it starts from the validation fit's right
  * vectors (whose operator differs by the held-out pairs only). */
 #define WARM_PASSES 1
 
-/* The embeddings of the filter of R: U (n x d), V (m x d); start: the
- * right vectors V (m x d, before their Σ^1/2 scaling) of a nearby filter,
- * or NULL. */
+/* The low-pass width of the filter of R (0: none). */
+static int
+lowpass_dim(const struct kith_filter_params *p, const struct kith_csr *R,
+            double alpha)
+{
+	int64_t k = MIN((int64_t)p->lowpass_dim, MIN(R->n_rows, R->n_cols));
+	return alpha > 0 && k > 0 ? (int)k : 0;
+}
+
+/* The embeddings of the filter of R with the low-pass weight alpha: U (n
+ * x d), V (m x d); start: the right vectors V (m x d, before their Σ^1/2
+ * scaling) of a nearby filter, or NULL. */
 static gboolean
 filter_fit(float *U, float *V, const struct kith_csr *R, int d,
-           const struct kith_filter_params *p, const float *start,
-           GError **error)
+           const struct kith_filter_params *p, double alpha,
+           const float *start, GError **error)
 {
+	int kl = lowpass_dim(p, R, alpha);
 	int64_t n = R->n_rows, m = R->n_cols;
 	int l = (int)MIN((int64_t)d + MAX(p->oversample, 0), MIN(n, m));
+	int ls = (int)MIN((int64_t)kl + MAX(p->oversample, 0), MIN(n, m));
 	struct filter_op o;
 	g_autofree double *sigma = g_new(double, d);
 	g_autofree float *sh = g_new(float, d), *sr = g_new(float, d);
 	gboolean ok = FALSE;
 
-	if (!filter_op_init(&o, R, MAX(l, d), error))
+	if (!filter_op_init(&o, R, MAX(MAX(l, d), ls), error))
+		goto out;
+	if (kl > 0 && !filter_lowpass_init(&o, kl, alpha, MAX(l, d), p, error))
 		goto out;
 	if (p->normalize && !filter_row_weights(&o, l, p->seed, error))
 		goto out;
@@ -337,35 +457,44 @@ kith_filter_train(float *U, float *V, struct kith_train_report *rep,
 		for (int64_t u = 0; u < val.n_rows; u++)
 			rep->val_users += val.indptr[u + 1] > val.indptr[u];
 	}
+	rep->lowpass = p->lowpass >= 0 ? p->lowpass : 0;
 	if (val.nnz > 0) {
-		struct kith_rank_metrics rm;
+		/* the candidates: the weight asked for, or 0 and
+		 * KITH_FILTER_LOWPASS (the first wins ties) */
+		double alphas[2] = { rep->lowpass, KITH_FILTER_LOWPASS };
+		int cands = p->lowpass >= 0 ? 1 : 2;
+		size_t vsz = (size_t)R->n_cols * d;
 		vu = kith_alloc_n((size_t)R->n_rows * d, sizeof(float), error);
-		vi = vu ? kith_alloc_n((size_t)R->n_cols * d, sizeof(float),
-		                       error) : NULL;
-		if (!vi || !filter_fit(vu, vi, &tr, d, p, NULL, error))
+		if (!vu)
 			goto out;
-		double te = kith_now();
-		if (!kith_rank_eval(&rm, vu, vi, R->n_rows, R->n_cols, d, p->k,
-		                    &tr, &val, NULL, error))
-			goto out;
-		rep->seconds_eval = kith_now() - te;
-		rep->val = rm.recall;
-		rep->val2 = rm.ndcg;
+		for (int c = 0; c < cands; c++) {
+			struct kith_rank_metrics rm;
+			g_autofree float *v = kith_alloc_n(vsz, sizeof(float),
+			                                   error);
+			/* the second starts from the first's item vectors */
+			if (!v || !filter_fit(vu, v, &tr, d, p, alphas[c], vi,
+			                      error))
+				goto out;
+			double te = kith_now();
+			if (!kith_rank_eval(&rm, vu, v, R->n_rows, R->n_cols, d,
+			                    p->k, &tr, &val, NULL, error))
+				goto out;
+			rep->seconds_eval += kith_now() - te;
+			if (cands > 1)
+				rep->lowpass_val[c] = rm.recall;
+			if (c == 0 || rm.recall > rep->val) {
+				rep->val = rm.recall;
+				rep->val2 = rm.ndcg;
+				rep->lowpass = alphas[c];
+				g_free(vi);
+				vi = g_steal_pointer(&v);
+			}
+		}
 		g_clear_pointer(&vu, g_free);
-	}
-	if (!vi && p->start && p->start_rows > 0) {
-		/* the earlier filter's item rows, new items at zero */
-		int64_t rows = MIN(p->start_rows, R->n_cols);
-		vi = kith_alloc_n((size_t)R->n_cols * d, sizeof(float), error);
-		if (!vi)
-			goto out;
-		memcpy(vi, p->start, (size_t)rows * d * sizeof(float));
-		memset(vi + (size_t)rows * d, 0,
-		       (size_t)(R->n_cols - rows) * d * sizeof(float));
 	}
 	double tf = kith_now();
 	rep->seconds_init = tf - t0 - rep->seconds_eval;
-	if (!filter_fit(U, V, R, d, p, vi, error))
+	if (!filter_fit(U, V, R, d, p, rep->lowpass, vi, error))
 		goto out;
 	rep->seconds_train = kith_now() - tf;
 	ok = TRUE;

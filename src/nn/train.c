@@ -42,6 +42,7 @@ kith_train_report_init(struct kith_train_report *r)
 	memset(r, 0, sizeof *r);
 	r->curve = g_array_new(FALSE, TRUE, sizeof(struct kith_train_point));
 	r->val = r->val2 = -1;
+	r->lowpass_val[0] = r->lowpass_val[1] = -1;
 	r->train_acc = r->val_acc = r->test_acc = -1;
 	r->stop_reason = "max-epochs";
 }

@@ -16,8 +16,8 @@ for t in 1 2 3; do
 	check "filter, $t threads" "$KITH" embed -m filter "$T/s" -o "$T/f$t" \
 		--dim 32 --threads $t
 done
-ok_if "the summary names the filter and its validation" \
-	-n "$(grep 'filter d=32: closed form; val recall@20 0\.[0-9]' "$T/.err")"
+ok_if "the summary names the filter, its low-pass choice and validation" \
+	-n "$(grep 'filter d=32, low-pass 0\(\.3\)\? (val recall@20 0\.[0-9]* at 0, 0\.[0-9]* at 0\.3): closed form; val recall@20 0\.[0-9]' "$T/.err")"
 check "1 vs 2 threads: same users" cmp "$T/f1/users.npy" "$T/f2/users.npy"
 check "1 vs 3 threads: same items" cmp "$T/f1/items.npy" "$T/f3/items.npy"
 m="$T/f1/manifest.json"
@@ -27,7 +27,30 @@ ok_if "manifest names the model" "$(json_str "$m" model)" = filter
 ok_if "manifest: closed form" "$(json_str "$m" stop_reason)" = closed-form
 ok_if "manifest: effective width" "$(json_get "$m" dim)" = 32
 ok_if "manifest: validation recall" -n "$(json_get "$m" 'recall@20')"
+lp=$(json_get "$m" lowpass)
+ok_if "manifest: the low-pass weight used ($lp) is a candidate" \
+	"$(awk -v a="$lp" 'BEGIN { print (a == 0 || a + 0 == 0.3) ? 1 : 0 }')" = 1
+ok_if "manifest: low-pass width" "$(json_get "$m" lowpass_dim)" = 64
+ok_if "manifest: the low-pass selection and its two candidates" \
+	"$(sed -n '/"lowpass_selection"/,/]/p' "$m" | grep -c '"val_recall" *:')" = 2
+ok_if "manifest: the selected weight is the one used" \
+	"$(json_get "$m" selected)" = "$lp"
 check "folder verifies" "$KITH" info "$T/f1" --verify
+for a in 0 0.3; do
+	check "--lowpass $a" "$KITH" embed -m filter "$T/s" -o "$T/lp$a" \
+		--dim 32 --lowpass $a
+	ok_if "--lowpass $a: the summary says it" \
+		-n "$(grep "filter d=32, low-pass $a: closed form" "$T/.err")"
+	ok_if "--lowpass $a: recorded" "$(awk -v a=$a -v b="$(json_get \
+		"$T/lp$a/manifest.json" lowpass)" 'BEGIN { print a == b }')" = 1
+	ok_if "--lowpass $a: nothing chosen" \
+		"$(grep -c lowpass_selection "$T/lp$a/manifest.json")" = 0
+done
+ok_if "the weights give other embeddings" -n \
+	"$(cmp "$T/lp0/users.npy" "$T/lp0.3/users.npy" 2>&1)"
+check_fails 2 "--lowpass -0.5 is refused" "$KITH" embed -m filter "$T/s" \
+	-o "$T/lpx" --lowpass -0.5
+ok_if "the refusal names the option" -n "$(grep -- '--lowpass must be' "$T/.err")"
 check "eval" "$KITH" eval "$T/s" "$T/f1" --test "$T/test.csv" \
 	--columns user,item --json
 r=$(json_get "$T/.out" 'recall@20')
@@ -67,5 +90,7 @@ ok_if "refreshed: one more user row" \
 	"$(wc -c <"$T/f1/users.npy")" -eq $((128 + 151 * 32 * 4))
 ok_if "still a filter of width 32" \
 	"$(json_get "$T/f1/manifest.json" dim)" = 32
+ok_if "with the low-pass weight chosen before" \
+	"$(json_get "$T/f1/manifest.json" lowpass)" = "$lp"
 check "refreshed folder verifies" "$KITH" info "$T/f1" --verify
 done_testing

@@ -12,44 +12,6 @@
 #include "kith/nn.h"
 #include "unit-util.h"
 
-/* P = R D_i^-1/2 Rᵀ D_u^-1 R D_i^-1/2 (n x m, double), formed densely. */
-static double *
-naive_filter(const struct kith_csr *R)
-{
-	int64_t n = R->n_rows, m = R->n_cols;
-	double *A = g_new0(double, n * m), *P = g_new0(double, n * m);
-	double *G = g_new0(double, m * m), *du = g_new0(double, n);
-	double *di = g_new0(double, m);
-	for (int64_t u = 0; u < n; u++)
-		for (int64_t k = R->indptr[u]; k < R->indptr[u + 1]; k++) {
-			A[u * m + R->indices[k]] = 1;
-			du[u]++;
-			di[R->indices[k]]++;
-		}
-	/* G = D_i^-1/2 Aᵀ D_u^-1 A D_i^-1/2 */
-	for (int64_t i = 0; i < m; i++)
-		for (int64_t j = 0; j < m; j++) {
-			double s = 0;
-			for (int64_t u = 0; u < n; u++)
-				if (du[u] > 0)
-					s += A[u * m + i] * A[u * m + j] / du[u];
-			G[i * m + j] = di[i] > 0 && di[j] > 0 ?
-			               s / sqrt(di[i] * di[j]) : 0;
-		}
-	for (int64_t u = 0; u < n; u++)
-		for (int64_t j = 0; j < m; j++) {
-			double s = 0;
-			for (int64_t i = 0; i < m; i++)
-				s += A[u * m + i] * G[i * m + j];
-			P[u * m + j] = s;
-		}
-	g_free(A);
-	g_free(G);
-	g_free(du);
-	g_free(di);
-	return P;
-}
-
 /* Eigenvectors of the symmetric m x m matrix a (destroyed) by cyclic
  * Jacobi: the columns of V, eigenvalues in w. */
 static void
@@ -96,6 +58,86 @@ naive_eigen(double *a, double *w, double *V, int m)
 		w[i] = a[i * m + i];
 }
 
+/* The order of the eigenvalues w[0..m) from the largest. */
+static void
+descending(const double *w, int *ord, int m)
+{
+	for (int i = 0; i < m; i++)
+		ord[i] = i;
+	for (int i = 0; i < m; i++)
+		for (int j = i + 1; j < m; j++)
+			if (w[ord[j]] > w[ord[i]]) {
+				int t = ord[i];
+				ord[i] = ord[j];
+				ord[j] = t;
+			}
+}
+
+/* P = R D_i^-1/2 Rᵀ D_u^-1 R D_i^-1/2 + alpha R D_i^-1/2 V_k V_kᵀ D_i^1/2
+ * (n x m, double), formed densely; V_k the top kl right singular vectors
+ * of R̃ = D_u^-1/2 R D_i^-1/2 (eigenvectors of R̃ᵀR̃ = G). */
+static double *
+naive_filter(const struct kith_csr *R, double alpha, int kl)
+{
+	int64_t n = R->n_rows, m = R->n_cols;
+	double *A = g_new0(double, n * m), *P = g_new0(double, n * m);
+	double *G = g_new0(double, m * m), *du = g_new0(double, n);
+	double *di = g_new0(double, m);
+	for (int64_t u = 0; u < n; u++)
+		for (int64_t k = R->indptr[u]; k < R->indptr[u + 1]; k++) {
+			A[u * m + R->indices[k]] = 1;
+			du[u]++;
+			di[R->indices[k]]++;
+		}
+	/* G = D_i^-1/2 Aᵀ D_u^-1 A D_i^-1/2 */
+	for (int64_t i = 0; i < m; i++)
+		for (int64_t j = 0; j < m; j++) {
+			double s = 0;
+			for (int64_t u = 0; u < n; u++)
+				if (du[u] > 0)
+					s += A[u * m + i] * A[u * m + j] / du[u];
+			G[i * m + j] = di[i] > 0 && di[j] > 0 ?
+			               s / sqrt(di[i] * di[j]) : 0;
+		}
+	for (int64_t u = 0; u < n; u++)
+		for (int64_t j = 0; j < m; j++) {
+			double s = 0;
+			for (int64_t i = 0; i < m; i++)
+				s += A[u * m + i] * G[i * m + j];
+			P[u * m + j] = s;
+		}
+	if (kl > 0) {
+		double *w = g_new(double, m), *E = g_new(double, m * m);
+		int *ord = g_new(int, m);
+		naive_eigen(G, w, E, (int)m);
+		descending(w, ord, (int)m);
+		g_assert_cmpfloat(w[ord[kl - 1]] - w[ord[kl]], >,
+		                  1e-3 * w[ord[0]]);  /* V_k is unique */
+		for (int64_t u = 0; u < n; u++)
+			for (int64_t j = 0; j < m; j++) {
+				double s = 0;
+				for (int64_t i = 0; i < m; i++) {
+					if (A[u * m + i] == 0 || di[i] == 0)
+						continue;
+					double pr = 0;
+					for (int c = 0; c < kl; c++)
+						pr += E[i * m + ord[c]] *
+						      E[j * m + ord[c]];
+					s += pr / sqrt(di[i]) * sqrt(di[j]);
+				}
+				P[u * m + j] += alpha * s;
+			}
+		g_free(w);
+		g_free(E);
+		g_free(ord);
+	}
+	g_free(A);
+	g_free(G);
+	g_free(du);
+	g_free(di);
+	return P;
+}
+
 /* Scores S = U Vᵀ (n x m) of an embedding of width d. */
 static double *
 scores(const float *U, const float *V, int64_t n, int64_t m, int d)
@@ -112,9 +154,10 @@ scores(const float *U, const float *V, int64_t n, int64_t m, int d)
 }
 
 /* Without row normalisation the filter's scores are P V_d V_dᵀ, V_d the
- * top-d right singular vectors of P. */
+ * top-d right singular vectors of P (with the low-pass term of weight
+ * alpha and width kl in P). */
 static void
-test_naive(void)
+check_naive(double alpha, int kl)
 {
 	struct kith_csr R = test_random_csr(30, 20, 0.3, 7);
 	int64_t n = R.n_rows, m = R.n_cols;
@@ -126,13 +169,16 @@ test_naive(void)
 	p.normalize = FALSE;
 	p.val_ratio = 0;
 	p.seed = 3;
+	p.lowpass = alpha;
+	p.lowpass_dim = kl;
 	float *U = g_new(float, n * p.dim), *V = g_new(float, m * p.dim);
 	kith_train_report_init(&rep);
 	g_assert_true(kith_filter_train(U, V, &rep, &R, &p, &err));
 	g_assert_no_error(err);
 	g_assert_cmpfloat(rep.val, <, 0);  /* no validation */
+	g_assert_cmpfloat(rep.lowpass, ==, alpha);
 
-	double *P = naive_filter(&R), *M = g_new0(double, m * m);
+	double *P = naive_filter(&R, alpha, kl), *M = g_new0(double, m * m);
 	double *w = g_new(double, m), *E = g_new(double, m * m);
 	for (int64_t i = 0; i < m; i++)
 		for (int64_t j = 0; j < m; j++)
@@ -140,15 +186,7 @@ test_naive(void)
 				M[i * m + j] += P[u * m + i] * P[u * m + j];
 	naive_eigen(M, w, E, (int)m);
 	int ord[20];
-	for (int i = 0; i < m; i++)
-		ord[i] = i;
-	for (int i = 0; i < m; i++)  /* descending eigenvalues */
-		for (int j = i + 1; j < m; j++)
-			if (w[ord[j]] > w[ord[i]]) {
-				int t = ord[i];
-				ord[i] = ord[j];
-				ord[j] = t;
-			}
+	descending(w, ord, (int)m);
 	g_assert_cmpfloat(w[ord[p.dim - 1]] - w[ord[p.dim]], >,
 	                  1e-3 * w[ord[0]]);  /* a gap: V_d is unique */
 	double *S = scores(U, V, n, m, p.dim), worst = 0, top = 0;
@@ -176,6 +214,18 @@ test_naive(void)
 	kith_csr_clear(&R);
 }
 
+static void
+test_naive(void)
+{
+	check_naive(0, 0);
+}
+
+static void
+test_naive_lowpass(void)
+{
+	check_naive(0.7, 3);
+}
+
 /* With row normalisation and full width the scores of each user are its
  * filter row scaled by a positive factor. */
 static void
@@ -193,7 +243,7 @@ test_normalised_full(void)
 	kith_train_report_init(&rep);
 	g_assert_true(kith_filter_train(U, V, &rep, &R, &p, &err));
 	g_assert_no_error(err);
-	double *P = naive_filter(&R), *S = scores(U, V, n, m, (int)m);
+	double *P = naive_filter(&R, 0, 0), *S = scores(U, V, n, m, (int)m);
 	for (int64_t u = 0; u < n; u++) {
 		double np = 0, ns = 0, dot = 0;
 		for (int64_t i = 0; i < m; i++) {
@@ -345,6 +395,7 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/filter/naive", test_naive);
+	g_test_add_func("/filter/naive-lowpass", test_naive_lowpass);
 	g_test_add_func("/filter/normalised-full", test_normalised_full);
 	g_test_add_func("/filter/planted-threads", test_planted_threads);
 	g_test_add_func("/filter/errors", test_errors);

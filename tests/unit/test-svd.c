@@ -61,6 +61,53 @@ test_gram(void)
 		}
 }
 
+/* XᵀY against a naive sum in double, the same bytes at 1, 2 and 3
+ * threads, over shapes with 8-lane bodies, tails and tiny blocks. */
+static void
+test_cross(void)
+{
+	static const int64_t rows[] = { 1, 9, 1000, 5003 };
+	static const int ks[] = { 1, 5, 16 };
+	static const int ls[] = { 1, 11, 40 };
+	for (size_t a = 0; a < G_N_ELEMENTS(rows); a++)
+		for (size_t b = 0; b < G_N_ELEMENTS(ks); b++)
+			for (size_t c = 0; c < G_N_ELEMENTS(ls); c++) {
+				int64_t n = rows[a];
+				int k = ks[b], l = ls[c];
+				float *X = random_floats((size_t)n * k, 11 + a);
+				float *Y = random_floats((size_t)n * l, 17 + b * 3 + c);
+				double *sc = g_new(double,
+				                   kith_dense_cross_scratch(k, l));
+				float *C[3];
+				for (int t = 0; t < 3; t++) {
+					C[t] = g_new(float, (size_t)k * l);
+					kith_set_threads(t + 1);
+					kith_dense_cross(C[t], X, Y, n, k, l, sc);
+				}
+				kith_set_threads(0);
+				for (int i = 0; i < k; i++)
+					for (int j = 0; j < l; j++) {
+						double s = 0, abs = 0;
+						for (int64_t r = 0; r < n; r++) {
+							double p = (double)X[r * k + i] *
+							           Y[r * l + j];
+							s += p;
+							abs += fabs(p);
+						}
+						g_assert_cmpfloat(fabs(C[0][i * l + j] - s),
+						                  <=, 1e-5 * abs + 1e-6);
+					}
+				for (int t = 1; t < 3; t++)
+					g_assert_cmpint(memcmp(C[0], C[t],
+					                       (size_t)k * l * 4), ==, 0);
+				for (int t = 0; t < 3; t++)
+					g_free(C[t]);
+				g_free(sc);
+				g_free(X);
+				g_free(Y);
+			}
+}
+
 static void
 test_gemm(void)
 {
@@ -87,6 +134,22 @@ test_gemm(void)
 		}
 	g_assert_cmpint(memcmp(Y[0], Y[1], (size_t)n * m * 4), ==, 0);
 	g_assert_cmpint(memcmp(Y[0], Y[2], (size_t)n * m * 4), ==, 0);
+	/* Y + a·X·B: the product's bits, scaled and added, at any threads */
+	float *A[3], *Y0 = random_floats((size_t)n * m, 8);
+	for (int t = 0; t < 3; t++) {
+		A[t] = g_memdup2(Y0, (size_t)n * m * 4);
+		kith_set_threads(t + 1);
+		kith_dense_gemm_add(A[t], -0.5f, X, n, k, B, m);
+	}
+	kith_set_threads(0);
+	for (size_t e = 0; e < (size_t)n * m; e++)
+		g_assert_cmpfloat(A[0][e], ==, Y0[e] + -0.5f * Y[0][e]);
+	for (int t = 1; t < 3; t++) {
+		g_assert_cmpint(memcmp(A[0], A[t], (size_t)n * m * 4), ==, 0);
+		g_free(A[t]);
+	}
+	g_free(A[0]);
+	g_free(Y0);
 	/* in place, square B: the same bytes as out of place */
 	float *B2 = random_floats((size_t)k * k, 7);
 	float *Z = g_new(float, (size_t)n * k);
@@ -249,6 +312,7 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/svd/gram", test_gram);
+	g_test_add_func("/svd/cross", test_cross);
 	g_test_add_func("/svd/gemm", test_gemm);
 	g_test_add_func("/svd/scores", test_scores);
 	g_test_add_func("/svd/svd", test_svd);
