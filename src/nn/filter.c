@@ -10,8 +10,15 @@
  *     P = R R̃ᵀ R̃ = R D_i^-1/2 Rᵀ D_u^-1 R D_i^-1/2        (n x m)
  *
  * (three hops: the items of u, the users of those items, their items,
- * each hop normalised by degree).  P is full rank; GF-CF adds an ideal
- * low-pass term and ranks with P itself.  The filter here instead keeps
+ * each hop normalised by degree).  GF-CF adds an ideal low-pass term,
+ *
+ *     P += a R D_i^-1/2 V_k V_kᵀ D_i^1/2,   V_k: top-k right vectors of R̃
+ *
+ * (k = lowpass_dim, 64), and ranks with P itself; here the weight a is
+ * 0 or KITH_FILTER_LOWPASS (0.3), whichever ranks the validation pairs
+ * better (it lifts dense catalogues such as MovieLens and lowers the
+ * sparse ones, where validation keeps 0).  P is full rank; the filter
+ * here instead keeps
  * the best rank-d approximation of P after scaling each row to unit norm,
  *
  *     W P ≈ U_d Σ_d V_dᵀ,   W = diag(1 / ‖P_u‖),
@@ -29,8 +36,12 @@
  * a Gaussian sketch: ‖P_u‖² ≈ ‖P_u Ω‖² / l, Ω m x l (l = d + oversample).
  *
  * P is never formed: P·X = R (D_i^-1/2 Rᵀ (D_u^-1 R (D_i^-1/2 X))) is
- * three SpMMs, Pᵀ·Y the same in reverse, and V_d comes from the
- * randomised SVD of the operator W P (kith_svd_op, `passes` passes).
+ * three SpMMs (the low-pass term adds a k x l product V_kᵀ D_i^1/2 X and
+ * its m x k x l expansion before the last SpMM), Pᵀ·Y the same in
+ * reverse, and V_d comes from the randomised SVD of the operator W P
+ * (kith_svd_op, `passes` passes).  V_k comes from the randomised SVD of
+ * the operator R̃.  The second candidate's validation fit starts from
+ * the first's right vectors (one pass).
  *
  * Validation (val_ratio > 0): the same filter on the training pairs
  * without a held-out share (kith_split_validation, the split every model
