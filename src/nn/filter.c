@@ -40,8 +40,8 @@
  * its m x k x l expansion before the last SpMM), Pᵀ·Y the same in
  * reverse, and V_d comes from the randomised SVD of the operator W P
  * (kith_svd_op, `passes` passes).  V_k comes from the randomised SVD of
- * the operator R̃.  The second candidate's validation fit starts from
- * the first's right vectors (one pass).
+ * the operator R̃.  Each candidate's validation fit is a cold fit of
+ * `passes` passes.
  *
  * Validation (val_ratio > 0): the same filter on the training pairs
  * without a held-out share (kith_split_validation, the split every model
@@ -475,16 +475,19 @@ kith_filter_train(float *U, float *V, struct kith_train_report *rep,
 		double alphas[2] = { rep->lowpass, KITH_FILTER_LOWPASS };
 		int cands = p->lowpass >= 0 ? 1 : 2;
 		size_t vsz = (size_t)R->n_cols * d;
-		vu = kith_alloc_n((size_t)R->n_rows * d, sizeof(float), error);
-		if (!vu)
-			goto out;
 		for (int c = 0; c < cands; c++) {
 			struct kith_rank_metrics rm;
 			g_autofree float *v = kith_alloc_n(vsz, sizeof(float),
 			                                   error);
-			/* the second starts from the first's item vectors */
-			if (!v || !filter_fit(vu, v, &tr, d, p, alphas[c], vi,
-			                      error))
+			/* each candidate a cold fit of `passes` passes (a warm
+			 * start from the other's vectors ranks worse after one
+			 * pass: an unfair comparison); the user rows allocated
+			 * afresh, so that their pages are touched only at the
+			 * end of the fit, as the first candidate's */
+			vu = v ? kith_alloc_n((size_t)R->n_rows * d,
+			                      sizeof(float), error) : NULL;
+			if (!vu || !filter_fit(vu, v, &tr, d, p, alphas[c], NULL,
+			                       error))
 				goto out;
 			double te = kith_now();
 			if (!kith_rank_eval(&rm, vu, v, R->n_rows, R->n_cols, d,
@@ -500,8 +503,8 @@ kith_filter_train(float *U, float *V, struct kith_train_report *rep,
 				g_free(vi);
 				vi = g_steal_pointer(&v);
 			}
+			g_clear_pointer(&vu, g_free);
 		}
-		g_clear_pointer(&vu, g_free);
 	}
 	double tf = kith_now();
 	rep->seconds_init = tf - t0 - rep->seconds_eval;
