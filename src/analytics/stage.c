@@ -366,14 +366,27 @@ kith_propagate_job_run(const struct kith_propagate_job *j,
 	if (!prefs_graph(&W, bounds, j, out, s, e, error))
 		return FALSE;
 	out->seconds_graph = kith_now() - t0;
-	P0 = g_try_new(float, MAX(s->n_users * s->n_categories, 1));
-	ev = g_try_new(double, MAX(s->n_users, 1));
+	/* under mpirun the own preferences of the owned rows only */
+	int64_t lo = 0, hi = s->n_users, T;
+	if (out->distributed) {
+		lo = bounds[kith_dist_rank()];
+		hi = bounds[kith_dist_rank() + 1];
+	}
+	P0 = g_try_new(float, MAX((hi - lo) * s->n_categories, 1));
+	ev = g_try_new(double, MAX(hi - lo, 1));
 	if (!P0 || !ev) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM, "out of memory");
 		goto out;
 	}
-	if (!kith_catpref(P0, ev, s, j->params.half_life_days, NULL, error) ||
-	    !(out->distributed
+	T = kith_store_last_ts_rows(s, lo, hi);
+	if ((out->distributed &&
+	     !kith_dist_allreduce_i64(&T, 1, KITH_DIST_MAX, error)) ||
+	    !kith_catpref_rows(P0, ev, s, j->params.half_life_days, NULL, lo,
+	                       hi, T, error))
+		goto out;
+	if (out->distributed)
+		kith_store_release_log(s, lo, hi);   /* read: pages go back */
+	if (!(out->distributed
 	      ? kith_propagate_run_dist(&r, &out->dist, &W, bounds, P0, ev,
 	                                s->n_users, s->n_categories,
 	                                &j->params, error)
