@@ -522,7 +522,9 @@ kith_memest_lightgcn_ranks(struct kith_memest_rank *out,
 	               8 * (double)s->n_log + 24 * N;
 	double trip = 24 * B * MAX(neg, 1);
 	double val = val_ratio > 0 ? 19 * nnz + 16 * n + 4 * m * d : 0;
-	double topk = MIN(1024, MAX(1, (double)(8 << 20) / (m + d)));
+	/* the score block of the distributed validation (lightgcn.c,
+	 * DIST_TOPK_FLOATS: 2 Mi floats a thread) */
+	double topk = MIN(1024, MAX(1, (double)(2 << 20) / (m + d)));
 	int64_t lo = 0;
 	double spec = 0, blas = 0;
 	g_autofree int64_t *ip = lightgcn_indptr(s, social_weight);
@@ -546,7 +548,7 @@ kith_memest_lightgcn_ranks(struct kith_memest_rank *out,
 		double build = 2 * adj + 16 * N;
 		double peak = MAX(MAX(train, spec + ndl) + adj + trip, build);
 		/* the ranking of its users (topk.c): per thread a block of
-		 * B users x (m + d + 20) floats, B = min(1024, 8 Mi / (m +
+		 * B users x (m + d + 20) floats, B = min(1024, 2 Mi / (m +
 		 * d)), on the threads set_threads() leaves, and the items'
 		 * columns (m·d floats) */
 		double users = (double)CLAMP(s->n_users - lo, 0, r->rows);
