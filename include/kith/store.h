@@ -112,6 +112,11 @@ char *kith_store_intern(struct kith_store *s, const char *str);
  * only what it reads afterwards.  KITH_ERROR_CORRUPT or KITH_ERROR_IO on
  * failure.  Caller frees with kith_store_free(). */
 struct kith_store *kith_store_open(const char *path, GError **error);
+/* kith_store_open() without reading users.tsv and items.tsv: user_ids
+ * and item_ids stay NULL (and users cannot be looked up by id).  For the
+ * ranks of an MPI job that never name a user or an item (all but the
+ * writer, rank 0): their ids cost about 26 bytes each. */
+struct kith_store *kith_store_open_no_ids(const char *path, GError **error);
 void kith_store_free(struct kith_store *s);
 /* Drops the pages of bytes at p from this process's resident memory when
  * they lie in one of the arrays S mapped (madvise MADV_DONTNEED on the

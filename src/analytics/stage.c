@@ -354,7 +354,9 @@ kith_propagate_job_run(const struct kith_propagate_job *j,
 
 	memset(out, 0, sizeof *out);
 	out->distributed = kith_dist_active();
-	if (!(s = kith_store_open(j->store, error)) ||
+	/* under mpirun only rank 0 writes, and names users */
+	if (!(s = kith_dist_rank() != 0 ? kith_store_open_no_ids(j->store, error)
+	                                : kith_store_open(j->store, error)) ||
 	    (j->emb && !(e = kith_emb_open(j->emb, error))))
 		return FALSE;
 	if (s->n_categories == 0) {
@@ -892,7 +894,11 @@ kith_influence_job_run(const struct kith_influence_job *j,
 		            "'%s' (social, cointeraction)", j->graph);
 		return FALSE;
 	}
-	if (!(out->store = kith_store_open(j->store, error)))
+	/* under mpirun only rank 0 writes; the others name no user unless
+	 * they read the seeds */
+	if (!(out->store = kith_dist_rank() != 0 && !j->seeds
+	                   ? kith_store_open_no_ids(j->store, error)
+	                   : kith_store_open(j->store, error)))
 		return FALSE;
 	struct kith_store *s = out->store;
 	if (!j->graph && s->uu.nnz == 0) {
@@ -916,11 +922,12 @@ kith_influence_job_run(const struct kith_influence_job *j,
 			g_new0(struct kith_memest_rank, P);
 		if (o.graph == KITH_UGRAPH_SOCIAL)
 			kith_memest_pagerank_ranks(mr, s, s->uu.indptr, s->uu.nnz,
-			                           s->directed_social, P);
+			                           s->directed_social,
+			                           j->seeds != NULL, P);
 		else
 			kith_memest_pagerank_ranks(mr, s, NULL, 2 * (int64_t)
 			                           j->neighbours * s->n_users,
-			                           FALSE, P);
+			                           FALSE, j->seeds != NULL, P);
 		if (!rank_gate(mr, "pagerank", j->max_memory, j->note,
 		               j->note_data, error))
 			return FALSE;

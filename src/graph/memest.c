@@ -356,8 +356,9 @@ rank_shares(struct kith_memest_rank *out, const int64_t *indptr, int64_t n,
 	}
 }
 
-/* What kith_store_open() keeps under mpirun (store.c): the ids (26 B
- * an id measured, text, pointer and chunk). */
+/* The ids kith_store_open() reads (store.c; 26 B an id measured: text,
+ * pointer and chunk); under mpirun only rank 0 reads them
+ * (kith_store_open_no_ids() elsewhere). */
 static double
 store_names_bytes(const struct kith_store *s)
 {
@@ -412,7 +413,8 @@ whole_graph(double share, int64_t entries, double build, gboolean kept)
 void
 kith_memest_pagerank_ranks(struct kith_memest_rank *out,
                            const struct kith_store *s, const int64_t *indptr,
-                           int64_t entries, gboolean directed, int ranks)
+                           int64_t entries, gboolean directed,
+                           gboolean ids_everywhere, int ranks)
 {
 	double n = (double)s->n_users;
 
@@ -434,7 +436,9 @@ kith_memest_pagerank_ranks(struct kith_memest_rank *out,
 		                              TRUE));
 		if (q == 0)
 			peak = MAX(peak, PAGERANK_WRITER_PER_USER * n);
-		r->bytes = total(MPI_EXTRA + store_names_bytes(s) + peak, 1.0);
+		r->bytes = total(MPI_EXTRA + peak +
+		                 (q == 0 || ids_everywhere ? store_names_bytes(s)
+		                                           : 0), 1.0);
 	}
 }
 
@@ -468,7 +472,8 @@ kith_memest_propagate_ranks(struct kith_memest_rank *out,
 		/* rank 0 gathers the outputs of all users */
 		double gather = q == 0 ? (4 * c + 20) * (n + nl) : 0;
 		double share = base + MAX(MAX(prefs, iter), gather);
-		r->bytes = total(MPI_EXTRA + store_names_bytes(s) +
+		r->bytes = total(MPI_EXTRA +
+		                 (q == 0 ? store_names_bytes(s) : 0) +
 		                 MAX(store_open_block(s),
 		                     whole_graph(share, indptr ? 0 : entries, 26,
 		                                 FALSE)), 1.0);

@@ -81,7 +81,8 @@ build_index(char **ids, int64_t n)
 	GHashTable *h = g_hash_table_new(g_str_hash, g_str_equal);
 	int64_t i;
 
-	for (i = n - 1; i >= 0; i--)
+	/* ids NULL (kith_store_open_no_ids()): an empty index */
+	for (i = n - 1; ids && i >= 0; i--)
 		g_hash_table_insert(h, ids[i], GINT_TO_POINTER((gint)(i + 1)));
 	return h;
 }
@@ -1216,8 +1217,23 @@ get_count(JsonObject *counts, const char *name, int64_t *out, GError **error)
 	return TRUE;
 }
 
+static struct kith_store *store_open(const char *path, gboolean ids,
+                                     GError **error);
+
 struct kith_store *
 kith_store_open(const char *path, GError **error)
+{
+	return store_open(path, TRUE, error);
+}
+
+struct kith_store *
+kith_store_open_no_ids(const char *path, GError **error)
+{
+	return store_open(path, FALSE, error);
+}
+
+static struct kith_store *
+store_open(const char *path, gboolean ids, GError **error)
 {
 	g_autoptr(kith_store) s = kith_store_new();
 	g_autofree char *mpath = g_build_filename(path, "manifest.json", NULL);
@@ -1287,10 +1303,10 @@ kith_store_open(const char *path, GError **error)
 			kith_store_release(s, s->ev_type + j0, k);
 		}
 	}
-	if ((s->user_ids = read_names(s, "users.tsv", s->n_users, error)) ==
-	            NULL ||
-	    (s->item_ids = read_names(s, "items.tsv", s->n_items, error)) ==
-	            NULL ||
+	if ((ids && (s->user_ids = read_names(s, "users.tsv", s->n_users,
+	                                      error)) == NULL) ||
+	    (ids && (s->item_ids = read_names(s, "items.tsv", s->n_items,
+	                                      error)) == NULL) ||
 	    (s->category_names = read_names(s, "categories.tsv",
 	                                    s->n_categories, error)) == NULL ||
 	    (s->event_type_names = read_names(s, "event_types.tsv",
