@@ -105,7 +105,7 @@ struct kith_memest_rank {
  * block the store's checks keep resident and its share: its in-rows (8 B
  * an entry and a row, renumbered in place), 4 vectors of its rows and
  * one of rows + halo (8 B each), the halo lists and send buffer; rank 0
- * the writer's (140 B a user); a whole graph: the larger of its build
+ * the writer's (110 B a user); a whole graph: the larger of its build
  * (32 B an entry) and the share beside it (12 B an entry, kept).  tools/bench-mpi prints the estimate beside
  * every rank's measured peak.  out has `ranks` elements. */
 void kith_memest_pagerank_ranks(struct kith_memest_rank *out,

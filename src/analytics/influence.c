@@ -939,6 +939,8 @@ kith_influence_write(const char *path, const struct kith_store *s,
 	tsv = kith_outdir_path(od, "influence.tsv");
 	if (!kith_write_file(tsv, g->str, g->len, 0600, error))
 		return FALSE;
+	/* the text goes before the array is built: one of them at a time */
+	g_string_free(g_steal_pointer(&g), TRUE);
 	X = kith_alloc_n((size_t)n * nc + 1, sizeof(double), error);
 	if (X == NULL)
 		return FALSE;

@@ -405,10 +405,10 @@ whole_graph(double share, int64_t entries, double build, gboolean kept)
 	return MAX(build * e, (kept ? 12 * e : 0) + share);
 }
 
-/* Rank 0 writes influence.tsv and its columns once the iteration's
- * arrays are freed: measured 27 MiB above the ids at 200k users, 140 B
+/* Rank 0 writes influence.tsv, then its columns, once the iteration's
+ * arrays are freed: measured 20.5 MiB above the ids at 200k users, 110 B
  * a user. */
-#define PAGERANK_WRITER_PER_USER 140.0
+#define PAGERANK_WRITER_PER_USER 110.0
 
 void
 kith_memest_pagerank_ranks(struct kith_memest_rank *out,
@@ -472,7 +472,12 @@ kith_memest_propagate_ranks(struct kith_memest_rank *out,
 		/* rank 0 gathers the outputs of all users */
 		double gather = q == 0 ? (4 * c + 20) * (n + nl) : 0;
 		double share = base + MAX(MAX(prefs, iter), gather);
-		r->bytes = total(MPI_EXTRA +
+		/* a graph built whole reads the pairs (ui and iu: 16 B a
+		 * pair) and keeps their pages, beside the preferences'
+		 * events: measured 33 B a pair on the 100k-user shop */
+		double pages = indptr ? 0 : 16 * (double)s->ui.nnz +
+		                            10 * (double)s->n_log;
+		r->bytes = total(MPI_EXTRA + pages +
 		                 (q == 0 ? store_names_bytes(s) : 0) +
 		                 MAX(store_open_block(s),
 		                     whole_graph(share, indptr ? 0 : entries, 26,

@@ -52,7 +52,7 @@ test_shares(void)
 			g_assert_cmpint(r[0].halo, ==, 0);
 	}
 	/* more ranks: smaller shares on the ranks that do not write (rank
-	 * 0's writer, 140 B a user, is the same for any P: on this small
+	 * 0's writer, 110 B a user, is the same for any P: on this small
 	 * graph it is rank 0's peak) */
 	kith_memest_pagerank_ranks(one, &s, indptr, s.uu.nnz, FALSE, FALSE, 1);
 	kith_memest_pagerank_ranks(r, &s, indptr, s.uu.nnz, FALSE, FALSE, 4);
