@@ -341,10 +341,15 @@ struct kith_pagerank_dist_info {
  * personalised PageRank (global numbers, distinct; every rank passes the
  * same list), NULL for global.  Stops when the L1 change of an iteration
  * is below tol or after max_iterations.  out (n doubles, summing to 1)
- * is written on rank 0 only (may be NULL elsewhere).  Collective.  info
- * is filled on every rank; free with kith_pagerank_dist_info_clear(). */
+ * is written on rank 0 only (may be NULL elsewhere).  mapped: the store
+ * whose mapped arrays a is (its pages of the owned rows are handed back
+ * once they are copied, kith_store_release()), or NULL.  Collective.
+ * info is filled on every rank; free with
+ * kith_pagerank_dist_info_clear(). */
 gboolean kith_pagerank_dist(double *out, struct kith_pagerank_dist_info *info,
-                            const struct kith_csr *a, gboolean directed,
+                            const struct kith_csr *a,
+                            const struct kith_store *mapped,
+                            gboolean directed,
                             double damping, const int32_t *reset,
                             int64_t n_reset, double tol, int max_iterations,
                             GError **error);

@@ -156,6 +156,14 @@ gboolean kith_halo_build(struct kith_halo *h, struct kith_csr *local,
                          const struct kith_csr *a, int64_t a_row0,
                          int64_t n, const int64_t *bounds,
                          GError **error);
+/* kith_halo_build() without the copy: a holds exactly the owned rows
+ * [bounds[me], bounds[me+1]) with global columns (owned arrays), and its
+ * column numbers become the local ones in place (n_cols = n_local +
+ * n_halo; entries and values as they were).  Collective.  On failure a
+ * is cleared.  Free with kith_halo_clear() and kith_csr_clear(). */
+gboolean kith_halo_build_in_place(struct kith_halo *h, struct kith_csr *a,
+                                  int64_t n, const int64_t *bounds,
+                                  GError **error);
 void kith_halo_clear(struct kith_halo *h);
 
 /* X holds n_local + n_halo rows of `width` elements of `elem` bytes: the

@@ -17,6 +17,15 @@ struct kith_store;
 
 G_BEGIN_DECLS
 
+/* The scores each thread of kith_topk_dot() (and of the rankings built
+ * on it) holds at once, in floats: a block of B = min(1024, floats /
+ * (n_items + d)) query users (at least 1).  Default 8 Mi floats (32 MiB
+ * a thread).  The result does not depend on it (every score is the same
+ * fixed-order sum whatever the block).  floats > 0 sets it; returns the
+ * previous value.  Not for use inside a parallel region. */
+#define KITH_TOPK_BLOCK_FLOATS ((int64_t)8 << 20)
+int64_t kith_topk_block_floats(int64_t floats);
+
 /* Top-K items by dot product for each query user.
  *   out_items:  n_query x k item indices, best first (-1 pads when fewer
  *               than k candidates remain);

@@ -103,29 +103,32 @@ struct kith_memest_rank {
  * `entries` stored entries: the store's social links (indptr =
  * s->uu.indptr, directed ones transposed: 16 B a link), or a
  * co-interaction graph built whole on every rank (indptr NULL).  Every
- * rank: the baseline and Open MPI's share, what opening the store
- * touches, its in-rows (8 B an entry and a row, twice while the halo is
- * built), 4 vectors of its rows and one of rows + halo (8 B each), the
- * halo lists and send buffer, the result columns of all users; a whole
- * graph: the larger of its build (32 B an entry) and the share beside it
- * (12 B an entry, kept).  tools/bench-mpi prints the estimate beside
+ * rank: the baseline and Open MPI's share, the ids (rank 0 only, unless
+ * ids_everywhere: the seeds are read by every rank), the larger of the
+ * block the store's checks keep resident and its share: its in-rows (8 B
+ * an entry and a row, renumbered in place), 4 vectors of its rows and
+ * one of rows + halo (8 B each), the halo lists and send buffer; rank 0
+ * the writer's (110 B a user); a whole graph: the larger of its build
+ * (32 B an entry) and the share beside it (12 B an entry, kept).  tools/bench-mpi prints the estimate beside
  * every rank's measured peak.  out has `ranks` elements. */
 void kith_memest_pagerank_ranks(struct kith_memest_rank *out,
                                 const struct kith_store *s,
                                 const int64_t *indptr, int64_t entries,
-                                gboolean directed, int ranks);
+                                gboolean directed, gboolean ids_everywhere,
+                                int ranks);
 
 /* Propagation over `ranks` ranks (propagate.c) with c categories on a
  * graph of `entries` entries (indptr as above: the social graph built
  * from the rank's rows, or NULL: knn / co-interaction / mixed graphs
  * built whole on every rank, then cut).  Every rank: the baseline and
- * Open MPI's share, the store pages opening it and the category
- * preferences touch, those preferences and evidence of all users (4 c +
- * 8 B a user), its rows of the graph (8 B an entry and a row, twice while
- * the halo is built), two c-wide float blocks of its rows, (c + 1) floats
- * per halo user, 20 B per row of outputs; rank 0 also gathers the result
- * (4 c + 20 B a user); a whole graph: the larger of its build (26 B an
- * entry) and the share (the graph is freed once cut).  knn graphs are
+ * Open MPI's share, the ids (rank 0), the larger of the block the
+ * store's checks keep resident and its share: its rows of the graph (8 B
+ * an entry and a row, renumbered in place), the preferences and evidence
+ * of its users (4 c + 8 B a user) and the larger of their events' pages
+ * (17 B an event), the iteration's blocks ((c + 1) floats a row: X with
+ * its halo, Y, B, the send buffer) and rank 0's gather of the result (4 c
+ * + 20 B a user); a whole graph: the larger of its build (26 B an entry)
+ * and the share (the graph is freed once cut).  knn graphs are
  * modelled as co-interaction ones (not measured). */
 void kith_memest_propagate_ranks(struct kith_memest_rank *out,
                                  const struct kith_store *s,

@@ -43,6 +43,9 @@ double *kith_store_type_weights(const struct kith_store *s, GError **error);
 /* Last timestamp of the store (max over the event log or ui_ts_last), or
  * INT64_MIN when it has none. */
 int64_t kith_store_last_ts(const struct kith_store *s);
+/* The same over the events (or pairs) of the users [lo, hi) only. */
+int64_t kith_store_last_ts_rows(const struct kith_store *s, int64_t lo,
+                                int64_t hi);
 
 /*
  * Category preferences: for user u,
@@ -60,6 +63,16 @@ int64_t kith_store_last_ts(const struct kith_store *s);
 gboolean kith_catpref(float *out, double *evidence,
                       const struct kith_store *s, double half_life_days,
                       const int64_t *limit, GError **error);
+/* kith_catpref() for the users [lo, hi) only (out: (hi - lo) x
+ * n_categories, evidence: hi - lo; limit still indexed by user), with T
+ * the store's last timestamp given (kith_store_last_ts(), or the maximum
+ * of kith_store_last_ts_rows() over ranks that cover all users): rows
+ * identical to kith_catpref()'s.  Reads only those users' events (the
+ * log's rows of lo and hi found by bisection). */
+gboolean kith_catpref_rows(float *out, double *evidence,
+                           const struct kith_store *s, double half_life_days,
+                           const int64_t *limit, int64_t lo, int64_t hi,
+                           int64_t T, GError **error);
 
 /* Number of events of every user (the log, or Σ ui_count). */
 gboolean kith_user_events(int64_t *out, const struct kith_store *s,
@@ -280,8 +293,10 @@ gboolean kith_propagate_graph_rows(struct kith_csr *out, int64_t *bounds,
                                    GError **error);
 
 /* kith_propagate_run() over the ranks: W is this rank's row block (from
- * kith_propagate_graph_rows()), P0 / evidence the whole n x c / n arrays
- * (each rank reads its rows).  Each step fetches the rows of P of the
+ * kith_propagate_graph_rows(); its columns become local numbers in place,
+ * kith_halo_build_in_place(), and it is cleared on failure), P0 / evidence this rank's rows of the n
+ * x c / n arrays (kith_catpref_rows() of [bounds[me], bounds[me+1])).
+ * Each step fetches the rows of P of the
  * remote users the owned rows touch (one Alltoallv, 4 (c + 1) bytes a
  * row) and takes the global max of the change (one Allreduce); every row
  * is computed as kith_propagate_run() computes it, so the result is
@@ -289,7 +304,7 @@ gboolean kith_propagate_graph_rows(struct kith_csr *out, int64_t *bounds,
  * only; iterations, converged and delta on every rank.  Collective. */
 gboolean kith_propagate_run_dist(struct kith_prefs *out,
                                  struct kith_propagate_dist_info *info,
-                                 const struct kith_csr *W,
+                                 struct kith_csr *W,
                                  const int64_t *bounds, const float *P0,
                                  const double *evidence, int64_t n,
                                  int64_t c,

@@ -106,10 +106,39 @@ char *kith_store_intern(struct kith_store *s, const char *str);
 
 /* Opens the store at PATH, mapping every array and checking shapes and
  * cross-references (indptr monotone, indices in range).  Checksums are not
- * recomputed (see kith_manifest_verify()).  KITH_ERROR_CORRUPT or
- * KITH_ERROR_IO on failure.  Caller frees with kith_store_free(). */
+ * recomputed (see kith_manifest_verify()).  Under mpirun
+ * (kith_dist_active()) the pages the checks touch are handed back as they
+ * are checked (kith_store_release()), so a rank's resident memory holds
+ * only what it reads afterwards.  KITH_ERROR_CORRUPT or KITH_ERROR_IO on
+ * failure.  Caller frees with kith_store_free(). */
 struct kith_store *kith_store_open(const char *path, GError **error);
+/* kith_store_open() without reading users.tsv and items.tsv: user_ids
+ * and item_ids stay NULL (and users cannot be looked up by id).  For the
+ * ranks of an MPI job that never name a user or an item (all but the
+ * writer, rank 0): their ids cost about 26 bytes each. */
+struct kith_store *kith_store_open_no_ids(const char *path, GError **error);
 void kith_store_free(struct kith_store *s);
+/* Drops the pages of bytes at p from this process's resident memory when
+ * they lie in one of the arrays S mapped (madvise MADV_DONTNEED on the
+ * whole pages covering them; the data stays in the file and is paged in
+ * again when read).  Anything else (an in-memory store, owned blocks) is
+ * left alone.  Whole pages: neighbouring bytes of the same array go
+ * too, which costs nothing but a later re-read. */
+void kith_store_release(const struct kith_store *s, const void *p,
+                        size_t bytes);
+/* kith_store_release() of rows [r0, r1) of the CSR m of S (row
+ * pointers, columns, values).  NULL S: nothing. */
+void kith_store_release_rows(const struct kith_store *s,
+                             const struct kith_csr *m, int64_t r0,
+                             int64_t r1);
+/* The first row of the event log (sorted by user) whose user is >= u
+ * (n_log when none): O(log n_log), by bisection. */
+int64_t kith_store_log_lower(const struct kith_store *s, int64_t u);
+/* kith_store_release() of the event log's rows of the users [lo, hi). */
+void kith_store_release_log(const struct kith_store *s, int64_t lo,
+                            int64_t hi);
+/* Rows or entries a reader of a mapped CSR copies between two releases. */
+#define KITH_STORE_RELEASE_BLOCK ((int64_t)1 << 20)
 typedef struct kith_store kith_store;   /* for g_autoptr() */
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(kith_store, kith_store_free)
 

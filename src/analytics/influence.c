@@ -613,22 +613,23 @@ kith_betweenness_default_samples(int64_t n_entries)
  * MPI. */
 static gboolean
 influence_pagerank(struct kith_influence *out, const struct kith_csr *G,
-                   gboolean directed, const struct kith_influence_opts *o,
-                   GError **error)
+                   const struct kith_store *s, gboolean directed,
+                   const struct kith_influence_opts *o, GError **error)
 {
 	double **c = out->col;
 
 	kith_progress("pagerank", 0, 1);
 	if (kith_dist_active()) {
 		out->distributed = TRUE;
+		const struct kith_store *mapped = G == &s->uu ? s : NULL;
 		if (!kith_pagerank_dist(c[KITH_INFL_PAGERANK], &out->dist, G,
-		                        directed, o->damping, NULL, 0,
+		                        mapped, directed, o->damping, NULL, 0,
 		                        KITH_PAGERANK_TOL, KITH_PAGERANK_MAX_ITER,
 		                        error))
 			return FALSE;
 		if (o->seeds != NULL &&
 		    !kith_pagerank_dist(c[KITH_INFL_PPR], &out->dist_ppr, G,
-		                        directed, o->damping, o->seeds, o->n_seeds,
+		                        mapped, directed, o->damping, o->seeds, o->n_seeds,
 		                        KITH_PAGERANK_TOL, KITH_PAGERANK_MAX_ITER,
 		                        error))
 			return FALSE;
@@ -696,7 +697,7 @@ kith_influence_compute(struct kith_influence *out, const struct kith_store *s,
 			goto out;
 	}
 	if (o->pagerank_only) {
-		if (!influence_pagerank(out, G, directed, o, error))
+		if (!influence_pagerank(out, G, s, directed, o, error))
 			goto out;
 		ok = TRUE;
 		goto out;
@@ -734,7 +735,7 @@ kith_influence_compute(struct kith_influence *out, const struct kith_store *s,
 		if (Up->indptr[u + 1] > Up->indptr[u])
 			ne++;
 
-	if (!influence_pagerank(out, G, directed, o, error))
+	if (!influence_pagerank(out, G, s, directed, o, error))
 		goto out;
 
 	kith_progress("k-core", 0, 1);
@@ -938,6 +939,8 @@ kith_influence_write(const char *path, const struct kith_store *s,
 	tsv = kith_outdir_path(od, "influence.tsv");
 	if (!kith_write_file(tsv, g->str, g->len, 0600, error))
 		return FALSE;
+	/* the text goes before the array is built: one of them at a time */
+	g_string_free(g_steal_pointer(&g), TRUE);
 	X = kith_alloc_n((size_t)n * nc + 1, sizeof(double), error);
 	if (X == NULL)
 		return FALSE;

@@ -27,9 +27,11 @@
  * bytes of halo sent plus 16 bytes of Allreduce; over all ranks the bytes
  * per iteration are 8 H + 16 P with H = Σ_r (remote users rank r's rows
  * touch).  Setup: 16 bytes per remote link to transpose a directed graph,
- * 4 H for the halo lists.  Memory per rank: the owned in-rows (12 bytes
- * an entry, twice while the halo is built) and 4 vectors of n_local + H
- * doubles.
+ * 4 H for the halo lists.  Memory per rank: the owned in-rows (8 bytes
+ * an entry: their columns become local numbers in place; the store's
+ * pages of those rows are handed back once copied), a bitmap of n bits
+ * while the halo is built, 4 vectors of n_local doubles and one of
+ * n_local + H.
  */
 #include "config.h"
 
@@ -39,6 +41,7 @@
 #include "kith/community.h"
 #include "kith/core.h"
 #include "kith/dist.h"
+#include "kith/store.h"
 
 /* Rows per block of the two sums of an iteration. */
 #define PR_BLOCK 4096
@@ -65,8 +68,9 @@ link_w(const struct kith_csr *a, int64_t e, gboolean weighted)
 
 /* TRUE (on every rank) when the weights of a are not all equal. */
 static gboolean
-weights_differ(gboolean *out, const struct kith_csr *a, int64_t lo,
-               int64_t hi, GError **error)
+weights_differ(gboolean *out, const struct kith_csr *a,
+               const struct kith_store *mapped, int64_t lo, int64_t hi,
+               GError **error)
 {
 	double mm[2] = { INFINITY, INFINITY };   /* min w, min -w */
 
@@ -75,18 +79,34 @@ weights_differ(gboolean *out, const struct kith_csr *a, int64_t lo,
 			mm[0] = MIN(mm[0], (double)a->values[e]);
 			mm[1] = MIN(mm[1], -(double)a->values[e]);
 		}
+	kith_store_release_rows(mapped, a, lo, hi);
 	if (!kith_dist_allreduce_f64(mm, 2, KITH_DIST_MIN, error))
 		return FALSE;
 	*out = isfinite(mm[0]) && mm[0] != -mm[1];
 	return TRUE;
 }
 
+/* Rows [r0, u] of a read: when they reach a block (or u is the last
+ * row), hands the store's pages of them back and moves r0 past u. */
+static inline void
+rows_read(const struct kith_store *mapped, const struct kith_csr *a,
+          int64_t *r0, int64_t u, int64_t hi)
+{
+	if (mapped && (u + 1 == hi || a->indptr[u + 1] - a->indptr[*r0] +
+	                              u - *r0 >= KITH_STORE_RELEASE_BLOCK)) {
+		kith_store_release_rows(mapped, a, *r0, u + 1);
+		*r0 = u + 1;
+	}
+}
+
 /* in: the owned in-rows (global columns, values = weights), o: the
- * out-weights of the owned users. */
+ * out-weights of the owned users.  mapped: the store a belongs to, whose
+ * pages of the rows read go back as they are copied, or NULL. */
 static gboolean
 in_rows(struct kith_csr *in, double *o, int64_t *n_links,
-        const struct kith_csr *a, gboolean directed, gboolean weighted,
-        const int64_t *bounds, GError **error)
+        const struct kith_csr *a, const struct kith_store *mapped,
+        gboolean directed, gboolean weighted, const int64_t *bounds,
+        GError **error)
 {
 	int P = kith_dist_size(), me = kith_dist_rank();
 	int64_t lo = bounds[me], hi = bounds[me + 1], nl = hi - lo, m = 0;
@@ -95,6 +115,7 @@ in_rows(struct kith_csr *in, double *o, int64_t *n_links,
 	g_autofree int32_t *snd = NULL, *rcv = NULL;
 	int64_t nr = 0;
 
+	int64_t r0 = lo;
 	for (int64_t u = lo; u < hi; u++) {
 		o[u - lo] = 0;
 		for (int64_t e = a->indptr[u]; e < a->indptr[u + 1]; e++)
@@ -102,6 +123,7 @@ in_rows(struct kith_csr *in, double *o, int64_t *n_links,
 				o[u - lo] += link_w(a, e, weighted);
 				m++;
 			}
+		rows_read(mapped, a, &r0, u, hi);
 	}
 	*n_links = m;
 	if (!directed) {
@@ -109,6 +131,7 @@ in_rows(struct kith_csr *in, double *o, int64_t *n_links,
 		if (!kith_csr_alloc(in, nl, a->n_cols, m, TRUE, error))
 			return FALSE;
 		m = 0;
+		r0 = lo;
 		for (int64_t u = lo; u < hi; u++) {
 			for (int64_t e = a->indptr[u]; e < a->indptr[u + 1]; e++)
 				if (link_kept(a, u, e, weighted)) {
@@ -116,19 +139,24 @@ in_rows(struct kith_csr *in, double *o, int64_t *n_links,
 					in->values[m++] = link_w(a, e, weighted);
 				}
 			in->indptr[u - lo + 1] = m;
+			rows_read(mapped, a, &r0, u, hi);
 		}
 		return TRUE;
 	}
 	/* directed: (v, u, w bits) to the owner of v */
-	for (int64_t u = lo; u < hi; u++)
+	r0 = lo;
+	for (int64_t u = lo; u < hi; u++) {
 		for (int64_t e = a->indptr[u]; e < a->indptr[u + 1]; e++)
 			if (link_kept(a, u, e, weighted))
 				sc[kith_dist_owner(bounds, P, a->indices[e])]++;
+		rows_read(mapped, a, &r0, u, hi);
+	}
 	if (!(snd = kith_alloc_n((size_t)m * 3 + 1, sizeof(int32_t), error)))
 		return FALSE;
 	for (int r = 1; r < P; r++)
 		pos[r] = pos[r - 1] + sc[r - 1];
-	for (int64_t u = lo; u < hi; u++)
+	r0 = lo;
+	for (int64_t u = lo; u < hi; u++) {
 		for (int64_t e = a->indptr[u]; e < a->indptr[u + 1]; e++)
 			if (link_kept(a, u, e, weighted)) {
 				int32_t v = a->indices[e];
@@ -138,6 +166,8 @@ in_rows(struct kith_csr *in, double *o, int64_t *n_links,
 				t[1] = (int32_t)u;
 				memcpy(&t[2], &w, sizeof(float));
 			}
+		rows_read(mapped, a, &r0, u, hi);
+	}
 	if (!kith_dist_alltoall_i64(sc, rc, error))
 		return FALSE;
 	for (int r = 0; r < P; r++)
@@ -175,14 +205,14 @@ in_rows(struct kith_csr *in, double *o, int64_t *n_links,
 
 gboolean
 kith_pagerank_dist(double *out, struct kith_pagerank_dist_info *info,
-                   const struct kith_csr *a, gboolean directed,
+                   const struct kith_csr *a, const struct kith_store *mapped,
+                   gboolean directed,
                    double damping, const int32_t *reset, int64_t n_reset,
                    double tol, int max_iterations, GError **error)
 {
 	int P = kith_dist_size(), me = kith_dist_rank();
 	int64_t n = a->n_rows, lo, hi, nl;
 	g_auto(pr_csr) in = { 0 };
-	g_auto(pr_csr) loc = { 0 };
 	g_auto(pr_halo) h = { 0 };
 	g_autofree double *o = NULL, *x = NULL, *y = NULL, *z = NULL;
 	g_autofree double *r = NULL, *scratch = NULL, *part = NULL;
@@ -207,17 +237,17 @@ kith_pagerank_dist(double *out, struct kith_pagerank_dist_info *info,
 	hi = info->bounds[me + 1];
 	nl = hi - lo;
 	kith_dist_bytes_reset();
-	if (!weights_differ(&weighted, a, lo, hi, error))
+	if (!weights_differ(&weighted, a, mapped, lo, hi, error))
 		return FALSE;
 	info->weighted = weighted;
 	if (!(o = kith_alloc_n((size_t)nl + 1, sizeof(double), error)))
 		ok = FALSE;
 	if (!kith_dist_all_ok(ok, ok ? error : NULL) ||
-	    !in_rows(&in, o, &links, a, directed, weighted, info->bounds,
-	             error) ||
-	    !kith_halo_build(&h, &loc, &in, lo, n, info->bounds, error))
+	    !in_rows(&in, o, &links, a, mapped, directed, weighted,
+	             info->bounds, error))
 		return FALSE;
-	kith_csr_clear(&in);
+	if (!kith_halo_build_in_place(&h, &in, n, info->bounds, error))
+		return FALSE;
 	info->n_links = links;
 	info->halo = h.n_halo;
 	if (!(x = kith_alloc_n((size_t)nl + 1, sizeof(double), error)) ||
@@ -275,9 +305,9 @@ kith_pagerank_dist(double *out, struct kith_pagerank_dist_info *info,
 			for (int64_t i = b * PR_BLOCK; i < MIN(nl, (b + 1) * PR_BLOCK);
 			     i++) {
 				double s = 0;
-				for (int64_t e = loc.indptr[i]; e < loc.indptr[i + 1];
+				for (int64_t e = in.indptr[i]; e < in.indptr[i + 1];
 				     e++)
-					s += (double)loc.values[e] * z[loc.indices[e]];
+					s += (double)in.values[e] * z[in.indices[e]];
 				y[i] = d * s + jump * r[i];
 				s1 += fabs(y[i] - x[i]);
 				if (o[i] == 0)

@@ -203,36 +203,52 @@ kith_store_type_weights(const struct kith_store *s, GError **error)
 }
 
 int64_t
-kith_store_last_ts(const struct kith_store *s)
+kith_store_last_ts_rows(const struct kith_store *s, int64_t lo, int64_t hi)
 {
 	int64_t t = INT64_MIN;
 	if (s->n_log > 0) {
-		for (int64_t e = 0; e < s->n_log; e++)
+		int64_t e0 = lo == 0 ? 0 : kith_store_log_lower(s, lo);
+		int64_t e1 = lo == 0 && hi == s->n_users
+			? s->n_log : kith_store_log_lower(s, hi);
+		for (int64_t e = e0; e < e1; e++)
 			if (s->ev_ts[e] > t)
 				t = s->ev_ts[e];
 	} else if (s->ui_ts_last) {
-		for (int64_t e = 0; e < s->ui.nnz; e++)
+		for (int64_t e = s->ui.indptr[lo]; e < s->ui.indptr[hi]; e++)
 			if (s->ui_ts_last[e] > t)
 				t = s->ui_ts_last[e];
 	}
 	return t;
 }
 
-/* Row pointers of the event log by user (n_users + 1). */
-static int64_t *
-log_rows(const struct kith_store *s, GError **error)
+int64_t
+kith_store_last_ts(const struct kith_store *s)
 {
-	int64_t *p = kith_alloc0_n((size_t)s->n_users + 1, sizeof(int64_t),
+	return kith_store_last_ts_rows(s, 0, s->n_users);
+}
+
+/* Row pointers of the event log by user, for the users [lo, hi): p[u -
+ * lo] .. p[u - lo + 1] are u's rows (hi - lo + 1 entries); the log is
+ * read only between the rows of lo and hi (found by bisection). */
+static int64_t *
+log_rows(const struct kith_store *s, int64_t lo, int64_t hi, GError **error)
+{
+	int64_t *p = kith_alloc0_n((size_t)(hi - lo) + 1, sizeof(int64_t),
 	                           error);
+	int64_t e0 = lo == 0 ? 0 : kith_store_log_lower(s, lo);
+	int64_t e1 = lo == 0 && hi == s->n_users
+		? s->n_log : kith_store_log_lower(s, hi);
+
 	if (!p)
 		return NULL;
-	for (int64_t e = 0; e < s->n_log; e++) {
+	p[0] = e0;
+	for (int64_t e = e0; e < e1; e++) {
 		int32_t u = s->ev_user[e];
-		if (u >= 0 && u < s->n_users)
-			p[u + 1]++;
+		if (u >= lo && u < hi)
+			p[u - lo + 1]++;
 	}
-	for (int64_t u = 0; u < s->n_users; u++)
-		p[u + 1] += p[u];
+	for (int64_t u = lo; u < hi; u++)
+		p[u - lo + 1] += p[u - lo];
 	return p;
 }
 
@@ -279,9 +295,17 @@ gboolean
 kith_catpref(float *out, double *evidence, const struct kith_store *s,
              double half_life_days, const int64_t *limit, GError **error)
 {
-	int64_t n = s->n_users, c = s->n_categories;
+	return kith_catpref_rows(out, evidence, s, half_life_days, limit, 0,
+	                         s->n_users, kith_store_last_ts(s), error);
+}
+
+gboolean
+kith_catpref_rows(float *out, double *evidence, const struct kith_store *s,
+                  double half_life_days, const int64_t *limit, int64_t lo,
+                  int64_t hi, int64_t T, GError **error)
+{
+	int64_t c = s->n_categories;
 	double h = half_life_days > 0 ? half_life_days * DAY : 0;
-	int64_t T = kith_store_last_ts(s);
 	gboolean from_log = s->n_log > 0;
 	g_autofree double *tw = kith_store_type_weights(s, error);
 	g_autofree int64_t *lp = NULL;
@@ -291,7 +315,7 @@ kith_catpref(float *out, double *evidence, const struct kith_store *s,
 
 	if (!tw)
 		return FALSE;
-	if (from_log && !(lp = log_rows(s, error)))
+	if (from_log && !(lp = log_rows(s, lo, hi, error)))
 		return FALSE;
 	if (!(acc = kith_alloc0_n((size_t)nt * (size_t)MAX(c, 1),
 	                          sizeof(double), error)))
@@ -304,7 +328,7 @@ kith_catpref(float *out, double *evidence, const struct kith_store *s,
 			return FALSE;
 		const int64_t *tsf = s->ui_ts_first;
 #pragma omp parallel for schedule(dynamic, 512)
-		for (int64_t u = 0; u < n; u++) {
+		for (int64_t u = lo; u < hi; u++) {
 			int64_t a = s->ui.indptr[u], b = s->ui.indptr[u + 1];
 			for (int64_t e = a; e < b; e++)
 				order[e] = e;
@@ -319,14 +343,14 @@ kith_catpref(float *out, double *evidence, const struct kith_store *s,
 	{
 		double *row = acc + (size_t)omp_get_thread_num() * MAX(c, 1);
 #pragma omp for schedule(dynamic, 256)
-		for (int64_t u = 0; u < n; u++) {
+		for (int64_t u = lo; u < hi; u++) {
 			double ev = 0, tot = 0;
 			for (int64_t k = 0; k < c; k++)
 				row[k] = 0;
 			int64_t a, b;
 			if (from_log) {
-				a = lp[u];
-				b = lp[u + 1];
+				a = lp[u - lo];
+				b = lp[u - lo + 1];
 			} else {
 				a = s->ui.indptr[u];
 				b = s->ui.indptr[u + 1];
@@ -361,7 +385,7 @@ kith_catpref(float *out, double *evidence, const struct kith_store *s,
 				ev += cnt;
 				tot += x * (double)(k1 - k0);
 			}
-			float *o = out + u * c;
+			float *o = out + (u - lo) * c;
 			if (tot > 0) {
 				for (int64_t k = 0; k < c; k++)
 					o[k] = (float)(row[k] / tot);
@@ -370,7 +394,7 @@ kith_catpref(float *out, double *evidence, const struct kith_store *s,
 					o[k] = 0.0f;
 			}
 			if (evidence)
-				evidence[u] = ev;
+				evidence[u - lo] = ev;
 		}
 	}
 	return TRUE;
@@ -577,7 +601,7 @@ kith_profile_compute(struct kith_profiles *out, const struct kith_store *s,
 	    !(last = kith_alloc_n((size_t)n + 1, sizeof(int64_t), error)) ||
 	    !(first = kith_alloc_n((size_t)n + 1, sizeof(int64_t), error)))
 		goto fail;
-	if (from_log && !(lp = log_rows(s, error)))
+	if (from_log && !(lp = log_rows(s, 0, s->n_users, error)))
 		goto fail;
 	if (!kith_catpref(out->catprefs, NULL, s, p->half_life_days, NULL,
 	                  error))

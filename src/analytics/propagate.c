@@ -473,9 +473,14 @@ kith_propagate_graph_rows(struct kith_csr *out, int64_t *bounds, char **canon,
 
 	memset(out, 0, sizeof(*out));
 	if (strcmp(tok, "social") == 0 && s->uu.n_rows == n) {
+		int64_t lo, hi;
 		kith_dist_partition(bounds, s->uu.indptr, n, P);
-		if (!social_rows(out, s, bounds[me], bounds[me + 1], error))
+		lo = bounds[me];
+		hi = bounds[me + 1];
+		if (!social_rows(out, s, lo, hi, error))
 			return FALSE;
+		/* the store's pages of the rows just copied */
+		kith_store_release_rows(s, &s->uu, lo, MIN(hi, s->uu.n_rows));
 		row_normalise(out);
 		if (canon)
 			*canon = g_strdup("social");
@@ -522,7 +527,7 @@ gather_rows(void **all, const void *mine, const int64_t *bounds,
 gboolean
 kith_propagate_run_dist(struct kith_prefs *out,
                         struct kith_propagate_dist_info *info,
-                        const struct kith_csr *W, const int64_t *bounds,
+                        struct kith_csr *W, const int64_t *bounds,
                         const float *P0, const double *evidence, int64_t n,
                         int64_t c, const struct kith_propagate_params *p,
                         GError **error)
@@ -530,7 +535,6 @@ kith_propagate_run_dist(struct kith_prefs *out,
 	int P = kith_dist_size(), me = kith_dist_rank();
 	int64_t lo = bounds[me], nl = bounds[me + 1] - lo;
 	struct kith_halo h;
-	struct kith_csr loc;
 	struct kith_prefs r;
 	uint64_t b0;
 	gboolean ok;
@@ -540,21 +544,18 @@ kith_propagate_run_dist(struct kith_prefs *out,
 	info->ranks = P;
 	info->bounds = g_memdup2(bounds, sizeof(int64_t) * (size_t)(P + 1));
 	kith_dist_bytes_reset();
-	if (!kith_halo_build(&h, &loc, W, lo, n, bounds, error))
+	if (!kith_halo_build_in_place(&h, W, n, bounds, error))
 		return FALSE;
 	int64_t halo = h.n_halo;
 	if (!kith_dist_allreduce_i64(&halo, 1, KITH_DIST_SUM, error)) {
 		kith_halo_clear(&h);
-		kith_csr_clear(&loc);
 		return FALSE;
 	}
 	info->halo = halo;
 	info->setup_bytes = kith_dist_bytes();
 	b0 = kith_dist_bytes();
-	ok = propagate_rows(&r, &loc, &h, P0 + (size_t)lo * (size_t)c,
-	                    evidence + lo, nl, c, p, error);
+	ok = propagate_rows(&r, W, &h, P0, evidence, nl, c, p, error);
 	kith_halo_clear(&h);
-	kith_csr_clear(&loc);
 	if (!ok)
 		return FALSE;
 	int64_t bpi = r.iterations > 0

@@ -354,7 +354,9 @@ kith_propagate_job_run(const struct kith_propagate_job *j,
 
 	memset(out, 0, sizeof *out);
 	out->distributed = kith_dist_active();
-	if (!(s = kith_store_open(j->store, error)) ||
+	/* under mpirun only rank 0 writes, and names users */
+	if (!(s = kith_dist_rank() != 0 ? kith_store_open_no_ids(j->store, error)
+	                                : kith_store_open(j->store, error)) ||
 	    (j->emb && !(e = kith_emb_open(j->emb, error))))
 		return FALSE;
 	if (s->n_categories == 0) {
@@ -366,14 +368,27 @@ kith_propagate_job_run(const struct kith_propagate_job *j,
 	if (!prefs_graph(&W, bounds, j, out, s, e, error))
 		return FALSE;
 	out->seconds_graph = kith_now() - t0;
-	P0 = g_try_new(float, MAX(s->n_users * s->n_categories, 1));
-	ev = g_try_new(double, MAX(s->n_users, 1));
+	/* under mpirun the own preferences of the owned rows only */
+	int64_t lo = 0, hi = s->n_users, T;
+	if (out->distributed) {
+		lo = bounds[kith_dist_rank()];
+		hi = bounds[kith_dist_rank() + 1];
+	}
+	P0 = g_try_new(float, MAX((hi - lo) * s->n_categories, 1));
+	ev = g_try_new(double, MAX(hi - lo, 1));
 	if (!P0 || !ev) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM, "out of memory");
 		goto out;
 	}
-	if (!kith_catpref(P0, ev, s, j->params.half_life_days, NULL, error) ||
-	    !(out->distributed
+	T = kith_store_last_ts_rows(s, lo, hi);
+	if ((out->distributed &&
+	     !kith_dist_allreduce_i64(&T, 1, KITH_DIST_MAX, error)) ||
+	    !kith_catpref_rows(P0, ev, s, j->params.half_life_days, NULL, lo,
+	                       hi, T, error))
+		goto out;
+	if (out->distributed)
+		kith_store_release_log(s, lo, hi);   /* read: pages go back */
+	if (!(out->distributed
 	      ? kith_propagate_run_dist(&r, &out->dist, &W, bounds, P0, ev,
 	                                s->n_users, s->n_categories,
 	                                &j->params, error)
@@ -879,7 +894,11 @@ kith_influence_job_run(const struct kith_influence_job *j,
 		            "'%s' (social, cointeraction)", j->graph);
 		return FALSE;
 	}
-	if (!(out->store = kith_store_open(j->store, error)))
+	/* under mpirun only rank 0 writes; the others name no user unless
+	 * they read the seeds */
+	if (!(out->store = kith_dist_rank() != 0 && !j->seeds
+	                   ? kith_store_open_no_ids(j->store, error)
+	                   : kith_store_open(j->store, error)))
 		return FALSE;
 	struct kith_store *s = out->store;
 	if (!j->graph && s->uu.nnz == 0) {
@@ -903,11 +922,12 @@ kith_influence_job_run(const struct kith_influence_job *j,
 			g_new0(struct kith_memest_rank, P);
 		if (o.graph == KITH_UGRAPH_SOCIAL)
 			kith_memest_pagerank_ranks(mr, s, s->uu.indptr, s->uu.nnz,
-			                           s->directed_social, P);
+			                           s->directed_social,
+			                           j->seeds != NULL, P);
 		else
 			kith_memest_pagerank_ranks(mr, s, NULL, 2 * (int64_t)
 			                           j->neighbours * s->n_users,
-			                           FALSE, P);
+			                           FALSE, j->seeds != NULL, P);
 		if (!rank_gate(mr, "pagerank", j->max_memory, j->note,
 		               j->note_data, error))
 			return FALSE;

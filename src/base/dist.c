@@ -494,13 +494,6 @@ kith_halo_clear(struct kith_halo *h)
 	memset(h, 0, sizeof(*h));
 }
 
-static int
-cmp_i32(const void *a, const void *b)
-{
-	int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
-	return (x > y) - (x < y);
-}
-
 /* Position of c in the ascending list v[0..n), which holds it. */
 static int64_t
 find_i32(const int32_t *v, int64_t n, int32_t c)
@@ -517,19 +510,23 @@ find_i32(const int32_t *v, int64_t n, int32_t c)
 	return lo;
 }
 
-gboolean
-kith_halo_build(struct kith_halo *h, struct kith_csr *local,
-                const struct kith_csr *a, int64_t a_row0, int64_t n,
-                const int64_t *bounds, GError **error)
+/* kith_halo_build(); with local == a (a holds exactly the owned rows),
+ * a's columns are renumbered in place. */
+static gboolean
+halo_build(struct kith_halo *h, struct kith_csr *local,
+           const struct kith_csr *a, int64_t a_row0, int64_t n,
+           const int64_t *bounds, GError **error)
 {
+	gboolean in_place = local == a;
 	int P = dist_size, me = dist_rank;
 	int64_t lo = bounds[me], hi = bounds[me + 1], nl = hi - lo;
 	int64_t e0, e1, nnz, nh = 0;
-	g_autofree int32_t *cols = NULL;
+	g_autofree uint64_t *mark = NULL;
 	gboolean ok = TRUE;
 
 	memset(h, 0, sizeof(*h));
-	memset(local, 0, sizeof(*local));
+	if (!in_place)
+		memset(local, 0, sizeof(*local));
 	h->size = P;
 	h->rank = me;
 	h->lo = lo;
@@ -538,7 +535,8 @@ kith_halo_build(struct kith_halo *h, struct kith_csr *local,
 	h->bounds = g_memdup2(bounds, sizeof(int64_t) * (size_t)(P + 1));
 	h->recv_count = g_new0(int64_t, P);
 	h->send_count = g_new0(int64_t, P);
-	if (lo < a_row0 || hi - a_row0 > a->n_rows || n > INT32_MAX) {
+	if (lo < a_row0 || hi - a_row0 > a->n_rows || n > INT32_MAX ||
+	    (in_place && (lo != a_row0 || a->n_rows != nl))) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
 		            "halo: rows %" G_GINT64_FORMAT "..%" G_GINT64_FORMAT
 		            " are not in the matrix given", lo, hi);
@@ -547,7 +545,10 @@ kith_halo_build(struct kith_halo *h, struct kith_csr *local,
 	e0 = ok ? a->indptr[lo - a_row0] : 0;
 	e1 = ok ? a->indptr[hi - a_row0] : 0;
 	nnz = e1 - e0;
-	if (ok && !(cols = kith_alloc_n((size_t)nnz + 1, sizeof(int32_t), error)))
+	/* the remote columns as a bitmap of n bits (not a list of the
+	 * entries: n / 8 bytes, and the halo comes out ascending) */
+	if (ok && !(mark = kith_alloc0_n((size_t)n / 64 + 1, sizeof(uint64_t),
+	                                 error)))
 		ok = FALSE;
 	for (int64_t e = e0; ok && e < e1; e++) {
 		int32_t c = a->indices[e];
@@ -556,29 +557,36 @@ kith_halo_build(struct kith_halo *h, struct kith_csr *local,
 			            "halo: column %d out of range", c);
 			ok = FALSE;
 		} else if (c < lo || c >= hi) {
-			cols[nh++] = c;
+			mark[c >> 6] |= (uint64_t)1 << (c & 63);
 		}
 	}
 	if (ok) {
-		int64_t k = 0;
-		qsort(cols, (size_t)nh, sizeof(int32_t), cmp_i32);
-		for (int64_t i = 0; i < nh; i++)
-			if (i == 0 || cols[i] != cols[i - 1])
-				cols[k++] = cols[i];
-		nh = k;
+		for (int64_t w = 0; w <= n / 64; w++)
+			nh += __builtin_popcountll(mark[w]);
 		h->n_halo = nh;
-		h->halo_cols = g_memdup2(cols, sizeof(int32_t) * (size_t)(nh + 1));
+		h->halo_cols = g_new(int32_t, nh + 1);
+		nh = 0;
+		for (int64_t w = 0; w <= n / 64; w++)
+			for (uint64_t b = mark[w]; b; b &= b - 1)
+				h->halo_cols[nh++] =
+					(int32_t)(w * 64 + __builtin_ctzll(b));
 		for (int64_t i = 0, r = 0; i < nh; i++) {
-			while (cols[i] >= bounds[r + 1])
+			while (h->halo_cols[i] >= bounds[r + 1])
 				r++;
 			h->recv_count[r]++;
 		}
-		ok = kith_csr_alloc(local, nl, nl + nh, nnz, a->values != NULL,
-		                    error);
+		if (in_place)
+			local->n_cols = nl + nh;
+		else
+			ok = kith_csr_alloc(local, nl, nl + nh, nnz,
+			                    a->values != NULL, error);
 	}
+	g_clear_pointer(&mark, g_free);
 	if (ok) {
-		for (int64_t i = 0; i <= nl; i++)
-			local->indptr[i] = a->indptr[lo - a_row0 + i] - e0;
+		if (!in_place)
+			for (int64_t i = 0; i <= nl; i++)
+				local->indptr[i] = a->indptr[lo - a_row0 + i] - e0;
+		/* in place: e0 = 0 and entry e is read before it is written */
 #pragma omp parallel for schedule(static)
 		for (int64_t e = e0; e < e1; e++) {
 			int32_t c = a->indices[e];
@@ -586,7 +594,7 @@ kith_halo_build(struct kith_halo *h, struct kith_csr *local,
 				? (int32_t)(c - lo)
 				: (int32_t)(nl + find_i32(h->halo_cols, nh, c));
 		}
-		if (a->values)
+		if (a->values && !in_place)
 			memcpy(local->values, a->values + e0,
 			       sizeof(float) * (size_t)nnz);
 	}
@@ -622,6 +630,27 @@ fail:
 	kith_halo_clear(h);
 	kith_csr_clear(local);
 	return FALSE;
+}
+
+gboolean
+kith_halo_build(struct kith_halo *h, struct kith_csr *local,
+                const struct kith_csr *a, int64_t a_row0, int64_t n,
+                const int64_t *bounds, GError **error)
+{
+	if ((const struct kith_csr *)local == a) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+		            "halo: local and a must differ "
+		            "(kith_halo_build_in_place())");
+		return FALSE;
+	}
+	return halo_build(h, local, a, a_row0, n, bounds, error);
+}
+
+gboolean
+kith_halo_build_in_place(struct kith_halo *h, struct kith_csr *a, int64_t n,
+                         const int64_t *bounds, GError **error)
+{
+	return halo_build(h, a, a, bounds[dist_rank], n, bounds, error);
 }
 
 uint64_t

@@ -10,8 +10,10 @@
  * selected by the same thread: a K-entry min-heap keyed by
  * (score, -index) keeps the best K, so ties go to the lower item index and
  * the result does not depend on the thread count.  NaN scores rank below
- * every number.  B depends only on n_items and d (a block of scores stays near 32 MB per
- * thread), so the output does not depend on the thread count.
+ * every number.  B depends only on n_items, d and the budget of
+ * kith_topk_block_floats() (a block of scores stays near 32 MB per thread
+ * by default), never on the thread count; the scores do not depend on B
+ * either.
  *
  * Cost: O(n_query * n_items * d) flops for the GEMM plus
  * O(n_query * n_items + n_query * K log K) for masking and selection;
@@ -106,11 +108,22 @@ kith_i_topk_row(int32_t *out_items, float *out_scores, const float *row,
 	}
 }
 
+static int64_t block_floats = KITH_TOPK_BLOCK_FLOATS;
+
+int64_t
+kith_topk_block_floats(int64_t floats)
+{
+	int64_t old = block_floats;
+	if (floats > 0)
+		block_floats = floats;
+	return old;
+}
+
 int64_t
 kith_i_topk_block_rows(int64_t n_items, int d)
 {
 	int64_t per = n_items + d;
-	int64_t b = (int64_t)(8 << 20) / (per > 0 ? per : 1);
+	int64_t b = block_floats / (per > 0 ? per : 1);
 	if (b > 1024)
 		b = 1024;
 	if (b < 1)

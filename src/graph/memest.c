@@ -27,6 +27,7 @@
 #include "kith/dist.h"
 #include "kith/input.h"
 #include "kith/memest.h"
+#include "kith/store.h"
 
 #define MiB (1024.0 * 1024.0)
 
@@ -361,20 +362,31 @@ rank_shares(struct kith_memest_rank *out, const int64_t *indptr, int64_t n,
 	}
 }
 
-/* What kith_store_open() touches (store.c): the row pointers and column
- * indices of every CSR (their checks), the user and item columns of the
- * event log, and the ids with their index (about 40 B an id beside its
- * text).  Measured: 37 MiB over the baseline for a 100k-user synthetic
- * store with 2M events (39 MB modelled). */
+/* The ids kith_store_open() reads (store.c; 26 B an id measured: text,
+ * pointer and chunk); under mpirun only rank 0 reads them
+ * (kith_store_open_no_ids() elsewhere). */
 static double
-store_open_bytes(const struct kith_store *s)
+store_names_bytes(const struct kith_store *s)
+{
+	return 26 * ((double)s->n_users + (double)s->n_items);
+}
+
+/* The pages kith_store_open()'s checks touch (the row pointers and
+ * column indices of every CSR, the user and item columns of the event
+ * log) go back under mpirun every KITH_STORE_RELEASE_BLOCK rows or
+ * entries: while it checks, at most a block of them is resident (12 B a
+ * row or entry, 9 B an event).  A transient peak, before the rank's
+ * share is allocated. */
+static double
+store_open_block(const struct kith_store *s)
 {
 	double n = (double)s->n_users, m = (double)s->n_items;
 	double csr = 8 * (2 * n + 2 * m) +
 	             4 * (2 * (double)s->ui.nnz + (double)s->uu.nnz +
 	                  (double)s->item_cat.nnz + (double)s->uf.nnz);
 
-	return csr + 8 * (double)s->n_log + 56 * (n + m);
+	return MIN(MAX(csr, 9 * (double)s->n_log),
+	           12.0 * (double)KITH_STORE_RELEASE_BLOCK);
 }
 
 /* The resident memory of an MPI process beside kith's (Open MPI's
@@ -399,10 +411,16 @@ whole_graph(double share, int64_t entries, double build, gboolean kept)
 	return MAX(build * e, (kept ? 12 * e : 0) + share);
 }
 
+/* Rank 0 writes influence.tsv, then its columns, once the iteration's
+ * arrays are freed: measured 20.5 MiB above the ids at 200k users, 110 B
+ * a user. */
+#define PAGERANK_WRITER_PER_USER 110.0
+
 void
 kith_memest_pagerank_ranks(struct kith_memest_rank *out,
                            const struct kith_store *s, const int64_t *indptr,
-                           int64_t entries, gboolean directed, int ranks)
+                           int64_t entries, gboolean directed,
+                           gboolean ids_everywhere, int ranks)
 {
 	double n = (double)s->n_users;
 
@@ -411,13 +429,22 @@ kith_memest_pagerank_ranks(struct kith_memest_rank *out,
 		struct kith_memest_rank *r = &out[q];
 		double nl = (double)r->rows, e = (double)r->entries;
 		double h = (double)r->halo;
-		double share = 2 * (8 * e + 8 * nl)      /* in-rows, halo copy */
-		             + (directed ? 16 * e : 0)   /* transposition */
-		             + 4 * 8 * nl + 8 * (nl + h) /* o, x, y, r; z */
-		             + 8 * h + 2 * 4 * h;        /* send buffer, lists */
-		r->bytes = total(MPI_EXTRA + store_open_bytes(s) + 2 * 8 * n +
-		                 whole_graph(share, indptr ? 0 : entries, 32,
-		                             TRUE), 1.0);
+		/* the in-rows, their columns renumbered in place (the
+		 * store's pages of them go back as they are copied, a block
+		 * at a time), the bitmap of the halo, o, x, y, r, then z
+		 * with the halo, the send buffer and the lists */
+		double share = 8 * e + 8 * nl + n / 8
+		             + (directed ? 24 * e : 0)   /* transposition */
+		             + 4 * 8 * nl + 8 * (nl + h)
+		             + 8 * h + 2 * 4 * h;
+		double peak = MAX(store_open_block(s),
+		                  whole_graph(share, indptr ? 0 : entries, 32,
+		                              TRUE));
+		if (q == 0)
+			peak = MAX(peak, PAGERANK_WRITER_PER_USER * n);
+		r->bytes = total(MPI_EXTRA + peak +
+		                 (q == 0 || ids_everywhere ? store_names_bytes(s)
+		                                           : 0), 1.0);
 	}
 }
 
@@ -427,24 +454,40 @@ kith_memest_propagate_ranks(struct kith_memest_rank *out,
                             int64_t entries, int64_t categories, int ranks)
 {
 	double n = (double)s->n_users, c = (double)MAX(categories, 1);
-	/* the category preferences read the rest of the event log, or the
-	 * pairs' arrays */
-	double store = store_open_bytes(s) +
-	               (s->n_log > 0 ? 13 * (double)s->n_log
-	                             : 28 * (double)s->ui.nnz);
 
 	rank_shares(out, indptr, s->n_users, entries, ranks);
 	for (int q = 0; q < ranks; q++) {
 		struct kith_memest_rank *r = &out[q];
 		double nl = (double)r->rows, e = (double)r->entries;
 		double h = (double)r->halo;
-		double share = 2 * (8 * e + 8 * nl)      /* rows, halo copy */
-		             + 2 * 4 * c * nl + 20 * nl  /* P, next, outputs */
-		             + 4 * (c + 1) * h + 8 * h   /* halo rows, lists */
-		             + (q == 0 ? (4 * c + 20) * n : 0); /* the gather */
-		r->bytes = total(MPI_EXTRA + store + (4 * c + 8) * n +
-		                 whole_graph(share, indptr ? 0 : entries, 26,
-		                             FALSE), 1.0);
+		double own = n > 0 ? nl / n : 0;
+		/* its rows of the graph (renumbered in place), the own
+		 * preferences and evidence of its users, with the row
+		 * pointers of their events */
+		double base = 8 * e + 8 * nl + (4 * c + 8) * nl;
+		/* the preferences read its users' events (17 B each: user,
+		 * item, time, type; the pages go back afterwards) or pairs
+		 * (28 B) */
+		double prefs = (s->n_log > 0 ? 17 * (double)s->n_log
+		                             : 28 * (double)s->ui.nnz) * own +
+		               8 * nl;
+		/* X with the halo, Y, B, a, the send buffer and the lists,
+		 * the outputs of its rows */
+		double iter = 4 * (c + 1) * (nl + h) + 8 * (c + 1) * nl + 4 * nl
+		            + 4 * (c + 1) * h + 8 * h + (4 * c + 20) * nl;
+		/* rank 0 gathers the outputs of all users */
+		double gather = q == 0 ? (4 * c + 20) * (n + nl) : 0;
+		double share = base + MAX(MAX(prefs, iter), gather);
+		/* a graph built whole reads the pairs (ui and iu: 16 B a
+		 * pair) and keeps their pages, beside the preferences'
+		 * events: measured 33 B a pair on the 100k-user shop */
+		double pages = indptr ? 0 : 16 * (double)s->ui.nnz +
+		                            10 * (double)s->n_log;
+		r->bytes = total(MPI_EXTRA + pages +
+		                 (q == 0 ? store_names_bytes(s) : 0) +
+		                 MAX(store_open_block(s),
+		                     whole_graph(share, indptr ? 0 : entries, 26,
+		                                 FALSE)), 1.0);
 	}
 }
 
@@ -495,7 +538,9 @@ kith_memest_lightgcn_ranks(struct kith_memest_rank *out,
 	               8 * (double)s->n_log + 24 * N;
 	double trip = 24 * B * MAX(neg, 1);
 	double val = val_ratio > 0 ? 19 * nnz + 16 * n + 4 * m * d : 0;
-	double topk = MIN(1024, MAX(1, (double)(8 << 20) / (m + d)));
+	/* the score block of the distributed validation (lightgcn.c,
+	 * DIST_TOPK_FLOATS: 2 Mi floats a thread) */
+	double topk = MIN(1024, MAX(1, (double)(2 << 20) / (m + d)));
 	int64_t lo = 0;
 	double spec = 0, blas = 0;
 	g_autofree int64_t *ip = lightgcn_indptr(s, social_weight);
@@ -519,7 +564,7 @@ kith_memest_lightgcn_ranks(struct kith_memest_rank *out,
 		double build = 2 * adj + 16 * N;
 		double peak = MAX(MAX(train, spec + ndl) + adj + trip, build);
 		/* the ranking of its users (topk.c): per thread a block of
-		 * B users x (m + d + 20) floats, B = min(1024, 8 Mi / (m +
+		 * B users x (m + d + 20) floats, B = min(1024, 2 Mi / (m +
 		 * d)), on the threads set_threads() leaves, and the items'
 		 * columns (m·d floats) */
 		double users = (double)CLAMP(s->n_users - lo, 0, r->rows);

@@ -12,8 +12,11 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "kith/core.h"
+#include "kith/dist.h"
 #include "kith/io.h"
 #include "kith/store.h"
 
@@ -78,7 +81,8 @@ build_index(char **ids, int64_t n)
 	GHashTable *h = g_hash_table_new(g_str_hash, g_str_equal);
 	int64_t i;
 
-	for (i = n - 1; i >= 0; i--)
+	/* ids NULL (kith_store_open_no_ids()): an empty index */
+	for (i = n - 1; ids && i >= 0; i--)
 		g_hash_table_insert(h, ids[i], GINT_TO_POINTER((gint)(i + 1)));
 	return h;
 }
@@ -952,11 +956,84 @@ kith_store_write(const struct kith_store *s, const char *path,
 
 /* ---- checking ----------------------------------------------------------- */
 
+void
+kith_store_release(const struct kith_store *s, const void *p, size_t bytes)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uintptr_t a = (uintptr_t)p, b = a + bytes;
+
+	if (s == NULL || p == NULL || bytes == 0 || page <= 0)
+		return;
+	for (guint i = 0; s->maps && i < s->maps->len; i++) {
+		const struct kith_npy *m = g_ptr_array_index(s->maps, i);
+		uintptr_t m0 = (uintptr_t)m->map, m1 = m0 + m->map_len;
+		if (m->map == NULL || a < m0 || b > m1)
+			continue;
+		/* outward to whole pages: they all belong to this mapping */
+		a -= a % (uintptr_t)page;
+		b = MIN(b + ((uintptr_t)page - b % (uintptr_t)page) %
+		                (uintptr_t)page,
+		        m1 + ((uintptr_t)page - m1 % (uintptr_t)page) %
+		                 (uintptr_t)page);
+		(void)madvise((void *)a, b - a, MADV_DONTNEED);
+		return;
+	}
+}
+
+void
+kith_store_release_rows(const struct kith_store *s, const struct kith_csr *m,
+                        int64_t r0, int64_t r1)
+{
+	if (s == NULL || m->indptr == NULL || r1 <= r0)
+		return;
+	size_t e0 = (size_t)m->indptr[r0], ne = (size_t)m->indptr[r1] - e0;
+	kith_store_release(s, m->indptr + r0,
+	                   sizeof(int64_t) * (size_t)(r1 - r0 + 1));
+	kith_store_release(s, m->indices + e0, sizeof(int32_t) * ne);
+	if (m->values)
+		kith_store_release(s, m->values + e0, sizeof(float) * ne);
+}
+
+int64_t
+kith_store_log_lower(const struct kith_store *s, int64_t u)
+{
+	int64_t a = 0, b = s->n_log;
+
+	while (a < b) {
+		int64_t m = a + (b - a) / 2;
+		if (s->ev_user[m] < u)
+			a = m + 1;
+		else
+			b = m;
+	}
+	return a;
+}
+
+void
+kith_store_release_log(const struct kith_store *s, int64_t lo, int64_t hi)
+{
+	if (s == NULL || s->n_log == 0 || hi <= lo)
+		return;
+	size_t e0 = (size_t)kith_store_log_lower(s, lo);
+	size_t ne = (size_t)kith_store_log_lower(s, hi) - e0;
+	kith_store_release(s, s->ev_user + e0, sizeof(int32_t) * ne);
+	kith_store_release(s, s->ev_item + e0, sizeof(int32_t) * ne);
+	if (s->ev_ts)
+		kith_store_release(s, s->ev_ts + e0, sizeof(int64_t) * ne);
+	if (s->ev_type)
+		kith_store_release(s, s->ev_type + e0, ne);
+	if (s->ev_value)
+		kith_store_release(s, s->ev_value + e0, sizeof(float) * ne);
+}
+
+/* Checks m; with `release` (the store `s` mapped it), hands the pages
+ * checked back every KITH_STORE_RELEASE_BLOCK entries (kith_store_release()). */
 static gboolean
-check_csr(const struct kith_csr *m, const char *name, int64_t n_rows,
+check_csr(const struct kith_store *s, gboolean release,
+          const struct kith_csr *m, const char *name, int64_t n_rows,
           int64_t n_cols, gboolean sorted, GError **error)
 {
-	int64_t i, j;
+	int64_t i, j, r0 = 0;
 
 	if (m->indptr == NULL) {
 		if (m->nnz == 0)
@@ -967,14 +1044,19 @@ check_csr(const struct kith_csr *m, const char *name, int64_t n_rows,
 	    m->indptr[n_rows] != m->nnz)
 		goto bad;
 	for (i = 0; i < n_rows; i++) {
-		int64_t s = m->indptr[i], e = m->indptr[i + 1];
-		if (e < s || e > m->nnz)
+		int64_t s0 = m->indptr[i], e = m->indptr[i + 1];
+		if (e < s0 || e > m->nnz)
 			goto bad;
-		for (j = s; j < e; j++) {
+		for (j = s0; j < e; j++) {
 			if (m->indices[j] < 0 || m->indices[j] >= n_cols)
 				goto bad;
-			if (sorted && j > s && m->indices[j] <= m->indices[j - 1])
+			if (sorted && j > s0 && m->indices[j] <= m->indices[j - 1])
 				goto bad;
+		}
+		if (release && (i + 1 == n_rows ||
+		                e - m->indptr[r0] + i - r0 >= KITH_STORE_RELEASE_BLOCK)) {
+			kith_store_release_rows(s, m, r0, i + 1);
+			r0 = i + 1;
 		}
 	}
 	return TRUE;
@@ -984,15 +1066,21 @@ bad:
 	return FALSE;
 }
 
-gboolean
-kith_store_check(const struct kith_store *s, GError **error)
+/* kith_store_check(); with `release`, the pages checked are handed back
+ * as the checks go (S mapped them). */
+static gboolean
+store_check(const struct kith_store *s, gboolean release, GError **error)
 {
-	if (!check_csr(&s->ui, "ui", s->n_users, s->n_items, TRUE, error) ||
-	    !check_csr(&s->iu, "iu", s->n_items, s->n_users, TRUE, error) ||
-	    !check_csr(&s->uu, "uu", s->n_users, s->n_users, TRUE, error) ||
-	    !check_csr(&s->item_cat, "item_cat", s->n_items, s->n_categories,
-	               TRUE, error) ||
-	    !check_csr(&s->uf, "uf", s->n_users, s->n_user_feats, TRUE, error))
+	if (!check_csr(s, release, &s->ui, "ui", s->n_users, s->n_items, TRUE,
+	               error) ||
+	    !check_csr(s, release, &s->iu, "iu", s->n_items, s->n_users, TRUE,
+	               error) ||
+	    !check_csr(s, release, &s->uu, "uu", s->n_users, s->n_users, TRUE,
+	               error) ||
+	    !check_csr(s, release, &s->item_cat, "item_cat", s->n_items,
+	               s->n_categories, TRUE, error) ||
+	    !check_csr(s, release, &s->uf, "uf", s->n_users, s->n_user_feats,
+	               TRUE, error))
 		return FALSE;
 	if (s->ui.nnz != s->iu.nnz) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_CORRUPT,
@@ -1000,6 +1088,12 @@ kith_store_check(const struct kith_store *s, GError **error)
 		return FALSE;
 	}
 	return TRUE;
+}
+
+gboolean
+kith_store_check(const struct kith_store *s, GError **error)
+{
+	return store_check(s, FALSE, error);
 }
 
 /* ---- opening ------------------------------------------------------------- */
@@ -1123,14 +1217,32 @@ get_count(JsonObject *counts, const char *name, int64_t *out, GError **error)
 	return TRUE;
 }
 
+static struct kith_store *store_open(const char *path, gboolean ids,
+                                     GError **error);
+
 struct kith_store *
 kith_store_open(const char *path, GError **error)
+{
+	return store_open(path, TRUE, error);
+}
+
+struct kith_store *
+kith_store_open_no_ids(const char *path, GError **error)
+{
+	return store_open(path, FALSE, error);
+}
+
+static struct kith_store *
+store_open(const char *path, gboolean ids, GError **error)
 {
 	g_autoptr(kith_store) s = kith_store_new();
 	g_autofree char *mpath = g_build_filename(path, "manifest.json", NULL);
 	JsonObject *root, *counts;
 	const char *fmt;
 	int64_t events;
+	/* under mpirun a rank reads only its rows: the pages the checks
+	 * touch go back as they are checked */
+	gboolean release = kith_dist_active();
 
 	if (!g_file_test(path, G_FILE_TEST_IS_DIR)) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
@@ -1171,9 +1283,9 @@ kith_store_open(const char *path, GError **error)
 	}
 	if (!map_arrays(s, error))
 		return NULL;
-	{
-		int64_t j;
-		for (j = 0; j < s->n_log; j++)
+	for (int64_t j0 = 0; j0 < s->n_log; j0 += KITH_STORE_RELEASE_BLOCK) {
+		int64_t j1 = MIN(s->n_log, j0 + KITH_STORE_RELEASE_BLOCK);
+		for (int64_t j = j0; j < j1; j++)
 			if (s->ev_user[j] < 0 || s->ev_user[j] >= s->n_users ||
 			    s->ev_item[j] < 0 || s->ev_item[j] >= s->n_items ||
 			    (s->ev_type[j] != 255 &&
@@ -1184,11 +1296,17 @@ kith_store_open(const char *path, GError **error)
 				            " is inconsistent", path, j);
 				return NULL;
 			}
+		if (release) {
+			size_t k = (size_t)(j1 - j0);
+			kith_store_release(s, s->ev_user + j0, 4 * k);
+			kith_store_release(s, s->ev_item + j0, 4 * k);
+			kith_store_release(s, s->ev_type + j0, k);
+		}
 	}
-	if ((s->user_ids = read_names(s, "users.tsv", s->n_users, error)) ==
-	            NULL ||
-	    (s->item_ids = read_names(s, "items.tsv", s->n_items, error)) ==
-	            NULL ||
+	if ((ids && (s->user_ids = read_names(s, "users.tsv", s->n_users,
+	                                      error)) == NULL) ||
+	    (ids && (s->item_ids = read_names(s, "items.tsv", s->n_items,
+	                                      error)) == NULL) ||
 	    (s->category_names = read_names(s, "categories.tsv",
 	                                    s->n_categories, error)) == NULL ||
 	    (s->event_type_names = read_names(s, "event_types.tsv",
@@ -1198,7 +1316,7 @@ kith_store_open(const char *path, GError **error)
 	    (s->user_feat_names = read_names(s, "user_features.tsv",
 	                                     s->n_user_feats, error)) == NULL)
 		return NULL;
-	if (!kith_store_check(s, error)) {
+	if (!store_check(s, release, error)) {
 		g_prefix_error(error, "'%s': ", path);
 		return NULL;
 	}

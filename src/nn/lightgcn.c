@@ -1065,6 +1065,10 @@ dist_gather(const struct lgcn *g, float *dst, const float *X, int64_t r0,
 	                         sizeof(float), error);
 }
 
+/* Score block of the validation ranking over the ranks, in floats per
+ * thread (kith_topk_block_floats(); 8 MiB, memest.c counts it). */
+#define DIST_TOPK_FLOATS ((int64_t)2 << 20)
+
 /* Recall@k and NDCG@k of the validation users: every rank ranks all
  * items (their rows gathered) for its own users; the sums are reduced,
  * so every rank takes the same decision. */
@@ -1096,8 +1100,14 @@ dist_validate(const struct lgcn *g, const float *F, const struct kith_csr *Rtr,
 		                       FALSE };
 		tr.nnz = tr.indptr[tr.n_rows] - tr.indptr[0];
 		va.nnz = va.indptr[va.n_rows] - va.indptr[0];
-		if (!kith_rank_eval(rm, F, V, u1 - u0, g->m, g->d, k, &tr, &va,
-		                    NULL, error))
+		/* the rank that holds the users ranks them all: score blocks
+		 * of DIST_TOPK_FLOATS (same scores, a quarter of the
+		 * memory) */
+		int64_t was = kith_topk_block_floats(DIST_TOPK_FLOATS);
+		gboolean ok = kith_rank_eval(rm, F, V, u1 - u0, g->m, g->d, k,
+		                             &tr, &va, NULL, error);
+		kith_topk_block_floats(was);
+		if (!ok)
 			return FALSE;
 		sum[0] = rm->recall * (double)rm->users_evaluated;
 		sum[1] = rm->ndcg * (double)rm->users_evaluated;
@@ -1449,7 +1459,9 @@ hook_items(void *m, struct ckpt_items *it)
 		ckpt_split(it, L->bounds, L->g.d);
 }
 
-/* hook_finish() over the ranks: the rows gathered on rank 0. */
+/* hook_finish() over the ranks: the rows gathered on rank 0, once the
+ * training buffers are freed (as one process does, so that the gathered
+ * output does not add to rank 0's peak). */
 static gboolean
 dist_finish(struct lgcn_run *L, const struct train_outcome *o,
             struct kith_train_report *rep, GError **error)
@@ -1465,12 +1477,12 @@ dist_finish(struct lgcn_run *L, const struct train_outcome *o,
 	} else if (o->phase == 0 && !o->resumed) {
 		ego = L->best_ego;
 	}
+	lgcn_release_training(g);
 	if (!dist_gather(g, L->user_emb, out, 0, g->n, error) ||
 	    !dist_gather(g, L->item_emb, out, g->n, g->N, error) ||
 	    (ego && !dist_gather(g, L->p->ego_out, ego, 0, g->N, error)))
 		return FALSE;
 	rep->has_ego = ego && L->p->ego_out;
-	lgcn_release_training(g);
 	return TRUE;
 }
 
