@@ -251,7 +251,19 @@ dense_cover(struct kith_idmap *m, uint64_t v)
 	uint64_t room = (uint64_t)(m->n + 1) * DENSE_PER_KEY;
 	if (nd > room && nd > 65536)
 		return FALSE;
-	uint32_t *d = g_renew(uint32_t, m->dense, nd);
+	uint32_t *d;
+	if (nd * sizeof *d >= KITH_HUGE_PAGE / 2) {
+		/* on huge pages: a fault per 2 MiB, not per 4 KiB */
+		d = kith_alloc_huge_n(nd, sizeof *d, NULL);
+		if (!d)
+			g_error("out of memory allocating %zu bytes",
+			        (size_t)nd * sizeof *d);
+		if (m->dn)
+			memcpy(d, m->dense, m->dn * sizeof *d);
+		g_free(m->dense);
+	} else {
+		d = g_renew(uint32_t, m->dense, nd);
+	}
 	memset(d + m->dn, 0, (nd - m->dn) * sizeof *d);
 	m->dense = d;
 	m->dn = nd;

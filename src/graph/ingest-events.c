@@ -26,7 +26,10 @@
  * number) and reads to the end, so the first bad row in file order is the
  * one reported, with its exact line, and rejects keep their order.
  * Cost: O(bytes / threads) to parse, O(ids seen per chunk) to merge,
- * O(events / threads) to remap; per thread a few small id maps.
+ * O(events / threads) to remap; per thread a few id maps, each with room
+ * for THREAD_IDS ids from the start (their small tables would cost a page
+ * fault per 4 KiB), and the global maps sized for the largest thread's
+ * ids before the merge.
  */
 #include <errno.h>
 #include <string.h>
@@ -859,13 +862,17 @@ fast_events(struct ev_state *e, struct kith_csv *r, int fd, int64_t size,
 	}
 	/* users and items: two maps, each filled in chunk order by a thread,
 	 * sized for the largest thread's ids */
-	int64_t most_u = 0, most_i = 0;
-	for (int t = 0; t < nth; t++) {
-		most_u = MAX(most_u, kith_idmap_size(T[t].u));
-		most_i = MAX(most_i, kith_idmap_size(T[t].i));
+	int mu = 0, mi = 0;
+	for (int t = 1; t < nth; t++) {
+		if (kith_idmap_size(T[t].u) > kith_idmap_size(T[mu].u))
+			mu = t;
+		if (kith_idmap_size(T[t].i) > kith_idmap_size(T[mi].i))
+			mi = t;
 	}
-	kith_idmap_reserve(c->users, kith_idmap_size(c->users) + most_u, T[0].u);
-	kith_idmap_reserve(c->items, kith_idmap_size(c->items) + most_i, T[0].i);
+	kith_idmap_reserve(c->users, kith_idmap_size(c->users) +
+	                   kith_idmap_size(T[mu].u), T[mu].u);
+	kith_idmap_reserve(c->items, kith_idmap_size(c->items) +
+	                   kith_idmap_size(T[mi].i), T[mi].i);
 	gboolean full_u = FALSE, full_i = FALSE;
 	#pragma omp parallel sections num_threads(nth > 1 ? 2 : 1)
 	{
