@@ -69,7 +69,8 @@ kith_mul_size(size_t a, size_t b, size_t *out)
 /* g_try_malloc of n*size with overflow check; NULL and a KITH_ERROR_NOMEM
  * error on failure. Caller frees with g_free(). */
 void *kith_alloc_n(size_t n, size_t size, GError **error);
-/* Same, zero-filled. */
+/* Same, zero-filled; from 1 MiB on placed as kith_alloc_huge_n() places
+ * it (on huge pages). */
 void *kith_alloc0_n(size_t n, size_t size, GError **error);
 
 /* Asks for transparent huge pages (madvise(MADV_HUGEPAGE)) on the whole
@@ -80,6 +81,12 @@ void *kith_alloc0_n(size_t n, size_t size, GError **error);
  * before the pages are touched. */
 #define KITH_HUGE_PAGE ((size_t)2 << 20)
 void kith_advise_huge(void *p, size_t bytes);
+/* kith_alloc_n() of a big array that is written in full: from 1 MiB on
+ * aligned to 2 MiB, rounded up to whole 2 MiB pages and advised huge, so
+ * that all of it can be huge pages (an unaligned block keeps up to 4 MiB
+ * of 4 KiB pages at its ends, a fault each on first touch).  Not
+ * zero-filled.  Caller frees with g_free() (it may g_realloc() it too). */
+void *kith_alloc_huge_n(size_t n, size_t size, GError **error);
 
 /* Deterministic RNG: xoshiro256** seeded through splitmix64.  A stream is
  * derived per (seed, stream) so that per-thread streams do not depend on

@@ -46,6 +46,13 @@ struct kith_idmap *kith_idmap_new(void);
 void kith_idmap_free(struct kith_idmap *m);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(kith_idmap, kith_idmap_free)
 
+/* Makes room for N keys in all, string and numeric ones in the
+ * proportion LIKE holds (LIKE may be m; nothing when LIKE is empty), so
+ * that a map whose size is known roughly in advance skips the rehashes
+ * and the fresh pages of its smaller tables.  The map still grows past
+ * N. */
+void kith_idmap_reserve(struct kith_idmap *m, int64_t n,
+                        const struct kith_idmap *like);
 /* Index of KEY (len bytes), inserting it if absent (*added TRUE then;
  * added may be NULL).  Returns -1 when the map already holds INT32_MAX
  * keys (the key is not inserted). */

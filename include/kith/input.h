@@ -30,8 +30,8 @@
  *    read fails with KITH_ERROR_INTERRUPTED.
  *  - With KITH_INPUT_SHA256 the SHA-256 of the file's own bytes (the
  *    compressed bytes of a compressed file) is computed: by a side thread
- *    over the mapped file for a regular file, else over the bytes as they
- *    are read.
+ *    that reads a regular file with pread() (a 256 KiB buffer), else over
+ *    the bytes as they are read.
  *
  * Cost: O(bytes) time; O(256 KiB) memory plus the decoder's (xz: its
  * dictionary, 64 MiB at xz -9, refused beyond 1 GiB; zstd: its window,

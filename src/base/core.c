@@ -6,6 +6,8 @@
 
 #include <math.h>
 #include <omp.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 #include <time.h>
 
@@ -71,8 +73,15 @@ alloc_checked(size_t n, size_t size, gboolean zero, GError **error)
 		            "size overflow allocating %zu x %zu bytes", n, size);
 		return NULL;
 	}
-	p = zero ? g_try_malloc0(total ? total : 1)
-	         : g_try_malloc(total ? total : 1);
+	if (zero && total >= KITH_HUGE_PAGE / 2) {
+		/* big zeroed arrays are written soon: on huge pages */
+		p = kith_alloc_huge_n(total, 1, NULL);
+		if (p)
+			memset(p, 0, total);
+	} else {
+		p = zero ? g_try_malloc0(total ? total : 1)
+		         : g_try_malloc(total ? total : 1);
+	}
 	if (p == NULL)
 		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
 		            "out of memory allocating %zu bytes", total);
@@ -104,6 +113,28 @@ kith_advise_huge(void *p, size_t bytes)
 	(void)p;
 	(void)bytes;
 #endif
+}
+
+void *
+kith_alloc_huge_n(size_t n, size_t size, GError **error)
+{
+	size_t total;
+	if (!g_size_checked_mul(&total, n, size)) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
+		            "size overflow allocating %zu x %zu bytes", n, size);
+		return NULL;
+	}
+	if (total < KITH_HUGE_PAGE / 2)
+		return kith_alloc_n(total, 1, error);
+	size_t whole = (total + KITH_HUGE_PAGE - 1) & ~(KITH_HUGE_PAGE - 1);
+	void *p = NULL;
+	if (whole < total || posix_memalign(&p, KITH_HUGE_PAGE, whole) != 0) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
+		            "out of memory allocating %zu bytes", total);
+		return NULL;
+	}
+	kith_advise_huge(p, whole);
+	return p;
 }
 
 static uint64_t

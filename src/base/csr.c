@@ -1,7 +1,7 @@
 /*
- * CSR construction: allocation, transpose (counting sort, O(nnz + n + m),
- * parallel for large matrices; its index and value arrays advised onto
- * huge pages),
+ * CSR construction: allocation (index and value arrays on huge pages
+ * where the kernel grants them, kith_alloc_huge_n()), transpose (counting
+ * sort, O(nnz + n + m), parallel for large matrices),
  * and COO → CSR with per-row sort and duplicate summing (O(nnz log deg)).
  */
 #include "config.h"
@@ -44,11 +44,11 @@ kith_csr_alloc(struct kith_csr *out, int64_t n_rows, int64_t n_cols,
 	out->indptr = kith_alloc0_n((size_t)n_rows + 1, sizeof(int64_t), error);
 	if (out->indptr == NULL)
 		goto fail;
-	out->indices = kith_alloc_n((size_t)nnz, sizeof(int32_t), error);
+	out->indices = kith_alloc_huge_n((size_t)nnz, sizeof(int32_t), error);
 	if (out->indices == NULL)
 		goto fail;
 	if (with_values) {
-		out->values = kith_alloc_n((size_t)nnz, sizeof(float), error);
+		out->values = kith_alloc_huge_n((size_t)nnz, sizeof(float), error);
 		if (out->values == NULL)
 			goto fail;
 	}
@@ -101,17 +101,13 @@ kith_csr_transpose_in(struct kith_csr *out, const struct kith_csr *a,
 		out->indices = own;
 	}
 	if (a->values) {
-		out->values = kith_alloc_n((size_t)a->nnz, sizeof(float), error);
+		out->values = kith_alloc_huge_n((size_t)a->nnz, sizeof(float),
+		                                error);
 		if (out->values == NULL) {
 			kith_csr_clear(out);
 			return FALSE;
 		}
 	}
-	/* written in full below: on huge pages where the kernel grants them
-	 * (a page fault per 2 MiB, not per 4 KiB) */
-	kith_advise_huge(out->indices, (size_t)a->nnz * sizeof(int32_t));
-	if (out->values)
-		kith_advise_huge(out->values, (size_t)a->nnz * sizeof(float));
 	if (a->nnz < ((int64_t)1 << 18) || nth < 2 || a->n_rows < nth) {
 		for (j = 0; j < a->nnz; j++)
 			out->indptr[a->indices[j] + 1]++;

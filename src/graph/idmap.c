@@ -14,7 +14,8 @@
  *    else; growing moves slots by their stored hash, without rehashing.
  * Both hash tables use linear probing and double at 50 % load.  The key
  * bytes of every id (numeric ones too, so that kith_idmap_key() works)
- * are copied, NUL-terminated, into 1 MiB arena blocks at insertion.
+ * are copied, NUL-terminated, into arena blocks at insertion (64 KiB,
+ * then 2 MiB on huge pages).
  * kith_idmap_prepare() classifies and hashes a key once and prefetches
  * its slot, so that a caller can prepare the keys of a few rows before
  * it inserts them and overlap their cache misses.
@@ -31,7 +32,8 @@
 #include "kith/core.h"
 #include "kith/ingest.h"
 
-#define ARENA_BLOCK ((size_t)1 << 20)
+#define ARENA_FIRST ((size_t)1 << 16)
+#define ARENA_BLOCK KITH_HUGE_PAGE
 #define DENSE_MAX ((uint64_t)1 << 24)
 #define DENSE_PER_KEY 16
 #define INLINE_MAX 20
@@ -72,7 +74,7 @@ struct kith_idmap {
 	size_t cur_left;
 };
 
-/* A cleared slot table; from 4 MiB on aligned to 2 MiB and backed by
+/* A cleared slot table; from 2 MiB on aligned to 2 MiB and backed by
  * huge pages where the kernel grants them, which spares a TLB miss on
  * most probes of a big table and a page fault per 4 KiB when it is
  * cleared.  Freed with g_aligned_free(). */
@@ -80,7 +82,7 @@ static struct sslot *
 slots_new(size_t n)
 {
 	size_t bytes = n * sizeof(struct sslot);
-	gboolean big = bytes >= 2 * KITH_HUGE_PAGE;
+	gboolean big = bytes >= KITH_HUGE_PAGE;
 	void *p = g_aligned_alloc(n, sizeof(struct sslot),
 	                          big ? KITH_HUGE_PAGE : 64);
 	if (big)
@@ -115,12 +117,19 @@ kith_idmap_free(struct kith_idmap *m)
 	g_free(m);
 }
 
+/* The first block of a map is small (most maps hold a few keys), the
+ * next ones whole huge pages. */
 static char *
 arena_copy(struct kith_idmap *m, const char *key, size_t len)
 {
 	if (len + 1 > m->cur_left) {
-		size_t sz = len + 1 > ARENA_BLOCK ? len + 1 : ARENA_BLOCK;
-		m->cur = g_malloc(sz);
+		size_t sz = m->blocks->len ? ARENA_BLOCK : ARENA_FIRST;
+		if (sz < len + 1)
+			sz = len + 1;
+		m->cur = m->blocks->len ? kith_alloc_huge_n(sz, 1, NULL)
+		                        : g_malloc(sz);
+		if (!m->cur)
+			g_error("out of memory allocating %zu bytes", sz);
 		m->cur_left = sz;
 		g_ptr_array_add(m->blocks, m->cur);
 	}
@@ -132,16 +141,36 @@ arena_copy(struct kith_idmap *m, const char *key, size_t len)
 	return p;
 }
 
+/* Room for cap entries: from 1 MiB on a new block on huge pages (a
+ * fault per 2 MiB, not per 4 KiB) and a copy. */
+static void
+ent_room(struct kith_idmap *m, int64_t cap)
+{
+	if (cap <= m->cap)
+		return;
+	size_t bytes = (size_t)cap * sizeof(struct ent);
+	if (bytes < KITH_HUGE_PAGE / 2) {
+		m->ent = g_renew(struct ent, m->ent, cap);
+	} else {
+		struct ent *e = kith_alloc_huge_n((size_t)cap, sizeof *e, NULL);
+		if (!e)
+			g_error("out of memory allocating %zu bytes", bytes);
+		if (m->n)
+			memcpy(e, m->ent, (size_t)m->n * sizeof *e);
+		g_free(m->ent);
+		m->ent = e;
+	}
+	m->cap = cap;
+}
+
 /* Appends key i (not yet in a table); -1 when the map is full. */
 static int64_t
 append_key(struct kith_idmap *m, const char *key, size_t len)
 {
 	if (m->n >= INT32_MAX || len > UINT32_MAX)
 		return -1;
-	if (m->n == m->cap) {
-		m->cap = m->cap ? 2 * m->cap : 1024;
-		m->ent = g_renew(struct ent, m->ent, m->cap);
-	}
+	if (m->n == m->cap)
+		ent_room(m, m->cap ? 2 * m->cap : 1024);
 	int64_t idx = m->n++;
 	m->ent[idx].key = arena_copy(m, key, len);
 	m->ent[idx].len = (uint32_t)len;
@@ -222,7 +251,19 @@ dense_cover(struct kith_idmap *m, uint64_t v)
 	uint64_t room = (uint64_t)(m->n + 1) * DENSE_PER_KEY;
 	if (nd > room && nd > 65536)
 		return FALSE;
-	uint32_t *d = g_renew(uint32_t, m->dense, nd);
+	uint32_t *d;
+	if (nd * sizeof *d >= KITH_HUGE_PAGE / 2) {
+		/* on huge pages: a fault per 2 MiB, not per 4 KiB */
+		d = kith_alloc_huge_n(nd, sizeof *d, NULL);
+		if (!d)
+			g_error("out of memory allocating %zu bytes",
+			        (size_t)nd * sizeof *d);
+		if (m->dn)
+			memcpy(d, m->dense, m->dn * sizeof *d);
+		g_free(m->dense);
+	} else {
+		d = g_renew(uint32_t, m->dense, nd);
+	}
 	memset(d + m->dn, 0, (nd - m->dn) * sizeof *d);
 	m->dense = d;
 	m->dn = nd;
@@ -329,9 +370,8 @@ slot_key(const struct sslot *s)
 }
 
 static void
-grow_table(struct kith_idmap *m)
+rehash(struct kith_idmap *m, size_t nmask)
 {
-	size_t nmask = m->mask * 2 + 1;
 	struct sslot *ns = slots_new(nmask + 1);
 	for (size_t i = 0; i <= m->mask; i++) {
 		const struct sslot *o = &m->slot[i];
@@ -413,10 +453,26 @@ kith_idmap_add_key(struct kith_idmap *m, const struct kith_idkey *k,
 	else
 		memcpy(s->key, &m->ent[idx].key, sizeof m->ent[idx].key);
 	if ((size_t)++m->sn * 2 > m->mask)
-		grow_table(m);
+		rehash(m, m->mask * 2 + 1);
 	if (added)
 		*added = TRUE;
 	return idx;
+}
+
+void
+kith_idmap_reserve(struct kith_idmap *m, int64_t n,
+                   const struct kith_idmap *like)
+{
+	if (like->n == 0 || n <= m->n || n > INT32_MAX)
+		return;
+	size_t strings = (size_t)((double)n * (double)like->sn /
+	                          (double)like->n);
+	size_t nmask = m->mask;
+	while (strings * 2 > nmask)
+		nmask = nmask * 2 + 1;
+	if (nmask != m->mask)
+		rehash(m, nmask);
+	ent_room(m, n);
 }
 
 int64_t

@@ -163,24 +163,12 @@ reuse(void *old_p, size_t n, size_t size, GError **error)
 	return kith_alloc_n(n, size, error);
 }
 
-/* kith_alloc_n() of a big array that the build writes in full, on huge
- * pages where the kernel grants them (a page fault per 2 MiB instead of
- * per 4 KiB, see kith_advise_huge()). */
-static void *
-alloc_big(size_t n, size_t size, GError **error)
-{
-	void *p = kith_alloc_n(n, size, error);
-	if (p)
-		kith_advise_huge(p, n * size);
-	return p;
-}
-
-/* reuse() of *old, or alloc_big() when there is none. */
+/* reuse() of *old, or kith_alloc_huge_n() when there is none. */
 static void *
 reuse_big(void *old_p, size_t n, size_t size, GError **error)
 {
 	void **old = old_p;
-	return *old ? reuse(old, n, size, error) : alloc_big(n, size, error);
+	return *old ? reuse(old, n, size, error) : kith_alloc_huge_n(n, size, error);
 }
 
 /* Puts row r0..r0+n of the log, where it lies, in the order perm (log
@@ -275,10 +263,10 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 	if (!hist)
 		goto out;
 	s->n_log = ne;
-	s->ev_item = kith_store_own(s, alloc_big(z, sizeof(int32_t), error));
-	s->ev_ts = kith_store_own(s, alloc_big(z, sizeof(int64_t), error));
-	s->ev_type = kith_store_own(s, alloc_big(z, sizeof(uint8_t), error));
-	s->ev_value = kith_store_own(s, alloc_big(z, sizeof(float), error));
+	s->ev_item = kith_store_own(s, kith_alloc_huge_n(z, sizeof(int32_t), error));
+	s->ev_ts = kith_store_own(s, kith_alloc_huge_n(z, sizeof(int64_t), error));
+	s->ev_type = kith_store_own(s, kith_alloc_huge_n(z, sizeof(uint8_t), error));
+	s->ev_value = kith_store_own(s, kith_alloc_huge_n(z, sizeof(float), error));
 	if (!s->ev_item || !s->ev_ts || !s->ev_type || !s->ev_value)
 		goto out;
 
@@ -395,13 +383,11 @@ build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 	int64_t nnz = cnt[nu];
 	if (!kith_csr_alloc(&s->ui, nu, s->n_items, nnz, TRUE, error))
 		goto out;
-	kith_advise_huge(s->ui.indices, (size_t)nnz * sizeof(int32_t));
-	kith_advise_huge(s->ui.values, (size_t)nnz * sizeof(float));
 	size_t zz = (size_t)nnz;
 	s->ui_count = kith_store_own(s, reuse_big(&c->ev_i, zz + 1, sizeof(int32_t), error));
-	s->ui_ts_first = kith_store_own(s, alloc_big(zz + 1, sizeof(int64_t), error));
-	s->ui_ts_last = kith_store_own(s, alloc_big(zz + 1, sizeof(int64_t), error));
-	s->ui_types = kith_store_own(s, alloc_big(zz + 1, sizeof(uint32_t), error));
+	s->ui_ts_first = kith_store_own(s, kith_alloc_huge_n(zz + 1, sizeof(int64_t), error));
+	s->ui_ts_last = kith_store_own(s, kith_alloc_huge_n(zz + 1, sizeof(int64_t), error));
+	s->ui_types = kith_store_own(s, kith_alloc_huge_n(zz + 1, sizeof(uint32_t), error));
 	s->ui_value = kith_store_own(s, reuse_big(&c->ev_val, zz + 1, sizeof(float), error));
 	c->ev_cap = 0;
 	if (nt > 0)

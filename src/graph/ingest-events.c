@@ -26,7 +26,10 @@
  * number) and reads to the end, so the first bad row in file order is the
  * one reported, with its exact line, and rejects keep their order.
  * Cost: O(bytes / threads) to parse, O(ids seen per chunk) to merge,
- * O(events / threads) to remap; per thread a few small id maps.
+ * O(events / threads) to remap; per thread a few id maps, each with room
+ * for THREAD_IDS ids from the start (their small tables would cost a page
+ * fault per 4 KiB), and the global maps sized for the largest thread's
+ * ids before the merge.
  */
 #include <errno.h>
 #include <string.h>
@@ -48,8 +51,37 @@
 #define MAX_EVENT_TYPES 32
 #define MAX_FAST_COLUMNS 64
 #define DEFAULT_CHUNK ((int64_t)8 << 20)
+#define THREAD_IDS ((int64_t)1 << 15)  /* ids a thread map has room for */
 
 /* ------------------------------------------------------------ helpers */
+
+/* Column *pp (used elements in use) grown to n elements: a fresh block
+ * on huge pages while the used part is small (the parallel reader's
+ * slots, first touched when written), else g_try_realloc_n() (no copy,
+ * no second block), advised huge.  FALSE, *pp unchanged, when out of
+ * memory. */
+static gboolean
+grow_column(void *pp, size_t used, size_t n, size_t size)
+{
+	void **p = pp;
+	void *q;
+	if (used <= n / 8) {
+		q = kith_alloc_huge_n(n, size, NULL);
+		if (q) {
+			if (used)
+				memcpy(q, *p, used * size);
+			g_free(*p);
+		}
+	} else {
+		q = g_try_realloc_n(*p, n, size);
+		if (q)
+			kith_advise_huge(q, n * size);
+	}
+	if (!q)
+		return FALSE;
+	*p = q;
+	return TRUE;
+}
 
 static gboolean
 grow_events(struct ingest_ctx *c, int64_t want, GError **error)
@@ -66,34 +98,19 @@ grow_events(struct ingest_ctx *c, int64_t want, GError **error)
 		}
 		ncap = UINT32_MAX;
 	}
-	size_t n = (size_t)ncap;
-	void *u = g_try_realloc_n(c->ev_u, n, sizeof(int32_t));
-	if (u) c->ev_u = u;
-	void *i = g_try_realloc_n(c->ev_i, n, sizeof(int32_t));
-	if (i) c->ev_i = i;
-	void *t = g_try_realloc_n(c->ev_t, n, sizeof(uint8_t));
-	if (t) c->ev_t = t;
-	void *ts = c->has_ts ? g_try_realloc_n(c->ev_ts, n, sizeof(int64_t))
-	                     : (void *)1;
-	if (ts && c->has_ts) c->ev_ts = ts;
-	void *v = c->has_value ? g_try_realloc_n(c->ev_val, n, sizeof(float))
-	                       : (void *)1;
-	if (v && c->has_value) c->ev_val = v;
-	if (!u || !i || !t || !ts || !v) {
+	size_t n = (size_t)ncap, used = (size_t)c->n_ev;
+	if (!grow_column(&c->ev_u, used, n, sizeof(int32_t)) ||
+	    !grow_column(&c->ev_i, used, n, sizeof(int32_t)) ||
+	    !grow_column(&c->ev_t, used, n, sizeof(uint8_t)) ||
+	    (c->has_ts && !grow_column(&c->ev_ts, used, n, sizeof(int64_t))) ||
+	    (c->has_value &&
+	     !grow_column(&c->ev_val, used, n, sizeof(float)))) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
 		            "cannot allocate room for %" G_GINT64_FORMAT
 		            " events", ncap);
 		return FALSE;
 	}
 	c->ev_cap = ncap;
-	/* the parallel reader's slots are first touched when written */
-	kith_advise_huge(c->ev_u, n * sizeof(int32_t));
-	kith_advise_huge(c->ev_i, n * sizeof(int32_t));
-	kith_advise_huge(c->ev_t, n);
-	if (c->has_ts)
-		kith_advise_huge(c->ev_ts, n * sizeof(int64_t));
-	if (c->has_value)
-		kith_advise_huge(c->ev_val, n * sizeof(float));
 	return TRUE;
 }
 
@@ -774,10 +791,15 @@ fast_events(struct ev_state *e, struct kith_csv *r, int fd, int64_t size,
 	if (nth < 1)
 		nth = 1;
 	struct tstate *T = g_new0(struct tstate, nth);
+	/* ids of the kind the first rows had: room for a share of the
+	 * lines, so that the maps skip their small tables */
+	int64_t guess = MIN(total / 8, THREAD_IDS);
 	for (int t = 0; t < nth; t++) {
 		T[t].u = kith_idmap_new();
 		T[t].i = kith_idmap_new();
 		T[t].t = kith_idmap_new();
+		kith_idmap_reserve(T[t].u, guess, c->users);
+		kith_idmap_reserve(T[t].i, guess, c->items);
 	}
 	int64_t next = 0, first_stop = nch;
 	gboolean interrupted = FALSE;
@@ -838,7 +860,19 @@ fast_events(struct ev_state *e, struct kith_csv *r, int fd, int64_t size,
 			S->rt[x] = g;
 		}
 	}
-	/* users and items: two maps, each filled in chunk order by a thread */
+	/* users and items: two maps, each filled in chunk order by a thread,
+	 * sized for the largest thread's ids */
+	int mu = 0, mi = 0;
+	for (int t = 1; t < nth; t++) {
+		if (kith_idmap_size(T[t].u) > kith_idmap_size(T[mu].u))
+			mu = t;
+		if (kith_idmap_size(T[t].i) > kith_idmap_size(T[mi].i))
+			mi = t;
+	}
+	kith_idmap_reserve(c->users, kith_idmap_size(c->users) +
+	                   kith_idmap_size(T[mu].u), T[mu].u);
+	kith_idmap_reserve(c->items, kith_idmap_size(c->items) +
+	                   kith_idmap_size(T[mi].i), T[mi].i);
 	gboolean full_u = FALSE, full_i = FALSE;
 	#pragma omp parallel sections num_threads(nth > 1 ? 2 : 1)
 	{

@@ -280,6 +280,44 @@ write_all(int fd, const void *buf, size_t len, XXH64_state_t *h,
 #define DIRECT_BUF ((size_t)1 << 20)
 #define DIRECT_ALIGN ((size_t)4096)
 
+/* Bounce buffers are cut two by two from 2 MiB blocks on huge pages and
+ * kept for reuse once their file is closed: a store writes a dozen big
+ * arrays at once, and a fresh 1 MiB buffer costs 256 page faults on its
+ * first fill.  The free ones are chained through their first bytes; the
+ * pool lives as long as the process. */
+static GMutex bounce_mu;
+static char *bounce_free;
+
+static char *
+bounce_get(void)
+{
+	g_mutex_lock(&bounce_mu);
+	char *b = bounce_free;
+	if (b) {
+		memcpy(&bounce_free, b, sizeof bounce_free);
+	} else {
+		G_STATIC_ASSERT(2 * DIRECT_BUF == KITH_HUGE_PAGE);
+		b = kith_alloc_huge_n(2, DIRECT_BUF, NULL);
+		if (b) {
+			memcpy(b + DIRECT_BUF, &bounce_free, sizeof bounce_free);
+			bounce_free = b + DIRECT_BUF;
+		}
+	}
+	g_mutex_unlock(&bounce_mu);
+	return b;
+}
+
+static void
+bounce_put(char *b)
+{
+	if (b == NULL)
+		return;
+	g_mutex_lock(&bounce_mu);
+	memcpy(b, &bounce_free, sizeof bounce_free);
+	bounce_free = b;
+	g_mutex_unlock(&bounce_mu);
+}
+
 struct kith_npy_out {
 	char *path;
 	int fd;
@@ -331,7 +369,7 @@ kith_npy_out_abort(struct kith_npy_out *o)
 		close(o->fd);
 		unlink(o->path);
 	}
-	free(o->buf);
+	bounce_put(o->buf);
 	XXH64_freeState(o->h);
 	g_free(o->path);
 	g_free(o);
@@ -389,13 +427,12 @@ kith_npy_out_open(const char *path, enum kith_dtype dtype, int64_t nrows,
 	o->left = nbytes;
 	o->bytes = (int64_t)(hlen + nbytes);
 	if (nbytes >= DIRECT_MIN) {
-		if (posix_memalign((void **)&o->buf, DIRECT_ALIGN, DIRECT_BUF) != 0)
-			o->buf = NULL;
+		o->buf = bounce_get();
 		if (o->buf != NULL)
 			o->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
 			             O_DIRECT, mode);
 		if (o->fd < 0) {
-			free(o->buf);
+			bounce_put(o->buf);
 			o->buf = NULL;
 		}
 	}
