@@ -281,7 +281,12 @@ embed_summary(struct kith_cli *cli, const struct kith_embed_request *r,
 		              r->sage.dim, rep->epochs_run, rep->best_epoch,
 		              rep->stop_reason, r->labels ? "accuracy" :
 		              "link auc", rep->val, rep->seconds_total);
-	if (rep->ranks > 0)
+	if (rep->ranks > 0 && strcmp(m, "filter") == 0)
+		kith_cli_info(cli, "embed", "mpi ranks %d: bytes %"
+		              G_GINT64_FORMAT " (formula %s: %" G_GINT64_FORMAT
+		              ")", rep->ranks, rep->bytes_steps,
+		              rep->bytes_formula_text, rep->bytes_formula);
+	else if (rep->ranks > 0)
 		kith_cli_info(cli, "embed", "mpi ranks %d: halo rows %"
 		              G_GINT64_FORMAT ", bytes per epoch %" G_GINT64_FORMAT
 		              " (formula %s: %" G_GINT64_FORMAT ")", rep->ranks,
@@ -400,11 +405,12 @@ embed_run(struct embed_opts *o, const char *store, struct kith_cli *cli)
 
 	if (rc)
 		return rc;
-	if (kith_dist_size() > 1 && strcmp(r.model, "lightgcn") != 0)
+	if (kith_dist_size() > 1 && (strcmp(r.model, "sage") == 0 ||
+	                             strcmp(r.model, "gcn") == 0))
 		return kith_cli_usage("embed", "--model %s runs on one machine "
 		                      "only, not under mpirun with %d ranks "
-		                      "(lightgcn runs over the ranks)", r.model,
-		                      kith_dist_size());
+		                      "(lightgcn, filter and auto run over the "
+		                      "ranks)", r.model, kith_dist_size());
 	g_autoptr(kith_store) s = kith_store_open(store, &err);
 	if (!s)
 		return kith_cli_fail("embed", err);

@@ -289,12 +289,16 @@ filter_run(const struct kith_embed_request *r, struct kith_store *s,
 {
 	p->seed = (uint64_t)r->seed;
 	*dim = kith_filter_dim(p, &s->ui);
-	*U = kith_alloc_n((size_t)MAX(s->n_users, 1) * MAX(*dim, 1),
+	/* under mpirun the item rows on every rank, the user rows gathered
+	 * on rank 0, which writes */
+	*V = kith_alloc_n((size_t)MAX(s->n_items, 1) * MAX(*dim, 1),
 	                  sizeof(float), error);
-	*V = *U ? kith_alloc_n((size_t)MAX(s->n_items, 1) * MAX(*dim, 1),
-	                       sizeof(float), error) : NULL;
+	*U = *V && kith_dist_rank() == 0 ?
+	    kith_alloc_n((size_t)MAX(s->n_users, 1) * MAX(*dim, 1),
+	                 sizeof(float), error) : NULL;
 	rep->model = "filter";
-	if (!*V || !kith_filter_train(*U, *V, rep, &s->ui, p, error))
+	if (!kith_dist_all_ok(*V && (*U || kith_dist_rank() != 0), error) ||
+	    !kith_filter_train(*U, *V, rep, &s->ui, p, error))
 		return FALSE;
 	p->lowpass = rep->lowpass;      /* the weight used, in the manifest */
 	return TRUE;
@@ -340,7 +344,8 @@ embed_filter(struct folder *f, struct kith_store *s,
 	int dim;
 
 	return filter_run(f->r, s, &p, &dim, &U, &V, rep, error) &&
-	       filter_write(f, s, &p, dim, U, V, rep, error);
+	       (kith_dist_rank() != 0 ||
+	        filter_write(f, s, &p, dim, U, V, rep, error));
 }
 
 /* One candidate of auto in the manifest's "selection". */
@@ -425,9 +430,11 @@ embed_auto(struct folder *f, const char *store_path, struct kith_store *s,
 		struct kith_train_report tmp = *rep;
 		*rep = lrep;
 		lrep = tmp;
-		ok = lightgcn_write(f, s, &lp, lu, lv, le, rep, error);
+		ok = kith_dist_rank() != 0 ||
+		     lightgcn_write(f, s, &lp, lu, lv, le, rep, error);
 	} else {
-		ok = filter_write(f, s, &fp, dim, fu, fv, rep, error);
+		ok = kith_dist_rank() != 0 ||
+		     filter_write(f, s, &fp, dim, fu, fv, rep, error);
 	}
 	rep->selection = g_steal_pointer(&line);
 out:
@@ -891,13 +898,6 @@ kith_embed(const struct kith_embed_request *r, const char *store_path,
 	if (!kith_embed_model_known(r->model)) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
 		            "unknown model '%s'", r->model);
-		return FALSE;
-	}
-	if (kith_dist_size() > 1 && (strcmp(r->model, "auto") == 0 ||
-	                             strcmp(r->model, "filter") == 0)) {
-		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE, "model %s runs "
-		            "in one process; under mpirun with %d ranks name "
-		            "--model lightgcn", r->model, kith_dist_size());
 		return FALSE;
 	}
 	if (strcmp(r->model, "auto") == 0) {
