@@ -80,8 +80,8 @@ enum kith_dist_op { KITH_DIST_SUM, KITH_DIST_MAX, KITH_DIST_MIN };
  * FALSE with KITH_ERROR_IO when MPI reports an error. */
 gboolean kith_dist_allreduce_f64(double *buf, int n, enum kith_dist_op op,
                                  GError **error);
-/* In-place sum over the ranks of n floats (in MPI calls of at most 2^30
- * elements; every call counted as an Allreduce). */
+/* In-place sum over the ranks of n floats, in Allreduces of at most 2^20
+ * elements (MPI's scratch buffer stays 4 MiB); bytes counted as n x 4. */
 gboolean kith_dist_allreduce_f32(float *buf, size_t n, GError **error);
 gboolean kith_dist_allreduce_i64(int64_t *buf, int n, enum kith_dist_op op,
                                  GError **error);

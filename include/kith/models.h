@@ -553,10 +553,11 @@ struct kith_store;
 guint64 kith_embed_memest(const struct kith_embed_request *r,
                           const struct kith_store *s);
 
-/* Under an MPI job (kith_dist_active()) with r->model "lightgcn", the
- * job runs over the ranks: the peak of each rank into out
- * (kith_dist_size() elements; see kith_memest_lightgcn_ranks()), the
- * same on every rank, and TRUE.  Otherwise FALSE (out untouched): the
+/* Under an MPI job (kith_dist_active()) with r->model "lightgcn",
+ * "filter" or "auto", the job runs over the ranks: the peak of each rank
+ * into out (kith_dist_size() elements; see kith_memest_lightgcn_ranks()
+ * and kith_memest_filter_ranks(); auto trying LightGCN: the sum of both,
+ * the rows LightGCN's), the same on every rank, and TRUE.  Otherwise FALSE (out untouched): the
  * estimate is kith_embed_memest()'s. */
 struct kith_memest_rank;
 gboolean kith_embed_memest_ranks(const struct kith_embed_request *r,

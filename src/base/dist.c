@@ -283,9 +283,10 @@ gboolean
 kith_dist_allreduce_f32(float *buf, size_t n, GError **error)
 {
 #ifdef HAVE_MPI
-	/* in pieces of at most 2^30 elements (MPI counts are ints) */
-	for (size_t off = 0; off < n; off += (size_t)1 << 30) {
-		int c = (int)MIN(n - off, (size_t)1 << 30);
+	/* in pieces of 2^20 elements: MPI's reduction takes a scratch
+	 * buffer of the message (4 MiB, not another copy of buf) */
+	for (size_t off = 0; off < n; off += (size_t)1 << 20) {
+		int c = (int)MIN(n - off, (size_t)1 << 20);
 		if (!allreduce(buf + off, c, MPI_FLOAT, sizeof(float),
 		               KITH_DIST_SUM, error))
 			return FALSE;

@@ -368,7 +368,7 @@ embed_opts_init(struct embed_opts *o)
 	                          .lowpass = -1, .val_ratio = -1 };
 }
 
-/* The memory gate of r on s: under mpirun (lightgcn over the ranks) the
+/* The memory gate of r on s: under mpirun (lightgcn, filter, auto) the
  * largest of the ranks' estimates, which every rank computes alike, so
  * every rank refuses alike; else the process's.  Returns the exit
  * status. */
@@ -384,6 +384,16 @@ embed_gate(struct kith_cli *cli, const struct kith_embed_request *r,
 		return kith_cli_memory_gate(cli, "embed", what,
 		                            kith_embed_memest(r, s));
 	int q = kith_memest_rank_max(e, P);
+	/* the filter alone: its ranks hold users, no halo */
+	if (strcmp(r->model, "filter") == 0 ||
+	    (strcmp(r->model, "auto") == 0 &&
+	     s->ui.nnz > r->auto_lightgcn_max_pairs)) {
+		g_autofree char *fw = g_strdup_printf("%s on rank %d of %d (%"
+		    G_GINT64_FORMAT " users, %" G_GINT64_FORMAT " pairs%s: "
+		    "the largest share)", what, q, P, e[q].rows, e[q].entries,
+		    q == 0 ? ", the gathered output" : "");
+		return kith_cli_memory_gate(cli, "embed", fw, e[q].bytes);
+	}
 	g_autofree char *rw = g_strdup_printf("%s on rank %d of %d (%"
 	    G_GINT64_FORMAT " rows of the graph, %" G_GINT64_FORMAT
 	    " entries, a halo of at most %" G_GINT64_FORMAT " rows%s: the "

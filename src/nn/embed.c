@@ -64,12 +64,21 @@ auto_tries_lightgcn(const struct kith_embed_request *r,
 	return s->ui.nnz <= r->auto_lightgcn_max_pairs;
 }
 
+/* The filter's estimate on s: of one process, or (out not NULL) of each
+ * of `ranks` ranks into out. */
 static guint64
-filter_memest(const struct kith_filter_params *p, const struct kith_store *s)
+filter_memest(const struct kith_filter_params *p, const struct kith_store *s,
+              struct kith_memest_rank *out, int ranks)
 {
 	gboolean lp_auto = p->lowpass < 0 && p->val_ratio > 0;
-	return kith_memest_filter(s, p->dim, p->oversample, p->val_ratio,
-	                          lp_auto || p->lowpass > 0 ? p->lowpass_dim : 0,
+	int k = lp_auto || p->lowpass > 0 ? p->lowpass_dim : 0;
+
+	if (out) {
+		kith_memest_filter_ranks(out, s, p->dim, p->oversample,
+		                         p->val_ratio, k, lp_auto, ranks);
+		return 0;
+	}
+	return kith_memest_filter(s, p->dim, p->oversample, p->val_ratio, k,
 	                          lp_auto);
 }
 
@@ -81,9 +90,9 @@ kith_embed_memest(const struct kith_embed_request *r,
 
 	if (strcmp(r->model, "filter") == 0 ||
 	    (strcmp(r->model, "auto") == 0 && !auto_tries_lightgcn(r, s)))
-		return filter_memest(&r->filter, s);
+		return filter_memest(&r->filter, s, NULL, 1);
 	if (strcmp(r->model, "auto") == 0)  /* both outputs are kept */
-		return filter_memest(&r->filter, s) +
+		return filter_memest(&r->filter, s, NULL, 1) +
 		       kith_memest_lightgcn(s, l->dim, l->layers, l->neg,
 		                            l->batch, l->val_ratio, l->refit,
 		                            l->spectral_init, l->social_weight);
@@ -103,12 +112,31 @@ kith_embed_memest_ranks(const struct kith_embed_request *r,
                         struct kith_memest_rank *out)
 {
 	const struct kith_lightgcn_params *l = &r->lightgcn;
+	int P = kith_dist_size();
+	gboolean lightgcn = strcmp(r->model, "lightgcn") == 0 ||
+	                    (strcmp(r->model, "auto") == 0 &&
+	                     auto_tries_lightgcn(r, s));
 
-	if (!kith_dist_active() || strcmp(r->model, "lightgcn") != 0)
+	if (!kith_dist_active() || (strcmp(r->model, "lightgcn") != 0 &&
+	                            strcmp(r->model, "filter") != 0 &&
+	                            strcmp(r->model, "auto") != 0))
 		return FALSE;
-	kith_memest_lightgcn_ranks(out, s, l->dim, l->neg, l->batch,
-	                           l->val_ratio, l->refit, l->spectral_init,
-	                           l->social_weight, kith_dist_size());
+	if (lightgcn)
+		kith_memest_lightgcn_ranks(out, s, l->dim, l->neg, l->batch,
+		                           l->val_ratio, l->refit,
+		                           l->spectral_init, l->social_weight, P);
+	if (strcmp(r->model, "lightgcn") == 0)
+		return TRUE;
+	g_autofree struct kith_memest_rank *f = g_new(struct kith_memest_rank,
+	                                               P);
+	filter_memest(&r->filter, s, f, P);
+	/* auto with LightGCN: both outputs are kept, its rows named */
+	for (int q = 0; q < P; q++) {
+		if (lightgcn)
+			out[q].bytes += f[q].bytes;
+		else
+			out[q] = f[q];
+	}
 	return TRUE;
 }
 
