@@ -55,6 +55,20 @@
  * Deterministic: the SpMMs, the dense products of the SVD and the row
  * scalings are the same bytes for any thread count (on x86-64-v3 CPUs,
  * see kith_spmm).
+ *
+ * Over the ranks of an MPI job the users are split by pairs
+ * (kith_dist_partition()); a rank holds its users' rows of R, of Rᵀ and
+ * of every n x l block, the m x l blocks whole.  A product needs only
+ * the rank's rows once its item-side part is complete; each sum over
+ * users (the SpMMs by Rᵀ: one in P·X, two in Pᵀ·Y and one in R̃ᵀ·Y; the
+ * item degrees) is the rank's partial m x l sum completed by an
+ * Allreduce, and kith_svd_op_rows() sums the Gram matrix of the user
+ * block over the ranks.  The Gaussian blocks are item-side (one stream
+ * per item), so every rank draws what one process draws; the ranks
+ * agree before each product (interrupts).  Validation ranks each rank's
+ * users (kith_rank_eval_rows()); rank 0 gathers U.  One process, and one
+ * rank, give the same bytes as before the split; P ranks differ by the
+ * order of the reduced sums.  Bytes: fit_bytes() and kith-embed(1).
  */
 #include "config.h"
 
