@@ -24,6 +24,24 @@ make_store(struct kith_store *s, int64_t *indptr, int64_t n)
 	s->uu.indptr = indptr;
 }
 
+/* The M items of s and its pairs: user u has 1 + u % per items, (u + k)
+ * % M for its entries k; ip (n + 1) and ix (enough) are the caller's. */
+static void
+make_pairs(struct kith_store *s, int64_t *ip, int32_t *ix, int64_t m,
+           int per)
+{
+	int64_t n = s->n_users;
+
+	s->n_items = m;
+	ip[0] = 0;
+	for (int64_t u = 0; u < n; u++) {
+		ip[u + 1] = ip[u] + 1 + u % per;
+		for (int64_t k = ip[u]; k < ip[u + 1]; k++)
+			ix[k] = (int32_t)((u + k) % m);
+	}
+	s->ui = (struct kith_csr){ n, m, ip[n], ip, ix, NULL, FALSE };
+}
+
 static void
 test_shares(void)
 {
@@ -99,14 +117,7 @@ test_lightgcn(void)
 	struct kith_memest_rank r[3];
 
 	make_store(&s, uu, N);
-	s.n_items = M;
-	ip[0] = 0;
-	for (int64_t u = 0; u < N; u++) {
-		ip[u + 1] = ip[u] + 1 + u % 3;
-		for (int64_t k = ip[u]; k < ip[u + 1]; k++)
-			ix[k] = (int32_t)((u + k) % M);
-	}
-	s.ui = (struct kith_csr){ N, M, ip[N], ip, ix, NULL, FALSE };
+	make_pairs(&s, ip, ix, M, 3);
 	for (int P = 1; P <= 3; P++) {
 		int64_t rows = 0, entries = 0;
 		kith_memest_lightgcn_ranks(r, &s, 16, 1, 0, 0.1, TRUE, TRUE, 0,
@@ -137,14 +148,7 @@ test_filter(void)
 	struct kith_memest_rank one[1], r[3];
 
 	make_store(&s, uu, N);
-	s.n_items = M;
-	ip[0] = 0;
-	for (int64_t u = 0; u < N; u++) {
-		ip[u + 1] = ip[u] + 1 + u % 5;
-		for (int64_t k = ip[u]; k < ip[u + 1]; k++)
-			ix[k] = (int32_t)((u + k) % M);
-	}
-	s.ui = (struct kith_csr){ N, M, ip[N], ip, ix, NULL, FALSE };
+	make_pairs(&s, ip, ix, M, 5);
 	kith_memest_filter_ranks(one, &s, 64, 32, 0.1, 16, TRUE, 1);
 	g_assert_cmpuint(one[0].bytes, >,
 	                 kith_memest_filter(&s, 64, 32, 0.1, 16, TRUE));
