@@ -80,6 +80,9 @@ enum kith_dist_op { KITH_DIST_SUM, KITH_DIST_MAX, KITH_DIST_MIN };
  * FALSE with KITH_ERROR_IO when MPI reports an error. */
 gboolean kith_dist_allreduce_f64(double *buf, int n, enum kith_dist_op op,
                                  GError **error);
+/* In-place sum over the ranks of n floats, in Allreduces of at most 2^20
+ * elements (MPI's scratch buffer stays 4 MiB); bytes counted as n x 4. */
+gboolean kith_dist_allreduce_f32(float *buf, size_t n, GError **error);
 gboolean kith_dist_allreduce_i64(int64_t *buf, int n, enum kith_dist_op op,
                                  GError **error);
 
@@ -113,6 +116,15 @@ gboolean kith_dist_gatherv(const void *send, int64_t my_count, void *recv,
 gboolean kith_dist_allgatherv(const void *send, int64_t my_count,
                               void *recv, const int64_t *count, size_t elem,
                               GError **error);
+/* Global rows [r0, r1) of an array of rows of row_bytes bytes split by
+ * bounds (P + 1 entries, as kith_dist_partition()'s), this rank holding
+ * its rows [bounds[me], bounds[me+1]) as X: into dst (r1 - r0 rows) on
+ * rank 0 or, with all, on every rank (dst may be NULL on the other ranks
+ * without all).  One Gatherv / Allgatherv; without MPI a copy. */
+gboolean kith_dist_gather_rows(void *dst, const void *X,
+                               const int64_t *bounds, int64_t r0, int64_t r1,
+                               size_t row_bytes, gboolean all,
+                               GError **error);
 /* Rank 0's n bytes of buf are copied to every rank. */
 gboolean kith_dist_bcast(void *buf, size_t n, GError **error);
 /* Waits for every rank. */

@@ -77,6 +77,18 @@ gboolean kith_rank_eval(struct kith_rank_metrics *out, const float *U,
                         const struct kith_csr *test,
                         const int32_t *extra_misses, GError **error);
 
+/* kith_rank_eval() of users u0..u1 (U their rows, train and test the
+ * whole matrices) over the ranks of an MPI job: every rank ranks its own
+ * users, recall@k and NDCG@k are averaged over the users of all ranks
+ * (one Allreduce of 3 doubles; users_evaluated their total; the other
+ * metrics this rank's).  Without MPI exactly kith_rank_eval() of those
+ * users. */
+gboolean kith_rank_eval_rows(struct kith_rank_metrics *out, const float *U,
+                             const float *V, int64_t u0, int64_t u1,
+                             int64_t n_items, int d, int k,
+                             const struct kith_csr *train,
+                             const struct kith_csr *test, GError **error);
+
 /* ROC-AUC of scores of positive vs negative pairs (ties count 1/2). */
 double kith_metric_auc(const float *pos, int64_t n_pos, const float *neg,
                        int64_t n_neg);

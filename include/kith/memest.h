@@ -150,6 +150,18 @@ void kith_memest_lightgcn_ranks(struct kith_memest_rank *out,
                                 gboolean refit, gboolean spectral,
                                 double social_weight, int ranks);
 
+/* The filter over `ranks` ranks (filter.c), the parameters as
+ * kith_memest_filter()'s: rows are the users of the partition the run
+ * makes of the pairs, entries their pairs, no halo.  Every rank: the
+ * baseline and Open MPI's share, the store pages, the validation split
+ * made whole, its users' rows of the user-side blocks and the item-side
+ * blocks whole; rank 0 also the gathered user rows (n·d floats). */
+void kith_memest_filter_ranks(struct kith_memest_rank *out,
+                              const struct kith_store *s, int dim,
+                              int oversample, double val_ratio,
+                              int lowpass_dim, gboolean lowpass_auto,
+                              int ranks);
+
 /* The rank whose estimate is largest (the lowest such rank). */
 int kith_memest_rank_max(const struct kith_memest_rank *r, int ranks);
 

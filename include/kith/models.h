@@ -502,8 +502,12 @@ void kith_filter_params_from_json(struct kith_filter_params *p,
  * caller-allocated.  With p->val_ratio > 0 the same filter is fitted on
  * kith_split_validation(R) first and ranked against the held-out pairs
  * (rep->val / val2: recall@k / ndcg@k, val_users, val_pairs).  rep is
- * the caller's (kith_train_report_init).  KITH_ERROR_USAGE for bad
- * parameters, KITH_ERROR_NOMEM, KITH_ERROR_INTERRUPTED. */
+ * the caller's (kith_train_report_init).  Under mpirun every rank calls
+ * it alike: each fits its users' rows (the users split by pairs), V is
+ * the whole on every rank and rank 0 gathers U (NULL on the other ranks
+ * allowed); rep gets the ranks, their row bounds and the bytes.
+ * KITH_ERROR_USAGE for bad parameters, KITH_ERROR_NOMEM,
+ * KITH_ERROR_INTERRUPTED. */
 gboolean kith_filter_train(float *U, float *V, struct kith_train_report *rep,
                            const struct kith_csr *R,
                            const struct kith_filter_params *p,
@@ -549,10 +553,11 @@ struct kith_store;
 guint64 kith_embed_memest(const struct kith_embed_request *r,
                           const struct kith_store *s);
 
-/* Under an MPI job (kith_dist_active()) with r->model "lightgcn", the
- * job runs over the ranks: the peak of each rank into out
- * (kith_dist_size() elements; see kith_memest_lightgcn_ranks()), the
- * same on every rank, and TRUE.  Otherwise FALSE (out untouched): the
+/* Under an MPI job (kith_dist_active()) with r->model "lightgcn",
+ * "filter" or "auto", the job runs over the ranks: the peak of each rank
+ * into out (kith_dist_size() elements; see kith_memest_lightgcn_ranks()
+ * and kith_memest_filter_ranks(); auto trying LightGCN: the sum of both,
+ * the rows LightGCN's), the same on every rank, and TRUE.  Otherwise FALSE (out untouched): the
  * estimate is kith_embed_memest()'s. */
 struct kith_memest_rank;
 gboolean kith_embed_memest_ranks(const struct kith_embed_request *r,

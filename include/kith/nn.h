@@ -103,6 +103,19 @@ gboolean kith_svd_op(float *U, double *sigma, float *V, int64_t n, int64_t m,
                      int k, int oversample, int iters, uint64_t seed,
                      GError **error);
 
+/* kith_svd_op() over the ranks of an MPI job: the n rows of A are split
+ * over the ranks, this rank holding n_local of them.  apply gives this
+ * rank's rows of A·in (in: m x l, whole) and, with transpose, the whole
+ * Aᵀ·in summed over the ranks (in: this rank's n_local x l rows); U is
+ * this rank's n_local x k rows, sigma and V the whole, the same on every
+ * rank (to the order of the reduced sums).  Every rank calls it alike.
+ * Without MPI, or on one rank, the bytes of kith_svd_op(). */
+gboolean kith_svd_op_rows(float *U, double *sigma, float *V, int64_t n,
+                          int64_t n_local, int64_t m, kith_linop_fn apply,
+                          void *ctx, const float *start, int k,
+                          int oversample, int iters, uint64_t seed,
+                          GError **error);
+
 G_END_DECLS
 
 #endif

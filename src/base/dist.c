@@ -280,6 +280,26 @@ kith_dist_allreduce_f64(double *buf, int n, enum kith_dist_op op,
 }
 
 gboolean
+kith_dist_allreduce_f32(float *buf, size_t n, GError **error)
+{
+#ifdef HAVE_MPI
+	/* in pieces of 2^20 elements: MPI's reduction takes a scratch
+	 * buffer of the message (4 MiB, not another copy of buf) */
+	for (size_t off = 0; off < n; off += (size_t)1 << 20) {
+		int c = (int)MIN(n - off, (size_t)1 << 20);
+		if (!allreduce(buf + off, c, MPI_FLOAT, sizeof(float),
+		               KITH_DIST_SUM, error))
+			return FALSE;
+	}
+	return TRUE;
+#else
+	(void)buf;
+	(void)n;
+	return TRUE;
+#endif
+}
+
+gboolean
 kith_dist_allreduce_i64(int64_t *buf, int n, enum kith_dist_op op,
                         GError **error)
 {
@@ -425,6 +445,23 @@ kith_dist_allgatherv(const void *send, int64_t my_count, void *recv,
                      const int64_t *count, size_t elem, GError **error)
 {
 	return gather(send, my_count, recv, count, elem, TRUE, error);
+}
+
+gboolean
+kith_dist_gather_rows(void *dst, const void *X, const int64_t *bounds,
+                      int64_t r0, int64_t r1, size_t row_bytes, gboolean all,
+                      GError **error)
+{
+	int P = dist_size, me = dist_rank;
+	g_autofree int64_t *count = g_new(int64_t, P);
+	int64_t lo = bounds[me], hi = bounds[me + 1];
+
+	for (int r = 0; r < P; r++)
+		count[r] = MAX((int64_t)0, MIN(r1, bounds[r + 1]) -
+		               MAX(r0, bounds[r]));
+	const char *src = (const char *)X +
+	                  (size_t)(MIN(MAX(r0, lo), hi) - lo) * row_bytes;
+	return gather(src, count[me], dst, count, row_bytes, all, error);
 }
 
 gboolean

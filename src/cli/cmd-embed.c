@@ -281,7 +281,12 @@ embed_summary(struct kith_cli *cli, const struct kith_embed_request *r,
 		              r->sage.dim, rep->epochs_run, rep->best_epoch,
 		              rep->stop_reason, r->labels ? "accuracy" :
 		              "link auc", rep->val, rep->seconds_total);
-	if (rep->ranks > 0)
+	if (rep->ranks > 0 && strcmp(m, "filter") == 0)
+		kith_cli_info(cli, "embed", "mpi ranks %d: bytes %"
+		              G_GINT64_FORMAT " (formula %s: %" G_GINT64_FORMAT
+		              ")", rep->ranks, rep->bytes_steps,
+		              rep->bytes_formula_text, rep->bytes_formula);
+	else if (rep->ranks > 0)
 		kith_cli_info(cli, "embed", "mpi ranks %d: halo rows %"
 		              G_GINT64_FORMAT ", bytes per epoch %" G_GINT64_FORMAT
 		              " (formula %s: %" G_GINT64_FORMAT ")", rep->ranks,
@@ -363,7 +368,7 @@ embed_opts_init(struct embed_opts *o)
 	                          .lowpass = -1, .val_ratio = -1 };
 }
 
-/* The memory gate of r on s: under mpirun (lightgcn over the ranks) the
+/* The memory gate of r on s: under mpirun (lightgcn, filter, auto) the
  * largest of the ranks' estimates, which every rank computes alike, so
  * every rank refuses alike; else the process's.  Returns the exit
  * status. */
@@ -379,6 +384,16 @@ embed_gate(struct kith_cli *cli, const struct kith_embed_request *r,
 		return kith_cli_memory_gate(cli, "embed", what,
 		                            kith_embed_memest(r, s));
 	int q = kith_memest_rank_max(e, P);
+	/* the filter alone: its ranks hold users, no halo */
+	if (strcmp(r->model, "filter") == 0 ||
+	    (strcmp(r->model, "auto") == 0 &&
+	     s->ui.nnz > r->auto_lightgcn_max_pairs)) {
+		g_autofree char *fw = g_strdup_printf("%s on rank %d of %d (%"
+		    G_GINT64_FORMAT " users, %" G_GINT64_FORMAT " pairs%s: "
+		    "the largest share)", what, q, P, e[q].rows, e[q].entries,
+		    q == 0 ? ", the gathered output" : "");
+		return kith_cli_memory_gate(cli, "embed", fw, e[q].bytes);
+	}
 	g_autofree char *rw = g_strdup_printf("%s on rank %d of %d (%"
 	    G_GINT64_FORMAT " rows of the graph, %" G_GINT64_FORMAT
 	    " entries, a halo of at most %" G_GINT64_FORMAT " rows%s: the "
@@ -400,11 +415,12 @@ embed_run(struct embed_opts *o, const char *store, struct kith_cli *cli)
 
 	if (rc)
 		return rc;
-	if (kith_dist_size() > 1 && strcmp(r.model, "lightgcn") != 0)
+	if (kith_dist_size() > 1 && (strcmp(r.model, "sage") == 0 ||
+	                             strcmp(r.model, "gcn") == 0))
 		return kith_cli_usage("embed", "--model %s runs on one machine "
 		                      "only, not under mpirun with %d ranks "
-		                      "(lightgcn runs over the ranks)", r.model,
-		                      kith_dist_size());
+		                      "(lightgcn, filter and auto run over the "
+		                      "ranks)", r.model, kith_dist_size());
 	g_autoptr(kith_store) s = kith_store_open(store, &err);
 	if (!s)
 		return kith_cli_fail("embed", err);

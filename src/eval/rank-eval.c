@@ -15,6 +15,7 @@
 
 #include "kith/eval.h"
 #include "kith/core.h"
+#include "kith/dist.h"
 
 #define CHUNK 65536
 
@@ -141,4 +142,40 @@ kith_rank_eval(struct kith_rank_metrics *out, const float *U, const float *V,
 {
 	return kith_rank_eval_multi(out, &k, 1, U, V, n_users, n_items, d,
 	                            train, test, extra_misses, error);
+}
+
+gboolean
+kith_rank_eval_rows(struct kith_rank_metrics *out, const float *U,
+                    const float *V, int64_t u0, int64_t u1, int64_t n_items,
+                    int d, int k, const struct kith_csr *train,
+                    const struct kith_csr *test, GError **error)
+{
+	double sum[3] = { 0, 0, 0 };
+
+	memset(out, 0, sizeof *out);
+	if (u1 > u0) {
+		/* views of rows u0..u1 */
+		struct kith_csr tr = { u1 - u0, train->n_cols, 0,
+		                       train->indptr + u0, train->indices, NULL,
+		                       FALSE };
+		struct kith_csr te = { u1 - u0, test->n_cols, 0,
+		                       test->indptr + u0, test->indices, NULL,
+		                       FALSE };
+		tr.nnz = tr.indptr[tr.n_rows] - tr.indptr[0];
+		te.nnz = te.indptr[te.n_rows] - te.indptr[0];
+		if (!kith_rank_eval(out, U, V, u1 - u0, n_items, d, k, &tr, &te,
+		                    NULL, error))
+			return FALSE;
+	}
+	if (!kith_dist_active())
+		return TRUE;
+	sum[0] = out->recall * (double)out->users_evaluated;
+	sum[1] = out->ndcg * (double)out->users_evaluated;
+	sum[2] = (double)out->users_evaluated;
+	if (!kith_dist_allreduce_f64(sum, 3, KITH_DIST_SUM, error))
+		return FALSE;
+	out->recall = sum[2] > 0 ? sum[0] / sum[2] : 0;
+	out->ndcg = sum[2] > 0 ? sum[1] / sum[2] : 0;
+	out->users_evaluated = (int64_t)sum[2];
+	return TRUE;
 }

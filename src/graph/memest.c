@@ -234,26 +234,42 @@ kith_memest_lightgcn(const struct kith_store *s, int dim, int layers,
  * two m x k arrays and 64·k·l doubles of sums; choosing its weight on
  * validation (two candidates) keeps one more m x d of item rows.
  */
+/* The filter's peak, base (the store's pages) and the run's on nl of the
+ * n users holding e of the pairs (one process: all of them), plus
+ * `gathered` bytes held at the end (rank 0: the gathered user rows). */
+static double
+filter_bytes(const struct kith_store *s, double base, double nl, double e,
+             double gathered, int dim, int oversample, double val_ratio,
+             int lowpass_dim, gboolean lowpass_auto)
+{
+	double n = (double)s->n_users, m = (double)s->n_items, N = n + m;
+	double nnz = (double)s->ui.nnz, Nl = nl + m;
+	double d = MIN((double)dim, MIN(n, m));
+	double l = MIN(d + MAX(oversample, 0), MIN(n, m));
+	double k = MIN((double)MAX(lowpass_dim, 0), MIN(n, m));
+	double block = Nl * l * 4;
+	double items = m * d * 4 *
+	    (val_ratio > 0 ? (lowpass_auto && k > 0 ? 3 : 2) : 1) +
+	    (k > 0 ? 2 * m * k * 4 + 64 * k * MAX(l, d) * 8 + 4 * nl : 0);
+	double end = Nl * d * 4 + gathered;
+	double peak = block < 32 * MiB ?
+	    MAX(4 * block + items, 2 * block + end + items) :
+	    MAX(2 * block + items, block + end + items);
+	/* the pattern's transpose; the validation split is made whole */
+	double csr = 4 * e + 16 * Nl + (val_ratio > 0 ? 16 * nnz + 16 * N : 0);
+	return base + peak + csr;
+}
+
 uint64_t
 kith_memest_filter(const struct kith_store *s, int dim, int oversample,
                    double val_ratio, int lowpass_dim, gboolean lowpass_auto)
 {
 	double n = (double)s->n_users, m = (double)s->n_items, N = n + m;
 	double nnz = (double)s->ui.nnz;
-	double d = MIN((double)dim, MIN(n, m));
-	double l = MIN(d + MAX(oversample, 0), MIN(n, m));
 	double store = 16 * n + 8 * m + 12 * nnz + 4 * (double)s->uu.nnz +
 	               8 * (double)s->n_log + 24 * N;
-	double k = MIN((double)MAX(lowpass_dim, 0), MIN(n, m));
-	double block = N * l * 4;
-	double items = m * d * 4 *
-	    (val_ratio > 0 ? (lowpass_auto && k > 0 ? 3 : 2) : 1) +
-	    (k > 0 ? 2 * m * k * 4 + 64 * k * MAX(l, d) * 8 + 4 * n : 0);
-	double peak = block < 32 * MiB ?
-	    MAX(4 * block + items, 2 * block + N * d * 4 + items) :
-	    MAX(2 * block + items, block + N * d * 4 + items);
-	double csr = 4 * nnz + 16 * N + (val_ratio > 0 ? 16 * nnz + 16 * N : 0);
-	return total(store + peak + csr, 1.0);
+	return total(filter_bytes(s, store, n, nnz, 0, dim, oversample,
+	                          val_ratio, lowpass_dim, lowpass_auto), 1.0);
 }
 
 /*
@@ -577,6 +593,40 @@ kith_memest_lightgcn_ranks(struct kith_memest_rank *out,
 		lo += r->rows;
 		r->bytes = total(MPI_EXTRA + store + val + eval + peak + blas,
 		                 1.0);
+	}
+}
+
+/*
+ * The filter over the ranks (filter.c): a rank holds its users' rows of
+ * the pattern and of every user-side block (nl x l) and the item-side
+ * blocks whole (m x l), so its share is kith_memest_filter()'s with nl
+ * users for n, e of its pairs for the transpose; the store pages and the
+ * validation split (made whole on every rank) as one process; rank 0
+ * also gathers the user rows (n·d floats).
+ */
+void
+kith_memest_filter_ranks(struct kith_memest_rank *out,
+                         const struct kith_store *s, int dim, int oversample,
+                         double val_ratio, int lowpass_dim,
+                         gboolean lowpass_auto, int ranks)
+{
+	double n = (double)s->n_users, m = (double)s->n_items, N = n + m;
+	double nnz = (double)s->ui.nnz;
+	double d = MIN((double)dim, MIN(n, m));
+	double store = 16 * n + 8 * m + 12 * nnz + 4 * (double)s->uu.nnz +
+	               8 * (double)s->n_log + 24 * N;
+
+	rank_shares(out, s->ui.indptr, s->n_users, 0, ranks);
+	for (int q = 0; q < ranks; q++) {
+		struct kith_memest_rank *r = &out[q];
+		r->halo = 0;
+		r->bytes = total(filter_bytes(s, MPI_EXTRA + store,
+		                              (double)r->rows,
+		                              (double)r->entries,
+		                              q == 0 && ranks > 1 ? n * d * 4
+		                                                  : 0,
+		                              dim, oversample, val_ratio,
+		                              lowpass_dim, lowpass_auto), 1.0);
 	}
 }
 

@@ -64,12 +64,21 @@ auto_tries_lightgcn(const struct kith_embed_request *r,
 	return s->ui.nnz <= r->auto_lightgcn_max_pairs;
 }
 
+/* The filter's estimate on s: of one process, or (out not NULL) of each
+ * of `ranks` ranks into out. */
 static guint64
-filter_memest(const struct kith_filter_params *p, const struct kith_store *s)
+filter_memest(const struct kith_filter_params *p, const struct kith_store *s,
+              struct kith_memest_rank *out, int ranks)
 {
 	gboolean lp_auto = p->lowpass < 0 && p->val_ratio > 0;
-	return kith_memest_filter(s, p->dim, p->oversample, p->val_ratio,
-	                          lp_auto || p->lowpass > 0 ? p->lowpass_dim : 0,
+	int k = lp_auto || p->lowpass > 0 ? p->lowpass_dim : 0;
+
+	if (out) {
+		kith_memest_filter_ranks(out, s, p->dim, p->oversample,
+		                         p->val_ratio, k, lp_auto, ranks);
+		return 0;
+	}
+	return kith_memest_filter(s, p->dim, p->oversample, p->val_ratio, k,
 	                          lp_auto);
 }
 
@@ -81,9 +90,9 @@ kith_embed_memest(const struct kith_embed_request *r,
 
 	if (strcmp(r->model, "filter") == 0 ||
 	    (strcmp(r->model, "auto") == 0 && !auto_tries_lightgcn(r, s)))
-		return filter_memest(&r->filter, s);
+		return filter_memest(&r->filter, s, NULL, 1);
 	if (strcmp(r->model, "auto") == 0)  /* both outputs are kept */
-		return filter_memest(&r->filter, s) +
+		return filter_memest(&r->filter, s, NULL, 1) +
 		       kith_memest_lightgcn(s, l->dim, l->layers, l->neg,
 		                            l->batch, l->val_ratio, l->refit,
 		                            l->spectral_init, l->social_weight);
@@ -103,12 +112,31 @@ kith_embed_memest_ranks(const struct kith_embed_request *r,
                         struct kith_memest_rank *out)
 {
 	const struct kith_lightgcn_params *l = &r->lightgcn;
+	int P = kith_dist_size();
+	gboolean lightgcn = strcmp(r->model, "lightgcn") == 0 ||
+	                    (strcmp(r->model, "auto") == 0 &&
+	                     auto_tries_lightgcn(r, s));
 
-	if (!kith_dist_active() || strcmp(r->model, "lightgcn") != 0)
+	if (!kith_dist_active() || (strcmp(r->model, "lightgcn") != 0 &&
+	                            strcmp(r->model, "filter") != 0 &&
+	                            strcmp(r->model, "auto") != 0))
 		return FALSE;
-	kith_memest_lightgcn_ranks(out, s, l->dim, l->neg, l->batch,
-	                           l->val_ratio, l->refit, l->spectral_init,
-	                           l->social_weight, kith_dist_size());
+	if (lightgcn)
+		kith_memest_lightgcn_ranks(out, s, l->dim, l->neg, l->batch,
+		                           l->val_ratio, l->refit,
+		                           l->spectral_init, l->social_weight, P);
+	if (strcmp(r->model, "lightgcn") == 0)
+		return TRUE;
+	g_autofree struct kith_memest_rank *f = g_new(struct kith_memest_rank,
+	                                               P);
+	filter_memest(&r->filter, s, f, P);
+	/* auto with LightGCN: both outputs are kept, its rows named */
+	for (int q = 0; q < P; q++) {
+		if (lightgcn)
+			out[q].bytes += f[q].bytes;
+		else
+			out[q] = f[q];
+	}
 	return TRUE;
 }
 
@@ -289,12 +317,16 @@ filter_run(const struct kith_embed_request *r, struct kith_store *s,
 {
 	p->seed = (uint64_t)r->seed;
 	*dim = kith_filter_dim(p, &s->ui);
-	*U = kith_alloc_n((size_t)MAX(s->n_users, 1) * MAX(*dim, 1),
+	/* under mpirun the item rows on every rank, the user rows gathered
+	 * on rank 0, which writes */
+	*V = kith_alloc_n((size_t)MAX(s->n_items, 1) * MAX(*dim, 1),
 	                  sizeof(float), error);
-	*V = *U ? kith_alloc_n((size_t)MAX(s->n_items, 1) * MAX(*dim, 1),
-	                       sizeof(float), error) : NULL;
+	*U = *V && kith_dist_rank() == 0 ?
+	    kith_alloc_n((size_t)MAX(s->n_users, 1) * MAX(*dim, 1),
+	                 sizeof(float), error) : NULL;
 	rep->model = "filter";
-	if (!*V || !kith_filter_train(*U, *V, rep, &s->ui, p, error))
+	if (!kith_dist_all_ok(*V && (*U || kith_dist_rank() != 0), error) ||
+	    !kith_filter_train(*U, *V, rep, &s->ui, p, error))
 		return FALSE;
 	p->lowpass = rep->lowpass;      /* the weight used, in the manifest */
 	return TRUE;
@@ -340,7 +372,8 @@ embed_filter(struct folder *f, struct kith_store *s,
 	int dim;
 
 	return filter_run(f->r, s, &p, &dim, &U, &V, rep, error) &&
-	       filter_write(f, s, &p, dim, U, V, rep, error);
+	       (kith_dist_rank() != 0 ||
+	        filter_write(f, s, &p, dim, U, V, rep, error));
 }
 
 /* One candidate of auto in the manifest's "selection". */
@@ -425,9 +458,11 @@ embed_auto(struct folder *f, const char *store_path, struct kith_store *s,
 		struct kith_train_report tmp = *rep;
 		*rep = lrep;
 		lrep = tmp;
-		ok = lightgcn_write(f, s, &lp, lu, lv, le, rep, error);
+		ok = kith_dist_rank() != 0 ||
+		     lightgcn_write(f, s, &lp, lu, lv, le, rep, error);
 	} else {
-		ok = filter_write(f, s, &fp, dim, fu, fv, rep, error);
+		ok = kith_dist_rank() != 0 ||
+		     filter_write(f, s, &fp, dim, fu, fv, rep, error);
 	}
 	rep->selection = g_steal_pointer(&line);
 out:
@@ -891,13 +926,6 @@ kith_embed(const struct kith_embed_request *r, const char *store_path,
 	if (!kith_embed_model_known(r->model)) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
 		            "unknown model '%s'", r->model);
-		return FALSE;
-	}
-	if (kith_dist_size() > 1 && (strcmp(r->model, "auto") == 0 ||
-	                             strcmp(r->model, "filter") == 0)) {
-		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE, "model %s runs "
-		            "in one process; under mpirun with %d ranks name "
-		            "--model lightgcn", r->model, kith_dist_size());
 		return FALSE;
 	}
 	if (strcmp(r->model, "auto") == 0) {

@@ -55,6 +55,20 @@
  * Deterministic: the SpMMs, the dense products of the SVD and the row
  * scalings are the same bytes for any thread count (on x86-64-v3 CPUs,
  * see kith_spmm).
+ *
+ * Over the ranks of an MPI job the users are split by pairs
+ * (kith_dist_partition()); a rank holds its users' rows of R, of Rᵀ and
+ * of every n x l block, the m x l blocks whole.  A product needs only
+ * the rank's rows once its item-side part is complete; each sum over
+ * users (the SpMMs by Rᵀ: one in P·X, two in Pᵀ·Y and one in R̃ᵀ·Y; the
+ * item degrees) is the rank's partial m x l sum completed by an
+ * Allreduce, and kith_svd_op_rows() sums the Gram matrix of the user
+ * block over the ranks.  The Gaussian blocks are item-side (one stream
+ * per item), so every rank draws what one process draws; the ranks
+ * agree before each product (interrupts).  Validation ranks each rank's
+ * users (kith_rank_eval_rows()); rank 0 gathers U.  One process, and one
+ * rank, give the same bytes as before the split; P ranks differ by the
+ * order of the reduced sums.  Bytes: fit_bytes() and kith-embed(1).
  */
 #include "config.h"
 
@@ -63,6 +77,7 @@
 
 #include "kith/dense.h"
 #include "kith/core.h"
+#include "kith/dist.h"
 #include "kith/eval.h"
 #include "kith/io.h"
 #include "kith/models.h"
@@ -129,7 +144,10 @@ kith_filter_params_from_json(struct kith_filter_params *p, JsonObject *params)
 /* ---- the operator W P ---------------------------------------------------- */
 
 struct filter_op {
-	struct kith_csr R, Rt;  /* patterns (values NULL) */
+	int64_t n_all;          /* users of all ranks */
+	struct kith_csr R, Rt;  /* patterns (values NULL) of this rank's n
+	                           users (all of them in one process) */
+	int64_t *ip;            /* R's row pointer when rebased, owned */
 	float *ru;              /* 1 / D_u (0 for empty rows), n */
 	float *ci;              /* D_i^-1/2 (0 for empty columns), m */
 	float *w;               /* row weights W, n; NULL: none */
@@ -154,18 +172,31 @@ scale_rows(float *x, const float *s, int64_t rows, int l)
 	}
 }
 
+/* Before a product: stop when interrupted (on any rank: the ranks agree,
+ * an Allreduce of 8 bytes). */
+static gboolean
+op_continue(GError **error)
+{
+	gboolean go = !kith_interrupted();
+
+	if (!go)
+		g_set_error(error, KITH_ERROR, KITH_ERROR_INTERRUPTED,
+		            "interrupted");
+	return kith_dist_all_ok(go, error);
+}
+
 static gboolean
 filter_apply(void *ctx, float *out, const float *in, int l,
              gboolean transpose, GError **error)
 {
 	struct filter_op *o = ctx;
 	int64_t n = o->R.n_rows, m = o->R.n_cols;
+	size_t ml = (size_t)m * l;
 
-	if (kith_interrupted()) {
-		g_set_error(error, KITH_ERROR, KITH_ERROR_INTERRUPTED,
-		            "interrupted");
+	if (!op_continue(error))
 		return FALSE;
-	}
+	/* the sums over users (the SpMMs by Rt) are this rank's users',
+	 * completed by a sum over the ranks */
 	if (!transpose) {
 		/* out = W R D_i^-1/2 (Rᵀ D_u^-1 R D_i^-1/2 in + α V_k c),
 		 * c = V_kᵀ D_i^1/2 in */
@@ -176,6 +207,8 @@ filter_apply(void *ctx, float *out, const float *in, int l,
 		kith_spmm(o->tn, &o->R, o->tm, l);
 		scale_rows(o->tn, o->ru, n, l);
 		kith_spmm(o->tm, &o->Rt, o->tn, l);
+		if (!kith_dist_allreduce_f32(o->tm, ml, error))
+			return FALSE;
 		scale_rows(o->tm, o->ci, m, l);
 		if (o->kl)
 			kith_dense_gemm_add(o->tm, o->alpha, o->vc, m, o->kl,
@@ -190,12 +223,16 @@ filter_apply(void *ctx, float *out, const float *in, int l,
 		if (o->w)
 			scale_rows(o->tn, o->w, n, l);
 		kith_spmm(o->tm, &o->Rt, o->tn, l);
+		if (!kith_dist_allreduce_f32(o->tm, ml, error))
+			return FALSE;
 		if (o->kl)
 			kith_dense_cross(o->c, o->vc, o->tm, m, o->kl, l, o->cs);
 		scale_rows(o->tm, o->ci, m, l);
 		kith_spmm(o->tn, &o->R, o->tm, l);
 		scale_rows(o->tn, o->ru, n, l);
 		kith_spmm(out, &o->Rt, o->tn, l);
+		if (!kith_dist_allreduce_f32(out, ml, error))
+			return FALSE;
 		scale_rows(out, o->ci, m, l);
 		if (o->kl)
 			kith_dense_gemm_add(out, o->alpha, o->vd, m, o->kl, o->c,
@@ -208,6 +245,7 @@ static void
 filter_op_clear(struct filter_op *o)
 {
 	kith_csr_clear(&o->Rt);
+	g_free(o->ip);
 	g_free(o->ru);
 	g_free(o->ci);
 	g_free(o->w);
@@ -220,43 +258,61 @@ filter_op_clear(struct filter_op *o)
 	memset(o, 0, sizeof *o);
 }
 
-/* The operator P of the pairs R (its pattern), scratch for l columns. */
+/* The operator P of the pairs R (its pattern) on this rank's users lo..hi
+ * (all of them in one process), scratch for l columns. */
 static gboolean
-filter_op_init(struct filter_op *o, const struct kith_csr *R, int l,
-               GError **error)
+filter_op_init(struct filter_op *o, const struct kith_csr *R, int64_t lo,
+               int64_t hi, int l, GError **error)
 {
-	int64_t n = R->n_rows, m = R->n_cols;
+	int64_t n = hi - lo, m = R->n_cols, e0 = R->indptr[lo];
 	size_t sn, sm;
+	g_autofree int64_t *deg = NULL;
 
 	memset(o, 0, sizeof *o);
-	o->R = *R;
-	o->R.values = NULL;
-	o->R.owned = FALSE;
-	if (!kith_csr_transpose(&o->Rt, &o->R, error))
-		return FALSE;
-	g_free(o->Rt.values);
-	o->Rt.values = NULL;
-	if (!kith_mul_size((size_t)MAX(n, 1), (size_t)l, &sn) ||
-	    !kith_mul_size((size_t)MAX(m, 1), (size_t)l, &sm)) {
+	o->n_all = R->n_rows;
+	o->R = (struct kith_csr){ n, m, R->indptr[hi] - e0, R->indptr + lo,
+	                          R->indices + e0, NULL, FALSE };
+	/* one failure fails every rank (the others would wait for it) */
+	if (e0 != 0) {
+		o->ip = kith_alloc_n((size_t)n + 1, sizeof(int64_t), error);
+		if (o->ip)
+			for (int64_t u = 0; u <= n; u++)
+				o->ip[u] = R->indptr[lo + u] - e0;
+		o->R.indptr = o->ip;
+	}
+	gboolean ok = o->R.indptr && kith_csr_transpose(&o->Rt, &o->R, error);
+	if (ok) {
+		g_free(o->Rt.values);
+		o->Rt.values = NULL;
+	}
+	if (ok && (!kith_mul_size((size_t)MAX(n, 1), (size_t)l, &sn) ||
+	           !kith_mul_size((size_t)MAX(m, 1), (size_t)l, &sm))) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
 		            "filter buffers overflow");
-		return FALSE;
+		ok = FALSE;
 	}
-	o->ru = kith_alloc_n((size_t)MAX(n, 1), sizeof(float), error);
+	o->ru = ok ? kith_alloc_n((size_t)MAX(n, 1), sizeof(float), error)
+	           : NULL;
 	o->ci = o->ru ? kith_alloc_n((size_t)MAX(m, 1), sizeof(float), error)
 	              : NULL;
 	o->tn = o->ci ? kith_floats_new(sn, FALSE, error) : NULL;
 	o->tm = o->tn ? kith_floats_new(sm, FALSE, error) : NULL;
-	if (!o->tm)
+	deg = o->tm ? kith_alloc_n((size_t)MAX(m, 1), sizeof(int64_t), error)
+	            : NULL;
+	if (!kith_dist_all_ok(deg != NULL, error))
 		return FALSE;
 	for (int64_t u = 0; u < n; u++) {
-		int64_t d = R->indptr[u + 1] - R->indptr[u];
+		int64_t d = o->R.indptr[u + 1] - o->R.indptr[u];
 		o->ru[u] = d > 0 ? (float)(1.0 / (double)d) : 0.0f;
 	}
-	for (int64_t i = 0; i < m; i++) {
-		int64_t d = o->Rt.indptr[i + 1] - o->Rt.indptr[i];
-		o->ci[i] = d > 0 ? (float)(1.0 / sqrt((double)d)) : 0.0f;
-	}
+	/* the item degrees: this rank's users' pairs, summed over the ranks */
+	for (int64_t i = 0; i < m; i++)
+		deg[i] = o->Rt.indptr[i + 1] - o->Rt.indptr[i];
+	if (!kith_dist_allreduce_i64(deg, (int)m, KITH_DIST_SUM, error))
+		return FALSE;
+	for (int64_t i = 0; i < m; i++)
+		o->ci[i] = deg[i] > 0 ? (float)(1.0 / sqrt((double)deg[i]))
+		                      : 0.0f;
 	return TRUE;
 }
 
@@ -268,9 +324,9 @@ filter_row_weights(struct filter_op *o, int l, uint64_t seed, GError **error)
 	int64_t n = o->R.n_rows, m = o->R.n_cols;
 	g_autofree float *om = kith_alloc_n((size_t)m * l, sizeof(float),
 	                                    error);
-	g_autofree float *S = om ? kith_alloc_n((size_t)n * l, sizeof(float),
-	                                        error) : NULL;
-	if (!S)
+	g_autofree float *S = om ? kith_alloc_n((size_t)MAX(n, 1) * l,
+	                                        sizeof(float), error) : NULL;
+	if (!kith_dist_all_ok(S != NULL, error))
 		return FALSE;
 #pragma omp parallel for schedule(static)
 	for (int64_t i = 0; i < m; i++) {
@@ -282,7 +338,7 @@ filter_row_weights(struct filter_op *o, int l, uint64_t seed, GError **error)
 	if (!filter_apply(o, S, om, l, FALSE, error))
 		return FALSE;
 	o->w = kith_alloc_n((size_t)MAX(n, 1), sizeof(float), error);
-	if (!o->w)
+	if (!kith_dist_all_ok(o->w != NULL, error))
 		return FALSE;
 #pragma omp parallel for schedule(static)
 	for (int64_t u = 0; u < n; u++) {
@@ -309,11 +365,8 @@ rn_apply(void *ctx, float *out, const float *in, int l, gboolean transpose,
 	struct filter_op *o = r->o;
 	int64_t n = o->R.n_rows, m = o->R.n_cols;
 
-	if (kith_interrupted()) {
-		g_set_error(error, KITH_ERROR, KITH_ERROR_INTERRUPTED,
-		            "interrupted");
+	if (!op_continue(error))
 		return FALSE;
-	}
 	if (!transpose) {
 		memcpy(o->tm, in, (size_t)m * l * sizeof(float));
 		scale_rows(o->tm, o->ci, m, l);
@@ -323,6 +376,8 @@ rn_apply(void *ctx, float *out, const float *in, int l, gboolean transpose,
 		memcpy(o->tn, in, (size_t)n * l * sizeof(float));
 		scale_rows(o->tn, r->su, n, l);
 		kith_spmm(out, &o->Rt, o->tn, l);
+		if (!kith_dist_allreduce_f32(out, (size_t)m * l, error))
+			return FALSE;
 		scale_rows(out, o->ci, m, l);
 	}
 	return TRUE;
@@ -336,13 +391,14 @@ filter_lowpass_init(struct filter_op *o, int kl, double alpha, int lmax,
                     const struct kith_filter_params *p, GError **error)
 {
 	int64_t n = o->R.n_rows, m = o->R.n_cols;
-	int ls = (int)MIN((int64_t)kl + MAX(p->oversample, 0), MIN(n, m));
+	int ls = (int)MIN((int64_t)kl + MAX(p->oversample, 0),
+	                  MIN(o->n_all, m));
 	g_autofree double *sigma = g_new(double, kl);
 	g_autofree float *su = kith_alloc_n((size_t)MAX(n, 1), sizeof(float),
 	                                    error);
 	struct rn_op r = { o, su };
 
-	if (!su)
+	if (!kith_dist_all_ok(su != NULL, error))
 		return FALSE;
 	for (int64_t u = 0; u < n; u++)
 		su[u] = sqrtf(o->ru[u]);
@@ -353,9 +409,10 @@ filter_lowpass_init(struct filter_op *o, int kl, double alpha, int lmax,
 	             : NULL;
 	o->cs = o->c ? kith_alloc_n(kith_dense_cross_scratch(kl, lmax),
 	                            sizeof(double), error) : NULL;
-	if (!o->cs || !kith_svd_op(NULL, sigma, o->vd, n, m, rn_apply, &r,
-	                           NULL, kl, ls - kl, MAX(p->passes, 1),
-	                           p->seed ^ 0x6c6f77u, error))
+	if (!kith_dist_all_ok(o->cs != NULL, error) ||
+	    !kith_svd_op_rows(NULL, sigma, o->vd, o->n_all, n, m, rn_apply, &r,
+	                      NULL, kl, ls - kl, MAX(p->passes, 1),
+	                      p->seed ^ 0x6c6f77u, error))
 		return FALSE;
 #pragma omp parallel for schedule(static)
 	for (int64_t i = 0; i < m; i++) {
@@ -383,32 +440,52 @@ lowpass_dim(const struct kith_filter_params *p, const struct kith_csr *R,
 	return alpha > 0 && k > 0 ? (int)k : 0;
 }
 
-/* The embeddings of the filter of R with the low-pass weight alpha: U (n
- * x d), V (m x d); start: the right vectors V (m x d, before their Σ^1/2
- * scaling) of a nearby filter, or NULL. */
+/* The bytes one rank hands to MPI in a fit of width d (P > 1; see
+ * kith-embed(1)): m items, l = d + oversample, iters passes, ls and kl
+ * the low-pass term's widths, the agreements on going on (8 B each). */
+static int64_t
+fit_bytes(int64_t m, int d, int l, int iters, int ls, int kl, int passes,
+          gboolean normalize)
+{
+	int64_t b = 8 * m + 4 * m * d + 16 +
+	            iters * (12 * m * l + 16 * (int64_t)l * l + 16);
+	if (normalize)
+		b += 4 * m * l + 24;
+	if (kl > 0)
+		b += passes * (4 * m * ls + 16 * (int64_t)ls * ls + 16) + 16;
+	return b;
+}
+
+/* The embeddings of the filter of R with the low-pass weight alpha on
+ * this rank's users lo..hi (all of them in one process): U ((hi - lo) x
+ * d), V (m x d, the same on every rank); start: the right vectors V (m x
+ * d, before their Σ^1/2 scaling) of a nearby filter, or NULL.  *bytes
+ * grows by the formula's bytes of the fit. */
 static gboolean
-filter_fit(float *U, float *V, const struct kith_csr *R, int d,
-           const struct kith_filter_params *p, double alpha,
-           const float *start, GError **error)
+filter_fit(float *U, float *V, const struct kith_csr *R, int64_t lo,
+           int64_t hi, int d, const struct kith_filter_params *p,
+           double alpha, const float *start, int64_t *bytes, GError **error)
 {
 	int kl = lowpass_dim(p, R, alpha);
-	int64_t n = R->n_rows, m = R->n_cols;
+	int64_t n = R->n_rows, m = R->n_cols, nl = hi - lo;
 	int l = (int)MIN((int64_t)d + MAX(p->oversample, 0), MIN(n, m));
 	int ls = (int)MIN((int64_t)kl + MAX(p->oversample, 0), MIN(n, m));
+	int iters = start ? WARM_PASSES : MAX(p->passes, 1);
 	struct filter_op o;
 	g_autofree double *sigma = g_new(double, d);
 	g_autofree float *sh = g_new(float, d), *sr = g_new(float, d);
 	gboolean ok = FALSE;
 
-	if (!filter_op_init(&o, R, MAX(MAX(l, d), ls), error))
+	*bytes += fit_bytes(m, d, l, iters, ls, kl, MAX(p->passes, 1),
+	                    p->normalize);
+	if (!filter_op_init(&o, R, lo, hi, MAX(MAX(l, d), ls), error))
 		goto out;
 	if (kl > 0 && !filter_lowpass_init(&o, kl, alpha, MAX(l, d), p, error))
 		goto out;
 	if (p->normalize && !filter_row_weights(&o, l, p->seed, error))
 		goto out;
-	if (!kith_svd_op(NULL, sigma, V, n, m, filter_apply, &o, start, d,
-	                 l - d, start ? WARM_PASSES : MAX(p->passes, 1),
-	                 p->seed, error))
+	if (!kith_svd_op_rows(NULL, sigma, V, n, nl, m, filter_apply, &o,
+	                      start, d, l - d, iters, p->seed, error))
 		goto out;
 	/* users = W P V Σ^-1/2 (filter_apply includes W), items = V Σ^1/2 */
 	if (!filter_apply(&o, U, V, d, FALSE, error))
@@ -419,7 +496,7 @@ filter_fit(float *U, float *V, const struct kith_csr *R, int d,
 		sr[j] = s > 1e-12 ? (float)(1.0 / s) : 0.0f;
 	}
 #pragma omp parallel for schedule(static)
-	for (int64_t u = 0; u < n; u++)
+	for (int64_t u = 0; u < nl; u++)
 		for (int j = 0; j < d; j++)
 			U[u * d + j] *= sr[j];
 #pragma omp parallel for schedule(static)
@@ -432,6 +509,31 @@ out:
 	return ok;
 }
 
+/* The ranks' share of the report: the partition, the bytes all ranks
+ * handed to MPI (measured, from b0 on, and by the formula: formula
+ * bytes per rank, gathered the user rows of the ranks after the first). */
+static gboolean
+filter_dist_report(struct kith_train_report *rep, const int64_t *bounds,
+                   uint64_t b0, int64_t formula, int d, GError **error)
+{
+	int P = kith_dist_size();
+	int64_t sent = (int64_t)(kith_dist_bytes() - b0);
+
+	rep->ranks = P;
+	g_free(rep->row_bounds);
+	rep->row_bounds = g_memdup2(bounds, sizeof(int64_t) * (size_t)(P + 1));
+	rep->bytes_formula_text = "P (Σ over fits (8 m + 4 m d + 16 + I (12 m "
+	                          "l + 16 l² + 16) + 4 m l + 24 + [low-pass] "
+	                          "I₀ (4 m l₀ + 16 l₀² + 16) + 16) + 32 c + 8) "
+	                          "+ 4 d (n - n₀) (0 on one rank)";
+	rep->bytes_formula = P > 1 ? P * formula +
+	                     4 * (int64_t)d * (bounds[P] - bounds[1]) : 0;
+	if (!kith_dist_allreduce_i64(&sent, 1, KITH_DIST_SUM, error))
+		return FALSE;
+	rep->bytes_steps = sent;
+	return TRUE;
+}
+
 gboolean
 kith_filter_train(float *U, float *V, struct kith_train_report *rep,
                   const struct kith_csr *R,
@@ -440,8 +542,12 @@ kith_filter_train(float *U, float *V, struct kith_train_report *rep,
 	int d = kith_filter_dim(p, R);
 	double t0 = kith_now();
 	struct kith_csr tr = { 0 }, val = { 0 };
-	float *vu = NULL, *vi = NULL;
+	float *vu = NULL, *vi = NULL, *ul = NULL;
 	gboolean ok = FALSE;
+	int P = kith_dist_size(), me = kith_dist_rank();
+	g_autofree int64_t *bounds = g_new(int64_t, P + 1);
+	uint64_t b0 = kith_dist_bytes();
+	int64_t formula = 8;
 
 	if (p->dim < 1 || p->passes < 1 || p->passes > 20 ||
 	    p->oversample < 0 || p->val_ratio < 0 || p->val_ratio >= 1 ||
@@ -459,6 +565,9 @@ kith_filter_train(float *U, float *V, struct kith_train_report *rep,
 	}
 	rep->k = p->k;
 	rep->stop_reason = "closed-form";
+	/* the users' rows split by pairs, as LightGCN's */
+	kith_dist_partition(bounds, R->indptr, R->n_rows, P);
+	int64_t lo = bounds[me], hi = bounds[me + 1], nl = hi - lo;
 	if (p->val_ratio > 0) {
 		int64_t vmax = p->val_max_users > 0 ? p->val_max_users : 3000;
 		if (!kith_split_validation(&tr, &val, R, p->val_ratio, vmax,
@@ -484,14 +593,16 @@ kith_filter_train(float *U, float *V, struct kith_train_report *rep,
 			 * pass: an unfair comparison); the user rows allocated
 			 * afresh, so that their pages are touched only at the
 			 * end of the fit, as the first candidate's */
-			vu = v ? kith_alloc_n((size_t)R->n_rows * d,
+			vu = v ? kith_alloc_n((size_t)MAX(nl, 1) * d,
 			                      sizeof(float), error) : NULL;
-			if (!vu || !filter_fit(vu, v, &tr, d, p, alphas[c], NULL,
-			                       error))
+			formula += 32;
+			if (!kith_dist_all_ok(vu != NULL, error) ||
+			    !filter_fit(vu, v, &tr, lo, hi, d, p, alphas[c], NULL,
+			                &formula, error))
 				goto out;
 			double te = kith_now();
-			if (!kith_rank_eval(&rm, vu, v, R->n_rows, R->n_cols, d,
-			                    p->k, &tr, &val, NULL, error))
+			if (!kith_rank_eval_rows(&rm, vu, v, lo, hi, R->n_cols, d,
+			                         p->k, &tr, &val, error))
 				goto out;
 			rep->seconds_eval += kith_now() - te;
 			if (cands > 1)
@@ -508,12 +619,23 @@ kith_filter_train(float *U, float *V, struct kith_train_report *rep,
 	}
 	double tf = kith_now();
 	rep->seconds_init = tf - t0 - rep->seconds_eval;
-	if (!filter_fit(U, V, R, d, p, rep->lowpass, vi, error))
+	/* the user rows of this rank; rank 0 gathers them all into U */
+	ul = P > 1 ? kith_alloc_n((size_t)MAX(nl, 1) * d, sizeof(float), error)
+	           : U;
+	if (!kith_dist_all_ok(ul != NULL, error) ||
+	    !filter_fit(ul, V, R, lo, hi, d, p, rep->lowpass, vi, &formula,
+	                error) ||
+	    (P > 1 && !kith_dist_gather_rows(U, ul, bounds, 0, R->n_rows,
+	                                     (size_t)d * sizeof(float), FALSE,
+	                                     error)))
 		goto out;
 	rep->seconds_train = kith_now() - tf;
-	ok = TRUE;
+	ok = !kith_dist_active() ||
+	     filter_dist_report(rep, bounds, b0, formula, d, error);
 out:
 	rep->seconds_total = kith_now() - t0;
+	if (ul != U)
+		g_free(ul);
 	g_free(vu);
 	g_free(vi);
 	kith_csr_clear(&tr);

@@ -1040,29 +1040,14 @@ dist_train_step(struct lgcn *g, uint64_t stream, int nb, double *loss,
 	return TRUE;
 }
 
-/* The floats each rank holds of global rows [r0, r1) of an N x d
- * array; returns where this rank's part starts in its rows X. */
-static const float *
-dist_part(const struct lgcn *g, int64_t *count, const float *X, int64_t r0,
-          int64_t r1)
-{
-	for (int r = 0; r < kith_dist_size(); r++)
-		count[r] = MAX((int64_t)0, MIN(r1, g->bounds[r + 1]) -
-		               MAX(r0, g->bounds[r])) * g->d;
-	return X + (MIN(MAX(r0, g->lo), g->lo + g->rows) - g->lo) * g->d;
-}
-
 /* Global rows [r0, r1) of the N x d array held as X (this rank's rows)
  * into dst on rank 0 (dst may be NULL elsewhere). */
 static gboolean
 dist_gather(const struct lgcn *g, float *dst, const float *X, int64_t r0,
             int64_t r1, GError **error)
 {
-	g_autofree int64_t *count = g_new(int64_t, kith_dist_size());
-	const float *src = dist_part(g, count, X, r0, r1);
-
-	return kith_dist_gatherv(src, count[kith_dist_rank()], dst, count,
-	                         sizeof(float), error);
+	return kith_dist_gather_rows(dst, X, g->bounds, r0, r1,
+	                             (size_t)g->d * sizeof(float), FALSE, error);
 }
 
 /* Score block of the validation ranking over the ranks, in floats per
@@ -1078,47 +1063,20 @@ dist_validate(const struct lgcn *g, const float *F, const struct kith_csr *Rtr,
               GError **error)
 {
 	int64_t u0 = MIN(g->lo, g->n), u1 = MIN(g->lo + g->rows, g->n);
-	g_autofree int64_t *count = g_new(int64_t, kith_dist_size());
 	g_autofree float *V = kith_alloc_n((size_t)g->m * g->d + 1,
 	                                   sizeof(float), error);
-	double sum[3] = { 0, 0, 0 };
 
-	if (!kith_dist_all_ok(V != NULL, error))
+	if (!kith_dist_all_ok(V != NULL, error) ||
+	    !kith_dist_gather_rows(V, F, g->bounds, g->n, g->N,
+	                           (size_t)g->d * sizeof(float), TRUE, error))
 		return FALSE;
-	const float *src = dist_part(g, count, F, g->n, g->N);
-	if (!kith_dist_allgatherv(src, count[kith_dist_rank()], V, count,
-	                          sizeof(float), error))
-		return FALSE;
-	memset(rm, 0, sizeof *rm);
-	if (u1 > u0) {
-		/* views of the owned users' rows */
-		struct kith_csr tr = { u1 - u0, Rtr->n_cols, 0,
-		                       Rtr->indptr + u0, Rtr->indices, NULL,
-		                       FALSE };
-		struct kith_csr va = { u1 - u0, Rval->n_cols, 0,
-		                       Rval->indptr + u0, Rval->indices, NULL,
-		                       FALSE };
-		tr.nnz = tr.indptr[tr.n_rows] - tr.indptr[0];
-		va.nnz = va.indptr[va.n_rows] - va.indptr[0];
-		/* the rank that holds the users ranks them all: score blocks
-		 * of DIST_TOPK_FLOATS (same scores, a quarter of the
-		 * memory) */
-		int64_t was = kith_topk_block_floats(DIST_TOPK_FLOATS);
-		gboolean ok = kith_rank_eval(rm, F, V, u1 - u0, g->m, g->d, k,
-		                             &tr, &va, NULL, error);
-		kith_topk_block_floats(was);
-		if (!ok)
-			return FALSE;
-		sum[0] = rm->recall * (double)rm->users_evaluated;
-		sum[1] = rm->ndcg * (double)rm->users_evaluated;
-		sum[2] = (double)rm->users_evaluated;
-	}
-	if (!kith_dist_allreduce_f64(sum, 3, KITH_DIST_SUM, error))
-		return FALSE;
-	rm->recall = sum[2] > 0 ? sum[0] / sum[2] : 0;
-	rm->ndcg = sum[2] > 0 ? sum[1] / sum[2] : 0;
-	rm->users_evaluated = (int64_t)sum[2];
-	return TRUE;
+	/* the rank that holds the users ranks them all: score blocks of
+	 * DIST_TOPK_FLOATS (same scores, a quarter of the memory) */
+	int64_t was = kith_topk_block_floats(DIST_TOPK_FLOATS);
+	gboolean ok = kith_rank_eval_rows(rm, F, V, u0, u1, g->m, g->d, k,
+	                                  Rtr, Rval, error);
+	kith_topk_block_floats(was);
+	return ok;
 }
 
 /* The focus pairs and users of a warm start that R holds. */

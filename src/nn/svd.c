@@ -15,6 +15,13 @@
  * FMA clone for those and a generic one for older CPUs).  Cost per pass: 2
  * SpMMs of 2·nnz·l flops plus O((n + m)·l²) for the Gram products and
  * solves, O(l³) per Jacobi sweep; memory (n + m)·l floats plus O(l²).
+ *
+ * Over the ranks of an MPI job (kith_svd_op_rows()) each rank holds its
+ * rows of the n side (Y, U) and the whole m side (Z, V): the operator
+ * sums its transposed products over the ranks, the Gram matrix of Y is
+ * summed over them (an Allreduce of l² doubles, twice a pass), and the
+ * rest (Z's orthonormalisation, the Jacobi step, V) runs alike on every
+ * rank, on the same data.
  */
 #include "config.h"
 
@@ -24,6 +31,7 @@
 
 #include "kith/core.h"
 #include "kith/dense.h"
+#include "kith/dist.h"
 #include "kith/nn.h"
 
 /* ---- truncated SVD ------------------------------------------------------ */
@@ -89,13 +97,18 @@ struct svd_work {
 };
 
 /* Orthonormalises the columns of Y (rows x l) in place by CholeskyQR
- * (G = YᵀY = LLᵀ, Y ← Y L⁻ᵀ); numerically dependent columns are zeroed. */
-static void
-chol_qr(float *Y, int64_t rows, struct svd_work *w)
+ * (G = YᵀY = LLᵀ, Y ← Y L⁻ᵀ); numerically dependent columns are zeroed.
+ * With ranks, Y is this rank's rows of a block split over the ranks of
+ * an MPI job and G is summed over them. */
+static gboolean
+chol_qr(float *Y, int64_t rows, struct svd_work *w, gboolean ranks,
+        GError **error)
 {
 	int l = w->l;
 	double *G = w->G;
 	kith_dense_gram(G, Y, rows, l, w->part);
+	if (ranks && !kith_dist_allreduce_f64(G, l * l, KITH_DIST_SUM, error))
+		return FALSE;
 	/* Cholesky G = L Lᵀ, L lower, in G */
 	for (int j = 0; j < l; j++) {
 		double s = G[j * l + j];
@@ -132,12 +145,15 @@ chol_qr(float *Y, int64_t rows, struct svd_work *w)
 			w->M[i * l + c] = (float)m[i];
 	}
 	kith_dense_gemm(Y, Y, rows, l, w->M, l);
+	return TRUE;
 }
 
-gboolean
-kith_svd_op(float *U, double *sigma, float *V, int64_t n, int64_t m,
-            kith_linop_fn apply, void *ctx, const float *start, int k,
-            int oversample, int iters, uint64_t seed, GError **error)
+/* kith_svd_op_rows(); ranks: the rows are split over the ranks. */
+static gboolean
+svd_op(float *U, double *sigma, float *V, int64_t n, int64_t n_local,
+       int64_t m, kith_linop_fn apply, void *ctx, const float *start, int k,
+       int oversample, int iters, uint64_t seed, gboolean ranks,
+       GError **error)
 {
 	int l = k + MAX(oversample, 0);
 	gboolean ok = FALSE;
@@ -155,7 +171,8 @@ kith_svd_op(float *U, double *sigma, float *V, int64_t n, int64_t m,
 		return FALSE;
 	}
 	w.l = l;
-	Y = kith_alloc_n((size_t)n, (size_t)l * sizeof(float), error);
+	Y = kith_alloc_n((size_t)MAX(n_local, 1), (size_t)l * sizeof(float),
+	                 error);
 	Z = Y ? kith_alloc_n((size_t)m, (size_t)l * sizeof(float), error)
 	      : NULL;
 	w.M = Z ? kith_alloc_n((size_t)l * l, sizeof(float), error) : NULL;
@@ -182,13 +199,13 @@ kith_svd_op(float *U, double *sigma, float *V, int64_t n, int64_t m,
 	for (int it = 0; it < iters; it++) {
 		if (!apply(ctx, Y, Z, l, FALSE, error))
 			goto out;
-		chol_qr(Y, n, &w);
-		chol_qr(Y, n, &w);
-		if (!apply(ctx, Z, Y, l, TRUE, error))
+		if (!chol_qr(Y, n_local, &w, ranks, error) ||
+		    !chol_qr(Y, n_local, &w, ranks, error) ||
+		    !apply(ctx, Z, Y, l, TRUE, error))
 			goto out;
 		if (it + 1 < iters) {
-			chol_qr(Z, m, &w);
-			chol_qr(Z, m, &w);
+			chol_qr(Z, m, &w, FALSE, NULL);
+			chol_qr(Z, m, &w, FALSE, NULL);
 		}
 	}
 	/* A ≈ Y Zᵀ; ZᵀZ = W Σ² Wᵀ */
@@ -213,7 +230,7 @@ kith_svd_op(float *U, double *sigma, float *V, int64_t n, int64_t m,
 			for (int c = 0; c < k; c++)
 				B[r * k + c] = (float)W[r * l + ord[c]];
 		if (U)
-			kith_dense_gemm(U, Y, n, l, B, k);
+			kith_dense_gemm(U, Y, n_local, l, B, k);
 		/* V = Z W_k Σ⁻¹ */
 		for (int r = 0; r < l; r++)
 			for (int c = 0; c < k; c++)
@@ -233,6 +250,25 @@ out:
 	g_free(W);
 	g_free(B);
 	return ok;
+}
+
+gboolean
+kith_svd_op(float *U, double *sigma, float *V, int64_t n, int64_t m,
+            kith_linop_fn apply, void *ctx, const float *start, int k,
+            int oversample, int iters, uint64_t seed, GError **error)
+{
+	return svd_op(U, sigma, V, n, n, m, apply, ctx, start, k, oversample,
+	              iters, seed, FALSE, error);
+}
+
+gboolean
+kith_svd_op_rows(float *U, double *sigma, float *V, int64_t n,
+                 int64_t n_local, int64_t m, kith_linop_fn apply, void *ctx,
+                 const float *start, int k, int oversample, int iters,
+                 uint64_t seed, GError **error)
+{
+	return svd_op(U, sigma, V, n, n_local, m, apply, ctx, start, k,
+	              oversample, iters, seed, TRUE, error);
 }
 
 /* kith_linop_fn of a CSR and its transpose. */

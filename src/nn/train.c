@@ -116,6 +116,14 @@ train_report_dist_to_json(JsonBuilder *b, const struct kith_train_report *rep)
 	for (int q = 0; q <= rep->ranks; q++)
 		json_builder_add_int_value(b, rep->row_bounds[q]);
 	json_builder_end_array(b);
+	if (g_strcmp0(rep->stop_reason, "closed-form") == 0) {
+		/* the filter: the bytes of the whole fit */
+		kith_json_put_int(b, "bytes", rep->bytes_steps);
+		kith_json_put_int(b, "bytes_formula", rep->bytes_formula);
+		kith_json_put_string(b, "formula", rep->bytes_formula_text);
+		json_builder_end_object(b);
+		return;
+	}
 	kith_json_put_int(b, "halo_rows", rep->halo_rows);
 	kith_json_put_int(b, "steps", rep->dist_steps);
 	kith_json_put_int(b, "batch_halo_rows", rep->batch_halo_rows);

@@ -12,6 +12,9 @@
 #                          kill_one for each rank of RANKS: a non-zero
 #                          status within 60 s, and the folder DIR written
 #                          before verifies with DIR/FILE unchanged
+#   lastfm_recall EMB      Recall@20 of EMB (of the LastFM 2K store
+#                          $T/fm) on LastFM 2K's test pairs
+#   near A B               "y" when |A - B| <= 0.002
 #   halo_users STORE BOUNDS DIRECTED
 #                          H = sum over ranks of the remote users that the
 #                          rank's rows of uu touch (its in-links when
@@ -40,6 +43,17 @@ need_mpi() {
 npy_values() {
 	_hl=$(od -A n -t u2 -j 8 -N 2 "$1" | tr -d ' ')
 	od -A n -v -t "$2" -j $((10 + _hl)) "$1" | tr -s ' ' '\n' | sed '/^$/d'
+}
+
+lastfm_recall() {
+	"$KITH" eval "$T/fm" "$1" --test "$SHARED/datasets/lastfm-2k/test1.txt" \
+		--columns user,item,_ -k 20 --json >"$T/.ev" &&
+		json_get "$T/.ev" 'recall@20'
+}
+
+near() {
+	awk -v a="$1" -v b="$2" 'BEGIN { d = a - b; if (d < 0) d = -d
+		print (d <= 0.002) ? "y" : "n" }'
 }
 
 row_bounds() {

@@ -24,6 +24,24 @@ make_store(struct kith_store *s, int64_t *indptr, int64_t n)
 	s->uu.indptr = indptr;
 }
 
+/* The M items of s and its pairs: user u has 1 + u % per items, (u + k)
+ * % M for its entries k; ip (n + 1) and ix (enough) are the caller's. */
+static void
+make_pairs(struct kith_store *s, int64_t *ip, int32_t *ix, int64_t m,
+           int per)
+{
+	int64_t n = s->n_users;
+
+	s->n_items = m;
+	ip[0] = 0;
+	for (int64_t u = 0; u < n; u++) {
+		ip[u + 1] = ip[u] + 1 + u % per;
+		for (int64_t k = ip[u]; k < ip[u + 1]; k++)
+			ix[k] = (int32_t)((u + k) % m);
+	}
+	s->ui = (struct kith_csr){ n, m, ip[n], ip, ix, NULL, FALSE };
+}
+
 static void
 test_shares(void)
 {
@@ -99,14 +117,7 @@ test_lightgcn(void)
 	struct kith_memest_rank r[3];
 
 	make_store(&s, uu, N);
-	s.n_items = M;
-	ip[0] = 0;
-	for (int64_t u = 0; u < N; u++) {
-		ip[u + 1] = ip[u] + 1 + u % 3;
-		for (int64_t k = ip[u]; k < ip[u + 1]; k++)
-			ix[k] = (int32_t)((u + k) % M);
-	}
-	s.ui = (struct kith_csr){ N, M, ip[N], ip, ix, NULL, FALSE };
+	make_pairs(&s, ip, ix, M, 3);
 	for (int P = 1; P <= 3; P++) {
 		int64_t rows = 0, entries = 0;
 		kith_memest_lightgcn_ranks(r, &s, 16, 1, 0, 0.1, TRUE, TRUE, 0,
@@ -120,6 +131,38 @@ test_lightgcn(void)
 		g_assert_cmpint(entries, ==, 2 * s.ui.nnz);
 	}
 	g_assert_cmpint(r[0].halo, <=, N + M - r[0].rows);
+	g_assert_cmpint(kith_memest_rank_max(r, 3), ==, 0);
+}
+
+/* The filter: users cut by their pairs, no halo; one rank holds what
+ * one process holds (plus Open MPI's share); more ranks, smaller user
+ * shares on the ranks that do not gather; rank 0 holds the output. */
+static void
+test_filter(void)
+{
+	enum { N = 3000, M = 200 };
+	int64_t uu[N + 1];
+	g_autofree int64_t *ip = g_new(int64_t, N + 1);
+	g_autofree int32_t *ix = g_new(int32_t, N * 5);
+	struct kith_store s;
+	struct kith_memest_rank one[1], r[3];
+
+	make_store(&s, uu, N);
+	make_pairs(&s, ip, ix, M, 5);
+	kith_memest_filter_ranks(one, &s, 64, 32, 0.1, 16, TRUE, 1);
+	g_assert_cmpuint(one[0].bytes, >,
+	                 kith_memest_filter(&s, 64, 32, 0.1, 16, TRUE));
+	g_assert_cmpint(one[0].rows, ==, N);
+	g_assert_cmpint(one[0].entries, ==, s.ui.nnz);
+	kith_memest_filter_ranks(r, &s, 64, 32, 0.1, 16, TRUE, 3);
+	g_assert_cmpint(r[0].rows + r[1].rows + r[2].rows, ==, N);
+	g_assert_cmpint(r[0].entries + r[1].entries + r[2].entries, ==,
+	                s.ui.nnz);
+	for (int q = 0; q < 3; q++) {
+		g_assert_cmpint(r[q].halo, ==, 0);
+		if (q > 0)
+			g_assert_cmpuint(r[q].bytes, <, one[0].bytes);
+	}
 	g_assert_cmpint(kith_memest_rank_max(r, 3), ==, 0);
 }
 
@@ -143,6 +186,7 @@ main(int argc, char **argv)
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/memest/rank-shares", test_shares);
 	g_test_add_func("/memest/lightgcn", test_lightgcn);
+	g_test_add_func("/memest/filter", test_filter);
 	g_test_add_func("/memest/gate", test_gate);
 	return g_test_run();
 }

@@ -206,6 +206,30 @@ test_rank_eval_naive(void)
 	}
 	g_assert_cmpfloat(mm[0].recall, <, mm[1].recall);
 
+	/* a block of users (one rank's): all of them is kith_rank_eval()
+	 * without extra misses; two halves cover the users once */
+	{
+		struct kith_rank_metrics all, lo, hi;
+		int64_t h = nu / 2;
+		g_assert_true(kith_rank_eval(&one, U, V, nu, ni, d, k, &train,
+		                             &test, NULL, &err));
+		g_assert_true(kith_rank_eval_rows(&all, U, V, 0, nu, ni, d, k,
+		                                  &train, &test, &err));
+		g_assert_cmpfloat(all.recall, ==, one.recall);
+		g_assert_cmpfloat(all.ndcg, ==, one.ndcg);
+		g_assert_cmpint(all.users_evaluated, ==, one.users_evaluated);
+		g_assert_true(kith_rank_eval_rows(&lo, U, V, 0, h, ni, d, k,
+		                                  &train, &test, &err));
+		g_assert_true(kith_rank_eval_rows(&hi, U + h * d, V, h, nu, ni,
+		                                  d, k, &train, &test, &err));
+		g_assert_cmpint(lo.users_evaluated + hi.users_evaluated, ==,
+		                one.users_evaluated);
+		g_assert_cmpfloat(fabs((lo.recall * lo.users_evaluated +
+		                        hi.recall * hi.users_evaluated) /
+		                       one.users_evaluated - one.recall), <,
+		                  1e-12);
+	}
+
 	/* shape mismatch is a usage error */
 	g_assert_false(kith_rank_eval(&m, U, V, nu - 1, ni, d, k, &train,
 	                              &test, NULL, &err));

@@ -20,6 +20,21 @@ random_floats(size_t n, uint64_t seed)
 	return x;
 }
 
+/* A CSR and its transpose as a kith_linop_fn. */
+struct pair {
+	const struct kith_csr *A, *At;
+};
+
+static gboolean
+pair_apply(void *ctx, float *out, const float *in, int l, gboolean t,
+           GError **error)
+{
+	const struct pair *c = ctx;
+	(void)error;
+	kith_spmm(out, t ? c->At : c->A, in, l);
+	return TRUE;
+}
+
 /* Gram over shapes that exercise the 8-lane body, the tail and blocks
  * with fewer rows than threads. */
 static void
@@ -292,6 +307,20 @@ test_svd(void)
 		}
 	g_assert_cmpint(memcmp(U[0], U[1], (size_t)n * k * 4), ==, 0);
 	g_assert_cmpint(memcmp(V[0], V[1], (size_t)m * k * 4), ==, 0);
+	/* the rows version in one process: the same bytes (no ranks) */
+	{
+		struct pair c = { &A, &At };
+		double sr[5];
+		g_autofree float *Ur = g_new(float, (size_t)n * k);
+		g_autofree float *Vr = g_new(float, (size_t)m * k);
+		kith_set_threads(1);
+		g_assert_true(kith_svd_op_rows(Ur, sr, Vr, n, n, m, pair_apply,
+		                               &c, NULL, k, 10, 6, 17, NULL));
+		kith_set_threads(0);
+		g_assert_cmpint(memcmp(Ur, U[0], (size_t)n * k * 4), ==, 0);
+		g_assert_cmpint(memcmp(Vr, V[0], (size_t)m * k * 4), ==, 0);
+		g_assert_cmpint(memcmp(sr, sg[0], sizeof sr), ==, 0);
+	}
 	/* k above min(n, m): a usage error */
 	GError *err = NULL;
 	g_assert_false(kith_svd_sparse(NULL, sg[0], NULL, &A, &At, 121, 0, 1,
