@@ -12,6 +12,9 @@
 #                          kill_one for each rank of RANKS: a non-zero
 #                          status within 60 s, and the folder DIR written
 #                          before verifies with DIR/FILE unchanged
+#   lastfm_store ARGS...   skip all unless MPI and LastFM 2K are here;
+#                          else ingest LastFM 2K's pairs (and ARGS) into
+#                          the store $T/fm, L its folder
 #   lastfm_recall EMB      Recall@20 of EMB (of the LastFM 2K store
 #                          $T/fm) on LastFM 2K's test pairs
 #   near A B               "y" when |A - B| <= 0.002
@@ -43,6 +46,14 @@ need_mpi() {
 npy_values() {
 	_hl=$(od -A n -t u2 -j 8 -N 2 "$1" | tr -d ' ')
 	od -A n -v -t "$2" -j $((10 + _hl)) "$1" | tr -s ' ' '\n' | sed '/^$/d'
+}
+
+lastfm_store() {
+	need_mpi
+	need_shared lastfm-2k
+	L=$SHARED/datasets/lastfm-2k
+	check "ingest" "$KITH" ingest -q --events "$L/data1.txt" \
+		--columns user,item,_ "$@" -o "$T/fm"
 }
 
 lastfm_recall() {

@@ -12,12 +12,7 @@
 # still runs under one rank.
 . "$top_srcdir/tests/cli/lib.sh"
 . "$top_srcdir/tests/cli/mpi-lib.sh"
-need_mpi
-need_shared lastfm-2k
-L=$SHARED/datasets/lastfm-2k
-
-check "ingest" "$KITH" ingest -q --events "$L/data1.txt" \
-	--columns user,item,_ --social "$L/trustnetwork.txt" -o "$T/fm"
+lastfm_store --social "$SHARED/datasets/lastfm-2k/trustnetwork.txt"
 O="-m lightgcn --dim 32 --epochs 10 --seed 7"
 check "single process" "$KITH" embed -q "$T/fm" -o "$T/e0" $O
 

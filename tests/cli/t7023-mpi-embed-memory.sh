@@ -9,13 +9,8 @@
 # Under the sanitizers (KITH_SANITIZED) only the peaks are not compared.
 . "$top_srcdir/tests/cli/lib.sh"
 . "$top_srcdir/tests/cli/mpi-lib.sh"
-need_mpi
-need_shared lastfm-2k
 [ -x /usr/bin/time ] || skip_all "no /usr/bin/time"
-L=$SHARED/datasets/lastfm-2k
-
-check "ingest" "$KITH" ingest -q --events "$L/data1.txt" \
-	--columns user,item,_ -o "$T/fm"
+lastfm_store
 O="-m lightgcn --dim 64 --epochs 3 --seed 7"
 
 # mib LINE: the MiB of "memory estimate X UNIT" in LINE (glib puts a

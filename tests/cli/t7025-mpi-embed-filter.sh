@@ -9,12 +9,7 @@
 # that cannot be written, a rank killed).
 . "$top_srcdir/tests/cli/lib.sh"
 . "$top_srcdir/tests/cli/mpi-lib.sh"
-need_mpi
-need_shared lastfm-2k
-L=$SHARED/datasets/lastfm-2k
-
-check "ingest" "$KITH" ingest -q --events "$L/data1.txt" \
-	--columns user,item,_ -o "$T/fm"
+lastfm_store
 O="-m filter --seed 7"
 check "single process" "$KITH" embed -q "$T/fm" -o "$T/e0" $O
 
