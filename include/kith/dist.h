@@ -125,6 +125,11 @@ gboolean kith_dist_gather_rows(void *dst, const void *X,
                                const int64_t *bounds, int64_t r0, int64_t r1,
                                size_t row_bytes, gboolean all,
                                GError **error);
+/* Point to point: n bytes of buf to rank `to` (MPI_Send, in messages of
+ * at most 1 GiB; counted), and the matching receive from rank `from`.
+ * Without MPI: nothing to do. */
+gboolean kith_dist_send(const void *buf, size_t n, int to, GError **error);
+gboolean kith_dist_recv(void *buf, size_t n, int from, GError **error);
 /* Rank 0's n bytes of buf are copied to every rank. */
 gboolean kith_dist_bcast(void *buf, size_t n, GError **error);
 /* Waits for every rank. */

@@ -211,6 +211,20 @@ void kith_store_stream_end(struct kith_store_stream *st,
 gboolean kith_store_writer_finish(struct kith_store_writer *w,
                                   const struct kith_store *s,
                                   JsonObject *extra, GError **error);
+/* An array of the store that the caller writes itself, front to back
+ * (a distributed ingest assembles there the pieces its ranks built):
+ * open it with its shape (cols 0: 1-D), append with
+ * kith_npy_out_append(), close.  Finish takes it as written once its
+ * dtype and shape are those S's counts give; S need not hold its data,
+ * and the in-memory checks of its matrix (ui and iu, or uu) are the
+ * caller's. */
+struct kith_npy_out *kith_store_writer_open(struct kith_store_writer *w,
+                                            const char *name,
+                                            enum kith_dtype dtype,
+                                            int64_t rows, int64_t cols,
+                                            GError **error);
+gboolean kith_store_writer_close(struct kith_store_writer *w,
+                                 const char *name, GError **error);
 /* Stops and joins the streams; their files are removed. */
 void kith_store_writer_cancel(struct kith_store_writer *w);
 /* Cancels, removes the folder unless committed, frees. */

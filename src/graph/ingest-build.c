@@ -2,7 +2,7 @@
  * Second half of kith ingest: collected rows -> struct kith_store, the
  * manifest's "extra" members and the summaries.
  *
- * user->item CSR and event log (build_ui()): a parallel stable counting
+ * user->item CSR and event log (ingest_build_ui()): a parallel stable counting
  * sort by user moves every event column into the log arrays; then each
  * row, where it lies, is sorted by (item, arrival) (LSD radix on the item
  * bytes for long rows, quicksort for short ones) and merged: weight = sum
@@ -237,8 +237,8 @@ frontier_done(struct frontier *f, int64_t b)
  * Cost: O(E) scatter, O(E log d) row sorts; extra memory 8 E (keys) +
  * 4 n threads (counts) + 40 d_max threads (row scratch).
  */
-static gboolean
-build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
+gboolean
+ingest_build_ui(struct ingest_ctx *c, struct kith_store *s, GError **error)
 {
 	int64_t nu = s->n_users, ne = c->n_ev;
 	int nt = (int)s->n_event_types;
@@ -792,7 +792,9 @@ ingest_build(struct ingest_ctx *c, GError **error)
 		c->opt->note(c->opt->note_data, msg);
 		g_free(msg);
 	}
-	if (!build_ui(c, s, error))
+	int64_t pairs = 0;
+	if (c->dist_size > 0 ? !ingest_dist_build(c, s, &pairs, error)
+	                     : !ingest_build_ui(c, s, error))
 		return FALSE;
 	struct kith_ingest_file *f = file_of(c, "events");
 	if (f) {
@@ -800,8 +802,7 @@ ingest_build(struct ingest_ctx *c, GError **error)
 		f->unique = s->ui.nnz - before;
 		f->merged = (c->n_ev - c->base_ev) - f->unique;
 	}
-	int64_t pairs = 0;
-	if (!build_uu(c, s, &pairs, error))
+	if (c->dist_size == 0 && !build_uu(c, s, &pairs, error))
 		return FALSE;
 	if ((f = file_of(c, "social"))) {
 		f->unique = pairs - c->base_so;

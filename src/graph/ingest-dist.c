@@ -379,22 +379,6 @@ done:
 	return ok;
 }
 
-/* Rank 0 receives every rank's N elements of ELEM bytes of column COL
- * after its own (rank 0's block stays where it is: elements
- * [0, counts[0])). */
-static gboolean
-gather_column(void *col, int64_t n, const int64_t *counts, size_t elem,
-              GError **error)
-{
-	int P = kith_dist_size();
-	g_autofree int64_t *others = g_memdup2(counts, sizeof(int64_t) * P);
-	others[0] = 0;
-	int me = kith_dist_rank();
-	char *recv = me == 0 ? (char *)col + (size_t)counts[0] * elem : NULL;
-	return kith_dist_gatherv(me == 0 ? NULL : col, me == 0 ? 0 : n, recv,
-	                         others, elem, error);
-}
-
 /* Rank 0 receives every rank's count N: counts[q] (rank 0 only); their
  * sum into *total (rank 0 only). */
 static gboolean
@@ -634,13 +618,15 @@ dist_start(struct ingest_ctx *c)
 	c->dist_users = owners_new();
 }
 
-/* Event types, users and items numbered as one process would; the
- * events to rank 0 after its own (nothing to do when rank 0 read the
- * whole file).  Collective; the outcome is common. */
+/* Event types, users and items numbered as one process would, on every
+ * rank; the events stay where they were read (the store is built over
+ * the ranks, ingest-dist-build.c); rank 0's n_ev counts all ranks'.
+ * Collective; the outcome is common. */
 static gboolean
 merge_events(struct ingest_ctx *c, void *ev, gboolean split, GError **error)
 {
 	int P = kith_dist_size(), me = kith_dist_rank();
+	c->dist_own_ev = c->n_ev;
 	if (!split)
 		return TRUE;
 	g_autofree int32_t *tm = g_new0(int32_t, 32 * (size_t)P);
@@ -649,29 +635,21 @@ merge_events(struct ingest_ctx *c, void *ev, gboolean split, GError **error)
 	struct ingest_owners *users = c->dist_users;
 	int64_t total = 0;
 	gboolean ok = settle(merge_types(ev, c, tm, error), error) &&
+	              kith_dist_bcast(tm, sizeof(int32_t) * 32 * (size_t)P,
+	                              error) &&
 	              settle(merge_map(users, c->users, "users", error), error) &&
 	              settle(merge_map(items, c->items, "items", error), error);
 	for (int64_t e = 0; ok && me != 0 && e < c->n_ev; e++) {
 		c->ev_u[e] = users->remap[c->ev_u[e]];
 		c->ev_i[e] = items->remap[c->ev_i[e]];
 	}
+	for (int64_t e = 0; ok && me != 0 && c->has_event && e < c->n_ev; e++)
+		c->ev_t[e] = (uint8_t)tm[me * 32 + c->ev_t[e]];
 	owners_free(items);
-	ok = ok && gather_counts(c->n_ev, counts, &total, error) &&
-	     settle(me != 0 || ingest_events_room(c, total, error), error) &&
-	     gather_column(c->ev_u, c->n_ev, counts, sizeof(int32_t), error) &&
-	     gather_column(c->ev_i, c->n_ev, counts, sizeof(int32_t), error) &&
-	     gather_column(c->ev_t, c->n_ev, counts, 1, error) &&
-	     (!c->has_ts ||
-	      gather_column(c->ev_ts, c->n_ev, counts, sizeof(int64_t), error)) &&
-	     (!c->has_value ||
-	      gather_column(c->ev_val, c->n_ev, counts, sizeof(float), error));
-	if (!ok || me != 0)
-		return ok;
-	int64_t e = counts[0];
-	for (int q = 1; q < P && c->has_event; q++)
-		for (int64_t j = 0; j < counts[q]; j++, e++)
-			c->ev_t[e] = (uint8_t)tm[q * 32 + c->ev_t[e]];
-	c->n_ev = total;
+	if (!ok || !gather_counts(c->n_ev, counts, &total, error))
+		return FALSE;
+	if (me == 0)
+		c->n_ev = total;
 	return TRUE;
 }
 
@@ -696,15 +674,16 @@ order_pairs(struct ingest_ctx *c, const int32_t *remap)
 	}
 }
 
-/* Users numbered as one process would (after the events' users); the
- * pairs, in order a < b unless directed, to rank 0 after its own (when
- * rank 0 read the whole file, its pairs put in order).  Collective; the
+/* Users numbered as one process would (after the events' users), on
+ * every rank; the pairs, in order a < b unless directed, stay where
+ * they were read (rank 0's n_so counts all ranks').  Collective; the
  * outcome is common. */
 static gboolean
 merge_social(struct ingest_ctx *c, void *so, gboolean split, GError **error)
 {
 	int P = kith_dist_size(), me = kith_dist_rank();
 	(void)so;
+	c->dist_own_so = c->n_so;
 	if (!split) {
 		order_pairs(c, NULL);   /* rank 0's, of its global map */
 		return TRUE;
@@ -716,20 +695,6 @@ merge_social(struct ingest_ctx *c, void *so, gboolean split, GError **error)
 		return FALSE;
 	order_pairs(c, users->remap);
 	if (!gather_counts(c->n_so, counts, &total, error))
-		return FALSE;
-	if (me == 0 && total > c->so_cap) {
-		c->so_key = g_try_renew(uint64_t, c->so_key, total);
-		c->so_w = g_try_renew(float, c->so_w, total);
-		if (!c->so_key || !c->so_w)
-			g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
-			            "cannot allocate room for %" G_GINT64_FORMAT
-			            " social rows", total);
-		else
-			c->so_cap = total;
-	}
-	if (!settle(me != 0 || c->so_cap >= total, error) ||
-	    !gather_column(c->so_key, c->n_so, counts, sizeof(uint64_t), error) ||
-	    !gather_column(c->so_w, c->n_so, counts, sizeof(float), error))
 		return FALSE;
 	if (me == 0)
 		c->n_so = total;
@@ -776,6 +741,8 @@ ingest_dist_clear(struct ingest_ctx *c)
 {
 	owners_free(c->dist_users);
 	c->dist_users = NULL;
+	g_clear_pointer(&c->dist_rows, g_free);
+	g_clear_pointer(&c->dist_log, g_free);
 	for (int k = 0; k < INGEST_PART_FILES; k++) {
 		g_free(c->dist_bytes[k]);
 		g_free(c->dist_lines[k]);
@@ -789,10 +756,7 @@ ingest_dist_extra(struct ingest_ctx *c)
 		{ "events_bytes", "events_lines" },
 		{ "social_bytes", "social_lines" },
 	};
-	const struct kith_store *s = c->res->store;
 	int P = c->dist_size;
-	g_autofree int64_t *rows = g_new(int64_t, P + 1);
-	kith_dist_partition(rows, s->ui.indptr, s->n_users, P);
 	JsonObject *o = json_object_new();
 	json_object_set_int_member(o, "ranks", P);
 	for (int k = 0; k < INGEST_PART_FILES; k++) {
@@ -806,14 +770,11 @@ ingest_dist_extra(struct ingest_ctx *c)
 		json_object_set_array_member(o, names[k][0], ab);
 		json_object_set_array_member(o, names[k][1], al);
 	}
+	/* the rows of the build (ingest-dist-build.c) */
 	JsonArray *ar = json_array_new(), *ae = json_array_new();
-	int64_t e = 0;
 	for (int q = 0; q <= P; q++) {
-		json_array_add_int_element(ar, rows[q]);
-		/* the log is sorted by user: its rows of users [rows[q], ...) */
-		while (e < s->n_log && s->ev_user[e] < rows[q])
-			e++;
-		json_array_add_int_element(ae, q == P ? s->n_log : e);
+		json_array_add_int_element(ar, c->dist_rows[q]);
+		json_array_add_int_element(ae, c->dist_log[q]);
 	}
 	json_object_set_array_member(o, "row_bounds", ar);
 	json_object_set_array_member(o, "event_log_bounds", ae);

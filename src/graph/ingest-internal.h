@@ -80,6 +80,12 @@ struct ingest_ctx {
 	int dist_size;
 	int64_t *dist_bytes[INGEST_PART_FILES], *dist_lines[INGEST_PART_FILES];
 	struct ingest_owners *dist_users;
+	/* the events and social rows a rank of a distributed ingest holds
+	 * in the arrays above (rank 0: n_ev and n_so count all ranks');
+	 * rank 0's partition member (rows by kith_dist_partition() of the
+	 * user->item row pointers, where they start in the log) */
+	int64_t dist_own_ev, dist_own_so;
+	int64_t *dist_rows, *dist_log;
 };
 
 /* ---- shared by the services (ingest-rows.c) ---- */
@@ -246,6 +252,18 @@ gboolean ingest_seed(struct ingest_ctx *c, GError **error);
 
 /* Builds c->res->store from the collected rows (ingest-build.c). */
 gboolean ingest_build(struct ingest_ctx *c, GError **error);
+/* The user->item arrays and the event log of S (n_users, n_items and
+ * n_event_types set) from c's events; its item->user transpose
+ * (ingest-build.c). */
+gboolean ingest_build_ui(struct ingest_ctx *c, struct kith_store *s,
+                         GError **error);
+/* The user->item, item->user, event-log and user->user arrays of a
+ * distributed ingest, built over the ranks and written by rank 0
+ * through c->opt->writer (ingest-dist-build.c).  Collective: rank 0
+ * passes its store (counts set; the counts of the arrays written are
+ * set on return), the others NULL.  *pairs: the distinct social pairs. */
+gboolean ingest_dist_build(struct ingest_ctx *c, struct kith_store *s,
+                           int64_t *pairs, GError **error);
 
 /* Fills c->res->extra (sources, event_weights, ingest summary). */
 void ingest_extra(struct ingest_ctx *c);

@@ -12,6 +12,9 @@
  *                          the one service that uses others)
  *     -> ingest-files.c    social, users, items, user features
  *     -> ingest-build.c    rows -> struct kith_store, manifest members
+ *     -> ingest-dist-build.c  the same rows over the ranks of an MPI job
+ *                          (the build's service, which writes through
+ *                          rank 0)
  *   shared by the services, below them:
  *        ingest-rows.c     row accounting: open, next, reject, close
  *        ingest-key.c      pseudonyms (also the CLI's key)
@@ -180,6 +183,11 @@ kith_ingest_run(const struct kith_ingest_options *opt,
 	               (dist ? ingest_read_social_dist(&c, error)
 	                     : ingest_read_social(&c, error)));
 	if (dist && kith_dist_rank() != 0) {
+		/* the store is built over the ranks once rank 0 has read the
+		 * other files (ingest-dist-build.c) */
+		int64_t pairs;
+		ok = kith_dist_all_ok(ok, error) &&
+		     ingest_dist_build(&c, NULL, &pairs, error);
 		ctx_clear(&c);
 		kith_ingest_result_clear(out);
 		return ok;
@@ -188,6 +196,8 @@ kith_ingest_run(const struct kith_ingest_options *opt,
 	              (!opt->items || ingest_read_items(&c, error)) &&
 	              (!opt->user_features || ingest_read_features(&c, error)) &&
 	              ingest_check_pct(&c, error);
+	if (dist)
+		ok = kith_dist_all_ok(ok, error);
 	if (ok)
 		note(&c, "read %" G_GINT64_FORMAT " events, %" G_GINT64_FORMAT
 		     " social rows in %.2f s", c.n_ev, c.n_so, kith_now() - t0);

@@ -476,10 +476,25 @@ struct kith_store_stream {
 	gboolean joined;
 };
 
+static gboolean store_check(const struct kith_store *s, gboolean release,
+                            gboolean no_ui, gboolean no_uu, GError **error);
+
+/* An array the caller wrote (kith_store_writer_open()). */
+struct wput {
+	char *name;
+	enum kith_dtype dtype;
+	int64_t rows, cols;
+	struct kith_npy_out *out;   /* NULL once closed */
+	uint64_t h;
+	int64_t bytes;
+	gboolean written;
+};
+
 struct kith_store_writer {
 	struct kith_outdir *od;
 	int umode;
 	GPtrArray *streams;
+	GArray *puts;               /* struct wput */
 };
 
 /* Appends what is final of the thread's files (all of it once ended);
@@ -565,7 +580,59 @@ kith_store_writer_begin(const char *path, gboolean private_mode,
 	w->od = od;
 	w->umode = private_mode ? 0600 : 0644;
 	w->streams = g_ptr_array_new();
+	w->puts = g_array_new(FALSE, TRUE, sizeof(struct wput));
 	return w;
+}
+
+struct kith_npy_out *
+kith_store_writer_open(struct kith_store_writer *w, const char *name,
+                       enum kith_dtype dtype, int64_t rows, int64_t cols,
+                       GError **error)
+{
+	g_autofree char *path = kith_outdir_path(w->od, name);
+	struct kith_npy_out *o = kith_npy_out_open(path, dtype, rows, cols,
+	                                           w->umode, error);
+	if (o == NULL)
+		return NULL;
+	struct wput p = { 0 };
+	p.name = g_strdup(name);
+	p.dtype = dtype;
+	p.rows = rows;
+	p.cols = cols;
+	p.out = o;
+	g_array_append_val(w->puts, p);
+	return o;
+}
+
+gboolean
+kith_store_writer_close(struct kith_store_writer *w, const char *name,
+                        GError **error)
+{
+	for (guint k = 0; k < w->puts->len; k++) {
+		struct wput *p = &g_array_index(w->puts, struct wput, k);
+		if (strcmp(p->name, name) != 0 || p->out == NULL)
+			continue;
+		struct kith_npy_out *o = p->out;
+		p->out = NULL;
+		if (!kith_npy_out_close(o, FALSE, &p->h, &p->bytes, error))
+			return FALSE;
+		p->written = TRUE;
+		return TRUE;
+	}
+	g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+	            "internal: '%s' is not open in the store", name);
+	return FALSE;
+}
+
+static const struct wput *
+put_of(const struct kith_store_writer *w, const char *name)
+{
+	for (guint k = 0; w && k < w->puts->len; k++) {
+		const struct wput *p = &g_array_index(w->puts, struct wput, k);
+		if (strcmp(p->name, name) == 0)
+			return p;
+	}
+	return NULL;
 }
 
 struct kith_store_stream *
@@ -689,6 +756,13 @@ kith_store_writer_cancel(struct kith_store_writer *w)
 		g_mutex_unlock(&st->mu);
 		stream_join(st);
 	}
+	for (guint k = 0; w->puts && k < w->puts->len; k++) {
+		struct wput *p = &g_array_index(w->puts, struct wput, k);
+		if (p->out != NULL) {
+			kith_npy_out_abort(p->out);
+			p->out = NULL;
+		}
+	}
 }
 
 void
@@ -708,6 +782,9 @@ kith_store_writer_free(struct kith_store_writer *w)
 		g_free(st);
 	}
 	g_ptr_array_free(w->streams, TRUE);
+	for (guint k = 0; k < w->puts->len; k++)
+		g_free(g_array_index(w->puts, struct wput, k).name);
+	g_array_free(w->puts, TRUE);
 	kith_outdir_free(w->od);
 	g_free(w);
 }
@@ -799,7 +876,8 @@ writer_finish(struct kith_store_writer *sw, const struct kith_store *s,
 	int umode = sw->umode;
 	int64_t social_pairs;
 
-	if (!kith_store_check(s, error))
+	if (!store_check(s, FALSE, put_of(sw, "ui.indices.npy") != NULL,
+	                 put_of(sw, "uu.indices.npy") != NULL, error))
 		return FALSE;
 	b = kith_manifest_begin(KITH_STORE_FORMAT, KITH_STORE_VERSION);
 
@@ -812,6 +890,28 @@ writer_finish(struct kith_store_writer *sw, const struct kith_store *s,
 		const struct store_array *a = &store_arrays[k];
 		int64_t rows, cols;
 		sa_shape(s, a, &rows, &cols);
+		const struct wput *p = put_of(sw, a->name);
+		if (p != NULL) {
+			if (a->shape == SA_DENSE) {     /* as if S held it */
+				cols = sa_count(s, a->cols);
+				rows = cols > 0 ? s->n_users : 0;
+			}
+			ok = p->written && p->dtype == a->dtype &&
+			     p->rows == rows && p->cols == cols;
+			if (!ok) {
+				g_set_error(error, KITH_ERROR, KITH_ERROR_IO,
+				            "internal: '%s' written by the caller "
+				            "is not the store's array", a->name);
+				break;
+			}
+			add_job(&w, a->name, a->dtype, rows, cols, NULL, 0);
+			struct wjob *j = &g_array_index(w.jobs, struct wjob,
+			                                w.jobs->len - 1);
+			j->streamed = TRUE;
+			j->h = p->h;
+			j->bytes = p->bytes;
+			continue;
+		}
 		const void *d = sa_write_data(&w, s, a, rows, error);
 		ok = d != NULL || rows == 0 || a->fill == SA_EMPTY;
 		if (ok)
@@ -1069,14 +1169,18 @@ bad:
 /* kith_store_check(); with `release`, the pages checked are handed back
  * as the checks go (S mapped them). */
 static gboolean
-store_check(const struct kith_store *s, gboolean release, GError **error)
+store_check(const struct kith_store *s, gboolean release, gboolean no_ui,
+            gboolean no_uu, GError **error)
 {
-	if (!check_csr(s, release, &s->ui, "ui", s->n_users, s->n_items, TRUE,
-	               error) ||
-	    !check_csr(s, release, &s->iu, "iu", s->n_items, s->n_users, TRUE,
-	               error) ||
-	    !check_csr(s, release, &s->uu, "uu", s->n_users, s->n_users, TRUE,
-	               error) ||
+	if ((!no_ui &&
+	     !check_csr(s, release, &s->ui, "ui", s->n_users, s->n_items, TRUE,
+	                error)) ||
+	    (!no_ui &&
+	     !check_csr(s, release, &s->iu, "iu", s->n_items, s->n_users, TRUE,
+	                error)) ||
+	    (!no_uu &&
+	     !check_csr(s, release, &s->uu, "uu", s->n_users, s->n_users, TRUE,
+	                error)) ||
 	    !check_csr(s, release, &s->item_cat, "item_cat", s->n_items,
 	               s->n_categories, TRUE, error) ||
 	    !check_csr(s, release, &s->uf, "uf", s->n_users, s->n_user_feats,
@@ -1093,7 +1197,7 @@ store_check(const struct kith_store *s, gboolean release, GError **error)
 gboolean
 kith_store_check(const struct kith_store *s, GError **error)
 {
-	return store_check(s, FALSE, error);
+	return store_check(s, FALSE, FALSE, FALSE, error);
 }
 
 /* ---- opening ------------------------------------------------------------- */
@@ -1316,7 +1420,7 @@ store_open(const char *path, gboolean ids, GError **error)
 	    (s->user_feat_names = read_names(s, "user_features.tsv",
 	                                     s->n_user_feats, error)) == NULL)
 		return NULL;
-	if (!store_check(s, release, error)) {
+	if (!store_check(s, release, FALSE, FALSE, error)) {
 		g_prefix_error(error, "'%s': ", path);
 		return NULL;
 	}
