@@ -113,19 +113,26 @@ ingest_gate(const struct ingest_opts *a, struct kith_cli *cli)
 	struct kith_memest_ingest mi = { 0 };
 
 	mi.events = est_rows(a->events, &mi.events_bytes);
-	/* per rank: under MPI the ranks but 0 hold their part of the events
-	 * only (rank 0 gathers them and builds the store) */
+	mi.social = est_rows(a->social, NULL);
+	/* per rank: under MPI each rank reads its part of the events and
+	 * social files and builds its users' rows of the store; rank 0
+	 * alone holds the ids and reads the users, items and features
+	 * files */
 	int me = kith_dist_rank(), np = kith_dist_size();
-	if (me != 0) {
-		mi.events /= np;
-		mi.events_bytes /= np;
-	}
-	mi.social = me == 0 ? est_rows(a->social, NULL) : 0;
 	mi.user_rows = me == 0 ? est_rows(a->users, NULL) : 0;
 	mi.item_rows = me == 0 ? est_rows(a->items, NULL) : 0;
 	mi.feature_rows = me == 0 ? est_rows(a->features, NULL) : 0;
 	mi.users = MAX(mi.user_rows, MAX(mi.events, mi.social) / 10);
 	mi.items = MAX(mi.item_rows, mi.events / 100);
+	if (np > 1) {
+		mi.events /= np;
+		mi.events_bytes /= np;
+		mi.social /= np;
+		if (me != 0) {
+			mi.users /= np;
+			mi.items /= np;
+		}
+	}
 	mi.event_types = 4;
 	g_autofree char *what = g_strdup_printf("ingest of about %"
 	    G_GINT64_FORMAT " events, %" G_GINT64_FORMAT " social rows",

@@ -1,11 +1,13 @@
 /*
  * kith ingest over the ranks of an MPI job (mpirun -np P kith ingest), a
  * service of the driver (ingest.c): the events file, then the social
- * file, each read in P parts, one per rank; ids, rows and accounting are
- * gathered on rank 0, which goes on as a single process does (the users,
- * items and features files, the build, the store).  The other ranks end
- * here.  The reader services (ingest-events.c, ingest-files.c) give the
- * steps (struct ingest_part_ops); this file runs them over the ranks.
+ * file, each read in P parts, one per rank; ids and accounting are
+ * merged on rank 0, which goes on as a single process does with the
+ * users, items and features files; the rows stay on the rank that read
+ * them, numbered as one process numbers them, until the build
+ * distributes them (ingest-dist-build.c).  The reader services
+ * (ingest-events.c, ingest-files.c) give the steps (struct
+ * ingest_part_ops); this file runs them over the ranks.
  *
  * Parts.  Rank 0 reads the header and the records up to the first one
  * that fixes the columns (ops->prefix) and broadcasts the columns and
@@ -31,9 +33,9 @@
  * their order on rank r); senders hand those to the owners, which answer
  * every sender with the numbers of all its ids.  Rank 0 receives the new
  * ids' names in rank order, so its maps become the single process's.
- * Event types (at most 32) are merged by rank 0 in rank order.  Social
- * pairs are kept as read and put in order (a < b unless --directed)
- * once renumbered.
+ * Event types (at most 32) are merged by rank 0 in rank order and the
+ * map broadcast.  Social pairs are kept as read and put in order (a < b
+ * unless --directed) once renumbered.
  *
  * Accounting.  Records, rejects per reason, self-loops and line counts
  * are summed; the rejects.tsv lines are concatenated in rank order (file
@@ -45,8 +47,7 @@
  * feeds) and O(ids seen) to exchange: per id map and file two
  * all-to-alls of counts, four of data (names, new flags, numbers both
  * ways), one sum and a gather of the new ids' names; rank 0 receives the
- * events (21 bytes each), the social rows (12 bytes each), the distinct
- * ids and the rejects.
+ * distinct ids and the rejects.
  */
 #include <stdlib.h>
 #include <string.h>

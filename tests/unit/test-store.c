@@ -418,6 +418,123 @@ test_stream_mismatch(void)
 	kith_store_free(s);
 }
 
+/* ---- arrays the caller writes (kith_store_writer_open()) ---- */
+
+/* Appends n bytes of d to o in uneven pieces. */
+static void
+append_pieces(struct kith_npy_out *o, const void *d, size_t n)
+{
+	GError *err = NULL;
+	size_t done = 0, step = 1;
+	while (done < n) {
+		size_t l = MIN(n - done, step);
+		g_assert_true(kith_npy_out_append(o, (const char *)d + done, l,
+		                                  &err));
+		g_assert_no_error(err);
+		done += l;
+		step = step * 5 + 3;
+	}
+}
+
+/* The user->item and item->user arrays written by the caller, the
+ * store holding only their counts (as rank 0 of a distributed ingest):
+ * the same files and checksums as kith_store_write(); a piece of the
+ * wrong shape, or one never closed, fails finish and commits nothing. */
+static void
+test_put_same_bytes(void)
+{
+	g_autofree char *ref = g_build_filename(tmpdir, "ref-put", NULL);
+	g_autofree char *out = g_build_filename(tmpdir, "put", NULL);
+	struct kith_store *s = wide_store(40000, 9);
+	int64_t nnz = s->ui.nnz, n = s->n_users, m = s->n_items;
+	GError *err = NULL;
+
+	g_assert_true(kith_store_write(s, ref, NULL, FALSE, &err));
+	g_assert_no_error(err);
+	struct {
+		const char *name;
+		enum kith_dtype dt;
+		int64_t rows;
+		void **data;
+	} put[] = {
+		{ "ui.indptr.npy", KITH_DT_I64, n + 1, (void **)&s->ui.indptr },
+		{ "ui.indices.npy", KITH_DT_I32, nnz, (void **)&s->ui.indices },
+		{ "ui.weight.npy", KITH_DT_F32, nnz, (void **)&s->ui.values },
+		{ "ui.count.npy", KITH_DT_I32, nnz, (void **)&s->ui_count },
+		{ "iu.indptr.npy", KITH_DT_I64, m + 1, (void **)&s->iu.indptr },
+		{ "iu.indices.npy", KITH_DT_I32, nnz, (void **)&s->iu.indices },
+		{ "iu.weight.npy", KITH_DT_F32, nnz, (void **)&s->iu.values },
+	};
+	void *held[G_N_ELEMENTS(put)];
+	for (int round = 0; round < 3; round++) {
+		struct kith_store_writer *w = kith_store_writer_begin(out, FALSE,
+		                                                      &err);
+		g_assert_no_error(err);
+		for (size_t k = 0; k < G_N_ELEMENTS(put); k++) {
+			/* round 1: ui.count one row short; round 2: iu.weight
+			 * left open */
+			int64_t rows = put[k].rows - (round == 1 && k == 3);
+			struct kith_npy_out *o = kith_store_writer_open(
+				w, put[k].name, put[k].dt, rows, 0, &err);
+			g_assert_no_error(err);
+			append_pieces(o, *put[k].data,
+			              (size_t)rows * kith_dtype_size(put[k].dt));
+			if (round == 2 && k == 6)
+				continue;
+			g_assert_true(kith_store_writer_close(w, put[k].name,
+			                                      &err));
+			g_assert_no_error(err);
+		}
+		/* the store keeps the counts, not the data */
+		for (size_t k = 0; k < G_N_ELEMENTS(put); k++) {
+			held[k] = *put[k].data;
+			*put[k].data = NULL;
+		}
+		gboolean ok = kith_store_writer_finish(w, s, NULL, &err);
+		for (size_t k = 0; k < G_N_ELEMENTS(put); k++)
+			*put[k].data = held[k];
+		kith_store_writer_free(w);
+		if (round > 0) {
+			g_assert_false(ok);
+			g_assert_error(err, KITH_ERROR, KITH_ERROR_IO);
+			g_assert_nonnull(strstr(err->message, round == 1
+			                        ? "ui.count.npy" : "iu.weight.npy"));
+			g_clear_error(&err);
+			g_assert_false(g_file_test(out, G_FILE_TEST_EXISTS));
+			assert_no_tmp("put");
+			continue;
+		}
+		g_assert_no_error(err);
+		g_assert_true(ok);
+		for (size_t k = 0; k < G_N_ELEMENTS(put); k++) {
+			g_autofree char *a = g_build_filename(ref, put[k].name, NULL);
+			g_autofree char *b = g_build_filename(out, put[k].name, NULL);
+			g_assert_true(same_file(a, b));
+		}
+		g_autofree char *ma = g_build_filename(ref, "manifest.json", NULL);
+		g_autofree char *mb = g_build_filename(out, "manifest.json", NULL);
+		JsonNode *ja = kith_json_read(ma, &err);
+		JsonNode *jb = kith_json_read(mb, &err);
+		g_assert_no_error(err);
+		JsonObject *aa = kith_json_obj(json_node_get_object(ja), "arrays");
+		JsonObject *ab = kith_json_obj(json_node_get_object(jb), "arrays");
+		for (size_t k = 0; k < G_N_ELEMENTS(put); k++)
+			g_assert_cmpstr(
+				kith_json_str(kith_json_obj(aa, put[k].name), "xxh64"),
+				==,
+				kith_json_str(kith_json_obj(ab, put[k].name), "xxh64"));
+		json_node_unref(ja);
+		json_node_unref(jb);
+		g_assert_true(kith_manifest_verify(out, &err));
+		g_assert_no_error(err);
+		g_autoptr(kith_store) back = kith_store_open(out, &err);
+		g_assert_no_error(err);
+		g_assert_cmpint(back->ui.nnz, ==, nnz);
+		g_assert_true(test_remove_tree(out));
+	}
+	kith_store_free(s);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -431,6 +548,7 @@ main(int argc, char **argv)
 	g_test_add_func("/store/stream-same-bytes", test_stream_same_bytes);
 	g_test_add_func("/store/stream-cancel", test_stream_cancel);
 	g_test_add_func("/store/stream-mismatch", test_stream_mismatch);
+	g_test_add_func("/store/put-same-bytes", test_put_same_bytes);
 	rc = g_test_run();
 	if (!test_remove_tree(tmpdir))
 		rc = rc ? rc : 1;
