@@ -531,8 +531,10 @@ lightgcn_indptr(const struct kith_store *s, double social_weight)
  *   E⁰, T, Adam m and v (4 ndl), F and G with room for the halo rows
  *   (2 (nl + h) d floats), the best state (1 ndl; 2 without refit);
  *   the triples of the whole batch (every rank draws it: 24 B·B·neg);
- *   the spectral start computed whole (as one process: N·d floats, R̃
- *   and R̃ᵀ, Y and Z, OpenBLAS's buffers) beside its E⁰;
+ *   the spectral start beside its E⁰: its users' rows and the items'
+ *   (nu + m rows: U and V, d floats each, Y and Z, l floats each, the
+ *   row pointers of R̃ and R̃ᵀ) and its users' pairs (eu: R̃ and R̃ᵀ, 16
+ *   B each), as one process on one rank;
  *   with validation the split (as one process) and the item rows every
  *   rank gathers (m·d floats);
  * rank 0 also gathers the output: users, items and the ego rows (2 N·d
@@ -561,17 +563,21 @@ kith_memest_lightgcn_ranks(struct kith_memest_rank *out,
 	double spec = 0, blas = 0;
 	g_autofree int64_t *ip = lightgcn_indptr(s, social_weight);
 
-	if (spectral) {
-		double l = dim + MIN(dim, 16);
-		spec = nd + 16 * nnz + 16 * N + N * l * 4;
-		blas = MAX(kith_get_threads(), 1) *
-		       MIN(50 * MiB, 0.75 * n * l * 4);
-	}
+	double l = dim + MIN(dim, 16);
 	rank_shares(out, ip, (int64_t)N, 0, ranks);
 	for (int q = 0; q < ranks; q++) {
 		struct kith_memest_rank *r = &out[q];
 		double nl = (double)r->rows, e = (double)r->entries;
 		double h = (double)r->halo;
+		int64_t u0 = MIN(lo, s->n_users);
+		int64_t u1 = MIN(lo + r->rows, s->n_users);
+		double nu = (double)(u1 - u0);
+		double eu = (double)(s->ui.indptr[u1] - s->ui.indptr[u0]);
+		if (spectral) {
+			spec = (nu + m) * (4 * d + 4 * l + 16) + 16 * eu;
+			blas = MAX(kith_get_threads(), 1) *
+			       MIN(50 * MiB, 0.75 * nu * l * 4);
+		}
 		double ndl = nl * d * 4;
 		double adj = 8 * e + 8 * nl + 16 * h;
 		double best = val_ratio > 0 ? (refit ? ndl : 2 * ndl) : 0;

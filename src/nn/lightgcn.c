@@ -652,17 +652,43 @@ train_step(struct lgcn *g, uint64_t stream, int nb)
 
 /* ---- spectral start ---------------------------------------------------- */
 
-/* E⁰ from the top-d singular triplets of R̃ (see the banner): the
- * deterministic truncated SVD of src/nn/svd.c writes u into the user rows
- * and v into the item rows of E⁰, then each column is scaled by √σ·c. */
+/* The operator R̃ on users u0..u1 for kith_svd_op_rows(): its rows are
+ * one process's, and the transposed product, this rank's users' partial
+ * sum, is completed by a sum over the ranks (on one rank, nothing). */
+struct spec_op {
+	struct kith_csr Rn, Rt;
+};
+
 static gboolean
-spectral_init(struct lgcn *g, float *E, GError **error)
+spec_apply(void *ctx, float *out, const float *in, int l, gboolean transpose,
+           GError **error)
+{
+	struct spec_op *o = ctx;
+
+	if (!transpose) {
+		kith_spmm(out, &o->Rn, in, l);
+		return TRUE;
+	}
+	kith_spmm(out, &o->Rt, in, l);
+	return kith_dist_allreduce_f32(out, (size_t)o->Rt.n_rows * l, error);
+}
+
+/* E⁰ from the top-d singular triplets of R̃ (see the banner): the
+ * deterministic truncated SVD of src/nn/svd.c writes u into U (the rows
+ * of users u0..u1) and v into V (all m items), then each column is scaled
+ * by √σ·c.  One process passes all users; over the ranks each rank its
+ * own (kith_svd_op_rows(): the item side is whole on every rank, the
+ * user side split), and P ranks give one process's start up to the
+ * order of the sums over users. */
+static gboolean
+spectral_init(struct lgcn *g, float *U, float *V, int64_t u0, int64_t u1,
+              GError **error)
 {
 	const struct kith_csr *R = g->R;
-	int64_t n = g->n, m = g->m;
+	int64_t n = g->n, m = g->m, nl = u1 - u0, e0 = R->indptr[u0];
 	int d = g->d;
 	gboolean ok = FALSE;
-	struct kith_csr Rn = { 0 }, Rt = { 0 };
+	struct spec_op o = { 0 };
 	double sigma[d];
 
 	if (MIN(n, m) < d) {
@@ -671,32 +697,43 @@ spectral_init(struct lgcn *g, float *E, GError **error)
 		            d);
 		return FALSE;
 	}
-	/* R̃ = D_u^{-1/2} R D_i^{-1/2} and its transpose */
-	if (!kith_csr_alloc(&Rn, n, m, R->nnz, TRUE, error))
-		goto out;
-	memcpy(Rn.indptr, R->indptr, (size_t)(n + 1) * sizeof(int64_t));
-	memcpy(Rn.indices, R->indices, (size_t)R->nnz * sizeof(int32_t));
+	/* R̃ = D_u^{-1/2} R D_i^{-1/2} on the rows u0..u1, and its
+	 * transpose; the item degrees count every user's pairs */
+	ok = kith_csr_alloc(&o.Rn, nl, m, R->indptr[u1] - e0, TRUE, error);
+	if (ok) {
+		for (int64_t u = 0; u <= nl; u++)
+			o.Rn.indptr[u] = R->indptr[u0 + u] - e0;
+		memcpy(o.Rn.indices, R->indices + e0,
+		       (size_t)o.Rn.nnz * sizeof(int32_t));
+	}
 	{
-		g_autofree double *di = kith_alloc0_n(MAX(m, 1),
-		                                      sizeof(double), error);
-		if (!di)
-			goto out;
-		for (int64_t k = 0; k < R->nnz; k++)
-			di[R->indices[k]] += 1;
-		for (int64_t u = 0; u < n; u++) {
-			int64_t du = R->indptr[u + 1] - R->indptr[u];
-			for (int64_t k = R->indptr[u]; k < R->indptr[u + 1];
-			     k++)
-				Rn.values[k] = (float)(1.0 / sqrt((double)du *
-				                       di[R->indices[k]]));
+		g_autofree double *di = ok ? kith_alloc0_n(MAX(m, 1),
+		                                           sizeof(double),
+		                                           error) : NULL;
+		ok = di != NULL;
+		if (ok) {
+			for (int64_t k = 0; k < R->nnz; k++)
+				di[R->indices[k]] += 1;
+			for (int64_t u = 0; u < nl; u++) {
+				int64_t du = o.Rn.indptr[u + 1] -
+				             o.Rn.indptr[u];
+				for (int64_t k = o.Rn.indptr[u];
+				     k < o.Rn.indptr[u + 1]; k++)
+					o.Rn.values[k] = (float)(1.0 /
+					    sqrt((double)du * di[o.Rn.indices[k]]));
+			}
 		}
 	}
-	if (!kith_csr_transpose(&Rt, &Rn, error))
-		goto out;
-	if (!kith_svd_sparse(E, sigma, E + (size_t)n * d, &Rn, &Rt, d,
-	                     MIN(d, 16), 4, g->p->seed, error))
-		goto out;
-	{
+	ok = ok && kith_csr_transpose(&o.Rt, &o.Rn, error);
+	if (g->dist) {
+		ok = kith_dist_all_ok(ok, error) &&
+		     kith_svd_op_rows(U, sigma, V, n, nl, m, spec_apply, &o,
+		                      NULL, d, MIN(d, 16), 4, g->p->seed, error);
+	} else {
+		ok = ok && kith_svd_sparse(U, sigma, V, &o.Rn, &o.Rt, d,
+		                           MIN(d, 16), 4, g->p->seed, error);
+	}
+	if (ok) {
 		/* row norms of [u√σ] have mean square Σσ/n: scale so that the
 		 * mean square norm over all N rows is d·std² */
 		double ss = 0;
@@ -709,14 +746,14 @@ spectral_init(struct lgcn *g, float *E, GError **error)
 		for (int c = 0; c < d; c++)
 			col[c] = (float)(sqrt(sigma[c]) * scale);
 #pragma omp parallel for schedule(static)
-		for (int64_t r = 0; r < n + m; r++)
+		for (int64_t r = 0; r < nl + m; r++) {
+			float *x = r < nl ? U + r * d : V + (r - nl) * d;
 			for (int c = 0; c < d; c++)
-				E[r * d + c] *= col[c];
+				x[c] *= col[c];
+		}
 	}
-	ok = TRUE;
-out:
-	kith_csr_clear(&Rn);
-	kith_csr_clear(&Rt);
+	kith_csr_clear(&o.Rn);
+	kith_csr_clear(&o.Rt);
 	return ok;
 }
 
@@ -895,13 +932,21 @@ dist_rows(struct lgcn *g, const struct kith_csr *R, const struct kith_csr *S,
 static gboolean
 dist_spectral_init(struct lgcn *g, GError **error)
 {
-	size_t nd = (size_t)g->N * g->d;
-	g_autofree float *E = kith_alloc_n(nd, sizeof(float), error);
+	int64_t n = g->n, d = g->d, hi = g->lo + g->rows;
+	int64_t u0 = MIN(g->lo, n), u1 = MIN(hi, n), i0 = MAX(g->lo, n);
+	g_autofree float *U = kith_alloc_n((size_t)MAX(u1 - u0, 1),
+	                                   (size_t)d * sizeof(float), error);
+	g_autofree float *V = U ? kith_alloc_n((size_t)MAX(g->m, 1),
+	                                       (size_t)d * sizeof(float),
+	                                       error) : NULL;
 
-	if (!E || !spectral_init(g, E, error))
+	if (!kith_dist_all_ok(V != NULL, error) ||
+	    !spectral_init(g, U, V, u0, u1, error))
 		return FALSE;
-	memcpy(g->E0, E + (size_t)g->lo * g->d,
-	       (size_t)g->rows * g->d * sizeof(float));
+	memcpy(g->E0, U, (size_t)(u1 - u0) * d * sizeof(float));
+	if (hi > i0)
+		memcpy(g->E0 + (size_t)(i0 - g->lo) * d, V + (size_t)(i0 - n) * d,
+		       (size_t)(hi - i0) * d * sizeof(float));
 	return TRUE;
 }
 
@@ -1178,7 +1223,9 @@ phase_setup(struct lgcn *g, const struct kith_csr *R, const struct kith_csr *S,
 	} else if (p->spectral_init && g->n_active > 0 &&
 	    MIN(g->n, g->m) >= (int64_t)g->d + 1) {
 		return g->dist ? dist_spectral_init(g, error)
-		               : spectral_init(g, g->E0, error);
+		               : spectral_init(g, g->E0,
+		                               g->E0 + (size_t)g->n * g->d, 0,
+		                               g->n, error);
 	} else {
 		random_rows(g, g->lo, g->lo + g->rows);
 	}
