@@ -538,7 +538,8 @@ lightgcn_indptr(const struct kith_store *s, double social_weight)
  *   with validation the split (as one process) and the item rows every
  *   rank gathers (m·d floats);
  * rank 0 also gathers the output: users, items and the ego rows (2 N·d
- * floats) while its training arrays are still live.
+ * floats) after the training buffers but E⁰ and F (with its halo rows)
+ * and the best state are gone (lightgcn.c, dist_finish()).
  */
 void
 kith_memest_lightgcn_ranks(struct kith_memest_rank *out,
@@ -581,10 +582,14 @@ kith_memest_lightgcn_ranks(struct kith_memest_rank *out,
 		double ndl = nl * d * 4;
 		double adj = 8 * e + 8 * nl + 16 * h;
 		double best = val_ratio > 0 ? (refit ? ndl : 2 * ndl) : 0;
-		double train = 4 * ndl + 2 * (nl + h) * d * 4 + best +
-		               (q == 0 ? 2 * nd : 0);
+		double train = 4 * ndl + 2 * (nl + h) * d * 4 + best;
 		double build = 2 * adj + 16 * N;
-		double peak = MAX(MAX(train, spec + ndl) + adj + trip, build);
+		/* rank 0's gather: E⁰ and F's rows and halo are still live,
+		 * the rest of the training buffers gone */
+		double gather = q == 0 ? ndl + (nl + h) * d * 4 + best + 2 * nd
+		                       : 0;
+		double peak = MAX(MAX(MAX(train, spec + ndl) + adj + trip,
+		                      build), gather);
 		/* the ranking of its users (topk.c): per thread a block of
 		 * B users x (m + d + 20) floats, B = min(1024, 2 Mi / (m +
 		 * d)), on the threads set_threads() leaves, and the items'

@@ -212,10 +212,11 @@ struct lgcn {
 	double *sloss;
 	/* Over the ranks of an MPI job (dist): this rank holds rows
 	 * [lo, lo + rows) of Â (as the local CSR of kith_halo_build()) and
-	 * of E⁰, F, G, T and Adam's moments, each followed by room for halo
-	 * rows (E⁰, T: h's; F, G: cap in all, also the batch's); the
-	 * triples are this rank's draws (nbl) in local row numbers.  One
-	 * process: lo 0, rows N, no halo. */
+	 * of E⁰, F, G, T and Adam's moments; F and G are followed by room
+	 * for the batch's halo rows (cap in all), and W, the input of a
+	 * layer, holds a copy of the rows and the halo rows of h, the one
+	 * array that needs them; the triples are this rank's draws (nbl) in
+	 * local row numbers.  One process: lo 0, rows N, no halo, no W. */
 	gboolean dist;
 	int64_t lo, rows;
 	int64_t *bounds;          /* P + 1, the run's (set by the first
@@ -224,6 +225,7 @@ struct lgcn {
 	struct kith_halo bh;      /* remote item rows of the step's triples */
 	int64_t cap;              /* rows of F, G and w */
 	float *w;                 /* L2 weight of each row in the step */
+	float *W;                 /* rows + h's halo rows, x d */
 	int64_t nbl;
 };
 
@@ -242,6 +244,7 @@ lgcn_release_training(struct lgcn *g)
 	g_clear_pointer(&g->coef, g_free);
 	g_clear_pointer(&g->sloss, g_free);
 	g_clear_pointer(&g->w, g_free);
+	g_clear_pointer(&g->W, g_free);
 	kith_halo_clear(&g->h);
 	kith_halo_clear(&g->bh);
 }
@@ -257,6 +260,7 @@ lgcn_clear(struct lgcn *g)
 	g_free(g->F);
 	g_free(g->G);
 	g_free(g->T);
+	g_free(g->W);
 	kith_adam_clear(&g->adam);
 	g_free(g->su);
 	g_free(g->si);
@@ -385,7 +389,8 @@ build_adjacency(struct kith_csr *out, const struct kith_csr *R,
 
 /* out = (1/(K+1)) Σ_{k=0..K} Âᵏ X by Horner's rule; tmp is scratch.
  * Over the ranks of an MPI job: the owned rows, each layer's input
- * completed by a halo exchange first (in its halo rows; X's too). */
+ * copied to W and completed there by a halo exchange (so that only W
+ * has room for the halo rows). */
 static gboolean
 propagate_mean(const struct lgcn *g, float *out, float *X, float *tmp,
                GError **error)
@@ -401,10 +406,14 @@ propagate_mean(const struct lgcn *g, float *out, float *X, float *tmp,
 	for (int t = 1; t <= g->K; t++) {
 		float *dst = ((g->K - t) % 2 == 0) ? out : tmp;
 		memcpy(dst, X, nd * sizeof(float));
-		if (g->dist && !kith_halo_exchange(&g->h, cur, g->d,
-		                                   sizeof(float), NULL, error))
-			return FALSE;
-		kith_spmm_axpby(dst, 1.0f, &g->A, 1.0f, cur, g->d);
+		if (g->dist) {
+			memcpy(g->W, cur, nd * sizeof(float));
+			if (!kith_halo_exchange(&g->h, g->W, g->d,
+			                        sizeof(float), NULL, error))
+				return FALSE;
+		}
+		kith_spmm_axpby(dst, 1.0f, &g->A, 1.0f, g->dist ? g->W : cur,
+		                g->d);
 		cur = dst;
 	}
 #pragma omp parallel for simd schedule(static)
@@ -925,8 +934,10 @@ dist_rows(struct lgcn *g, const struct kith_csr *R, const struct kith_csr *S,
 		return FALSE;
 	ok = kith_halo_build(&g->h, &g->A, &own, g->lo, N, g->bounds, error);
 	kith_csr_clear(&own);
-	g->cap = g->rows + g->h.n_halo;
-	return ok;
+	g->cap = g->rows;
+	g->W = ok ? kith_alloc_n((size_t)(g->rows + g->h.n_halo) * g->d + 1,
+	                         sizeof(float), error) : NULL;
+	return kith_dist_all_ok(g->W != NULL, error);
 }
 
 static gboolean
@@ -1008,7 +1019,7 @@ dist_batch_halo(struct lgcn *g, GError **error)
 			g->sj[s] = loc.indices[b * per + 1 + k];
 		}
 	kith_csr_clear(&loc);
-	int64_t need = g->rows + MAX(g->h.n_halo, g->bh.n_halo);
+	int64_t need = g->rows + g->bh.n_halo;
 	if (need > g->cap || !g->w) {
 		g->cap = MAX(need, g->cap);
 		g_free(g->F);
