@@ -14,8 +14,9 @@
  * [bounds[r], bounds[r+1]) and the matching entries of every vector.  A
  * halo (struct kith_halo) lists the remote columns that the owned rows
  * touch; kith_halo_exchange() fetches exactly those rows of a dense
- * matrix from their owners with one MPI_Alltoallv, so a distributed
- * Y = A X is a halo exchange followed by a local SpMM.
+ * matrix from their owners (P - 1 rounds of MPI_Sendrecv, one peer a
+ * round, so that a rank packs only one peer's rows at a time), so a
+ * distributed Y = A X is a halo exchange followed by a local SpMM.
  *
  * Every collective counts the bytes this rank hands to MPI for other
  * ranks (kith_dist_bytes()): point-to-point payload of Alltoallv and
@@ -185,8 +186,9 @@ void kith_halo_clear(struct kith_halo *h);
 
 /* X holds n_local + n_halo rows of `width` elements of `elem` bytes: the
  * owned rows, then the halo.  Fills the halo rows from their owners.
- * scratch (n_send x width x elem bytes, may be NULL: allocated per call)
- * holds the rows sent.  Collective. */
+ * scratch (n_send x width x elem bytes, may be NULL: allocated per call,
+ * under MPI only the largest send_count rows) holds the rows sent.
+ * Collective. */
 gboolean kith_halo_exchange(const struct kith_halo *h, void *X, int width,
                             size_t elem, void *scratch, GError **error);
 

@@ -754,6 +754,65 @@ kith_halo_bytes(const struct kith_halo *h, int width, size_t elem)
 	return (uint64_t)h->n_send * (uint64_t)width * elem;
 }
 
+#ifdef HAVE_MPI
+#define HALO_TAG 18
+/* kith_halo_exchange() over P > 1 ranks: P - 1 rounds of MPI_Sendrecv
+ * (round k: to rank me + k, from rank me - k, mod P), each packing only
+ * the rows for one rank, so the buffer holds the largest of send_count,
+ * not n_send rows; the rows land where MPI_Alltoallv would put them. */
+static gboolean
+halo_exchange_pairwise(const struct kith_halo *h, char *X, size_t row,
+                       char *scratch, GError **error)
+{
+	int P = dist_size, me = dist_rank;
+	int64_t most = 0;
+	g_autofree int64_t *soff = g_new(int64_t, P + 1);
+	g_autofree int64_t *roff = g_new(int64_t, P + 1);
+	g_autofree char *own = NULL;
+	char *buf = scratch, *halo = X + (size_t)h->n_local * row;
+	MPI_Datatype t;
+	gboolean ok = TRUE;
+
+	soff[0] = roff[0] = 0;
+	for (int r = 0; r < P; r++) {
+		if (h->send_count[r] > INT_MAX || h->recv_count[r] > INT_MAX) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_LIMIT,
+			            "an MPI message of more than %d rows", INT_MAX);
+			return FALSE;
+		}
+		soff[r + 1] = soff[r] + h->send_count[r];
+		roff[r + 1] = roff[r] + h->recv_count[r];
+		if (r != me)
+			most = MAX(most, h->send_count[r]);
+	}
+	if (buf == NULL) {
+		own = kith_alloc_n((size_t)most + 1, row, error);
+		if (own == NULL)
+			return FALSE;
+		buf = own;
+	}
+	if (!byte_type(&t, row, error))
+		return FALSE;
+	for (int k = 1; k < P && ok; k++) {
+		int to = (me + k) % P, from = (me - k + P) % P;
+		int64_t c = h->send_count[to];
+#pragma omp parallel for schedule(static) if (c > 65536)
+		for (int64_t i = 0; i < c; i++)
+			memcpy(buf + (size_t)i * row,
+			       X + (size_t)h->send_rows[soff[to] + i] * row, row);
+		bytes_sent += (uint64_t)c * row;
+		ok = mpi_ok(MPI_Sendrecv(buf, (int)c, t, to, HALO_TAG,
+		                         halo + (size_t)roff[from] * row,
+		                         (int)h->recv_count[from], t, from,
+		                         HALO_TAG, MPI_COMM_WORLD,
+		                         MPI_STATUS_IGNORE),
+		            "MPI_Sendrecv", error);
+	}
+	MPI_Type_free(&t);
+	return ok;
+}
+#endif
+
 gboolean
 kith_halo_exchange(const struct kith_halo *h, void *X, int width,
                    size_t elem, void *scratch, GError **error)
@@ -763,6 +822,10 @@ kith_halo_exchange(const struct kith_halo *h, void *X, int width,
 	char *buf = scratch;
 	const char *x = X;
 
+#ifdef HAVE_MPI
+	if (dist_active && dist_size > 1)
+		return halo_exchange_pairwise(h, X, row, scratch, error);
+#endif
 	if (buf == NULL) {
 		own = kith_alloc_n((size_t)h->n_send + 1, row, error);
 		if (own == NULL)

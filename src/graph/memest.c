@@ -27,6 +27,7 @@
 #include "kith/dist.h"
 #include "kith/input.h"
 #include "kith/memest.h"
+#include "kith/nn.h"
 #include "kith/store.h"
 
 #define MiB (1024.0 * 1024.0)
@@ -528,8 +529,11 @@ lightgcn_indptr(const struct kith_store *s, double social_weight)
  * nl·d floats, every rank holds
  *   its rows of Â (8 B an entry and a row; twice, with the row lengths
  *   and degrees of all N rows, 16 B each, while they are built);
- *   E⁰, T, Adam m and v (4 ndl), F and G with room for the halo rows
- *   (2 (nl + h) d floats), the best state (1 ndl; 2 without refit);
+ *   E⁰, T, Adam m and v (4 ndl), F and G with room for the batch's
+ *   halo rows (hb: the remote items of its users' triples), W with
+ *   room for the halo ((nl + h) d floats), the best state (1 ndl; 2
+ *   without refit), the rows it sends in an exchange, packed (at most
+ *   min(nl (P - 1), e) rows);
  *   the triples of the whole batch (every rank draws it: 24 B·B·neg);
  *   the spectral start beside its E⁰: its users' rows and the items'
  *   (nu + m rows: U and V, d floats each, Y and Z, l floats each, the
@@ -565,7 +569,24 @@ kith_memest_lightgcn_ranks(struct kith_memest_rank *out,
 	g_autofree int64_t *ip = lightgcn_indptr(s, social_weight);
 
 	double l = dim + MIN(dim, 16);
-	rank_shares(out, ip, (int64_t)N, 0, ranks);
+	{
+		/* the run's partition (lightgcn.c, dist_rows()): by the
+		 * rows' weights, kith_lightgcn_row_weight() */
+		int64_t rN = s->n_users + s->n_items;
+		g_autofree int64_t *wp = g_new(int64_t, rN + 1);
+		g_autofree int64_t *b = g_new(int64_t, ranks + 1);
+		wp[0] = 0;
+		for (int64_t x = 0; x < rN; x++)
+			wp[x + 1] = wp[x] + kith_lightgcn_row_weight(
+			                ip[x + 1] - ip[x], dim);
+		kith_dist_partition(b, wp, rN, ranks);
+		for (int q = 0; q < ranks; q++) {
+			out[q].rows = b[q + 1] - b[q];
+			out[q].entries = ip[b[q + 1]] - ip[b[q]];
+			out[q].halo = ranks > 1 ? MIN(rN - out[q].rows,
+			                              out[q].entries) : 0;
+		}
+	}
 	for (int q = 0; q < ranks; q++) {
 		struct kith_memest_rank *r = &out[q];
 		double nl = (double)r->rows, e = (double)r->entries;
@@ -582,11 +603,20 @@ kith_memest_lightgcn_ranks(struct kith_memest_rank *out,
 		double ndl = nl * d * 4;
 		double adj = 8 * e + 8 * nl + 16 * h;
 		double best = val_ratio > 0 ? (refit ? ndl : 2 * ndl) : 0;
-		double train = 4 * ndl + 2 * (nl + h) * d * 4 + best;
+		/* the batch's halo: the remote items of its users' triples */
+		double own_items = (double)(MAX(lo + r->rows, s->n_users) -
+		                            MAX(lo, s->n_users));
+		double hb = MIN(m - own_items, (1 + MAX(neg, 1)) * B *
+		                               nu / MAX(n, 1));
+		/* the rows the other ranks need from it, packed for each
+		 * exchange (dist.c, kith_halo_exchange()) */
+		double send = ranks > 1 ? MIN(nl * (ranks - 1), e) * d * 4 : 0;
+		double train = 4 * ndl + 2 * (nl + hb) * d * 4 +
+		               (nl + h) * d * 4 + send + best;
 		double build = 2 * adj + 16 * N;
-		/* rank 0's gather: E⁰ and F's rows and halo are still live,
-		 * the rest of the training buffers gone */
-		double gather = q == 0 ? ndl + (nl + h) * d * 4 + best + 2 * nd
+		/* rank 0's gather: E⁰ and F (with the batch's halo rows) are
+		 * still live, the rest of the training buffers gone */
+		double gather = q == 0 ? ndl + (nl + hb) * d * 4 + best + 2 * nd
 		                       : 0;
 		double peak = MAX(MAX(MAX(train, spec + ndl) + adj + trip,
 		                      build), gather);

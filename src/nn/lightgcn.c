@@ -870,8 +870,11 @@ warm_init(struct lgcn *g)
 
 /* ---- over the ranks of an MPI job ----------------------------------------
  * Rank r holds rows [bounds[r], bounds[r+1]) of Â (users then items, cut
- * by kith_dist_partition() on Â's nonzeros) and of every N x d array.  A
- * step:
+ * by kith_dist_partition() on the rows' bytes, kith_lightgcn_row_weight():
+ * a row of 7 arrays of d floats weighs as much as 3.5 d entries, so the
+ * ranks hold about equal memory; items, with many more entries than
+ * users, leave the rank that holds them more entries to multiply) and of
+ * every N x d array.  A step:
  *   1. draws: every rank draws the whole batch of the step from the
  *      stream of one process (seed, step) and keeps the draws of its
  *      users, in order: the triples are one process's whatever P, at
@@ -893,13 +896,16 @@ warm_init(struct lgcn *g)
  * the loss (8) and the driver's agreement on stops (16).
  * Â's owned rows are built alone (adjacency_rows(): one pass over R and
  * S on every rank, N row lengths and degrees), never the whole matrix.
- * Memory per rank: the owned rows of Â and (7 + halo) x rows x d floats;
- * the spectral start is computed whole on every rank (the same
- * deterministic SVD as one process, no traffic) and costs N x d floats
- * plus its workspace (n + m)(d + 16) floats for a moment; validation
- * gathers the items' rows on every rank (m x d floats); rank 0 gathers
- * the output.  kith_memest_lightgcn_ranks() (memest.c) estimates each
- * rank's peak from these terms. */
+ * Memory per rank: the owned rows of Â, 7 x rows x d floats (E⁰, T,
+ * Adam's moments, F, G, W), the halo's rows once (in W; F and G also the
+ * batch's); the spectral start (spectral_init()) splits the users over
+ * the ranks as the rows do and keeps the item side (m x (2 d + 16)
+ * floats) whole on every rank, the sums over users completed by
+ * Allreduce: 4 passes of m x (d + 16) floats and two l x l Gram
+ * matrices, not counted in the bytes per epoch; validation gathers the
+ * items' rows on every rank (m x d floats); rank 0 gathers the output.
+ * kith_memest_lightgcn_ranks() (memest.c) estimates each rank's peak from
+ * these terms. */
 
 /* This rank's rows of Â with their halo: the run's partition (made by
  * the first phase on its row lengths, kept by the refit), the owned rows
@@ -920,10 +926,12 @@ dist_rows(struct lgcn *g, const struct kith_csr *R, const struct kith_csr *S,
 		return FALSE;
 	adjacency_rows_sums(len, deg, R, S, w);
 	if (g->bounds[P] == 0) {
+		/* by bytes, not by entries: see kith_lightgcn_row_weight() */
 		g_autofree int64_t *ip = g_new(int64_t, N + 1);
 		ip[0] = 0;
 		for (int64_t r = 0; r < N; r++)
-			ip[r + 1] = ip[r] + len[r];
+			ip[r + 1] = ip[r] +
+			            kith_lightgcn_row_weight(len[r], g->d);
 		kith_dist_partition(g->bounds, ip, N, P);
 	}
 	g->lo = g->bounds[me];
