@@ -756,16 +756,25 @@ kith_halo_bytes(const struct kith_halo *h, int width, size_t elem)
 
 #ifdef HAVE_MPI
 #define HALO_TAG 18
-/* kith_halo_exchange() over P > 1 ranks: P - 1 rounds of MPI_Sendrecv
- * (round k: to rank me + k, from rank me - k, mod P), each packing only
- * the rows for one rank, so the buffer holds the largest of send_count,
- * not n_send rows; the rows land where MPI_Alltoallv would put them. */
+/* Rows of a piece of a halo message: 32 MiB of them at most. */
+static int64_t
+halo_piece_rows(size_t row)
+{
+	return MAX((int64_t)1, (int64_t)(((size_t)32 << 20) / MAX(row, 1)));
+}
+
+/* kith_halo_exchange() over P > 1 ranks: P - 1 rounds (round k: to rank
+ * me + k, from rank me - k, mod P); in each the pieces from `from` are
+ * received in place (MPI_Irecv posted first), and the rows for `to` are
+ * packed and sent a piece of 32 MiB at a time, so the buffer holds one
+ * piece, not n_send rows; the rows land where MPI_Alltoallv would put
+ * them. */
 static gboolean
 halo_exchange_pairwise(const struct kith_halo *h, char *X, size_t row,
                        char *scratch, GError **error)
 {
 	int P = dist_size, me = dist_rank;
-	int64_t most = 0;
+	int64_t most = 0, piece = halo_piece_rows(row);
 	g_autofree int64_t *soff = g_new(int64_t, P + 1);
 	g_autofree int64_t *roff = g_new(int64_t, P + 1);
 	g_autofree char *own = NULL;
@@ -775,15 +784,10 @@ halo_exchange_pairwise(const struct kith_halo *h, char *X, size_t row,
 
 	soff[0] = roff[0] = 0;
 	for (int r = 0; r < P; r++) {
-		if (h->send_count[r] > INT_MAX || h->recv_count[r] > INT_MAX) {
-			g_set_error(error, KITH_ERROR, KITH_ERROR_LIMIT,
-			            "an MPI message of more than %d rows", INT_MAX);
-			return FALSE;
-		}
 		soff[r + 1] = soff[r] + h->send_count[r];
 		roff[r + 1] = roff[r] + h->recv_count[r];
 		if (r != me)
-			most = MAX(most, h->send_count[r]);
+			most = MAX(most, MIN(h->send_count[r], piece));
 	}
 	if (buf == NULL) {
 		own = kith_alloc_n((size_t)most + 1, row, error);
@@ -795,18 +799,29 @@ halo_exchange_pairwise(const struct kith_halo *h, char *X, size_t row,
 		return FALSE;
 	for (int k = 1; k < P && ok; k++) {
 		int to = (me + k) % P, from = (me - k + P) % P;
-		int64_t c = h->send_count[to];
-#pragma omp parallel for schedule(static) if (c > 65536)
-		for (int64_t i = 0; i < c; i++)
-			memcpy(buf + (size_t)i * row,
-			       X + (size_t)h->send_rows[soff[to] + i] * row, row);
-		bytes_sent += (uint64_t)c * row;
-		ok = mpi_ok(MPI_Sendrecv(buf, (int)c, t, to, HALO_TAG,
-		                         halo + (size_t)roff[from] * row,
-		                         (int)h->recv_count[from], t, from,
-		                         HALO_TAG, MPI_COMM_WORLD,
-		                         MPI_STATUS_IGNORE),
-		            "MPI_Sendrecv", error);
+		int64_t c = h->send_count[to], rc = h->recv_count[from];
+		int nr = (int)((rc + piece - 1) / piece);
+		g_autofree MPI_Request *req = g_new(MPI_Request, MAX(nr, 1));
+		for (int j = 0; j < nr; j++) {
+			int64_t a = (int64_t)j * piece;
+			MPI_Irecv(halo + (size_t)(roff[from] + a) * row,
+			          (int)MIN(piece, rc - a), t, from, HALO_TAG,
+			          MPI_COMM_WORLD, &req[j]);
+		}
+		for (int64_t a = 0; a < c && ok; a += piece) {
+			int64_t cn = MIN(piece, c - a);
+#pragma omp parallel for schedule(static) if (cn > 65536)
+			for (int64_t i = 0; i < cn; i++)
+				memcpy(buf + (size_t)i * row,
+				       X + (size_t)h->send_rows[soff[to] + a + i] *
+				           row, row);
+			bytes_sent += (uint64_t)cn * row;
+			ok = mpi_ok(MPI_Send(buf, (int)cn, t, to, HALO_TAG,
+			                     MPI_COMM_WORLD), "MPI_Send", error);
+		}
+		if (ok && nr > 0)
+			ok = mpi_ok(MPI_Waitall(nr, req, MPI_STATUSES_IGNORE),
+			            "MPI_Waitall", error);
 	}
 	MPI_Type_free(&t);
 	return ok;

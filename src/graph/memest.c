@@ -532,9 +532,10 @@ lightgcn_indptr(const struct kith_store *s, double social_weight)
  *   E⁰, T, Adam m and v (4 ndl), F and G with room for the batch's
  *   halo rows (hb: the remote items of its users' triples), W with
  *   room for the halo ((nl + h) d floats), the best state (1 ndl; 2
- *   without refit), the rows it sends in an exchange, packed (at most
- *   min(nl (P - 1), e) rows);
- *   the triples of the whole batch (every rank draws it: 24 B·B·neg);
+ *   without refit), the rows it sends to a peer, packed 32 MiB at a
+ *   time (dist.c);
+ *   the triples of its users' draws (24 B·B·neg·nu/n: every rank draws
+ *   the whole batch and keeps its users');
  *   the spectral start beside its E⁰: its users' rows and the items'
  *   (nu + m rows: U and V, d floats each, Y and Z, l floats each, the
  *   row pointers of R̃ and R̃ᵀ) and its users' pairs (eu: R̃ and R̃ᵀ, 16
@@ -559,7 +560,9 @@ kith_memest_lightgcn_ranks(struct kith_memest_rank *out,
 	                                              (double)(1 << 22));
 	double store = 16 * n + 8 * m + 12 * nnz + 4 * (double)s->uu.nnz +
 	               8 * (double)s->n_log + 24 * N;
-	double trip = 24 * B * MAX(neg, 1);
+	/* the triples of its users' draws (the others are drawn and
+	 * written over) */
+	double trip_all = 24 * B * MAX(neg, 1);
 	double val = val_ratio > 0 ? 19 * nnz + 16 * n + 4 * m * d : 0;
 	/* the score block of the distributed validation (lightgcn.c,
 	 * DIST_TOPK_FLOATS: 2 Mi floats a thread) */
@@ -583,8 +586,15 @@ kith_memest_lightgcn_ranks(struct kith_memest_rank *out,
 		for (int q = 0; q < ranks; q++) {
 			out[q].rows = b[q + 1] - b[q];
 			out[q].entries = ip[b[q + 1]] - ip[b[q]];
-			out[q].halo = ranks > 1 ? MIN(rN - out[q].rows,
-			                              out[q].entries) : 0;
+			/* user rows touch items (and users with social
+			 * links), item rows users */
+			int64_t us = MIN(b[q + 1], s->n_users) -
+			             MIN(b[q], s->n_users);
+			int64_t is = out[q].rows - us;
+			int64_t hb = (us > 0 ? s->n_items - is : 0) +
+			             (is > 0 || (s->uu.nnz && social_weight > 0) ?
+			              s->n_users - us : 0);
+			out[q].halo = ranks > 1 ? MIN(hb, out[q].entries) : 0;
 		}
 	}
 	for (int q = 0; q < ranks; q++) {
@@ -610,10 +620,12 @@ kith_memest_lightgcn_ranks(struct kith_memest_rank *out,
 		                               nu / MAX(n, 1));
 		/* the rows the other ranks need from it, packed for each
 		 * exchange (dist.c, kith_halo_exchange()) */
-		double send = ranks > 1 ? MIN(nl * (ranks - 1), e) * d * 4 : 0;
+		double send = ranks > 1 ? MIN(MIN(nl, e) * d * 4,
+		                              32 * MiB) : 0;
 		double train = 4 * ndl + 2 * (nl + hb) * d * 4 +
 		               (nl + h) * d * 4 + send + best;
 		double build = 2 * adj + 16 * N;
+		double trip = trip_all * nu / MAX(n, 1);
 		/* rank 0's gather: E⁰ and F (with the batch's halo rows) are
 		 * still live, the rest of the training buffers gone */
 		double gather = q == 0 ? ndl + (nl + hb) * d * 4 + best + 2 * nd

@@ -465,12 +465,14 @@ draw_triples(struct lgcn *g, struct kith_rng *rng, int64_t u, int32_t i,
 	}
 }
 
-/* Draws the triples of one step from the stream (seed, stream). */
-static void
+/* Draws the triples of one step from the stream (seed, stream); returns
+ * the draws kept (all but over the ranks). */
+static int64_t
 sample_batch(struct lgcn *g, uint64_t stream, int nb)
 {
 	struct kith_rng rng;
 	int neg = g->p->neg;
+	int64_t at = 0;
 
 	kith_rng_seed(&rng, g->p->seed, stream);
 	for (int b = 0; b < nb; b++) {
@@ -490,8 +492,14 @@ sample_batch(struct lgcn *g, uint64_t stream, int nb)
 			u = g->active[kith_rng_below(&rng,
 			                             (uint64_t)g->n_active)];
 		}
-		draw_triples(g, &rng, u, i, (int64_t)b * neg);
+		/* over the ranks only the draws of this rank's users are
+		 * kept (in order; the others are drawn, to follow the one
+		 * stream, and written over) */
+		draw_triples(g, &rng, u, i, at * neg);
+		if (!g->dist || (u >= g->lo && u < g->lo + g->rows))
+			at++;
 	}
+	return at;
 }
 
 static inline float
@@ -643,7 +651,7 @@ train_step(struct lgcn *g, uint64_t stream, int nb)
 	float inv = 1.0f / (float)ns;
 	float l2 = (float)g->p->l2 * inv;
 
-	sample_batch(g, stream, nb);
+	(void)sample_batch(g, stream, nb);
 	propagate_mean(g, g->F, g->E0, g->T, NULL);
 	double loss = score_triples(g, nb, inv);
 	if (g->p->hard_neg)
@@ -975,22 +983,7 @@ dist_spectral_init(struct lgcn *g, GError **error)
 static void
 dist_sample(struct lgcn *g, uint64_t stream, int nb)
 {
-	const int neg = g->p->neg;
-
-	sample_batch(g, stream, nb);
-	g->nbl = 0;
-	for (int64_t b = 0; b < nb; b++) {
-		int64_t u = g->su[b * neg];
-		if (u < g->lo || u >= g->lo + g->rows)
-			continue;
-		for (int q = 0; q < neg; q++) {
-			int64_t s = g->nbl * neg + q;
-			g->su[s] = g->su[b * neg + q];
-			g->si[s] = g->si[b * neg + q];
-			g->sj[s] = g->sj[b * neg + q];
-		}
-		g->nbl++;
-	}
+	g->nbl = sample_batch(g, stream, nb);
 }
 
 /* The halo of the step's item rows; the triples in local rows; F, G and
