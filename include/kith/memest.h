@@ -135,6 +135,17 @@ void kith_memest_propagate_ranks(struct kith_memest_rank *out,
                                  const int64_t *indptr, int64_t entries,
                                  int64_t categories, int ranks);
 
+/* The weight of a row of LightGCN's Â with `entries` entries when
+ * kith_dist_partition() cuts the rows over the ranks of an MPI job: its
+ * bytes on a rank over 4 (an entry 8 B, a row 7 arrays of d floats), so
+ * that the ranks hold about equal memory.  lightgcn.c (the partition)
+ * and memest.c (its estimate). */
+static inline int64_t
+kith_lightgcn_row_weight(int64_t entries, int d)
+{
+	return 2 * entries + 7 * (int64_t)d;
+}
+
 /* LightGCN over `ranks` ranks (lightgcn.c), the parameters as
  * kith_memest_lightgcn()'s: rows are the rows of Â (users, then items)
  * of the partition the run makes of Â's row lengths, entries its

@@ -103,16 +103,6 @@ gboolean kith_svd_op(float *U, double *sigma, float *V, int64_t n, int64_t m,
                      int k, int oversample, int iters, uint64_t seed,
                      GError **error);
 
-/* The weight of a row of LightGCN's Â with `entries` entries when
- * kith_dist_partition() cuts the rows over the ranks of an MPI job: its
- * bytes on a rank over 4 (an entry 8 B, a row 7 arrays of d floats), so
- * that the ranks hold about equal memory.  lightgcn.c and memest.c. */
-static inline int64_t
-kith_lightgcn_row_weight(int64_t entries, int d)
-{
-	return 2 * entries + 7 * (int64_t)d;
-}
-
 /* kith_svd_op() over the ranks of an MPI job: the n rows of A are split
  * over the ranks, this rank holding n_local of them.  apply gives this
  * rank's rows of A·in (in: m x l, whole) and, with transpose, the whole

@@ -27,7 +27,6 @@
 #include "kith/dist.h"
 #include "kith/input.h"
 #include "kith/memest.h"
-#include "kith/nn.h"
 #include "kith/store.h"
 
 #define MiB (1024.0 * 1024.0)

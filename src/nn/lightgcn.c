@@ -117,6 +117,7 @@
 #include "kith/dist.h"
 #include "kith/eval.h"
 #include "kith/io.h"
+#include "kith/memest.h"
 #include "kith/models.h"
 #include "kith/nn.h"
 #include "nn/train-internal.h"
