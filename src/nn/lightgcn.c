@@ -37,7 +37,7 @@
  *     (0.01) than the reference, and hard negatives (above);
  *   - the start is spectral (optional, on by default): the top-d singular
  *     triplets (σ, u, v) of the normalised interaction matrix
- *     R̃ = D_u^{-1/2} R D_i^{-1/2} (kith_svd_sparse: randomised subspace
+ *     R̃ = D_u^{-1/2} R D_i^{-1/2} (kith_svd_op_rows: randomised subspace
  *     iteration, CholeskyQR2 orthonormalisation and a Jacobi eigensolver
  *     of the small projected matrix, with fixed-order dense products) give E⁰_u = c·u·√σ,
  *     E⁰_i = c·v·√σ, scaled so that the rows have the RMS norm of the
@@ -743,14 +743,10 @@ spectral_init(struct lgcn *g, float *U, float *V, int64_t u0, int64_t u1,
 		}
 	}
 	ok = ok && kith_csr_transpose(&o.Rt, &o.Rn, error);
-	if (g->dist) {
-		ok = kith_dist_all_ok(ok, error) &&
-		     kith_svd_op_rows(U, sigma, V, n, nl, m, spec_apply, &o,
-		                      NULL, d, MIN(d, 16), 4, g->p->seed, error);
-	} else {
-		ok = ok && kith_svd_sparse(U, sigma, V, &o.Rn, &o.Rt, d,
-		                           MIN(d, 16), 4, g->p->seed, error);
-	}
+	/* one process: the bytes of kith_svd_sparse() of R̃ */
+	ok = kith_dist_all_ok(ok, error) &&
+	     kith_svd_op_rows(U, sigma, V, n, nl, m, spec_apply, &o, NULL, d,
+	                      MIN(d, 16), 4, g->p->seed, error);
 	if (ok) {
 		/* row norms of [u√σ] have mean square Σσ/n: scale so that the
 		 * mean square norm over all N rows is d·std² */
