@@ -22,8 +22,11 @@ mib() {
 }
 
 for np in 1 2; do
-	mpirun --oversubscribe -np $np sh -c '/usr/bin/time -f "rss $OMPI_COMM_WORLD_RANK %M" "$0" "$@"' \
-		"$KITH" embed "$T/fm" -o "$T/e$np" $O >"$T/.out" 2>"$T/.err"
+	# each rank's peak in its own file: mpirun forwards the ranks'
+	# stderr lines, and two of them written at once can share a line
+	rm -f "$T"/rss.*
+	mpirun --oversubscribe -np $np sh -c '/usr/bin/time -o "$0.$OMPI_COMM_WORLD_RANK" -f "rss $OMPI_COMM_WORLD_RANK %M" "$@"' \
+		"$T/rss" "$KITH" embed "$T/fm" -o "$T/e$np" $O >"$T/.out" 2>"$T/.err"
 	ok_if "np $np: runs" $? = 0
 	line=$(grep 'memory estimate .* on rank' "$T/.err")
 	ok_if "np $np: one estimate line (rank 0 prints)" \
@@ -31,10 +34,10 @@ for np in 1 2; do
 	ok_if "np $np: the line names the rank's share" -n "$(echo "$line" |
 		grep "lightgcn on [0-9]* users, [0-9]* items on rank [0-9] of $np ([0-9]* rows of the graph, [0-9]* entries, a halo of at most [0-9]* rows.*: the largest share)")"
 	est=$(mib "$line")
-	peak=$(sed -n 's/^rss [0-9]* //p' "$T/.err" |
+	peak=$(cat "$T"/rss.* | sed -n 's/^rss [0-9]* //p' |
 		awk '$1 > m { m = $1 } END { printf "%.1f", m / 1024 }')
 	ok_if "np $np: a peak per rank" \
-		"$(grep -c '^rss [0-9]' "$T/.err")" = $np
+		"$(cat "$T"/rss.* | grep -c '^rss [0-9]')" = $np
 	echo "# np $np: estimate $est MiB, largest peak RSS of the ranks $peak MiB"
 	# the sanitizers' shadow memory inflates the peak (as in t6001)
 	[ -n "${KITH_SANITIZED:-}" ] && continue
