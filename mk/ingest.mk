@@ -6,6 +6,7 @@ libkith_a_SOURCES += include/kith/input.h include/kith/csv.h \
 	src/graph/ingest.c src/graph/ingest-events.c src/graph/ingest-files.c \
 	src/graph/ingest-build.c src/graph/ingest-rows.c src/graph/ingest-key.c \
 	src/graph/ingest-dist.c src/graph/ingest-dist-build.c \
+	src/graph/ingest-dist-feed.c \
 	src/graph/ingest-internal.h
 
 src_kith_SOURCES += src/cli/cmd-ingest.c

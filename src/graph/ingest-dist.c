@@ -97,12 +97,8 @@ owners_free(struct ingest_owners *om)
 	g_free(om);
 }
 
-/* Makes a step's outcome common.  TRUE when every rank passed ok.  Else
- * FALSE everywhere: rank 0 holds the error of the lowest failing rank
- * (its code and message), the others an error that only says so (the
- * CLI leaves the report to rank 0). */
-static gboolean
-settle(gboolean ok, GError **error)
+gboolean
+ingest_dist_settle(gboolean ok, GError **error)
 {
 	int P = kith_dist_size(), me = kith_dist_rank();
 	int64_t first = ok ? P : me;
@@ -293,7 +289,7 @@ merge_map(struct ingest_owners *om, struct kith_idmap *L, const char *what,
 	if (full)
 		g_set_error(error, KITH_ERROR, KITH_ERROR_NOMEM,
 		            "more than 2^31-1 %s", what);
-	if (!settle(!full, error))
+	if (!ingest_dist_settle(!full, error))
 		goto done;
 	flags_out = g_new(guint8, n + 1);
 	if (!kith_dist_alltoallv(flags_in, nrecv, flags_out, nsend, 1, error))
@@ -489,26 +485,61 @@ merge_accounting(struct ingest_ctx *c, struct kith_ingest_file *f,
 	return TRUE;
 }
 
-/* The parts of file K: cut r = the first line start at or after max(off,
- * r size / P) into c->dist_bytes[K]; the line feeds of this rank's part
+/* The parts of file K: cut r = the first line start at or after max(OFF,
+ * r SIZE / P) into c->dist_bytes[K]; the line feeds of this rank's part
  * into lf[me] (local). */
 static gboolean
-cut_parts(struct ingest_ctx *c, int k, struct kith_csv *r,
-          const struct head *h, int64_t *lf, GError **error)
+cut_parts(struct ingest_ctx *c, int k, struct kith_csv *r, int64_t size,
+          int64_t off, int64_t *lf, GError **error)
 {
 	int P = kith_dist_size(), me = kith_dist_rank();
 	int64_t *b = c->dist_bytes[k];
 	b[0] = 0;
-	b[P] = h->size;
+	b[P] = size;
 	for (int q = 1; q < P; q++) {
-		int64_t at = (int64_t)((__int128)h->size * q / P);
-		b[q] = ingest_file_cut(r, at > h->off ? at : h->off, error);
+		int64_t at = (int64_t)((__int128)size * q / P);
+		b[q] = ingest_file_cut(r, at > off ? at : off, error);
 		if (b[q] < 0)
 			return FALSE;
 	}
-	lf[me] = ingest_file_lines(r, me == 0 ? h->off : b[me], b[me + 1],
-	                           error);
+	lf[me] = ingest_file_lines(r, me == 0 ? off : b[me], b[me + 1], error);
 	return lf[me] >= 0;
+}
+
+void
+ingest_dist_parts_new(struct ingest_ctx *c, int k)
+{
+	int P = kith_dist_size();
+	c->dist_bytes[k] = g_new0(int64_t, P + 1);
+	c->dist_lines[k] = g_new0(int64_t, P + 1);
+	c->dist_lines[k][0] = 1;
+}
+
+gboolean
+ingest_dist_cut(struct ingest_ctx *c, int k, struct kith_csv *r, int64_t size,
+                int64_t off, int64_t line, GError **error)
+{
+	int P = kith_dist_size();
+	g_autofree int64_t *lf = g_new0(int64_t, P);
+	if (!ingest_dist_settle(cut_parts(c, k, r, size, off, lf, error),
+	                        error) ||
+	    !kith_dist_allreduce_i64(lf, P, KITH_DIST_SUM, error))
+		return FALSE;
+	/* first lines: rank 0's part from line 1, the others' from the sums */
+	int64_t *l = c->dist_lines[k];
+	l[1] = line + lf[0];
+	for (int q = 2; q <= P; q++)
+		l[q] = l[q - 1] + lf[q - 1];
+	return TRUE;
+}
+
+void
+ingest_dist_whole(struct ingest_ctx *c, int k, const struct kith_ingest_file *f)
+{
+	for (int q = 1; q <= kith_dist_size(); q++) {
+		c->dist_bytes[k][q] = c->size[f - c->res->files];
+		c->dist_lines[k][q] = f->st.physical_lines + 1;
+	}
 }
 
 /*
@@ -522,15 +553,13 @@ static gboolean
 read_parts(struct ingest_ctx *c, int k, const struct ingest_part_ops *ops,
            void **rd, gboolean *split, GError **error)
 {
-	int P = kith_dist_size(), me = kith_dist_rank();
+	int me = kith_dist_rank();
 	struct head h;
 	gboolean ok = TRUE;
 
 	memset(&h, 0, sizeof h);
 	*rd = NULL;
-	c->dist_bytes[k] = g_new0(int64_t, P + 1);
-	c->dist_lines[k] = g_new0(int64_t, P + 1);
-	c->dist_lines[k][0] = 1;
+	ingest_dist_parts_new(c, k);
 	if (me == 0) {
 		*rd = ops->open(c, error);
 		int rc = *rd ? ops->prefix(*rd, TRUE, &h.off, &h.line, error) : -1;
@@ -540,7 +569,8 @@ read_parts(struct ingest_ctx *c, int k, const struct ingest_part_ops *ops,
 		if (ok && h.split)
 			ops->roles(*rd, h.roles);
 	}
-	if (!settle(ok, error) || !kith_dist_bcast(&h, sizeof h, error))
+	if (!ingest_dist_settle(ok, error) ||
+	    !kith_dist_bcast(&h, sizeof h, error))
 		return FALSE;
 	*split = h.split;
 	if (!h.split)
@@ -559,20 +589,15 @@ read_parts(struct ingest_ctx *c, int k, const struct ingest_part_ops *ops,
 		if (ok)
 			ops->set_roles(*rd, h.roles);
 	}
-	g_autofree int64_t *lf = g_new0(int64_t, P);
-	if (!settle(ok, error) ||
-	    !settle(cut_parts(c, k, ops->read(*rd)->r, &h, lf, error), error) ||
-	    !kith_dist_allreduce_i64(lf, P, KITH_DIST_SUM, error))
+	if (!ingest_dist_settle(ok, error) ||
+	    !ingest_dist_cut(c, k, ops->read(*rd)->r, h.size, h.off, h.line,
+	                     error))
 		return FALSE;
-	/* first lines: rank 0's part from line 1, the others' from the sums */
-	int64_t *l = c->dist_lines[k];
-	l[1] = h.line + lf[0];
-	for (int q = 2; q <= P; q++)
-		l[q] = l[q - 1] + lf[q - 1];
 	int64_t lo = me == 0 ? h.off : c->dist_bytes[k][me];
-	int64_t line = me == 0 ? h.line : l[me];
+	int64_t line = me == 0 ? h.line : c->dist_lines[k][me];
 	int64_t hi = c->dist_bytes[k][me + 1];
-	return settle(lo >= hi || ops->range(*rd, lo, line, hi, error), error);
+	return ingest_dist_settle(lo >= hi ||
+	                          ops->range(*rd, lo, line, hi, error), error);
 }
 
 /* Ends file K on rank 0 when it read the whole file: the manifest shows
@@ -585,11 +610,7 @@ close_whole(struct ingest_ctx *c, int k, const struct ingest_part_ops *ops,
 		return TRUE;
 	if (!ops->close(rd, NULL, error))
 		return FALSE;
-	const struct kith_ingest_file *f = ops->read(rd)->f;
-	for (int q = 1; q <= kith_dist_size(); q++) {
-		c->dist_bytes[k][q] = c->size[f - c->res->files];
-		c->dist_lines[k][q] = f->st.physical_lines + 1;
-	}
+	ingest_dist_whole(c, k, ops->read(rd)->f);
 	return TRUE;
 }
 
@@ -635,11 +656,13 @@ merge_events(struct ingest_ctx *c, void *ev, gboolean split, GError **error)
 	struct ingest_owners *items = owners_new();
 	struct ingest_owners *users = c->dist_users;
 	int64_t total = 0;
-	gboolean ok = settle(merge_types(ev, c, tm, error), error) &&
-	              kith_dist_bcast(tm, sizeof(int32_t) * 32 * (size_t)P,
-	                              error) &&
-	              settle(merge_map(users, c->users, "users", error), error) &&
-	              settle(merge_map(items, c->items, "items", error), error);
+	gboolean ok =
+		ingest_dist_settle(merge_types(ev, c, tm, error), error) &&
+		kith_dist_bcast(tm, sizeof(int32_t) * 32 * (size_t)P, error) &&
+		ingest_dist_settle(merge_map(users, c->users, "users", error),
+		                   error) &&
+		ingest_dist_settle(merge_map(items, c->items, "items", error),
+		                   error);
 	for (int64_t e = 0; ok && me != 0 && e < c->n_ev; e++) {
 		c->ev_u[e] = users->remap[c->ev_u[e]];
 		c->ev_i[e] = items->remap[c->ev_i[e]];
@@ -692,7 +715,8 @@ merge_social(struct ingest_ctx *c, void *so, gboolean split, GError **error)
 	struct ingest_owners *users = c->dist_users;
 	g_autofree int64_t *counts = g_new0(int64_t, P);
 	int64_t total = 0;
-	if (!settle(merge_map(users, c->users, "users", error), error))
+	if (!ingest_dist_settle(merge_map(users, c->users, "users", error),
+	                        error))
 		return FALSE;
 	order_pairs(c, users->remap);
 	if (!gather_counts(c->n_so, counts, &total, error))
@@ -756,6 +780,9 @@ ingest_dist_extra(struct ingest_ctx *c)
 	static const char *const names[INGEST_PART_FILES][2] = {
 		{ "events_bytes", "events_lines" },
 		{ "social_bytes", "social_lines" },
+		{ "users_bytes", "users_lines" },
+		{ "items_bytes", "items_lines" },
+		{ "user_features_bytes", "user_features_lines" },
 	};
 	int P = c->dist_size;
 	JsonObject *o = json_object_new();

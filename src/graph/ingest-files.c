@@ -327,6 +327,20 @@ ingest_read_features(struct ingest_ctx *c, GError **error)
 
 /* ----------------------------------------------------------------- items */
 
+/* MovieLens' u.item and u.user: '|', no header, Latin-1, no quotes */
+struct kith_csv_options
+ingest_side_csv(const struct ingest_ctx *c, int k)
+{
+	struct kith_csv_options copt = c->opt->csv;
+	if (c->preset_movielens && k != INGEST_PART_FEATURES) {
+		copt.sep = '|';
+		copt.header = KITH_CSV_HEADER_NO;
+		copt.latin1 = TRUE;
+		copt.no_quotes = TRUE;
+	}
+	return copt;
+}
+
 static void
 add_item_cat(struct ingest_ctx *c, int32_t item, const char *name,
              size_t len)
@@ -356,12 +370,8 @@ gboolean
 ingest_read_items(struct ingest_ctx *c, GError **error)
 {
 	const struct kith_ingest_options *o = c->opt;
-	struct kith_csv_options copt = o->csv;
+	struct kith_csv_options copt = ingest_side_csv(c, INGEST_PART_ITEMS);
 	if (c->preset_movielens) {
-		copt.sep = '|';
-		copt.header = KITH_CSV_HEADER_NO;
-		copt.latin1 = TRUE;
-		copt.no_quotes = TRUE;
 		/* genre names in u.genre order, so that category k is genre k
 		 * even when no item has it */
 		for (int g = 0; g < 19; g++)
@@ -474,15 +484,9 @@ gboolean
 ingest_read_users(struct ingest_ctx *c, GError **error)
 {
 	const struct kith_ingest_options *o = c->opt;
-	struct kith_csv_options copt = o->csv;
+	struct kith_csv_options copt = ingest_side_csv(c, INGEST_PART_USERS);
 	static const char *const ml_names[] = { "user", "age", "gender",
 	                                        "occupation", "zip", NULL };
-	if (c->preset_movielens) {
-		copt.sep = '|';
-		copt.header = KITH_CSV_HEADER_NO;
-		copt.no_quotes = TRUE;
-		copt.latin1 = TRUE;
-	}
 	struct kith_ingest_file *f;
 	g_autoptr(kith_csv) r = ingest_open(c, "users", o->users, &copt, &f,
 	                                    error);

@@ -3,9 +3,11 @@
  * calls the services (ingest-events.c, ingest-files.c, ingest-build.c);
  * the services call the shared helpers (ingest-rows.c, and
  * kith_ingest_pseudonym() of ingest-key.c); nothing calls the driver
- * back, and the only service that calls others is the distributed
- * reader (ingest-dist.c), which runs the steps of the events and social
- * readers (struct ingest_part_ops) over the ranks.
+ * back, and the only services that call others are the distributed
+ * readers: ingest-dist.c runs the steps of the events and social
+ * readers (struct ingest_part_ops) over the ranks, ingest-dist-feed.c
+ * the users, items and features readers over the records of every
+ * rank's part (struct ingest_source, which ingest_next() reads).
  */
 #ifndef KITH_INGEST_INTERNAL_H
 #define KITH_INGEST_INTERNAL_H
@@ -13,7 +15,10 @@
 #include "kith/csv.h"
 #include "kith/ingest.h"
 
-enum { INGEST_PART_EVENTS, INGEST_PART_SOCIAL, INGEST_PART_FILES };
+enum {
+	INGEST_PART_EVENTS, INGEST_PART_SOCIAL, INGEST_PART_USERS,
+	INGEST_PART_ITEMS, INGEST_PART_FEATURES, INGEST_PART_FILES
+};
 
 struct ingest_ctx {
 	const struct kith_ingest_options *opt;
@@ -86,6 +91,21 @@ struct ingest_ctx {
 	 * user->item row pointers, where they start in the log) */
 	int64_t dist_own_ev, dist_own_so;
 	int64_t *dist_rows, *dist_log;
+	/* where ingest_next() takes its records instead of the tokenizer
+	 * (NULL: the tokenizer); rank 0 of a distributed ingest sets it
+	 * while it reads the users, items or features file in parts
+	 * (ingest-dist-feed.c) */
+	const struct ingest_source *source;
+};
+
+/* A source of records standing in for the file's tokenizer R: the next
+ * record (as kith_csv_next()) and the line counts and size of the whole
+ * file (as kith_csv_stats()). */
+struct ingest_source {
+	int (*next)(void *data, struct kith_csv *r, struct kith_csv_record *rec,
+	            GError **error);
+	void (*stats)(void *data, struct kith_csv *r, struct kith_csv_stats *st);
+	void *data;
 };
 
 /* ---- shared by the services (ingest-rows.c) ---- */
@@ -148,6 +168,10 @@ int64_t ingest_count_lf(const char *s, const char *e);
 int64_t ingest_file_lines(struct kith_csv *r, int64_t lo, int64_t hi,
                           GError **error);
 int64_t ingest_file_cut(struct kith_csv *r, int64_t pos, GError **error);
+/* "PATH:LINE: a quoted field runs past byte CUT ..." (KITH_ERROR_DATA):
+ * a record of a part ran over the part's end. */
+void ingest_past_cut(GError **error, const char *path, int64_t line,
+                     int64_t cut);
 /* Reads the records of bytes [lo, hi) of FROM's mappable file (LINE the
  * physical line at lo) with a new reader, handing each record the
  * tokenizer accepted to FN; its line statistics are added to *st.
@@ -234,6 +258,29 @@ gboolean ingest_read_events(struct ingest_ctx *c, GError **error);
  * ranks nothing to build.  Collective. */
 gboolean ingest_read_events_dist(struct ingest_ctx *c, GError **error);
 gboolean ingest_read_social_dist(struct ingest_ctx *c, GError **error);
+/* The steps ingest-dist.c shares with ingest-dist-feed.c: makes a step's
+ * outcome common (TRUE when every rank passed ok; else FALSE everywhere,
+ * rank 0 holding the error of the lowest failing rank, the others an
+ * error that only says so); the parts of file K, not cut yet; cuts file
+ * K of SIZE bytes (R: this rank's reader of it) into parts after byte
+ * OFF, physical line LINE, with the first line of every part
+ * (collective, common outcome); the one part of file K when rank 0 read
+ * F whole. */
+gboolean ingest_dist_settle(gboolean ok, GError **error);
+void ingest_dist_parts_new(struct ingest_ctx *c, int k);
+gboolean ingest_dist_cut(struct ingest_ctx *c, int k, struct kith_csv *r,
+                         int64_t size, int64_t off, int64_t line,
+                         GError **error);
+void ingest_dist_whole(struct ingest_ctx *c, int k,
+                       const struct kith_ingest_file *f);
+
+/* Reads the users, items or user features file (K: INGEST_PART_USERS,
+ * _ITEMS, _FEATURES) over the ranks of an MPI job (ingest-dist-feed.c):
+ * every rank tokenizes its part, rank 0 applies the records in file
+ * order with the single-process reader.  Collective; the outcome is
+ * common. */
+gboolean ingest_read_side_dist(struct ingest_ctx *c, int k, GError **error);
+
 /* Adds the partition of a distributed ingest to c->res->extra (rank 0). */
 void ingest_dist_extra(struct ingest_ctx *c);
 /* Frees what the distributed reading kept in c. */
@@ -245,6 +292,10 @@ gboolean ingest_read_social(struct ingest_ctx *c, GError **error);
 gboolean ingest_read_users(struct ingest_ctx *c, GError **error);
 gboolean ingest_read_items(struct ingest_ctx *c, GError **error);
 gboolean ingest_read_features(struct ingest_ctx *c, GError **error);
+/* The reader options of side file K (INGEST_PART_USERS, _ITEMS,
+ * _FEATURES): the users and items files of the MovieLens preset have
+ * their own. */
+struct kith_csv_options ingest_side_csv(const struct ingest_ctx *c, int k);
 
 /* Seeds the maps and row arrays from opt->base (kith update,
  * ingest-events.c). */

@@ -116,7 +116,9 @@ ingest_next(struct ingest_ctx *c, struct kith_ingest_file *f,
             struct kith_csv *r, struct kith_csv_record *rec, GError **error)
 {
 	for (;;) {
-		int rc = kith_csv_next(r, rec, error);
+		const struct ingest_source *so = c->source;
+		int rc = so ? so->next(so->data, r, rec, error)
+		            : kith_csv_next(r, rec, error);
 		if (rc <= 0)
 			return rc;
 		c->n_records++;
@@ -162,7 +164,11 @@ gboolean
 ingest_close(struct ingest_ctx *c, struct kith_ingest_file *f,
              struct kith_csv *r, GError **error)
 {
-	return ingest_close_stats(c, f, r, kith_csv_stats(r), error);
+	struct kith_csv_stats st;
+	if (!c->source)
+		return ingest_close_stats(c, f, r, kith_csv_stats(r), error);
+	c->source->stats(c->source->data, r, &st);
+	return ingest_close_stats(c, f, r, &st, error);
 }
 
 /* ---- a file in parts (the distributed ingest, ingest-dist.c) ---- */
@@ -293,6 +299,16 @@ ingest_file_cut(struct kith_csv *r, int64_t pos, GError **error)
 	return cut;
 }
 
+void
+ingest_past_cut(GError **error, const char *path, int64_t line, int64_t cut)
+{
+	g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
+	            "%s:%" G_GINT64_FORMAT ": a quoted field runs past byte %"
+	            G_GINT64_FORMAT ", where the file was cut between ranks; "
+	            "ingest it with fewer ranks or in one process", path, line,
+	            cut);
+}
+
 gboolean
 ingest_read_range(struct ingest_ctx *c, struct kith_ingest_file *f,
                   struct kith_csv *from, int64_t lo, int64_t line,
@@ -317,11 +333,7 @@ ingest_read_range(struct ingest_ctx *c, struct kith_ingest_file *f,
 		/* a quoted field runs past the cut: the next part started
 		 * inside it */
 		g_clear_error(error);
-		g_set_error(error, KITH_ERROR, KITH_ERROR_DATA,
-		            "%s:%" G_GINT64_FORMAT ": a quoted field runs past "
-		            "byte %" G_GINT64_FORMAT ", where the file was cut "
-		            "between ranks; ingest it with fewer ranks or in one "
-		            "process", f->path, c->last_line, hi);
+		ingest_past_cut(error, f->path, c->last_line, hi);
 		return FALSE;
 	}
 	return rc == 0;

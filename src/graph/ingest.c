@@ -8,8 +8,12 @@
  *                          seeding from a base store (kith update)
  *     -> ingest-dist.c     the events and social files in parts over the
  *                          ranks of an MPI job (it runs the steps that
- *                          ingest-events.c and ingest-files.c give:
- *                          the one service that uses others)
+ *                          ingest-events.c and ingest-files.c give)
+ *     -> ingest-dist-feed.c  the users, items and features files in
+ *                          parts: the ranks tokenize, rank 0 runs the
+ *                          readers of ingest-files.c over the records
+ *                          (with ingest-dist.c, the services that use
+ *                          others)
  *     -> ingest-files.c    social, users, items, user features
  *     -> ingest-build.c    rows -> struct kith_store, manifest members
  *     -> ingest-dist-build.c  the same rows over the ranks of an MPI job
@@ -182,9 +186,20 @@ kith_ingest_run(const struct kith_ingest_options *opt,
 	              (!opt->social ||
 	               (dist ? ingest_read_social_dist(&c, error)
 	                     : ingest_read_social(&c, error)));
+	/* the users, items and features files: tokenized in parts, their
+	 * rows applied on rank 0 (ingest-dist-feed.c) */
+	ok = ok && (!opt->users ||
+	            (dist ? ingest_read_side_dist(&c, INGEST_PART_USERS, error)
+	                  : ingest_read_users(&c, error))) &&
+	     (!opt->items ||
+	      (dist ? ingest_read_side_dist(&c, INGEST_PART_ITEMS, error)
+	            : ingest_read_items(&c, error))) &&
+	     (!opt->user_features ||
+	      (dist ? ingest_read_side_dist(&c, INGEST_PART_FEATURES, error)
+	            : ingest_read_features(&c, error)));
 	if (dist && kith_dist_rank() != 0) {
-		/* the store is built over the ranks once rank 0 has read the
-		 * other files (ingest-dist-build.c) */
+		/* the store is built over the ranks once rank 0 has checked
+		 * the reject limits (ingest-dist-build.c) */
 		int64_t pairs;
 		ok = kith_dist_all_ok(ok, error) &&
 		     ingest_dist_build(&c, NULL, &pairs, error);
@@ -192,10 +207,7 @@ kith_ingest_run(const struct kith_ingest_options *opt,
 		kith_ingest_result_clear(out);
 		return ok;
 	}
-	ok = ok && (!opt->users || ingest_read_users(&c, error)) &&
-	              (!opt->items || ingest_read_items(&c, error)) &&
-	              (!opt->user_features || ingest_read_features(&c, error)) &&
-	              ingest_check_pct(&c, error);
+	ok = ok && ingest_check_pct(&c, error);
 	if (dist)
 		ok = kith_dist_all_ok(ok, error);
 	if (ok)

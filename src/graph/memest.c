@@ -148,7 +148,11 @@ kith_memest_ingest(const struct kith_memest_ingest *in)
 	           (double)MAX(in->user_rows, 0) * 96 +
 	           ni * (40 + 16) +
 	           (double)MAX(in->item_rows, 0) * 24 +
-	           (double)MAX(in->feature_rows, 0) * 24;
+	           (double)MAX(in->feature_rows, 0) * 24 +
+	           /* packed records: 28 B, the raw line and the fields
+	            * with their 4-byte lengths (about the line again) */
+	           (double)MAX(in->part_rows, 0) * 40 +
+	           (double)MAX(in->part_bytes, 0) * 2;
 	/* + the parallel reader's chunk table and per-thread id maps, the
 	 * SHA-256 thread's buffer: about 6 MiB once the events file spans
 	 * a few 8 MiB chunks (about 45 B per row when its size is unknown) */

@@ -5,9 +5,14 @@
 # lastfm-2k with its social file, on copies with bad lines in both files
 # (rejects with their file lines and byte offsets, self-loops; the first
 # bad line stops the job with FILE:LINE), a directed social file alone,
-# the shop (a header, event types, timestamps), a gzip events file (read
-# whole by rank 0) and a tiny file (empty parts); a
-# quoted field across a cut is refused; --max-rejects counts every rank;
+# the shop (a header, event types, timestamps), the shop's users, items
+# and user features files with duplicate users (rejected), duplicate
+# items (merged), bad rows and users only they name (all three read in
+# parts: every verdict is the one process's), a gzip features file and
+# a gzip events file (read whole by rank 0), MovieLens-100K with its
+# preset (Latin-1 u.item and u.user in parts) and a tiny file (empty
+# parts); a quoted field across a cut is refused (events and users
+# files); --max-rejects counts every rank;
 # --max-memory is checked per rank; a rank killed (-9) fails the job and
 # leaves the store before intact.
 . "$top_srcdir/tests/cli/lib.sh"
@@ -54,7 +59,7 @@ c = m["counts"]
 size = {x["kind"]: x["size"] for x in m["sources"]}
 ok = p["ranks"] == n
 want = [("row_bounds", c["users"]), ("event_log_bounds", c["event_log"])]
-for kind in ("events", "social"):
+for kind in ("events", "social", "users", "items", "user_features"):
     if kind in size:
         want.append((kind + "_bytes", size[kind]))
         v = p[kind + "_lines"]
@@ -82,6 +87,20 @@ print("user,item,value")
 for i in range(1000):
     print("u%d,\"it\nem%d\",1" % (i % 37, i % 91))' >"$T/quoted.csv"
 
+# the shop's side files: a user listed twice (line 300 rejected), a
+# user only the users file names, items listed twice (merged), feature
+# rows with an empty and a bad field and a user no other file names
+awk 'NR == 300 { print "u000001,20,F,FR,1600000000" } { print }
+     END { print "zz-only-here,40,F,FR,1600000000" }' \
+	"$S/users.csv" >"$T/users.csv"
+awk '{ print } NR > 1 && NR < 5 { dup = dup $0 "\n" }
+     END { printf "%s", dup }' "$S/items.csv" >"$T/items.csv"
+awk -F, 'NR > 1 { print $1 ",f" (NR % 7) "," (NR % 5) }
+     NR == 200 { print $1 ",," 1 } NR == 400 { print $1 ",f2,abc" }
+     END { print "feat-only,f1,2" }' "$S/users.csv" >"$T/feat.csv"
+gzip -c "$T/feat.csv" >"$T/feat.csv.gz"
+M=$SHARED/datasets/movielens-100k
+
 # name|options of the cases (-o added); mpirun reads standard input,
 # hence </dev/null inside the loop
 cat >"$T/cases" <<EOF
@@ -92,7 +111,12 @@ social-bad|--events $T/bad.txt --columns user,item,_ --social $T/social-bad.txt 
 directed|--social $T/social-bad.txt --directed --on-error skip
 gz|--events $T/fm.txt.gz --columns user,item,_ --social $T/social-bad.txt --on-error skip
 tiny|--events $T/tiny.csv
+side|--events $S/events.csv --social $S/social.csv --users $T/users.csv --items $T/items.csv --user-features $T/feat.csv --on-error skip
+side-gz|--events $S/events.csv --users $T/users.csv --user-features $T/feat.csv.gz --on-error skip
 EOF
+if [ -f "$M/u.user" ] && [ -f "$M/u.item" ]; then
+	echo "ml|--preset movielens --events $M/u.data --users $M/u.user --items $M/u.item" >>"$T/cases"
+fi
 while IFS='|' read -r name opts; do
 	# shellcheck disable=SC2086
 	check "$name: single process" "$KITH" ingest -q $opts -o "$T/$name-0"
@@ -114,6 +138,13 @@ ok_if "social-bad: rejects.tsv lists the social file's 2 bad lines" \
 	"50 20002 "
 ok_if "social-bad: one self-loop, counted over the ranks" \
 	"$(python3 -c 'import json,sys; print([f["self_loops"] for f in json.load(open(sys.argv[1]))["ingest"]["files"] if f["kind"] == "social"][0])' "$T/social-bad-3/manifest.json")" = 1
+ok_if "side: rejects.tsv lists the users file's duplicate and the features file's 2 bad rows" \
+	"$(cut -f 1,2,4 "$T/side-3/rejects.tsv" | tail -n +2 | sed "s|$T/||" | tr '\t\n' ': ')" = \
+	"users.csv:300:duplicate_id feat.csv:200:empty_field feat.csv:401:not_a_number "
+ok_if "side: the users file was read in 3 parts" \
+	"$(python3 -c 'import json,sys; b=json.load(open(sys.argv[1]))["partition"]["users_bytes"]; print(len(set(b)))' "$T/side-3/manifest.json")" = 4
+ok_if "side-gz: the gzip features file was read whole by rank 0" \
+	"$(python3 -c 'import json,sys; b=json.load(open(sys.argv[1]))["partition"]["user_features_bytes"]; print(len(set(b)))' "$T/side-gz-3/manifest.json")" = 2
 ok_if "tiny: np 3 has an empty part" \
 	"$(python3 -c 'import json,sys; b=json.load(open(sys.argv[1]))["partition"]["events_bytes"]; print(len(set(b)) < len(b))' "$T/tiny-3/manifest.json")" = True
 
@@ -131,6 +162,18 @@ for f in bad late; do
 		ok_if "$f: np $np: the same message ($want)" \
 			"$(grep -c -F "]: $want" "$T/.err")" = 1
 	done
+done
+# the same for a bad row of the users file on the last rank's part
+awk 'NR == 450 { print ",1,2,3,4" } { print }' "$S/users.csv" >"$T/ubad.csv"
+check_fails 1 "users: one process stops" "$KITH" ingest -q \
+	--events "$S/events.csv" --users "$T/ubad.csv" -o "$T/x"
+want=$(sed -n 's/^kith ingest: //p' "$T/.err")
+for np in 2 3; do
+	kith_np $np ingest -q --threads 1 --events "$S/events.csv" \
+		--users "$T/ubad.csv" -o "$T/x" >"$T/.out" 2>"$T/.err"
+	ok_if "users: np $np fails" $? != 0
+	ok_if "users: np $np: the same message ($want)" \
+		"$(grep -c -F "]: $want" "$T/.err")" = 1
 done
 ok_if "no store written" ! -e "$T/x"
 
@@ -171,6 +214,17 @@ kith_np 2 ingest -q --threads 1 --events "$T/quoted.csv" -o "$T/q2" \
 	>"$T/.out" 2>"$T/.err"
 ok_if "quoted: np 2 refuses a quoted field across the cut" $? != 0
 ok_if "quoted: says so" -n "$(grep 'a quoted field runs past byte' "$T/.err")"
+python3 -c '
+print("user,note")
+for i in range(601):
+    print("u%06d,\"ab\nb%d\"" % (i, i))' >"$T/uq.csv"
+check "quoted users: one process" "$KITH" ingest -q --events "$S/events.csv" \
+	--users "$T/uq.csv" -o "$T/q0"
+kith_np 2 ingest -q --threads 1 --events "$S/events.csv" --users "$T/uq.csv" \
+	-o "$T/q2" >"$T/.out" 2>"$T/.err"
+ok_if "quoted users: np 2 refuses a quoted field across the cut" $? != 0
+ok_if "quoted users: says so" \
+	-n "$(grep 'uq.csv:[0-9]*: a quoted field runs past byte' "$T/.err")"
 
 if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
 	/usr/bin/python3 - "$T/fm-3" >"$T/py.out" 2>&1 <<'PY'
