@@ -34,10 +34,10 @@ struct kith_memest_ingest {
 	int64_t feature_rows; /* rows of the user features file */
 	int64_t event_types;  /* distinct event types (<= 32) */
 	int64_t events_bytes; /* size of the events file (mapped) */
-	int64_t part_rows;    /* under MPI: rows and bytes of the users, */
-	int64_t part_bytes;   /* items and features files a rank holds as
-	                       * packed records (its part, or on rank 0
-	                       * another rank's) */
+	int64_t part_rows;    /* under MPI: rows and bytes of the users */
+	int64_t part_bytes;   /* and items files a rank holds as packed
+	                       * records (its part, or on rank 0 another
+	                       * rank's) */
 };
 
 /* Estimates the rows of a CSV/TSV file at PATH from the first `sample`

@@ -115,20 +115,20 @@ ingest_gate(const struct ingest_opts *a, struct kith_cli *cli)
 	mi.events = est_rows(a->events, &mi.events_bytes);
 	mi.social = est_rows(a->social, NULL);
 	/* per rank: under MPI each rank reads its part of the events and
-	 * social files and builds its users' rows of the store; each
-	 * tokenizes its part of the users, items and features files, whose
-	 * rows rank 0 alone keeps, with the ids */
+	 * social files and builds its users' rows of the store; each reads
+	 * its part of the features file and tokenizes its part of the users
+	 * and items files, whose rows rank 0 alone keeps, with the ids */
 	int me = kith_dist_rank(), np = kith_dist_size();
-	int64_t side[3], bytes[3] = { 0, 0, 0 };
+	int64_t side[3], bytes[2] = { 0, 0 };
 	side[0] = est_rows(a->users, &bytes[0]);
 	side[1] = est_rows(a->items, &bytes[1]);
-	side[2] = est_rows(a->features, &bytes[2]);
+	side[2] = est_rows(a->features, NULL);
 	mi.user_rows = me == 0 ? side[0] : 0;
 	mi.item_rows = me == 0 ? side[1] : 0;
-	mi.feature_rows = me == 0 ? side[2] : 0;
+	mi.feature_rows = me == 0 ? side[2] : side[2] / np;
 	if (np > 1) {
-		mi.part_rows = (side[0] + side[1] + side[2]) / np;
-		mi.part_bytes = (bytes[0] + bytes[1] + bytes[2]) / np;
+		mi.part_rows = (side[0] + side[1]) / np;
+		mi.part_bytes = (bytes[0] + bytes[1]) / np;
 	}
 	mi.users = MAX(mi.user_rows, MAX(mi.events, mi.social) / 10);
 	mi.items = MAX(mi.item_rows, mi.events / 100);

@@ -1,30 +1,32 @@
 /*
- * The users, items and user features files of a distributed ingest
- * (mpirun -np P kith ingest), a service of the driver (ingest.c) beside
- * the events and social reader (ingest-dist.c).
+ * The users and items files of a distributed ingest (mpirun -np P kith
+ * ingest), a service of the driver (ingest.c) beside the events, social
+ * and features reader (ingest-dist.c).
  *
  * These files decide row by row against the rows before them (a user
- * listed twice is a reject, an item listed twice is merged, the first
- * bad row stops the job, ids are numbered in order of first appearance)
- * and their rows end on rank 0, which writes them into the store.  So
+ * listed twice is a reject, and before the age of a MovieLens row is
+ * checked; an item listed twice is merged) and their rows end on rank
+ * 0, which writes them into the store.  So
  * the ranks tokenize and rank 0 decides: the file is cut as the events
  * file is (ingest_dist_cut(), after rank 0's header), each rank but 0
  * reads its part into packed records (line, byte offset, the
  * tokenizer's verdict, the raw bytes and the fields), and rank 0 runs
  * the single-process reader (ingest-files.c) over its own part, then
  * over the other ranks' records in rank order, which ingest_next() takes
- * from here (struct ingest_source).  Every verdict, reject, FILE:LINE, count and
- * id number is the single process's.  Rank q sends its records when rank
- * 0 asks for them, so a job stopped by a bad row does not send the rest;
- * a rank that could not read its part sends the records before the
- * failure and the failure, which rank 0 reports when it gets there.  A
- * quoted field over a cut fails the job, as in the events file.  A file
- * that cannot be mapped (a stream, compressed) is read whole by rank 0.
+ * from here (struct ingest_source).  Every verdict, reject, FILE:LINE,
+ * count and id number is the single process's.  Rank q sends its
+ * records when rank 0 asks for them, so a job stopped by a bad row does
+ * not send the rest; a rank that could not read its part sends the
+ * records before the failure and the failure, which rank 0 reports when
+ * it gets there.  A quoted field over a cut fails the job, as in the
+ * events file.  A file that cannot be mapped (a stream, compressed) is
+ * read whole by rank 0.
  *
- * Cost: each rank tokenizes about 1/P of the bytes; rank 0 receives
- * the other parts once as packed records (about twice their bytes, one
- * rank's part at a time) and makes the id lookups of the whole file, as
- * one process does.
+ * Cost: each rank tokenizes about 1/P of the bytes; rank 0 receives the
+ * other parts once as packed records (the raw lines and about 8 bytes
+ * each, one rank's part at a time) and makes the id lookups of the whole
+ * file, as one process does: these files have a row per user or item,
+ * and rank 0 holds the ids anyway.
  */
 #include <string.h>
 #include <sys/stat.h>
@@ -51,12 +53,16 @@ struct part_head {
 	                         * without bytes) */
 };
 
-/* A packed record: struct rec_head, the raw bytes, then per field a
- * uint32 length and the bytes. */
-struct rec_head {
-	int64_t line, n_lines, offset;
-	int32_t reason, n_fields;
-	uint32_t raw_len;
+/* A packed record, in unsigned LEB128 numbers: its physical line and
+ * byte offset (as steps from the record before), the lines it spans,
+ * the tokenizer's verdict, the raw bytes (their length, then them) and
+ * the fields (their count, then each as 2 x its start in the raw bytes
+ * and its length, or, when the tokenizer rewrote it (quotes), 2 x its
+ * length + 1 and its bytes).  About 8 bytes beside the raw line. */
+struct packer {
+	guint8 *p;
+	size_t len, cap;
+	int64_t line, offset;   /* of the record before */
 };
 
 struct ingest_feed {
@@ -67,6 +73,7 @@ struct ingest_feed {
 	int next;               /* the next rank to ask */
 	char *buf;              /* the records of rank next - 1 */
 	size_t len, pos;
+	int64_t line, offset;   /* of the record before */
 	GError *pending;        /* that rank's failure, after its records */
 	struct kith_csv_stats st;   /* the other ranks' line counts */
 	const char **field;
@@ -78,16 +85,14 @@ static const char *
 side_path(const struct ingest_ctx *c, int k)
 {
 	const struct kith_ingest_options *o = c->opt;
-	return k == INGEST_PART_USERS ? o->users
-	     : k == INGEST_PART_ITEMS ? o->items : o->user_features;
+	return k == INGEST_PART_USERS ? o->users : o->items;
 }
 
 static gboolean
 side_read(struct ingest_ctx *c, int k, GError **error)
 {
 	return k == INGEST_PART_USERS ? ingest_read_users(c, error)
-	     : k == INGEST_PART_ITEMS ? ingest_read_items(c, error)
-	                              : ingest_read_features(c, error);
+	                              : ingest_read_items(c, error);
 }
 
 static void
@@ -116,22 +121,56 @@ stats_unpack(struct kith_csv_stats *st, const int64_t *v)
 }
 
 static void
-pack_record(GByteArray *b, const struct kith_csv_record *rec)
+put_room(struct packer *k, size_t n)
 {
-	struct rec_head h;
-	memset(&h, 0, sizeof h);
-	h.line = rec->line;
-	h.n_lines = rec->n_lines;
-	h.offset = rec->offset;
-	h.reason = (int32_t)rec->reason;
-	h.n_fields = rec->reason == KITH_CSV_OK ? rec->n_fields : 0;
-	h.raw_len = (uint32_t)rec->raw_len;
-	g_byte_array_append(b, (const guint8 *)&h, sizeof h);
-	g_byte_array_append(b, (const guint8 *)rec->raw, (guint)rec->raw_len);
-	for (int j = 0; j < h.n_fields; j++) {
-		uint32_t l = (uint32_t)rec->len[j];
-		g_byte_array_append(b, (const guint8 *)&l, sizeof l);
-		g_byte_array_append(b, (const guint8 *)rec->field[j], l);
+	if (k->len + n <= k->cap)
+		return;
+	k->cap = MAX(2 * k->cap, k->len + n + 4096);
+	k->p = g_realloc(k->p, k->cap);
+}
+
+static void
+put_num(struct packer *k, uint64_t v)
+{
+	put_room(k, 10);
+	while (v >= 0x80) {
+		k->p[k->len++] = (guint8)(v | 0x80);
+		v >>= 7;
+	}
+	k->p[k->len++] = (guint8)v;
+}
+
+static void
+put_bytes(struct packer *k, const void *s, size_t n)
+{
+	put_room(k, n);
+	memcpy(k->p + k->len, s, n);
+	k->len += n;
+}
+
+static void
+pack_record(struct packer *k, const struct kith_csv_record *rec)
+{
+	put_num(k, (uint64_t)(rec->line - k->line));
+	put_num(k, (uint64_t)(rec->offset - k->offset));
+	k->line = rec->line;
+	k->offset = rec->offset;
+	put_num(k, (uint64_t)rec->n_lines);
+	put_num(k, (uint64_t)rec->reason);
+	put_num(k, rec->raw_len);
+	put_bytes(k, rec->raw, rec->raw_len);
+	int nf = rec->reason == KITH_CSV_OK ? rec->n_fields : 0;
+	put_num(k, (uint64_t)nf);
+	for (int j = 0; j < nf; j++) {
+		const char *f = rec->field[j];
+		size_t l = rec->len[j];
+		if (f >= rec->raw && f + l <= rec->raw + rec->raw_len) {
+			put_num(k, 2 * (uint64_t)(f - rec->raw));
+			put_num(k, l);
+		} else {
+			put_num(k, 2 * (uint64_t)l + 1);
+			put_bytes(k, f, l);
+		}
 	}
 }
 
@@ -140,7 +179,7 @@ pack_record(GByteArray *b, const struct kith_csv_record *rec)
  * (B holds the records before). */
 static gboolean
 read_part(struct kith_csv *from, int64_t size, int64_t lo, int64_t line,
-          int64_t hi, GByteArray *b, struct kith_csv_stats *st,
+          int64_t hi, struct packer *b, struct kith_csv_stats *st,
           GError **error)
 {
 	memset(st, 0, sizeof *st);
@@ -170,8 +209,8 @@ read_part(struct kith_csv *from, int64_t size, int64_t lo, int64_t line,
 /* Rank q > 0: waits for rank 0's word, then sends its part (the
  * records in B, its line counts ST and its failure ERR). */
 static gboolean
-send_part(GByteArray *b, const struct kith_csv_stats *st, const GError *err,
-          GError **error)
+send_part(const struct packer *b, const struct kith_csv_stats *st,
+          const GError *err, GError **error)
 {
 	int64_t go = 0;
 	if (!kith_dist_recv(&go, sizeof go, 0, error))
@@ -180,12 +219,12 @@ send_part(GByteArray *b, const struct kith_csv_stats *st, const GError *err,
 		return TRUE;
 	struct part_head h;
 	memset(&h, 0, sizeof h);
-	h.bytes = b->len;
+	h.bytes = (int64_t)b->len;
 	h.code = err ? (err->code ? err->code : KITH_ERROR_IO) : 0;
 	h.msg = err ? (int64_t)strlen(err->message) : 0;
 	stats_pack(h.st, st);
 	return kith_dist_send(&h, sizeof h, 0, error) &&
-	       kith_dist_send(b->data, b->len, 0, error) &&
+	       kith_dist_send(b->p, b->len, 0, error) &&
 	       (!err || kith_dist_send(err->message, (size_t)h.msg, 0, error));
 }
 
@@ -197,6 +236,7 @@ fetch_part(struct ingest_feed *fd, int q, GError **error)
 	struct part_head h;
 	g_clear_pointer(&fd->buf, g_free);
 	fd->len = fd->pos = 0;
+	fd->line = fd->offset = 0;
 	if (!kith_dist_send(&go, sizeof go, q, error) ||
 	    !kith_dist_recv(&h, sizeof h, q, error))
 		return FALSE;
@@ -216,38 +256,54 @@ fetch_part(struct ingest_feed *fd, int q, GError **error)
 	return TRUE;
 }
 
+static uint64_t
+get_num(const guint8 **p)
+{
+	uint64_t v = 0;
+	for (int sh = 0;; sh += 7) {
+		guint8 b = *(*p)++;
+		v |= (uint64_t)(b & 0x7f) << sh;
+		if (!(b & 0x80))
+			return v;
+	}
+}
+
 /* The next packed record of the feed into REC. */
 static void
 unpack_record(struct ingest_feed *fd, struct kith_csv_record *rec)
 {
-	struct rec_head h;
-	const char *p = fd->buf + fd->pos;
-	memcpy(&h, p, sizeof h);
-	p += sizeof h;
+	const guint8 *p = (const guint8 *)fd->buf + fd->pos;
 	memset(rec, 0, sizeof *rec);
-	rec->line = h.line;
-	rec->n_lines = h.n_lines;
-	rec->offset = h.offset;
-	rec->reason = (enum kith_csv_reason)h.reason;
-	rec->raw = p;
-	rec->raw_len = h.raw_len;
-	p += h.raw_len;
-	if (h.n_fields > fd->cap) {
-		fd->cap = h.n_fields;
+	fd->line += (int64_t)get_num(&p);
+	fd->offset += (int64_t)get_num(&p);
+	rec->line = fd->line;
+	rec->offset = fd->offset;
+	rec->n_lines = (int64_t)get_num(&p);
+	rec->reason = (enum kith_csv_reason)get_num(&p);
+	rec->raw_len = (size_t)get_num(&p);
+	rec->raw = (const char *)p;
+	p += rec->raw_len;
+	int nf = (int)get_num(&p);
+	if (nf > fd->cap) {
+		fd->cap = nf;
 		fd->field = g_renew(const char *, fd->field, fd->cap);
 		fd->flen = g_renew(size_t, fd->flen, fd->cap);
 	}
-	for (int j = 0; j < h.n_fields; j++) {
-		uint32_t l;
-		memcpy(&l, p, sizeof l);
-		fd->flen[j] = l;
-		fd->field[j] = p + sizeof l;
-		p += sizeof l + l;
+	for (int j = 0; j < nf; j++) {
+		uint64_t t = get_num(&p);
+		if (t & 1) {
+			fd->flen[j] = (size_t)(t >> 1);
+			fd->field[j] = (const char *)p;
+			p += fd->flen[j];
+		} else {
+			fd->field[j] = rec->raw + (t >> 1);
+			fd->flen[j] = (size_t)get_num(&p);
+		}
 	}
-	rec->n_fields = h.n_fields;
+	rec->n_fields = nf;
 	rec->field = fd->field;
 	rec->len = fd->flen;
-	fd->pos = (size_t)(p - fd->buf);
+	fd->pos = (size_t)((const char *)p - fd->buf);
 }
 
 /* The source's next record: rank 0's up to the first cut, then the
@@ -377,14 +433,14 @@ ingest_read_side_dist(struct ingest_ctx *c, int k, GError **error)
 	    !ingest_dist_cut(c, k, r, h.size, h.off, h.line, error))
 		return FALSE;
 	if (me != 0) {
-		GByteArray *b = g_byte_array_new();
+		struct packer b = { 0 };
 		struct kith_csv_stats st;
 		GError *err = NULL;
 		read_part(r, h.size, c->dist_bytes[k][me], c->dist_lines[k][me],
-		          c->dist_bytes[k][me + 1], b, &st, &err);
+		          c->dist_bytes[k][me + 1], &b, &st, &err);
 		g_clear_pointer(&r, kith_csv_close);
-		ok = send_part(b, &st, err, error);
-		g_byte_array_unref(b);
+		ok = send_part(&b, &st, err, error);
+		g_free(b.p);
 		g_clear_error(&err);
 		/* the file's outcome is rank 0's; a failed send is this
 		 * rank's */

@@ -2,10 +2,12 @@
  * kith ingest over the ranks of an MPI job (mpirun -np P kith ingest), a
  * service of the driver (ingest.c): the events file, then the social
  * file, each read in P parts, one per rank; ids and accounting are
- * merged on rank 0, which goes on as a single process does with the
- * users, items and features files; the rows stay on the rank that read
- * them, numbered as one process numbers them, until the build
- * distributes them (ingest-dist-build.c).  The reader services
+ * merged on rank 0; the rows stay on the rank that read them, numbered
+ * as one process numbers them, until the build distributes them
+ * (ingest-dist-build.c).  The user features file is read the same way
+ * (after the users and items files, ingest-dist-feed.c) and its rows,
+ * renumbered, are gathered on rank 0 in rank order, where the build
+ * makes their CSR.  The reader services
  * (ingest-events.c, ingest-files.c) give the steps (struct
  * ingest_part_ops); this file runs them over the ranks.
  *
@@ -726,6 +728,66 @@ merge_social(struct ingest_ctx *c, void *so, gboolean split, GError **error)
 	return TRUE;
 }
 
+/* Rank 0 receives every rank's N elements of ELEM bytes of *A, in rank
+ * order, into a new array (its own first) that replaces *A; the other
+ * ranks keep theirs.  COUNTS: every rank's N (rank 0). */
+static gboolean
+gather_rows(void **a, int64_t n, const int64_t *counts, int64_t total,
+            size_t elem, GError **error)
+{
+	void *all = kith_dist_rank() == 0 ? g_malloc(elem * (size_t)total + 1)
+	                                  : NULL;
+	if (!kith_dist_gatherv(*a, n, all, counts, elem, error)) {
+		g_free(all);
+		return FALSE;
+	}
+	if (all) {
+		g_free(*a);
+		*a = all;
+	}
+	return TRUE;
+}
+
+/* Users and features numbered as one process would, the rows renumbered
+ * and gathered on rank 0 in rank order (file order): rank 0 holds the
+ * single process's rows, the others none.  Collective; the outcome is
+ * common. */
+static gboolean
+merge_features(struct ingest_ctx *c, void *fe, gboolean split,
+               GError **error)
+{
+	int P = kith_dist_size(), me = kith_dist_rank();
+	(void)fe;
+	if (!split)
+		return TRUE;
+	struct ingest_owners *users = c->dist_users;
+	struct ingest_owners *feats = owners_new();
+	g_autofree int64_t *counts = g_new0(int64_t, P);
+	int64_t total = 0;
+	gboolean ok =
+		ingest_dist_settle(merge_map(users, c->users, "users", error),
+		                   error) &&
+		ingest_dist_settle(merge_map(feats, c->feats, "features", error),
+		                   error);
+	for (int64_t j = 0; ok && me != 0 && j < c->n_uf; j++) {
+		c->uf_u[j] = users->remap[c->uf_u[j]];
+		c->uf_f[j] = feats->remap[c->uf_f[j]];
+	}
+	owners_free(feats);
+	ok = ok && gather_counts(c->n_uf, counts, &total, error) &&
+	     gather_rows((void **)&c->uf_u, c->n_uf, counts, total,
+	                 sizeof(int32_t), error) &&
+	     gather_rows((void **)&c->uf_f, c->n_uf, counts, total,
+	                 sizeof(int32_t), error) &&
+	     gather_rows((void **)&c->uf_v, c->n_uf, counts, total,
+	                 sizeof(float), error);
+	if (!ok)
+		return FALSE;
+	c->n_uf = me == 0 ? total : 0;
+	c->uf_cap = c->n_uf;
+	return TRUE;
+}
+
 /* Reads file K over the ranks with the reader service OPS, then MERGE
  * (given whether the file was read in parts) and the accounting. */
 static gboolean
@@ -759,6 +821,13 @@ ingest_read_social_dist(struct ingest_ctx *c, GError **error)
 	c->raw_pairs = TRUE;
 	return read_dist(c, INGEST_PART_SOCIAL, &ingest_social_parts,
 	                 merge_social, error);
+}
+
+gboolean
+ingest_read_features_dist(struct ingest_ctx *c, GError **error)
+{
+	return read_dist(c, INGEST_PART_FEATURES, &ingest_features_parts,
+	                 merge_features, error);
 }
 
 void

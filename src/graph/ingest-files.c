@@ -166,22 +166,8 @@ social_prefix(void *p, gboolean split, int64_t *off, int64_t *line,
               GError **error)
 {
 	struct ingest_social *so = p;
-	struct kith_csv_record rec;
-	int64_t size = ingest_file_size(so->fr.r);
-	int rc;
-	so->fr.prefixed = TRUE;
-	while ((rc = ingest_next(so->fr.c, so->fr.f, so->fr.r, &rec, error)) > 0) {
-		if (!social_record(so, &rec, error))
-			return -1;
-		if (!split || size < 0)
-			continue;
-		*off = kith_csv_tell(so->fr.r, line);
-		if (*off < size) {
-			so->fr.split = TRUE;
-			return 1;
-		}
-	}
-	return rc < 0 ? -1 : 0;
+	return ingest_read_prefix(&so->fr, split, social_record, so, off, line,
+	                          error);
 }
 
 static gboolean
@@ -248,81 +234,169 @@ ingest_read_social(struct ingest_ctx *c, GError **error)
 
 /* --------------------------------------------------------- user features */
 
+/* The user features file while it is read: the node, feature and value
+ * columns (the value fixed by the first record the tokenizer accepts). */
+struct ingest_feats {
+	struct ingest_file_read fr;
+	int32_t cn, cf, cv;
+	gboolean fixed;
+};
+
+/* One record: the columns on the first, then a validated row or a
+ * rejected one. */
+static gboolean
+feature_record(void *data, const struct kith_csv_record *rec, GError **error)
+{
+	struct ingest_feats *fe = data;
+	struct ingest_ctx *c = fe->fr.c;
+	struct kith_ingest_file *f = fe->fr.f;
+	if (!fe->fixed) {
+		fe->fixed = TRUE;
+		if (fe->cv < 0 && rec->n_fields >= 3)
+			fe->cv = 2;
+		if (fe->cn >= rec->n_fields || fe->cf >= rec->n_fields ||
+		    fe->cn == fe->cf) {
+			g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+			            "%s: a feature file needs node and feature "
+			            "columns", f->path);
+			return FALSE;
+		}
+		struct kith_csv_roles m;
+		roles_none(&m);
+		m.col[KITH_ROLE_NODE] = fe->cn;
+		m.col[KITH_ROLE_FEATURE] = fe->cf;
+		m.col[KITH_ROLE_VALUE] = fe->cv;
+		f->mapping = kith_csv_roles_describe(&m);
+	}
+	int cn = fe->cn, cf = fe->cf, cv = fe->cv;
+	gboolean bad = FALSE;
+	if (!id_ok(c, f, rec, cn, "node", error, &bad) ||
+	    (!bad && !id_ok(c, f, rec, cf, "feature", error, &bad)))
+		return FALSE;
+	if (bad)
+		return TRUE;
+	float v = 1.0f;
+	enum kith_csv_reason why;
+	if (cv >= 0 && (why = kith_parse_float(rec->field[cv], rec->len[cv],
+	                                       &v)))
+		return ingest_reject(c, f, rec, why, "value", error);
+	int64_t u = kith_idmap_add(c->users, rec->field[cn], rec->len[cn], NULL);
+	int64_t ft = kith_idmap_add(c->feats, rec->field[cf], rec->len[cf],
+	                            NULL);
+	if (u < 0 || ft < 0)
+		return ingest_reject(c, f, rec, KITH_CSV_OVERFLOW, "node", error);
+	if (c->n_uf == c->uf_cap) {
+		c->uf_cap = c->uf_cap ? 2 * c->uf_cap : 4096;
+		c->uf_u = g_renew(int32_t, c->uf_u, c->uf_cap);
+		c->uf_f = g_renew(int32_t, c->uf_f, c->uf_cap);
+		c->uf_v = g_renew(float, c->uf_v, c->uf_cap);
+	}
+	c->uf_u[c->n_uf] = (int32_t)u;
+	c->uf_f[c->n_uf] = (int32_t)ft;
+	c->uf_v[c->n_uf] = v;
+	c->n_uf++;
+	return TRUE;
+}
+
+static void
+feats_free(void *p)
+{
+	struct ingest_feats *fe = p;
+	if (!fe)
+		return;
+	kith_csv_close(fe->fr.r);
+	g_free(fe);
+}
+
+static void *
+feats_open(struct ingest_ctx *c, GError **error)
+{
+	const struct kith_ingest_options *o = c->opt;
+	struct ingest_feats *fe = g_new0(struct ingest_feats, 1);
+	fe->fr.c = c;
+	fe->fr.r = ingest_open(c, "user_features", o->user_features, &o->csv,
+	                       &fe->fr.f, error);
+	if (!fe->fr.r) {
+		feats_free(fe);
+		return NULL;
+	}
+	struct kith_csv_roles ro;
+	header_roles(&ro, fe->fr.r);
+	fe->cn = ro.col[KITH_ROLE_NODE] >= 0 ? ro.col[KITH_ROLE_NODE]
+	       : ro.col[KITH_ROLE_USER] >= 0 ? ro.col[KITH_ROLE_USER] : 0;
+	fe->cf = ro.col[KITH_ROLE_FEATURE] >= 0 ? ro.col[KITH_ROLE_FEATURE] : 1;
+	fe->cv = ro.col[KITH_ROLE_VALUE];
+	return fe;
+}
+
+/* Without SPLIT: the whole file. */
+static int
+feats_prefix(void *p, gboolean split, int64_t *off, int64_t *line,
+             GError **error)
+{
+	struct ingest_feats *fe = p;
+	return ingest_read_prefix(&fe->fr, split, feature_record, fe, off, line,
+	                          error);
+}
+
+static gboolean
+feats_range(void *p, int64_t lo, int64_t line, int64_t hi, GError **error)
+{
+	struct ingest_feats *fe = p;
+	fe->fr.split = TRUE;
+	return ingest_read_range(fe->fr.c, fe->fr.f, fe->fr.r, lo, line, hi,
+	                         feature_record, fe, &fe->fr.st, error);
+}
+
+static struct ingest_file_read *
+feats_read(void *p)
+{
+	struct ingest_feats *fe = p;
+	return &fe->fr;
+}
+
+/* roles: the node, feature and value columns */
+static void
+feats_roles(void *p, int32_t *out)
+{
+	const struct ingest_feats *fe = p;
+	memset(out, 0, INGEST_ROLES * sizeof *out);
+	out[0] = fe->cn;
+	out[1] = fe->cf;
+	out[2] = fe->cv;
+}
+
+static void
+feats_set_roles(void *p, const int32_t *in)
+{
+	struct ingest_feats *fe = p;
+	fe->cn = in[0];
+	fe->cf = in[1];
+	fe->cv = in[2];
+	fe->fixed = TRUE;
+}
+
+static gboolean
+feats_close(void *p, const struct kith_csv_stats *st, GError **error)
+{
+	struct ingest_feats *fe = p;
+	return ingest_file_read_close(&fe->fr, st, error);
+}
+
+const struct ingest_part_ops ingest_features_parts = {
+	feats_open, feats_free, feats_prefix, feats_range, feats_read,
+	feats_roles, feats_set_roles, feats_close,
+};
+
 gboolean
 ingest_read_features(struct ingest_ctx *c, GError **error)
 {
-	const struct kith_ingest_options *o = c->opt;
-	struct kith_ingest_file *f;
-	g_autoptr(kith_csv) r = ingest_open(c, "user_features", o->user_features,
-	                                    &o->csv, &f, error);
-	if (!r)
-		return FALSE;
-	struct kith_csv_roles ro;
-	header_roles(&ro, r);
-	int cn = ro.col[KITH_ROLE_NODE] >= 0 ? ro.col[KITH_ROLE_NODE]
-	       : ro.col[KITH_ROLE_USER] >= 0 ? ro.col[KITH_ROLE_USER] : 0;
-	int cf = ro.col[KITH_ROLE_FEATURE] >= 0 ? ro.col[KITH_ROLE_FEATURE] : 1;
-	int cv = ro.col[KITH_ROLE_VALUE];
-	struct kith_csv_record rec;
-	int rc;
-	gboolean first = TRUE;
-	while ((rc = ingest_next(c, f, r, &rec, error)) > 0) {
-		if (first) {
-			first = FALSE;
-			if (cv < 0 && rec.n_fields >= 3)
-				cv = 2;
-			if (cn >= rec.n_fields || cf >= rec.n_fields ||
-			    cn == cf) {
-				g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
-				            "%s: a feature file needs node and "
-				            "feature columns", f->path);
-				return FALSE;
-			}
-			struct kith_csv_roles m;
-			roles_none(&m);
-			m.col[KITH_ROLE_NODE] = cn;
-			m.col[KITH_ROLE_FEATURE] = cf;
-			m.col[KITH_ROLE_VALUE] = cv;
-			f->mapping = kith_csv_roles_describe(&m);
-		}
-		gboolean bad = FALSE;
-		if (!id_ok(c, f, &rec, cn, "node", error, &bad) ||
-		    (!bad && !id_ok(c, f, &rec, cf, "feature", error, &bad)))
-			return FALSE;
-		if (bad)
-			continue;
-		float v = 1.0f;
-		enum kith_csv_reason why;
-		if (cv >= 0 && (why = kith_parse_float(rec.field[cv], rec.len[cv],
-		                                       &v))) {
-			if (!ingest_reject(c, f, &rec, why, "value", error))
-				return FALSE;
-			continue;
-		}
-		int64_t u = kith_idmap_add(c->users, rec.field[cn], rec.len[cn],
-		                           NULL);
-		int64_t ft = kith_idmap_add(c->feats, rec.field[cf], rec.len[cf],
-		                            NULL);
-		if (u < 0 || ft < 0) {
-			if (!ingest_reject(c, f, &rec, KITH_CSV_OVERFLOW, "node",
-			                   error))
-				return FALSE;
-			continue;
-		}
-		if (c->n_uf == c->uf_cap) {
-			c->uf_cap = c->uf_cap ? 2 * c->uf_cap : 4096;
-			c->uf_u = g_renew(int32_t, c->uf_u, c->uf_cap);
-			c->uf_f = g_renew(int32_t, c->uf_f, c->uf_cap);
-			c->uf_v = g_renew(float, c->uf_v, c->uf_cap);
-		}
-		c->uf_u[c->n_uf] = (int32_t)u;
-		c->uf_f[c->n_uf] = (int32_t)ft;
-		c->uf_v[c->n_uf] = v;
-		c->n_uf++;
-	}
-	if (rc < 0)
-		return FALSE;
-	return ingest_close(c, f, r, error);
+	struct ingest_feats *fe = feats_open(c, error);
+	int64_t off, line;
+	gboolean ok = fe && feats_prefix(fe, FALSE, &off, &line, error) == 0 &&
+	              feats_close(fe, NULL, error);
+	feats_free(fe);
+	return ok;
 }
 
 /* ----------------------------------------------------------------- items */

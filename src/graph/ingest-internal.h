@@ -4,10 +4,10 @@
  * the services call the shared helpers (ingest-rows.c, and
  * kith_ingest_pseudonym() of ingest-key.c); nothing calls the driver
  * back, and the only services that call others are the distributed
- * readers: ingest-dist.c runs the steps of the events and social
- * readers (struct ingest_part_ops) over the ranks, ingest-dist-feed.c
- * the users, items and features readers over the records of every
- * rank's part (struct ingest_source, which ingest_next() reads).
+ * readers: ingest-dist.c runs the steps of the events, social and
+ * features readers (struct ingest_part_ops) over the ranks,
+ * ingest-dist-feed.c the users and items readers over the records of
+ * every rank's part (struct ingest_source, which ingest_next() reads).
  */
 #ifndef KITH_INGEST_INTERNAL_H
 #define KITH_INGEST_INTERNAL_H
@@ -184,6 +184,14 @@ gboolean ingest_read_range(struct ingest_ctx *c, struct kith_ingest_file *f,
                            struct kith_csv *from, int64_t lo, int64_t line,
                            int64_t hi, ingest_record_fn fn, void *data,
                            struct kith_csv_stats *st, GError **error);
+/* The first records of FR's file, each handed to FN: with SPLIT, until
+ * the first one in a mappable file (1 with *off and *line where the rest
+ * starts), else all of them (0); -1 on error.  The prefix step of the
+ * readers whose columns the first record fixes (struct
+ * ingest_part_ops). */
+int ingest_read_prefix(struct ingest_file_read *fr, gboolean split,
+                       ingest_record_fn fn, void *data, int64_t *off,
+                       int64_t *line, GError **error);
 
 /* FALSE past the --max-rejects count, or percentage of all records so
  * far. */
@@ -239,6 +247,7 @@ struct ingest_part_ops {
 
 extern const struct ingest_part_ops ingest_events_parts;  /* ingest-events.c */
 extern const struct ingest_part_ops ingest_social_parts;  /* ingest-files.c */
+extern const struct ingest_part_ops ingest_features_parts; /* ingest-files.c */
 
 /* The index of event type NAME for the events READER (added in order,
  * its weight looked up); -1 past 32 types. */
@@ -258,6 +267,8 @@ gboolean ingest_read_events(struct ingest_ctx *c, GError **error);
  * ranks nothing to build.  Collective. */
 gboolean ingest_read_events_dist(struct ingest_ctx *c, GError **error);
 gboolean ingest_read_social_dist(struct ingest_ctx *c, GError **error);
+/* The same for the user features file: the rows end on rank 0. */
+gboolean ingest_read_features_dist(struct ingest_ctx *c, GError **error);
 /* The steps ingest-dist.c shares with ingest-dist-feed.c: makes a step's
  * outcome common (TRUE when every rank passed ok; else FALSE everywhere,
  * rank 0 holding the error of the lowest failing rank, the others an
@@ -274,8 +285,8 @@ gboolean ingest_dist_cut(struct ingest_ctx *c, int k, struct kith_csv *r,
 void ingest_dist_whole(struct ingest_ctx *c, int k,
                        const struct kith_ingest_file *f);
 
-/* Reads the users, items or user features file (K: INGEST_PART_USERS,
- * _ITEMS, _FEATURES) over the ranks of an MPI job (ingest-dist-feed.c):
+/* Reads the users or items file (K: INGEST_PART_USERS, _ITEMS) over
+ * the ranks of an MPI job (ingest-dist-feed.c):
  * every rank tokenizes its part, rank 0 applies the records in file
  * order with the single-process reader.  Collective; the outcome is
  * common. */

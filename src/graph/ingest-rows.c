@@ -299,6 +299,29 @@ ingest_file_cut(struct kith_csv *r, int64_t pos, GError **error)
 	return cut;
 }
 
+int
+ingest_read_prefix(struct ingest_file_read *fr, gboolean split,
+                   ingest_record_fn fn, void *data, int64_t *off,
+                   int64_t *line, GError **error)
+{
+	struct kith_csv_record rec;
+	int64_t size = ingest_file_size(fr->r);
+	int rc;
+	fr->prefixed = TRUE;
+	while ((rc = ingest_next(fr->c, fr->f, fr->r, &rec, error)) > 0) {
+		if (!fn(data, &rec, error))
+			return -1;
+		if (!split || size < 0)
+			continue;
+		*off = kith_csv_tell(fr->r, line);
+		if (*off < size) {
+			fr->split = TRUE;
+			return 1;
+		}
+	}
+	return rc < 0 ? -1 : 0;
+}
+
 void
 ingest_past_cut(GError **error, const char *path, int64_t line, int64_t cut)
 {

@@ -6,11 +6,12 @@
  *   ingest.c (driver: kith_ingest_run)
  *     -> ingest-events.c   the events file (serial and parallel readers),
  *                          seeding from a base store (kith update)
- *     -> ingest-dist.c     the events and social files in parts over the
- *                          ranks of an MPI job (it runs the steps that
+ *     -> ingest-dist.c     the events, social and features files in
+ *                          parts over the ranks of an MPI job (it runs
+ *                          the steps that
  *                          ingest-events.c and ingest-files.c give)
- *     -> ingest-dist-feed.c  the users, items and features files in
- *                          parts: the ranks tokenize, rank 0 runs the
+ *     -> ingest-dist-feed.c  the users and items files in parts: the
+ *                          ranks tokenize, rank 0 runs the
  *                          readers of ingest-files.c over the records
  *                          (with ingest-dist.c, the services that use
  *                          others)
@@ -186,8 +187,9 @@ kith_ingest_run(const struct kith_ingest_options *opt,
 	              (!opt->social ||
 	               (dist ? ingest_read_social_dist(&c, error)
 	                     : ingest_read_social(&c, error)));
-	/* the users, items and features files: tokenized in parts, their
-	 * rows applied on rank 0 (ingest-dist-feed.c) */
+	/* the users and items files: tokenized in parts, their rows
+	 * applied on rank 0 (ingest-dist-feed.c); the features file as
+	 * the social file, its rows gathered on rank 0 */
 	ok = ok && (!opt->users ||
 	            (dist ? ingest_read_side_dist(&c, INGEST_PART_USERS, error)
 	                  : ingest_read_users(&c, error))) &&
@@ -195,7 +197,7 @@ kith_ingest_run(const struct kith_ingest_options *opt,
 	      (dist ? ingest_read_side_dist(&c, INGEST_PART_ITEMS, error)
 	            : ingest_read_items(&c, error))) &&
 	     (!opt->user_features ||
-	      (dist ? ingest_read_side_dist(&c, INGEST_PART_FEATURES, error)
+	      (dist ? ingest_read_features_dist(&c, error)
 	            : ingest_read_features(&c, error)));
 	if (dist && kith_dist_rank() != 0) {
 		/* the store is built over the ranks once rank 0 has checked

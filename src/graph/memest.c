@@ -149,9 +149,9 @@ kith_memest_ingest(const struct kith_memest_ingest *in)
 	           ni * (40 + 16) +
 	           (double)MAX(in->item_rows, 0) * 24 +
 	           (double)MAX(in->feature_rows, 0) * 24 +
-	           /* packed records: 28 B, the raw line and the fields
-	            * with their 4-byte lengths (about the line again) */
-	           (double)MAX(in->part_rows, 0) * 40 +
+	           /* a part: its mapped pages, and its packed records
+	            * (the raw lines and about 8 B each) */
+	           (double)MAX(in->part_rows, 0) * 8 +
 	           (double)MAX(in->part_bytes, 0) * 2;
 	/* + the parallel reader's chunk table and per-thread id maps, the
 	 * SHA-256 thread's buffer: about 6 MiB once the events file spans
