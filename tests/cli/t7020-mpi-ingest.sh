@@ -9,10 +9,10 @@
 # and user features files with duplicate users (rejected), duplicate
 # items (merged), bad rows and users only they name (all three read in
 # parts: every verdict is the one process's), a gzip features file and
-# a gzip events file (read whole by rank 0), MovieLens-100K with its
-# preset (Latin-1 u.item and u.user in parts) and a tiny file (empty
-# parts); a quoted field across a cut is refused (events and users
-# files); --max-rejects counts every rank;
+# a gzip events file (read whole by rank 0), a users file of quoted
+# fields, MovieLens-100K with its preset (Latin-1 u.item and u.user in
+# parts) and a tiny file (empty parts); a quoted field across a cut is
+# refused (events and users files); --max-rejects counts every rank;
 # --max-memory is checked per rank; a rank killed (-9) fails the job and
 # leaves the store before intact.
 . "$top_srcdir/tests/cli/lib.sh"
@@ -99,6 +99,11 @@ awk -F, 'NR > 1 { print $1 ",f" (NR % 7) "," (NR % 5) }
      NR == 200 { print $1 ",," 1 } NR == 400 { print $1 ",f2,abc" }
      END { print "feat-only,f1,2" }' "$S/users.csv" >"$T/feat.csv"
 gzip -c "$T/feat.csv" >"$T/feat.csv.gz"
+# a users file whose fields are quoted, with separators and quotes in
+# them (the tokenizer rewrites them: the records carry their own bytes)
+awk -F, 'NR == 1 { print "user_id,name,age" }
+     NR > 1 { printf "%s,\"%s, \"\"the %d\"\"\",%d\n", $1, $4, NR, $2 }' \
+	"$S/users.csv" >"$T/users-quoted.csv"
 M=$SHARED/datasets/movielens-100k
 
 # name|options of the cases (-o added); mpirun reads standard input,
@@ -113,6 +118,7 @@ gz|--events $T/fm.txt.gz --columns user,item,_ --social $T/social-bad.txt --on-e
 tiny|--events $T/tiny.csv
 side|--events $S/events.csv --social $S/social.csv --users $T/users.csv --items $T/items.csv --user-features $T/feat.csv --on-error skip
 side-gz|--events $S/events.csv --users $T/users.csv --user-features $T/feat.csv.gz --on-error skip
+side-quoted|--events $S/events.csv --users $T/users-quoted.csv
 EOF
 if [ -f "$M/u.user" ] && [ -f "$M/u.item" ]; then
 	echo "ml|--preset movielens --events $M/u.data --users $M/u.user --items $M/u.item" >>"$T/cases"
