@@ -49,8 +49,8 @@ struct part_head {
 	int64_t bytes;          /* of the packed records */
 	int64_t code;           /* 0, or the error code of its failure */
 	int64_t msg;            /* bytes of the error message */
-	int64_t st[7];          /* its line counts (struct kith_csv_stats
-	                         * without bytes) */
+	int64_t st[INGEST_STATS];   /* its line counts
+	                             * (ingest_stats_pack()) */
 };
 
 /* A packed record, in unsigned LEB128 numbers: its physical line and
@@ -93,31 +93,6 @@ side_read(struct ingest_ctx *c, int k, GError **error)
 {
 	return k == INGEST_PART_USERS ? ingest_read_users(c, error)
 	                              : ingest_read_items(c, error);
-}
-
-static void
-stats_pack(int64_t *v, const struct kith_csv_stats *st)
-{
-	v[0] = st->lines;
-	v[1] = st->header;
-	v[2] = st->comments;
-	v[3] = st->blank;
-	v[4] = st->records_ok;
-	v[5] = st->records_bad;
-	v[6] = st->physical_lines;
-}
-
-static void
-stats_unpack(struct kith_csv_stats *st, const int64_t *v)
-{
-	memset(st, 0, sizeof *st);
-	st->lines = v[0];
-	st->header = v[1];
-	st->comments = v[2];
-	st->blank = v[3];
-	st->records_ok = v[4];
-	st->records_bad = v[5];
-	st->physical_lines = v[6];
 }
 
 static void
@@ -222,7 +197,7 @@ send_part(const struct packer *b, const struct kith_csv_stats *st,
 	h.bytes = (int64_t)b->len;
 	h.code = err ? (err->code ? err->code : KITH_ERROR_IO) : 0;
 	h.msg = err ? (int64_t)strlen(err->message) : 0;
-	stats_pack(h.st, st);
+	ingest_stats_pack(h.st, st);
 	return kith_dist_send(&h, sizeof h, 0, error) &&
 	       kith_dist_send(b->p, b->len, 0, error) &&
 	       (!err || kith_dist_send(err->message, (size_t)h.msg, 0, error));
@@ -245,7 +220,8 @@ fetch_part(struct ingest_feed *fd, int q, GError **error)
 		return FALSE;
 	fd->len = (size_t)h.bytes;
 	struct kith_csv_stats st;
-	stats_unpack(&st, h.st);
+	memset(&st, 0, sizeof st);
+	ingest_stats_unpack(&st, h.st);
 	ingest_add_stats(&fd->st, &st);
 	if (h.code) {
 		g_autofree char *msg = g_malloc0((size_t)h.msg + 1);

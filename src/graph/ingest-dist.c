@@ -435,21 +435,15 @@ static gboolean
 merge_accounting(struct ingest_ctx *c, struct kith_ingest_file *f,
                  struct kith_csv_stats *st, GError **error)
 {
-	enum { NS = 8 };
+	enum { NS = INGEST_STATS + 1 };
 	int64_t v[2 + KITH_CSV_N_REASONS + NS];
 	v[0] = c->n_records;
 	v[1] = c->res->n_rejected;
 	for (int k = 0; k < KITH_CSV_N_REASONS; k++)
 		v[2 + k] = f->rejected[k];
 	int64_t *w = v + 2 + KITH_CSV_N_REASONS;
-	w[0] = st->lines;
-	w[1] = st->header;
-	w[2] = st->comments;
-	w[3] = st->blank;
-	w[4] = st->records_ok;
-	w[5] = st->records_bad;
-	w[6] = st->physical_lines;
-	w[7] = f->self_loops;
+	ingest_stats_pack(w, st);
+	w[INGEST_STATS] = f->self_loops;
 	if (!kith_dist_allreduce_i64(v, (int)G_N_ELEMENTS(v), KITH_DIST_SUM,
 	                             error))
 		return FALSE;
@@ -457,14 +451,8 @@ merge_accounting(struct ingest_ctx *c, struct kith_ingest_file *f,
 	c->res->n_rejected = v[1];
 	for (int k = 0; k < KITH_CSV_N_REASONS; k++)
 		f->rejected[k] = v[2 + k];
-	st->lines = w[0];
-	st->header = w[1];
-	st->comments = w[2];
-	st->blank = w[3];
-	st->records_ok = w[4];
-	st->records_bad = w[5];
-	st->physical_lines = w[6];
-	f->self_loops = w[7];
+	ingest_stats_unpack(st, w);
+	f->self_loops = w[INGEST_STATS];
 
 	/* rejects.tsv lines, without each rank's header line */
 	GString *r = c->res->rejects;

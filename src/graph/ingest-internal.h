@@ -137,6 +137,11 @@ gboolean ingest_close_stats(struct ingest_ctx *c, struct kith_ingest_file *f,
                             const struct kith_csv_stats *st, GError **error);
 /* Sums line statistics: a += b. */
 void ingest_add_stats(struct kith_csv_stats *a, const struct kith_csv_stats *b);
+/* The line counts of ST (all but bytes) as INGEST_STATS numbers, to
+ * send to or sum over the ranks, and back (bytes left as they are). */
+#define INGEST_STATS 7
+void ingest_stats_pack(int64_t *v, const struct kith_csv_stats *st);
+void ingest_stats_unpack(struct kith_csv_stats *st, const int64_t *v);
 
 /* A file read by a first reader (the header, the first records), then
  * maybe in parts by readers of byte ranges. */

@@ -299,6 +299,30 @@ ingest_file_cut(struct kith_csv *r, int64_t pos, GError **error)
 	return cut;
 }
 
+void
+ingest_stats_pack(int64_t *v, const struct kith_csv_stats *st)
+{
+	v[0] = st->lines;
+	v[1] = st->header;
+	v[2] = st->comments;
+	v[3] = st->blank;
+	v[4] = st->records_ok;
+	v[5] = st->records_bad;
+	v[6] = st->physical_lines;
+}
+
+void
+ingest_stats_unpack(struct kith_csv_stats *st, const int64_t *v)
+{
+	st->lines = v[0];
+	st->header = v[1];
+	st->comments = v[2];
+	st->blank = v[3];
+	st->records_ok = v[4];
+	st->records_bad = v[5];
+	st->physical_lines = v[6];
+}
+
 int
 ingest_read_prefix(struct ingest_file_read *fr, gboolean split,
                    ingest_record_fn fn, void *data, int64_t *off,
