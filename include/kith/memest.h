@@ -150,6 +150,15 @@ kith_lightgcn_row_weight(int64_t entries, int d)
 	return 2 * entries + 7 * (int64_t)d;
 }
 
+/* GCN over `ranks` ranks of an MPI job (gcn.c), the widths as
+ * kith_memest_gcn()'s: rows are the users of the partition the run makes
+ * of the social graph's row lengths, entries their links, halo a bound of
+ * the remote users they touch; every rank builds the whole feature
+ * matrix; rank 0 also holds the gathered output.  O(P log n). */
+void kith_memest_gcn_ranks(struct kith_memest_rank *out,
+                           const struct kith_store *s, int hidden, int dim,
+                           int ranks);
+
 /* LightGCN over `ranks` ranks (lightgcn.c), the parameters as
  * kith_memest_lightgcn()'s: rows are the rows of Â (users, then items)
  * of the partition the run makes of Â's row lengths, entries its

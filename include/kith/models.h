@@ -553,12 +553,13 @@ struct kith_store;
 guint64 kith_embed_memest(const struct kith_embed_request *r,
                           const struct kith_store *s);
 
-/* Under an MPI job (kith_dist_active()) with r->model "lightgcn",
+/* Under an MPI job (kith_dist_active()) with r->model "lightgcn", "gcn",
  * "filter" or "auto", the job runs over the ranks: the peak of each rank
- * into out (kith_dist_size() elements; see kith_memest_lightgcn_ranks()
- * and kith_memest_filter_ranks(); auto trying LightGCN: the sum of both,
- * the rows LightGCN's), the same on every rank, and TRUE.  Otherwise FALSE (out untouched): the
- * estimate is kith_embed_memest()'s. */
+ * into out (kith_dist_size() elements; see kith_memest_lightgcn_ranks(),
+ * kith_memest_gcn_ranks() and kith_memest_filter_ranks(); auto trying
+ * LightGCN: the sum of both, the rows LightGCN's), the same on every
+ * rank, and TRUE.  Otherwise FALSE (out untouched): the estimate is
+ * kith_embed_memest()'s. */
 struct kith_memest_rank;
 gboolean kith_embed_memest_ranks(const struct kith_embed_request *r,
                                  const struct kith_store *s,

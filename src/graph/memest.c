@@ -35,6 +35,11 @@
  * 12-14 MiB (binary, glib, igraph, OpenBLAS and OpenMP runtimes). */
 #define BASELINE (13.0 * MiB)
 
+/* The resident memory of an MPI process beside kith's (Open MPI's
+ * libraries and shared-memory segments): measured 20 MiB for `mpirun
+ * kith influence --help`, against 13 MiB for kith alone. */
+#define MPI_EXTRA (7.0 * MiB)
+
 uint64_t
 kith_memest_baseline(void)
 {
@@ -278,17 +283,19 @@ kith_memest_filter(const struct kith_store *s, int dim, int oversample,
 
 /*
  * GCN auto-encoder (gcn.c, features.c) over the n users: the feature
- * matrix (dense columns: attributes, n·f floats, plus its CSR and
+ * matrix (dense columns: the f - 1 attributes and a constant, n·f
+ * floats; the sparse feature file's entries as they are; its CSR and
  * transpose, 24 B per non-zero), Â (CSR of uu + self loops, 12 B per
- * entry with the transpose and masks), per-layer activations, dropout
- * masks and gradients (about 8 n·max(h, d) floats), per-edge loss
- * buffers (2 doubles per positive and negative sample).
+ * entry with the training graph), per-layer activations, dropout masks
+ * and gradients (about 8 n·max(h, d) floats), the training graph's
+ * transposed rows while it is built and the epoch's pairs (one positive
+ * and its negatives: 32 B per link in all).
  */
 uint64_t
 kith_memest_gcn(const struct kith_store *s, int hidden, int dim)
 {
 	double n = (double)s->n_users;
-	double f = (double)(s->n_user_attrs + s->n_user_feats + 1);
+	double f = (double)(s->n_user_attrs + 1);
 	double e = (double)s->uu.nnz + n;
 	double w = (double)MAX(hidden, dim);
 	double b = n * f * 4 + (n * f + (double)s->uf.nnz) * 24 +
@@ -297,6 +304,45 @@ kith_memest_gcn(const struct kith_store *s, int hidden, int dim)
 	/* + OpenBLAS buffers of the dense products: about 9 MiB, less on
 	 * small graphs */
 	return total(b + MIN(9 * MiB, 2 * n * w * 4) / 1.368, 1.368);
+}
+
+/*
+ * GCN over `ranks` ranks (gcn.c): every rank builds the whole feature
+ * matrix (the n-wide terms of kith_memest_gcn()); its rows (cut by
+ * kith_dist_partition() on uu's row lengths) hold the share of the rest
+ * that kith_memest_gcn() counts for nl users and e links, plus the halo:
+ * 4 of the activation and gradient arrays also hold the remote rows its
+ * links touch (at most min(e, n - nl)), and Z is copied with the rows of
+ * the remote users the epoch's negatives touch (all n - nl on a large
+ * graph).  Rank 0 also gathers the output (n·w floats) once the
+ * training arrays are freed, which stays below the training peak.  Open
+ * MPI's share as for the other commands.
+ */
+void
+kith_memest_gcn_ranks(struct kith_memest_rank *out,
+                      const struct kith_store *s, int hidden, int dim,
+                      int ranks)
+{
+	double n = (double)s->n_users;
+	double f = (double)(s->n_user_attrs + 1);
+	double w = (double)MAX(hidden, dim);
+	double whole = n * f * 4 + (n * f + (double)s->uf.nnz) * 24 + 24 * n;
+	g_autofree int64_t *b = g_new(int64_t, ranks + 1);
+
+	kith_dist_partition(b, s->uu.indptr, s->n_users, ranks);
+	for (int q = 0; q < ranks; q++) {
+		struct kith_memest_rank *r = &out[q];
+		r->rows = b[q + 1] - b[q];
+		r->entries = s->uu.indptr[b[q + 1]] - s->uu.indptr[b[q]];
+		r->halo = ranks > 1 ? MIN(r->entries, s->n_users - r->rows) : 0;
+		double nl = (double)r->rows, e = (double)r->entries;
+		double h = (double)r->halo, hb = ranks > 1 ? n - nl : 0;
+		double share = (e + nl) * 12 + 8 * nl * w * 4 + 2 * 16 * e +
+		               4 * h * w * 4 + hb * w * 4;
+		double blas = MIN(9 * MiB, 2 * nl * w * 4);
+		r->bytes = total((MPI_EXTRA + blas) / 1.368 + whole + share,
+		                 1.368);
+	}
 }
 
 /*
@@ -409,10 +455,6 @@ store_open_block(const struct kith_store *s)
 	           12.0 * (double)KITH_STORE_RELEASE_BLOCK);
 }
 
-/* The resident memory of an MPI process beside kith's (Open MPI's
- * libraries and shared-memory segments): measured 20 MiB for `mpirun
- * kith influence --help`, against 13 MiB for kith alone. */
-#define MPI_EXTRA (7.0 * MiB)
 
 /* A rank's share, or, when every rank builds the graph of `entries`
  * entries whole (entries > 0), the larger of the build (`build` bytes

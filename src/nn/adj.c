@@ -19,6 +19,7 @@
 
 #include "kith/core.h"
 #include "kith/nn.h"
+#include "nn/gnn-internal.h"
 
 gboolean
 kith_adj_bipartite(struct kith_csr *out, const struct kith_csr *R,
@@ -82,10 +83,8 @@ fail:
 	return FALSE;
 }
 
-/* Number of distinct entries of the union of two sorted lists, skipping
- * `skip`; writes them to out when out is not NULL. */
-static int64_t
-merge_union(const int32_t *a, int64_t na, const int32_t *b, int64_t nb,
+int64_t
+gnn_merge_union(const int32_t *a, int64_t na, const int32_t *b, int64_t nb,
             int32_t skip, int32_t *out)
 {
 	int64_t i = 0, j = 0, c = 0;
@@ -116,7 +115,7 @@ row_union(const struct kith_csr *A, const struct kith_csr *B, int64_t r,
 	int64_t na = A->indptr[r + 1] - A->indptr[r];
 	const int32_t *b = B->indices + B->indptr[r];
 	int64_t nb = B == A ? 0 : B->indptr[r + 1] - B->indptr[r];
-	return merge_union(a, na, b, nb, (int32_t)r, o);
+	return gnn_merge_union(a, na, b, nb, (int32_t)r, o);
 }
 
 gboolean

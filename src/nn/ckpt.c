@@ -9,7 +9,8 @@
  * an error, never a crash (tests/fuzz/fuzz-checkpoint.c).
  * A state split over the ranks of an MPI job (ckpt_split()) is gathered
  * array by array on rank 0, which alone writes the generation; the files
- * are those of one process, so a run may resume with any rank count.
+ * are those of one process, so a run may resume with any rank count.  A
+ * state the ranks hold alike (replicated) is written by rank 0 alone.
  */
 #include "config.h"
 
@@ -394,7 +395,7 @@ write_arrays(const char *tmp, const struct ckpt_items *it, uint64_t *xx,
 				g_propagate_error(error, e);
 			data = whole;
 		}
-		if (!ok || (it->bounds && me != 0))
+		if (!ok || ((it->bounds || it->replicated) && me != 0))
 			continue;
 		g_autofree char *path = g_build_filename(tmp, a->name, NULL);
 		ok = kith_npy_write(path, KITH_DT_F32, rows, cols, data, 0644,
@@ -445,8 +446,9 @@ ckpt_write(const char *dir, const char *model, const char *config_hash,
 {
 	g_autofree char *tmp = g_strconcat(dir, ".tmp", NULL);
 	uint64_t xx[CKPT_MAX_ARRAYS];
-	/* a split state is written by rank 0 alone */
-	gboolean lead = !it->bounds || kith_dist_rank() == 0, ok = TRUE;
+	/* a split or replicated state is written by rank 0 alone */
+	gboolean shared = it->bounds || it->replicated;
+	gboolean lead = !shared || kith_dist_rank() == 0, ok = TRUE;
 
 	if (lead) {
 		remove_generation(tmp);         /* left by a killed run */
@@ -459,7 +461,7 @@ ckpt_write(const char *dir, const char *model, const char *config_hash,
 		                      xx, error);
 	else if (lead)
 		remove_generation(tmp);
-	return it->bounds ? kith_dist_all_ok(ok, error) : ok;
+	return shared ? kith_dist_all_ok(ok, error) : ok;
 }
 
 

@@ -117,6 +117,10 @@ kith_embed_memest_ranks(const struct kith_embed_request *r,
 	                    (strcmp(r->model, "auto") == 0 &&
 	                     auto_tries_lightgcn(r, s));
 
+	if (kith_dist_active() && strcmp(r->model, "gcn") == 0) {
+		kith_memest_gcn_ranks(out, s, r->gcn.hidden, r->gcn.dim, P);
+		return TRUE;
+	}
 	if (!kith_dist_active() || (strcmp(r->model, "lightgcn") != 0 &&
 	                            strcmp(r->model, "filter") != 0 &&
 	                            strcmp(r->model, "auto") != 0))
@@ -659,19 +663,22 @@ gcn_run(struct folder *f, struct kith_gcn_params *p, struct kith_gcn_model *m,
 	int64_t n = s->n_users;
 	int width;
 
+	/* under mpirun the ranks train together, rank 0 gathers and writes */
+	gboolean lead = kith_dist_rank() == 0;
 	if (fm) {
 		if (!gcn_model_read(m, from, fm, X->n_cols, error))
 			return FALSE;
 		width = m->supervised ? m->hidden : m->n_out;
-		*U = g_new(float, MAX(n * width, 1));
-		*pred = m->supervised ? g_new(int32_t, MAX(n, 1)) : NULL;
+		*U = lead ? g_new(float, MAX(n * width, 1)) : NULL;
+		*pred = m->supervised && lead ? g_new(int32_t, MAX(n, 1)) : NULL;
 		return kith_gcn_apply(*U, *pred, m, &s->uu, X, error);
 	}
 	width = lab->label ? p->hidden : p->dim;
-	*U = kith_alloc_n(MAX(n * width, 1), sizeof(float), error);
-	if (!*U)
+	*U = lead ? kith_alloc_n(MAX(n * width, 1), sizeof(float), error)
+	          : NULL;
+	if (!kith_dist_all_ok(*U || !lead, error))
 		return FALSE;
-	*pred = lab->label ? g_new(int32_t, MAX(n, 1)) : NULL;
+	*pred = lab->label && lead ? g_new(int32_t, MAX(n, 1)) : NULL;
 	return kith_gcn_train(*U, *pred, m, rep, &s->uu, X, lab->label,
 	                      lab->split, lab->n_classes, p, error);
 }
@@ -720,9 +727,10 @@ embed_gcn(struct folder *f, struct kith_store *s,
 		{ "gcn.b2.npy", KITH_DT_F32, m.n_out, 0, m.b2 },
 		{ "gcn.pred.npy", KITH_DT_I32, n, 0, pred },
 	};
-	ok = folder_write(f, U, n, NULL, 0, m.supervised ? m.hidden : m.n_out,
-	                  ex, pred ? 5 : 4, error) &&
-	     (!classes || gcn_classes_write(r->output, classes, error));
+	ok = kith_dist_rank() != 0 ||
+	     (folder_write(f, U, n, NULL, 0, m.supervised ? m.hidden : m.n_out,
+	                   ex, pred ? 5 : 4, error) &&
+	      (!classes || gcn_classes_write(r->output, classes, error)));
 out:
 	kith_gcn_model_clear(&m);
 	kith_labels_clear(&lab);

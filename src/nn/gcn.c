@@ -37,8 +37,9 @@
 #include <math.h>
 #include <string.h>
 
-#include "kith/eval.h"
 #include "kith/core.h"
+#include "kith/dist.h"
+#include "kith/eval.h"
 #include "kith/io.h"
 #include "kith/models.h"
 #include "kith/nn.h"
@@ -116,19 +117,45 @@ colsum(float *out, const float *G, int64_t n, int c)
 			out[j] += G[i * c + j];
 }
 
-/* Working state of one training run. */
+/* ---- the graph over the ranks ------------------------------------------
+ * Rank r of P (one process: P = 1) owns the rows [bounds[r], bounds[r+1])
+ * of Â and of every n-row array, the rows cut by kith_dist_partition() on
+ * the social graph's row lengths.  Its rows of the training graph (A made
+ * symmetric, self-loops and held-out pairs left out) are built from a pass
+ * over the whole A (the transposed entries of a directed graph are found
+ * there), its rows of Â from those with the degrees of the halo rows
+ * fetched from their owners.  Every product Â·Y is a halo exchange of Y's
+ * remote rows, then a local SpMM; Â is symmetric, so the backward
+ * products Âᵀ·dY are the same.  The weights are whole on every rank: the
+ * partial gradients of a rank's rows are summed over the ranks (one
+ * Allreduce of f·h + h + h·c + c floats) and every rank takes the same
+ * Adam step. */
+
+/* Working state of one training run (or of one inference). */
 struct gcn {
-	int64_t n, f;
+	int64_t n, f;             /* nodes of the whole graph, features */
+	int64_t lo, rows;         /* owned rows [lo, lo + rows) */
 	int h, c;
-	gboolean sup;
-	struct kith_csr A;        /* Â, owned */
-	struct kith_csr Xd;       /* X with dropped values (view + own values) */
-	struct kith_csr XT;       /* Xᵀ (values: kept X values), owned */
-	int64_t *perm;            /* XT entry -> X entry */
-	float *xval;              /* X values, the undropped reference */
+	int64_t *bounds;          /* P + 1 */
+	struct kith_halo hal;     /* remote rows Â's owned rows touch */
+	struct kith_csr A;        /* owned rows of Â, local columns */
+	struct kith_csr T;        /* GAE: owned rows of the training graph,
+	                             global columns */
+	int64_t *held;            /* GAE: held-out pairs (lo, hi) of owned
+	                             rows, 2 per pair */
+	int64_t n_held;
+	struct kith_csr Xd;       /* owned rows of X (a view), dropped values
+	                             (owned, as its row pointers) */
+	struct kith_csr XT;       /* Xdᵀ (values: kept X values), owned */
+	int64_t *perm;            /* XT entry -> Xd entry */
+	const float *xval;        /* the owned rows' X values, NULL: ones */
+	int64_t xoff;             /* global index of the first owned X entry */
+	int64_t x_nnz;            /* entries of the whole X */
 	float *xmask;             /* per X entry: 0 or 1/(1-p) */
+	/* with room for the halo rows: XW, HW, dZ, dH */
 	float *XW, *P1, *H, *hmask, *HW, *Z;
 	float *dZ, *dHW, *dH, *dXW;
+	float *grad;              /* gw1 | gb1 | gw2 | gb2, summed over ranks */
 	float *gw1, *gb1, *gw2, *gb2;
 	struct kith_adam aw1, ab1, aw2, ab2;
 };
@@ -136,14 +163,18 @@ struct gcn {
 static void
 gcn_clear(struct gcn *g)
 {
+	kith_halo_clear(&g->hal);
 	kith_csr_clear(&g->A);
+	kith_csr_clear(&g->T);
+	g_free(g->Xd.indptr);
+	kith_floats_free(g->Xd.values);
 	kith_csr_clear(&g->XT);
-	g_free(g->Xd.values);
+	g_free(g->bounds);
+	g_free(g->held);
 	g_free(g->perm);
-	g_free(g->xmask);
-	float **bufs[] = { &g->XW, &g->P1, &g->H, &g->hmask, &g->HW, &g->Z,
-	                   &g->dZ, &g->dHW, &g->dH, &g->dXW, &g->gw1, &g->gb1,
-	                   &g->gw2, &g->gb2 };
+	g_free(g->grad);
+	float **bufs[] = { &g->xmask, &g->XW, &g->P1, &g->H, &g->hmask,
+	                   &g->HW, &g->Z, &g->dZ, &g->dHW, &g->dH, &g->dXW };
 	for (size_t i = 0; i < G_N_ELEMENTS(bufs); i++)
 		kith_floats_free(*bufs[i]);
 	kith_adam_clear(&g->aw1);
@@ -184,11 +215,154 @@ transpose_perm(struct kith_csr *out, int64_t **perm, const struct kith_csr *X,
 	return TRUE;
 }
 
+
+/* The owned rows of A made symmetric (rows sorted, duplicates and
+ * self-loops removed), without the pairs held out with ratio, into T
+ * (global columns); the held-out pairs of owned rows (smaller end owned)
+ * into g->held.  One pass over the whole A finds the owned rows of Aᵀ. */
+static gboolean
+training_rows(struct gcn *g, const struct kith_csr *A, double ratio,
+              uint64_t seed, GError **error)
+{
+	int64_t lo = g->lo, hi = lo + g->rows, rows = g->rows;
+	struct kith_csr At = { 0 };
+	GArray *held = ratio > 0 ? g_array_new(FALSE, FALSE, sizeof(int64_t))
+	                         : NULL;
+	gboolean ok = FALSE;
+
+	/* Aᵀ's owned rows: the entries (i, j) of A with j owned, i ascending */
+	g_autofree int64_t *tp = kith_alloc0_n(rows + 1, sizeof(int64_t),
+	                                       error);
+	if (!tp)
+		goto out;
+	for (int64_t k = 0; k < A->nnz; k++)
+		if (A->indices[k] >= lo && A->indices[k] < hi)
+			tp[A->indices[k] - lo + 1]++;
+	for (int64_t r = 0; r < rows; r++)
+		tp[r + 1] += tp[r];
+	if (!kith_csr_alloc(&At, rows, g->n, tp[rows], FALSE, error))
+		goto out;
+	memcpy(At.indptr, tp, (rows + 1) * sizeof(int64_t));
+	for (int64_t i = 0; i < A->n_rows; i++)
+		for (int64_t k = A->indptr[i]; k < A->indptr[i + 1]; k++)
+			if (A->indices[k] >= lo && A->indices[k] < hi)
+				At.indices[tp[A->indices[k] - lo]++] = (int32_t)i;
+	/* the union (room for both rows), the held-out pairs dropped */
+	tp[0] = 0;
+	for (int64_t r = 0; r < rows; r++)
+		tp[r + 1] = tp[r] + A->indptr[lo + r + 1] - A->indptr[lo + r] +
+		            At.indptr[r + 1] - At.indptr[r];
+	if (!kith_csr_alloc(&g->T, rows, g->n, tp[rows], FALSE, error))
+		goto out;
+	int32_t *o = g->T.indices;
+	int64_t w = 0;                  /* entries kept so far */
+	for (int64_t r = 0; r < rows; r++) {
+		int32_t self = (int32_t)(lo + r);
+		int64_t c = gnn_merge_union(A->indices + A->indptr[lo + r],
+		                            A->indptr[lo + r + 1] -
+		                            A->indptr[lo + r],
+		                            At.indices + At.indptr[r],
+		                            At.indptr[r + 1] - At.indptr[r], self,
+		                            o + w);
+		for (int64_t k = w, k1 = w + c; k < k1; k++) {
+			int32_t v = o[k];
+			if (!gnn_pair_held(seed, 3, self, v, ratio)) {
+				o[w++] = v;
+			} else if (self < v) {
+				int64_t pr[2] = { self, v };
+				g_array_append_vals(held, pr, 2);
+			}
+		}
+		g->T.indptr[r + 1] = w;
+	}
+	g->T.nnz = w;
+	g->T.indices = g_realloc(g->T.indices, MAX(w, 1) * sizeof(int32_t));
+	ok = TRUE;
+out:
+	kith_csr_clear(&At);
+	if (held) {
+		g->n_held = held->len / 2;
+		g->held = (int64_t *)g_array_free(held, FALSE);
+	}
+	return ok;
+}
+
+/* The owned rows of Â = D̃^-1/2 (T + I) D̃^-1/2 with their halo: the
+ * self-loop in sorted position, the degrees of the halo rows from their
+ * owners (collective). */
+static gboolean
+normalised_rows(struct gcn *g, GError **error)
+{
+	const struct kith_csr *T = &g->T;
+	int64_t rows = g->rows;
+	g_autofree float *dinv = NULL;
+
+	if (!kith_dist_all_ok(kith_csr_alloc(&g->A, rows, g->n, T->nnz + rows,
+	                                     TRUE, error), error))
+		return FALSE;
+	g->A.indptr[0] = 0;
+	for (int64_t r = 0; r < rows; r++) {
+		int32_t *o = g->A.indices + g->A.indptr[r];
+		int64_t c = T->indptr[r + 1] - T->indptr[r], p = c;
+		memcpy(o, T->indices + T->indptr[r], c * sizeof(int32_t));
+		while (p > 0 && o[p - 1] > g->lo + r) {
+			o[p] = o[p - 1];
+			p--;
+		}
+		o[p] = (int32_t)(g->lo + r);
+		g->A.indptr[r + 1] = g->A.indptr[r] + c + 1;
+	}
+	if (!kith_halo_build_in_place(&g->hal, &g->A, g->n, g->bounds, error))
+		return FALSE;
+	dinv = kith_alloc_n(rows + g->hal.n_halo + 1, sizeof(float), error);
+	if (!kith_dist_all_ok(dinv != NULL, error))
+		return FALSE;
+	for (int64_t r = 0; r < rows; r++)
+		dinv[r] = (float)(1.0 / sqrt((double)(T->indptr[r + 1] -
+		                                      T->indptr[r] + 1)));
+	if (!kith_halo_exchange(&g->hal, dinv, 1, sizeof(float), NULL, error))
+		return FALSE;
+#pragma omp parallel for schedule(dynamic, 1024)
+	for (int64_t r = 0; r < rows; r++)
+		for (int64_t k = g->A.indptr[r]; k < g->A.indptr[r + 1]; k++)
+			g->A.values[k] = dinv[r] * dinv[g->A.indices[k]];
+	return TRUE;
+}
+
+/* This rank's rows of X as a view into X (its own row pointers and the
+ * values the dropout rewrites), with the global index of their first
+ * entry. */
+static gboolean
+owned_features(struct gcn *g, const struct kith_csr *X, GError **error)
+{
+	int64_t lo = g->lo, k0 = X->indptr[lo], nnz = X->indptr[lo + g->rows] -
+	                                              k0;
+
+	g->Xd = (struct kith_csr){ .n_rows = g->rows, .n_cols = X->n_cols,
+	                           .nnz = nnz, .indices = X->indices + k0 };
+	g->Xd.indptr = kith_alloc_n(g->rows + 1, sizeof(int64_t), error);
+	g->Xd.values = g->Xd.indptr ? kith_floats_new(MAX(nnz, 1), FALSE, error)
+	                            : NULL;
+	if (!g->Xd.values)
+		return FALSE;
+	for (int64_t r = 0; r <= g->rows; r++)
+		g->Xd.indptr[r] = X->indptr[lo + r] - k0;
+	g->xval = X->values ? X->values + k0 : NULL;
+	g->xoff = k0;
+	g->x_nnz = X->indptr[X->n_rows];
+	return TRUE;
+}
+
+/* The run's rows of A (whole on every rank; rows cut by its row lengths)
+ * and X, the held-out pairs of ratio (seed) left out of Â, buffers for a
+ * forward pass, and for training when `training`.  Collective. */
 static gboolean
 gcn_setup(struct gcn *g, const struct kith_csr *A, const struct kith_csr *X,
-          int h, int c, gboolean training, GError **error)
+          int h, int c, gboolean training, double ratio, uint64_t seed,
+          GError **error)
 {
 	int64_t n = A->n_rows;
+	int P = kith_dist_size(), me = kith_dist_rank();
 	GError **e = error;
 
 	memset(g, 0, sizeof *g);
@@ -196,47 +370,72 @@ gcn_setup(struct gcn *g, const struct kith_csr *A, const struct kith_csr *X,
 	g->f = X->n_cols;
 	g->h = h;
 	g->c = c;
-	if (X->n_rows != n) {
+	if (X->n_rows != n || A->n_cols != n) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
 		            "features have %" G_GINT64_FORMAT " rows, graph %"
-		            G_GINT64_FORMAT " nodes", X->n_rows, n);
+		            G_GINT64_FORMAT " x %" G_GINT64_FORMAT " nodes",
+		            X->n_rows, n, A->n_cols);
 		return FALSE;
 	}
-	if (!kith_adj_gcn(&g->A, A, TRUE, error))
+	g->bounds = g_new0(int64_t, P + 1);
+	kith_dist_partition(g->bounds, A->indptr, n, P);
+	g->lo = g->bounds[me];
+	g->rows = g->bounds[me + 1] - g->lo;
+	if (!kith_dist_all_ok(training_rows(g, A, ratio, seed, error), error) ||
+	    !normalised_rows(g, error))
 		return FALSE;
-	g->Xd = *X;
-	g->Xd.owned = FALSE;
-	g->xval = X->values;
-	g->Xd.values = kith_floats_new(MAX(X->nnz, 1), FALSE, e);
-	if (!g->Xd.values)
-		return FALSE;
-	if (X->values)
-		memcpy(g->Xd.values, X->values, X->nnz * sizeof(float));
-	else
-		for (int64_t k = 0; k < X->nnz; k++)
-			g->Xd.values[k] = 1.0f;
-	if (!(g->XW = kith_floats_new(n * h, FALSE, e)) ||
-	    !(g->P1 = kith_floats_new(n * h, FALSE, e)) ||
-	    !(g->H = kith_floats_new(n * h, FALSE, e)) ||
-	    !(g->HW = kith_floats_new(n * c, FALSE, e)) ||
-	    !(g->Z = kith_floats_new(n * c, FALSE, e)))
-		return FALSE;
-	if (!training)
-		return TRUE;
-	if (!transpose_perm(&g->XT, &g->perm, X, error))
-		return FALSE;
-	if (!(g->xmask = kith_floats_new(MAX(X->nnz, 1), FALSE, e)) ||
-	    !(g->hmask = kith_floats_new(n * h, FALSE, e)) ||
-	    !(g->dZ = kith_floats_new(n * c, TRUE, e)) ||
-	    !(g->dHW = kith_floats_new(n * c, FALSE, e)) ||
-	    !(g->dH = kith_floats_new(n * h, FALSE, e)) ||
-	    !(g->dXW = kith_floats_new(n * h, FALSE, e)) ||
-	    !(g->gw1 = kith_floats_new(g->f * h, FALSE, e)) ||
-	    !(g->gb1 = kith_floats_new(h, FALSE, e)) ||
-	    !(g->gw2 = kith_floats_new((int64_t)h * c, FALSE, e)) ||
-	    !(g->gb2 = kith_floats_new(c, FALSE, e)))
-		return FALSE;
-	return TRUE;
+	int64_t rows = g->rows, ext = rows + g->hal.n_halo;
+	gboolean ok = owned_features(g, X, error) &&
+	    (g->XW = kith_floats_new(ext * h, FALSE, e)) &&
+	    (g->P1 = kith_floats_new(rows * h, FALSE, e)) &&
+	    (g->H = kith_floats_new(rows * h, FALSE, e)) &&
+	    (g->HW = kith_floats_new(ext * c, FALSE, e)) &&
+	    (g->Z = kith_floats_new(rows * c, FALSE, e));
+	if (ok && training) {
+		size_t ng = (size_t)g->f * h + h + (size_t)h * c + c;
+		ok = transpose_perm(&g->XT, &g->perm, &g->Xd, error) &&
+		    (g->xmask = kith_floats_new(MAX(g->Xd.nnz, 1), FALSE, e)) &&
+		    (g->hmask = kith_floats_new(rows * h, FALSE, e)) &&
+		    (g->dZ = kith_floats_new(ext * c, TRUE, e)) &&
+		    (g->dHW = kith_floats_new(rows * c, FALSE, e)) &&
+		    (g->dH = kith_floats_new(ext * h, FALSE, e)) &&
+		    (g->dXW = kith_floats_new(rows * h, FALSE, e)) &&
+		    (g->grad = kith_alloc_n(ng, sizeof(float), e));
+		if (ok) {
+			g->gw1 = g->grad;
+			g->gb1 = g->gw1 + (size_t)g->f * h;
+			g->gw2 = g->gb1 + h;
+			g->gb2 = g->gw2 + (size_t)h * c;
+		}
+	}
+	return kith_dist_all_ok(ok, error);
+}
+
+/* The mask of global entries [g0, g1) of one of the two masked arrays
+ * (first: X's entries, else H's, whose blocks are numbered after X's
+ * b_off) into m: blocks of ROW_BLOCK x 64 entries, each drawn from the
+ * stream of (seed, epoch, first, block), so a rank draws the entries of
+ * its rows as one process does. */
+static void
+fill_mask(float *m, int64_t g0, int64_t g1, double p, uint64_t seed,
+          int epoch, gboolean first, int64_t b_off)
+{
+	const int64_t B = ROW_BLOCK * 64;
+	float keep = (float)(1.0 / (1.0 - p));
+	int64_t b0 = g0 / B, b1 = (g1 + B - 1) / B;
+
+#pragma omp parallel for schedule(static) if (g1 - g0 > PAR_MIN)
+	for (int64_t b = b0; b < b1; b++) {
+		struct kith_rng r;
+		int64_t lo = b * B, hi = MIN(lo + B, g1);
+		kith_rng_seed(&r, seed, ((uint64_t)epoch << 40) ^
+		              ((uint64_t)first << 39) ^ (uint64_t)(b + b_off));
+		for (int64_t k = lo; k < hi; k++) {
+			float v = p > 0 && kith_rng_uniform(&r) < p ? 0.0f : keep;
+			if (k >= g0)
+				m[k - g0] = v;
+		}
+	}
 }
 
 /* Fills the dropout masks of epoch `epoch` (keep prob 1-p, scale
@@ -244,83 +443,75 @@ gcn_setup(struct gcn *g, const struct kith_csr *A, const struct kith_csr *X,
 static void
 draw_masks(struct gcn *g, double p, uint64_t seed, int epoch)
 {
-	float keep = (float)(1.0 / (1.0 - p));
-	int64_t nnz = g->Xd.nnz, nh = g->n * g->h;
-	int64_t nb1 = (nnz + ROW_BLOCK * 64 - 1) / (ROW_BLOCK * 64);
-	int64_t nb2 = (nh + ROW_BLOCK * 64 - 1) / (ROW_BLOCK * 64);
+	const int64_t B = ROW_BLOCK * 64;
 
-#pragma omp parallel for schedule(static) if (nnz + nh > PAR_MIN)
-	for (int64_t b = 0; b < nb1 + nb2; b++) {
-		struct kith_rng r;
-		gboolean first = b < nb1;
-		int64_t lo = (first ? b : b - nb1) * ROW_BLOCK * 64;
-		int64_t hi = MIN(lo + ROW_BLOCK * 64, first ? nnz : nh);
-		float *m = first ? g->xmask : g->hmask;
-		kith_rng_seed(&r, seed, ((uint64_t)epoch << 40) ^
-		              ((uint64_t)first << 39) ^ (uint64_t)b);
-		for (int64_t k = lo; k < hi; k++)
-			m[k] = p > 0 && kith_rng_uniform(&r) < p ? 0.0f : keep;
-	}
+	fill_mask(g->xmask, g->xoff, g->xoff + g->Xd.nnz, p, seed, epoch, TRUE,
+	          0);
+	fill_mask(g->hmask, g->lo * g->h, (g->lo + g->rows) * g->h, p, seed,
+	          epoch, FALSE, (g->x_nnz + B - 1) / B);
 }
 
-/* Forward pass; masks applied when train.  Leaves XW, P1, H (after ReLU
- * and dropout when train: H holds drop(H)), HW, Z. */
-static void
-forward(struct gcn *g, const struct kith_gcn_model *m, gboolean train,
-        gboolean relu_out)
+/* Y (the owned rows) = Â · X, X with room for the halo rows, which are
+ * fetched first. */
+static gboolean
+prop(struct gcn *g, float *Y, float *X, int width, GError **error)
 {
-	int64_t n = g->n;
+	if (!kith_halo_exchange(&g->hal, X, width, sizeof(float), NULL, error))
+		return FALSE;
+	kith_spmm(Y, &g->A, X, width);
+	return TRUE;
+}
+
+/* Forward pass over the owned rows; masks applied when train.  Leaves
+ * XW, P1, H (after ReLU and dropout when train: H holds drop(H)), HW, Z.
+ * Collective. */
+static gboolean
+forward(struct gcn *g, const struct kith_gcn_model *m, gboolean train,
+        GError **error)
+{
+	int64_t rows = g->rows, nnz = g->Xd.nnz;
 	int h = g->h, c = g->c;
 
-	if (train) {
-#pragma omp parallel for schedule(static) if (g->Xd.nnz > PAR_MIN)
-		for (int64_t k = 0; k < g->Xd.nnz; k++)
-			g->Xd.values[k] = (g->xval ? g->xval[k] : 1.0f) *
-			                  g->xmask[k];
-	} else if (g->xval) {
-		memcpy(g->Xd.values, g->xval, g->Xd.nnz * sizeof(float));
-	} else {
-		for (int64_t k = 0; k < g->Xd.nnz; k++)
-			g->Xd.values[k] = 1.0f;
-	}
+#pragma omp parallel for schedule(static) if (nnz > PAR_MIN)
+	for (int64_t k = 0; k < nnz; k++)
+		g->Xd.values[k] = (g->xval ? g->xval[k] : 1.0f) *
+		                  (train ? g->xmask[k] : 1.0f);
 	kith_spmm(g->XW, &g->Xd, m->w1, h);
-	kith_spmm(g->P1, &g->A, g->XW, h);
-	gnn_add_bias(g->P1, m->b1, n, h);
-#pragma omp parallel for schedule(static) if (n * h > PAR_MIN)
-	for (int64_t i = 0; i < n * h; i++) {
+	if (!prop(g, g->P1, g->XW, h, error))
+		return FALSE;
+	gnn_add_bias(g->P1, m->b1, rows, h);
+#pragma omp parallel for schedule(static) if (rows * h > PAR_MIN)
+	for (int64_t i = 0; i < rows * h; i++) {
 		float v = g->P1[i] > 0 ? g->P1[i] : 0.0f;
 		g->H[i] = train ? v * g->hmask[i] : v;
 	}
-	gnn_gemm(FALSE, FALSE, n, c, h, g->H, m->w2, g->HW, 0.0f);
-	kith_spmm(g->Z, &g->A, g->HW, c);
-	gnn_add_bias(g->Z, m->b2, n, c);
-	if (relu_out)
-		for (int64_t i = 0; i < n * c; i++)
-			g->Z[i] = g->Z[i] > 0 ? g->Z[i] : 0.0f;
+	gnn_gemm(FALSE, FALSE, rows, c, h, g->H, m->w2, g->HW, 0.0f);
+	if (!prop(g, g->Z, g->HW, c, error))
+		return FALSE;
+	gnn_add_bias(g->Z, m->b2, rows, c);
+	return TRUE;
 }
 
-/* Softmax cross-entropy: returns the mean loss over nodes of split `want`
- * and their accuracy in *acc; when dZ != NULL writes the gradient of the
- * mean loss for those nodes (zero elsewhere). */
+/* Softmax cross-entropy over the owned nodes of split `want` (label and
+ * split of the owned rows): returns their summed loss and hits in *hit;
+ * when dZ != NULL writes the gradient of the mean loss over all `cnt`
+ * such nodes of the graph (zero elsewhere). */
 static double
-softmax_ce(const float *Z, float *dZ, int64_t n, int c, const int32_t *label,
-           const uint8_t *split, int want, double *acc)
+softmax_ce(const float *Z, float *dZ, int64_t rows, int c,
+           const int32_t *label, const uint8_t *split, int want, int64_t cnt,
+           double *hit)
 {
 	double loss = 0;
-	int64_t cnt = 0, hit = 0;
+	int64_t hits = 0;
 
-	for (int64_t i = 0; i < n; i++)
-		if (split[i] == want && label[i] >= 0)
-			cnt++;
 	if (dZ)
-		memset(dZ, 0, n * c * sizeof(float));
-	if (cnt == 0) {
-		*acc = -1;
+		memset(dZ, 0, rows * c * sizeof(float));
+	*hit = 0;
+	if (cnt == 0)
 		return 0;
-	}
-#pragma omp parallel for schedule(static) reduction(+ : loss, hit) \
-	if (n * c > PAR_MIN)
-	for (int64_t i = 0; i < n; i++) {
+#pragma omp parallel for schedule(static) reduction(+ : loss, hits) \
+	if (rows * c > PAR_MIN)
+	for (int64_t i = 0; i < rows; i++) {
 		if (split[i] != want || label[i] < 0)
 			continue;
 		const float *z = Z + i * c;
@@ -335,91 +526,158 @@ softmax_ce(const float *Z, float *dZ, int64_t n, int c, const int32_t *label,
 		for (int j = 0; j < c; j++)
 			s += exp((double)(z[j] - mx));
 		loss += log(s) - (z[label[i]] - mx);
-		hit += arg == label[i];
+		hits += arg == label[i];
 		if (dZ)
 			for (int j = 0; j < c; j++)
 				dZ[i * c + j] = (float)((exp((double)(z[j] - mx)) / s -
 				                         (j == label[i])) / cnt);
 	}
-	*acc = (double)hit / cnt;
-	return loss / cnt;
+	*hit = (double)hits;
+	return loss;
 }
 
-/* Auto-encoder loss over the edges of A (without self-loops) and sampled
- * negatives; gradient (of the mean) into dZ.  Returns the mean loss. */
-static double
-gae_loss(const struct gcn *g, const struct kith_csr *A, const float *Z,
-         float *dZ, int neg, uint64_t seed, int epoch)
+/* ---- the graph auto-encoder's loss --------------------------------------
+ * Row i's pairs are its edges of the training graph, each followed by
+ * `neg` uniform nodes drawn from the stream of (seed, epoch, i): the same
+ * draws on any rank.  Their remote rows of Z are fetched once an epoch
+ * (a halo built for the epoch's targets). */
+struct gae {
+	struct kith_csr q;        /* owned rows: the targets, local columns */
+	struct kith_halo h;       /* their remote rows */
+	float *Zq;                /* Z's owned rows, then the halo's (NULL:
+	                             no halo, Z itself) */
+	int64_t pairs;            /* pairs of the loss over all ranks */
+	int64_t halo_rows;        /* Σ over epochs of this rank's h rows */
+};
+
+static void
+gae_clear(struct gae *a)
 {
-	int64_t n = g->n, pairs = 0;
-	int c = g->c;
+	kith_csr_clear(&a->q);
+	kith_halo_clear(&a->h);
+	kith_floats_free(a->Zq);
+	memset(a, 0, sizeof *a);
+}
+
+/* The targets of epoch `epoch` and their halo.  Collective. */
+static gboolean
+gae_targets(struct gae *a, const struct gcn *g, int neg, uint64_t seed,
+            int epoch, GError **error)
+{
+	const struct kith_csr *T = &g->T;
+	int per = 1 + neg;
+
+	kith_csr_clear(&a->q);
+	kith_halo_clear(&a->h);
+	kith_floats_free(a->Zq);
+	a->Zq = NULL;
+	if (!kith_dist_all_ok(kith_csr_alloc(&a->q, g->rows, g->n,
+	                                     T->nnz * per, FALSE, error),
+	                      error))
+		return FALSE;
+#pragma omp parallel for schedule(dynamic, 64) if (T->nnz * per > PAR_MIN)
+	for (int64_t r = 0; r < g->rows; r++) {
+		struct kith_rng rng;
+		int64_t i = g->lo + r, o = T->indptr[r] * per;
+		kith_rng_seed(&rng, seed ^ 0x9e3779b97f4a7c15ULL,
+		              ((uint64_t)epoch << 40) ^ (uint64_t)i);
+		for (int64_t k = T->indptr[r]; k < T->indptr[r + 1]; k++)
+			for (int s = 0; s <= neg; s++)
+				a->q.indices[o++] = s == 0 ? T->indices[k] :
+				    (int32_t)kith_rng_below(&rng, (uint64_t)g->n);
+	}
+	for (int64_t r = 0; r <= g->rows; r++)
+		a->q.indptr[r] = T->indptr[r] * per;
+	if (!kith_halo_build_in_place(&a->h, &a->q, g->n, g->bounds, error))
+		return FALSE;
+	a->halo_rows += a->h.n_halo;
+	if (a->h.n_halo == 0)
+		return TRUE;            /* the loss reads Z itself */
+	a->Zq = kith_floats_new((g->rows + a->h.n_halo) * g->c + 1, FALSE,
+	                        error);
+	return kith_dist_all_ok(a->Zq != NULL, error);
+}
+
+/* The logistic loss of the epoch's pairs (targets of gae_targets()): the
+ * loss summed over the owned rows, the gradient of the mean over all
+ * a->pairs into dZ's owned rows (row i's pairs update z_i only).
+ * Collective. */
+static gboolean
+gae_loss(struct gae *a, const struct gcn *g, float *dZ, int neg,
+         double *loss_sum, GError **error)
+{
+	int64_t rows = g->rows;
+	int c = g->c, per = 1 + neg;
 	double loss = 0;
 
-	for (int64_t i = 0; i < n; i++)
-		pairs += (A->indptr[i + 1] - A->indptr[i]) * (1 + neg);
-	memset(dZ, 0, n * c * sizeof(float));
-	if (pairs == 0)
-		return 0;
-	float inv = 1.0f / (float)pairs;
+	if (a->Zq)
+		memcpy(a->Zq, g->Z, rows * c * sizeof(float));
+	if (!kith_halo_exchange(&a->h, a->Zq ? a->Zq : g->Z, c, sizeof(float),
+	                        NULL, error))
+		return FALSE;
+	memset(dZ, 0, rows * c * sizeof(float));
+	*loss_sum = 0;
+	if (a->pairs == 0)
+		return TRUE;
+	float inv = 1.0f / (float)a->pairs;
+	const float *Z = a->Zq ? a->Zq : g->Z;
 #pragma omp parallel for schedule(dynamic, 64) reduction(+ : loss) \
-	if (A->nnz * c * (1 + neg) > PAR_MIN)
-	for (int64_t i = 0; i < n; i++) {
-		struct kith_rng r;
+	if (a->q.nnz * c > PAR_MIN)
+	for (int64_t i = 0; i < rows; i++) {
 		const float *zi = Z + i * c;
 		float *di = dZ + i * c;
-		kith_rng_seed(&r, seed ^ 0x9e3779b97f4a7c15ULL,
-		              ((uint64_t)epoch << 40) ^ (uint64_t)i);
-		for (int64_t k = A->indptr[i]; k < A->indptr[i + 1]; k++) {
-			for (int s = 0; s <= neg; s++) {
-				int64_t j = s == 0 ? A->indices[k] :
-				    (int64_t)kith_rng_below(&r, (uint64_t)n);
-				if (j == i)
-					continue;
-				const float *zj = Z + j * c;
-				float dot = 0;
-				for (int q = 0; q < c; q++)
-					dot += zi[q] * zj[q];
-				float y = s == 0 ? 1.0f : 0.0f;
-				float pr = 1.0f / (1.0f + expf(-dot));
-				loss += s == 0 ? -log(pr + 1e-12) :
-				                 -log(1 - pr + 1e-12);
-				float gr = (pr - y) * inv;
-				for (int q = 0; q < c; q++)
-					di[q] += gr * zj[q];
-			}
+		for (int64_t k = a->q.indptr[i]; k < a->q.indptr[i + 1]; k++) {
+			int64_t j = a->q.indices[k];
+			int s = (int)((k - a->q.indptr[i]) % per);
+			if (j == i)
+				continue;
+			const float *zj = Z + j * c;
+			float dot = 0;
+			for (int t = 0; t < c; t++)
+				dot += zi[t] * zj[t];
+			float y = s == 0 ? 1.0f : 0.0f;
+			float pr = 1.0f / (1.0f + expf(-dot));
+			loss += s == 0 ? -log(pr + 1e-12) : -log(1 - pr + 1e-12);
+			float gr = (pr - y) * inv;
+			for (int t = 0; t < c; t++)
+				di[t] += gr * zj[t];
 		}
 	}
-	return loss / pairs;
+	*loss_sum = loss;
+	return TRUE;
 }
 
-/* Gradients of the weights from dZ (forward(train) state). */
-static void
-backward(struct gcn *g, const struct kith_gcn_model *m, gboolean relu_out,
-         double wd)
+/* Gradients of the weights from dZ's owned rows (forward(train) state),
+ * summed over the ranks, plus the weight decay wd on W1.  Collective. */
+static gboolean
+backward(struct gcn *g, const struct kith_gcn_model *m, double wd,
+         GError **error)
 {
-	int64_t n = g->n;
+	int64_t rows = g->rows;
 	int h = g->h, c = g->c;
 
-	if (relu_out)
-		for (int64_t i = 0; i < n * c; i++)
-			if (g->Z[i] <= 0)
-				g->dZ[i] = 0;
-	colsum(g->gb2, g->dZ, n, c);
-	kith_spmm(g->dHW, &g->A, g->dZ, c);              /* Âᵀ = Â */
-	gnn_gemm(TRUE, FALSE, h, c, n, g->H, g->dHW, g->gw2, 0.0f);
-	gnn_gemm(FALSE, TRUE, n, h, c, g->dHW, m->w2, g->dH, 0.0f);
-#pragma omp parallel for schedule(static) if (n * h > PAR_MIN)
-	for (int64_t i = 0; i < n * h; i++)
+	colsum(g->gb2, g->dZ, rows, c);
+	if (!prop(g, g->dHW, g->dZ, c, error))          /* Âᵀ = Â */
+		return FALSE;
+	gnn_gemm(TRUE, FALSE, h, c, rows, g->H, g->dHW, g->gw2, 0.0f);
+	gnn_gemm(FALSE, TRUE, rows, h, c, g->dHW, m->w2, g->dH, 0.0f);
+#pragma omp parallel for schedule(static) if (rows * h > PAR_MIN)
+	for (int64_t i = 0; i < rows * h; i++)
 		g->dH[i] = g->P1[i] > 0 ? g->dH[i] * g->hmask[i] : 0.0f;
-	colsum(g->gb1, g->dH, n, h);
-	kith_spmm(g->dXW, &g->A, g->dH, h);
+	colsum(g->gb1, g->dH, rows, h);
+	if (!prop(g, g->dXW, g->dH, h, error))
+		return FALSE;
 #pragma omp parallel for schedule(static) if (g->XT.nnz > PAR_MIN)
 	for (int64_t k = 0; k < g->XT.nnz; k++)
 		g->XT.values[k] = g->Xd.values[g->perm[k]];
 	kith_spmm(g->gw1, &g->XT, g->dXW, h);
+	if (!kith_dist_allreduce_f32(g->grad, (size_t)g->f * h + h +
+	                             (size_t)h * c + c, error))
+		return FALSE;
 	if (wd > 0)
 		for (int64_t i = 0; i < g->f * h; i++)
 			g->gw1[i] += (float)wd * m->w1[i];
+	return TRUE;
 }
 
 static gboolean
@@ -473,35 +731,15 @@ cmp_double(const void *x, const void *y)
 	return (u > v) - (u < v);
 }
 
-/* AUC of held-out pairs (val_pos, as row/col arrays) against the same
- * number of random pairs, scored by dot products of Z rows. */
+/* AUC of the scores sp of held-out pairs against the scores sn of as
+ * many random pairs (both sorted here): O(np log np). */
 static double
-pair_auc(const float *Z, int64_t n, int c, const int32_t *pa,
-         const int32_t *pb, int64_t np, uint64_t seed)
+auc_of(double *sp, double *sn, int64_t np)
 {
-	struct kith_rng r;
-	double *sp, *sn;
-	int64_t wins2 = 0;
+	int64_t wins2 = 0, j = 0, k = 0;
 
-	if (np == 0 || n < 2)
-		return -1;
-	sp = g_new(double, np);
-	sn = g_new(double, np);
-	kith_rng_seed(&r, seed, 77);
-	for (int64_t e = 0; e < np; e++) {
-		int64_t a = kith_rng_below(&r, n), b = kith_rng_below(&r, n);
-		double d1 = 0, d2 = 0;
-		for (int q = 0; q < c; q++) {
-			d1 += (double)Z[pa[e] * c + q] * Z[pb[e] * c + q];
-			d2 += (double)Z[a * c + q] * Z[b * c + q];
-		}
-		sp[e] = d1;
-		sn[e] = d2;
-	}
-	/* Sort both and merge: O(np log np). */
 	qsort(sp, np, sizeof(double), cmp_double);
 	qsort(sn, np, sizeof(double), cmp_double);
-	int64_t j = 0, k = 0;
 	for (int64_t i = 0; i < np; i++) {
 		while (j < np && sn[j] < sp[i])
 			j++;
@@ -510,9 +748,123 @@ pair_auc(const float *Z, int64_t n, int c, const int32_t *pa,
 			k++;
 		wins2 += 2 * j + (k - j);
 	}
-	g_free(sp);
-	g_free(sn);
 	return (double)wins2 / (2.0 * np * np);
+}
+
+/* ---- the auto-encoder's validation --------------------------------------
+ * The held-out pairs (numbered in row order over the ranks) against as
+ * many random pairs, pair e's from the stream of (seed, e), scored by the
+ * dot products of Z's rows: each rank scores its pairs (their remote rows
+ * fetched over a halo built once), rank 0 gathers the scores and computes
+ * the AUC. */
+struct gae_val {
+	int64_t np;               /* this rank's held-out pairs */
+	int64_t *count;           /* every rank's (P) */
+	int64_t total;
+	struct kith_csr q;        /* pa, pb, ra, rb of each pair, local */
+	struct kith_halo h;
+	float *Zv;                /* Z and the halo's rows (NULL: no halo,
+	                             Z itself) */
+	double *score;            /* 2 np: held-out, then random */
+};
+
+static void
+gae_val_clear(struct gae_val *v)
+{
+	g_free(v->count);
+	kith_csr_clear(&v->q);
+	kith_halo_clear(&v->h);
+	kith_floats_free(v->Zv);
+	g_free(v->score);
+	memset(v, 0, sizeof *v);
+}
+
+/* The pairs of this rank and their halo.  Collective. */
+static gboolean
+gae_val_setup(struct gae_val *v, const struct gcn *g, uint64_t seed,
+              GError **error)
+{
+	int P = kith_dist_size(), me = kith_dist_rank();
+	int64_t off = 0;
+
+	v->np = g->n_held;
+	v->count = g_new0(int64_t, P);
+	v->count[me] = v->np;
+	if (!kith_dist_allreduce_i64(v->count, P, KITH_DIST_SUM, error))
+		return FALSE;
+	for (int r = 0; r < P; r++) {
+		off += r < me ? v->count[r] : 0;
+		v->total += v->count[r];
+	}
+	if (!kith_dist_all_ok(kith_csr_alloc(&v->q, g->rows, g->n, 4 * v->np,
+	                                     FALSE, error), error))
+		return FALSE;
+	for (int64_t r = 0; r < g->rows; r++)
+		v->q.indptr[r + 1] = 4 * v->np;     /* all in the first row */
+	for (int64_t e = 0; e < v->np; e++) {
+		struct kith_rng r;
+		int32_t *o = v->q.indices + 4 * e;
+		kith_rng_seed(&r, seed, ((uint64_t)(off + e) << 8) ^ 77);
+		o[0] = (int32_t)g->held[2 * e];
+		o[1] = (int32_t)g->held[2 * e + 1];
+		o[2] = (int32_t)kith_rng_below(&r, (uint64_t)g->n);
+		o[3] = (int32_t)kith_rng_below(&r, (uint64_t)g->n);
+	}
+	if (!kith_halo_build_in_place(&v->h, &v->q, g->n, g->bounds, error))
+		return FALSE;
+	/* no halo: the scores read Z itself */
+	v->Zv = v->h.n_halo == 0 ? NULL :
+	        kith_floats_new((g->rows + v->h.n_halo) * g->c + 1, FALSE,
+	                        error);
+	v->score = v->Zv || v->h.n_halo == 0 ?
+	           kith_alloc_n(2 * v->np + 1, sizeof(double), error) : NULL;
+	return kith_dist_all_ok(v->score != NULL, error);
+}
+
+/* The AUC of Z (g's owned rows), the same on every rank (-1: no pairs).
+ * Collective. */
+static gboolean
+gae_val_auc(struct gae_val *v, const struct gcn *g, double *auc,
+            GError **error)
+{
+	int c = g->c;
+	g_autofree double *all = NULL;
+
+	const float *Z = v->Zv ? v->Zv : g->Z;
+
+	if (v->Zv)
+		memcpy(v->Zv, g->Z, g->rows * c * sizeof(float));
+	if (!kith_halo_exchange(&v->h, v->Zv ? v->Zv : g->Z, c, sizeof(float),
+	                        NULL, error))
+		return FALSE;
+	for (int64_t e = 0; e < v->np; e++) {
+		const int32_t *o = v->q.indices + 4 * e;
+		for (int s = 0; s < 2; s++) {
+			const float *a = Z + (int64_t)o[2 * s] * c;
+			const float *b = Z + (int64_t)o[2 * s + 1] * c;
+			double d = 0;
+			for (int t = 0; t < c; t++)
+				d += (double)a[t] * b[t];
+			v->score[s * v->np + e] = d;
+		}
+	}
+	*auc = -1;
+	if (v->total == 0 || g->n < 2)
+		return TRUE;
+	gboolean lead = kith_dist_rank() == 0;
+	if (lead)
+		all = kith_alloc_n(2 * v->total, sizeof(double), error);
+	if (!kith_dist_all_ok(!lead || all, error))
+		return FALSE;
+	/* the held-out scores of all ranks, then the random ones */
+	for (int s = 0; s < 2; s++)
+		if (!kith_dist_gatherv(v->score + s * v->np, v->np,
+		                       lead ? all + s * v->total : NULL, v->count,
+		                       sizeof(double), error))
+			return FALSE;
+	if (lead)
+		*auc = auc_of(all, all + v->total, v->total);
+	return kith_dist_bcast(auc, sizeof *auc, error);
 }
 
 /* ---- training (the hooks of train.c) ------------------------------------ */
@@ -520,21 +872,45 @@ pair_auc(const float *Z, int64_t n, int c, const int32_t *pa,
 /* One kith_gcn_train() call. */
 struct gcn_run {
 	struct gcn g;
+	struct gae gae;                 /* GAE: the epoch's pairs */
+	struct gae_val val;             /* GAE: the validation pairs */
 	struct kith_gcn_model cur;      /* the weights being trained */
 	struct kith_gcn_model *kept;    /* the best epoch's (the output) */
 	const struct kith_gcn_params *p;
-	const struct kith_csr *A, *X, *Aenc;
-	struct kith_csr Atrain;         /* GAE: A without held-out pairs */
+	const struct kith_csr *A, *X;
 	const int32_t *label;
 	const uint8_t *split;
 	gboolean sup;
+	gboolean dist;                  /* over the ranks of an MPI job */
 	int h, c;
 	double drop;
-	int32_t *vpa, *vpb;             /* GAE: held-out pairs */
-	int64_t nvp;
+	int64_t n_train, n_val;         /* labelled train / val nodes */
 	float *emb;
 	int32_t *pred;
+	struct kith_train_report *rep;
 };
+
+/* The partition and halo into the report (distributed runs). */
+static gboolean
+gcn_dist_report(struct gcn_run *G, GError **error)
+{
+	struct kith_train_report *rep = G->rep;
+	int64_t h = G->g.hal.n_halo;
+
+	rep->ranks = kith_dist_size();
+	g_free(rep->row_bounds);
+	rep->row_bounds = g_memdup2(G->g.bounds, sizeof(int64_t) *
+	                            (size_t)(rep->ranks + 1));
+	rep->bytes_formula_text = G->sup ?
+	    "per epoch 8 (h + c) H + 4 P (f h + h + h c + c) + 24 P "
+	    "(0 on one rank)" :
+	    "per epoch 8 (h + c) H + 4 (c + 1) Hb + 4 P (f h + h + h c + c) "
+	    "+ P (8 P + 56) (0 on one rank)";
+	if (!kith_dist_allreduce_i64(&h, 1, KITH_DIST_SUM, error))
+		return FALSE;
+	rep->halo_rows = h;
+	return TRUE;
+}
 
 static gboolean
 gcn_hook_setup(void *m, int phase, gboolean resuming, GError **error)
@@ -544,29 +920,42 @@ gcn_hook_setup(void *m, int phase, gboolean resuming, GError **error)
 	struct kith_rng rng;
 	int64_t f = G->X->n_cols;
 
-	/* GAE: hold out 5 % of the undirected edges for model selection */
-	G->Aenc = G->A;
-	if (!G->sup) {
-		if (!gnn_split_edges(&G->Atrain, &G->vpa, &G->vpb, &G->nvp, G->A,
-		                     0.05, p->seed, 3, error))
-			return FALSE;
-		G->Aenc = &G->Atrain;
+	/* GAE: 5 % of the undirected edges held out for model selection */
+	if (!gcn_setup(&G->g, G->A, G->X, G->h, G->c, TRUE, G->sup ? 0 : 0.05,
+	               p->seed, error))
+		return FALSE;
+	struct gcn *g = &G->g;
+	int64_t cnt[2] = { 0, 0 };
+	if (G->sup) {
+		for (int64_t r = 0; r < g->rows; r++) {
+			int64_t i = g->lo + r;
+			cnt[0] += G->split[i] == KITH_SPLIT_TRAIN && G->label[i] >= 0;
+			cnt[1] += G->split[i] == KITH_SPLIT_VAL && G->label[i] >= 0;
+		}
+	} else {
+		cnt[0] = g->T.nnz * (1 + p->neg);
 	}
-	if (!gcn_setup(&G->g, G->Aenc, G->X, G->h, G->c, TRUE, error) ||
-	    !model_alloc(&G->cur, f, G->h, G->c, G->sup, error) ||
+	if (!kith_dist_allreduce_i64(cnt, 2, KITH_DIST_SUM, error) ||
+	    (!G->sup && !gae_val_setup(&G->val, g, p->seed, error)) ||
+	    (G->dist && !gcn_dist_report(G, error)))
+		return FALSE;
+	G->n_train = cnt[0];
+	G->n_val = cnt[1];
+	G->gae.pairs = cnt[0];
+	if (!model_alloc(&G->cur, f, G->h, G->c, G->sup, error) ||
 	    !model_alloc(G->kept, f, G->h, G->c, G->sup, error))
 		return FALSE;
 	kith_rng_seed(&rng, p->seed, 1);
 	gnn_glorot(G->cur.w1, f, G->h, &rng);
 	gnn_glorot(G->cur.w2, G->h, G->c, &rng);
 	model_copy(G->kept, &G->cur);
-	if (!kith_adam_init(&G->g.aw1, f * G->h, (float)p->lr, error) ||
-	    !kith_adam_init(&G->g.ab1, G->h, (float)p->lr, error) ||
-	    !kith_adam_init(&G->g.aw2, (size_t)G->h * G->c, (float)p->lr,
+	if (!kith_adam_init(&g->aw1, f * G->h, (float)p->lr, error) ||
+	    !kith_adam_init(&g->ab1, G->h, (float)p->lr, error) ||
+	    !kith_adam_init(&g->aw2, (size_t)G->h * G->c, (float)p->lr,
 	                    error) ||
-	    !kith_adam_init(&G->g.ab2, G->c, (float)p->lr, error))
+	    !kith_adam_init(&g->ab2, G->c, (float)p->lr, error))
 		return FALSE;
-	gnn_blas_threads(G->A->n_rows, G->h, G->c);
+	gnn_blas_threads(g->rows, G->h, G->c);
 	return TRUE;
 }
 
@@ -578,24 +967,40 @@ gcn_hook_step(void *m, int phase, int epoch, int step, int steps,
 	struct gcn_run *G = m;
 	struct gcn *g = &G->g;
 	const struct kith_gcn_params *p = G->p;
-	double acc;
+	double sum = 0, hit;
+	int P = kith_dist_size();
 
 	draw_masks(g, G->drop, p->seed, epoch);
-	forward(g, &G->cur, TRUE, FALSE);
+	if (!forward(g, &G->cur, TRUE, error))
+		return FALSE;
 	if (G->sup)
-		*loss = softmax_ce(g->Z, g->dZ, g->n, G->c, G->label, G->split,
-		                   KITH_SPLIT_TRAIN, &acc);
-	else
-		*loss = gae_loss(g, G->Aenc, g->Z, g->dZ, p->neg, p->seed,
-		                 epoch);
+		sum = softmax_ce(g->Z, g->dZ, g->rows, G->c, G->label + g->lo,
+		                 G->split + g->lo, KITH_SPLIT_TRAIN, G->n_train,
+		                 &hit);
+	else if (!gae_targets(&G->gae, g, p->neg, p->seed, epoch, error) ||
+	         !gae_loss(&G->gae, g, g->dZ, p->neg, &sum, error))
+		return FALSE;
 	/* GAE: no decay (its gradients are tiny at the start and the decay
 	 * would shrink the encoder to zero) */
-	backward(g, &G->cur, FALSE, G->sup ? p->weight_decay : 0.0);
+	if (!kith_dist_allreduce_f64(&sum, 1, KITH_DIST_SUM, error) ||
+	    !backward(g, &G->cur, G->sup ? p->weight_decay : 0.0, error))
+		return FALSE;
+	*loss = G->sup ? sum / (double)G->n_train :
+	        G->gae.pairs ? sum / (double)G->gae.pairs : 0;
 	kith_adam_step(&g->aw1, G->cur.w1, g->gw1);
 	kith_adam_step(&g->ab1, G->cur.b1, g->gb1);
 	kith_adam_step(&g->aw2, G->cur.w2, g->gw2);
 	kith_adam_step(&g->ab2, G->cur.b2, g->gb2);
 	*weight = 1;
+	if (G->dist && P > 1) {
+		int64_t h = G->h, c = G->c, b = 8 * (h + c) * g->hal.n_send +
+		    4 * (g->f * h + h + h * c + c) + 8;
+		if (!G->sup)
+			b += 4 * c * G->gae.h.n_send + 4 * G->gae.h.n_halo +
+			     8 * (P - 1) + 40;
+		G->rep->bytes_formula += b;
+		G->rep->batch_halo_rows += G->sup ? 0 : G->gae.h.n_halo;
+	}
 	return TRUE;
 }
 
@@ -607,16 +1012,20 @@ gcn_hook_validate(void *m, int epoch, struct train_val *v, GError **error)
 	struct gcn_run *G = m;
 	struct gcn *g = &G->g;
 
-	forward(g, &G->cur, FALSE, FALSE);
-	if (G->sup) {
-		v->loss = softmax_ce(g->Z, NULL, g->n, G->c, G->label, G->split,
-		                     KITH_SPLIT_VAL, &v->score);
-	} else {
-		v->loss = 0;
-		v->score = pair_auc(g->Z, g->n, G->c, G->vpa, G->vpb, G->nvp,
-		                    G->p->seed);
-	}
+	if (!forward(g, &G->cur, FALSE, error))
+		return FALSE;
 	v->score2 = -1;
+	if (!G->sup) {
+		v->loss = 0;
+		return gae_val_auc(&G->val, g, &v->score, error);
+	}
+	double s[2];
+	s[0] = softmax_ce(g->Z, NULL, g->rows, G->c, G->label + g->lo,
+	                  G->split + g->lo, KITH_SPLIT_VAL, G->n_val, &s[1]);
+	if (!kith_dist_allreduce_f64(s, 2, KITH_DIST_SUM, error))
+		return FALSE;
+	v->loss = G->n_val ? s[0] / (double)G->n_val : 0;
+	v->score = G->n_val ? s[1] / (double)G->n_val : -1;
 	return TRUE;
 }
 
@@ -627,7 +1036,8 @@ gcn_hook_keep_best(void *m)
 	model_copy(G->kept, &G->cur);
 }
 
-/* Current weights, kept weights, Adam moments and step counts. */
+/* Current weights, kept weights, Adam moments and step counts: the same
+ * on every rank of an MPI job (rank 0 writes them). */
 static void
 gcn_hook_items(void *m, struct ckpt_items *it)
 {
@@ -640,6 +1050,7 @@ gcn_hook_items(void *m, struct ckpt_items *it)
 	int64_t sz[4][2] = { { f, h }, { h, 0 }, { h, c }, { c, 0 } };
 
 	memset(it, 0, sizeof *it);
+	it->replicated = G->dist;
 	for (int k = 0; k < 2; k++) {
 		float *data[4] = { mods[k]->w1, mods[k]->b1, mods[k]->w2,
 		                   mods[k]->b2 };
@@ -674,22 +1085,44 @@ accuracies(struct kith_train_report *rep, const int32_t *pr,
 	}
 }
 
-/* A final pass with the kept weights on the full graph. */
+/* The kept weights of rank 0 on every rank (they are the same to the
+ * order of the reduced sums; the output must be one model's).
+ * Collective. */
+static gboolean
+bcast_model(struct kith_gcn_model *m, GError **error)
+{
+	return kith_dist_bcast(m->w1, (size_t)m->n_in * m->hidden *
+	                       sizeof(float), error) &&
+	       kith_dist_bcast(m->b1, m->hidden * sizeof(float), error) &&
+	       kith_dist_bcast(m->w2, (size_t)m->hidden * m->n_out *
+	                       sizeof(float), error) &&
+	       kith_dist_bcast(m->b2, m->n_out * sizeof(float), error);
+}
+
+/* A final pass with the kept weights on the full graph (the output on
+ * rank 0). */
 static gboolean
 gcn_hook_finish(void *m, const struct train_outcome *o,
                 struct kith_train_report *rep, GError **error)
 {
 	struct gcn_run *G = m;
 	int64_t n = G->A->n_rows;
+	gboolean lead = kith_dist_rank() == 0;
 
 	gcn_clear(&G->g);
+	gae_clear(&G->gae);
+	gae_val_clear(&G->val);
+	if (G->dist && !bcast_model(G->kept, error))
+		return FALSE;
 	if (!G->sup)
 		return kith_gcn_apply(G->emb, NULL, G->kept, G->A, G->X, error);
-	g_autofree int32_t *own = G->pred ? NULL : g_new(int32_t, MAX(n, 1));
+	g_autofree int32_t *own = G->pred || !lead ? NULL :
+	                          g_new(int32_t, MAX(n, 1));
 	int32_t *pr = G->pred ? G->pred : own;
 	if (!kith_gcn_apply(G->emb, pr, G->kept, G->A, G->X, error))
 		return FALSE;
-	accuracies(rep, pr, G->label, G->split, n);
+	if (lead)
+		accuracies(rep, pr, G->label, G->split, n);
 	return TRUE;
 }
 
@@ -741,7 +1174,8 @@ kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
 	                     .label = label, .split = split, .sup = sup,
 	                     .h = p->hidden, .c = sup ? n_classes : p->dim,
 	                     .drop = sup ? p->dropout : 0.0, .emb = emb,
-	                     .pred = pred };
+	                     .pred = pred, .rep = report,
+	                     .dist = kith_dist_active() };
 	g_autofree char *hash = NULL;
 
 	memset(model, 0, sizeof *model);
@@ -763,14 +1197,14 @@ kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
 	gcn_schedule(p, sup, &epochs, &patience);
 	train_config_init(&c, &p->train, epochs, patience);
 	c.config_hash = hash;
+	c.dist = G.dist;
 	report->lr = p->lr;
 	gboolean ok = train_run(&gcn_hooks, &G, &c, report, error);
 	openblas_set_num_threads(kith_get_threads());
 	gcn_clear(&G.g);
+	gae_clear(&G.gae);
+	gae_val_clear(&G.val);
 	kith_gcn_model_clear(&G.cur);
-	kith_csr_clear(&G.Atrain);
-	g_free(G.vpa);
-	g_free(G.vpb);
 	if (!ok)
 		kith_gcn_model_clear(model);
 	return ok;
@@ -782,7 +1216,7 @@ kith_gcn_apply(float *emb, int32_t *pred, const struct kith_gcn_model *m,
                GError **error)
 {
 	struct gcn g;
-	int64_t n = A->n_rows;
+	gboolean ok;
 
 	if (X->n_cols != m->n_in) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
@@ -790,18 +1224,25 @@ kith_gcn_apply(float *emb, int32_t *pred, const struct kith_gcn_model *m,
 		            "model %" G_GINT64_FORMAT, X->n_cols, m->n_in);
 		return FALSE;
 	}
-	if (!gcn_setup(&g, A, X, m->hidden, m->n_out, FALSE, error)) {
-		gcn_clear(&g);
-		return FALSE;
-	}
-	forward(&g, m, FALSE, FALSE);
-	if (m->supervised) {
-		memcpy(emb, g.H, n * m->hidden * sizeof(float));
-		if (pred)
-			argmax_rows(pred, g.Z, n, m->n_out);
-	} else {
-		memcpy(emb, g.Z, n * m->n_out * sizeof(float));
+	ok = gcn_setup(&g, A, X, m->hidden, m->n_out, FALSE, 0, 0, error) &&
+	     forward(&g, m, FALSE, error);
+	if (ok)
+		ok = kith_dist_gather_rows(emb, m->supervised ? g.H : g.Z,
+		                           g.bounds, 0, g.n, (m->supervised ?
+		                           m->hidden : m->n_out) * sizeof(float),
+		                           FALSE, error);
+	if (ok && m->supervised) {
+		gboolean lead = kith_dist_rank() == 0;
+		int32_t *own = g_new(int32_t, MAX(g.rows, 1));
+		int32_t *dst = !lead ? NULL : pred ? pred :
+		               g_new(int32_t, MAX(g.n, 1));
+		argmax_rows(own, g.Z, g.rows, m->n_out);
+		ok = kith_dist_gather_rows(dst, own, g.bounds, 0, g.n,
+		                           sizeof(int32_t), FALSE, error);
+		g_free(own);
+		if (dst != pred)
+			g_free(dst);
 	}
 	gcn_clear(&g);
-	return TRUE;
+	return ok;
 }

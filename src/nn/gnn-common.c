@@ -1,7 +1,8 @@
 /*
  * Pieces shared by the GCN and GraphSAGE trainers (see gnn-internal.h):
  * OpenBLAS thread choice, GEMM and bias helpers, Glorot init (U(-a, a),
- * a = sqrt(6 / (fan_in + fan_out))) and the held-out edge split (O(nnz)).
+ * a = sqrt(6 / (fan_in + fan_out))) and the held-out edge split (O(nnz),
+ * each pair decided by a hash of its ends: gnn_pair_held()).
  * Their training loop and checkpoints are train.c's and ckpt.c's.
  */
 #include "config.h"
@@ -53,6 +54,20 @@ gnn_glorot(float *w, int64_t fan_in, int64_t fan_out, struct kith_rng *r)
 }
 
 gboolean
+gnn_pair_held(uint64_t seed, uint64_t stream, int32_t a, int32_t b,
+              double ratio)
+{
+	struct kith_rng r;
+	uint64_t lo = (uint32_t)MIN(a, b), hi = (uint32_t)MAX(a, b);
+
+	if (!(ratio > 0))
+		return FALSE;
+	kith_rng_seed(&r, seed ^ (stream * 0x9e3779b97f4a7c15ULL),
+	              lo << 32 | hi);
+	return kith_rng_uniform(&r) < ratio;
+}
+
+gboolean
 gnn_split_edges(struct kith_csr *train, int32_t **va, int32_t **vb,
                 int64_t *nv, const struct kith_csr *A, double ratio,
                 uint64_t seed, uint64_t stream, GError **error)
@@ -61,16 +76,14 @@ gnn_split_edges(struct kith_csr *train, int32_t **va, int32_t **vb,
 	GArray *keep_c = g_array_new(FALSE, FALSE, sizeof(int32_t));
 	GArray *ha = g_array_new(FALSE, FALSE, sizeof(int32_t));
 	GArray *hb = g_array_new(FALSE, FALSE, sizeof(int32_t));
-	struct kith_rng rng;
 	int64_t n = A->n_rows;
 
-	kith_rng_seed(&rng, seed, stream);
 	for (int64_t i = 0; i < n; i++)
 		for (int64_t k = A->indptr[i]; k < A->indptr[i + 1]; k++) {
 			int32_t a = (int32_t)i, b = A->indices[k];
 			if (a >= b)
 				continue;
-			if (kith_rng_uniform(&rng) < ratio) {
+			if (gnn_pair_held(seed, stream, a, b, ratio)) {
 				g_array_append_val(ha, a);
 				g_array_append_val(hb, b);
 			} else {

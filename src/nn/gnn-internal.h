@@ -36,9 +36,21 @@ void gnn_add_bias(float *Y, const float *b, int64_t n, int c);
 void gnn_glorot(float *w, int64_t fan_in, int64_t fan_out,
                 struct kith_rng *r);
 
+/* Number of distinct entries of the union of two sorted lists, skipping
+ * `skip`; writes them to out when out is not NULL (adj.c). */
+int64_t gnn_merge_union(const int32_t *a, int64_t na, const int32_t *b,
+                        int64_t nb, int32_t skip, int32_t *out);
+
+/* TRUE when the undirected pair {a, b} is held out of training with
+ * probability ratio: decided by the rng stream of (seed, stream) and the
+ * pair alone, so that every rank of an MPI job decides the pairs of its
+ * rows as one process does.  O(1). */
+gboolean gnn_pair_held(uint64_t seed, uint64_t stream, int32_t a, int32_t b,
+                       double ratio);
+
 /* Splits the undirected pairs (a < b) of the symmetric graph A: each is
- * held out with probability ratio (rng stream (seed, stream), in row
- * order) into *va, *vb (*nv pairs; caller g_free()s), the others go both
+ * held out when gnn_pair_held(seed, stream, a, b, ratio) into *va, *vb
+ * (*nv pairs; caller g_free()s), the others go both
  * ways into *train (caller clears).  FALSE with error when the CSR cannot
  * be built; the held-out arrays are set even then. */
 gboolean gnn_split_edges(struct kith_csr *train, int32_t **va, int32_t **vb,

@@ -59,6 +59,10 @@ struct ckpt_items {
 	 * array is split by rows (see ckpt_split()); borrowed. */
 	const int64_t *bounds;
 	int width;
+	/* TRUE: the training runs over the ranks of an MPI job and every
+	 * array is whole and the same on every rank (the weights of a GCN):
+	 * rank 0 alone writes them, every rank loads them whole. */
+	gboolean replicated;
 };
 void ckpt_add_array(struct ckpt_items *it, const char *name, float *data,
                     int64_t rows, int64_t cols);
