@@ -152,9 +152,10 @@ struct gcn {
 	int64_t xoff;             /* global index of the first owned X entry */
 	int64_t x_nnz;            /* entries of the whole X */
 	float *xmask;             /* per X entry: 0 or 1/(1-p) */
-	/* with room for the halo rows: XW, HW, dZ, dH */
 	float *XW, *P1, *H, *hmask, *HW, *Z;
 	float *dZ, *dHW, *dH, *dXW;
+	float *W;                 /* a product's input with its halo rows */
+	size_t w_cap;             /* W's floats */
 	float *grad;              /* gw1 | gb1 | gw2 | gb2, summed over ranks */
 	float *gw1, *gb1, *gw2, *gb2;
 	struct kith_adam aw1, ab1, aw2, ab2;
@@ -174,7 +175,8 @@ gcn_clear(struct gcn *g)
 	g_free(g->perm);
 	g_free(g->grad);
 	float **bufs[] = { &g->xmask, &g->XW, &g->P1, &g->H, &g->hmask,
-	                   &g->HW, &g->Z, &g->dZ, &g->dHW, &g->dH, &g->dXW };
+	                   &g->HW, &g->Z, &g->dZ, &g->dHW, &g->dH, &g->dXW,
+	                   &g->W };
 	for (size_t i = 0; i < G_N_ELEMENTS(bufs); i++)
 		kith_floats_free(*bufs[i]);
 	kith_adam_clear(&g->aw1);
@@ -353,6 +355,39 @@ owned_features(struct gcn *g, const struct kith_csr *X, GError **error)
 	return TRUE;
 }
 
+/* Room in g->W for the owned rows and n_halo halo rows of `width`
+ * floats (none needed without halo rows). */
+static gboolean
+workspace(struct gcn *g, int64_t n_halo, int width, GError **error)
+{
+	size_t need = (size_t)(g->rows + n_halo) * width;
+
+	if (n_halo == 0 || need <= g->w_cap)
+		return TRUE;
+	kith_floats_free(g->W);
+	g->W = kith_floats_new(need, FALSE, error);
+	g->w_cap = g->W ? need : 0;
+	return g->W != NULL;
+}
+
+/* X (the owned rows, `width` floats each) with the rows of halo h after
+ * them: X itself when h has none, else the workspace g->W (room made by
+ * workspace()) holding a copy of X's rows, then the halo's, fetched from
+ * their owners.  NULL on failure.  Collective. */
+static const float *
+with_halo(struct gcn *g, const struct kith_halo *h, const float *X,
+          int width, GError **error)
+{
+	float *dst = (float *)X;        /* no halo rows: only read (sent) */
+
+	if (h->n_halo > 0) {
+		dst = g->W;
+		memcpy(dst, X, (size_t)g->rows * width * sizeof(float));
+	}
+	return kith_halo_exchange(h, dst, width, sizeof(float), NULL, error) ?
+	       dst : NULL;
+}
+
 /* The run's rows of A (whole on every rank; rows cut by its row lengths)
  * and X, the held-out pairs of ratio (seed) left out of Â, buffers for a
  * forward pass, and for training when `training`.  Collective. */
@@ -384,21 +419,22 @@ gcn_setup(struct gcn *g, const struct kith_csr *A, const struct kith_csr *X,
 	if (!kith_dist_all_ok(training_rows(g, A, ratio, seed, error), error) ||
 	    !normalised_rows(g, error))
 		return FALSE;
-	int64_t rows = g->rows, ext = rows + g->hal.n_halo;
+	int64_t rows = g->rows;
 	gboolean ok = owned_features(g, X, error) &&
-	    (g->XW = kith_floats_new(ext * h, FALSE, e)) &&
+	    (g->XW = kith_floats_new(rows * h, FALSE, e)) &&
 	    (g->P1 = kith_floats_new(rows * h, FALSE, e)) &&
 	    (g->H = kith_floats_new(rows * h, FALSE, e)) &&
-	    (g->HW = kith_floats_new(ext * c, FALSE, e)) &&
-	    (g->Z = kith_floats_new(rows * c, FALSE, e));
+	    (g->HW = kith_floats_new(rows * c, FALSE, e)) &&
+	    (g->Z = kith_floats_new(rows * c, FALSE, e)) &&
+	    workspace(g, g->hal.n_halo, MAX(h, c), error);
 	if (ok && training) {
 		size_t ng = (size_t)g->f * h + h + (size_t)h * c + c;
 		ok = transpose_perm(&g->XT, &g->perm, &g->Xd, error) &&
 		    (g->xmask = kith_floats_new(MAX(g->Xd.nnz, 1), FALSE, e)) &&
 		    (g->hmask = kith_floats_new(rows * h, FALSE, e)) &&
-		    (g->dZ = kith_floats_new(ext * c, TRUE, e)) &&
+		    (g->dZ = kith_floats_new(rows * c, TRUE, e)) &&
 		    (g->dHW = kith_floats_new(rows * c, FALSE, e)) &&
-		    (g->dH = kith_floats_new(ext * h, FALSE, e)) &&
+		    (g->dH = kith_floats_new(rows * h, FALSE, e)) &&
 		    (g->dXW = kith_floats_new(rows * h, FALSE, e)) &&
 		    (g->grad = kith_alloc_n(ng, sizeof(float), e));
 		if (ok) {
@@ -451,14 +487,16 @@ draw_masks(struct gcn *g, double p, uint64_t seed, int epoch)
 	          epoch, FALSE, (g->x_nnz + B - 1) / B);
 }
 
-/* Y (the owned rows) = Â · X, X with room for the halo rows, which are
- * fetched first. */
+/* Y (the owned rows) = Â · X (the owned rows; the halo rows are
+ * fetched first).  Collective. */
 static gboolean
-prop(struct gcn *g, float *Y, float *X, int width, GError **error)
+prop(struct gcn *g, float *Y, const float *X, int width, GError **error)
 {
-	if (!kith_halo_exchange(&g->hal, X, width, sizeof(float), NULL, error))
+	const float *Xh = with_halo(g, &g->hal, X, width, error);
+
+	if (!Xh)
 		return FALSE;
-	kith_spmm(Y, &g->A, X, width);
+	kith_spmm(Y, &g->A, Xh, width);
 	return TRUE;
 }
 
@@ -544,8 +582,6 @@ softmax_ce(const float *Z, float *dZ, int64_t rows, int c,
 struct gae {
 	struct kith_csr q;        /* owned rows: the targets, local columns */
 	struct kith_halo h;       /* their remote rows */
-	float *Zq;                /* Z's owned rows, then the halo's (NULL:
-	                             no halo, Z itself) */
 	int64_t pairs;            /* pairs of the loss over all ranks */
 	int64_t halo_rows;        /* Σ over epochs of this rank's h rows */
 };
@@ -555,13 +591,12 @@ gae_clear(struct gae *a)
 {
 	kith_csr_clear(&a->q);
 	kith_halo_clear(&a->h);
-	kith_floats_free(a->Zq);
 	memset(a, 0, sizeof *a);
 }
 
 /* The targets of epoch `epoch` and their halo.  Collective. */
 static gboolean
-gae_targets(struct gae *a, const struct gcn *g, int neg, uint64_t seed,
+gae_targets(struct gae *a, struct gcn *g, int neg, uint64_t seed,
             int epoch, GError **error)
 {
 	const struct kith_csr *T = &g->T;
@@ -569,8 +604,6 @@ gae_targets(struct gae *a, const struct gcn *g, int neg, uint64_t seed,
 
 	kith_csr_clear(&a->q);
 	kith_halo_clear(&a->h);
-	kith_floats_free(a->Zq);
-	a->Zq = NULL;
 	if (!kith_dist_all_ok(kith_csr_alloc(&a->q, g->rows, g->n,
 	                                     T->nnz * per, FALSE, error),
 	                      error))
@@ -591,11 +624,7 @@ gae_targets(struct gae *a, const struct gcn *g, int neg, uint64_t seed,
 	if (!kith_halo_build_in_place(&a->h, &a->q, g->n, g->bounds, error))
 		return FALSE;
 	a->halo_rows += a->h.n_halo;
-	if (a->h.n_halo == 0)
-		return TRUE;            /* the loss reads Z itself */
-	a->Zq = kith_floats_new((g->rows + a->h.n_halo) * g->c + 1, FALSE,
-	                        error);
-	return kith_dist_all_ok(a->Zq != NULL, error);
+	return kith_dist_all_ok(workspace(g, a->h.n_halo, g->c, error), error);
 }
 
 /* The logistic loss of the epoch's pairs (targets of gae_targets()): the
@@ -603,24 +632,22 @@ gae_targets(struct gae *a, const struct gcn *g, int neg, uint64_t seed,
  * a->pairs into dZ's owned rows (row i's pairs update z_i only).
  * Collective. */
 static gboolean
-gae_loss(struct gae *a, const struct gcn *g, float *dZ, int neg,
+gae_loss(struct gae *a, struct gcn *g, float *dZ, int neg,
          double *loss_sum, GError **error)
 {
 	int64_t rows = g->rows;
 	int c = g->c, per = 1 + neg;
 	double loss = 0;
 
-	if (a->Zq)
-		memcpy(a->Zq, g->Z, rows * c * sizeof(float));
-	if (!kith_halo_exchange(&a->h, a->Zq ? a->Zq : g->Z, c, sizeof(float),
-	                        NULL, error))
+	const float *Z = with_halo(g, &a->h, g->Z, c, error);
+
+	if (!Z)
 		return FALSE;
 	memset(dZ, 0, rows * c * sizeof(float));
 	*loss_sum = 0;
 	if (a->pairs == 0)
 		return TRUE;
 	float inv = 1.0f / (float)a->pairs;
-	const float *Z = a->Zq ? a->Zq : g->Z;
 #pragma omp parallel for schedule(dynamic, 64) reduction(+ : loss) \
 	if (a->q.nnz * c > PAR_MIN)
 	for (int64_t i = 0; i < rows; i++) {
@@ -763,8 +790,6 @@ struct gae_val {
 	int64_t total;
 	struct kith_csr q;        /* pa, pb, ra, rb of each pair, local */
 	struct kith_halo h;
-	float *Zv;                /* Z and the halo's rows (NULL: no halo,
-	                             Z itself) */
 	double *score;            /* 2 np: held-out, then random */
 };
 
@@ -774,14 +799,13 @@ gae_val_clear(struct gae_val *v)
 	g_free(v->count);
 	kith_csr_clear(&v->q);
 	kith_halo_clear(&v->h);
-	kith_floats_free(v->Zv);
 	g_free(v->score);
 	memset(v, 0, sizeof *v);
 }
 
 /* The pairs of this rank and their halo.  Collective. */
 static gboolean
-gae_val_setup(struct gae_val *v, const struct gcn *g, uint64_t seed,
+gae_val_setup(struct gae_val *v, struct gcn *g, uint64_t seed,
               GError **error)
 {
 	int P = kith_dist_size(), me = kith_dist_rank();
@@ -812,11 +836,7 @@ gae_val_setup(struct gae_val *v, const struct gcn *g, uint64_t seed,
 	}
 	if (!kith_halo_build_in_place(&v->h, &v->q, g->n, g->bounds, error))
 		return FALSE;
-	/* no halo: the scores read Z itself */
-	v->Zv = v->h.n_halo == 0 ? NULL :
-	        kith_floats_new((g->rows + v->h.n_halo) * g->c + 1, FALSE,
-	                        error);
-	v->score = v->Zv || v->h.n_halo == 0 ?
+	v->score = workspace(g, v->h.n_halo, g->c, error) ?
 	           kith_alloc_n(2 * v->np + 1, sizeof(double), error) : NULL;
 	return kith_dist_all_ok(v->score != NULL, error);
 }
@@ -824,18 +844,15 @@ gae_val_setup(struct gae_val *v, const struct gcn *g, uint64_t seed,
 /* The AUC of Z (g's owned rows), the same on every rank (-1: no pairs).
  * Collective. */
 static gboolean
-gae_val_auc(struct gae_val *v, const struct gcn *g, double *auc,
+gae_val_auc(struct gae_val *v, struct gcn *g, double *auc,
             GError **error)
 {
 	int c = g->c;
 	g_autofree double *all = NULL;
 
-	const float *Z = v->Zv ? v->Zv : g->Z;
+	const float *Z = with_halo(g, &v->h, g->Z, c, error);
 
-	if (v->Zv)
-		memcpy(v->Zv, g->Z, g->rows * c * sizeof(float));
-	if (!kith_halo_exchange(&v->h, v->Zv ? v->Zv : g->Z, c, sizeof(float),
-	                        NULL, error))
+	if (!Z)
 		return FALSE;
 	for (int64_t e = 0; e < v->np; e++) {
 		const int32_t *o = v->q.indices + 4 * e;
