@@ -349,7 +349,12 @@ void kith_gcn_params_to_json(JsonBuilder *b, const struct kith_gcn_params *p,
  * KITH_ERROR_USAGE on bad parameters or no train node, KITH_ERROR_NOMEM,
  * KITH_ERROR_IO / KITH_ERROR_CORRUPT from checkpoints,
  * KITH_ERROR_INTERRUPTED (after writing a checkpoint when
- * train.checkpoint_dir is set). */
+ * train.checkpoint_dir is set).
+ * Under an MPI job (kith_dist_active()) every rank calls it alike with
+ * the whole A, X and labels: each trains its rows of the graph, emb and
+ * pred are written on rank 0 only (NULL allowed on the other ranks),
+ * model is the same on every rank, and report gets the ranks, their row
+ * bounds and the bytes. */
 gboolean kith_gcn_train(float *emb, int32_t *pred,
                         struct kith_gcn_model *model,
                         struct kith_train_report *report,
@@ -359,7 +364,8 @@ gboolean kith_gcn_train(float *emb, int32_t *pred,
                         GError **error);
 
 /* Applies trained weights to a (possibly new) graph and features: emb as
- * in kith_gcn_train(), pred when supervised (may be NULL). */
+ * in kith_gcn_train(), pred when supervised (may be NULL).  Under an MPI
+ * job over the ranks, as kith_gcn_train(). */
 gboolean kith_gcn_apply(float *emb, int32_t *pred,
                         const struct kith_gcn_model *m,
                         const struct kith_csr *A, const struct kith_csr *X,

@@ -24,12 +24,16 @@
  * share), so the gradient is computed row-parallel with no atomics.
  *
  * Determinism: dropout masks and negatives come from kith_rng streams
- * keyed by (seed, epoch, block of rows), independent of the thread count;
- * dense products go through OpenBLAS sgemm (outside parallel regions).
- * So a checkpoint (weights, Adam moments, kept weights and the
- * early-stopping counters after an epoch; written by the training driver,
- * train.c, whose hooks this file supplies) is all a resumed run needs to
- * end with the same bytes.
+ * keyed by (seed, epoch, block of entries or row), independent of the
+ * thread count, and the auto-encoder's held-out links (5 %) by a hash
+ * of the seed and the pair (gnn_pair_held()); dense products go through
+ * OpenBLAS sgemm (outside parallel regions).  So a checkpoint (weights,
+ * Adam moments, kept weights and the early-stopping counters after an
+ * epoch; written by the training driver, train.c, whose hooks this file
+ * supplies) is all a resumed run needs to end with the same bytes.
+ *
+ * Under mpirun every rank runs the same hooks over its rows (see "the
+ * graph over the ranks" below); one process is the case of one rank.
  */
 #include "config.h"
 
