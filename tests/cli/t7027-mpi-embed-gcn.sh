@@ -4,9 +4,9 @@
 # weights whole on every rank.  Supervised: one rank is one process to
 # the byte; 2 and 3 ranks give the same best epoch, test accuracy within
 # 0.005 and the same predictions but a few (only the order of reduced
-# sums differs), an embedding within 1e-3; bytes per epoch equal to the
-# formula of kith-embed(1) with the halo rows H counted here from the
-# store.  The auto-encoder (negatives from every rank's rows): held-out
+# sums differs), an embedding within 1e-3 (also on the directed graph);
+# bytes per epoch equal to the formula of kith-embed(1) with the halo
+# rows H counted here from the store.  The auto-encoder (negatives from every rank's rows): held-out
 # AUC within 0.002.  --resume under mpirun (same bytes on the same rank
 # count; a one-process checkpoint resumed on 3 ranks), --from under
 # mpirun, the per-rank memory estimate (within 15 % of the largest
@@ -79,6 +79,18 @@ for f in users.npy gcn.pred.npy gcn.w1.npy gcn.w2.npy gcn.b2.npy; do
 	check "np 1: $f byte-identical to one process" \
 		cmp "$T/g0/$f" "$T/g1/$f"
 done
+
+# a directed graph: each rank finds its rows' in-links in the whole graph
+check "ingest cora, directed" "$KITH" ingest -q --social "$C/edges.tsv" \
+	--directed --user-features "$C/features.tsv" -o "$T/cd"
+check "directed, one process" "$KITH" embed "$T/cd" $S -q -o "$T/d0"
+check "directed, np 3" kith_np 3 embed "$T/cd" $S -q -o "$T/d3"
+d=$(maxdiff "$T/d0/users.npy" "$T/d3/users.npy")
+ok_if "directed, np 3: users.npy within 1e-3 of one process ($d)" \
+	"$(within "$d" 0 0.001)" = y
+ok_if "directed, np 3: the same test accuracy" \
+	"$(json_get "$T/d3/manifest.json" test_accuracy)" = \
+	"$(json_get "$T/d0/manifest.json" test_accuracy)"
 
 # the auto-encoder: its negatives and validation pairs span the ranks
 A="--model gcn --epochs 60 --dim 16 --seed 3 --threads 1 -q"
