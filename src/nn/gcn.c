@@ -128,8 +128,9 @@ colsum(float *out, const float *G, int64_t n, int c)
  * symmetric, self-loops and held-out pairs left out) are built from a pass
  * over the whole A (the transposed entries of a directed graph are found
  * there), its rows of Â from those with the degrees of the halo rows
- * fetched from their owners.  Every product Â·Y is a halo exchange of Y's
- * remote rows, then a local SpMM; Â is symmetric, so the backward
+ * fetched from their owners.  Every product Â·Y copies Y's rows into one
+ * workspace and fetches the remote rows they touch after them
+ * (with_halo()), then a local SpMM; Â is symmetric, so the backward
  * products Âᵀ·dY are the same.  The weights are whole on every rank: the
  * partial gradients of a rank's rows are summed over the ranks (one
  * Allreduce of f·h + h + h·c + c floats) and every rank takes the same
