@@ -964,21 +964,22 @@ gcn_hook_setup(void *m, int phase, gboolean resuming, GError **error)
 	G->n_train = cnt[0];
 	G->n_val = cnt[1];
 	G->gae.pairs = cnt[0];
-	if (!model_alloc(&G->cur, f, G->h, G->c, G->sup, error) ||
-	    !model_alloc(G->kept, f, G->h, G->c, G->sup, error))
-		return FALSE;
-	kith_rng_seed(&rng, p->seed, 1);
-	gnn_glorot(G->cur.w1, f, G->h, &rng);
-	gnn_glorot(G->cur.w2, G->h, G->c, &rng);
-	model_copy(G->kept, &G->cur);
-	if (!kith_adam_init(&g->aw1, f * G->h, (float)p->lr, error) ||
-	    !kith_adam_init(&g->ab1, G->h, (float)p->lr, error) ||
-	    !kith_adam_init(&g->aw2, (size_t)G->h * G->c, (float)p->lr,
-	                    error) ||
-	    !kith_adam_init(&g->ab2, G->c, (float)p->lr, error))
-		return FALSE;
+	gboolean ok = model_alloc(&G->cur, f, G->h, G->c, G->sup, error) &&
+	              model_alloc(G->kept, f, G->h, G->c, G->sup, error);
+	if (ok) {
+		kith_rng_seed(&rng, p->seed, 1);
+		gnn_glorot(G->cur.w1, f, G->h, &rng);
+		gnn_glorot(G->cur.w2, G->h, G->c, &rng);
+		model_copy(G->kept, &G->cur);
+		ok = kith_adam_init(&g->aw1, f * G->h, (float)p->lr, error) &&
+		     kith_adam_init(&g->ab1, G->h, (float)p->lr, error) &&
+		     kith_adam_init(&g->aw2, (size_t)G->h * G->c, (float)p->lr,
+		                    error) &&
+		     kith_adam_init(&g->ab2, G->c, (float)p->lr, error);
+	}
 	gnn_blas_threads(g->rows, G->h, G->c);
-	return TRUE;
+	/* a failure of one rank ends them all here, not in the first step */
+	return kith_dist_all_ok(ok, error);
 }
 
 /* One full-batch epoch: dropout masks and negatives of stream `epoch`. */
