@@ -88,9 +88,10 @@ check "directed, np 3" kith_np 3 embed "$T/cd" $S -q -o "$T/d3"
 d=$(maxdiff "$T/d0/users.npy" "$T/d3/users.npy")
 ok_if "directed, np 3: users.npy within 1e-3 of one process ($d)" \
 	"$(within "$d" 0 0.001)" = y
-ok_if "directed, np 3: the same test accuracy" \
-	"$(json_get "$T/d3/manifest.json" test_accuracy)" = \
-	"$(json_get "$T/d0/manifest.json" test_accuracy)"
+dacc=$(json_get "$T/d3/manifest.json" test_accuracy)
+dacc0=$(json_get "$T/d0/manifest.json" test_accuracy)
+ok_if "directed, np 3: test accuracy $dacc within 0.005 of one process ($dacc0)" \
+	"$(within "$dacc" "$dacc0" 0.005)" = y
 
 # the auto-encoder: its negatives and validation pairs span the ranks
 A="--model gcn --epochs 60 --dim 16 --seed 3 --threads 1 -q"
