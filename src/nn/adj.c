@@ -85,7 +85,7 @@ fail:
 
 int64_t
 gnn_merge_union(const int32_t *a, int64_t na, const int32_t *b, int64_t nb,
-            int32_t skip, int32_t *out)
+                int32_t skip, int32_t *out)
 {
 	int64_t i = 0, j = 0, c = 0;
 	int32_t last = -1;

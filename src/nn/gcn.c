@@ -588,7 +588,6 @@ struct gae {
 	struct kith_csr q;        /* owned rows: the targets, local columns */
 	struct kith_halo h;       /* their remote rows */
 	int64_t pairs;            /* pairs of the loss over all ranks */
-	int64_t halo_rows;        /* Σ over epochs of this rank's h rows */
 };
 
 static void
@@ -628,7 +627,6 @@ gae_targets(struct gae *a, struct gcn *g, int neg, uint64_t seed,
 		a->q.indptr[r] = T->indptr[r] * per;
 	if (!kith_halo_build_in_place(&a->h, &a->q, g->n, g->bounds, error))
 		return FALSE;
-	a->halo_rows += a->h.n_halo;
 	return kith_dist_all_ok(workspace(g, a->h.n_halo, g->c, error), error);
 }
 
