@@ -11,6 +11,7 @@ EXTRA_DIST += tools/bench-spmm
 libkith_a_SOURCES += src/nn/gcn.c
 libkith_a_SOURCES += src/nn/sage.c
 libkith_a_SOURCES += src/nn/gnn-common.c src/nn/gnn-internal.h
+libkith_a_SOURCES += src/nn/gnn-ranks.c
 libkith_a_SOURCES += src/nn/train.c src/nn/ckpt.c src/nn/train-internal.h \
 	src/nn/embed.c
 libkith_a_SOURCES += src/nn/features.c

@@ -40,6 +40,7 @@ ckpt_add_array(struct ckpt_items *it, const char *name, float *data,
 	a->data = data;
 	a->rows = rows;
 	a->cols = cols;
+	a->split = FALSE;
 }
 
 void
@@ -68,6 +69,8 @@ ckpt_split(struct ckpt_items *it, const int64_t *bounds, int width)
 {
 	it->bounds = bounds;
 	it->width = width;
+	for (int i = 0; i < it->n_arr; i++)
+		it->arr[i].split = TRUE;
 }
 
 /* The shape of array a in the files: a split array has all the rows. */
@@ -75,9 +78,9 @@ static void
 file_shape(const struct ckpt_items *it, const struct ckpt_array *a,
            int64_t *rows, int64_t *cols)
 {
-	int64_t total = it->bounds ? it->bounds[kith_dist_size()] : 0;
+	int64_t total = a->split ? it->bounds[kith_dist_size()] : 0;
 
-	*rows = !it->bounds ? a->rows : a->cols > 0 ? total : total * it->width;
+	*rows = !a->split ? a->rows : a->cols > 0 ? total : total * it->width;
 	*cols = a->cols;
 }
 
@@ -386,7 +389,7 @@ write_arrays(const char *tmp, const struct ckpt_items *it, uint64_t *xx,
 		const float *data = a->data;
 		int64_t rows, cols;
 		file_shape(it, a, &rows, &cols);
-		if (it->bounds) {
+		if (a->split) {
 			GError *e = NULL;
 			if (!kith_dist_gatherv(a->data, count[me], whole, count,
 			                       sizeof(float), ok ? &e : NULL))
@@ -683,8 +686,8 @@ ckpt_load(const struct ckpt_gen *g, const struct ckpt_items *it,
 		struct kith_npy m;
 		int64_t rows, cols;
 		/* a split array: this rank's rows */
-		size_t skip = it->bounds ? (size_t)(it->bounds[kith_dist_rank()] *
-		                                    it->width) : 0;
+		size_t skip = a->split ? (size_t)(it->bounds[kith_dist_rank()] *
+		                                  it->width) : 0;
 		file_shape(it, a, &rows, &cols);
 		if (kith_json_obj(ao, a->name) == NULL)
 			return corrupt(error, g->dir, "does not hold this "

@@ -50,8 +50,6 @@
 #include "nn/gnn-internal.h"
 #include "nn/train-internal.h"
 
-#define ROW_BLOCK 256
-
 void
 kith_gcn_model_clear(struct kith_gcn_model *m)
 {
@@ -130,7 +128,7 @@ colsum(float *out, const float *G, int64_t n, int c)
  * there), its rows of Â from those with the degrees of the halo rows
  * fetched from their owners.  Every product Â·Y copies Y's rows into one
  * workspace and fetches the remote rows they touch after them
- * (with_halo()), then a local SpMM; Â is symmetric, so the backward
+ * (gnn_with_halo()), then a local SpMM; Â is symmetric, so the backward
  * products Âᵀ·dY are the same.  The weights are whole on every rank: the
  * partial gradients of a rank's rows are summed over the ranks (one
  * Allreduce of f·h + h + h·c + c floats) and every rank takes the same
@@ -149,18 +147,11 @@ struct gcn {
 	int64_t *held;            /* GAE: held-out pairs (lo, hi) of owned
 	                             rows, 2 per pair */
 	int64_t n_held;
-	struct kith_csr Xd;       /* owned rows of X (a view), dropped values
-	                             (owned, as its row pointers) */
-	struct kith_csr XT;       /* Xdᵀ (values: kept X values), owned */
-	int64_t *perm;            /* XT entry -> Xd entry */
-	const float *xval;        /* the owned rows' X values, NULL: ones */
-	int64_t xoff;             /* global index of the first owned X entry */
-	int64_t x_nnz;            /* entries of the whole X */
+	struct gnn_xrows x;       /* owned rows of X */
 	float *xmask;             /* per X entry: 0 or 1/(1-p) */
 	float *XW, *P1, *H, *hmask, *HW, *Z;
 	float *dZ, *dHW, *dH, *dXW;
-	float *W;                 /* a product's input with its halo rows */
-	size_t w_cap;             /* W's floats */
+	struct gnn_ws ws;         /* a product's input with its halo rows */
 	float *grad;              /* gw1 | gb1 | gw2 | gb2, summed over ranks */
 	float *gw1, *gb1, *gw2, *gb2;
 	struct kith_adam aw1, ab1, aw2, ab2;
@@ -172,16 +163,13 @@ gcn_clear(struct gcn *g)
 	kith_halo_clear(&g->hal);
 	kith_csr_clear(&g->A);
 	kith_csr_clear(&g->T);
-	g_free(g->Xd.indptr);
-	kith_floats_free(g->Xd.values);
-	kith_csr_clear(&g->XT);
+	gnn_xrows_clear(&g->x);
+	gnn_ws_clear(&g->ws);
 	g_free(g->bounds);
 	g_free(g->held);
-	g_free(g->perm);
 	g_free(g->grad);
 	float **bufs[] = { &g->xmask, &g->XW, &g->P1, &g->H, &g->hmask,
-	                   &g->HW, &g->Z, &g->dZ, &g->dHW, &g->dH, &g->dXW,
-	                   &g->W };
+	                   &g->HW, &g->Z, &g->dZ, &g->dHW, &g->dH, &g->dXW };
 	for (size_t i = 0; i < G_N_ELEMENTS(bufs); i++)
 		kith_floats_free(*bufs[i]);
 	kith_adam_clear(&g->aw1);
@@ -190,38 +178,6 @@ gcn_clear(struct gcn *g)
 	kith_adam_clear(&g->ab2);
 	memset(g, 0, sizeof *g);
 }
-
-/* Transpose of X keeping, for every entry, the index of its X entry. */
-static gboolean
-transpose_perm(struct kith_csr *out, int64_t **perm, const struct kith_csr *X,
-               GError **error)
-{
-	int64_t *next;
-
-	if (!kith_csr_alloc(out, X->n_cols, X->n_rows, X->nnz, TRUE, error))
-		return FALSE;
-	*perm = kith_alloc_n(MAX(X->nnz, 1), sizeof(int64_t), error);
-	next = kith_alloc0_n(X->n_cols + 1, sizeof(int64_t), error);
-	if (!*perm || !next) {
-		g_free(next);
-		return FALSE;
-	}
-	memset(out->indptr, 0, (X->n_cols + 1) * sizeof(int64_t));
-	for (int64_t k = 0; k < X->nnz; k++)
-		out->indptr[X->indices[k] + 1]++;
-	for (int64_t j = 0; j < X->n_cols; j++)
-		out->indptr[j + 1] += out->indptr[j];
-	memcpy(next, out->indptr, X->n_cols * sizeof(int64_t));
-	for (int64_t i = 0; i < X->n_rows; i++)
-		for (int64_t k = X->indptr[i]; k < X->indptr[i + 1]; k++) {
-			int64_t p = next[X->indices[k]]++;
-			out->indices[p] = (int32_t)i;
-			(*perm)[p] = k;
-		}
-	g_free(next);
-	return TRUE;
-}
-
 
 /* The owned rows of A made symmetric (rows sorted, duplicates and
  * self-loops removed), without the pairs held out with ratio, into T
@@ -336,61 +292,13 @@ normalised_rows(struct gcn *g, GError **error)
 	return TRUE;
 }
 
-/* This rank's rows of X as a view into X (its own row pointers and the
- * values the dropout rewrites), with the global index of their first
- * entry. */
-static gboolean
-owned_features(struct gcn *g, const struct kith_csr *X, GError **error)
-{
-	int64_t lo = g->lo, k0 = X->indptr[lo], nnz = X->indptr[lo + g->rows] -
-	                                              k0;
-
-	g->Xd = (struct kith_csr){ .n_rows = g->rows, .n_cols = X->n_cols,
-	                           .nnz = nnz, .indices = X->indices + k0 };
-	g->Xd.indptr = kith_alloc_n(g->rows + 1, sizeof(int64_t), error);
-	g->Xd.values = g->Xd.indptr ? kith_floats_new(MAX(nnz, 1), FALSE, error)
-	                            : NULL;
-	if (!g->Xd.values)
-		return FALSE;
-	for (int64_t r = 0; r <= g->rows; r++)
-		g->Xd.indptr[r] = X->indptr[lo + r] - k0;
-	g->xval = X->values ? X->values + k0 : NULL;
-	g->xoff = k0;
-	g->x_nnz = X->indptr[X->n_rows];
-	return TRUE;
-}
-
-/* Room in g->W for the owned rows and n_halo halo rows of `width`
+/* Room in g->ws for the owned rows and n_halo halo rows of `width`
  * floats (none needed without halo rows). */
 static gboolean
 workspace(struct gcn *g, int64_t n_halo, int width, GError **error)
 {
-	size_t need = (size_t)(g->rows + n_halo) * width;
-
-	if (n_halo == 0 || need <= g->w_cap)
-		return TRUE;
-	kith_floats_free(g->W);
-	g->W = kith_floats_new(need, FALSE, error);
-	g->w_cap = g->W ? need : 0;
-	return g->W != NULL;
-}
-
-/* X (the owned rows, `width` floats each) with the rows of halo h after
- * them: X itself when h has none, else the workspace g->W (room made by
- * workspace()) holding a copy of X's rows, then the halo's, fetched from
- * their owners.  NULL on failure.  Collective. */
-static const float *
-with_halo(struct gcn *g, const struct kith_halo *h, const float *X,
-          int width, GError **error)
-{
-	float *dst = (float *)X;        /* no halo rows: only read (sent) */
-
-	if (h->n_halo > 0) {
-		dst = g->W;
-		memcpy(dst, X, (size_t)g->rows * width * sizeof(float));
-	}
-	return kith_halo_exchange(h, dst, width, sizeof(float), NULL, error) ?
-	       dst : NULL;
+	return n_halo == 0 ||
+	       gnn_ws_reserve(&g->ws, (size_t)(g->rows + n_halo) * width, error);
 }
 
 /* The run's rows of A (whole on every rank; rows cut by its row lengths)
@@ -425,7 +333,7 @@ gcn_setup(struct gcn *g, const struct kith_csr *A, const struct kith_csr *X,
 	    !normalised_rows(g, error))
 		return FALSE;
 	int64_t rows = g->rows;
-	gboolean ok = owned_features(g, X, error) &&
+	gboolean ok = gnn_xrows_init(&g->x, X, g->lo, rows, training, error) &&
 	    (g->XW = kith_floats_new(rows * h, FALSE, e)) &&
 	    (g->P1 = kith_floats_new(rows * h, FALSE, e)) &&
 	    (g->H = kith_floats_new(rows * h, FALSE, e)) &&
@@ -434,8 +342,8 @@ gcn_setup(struct gcn *g, const struct kith_csr *A, const struct kith_csr *X,
 	    workspace(g, g->hal.n_halo, MAX(h, c), error);
 	if (ok && training) {
 		size_t ng = (size_t)g->f * h + h + (size_t)h * c + c;
-		ok = transpose_perm(&g->XT, &g->perm, &g->Xd, error) &&
-		    (g->xmask = kith_floats_new(MAX(g->Xd.nnz, 1), FALSE, e)) &&
+		ok = (g->xmask = kith_floats_new(MAX(g->x.Xd.nnz, 1), FALSE,
+		                                 e)) &&
 		    (g->hmask = kith_floats_new(rows * h, FALSE, e)) &&
 		    (g->dZ = kith_floats_new(rows * c, TRUE, e)) &&
 		    (g->dHW = kith_floats_new(rows * c, FALSE, e)) &&
@@ -452,44 +360,19 @@ gcn_setup(struct gcn *g, const struct kith_csr *A, const struct kith_csr *X,
 	return kith_dist_all_ok(ok, error);
 }
 
-/* The mask of global entries [g0, g1) of one of the two masked arrays
- * (first: X's entries, else H's, whose blocks are numbered after X's
- * b_off) into m: blocks of ROW_BLOCK x 64 entries, each drawn from the
- * stream of (seed, epoch, first, block), so a rank draws the entries of
- * its rows as one process does. */
-static void
-fill_mask(float *m, int64_t g0, int64_t g1, double p, uint64_t seed,
-          int epoch, gboolean first, int64_t b_off)
-{
-	const int64_t B = ROW_BLOCK * 64;
-	float keep = (float)(1.0 / (1.0 - p));
-	int64_t b0 = g0 / B, b1 = (g1 + B - 1) / B;
-
-#pragma omp parallel for schedule(static) if (g1 - g0 > PAR_MIN)
-	for (int64_t b = b0; b < b1; b++) {
-		struct kith_rng r;
-		int64_t lo = b * B, hi = MIN(lo + B, g1);
-		kith_rng_seed(&r, seed, ((uint64_t)epoch << 40) ^
-		              ((uint64_t)first << 39) ^ (uint64_t)(b + b_off));
-		for (int64_t k = lo; k < hi; k++) {
-			float v = p > 0 && kith_rng_uniform(&r) < p ? 0.0f : keep;
-			if (k >= g0)
-				m[k - g0] = v;
-		}
-	}
-}
-
 /* Fills the dropout masks of epoch `epoch` (keep prob 1-p, scale
  * 1/(1-p)); p = 0 gives all ones. */
 static void
 draw_masks(struct gcn *g, double p, uint64_t seed, int epoch)
 {
-	const int64_t B = ROW_BLOCK * 64;
+	const int64_t B = GNN_MASK_BLOCK;
+	const struct gnn_xrows *x = &g->x;
 
-	fill_mask(g->xmask, g->xoff, g->xoff + g->Xd.nnz, p, seed, epoch, TRUE,
-	          0);
-	fill_mask(g->hmask, g->lo * g->h, (g->lo + g->rows) * g->h, p, seed,
-	          epoch, FALSE, (g->x_nnz + B - 1) / B);
+	/* H's blocks are numbered after X's */
+	gnn_fill_mask(g->xmask, x->xoff, x->xoff + x->Xd.nnz, p, seed, epoch,
+	              TRUE, 0);
+	gnn_fill_mask(g->hmask, g->lo * g->h, (g->lo + g->rows) * g->h, p, seed,
+	              epoch, FALSE, (x->x_nnz + B - 1) / B);
 }
 
 /* Y (the owned rows) = Â · X (the owned rows; the halo rows are
@@ -497,7 +380,7 @@ draw_masks(struct gcn *g, double p, uint64_t seed, int epoch)
 static gboolean
 prop(struct gcn *g, float *Y, const float *X, int width, GError **error)
 {
-	const float *Xh = with_halo(g, &g->hal, X, width, error);
+	const float *Xh = gnn_with_halo(&g->ws, &g->hal, X, width, error);
 
 	if (!Xh)
 		return FALSE;
@@ -512,14 +395,11 @@ static gboolean
 forward(struct gcn *g, const struct kith_gcn_model *m, gboolean train,
         GError **error)
 {
-	int64_t rows = g->rows, nnz = g->Xd.nnz;
+	int64_t rows = g->rows;
 	int h = g->h, c = g->c;
 
-#pragma omp parallel for schedule(static) if (nnz > PAR_MIN)
-	for (int64_t k = 0; k < nnz; k++)
-		g->Xd.values[k] = (g->xval ? g->xval[k] : 1.0f) *
-		                  (train ? g->xmask[k] : 1.0f);
-	kith_spmm(g->XW, &g->Xd, m->w1, h);
+	gnn_xrows_drop(&g->x, train ? g->xmask : NULL);
+	kith_spmm(g->XW, &g->x.Xd, m->w1, h);
 	if (!prop(g, g->P1, g->XW, h, error))
 		return FALSE;
 	gnn_add_bias(g->P1, m->b1, rows, h);
@@ -603,77 +483,25 @@ static gboolean
 gae_targets(struct gae *a, struct gcn *g, int neg, uint64_t seed,
             int epoch, GError **error)
 {
-	const struct kith_csr *T = &g->T;
-	int per = 1 + neg;
-
-	kith_csr_clear(&a->q);
-	kith_halo_clear(&a->h);
-	if (!kith_dist_all_ok(kith_csr_alloc(&a->q, g->rows, g->n,
-	                                     T->nnz * per, FALSE, error),
-	                      error))
-		return FALSE;
-#pragma omp parallel for schedule(dynamic, 64) if (T->nnz * per > PAR_MIN)
-	for (int64_t r = 0; r < g->rows; r++) {
-		struct kith_rng rng;
-		int64_t i = g->lo + r, o = T->indptr[r] * per;
-		kith_rng_seed(&rng, seed ^ 0x9e3779b97f4a7c15ULL,
-		              ((uint64_t)epoch << 40) ^ (uint64_t)i);
-		for (int64_t k = T->indptr[r]; k < T->indptr[r + 1]; k++)
-			for (int s = 0; s <= neg; s++)
-				a->q.indices[o++] = s == 0 ? T->indices[k] :
-				    (int32_t)kith_rng_below(&rng, (uint64_t)g->n);
-	}
-	for (int64_t r = 0; r <= g->rows; r++)
-		a->q.indptr[r] = T->indptr[r] * per;
-	if (!kith_halo_build_in_place(&a->h, &a->q, g->n, g->bounds, error))
+	if (!gnn_link_targets(&a->q, &a->h, &g->T, g->lo, g->n, g->bounds, neg,
+	                      seed ^ 0x9e3779b97f4a7c15ULL, epoch, error))
 		return FALSE;
 	return kith_dist_all_ok(workspace(g, a->h.n_halo, g->c, error), error);
 }
 
 /* The logistic loss of the epoch's pairs (targets of gae_targets()): the
  * loss summed over the owned rows, the gradient of the mean over all
- * a->pairs into dZ's owned rows (row i's pairs update z_i only).
- * Collective. */
+ * a->pairs into dZ's owned rows.  Collective. */
 static gboolean
 gae_loss(struct gae *a, struct gcn *g, float *dZ, int neg,
          double *loss_sum, GError **error)
 {
-	int64_t rows = g->rows;
-	int c = g->c, per = 1 + neg;
-	double loss = 0;
-
-	const float *Z = with_halo(g, &a->h, g->Z, c, error);
+	const float *Z = gnn_with_halo(&g->ws, &a->h, g->Z, g->c, error);
 
 	if (!Z)
 		return FALSE;
-	memset(dZ, 0, rows * c * sizeof(float));
-	*loss_sum = 0;
-	if (a->pairs == 0)
-		return TRUE;
-	float inv = 1.0f / (float)a->pairs;
-#pragma omp parallel for schedule(dynamic, 64) reduction(+ : loss) \
-	if (a->q.nnz * c > PAR_MIN)
-	for (int64_t i = 0; i < rows; i++) {
-		const float *zi = Z + i * c;
-		float *di = dZ + i * c;
-		for (int64_t k = a->q.indptr[i]; k < a->q.indptr[i + 1]; k++) {
-			int64_t j = a->q.indices[k];
-			int s = (int)((k - a->q.indptr[i]) % per);
-			if (j == i)
-				continue;
-			const float *zj = Z + j * c;
-			float dot = 0;
-			for (int t = 0; t < c; t++)
-				dot += zi[t] * zj[t];
-			float y = s == 0 ? 1.0f : 0.0f;
-			float pr = 1.0f / (1.0f + expf(-dot));
-			loss += s == 0 ? -log(pr + 1e-12) : -log(1 - pr + 1e-12);
-			float gr = (pr - y) * inv;
-			for (int t = 0; t < c; t++)
-				di[t] += gr * zj[t];
-		}
-	}
-	*loss_sum = loss;
+	*loss_sum = gnn_link_loss(&a->q, Z, dZ, g->c, 1 + neg, a->pairs, 1.0f,
+	                          TRUE);
 	return TRUE;
 }
 
@@ -697,10 +525,7 @@ backward(struct gcn *g, const struct kith_gcn_model *m, double wd,
 	colsum(g->gb1, g->dH, rows, h);
 	if (!prop(g, g->dXW, g->dH, h, error))
 		return FALSE;
-#pragma omp parallel for schedule(static) if (g->XT.nnz > PAR_MIN)
-	for (int64_t k = 0; k < g->XT.nnz; k++)
-		g->XT.values[k] = g->Xd.values[g->perm[k]];
-	kith_spmm(g->gw1, &g->XT, g->dXW, h);
+	gnn_xrows_grad(&g->x, g->gw1, g->dXW, h);
 	if (!kith_dist_allreduce_f32(g->grad, (size_t)g->f * h + h +
 	                             (size_t)h * c + c, error))
 		return FALSE;
@@ -754,146 +579,13 @@ argmax_rows(int32_t *pred, const float *Z, int64_t n, int c)
 	}
 }
 
-static int
-cmp_double(const void *x, const void *y)
-{
-	double u = *(const double *)x, v = *(const double *)y;
-	return (u > v) - (u < v);
-}
-
-/* AUC of the scores sp of held-out pairs against the scores sn of as
- * many random pairs (both sorted here): O(np log np). */
-static double
-auc_of(double *sp, double *sn, int64_t np)
-{
-	int64_t wins2 = 0, j = 0, k = 0;
-
-	qsort(sp, np, sizeof(double), cmp_double);
-	qsort(sn, np, sizeof(double), cmp_double);
-	for (int64_t i = 0; i < np; i++) {
-		while (j < np && sn[j] < sp[i])
-			j++;
-		k = j;
-		while (k < np && sn[k] == sp[i])
-			k++;
-		wins2 += 2 * j + (k - j);
-	}
-	return (double)wins2 / (2.0 * np * np);
-}
-
-/* ---- the auto-encoder's validation --------------------------------------
- * The held-out pairs (numbered in row order over the ranks) against as
- * many random pairs, pair e's from the stream of (seed, e), scored by the
- * dot products of Z's rows: each rank scores its pairs (their remote rows
- * fetched over a halo built once), rank 0 gathers the scores and computes
- * the AUC. */
-struct gae_val {
-	int64_t np;               /* this rank's held-out pairs */
-	int64_t *count;           /* every rank's (P) */
-	int64_t total;
-	struct kith_csr q;        /* pa, pb, ra, rb of each pair, local */
-	struct kith_halo h;
-	double *score;            /* 2 np: held-out, then random */
-};
-
-static void
-gae_val_clear(struct gae_val *v)
-{
-	g_free(v->count);
-	kith_csr_clear(&v->q);
-	kith_halo_clear(&v->h);
-	g_free(v->score);
-	memset(v, 0, sizeof *v);
-}
-
-/* The pairs of this rank and their halo.  Collective. */
-static gboolean
-gae_val_setup(struct gae_val *v, struct gcn *g, uint64_t seed,
-              GError **error)
-{
-	int P = kith_dist_size(), me = kith_dist_rank();
-	int64_t off = 0;
-
-	v->np = g->n_held;
-	v->count = g_new0(int64_t, P);
-	v->count[me] = v->np;
-	if (!kith_dist_allreduce_i64(v->count, P, KITH_DIST_SUM, error))
-		return FALSE;
-	for (int r = 0; r < P; r++) {
-		off += r < me ? v->count[r] : 0;
-		v->total += v->count[r];
-	}
-	if (!kith_dist_all_ok(kith_csr_alloc(&v->q, g->rows, g->n, 4 * v->np,
-	                                     FALSE, error), error))
-		return FALSE;
-	for (int64_t r = 0; r < g->rows; r++)
-		v->q.indptr[r + 1] = 4 * v->np;     /* all in the first row */
-	for (int64_t e = 0; e < v->np; e++) {
-		struct kith_rng r;
-		int32_t *o = v->q.indices + 4 * e;
-		kith_rng_seed(&r, seed, ((uint64_t)(off + e) << 8) ^ 77);
-		o[0] = (int32_t)g->held[2 * e];
-		o[1] = (int32_t)g->held[2 * e + 1];
-		o[2] = (int32_t)kith_rng_below(&r, (uint64_t)g->n);
-		o[3] = (int32_t)kith_rng_below(&r, (uint64_t)g->n);
-	}
-	if (!kith_halo_build_in_place(&v->h, &v->q, g->n, g->bounds, error))
-		return FALSE;
-	v->score = workspace(g, v->h.n_halo, g->c, error) ?
-	           kith_alloc_n(2 * v->np + 1, sizeof(double), error) : NULL;
-	return kith_dist_all_ok(v->score != NULL, error);
-}
-
-/* The AUC of Z (g's owned rows), the same on every rank (-1: no pairs).
- * Collective. */
-static gboolean
-gae_val_auc(struct gae_val *v, struct gcn *g, double *auc,
-            GError **error)
-{
-	int c = g->c;
-	g_autofree double *all = NULL;
-
-	const float *Z = with_halo(g, &v->h, g->Z, c, error);
-
-	if (!Z)
-		return FALSE;
-	for (int64_t e = 0; e < v->np; e++) {
-		const int32_t *o = v->q.indices + 4 * e;
-		for (int s = 0; s < 2; s++) {
-			const float *a = Z + (int64_t)o[2 * s] * c;
-			const float *b = Z + (int64_t)o[2 * s + 1] * c;
-			double d = 0;
-			for (int t = 0; t < c; t++)
-				d += (double)a[t] * b[t];
-			v->score[s * v->np + e] = d;
-		}
-	}
-	*auc = -1;
-	if (v->total == 0 || g->n < 2)
-		return TRUE;
-	gboolean lead = kith_dist_rank() == 0;
-	if (lead)
-		all = kith_alloc_n(2 * v->total, sizeof(double), error);
-	if (!kith_dist_all_ok(!lead || all, error))
-		return FALSE;
-	/* the held-out scores of all ranks, then the random ones */
-	for (int s = 0; s < 2; s++)
-		if (!kith_dist_gatherv(v->score + s * v->np, v->np,
-		                       lead ? all + s * v->total : NULL, v->count,
-		                       sizeof(double), error))
-			return FALSE;
-	if (lead)
-		*auc = auc_of(all, all + v->total, v->total);
-	return kith_dist_bcast(auc, sizeof *auc, error);
-}
-
 /* ---- training (the hooks of train.c) ------------------------------------ */
 
 /* One kith_gcn_train() call. */
 struct gcn_run {
 	struct gcn g;
 	struct gae gae;                 /* GAE: the epoch's pairs */
-	struct gae_val val;             /* GAE: the validation pairs */
+	struct gnn_val val;             /* GAE: the validation pairs */
 	struct kith_gcn_model cur;      /* the weights being trained */
 	struct kith_gcn_model *kept;    /* the best epoch's (the output) */
 	const struct kith_gcn_params *p;
@@ -956,7 +648,9 @@ gcn_hook_setup(void *m, int phase, gboolean resuming, GError **error)
 		cnt[0] = g->T.nnz * (1 + p->neg);
 	}
 	if (!kith_dist_allreduce_i64(cnt, 2, KITH_DIST_SUM, error) ||
-	    (!G->sup && !gae_val_setup(&G->val, g, p->seed, error)) ||
+	    (!G->sup && !gnn_val_setup(&G->val, g->held, g->n_held, g->rows,
+	                              g->n, g->bounds, p->seed, &g->ws,
+	                              G->c, error)) ||
 	    (G->dist && !gcn_dist_report(G, error)))
 		return FALSE;
 	G->n_train = cnt[0];
@@ -1038,7 +732,8 @@ gcn_hook_validate(void *m, int epoch, struct train_val *v, GError **error)
 	v->score2 = -1;
 	if (!G->sup) {
 		v->loss = 0;
-		return gae_val_auc(&G->val, g, &v->score, error);
+		return gnn_val_auc(&G->val, &g->ws, g->Z, G->c, g->n, &v->score,
+		                   error);
 	}
 	double s[2];
 	s[0] = softmax_ce(g->Z, NULL, g->rows, G->c, G->label + g->lo,
@@ -1132,7 +827,7 @@ gcn_hook_finish(void *m, const struct train_outcome *o,
 
 	gcn_clear(&G->g);
 	gae_clear(&G->gae);
-	gae_val_clear(&G->val);
+	gnn_val_clear(&G->val);
 	if (G->dist && !bcast_model(G->kept, error))
 		return FALSE;
 	if (!G->sup)
@@ -1224,7 +919,7 @@ kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
 	openblas_set_num_threads(kith_get_threads());
 	gcn_clear(&G.g);
 	gae_clear(&G.gae);
-	gae_val_clear(&G.val);
+	gnn_val_clear(&G.val);
 	kith_gcn_model_clear(&G.cur);
 	if (!ok)
 		kith_gcn_model_clear(model);

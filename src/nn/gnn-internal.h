@@ -57,4 +57,100 @@ gboolean gnn_split_edges(struct kith_csr *train, int32_t **va, int32_t **vb,
                          int64_t *nv, const struct kith_csr *A, double ratio,
                          uint64_t seed, uint64_t stream, GError **error);
 
+/* ---- over the ranks (gnn-ranks.c) ----------------------------------------
+ * Rank r of an MPI job (one process: the one rank) owns the rows
+ * [lo, lo + rows) of every node array; see kith/dist.h for the halo. */
+
+#include "kith/dist.h"
+
+/* A float buffer that grows: a product's input with its halo rows, or
+ * the rows a backward product scatters before they go to their owners. */
+struct gnn_ws {
+	float *buf;
+	size_t cap;             /* floats */
+};
+void gnn_ws_clear(struct gnn_ws *w);
+/* Room for `floats` floats (the old contents are lost when it grows). */
+gboolean gnn_ws_reserve(struct gnn_ws *w, size_t floats, GError **error);
+/* X (the h->n_local owned rows of `width` floats) with the rows of halo h
+ * after them: X itself when h has none, else w's buffer (room made by
+ * gnn_ws_reserve()) holding a copy of X's rows, then the halo's, fetched
+ * from their owners.  NULL on failure.  Collective. */
+const float *gnn_with_halo(struct gnn_ws *w, const struct kith_halo *h,
+                           const float *X, int width, GError **error);
+
+/* The owned rows of a sparse feature matrix X: a view into X with its
+ * own row pointers and the values a dropout rewrites, and, for the
+ * gradient of the first weights, its transpose with the X entry of every
+ * transposed entry. */
+struct gnn_xrows {
+	struct kith_csr Xd;     /* indices borrowed from X */
+	const float *xval;      /* the owned rows' X values, NULL: ones */
+	int64_t xoff;           /* global index of the first owned entry */
+	int64_t x_nnz;          /* entries of the whole X */
+	struct kith_csr XT;     /* Xdᵀ (when built) */
+	int64_t *perm;          /* XT entry -> Xd entry */
+};
+gboolean gnn_xrows_init(struct gnn_xrows *x, const struct kith_csr *X,
+                        int64_t lo, int64_t rows, gboolean transpose,
+                        GError **error);
+void gnn_xrows_clear(struct gnn_xrows *x);
+/* Xd's values = X's times mask (one per owned entry; NULL: X's). */
+void gnn_xrows_drop(struct gnn_xrows *x, const float *mask);
+/* gW (f x width) = Xdᵀ · dXW (Xd's current values). */
+void gnn_xrows_grad(const struct gnn_xrows *x, float *gW, const float *dXW,
+                    int width);
+
+/* Entries per block of a dropout mask. */
+#define GNN_MASK_BLOCK (256 * 64)
+/* The mask of global entries [g0, g1) of one masked array into m (0 or
+ * 1/(1-p)): blocks of GNN_MASK_BLOCK entries, block b drawn from the
+ * stream of (seed, epoch, first, b + b_off), so a rank draws the entries
+ * of its rows as one process does (arrays masked in one epoch take
+ * distinct first / b_off). */
+void gnn_fill_mask(float *m, int64_t g0, int64_t g1, double p, uint64_t seed,
+                   int epoch, gboolean first, int64_t b_off);
+
+/* The pairs of an epoch's link loss over the owned rows of the training
+ * graph T (rows of global row lo on, global columns): each edge followed
+ * by `neg` uniform nodes of 0..n drawn from the stream of (seed, epoch,
+ * row), into q (local columns, 1 + neg entries an edge) with the halo of
+ * the rows they touch.  Collective. */
+gboolean gnn_link_targets(struct kith_csr *q, struct kith_halo *h,
+                          const struct kith_csr *T, int64_t lo, int64_t n,
+                          const int64_t *bounds, int neg, uint64_t seed,
+                          int epoch, GError **error);
+/* The logistic loss of σ(temp · z_i·z_j) over q's pairs (Z: owned rows
+ * then q's halo rows, c wide), summed; the gradient of the mean over all
+ * `pairs` of the job into dZ's owned rows (row i's pairs update z_i
+ * only).  skip_self: a pair (i, i) counts for nothing. */
+double gnn_link_loss(const struct kith_csr *q, const float *Z, float *dZ,
+                     int c, int per, int64_t pairs, float temp,
+                     gboolean skip_self);
+
+/* Model selection of a link objective: the held-out pairs (numbered in
+ * row order over the ranks) against as many random pairs, pair e's from
+ * the stream of (seed, e), scored by the dot products of the rows of Z;
+ * each rank scores its pairs (their remote rows fetched over a halo built
+ * once), rank 0 gathers the scores and computes the AUC. */
+struct gnn_val {
+	int64_t np;             /* this rank's held-out pairs */
+	int64_t *count;         /* every rank's (P) */
+	int64_t total;
+	struct kith_csr q;      /* pa, pb, ra, rb of each pair, local */
+	struct kith_halo h;
+	double *score;          /* 2 np: held-out, then random */
+};
+/* held: n_held pairs (2 global nodes each) of this rank's rows; ws gets
+ * room for the halo of rows `width` wide.  Collective. */
+gboolean gnn_val_setup(struct gnn_val *v, const int64_t *held,
+                       int64_t n_held, int64_t rows, int64_t n,
+                       const int64_t *bounds, uint64_t seed,
+                       struct gnn_ws *ws, int width, GError **error);
+/* The AUC of Zown (the owned rows, width wide), the same on every rank
+ * (-1: no pairs).  Collective. */
+gboolean gnn_val_auc(struct gnn_val *v, struct gnn_ws *ws, const float *Zown,
+                     int width, int64_t n, double *auc, GError **error);
+void gnn_val_clear(struct gnn_val *v);
+
 #endif

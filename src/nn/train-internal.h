@@ -45,6 +45,7 @@ struct ckpt_array {
 	char name[40];          /* file name, e.g. "ego.npy" */
 	float *data;
 	int64_t rows, cols;     /* cols 0: a 1-D array of rows floats */
+	gboolean split;         /* rows split over the ranks (ckpt_split()) */
 };
 struct ckpt_counter {
 	char name[40];
@@ -55,13 +56,15 @@ struct ckpt_items {
 	int n_arr;
 	struct ckpt_counter cnt[CKPT_MAX_COUNTERS];
 	int n_cnt;
-	/* Not NULL: the training runs over the ranks of an MPI job and every
-	 * array is split by rows (see ckpt_split()); borrowed. */
+	/* Not NULL: the training runs over the ranks of an MPI job and the
+	 * arrays marked split are split by rows (see ckpt_split());
+	 * borrowed. */
 	const int64_t *bounds;
 	int width;
 	/* TRUE: the training runs over the ranks of an MPI job and every
-	 * array is whole and the same on every rank (the weights of a GCN):
-	 * rank 0 alone writes them, every rank loads them whole. */
+	 * array not split is whole and the same on every rank (the weights
+	 * of a GCN): rank 0 alone writes them, every rank loads them
+	 * whole. */
 	gboolean replicated;
 };
 void ckpt_add_array(struct ckpt_items *it, const char *name, float *data,
@@ -73,7 +76,8 @@ void ckpt_add_counter(struct ckpt_items *it, const char *name,
 void ckpt_add_adam(struct ckpt_items *it, const char *suffix,
                    struct kith_adam *a);
 
-/* Marks every array of it as split over the ranks of an MPI job: this
+/* Marks the arrays added to it so far as split over the ranks of an MPI
+ * job (those added after stay whole; see replicated): this
  * rank holds global rows [bounds[me], bounds[me + 1]) of `width` floats
  * each (ckpt_add_array() with those local rows and cols = width, or, for
  * a 1-D array, local rows x width elements), the files hold all
