@@ -415,11 +415,6 @@ embed_run(struct embed_opts *o, const char *store, struct kith_cli *cli)
 
 	if (rc)
 		return rc;
-	if (kith_dist_size() > 1 && strcmp(r.model, "sage") == 0)
-		return kith_cli_usage("embed", "--model %s runs on one machine "
-		                      "only, not under mpirun with %d ranks "
-		                      "(lightgcn, gcn, filter and auto run over "
-		                      "the ranks)", r.model, kith_dist_size());
 	g_autoptr(kith_store) s = kith_store_open(store, &err);
 	if (!s)
 		return kith_cli_fail("embed", err);

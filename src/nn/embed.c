@@ -849,14 +849,18 @@ sage_run(struct kith_sage_params *p, struct kith_sage_model *m,
 {
 	int64_t N = G->n_rows;
 	g_autofree int64_t *id_map = NULL;
+	/* under mpirun the ranks train together, rank 0 gathers and writes */
+	gboolean lead = kith_dist_rank() == 0;
 
 	if (!fm) {
-		*E = kith_alloc_n(MAX(N * p->dim, 1), sizeof(float), error);
-		return *E && kith_sage_train(*E, m, rep, G, X, p, error);
+		*E = lead ? kith_alloc_n(MAX(N * p->dim, 1), sizeof(float), error)
+		          : NULL;
+		return kith_dist_all_ok(*E || !lead, error) &&
+		       kith_sage_train(*E, m, rep, G, X, p, error);
 	}
 	if (!sage_model_read(m, &id_map, from, fm, s, X->n_cols, error))
 		return FALSE;
-	*E = g_new(float, MAX(N * m->dim, 1));
+	*E = lead ? g_new(float, MAX(N * m->dim, 1)) : NULL;
 	return kith_sage_apply(*E, m, G, X, id_map, error);
 }
 
@@ -909,9 +913,10 @@ embed_sage(struct folder *f, struct kith_store *s,
 		  m.params },
 		{ "sage.id_emb.npy", KITH_DT_F32, m.n_id, m.dim, m.id_emb },
 	};
-	ok = folder_write(f, E, n, E + n * m.dim, s->n_items, m.dim, ex,
-	                  m.id_emb ? 2 : 1, error) &&
-	     (!m.id_emb || fm || sage_nodes_write(r->output, s, error));
+	ok = kith_dist_rank() != 0 ||
+	     (folder_write(f, E, n, E + n * m.dim, s->n_items, m.dim, ex,
+	                   m.id_emb ? 2 : 1, error) &&
+	      (!m.id_emb || fm || sage_nodes_write(r->output, s, error)));
 out:
 	kith_sage_model_clear(&m);
 	kith_labels_clear(&lab);

@@ -160,68 +160,6 @@ kith_sage_params_to_json(JsonBuilder *b, const struct kith_sage_params *p,
 	json_builder_end_object(b);
 }
 
-/* Softmax head: logits = Z·Wc + bc; mean cross-entropy over nodes of split
- * `want` (accuracy in *acc); with dZ, adds the gradient w.r.t. Z into dZ
- * and the head's gradients into gW, gb (overwritten). */
-static double
-head_loss(const float *Z, int64_t N, int d, const float *Wc, const float *bc,
-          int c, const int32_t *label, const uint8_t *split, int64_t nl,
-          int want,
-          float *logits, float *dZ, float *gW, float *gb, double *acc)
-{
-	int64_t cnt = 0, hit = 0;
-	double loss = 0;
-
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)N, c, d,
-	            1.0f, Z, d, Wc, c, 0.0f, logits, c);
-	for (int64_t i = 0; i < nl; i++)
-		cnt += split[i] == want && label[i] >= 0;
-	if (gW) {
-		memset(gW, 0, (size_t)d * c * sizeof(float));
-		memset(gb, 0, c * sizeof(float));
-	}
-	*acc = -1;
-	if (cnt == 0)
-		return 0;
-	for (int64_t i = 0; i < N; i++) {
-		float *z = logits + i * c;
-		if (i >= nl || split[i] != want || label[i] < 0) {
-			if (gW)
-				memset(z, 0, c * sizeof(float));
-			continue;
-		}
-		float mx = -INFINITY;
-		int arg = 0;
-		for (int j = 0; j < c; j++) {
-			z[j] += bc[j];
-			if (z[j] > mx) {
-				mx = z[j];
-				arg = j;
-			}
-		}
-		double sum = 0;
-		for (int j = 0; j < c; j++)
-			sum += exp((double)(z[j] - mx));
-		loss += log(sum) - (z[label[i]] - mx);
-		hit += arg == label[i];
-		if (gW)
-			for (int j = 0; j < c; j++) {
-				z[j] = (float)((exp((double)(z[j] - mx)) / sum -
-				                (j == label[i])) / cnt);
-				gb[j] += z[j];
-			}
-	}
-	if (gW) {
-		/* logits now holds dLogits (zero outside the train nodes) */
-		cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, d, c,
-		            (int)N, 1.0f, Z, d, logits, c, 0.0f, gW, c);
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)N, d,
-		            c, 1.0f, logits, c, Wc, c, 1.0f, dZ, d);
-	}
-	*acc = (double)hit / cnt;
-	return loss / cnt;
-}
-
 gboolean
 kith_sage_graph(struct kith_csr *G, const struct kith_store *s,
                 GError **error)
@@ -287,7 +225,21 @@ kith_sage_graph(struct kith_csr *G, const struct kith_store *s,
 	return TRUE;
 }
 
-/* ---- dense helpers ------------------------------------------------------ */
+/* ---- the graph over the ranks ------------------------------------------
+ * Rank r of P (one process: P = 1) owns the nodes [bounds[r], bounds[r+1])
+ * of the joint graph, cut by kith_dist_partition() on G's row lengths,
+ * and their rows of X, of the training graph, of the sampled
+ * neighbourhoods and of every N-row array (activations, id embeddings and
+ * their optimiser).  An epoch's samples are drawn per node from the
+ * stream of (seed, hop, epoch, node), so a rank draws its rows as one
+ * process does; a sample's remote columns form that hop's halo (built
+ * every epoch).  A layer copies its input (mean) or the pool's
+ * activations (pool) into the workspace with the halo rows after them
+ * and aggregates locally; its backward scatters into the same rows and
+ * sends the halo rows back to their owners, who add them
+ * (kith_halo_reduce_f32()).  The weights are whole on every rank: the
+ * partial gradients of a rank's rows are summed over the ranks (one
+ * Allreduce) and every rank takes the same Adam step. */
 
 static void
 colsum_add(float *out, const float *G, int64_t n, int c)
@@ -297,114 +249,45 @@ colsum_add(float *out, const float *G, int64_t n, int c)
 			out[j] += G[i * c + j];
 }
 
-/* ---- one SAGE layer ------------------------------------------------------ */
-
-/* Buffers of one layer (N x d each unless noted). */
+/* Buffers of one layer (owned rows x d each). */
 struct layer {
 	float *agg;      /* AGG(Hin) */
 	float *q;        /* pool: ReLU(Hin·Wp + bp) */
-	int32_t *arg;    /* pool: argmax neighbour per (i, k), -1 none */
+	int32_t *arg;    /* pool: argmax neighbour (local) per (i, k), -1 none */
 	float *out;      /* pre-activation output */
 };
 
-/* out = Hin·Ws + AGG(Hin)·Wn + b with M the neighbourhood (values 1/|S|,
- * used by mean; pattern used by pool). */
+/* A neighbourhood: owned rows (local columns), its transpose (mean
+ * backward), the halo of its columns. */
+struct hood {
+	struct kith_csr M, MT;
+	struct kith_halo h;
+};
+
 static void
-layer_forward(struct layer *L, const float *Hin, const struct kith_csr *M,
-              const float *P, const size_t *off, int ws, int64_t N, int d,
-              gboolean pool)
+hood_clear(struct hood *o)
 {
-	const float *Ws = P + off[ws], *Wn = P + off[ws + 1],
-	            *b = P + off[ws + 2], *Wp = P + off[ws + 3],
-	            *bp = P + off[ws + 4];
-
-	if (!pool) {
-		kith_spmm(L->agg, M, Hin, d);
-	} else {
-		gnn_gemm(FALSE, FALSE, N, d, d, Hin, Wp, L->q, 0.0f);
-#pragma omp parallel for schedule(static) if (N * d > PAR_MIN)
-		for (int64_t i = 0; i < N; i++)
-			for (int k = 0; k < d; k++) {
-				float v = L->q[i * d + k] + bp[k];
-				L->q[i * d + k] = v > 0 ? v : 0.0f;
-			}
-#pragma omp parallel for schedule(dynamic, 256) if (M->nnz * d > PAR_MIN)
-		for (int64_t i = 0; i < N; i++) {
-			float *a = L->agg + i * d;
-			int32_t *g = L->arg + i * d;
-			for (int k = 0; k < d; k++) {
-				a[k] = 0.0f;
-				g[k] = -1;
-			}
-			for (int64_t e = M->indptr[i]; e < M->indptr[i + 1]; e++) {
-				int32_t j = M->indices[e];
-				const float *qj = L->q + (int64_t)j * d;
-				for (int k = 0; k < d; k++)
-					if (g[k] < 0 || qj[k] > a[k]) {
-						a[k] = qj[k];
-						g[k] = j;
-					}
-			}
-		}
-	}
-	gnn_gemm(FALSE, FALSE, N, d, d, Hin, Ws, L->out, 0.0f);
-	gnn_gemm(FALSE, FALSE, N, d, d, L->agg, Wn, L->out, 1.0f);
-	gnn_add_bias(L->out, b, N, d);
+	kith_csr_clear(&o->M);
+	kith_csr_clear(&o->MT);
+	kith_halo_clear(&o->h);
 }
-
-/* Given dOut (gradient of the pre-activation output), accumulates the
- * weight gradients into Gr and writes dHin (N x d).  dAgg, dQ: scratch. */
-static void
-layer_backward(const struct layer *L, const float *Hin, const float *dOut,
-               const struct kith_csr *MT, const float *P, float *Gr,
-               const size_t *off, int ws, int64_t N, int d, gboolean pool,
-               float *dHin, float *dAgg, float *dQ)
-{
-	const float *Ws = P + off[ws], *Wn = P + off[ws + 1],
-	            *Wp = P + off[ws + 3];
-
-	gnn_gemm(TRUE, FALSE, d, d, N, Hin, dOut, Gr + off[ws], 1.0f);
-	gnn_gemm(TRUE, FALSE, d, d, N, L->agg, dOut, Gr + off[ws + 1], 1.0f);
-	colsum_add(Gr + off[ws + 2], dOut, N, d);
-	gnn_gemm(FALSE, TRUE, N, d, d, dOut, Wn, dAgg, 0.0f);
-	gnn_gemm(FALSE, TRUE, N, d, d, dOut, Ws, dHin, 0.0f);
-	if (!pool) {
-		kith_spmm_axpby(dHin, 1.0f, MT, 1.0f, dAgg, d);
-	} else {
-		memset(dQ, 0, N * d * sizeof(float));
-		for (int64_t i = 0; i < N; i++)
-			for (int k = 0; k < d; k++) {
-				int32_t j = L->arg[i * d + k];
-				if (j >= 0)
-					dQ[(int64_t)j * d + k] += dAgg[i * d + k];
-			}
-		for (int64_t i = 0; i < N * d; i++)
-			if (L->q[i] <= 0)
-				dQ[i] = 0;
-		gnn_gemm(TRUE, FALSE, d, d, N, Hin, dQ, Gr + off[ws + 3], 1.0f);
-		colsum_add(Gr + off[ws + 4], dQ, N, d);
-		gnn_gemm(FALSE, TRUE, N, d, d, dQ, Wp, dHin, 1.0f);
-	}
-}
-
-/* ---- the network ------------------------------------------------------- */
 
 struct sage {
-	int64_t N, f;
+	int64_t N, f;             /* nodes of the whole graph, features */
+	int64_t lo, rows;         /* owned nodes [lo, lo + rows) */
 	int d;
 	gboolean pool;
 	size_t off[B_N + 1];
-	struct kith_csr M1, M2, M1T, M2T;   /* neighbourhoods (owned) */
-	struct kith_csr XT;                 /* Xᵀ for dW0 (owned) */
-	float *H0, *H1, *Z;
+	int64_t *bounds;          /* P + 1 */
+	struct gnn_xrows x;       /* owned rows of X */
+	struct hood s1, s2;       /* the epoch's samples, hop 1 and 2 */
+	struct hood full;         /* full neighbourhoods */
+	float *H0, *H1, *Z, *znorm;
 	struct layer L1, L2;
-	float *dZ, *dH1, *dH0, *dAgg, *dQ;
-	float *grad;
-	float *mask0, *mask1;               /* dropout (NULL: none) */
-	float *znorm;                       /* |Z_i| before normalisation */
-	struct kith_csr Xd;                 /* X with input dropout (view) */
-	int64_t *perm;                      /* XT entry -> X entry */
-	float *xval;                        /* undropped X values */
+	float *dZ, *dH1, *dH0, *dAgg;
+	float *xmask, *mask0, *mask1;   /* dropout (NULL: none) */
+	float *grad;              /* weights, then the head's */
+	struct gnn_ws ws;         /* halo rows of a product, backward rows */
 };
 
 static void
@@ -419,105 +302,121 @@ layer_free(struct layer *L)
 static void
 sage_clear(struct sage *s)
 {
-	kith_csr_clear(&s->M1);
-	kith_csr_clear(&s->M2);
-	kith_csr_clear(&s->M1T);
-	kith_csr_clear(&s->M2T);
-	kith_csr_clear(&s->XT);
+	g_free(s->bounds);
+	gnn_xrows_clear(&s->x);
+	hood_clear(&s->s1);
+	hood_clear(&s->s2);
+	hood_clear(&s->full);
 	layer_free(&s->L1);
 	layer_free(&s->L2);
 	float *bufs[] = { s->H0, s->H1, s->Z, s->dZ, s->dH1, s->dH0, s->dAgg,
-	                  s->dQ, s->grad, s->mask0, s->mask1, s->Xd.values };
-	g_free(s->perm);
+	                  s->xmask, s->mask0, s->mask1, s->grad };
 	g_free(s->znorm);
 	for (size_t i = 0; i < G_N_ELEMENTS(bufs); i++)
 		kith_floats_free(bufs[i]);
+	gnn_ws_clear(&s->ws);
 	memset(s, 0, sizeof *s);
 }
 
 static gboolean
-layer_alloc(struct layer *L, int64_t N, int d, gboolean pool, GError **e)
+layer_alloc(struct layer *L, int64_t rows, int d, gboolean pool, GError **e)
 {
-	size_t nd = (size_t)N * d;
+	size_t nd = (size_t)rows * d;
 	if (!(L->agg = kith_floats_new(nd, FALSE, e)) ||
 	    !(L->out = kith_floats_new(nd, FALSE, e)))
 		return FALSE;
 	if (pool && (!(L->q = kith_floats_new(nd, FALSE, e)) ||
-	             !(L->arg = kith_alloc_n(nd, sizeof(int32_t), e))))
+	             !(L->arg = kith_alloc_n(MAX(nd, 1), sizeof(int32_t), e))))
 		return FALSE;
 	return TRUE;
 }
 
+/* The partition of G, this rank's rows of X and the buffers of a forward
+ * pass, and of training when `training` (with n_extra more gradient
+ * floats: the head's).  Collective. */
 static gboolean
-sage_setup(struct sage *s, int64_t N, int64_t f, int d, gboolean pool,
-           gboolean training, GError **e)
+sage_setup(struct sage *s, const struct kith_csr *G, const struct kith_csr *X,
+           int d, gboolean pool, gboolean training, size_t n_extra,
+           GError **error)
 {
-	size_t nd = (size_t)N * d;
+	int P = kith_dist_size(), me = kith_dist_rank();
+	GError **e = error;
 
 	memset(s, 0, sizeof *s);
-	s->N = N;
-	s->f = f;
+	s->N = G->n_rows;
+	s->f = X->n_cols;
 	s->d = d;
 	s->pool = pool;
-	layout(s->off, f, d, pool);
-	if (!(s->znorm = kith_alloc_n(MAX(N, 1), sizeof(float), e)) ||
-	    !(s->H0 = kith_floats_new(nd, FALSE, e)) ||
-	    !(s->H1 = kith_floats_new(nd, FALSE, e)) ||
-	    !(s->Z = kith_floats_new(nd, FALSE, e)) ||
-	    !layer_alloc(&s->L1, N, d, pool, e) ||
-	    !layer_alloc(&s->L2, N, d, pool, e))
-		return FALSE;
-	if (!training)
-		return TRUE;
-	if (!(s->dZ = kith_floats_new(nd, FALSE, e)) ||
-	    !(s->dH1 = kith_floats_new(nd, FALSE, e)) ||
-	    !(s->dH0 = kith_floats_new(nd, FALSE, e)) ||
-	    !(s->dAgg = kith_floats_new(nd, FALSE, e)) ||
-	    !(s->dQ = kith_floats_new(nd, FALSE, e)) ||
-	    !(s->grad = kith_floats_new(s->off[B_N], FALSE, e)))
-		return FALSE;
-	return TRUE;
+	layout(s->off, s->f, d, pool);
+	s->bounds = g_new0(int64_t, P + 1);
+	kith_dist_partition(s->bounds, G->indptr, s->N, P);
+	s->lo = s->bounds[me];
+	s->rows = s->bounds[me + 1] - s->lo;
+
+	size_t nd = (size_t)s->rows * d;
+	gboolean ok = gnn_xrows_init(&s->x, X, s->lo, s->rows, training, e) &&
+	    (s->znorm = kith_alloc_n(MAX(s->rows, 1), sizeof(float), e)) &&
+	    (s->H0 = kith_floats_new(nd, FALSE, e)) &&
+	    (s->H1 = kith_floats_new(nd, FALSE, e)) &&
+	    (s->Z = kith_floats_new(nd, FALSE, e)) &&
+	    layer_alloc(&s->L1, s->rows, d, pool, e) &&
+	    layer_alloc(&s->L2, s->rows, d, pool, e);
+	if (ok && training)
+		ok = (s->dZ = kith_floats_new(nd, FALSE, e)) &&
+		     (s->dH1 = kith_floats_new(nd, FALSE, e)) &&
+		     (s->dH0 = kith_floats_new(nd, FALSE, e)) &&
+		     (s->dAgg = kith_floats_new(nd, FALSE, e)) &&
+		     (s->grad = kith_floats_new(s->off[B_N] + n_extra, FALSE,
+		                                e));
+	return kith_dist_all_ok(ok, error);
 }
 
-/* M = row-normalised sample of at most `fanout` neighbours per node of G
- * (all when fanout <= 0 or the degree is smaller), seeded per node. */
+/* The neighbourhood o of the owned rows of src (rows of global row s->lo
+ * on, global columns; src->indptr need not start at 0): at most `fanout`
+ * neighbours of each node (all when fanout <= 0 or the degree is
+ * smaller), drawn without replacement from the stream of (seed, stream,
+ * node) and kept in src's order, each weighted 1/|S(i)|; its halo, and
+ * its transpose when `transpose`.  The workspace gets room for the owned
+ * and halo rows.  Collective. */
 static gboolean
-sample_neighbours(struct kith_csr *M, struct kith_csr *MT,
-                  const struct kith_csr *G, int fanout, uint64_t seed,
-                  uint64_t stream, GError **error)
+neighbourhood(struct sage *s, struct hood *o, const struct kith_csr *src,
+              int fanout, uint64_t seed, uint64_t stream, gboolean transpose,
+              GError **error)
 {
-	int64_t N = G->n_rows, nnz = 0;
+	int64_t rows = s->rows, nnz = 0;
+	struct kith_csr *M = &o->M;
 
-	kith_csr_clear(M);
-	kith_csr_clear(MT);
-	for (int64_t i = 0; i < N; i++) {
-		int64_t dg = G->indptr[i + 1] - G->indptr[i];
+	hood_clear(o);
+	for (int64_t r = 0; r < rows; r++) {
+		int64_t dg = src->indptr[r + 1] - src->indptr[r];
 		nnz += fanout > 0 && dg > fanout ? fanout : dg;
 	}
-	if (!kith_csr_alloc(M, N, N, nnz, TRUE, error))
+	if (!kith_dist_all_ok(kith_csr_alloc(M, rows, s->N, nnz, TRUE, error),
+	                      error))
 		return FALSE;
 	M->indptr[0] = 0;
-	for (int64_t i = 0; i < N; i++) {
-		int64_t dg = G->indptr[i + 1] - G->indptr[i];
-		M->indptr[i + 1] = M->indptr[i] +
+	for (int64_t r = 0; r < rows; r++) {
+		int64_t dg = src->indptr[r + 1] - src->indptr[r];
+		M->indptr[r + 1] = M->indptr[r] +
 		                   (fanout > 0 && dg > fanout ? fanout : dg);
 	}
 #pragma omp parallel for schedule(dynamic, 512) if (nnz > PAR_MIN)
-	for (int64_t i = 0; i < N; i++) {
-		const int32_t *nb = G->indices + G->indptr[i];
-		int64_t dg = G->indptr[i + 1] - G->indptr[i];
-		int64_t k = M->indptr[i + 1] - M->indptr[i];
-		int32_t *out = M->indices + M->indptr[i];
+	for (int64_t r = 0; r < rows; r++) {
+		const int32_t *nb = src->indices + src->indptr[r];
+		int64_t dg = src->indptr[r + 1] - src->indptr[r];
+		int64_t k = M->indptr[r + 1] - M->indptr[r];
+		int32_t *out = M->indices + M->indptr[r];
 		if (k == dg) {
 			memcpy(out, nb, dg * sizeof(int32_t));
 		} else {
 			/* Floyd's sampling of k positions out of dg, kept in
 			 * increasing order by insertion. */
-			struct kith_rng r;
+			struct kith_rng rng;
 			int64_t c = 0;
-			kith_rng_seed(&r, seed, (stream << 40) ^ (uint64_t)i);
+			kith_rng_seed(&rng, seed, (stream << 40) ^
+			              (uint64_t)(s->lo + r));
 			for (int64_t t = dg - k; t < dg; t++) {
-				int64_t pos = kith_rng_below(&r, t + 1);
+				int64_t pos = kith_rng_below(&rng, t + 1);
 				gboolean seen = FALSE;
 				for (int64_t q = 0; q < c; q++)
 					if (out[q] == pos) {
@@ -539,42 +438,161 @@ sample_neighbours(struct kith_csr *M, struct kith_csr *MT,
 				out[q] = nb[out[q]];
 		}
 		for (int64_t q = 0; q < k; q++)
-			M->values[M->indptr[i] + q] = 1.0f / (float)k;
+			M->values[M->indptr[r] + q] = 1.0f / (float)k;
 	}
-	return kith_csr_transpose(MT, M, error);
+	if (!kith_halo_build_in_place(&o->h, M, s->N, s->bounds, error))
+		return FALSE;
+	gboolean ok = gnn_ws_reserve(&s->ws, (size_t)(rows + o->h.n_halo) *
+	                             s->d, error) &&
+	              (!transpose || kith_csr_transpose(&o->MT, M, error));
+	return kith_dist_all_ok(ok, error);
 }
 
-static void
-sage_forward(struct sage *s, const float *P, const float *E,
-             const int64_t *id_map, const struct kith_csr *X)
+/* out = Hin·Ws + AGG(Hin)·Wn + b over the owned rows, the neighbourhood
+ * o (mean: its weights; pool: its pattern).  Collective. */
+static gboolean
+layer_forward(struct sage *s, struct layer *L, const float *Hin,
+              const struct hood *o, const float *P, int ws, GError **error)
 {
-	int64_t N = s->N;
+	const size_t *off = s->off;
+	const float *Ws = P + off[ws], *Wn = P + off[ws + 1],
+	            *b = P + off[ws + 2], *Wp = P + off[ws + 3],
+	            *bp = P + off[ws + 4];
+	const struct kith_csr *M = &o->M;
+	int64_t rows = s->rows;
 	int d = s->d;
 
-	kith_spmm(s->H0, X, P + s->off[B_W0], d);
-	if (E) {
-#pragma omp parallel for schedule(static) if (N * d > PAR_MIN)
-		for (int64_t i = 0; i < N; i++) {
-			int64_t r = id_map ? id_map[i] : i;
-			if (r >= 0)
+	if (!s->pool) {
+		const float *Hh = gnn_with_halo(&s->ws, &o->h, Hin, d, error);
+		if (!Hh)
+			return FALSE;
+		kith_spmm(L->agg, M, Hh, d);
+	} else {
+		gnn_gemm(FALSE, FALSE, rows, d, d, Hin, Wp, L->q, 0.0f);
+#pragma omp parallel for schedule(static) if (rows * d > PAR_MIN)
+		for (int64_t i = 0; i < rows; i++)
+			for (int k = 0; k < d; k++) {
+				float v = L->q[i * d + k] + bp[k];
+				L->q[i * d + k] = v > 0 ? v : 0.0f;
+			}
+		const float *Q = gnn_with_halo(&s->ws, &o->h, L->q, d, error);
+		if (!Q)
+			return FALSE;
+#pragma omp parallel for schedule(dynamic, 256) if (M->nnz * d > PAR_MIN)
+		for (int64_t i = 0; i < rows; i++) {
+			float *a = L->agg + i * d;
+			int32_t *g = L->arg + i * d;
+			for (int k = 0; k < d; k++) {
+				a[k] = 0.0f;
+				g[k] = -1;
+			}
+			for (int64_t e = M->indptr[i]; e < M->indptr[i + 1]; e++) {
+				int32_t j = M->indices[e];
+				const float *qj = Q + (int64_t)j * d;
 				for (int k = 0; k < d; k++)
-					s->H0[i * d + k] += E[r * d + k];
+					if (g[k] < 0 || qj[k] > a[k]) {
+						a[k] = qj[k];
+						g[k] = j;
+					}
+			}
 		}
 	}
-	if (s->mask0)
-		for (int64_t i = 0; i < N * d; i++)
+	gnn_gemm(FALSE, FALSE, rows, d, d, Hin, Ws, L->out, 0.0f);
+	gnn_gemm(FALSE, FALSE, rows, d, d, L->agg, Wn, L->out, 1.0f);
+	gnn_add_bias(L->out, b, rows, d);
+	return TRUE;
+}
+
+/* Given dOut (gradient of the pre-activation output, owned rows),
+ * accumulates this rank's share of the weight gradients into Gr and
+ * writes dHin (owned rows): the aggregator's gradients of remote rows go
+ * to their owners.  Collective. */
+static gboolean
+layer_backward(struct sage *s, const struct layer *L, const float *Hin,
+               const float *dOut, const struct hood *o, const float *P,
+               float *Gr, int ws, float *dHin, GError **error)
+{
+	const size_t *off = s->off;
+	const float *Ws = P + off[ws], *Wn = P + off[ws + 1],
+	            *Wp = P + off[ws + 3];
+	int64_t rows = s->rows, all = rows + o->h.n_halo;
+	int d = s->d;
+	float *W = s->ws.buf, *dAgg = s->dAgg;
+
+	gnn_gemm(TRUE, FALSE, d, d, rows, Hin, dOut, Gr + off[ws], 1.0f);
+	gnn_gemm(TRUE, FALSE, d, d, rows, L->agg, dOut, Gr + off[ws + 1],
+	         1.0f);
+	colsum_add(Gr + off[ws + 2], dOut, rows, d);
+	gnn_gemm(FALSE, TRUE, rows, d, d, dOut, Wn, dAgg, 0.0f);
+	gnn_gemm(FALSE, TRUE, rows, d, d, dOut, Ws, dHin, 0.0f);
+	/* W (owned and halo rows): the aggregator's gradient of its input */
+	if (!s->pool) {
+		kith_spmm(W, &o->MT, dAgg, d);
+	} else {
+		memset(W, 0, (size_t)all * d * sizeof(float));
+		for (int64_t i = 0; i < rows; i++)
+			for (int k = 0; k < d; k++) {
+				int32_t j = L->arg[i * d + k];
+				if (j >= 0)
+					W[(int64_t)j * d + k] += dAgg[i * d + k];
+			}
+	}
+	if (!kith_halo_reduce_f32(&o->h, W, d, NULL, error))
+		return FALSE;
+	if (!s->pool) {
+#pragma omp parallel for schedule(static) if (rows * d > PAR_MIN)
+		for (int64_t i = 0; i < rows * d; i++)
+			dHin[i] += W[i];
+		return TRUE;
+	}
+	for (int64_t i = 0; i < rows * d; i++)
+		if (L->q[i] <= 0)
+			W[i] = 0;
+	gnn_gemm(TRUE, FALSE, d, d, rows, Hin, W, Gr + off[ws + 3], 1.0f);
+	colsum_add(Gr + off[ws + 4], W, rows, d);
+	gnn_gemm(FALSE, TRUE, rows, d, d, W, Wp, dHin, 1.0f);
+	return TRUE;
+}
+
+/* Forward pass over the owned rows with the neighbourhoods a (hop 1) and
+ * b (hop 2); dropout masks applied when train.  E's row of node i is
+ * id_map[i] (-1: none) or, without a map, i - e_row0.  Collective. */
+static gboolean
+sage_forward(struct sage *s, const float *P, const float *E, int64_t e_row0,
+             const int64_t *id_map, gboolean train, const struct hood *a,
+             const struct hood *b, GError **error)
+{
+	int64_t rows = s->rows;
+	int d = s->d;
+
+	gnn_xrows_drop(&s->x, train ? s->xmask : NULL);
+	kith_spmm(s->H0, &s->x.Xd, P + s->off[B_W0], d);
+	if (E) {
+#pragma omp parallel for schedule(static) if (rows * d > PAR_MIN)
+		for (int64_t r = 0; r < rows; r++) {
+			int64_t i = s->lo + r;
+			int64_t e = id_map ? id_map[i] : i - e_row0;
+			if (e >= 0)
+				for (int k = 0; k < d; k++)
+					s->H0[r * d + k] += E[e * d + k];
+		}
+	}
+	if (train && s->mask0)
+		for (int64_t i = 0; i < rows * d; i++)
 			s->H0[i] *= s->mask0[i];
-	layer_forward(&s->L1, s->H0, &s->M1, P, s->off, B_WS1, N, d, s->pool);
-#pragma omp parallel for schedule(static) if (N * d > PAR_MIN)
-	for (int64_t i = 0; i < N * d; i++)
+	if (!layer_forward(s, &s->L1, s->H0, a, P, B_WS1, error))
+		return FALSE;
+#pragma omp parallel for schedule(static) if (rows * d > PAR_MIN)
+	for (int64_t i = 0; i < rows * d; i++)
 		s->H1[i] = s->L1.out[i] > 0 ? s->L1.out[i] : 0.0f;
-	if (s->mask1)
-		for (int64_t i = 0; i < N * d; i++)
+	if (train && s->mask1)
+		for (int64_t i = 0; i < rows * d; i++)
 			s->H1[i] *= s->mask1[i];
-	layer_forward(&s->L2, s->H1, &s->M2, P, s->off, B_WS2, N, d, s->pool);
+	if (!layer_forward(s, &s->L2, s->H1, b, P, B_WS2, error))
+		return FALSE;
 	/* Z = rows of the output scaled to unit length */
-#pragma omp parallel for schedule(static) if (N * d > PAR_MIN)
-	for (int64_t i = 0; i < N; i++) {
+#pragma omp parallel for schedule(static) if (rows * d > PAR_MIN)
+	for (int64_t i = 0; i < rows; i++) {
 		const float *o = s->L2.out + i * d;
 		double sq = 0;
 		for (int k = 0; k < d; k++)
@@ -584,58 +602,21 @@ sage_forward(struct sage *s, const float *P, const float *E,
 		for (int k = 0; k < d; k++)
 			s->Z[i * d + k] = o[k] / nm;
 	}
+	return TRUE;
 }
 
-/* Link loss over the training graph T; gradient of the mean into dZ. */
-static double
-link_loss(const struct kith_csr *T, const float *Z, float *dZ, int64_t N,
-          int d, int neg, uint64_t seed, int epoch)
+/* The gradients of this rank's rows from dZ (forward(train) state with
+ * the epoch's samples) into s->grad's weights (overwritten) and gE (the
+ * owned rows of the id embeddings, may be NULL).  Collective. */
+static gboolean
+sage_backward(struct sage *s, const float *P, float *gE, GError **error)
 {
-	double loss = 0;
-	int64_t pairs = T->nnz * (1 + neg);
-
-	memset(dZ, 0, N * d * sizeof(float));
-	if (pairs == 0)
-		return 0;
-	float inv = 1.0f / (float)pairs;
-#pragma omp parallel for schedule(dynamic, 64) reduction(+ : loss) \
-	if (pairs * d > PAR_MIN)
-	for (int64_t i = 0; i < N; i++) {
-		struct kith_rng r;
-		const float *zi = Z + i * d;
-		float *di = dZ + i * d;
-		kith_rng_seed(&r, seed ^ 0x5851f42d4c957f2dULL,
-		              ((uint64_t)epoch << 40) ^ (uint64_t)i);
-		for (int64_t e = T->indptr[i]; e < T->indptr[i + 1]; e++)
-			for (int s = 0; s <= neg; s++) {
-				int64_t j = s == 0 ? T->indices[e] :
-				    (int64_t)kith_rng_below(&r, (uint64_t)N);
-				const float *zj = Z + j * d;
-				float dot = 0;
-				for (int k = 0; k < d; k++)
-					dot += zi[k] * zj[k];
-				float y = s == 0 ? 1.0f : 0.0f;
-				float pr = 1.0f / (1.0f + expf(-SAGE_TEMP * dot));
-				loss += s == 0 ? -log(pr + 1e-12)
-				               : -log(1 - pr + 1e-12);
-				float gr = (pr - y) * inv * SAGE_TEMP;
-				for (int k = 0; k < d; k++)
-					di[k] += gr * zj[k];
-			}
-	}
-	return loss / pairs;
-}
-
-static void
-sage_backward(struct sage *s, const float *P, const struct kith_csr *X,
-              float *gE)
-{
-	int64_t N = s->N;
+	int64_t rows = s->rows;
 	int d = s->d;
 
 	memset(s->grad, 0, s->off[B_N] * sizeof(float));
-#pragma omp parallel for schedule(static) if (N * d > PAR_MIN)
-	for (int64_t i = 0; i < N; i++) {
+#pragma omp parallel for schedule(static) if (rows * d > PAR_MIN)
+	for (int64_t i = 0; i < rows; i++) {
 		float *g = s->dZ + i * d;
 		const float *z = s->Z + i * d;
 		float dot = 0;
@@ -644,48 +625,86 @@ sage_backward(struct sage *s, const float *P, const struct kith_csr *X,
 		for (int k = 0; k < d; k++)
 			g[k] = (g[k] - z[k] * dot) / s->znorm[i];
 	}
-	layer_backward(&s->L2, s->H1, s->dZ, &s->M2T, P, s->grad, s->off,
-	               B_WS2, N, d, s->pool, s->dH1, s->dAgg, s->dQ);
-#pragma omp parallel for schedule(static) if (N * d > PAR_MIN)
-	for (int64_t i = 0; i < N * d; i++)
+	if (!layer_backward(s, &s->L2, s->H1, s->dZ, &s->s2, P, s->grad,
+	                    B_WS2, s->dH1, error))
+		return FALSE;
+#pragma omp parallel for schedule(static) if (rows * d > PAR_MIN)
+	for (int64_t i = 0; i < rows * d; i++)
 		if (s->L1.out[i] <= 0)
 			s->dH1[i] = 0;
 		else if (s->mask1)
 			s->dH1[i] *= s->mask1[i];
-	layer_backward(&s->L1, s->H0, s->dH1, &s->M1T, P, s->grad, s->off,
-	               B_WS1, N, d, s->pool, s->dH0, s->dAgg, s->dQ);
+	if (!layer_backward(s, &s->L1, s->H0, s->dH1, &s->s1, P, s->grad,
+	                    B_WS1, s->dH0, error))
+		return FALSE;
 	if (s->mask0)
-		for (int64_t i = 0; i < N * d; i++)
+		for (int64_t i = 0; i < rows * d; i++)
 			s->dH0[i] *= s->mask0[i];
-	kith_spmm(s->grad + s->off[B_W0], &s->XT, s->dH0, d);
+	gnn_xrows_grad(&s->x, s->grad + s->off[B_W0], s->dH0, d);
 	if (gE)
-		memcpy(gE, s->dH0, N * d * sizeof(float));
+		memcpy(gE, s->dH0, rows * d * sizeof(float));
+	return TRUE;
 }
 
+/* Softmax head on the owned rows: logits = Z·Wc + bc; the summed
+ * cross-entropy of the nodes of split `want` (node i labelled when
+ * i < nl), their hits in *hits; with dZ, adds the gradient of the mean
+ * over all cnt such nodes of the graph into dZ and this rank's share of
+ * the head's gradients into gW, gb (overwritten). */
 static double
-pair_auc(const float *Z, int64_t N, int d, const int32_t *pa,
-         const int32_t *pb, int64_t np, uint64_t seed)
+head_loss(const struct sage *s, const float *Wc, const float *bc, int c,
+          const int32_t *label, const uint8_t *split, int64_t nl, int want,
+          int64_t cnt, float *logits, float *dZ, float *gW, float *gb,
+          double *hits)
 {
-	struct kith_rng r;
-	int64_t wins2 = 0;
+	int64_t rows = s->rows, hit = 0;
+	int d = s->d;
+	double loss = 0;
 
-	if (np == 0 || N < 2)
-		return -1;
-	kith_rng_seed(&r, seed, 99);
-	/* O(np · 20): each positive against 20 random pairs. */
-	for (int64_t e = 0; e < np; e++) {
-		double sp = 0;
-		for (int k = 0; k < d; k++)
-			sp += (double)Z[pa[e] * d + k] * Z[pb[e] * d + k];
-		for (int t = 0; t < 20; t++) {
-			int64_t a = kith_rng_below(&r, N), b = kith_rng_below(&r, N);
-			double sn = 0;
-			for (int k = 0; k < d; k++)
-				sn += (double)Z[a * d + k] * Z[b * d + k];
-			wins2 += sp > sn ? 2 : sp == sn ? 1 : 0;
-		}
+	*hits = 0;
+	if (gW) {
+		memset(gW, 0, (size_t)d * c * sizeof(float));
+		memset(gb, 0, c * sizeof(float));
 	}
-	return (double)wins2 / (2.0 * np * 20);
+	if (cnt == 0 || rows == 0)
+		return 0;
+	gnn_gemm(FALSE, FALSE, rows, c, d, s->Z, Wc, logits, 0.0f);
+	for (int64_t r = 0; r < rows; r++) {
+		int64_t i = s->lo + r;
+		float *z = logits + r * c;
+		if (i >= nl || split[i] != want || label[i] < 0) {
+			if (gW)
+				memset(z, 0, c * sizeof(float));
+			continue;
+		}
+		float mx = -INFINITY;
+		int arg = 0;
+		for (int j = 0; j < c; j++) {
+			z[j] += bc[j];
+			if (z[j] > mx) {
+				mx = z[j];
+				arg = j;
+			}
+		}
+		double sum = 0;
+		for (int j = 0; j < c; j++)
+			sum += exp((double)(z[j] - mx));
+		loss += log(sum) - (z[label[i]] - mx);
+		hit += arg == label[i];
+		if (gW)
+			for (int j = 0; j < c; j++) {
+				z[j] = (float)((exp((double)(z[j] - mx)) / sum -
+				                (j == label[i])) / cnt);
+				gb[j] += z[j];
+			}
+	}
+	if (gW) {
+		/* logits now holds dLogits (zero outside the train nodes) */
+		gnn_gemm(TRUE, FALSE, d, c, rows, s->Z, logits, gW, 0.0f);
+		gnn_gemm(FALSE, TRUE, rows, d, c, logits, Wc, dZ, 1.0f);
+	}
+	*hits = (double)hit;
+	return loss;
 }
 
 /* ---- training (the hooks of train.c) ------------------------------------ */
@@ -697,63 +716,78 @@ struct sage_run {
 	struct kith_sage_model *kept;   /* the best epoch's (the output) */
 	const struct kith_sage_params *p;
 	const struct kith_csr *G, *X;
-	struct kith_csr T;              /* G without the held-out pairs */
-	int32_t *va, *vb;               /* held-out pairs */
-	int64_t nv;
+	struct kith_csr T;              /* owned rows of G without the
+	                                   held-out pairs, global columns */
+	int64_t *held;                  /* held-out pairs of owned rows */
+	int64_t n_held;
+	struct gnn_val val;
+	struct kith_csr lq;             /* the epoch's link pairs */
+	struct kith_halo lh;            /* and their halo */
+	int64_t pairs;                  /* link pairs of the job */
 	struct kith_adam adam, adamE;   /* weights, id embeddings */
-	float *gE;                      /* gradient of the id embeddings */
+	float *gE;                      /* gradient of the owned id rows */
 	gboolean sup;
+	gboolean dist;                  /* over the ranks of an MPI job */
 	double drop;
 	int nc;                         /* classes (supervised) */
-	float *Wc, *bc, *gWc, *gbc, *logits;   /* the softmax head */
+	int64_t n_train, n_val;         /* labelled train / val nodes */
+	float *Wc, *bc, *logits;        /* the softmax head */
+	float *gWc, *gbc;               /* views into s.grad */
 	struct kith_adam adamW, adamB;
 	float *emb;
+	struct kith_train_report *rep;
 };
 
-/* Xᵀ (for the gradient of W0) with, per entry, its X entry (the input
- * dropout mask is drawn on X's entries), and the undropped values. */
+/* The owned rows of G without the pairs held out with ratio (a pair
+ * decided by gnn_pair_held(), so a rank decides its rows' pairs as one
+ * process does), into S->T; the held-out pairs of owned rows (smaller
+ * end owned) into S->held. */
 static gboolean
-sage_setup_inputs(struct sage *s, const struct kith_csr *X, GError **error)
+training_rows(struct sage_run *S, GError **error)
 {
-	int64_t f = X->n_cols, N = X->n_rows;
-	g_autofree int64_t *next = NULL;
+	const struct kith_csr *G = S->G;
+	const struct sage *s = &S->s;
+	int64_t lo = s->lo, rows = s->rows;
+	GArray *held = g_array_new(FALSE, FALSE, sizeof(int64_t));
+	double ratio = S->p->val_ratio;
+	uint64_t seed = S->p->seed;
 
-	if (!kith_csr_alloc(&s->XT, f, N, X->nnz, TRUE, error))
+	if (!kith_csr_alloc(&S->T, rows, G->n_cols, G->indptr[lo + rows] -
+	                    G->indptr[lo], FALSE, error)) {
+		g_array_free(held, TRUE);
 		return FALSE;
-	s->perm = kith_alloc_n(MAX(X->nnz, 1), sizeof(int64_t), error);
-	next = kith_alloc0_n(f + 1, sizeof(int64_t), error);
-	s->Xd = *X;
-	s->Xd.owned = FALSE;
-	s->Xd.values = kith_floats_new(MAX(X->nnz, 1), FALSE, error);
-	if (!s->perm || !next || !s->Xd.values)
-		return FALSE;
-	memset(s->XT.indptr, 0, (f + 1) * sizeof(int64_t));
-	for (int64_t k = 0; k < X->nnz; k++)
-		s->XT.indptr[X->indices[k] + 1]++;
-	for (int64_t j = 0; j < f; j++)
-		s->XT.indptr[j + 1] += s->XT.indptr[j];
-	memcpy(next, s->XT.indptr, f * sizeof(int64_t));
-	for (int64_t i = 0; i < N; i++)
-		for (int64_t k = X->indptr[i]; k < X->indptr[i + 1]; k++) {
-			int64_t q = next[X->indices[k]]++;
-			s->XT.indices[q] = (int32_t)i;
-			s->perm[q] = k;
+	}
+	int64_t w = 0;
+	S->T.indptr[0] = 0;
+	for (int64_t r = 0; r < rows; r++) {
+		int32_t i = (int32_t)(lo + r);
+		for (int64_t k = G->indptr[lo + r]; k < G->indptr[lo + r + 1];
+		     k++) {
+			int32_t j = G->indices[k];
+			if (!gnn_pair_held(seed, 5, i, j, ratio)) {
+				S->T.indices[w++] = j;
+			} else if (i < j) {
+				int64_t pr[2] = { i, j };
+				g_array_append_vals(held, pr, 2);
+			}
 		}
-	for (int64_t k = 0; k < X->nnz; k++)
-		s->Xd.values[k] = X->values ? X->values[k] : 1.0f;
-	for (int64_t q = 0; q < X->nnz; q++)
-		s->XT.values[q] = s->Xd.values[s->perm[q]];
+		S->T.indptr[r + 1] = w;
+	}
+	S->T.nnz = w;
+	S->n_held = held->len / 2;
+	S->held = (int64_t *)g_array_free(held, FALSE);
 	return TRUE;
 }
 
-/* Glorot weights (biases zero), id embeddings N(0, 0.1²) with their own
- * optimiser, a copy as the kept model, Adam of the weights. */
+/* Glorot weights (biases zero), id embeddings N(0, 0.1²) (node i's row
+ * from the stream of (seed, i)) with their own optimiser, a copy as the
+ * kept model, Adam of the weights. */
 static gboolean
 sage_init_weights(struct sage_run *S, struct kith_rng *rng, GError **error)
 {
 	const struct kith_sage_params *p = S->p;
 	struct kith_sage_model *cur = &S->cur;
-	int64_t N = S->G->n_rows, f = S->X->n_cols;
+	int64_t N = S->G->n_rows, f = S->X->n_cols, rows = S->s.rows;
 	int d = p->dim;
 
 	*cur = (struct kith_sage_model){ .n_in = f, .dim = d, .pool = p->pool,
@@ -768,41 +802,43 @@ sage_init_weights(struct sage_run *S, struct kith_rng *rng, GError **error)
 		gnn_glorot(cur->params + S->s.off[b], b == B_W0 ? f : d, d, rng);
 	}
 	if (p->id_emb) {
+		size_t nd = (size_t)rows * d;
 		cur->n_id = N;
-		cur->id_emb = kith_alloc_n(N * d, sizeof(float), error);
-		S->gE = cur->id_emb ? kith_floats_new(N * d, FALSE, error) : NULL;
+		cur->id_emb = kith_alloc_n(MAX(nd, 1), sizeof(float), error);
+		S->gE = cur->id_emb ? kith_floats_new(nd, FALSE, error) : NULL;
 		/* each row of E gets one gradient per epoch: a larger step */
-		if (!S->gE || !kith_adam_init(&S->adamE, N * d,
+		if (!S->gE || !kith_adam_init(&S->adamE, nd,
 		                              (float)(SAGE_ID_LR_SCALE * p->lr),
 		                              error))
 			return FALSE;
-		for (int64_t k = 0; k < N * d; k++)
-			cur->id_emb[k] = (float)(kith_rng_normal(rng) * 0.1);
+		for (int64_t r = 0; r < rows; r++) {
+			struct kith_rng er;
+			kith_rng_seed(&er, p->seed ^ 0x1d5eedULL,
+			              (uint64_t)(S->s.lo + r));
+			for (int k = 0; k < d; k++)
+				cur->id_emb[r * d + k] =
+				    (float)(kith_rng_normal(&er) * 0.1);
+		}
 	}
 	*S->kept = *cur;
 	S->kept->params = g_memdup2(cur->params, cur->n_params * sizeof(float));
 	S->kept->id_emb = cur->id_emb ?
-	    g_memdup2(cur->id_emb, N * d * sizeof(float)) : NULL;
+	    g_memdup2(cur->id_emb, MAX(rows * d, 1) * sizeof(float)) : NULL;
 	return kith_adam_init(&S->adam, cur->n_params, (float)p->lr, error);
 }
 
-/* The softmax head of supervised training (Glorot, from rng). */
+/* The softmax head of supervised training (Glorot, from rng); its
+ * gradients live after the weights' in s.grad. */
 static gboolean
 sage_init_head(struct sage_run *S, struct kith_rng *rng, GError **error)
 {
 	int d = S->p->dim, nc = S->nc;
-	int64_t N = S->G->n_rows;
 
-	if (nc < 2) {
-		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
-		            "sage needs labels of at least two classes");
-		return FALSE;
-	}
 	S->Wc = g_new(float, (size_t)d * nc);
 	S->bc = g_new0(float, nc);
-	S->gWc = g_new(float, (size_t)d * nc);
-	S->gbc = g_new(float, nc);
-	S->logits = kith_floats_new((size_t)N * nc, FALSE, error);
+	S->gWc = S->s.grad + S->s.off[B_N];
+	S->gbc = S->gWc + (size_t)d * nc;
+	S->logits = kith_floats_new((size_t)S->s.rows * nc, FALSE, error);
 	if (!S->logits ||
 	    !kith_adam_init(&S->adamW, (size_t)d * nc, (float)S->p->lr,
 	                    error) ||
@@ -812,56 +848,108 @@ sage_init_head(struct sage_run *S, struct kith_rng *rng, GError **error)
 	return TRUE;
 }
 
+/* The partition and halo into the report (distributed runs). */
+static gboolean
+sage_dist_report(struct sage_run *S, GError **error)
+{
+	struct kith_train_report *rep = S->rep;
+	int64_t h = S->s.full.h.n_halo;
+
+	rep->ranks = kith_dist_size();
+	g_free(rep->row_bounds);
+	rep->row_bounds = g_memdup2(S->s.bounds, sizeof(int64_t) *
+	                            (size_t)(rep->ranks + 1));
+	rep->bytes_formula_text = S->sup ?
+	    "per epoch 8 d (H1 + H2) + 4 (d + 1) Hq + 4 (H1 + H2) + "
+	    "4 P (w + d c + c) + P (24 P + 128) (0 on one rank)" :
+	    "per epoch 8 d (H1 + H2) + 4 (d + 1) Hq + 4 (H1 + H2) + "
+	    "4 P w + P (24 P + 120) (0 on one rank)";
+	if (!kith_dist_allreduce_i64(&h, 1, KITH_DIST_SUM, error))
+		return FALSE;
+	rep->halo_rows = h;
+	return TRUE;
+}
+
 static gboolean
 sage_hook_setup(void *m, int phase, gboolean resuming, GError **error)
 {
 	struct sage_run *S = m;
 	const struct kith_sage_params *p = S->p;
+	struct sage *s = &S->s;
 	struct kith_rng rng;
+	size_t head = S->sup ? (size_t)p->dim * S->nc + S->nc : 0;
 
-	/* training graph: G without the held-out undirected pairs */
-	if (!gnn_split_edges(&S->T, &S->va, &S->vb, &S->nv, S->G, p->val_ratio,
-	                     p->seed, 5, error) ||
-	    !sage_setup(&S->s, S->G->n_rows, S->X->n_cols, p->dim, p->pool,
-	                TRUE, error) ||
-	    !sage_setup_inputs(&S->s, S->X, error))
+	if (!sage_setup(s, S->G, S->X, p->dim, p->pool, TRUE, head, error) ||
+	    !kith_dist_all_ok(training_rows(S, error), error) ||
+	    /* validation: full neighbourhoods of the training graph */
+	    !neighbourhood(s, &s->full, &S->T, 0, 0, 0, FALSE, error))
+		return FALSE;
+	int64_t cnt = S->T.nnz * (1 + p->neg);
+	if (!kith_dist_allreduce_i64(&cnt, 1, KITH_DIST_SUM, error))
+		return FALSE;
+	S->pairs = cnt;
+	for (int64_t i = 0; S->sup && i < p->n_label; i++) {
+		S->n_train += p->split[i] == KITH_SPLIT_TRAIN && p->label[i] >= 0;
+		S->n_val += p->split[i] == KITH_SPLIT_VAL && p->label[i] >= 0;
+	}
+	if ((!S->sup && !gnn_val_setup(&S->val, S->held, S->n_held, s->rows,
+	                               s->N, s->bounds, p->seed, &s->ws,
+	                               p->dim, error)) ||
+	    (S->dist && !sage_dist_report(S, error)))
 		return FALSE;
 	kith_rng_seed(&rng, p->seed, 1);
-	if (!sage_init_weights(S, &rng, error) ||
-	    (S->sup && !sage_init_head(S, &rng, error)))
-		return FALSE;
-	gnn_blas_threads(S->G->n_rows, p->dim, p->dim);
-	return TRUE;
+	gboolean ok = sage_init_weights(S, &rng, error) &&
+	              (!S->sup || sage_init_head(S, &rng, error));
+	if (ok && S->drop > 0) {
+		size_t nd = (size_t)s->rows * p->dim;
+		ok = (s->xmask = kith_floats_new(MAX(s->x.Xd.nnz, 1), FALSE,
+		                                 error)) &&
+		     (s->mask0 = kith_floats_new(nd, FALSE, error)) &&
+		     (s->mask1 = kith_floats_new(nd, FALSE, error));
+	}
+	gnn_blas_threads(s->rows, p->dim, p->dim);
+	/* a failure of one rank ends them all here, not in the first step */
+	return kith_dist_all_ok(ok, error);
 }
 
-/* The dropout masks of an epoch: on H0, H1 and the nonzeros of X. */
-static gboolean
-draw_dropout(struct sage_run *S, int epoch, GError **error)
+/* The dropout masks of an epoch: on the nonzeros of X, then H0 and H1
+ * (their blocks numbered after X's). */
+static void
+draw_dropout(struct sage_run *S, int epoch)
 {
 	struct sage *s = &S->s;
-	const struct kith_csr *X = S->X;
-	int64_t nd = S->G->n_rows * (int64_t)S->p->dim;
-	float keep = (float)(1.0 / (1.0 - S->drop));
-	struct kith_rng mr;
+	const struct gnn_xrows *x = &s->x;
+	const int64_t B = GNN_MASK_BLOCK;
+	int64_t d = s->d, xb = (x->x_nnz + B - 1) / B,
+	        hb = (s->N * d + B - 1) / B;
+	uint64_t seed = S->p->seed;
 
-	if (!s->mask0) {
-		s->mask0 = kith_floats_new((size_t)nd, FALSE, error);
-		s->mask1 = s->mask0 ? kith_floats_new((size_t)nd, FALSE, error)
-		                    : NULL;
-		if (!s->mask1)
-			return FALSE;
-	}
-	kith_rng_seed(&mr, S->p->seed, ((uint64_t)epoch << 40) | 7);
-	for (int64_t k = 0; k < nd; k++) {
-		s->mask0[k] = kith_rng_uniform(&mr) < S->drop ? 0 : keep;
-		s->mask1[k] = kith_rng_uniform(&mr) < S->drop ? 0 : keep;
-	}
-	for (int64_t k = 0; k < X->nnz; k++)
-		s->Xd.values[k] = kith_rng_uniform(&mr) < S->drop ? 0 :
-		    keep * (X->values ? X->values[k] : 1.0f);
-	for (int64_t q = 0; q < X->nnz; q++)
-		s->XT.values[q] = s->Xd.values[s->perm[q]];
-	return TRUE;
+	gnn_fill_mask(s->xmask, x->xoff, x->xoff + x->Xd.nnz, S->drop, seed,
+	              epoch, TRUE, 0);
+	gnn_fill_mask(s->mask0, s->lo * d, (s->lo + s->rows) * d, S->drop,
+	              seed, epoch, FALSE, xb);
+	gnn_fill_mask(s->mask1, s->lo * d, (s->lo + s->rows) * d, S->drop,
+	              seed, epoch, FALSE, xb + hb);
+}
+
+/* Bytes this rank hands to MPI in one step (without the driver's 16),
+ * by the formula of kith-embed(1). */
+static int64_t
+step_bytes(const struct sage_run *S)
+{
+	const struct sage *s = &S->s;
+	int64_t P = kith_dist_size(), d = s->d;
+	int64_t w = (int64_t)s->off[B_N] +
+	            (S->sup ? d * S->nc + S->nc : 0);
+	const struct kith_halo *h[3] = { &s->s1.h, &s->s2.h, &S->lh };
+	int64_t b = 4 * w + (S->sup ? 16 : 8);
+
+	for (int k = 0; k < 3; k++)
+		/* the halo's build: its column ids, counts, agreements; the
+		 * rows sent forward (and, for the hops, received back) */
+		b += 4 * h[k]->n_halo + 8 * (P - 1) + 40 +
+		     4 * d * h[k]->n_send + (k < 2 ? 4 * d * h[k]->n_halo : 0);
+	return b;
 }
 
 /* One full-batch epoch on neighbourhoods sampled for `epoch`. */
@@ -872,30 +960,50 @@ sage_hook_step(void *m, int phase, int epoch, int step, int steps,
 	struct sage_run *S = m;
 	struct sage *s = &S->s;
 	const struct kith_sage_params *p = S->p;
-	int64_t N = S->G->n_rows, nd = N * (int64_t)p->dim;
+	int64_t rows = s->rows, nd = rows * (int64_t)p->dim;
+	int d = p->dim;
+	double sum[2] = { 0, 0 }, hits;
 
-	if (!sample_neighbours(&s->M1, &s->M1T, &S->T, p->fanout[1], p->seed,
-	                       2 * epoch, error) ||
-	    !sample_neighbours(&s->M2, &s->M2T, &S->T, p->fanout[0], p->seed,
-	                       2 * epoch + 1, error) ||
-	    (S->drop > 0 && !draw_dropout(S, epoch, error)))
+	if (!neighbourhood(s, &s->s1, &S->T, p->fanout[1], p->seed, 2 * epoch,
+	                   !p->pool, error) ||
+	    !neighbourhood(s, &s->s2, &S->T, p->fanout[0], p->seed,
+	                   2 * epoch + 1, !p->pool, error))
 		return FALSE;
-	sage_forward(s, S->cur.params, S->cur.id_emb, NULL, &s->Xd);
-	*loss = link_loss(&S->T, s->Z, s->dZ, N, p->dim, p->neg, p->seed,
-	                  epoch);
+	if (S->drop > 0)
+		draw_dropout(S, epoch);
+	if (!sage_forward(s, S->cur.params, S->cur.id_emb, s->lo, NULL, TRUE,
+	                  &s->s1, &s->s2, error) ||
+	    !gnn_link_targets(&S->lq, &S->lh, &S->T, s->lo, s->N, s->bounds,
+	                      p->neg, p->seed ^ 0x5851f42d4c957f2dULL, epoch,
+	                      error) ||
+	    !kith_dist_all_ok(gnn_ws_reserve(&s->ws, (size_t)(rows +
+	                      S->lh.n_halo) * d, error), error))
+		return FALSE;
+	const float *Zh = gnn_with_halo(&s->ws, &S->lh, s->Z, d, error);
+	if (!Zh)
+		return FALSE;
+	sum[0] = gnn_link_loss(&S->lq, Zh, s->dZ, d, 1 + p->neg, S->pairs,
+	                       SAGE_TEMP, FALSE);
 	if (S->sup) {
-		double tacc;
 		if (p->link_weight != 1.0) {
 			float w = (float)p->link_weight;
 			for (int64_t k = 0; k < nd; k++)
 				s->dZ[k] *= w;
-			*loss *= w;
 		}
-		*loss += head_loss(s->Z, N, p->dim, S->Wc, S->bc, S->nc, p->label,
-		                   p->split, p->n_label, KITH_SPLIT_TRAIN,
-		                   S->logits, s->dZ, S->gWc, S->gbc, &tacc);
+		sum[1] = head_loss(s, S->Wc, S->bc, S->nc, p->label, p->split,
+		                   p->n_label, KITH_SPLIT_TRAIN, S->n_train,
+		                   S->logits, s->dZ, S->gWc, S->gbc, &hits);
 	}
-	sage_backward(s, S->cur.params, &s->Xd, S->gE);
+	if (!sage_backward(s, S->cur.params, S->gE, error) ||
+	    !kith_dist_allreduce_f64(sum, S->sup ? 2 : 1, KITH_DIST_SUM,
+	                             error) ||
+	    !kith_dist_allreduce_f32(s->grad, s->off[B_N] + (S->sup ?
+	                             (size_t)d * S->nc + S->nc : 0), error))
+		return FALSE;
+	*loss = S->pairs ? sum[0] / (double)S->pairs : 0;
+	if (S->sup)
+		*loss = *loss * p->link_weight +
+		        (S->n_train ? sum[1] / (double)S->n_train : 0);
 	if (p->l2 > 0)
 		for (size_t k = 0; k < S->cur.n_params; k++)
 			s->grad[k] += (float)p->l2 * S->cur.params[k];
@@ -907,6 +1015,11 @@ sage_hook_step(void *m, int phase, int epoch, int step, int steps,
 		kith_adam_step(&S->adamB, S->bc, S->gbc);
 	}
 	*weight = 1;
+	if (S->dist && kith_dist_size() > 1) {
+		S->rep->bytes_formula += step_bytes(S);
+		S->rep->batch_halo_rows += s->s1.h.n_halo + s->s2.h.n_halo +
+		                           S->lh.n_halo;
+	}
 	return TRUE;
 }
 
@@ -918,30 +1031,20 @@ sage_hook_validate(void *m, int epoch, struct train_val *v, GError **error)
 	struct sage_run *S = m;
 	struct sage *s = &S->s;
 	const struct kith_sage_params *p = S->p;
-	int64_t N = S->G->n_rows;
-	float *m0 = s->mask0, *m1 = s->mask1;
 
 	*v = (struct train_val){ -1, -1, NAN };
-	if (S->nv == 0 && !S->sup)
-		return TRUE;
-	if (!sample_neighbours(&s->M1, &s->M1T, &S->T, 0, 0, 0, error))
+	if (!sage_forward(s, S->cur.params, S->cur.id_emb, s->lo, NULL, FALSE,
+	                  &s->full, &s->full, error))
 		return FALSE;
-	kith_csr_clear(&s->M2);
-	kith_csr_clear(&s->M2T);
-	s->M2 = s->M1;
-	s->M2.owned = FALSE;
-	s->mask0 = s->mask1 = NULL;
-	sage_forward(s, S->cur.params, S->cur.id_emb, NULL, S->X);
-	s->mask0 = m0;
-	s->mask1 = m1;
-	if (S->sup)
-		head_loss(s->Z, N, p->dim, S->Wc, S->bc, S->nc, p->label,
-		          p->split, p->n_label, KITH_SPLIT_VAL, S->logits, NULL,
-		          NULL, NULL, &v->score);
-	else
-		v->score = pair_auc(s->Z, N, p->dim, S->va, S->vb, S->nv,
-		                    p->seed);
-	memset(&s->M2, 0, sizeof s->M2);
+	if (!S->sup)
+		return gnn_val_auc(&S->val, &s->ws, s->Z, p->dim, s->N,
+		                   &v->score, error);
+	double hits = 0;
+	head_loss(s, S->Wc, S->bc, S->nc, p->label, p->split, p->n_label,
+	          KITH_SPLIT_VAL, S->n_val, S->logits, NULL, NULL, NULL, &hits);
+	if (!kith_dist_allreduce_f64(&hits, 1, KITH_DIST_SUM, error))
+		return FALSE;
+	v->score = S->n_val ? hits / (double)S->n_val : -1;
 	return TRUE;
 }
 
@@ -953,10 +1056,12 @@ sage_hook_keep_best(void *m)
 	       S->cur.n_params * sizeof(float));
 	if (S->cur.id_emb)
 		memcpy(S->kept->id_emb, S->cur.id_emb,
-		       S->cur.n_id * S->cur.dim * sizeof(float));
+		       S->s.rows * S->cur.dim * sizeof(float));
 }
 
-/* Weights, kept weights, id embeddings, the head and every optimiser. */
+/* The id embeddings and their optimiser (split by rows over the ranks of
+ * an MPI job), then the weights, kept weights, the head and their
+ * optimisers (the same on every rank: rank 0 writes them). */
 static void
 sage_hook_items(void *m, struct ckpt_items *it)
 {
@@ -964,15 +1069,18 @@ sage_hook_items(void *m, struct ckpt_items *it)
 	int64_t np = (int64_t)S->cur.n_params, d = S->p->dim;
 
 	memset(it, 0, sizeof *it);
+	if (S->cur.id_emb) {
+		ckpt_add_array(it, "id_emb.npy", S->cur.id_emb, S->s.rows, d);
+		ckpt_add_array(it, "best_id_emb.npy", S->kept->id_emb,
+		               S->s.rows, d);
+		ckpt_add_adam(it, "_id", &S->adamE);
+		if (S->dist)
+			ckpt_split(it, S->s.bounds, (int)d);
+	}
+	it->replicated = S->dist;
 	ckpt_add_array(it, "params.npy", S->cur.params, np, 0);
 	ckpt_add_array(it, "best_params.npy", S->kept->params, np, 0);
 	ckpt_add_adam(it, "", &S->adam);
-	if (S->cur.id_emb) {
-		ckpt_add_array(it, "id_emb.npy", S->cur.id_emb, S->cur.n_id, d);
-		ckpt_add_array(it, "best_id_emb.npy", S->kept->id_emb,
-		               S->cur.n_id, d);
-		ckpt_add_adam(it, "_id", &S->adamE);
-	}
 	if (S->sup) {
 		ckpt_add_array(it, "head_w.npy", S->Wc, d, S->nc);
 		ckpt_add_array(it, "head_b.npy", S->bc, S->nc, 0);
@@ -981,14 +1089,46 @@ sage_hook_items(void *m, struct ckpt_items *it)
 	}
 }
 
-/* The embeddings of the kept weights, full neighbourhoods of G. */
+static gboolean sage_infer(float *emb, const struct kith_sage_model *m,
+                           gboolean e_owned, const struct kith_csr *G,
+                           const struct kith_csr *X, const int64_t *id_map,
+                           GError **error);
+
+/* The embeddings of the kept weights, full neighbourhoods of G (on rank
+ * 0, with the whole id embeddings). */
 static gboolean
 sage_hook_finish(void *m, const struct train_outcome *o,
                  struct kith_train_report *rep, GError **error)
 {
 	struct sage_run *S = m;
+	struct kith_sage_model *k = S->kept;
+	g_autofree int64_t *bounds = g_memdup2(S->s.bounds, sizeof(int64_t) *
+	                                       (size_t)(kith_dist_size() + 1));
+	int64_t N = S->G->n_rows;
+	gboolean lead = kith_dist_rank() == 0;
+
 	sage_clear(&S->s);
-	return kith_sage_apply(S->emb, S->kept, S->G, S->X, NULL, error);
+	/* one model's weights on every rank (they agree to the order of the
+	 * reduced sums) */
+	if ((S->dist && !kith_dist_bcast(k->params, k->n_params *
+	                                 sizeof(float), error)) ||
+	    !sage_infer(S->emb, k, TRUE, S->G, S->X, NULL, error))
+		return FALSE;
+	if (!k->id_emb || kith_dist_size() == 1)
+		return TRUE;
+	float *all = lead ? kith_alloc_n(MAX(N * k->dim, 1), sizeof(float),
+	                                 error) : NULL;
+	if (!kith_dist_all_ok(!lead || all, error) ||
+	    !kith_dist_gather_rows(all, k->id_emb, bounds, 0, N,
+	                           k->dim * sizeof(float), FALSE, error)) {
+		g_free(all);
+		return FALSE;
+	}
+	if (lead) {
+		g_free(k->id_emb);
+		k->id_emb = all;
+	}
+	return TRUE;
 }
 
 static const struct train_hooks sage_hooks = {
@@ -1001,14 +1141,14 @@ static const struct train_hooks sage_hooks = {
 	.finish = sage_hook_finish,
 };
 
-/* What fixes the trajectory (not max_epochs, patience or the time limit:
- * a resumed run may change those). */
+/* What fixes the trajectory (not max_epochs, patience, the time limit or
+ * the ranks: a resumed run may change those). */
 static char *
 sage_config_hash(const struct kith_sage_params *p, const struct kith_csr *G,
                  const struct kith_csr *X, gboolean sup, double drop)
 {
 	g_autofree char *cfg = g_strdup_printf(
-	    "sage d=%d fanout=%d,%d pool=%d id=%d lr=%.17g l2=%.17g "
+	    "sage/2 d=%d fanout=%d,%d pool=%d id=%d lr=%.17g l2=%.17g "
 	    "neg=%d val=%.17g seed=%" G_GUINT64_FORMAT " classes=%d "
 	    "lw=%.17g drop=%.17g temp=%.17g idlr=%.17g", p->dim,
 	    p->fanout[0], p->fanout[1], p->pool, p->id_emb, p->lr,
@@ -1024,10 +1164,13 @@ static void
 sage_run_clear(struct sage_run *S)
 {
 	struct kith_adam *ad[] = { &S->adam, &S->adamE, &S->adamW, &S->adamB };
-	void *own[] = { S->Wc, S->bc, S->gWc, S->gbc, S->va, S->vb };
+	void *own[] = { S->Wc, S->bc, S->held };
 
 	sage_clear(&S->s);
 	kith_csr_clear(&S->T);
+	kith_csr_clear(&S->lq);
+	kith_halo_clear(&S->lh);
+	gnn_val_clear(&S->val);
 	for (size_t i = 0; i < G_N_ELEMENTS(ad); i++)
 		kith_adam_clear(ad[i]);
 	for (size_t i = 0; i < G_N_ELEMENTS(own); i++)
@@ -1048,7 +1191,8 @@ kith_sage_train(float *emb, struct kith_sage_model *model,
 	gboolean sup = p->label != NULL;
 	struct sage_run S = { .kept = model, .p = p, .G = G, .X = X,
 	                      .sup = sup, .drop = sup ? p->dropout : 0.0,
-	                      .nc = sup ? p->n_classes : 0, .emb = emb };
+	                      .nc = sup ? p->n_classes : 0, .emb = emb,
+	                      .rep = report, .dist = kith_dist_active() };
 	int64_t N = G->n_rows;
 	g_autofree char *hash = NULL;
 
@@ -1060,6 +1204,11 @@ kith_sage_train(float *emb, struct kith_sage_model *model,
 		            "invalid sage parameters");
 		return FALSE;
 	}
+	if (sup && p->n_classes < 2) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+		            "sage needs labels of at least two classes");
+		return FALSE;
+	}
 	if (!train_options_check(&p->train, error))
 		return FALSE;
 	if (p->train.checkpoint_dir)
@@ -1067,6 +1216,7 @@ kith_sage_train(float *emb, struct kith_sage_model *model,
 	struct train_config c;
 	train_config_init(&c, &p->train, 400, 50);
 	c.config_hash = hash;
+	c.dist = S.dist;
 	report->lr = p->lr;
 	gboolean ok = train_run(&sage_hooks, &S, &c, report, error);
 	openblas_set_num_threads(kith_get_threads());
@@ -1076,14 +1226,39 @@ kith_sage_train(float *emb, struct kith_sage_model *model,
 	return ok;
 }
 
+/* Full neighbourhoods of G, the weights of m: Z gathered into emb on
+ * rank 0.  e_owned: m->id_emb holds this rank's rows only (the partition
+ * of G), else all of m->n_id rows (node i's row id_map[i], or i without
+ * a map).  Collective. */
+static gboolean
+sage_infer(float *emb, const struct kith_sage_model *m, gboolean e_owned,
+           const struct kith_csr *G, const struct kith_csr *X,
+           const int64_t *id_map, GError **error)
+{
+	struct sage s;
+	gboolean ok = FALSE;
+
+	if (sage_setup(&s, G, X, m->dim, m->pool, FALSE, 0, error)) {
+		/* G's owned rows, a view */
+		struct kith_csr own = { .n_rows = s.rows, .n_cols = s.N,
+		                        .indptr = G->indptr + s.lo,
+		                        .indices = G->indices };
+		ok = neighbourhood(&s, &s.full, &own, 0, 0, 0, FALSE, error) &&
+		     sage_forward(&s, m->params, m->id_emb, e_owned ? s.lo : 0,
+		                  id_map, FALSE, &s.full, &s.full, error) &&
+		     kith_dist_gather_rows(emb, s.Z, s.bounds, 0, s.N,
+		                           m->dim * sizeof(float), FALSE, error);
+	}
+	sage_clear(&s);
+	return ok;
+}
+
 gboolean
 kith_sage_apply(float *emb, const struct kith_sage_model *m,
                 const struct kith_csr *G, const struct kith_csr *X,
                 const int64_t *id_map, GError **error)
 {
-	struct sage s;
 	int64_t N = G->n_rows;
-	gboolean ok = FALSE;
 
 	if (X->n_cols != m->n_in || X->n_rows != N) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
@@ -1098,16 +1273,5 @@ kith_sage_apply(float *emb, const struct kith_sage_model *m,
 		            "id embeddings need a node map for a new graph");
 		return FALSE;
 	}
-	if (!sage_setup(&s, N, m->n_in, m->dim, m->pool, FALSE, error) ||
-	    !sample_neighbours(&s.M1, &s.M1T, G, 0, 0, 0, error))
-		goto out;
-	s.M2 = s.M1;
-	s.M2.owned = FALSE;
-	sage_forward(&s, m->params, m->id_emb, id_map, X);
-	memcpy(emb, s.Z, N * m->dim * sizeof(float));
-	memset(&s.M2, 0, sizeof s.M2);
-	ok = TRUE;
-out:
-	sage_clear(&s);
-	return ok;
+	return sage_infer(emb, m, FALSE, G, X, id_map, error);
 }
