@@ -14,6 +14,7 @@ MPI_CLI_TESTS = tests/cli/t7000-mpi-influence.sh \
 	tests/cli/t7020-mpi-ingest.sh tests/cli/t7021-mpi-embed.sh \
 	tests/cli/t7022-mpi-memory.sh tests/cli/t7023-mpi-embed-memory.sh \
 	tests/cli/t7024-mpi-signals.sh tests/cli/t7025-mpi-embed-filter.sh \
-	tests/cli/t7026-mpi-embed-yelp.sh tests/cli/t7027-mpi-embed-gcn.sh
+	tests/cli/t7026-mpi-embed-yelp.sh tests/cli/t7027-mpi-embed-gcn.sh \
+	tests/cli/t7028-mpi-embed-sage.sh
 TESTS += $(MPI_CLI_TESTS)
 EXTRA_DIST += $(MPI_CLI_TESTS) tests/cli/mpi-lib.sh tools/bench-mpi

@@ -74,9 +74,9 @@ uint64_t kith_memest_lightgcn(const struct kith_store *s, int dim,
 uint64_t kith_memest_gcn(const struct kith_store *s, int hidden, int dim);
 
 /* Peak RSS of kith embed --model sage (users and items, dim wide,
- * fanouts f1 x f2, id embeddings). */
+ * fanouts f1, f2, the pool aggregator or the mean) in one process. */
 uint64_t kith_memest_sage(const struct kith_store *s, int dim, int f1,
-                          int f2);
+                          int f2, gboolean pool);
 
 /* Peak RSS of kith profile on S. */
 uint64_t kith_memest_profile(const struct kith_store *s);
@@ -149,6 +149,35 @@ kith_lightgcn_row_weight(int64_t entries, int d)
 {
 	return 2 * entries + 7 * (int64_t)d;
 }
+
+/* The weight of a node of GraphSAGE's joint graph with `entries`
+ * neighbours when kith_dist_partition() cuts the nodes over the ranks of
+ * an MPI job: a node's d-wide arrays (about 12 d floats: activations,
+ * gradients, id embeddings) weigh as much as 3 d of its entries (the
+ * training graph, its full neighbourhood and the link pairs, about 16 B
+ * an entry), and its dense products as much as the link loss of about
+ * 3 d entries, so that the ranks hold about equal memory and work.
+ * sage.c (the partition) and memest.c (its estimate). */
+static inline int64_t
+kith_sage_row_weight(int64_t entries, int d)
+{
+	return entries + 3 * (int64_t)d;
+}
+
+/* GraphSAGE over `ranks` ranks of an MPI job (sage.c), the parameters as
+ * kith_memest_sage()'s: rows are the nodes (users, then items) of the
+ * partition the run makes of the joint graph, entries their neighbours,
+ * halo a bound of the remote nodes they touch (all others: the link
+ * loss's negatives are uniform); every rank builds the whole feature
+ * matrix and joint graph; rank 0 also holds the gathered output.
+ * O(N + P log N). */
+void kith_memest_sage_ranks(struct kith_memest_rank *out,
+                            const struct kith_store *s, int dim, int f1,
+                            int f2, gboolean pool, int ranks);
+
+/* GraphSAGE adds a learned id embedding to the features of a graph with
+ * fewer feature columns than this (embed.c; memest.c counts them). */
+#define KITH_SAGE_ID_EMB_BELOW 32
 
 /* GCN over `ranks` ranks of an MPI job (gcn.c), the widths as
  * kith_memest_gcn()'s: rows are the users of the partition the run makes

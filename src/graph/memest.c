@@ -345,24 +345,102 @@ kith_memest_gcn_ranks(struct kith_memest_rank *out,
 }
 
 /*
- * GraphSAGE (sage.c, features.c) over N = users + items: features (CSR,
- * 24 B per non-zero, about f per node), sampled neighbourhoods M, Mᵀ
- * for both hops (N·(f1 + f2) entries, 12 B each, twice), activations
- * and gradients of H0, H1, Z and the aggregates (about 12 N·dim
- * floats), id embeddings with Adam moments (3 N·dim floats), and the
- * training graph (user-item pairs and social links both ways, 16 B per
- * entry).
+ * GraphSAGE (sage.c, features.c) over N = users + items, on `ranks` ranks
+ * (1: one process) holding nl nodes (the partition of the joint graph by
+ * kith_sage_row_weight()) and e of its entries each.  Whole on every
+ * rank: the feature matrix as it is built (16 B a column of every node
+ * and an entry of the sparse file), the joint graph (4 B an entry, 8 B a
+ * node) and the store's pages it is built from (4 B a pair each way, 4 B
+ * a link, 32 B a user).  The rank's share: 11 arrays of activations and
+ * gradients of d floats a node (pool: 4 more), 5 of the id embeddings
+ * with their optimiser and kept copy (when the features are fewer than
+ * KITH_SAGE_ID_EMB_BELOW columns), its rows of X with their transpose,
+ * masks and values (20 B an entry), the training graph, its full
+ * neighbourhoods and the epoch's link pairs (20 B an entry), the two
+ * sampled hops with their transposes (16 B an entry: min(degree,
+ * fanout) a node), and one workspace of the owned rows with the largest
+ * halo (at most all other nodes: the negatives are uniform); rank 0
+ * holds the output (N·d floats) from the start.  Measured against peak
+ * RSS on a 200k-user shop (1, 2, 4 ranks), LastFM and a 20k-user shop:
+ * see kith_memest_sage_ranks().
  */
-uint64_t
-kith_memest_sage(const struct kith_store *s, int dim, int f1, int f2)
+static uint64_t
+sage_rank_bytes(const struct kith_store *s, int dim, int f1, int f2,
+                gboolean pool, int ranks, gboolean mpi, int64_t rows,
+                int64_t entries, int64_t halo, gboolean lead)
 {
 	double n = (double)s->n_users, m = (double)s->n_items, N = n + m;
-	double f = (double)(s->n_user_attrs + s->n_user_feats +
-	                    s->n_categories + 2);
-	double e = 2 * (double)s->ui.nnz + (double)s->uu.nnz;
-	double b = N * f * 24 + N * (double)(f1 + f2) * 24 +
-	           15 * N * (double)dim * 4 + e * 16 + 24 * N;
-	return total(b, 1.0);
+	double nl = (double)rows, e = (double)entries, d = (double)dim;
+	double fd = (double)(s->n_user_attrs + 4 + s->n_event_types +
+	                     s->n_categories);
+	double eg = 2 * (double)s->ui.nnz + (double)s->uu.nnz;
+	double deg = N > 0 ? eg / N : 0;
+	gboolean id = fd + (double)s->n_user_feats < KITH_SAGE_ID_EMB_BELOW;
+	double whole = 16 * (N * fd + (double)s->uf.nnz) + 4 * eg + 8 * N +
+	               8 * (double)s->ui.nnz + 4 * (double)s->uu.nnz + 32 * n;
+	double arrays = (11 + (pool ? 4 : 0) + (id ? 5 : 0)) * d * 4;
+	double hops = MIN(deg, (double)f1) + MIN(deg, (double)f2);
+	double xe = s->n_user_feats > 0 ? (double)s->uf.nnz / MAX(n, 1) : fd;
+	double ws = nl + (ranks > 1 ? MAX((double)halo, N - nl) : 0);
+	double share = nl * (arrays + 20 * xe + 16 * hops + 24) + 20 * e +
+	               ws * d * 4 + (lead ? N * d * 4 : 0);
+	double blas = MIN(9 * MiB, 2 * nl * d * 4);
+	return total((mpi ? MPI_EXTRA : 0) + whole + share + blas, 1.0);
+}
+
+/* Row r's entries of the joint graph of s (users, then items). */
+static int64_t
+sage_row_entries(const struct kith_store *s, int64_t r)
+{
+	int64_t n = s->n_users;
+
+	if (r >= n)
+		return s->iu.indptr[r - n + 1] - s->iu.indptr[r - n];
+	return s->ui.indptr[r + 1] - s->ui.indptr[r] +
+	       (s->uu.indptr ? s->uu.indptr[r + 1] - s->uu.indptr[r] : 0);
+}
+
+uint64_t
+kith_memest_sage(const struct kith_store *s, int dim, int f1, int f2,
+                 gboolean pool)
+{
+	int64_t N = s->n_users + s->n_items;
+
+	return sage_rank_bytes(s, dim, f1, f2, pool, 1, FALSE, N,
+	                       2 * s->ui.nnz + s->uu.nnz, 0, TRUE);
+}
+
+void
+kith_memest_sage_ranks(struct kith_memest_rank *out,
+                       const struct kith_store *s, int dim, int f1, int f2,
+                       gboolean pool, int ranks)
+{
+	int64_t N = s->n_users + s->n_items;
+	g_autofree int64_t *b = g_new(int64_t, ranks + 1);
+	g_autofree int64_t *ip = g_new(int64_t, N + 1), *len = NULL;
+
+	/* the run's partition (a directed graph's in-links aside) */
+	len = g_new(int64_t, N + 1);
+	ip[0] = len[0] = 0;
+	for (int64_t r = 0; r < N; r++) {
+		int64_t k = sage_row_entries(s, r);
+		len[r + 1] = len[r] + k;
+		ip[r + 1] = ip[r] + kith_sage_row_weight(k, dim);
+	}
+	if (ranks > 1) {
+		kith_dist_partition(b, ip, N, ranks);
+	} else {
+		b[0] = 0;
+		b[1] = N;
+	}
+	for (int q = 0; q < ranks; q++) {
+		struct kith_memest_rank *r = &out[q];
+		r->rows = b[q + 1] - b[q];
+		r->entries = len[b[q + 1]] - len[b[q]];
+		r->halo = ranks > 1 ? N - r->rows : 0;
+		r->bytes = sage_rank_bytes(s, dim, f1, f2, pool, ranks, TRUE,
+		                           r->rows, r->entries, r->halo, q == 0);
+	}
 }
 
 /*

@@ -28,9 +28,6 @@
 #include "kith/update.h"
 #include "nn/train-internal.h"
 
-/* Stores with fewer feature columns give SAGE learned id embeddings. */
-#define SAGE_MIN_FEATURES 32
-
 static const char *const model_names[] = { "auto", "filter", "lightgcn",
                                            "sage", "gcn" };
 
@@ -100,7 +97,7 @@ kith_embed_memest(const struct kith_embed_request *r,
 		return kith_memest_gcn(s, r->gcn.hidden, r->gcn.dim);
 	if (strcmp(r->model, "sage") == 0)
 		return kith_memest_sage(s, r->sage.dim, r->sage.fanout[0],
-		                        r->sage.fanout[1]);
+		                        r->sage.fanout[1], r->sage.pool);
 	return kith_memest_lightgcn(s, l->dim, l->layers, l->neg, l->batch,
 	                            l->val_ratio, l->refit, l->spectral_init,
 	                            l->social_weight);
@@ -119,6 +116,11 @@ kith_embed_memest_ranks(const struct kith_embed_request *r,
 
 	if (kith_dist_active() && strcmp(r->model, "gcn") == 0) {
 		kith_memest_gcn_ranks(out, s, r->gcn.hidden, r->gcn.dim, P);
+		return TRUE;
+	}
+	if (kith_dist_active() && strcmp(r->model, "sage") == 0) {
+		kith_memest_sage_ranks(out, s, r->sage.dim, r->sage.fanout[0],
+		                       r->sage.fanout[1], r->sage.pool, P);
 		return TRUE;
 	}
 	if (!kith_dist_active() || (strcmp(r->model, "lightgcn") != 0 &&
@@ -894,7 +896,7 @@ embed_sage(struct folder *f, struct kith_store *s,
 	    !kith_sage_graph(&G, s, error) ||
 	    !features(&X, &sc, s, TRUE, fm, FALSE, error))
 		goto out;
-	if (X.n_cols < SAGE_MIN_FEATURES)
+	if (X.n_cols < KITH_SAGE_ID_EMB_BELOW)
 		p.id_emb = TRUE;
 	if (!sage_run(&p, &m, &G, &X, from, fm, s, &E, rep, error))
 		goto out;

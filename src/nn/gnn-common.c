@@ -1,8 +1,8 @@
 /*
  * Pieces shared by the GCN and GraphSAGE trainers (see gnn-internal.h):
  * OpenBLAS thread choice, GEMM and bias helpers, Glorot init (U(-a, a),
- * a = sqrt(6 / (fan_in + fan_out))) and the held-out edge split (O(nnz),
- * each pair decided by a hash of its ends: gnn_pair_held()).
+ * a = sqrt(6 / (fan_in + fan_out))) and the held-out pairs of the link
+ * objectives (each pair decided by a hash of its ends: gnn_pair_held()).
  * Their training loop and checkpoints are train.c's and ckpt.c's.
  */
 #include "config.h"
@@ -65,42 +65,4 @@ gnn_pair_held(uint64_t seed, uint64_t stream, int32_t a, int32_t b,
 	kith_rng_seed(&r, seed ^ (stream * 0x9e3779b97f4a7c15ULL),
 	              lo << 32 | hi);
 	return kith_rng_uniform(&r) < ratio;
-}
-
-gboolean
-gnn_split_edges(struct kith_csr *train, int32_t **va, int32_t **vb,
-                int64_t *nv, const struct kith_csr *A, double ratio,
-                uint64_t seed, uint64_t stream, GError **error)
-{
-	GArray *keep_r = g_array_new(FALSE, FALSE, sizeof(int32_t));
-	GArray *keep_c = g_array_new(FALSE, FALSE, sizeof(int32_t));
-	GArray *ha = g_array_new(FALSE, FALSE, sizeof(int32_t));
-	GArray *hb = g_array_new(FALSE, FALSE, sizeof(int32_t));
-	int64_t n = A->n_rows;
-
-	for (int64_t i = 0; i < n; i++)
-		for (int64_t k = A->indptr[i]; k < A->indptr[i + 1]; k++) {
-			int32_t a = (int32_t)i, b = A->indices[k];
-			if (a >= b)
-				continue;
-			if (gnn_pair_held(seed, stream, a, b, ratio)) {
-				g_array_append_val(ha, a);
-				g_array_append_val(hb, b);
-			} else {
-				g_array_append_val(keep_r, a);
-				g_array_append_val(keep_c, b);
-				g_array_append_val(keep_r, b);
-				g_array_append_val(keep_c, a);
-			}
-		}
-	gboolean built = kith_csr_from_coo(train, n, n, keep_r->len,
-	                                   (int32_t *)keep_r->data,
-	                                   (int32_t *)keep_c->data, NULL,
-	                                   error);
-	g_array_free(keep_r, TRUE);
-	g_array_free(keep_c, TRUE);
-	*nv = ha->len;
-	*va = (int32_t *)g_array_free(ha, FALSE);
-	*vb = (int32_t *)g_array_free(hb, FALSE);
-	return built;
 }

@@ -1,8 +1,8 @@
 /*
  * Internals shared by the GCN (gcn.c) and GraphSAGE (sage.c) trainers:
  * dense helpers over OpenBLAS, Glorot initialisation and the held-out
- * edge split used for link-prediction model selection.  Implemented in
- * gnn-common.c.
+ * pairs of link-prediction model selection (gnn-common.c); the pieces of
+ * a network over the ranks of an MPI job (gnn-ranks.c).
  */
 #ifndef KITH_NN_GNN_INTERNAL_H
 #define KITH_NN_GNN_INTERNAL_H
@@ -12,6 +12,7 @@
 
 #include "kith/core.h"
 #include "kith/csr.h"
+#include "kith/dist.h"
 #include "kith/models.h"
 
 /* Element-wise loops shorter than this run on one thread: waking the
@@ -48,20 +49,9 @@ int64_t gnn_merge_union(const int32_t *a, int64_t na, const int32_t *b,
 gboolean gnn_pair_held(uint64_t seed, uint64_t stream, int32_t a, int32_t b,
                        double ratio);
 
-/* Splits the undirected pairs (a < b) of the symmetric graph A: each is
- * held out when gnn_pair_held(seed, stream, a, b, ratio) into *va, *vb
- * (*nv pairs; caller g_free()s), the others go both
- * ways into *train (caller clears).  FALSE with error when the CSR cannot
- * be built; the held-out arrays are set even then. */
-gboolean gnn_split_edges(struct kith_csr *train, int32_t **va, int32_t **vb,
-                         int64_t *nv, const struct kith_csr *A, double ratio,
-                         uint64_t seed, uint64_t stream, GError **error);
-
 /* ---- over the ranks (gnn-ranks.c) ----------------------------------------
  * Rank r of an MPI job (one process: the one rank) owns the rows
  * [lo, lo + rows) of every node array; see kith/dist.h for the halo. */
-
-#include "kith/dist.h"
 
 /* A float buffer that grows: a product's input with its halo rows, or
  * the rows a backward product scatters before they go to their owners. */

@@ -40,6 +40,7 @@
 #include "kith/eval.h"
 #include "kith/core.h"
 #include "kith/io.h"
+#include "kith/memest.h"
 #include "kith/models.h"
 #include "kith/nn.h"
 #include "kith/store.h"
@@ -349,7 +350,17 @@ sage_setup(struct sage *s, const struct kith_csr *G, const struct kith_csr *X,
 	s->pool = pool;
 	layout(s->off, s->f, d, pool);
 	s->bounds = g_new0(int64_t, P + 1);
-	kith_dist_partition(s->bounds, G->indptr, s->N, P);
+	if (P > 1) {
+		/* by bytes and work, not by entries: kith_sage_row_weight() */
+		g_autofree int64_t *ip = g_new(int64_t, s->N + 1);
+		ip[0] = 0;
+		for (int64_t i = 0; i < s->N; i++)
+			ip[i + 1] = ip[i] + kith_sage_row_weight(G->indptr[i + 1] -
+			                                         G->indptr[i], d);
+		kith_dist_partition(s->bounds, ip, s->N, P);
+	} else {
+		s->bounds[1] = s->N;
+	}
 	s->lo = s->bounds[me];
 	s->rows = s->bounds[me + 1] - s->lo;
 

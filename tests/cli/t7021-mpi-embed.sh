@@ -7,10 +7,9 @@
 # one summary, bytes per epoch equal to the formula of kith-embed(1) with
 # the halo rows H counted here from the store; --resume under mpirun
 # (same bytes on the same rank count, within tolerance on another); kill
-# -9 of a rank ends the job and leaves the previous folder intact; sage
-# refuses to run over several ranks (gcn runs over them, t7027; the
-# filter and auto, t7025); kith update's warm start still runs under one
-# rank.
+# -9 of a rank ends the job and leaves the previous folder intact (gcn
+# runs over the ranks in t7027, sage in t7028, the filter and auto in
+# t7025); kith update's warm start still runs under one rank.
 . "$top_srcdir/tests/cli/lib.sh"
 . "$top_srcdir/tests/cli/mpi-lib.sh"
 lastfm_store --social "$SHARED/datasets/lastfm-2k/trustnetwork.txt"
@@ -121,9 +120,4 @@ check "np 1: update" kith_np 1 update -q "$T/w1" --events "$T/b1.csv" \
 check "np 1: the same refreshed users.npy" cmp "$T/we/users.npy" \
 	"$T/we1/users.npy"
 
-check_fails 2 "np 2 --model sage refuses" kith_np 2 embed -q "$T/fm" \
-	-o "$T/x" --model sage
-ok_if "says which models run over the ranks" \
-	"$(grep -c 'lightgcn, gcn, filter and auto run over the ranks' "$T/.err")" = 1
-ok_if "nothing written" ! -e "$T/x"
 done_testing
