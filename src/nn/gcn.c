@@ -437,23 +437,10 @@ softmax_ce(const float *Z, float *dZ, int64_t rows, int c,
 	for (int64_t i = 0; i < rows; i++) {
 		if (split[i] != want || label[i] < 0)
 			continue;
-		const float *z = Z + i * c;
-		float mx = z[0];
-		int arg = 0;
-		for (int j = 1; j < c; j++)
-			if (z[j] > mx) {
-				mx = z[j];
-				arg = j;
-			}
-		double s = 0;
-		for (int j = 0; j < c; j++)
-			s += exp((double)(z[j] - mx));
-		loss += log(s) - (z[label[i]] - mx);
-		hits += arg == label[i];
-		if (dZ)
-			for (int j = 0; j < c; j++)
-				dZ[i * c + j] = (float)((exp((double)(z[j] - mx)) / s -
-				                         (j == label[i])) / cnt);
+		gboolean h;
+		loss += gnn_softmax_row(Z + i * c, c, label[i],
+		                        dZ ? dZ + i * c : NULL, (double)cnt, &h);
+		hits += h;
 	}
 	*hit = (double)hits;
 	return loss;
@@ -602,27 +589,12 @@ struct gcn_run {
 	struct kith_train_report *rep;
 };
 
-/* The partition and halo into the report (distributed runs). */
-static gboolean
-gcn_dist_report(struct gcn_run *G, GError **error)
-{
-	struct kith_train_report *rep = G->rep;
-	int64_t h = G->g.hal.n_halo;
-
-	rep->ranks = kith_dist_size();
-	g_free(rep->row_bounds);
-	rep->row_bounds = g_memdup2(G->g.bounds, sizeof(int64_t) *
-	                            (size_t)(rep->ranks + 1));
-	rep->bytes_formula_text = G->sup ?
-	    "per epoch 8 (h + c) H + 4 P (f h + h + h c + c) + 24 P "
-	    "(0 on one rank)" :
-	    "per epoch 8 (h + c) H + 4 (c + 1) Hb + 4 P (f h + h + h c + c) "
-	    "+ P (8 P + 56) (0 on one rank)";
-	if (!kith_dist_allreduce_i64(&h, 1, KITH_DIST_SUM, error))
-		return FALSE;
-	rep->halo_rows = h;
-	return TRUE;
-}
+/* The bytes per epoch over the ranks (kith-embed(1)). */
+static const char bytes_sup[] =
+    "per epoch 8 (h + c) H + 4 P (f h + h + h c + c) + 24 P (0 on one rank)";
+static const char bytes_gae[] =
+    "per epoch 8 (h + c) H + 4 (c + 1) Hb + 4 P (f h + h + h c + c) "
+    "+ P (8 P + 56) (0 on one rank)";
 
 static gboolean
 gcn_hook_setup(void *m, int phase, gboolean resuming, GError **error)
@@ -651,7 +623,8 @@ gcn_hook_setup(void *m, int phase, gboolean resuming, GError **error)
 	    (!G->sup && !gnn_val_setup(&G->val, g->held, g->n_held, g->rows,
 	                              g->n, g->bounds, p->seed, &g->ws,
 	                              G->c, error)) ||
-	    (G->dist && !gcn_dist_report(G, error)))
+	    (G->dist && !gnn_dist_report(G->rep, g->bounds, g->hal.n_halo,
+	                              G->sup ? bytes_sup : bytes_gae, error)))
 		return FALSE;
 	G->n_train = cnt[0];
 	G->n_val = cnt[1];

@@ -45,6 +45,30 @@ gnn_add_bias(float *Y, const float *b, int64_t n, int c)
 			Y[i * c + j] += b[j];
 }
 
+double
+gnn_softmax_row(const float *z, int c, int y, float *g, double cnt,
+                gboolean *hit)
+{
+	float mx = z[0];
+	int arg = 0;
+	double s = 0;
+
+	for (int j = 1; j < c; j++)
+		if (z[j] > mx) {
+			mx = z[j];
+			arg = j;
+		}
+	for (int j = 0; j < c; j++)
+		s += exp((double)(z[j] - mx));
+	double loss = log(s) - (z[y] - mx);
+	*hit = arg == y;
+	if (g)
+		for (int j = 0; j < c; j++)
+			g[j] = (float)((exp((double)(z[j] - mx)) / s - (j == y)) /
+			               cnt);
+	return loss;
+}
+
 void
 gnn_glorot(float *w, int64_t fan_in, int64_t fan_out, struct kith_rng *r)
 {

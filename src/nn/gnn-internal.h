@@ -33,6 +33,12 @@ void gnn_gemm(gboolean ta, gboolean tb, int64_t m, int64_t n, int64_t k,
 /* Y[i, j] += b[j] for an n x c matrix Y. */
 void gnn_add_bias(float *Y, const float *b, int64_t n, int c);
 
+/* Softmax cross-entropy of the logits z (c of them) against class y:
+ * returns the loss, *hit when the first largest logit is y's; with g,
+ * g[j] = (softmax_j - [j = y]) / cnt (g may be z). */
+double gnn_softmax_row(const float *z, int c, int y, float *g, double cnt,
+                       gboolean *hit);
+
 /* Glorot-uniform init of a fan_in x fan_out matrix, in row order from r. */
 void gnn_glorot(float *w, int64_t fan_in, int64_t fan_out,
                 struct kith_rng *r);
@@ -142,5 +148,12 @@ gboolean gnn_val_setup(struct gnn_val *v, const int64_t *held,
 gboolean gnn_val_auc(struct gnn_val *v, struct gnn_ws *ws, const float *Zown,
                      int width, int64_t n, double *auc, GError **error);
 void gnn_val_clear(struct gnn_val *v);
+
+/* The partition (bounds, P + 1) and the formula of the bytes per epoch
+ * (a static string) into the report of a run over the ranks, and its
+ * halo_rows: this rank's n_halo summed over the ranks.  Collective. */
+gboolean gnn_dist_report(struct kith_train_report *rep, const int64_t *bounds,
+                         int64_t n_halo, const char *formula,
+                         GError **error);
 
 #endif

@@ -350,3 +350,20 @@ gnn_val_auc(struct gnn_val *v, struct gnn_ws *ws, const float *Zown,
 		*auc = auc_of(all, all + v->total, v->total);
 	return kith_dist_bcast(auc, sizeof *auc, error);
 }
+
+gboolean
+gnn_dist_report(struct kith_train_report *rep, const int64_t *bounds,
+                int64_t n_halo, const char *formula, GError **error)
+{
+	int64_t h = n_halo;
+
+	rep->ranks = kith_dist_size();
+	g_free(rep->row_bounds);
+	rep->row_bounds = g_memdup2(bounds, sizeof(int64_t) *
+	                            (size_t)(rep->ranks + 1));
+	rep->bytes_formula_text = formula;
+	if (!kith_dist_allreduce_i64(&h, 1, KITH_DIST_SUM, error))
+		return FALSE;
+	rep->halo_rows = h;
+	return TRUE;
+}

@@ -18,18 +18,23 @@
  * the forward pass for all nodes and one Adam step.  Cost per epoch:
  * O(nnz(X)·d + N·(f0 + f1)·d + N·d²·c) plus O(nnz(G)·(1+neg)·d) for the
  * loss.  5 % of the undirected edges are held out of the training graph
- * and used for model selection (AUC against random pairs).  Inference
+ * (each pair by a hash of the seed and the pair, gnn_pair_held()) and
+ * used for model selection (their AUC against as many random pairs,
+ * gnn_val_auc()).  Inference
  * uses full neighbourhoods and is deterministic; it works on any graph
  * with features computed by the same schema (inductive: new nodes need
  * no retraining).  The loss of row i updates only z_i (its edges are
  * listed in both directions), so gradients need no atomics; the pool
  * aggregator's max-gradient scatter runs on one thread.
  * Every random draw of an epoch (neighbour samples, dropout masks,
- * negatives) comes from kith_rng streams keyed by (seed, epoch), so a
+ * negatives) comes from kith_rng streams keyed by (seed, epoch, node or
+ * block of entries), the id embeddings' start from (seed, node), so a
  * checkpoint after an epoch (weights, Adam moments, kept weights and the
  * early-stopping counters; written by the training driver, train.c, whose
  * hooks this file supplies) is all a resumed run needs to end with the
- * same bytes.
+ * same bytes.  Under mpirun every rank runs the same hooks over its
+ * nodes (see "the graph over the ranks" below); one process is the case
+ * of one rank.
  */
 #include "config.h"
 
@@ -688,26 +693,14 @@ head_loss(const struct sage *s, const float *Wc, const float *bc, int c,
 				memset(z, 0, c * sizeof(float));
 			continue;
 		}
-		float mx = -INFINITY;
-		int arg = 0;
-		for (int j = 0; j < c; j++) {
-			z[j] += bc[j];
-			if (z[j] > mx) {
-				mx = z[j];
-				arg = j;
-			}
-		}
-		double sum = 0;
+		gboolean h;
 		for (int j = 0; j < c; j++)
-			sum += exp((double)(z[j] - mx));
-		loss += log(sum) - (z[label[i]] - mx);
-		hit += arg == label[i];
-		if (gW)
-			for (int j = 0; j < c; j++) {
-				z[j] = (float)((exp((double)(z[j] - mx)) / sum -
-				                (j == label[i])) / cnt);
-				gb[j] += z[j];
-			}
+			z[j] += bc[j];
+		loss += gnn_softmax_row(z, c, label[i], gW ? z : NULL,
+		                        (double)cnt, &h);
+		hit += h;
+		for (int j = 0; gW && j < c; j++)
+			gb[j] += z[j];
 	}
 	if (gW) {
 		/* logits now holds dLogits (zero outside the train nodes) */
@@ -859,27 +852,13 @@ sage_init_head(struct sage_run *S, struct kith_rng *rng, GError **error)
 	return TRUE;
 }
 
-/* The partition and halo into the report (distributed runs). */
-static gboolean
-sage_dist_report(struct sage_run *S, GError **error)
-{
-	struct kith_train_report *rep = S->rep;
-	int64_t h = S->s.full.h.n_halo;
-
-	rep->ranks = kith_dist_size();
-	g_free(rep->row_bounds);
-	rep->row_bounds = g_memdup2(S->s.bounds, sizeof(int64_t) *
-	                            (size_t)(rep->ranks + 1));
-	rep->bytes_formula_text = S->sup ?
-	    "per epoch 8 d (H1 + H2) + 4 (d + 1) Hq + 4 (H1 + H2) + "
-	    "4 P (w + d c + c) + P (24 P + 128) (0 on one rank)" :
-	    "per epoch 8 d (H1 + H2) + 4 (d + 1) Hq + 4 (H1 + H2) + "
-	    "4 P w + P (24 P + 120) (0 on one rank)";
-	if (!kith_dist_allreduce_i64(&h, 1, KITH_DIST_SUM, error))
-		return FALSE;
-	rep->halo_rows = h;
-	return TRUE;
-}
+/* The bytes per epoch over the ranks (kith-embed(1); step_bytes()). */
+static const char bytes_link[] =
+    "per epoch 8 d (H1 + H2) + 4 (d + 1) Hq + 4 (H1 + H2) + 4 P w "
+    "+ P (24 P + 120) (0 on one rank)";
+static const char bytes_sup[] =
+    "per epoch 8 d (H1 + H2) + 4 (d + 1) Hq + 4 (H1 + H2) "
+    "+ 4 P (w + d c + c) + P (24 P + 128) (0 on one rank)";
 
 static gboolean
 sage_hook_setup(void *m, int phase, gboolean resuming, GError **error)
@@ -906,7 +885,9 @@ sage_hook_setup(void *m, int phase, gboolean resuming, GError **error)
 	if ((!S->sup && !gnn_val_setup(&S->val, S->held, S->n_held, s->rows,
 	                               s->N, s->bounds, p->seed, &s->ws,
 	                               p->dim, error)) ||
-	    (S->dist && !sage_dist_report(S, error)))
+	    (S->dist && !gnn_dist_report(S->rep, s->bounds, s->full.h.n_halo,
+	                              S->sup ? bytes_sup : bytes_link,
+	                              error)))
 		return FALSE;
 	kith_rng_seed(&rng, p->seed, 1);
 	gboolean ok = sage_init_weights(S, &rng, error) &&

@@ -18,6 +18,15 @@
 #   lastfm_recall EMB      Recall@20 of EMB (of the LastFM 2K store
 #                          $T/fm) on LastFM 2K's test pairs
 #   near A B               "y" when |A - B| <= 0.002
+#   within A B TOL         "y" when |A - B| <= TOL
+#   maxdiff F1 F2          max |difference| of two float32 .npy files
+#   differing F1 F2        the elements of two int32 .npy files that differ
+#   estimate_near_peak PATTERN ARGS...
+#                          kith ARGS on 2 ranks, each under /usr/bin/time:
+#                          it runs, its memory estimate line names the
+#                          largest share (grep PATTERN) and is within 15 %
+#                          of the largest rank's peak (nothing under
+#                          sanitizers or without /usr/bin/time)
 #   halo_users STORE BOUNDS DIRECTED
 #                          H = sum over ranks of the remote users that the
 #                          rank's rows of uu touch (its in-links when
@@ -151,4 +160,43 @@ kill_each() {
 		ok_if "previous output unchanged" -z \
 			"$(cmp "$T/.before" "$_dir/$_file" 2>&1)"
 	done
+}
+
+within() {
+	awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d
+		print (d <= t) ? "y" : "n" }'
+}
+
+maxdiff() {
+	npy_values "$1" f4 >"$T/.v1"
+	npy_values "$2" f4 >"$T/.v2"
+	paste "$T/.v1" "$T/.v2" | awk '{ d = $1 - $2; if (d < 0) d = -d
+		if (d > m) m = d } END { printf "%.3g", m + 0 }'
+}
+
+differing() {
+	npy_values "$1" d4 >"$T/.v1"
+	npy_values "$2" d4 >"$T/.v2"
+	paste "$T/.v1" "$T/.v2" | awk '$1 != $2 { c++ } END { print c + 0 }'
+}
+
+estimate_near_peak() {
+	[ -x /usr/bin/time ] && [ -z "${KITH_SANITIZED:-}" ] || return 0
+	_pat=$1; shift
+	rm -f "$T"/rss.*
+	mpirun --oversubscribe -np 2 sh -c '/usr/bin/time -o "$0.$OMPI_COMM_WORLD_RANK" -f "%M" "$@"' \
+		"$T/rss" "$KITH" "$@" >"$T/.out" 2>"$T/.err"
+	ok_if "np 2 under /usr/bin/time: runs" $? = 0
+	_line=$(grep 'memory estimate .* on rank' "$T/.err")
+	ok_if "np 2: the estimate names the largest share" \
+		-n "$(echo "$_line" | grep "$_pat")"
+	_est=$(echo "$_line" |
+		sed -n 's/.*memory estimate \([0-9.]*\)[^0-9A-Za-z]*\([KMG]iB\).*/\1 \2/p' |
+		awk '{ f = $2 == "KiB" ? 1 / 1024 : $2 == "GiB" ? 1024 : 1
+		       printf "%.1f", $1 * f }')
+	_peak=$(cat "$T"/rss.* |
+		awk '$1 > m { m = $1 } END { printf "%.1f", m / 1024 }')
+	ok_if "np 2: estimate $_est MiB within 15 % of the peak $_peak MiB" \
+		"$(awk -v e="$_est" -v p="$_peak" 'BEGIN { r = e / p
+			print (r >= 0.85 && r <= 1.15) ? "y" : "n" }')" = y
 }

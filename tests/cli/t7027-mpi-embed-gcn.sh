@@ -21,25 +21,6 @@ check "ingest cora" "$KITH" ingest -q --social "$C/edges.tsv" \
 	--user-features "$C/features.tsv" -o "$T/cora"
 S="--model gcn --labels $C/nodes.tsv --seed 1 --threads 1"
 
-# within A B TOL: "y" when |A - B| <= TOL
-within() {
-	awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d
-		print (d <= t) ? "y" : "n" }'
-}
-# maxdiff F1 F2: max |difference| of two float32 .npy files
-maxdiff() {
-	npy_values "$1" f4 >"$T/.v1"
-	npy_values "$2" f4 >"$T/.v2"
-	paste "$T/.v1" "$T/.v2" | awk '{ d = $1 - $2; if (d < 0) d = -d
-		if (d > m) m = d } END { printf "%.3g", m + 0 }'
-}
-# differing F1 F2: the elements of two int32 .npy files that differ
-differing() {
-	npy_values "$1" d4 >"$T/.v1"
-	npy_values "$2" d4 >"$T/.v2"
-	paste "$T/.v1" "$T/.v2" | awk '$1 != $2 { c++ } END { print c + 0 }'
-}
-
 check "one process" "$KITH" embed "$T/cora" $S -q -o "$T/g0"
 acc0=$(json_get "$T/g0/manifest.json" test_accuracy)
 best0=$(json_get "$T/g0/manifest.json" best_epoch)
@@ -149,23 +130,9 @@ ok_if "np 3 resumed: test accuracy $acc within 0.005 of one process ($acc1)" \
 	"$(within "$acc" "$acc1" 0.005)" = y
 
 # the memory estimate per rank, and --max-memory
-if [ -x /usr/bin/time ] && [ -z "${KITH_SANITIZED:-}" ]; then
-	rm -f "$T"/rss.*
-	mpirun --oversubscribe -np 2 sh -c '/usr/bin/time -o "$0.$OMPI_COMM_WORLD_RANK" -f "%M" "$@"' \
-		"$T/rss" "$KITH" embed "$T/cora" $S -o "$T/m2" >"$T/.out" 2>"$T/.err"
-	ok_if "np 2 under /usr/bin/time: runs" $? = 0
-	line=$(grep 'memory estimate .* on rank' "$T/.err")
-	ok_if "np 2: the estimate names the largest share" -n "$(echo "$line" |
-		grep 'gcn on 2708 users, 0 items on rank [01] of 2 ([0-9]* rows of the graph, [0-9]* entries, a halo of at most [0-9]* rows.*the largest share)')"
-	est=$(echo "$line" |
-		sed -n 's/.*memory estimate \([0-9.]*\)[^0-9A-Za-z]*\([KMG]iB\).*/\1 \2/p' |
-		awk '{ f = $2 == "KiB" ? 1 / 1024 : $2 == "GiB" ? 1024 : 1
-		       printf "%.1f", $1 * f }')
-	peak=$(cat "$T"/rss.* | awk '$1 > m { m = $1 } END { printf "%.1f", m / 1024 }')
-	ok_if "np 2: estimate $est MiB within 15 % of the peak $peak MiB" \
-		"$(awk -v e="$est" -v p="$peak" 'BEGIN { r = e / p
-			print (r >= 0.85 && r <= 1.15) ? "y" : "n" }')" = y
-fi
+estimate_near_peak \
+	'gcn on 2708 users, 0 items on rank [01] of 2 ([0-9]* rows of the graph, [0-9]* entries, a halo of at most [0-9]* rows.*the largest share)' \
+	embed "$T/cora" $S -o "$T/m2"
 kith_np 2 embed "$T/cora" $S -o "$T/x" --max-memory 4M >"$T/.out" 2>"$T/.err"
 ok_if "np 2, --max-memory 4M: refused" $? -ne 0
 ok_if "np 2: nothing written" ! -e "$T/x"

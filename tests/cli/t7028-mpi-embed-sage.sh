@@ -17,18 +17,6 @@
 lastfm_store --social "$SHARED/datasets/lastfm-2k/trustnetwork.txt"
 S="--model sage --epochs 15 --dim 16 --fanout 10,5 --seed 1 --threads 1"
 
-# within A B TOL: "y" when |A - B| <= TOL
-within() {
-	awk -v a="$1" -v b="$2" -v t="$3" 'BEGIN { d = a - b; if (d < 0) d = -d
-		print (d <= t) ? "y" : "n" }'
-}
-# maxdiff F1 F2: max |difference| of two float32 .npy files
-maxdiff() {
-	npy_values "$1" f4 >"$T/.v1"
-	npy_values "$2" f4 >"$T/.v2"
-	paste "$T/.v1" "$T/.v2" | awk '{ d = $1 - $2; if (d < 0) d = -d
-		if (d > m) m = d } END { printf "%.3g", m + 0 }'
-}
 val_auc() {
 	sed -n 's/.*"val_auc"[ ]*:[ ]*\([-0-9.eE+]*\).*/\1/p' "$1" | tail -1
 }
@@ -153,23 +141,9 @@ ok_if "np 3 resumed: users.npy within 1e-3 of one process ($d)" \
 	"$(within "$d" 0 0.001)" = y
 
 # the memory estimate per rank, and --max-memory
-if [ -x /usr/bin/time ] && [ -z "${KITH_SANITIZED:-}" ]; then
-	rm -f "$T"/rss.*
-	mpirun --oversubscribe -np 2 sh -c '/usr/bin/time -o "$0.$OMPI_COMM_WORLD_RANK" -f "%M" "$@"' \
-		"$T/rss" "$KITH" embed "$T/fm" $S -o "$T/m2" >"$T/.out" 2>"$T/.err"
-	ok_if "np 2 under /usr/bin/time: runs" $? = 0
-	line=$(grep 'memory estimate .* on rank' "$T/.err")
-	ok_if "np 2: the estimate names the largest share" -n "$(echo "$line" |
-		grep 'sage on 1892 users, 4476 items on rank [01] of 2 ([0-9]* rows of the graph, [0-9]* entries, a halo of at most [0-9]* rows.*the largest share)')"
-	est=$(echo "$line" |
-		sed -n 's/.*memory estimate \([0-9.]*\)[^0-9A-Za-z]*\([KMG]iB\).*/\1 \2/p' |
-		awk '{ f = $2 == "KiB" ? 1 / 1024 : $2 == "GiB" ? 1024 : 1
-		       printf "%.1f", $1 * f }')
-	peak=$(cat "$T"/rss.* | awk '$1 > m { m = $1 } END { printf "%.1f", m / 1024 }')
-	ok_if "np 2: estimate $est MiB within 15 % of the peak $peak MiB" \
-		"$(awk -v e="$est" -v p="$peak" 'BEGIN { r = e / p
-			print (r >= 0.85 && r <= 1.15) ? "y" : "n" }')" = y
-fi
+estimate_near_peak \
+	'sage on 1892 users, 4476 items on rank [01] of 2 ([0-9]* rows of the graph, [0-9]* entries, a halo of at most [0-9]* rows.*the largest share)' \
+	embed "$T/fm" $S -o "$T/m2"
 kith_np 2 embed "$T/fm" $S -o "$T/x" --max-memory 4M >"$T/.out" 2>"$T/.err"
 ok_if "np 2, --max-memory 4M: refused" $? -ne 0
 ok_if "np 2: nothing written" ! -e "$T/x"
