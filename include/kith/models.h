@@ -297,6 +297,15 @@ gboolean kith_features_build(struct kith_csr *out,
                              struct kith_feature_schema *sc,
                              const struct kith_store *s, gboolean with_items,
                              gboolean fit, GError **error);
+/* kith_features_build() of rows [r0, r1) only (out has r1 - r0 rows, the
+ * same bytes as those rows of the whole build): a fit still fits on every
+ * row of s, streaming, in O(dense width) memory.  KITH_ERROR_USAGE for a
+ * range outside the rows. */
+gboolean kith_features_build_rows(struct kith_csr *out,
+                                  struct kith_feature_schema *sc,
+                                  const struct kith_store *s,
+                                  gboolean with_items, gboolean fit,
+                                  int64_t r0, int64_t r1, GError **error);
 
 /* Schema <-> JSON object (for the model manifest). */
 JsonNode *kith_feature_schema_to_json(const struct kith_feature_schema *sc);
@@ -313,6 +322,11 @@ struct kith_gcn_model {
 	float *w1, *b1, *w2, *b2;
 };
 void kith_gcn_model_clear(struct kith_gcn_model *m);
+/* The rows of the social graph A each of `ranks` ranks of an MPI job
+ * owns in kith_gcn_train() and kith_gcn_apply() (bounds: ranks + 1
+ * entries, as kith_dist_partition()'s): the rows of the features X a
+ * rank may pass alone.  O(ranks log n). */
+void kith_gcn_bounds(int64_t *bounds, const struct kith_csr *A, int ranks);
 
 struct kith_gcn_params {
 	int hidden;             /* 64: first layer width (the embedding in
@@ -351,7 +365,8 @@ void kith_gcn_params_to_json(JsonBuilder *b, const struct kith_gcn_params *p,
  * KITH_ERROR_INTERRUPTED (after writing a checkpoint when
  * train.checkpoint_dir is set).
  * Under an MPI job (kith_dist_active()) every rank calls it alike with
- * the whole A, X and labels: each trains its rows of the graph, emb and
+ * the whole A and labels and X whole or only the rows the rank owns
+ * (kith_gcn_bounds()): each trains its rows of the graph, emb and
  * pred are written on rank 0 only (NULL allowed on the other ranks),
  * model is the same on every rank, and report gets the ranks, their row
  * bounds and the bytes. */
@@ -433,13 +448,25 @@ void kith_sage_params_to_json(JsonBuilder *b, const struct kith_sage_params *p,
 gboolean kith_sage_graph(struct kith_csr *G, const struct kith_store *s,
                          GError **error);
 
+/* The nodes of the joint graph G each of `ranks` ranks of an MPI job
+ * owns in kith_sage_train() and kith_sage_apply() at width d (bounds:
+ * ranks + 1 entries, as kith_dist_partition()'s; nodes weighed by
+ * kith_sage_row_weight()): the rows of the features X a rank may pass
+ * alone.  O(N). */
+void kith_sage_bounds(int64_t *bounds, const struct kith_csr *G, int d,
+                      int ranks);
+
 /* Trains on G (N x N, symmetric) with features X (N x f) by the
  * unsupervised link objective: for every edge (i, j) of the training part
  * of G, -log σ(z_i·z_j) - Σ_neg log σ(-z_i·z_k) with k uniform over the
  * nodes.  emb (N x dim) gets the embeddings of the kept epoch computed
  * with full neighbourhoods; model its weights (clear with
  * kith_sage_model_clear()).  report initialised by the caller.
- * Errors as kith_gcn_train(). */
+ * Errors as kith_gcn_train().  Under an MPI job every rank calls it alike
+ * with the whole G and X whole or only the rows the rank owns
+ * (kith_sage_bounds() at p->dim): each trains its nodes, emb is written
+ * on rank 0 only (NULL allowed on the other ranks), model's weights are
+ * the same on every rank and its id embeddings whole on rank 0. */
 gboolean kith_sage_train(float *emb, struct kith_sage_model *model,
                          struct kith_train_report *report,
                          const struct kith_csr *G, const struct kith_csr *X,
@@ -447,7 +474,8 @@ gboolean kith_sage_train(float *emb, struct kith_sage_model *model,
 
 /* Embeds every node of G with trained weights (full neighbourhoods).
  * id_map (may be NULL) gives for each node of G its row in m->id_emb or -1
- * (new node: no id embedding). */
+ * (new node: no id embedding).  Under an MPI job as kith_sage_train()
+ * (X whole or the rank's rows at m->dim; emb on rank 0). */
 gboolean kith_sage_apply(float *emb, const struct kith_sage_model *m,
                          const struct kith_csr *G, const struct kith_csr *X,
                          const int64_t *id_map, GError **error);

@@ -284,16 +284,17 @@ kith_memest_filter(const struct kith_store *s, int dim, int oversample,
 /*
  * GCN (gcn.c, features.c) over the n users, on `ranks` ranks (1: one
  * process) holding nl users (the partition of uu's row lengths) and e of
- * its entries each.  Whole on every rank: the feature matrix as it is
- * built (its f dense columns, attributes, statistics and category
- * shares, and the sparse feature file's entries: 16 B an entry with the
- * build's scratch) and the pages of the social graph read (4 B an entry,
- * 32 B a user with the other per-user arrays).  The rank's share: 10
- * arrays of activations, masks and gradients of max(h, d) floats a row,
- * its rows of X with their transpose, masks and values (24 B an entry of
- * the kept block: the sparse file's if any, else the dense columns), the
- * training graph, Â and the epoch's pairs (20 B an entry, one
- * negative), 24 B a row of row pointers, and one workspace of a
+ * its entries each.  Whole on every rank: the pages of the social graph
+ * read (4 B an entry) and of the arrays the features' fit streams over
+ * (32 B a user, 8 B a user and event type, 4 B a pair of the counts).
+ * The rank's share: its rows of the feature matrix as they are built
+ * (its f dense columns, attributes, statistics and category shares, and
+ * the sparse feature file's entries: 16 B an entry with the build's
+ * scratch), 10 arrays of activations, masks and gradients of max(h, d)
+ * floats a row, its rows of X with their transpose, masks and values (24
+ * B an entry of the kept block: the sparse file's if any, else the dense
+ * columns), the training graph, Â and the epoch's pairs (20 B an entry,
+ * one negative), 24 B a row of row pointers, and one workspace of a
  * product's input with its halo rows (at most min(e, n - nl) for Â, all
  * n - nl for the negatives on a large graph); OpenBLAS's buffers.  Rank
  * 0's gather of the output (n·w floats) comes once the training arrays
@@ -310,11 +311,12 @@ gcn_rank_bytes(const struct kith_store *s, int hidden, int dim, int ranks,
 	                     s->n_categories);
 	double w = (double)MAX(hidden, dim);
 	double kept = s->n_user_feats > 0 ? (double)s->uf.nnz : n * fd;
-	double whole = 16 * (n * fd + (double)s->uf.nnz) +
-	               4 * (double)s->uu.nnz + 32 * n;
+	double fit = 4 * (double)s->ui.nnz + 8 * (double)s->n_event_types * n;
+	double whole = 4 * (double)s->uu.nnz + 32 * n + fit;
 	double ws = ranks > 1 ? MAX((double)halo, n - nl) : 0;
 	double share = 40 * w * nl + 24 * kept * nl / MAX(n, 1) + 20 * e +
-	               24 * nl + ws * (w * 4 + 16);
+	               24 * nl + ws * (w * 4 + 16) +
+	               16 * (nl * fd + (double)s->uf.nnz * nl / MAX(n, 1));
 	double blas = MIN(9 * MiB, 2 * nl * w * 4);
 	return total((mpi ? MPI_EXTRA : 0) + whole + share + blas, 1.05);
 }
@@ -348,10 +350,12 @@ kith_memest_gcn_ranks(struct kith_memest_rank *out,
  * GraphSAGE (sage.c, features.c) over N = users + items, on `ranks` ranks
  * (1: one process) holding nl nodes (the partition of the joint graph by
  * kith_sage_row_weight()) and e of its entries each.  Whole on every
- * rank: the feature matrix as it is built (16 B a column of every node
- * and an entry of the sparse file), the joint graph (4 B an entry, 8 B a
- * node) and the store's pages it is built from (4 B a pair each way, 4 B
- * a link, 32 B a user).  The rank's share: 11 arrays of activations and
+ * rank: the joint graph (4 B an entry, 8 B a node) and the store's pages
+ * it is built from and the features' fit streams over (4 B a pair each
+ * way and 4 B of its count, 4 B a link, 32 B a user, 8 B a user and
+ * event type).  The rank's share: its rows of the
+ * feature matrix as they are built (16 B a column and an entry of the
+ * sparse file), 11 arrays of activations and
  * gradients of d floats a node (pool: 4 more), 5 of the id embeddings
  * with their optimiser and kept copy (when the features are fewer than
  * KITH_SAGE_ID_EMB_BELOW columns), its rows of X with their transpose,
@@ -376,13 +380,15 @@ sage_rank_bytes(const struct kith_store *s, int dim, int f1, int f2,
 	double eg = 2 * (double)s->ui.nnz + (double)s->uu.nnz;
 	double deg = N > 0 ? eg / N : 0;
 	gboolean id = fd + (double)s->n_user_feats < KITH_SAGE_ID_EMB_BELOW;
-	double whole = 16 * (N * fd + (double)s->uf.nnz) + 4 * eg + 8 * N +
-	               8 * (double)s->ui.nnz + 4 * (double)s->uu.nnz + 32 * n;
+	double fit = 4 * (double)s->ui.nnz + 8 * (double)s->n_event_types * n;
+	double whole = 4 * eg + 8 * N + 8 * (double)s->ui.nnz +
+	               4 * (double)s->uu.nnz + 32 * n + fit;
 	double arrays = (11 + (pool ? 4 : 0) + (id ? 5 : 0)) * d * 4;
 	double hops = MIN(deg, (double)f1) + MIN(deg, (double)f2);
 	double xe = s->n_user_feats > 0 ? (double)s->uf.nnz / MAX(n, 1) : fd;
 	double ws = nl + (ranks > 1 ? MAX((double)halo, N - nl) : 0);
-	double share = nl * (arrays + 20 * xe + 16 * hops + 24) + 20 * e +
+	double share = nl * (arrays + 20 * xe + 16 * hops + 24 + 16 * fd) +
+	               16 * (double)s->uf.nnz * nl / MAX(n, 1) + 20 * e +
 	               ws * d * 4 + (lead ? N * d * 4 : 0);
 	double blas = MIN(9 * MiB, 2 * nl * d * 4);
 	return total((mpi ? MPI_EXTRA : 0) + whole + share + blas, 1.0);

@@ -537,17 +537,23 @@ keep_uf_block(struct kith_csr *X, int64_t n_uf)
 	X->n_cols = n_uf;
 }
 
-/* Features of the store: fitted, or through the schema of the model
- * object fm of a --from folder. */
+/* The rows [bounds[me], bounds[me + 1]) of the features of the store
+ * (this rank's of the model's partition: every row on one process):
+ * fitted on every row, or through the schema of the model object fm of a
+ * --from folder. */
 static gboolean
 features(struct kith_csr *X, struct kith_feature_schema *sc,
          const struct kith_store *s, gboolean with_items, JsonObject *fm,
-         gboolean uf_only, GError **error)
+         gboolean uf_only, const int64_t *bounds, GError **error)
 {
+	int me = kith_dist_rank();
+
 	if (fm && !kith_feature_schema_from_json(
 	        sc, json_object_get_member(fm, "features"), error))
 		return FALSE;
-	if (!kith_features_build(X, sc, s, with_items, fm == NULL, error))
+	/* this rank's rows only (the schema is fitted on all) */
+	if (!kith_features_build_rows(X, sc, s, with_items, fm == NULL,
+	                              bounds[me], bounds[me + 1], error))
 		return FALSE;
 	if (uf_only && sc->n_uf > 0)
 		keep_uf_block(X, sc->n_uf);
@@ -705,9 +711,11 @@ embed_gcn(struct folder *f, struct kith_store *s,
 
 	p.seed = (uint64_t)r->seed;
 	folder_checkpoints(f, &p.train);
+	g_autofree int64_t *b = g_new(int64_t, kith_dist_size() + 1);
+	kith_gcn_bounds(b, &s->uu, kith_dist_size());
 	if ((r->from && !(fm = from_open(r->from, "gcn", &from, error))) ||
 	    !features(&X, &sc, s, FALSE, fm,
-	              fm ? kith_json_bool_or(fm, "uf_only", FALSE) : TRUE,
+	              fm ? kith_json_bool_or(fm, "uf_only", FALSE) : TRUE, b,
 	              error) ||
 	    (r->labels && !kith_read_labels(&lab, s, r->labels, error)) ||
 	    !gcn_run(f, &p, &m, &X, &lab, from, fm, s, &U, &pred, rep, error))
@@ -878,6 +886,7 @@ embed_sage(struct folder *f, struct kith_store *s,
 	struct kith_labels lab = { 0 };
 	g_autoptr(kith_emb) from = NULL;
 	g_autofree float *E = NULL;
+	g_autofree int64_t *b = g_new(int64_t, kith_dist_size() + 1);
 	JsonObject *fm = NULL;
 	gboolean ok = FALSE;
 	int64_t n = s->n_users;
@@ -893,8 +902,12 @@ embed_sage(struct folder *f, struct kith_store *s,
 		p.n_classes = lab.n_classes;
 	}
 	if ((r->from && !(fm = from_open(r->from, "sage", &from, error))) ||
-	    !kith_sage_graph(&G, s, error) ||
-	    !features(&X, &sc, s, TRUE, fm, FALSE, error))
+	    !kith_sage_graph(&G, s, error))
+		goto out;
+	/* the width the run partitions at: the trained model's with --from */
+	kith_sage_bounds(b, &G, fm ? MAX((int)kith_json_int_or(fm, "dim", 1),
+	                                 1) : p.dim, kith_dist_size());
+	if (!features(&X, &sc, s, TRUE, fm, FALSE, b, error))
 		goto out;
 	if (X.n_cols < KITH_SAGE_ID_EMB_BELOW)
 		p.id_emb = TRUE;

@@ -16,7 +16,10 @@
  * sd = 0); the sparse blocks have mean 0 and scale 1.  Applying a schema
  * to another store matches uf, attr, cat and event-type columns by name:
  * unknown names are dropped, missing ones read as zero.
- * Cost O(nnz(uf) + nnz(ui)·|cats per item| + rows·dense width).
+ * Cost O(nnz(uf) + nnz(ui)·|cats per item| + rows·dense width); a fit
+ * passes twice over every row's dense values, one row at a time, so a
+ * rank of an MPI job builds its rows alone (kith_features_build_rows())
+ * with the schema one process fits.
  */
 #include "config.h"
 
@@ -85,6 +88,7 @@ struct fbuild {
 	const struct kith_store *s;
 	struct kith_feature_schema *sc;
 	int64_t n, R;           /* users, rows (users + items) */
+	int64_t r0, r1;         /* the rows built */
 	int64_t nd;             /* width of the dense block (attr + stats) */
 	int64_t base_d, base_c; /* first column of the dense, cat blocks */
 	int64_t *uf_map, *attr_map, *cat_map, *type_map;  /* store -> schema */
@@ -191,59 +195,89 @@ dense_user(const struct fbuild *f, float *d, int64_t i)
 	}
 }
 
-/* The dense block D (R x nd): raw values, then (x - mean)·scale, with
- * mean and scale fitted on D when fit. */
+/* The raw dense values of row i (a user or an item) into d (nd zeros). */
 static void
-dense_block(const struct fbuild *f, float *D, gboolean fit)
+dense_row(const struct fbuild *f, float *d, int64_t i)
 {
 	const struct kith_store *s = f->s;
-	struct kith_feature_schema *sc = f->sc;
-	int64_t nd = f->nd, R = f->R;
+	int64_t j = i - f->n;
 
-	for (int64_t i = 0; i < f->n; i++)
-		dense_user(f, D + i * nd, i);
-	for (int64_t j = 0; j < R - f->n; j++) {
-		float *d = D + (f->n + j) * nd;
-		if (f->c_deg >= 0)
-			d[f->c_deg] = (float)log1p((double)(s->iu.indptr[j + 1] -
-			                                    s->iu.indptr[j]));
-		if (f->c_item >= 0)
-			d[f->c_item] = 1.0f;
+	if (i < f->n) {
+		dense_user(f, d, i);
+		return;
 	}
-	if (fit) {
-		sc->mean = g_new0(float, MAX(sc->n_cols, 1));
-		sc->scale = g_new(float, MAX(sc->n_cols, 1));
-		for (int64_t c = 0; c < sc->n_cols; c++)
-			sc->scale[c] = 1.0f;
-		for (int64_t c = 0; c < nd; c++) {
-			double sum = 0, sq = 0;
-			for (int64_t i = 0; i < R; i++)
-				sum += D[i * nd + c];
-			double mu = R ? sum / R : 0;
-			for (int64_t i = 0; i < R; i++) {
-				double x = D[i * nd + c] - mu;
-				sq += x * x;
-			}
-			double sd = R > 1 ? sqrt(sq / R) : 0;
-			sc->mean[f->base_d + c] = (float)mu;
-			sc->scale[f->base_d + c] = sd > 1e-12 ? (float)(1.0 / sd)
-			                                      : 1.0f;
-		}
-	}
-	for (int64_t i = 0; i < R; i++)
-		for (int64_t c = 0; c < nd; c++)
-			D[i * nd + c] = (D[i * nd + c] - sc->mean[f->base_d + c]) *
-			                sc->scale[f->base_d + c];
+	if (f->c_deg >= 0)
+		d[f->c_deg] = (float)log1p((double)(s->iu.indptr[j + 1] -
+		                                    s->iu.indptr[j]));
+	if (f->c_item >= 0)
+		d[f->c_item] = 1.0f;
 }
 
-/* An upper bound of the entries of all rows. */
+/* Fits mean and scale of the dense columns on every row of the store:
+ * two passes (sums, then squared deviations), one row at a time, so the
+ * fit needs no R x nd block whatever rows are built. */
+static void
+dense_fit(const struct fbuild *f)
+{
+	struct kith_feature_schema *sc = f->sc;
+	int64_t nd = f->nd, R = f->R;
+	g_autofree double *sum = g_new0(double, MAX(nd, 1));
+	g_autofree double *sq = g_new0(double, MAX(nd, 1));
+	g_autofree double *mu = g_new0(double, MAX(nd, 1));
+	g_autofree float *d = g_new(float, MAX(nd, 1));
+
+	sc->mean = g_new0(float, MAX(sc->n_cols, 1));
+	sc->scale = g_new(float, MAX(sc->n_cols, 1));
+	for (int64_t c = 0; c < sc->n_cols; c++)
+		sc->scale[c] = 1.0f;
+	for (int pass = 0; pass < 2; pass++) {
+		for (int64_t i = 0; i < R; i++) {
+			memset(d, 0, MAX(nd, 1) * sizeof(float));
+			dense_row(f, d, i);
+			for (int64_t c = 0; c < nd; c++) {
+				if (pass == 0) {
+					sum[c] += d[c];
+				} else {
+					double x = d[c] - mu[c];
+					sq[c] += x * x;
+				}
+			}
+		}
+		for (int64_t c = 0; pass == 0 && c < nd; c++)
+			mu[c] = R ? sum[c] / R : 0;
+	}
+	for (int64_t c = 0; c < nd; c++) {
+		double sd = R > 1 ? sqrt(sq[c] / R) : 0;
+		sc->mean[f->base_d + c] = (float)mu[c];
+		sc->scale[f->base_d + c] = sd > 1e-12 ? (float)(1.0 / sd) : 1.0f;
+	}
+}
+
+/* The dense block D ((r1 - r0) x nd, zeros) of rows [r0, r1): raw values,
+ * then (x - mean)·scale. */
+static void
+dense_block(const struct fbuild *f, float *D)
+{
+	const struct kith_feature_schema *sc = f->sc;
+	int64_t nd = f->nd;
+
+	for (int64_t i = f->r0; i < f->r1; i++) {
+		float *d = D + (i - f->r0) * nd;
+		dense_row(f, d, i);
+		for (int64_t c = 0; c < nd; c++)
+			d[c] = (d[c] - sc->mean[f->base_d + c]) *
+			       sc->scale[f->base_d + c];
+	}
+}
+
+/* An upper bound of the entries of the rows built. */
 static int64_t
 entries_bound(const struct fbuild *f)
 {
 	const struct kith_store *s = f->s;
 	int64_t total = 0;
 
-	for (int64_t i = 0; i < f->R; i++) {
+	for (int64_t i = f->r0; i < f->r1; i++) {
 		int64_t c = 0;
 		if (i < f->n) {
 			for (int64_t k = s->uf.indptr ? s->uf.indptr[i] : 0;
@@ -317,7 +351,8 @@ row_cats(const struct fbuild *f, GArray *row, int64_t i, float *catacc)
 		}
 }
 
-/* Fills out (allocated) row by row: uf, dense, categories. */
+/* Fills out (allocated) row by row: uf, dense, categories (rows r0..r1
+ * of the store are rows 0.. of out, D's rows). */
 static void
 fill_rows(const struct fbuild *f, struct kith_csr *out, const float *D)
 {
@@ -327,12 +362,12 @@ fill_rows(const struct fbuild *f, struct kith_csr *out, const float *D)
 	int64_t p = 0;
 
 	out->indptr[0] = 0;
-	for (int64_t i = 0; i < f->R; i++) {
+	for (int64_t i = f->r0; i < f->r1; i++) {
 		g_array_set_size(row, 0);
 		if (i < f->n && s->uf.indptr)
 			row_uf(f, row, i);
 		for (int64_t c = 0; c < f->nd; c++) {
-			float v = D[i * f->nd + c];
+			float v = D[(i - f->r0) * f->nd + c];
 			if (v != 0) {
 				struct colval cv = { (int32_t)(f->base_d + c),
 				                     v };
@@ -347,7 +382,7 @@ fill_rows(const struct fbuild *f, struct kith_csr *out, const float *D)
 			out->values[p] = cv.val;
 			p++;
 		}
-		out->indptr[i + 1] = p;
+		out->indptr[i - f->r0 + 1] = p;
 	}
 	out->nnz = p;
 	g_free(catacc);
@@ -355,27 +390,37 @@ fill_rows(const struct fbuild *f, struct kith_csr *out, const float *D)
 }
 
 gboolean
-kith_features_build(struct kith_csr *out, struct kith_feature_schema *sc,
-                    const struct kith_store *s, gboolean with_items,
-                    gboolean fit, GError **error)
+kith_features_build_rows(struct kith_csr *out, struct kith_feature_schema *sc,
+                         const struct kith_store *s, gboolean with_items,
+                         gboolean fit, int64_t r0, int64_t r1, GError **error)
 {
 	struct fbuild f = { .s = s, .sc = sc, .n = s->n_users };
 	gboolean ok = FALSE;
 	float *D = NULL;
 
 	memset(out, 0, sizeof *out);
+	f.R = f.n + (with_items ? s->n_items : 0);
+	if (r0 < 0 || r1 < r0 || r1 > f.R) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE, "feature rows "
+		            "%" G_GINT64_FORMAT "..%" G_GINT64_FORMAT " outside "
+		            "0..%" G_GINT64_FORMAT, r0, r1, f.R);
+		return FALSE;
+	}
 	if (fit)
 		schema_names(sc, s);
-	f.R = f.n + (with_items ? s->n_items : 0);
+	f.r0 = r0;
+	f.r1 = r1;
 	f.nd = sc->n_attr + sc->n_stats;
 	f.base_d = sc->n_uf;
 	f.base_c = sc->n_uf + f.nd;
 	fbuild_maps(&f);
-	D = kith_alloc0_n(MAX(f.R * f.nd, 1), sizeof(float), error);
+	if (fit)
+		dense_fit(&f);
+	D = kith_alloc0_n(MAX((r1 - r0) * f.nd, 1), sizeof(float), error);
 	if (!D)
 		goto out;
-	dense_block(&f, D, fit);
-	if (!kith_csr_alloc(out, f.R, sc->n_cols, entries_bound(&f), TRUE,
+	dense_block(&f, D);
+	if (!kith_csr_alloc(out, r1 - r0, sc->n_cols, entries_bound(&f), TRUE,
 	                    error))
 		goto out;
 	fill_rows(&f, out, D);
@@ -392,6 +437,16 @@ out:
 			kith_feature_schema_clear(sc);
 	}
 	return ok;
+}
+
+gboolean
+kith_features_build(struct kith_csr *out, struct kith_feature_schema *sc,
+                    const struct kith_store *s, gboolean with_items,
+                    gboolean fit, GError **error)
+{
+	return kith_features_build_rows(out, sc, s, with_items, fit, 0,
+	                                s->n_users + (with_items ? s->n_items
+	                                                         : 0), error);
 }
 
 static void

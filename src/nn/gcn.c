@@ -301,9 +301,27 @@ workspace(struct gcn *g, int64_t n_halo, int width, GError **error)
 	       gnn_ws_reserve(&g->ws, (size_t)(g->rows + n_halo) * width, error);
 }
 
+/* This rank's first row under kith_gcn_bounds(). */
+static int64_t
+bounds_lo(const struct kith_csr *A)
+{
+	int P = kith_dist_size();
+	g_autofree int64_t *b = g_new(int64_t, P + 1);
+
+	kith_gcn_bounds(b, A, P);
+	return b[kith_dist_rank()];
+}
+
+void
+kith_gcn_bounds(int64_t *bounds, const struct kith_csr *A, int ranks)
+{
+	kith_dist_partition(bounds, A->indptr, A->n_rows, ranks);
+}
+
 /* The run's rows of A (whole on every rank; rows cut by its row lengths)
- * and X, the held-out pairs of ratio (seed) left out of Â, buffers for a
- * forward pass, and for training when `training`.  Collective. */
+ * and X (every row, or this rank's), the held-out pairs of ratio (seed)
+ * left out of Â, buffers for a forward pass, and for training when
+ * `training`.  Collective. */
 static gboolean
 gcn_setup(struct gcn *g, const struct kith_csr *A, const struct kith_csr *X,
           int h, int c, gboolean training, double ratio, uint64_t seed,
@@ -318,22 +336,25 @@ gcn_setup(struct gcn *g, const struct kith_csr *A, const struct kith_csr *X,
 	g->f = X->n_cols;
 	g->h = h;
 	g->c = c;
-	if (X->n_rows != n || A->n_cols != n) {
+	if (A->n_cols != n) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
-		            "features have %" G_GINT64_FORMAT " rows, graph %"
-		            G_GINT64_FORMAT " x %" G_GINT64_FORMAT " nodes",
-		            X->n_rows, n, A->n_cols);
+		            "graph %" G_GINT64_FORMAT " x %" G_GINT64_FORMAT,
+		            n, A->n_cols);
 		return FALSE;
 	}
+	gboolean local;
+	if (!gnn_xrows_local(X, n, &local, error))
+		return FALSE;
 	g->bounds = g_new0(int64_t, P + 1);
-	kith_dist_partition(g->bounds, A->indptr, n, P);
+	kith_gcn_bounds(g->bounds, A, P);
 	g->lo = g->bounds[me];
 	g->rows = g->bounds[me + 1] - g->lo;
 	if (!kith_dist_all_ok(training_rows(g, A, ratio, seed, error), error) ||
 	    !normalised_rows(g, error))
 		return FALSE;
 	int64_t rows = g->rows;
-	gboolean ok = gnn_xrows_init(&g->x, X, g->lo, rows, training, error) &&
+	gboolean ok = gnn_xrows_init(&g->x, X, local, g->lo, rows, error) &&
+	    (!training || gnn_xrows_transpose(&g->x, error)) &&
 	    (g->XW = kith_floats_new(rows * h, FALSE, e)) &&
 	    (g->P1 = kith_floats_new(rows * h, FALSE, e)) &&
 	    (g->H = kith_floats_new(rows * h, FALSE, e)) &&
@@ -873,11 +894,18 @@ kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
 	if (p->train.checkpoint_dir) {
 		/* what fixes the trajectory (not max_epochs, patience or the
 		 * time limit: a resumed run may change those) */
+		uint64_t xd;
+		gboolean local;
+		if (!gnn_xrows_local(X, A->n_rows, &local, error) ||
+		    !gnn_rows_digest(X, local, local ? bounds_lo(A) : 0, &xd,
+		                     error))
+			return FALSE;
 		g_autofree char *cfg = g_strdup_printf(
 		    "gcn h=%d c=%d sup=%d lr=%.17g wd=%.17g drop=%.17g neg=%d "
-		    "seed=%" G_GUINT64_FORMAT, G.h, G.c, sup, p->lr,
-		    sup ? p->weight_decay : 0.0, G.drop, p->neg, p->seed);
-		const struct kith_csr *mats[2] = { A, X };
+		    "seed=%" G_GUINT64_FORMAT " x=%016" G_GINT64_MODIFIER "x",
+		    G.h, G.c, sup, p->lr, sup ? p->weight_decay : 0.0, G.drop,
+		    p->neg, p->seed, (guint64)xd);
+		const struct kith_csr *mats[2] = { A, NULL };
 		hash = ckpt_config_hash(cfg, mats, 2, label, split,
 		                        sup ? A->n_rows : 0);
 	}

@@ -87,9 +87,25 @@ struct gnn_xrows {
 	struct kith_csr XT;     /* Xdᵀ (when built) */
 	int64_t *perm;          /* XT entry -> Xd entry */
 };
+/* Whether the features X of a graph of n rows hold only this rank's rows
+ * of the partition (*local) or every row: every row when every rank has
+ * n rows (a rank that owns all rows has both).  Collective. */
+gboolean gnn_xrows_local(const struct kith_csr *X, int64_t n,
+                         gboolean *local, GError **error);
+/* The owned rows [lo, lo + rows) of X (all of X's rows when local, then
+ * exactly `rows` of them), with the global index of their first entry
+ * and the entries of the whole X over the ranks.  Collective. */
 gboolean gnn_xrows_init(struct gnn_xrows *x, const struct kith_csr *X,
-                        int64_t lo, int64_t rows, gboolean transpose,
+                        gboolean local, int64_t lo, int64_t rows,
                         GError **error);
+/* The transpose of the owned rows (for the gradient of the first
+ * weights). */
+gboolean gnn_xrows_transpose(struct gnn_xrows *x, GError **error);
+/* A digest of the content of the features (the rows of X are global rows
+ * row0 on; local: summed over the ranks' rows, collective), the same for
+ * any partition: what a checkpoint's configuration hash takes of X. */
+gboolean gnn_rows_digest(const struct kith_csr *X, gboolean local,
+                         int64_t row0, uint64_t *digest, GError **error);
 void gnn_xrows_clear(struct gnn_xrows *x);
 /* Xd's values = X's times mask (one per owned entry; NULL: X's). */
 void gnn_xrows_drop(struct gnn_xrows *x, const float *mask);

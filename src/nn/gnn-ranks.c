@@ -12,6 +12,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "kith/core.h"
 #include "kith/dist.h"
@@ -93,12 +94,45 @@ transpose_perm(struct kith_csr *out, int64_t **perm, const struct kith_csr *X,
 }
 
 gboolean
-gnn_xrows_init(struct gnn_xrows *x, const struct kith_csr *X, int64_t lo,
-               int64_t rows, gboolean transpose, GError **error)
+gnn_xrows_local(const struct kith_csr *X, int64_t n, gboolean *local,
+                GError **error)
 {
-	int64_t k0 = X->indptr[lo], nnz = X->indptr[lo + rows] - k0;
+	int64_t whole = X->n_rows == n;
+
+	if (!kith_dist_allreduce_i64(&whole, 1, KITH_DIST_MIN, error))
+		return FALSE;
+	*local = !whole;
+	return TRUE;
+}
+
+gboolean
+gnn_xrows_init(struct gnn_xrows *x, const struct kith_csr *X, gboolean local,
+               int64_t lo, int64_t rows, GError **error)
+{
+	int P = kith_dist_size();
+	int64_t r0 = local ? 0 : lo;          /* the owned rows in X */
+	int64_t k0 = X->indptr[r0], nnz = X->indptr[r0 + rows] - k0;
+	g_autofree int64_t *cnt = g_new(int64_t, P);
+	g_autofree int64_t *one = g_new(int64_t, P);
 
 	memset(x, 0, sizeof *x);
+	if (local && X->n_rows != rows) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+		            "features have %" G_GINT64_FORMAT " rows, this rank "
+		            "owns %" G_GINT64_FORMAT, X->n_rows, rows);
+		return kith_dist_all_ok(FALSE, error);
+	}
+	if (!kith_dist_all_ok(TRUE, error))
+		return FALSE;
+	/* the global index of the first owned entry, the entries of all */
+	for (int r = 0; r < P; r++)
+		one[r] = 1;
+	if (!kith_dist_allgatherv(&nnz, 1, cnt, one, sizeof(int64_t), error))
+		return FALSE;
+	for (int r = 0; r < P; r++) {
+		x->xoff += r < kith_dist_rank() ? cnt[r] : 0;
+		x->x_nnz += cnt[r];
+	}
 	x->Xd = (struct kith_csr){ .n_rows = rows, .n_cols = X->n_cols,
 	                           .nnz = nnz, .indices = X->indices + k0 };
 	x->Xd.indptr = kith_alloc_n(rows + 1, sizeof(int64_t), error);
@@ -107,13 +141,42 @@ gnn_xrows_init(struct gnn_xrows *x, const struct kith_csr *X, int64_t lo,
 	if (!x->Xd.values)
 		return FALSE;
 	for (int64_t r = 0; r <= rows; r++)
-		x->Xd.indptr[r] = X->indptr[lo + r] - k0;
+		x->Xd.indptr[r] = X->indptr[r0 + r] - k0;
 	x->xval = X->values ? X->values + k0 : NULL;
-	x->xoff = k0;
-	x->x_nnz = X->indptr[X->n_rows];
 	for (int64_t k = 0; k < nnz; k++)
 		x->Xd.values[k] = x->xval ? x->xval[k] : 1.0f;
-	return !transpose || transpose_perm(&x->XT, &x->perm, &x->Xd, error);
+	return TRUE;
+}
+
+gboolean
+gnn_xrows_transpose(struct gnn_xrows *x, GError **error)
+{
+	return transpose_perm(&x->XT, &x->perm, &x->Xd, error);
+}
+
+gboolean
+gnn_rows_digest(const struct kith_csr *X, gboolean local, int64_t row0,
+                uint64_t *digest, GError **error)
+{
+	/* Σ of per-row hashes, in 32-bit halves: the same for any split */
+	int64_t h[2] = { 0, 0 };
+
+	for (int64_t r = 0; r < X->n_rows; r++) {
+		int64_t k0 = X->indptr[r], k1 = X->indptr[r + 1];
+		uint64_t seed = (uint64_t)(row0 + r);
+		uint64_t a = XXH64(X->indices + k0, (k1 - k0) * sizeof(int32_t),
+		                   seed);
+		uint64_t b = X->values ? XXH64(X->values + k0, (k1 - k0) *
+		                               sizeof(float), seed) : 0;
+		uint64_t v = a ^ (b * 0x9e3779b97f4a7c15ULL);
+		h[0] += (int64_t)(v & 0xffffffffu);
+		h[1] += (int64_t)(v >> 32);
+	}
+	if (local && !kith_dist_allreduce_i64(h, 2, KITH_DIST_SUM, error))
+		return FALSE;
+	*digest = ((uint64_t)h[1] << 32) ^ (uint64_t)h[0] ^
+	          ((uint64_t)X->n_cols << 17);
+	return TRUE;
 }
 
 void

@@ -337,7 +337,27 @@ layer_alloc(struct layer *L, int64_t rows, int d, gboolean pool, GError **e)
 	return TRUE;
 }
 
-/* The partition of G, this rank's rows of X and the buffers of a forward
+void
+kith_sage_bounds(int64_t *bounds, const struct kith_csr *G, int d, int ranks)
+{
+	int64_t N = G->n_rows;
+
+	if (ranks == 1) {
+		bounds[0] = 0;
+		bounds[1] = N;
+		return;
+	}
+	/* by bytes and work, not by entries: kith_sage_row_weight() */
+	g_autofree int64_t *ip = g_new(int64_t, N + 1);
+	ip[0] = 0;
+	for (int64_t i = 0; i < N; i++)
+		ip[i + 1] = ip[i] + kith_sage_row_weight(G->indptr[i + 1] -
+		                                         G->indptr[i], d);
+	kith_dist_partition(bounds, ip, N, ranks);
+}
+
+/* The partition of G, this rank's rows of X (X: every row, or the
+ * rank's) and the buffers of a forward
  * pass, and of training when `training` (with n_extra more gradient
  * floats: the head's).  Collective. */
 static gboolean
@@ -355,22 +375,16 @@ sage_setup(struct sage *s, const struct kith_csr *G, const struct kith_csr *X,
 	s->pool = pool;
 	layout(s->off, s->f, d, pool);
 	s->bounds = g_new0(int64_t, P + 1);
-	if (P > 1) {
-		/* by bytes and work, not by entries: kith_sage_row_weight() */
-		g_autofree int64_t *ip = g_new(int64_t, s->N + 1);
-		ip[0] = 0;
-		for (int64_t i = 0; i < s->N; i++)
-			ip[i + 1] = ip[i] + kith_sage_row_weight(G->indptr[i + 1] -
-			                                         G->indptr[i], d);
-		kith_dist_partition(s->bounds, ip, s->N, P);
-	} else {
-		s->bounds[1] = s->N;
-	}
+	kith_sage_bounds(s->bounds, G, d, P);
 	s->lo = s->bounds[me];
 	s->rows = s->bounds[me + 1] - s->lo;
 
 	size_t nd = (size_t)s->rows * d;
-	gboolean ok = gnn_xrows_init(&s->x, X, s->lo, s->rows, training, e) &&
+	gboolean local;
+	if (!gnn_xrows_local(X, s->N, &local, error))
+		return FALSE;
+	gboolean ok = gnn_xrows_init(&s->x, X, local, s->lo, s->rows, e) &&
+	    (!training || gnn_xrows_transpose(&s->x, e)) &&
 	    (s->znorm = kith_alloc_n(MAX(s->rows, 1), sizeof(float), e)) &&
 	    (s->H0 = kith_floats_new(nd, FALSE, e)) &&
 	    (s->H1 = kith_floats_new(nd, FALSE, e)) &&
@@ -1135,21 +1149,33 @@ static const struct train_hooks sage_hooks = {
 
 /* What fixes the trajectory (not max_epochs, patience, the time limit or
  * the ranks: a resumed run may change those). */
-static char *
-sage_config_hash(const struct kith_sage_params *p, const struct kith_csr *G,
-                 const struct kith_csr *X, gboolean sup, double drop)
+static gboolean
+sage_config_hash(char **hash, const struct kith_sage_params *p,
+                 const struct kith_csr *G, const struct kith_csr *X,
+                 gboolean sup, double drop, GError **error)
 {
+	uint64_t xd;
+	gboolean local;
+	int P = kith_dist_size();
+	g_autofree int64_t *b = g_new(int64_t, P + 1);
+
+	kith_sage_bounds(b, G, p->dim, P);
+	if (!gnn_xrows_local(X, G->n_rows, &local, error) ||
+	    !gnn_rows_digest(X, local, local ? b[kith_dist_rank()] : 0, &xd,
+	                     error))
+		return FALSE;
 	g_autofree char *cfg = g_strdup_printf(
 	    "sage/2 d=%d fanout=%d,%d pool=%d id=%d lr=%.17g l2=%.17g "
 	    "neg=%d val=%.17g seed=%" G_GUINT64_FORMAT " classes=%d "
-	    "lw=%.17g drop=%.17g temp=%.17g idlr=%.17g", p->dim,
-	    p->fanout[0], p->fanout[1], p->pool, p->id_emb, p->lr,
-	    p->l2, p->neg, p->val_ratio, p->seed, sup ? p->n_classes : 0,
-	    sup ? p->link_weight : 1.0, drop, (double)SAGE_TEMP,
-	    (double)SAGE_ID_LR_SCALE);
-	const struct kith_csr *mats[2] = { G, X };
-	return ckpt_config_hash(cfg, mats, 2, p->label, p->split,
-	                        sup ? p->n_label : 0);
+	    "lw=%.17g drop=%.17g temp=%.17g idlr=%.17g x=%016"
+	    G_GINT64_MODIFIER "x", p->dim, p->fanout[0], p->fanout[1],
+	    p->pool, p->id_emb, p->lr, p->l2, p->neg, p->val_ratio, p->seed,
+	    sup ? p->n_classes : 0, sup ? p->link_weight : 1.0, drop,
+	    (double)SAGE_TEMP, (double)SAGE_ID_LR_SCALE, (guint64)xd);
+	const struct kith_csr *mats[2] = { G, NULL };
+	*hash = ckpt_config_hash(cfg, mats, 2, p->label, p->split,
+	                         sup ? p->n_label : 0);
+	return TRUE;
 }
 
 static void
@@ -1190,7 +1216,7 @@ kith_sage_train(float *emb, struct kith_sage_model *model,
 
 	memset(model, 0, sizeof *model);
 	if (p->dim < 1 || p->lr <= 0 || p->neg < 0 || N < 2 ||
-	    X->n_rows != N || (sup && (p->n_label > N || !p->split)) ||
+	    (sup && (p->n_label > N || !p->split)) ||
 	    p->val_ratio < 0 || p->val_ratio >= 1) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
 		            "invalid sage parameters");
@@ -1203,8 +1229,9 @@ kith_sage_train(float *emb, struct kith_sage_model *model,
 	}
 	if (!train_options_check(&p->train, error))
 		return FALSE;
-	if (p->train.checkpoint_dir)
-		hash = sage_config_hash(p, G, X, sup, S.drop);
+	if (p->train.checkpoint_dir &&
+	    !sage_config_hash(&hash, p, G, X, sup, S.drop, error))
+		return FALSE;
 	struct train_config c;
 	train_config_init(&c, &p->train, 400, 50);
 	c.config_hash = hash;
@@ -1252,11 +1279,10 @@ kith_sage_apply(float *emb, const struct kith_sage_model *m,
 {
 	int64_t N = G->n_rows;
 
-	if (X->n_cols != m->n_in || X->n_rows != N) {
+	if (X->n_cols != m->n_in) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
-		            "features are %" G_GINT64_FORMAT " x %"
-		            G_GINT64_FORMAT ", the model expects %"
-		            G_GINT64_FORMAT " columns", X->n_rows, X->n_cols,
+		            "features have %" G_GINT64_FORMAT " columns, the "
+		            "model expects %" G_GINT64_FORMAT, X->n_cols,
 		            m->n_in);
 		return FALSE;
 	}

@@ -71,6 +71,59 @@ get(const struct kith_csr *X, int64_t i, int64_t c)
 	return 0.0f;
 }
 
+/* Rows [r0, r1) built alone are those rows of the whole build, byte for
+ * byte, fitted or with a given schema; a range outside is refused. */
+static void
+test_features_rows(void)
+{
+	struct kith_store *s = tiny_store();
+	struct kith_feature_schema sc, sc2;
+	struct kith_csr X, Y;
+	GError *err = NULL;
+
+	g_assert_true(kith_features_build(&X, &sc, s, TRUE, TRUE, &err));
+	for (int fit = 0; fit < 2; fit++)
+		for (int64_t r0 = 0; r0 <= X.n_rows; r0++)
+			for (int64_t r1 = r0; r1 <= X.n_rows; r1++) {
+				JsonNode *j = kith_feature_schema_to_json(&sc);
+				if (!fit)
+					g_assert_true(kith_feature_schema_from_json(
+					    &sc2, j, &err));
+				g_assert_true(kith_features_build_rows(&Y, &sc2, s,
+				    TRUE, fit, r0, r1, &err));
+				g_assert_no_error(err);
+				g_assert_cmpint(Y.n_rows, ==, r1 - r0);
+				g_assert_cmpint(Y.n_cols, ==, X.n_cols);
+				int64_t k0 = X.indptr[r0];
+				g_assert_cmpint(Y.nnz, ==, X.indptr[r1] - k0);
+				for (int64_t r = 0; r <= r1 - r0; r++)
+					g_assert_cmpint(Y.indptr[r], ==,
+					                X.indptr[r0 + r] - k0);
+				g_assert_cmpmem(Y.indices, Y.nnz * 4,
+				                X.indices + k0, Y.nnz * 4);
+				g_assert_cmpmem(Y.values, Y.nnz * 4,
+				                X.values + k0, Y.nnz * 4);
+				g_assert_cmpmem(sc2.mean, sc.n_cols * 4, sc.mean,
+				                sc.n_cols * 4);
+				g_assert_cmpmem(sc2.scale, sc.n_cols * 4, sc.scale,
+				                sc.n_cols * 4);
+				kith_csr_clear(&Y);
+				kith_feature_schema_clear(&sc2);
+				json_node_unref(j);
+			}
+	g_assert_false(kith_features_build_rows(&Y, &sc2, s, TRUE, TRUE, 2, 6,
+	                                        &err));
+	g_assert_error(err, KITH_ERROR, KITH_ERROR_USAGE);
+	g_clear_error(&err);
+	g_assert_false(kith_features_build_rows(&Y, &sc2, s, TRUE, TRUE, 3, 2,
+	                                        &err));
+	g_assert_error(err, KITH_ERROR, KITH_ERROR_USAGE);
+	g_clear_error(&err);
+	kith_csr_clear(&X);
+	kith_feature_schema_clear(&sc);
+	kith_store_free(s);
+}
+
 static void
 test_features(void)
 {
@@ -300,6 +353,7 @@ main(int argc, char **argv)
 {
 	g_test_init(&argc, &argv, NULL);
 	g_test_add_func("/features/build", test_features);
+	g_test_add_func("/features/rows", test_features_rows);
 	g_test_add_func("/sage/mean", test_sage_mean);
 	g_test_add_func("/sage/pool", test_sage_pool);
 	return g_test_run();
