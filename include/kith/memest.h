@@ -164,6 +164,14 @@ kith_sage_row_weight(int64_t entries, int d)
 	return entries + 3 * (int64_t)d;
 }
 
+/* A partition of GraphSAGE's joint graph (users, then items) over
+ * `ranks` ranks at width d from the store alone (nodes weighed by
+ * kith_sage_row_weight() of their stored degrees), for
+ * kith_sage_params.bounds: what a rank needs to build only its rows of
+ * the graph and the features; the estimate uses the same.  O(N). */
+void kith_sage_bounds_store(int64_t *bounds, const struct kith_store *s,
+                            int d, int ranks);
+
 /* GraphSAGE over `ranks` ranks of an MPI job (sage.c), the parameters as
  * kith_memest_sage()'s: rows are the nodes (users, then items) of the
  * partition the run makes of the joint graph, entries their neighbours,

@@ -432,6 +432,12 @@ struct kith_sage_params {
 	int n_classes;
 	double link_weight;     /* auto (<= 0): 1, with labels 0.3 */
 	double dropout;         /* on H0 and H1 when supervised: 0.5 */
+	/* Under an MPI job: NULL, G is whole and the nodes are cut by
+	 * kith_sage_bounds(); else the partition (ranks + 1 entries, the
+	 * same on every rank, e.g. kith_sage_bounds_store() of memest.h)
+	 * and G holds
+	 * only this rank's rows of it.  Borrowed. */
+	const int64_t *bounds;
 };
 void kith_sage_params_init(struct kith_sage_params *p);
 
@@ -447,6 +453,13 @@ void kith_sage_params_to_json(JsonBuilder *b, const struct kith_sage_params *p,
  * Owned; caller frees with kith_csr_clear(). */
 gboolean kith_sage_graph(struct kith_csr *G, const struct kith_store *s,
                          GError **error);
+/* Rows [r0, r1) of that graph (G has r1 - r0 rows of global columns: the
+ * same bytes as those rows of kith_sage_graph()), read from the store's
+ * rows and, for the users' links both ways, one pass over the social
+ * graph.  KITH_ERROR_USAGE for a range outside the nodes. */
+gboolean kith_sage_graph_rows(struct kith_csr *G, const struct kith_store *s,
+                              int64_t r0, int64_t r1, GError **error);
+
 
 /* The nodes of the joint graph G each of `ranks` ranks of an MPI job
  * owns in kith_sage_train() and kith_sage_apply() at width d (bounds:
@@ -479,6 +492,13 @@ gboolean kith_sage_train(float *emb, struct kith_sage_model *model,
 gboolean kith_sage_apply(float *emb, const struct kith_sage_model *m,
                          const struct kith_csr *G, const struct kith_csr *X,
                          const int64_t *id_map, GError **error);
+/* kith_sage_apply() with G holding only this rank's rows of the
+ * partition bounds (as kith_sage_params.bounds; NULL: G whole). */
+gboolean kith_sage_apply_rows(float *emb, const struct kith_sage_model *m,
+                              const struct kith_csr *G,
+                              const struct kith_csr *X,
+                              const int64_t *id_map, const int64_t *bounds,
+                              GError **error);
 
 /* ==== end of GCN and GraphSAGE ========================================= */
 

@@ -381,14 +381,13 @@ sage_rank_bytes(const struct kith_store *s, int dim, int f1, int f2,
 	double deg = N > 0 ? eg / N : 0;
 	gboolean id = fd + (double)s->n_user_feats < KITH_SAGE_ID_EMB_BELOW;
 	double fit = 4 * (double)s->ui.nnz + 8 * (double)s->n_event_types * n;
-	double whole = 4 * eg + 8 * N + 8 * (double)s->ui.nnz +
-	               4 * (double)s->uu.nnz + 32 * n + fit;
+	double whole = 8 * N + 4 * (double)s->uu.nnz + 32 * n + fit;
 	double arrays = (11 + (pool ? 4 : 0) + (id ? 5 : 0)) * d * 4;
 	double hops = MIN(deg, (double)f1) + MIN(deg, (double)f2);
 	double xe = s->n_user_feats > 0 ? (double)s->uf.nnz / MAX(n, 1) : fd;
 	double ws = nl + (ranks > 1 ? MAX((double)halo, N - nl) : 0);
-	double share = nl * (arrays + 20 * xe + 16 * hops + 24 + 16 * fd) +
-	               16 * (double)s->uf.nnz * nl / MAX(n, 1) + 20 * e +
+	double share = nl * (arrays + 20 * xe + 16 * hops + 32 + 16 * fd) +
+	               16 * (double)s->uf.nnz * nl / MAX(n, 1) + 28 * e +
 	               ws * d * 4 + (lead ? N * d * 4 : 0);
 	double blas = MIN(9 * MiB, 2 * nl * d * 4);
 	return total((mpi ? MPI_EXTRA : 0) + whole + share + blas, 1.0);
@@ -404,6 +403,29 @@ sage_row_entries(const struct kith_store *s, int64_t r)
 		return s->iu.indptr[r - n + 1] - s->iu.indptr[r - n];
 	return s->ui.indptr[r + 1] - s->ui.indptr[r] +
 	       (s->uu.indptr ? s->uu.indptr[r + 1] - s->uu.indptr[r] : 0);
+}
+
+void
+kith_sage_bounds_store(int64_t *bounds, const struct kith_store *s, int d,
+                       int ranks)
+{
+	int64_t n = s->n_users, N = n + s->n_items;
+
+	if (ranks == 1) {
+		bounds[0] = 0;
+		bounds[1] = N;
+		return;
+	}
+	/* the stored degrees (a directed graph's in-links aside) */
+	g_autofree int64_t *ip = g_new(int64_t, N + 1);
+	ip[0] = 0;
+	for (int64_t i = 0; i < N; i++) {
+		int64_t k = i < n ? s->ui.indptr[i + 1] - s->ui.indptr[i] +
+		    (s->uu.indptr ? s->uu.indptr[i + 1] - s->uu.indptr[i] : 0) :
+		    s->iu.indptr[i - n + 1] - s->iu.indptr[i - n];
+		ip[i + 1] = ip[i] + kith_sage_row_weight(k, d);
+	}
+	kith_dist_partition(bounds, ip, N, ranks);
 }
 
 uint64_t
@@ -423,22 +445,15 @@ kith_memest_sage_ranks(struct kith_memest_rank *out,
 {
 	int64_t N = s->n_users + s->n_items;
 	g_autofree int64_t *b = g_new(int64_t, ranks + 1);
-	g_autofree int64_t *ip = g_new(int64_t, N + 1), *len = NULL;
+	g_autofree int64_t *len = NULL;
 
-	/* the run's partition (a directed graph's in-links aside) */
+	/* the run's partition; its entries (a directed graph's in-links
+	 * aside) */
+	kith_sage_bounds_store(b, s, dim, ranks);
 	len = g_new(int64_t, N + 1);
-	ip[0] = len[0] = 0;
-	for (int64_t r = 0; r < N; r++) {
-		int64_t k = sage_row_entries(s, r);
-		len[r + 1] = len[r] + k;
-		ip[r + 1] = ip[r] + kith_sage_row_weight(k, dim);
-	}
-	if (ranks > 1) {
-		kith_dist_partition(b, ip, N, ranks);
-	} else {
-		b[0] = 0;
-		b[1] = N;
-	}
+	len[0] = 0;
+	for (int64_t r = 0; r < N; r++)
+		len[r + 1] = len[r] + sage_row_entries(s, r);
 	for (int q = 0; q < ranks; q++) {
 		struct kith_memest_rank *r = &out[q];
 		r->rows = b[q + 1] - b[q];

@@ -857,7 +857,7 @@ sage_run(struct kith_sage_params *p, struct kith_sage_model *m,
          const struct kith_store *s, float **E,
          struct kith_train_report *rep, GError **error)
 {
-	int64_t N = G->n_rows;
+	int64_t N = G->n_cols;
 	g_autofree int64_t *id_map = NULL;
 	/* under mpirun the ranks train together, rank 0 gathers and writes */
 	gboolean lead = kith_dist_rank() == 0;
@@ -871,7 +871,7 @@ sage_run(struct kith_sage_params *p, struct kith_sage_model *m,
 	if (!sage_model_read(m, &id_map, from, fm, s, X->n_cols, error))
 		return FALSE;
 	*E = lead ? g_new(float, MAX(N * m->dim, 1)) : NULL;
-	return kith_sage_apply(*E, m, G, X, id_map, error);
+	return kith_sage_apply_rows(*E, m, G, X, id_map, p->bounds, error);
 }
 
 static gboolean
@@ -901,13 +901,17 @@ embed_sage(struct folder *f, struct kith_store *s,
 		p.n_label = lab.n_nodes;
 		p.n_classes = lab.n_classes;
 	}
-	if ((r->from && !(fm = from_open(r->from, "sage", &from, error))) ||
-	    !kith_sage_graph(&G, s, error))
+	if (r->from && !(fm = from_open(r->from, "sage", &from, error)))
 		goto out;
-	/* the width the run partitions at: the trained model's with --from */
-	kith_sage_bounds(b, &G, fm ? MAX((int)kith_json_int_or(fm, "dim", 1),
-	                                 1) : p.dim, kith_dist_size());
-	if (!features(&X, &sc, s, TRUE, fm, FALSE, b, error))
+	/* this rank's rows of the graph and the features, at the width the
+	 * run partitions at (the trained model's with --from) */
+	kith_sage_bounds_store(b, s, fm ? MAX((int)kith_json_int_or(fm, "dim",
+	                                                            1), 1) :
+	                       p.dim, kith_dist_size());
+	p.bounds = b;
+	if (!kith_sage_graph_rows(&G, s, b[kith_dist_rank()],
+	                          b[kith_dist_rank() + 1], error) ||
+	    !features(&X, &sc, s, TRUE, fm, FALSE, b, error))
 		goto out;
 	if (X.n_cols < KITH_SAGE_ID_EMB_BELOW)
 		p.id_emb = TRUE;

@@ -166,69 +166,106 @@ kith_sage_params_to_json(JsonBuilder *b, const struct kith_sage_params *p,
 	json_builder_end_object(b);
 }
 
+/* The owned users' in-links of uu: for each user u of [u0, u1), the
+ * users i with an entry (i, u), ascending (one pass over uu). */
+static gboolean
+in_links(struct kith_csr *At, const struct kith_csr *uu, int64_t u0,
+         int64_t u1, GError **error)
+{
+	int64_t rows = u1 - u0;
+	g_autofree int64_t *tp = kith_alloc0_n(rows + 1, sizeof(int64_t),
+	                                       error);
+
+	if (!tp)
+		return FALSE;
+	for (int64_t k = 0; k < uu->nnz; k++)
+		if (uu->indices[k] >= u0 && uu->indices[k] < u1)
+			tp[uu->indices[k] - u0 + 1]++;
+	for (int64_t r = 0; r < rows; r++)
+		tp[r + 1] += tp[r];
+	if (!kith_csr_alloc(At, rows, uu->n_rows, tp[rows], FALSE, error))
+		return FALSE;
+	memcpy(At->indptr, tp, (rows + 1) * sizeof(int64_t));
+	for (int64_t i = 0; i < uu->n_rows; i++)
+		for (int64_t k = uu->indptr[i]; k < uu->indptr[i + 1]; k++)
+			if (uu->indices[k] >= u0 && uu->indices[k] < u1)
+				At->indices[tp[uu->indices[k] - u0]++] = (int32_t)i;
+	return TRUE;
+}
+
+gboolean
+kith_sage_graph_rows(struct kith_csr *G, const struct kith_store *s,
+                     int64_t r0, int64_t r1, GError **error)
+{
+	int64_t n = s->n_users, N = n + s->n_items, rows = r1 - r0;
+	int64_t u0 = MIN(r0, n), u1 = MIN(r1, n);
+	const struct kith_csr *uu = &s->uu;
+	gboolean social = uu->nnz > 0 && uu->indptr != NULL;
+	struct kith_csr At = { 0 };
+	g_autofree int64_t *cnt = NULL;
+	gboolean ok = FALSE;
+
+	memset(G, 0, sizeof *G);
+	if (r0 < 0 || r1 < r0 || r1 > N) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE, "graph rows "
+		            "%" G_GINT64_FORMAT "..%" G_GINT64_FORMAT " outside "
+		            "0..%" G_GINT64_FORMAT, r0, r1, N);
+		return FALSE;
+	}
+	if ((social && u1 > u0 && !in_links(&At, uu, u0, u1, error)) ||
+	    !(cnt = kith_alloc0_n(rows + 1, sizeof(int64_t), error)))
+		goto out;
+	/* a user: its links both ways without itself, then its items; an
+	 * item: its users */
+	for (int64_t i = r0; i < r1; i++) {
+		int64_t c;
+		if (i < n) {
+			c = s->ui.indptr[i + 1] - s->ui.indptr[i];
+			if (social)
+				c += gnn_merge_union(uu->indices + uu->indptr[i],
+				    uu->indptr[i + 1] - uu->indptr[i],
+				    At.indices + At.indptr[i - u0],
+				    At.indptr[i - u0 + 1] - At.indptr[i - u0],
+				    (int32_t)i, NULL);
+		} else {
+			c = s->iu.indptr[i - n + 1] - s->iu.indptr[i - n];
+		}
+		cnt[i - r0 + 1] = cnt[i - r0] + c;
+	}
+	if (!kith_csr_alloc(G, rows, N, cnt[rows], FALSE, error))
+		goto out;
+	memcpy(G->indptr, cnt, (rows + 1) * sizeof(int64_t));
+	for (int64_t i = r0; i < r1; i++) {
+		int32_t *o = G->indices + G->indptr[i - r0];
+		if (i >= n) {
+			int64_t j = i - n;
+			memcpy(o, s->iu.indices + s->iu.indptr[j],
+			       (s->iu.indptr[j + 1] - s->iu.indptr[j]) *
+			       sizeof(int32_t));
+			continue;
+		}
+		if (social)
+			o += gnn_merge_union(uu->indices + uu->indptr[i],
+			    uu->indptr[i + 1] - uu->indptr[i],
+			    At.indices + At.indptr[i - u0],
+			    At.indptr[i - u0 + 1] - At.indptr[i - u0],
+			    (int32_t)i, o);
+		for (int64_t k = s->ui.indptr[i]; k < s->ui.indptr[i + 1]; k++)
+			*o++ = (int32_t)(n + s->ui.indices[k]);
+	}
+	ok = TRUE;
+out:
+	kith_csr_clear(&At);
+	if (!ok)
+		kith_csr_clear(G);
+	return ok;
+}
+
 gboolean
 kith_sage_graph(struct kith_csr *G, const struct kith_store *s,
                 GError **error)
 {
-	int64_t n = s->n_users, m = s->n_items, N = n + m;
-	int64_t *cnt;
-	struct kith_csr uu = { 0 };
-
-	memset(G, 0, sizeof *G);
-	/* Symmetrised user-user pattern without self-loops. */
-	if (s->uu.nnz > 0) {
-		struct kith_csr t;
-		if (!kith_adj_gcn(&t, &s->uu, TRUE, error))
-			return FALSE;
-		/* drop the self-loops kith_adj_gcn added */
-		if (!kith_csr_alloc(&uu, n, n, t.nnz - n, FALSE, error)) {
-			kith_csr_clear(&t);
-			return FALSE;
-		}
-		int64_t p = 0;
-		uu.indptr[0] = 0;
-		for (int64_t i = 0; i < n; i++) {
-			for (int64_t k = t.indptr[i]; k < t.indptr[i + 1]; k++)
-				if (t.indices[k] != i)
-					uu.indices[p++] = t.indices[k];
-			uu.indptr[i + 1] = p;
-		}
-		kith_csr_clear(&t);
-	}
-	cnt = kith_alloc0_n(N + 1, sizeof(int64_t), error);
-	if (!cnt) {
-		kith_csr_clear(&uu);
-		return FALSE;
-	}
-	for (int64_t i = 0; i < n; i++)
-		cnt[i + 1] = (uu.indptr ? uu.indptr[i + 1] - uu.indptr[i] : 0) +
-		             s->ui.indptr[i + 1] - s->ui.indptr[i];
-	for (int64_t j = 0; j < m; j++)
-		cnt[n + j + 1] = s->iu.indptr[j + 1] - s->iu.indptr[j];
-	for (int64_t i = 0; i < N; i++)
-		cnt[i + 1] += cnt[i];
-	if (!kith_csr_alloc(G, N, N, cnt[N], FALSE, error)) {
-		g_free(cnt);
-		kith_csr_clear(&uu);
-		return FALSE;
-	}
-	memcpy(G->indptr, cnt, (N + 1) * sizeof(int64_t));
-	for (int64_t i = 0; i < n; i++) {
-		int64_t p = G->indptr[i];
-		if (uu.indptr)
-			for (int64_t k = uu.indptr[i]; k < uu.indptr[i + 1]; k++)
-				G->indices[p++] = uu.indices[k];
-		for (int64_t k = s->ui.indptr[i]; k < s->ui.indptr[i + 1]; k++)
-			G->indices[p++] = (int32_t)(n + s->ui.indices[k]);
-	}
-	for (int64_t j = 0; j < m; j++) {
-		int64_t p = G->indptr[n + j];
-		for (int64_t k = s->iu.indptr[j]; k < s->iu.indptr[j + 1]; k++)
-			G->indices[p++] = s->iu.indices[k];
-	}
-	g_free(cnt);
-	kith_csr_clear(&uu);
-	return TRUE;
+	return kith_sage_graph_rows(G, s, 0, s->n_users + s->n_items, error);
 }
 
 /* ---- the graph over the ranks ------------------------------------------
@@ -285,6 +322,7 @@ struct sage {
 	gboolean pool;
 	size_t off[B_N + 1];
 	int64_t *bounds;          /* P + 1 */
+	int64_t g_off;            /* global row of G's first row */
 	struct gnn_xrows x;       /* owned rows of X */
 	struct hood s1, s2;       /* the epoch's samples, hop 1 and 2 */
 	struct hood full;         /* full neighbourhoods */
@@ -363,21 +401,32 @@ kith_sage_bounds(int64_t *bounds, const struct kith_csr *G, int d, int ranks)
 static gboolean
 sage_setup(struct sage *s, const struct kith_csr *G, const struct kith_csr *X,
            int d, gboolean pool, gboolean training, size_t n_extra,
-           GError **error)
+           const int64_t *bounds, GError **error)
 {
 	int P = kith_dist_size(), me = kith_dist_rank();
 	GError **e = error;
 
 	memset(s, 0, sizeof *s);
-	s->N = G->n_rows;
+	s->N = G->n_cols;
 	s->f = X->n_cols;
 	s->d = d;
 	s->pool = pool;
 	layout(s->off, s->f, d, pool);
+	int64_t want = bounds ? bounds[me + 1] - bounds[me] : s->N;
+	if (G->n_rows != want) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+		            "graph has %" G_GINT64_FORMAT " rows, this rank "
+		            "needs %" G_GINT64_FORMAT, G->n_rows, want);
+		return kith_dist_all_ok(FALSE, error);
+	}
 	s->bounds = g_new0(int64_t, P + 1);
-	kith_sage_bounds(s->bounds, G, d, P);
+	if (bounds)
+		memcpy(s->bounds, bounds, (P + 1) * sizeof(int64_t));
+	else
+		kith_sage_bounds(s->bounds, G, d, P);
 	s->lo = s->bounds[me];
 	s->rows = s->bounds[me + 1] - s->lo;
+	s->g_off = bounds ? s->lo : 0;
 
 	size_t nd = (size_t)s->rows * d;
 	gboolean local;
@@ -770,8 +819,10 @@ training_rows(struct sage_run *S, GError **error)
 	double ratio = S->p->val_ratio;
 	uint64_t seed = S->p->seed;
 
-	if (!kith_csr_alloc(&S->T, rows, G->n_cols, G->indptr[lo + rows] -
-	                    G->indptr[lo], FALSE, error)) {
+	const int64_t *gp = G->indptr + (lo - s->g_off);    /* owned rows */
+
+	if (!kith_csr_alloc(&S->T, rows, G->n_cols, gp[rows] - gp[0], FALSE,
+	                    error)) {
 		g_array_free(held, TRUE);
 		return FALSE;
 	}
@@ -779,8 +830,7 @@ training_rows(struct sage_run *S, GError **error)
 	S->T.indptr[0] = 0;
 	for (int64_t r = 0; r < rows; r++) {
 		int32_t i = (int32_t)(lo + r);
-		for (int64_t k = G->indptr[lo + r]; k < G->indptr[lo + r + 1];
-		     k++) {
+		for (int64_t k = gp[r]; k < gp[r + 1]; k++) {
 			int32_t j = G->indices[k];
 			if (!gnn_pair_held(seed, 5, i, j, ratio)) {
 				S->T.indices[w++] = j;
@@ -805,7 +855,7 @@ sage_init_weights(struct sage_run *S, struct kith_rng *rng, GError **error)
 {
 	const struct kith_sage_params *p = S->p;
 	struct kith_sage_model *cur = &S->cur;
-	int64_t N = S->G->n_rows, f = S->X->n_cols, rows = S->s.rows;
+	int64_t N = S->s.N, f = S->X->n_cols, rows = S->s.rows;
 	int d = p->dim;
 
 	*cur = (struct kith_sage_model){ .n_in = f, .dim = d, .pool = p->pool,
@@ -883,7 +933,8 @@ sage_hook_setup(void *m, int phase, gboolean resuming, GError **error)
 	struct kith_rng rng;
 	size_t head = S->sup ? (size_t)p->dim * S->nc + S->nc : 0;
 
-	if (!sage_setup(s, S->G, S->X, p->dim, p->pool, TRUE, head, error) ||
+	if (!sage_setup(s, S->G, S->X, p->dim, p->pool, TRUE, head, p->bounds,
+	                error) ||
 	    !kith_dist_all_ok(training_rows(S, error), error) ||
 	    /* validation: full neighbourhoods of the training graph */
 	    !neighbourhood(s, &s->full, &S->T, 0, 0, 0, FALSE, error))
@@ -1098,7 +1149,7 @@ sage_hook_items(void *m, struct ckpt_items *it)
 static gboolean sage_infer(float *emb, const struct kith_sage_model *m,
                            gboolean e_owned, const struct kith_csr *G,
                            const struct kith_csr *X, const int64_t *id_map,
-                           GError **error);
+                           const int64_t *bounds, GError **error);
 
 /* The embeddings of the kept weights, full neighbourhoods of G (on rank
  * 0, with the whole id embeddings). */
@@ -1110,7 +1161,7 @@ sage_hook_finish(void *m, const struct train_outcome *o,
 	struct kith_sage_model *k = S->kept;
 	g_autofree int64_t *bounds = g_memdup2(S->s.bounds, sizeof(int64_t) *
 	                                       (size_t)(kith_dist_size() + 1));
-	int64_t N = S->G->n_rows;
+	int64_t N = S->G->n_cols;
 	gboolean lead = kith_dist_rank() == 0;
 
 	sage_clear(&S->s);
@@ -1118,7 +1169,7 @@ sage_hook_finish(void *m, const struct train_outcome *o,
 	 * reduced sums) */
 	if ((S->dist && !kith_dist_bcast(k->params, k->n_params *
 	                                 sizeof(float), error)) ||
-	    !sage_infer(S->emb, k, TRUE, S->G, S->X, NULL, error))
+	    !sage_infer(S->emb, k, TRUE, S->G, S->X, NULL, S->p->bounds, error))
 		return FALSE;
 	if (!k->id_emb || kith_dist_size() == 1)
 		return TRUE;
@@ -1154,25 +1205,32 @@ sage_config_hash(char **hash, const struct kith_sage_params *p,
                  const struct kith_csr *G, const struct kith_csr *X,
                  gboolean sup, double drop, GError **error)
 {
-	uint64_t xd;
+	uint64_t xd, gd;
 	gboolean local;
-	int P = kith_dist_size();
+	int P = kith_dist_size(), me = kith_dist_rank();
 	g_autofree int64_t *b = g_new(int64_t, P + 1);
 
-	kith_sage_bounds(b, G, p->dim, P);
-	if (!gnn_xrows_local(X, G->n_rows, &local, error) ||
-	    !gnn_rows_digest(X, local, local ? b[kith_dist_rank()] : 0, &xd,
+	if (p->bounds)
+		memcpy(b, p->bounds, (P + 1) * sizeof(int64_t));
+	else
+		kith_sage_bounds(b, G, p->dim, P);
+	/* digests summed over rows: the same whole or cut, for any P */
+	if (!gnn_xrows_local(X, G->n_cols, &local, error) ||
+	    !gnn_rows_digest(X, local, local ? b[me] : 0, &xd, error) ||
+	    !gnn_rows_digest(G, p->bounds != NULL, p->bounds ? b[me] : 0, &gd,
 	                     error))
 		return FALSE;
 	g_autofree char *cfg = g_strdup_printf(
 	    "sage/2 d=%d fanout=%d,%d pool=%d id=%d lr=%.17g l2=%.17g "
 	    "neg=%d val=%.17g seed=%" G_GUINT64_FORMAT " classes=%d "
 	    "lw=%.17g drop=%.17g temp=%.17g idlr=%.17g x=%016"
-	    G_GINT64_MODIFIER "x", p->dim, p->fanout[0], p->fanout[1],
+	    G_GINT64_MODIFIER "x g=%016" G_GINT64_MODIFIER "x n=%"
+	    G_GINT64_FORMAT, p->dim, p->fanout[0], p->fanout[1],
 	    p->pool, p->id_emb, p->lr, p->l2, p->neg, p->val_ratio, p->seed,
 	    sup ? p->n_classes : 0, sup ? p->link_weight : 1.0, drop,
-	    (double)SAGE_TEMP, (double)SAGE_ID_LR_SCALE, (guint64)xd);
-	const struct kith_csr *mats[2] = { G, NULL };
+	    (double)SAGE_TEMP, (double)SAGE_ID_LR_SCALE, (guint64)xd,
+	    (guint64)gd, G->n_cols);
+	const struct kith_csr *mats[2] = { NULL, NULL };
 	*hash = ckpt_config_hash(cfg, mats, 2, p->label, p->split,
 	                         sup ? p->n_label : 0);
 	return TRUE;
@@ -1211,7 +1269,7 @@ kith_sage_train(float *emb, struct kith_sage_model *model,
 	                      .sup = sup, .drop = sup ? p->dropout : 0.0,
 	                      .nc = sup ? p->n_classes : 0, .emb = emb,
 	                      .rep = report, .dist = kith_dist_active() };
-	int64_t N = G->n_rows;
+	int64_t N = G->n_cols;
 	g_autofree char *hash = NULL;
 
 	memset(model, 0, sizeof *model);
@@ -1220,6 +1278,12 @@ kith_sage_train(float *emb, struct kith_sage_model *model,
 	    p->val_ratio < 0 || p->val_ratio >= 1) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
 		            "invalid sage parameters");
+		return FALSE;
+	}
+	if (!p->bounds && G->n_rows != N) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+		            "sage needs the whole graph or the partition of its "
+		            "rows");
 		return FALSE;
 	}
 	if (sup && p->n_classes < 2) {
@@ -1252,15 +1316,15 @@ kith_sage_train(float *emb, struct kith_sage_model *model,
 static gboolean
 sage_infer(float *emb, const struct kith_sage_model *m, gboolean e_owned,
            const struct kith_csr *G, const struct kith_csr *X,
-           const int64_t *id_map, GError **error)
+           const int64_t *id_map, const int64_t *bounds, GError **error)
 {
 	struct sage s;
 	gboolean ok = FALSE;
 
-	if (sage_setup(&s, G, X, m->dim, m->pool, FALSE, 0, error)) {
+	if (sage_setup(&s, G, X, m->dim, m->pool, FALSE, 0, bounds, error)) {
 		/* G's owned rows, a view */
 		struct kith_csr own = { .n_rows = s.rows, .n_cols = s.N,
-		                        .indptr = G->indptr + s.lo,
+		                        .indptr = G->indptr + (s.lo - s.g_off),
 		                        .indices = G->indices };
 		ok = neighbourhood(&s, &s.full, &own, 0, 0, 0, FALSE, error) &&
 		     sage_forward(&s, m->params, m->id_emb, e_owned ? s.lo : 0,
@@ -1277,7 +1341,16 @@ kith_sage_apply(float *emb, const struct kith_sage_model *m,
                 const struct kith_csr *G, const struct kith_csr *X,
                 const int64_t *id_map, GError **error)
 {
-	int64_t N = G->n_rows;
+	return kith_sage_apply_rows(emb, m, G, X, id_map, NULL, error);
+}
+
+gboolean
+kith_sage_apply_rows(float *emb, const struct kith_sage_model *m,
+                     const struct kith_csr *G, const struct kith_csr *X,
+                     const int64_t *id_map, const int64_t *bounds,
+                     GError **error)
+{
+	int64_t N = G->n_cols;
 
 	if (X->n_cols != m->n_in) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
@@ -1286,10 +1359,16 @@ kith_sage_apply(float *emb, const struct kith_sage_model *m,
 		            m->n_in);
 		return FALSE;
 	}
+	if (!bounds && G->n_rows != N) {
+		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
+		            "sage needs the whole graph or the partition of its "
+		            "rows");
+		return FALSE;
+	}
 	if (m->id_emb && !id_map && N != m->n_id) {
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
 		            "id embeddings need a node map for a new graph");
 		return FALSE;
 	}
-	return sage_infer(emb, m, FALSE, G, X, id_map, error);
+	return sage_infer(emb, m, FALSE, G, X, id_map, bounds, error);
 }

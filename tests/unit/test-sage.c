@@ -189,6 +189,28 @@ test_features(void)
 	g_assert_cmpint(G.indices[1], ==, 3);
 	g_assert_cmpint(G.indices[2], ==, 4);
 	g_assert_cmpint(G.nnz, ==, 2 + 2 * 3);
+	/* user 1 has the link both ways, once, and no self-loop */
+	g_assert_cmpint(G.indptr[2] - G.indptr[1], >=, 1);
+	g_assert_cmpint(G.indices[G.indptr[1]], ==, 0);
+	/* any rows alone are those rows of the whole graph */
+	for (int64_t r0 = 0; r0 <= G.n_rows; r0++)
+		for (int64_t r1 = r0; r1 <= G.n_rows; r1++) {
+			struct kith_csr Gr;
+			g_assert_true(kith_sage_graph_rows(&Gr, s, r0, r1, &err));
+			g_assert_cmpint(Gr.n_rows, ==, r1 - r0);
+			g_assert_cmpint(Gr.n_cols, ==, G.n_cols);
+			int64_t k0 = G.indptr[r0];
+			g_assert_cmpint(Gr.nnz, ==, G.indptr[r1] - k0);
+			for (int64_t r = 0; r <= r1 - r0; r++)
+				g_assert_cmpint(Gr.indptr[r], ==,
+				                G.indptr[r0 + r] - k0);
+			g_assert_cmpmem(Gr.indices, Gr.nnz * 4, G.indices + k0,
+			                Gr.nnz * 4);
+			kith_csr_clear(&Gr);
+		}
+	g_assert_false(kith_sage_graph_rows(&G, s, 0, 6, &err));
+	g_assert_error(err, KITH_ERROR, KITH_ERROR_USAGE);
+	g_clear_error(&err);
 	kith_csr_clear(&G);
 
 	kith_feature_schema_clear(&sc);
