@@ -171,6 +171,10 @@ kith_sage_row_weight(int64_t entries, int d)
  * the graph and the features; the estimate uses the same.  O(N). */
 void kith_sage_bounds_store(int64_t *bounds, const struct kith_store *s,
                             int d, int ranks);
+/* The same partition of N nodes of row lengths indptr (a prefix: N + 1
+ * entries): the one kith_sage_bounds() makes of a whole graph. */
+void kith_sage_partition(int64_t *bounds, const int64_t *indptr, int64_t N,
+                         int d, int ranks);
 
 /* GraphSAGE over `ranks` ranks of an MPI job (sage.c), the parameters as
  * kith_memest_sage()'s: rows are the nodes (users, then items) of the

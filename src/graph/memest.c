@@ -406,26 +406,35 @@ sage_row_entries(const struct kith_store *s, int64_t r)
 }
 
 void
-kith_sage_bounds_store(int64_t *bounds, const struct kith_store *s, int d,
-                       int ranks)
+kith_sage_partition(int64_t *bounds, const int64_t *indptr, int64_t N, int d,
+                    int ranks)
 {
-	int64_t n = s->n_users, N = n + s->n_items;
-
 	if (ranks == 1) {
 		bounds[0] = 0;
 		bounds[1] = N;
 		return;
 	}
-	/* the stored degrees (a directed graph's in-links aside) */
+	/* by bytes and work, not by entries: kith_sage_row_weight() */
 	g_autofree int64_t *ip = g_new(int64_t, N + 1);
 	ip[0] = 0;
-	for (int64_t i = 0; i < N; i++) {
-		int64_t k = i < n ? s->ui.indptr[i + 1] - s->ui.indptr[i] +
-		    (s->uu.indptr ? s->uu.indptr[i + 1] - s->uu.indptr[i] : 0) :
-		    s->iu.indptr[i - n + 1] - s->iu.indptr[i - n];
-		ip[i + 1] = ip[i] + kith_sage_row_weight(k, d);
-	}
+	for (int64_t i = 0; i < N; i++)
+		ip[i + 1] = ip[i] + kith_sage_row_weight(indptr[i + 1] -
+		                                         indptr[i], d);
 	kith_dist_partition(bounds, ip, N, ranks);
+}
+
+void
+kith_sage_bounds_store(int64_t *bounds, const struct kith_store *s, int d,
+                       int ranks)
+{
+	int64_t N = s->n_users + s->n_items;
+	/* the stored degrees (a directed graph's in-links aside) */
+	g_autofree int64_t *len = g_new(int64_t, N + 1);
+
+	len[0] = 0;
+	for (int64_t r = 0; r < N; r++)
+		len[r + 1] = len[r] + sage_row_entries(s, r);
+	kith_sage_partition(bounds, len, N, d, ranks);
 }
 
 uint64_t
@@ -449,11 +458,11 @@ kith_memest_sage_ranks(struct kith_memest_rank *out,
 
 	/* the run's partition; its entries (a directed graph's in-links
 	 * aside) */
-	kith_sage_bounds_store(b, s, dim, ranks);
 	len = g_new(int64_t, N + 1);
 	len[0] = 0;
 	for (int64_t r = 0; r < N; r++)
 		len[r + 1] = len[r] + sage_row_entries(s, r);
+	kith_sage_partition(b, len, N, dim, ranks);
 	for (int q = 0; q < ranks; q++) {
 		struct kith_memest_rank *r = &out[q];
 		r->rows = b[q + 1] - b[q];

@@ -196,20 +196,8 @@ training_rows(struct gcn *g, const struct kith_csr *A, double ratio,
 	/* Aᵀ's owned rows: the entries (i, j) of A with j owned, i ascending */
 	g_autofree int64_t *tp = kith_alloc0_n(rows + 1, sizeof(int64_t),
 	                                       error);
-	if (!tp)
+	if (!tp || !gnn_in_links(&At, A, lo, hi, error))
 		goto out;
-	for (int64_t k = 0; k < A->nnz; k++)
-		if (A->indices[k] >= lo && A->indices[k] < hi)
-			tp[A->indices[k] - lo + 1]++;
-	for (int64_t r = 0; r < rows; r++)
-		tp[r + 1] += tp[r];
-	if (!kith_csr_alloc(&At, rows, g->n, tp[rows], FALSE, error))
-		goto out;
-	memcpy(At.indptr, tp, (rows + 1) * sizeof(int64_t));
-	for (int64_t i = 0; i < A->n_rows; i++)
-		for (int64_t k = A->indptr[i]; k < A->indptr[i + 1]; k++)
-			if (A->indices[k] >= lo && A->indices[k] < hi)
-				At.indices[tp[A->indices[k] - lo]++] = (int32_t)i;
 	/* the union (room for both rows), the held-out pairs dropped */
 	tp[0] = 0;
 	for (int64_t r = 0; r < rows; r++)

@@ -78,6 +78,31 @@ gnn_glorot(float *w, int64_t fan_in, int64_t fan_out, struct kith_rng *r)
 }
 
 gboolean
+gnn_in_links(struct kith_csr *At, const struct kith_csr *uu, int64_t u0,
+             int64_t u1, GError **error)
+{
+	int64_t rows = u1 - u0;
+	g_autofree int64_t *tp = kith_alloc0_n(rows + 1, sizeof(int64_t),
+	                                       error);
+
+	if (!tp)
+		return FALSE;
+	for (int64_t k = 0; k < uu->nnz; k++)
+		if (uu->indices[k] >= u0 && uu->indices[k] < u1)
+			tp[uu->indices[k] - u0 + 1]++;
+	for (int64_t r = 0; r < rows; r++)
+		tp[r + 1] += tp[r];
+	if (!kith_csr_alloc(At, rows, uu->n_rows, tp[rows], FALSE, error))
+		return FALSE;
+	memcpy(At->indptr, tp, (rows + 1) * sizeof(int64_t));
+	for (int64_t i = 0; i < uu->n_rows; i++)
+		for (int64_t k = uu->indptr[i]; k < uu->indptr[i + 1]; k++)
+			if (uu->indices[k] >= u0 && uu->indices[k] < u1)
+				At->indices[tp[uu->indices[k] - u0]++] = (int32_t)i;
+	return TRUE;
+}
+
+gboolean
 gnn_pair_held(uint64_t seed, uint64_t stream, int32_t a, int32_t b,
               double ratio)
 {

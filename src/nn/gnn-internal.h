@@ -48,6 +48,12 @@ void gnn_glorot(float *w, int64_t fan_in, int64_t fan_out,
 int64_t gnn_merge_union(const int32_t *a, int64_t na, const int32_t *b,
                         int64_t nb, int32_t skip, int32_t *out);
 
+/* The in-links of rows [u0, u1) of the square graph uu: row u - u0 of At
+ * lists the rows i with an entry (i, u), ascending (one pass over uu;
+ * At owned, no values). */
+gboolean gnn_in_links(struct kith_csr *At, const struct kith_csr *uu,
+                      int64_t u0, int64_t u1, GError **error);
+
 /* TRUE when the undirected pair {a, b} is held out of training with
  * probability ratio: decided by the rng stream of (seed, stream) and the
  * pair alone, so that every rank of an MPI job decides the pairs of its

@@ -166,33 +166,6 @@ kith_sage_params_to_json(JsonBuilder *b, const struct kith_sage_params *p,
 	json_builder_end_object(b);
 }
 
-/* The owned users' in-links of uu: for each user u of [u0, u1), the
- * users i with an entry (i, u), ascending (one pass over uu). */
-static gboolean
-in_links(struct kith_csr *At, const struct kith_csr *uu, int64_t u0,
-         int64_t u1, GError **error)
-{
-	int64_t rows = u1 - u0;
-	g_autofree int64_t *tp = kith_alloc0_n(rows + 1, sizeof(int64_t),
-	                                       error);
-
-	if (!tp)
-		return FALSE;
-	for (int64_t k = 0; k < uu->nnz; k++)
-		if (uu->indices[k] >= u0 && uu->indices[k] < u1)
-			tp[uu->indices[k] - u0 + 1]++;
-	for (int64_t r = 0; r < rows; r++)
-		tp[r + 1] += tp[r];
-	if (!kith_csr_alloc(At, rows, uu->n_rows, tp[rows], FALSE, error))
-		return FALSE;
-	memcpy(At->indptr, tp, (rows + 1) * sizeof(int64_t));
-	for (int64_t i = 0; i < uu->n_rows; i++)
-		for (int64_t k = uu->indptr[i]; k < uu->indptr[i + 1]; k++)
-			if (uu->indices[k] >= u0 && uu->indices[k] < u1)
-				At->indices[tp[uu->indices[k] - u0]++] = (int32_t)i;
-	return TRUE;
-}
-
 gboolean
 kith_sage_graph_rows(struct kith_csr *G, const struct kith_store *s,
                      int64_t r0, int64_t r1, GError **error)
@@ -212,7 +185,7 @@ kith_sage_graph_rows(struct kith_csr *G, const struct kith_store *s,
 		            "0..%" G_GINT64_FORMAT, r0, r1, N);
 		return FALSE;
 	}
-	if ((social && u1 > u0 && !in_links(&At, uu, u0, u1, error)) ||
+	if ((social && u1 > u0 && !gnn_in_links(&At, uu, u0, u1, error)) ||
 	    !(cnt = kith_alloc0_n(rows + 1, sizeof(int64_t), error)))
 		goto out;
 	/* a user: its links both ways without itself, then its items; an
@@ -378,20 +351,7 @@ layer_alloc(struct layer *L, int64_t rows, int d, gboolean pool, GError **e)
 void
 kith_sage_bounds(int64_t *bounds, const struct kith_csr *G, int d, int ranks)
 {
-	int64_t N = G->n_rows;
-
-	if (ranks == 1) {
-		bounds[0] = 0;
-		bounds[1] = N;
-		return;
-	}
-	/* by bytes and work, not by entries: kith_sage_row_weight() */
-	g_autofree int64_t *ip = g_new(int64_t, N + 1);
-	ip[0] = 0;
-	for (int64_t i = 0; i < N; i++)
-		ip[i + 1] = ip[i] + kith_sage_row_weight(G->indptr[i + 1] -
-		                                         G->indptr[i], d);
-	kith_dist_partition(bounds, ip, N, ranks);
+	kith_sage_partition(bounds, G->indptr, G->n_rows, d, ranks);
 }
 
 /* The partition of G, this rank's rows of X (X: every row, or the
