@@ -354,10 +354,10 @@ kith_sage_bounds(int64_t *bounds, const struct kith_csr *G, int d, int ranks)
 	kith_sage_partition(bounds, G->indptr, G->n_rows, d, ranks);
 }
 
-/* The partition of G, this rank's rows of X (X: every row, or the
- * rank's) and the buffers of a forward
- * pass, and of training when `training` (with n_extra more gradient
- * floats: the head's).  Collective. */
+/* The partition (bounds, or G's when NULL: G then whole, else G holds
+ * the rank's rows), this rank's rows of X (X: every row, or the rank's)
+ * and the buffers of a forward pass, and of training when `training`
+ * (with n_extra more gradient floats: the head's).  Collective. */
 static gboolean
 sage_setup(struct sage *s, const struct kith_csr *G, const struct kith_csr *X,
            int d, gboolean pool, gboolean training, size_t n_extra,
@@ -373,12 +373,13 @@ sage_setup(struct sage *s, const struct kith_csr *G, const struct kith_csr *X,
 	s->pool = pool;
 	layout(s->off, s->f, d, pool);
 	int64_t want = bounds ? bounds[me + 1] - bounds[me] : s->N;
-	if (G->n_rows != want) {
+	gboolean shape = G->n_rows == want;
+	if (!shape)
 		g_set_error(error, KITH_ERROR, KITH_ERROR_USAGE,
 		            "graph has %" G_GINT64_FORMAT " rows, this rank "
 		            "needs %" G_GINT64_FORMAT, G->n_rows, want);
-		return kith_dist_all_ok(FALSE, error);
-	}
+	if (!kith_dist_all_ok(shape, error))
+		return FALSE;
 	s->bounds = g_new0(int64_t, P + 1);
 	if (bounds)
 		memcpy(s->bounds, bounds, (P + 1) * sizeof(int64_t));
