@@ -341,6 +341,10 @@ struct kith_gcn_params {
 	double dropout;         /* 0.5 (supervised; GAE uses none) */
 	int neg;                /* GAE negatives per positive pair: 1 */
 	uint64_t seed;
+	const struct kith_store *mapped;  /* NULL, or the store A is mapped
+	                           from: once a rank has built its rows of Â,
+	                           A's pages go back (kith_store_release_rows;
+	                           the ranks of an MPI job) */
 };
 void kith_gcn_params_init(struct kith_gcn_params *p);
 
@@ -380,11 +384,11 @@ gboolean kith_gcn_train(float *emb, int32_t *pred,
 
 /* Applies trained weights to a (possibly new) graph and features: emb as
  * in kith_gcn_train(), pred when supervised (may be NULL).  Under an MPI
- * job over the ranks, as kith_gcn_train(). */
+ * job over the ranks, as kith_gcn_train(); mapped as the params'. */
 gboolean kith_gcn_apply(float *emb, int32_t *pred,
                         const struct kith_gcn_model *m,
                         const struct kith_csr *A, const struct kith_csr *X,
-                        GError **error);
+                        const struct kith_store *mapped, GError **error);
 
 /* GraphSAGE (Hamilton et al. 2017), two layers over the joint graph of
  * users and items (see kith_sage_graph()):

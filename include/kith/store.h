@@ -131,6 +131,11 @@ void kith_store_release(const struct kith_store *s, const void *p,
 void kith_store_release_rows(const struct kith_store *s,
                              const struct kith_csr *m, int64_t r0,
                              int64_t r1);
+/* kith_store_release() of every array S mapped: for a rank of an MPI
+ * job once it has copied what it needs (its rows of a graph, of the
+ * features) and before it trains; what is read later is paged in again.
+ * An in-memory store: nothing. */
+void kith_store_release_all(const struct kith_store *s);
 /* The first row of the event log (sorted by user) whose user is >= u
  * (n_log when none): O(log n_log), by bisection. */
 int64_t kith_store_log_lower(const struct kith_store *s, int64_t u);

@@ -286,7 +286,10 @@ kith_memest_filter(const struct kith_store *s, int dim, int oversample,
  * process) holding nl users (the partition of uu's row lengths) and e of
  * its entries each.  Whole on every rank: the pages of the social graph
  * read (4 B an entry) and of the arrays the features' fit streams over
- * (32 B a user, 8 B a user and event type, 4 B a pair of the counts).
+ * (32 B a user, 8 B a user and event type, 4 B a pair of the counts);
+ * under mpirun a rank hands them back once its rows of X and of Â are
+ * built, so they meet those rows and not the training arrays (the peak
+ * is the larger of the two phases).
  * The rank's share: its rows of the feature matrix as they are built
  * (its f dense columns, attributes, statistics and category shares, and
  * the sparse feature file's entries: 16 B an entry with the build's
@@ -318,7 +321,13 @@ gcn_rank_bytes(const struct kith_store *s, int hidden, int dim, int ranks,
 	               24 * nl + ws * (w * 4 + 16) +
 	               16 * (nl * fd + (double)s->uf.nnz * nl / MAX(n, 1));
 	double blas = MIN(9 * MiB, 2 * nl * w * 4);
-	return total((mpi ? MPI_EXTRA : 0) + whole + share + blas, 1.05);
+	if (!mpi)
+		return total(whole + share + blas, 1.05);
+	/* a rank hands the pages back once its rows of X and Â are built:
+	 * they meet those rows, not the training arrays */
+	double built = 24 * kept * nl / MAX(n, 1) + 20 * e + 24 * nl +
+	              16 * (nl * fd + (double)s->uf.nnz * nl / MAX(n, 1));
+	return total(MPI_EXTRA + MAX(whole + built, share + blas), 1.05);
 }
 
 uint64_t
@@ -353,7 +362,9 @@ kith_memest_gcn_ranks(struct kith_memest_rank *out,
  * rank: the joint graph (4 B an entry, 8 B a node) and the store's pages
  * it is built from and the features' fit streams over (4 B a pair each
  * way and 4 B of its count, 4 B a link, 32 B a user, 8 B a user and
- * event type).  The rank's share: its rows of the
+ * event type); under mpirun a rank hands the pages back once its rows
+ * of the graph and of X are built (the peak is the larger of the two
+ * phases).  The rank's share: its rows of the
  * feature matrix as they are built (16 B a column and an entry of the
  * sparse file), 11 arrays of activations and
  * gradients of d floats a node (pool: 4 more), 5 of the id embeddings
@@ -390,7 +401,13 @@ sage_rank_bytes(const struct kith_store *s, int dim, int f1, int f2,
 	               16 * (double)s->uf.nnz * nl / MAX(n, 1) + 28 * e +
 	               ws * d * 4 + (lead ? N * d * 4 : 0);
 	double blas = MIN(9 * MiB, 2 * nl * d * 4);
-	return total((mpi ? MPI_EXTRA : 0) + whole + share + blas, 1.0);
+	if (!mpi)
+		return total(whole + share + blas, 1.0);
+	/* a rank hands the pages back once its rows of the graph and of X
+	 * are built: they meet those rows, not the training arrays */
+	double built = nl * (20 * xe + 16 * fd) + 28 * e +
+	              16 * (double)s->uf.nnz * nl / MAX(n, 1);
+	return total(MPI_EXTRA + MAX(whole + built, share + blas), 1.0);
 }
 
 /* Row r's entries of the joint graph of s (users, then items). */

@@ -1094,6 +1094,16 @@ kith_store_release_rows(const struct kith_store *s, const struct kith_csr *m,
 		kith_store_release(s, m->values + e0, sizeof(float) * ne);
 }
 
+void
+kith_store_release_all(const struct kith_store *s)
+{
+	for (guint i = 0; s && s->maps && i < s->maps->len; i++) {
+		const struct kith_npy *m = g_ptr_array_index(s->maps, i);
+		if (m->map)
+			kith_store_release(s, m->map, m->map_len);
+	}
+}
+
 int64_t
 kith_store_log_lower(const struct kith_store *s, int64_t u)
 {

@@ -679,7 +679,7 @@ gcn_run(struct folder *f, struct kith_gcn_params *p, struct kith_gcn_model *m,
 		width = m->supervised ? m->hidden : m->n_out;
 		*U = lead ? g_new(float, MAX(n * width, 1)) : NULL;
 		*pred = m->supervised && lead ? g_new(int32_t, MAX(n, 1)) : NULL;
-		return kith_gcn_apply(*U, *pred, m, &s->uu, X, error);
+		return kith_gcn_apply(*U, *pred, m, &s->uu, X, p->mapped, error);
 	}
 	width = lab->label ? p->hidden : p->dim;
 	*U = lead ? kith_alloc_n(MAX(n * width, 1), sizeof(float), error)
@@ -717,8 +717,15 @@ embed_gcn(struct folder *f, struct kith_store *s,
 	    !features(&X, &sc, s, FALSE, fm,
 	              fm ? kith_json_bool_or(fm, "uf_only", FALSE) : TRUE, b,
 	              error) ||
-	    (r->labels && !kith_read_labels(&lab, s, r->labels, error)) ||
-	    !gcn_run(f, &p, &m, &X, &lab, from, fm, s, &U, &pred, rep, error))
+	    (r->labels && !kith_read_labels(&lab, s, r->labels, error)))
+		goto out;
+	/* a rank has its rows of X: the pages the fit read go back, and
+	 * those of the social graph once its rows of Â are built */
+	if (kith_dist_active()) {
+		kith_store_release_all(s);
+		p.mapped = s;
+	}
+	if (!gcn_run(f, &p, &m, &X, &lab, from, fm, s, &U, &pred, rep, error))
 		goto out;
 	if (m.supervised)
 		classes = gcn_class_names(&m, &lab, from);
@@ -913,6 +920,9 @@ embed_sage(struct folder *f, struct kith_store *s,
 	                          b[kith_dist_rank() + 1], error) ||
 	    !features(&X, &sc, s, TRUE, fm, FALSE, b, error))
 		goto out;
+	/* a rank has copied its rows: the pages it read go back */
+	if (kith_dist_active())
+		kith_store_release_all(s);
 	if (X.n_cols < KITH_SAGE_ID_EMB_BELOW)
 		p.id_emb = TRUE;
 	if (!sage_run(&p, &m, &G, &X, from, fm, s, &E, rep, error))

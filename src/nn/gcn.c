@@ -47,6 +47,7 @@
 #include "kith/io.h"
 #include "kith/models.h"
 #include "kith/nn.h"
+#include "kith/store.h"
 #include "nn/gnn-internal.h"
 #include "nn/train-internal.h"
 
@@ -313,7 +314,7 @@ kith_gcn_bounds(int64_t *bounds, const struct kith_csr *A, int ranks)
 static gboolean
 gcn_setup(struct gcn *g, const struct kith_csr *A, const struct kith_csr *X,
           int h, int c, gboolean training, double ratio, uint64_t seed,
-          GError **error)
+          const struct kith_store *mapped, GError **error)
 {
 	int64_t n = A->n_rows;
 	int P = kith_dist_size(), me = kith_dist_rank();
@@ -340,6 +341,9 @@ gcn_setup(struct gcn *g, const struct kith_csr *A, const struct kith_csr *X,
 	if (!kith_dist_all_ok(training_rows(g, A, ratio, seed, error), error) ||
 	    !normalised_rows(g, error))
 		return FALSE;
+	/* A is read whole for the in-links: its pages go before the
+	 * training arrays come */
+	kith_store_release_rows(mapped, A, 0, n);
 	int64_t rows = g->rows;
 	gboolean ok = gnn_xrows_init(&g->x, X, local, g->lo, rows, error) &&
 	    (!training || gnn_xrows_transpose(&g->x, error)) &&
@@ -615,7 +619,7 @@ gcn_hook_setup(void *m, int phase, gboolean resuming, GError **error)
 
 	/* GAE: 5 % of the undirected edges held out for model selection */
 	if (!gcn_setup(&G->g, G->A, G->X, G->h, G->c, TRUE, G->sup ? 0 : 0.05,
-	               p->seed, error))
+	               p->seed, p->mapped, error))
 		return FALSE;
 	struct gcn *g = &G->g;
 	int64_t cnt[2] = { 0, 0 };
@@ -813,11 +817,13 @@ gcn_hook_finish(void *m, const struct train_outcome *o,
 	if (G->dist && !bcast_model(G->kept, error))
 		return FALSE;
 	if (!G->sup)
-		return kith_gcn_apply(G->emb, NULL, G->kept, G->A, G->X, error);
+		return kith_gcn_apply(G->emb, NULL, G->kept, G->A, G->X,
+		                      G->p->mapped, error);
 	g_autofree int32_t *own = G->pred || !lead ? NULL :
 	                          g_new(int32_t, MAX(n, 1));
 	int32_t *pr = G->pred ? G->pred : own;
-	if (!kith_gcn_apply(G->emb, pr, G->kept, G->A, G->X, error))
+	if (!kith_gcn_apply(G->emb, pr, G->kept, G->A, G->X, G->p->mapped,
+	                    error))
 		return FALSE;
 	if (lead)
 		accuracies(rep, pr, G->label, G->split, n);
@@ -918,7 +924,7 @@ kith_gcn_train(float *emb, int32_t *pred, struct kith_gcn_model *model,
 gboolean
 kith_gcn_apply(float *emb, int32_t *pred, const struct kith_gcn_model *m,
                const struct kith_csr *A, const struct kith_csr *X,
-               GError **error)
+               const struct kith_store *mapped, GError **error)
 {
 	struct gcn g;
 	gboolean ok;
@@ -929,7 +935,8 @@ kith_gcn_apply(float *emb, int32_t *pred, const struct kith_gcn_model *m,
 		            "model %" G_GINT64_FORMAT, X->n_cols, m->n_in);
 		return FALSE;
 	}
-	ok = gcn_setup(&g, A, X, m->hidden, m->n_out, FALSE, 0, 0, error) &&
+	ok = gcn_setup(&g, A, X, m->hidden, m->n_out, FALSE, 0, 0, mapped,
+	               error) &&
 	     forward(&g, m, FALSE, error);
 	if (ok)
 		ok = kith_dist_gather_rows(emb, m->supervised ? g.H : g.Z,

@@ -172,7 +172,7 @@ test_gcn_supervised(void)
 	for (int i = 0; i < N * H; i++)
 		g_assert_cmpfloat(emb[i], >=, 0.0f);
 	/* applying the kept weights reproduces embedding and predictions */
-	g_assert_true(kith_gcn_apply(emb2, pred2, &m, &A, &X, &err));
+	g_assert_true(kith_gcn_apply(emb2, pred2, &m, &A, &X, NULL, &err));
 	g_assert_cmpmem(emb, N * H * sizeof(float), emb2, N * H * sizeof(float));
 	g_assert_cmpmem(pred, sizeof pred, pred2, sizeof pred2);
 	kith_gcn_model_clear(&m);

@@ -45,6 +45,93 @@ small_store(void)
 	return s;
 }
 
+/* The resident kB of this process's mapping that holds p (/proc/self/
+ * smaps), or -1. */
+static int64_t
+mapping_rss_kb(const void *p)
+{
+	g_autofree char *text = NULL;
+	uintptr_t a = (uintptr_t)p;
+	gboolean in = FALSE;
+
+	g_assert_true(g_file_get_contents("/proc/self/smaps", &text, NULL,
+	                                  NULL));
+	for (char *line = text; line && *line;) {
+		char *nl = strchr(line, '\n');
+		unsigned long lo, hi;
+		long kb;
+		if (nl)
+			*nl = '\0';
+		if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2)
+			in = a >= lo && a < hi;
+		else if (in && sscanf(line, "Rss: %ld kB", &kb) == 1)
+			return kb;
+		line = nl ? nl + 1 : NULL;
+	}
+	return -1;
+}
+
+/* kith_store_release_all(): the pages of a mapped array leave the
+ * process's resident memory and read the same bytes again; an in-memory
+ * store is left alone. */
+static void
+test_release_all(void)
+{
+	g_autofree char *path = g_build_filename(tmpdir, "s-release", NULL);
+	struct kith_store *s = small_store(), *o;
+	const int64_t n = 1 << 16, e = 8 * n;
+	GError *err = NULL;
+
+	/* a social graph of 2 MiB of columns: many pages */
+	kith_csr_clear(&s->uu);
+	g_assert_true(kith_csr_alloc(&s->uu, n, n, e, FALSE, &err));
+	for (int64_t i = 0; i <= n; i++)
+		s->uu.indptr[i] = 8 * i;
+	/* row i: i + 1 .. i + 8 (mod n), ascending */
+	for (int64_t i = 0; i < n; i++) {
+		int32_t *o = s->uu.indices + 8 * i, w = 0;
+		for (int64_t j = 1; j <= 8; j++)
+			if (i + j >= n)
+				o[w++] = (int32_t)(i + j - n);
+		for (int64_t j = 1; j <= 8; j++)
+			if (i + j < n)
+				o[w++] = (int32_t)(i + j);
+	}
+	s->n_users = n;
+	s->user_ids = kith_store_own(s, g_new0(char *, n));
+	for (int64_t i = 0; i < n; i++) {
+		g_autofree char *id = g_strdup_printf("u%" G_GINT64_FORMAT, i);
+		s->user_ids[i] = kith_store_intern(s, id);
+	}
+	kith_csr_clear(&s->ui);
+	kith_csr_clear(&s->iu);
+	g_assert_true(kith_csr_alloc(&s->ui, n, 3, 0, TRUE, &err));
+	memset(s->ui.indptr, 0, (n + 1) * sizeof(int64_t));
+	g_assert_true(kith_csr_transpose(&s->iu, &s->ui, &err));
+	s->n_events = 0;
+	g_assert_true(kith_store_write(s, path, NULL, FALSE, &err));
+	g_assert_no_error(err);
+	o = kith_store_open(path, &err);
+	g_assert_no_error(err);
+	int64_t sum = 0, again = 0;
+	for (int64_t k = 0; k < e; k++)
+		sum += o->uu.indices[k];
+	int64_t before = mapping_rss_kb(o->uu.indices);
+	g_assert_cmpint(before, >=, 1024);
+	kith_store_release_all(o);
+	g_assert_cmpint(mapping_rss_kb(o->uu.indices), ==, 0);
+	for (int64_t k = 0; k < e; k++)
+		again += o->uu.indices[k];
+	g_assert_cmpint(again, ==, sum);
+	g_assert_cmpint(mapping_rss_kb(o->uu.indices), >=, before);
+	/* in memory: nothing happens */
+	int32_t first = s->uu.indices[e - 1];
+	kith_store_release_all(s);
+	g_assert_cmpint(s->uu.indices[e - 1], ==, first);
+	kith_store_free(o);
+	kith_store_free(s);
+}
+
 /* The table of arrays: an in-memory store without the optional arrays
  * gets their defaults, every array of the manifest opens, the streamed
  * list names the log and the pair arrays, and a log without its arrays
@@ -549,6 +636,7 @@ main(int argc, char **argv)
 	g_test_add_func("/store/stream-cancel", test_stream_cancel);
 	g_test_add_func("/store/stream-mismatch", test_stream_mismatch);
 	g_test_add_func("/store/put-same-bytes", test_put_same_bytes);
+	g_test_add_func("/store/release-all", test_release_all);
 	rc = g_test_run();
 	if (!test_remove_tree(tmpdir))
 		rc = rc ? rc : 1;
