@@ -3,7 +3,11 @@ libkith_a_SOURCES += src/nn/spmm.c src/nn/adam.c
 check_PROGRAMS += tests/unit/test-spmm
 tests_unit_test_spmm_LDADD = $(KITH_LIBS)
 TESTS += tests/unit/test-spmm
-libkith_a_SOURCES += src/nn/adj.c src/nn/dense.c src/nn/svd.c src/nn/filter.c
+libkith_a_SOURCES += src/nn/adj.c src/nn/dense.c src/nn/svd.c src/nn/filter.c \
+	src/nn/distill.c
+check_PROGRAMS += tests/unit/test-distill
+tests_unit_test_distill_LDADD = $(KITH_LIBS)
+TESTS += tests/unit/test-distill
 noinst_PROGRAMS += tools/bench-spmm-run
 tools_bench_spmm_run_SOURCES = tools/bench-spmm.c
 tools_bench_spmm_run_LDADD = $(KITH_LIBS)

@@ -41,6 +41,13 @@ gboolean kith_topk_dot(int32_t *out_items, float *out_scores,
                        int d, const int64_t *query, int64_t n_query, int k,
                        const struct kith_csr *mask, GError **error);
 
+/* The best k of the candidates (items[q], scores[q]), q < n, into
+ * out_items / out_scores (k entries each), best first, ties to the lower
+ * item, NaN below every number; pads with -1 / -inf.  O(n log k). */
+void kith_topk_pairs(int32_t *out_items, float *out_scores,
+                     const int32_t *items, const float *scores, int64_t n,
+                     int k);
+
 /* Per-user ranking metrics of a top-K list against a sorted truth set.
  * n_truth_total >= n_truth counts truth items that cannot be hit (unknown
  * to the store); it is the recall denominator.  As in the LightGCN

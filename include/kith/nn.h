@@ -116,6 +116,25 @@ gboolean kith_svd_op_rows(float *U, double *sigma, float *V, int64_t n,
                           int oversample, int iters, uint64_t seed,
                           GError **error);
 
+/* Distillation of a full-rank filter (src/nn/distill.c).  The teacher's
+ * targets of users [u0, u1): row u - u0 of T (m columns) holds the k
+ * items j outside u's own with the largest S[u, j] > 0, S = R D_i^-b1 Rᵀ
+ * D_u^-a R D_i^-b2, as S[u, j] over the user's largest, in column
+ * order (R n x m binary pattern, Rt its transpose).  Ties go to the
+ * lower item.  O(three-hop paths of the users + their candidates log k);
+ * the same bytes for any thread count. */
+gboolean kith_distill_teacher(struct kith_csr *T, const struct kith_csr *R,
+                              const struct kith_csr *Rt, int64_t u0,
+                              int64_t u1, double a, double b1, double b2,
+                              int k, GError **error);
+/* One side of weighted ALS: each row x of X (T->n_rows x d) takes
+ * `steps` conjugate-gradient steps, from its value, on
+ *   (G + Σ_{j ∈ T_r} (c - alpha0) y_j y_jᵀ) x = c Σ_{j ∈ T_r} t_rj y_j
+ * (Y rows of d floats indexed by T's columns; G = alpha0 YᵀY + lambda I,
+ * d x d doubles, the caller's).  O(rows · steps · (d² + 2 d entries)). */
+void kith_wals_cg(float *X, const struct kith_csr *T, const float *Y, int d,
+                  const double *G, double c, double alpha0, int steps);
+
 G_END_DECLS
 
 #endif

@@ -66,15 +66,47 @@ heap_sift_up(float *hs, int32_t *hi, int i)
 	}
 }
 
+/* Offers (s, j) to the heap of the best k (c entries so far). */
+static inline void
+heap_offer(float *hs, int32_t *hi, int *c, int k, float s, int32_t j)
+{
+	if (s != s)
+		s = -INFINITY;
+	if (*c < k) {
+		hs[*c] = s;
+		hi[*c] = j;
+		heap_sift_up(hs, hi, *c);
+		(*c)++;
+	} else if (better(s, j, hs[0], hi[0])) {
+		hs[0] = s;
+		hi[0] = j;
+		heap_sift_down(hs, hi, *c, 0);
+	}
+}
+
+/* The heap of c entries sorted best first, padded to k with -1 / -inf. */
+static void
+heap_finish(float *hs, int32_t *hi, int c, int k)
+{
+	/* heap sort: repeatedly move the worst entry to the end */
+	for (int e = c - 1; e > 0; e--) {
+		float ts = hs[0]; hs[0] = hs[e]; hs[e] = ts;
+		int32_t ti = hi[0]; hi[0] = hi[e]; hi[e] = ti;
+		heap_sift_down(hs, hi, e, 0);
+	}
+	for (int e = c; e < k; e++) {
+		hs[e] = -INFINITY;
+		hi[e] = -1;
+	}
+}
+
 void
 kith_i_topk_row(int32_t *out_items, float *out_scores, const float *row,
                 int64_t n_items, int k, const int32_t *skip, int64_t n_skip,
                 int64_t self)
 {
 	/* the output arrays double as the heap storage */
-	float *hs = out_scores;
-	int32_t *hi = out_items;
-	int n = 0;
+	int c = 0;
 	int64_t m = 0;
 
 	for (int64_t j = 0; j < n_items; j++) {
@@ -82,30 +114,20 @@ kith_i_topk_row(int32_t *out_items, float *out_scores, const float *row,
 			m++;
 		if ((m < n_skip && skip[m] == j) || j == self)
 			continue;
-		float s = row[j];
-		if (s != s)
-			s = -INFINITY;
-		if (n < k) {
-			hs[n] = s;
-			hi[n] = (int32_t)j;
-			heap_sift_up(hs, hi, n);
-			n++;
-		} else if (better(s, (int32_t)j, hs[0], hi[0])) {
-			hs[0] = s;
-			hi[0] = (int32_t)j;
-			heap_sift_down(hs, hi, n, 0);
-		}
+		heap_offer(out_scores, out_items, &c, k, row[j], (int32_t)j);
 	}
-	/* heap sort: repeatedly move the worst entry to the end */
-	for (int e = n - 1; e > 0; e--) {
-		float ts = hs[0]; hs[0] = hs[e]; hs[e] = ts;
-		int32_t ti = hi[0]; hi[0] = hi[e]; hi[e] = ti;
-		heap_sift_down(hs, hi, e, 0);
-	}
-	for (int e = n; e < k; e++) {
-		hs[e] = -INFINITY;
-		hi[e] = -1;
-	}
+	heap_finish(out_scores, out_items, c, k);
+}
+
+void
+kith_topk_pairs(int32_t *out_items, float *out_scores, const int32_t *items,
+                const float *scores, int64_t n, int k)
+{
+	int c = 0;
+
+	for (int64_t q = 0; q < n; q++)
+		heap_offer(out_scores, out_items, &c, k, scores[q], items[q]);
+	heap_finish(out_scores, out_items, c, k);
 }
 
 static int64_t block_floats = KITH_TOPK_BLOCK_FLOATS;
