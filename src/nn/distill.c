@@ -211,26 +211,67 @@ out:
 	return ok;
 }
 
-/* out = (G + Σ_j (c - alpha0) y_j y_jᵀ) p over the entries of one row:
- * d x d doubles G, columns cols[0..ne) of Y (rows of d floats). */
+/* 4 double lanes (GCC generic vectors, SSE2 or AVX2 by a target clone);
+ * no FMA contraction in either clone, and every sum runs in an order the
+ * source fixes, so both give the same bits (as src/base/dense.c). */
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef double v4d __attribute__((vector_size(32)));
+
+static inline v4d
+load4(const double *p)
+{
+	v4d v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+static inline void
+store4(double *p, v4d v)
+{
+	memcpy(p, &v, sizeof v);
+}
+
+static inline v4d
+load4f(const float *p)
+{
+	return (v4d){ p[0], p[1], p[2], p[3] };
+}
+
+/* out = (G + Σ_j cw y_j y_jᵀ) p over the entries of one row: d x d
+ * doubles G (symmetric: G p = Σ_t p_t G[t, :]), columns cols[0..ne) of
+ * Y (rows of d floats).  Lanes run across outputs, or across the four
+ * interleaved partial sums of a dot product added in a fixed order. */
+__attribute__((target_clones("avx2", "default")))
 static void
 wals_matvec(double *out, const double *G, const float *Y, int d,
             const int32_t *cols, int64_t ne, double cw, const double *p)
 {
-	for (int i = 0; i < d; i++) {
-		const double *g = G + (size_t)i * d;
-		double s = 0;
-		for (int j = 0; j < d; j++)
-			s += g[j] * p[j];
-		out[i] = s;
+	int d4 = d - d % 4;
+
+	memset(out, 0, d * sizeof(double));
+	for (int t = 0; t < d; t++) {
+		const double *g = G + (size_t)t * d;
+		v4d pt = { p[t], p[t], p[t], p[t] };
+		int j = 0;
+		for (; j < d4; j += 4)
+			store4(out + j, load4(out + j) + pt * load4(g + j));
+		for (; j < d; j++)
+			out[j] += p[t] * g[j];
 	}
 	for (int64_t e = 0; e < ne; e++) {
 		const float *y = Y + (size_t)cols[e] * d;
-		double t = 0;
-		for (int j = 0; j < d; j++)
+		v4d acc = { 0, 0, 0, 0 };
+		int j = 0;
+		for (; j < d4; j += 4)
+			acc += load4f(y + j) * load4(p + j);
+		double t = ((acc[0] + acc[1]) + acc[2]) + acc[3];
+		for (; j < d; j++)
 			t += (double)y[j] * p[j];
 		t *= cw;
-		for (int j = 0; j < d; j++)
+		v4d tt = { t, t, t, t };
+		for (j = 0; j < d4; j += 4)
+			store4(out + j, load4(out + j) + tt * load4f(y + j));
+		for (; j < d; j++)
 			out[j] += t * (double)y[j];
 	}
 }
